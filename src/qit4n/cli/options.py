@@ -1,0 +1,76 @@
+"""Parsing helpers shared by the command modules: value lists, ranges, NAME=VALUE settings, durations."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qit4n.errors import ParameterError
+
+__all__ = ["parse_value_spec", "parse_settings", "parse_duration_s"]
+
+
+def parse_value_spec(option: str, spec: str) -> np.ndarray:
+    """Parse ``0,50,100`` or ``START:STOP:STEP`` (STOP included when the steps land on it).
+
+    >>> parse_value_spec("--distance-km", "0:20:5").tolist()
+    [0.0, 5.0, 10.0, 15.0, 20.0]
+    >>> parse_value_spec("--distance-km", "1,2.5").tolist()
+    [1.0, 2.5]
+    """
+    usage = f"{option} = {spec!r}: must be a comma list (0,50,100) or a range START:STOP:STEP with STEP > 0"
+    try:
+        if ":" in spec:
+            parts = [float(part) for part in spec.split(":")]
+            if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
+                raise ParameterError(usage)
+            start, stop, step = parts
+            count = int(np.floor((stop - start) / step + 1e-9)) + 1
+            values = start + step * np.arange(count)
+        else:
+            values = np.array([float(part) for part in spec.split(",") if part.strip() != ""])
+    except ValueError:
+        raise ParameterError(usage) from None
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        raise ParameterError(usage)
+    return values
+
+
+def parse_settings(option: str, settings: list[str]) -> dict[str, float | str]:
+    """Parse repeated ``NAME=VALUE`` options; numbers become floats, other values stay strings.
+
+    >>> parse_settings("--set", ["eta_detector=0.1", "mode=homodyne"])
+    {'eta_detector': 0.1, 'mode': 'homodyne'}
+    """
+    values: dict[str, float | str] = {}
+    for setting in settings:
+        name, separator, text = setting.partition("=")
+        if not separator or not name.strip():
+            raise ParameterError(f"{option} {setting!r}: must look like NAME=VALUE")
+        try:
+            values[name.strip()] = float(text)
+        except ValueError:
+            values[name.strip()] = text.strip()
+    return values
+
+
+_DURATION_UNITS_S = {"ps": 1e-12, "ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration_s(option: str, text: str) -> float:
+    """Parse a duration such as ``24h``, ``90min``, ``1.5s`` or ``250ms`` into seconds.
+
+    >>> parse_duration_s("--duration", "24h")
+    86400.0
+    """
+    stripped = text.strip()
+    for unit in sorted(_DURATION_UNITS_S, key=len, reverse=True):
+        if stripped.endswith(unit):
+            number = stripped[: -len(unit)]
+            try:
+                value = float(number)
+            except ValueError:
+                break
+            if value <= 0 or not np.isfinite(value):
+                break
+            return value * _DURATION_UNITS_S[unit]
+    raise ParameterError(f"{option} = {text!r}: must be a positive number with a unit ({', '.join(_DURATION_UNITS_S)}), e.g. 24h")

@@ -1,0 +1,71 @@
+"""The one exception tree of qit4n.
+
+Every error a user can cause is a :class:`Qit4nError`; the CLI prints its message without a
+traceback and exits with status 2. Messages name the input, the value and the allowed range::
+
+    Qit4nError
+    ├── InputError                  bad input from a user or a file
+    │   ├── ScenarioError           a scenario file that does not validate (lists every problem)
+    │   ├── ParameterError          a model parameter out of its allowed range
+    │   └── PresetError             an unknown preset, or one that does not fit the protocol
+    ├── InfeasibleError             the input is valid but no answer exists
+    │   ├── NoKeyRouteError         no path with key between two nodes
+    │   └── InsufficientKeyError    a key pool cannot serve a request
+    └── ServiceError                a service (KME, sweep cluster) failed or refused a request
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "Qit4nError",
+    "InputError",
+    "ScenarioError",
+    "ParameterError",
+    "PresetError",
+    "InfeasibleError",
+    "NoKeyRouteError",
+    "InsufficientKeyError",
+    "ServiceError",
+]
+
+
+class Qit4nError(Exception):
+    """Base of every error qit4n raises on purpose."""
+
+
+class InputError(Qit4nError):
+    """Bad input from a user, a command line or a file."""
+
+
+class ScenarioError(InputError):
+    """A scenario that does not validate; ``problems`` lists one line per problem."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(f"{source}: {len(self.problems)} problem(s)\n{lines}")
+
+
+class ParameterError(InputError, ValueError):
+    """A parameter outside its allowed range, e.g. ``eta_detector = 2: must be <= 1``."""
+
+
+class PresetError(InputError):
+    """An unknown preset, or a preset that does not apply to the requested protocol."""
+
+
+class InfeasibleError(Qit4nError):
+    """The input is valid but the requested result does not exist."""
+
+
+class NoKeyRouteError(InfeasibleError):
+    """No route with key exists between two nodes."""
+
+
+class InsufficientKeyError(InfeasibleError):
+    """A key pool holds fewer bits than a request needs."""
+
+
+class ServiceError(Qit4nError):
+    """A service failed or refused a request."""

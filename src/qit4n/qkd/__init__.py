@@ -1,0 +1,22 @@
+"""Secret-key-rate and QBER models of QKD protocols, vectorised over numpy arrays.
+
+Each protocol is a :class:`~qit4n.qkd.base.ProtocolSpec` found by name through
+:func:`get_protocol`; parameters come from defaults, a published preset and user overrides
+(:func:`make_parameters`).
+"""
+
+from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
+from qit4n.qkd.presets import Preset, all_presets, get_preset
+from qit4n.qkd.registry import get_protocol, make_parameters, protocol_names
+
+__all__ = [
+    "ChannelParameters",
+    "ProtocolSpec",
+    "RateResult",
+    "Preset",
+    "all_presets",
+    "get_preset",
+    "get_protocol",
+    "make_parameters",
+    "protocol_names",
+]

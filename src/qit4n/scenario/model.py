@@ -1,0 +1,139 @@
+"""The one scenario schema: nodes, links, demands (and requests for quantum networks).
+
+Planning, key-pool simulation, the key management service and the quantum-network simulator all
+read this schema. Unknown fields are rejected everywhere; cross-references (link endpoints,
+demand endpoints) are checked after the fields themselves.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from qit4n.schema import StrictModel
+
+__all__ = [
+    "NodeRole",
+    "ChannelKind",
+    "Node",
+    "ClassicalChannel",
+    "Link",
+    "Demand",
+    "Request",
+    "Scenario",
+]
+
+
+class NodeRole(str, Enum):
+    """What a node does in the network."""
+
+    USER = "user"
+    TRUSTED_RELAY = "trusted-relay"
+    REPEATER = "repeater"
+    QUANTUM_COMPUTER = "quantum-computer"
+    GROUND_STATION = "ground-station"
+    SATELLITE = "satellite"
+
+
+class ChannelKind(str, Enum):
+    """The medium a quantum link uses."""
+
+    FIBRE = "fibre"
+    FREE_SPACE = "free-space"
+    SATELLITE = "satellite"
+
+
+class Node(StrictModel):
+    """A site of the network."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    role: NodeRole = NodeRole.USER
+    name: str = ""
+    latitude_deg: float | None = Field(None, ge=-90.0, le=90.0)
+    longitude_deg: float | None = Field(None, ge=-180.0, le=180.0)
+    altitude_m: float = Field(0.0, ge=-500.0, le=10_000.0)
+    memories: int = Field(0, ge=0, le=1_000_000, description="quantum memories (repeaters, quantum computers)")
+
+
+class ClassicalChannel(StrictModel):
+    """A classical DWDM channel sharing the fibre of a quantum link (source of Raman noise)."""
+
+    wavelength_nm: float = Field(1550.12, ge=1260.0, le=1675.0)
+    launch_power_dbm: float = Field(0.0, ge=-40.0, le=27.0)
+    direction: Literal["forward", "backward"] = Field("forward", description="same or opposite direction as the quantum signal")
+
+
+class Link(StrictModel):
+    """A quantum link between two nodes (QKD or entanglement distribution)."""
+
+    id: str = Field("", max_length=64)
+    endpoints: tuple[str, str]
+    channel: ChannelKind = ChannelKind.FIBRE
+    length_km: float | None = Field(None, ge=0.0, le=100_000.0)
+    loss_db: float | None = Field(None, ge=0.0, le=200.0)
+    protocol: str = "bb84-decoy"
+    preset: str | None = None
+    device: dict[str, Any] = Field(default_factory=dict, description="protocol parameters overriding the preset")
+    optics: dict[str, Any] = Field(default_factory=dict, description="free-space or satellite optics and orbit")
+    classical_channels: list[ClassicalChannel] = Field(default_factory=list)
+    key_rate_bps: float | None = Field(None, ge=0.0, description="given secret key rate; skips the physics model")
+    pool_capacity_bits: float = Field(1e9, gt=0.0)
+    systems: int = Field(1, ge=1, le=1000, description="identical QKD systems running in parallel on this link")
+
+    @model_validator(mode="after")
+    def _needs_a_length_or_loss(self) -> Link:
+        if self.endpoints[0] == self.endpoints[1]:
+            raise ValueError(f"endpoints = {list(self.endpoints)}: must name two different nodes")
+        if self.key_rate_bps is None and self.channel is ChannelKind.FIBRE and self.length_km is None and self.loss_db is None:
+            raise ValueError("a fibre link needs length_km or loss_db (or a given key_rate_bps)")
+        return self
+
+
+class Demand(StrictModel):
+    """A pair of users asking for end-to-end secret key."""
+
+    endpoints: tuple[str, str]
+    key_rate_bps: float = Field(gt=0.0, le=1e12)
+    priority: int = Field(1, ge=1, le=100, description="higher is served first")
+    name: str = ""
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Demand:
+        if self.endpoints[0] == self.endpoints[1]:
+            raise ValueError(f"endpoints = {list(self.endpoints)}: must name two different nodes")
+        return self
+
+
+class Request(StrictModel):
+    """A request for entangled pairs between two nodes of a quantum information network."""
+
+    endpoints: tuple[str, str]
+    target_fidelity: float = Field(0.8, gt=0.25, le=1.0)
+    pairs_per_s: float = Field(1.0, gt=0.0)
+    name: str = ""
+
+
+class Scenario(StrictModel):
+    """A network and what its users want from it."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    sources: list[str] = Field(default_factory=list, description="citations for the data")
+    nodes: list[Node] = Field(min_length=1)
+    links: list[Link] = Field(default_factory=list)
+    demands: list[Demand] = Field(default_factory=list)
+    requests: list[Request] = Field(default_factory=list)
+
+    def node(self, node_id: str) -> Node:
+        """The node called ``node_id``."""
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+    def link_id(self, index: int) -> str:
+        """The id of ``links[index]``, or ``A-B#index`` when it has none."""
+        link = self.links[index]
+        return link.id or f"{link.endpoints[0]}-{link.endpoints[1]}#{index}"
