@@ -19,6 +19,7 @@ __all__ = ["app", "main", "COMMAND_MODULES"]
 COMMAND_MODULES = (
     "qit4n.cli.demo",
     "qit4n.cli.rate",
+    "qit4n.cli.sweep",
 )
 
 app = typer.Typer(

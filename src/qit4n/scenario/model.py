@@ -78,7 +78,7 @@ class Link(StrictModel):
     device: dict[str, Any] = Field(default_factory=dict, description="protocol parameters overriding the preset")
     optics: dict[str, Any] = Field(default_factory=dict, description="free-space or satellite optics and orbit")
     classical_channels: list[ClassicalChannel] = Field(default_factory=list)
-    key_rate_bps: float | None = Field(None, ge=0.0, description="given secret key rate; skips the physics model")
+    key_rate_bps: float | None = Field(None, ge=0.0, description="given secret key rate of one system, bit/s; skips the physics model")
     pool_capacity_bits: float = Field(1e9, gt=0.0)
     systems: int = Field(1, ge=1, le=1000, description="identical QKD systems running in parallel on this link")
 

@@ -1,0 +1,55 @@
+"""``qit4n sweep``: a key-rate grid over distance and device parameters, on local processes or a Dask cluster."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from qit4n.cli.options import parse_settings, parse_value_spec
+from qit4n.errors import ParameterError
+
+__all__ = ["register"]
+
+
+def sweep(
+    protocol: Annotated[str, typer.Argument(help="protocol name, as for `qit4n rate`")],
+    distance_km: Annotated[str, typer.Option("--distance-km", help="comma list or START:STOP:STEP")] = "0:200:50",
+    vary: Annotated[list[str] | None, typer.Option(help="another axis: NAME=SPEC, e.g. eta_detector=0.1,0.2 (repeatable)")] = None,
+    preset: Annotated[str | None, typer.Option(help="published parameter set")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="fixed parameter: NAME=VALUE (repeatable)")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")] = None,
+    workers: Annotated[int | None, typer.Option(help="local worker processes (default: one per core)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Evaluate a protocol over a grid of points; each point reports its own status."""
+    from qit4n.sweep import grid, key_rate_point, run_sweep
+
+    axes: dict[str, Any] = {"distance_km": parse_value_spec("--distance-km", distance_km).tolist()}
+    for item in vary or []:
+        name, separator, spec = item.partition("=")
+        if not separator:
+            raise ParameterError(f"--vary {item!r}: must look like NAME=SPEC")
+        axes[name.strip()] = parse_value_spec(f"--vary {name.strip()}", spec).tolist()
+    fixed = {"protocol": protocol, **({"preset": preset} if preset else {}), **parse_settings("--set", set_ or [])}
+    points = [{**fixed, **point} for point in grid(**axes)]
+    results = run_sweep(key_rate_point, points, scheduler_address=scheduler, workers=workers, show_progress=not as_json)
+    rows = [{**result.point, "status": result.status, **(result.value or {}), "error": result.error} for result in results]
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    table = RichTable(title=f"sweep of {protocol}")
+    columns = [*axes, "status", "key_rate_bps", "qber"]
+    for column in columns:
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(*(str(row.get(column) if row["status"] == "ok" or column in axes or column == "status" else row["error"]) for column in columns))
+    Console().print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sweep`` to the CLI."""
+    app.command("sweep")(sweep)

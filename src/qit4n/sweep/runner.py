@@ -1,0 +1,113 @@
+"""Run a function over many parameter points: local processes by default, a Dask cluster by address.
+
+Each point is evaluated independently and returns a :class:`PointResult` with a status, so one bad
+point (a parameter out of range, a model that fails) is reported without aborting the sweep. The
+function must be importable (defined at module level) so that worker processes can unpickle it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from rich.progress import Progress
+
+from qit4n.errors import ParameterError, ServiceError
+
+__all__ = ["PointResult", "grid", "run_sweep"]
+
+
+@dataclass(frozen=True)
+class PointResult:
+    """The outcome of one point: ``status`` is ``"ok"`` with a ``value`` or ``"error"`` with a message."""
+
+    index: int
+    point: Mapping[str, Any]
+    status: Literal["ok", "error"]
+    value: Any = None
+    error: str | None = None
+
+
+def grid(**axes: Iterable[Any]) -> list[dict[str, Any]]:
+    """The Cartesian product of named axes, as a list of points (last axis varies fastest).
+
+    >>> grid(distance_km=[0, 50], eta_detector=[0.1, 0.2])
+    [{'distance_km': 0, 'eta_detector': 0.1}, {'distance_km': 0, 'eta_detector': 0.2}, {'distance_km': 50, 'eta_detector': 0.1}, {'distance_km': 50, 'eta_detector': 0.2}]
+    """
+    names = list(axes)
+    return [dict(zip(names, values)) for values in itertools.product(*(list(axes[name]) for name in names))]
+
+
+def _evaluate(function: Callable[[Mapping[str, Any]], Any], index: int, point: Mapping[str, Any]) -> PointResult:
+    try:
+        return PointResult(index, point, "ok", value=function(point))
+    except Exception as error:  # noqa: BLE001 - a sweep reports every failure per point instead of aborting
+        return PointResult(index, point, "error", error=f"{type(error).__name__}: {error}")
+
+
+def _run_local(function, points, workers, progress, task) -> list[PointResult]:
+    results = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_evaluate, function, index, point) for index, point in enumerate(points)]
+        for future in as_completed(futures):
+            results.append(future.result())
+            progress.advance(task)
+    return results
+
+
+def _run_dask(function, points, scheduler_address, progress, task) -> list[PointResult]:
+    try:
+        from dask.distributed import Client, as_completed as dask_completed
+    except ImportError as error:
+        raise ServiceError("a Dask scheduler address needs the 'dask' extra: pip install 'qit4n[dask]'") from error
+    try:
+        client = Client(scheduler_address, timeout="10s")
+    except (OSError, TimeoutError) as error:
+        raise ServiceError(f"scheduler_address = {scheduler_address!r}: cannot connect ({error})") from None
+    results = []
+    with client:
+        futures = client.map(_evaluate, [function] * len(points), range(len(points)), points, pure=False)
+        for future in dask_completed(futures):
+            results.append(future.result())
+            progress.advance(task)
+    return results
+
+
+def run_sweep(
+    function: Callable[[Mapping[str, Any]], Any],
+    points: Sequence[Mapping[str, Any]],
+    *,
+    scheduler_address: str | None = None,
+    workers: int | None = None,
+    show_progress: bool = True,
+) -> list[PointResult]:
+    """Evaluate ``function(point)`` for every point; results come back in the order of ``points``.
+
+    Parameters
+    ----------
+    function
+        A module-level callable taking one point (a mapping of names to values).
+    points
+        The parameter points, e.g. from :func:`grid`.
+    scheduler_address
+        A Dask scheduler such as ``tcp://127.0.0.1:8786``; ``None`` uses local processes.
+    workers
+        Local worker processes (default: one per core); ignored with a scheduler.
+    show_progress
+        Draw a progress bar on the terminal.
+    """
+    if workers is not None and workers < 1:
+        raise ParameterError(f"workers = {workers}: must be >= 1")
+    points = list(points)
+    if not points:
+        return []
+    with Progress(disable=not show_progress, transient=True) as progress:
+        task = progress.add_task("sweep", total=len(points))
+        if scheduler_address is None:
+            results = _run_local(function, points, workers, progress, task)
+        else:
+            results = _run_dask(function, points, scheduler_address, progress, task)
+    return sorted(results, key=lambda result: result.index)
