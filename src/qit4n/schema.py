@@ -48,7 +48,8 @@ def _allowed(error: Mapping[str, Any], model: type[BaseModel] | None) -> str:
     }
     if kind in comparisons:
         bound = next(iter(ctx.values()))
-        return f"must be {comparisons[kind]} {bound}"
+        shown = f"{bound:g}" if isinstance(bound, (int, float)) else bound
+        return f"must be {comparisons[kind]} {shown}"
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":

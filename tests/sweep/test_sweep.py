@@ -1,0 +1,49 @@
+"""Sweeps on local processes and on a local Dask cluster of two workers, with per-point status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from qit4n.errors import ParameterError, ServiceError
+from qit4n.sweep import grid, run_sweep
+
+
+def square_or_fail(point: Mapping[str, Any]) -> float:
+    """Module-level so worker processes can unpickle it."""
+    if point["x"] < 0:
+        raise ParameterError(f"x = {point['x']}: must be >= 0")
+    return point["x"] ** 2
+
+
+def test_grid_is_the_cartesian_product() -> None:
+    points = grid(a=[1, 2], b=["u", "v", "w"])
+    assert len(points) == 6 and points[0] == {"a": 1, "b": "u"} and points[-1] == {"a": 2, "b": "w"}
+
+
+def test_local_processes_keep_order_and_report_bad_points() -> None:
+    points = grid(x=[3, -1, 2])
+    results = run_sweep(square_or_fail, points, workers=2, show_progress=False)
+    assert [result.status for result in results] == ["ok", "error", "ok"]
+    assert [result.value for result in results] == [9, None, 4]
+    assert "x = -1: must be >= 0" in results[1].error
+
+
+def test_dask_cluster_of_two_workers() -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        results = run_sweep(square_or_fail, grid(x=[0, 1, 2, 3, -4]), scheduler_address=cluster.scheduler_address, show_progress=False)
+    assert [result.value for result in results] == [0, 1, 4, 9, None]
+    assert results[-1].status == "error"
+
+
+def test_unreachable_scheduler_is_a_service_error() -> None:
+    with pytest.raises(ServiceError, match="cannot connect"):
+        run_sweep(square_or_fail, grid(x=[1]), scheduler_address="tcp://127.0.0.1:9", show_progress=False)
+
+
+def test_workers_must_be_positive() -> None:
+    with pytest.raises(ParameterError, match="workers = 0: must be >= 1"):
+        run_sweep(square_or_fail, grid(x=[1]), workers=0)
