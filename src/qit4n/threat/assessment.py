@@ -1,0 +1,164 @@
+"""The front door: assess an inventory (risk, deadlines, recommendation, schedule, network paths).
+
+:func:`assess_inventory` runs :mod:`~qit4n.threat.assess`, :mod:`~qit4n.threat.planner` and
+:mod:`~qit4n.threat.paths` in turn; :meth:`ThreatAssessment.to_dict` gives, per asset,
+``vulnerable``, ``exposure_probability``, ``deadline``, ``recommendation`` and ``reasons`` with the
+inputs and catalog entries behind them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from qit4n.errors import ParameterError
+from qit4n.scenario.model import Scenario
+from qit4n.threat.assess import AssetRisk, assess_asset
+from qit4n.threat.catalog import Catalog, TimelineScenario, load_catalog
+from qit4n.threat.inventory import Inventory
+from qit4n.threat.paths import PathRisk, link_length_km, path_risks
+from qit4n.threat.planner import QkdRate, Recommendation, ScheduledMigration, recommend, schedule_migrations
+
+__all__ = ["DEFAULT_TIMELINE", "DEFAULT_POLICIES", "ThreatAssessment", "assess_inventory"]
+
+#: Timeline scenario used when none is named.
+DEFAULT_TIMELINE = "gri-2023"
+#: Policies applied when none is named.
+DEFAULT_POLICIES = ("nist-ir-8547",)
+
+
+@dataclass(frozen=True)
+class ThreatAssessment:
+    """Everything ``qit4n threat assess`` reports."""
+
+    inventory: Inventory
+    catalog_version: str
+    timeline: TimelineScenario
+    policy_ids: tuple[str, ...]
+    now_year: float
+    risks: tuple[AssetRisk, ...]
+    recommendations: tuple[Recommendation, ...]
+    schedule: tuple[ScheduledMigration, ...]
+    paths: tuple[PathRisk, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible result, one entry per asset in inventory order."""
+        by_asset = {item.asset: item for item in self.schedule}
+        assets = []
+        for risk, recommendation in zip(self.risks, self.recommendations):
+            scheduled = by_asset.get(risk.asset.name)
+            assets.append(
+                {
+                    "name": risk.asset.name,
+                    "category": risk.asset.category,
+                    "vulnerable": risk.vulnerable,
+                    "exposure_probability": risk.exposure_probability,
+                    "hndl_probability": risk.hndl_probability,
+                    "forgery_probability": risk.forgery_probability,
+                    "deadline": risk.deadline,
+                    "deadlines": {d.policy_id: {"year": d.year, "rule": d.rule, "deprecated": d.deprecated} for d in risk.deadlines},
+                    "recommendation": recommendation.action,
+                    "plan": recommendation.to_dict(),
+                    "reasons": [*risk.reasons, *recommendation.reasons],
+                    "findings": [finding.to_dict() for finding in risk.findings],
+                    "schedule": None
+                    if scheduled is None
+                    else {
+                        "order": scheduled.order,
+                        "start_year": scheduled.start_year,
+                        "finish_year": scheduled.finish_year,
+                        "meets_deadline": scheduled.meets_deadline,
+                        "planned_exposure_probability": scheduled.planned_exposure_probability,
+                    },
+                    "inputs": risk.inputs,
+                }
+            )
+        return {
+            "inventory": self.inventory.name,
+            "catalog_version": self.catalog_version,
+            "timeline": {"id": self.timeline.id, "source": self.timeline.source},
+            "policies": list(self.policy_ids),
+            "now_year": self.now_year,
+            "assets": assets,
+            "paths": [
+                {
+                    "demand": path.demand,
+                    "endpoints": list(path.endpoints),
+                    "route": list(path.route),
+                    "exposure_probability": path.exposure_probability,
+                    "weakest": path.weakest,
+                    "trusted_relays": list(path.trusted_relays),
+                }
+                for path in self.paths
+            ],
+        }
+
+
+def _length_km(inventory_risk: AssetRisk, network: Scenario | None) -> float | None:
+    location = inventory_risk.asset.location
+    if location.length_km is not None:
+        return location.length_km
+    if location.link is not None and network is not None:
+        return link_length_km(network, location.link)
+    return None
+
+
+def assess_inventory(
+    inventory: Inventory,
+    *,
+    now_year: float,
+    timeline_id: str = DEFAULT_TIMELINE,
+    policy_ids: Sequence[str] = DEFAULT_POLICIES,
+    catalog: Catalog | None = None,
+    network: Scenario | None = None,
+    qkd_key_rate_bps: QkdRate | None = None,
+    teams: int = 1,
+) -> ThreatAssessment:
+    """Assess every asset of ``inventory`` and plan the migration.
+
+    Parameters
+    ----------
+    inventory : Inventory
+        Assets, optionally with user-defined policies.
+    now_year : float
+        The calendar year "today" in Mosca's inequality.
+    timeline_id : str
+        CRQC timeline scenario of the catalog.
+    policy_ids : sequence of str
+        Policies (catalog or the inventory's own) whose deadlines apply.
+    catalog : Catalog, optional
+        Defaults to the shipped catalog.
+    network : Scenario, optional
+        The network the assets' ``location.link``/``node`` refer to (for lengths and paths).
+    qkd_key_rate_bps : callable, optional
+        Key rate of a QKD link of a given length; defaults to qit4n's decoy BB84 model.
+    teams : int
+        Migrations that can run in parallel.
+    """
+    catalog = catalog or load_catalog()
+    if teams < 1:
+        raise ParameterError(f"teams = {teams}: must be >= 1")
+    timeline = catalog.timeline(timeline_id)
+    policies = [catalog.policy(policy_id, inventory.policies) for policy_id in policy_ids]
+    if network is not None:
+        link_ids = {network.link_id(index) for index in range(len(network.links))}
+        node_ids = {node.id for node in network.nodes}
+        for index, asset in enumerate(inventory.assets):
+            if asset.location.link is not None and asset.location.link not in link_ids:
+                raise ParameterError(f"assets[{index}].location.link = {asset.location.link!r}: no such link in scenario {network.name}")
+            if asset.location.node is not None and asset.location.node not in node_ids:
+                raise ParameterError(f"assets[{index}].location.node = {asset.location.node!r}: no such node in scenario {network.name}")
+    risks = [
+        assess_asset(asset, catalog, timeline, policies, now_year=now_year, context=f"assets[{index}]")
+        for index, asset in enumerate(inventory.assets)
+    ]
+    cnsa = "cnsa-2.0" in policy_ids
+    recommendations = [
+        recommend(risk, catalog, length_km=_length_km(risk, network), qkd_key_rate_bps=qkd_key_rate_bps, cnsa=cnsa) for risk in risks
+    ]
+    schedule = schedule_migrations(risks, timeline, now_year=now_year, teams=teams)
+    paths = path_risks(network, risks) if network is not None else []
+    return ThreatAssessment(
+        inventory, catalog.version, timeline, tuple(policy_ids), float(now_year), tuple(risks), tuple(recommendations), tuple(schedule), tuple(paths)
+    )

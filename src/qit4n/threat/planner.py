@@ -1,0 +1,234 @@
+"""Migration planning: PQC, hybrid or QKD for each asset, and the order to migrate them in.
+
+Choice per asset (every choice lists its reasons):
+
+* nothing quantum-vulnerable: no action;
+* quantum-vulnerable key exchange: hybrid X25519MLKEM768 (pure ML-KEM-1024 under CNSA 2.0),
+  unless QKD is usable. QKD is usable only where the asset's link has a length and a key demand
+  and qit4n's link model gives a key rate at that distance of at least the demand; it is then
+  chosen when the data must stay secret for at least ``qkd_min_secrecy_years`` or when the PQC
+  bandwidth overhead exceeds ``max_overhead_fraction`` of the asset's bandwidth;
+* quantum-vulnerable signatures: ML-DSA-65 (ML-DSA-87 under CNSA 2.0); QKD links keep needing
+  authentication, so they get the same signature change.
+
+The bandwidth cost of PQC counts, per handshake, the extra bytes of the key shares and of one
+public key and one signature per vulnerable signature use (catalog sizes, FIPS 203/204).
+
+Order: weighted-shortest-processing-time first (Smith's rule), weight = exposure probability,
+processing time = typical migration time; this order minimises the exposure-weighted sum of
+completion times on one team (W. E. Smith, Naval Res. Logist. Q. 3, 59 (1956)). With several
+teams each asset goes to the team free first. Deadlines are checked, not enforced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from qit4n.threat.assess import AssetRisk
+from qit4n.threat.catalog import Algorithm, Catalog, TimelineScenario
+from qit4n.threat.mosca import exposure_probabilities, typical
+
+__all__ = ["QkdRate", "default_qkd_key_rate_bps", "Recommendation", "ScheduledMigration", "recommend", "schedule_migrations"]
+
+#: Secret key rate (bit/s) a QKD link of a given fibre length (km) delivers.
+QkdRate = Callable[[float], float]
+
+Action = Literal["none", "pqc", "hybrid", "qkd"]
+
+
+def default_qkd_key_rate_bps(length_km: float) -> float:
+    """Key rate of qit4n's decoy-state BB84 model with default devices over ``length_km`` of fibre."""
+    from qit4n.physics import fibre_transmittance
+    from qit4n.qkd import get_protocol, make_parameters
+
+    spec = get_protocol("bb84-decoy")
+    params = make_parameters("bb84-decoy")
+    eta = fibre_transmittance(length_km, params.loss_db_per_km)
+    return float(np.asarray(spec.evaluate(np.asarray(eta), params).key_rate_bps))
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What to do with one asset and why."""
+
+    asset: str
+    action: Action
+    key_exchange: str | None
+    signature: str | None
+    added_bytes_per_handshake: int
+    overhead_bps: float
+    overhead_fraction: float | None
+    qkd_key_rate_bps: float | None
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible form."""
+        return {
+            "action": self.action,
+            "key_exchange": self.key_exchange,
+            "signature": self.signature,
+            "added_bytes_per_handshake": self.added_bytes_per_handshake,
+            "overhead_bps": self.overhead_bps,
+            "overhead_fraction": self.overhead_fraction,
+            "qkd_key_rate_bps": self.qkd_key_rate_bps,
+        }
+
+
+@dataclass(frozen=True)
+class ScheduledMigration:
+    """When an asset's migration starts and ends, and the exposure once the plan is followed."""
+
+    asset: str
+    order: int
+    start_year: float
+    finish_year: float
+    deadline: int | None
+    meets_deadline: bool | None
+    planned_exposure_probability: float
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+def _key_share_bytes(algorithm: Algorithm) -> int:
+    if algorithm.ciphertext_bytes is not None:
+        return (algorithm.public_key_bytes or 0) + algorithm.ciphertext_bytes
+    return 2 * (algorithm.public_key_bytes or 0)
+
+
+def _signature_bytes(algorithm: Algorithm) -> int:
+    return (algorithm.public_key_bytes or 0) + (algorithm.signature_bytes or 0)
+
+
+def _qkd_check(risk: AssetRisk, length_km: float | None, qkd_rate: QkdRate) -> tuple[bool, float | None, str]:
+    demand = risk.asset.key_demand_bps
+    if length_km is None or demand is None:
+        return False, None, "QKD not considered: the asset has no link length or no key demand"
+    rate_bps = float(qkd_rate(length_km))
+    if rate_bps >= demand:
+        return True, rate_bps, f"QKD usable: {rate_bps:.4g} bit/s over {length_km:g} km >= demand {demand:.4g} bit/s"
+    return False, rate_bps, f"QKD not usable: {rate_bps:.4g} bit/s over {length_km:g} km < demand {demand:.4g} bit/s"
+
+
+def recommend(
+    risk: AssetRisk,
+    catalog: Catalog,
+    *,
+    length_km: float | None = None,
+    qkd_key_rate_bps: QkdRate | None = None,
+    cnsa: bool = False,
+    qkd_min_secrecy_years: float = 10.0,
+    max_overhead_fraction: float = 0.05,
+) -> Recommendation:
+    """PQC, hybrid or QKD for one assessed asset, with the reasons and the bandwidth cost.
+
+    Examples
+    --------
+    >>> from qit4n.threat.catalog import load_catalog
+    >>> from qit4n.threat.inventory import Asset
+    >>> from qit4n.threat.assess import assess_asset
+    >>> catalog = load_catalog()
+    >>> asset = Asset(name="link", algorithms=["x25519"], secrecy_lifetime_years=20, key_demand_bps=1000)
+    >>> risk = assess_asset(asset, catalog, catalog.timeline("gri-2023"), [], now_year=2026)
+    >>> recommend(risk, catalog, length_km=50, qkd_key_rate_bps=lambda km: 1e4).action
+    'qkd'
+    >>> recommend(risk, catalog, length_km=300, qkd_key_rate_bps=lambda km: 10.0).action
+    'hybrid'
+    """
+    name = risk.asset.name
+    if not risk.vulnerable:
+        return Recommendation(name, "none", None, None, 0, 0.0, None, None, ("no quantum-vulnerable algorithm: keep",))
+    reasons: list[str] = []
+    key_exchange = signature = None
+    added_bytes = 0
+    vulnerable_kex = [f.algorithm for f in risk.findings if f.shor_vulnerable and f.use in ("key-exchange", "encryption")]
+    vulnerable_sig = [f.algorithm for f in risk.findings if f.shor_vulnerable and f.use == "signature"]
+    if vulnerable_kex:
+        key_exchange = "ml-kem-1024" if cnsa else "x25519mlkem768"
+        new = catalog.algorithm(key_exchange)
+        added_bytes += _key_share_bytes(new) - sum(_key_share_bytes(a) for a in vulnerable_kex)
+    if vulnerable_sig:
+        signature = "ml-dsa-87" if cnsa else "ml-dsa-65"
+        new = catalog.algorithm(signature)
+        added_bytes += sum(_signature_bytes(new) - _signature_bytes(a) for a in vulnerable_sig)
+        reasons.append(f"signatures {', '.join(a.id for a in vulnerable_sig)} -> {signature} (FIPS 204)")
+    overhead_bps = risk.asset.handshakes_per_s * added_bytes * 8.0
+    fraction = overhead_bps / risk.asset.bandwidth_bps if risk.asset.bandwidth_bps else None
+    reasons.append(f"PQC adds {added_bytes} bytes per handshake = {overhead_bps:.4g} bit/s at {risk.asset.handshakes_per_s:g} handshakes/s")
+    action: Action = "pqc" if (cnsa or not vulnerable_kex) else "hybrid"
+    if vulnerable_kex:
+        rate_function = qkd_key_rate_bps or default_qkd_key_rate_bps
+        usable, rate_bps, why = _qkd_check(risk, length_km, rate_function)
+        reasons.append(why)
+        secrecy = typical(risk.asset.secrecy_lifetime_years)
+        too_costly = fraction is not None and fraction > max_overhead_fraction
+        if usable and (secrecy >= qkd_min_secrecy_years or too_costly):
+            action = "qkd"
+            key_exchange = "qkd"
+            why_qkd = f"secrecy lifetime {secrecy:g} y >= {qkd_min_secrecy_years:g} y" if secrecy >= qkd_min_secrecy_years else (
+                f"PQC overhead {fraction:.1%} > {max_overhead_fraction:.0%} of bandwidth"
+            )
+            reasons.append(f"key exchange -> QKD ({why_qkd}); authentication still needs PQC signatures")
+            signature = signature or ("ml-dsa-87" if cnsa else "ml-dsa-65")
+        else:
+            reasons.append(f"key exchange {', '.join(a.id for a in vulnerable_kex)} -> {key_exchange} (FIPS 203)")
+        return Recommendation(name, action, key_exchange, signature, added_bytes, overhead_bps, fraction, rate_bps, tuple(reasons))
+    return Recommendation(name, action, key_exchange, signature, added_bytes, overhead_bps, fraction, None, tuple(reasons))
+
+
+def schedule_migrations(
+    risks: Sequence[AssetRisk], timeline: TimelineScenario, *, now_year: float, teams: int = 1
+) -> list[ScheduledMigration]:
+    """Migration order and years for the vulnerable assets (Smith's rule), with planned exposure.
+
+    >>> from qit4n.threat.catalog import load_catalog
+    >>> from qit4n.threat.inventory import Asset
+    >>> from qit4n.threat.assess import assess_asset
+    >>> catalog = load_catalog()
+    >>> gri = catalog.timeline("gri-2023")
+    >>> slow = assess_asset(Asset(name="slow", algorithms=["x25519"], secrecy_lifetime_years=5, migration_time_years=4), catalog, gri, [], now_year=2026)
+    >>> quick = assess_asset(Asset(name="quick", algorithms=["x25519"], secrecy_lifetime_years=5, migration_time_years=1), catalog, gri, [], now_year=2026)
+    >>> [(item.asset, item.start_year, item.finish_year) for item in schedule_migrations([slow, quick], gri, now_year=2026)]
+    [('quick', 2026.0, 2027.0), ('slow', 2027.0, 2031.0)]
+    """
+    vulnerable = [risk for risk in risks if risk.vulnerable]
+    ordered = sorted(
+        vulnerable,
+        key=lambda risk: (
+            -risk.exposure_probability / max(typical(risk.asset.migration_time_years), 1e-9),
+            risk.deadline if risk.deadline is not None else 10_000,
+            risk.asset.name,
+        ),
+    )
+    team_free = [float(now_year)] * max(1, teams)
+    plan = []
+    for order, risk in enumerate(ordered):
+        team = int(np.argmin(team_free))
+        start = team_free[team]
+        finish = start + typical(risk.asset.migration_time_years)
+        team_free[team] = finish
+        _, _, planned = exposure_probabilities(
+            timeline,
+            now_year=now_year,
+            secrecy_years=risk.asset.secrecy_lifetime_years,
+            migration_years=finish - now_year,
+            trust_years=risk.asset.trust_lifetime_years,
+            key_exchange_vulnerable=risk.key_exchange_vulnerable,
+            signature_vulnerable=risk.signature_vulnerable,
+        )
+        deadline = risk.deadline
+        plan.append(
+            ScheduledMigration(
+                risk.asset.name,
+                order + 1,
+                start,
+                finish,
+                deadline,
+                None if deadline is None else finish <= deadline,
+                planned,
+                {"team": team + 1, "weight": risk.exposure_probability, "migration_time_years": typical(risk.asset.migration_time_years)},
+            )
+        )
+    return plan
