@@ -1,0 +1,132 @@
+"""A small SAE client for the ETSI GS QKD 014 API (mutual TLS with the SAE's certificate).
+
+>>> SAEClient.__name__
+'SAEClient'
+"""
+
+from __future__ import annotations
+
+import base64
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from qit4n.errors import ServiceError
+
+__all__ = ["SAEClient", "AsyncSAEClient", "DeliveredKey", "KMEError", "sae_ssl_context"]
+
+
+@dataclass(frozen=True)
+class DeliveredKey:
+    """A key from a KME: its UUID and its bytes."""
+
+    key_id: str
+    key: bytes
+
+
+class KMEError(ServiceError):
+    """The KME answered with an ETSI error (400, 401, 503 ...)."""
+
+    def __init__(self, status_code: int, body: Any) -> None:
+        self.status_code = status_code
+        self.body = body
+        super().__init__(f"KME answered {status_code}: {body}")
+
+
+def sae_ssl_context(cert: Path, key: Path, ca: Path) -> ssl.SSLContext:
+    """Client TLS context: the SAE's certificate, and the network CA to check the KME."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(cert), str(key))
+    return context
+
+
+def _keys(response) -> list[DeliveredKey]:
+    if response.status_code != 200:
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+        raise KMEError(response.status_code, body)
+    return [DeliveredKey(item["key_ID"], base64.b64decode(item["key"])) for item in response.json()["keys"]]
+
+
+def _json(response) -> dict:
+    if response.status_code != 200:
+        raise KMEError(response.status_code, response.json())
+    return response.json()
+
+
+def _enc_body(number: int | None, size_bits: int | None, additional: list[str] | None) -> dict:
+    body: dict[str, Any] = {}
+    if number is not None:
+        body["number"] = number
+    if size_bits is not None:
+        body["size"] = size_bits
+    if additional:
+        body["additional_slave_SAE_IDs"] = list(additional)
+    return body
+
+
+class SAEClient:
+    """Blocking client of one SAE towards its KME.
+
+    Parameters
+    ----------
+    kme_url : str
+        e.g. ``https://127.0.0.1:8443``.
+    cert, key, ca : Path
+        The SAE's certificate and key, and the CA that signed the KME's certificate.
+    """
+
+    def __init__(self, kme_url: str, cert: Path, key: Path, ca: Path, *, timeout_s: float = 10.0) -> None:
+        import httpx
+
+        self._http = httpx.Client(base_url=kme_url, verify=sae_ssl_context(cert, key, ca), timeout=timeout_s)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> SAEClient:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def status(self, slave_sae_id: str) -> dict:
+        """Get status (clause 5.1)."""
+        return _json(self._http.get(f"/api/v1/keys/{slave_sae_id}/status"))
+
+    def get_key(self, slave_sae_id: str, number: int | None = None, size_bits: int | None = None, additional_slave_sae_ids: list[str] | None = None) -> list[DeliveredKey]:
+        """Get key (clause 5.2), as master SAE."""
+        return _keys(self._http.post(f"/api/v1/keys/{slave_sae_id}/enc_keys", json=_enc_body(number, size_bits, additional_slave_sae_ids)))
+
+    def get_key_with_ids(self, master_sae_id: str, key_ids: list[str]) -> list[DeliveredKey]:
+        """Get key with key IDs (clause 5.3), as slave SAE."""
+        body = {"key_IDs": [{"key_ID": key_id} for key_id in key_ids]}
+        return _keys(self._http.post(f"/api/v1/keys/{master_sae_id}/dec_keys", json=body))
+
+
+class AsyncSAEClient:
+    """The asyncio twin of :class:`SAEClient` (used by the benchmarks)."""
+
+    def __init__(self, kme_url: str, cert: Path, key: Path, ca: Path, *, timeout_s: float = 10.0, connections: int = 16) -> None:
+        import httpx
+
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        self._http = httpx.AsyncClient(base_url=kme_url, verify=sae_ssl_context(cert, key, ca), timeout=timeout_s, limits=limits)
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def get_key(self, slave_sae_id: str, number: int | None = None, size_bits: int | None = None, additional_slave_sae_ids: list[str] | None = None) -> list[DeliveredKey]:
+        """Get key (clause 5.2), as master SAE."""
+        return _keys(await self._http.post(f"/api/v1/keys/{slave_sae_id}/enc_keys", json=_enc_body(number, size_bits, additional_slave_sae_ids)))
+
+    async def get_key_with_ids(self, master_sae_id: str, key_ids: list[str]) -> list[DeliveredKey]:
+        """Get key with key IDs (clause 5.3), as slave SAE."""
+        body = {"key_IDs": [{"key_ID": key_id} for key_id in key_ids]}
+        return _keys(await self._http.post(f"/api/v1/keys/{master_sae_id}/dec_keys", json=body))

@@ -1,0 +1,84 @@
+"""Configuration of one KME, and the naming rule that maps a scenario onto KMEs and SAEs.
+
+Naming rule: every node ``X`` of a scenario runs a KME with ID ``KME-X``; every node whose role is
+``user`` also hosts one SAE, ``SAE-X``, attached to ``KME-X``. Trusted relays host a KME only.
+Each QKD link joins the KMEs of its two endpoints with a key pool.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from qit4n.schema import StrictModel
+
+__all__ = ["LinkConfig", "KMEConfig", "kme_id_of", "sae_id_of"]
+
+
+def kme_id_of(node_id: str) -> str:
+    """The KME ID of a scenario node, e.g. ``KME-SIE``."""
+    return f"KME-{node_id}"
+
+
+def sae_id_of(node_id: str) -> str:
+    """The SAE ID hosted at a user node, e.g. ``SAE-SIE``."""
+    return f"SAE-{node_id}"
+
+
+class LinkConfig(StrictModel):
+    """One QKD link seen from one of its ends."""
+
+    link_id: str = Field(min_length=1)
+    peer_kme_id: str = Field(min_length=1)
+    key_rate_bps: float = Field(ge=0.0)
+    pool_capacity_bits: float = Field(gt=0.0)
+    secret_hex: str = Field(pattern=r"^[0-9a-f]{64}$", description="seed of the modelled key supply, shared by both ends")
+    parity: Literal[0, 1] = Field(description="this end owns the pool units whose index % 2 equals parity")
+
+
+class KMEConfig(StrictModel):
+    """Everything one KME process needs; written as JSON by the launcher."""
+
+    kme_id: str = Field(min_length=1)
+    host: Literal["127.0.0.1"] = "127.0.0.1"
+    port: int = Field(ge=1, le=65535)
+    database: Path
+    cert: Path
+    key: Path
+    ca: Path
+    sae_ids: list[str] = Field(default_factory=list, description="SAEs attached to this KME")
+    directory: dict[str, str] = Field(description="SAE ID -> KME ID, for the whole network")
+    peers: dict[str, str] = Field(default_factory=dict, description="KME ID -> base URL of the KME-to-KME API")
+    links: list[LinkConfig] = Field(default_factory=list)
+    routes: dict[str, list[str]] = Field(default_factory=dict, description="target KME ID -> next KMEs, ending at the target")
+    key_size_bits: int = Field(256, ge=8, le=65536, multiple_of=8)
+    min_key_size_bits: int = Field(64, ge=8, multiple_of=8)
+    max_key_size_bits: int = Field(8192, le=1 << 20, multiple_of=8)
+    max_key_per_request: int = Field(1000, ge=1, le=100_000)
+    max_sae_id_count: int = Field(8, ge=0, le=64)
+    supply_interval_s: float = Field(0.05, gt=0.0, le=10.0)
+    peer_timeout_s: float = Field(5.0, gt=0.0, le=120.0)
+    synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+
+    @model_validator(mode="after")
+    def _sizes_consistent(self) -> KMEConfig:
+        if not self.min_key_size_bits <= self.key_size_bits <= self.max_key_size_bits:
+            raise ValueError(
+                f"key_size_bits = {self.key_size_bits}: must lie in [min_key_size_bits, max_key_size_bits] = "
+                f"[{self.min_key_size_bits}, {self.max_key_size_bits}]"
+            )
+        for sae_id in self.sae_ids:
+            if self.directory.get(sae_id) != self.kme_id:
+                raise ValueError(f"sae_ids: {sae_id!r} is not attached to {self.kme_id!r} in directory")
+        return self
+
+    @property
+    def url(self) -> str:
+        """Base URL of this KME."""
+        return f"https://{self.host}:{self.port}"
+
+    def link_to(self, peer_kme_id: str) -> LinkConfig | None:
+        """The (first) link to ``peer_kme_id``, or None."""
+        return next((link for link in self.links if link.peer_kme_id == peer_kme_id), None)

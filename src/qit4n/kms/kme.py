@@ -1,0 +1,298 @@
+"""The key management entity: issues keys to master SAEs, relays them, delivers them to slaves.
+
+:class:`KME` holds one KME's store, link supplies and the HTTPS client it uses to reach other
+KMEs; the routers call it. Keys for a slave behind another KME are transported before the master
+gets them: the master's answer comes only after every slave's KME has committed the key, so a key
+acknowledged to a master is always deliverable. If any transport fails, the master gets 503 and
+the KMEs that already stored the key are told to void it (no half-delivered key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import ssl
+import uuid
+from collections.abc import Iterator
+
+from qit4n.kms.config import KMEConfig
+from qit4n.kms.errors import EXTENSION_MANDATORY_UNSUPPORTED, SIZE_NOT_MULTIPLE_OF_8, EtsiError
+from qit4n.kms.relay import RelayMessage, xor_bytes
+from qit4n.kms.schemas import KeyRequest, Status
+from qit4n.kms.store import KeyStore, PoolExhaustedError, UnitMismatchError
+from qit4n.kms.supply import LinkFiller, SeededLinkSupply
+
+__all__ = ["KME", "IssuedKey"]
+
+IssuedKey = tuple[str, bytes]
+
+
+def client_ssl_context(config: KMEConfig) -> ssl.SSLContext:
+    """TLS client context of a KME towards other KMEs: its own certificate, the network's CA."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(config.ca))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(config.cert), str(config.key))
+    return context
+
+
+class KME:
+    """One KME (see the module docstring). Create with :meth:`open`, release with :meth:`close`."""
+
+    def __init__(self, config: KMEConfig) -> None:
+        self.config = config
+        self.unit_bytes = config.key_size_bits // 8
+        self.store = KeyStore(config.database, synchronous=config.synchronous)
+        self.supplies = {link.link_id: SeededLinkSupply(link.secret_hex, unit_bytes=self.unit_bytes) for link in config.links}
+        self.fillers = [
+            LinkFiller(link.link_id, self.supplies[link.link_id], key_rate_bps=link.key_rate_bps, capacity_bits=link.pool_capacity_bits)
+            for link in config.links
+        ]
+        for link in config.links:
+            self.store.register_link(link.link_id, link.parity)
+        self._client = None
+
+    async def start(self) -> None:
+        """Open the HTTPS client used towards other KMEs."""
+        import httpx
+
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+        self._client = httpx.AsyncClient(verify=client_ssl_context(self.config), timeout=self.config.peer_timeout_s, limits=limits)
+
+    async def close(self) -> None:
+        """Close the client and the database."""
+        if self._client is not None:
+            await self._client.aclose()
+        self.store.close()
+
+    async def run_supply(self) -> None:
+        """Fill the link pools at their key rates until cancelled (side effect: writes the store)."""
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while True:
+            await asyncio.sleep(self.config.supply_interval_s)
+            now = loop.time()
+            for filler in self.fillers:
+                filler.tick(self.store, now - last)
+            last = now
+
+    # -- ETSI GS QKD 014 ----------------------------------------------------------------------
+    def _target_kme(self, sae_id: str, role: str) -> str:
+        kme_id = self.config.directory.get(sae_id)
+        if kme_id is None:
+            raise EtsiError(400, f"{role} {sae_id!r} is not an SAE of this network", [{"parameter": role, "value": sae_id}])
+        if kme_id != self.config.kme_id and kme_id not in self.config.routes:
+            raise EtsiError(503, f"no key route from {self.config.kme_id} to {kme_id}", [{"target_KME_ID": kme_id}])
+        return kme_id
+
+    def _units_per_key(self, size_bits: int) -> int:
+        return -(-size_bits // self.config.key_size_bits)
+
+    def status(self, master: str, slave: str) -> Status:
+        """Status data for a master SAE and one of its slaves (clause 5.1)."""
+        if master == slave:
+            raise EtsiError(400, "slave_SAE_ID must differ from the calling master SAE", [{"slave_SAE_ID": slave}])
+        target = self._target_kme(slave, "slave_SAE_ID")
+        cfg = self.config
+        if target == cfg.kme_id:
+            stored = max_count = cfg.max_key_per_request
+        else:
+            link = cfg.link_to(cfg.routes[target][0])
+            stored = self.store.unit_count(link.link_id, owned_only=True)
+            max_count = int(link.pool_capacity_bits // (2 * cfg.key_size_bits))
+        return Status(
+            source_KME_ID=cfg.kme_id,
+            target_KME_ID=target,
+            master_SAE_ID=master,
+            slave_SAE_ID=slave,
+            key_size=cfg.key_size_bits,
+            stored_key_count=stored,
+            max_key_count=max_count,
+            max_key_per_request=cfg.max_key_per_request,
+            max_key_size=cfg.max_key_size_bits,
+            min_key_size=cfg.min_key_size_bits,
+            max_SAE_ID_count=cfg.max_sae_id_count,
+        )
+
+    def _check_request(self, master: str, slave: str, request: KeyRequest) -> tuple[int, int, list[str]]:
+        cfg = self.config
+        if request.extension_mandatory:
+            unsupported = [{"extension_mandatory_unsupported": request.extension_mandatory}]
+            raise EtsiError(400, EXTENSION_MANDATORY_UNSUPPORTED, unsupported)
+        number = 1 if request.number is None else request.number
+        size = cfg.key_size_bits if request.size is None else request.size
+        if number > cfg.max_key_per_request:
+            raise EtsiError(400, f"number = {number}: must be <= max_key_per_request = {cfg.max_key_per_request}")
+        if size % 8:
+            raise EtsiError(400, SIZE_NOT_MULTIPLE_OF_8, [{"size": size}])
+        if not cfg.min_key_size_bits <= size <= cfg.max_key_size_bits:
+            raise EtsiError(400, f"size = {size}: must lie in [min_key_size, max_key_size] = [{cfg.min_key_size_bits}, {cfg.max_key_size_bits}]")
+        extra = list(request.additional_slave_SAE_IDs or [])
+        if len(extra) > cfg.max_sae_id_count:
+            raise EtsiError(400, f"additional_slave_SAE_IDs: {len(extra)} given, must be <= max_SAE_ID_count = {cfg.max_sae_id_count}")
+        slaves = [slave, *extra]
+        if len(set(slaves)) != len(slaves) or master in slaves:
+            raise EtsiError(400, "additional_slave_SAE_IDs must be distinct and differ from the master and slave_SAE_ID", [{"additional_slave_SAE_IDs": extra}])
+        return number, size, slaves
+
+    async def issue(self, master: str, slave: str, request: KeyRequest) -> list[IssuedKey]:
+        """Get key (clause 5.2): new keys for ``master``, transported to every slave's KME first."""
+        number, size, slaves = self._check_request(master, slave, request)
+        by_kme: dict[str, list[str]] = {}
+        for sae_id in slaves:
+            by_kme.setdefault(self._target_kme(sae_id, "slave_SAE_ID"), []).append(sae_id)
+        key_ids = [str(uuid.uuid4()) for _ in range(number)]
+        size_bytes = size // 8
+        primary = self.config.directory[slave]
+        if primary == self.config.kme_id:
+            keys = [os.urandom(size_bytes) for _ in range(number)]
+            plans = []
+        else:
+            first = self._allocate_first_hop(primary, number, size)
+            keys = [b"".join(pads)[:size_bytes] for pads in _per_key(first[1], self._units_per_key(size))]
+            plans = [(primary, first[0], None)]
+        for kme_id in by_kme:
+            if kme_id not in (primary, self.config.kme_id):
+                indices, pads = self._allocate_first_hop(kme_id, number, size)
+                cipher = [xor_bytes(key, b"".join(p)[:size_bytes]) for key, p in zip(keys, _per_key(pads, self._units_per_key(size)))]
+                plans.append((kme_id, indices, cipher))
+        if self.config.kme_id in by_kme:
+            rows = list(_rows(key_ids, keys, by_kme[self.config.kme_id], master))
+            self.store.receive(None, [], None, lambda _pads: keys, lambda _keys: rows)
+        results = await asyncio.gather(
+            *(self._send(kme_id, indices, cipher, key_ids, size, master, by_kme[kme_id]) for kme_id, indices, cipher in plans),
+            return_exceptions=True,
+        )
+        failures = [result for result in results if isinstance(result, BaseException)]
+        if failures:
+            await self._void_everywhere(list(by_kme), key_ids)
+            raise EtsiError(503, "key relay to a slave SAE's KME failed; no key was issued", [{"reason": str(failures[0])}])
+        self.store.count_issued(number)
+        return list(zip(key_ids, keys))
+
+    def _allocate_first_hop(self, target: str, number: int, size: int) -> tuple[list[int], list[bytes]]:
+        link = self.config.link_to(self.config.routes[target][0])
+        try:
+            return self.store.allocate(link.link_id, number * self._units_per_key(size))
+        except PoolExhaustedError as error:
+            raise EtsiError(503, "not enough key stored on KME for this request", [{"link": link.link_id, "reason": str(error)}]) from None
+
+    async def _send(self, target: str, indices: list[int], cipher: list[bytes] | None, key_ids: list[str], size: int, master: str, slaves: list[str]) -> None:
+        route = self.config.routes[target]
+        per_key = self._units_per_key(size)
+        message = RelayMessage(
+            key_IDs=key_ids,
+            size=size,
+            master_SAE_ID=master,
+            slave_SAE_IDs=slaves,
+            route=route,
+            link_id=self.config.link_to(route[0]).link_id,
+            units=[indices[i * per_key : (i + 1) * per_key] for i in range(len(key_ids))],
+            ciphertexts=None if cipher is None else [base64.b64encode(c).decode("ascii") for c in cipher],
+        )
+        await self._post(route[0], "/kme/v1/relay", message.model_dump(mode="json"))
+
+    async def _post(self, kme_id: str, path: str, body: dict) -> None:
+        url = self.config.peers.get(kme_id)
+        if url is None or self._client is None:
+            raise EtsiError(503, f"KME {kme_id!r} cannot be reached from {self.config.kme_id}")
+        response = await self._client.post(url + path, json=body)
+        if response.status_code != 200:
+            raise EtsiError(503, f"KME {kme_id} answered {response.status_code}", [{"kme": kme_id, "body": response.text[:200]}])
+
+    async def _void_everywhere(self, kme_ids: list[str], key_ids: list[str]) -> None:
+        self.store.void(key_ids)
+        remote = [kme_id for kme_id in kme_ids if kme_id != self.config.kme_id]
+        await asyncio.gather(*(self._post(kme_id, "/kme/v1/void", {"key_IDs": key_ids}) for kme_id in remote), return_exceptions=True)
+
+    def deliver(self, slave: str, master: str, key_ids: list[str]) -> list[IssuedKey]:
+        """Get key with key IDs (clause 5.3): all or none, each key to each named slave once."""
+        from qit4n.kms.errors import KEYS_NOT_FOUND
+        from qit4n.kms.store import KeyLookupError
+
+        if len(set(key_ids)) != len(key_ids):
+            raise EtsiError(400, "key_IDs must not repeat a key_ID", [{"key_IDs": key_ids}])
+        try:
+            found = self.store.take(slave, master, key_ids)
+        except KeyLookupError as error:
+            if error.unauthorised:
+                raise EtsiError(401, "keys were not issued for this SAE pair", [{"key_IDs": error.key_ids}]) from None
+            raise EtsiError(400, KEYS_NOT_FOUND, [{"key_IDs_not_found": error.key_ids}]) from None
+        return [(item.key_id, item.material) for item in found]
+
+    # -- KME-to-KME ---------------------------------------------------------------------------
+    async def relay(self, sender: str, message: RelayMessage) -> None:
+        """Receive a relay message from ``sender``: store the keys here, or pass them on."""
+        cfg = self.config
+        link = next((link for link in cfg.links if link.link_id == message.link_id), None)
+        if link is None or link.peer_kme_id != sender or message.route[0] != cfg.kme_id:
+            raise EtsiError(401, "relay message does not match a QKD link with the sending KME", [{"link_id": message.link_id}])
+        per_key = self._units_per_key(message.size)
+        if len(message.units) != len(message.key_IDs) or any(len(units) != per_key for units in message.units):
+            raise EtsiError(400, "units do not match key_IDs and size")
+        if message.ciphertexts is not None and len(message.ciphertexts) != len(message.key_IDs):
+            raise EtsiError(400, "ciphertexts do not match key_IDs")
+        size_bytes = message.size // 8
+        indices = [idx for units in message.units for idx in units]
+
+        def decode(pads: list[bytes]) -> list[bytes]:
+            keys = [b"".join(p)[:size_bytes] for p in _per_key(pads, per_key)]
+            if message.ciphertexts is None:
+                return keys
+            return [xor_bytes(base64.b64decode(c), key) for c, key in zip(message.ciphertexts, keys)]
+
+        supply = self.supplies[link.link_id]
+        try:
+            if len(message.route) == 1:
+                for sae_id in message.slave_SAE_IDs:
+                    if cfg.directory.get(sae_id) != cfg.kme_id:
+                        raise EtsiError(400, f"slave {sae_id!r} is not attached to {cfg.kme_id}")
+                rows_for = lambda keys: _rows(message.key_IDs, keys, message.slave_SAE_IDs, message.master_SAE_ID)  # noqa: E731
+                self.store.receive(link.link_id, indices, supply, decode, rows_for)
+                return
+            out_link = cfg.link_to(message.route[1])
+            if out_link is None:
+                raise EtsiError(400, f"{cfg.kme_id} has no QKD link to {message.route[1]}")
+            pads_in, out_indices, pads_out = self.store.forward(link.link_id, indices, supply, out_link.link_id, len(indices))
+        except (UnitMismatchError, PoolExhaustedError) as error:
+            raise EtsiError(503, "relay hop cannot pad the key", [{"kme": cfg.kme_id, "reason": str(error)}]) from None
+        keys = decode(pads_in)
+        out_pads = [b"".join(p)[:size_bytes] for p in _per_key(pads_out, per_key)]
+        forward = message.model_copy(
+            update={
+                "route": message.route[1:],
+                "link_id": out_link.link_id,
+                "units": [out_indices[i * per_key : (i + 1) * per_key] for i in range(len(keys))],
+                "ciphertexts": [base64.b64encode(xor_bytes(k, p)).decode("ascii") for k, p in zip(keys, out_pads)],
+            }
+        )
+        await self._post(message.route[1], "/kme/v1/relay", forward.model_dump(mode="json"))
+
+    def health(self) -> dict:
+        """Pool levels and key counters of this KME (KME-to-KME and operator API)."""
+        return {
+            "kme_id": self.config.kme_id,
+            "sae_ids": self.config.sae_ids,
+            "links": {
+                link.link_id: {
+                    "peer": link.peer_kme_id,
+                    "pool_bits": self.store.unit_count(link.link_id) * self.config.key_size_bits,
+                    "owned_bits": self.store.unit_count(link.link_id, owned_only=True) * self.config.key_size_bits,
+                    "capacity_bits": link.pool_capacity_bits,
+                }
+                for link in self.config.links
+            },
+            "waiting_keys": self.store.waiting_keys(),
+            **self.store.counters(),
+        }
+
+
+def _per_key(pads: list[bytes], per_key: int) -> Iterator[list[bytes]]:
+    for start in range(0, len(pads), per_key):
+        yield pads[start : start + per_key]
+
+
+def _rows(key_ids: list[str], keys: list[bytes], slaves: list[str], master: str) -> Iterator[tuple[str, str, str, bytes]]:
+    for key_id, key in zip(key_ids, keys):
+        for slave in slaves:
+            yield key_id, slave, master, key

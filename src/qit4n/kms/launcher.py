@@ -1,0 +1,212 @@
+"""Plan and run the KMEs of a scenario on loopback, one process per KME.
+
+:func:`plan_network` writes everything a network of KMEs needs into a state folder: a CA and
+certificates (``certs/``), one config per KME (``kme/KME-X.json``), the link secrets of the
+modelled key supply (``links.json``, kept so a restart resumes with the same pools), and
+``network.json`` (URLs and the SAE directory) for clients. :class:`Network` starts and stops the
+KME processes; each keeps its SQLite database in ``db/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from qit4n.errors import ServiceError
+from qit4n.kms.certs import issue_entity_certs
+from qit4n.kms.config import KMEConfig, LinkConfig, kme_id_of, sae_id_of
+from qit4n.kms.relay import route_table
+from qit4n.kms.supply import new_link_secret
+
+__all__ = ["NetworkPlan", "plan_network", "load_plan", "Network", "free_port", "link_rates_bps"]
+
+_READY_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def link_rates_bps(scenario) -> list[float]:
+    """Key rate of each link: ``key_rate_bps`` when the scenario gives it, else the link model."""
+    rates = []
+    for index, link in enumerate(scenario.links):
+        if link.key_rate_bps is not None:
+            rates.append(float(link.key_rate_bps))
+        else:
+            from qit4n.qkd.link import link_key_rate_bps
+
+            rates.append(float(link_key_rate_bps(scenario, index)))
+    return rates
+
+
+@dataclass(frozen=True)
+class NetworkPlan:
+    """The KMEs of a scenario: configs by KME ID, and the folder holding them."""
+
+    state_dir: Path
+    configs: dict[str, KMEConfig]
+
+    @property
+    def directory(self) -> dict[str, str]:
+        """SAE ID -> KME ID."""
+        return next(iter(self.configs.values())).directory
+
+    def url(self, kme_id: str) -> str:
+        """Base URL of a KME."""
+        return self.configs[kme_id].url
+
+    def sae_cert(self, sae_id: str) -> tuple[Path, Path, Path]:
+        """(certificate, key, CA) files of an SAE."""
+        certs = self.state_dir / "certs"
+        return certs / f"{sae_id}.pem", certs / f"{sae_id}.key", certs / "ca.pem"
+
+
+def plan_network(scenario, state_dir: Path, *, base_port: int | None = None, overrides: dict | None = None) -> NetworkPlan:
+    """Write certificates and KME configs for ``scenario`` into ``state_dir`` (see module docstring).
+
+    Parameters
+    ----------
+    base_port : int or None
+        KME ``i`` (in node order) listens on ``base_port + i``; None picks free ports.
+    overrides : dict or None
+        Extra :class:`KMEConfig` fields for every KME (e.g. ``{"max_key_per_request": 100}``).
+    """
+    state_dir.mkdir(parents=True, exist_ok=True)
+    nodes = [node.id for node in scenario.nodes]
+    user_nodes = [node.id for node in scenario.nodes if node.role.value == "user"]
+    kme_ids = [kme_id_of(node) for node in nodes]
+    sae_ids = [sae_id_of(node) for node in user_nodes]
+    paths = issue_entity_certs(state_dir / "certs", kme_ids, sae_ids)
+    secrets_path = state_dir / "links.json"
+    secrets = json.loads(secrets_path.read_text()) if secrets_path.exists() else {}
+    rates = link_rates_bps(scenario)
+    for index in range(len(scenario.links)):
+        secrets.setdefault(scenario.link_id(index), new_link_secret())
+    secrets_path.write_text(json.dumps(secrets, indent=1))
+    secrets_path.chmod(0o600)
+    ports = [base_port + i for i in range(len(nodes))] if base_port is not None else [free_port() for _ in nodes]
+    urls = {kme_id: f"https://127.0.0.1:{port}" for kme_id, port in zip(kme_ids, ports)}
+    directory = {sae_id_of(node): kme_id_of(node) for node in user_nodes}
+    configs = {}
+    (state_dir / "kme").mkdir(exist_ok=True)
+    for node, kme_id, port in zip(nodes, kme_ids, ports):
+        links = []
+        for index, link in enumerate(scenario.links):
+            if node not in link.endpoints:
+                continue
+            peer = link.endpoints[1] if link.endpoints[0] == node else link.endpoints[0]
+            link_id = scenario.link_id(index)
+            links.append(
+                LinkConfig(
+                    link_id=link_id,
+                    peer_kme_id=kme_id_of(peer),
+                    key_rate_bps=rates[index],
+                    pool_capacity_bits=link.pool_capacity_bits,
+                    secret_hex=secrets[link_id],
+                    parity=0 if node == link.endpoints[0] else 1,
+                )
+            )
+        routes = {kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in route_table(scenario, node).items()}
+        config = KMEConfig(
+            kme_id=kme_id,
+            port=port,
+            database=state_dir / "db" / f"{kme_id}.sqlite",
+            cert=paths[kme_id].cert,
+            key=paths[kme_id].key,
+            ca=paths[kme_id].ca,
+            sae_ids=[sae_id_of(node)] if node in user_nodes else [],
+            directory=directory,
+            peers={other: url for other, url in urls.items() if other != kme_id},
+            links=links,
+            routes=routes,
+            **(overrides or {}),
+        )
+        (state_dir / "kme" / f"{kme_id}.json").write_text(config.model_dump_json(indent=1))
+        configs[kme_id] = config
+    (state_dir / "network.json").write_text(json.dumps({"kmes": urls, "saes": directory, "scenario": scenario.name}, indent=1))
+    return NetworkPlan(state_dir, configs)
+
+
+def load_plan(state_dir: Path) -> NetworkPlan:
+    """Read the plan that :func:`plan_network` wrote into ``state_dir``."""
+    folder = state_dir / "kme"
+    files = sorted(folder.glob("KME-*.json")) if folder.is_dir() else []
+    if not files:
+        raise ServiceError(f"--state {state_dir}: no KME configs found (run `qit4n kms up SCENARIO --state {state_dir}` first)")
+    configs = {}
+    for path in files:
+        config = KMEConfig.model_validate_json(path.read_text())
+        configs[config.kme_id] = config
+    return NetworkPlan(state_dir, configs)
+
+
+class Network:
+    """The KME processes of a plan. Use as a context manager, or call :meth:`start`/:meth:`stop`."""
+
+    def __init__(self, plan: NetworkPlan) -> None:
+        self.plan = plan
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def __enter__(self) -> Network:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+    def start(self, kme_ids: list[str] | None = None) -> None:
+        """Start KME processes (all by default) and wait until each accepts TLS connections."""
+        for kme_id in kme_ids or list(self.plan.configs):
+            path = self.plan.state_dir / "kme" / f"{kme_id}.json"
+            log = open(self.plan.state_dir / f"{kme_id}.log", "ab")
+            env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+            self.processes[kme_id] = subprocess.Popen([sys.executable, "-m", "qit4n.kms.server", str(path)], stdout=log, stderr=log, env=env)
+            log.close()
+        for kme_id in kme_ids or list(self.plan.configs):
+            self._wait_ready(kme_id)
+
+    def _wait_ready(self, kme_id: str) -> None:
+        config = self.plan.configs[kme_id]
+        deadline = time.monotonic() + _READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            process = self.processes[kme_id]
+            if process.poll() is not None:
+                log = (self.plan.state_dir / f"{kme_id}.log").read_text(errors="replace")[-2000:]
+                raise ServiceError(f"{kme_id} exited with status {process.returncode} while starting:\n{log}")
+            try:
+                with socket.create_connection((config.host, config.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise ServiceError(f"{kme_id} did not listen on {config.url} within {_READY_TIMEOUT_S:g} s")
+
+    def kill(self, kme_id: str) -> None:
+        """SIGKILL one KME (crash test) and reap it."""
+        process = self.processes.pop(kme_id)
+        process.kill()
+        process.wait()
+
+    def stop(self, kme_ids: list[str] | None = None) -> None:
+        """Stop KMEs with SIGTERM (clean shutdown), SIGKILL after 10 s."""
+        chosen = [kme_id for kme_id in (kme_ids or list(self.processes)) if kme_id in self.processes]
+        for kme_id in chosen:
+            if self.processes[kme_id].poll() is None:
+                self.processes[kme_id].send_signal(signal.SIGTERM)
+        for kme_id in chosen:
+            process = self.processes.pop(kme_id)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,70 @@
+"""ETSI GS QKD 014 V1.1.1 clause 5: Get status, Get key, Get key with key IDs.
+
+References
+----------
+ETSI GS QKD 014 V1.1.1 (2019-02), clauses 5.1-5.3.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query
+
+from qit4n.kms.dependencies import calling_sae, get_kme
+from qit4n.kms.kme import KME, IssuedKey
+from qit4n.kms.schemas import ErrorBody, Key, KeyContainer, KeyIDItem, KeyIDs, KeyRequest, Status
+
+__all__ = ["router"]
+
+_ERRORS = {
+    400: {"model": ErrorBody, "description": "Bad request format"},
+    401: {"model": ErrorBody, "description": "Unauthorized"},
+    503: {"model": ErrorBody, "description": "Error of server side"},
+}
+
+router = APIRouter(prefix="/api/v1/keys", responses=_ERRORS)
+
+Caller = Annotated[str, Depends(calling_sae)]
+TheKME = Annotated[KME, Depends(get_kme)]
+
+
+def _container(keys: list[IssuedKey]) -> KeyContainer:
+    return KeyContainer(keys=[Key(key_ID=key_id, key=base64.b64encode(material).decode("ascii")) for key_id, material in keys])
+
+
+@router.get("/{slave_SAE_ID}/status", response_model=Status, response_model_exclude_none=True, summary="Get status")
+async def get_status(slave_SAE_ID: str, caller: Caller, kme: TheKME) -> Status:
+    """Status of the keys the calling master SAE can get for ``slave_SAE_ID``."""
+    return kme.status(caller, slave_SAE_ID)
+
+
+@router.post("/{slave_SAE_ID}/enc_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key")
+async def post_enc_keys(slave_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyRequest | None, Body()] = None) -> KeyContainer:
+    """New keys for the calling master SAE, shared with ``slave_SAE_ID`` (and additional slaves)."""
+    return _container(await kme.issue(caller, slave_SAE_ID, request or KeyRequest()))
+
+
+@router.get("/{slave_SAE_ID}/enc_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key (GET)")
+async def get_enc_keys(
+    slave_SAE_ID: str,
+    caller: Caller,
+    kme: TheKME,
+    number: Annotated[int | None, Query(ge=1)] = None,
+    size: Annotated[int | None, Query(ge=1)] = None,
+) -> KeyContainer:
+    """Get key with ``number`` and ``size`` as query parameters."""
+    return _container(await kme.issue(caller, slave_SAE_ID, KeyRequest(number=number, size=size)))
+
+
+@router.post("/{master_SAE_ID}/dec_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key with key IDs")
+async def post_dec_keys(master_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyIDs, Body()]) -> KeyContainer:
+    """The keys named by ``key_IDs``, issued to ``master_SAE_ID`` for the calling slave SAE."""
+    return _container(kme.deliver(caller, master_SAE_ID, [item.key_ID for item in request.key_IDs]))
+
+
+@router.get("/{master_SAE_ID}/dec_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key with key IDs (GET)")
+async def get_dec_keys(master_SAE_ID: str, caller: Caller, kme: TheKME, key_ID: Annotated[str, Query()]) -> KeyContainer:
+    """One key named by the ``key_ID`` query parameter."""
+    return _container(kme.deliver(caller, master_SAE_ID, [KeyIDItem(key_ID=key_ID).key_ID]))

@@ -1,0 +1,47 @@
+"""KME-to-KME API (mutual TLS with KME certificates): key relay, void, health.
+
+Not part of ETSI GS QKD 014; kept out of the published ETSI OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import Field
+
+from qit4n.kms.dependencies import caller_id, calling_kme, get_kme
+from qit4n.kms.kme import KME
+from qit4n.kms.relay import RelayMessage
+from qit4n.schema import StrictModel
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/kme/v1", include_in_schema=False)
+
+TheKME = Annotated[KME, Depends(get_kme)]
+
+
+class VoidRequest(StrictModel):
+    """Key IDs whose relay failed upstream."""
+
+    key_IDs: list[str] = Field(min_length=1)
+
+
+@router.post("/relay")
+async def relay(message: RelayMessage, sender: Annotated[str, Depends(calling_kme)], kme: TheKME) -> dict:
+    """Receive one hop of a key relay."""
+    await kme.relay(sender, message)
+    return {"stored": len(message.key_IDs)}
+
+
+@router.post("/void")
+async def void(request: VoidRequest, _sender: Annotated[str, Depends(calling_kme)], kme: TheKME) -> dict:
+    """Delete keys that must not be delivered."""
+    return {"voided": kme.store.void(request.key_IDs)}
+
+
+@router.get("/health")
+async def health(_caller: Annotated[str, Depends(caller_id)], kme: TheKME) -> dict:
+    """Pool levels and counters (any certificate of the network's CA)."""
+    return kme.health()

@@ -1,0 +1,80 @@
+"""Run one KME: uvicorn over HTTPS with mandatory client certificates (TLS 1.2 or later).
+
+``python -m qit4n.kms.server CONFIG.json`` runs the KME described by a :class:`KMEConfig` file until
+SIGINT/SIGTERM. The HTTP protocol class copies the verified client certificate's common name
+into each request's state (uvicorn does not expose the peer certificate to the application).
+"""
+
+from __future__ import annotations
+
+import ssl
+import sys
+from pathlib import Path
+
+from qit4n.kms.certs import common_name_of
+from qit4n.kms.config import KMEConfig
+
+__all__ = ["server_ssl_context", "make_server", "main"]
+
+
+def server_ssl_context(config: KMEConfig) -> ssl.SSLContext:
+    """Server TLS context: the KME certificate, client certificates required and checked against the CA."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(str(config.cert), str(config.key))
+    context.load_verify_locations(cafile=str(config.ca))
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def _protocol_class():
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class PeerCertH11Protocol(H11Protocol):
+        """h11 protocol that records the client certificate's common name per connection."""
+
+        def connection_made(self, transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            ssl_object = transport.get_extra_info("ssl_object")
+            name = common_name_of(ssl_object.getpeercert()) if ssl_object is not None else None
+            self.app_state = {**self.app_state, "peer_cn": name}
+
+    return PeerCertH11Protocol
+
+
+def make_server(config: KMEConfig):
+    """A ``uvicorn.Server`` for the KME of ``config`` (call ``.run()`` or ``await .serve()``)."""
+    import uvicorn
+
+    from qit4n.kms.app import create_app
+
+    uvicorn_config = uvicorn.Config(
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        http=_protocol_class(),
+        ssl_certfile=str(config.cert),
+        ssl_keyfile=str(config.key),
+        ssl_ca_certs=str(config.ca),
+        ssl_cert_reqs=ssl.CERT_REQUIRED,
+        ssl_context_factory=lambda _config, _default: server_ssl_context(config),
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=3,
+    )
+    return uvicorn.Server(uvicorn_config)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of a KME process: ``python -m qit4n.kms.server CONFIG.json``."""
+    args = sys.argv[1:] if argv is None else argv
+    config = KMEConfig.model_validate_json(Path(args[0]).read_text())
+    try:
+        make_server(config).run()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,259 @@
+"""Durable key store of one KME: SQLite in WAL mode, one database per KME.
+
+Two tables hold key material. ``units`` is the pool of each QKD link: units with the same index
+and bytes at both ends; the end whose parity matches an index *owns* it (only the owner allocates
+it, the peer consumes it when the owner names it), so the two ends never spend the same unit for
+different keys. ``keys`` holds keys waiting for a slave SAE, one row per (key_ID, slave).
+
+Every change is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``). A KME commits before it
+answers, so after ``kill -9`` a key that was acknowledged is still there, and a key that was
+delivered is gone: nothing acknowledged is lost and nothing is delivered twice. WAL with
+``synchronous=NORMAL`` survives a process crash; ``synchronous=FULL`` also survives power loss.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from qit4n.errors import ServiceError
+
+__all__ = ["KeyStore", "StoredKey", "KeyLookupError", "PoolExhaustedError", "UnitMismatchError"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS units (link TEXT NOT NULL, idx INTEGER NOT NULL, owned INTEGER NOT NULL,
+    material BLOB NOT NULL, PRIMARY KEY (link, idx)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS units_owned ON units (link, owned, idx);
+CREATE TABLE IF NOT EXISTS supply (link TEXT PRIMARY KEY, next_idx INTEGER NOT NULL, parity INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS keys (key_id TEXT NOT NULL, slave TEXT NOT NULL, master TEXT NOT NULL,
+    material BLOB NOT NULL, PRIMARY KEY (key_id, slave)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS keys_pair ON keys (master, slave);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+_MAX_PARAMS = 900
+
+
+class KeyLookupError(ServiceError):
+    """Some requested key IDs are unknown (``unauthorised=False``) or belong to another pair."""
+
+    def __init__(self, key_ids: list[str], *, unauthorised: bool) -> None:
+        self.key_ids = key_ids
+        self.unauthorised = unauthorised
+        super().__init__(f"key_IDs {key_ids}: {'issued for another SAE pair' if unauthorised else 'not found'}")
+
+
+class PoolExhaustedError(ServiceError):
+    """The link pool holds fewer owned units than a request needs."""
+
+
+class UnitMismatchError(ServiceError):
+    """A peer named units this end does not hold (already consumed, or owned by this end)."""
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """A key waiting for a slave SAE."""
+
+    key_id: str
+    master: str
+    material: bytes
+
+
+def _chunks(items: Sequence, size: int = _MAX_PARAMS) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class KeyStore:
+    """The SQLite database of one KME (see the module docstring for the guarantees).
+
+    Parameters
+    ----------
+    path : Path
+        Database file; created with its tables if missing.
+    synchronous : str
+        ``NORMAL`` (survives a process crash) or ``FULL`` (survives power loss too).
+    """
+
+    def __init__(self, path: Path, *, synchronous: str = "NORMAL") -> None:
+        if synchronous not in ("NORMAL", "FULL"):
+            raise ServiceError(f"synchronous = {synchronous!r}: must be NORMAL or FULL")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the database (committed data stays on disk)."""
+        self._db.close()
+
+    def _begin(self) -> sqlite3.Cursor:
+        cursor = self._db.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        return cursor
+
+    def _bump(self, cursor: sqlite3.Cursor, name: str, amount: int) -> None:
+        cursor.execute(
+            "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+            (name, amount),
+        )
+
+    # -- link pools -------------------------------------------------------------------------
+    def register_link(self, link_id: str, parity: int) -> None:
+        """Declare a link; this end owns the unit indices with ``idx % 2 == parity``."""
+        self._db.execute("INSERT OR IGNORE INTO supply (link, next_idx, parity) VALUES (?, 0, ?)", (link_id, parity))
+
+    def _supply(self, cursor: sqlite3.Cursor, link_id: str, supply, count: int) -> None:
+        next_idx, parity = cursor.execute("SELECT next_idx, parity FROM supply WHERE link = ?", (link_id,)).fetchone()
+        materials = supply.units(next_idx, count)
+        rows = [(link_id, next_idx + i, int((next_idx + i) % 2 == parity), materials[i]) for i in range(count)]
+        cursor.executemany("INSERT INTO units (link, idx, owned, material) VALUES (?, ?, ?, ?)", rows)
+        cursor.execute("UPDATE supply SET next_idx = ? WHERE link = ?", (next_idx + count, link_id))
+
+    def supply_units(self, link_id: str, supply, count: int) -> None:
+        """Append the next ``count`` units of ``supply`` to the link's pool (one transaction)."""
+        cursor = self._begin()
+        try:
+            self._supply(cursor, link_id, supply, count)
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+
+    def unit_count(self, link_id: str, *, owned_only: bool = False) -> int:
+        """Units in the link's pool (all, or only those this end may allocate)."""
+        if owned_only:
+            return self._db.execute("SELECT COUNT(*) FROM units WHERE link = ? AND owned = 1", (link_id,)).fetchone()[0]
+        return self._db.execute("SELECT COUNT(*) FROM units WHERE link = ? ", (link_id,)).fetchone()[0]
+
+    def _allocate(self, cursor: sqlite3.Cursor, link_id: str, count: int) -> tuple[list[int], list[bytes]]:
+        rows = cursor.execute(
+            "SELECT idx, material FROM units WHERE link = ? AND owned = 1 ORDER BY idx LIMIT ?", (link_id, count)
+        ).fetchall()
+        if len(rows) < count:
+            raise PoolExhaustedError(f"link {link_id}: {len(rows)} key units stored, {count} needed")
+        indices = [row[0] for row in rows]
+        cursor.executemany("DELETE FROM units WHERE link = ? AND idx = ?", [(link_id, idx) for idx in indices])
+        return indices, [row[1] for row in rows]
+
+    def _consume(self, cursor: sqlite3.Cursor, link_id: str, indices: list[int], supply) -> list[bytes]:
+        state = cursor.execute("SELECT next_idx FROM supply WHERE link = ?", (link_id,)).fetchone()
+        if state is None:
+            raise UnitMismatchError(f"link {link_id}: not a link of this KME")
+        highest = max(indices)
+        if highest >= state[0]:
+            self._supply(cursor, link_id, supply, highest + 1 - state[0])
+        found: dict[int, bytes] = {}
+        for chunk in _chunks(indices):
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT idx, material FROM units WHERE link = ? AND owned = 0 AND idx IN ({marks})"
+            found.update(cursor.execute(query, (link_id, *chunk)).fetchall())
+        if len(found) != len(indices) or len(set(indices)) != len(indices):
+            missing = sorted(set(indices) - set(found))[:5]
+            raise UnitMismatchError(f"link {link_id}: units {missing} are not held here (consumed, or owned by this end)")
+        cursor.executemany("DELETE FROM units WHERE link = ? AND idx = ?", [(link_id, idx) for idx in indices])
+        return [found[idx] for idx in indices]
+
+    def allocate(self, link_id: str, count: int) -> tuple[list[int], list[bytes]]:
+        """Take the ``count`` oldest owned units of a link out of the pool (committed on return)."""
+        cursor = self._begin()
+        try:
+            result = self._allocate(cursor, link_id, count)
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        return result
+
+    def forward(self, in_link: str, in_indices: list[int], in_supply, out_link: str, out_count: int) -> tuple[list[bytes], list[int], list[bytes]]:
+        """Relay hop: consume the peer's named units of ``in_link`` and allocate units of ``out_link``.
+
+        Returns the incoming pads, and the indices and pads of the outgoing units, in one commit.
+        """
+        cursor = self._begin()
+        try:
+            pads_in = self._consume(cursor, in_link, in_indices, in_supply)
+            out_indices, pads_out = self._allocate(cursor, out_link, out_count)
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        return pads_in, out_indices, pads_out
+
+    # -- keys waiting for slaves --------------------------------------------------------------
+    def receive(self, in_link: str | None, in_indices: list[int], in_supply, decode, rows_for) -> int:
+        """Final hop: consume pads (if any), decode the keys with them and store the slave rows.
+
+        ``decode(pads) -> list[bytes]`` turns the pads into key material; ``rows_for(keys)`` yields
+        ``(key_id, slave, master, material)`` rows. All in one transaction; returns rows written.
+        """
+        cursor = self._begin()
+        try:
+            pads = self._consume(cursor, in_link, in_indices, in_supply) if in_link is not None else []
+            rows = list(rows_for(decode(pads)))
+            cursor.executemany("INSERT INTO keys (key_id, slave, master, material) VALUES (?, ?, ?, ?)", rows)
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        return len(rows)
+
+    def count_issued(self, number: int) -> None:
+        """Record ``number`` keys handed to a master SAE."""
+        cursor = self._begin()
+        self._bump(cursor, "issued", number)
+        cursor.execute("COMMIT")
+
+    def take(self, slave: str, master: str, key_ids: list[str]) -> list[StoredKey]:
+        """Deliver keys to ``slave`` and delete them, all or none (one transaction).
+
+        Raises
+        ------
+        KeyLookupError
+            Some IDs are unknown, or were issued for another (master, slave) pair.
+        """
+        cursor = self._begin()
+        try:
+            found: dict[str, tuple[str, bytes]] = {}
+            for chunk in _chunks(key_ids):
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT key_id, master, material FROM keys WHERE slave = ? AND key_id IN ({marks})"
+                found.update((row[0], (row[1], row[2])) for row in cursor.execute(query, (slave, *chunk)))
+            missing = [key_id for key_id in key_ids if key_id not in found]
+            foreign = [key_id for key_id, (owner, _) in found.items() if owner != master]
+            if missing or foreign:
+                elsewhere = [k for k in missing if cursor.execute("SELECT 1 FROM keys WHERE key_id = ? LIMIT 1", (k,)).fetchone()]
+                raise KeyLookupError(sorted(set(foreign + elsewhere)) or missing, unauthorised=bool(foreign or elsewhere))
+            cursor.executemany("DELETE FROM keys WHERE key_id = ? AND slave = ?", [(key_id, slave) for key_id in key_ids])
+            self._bump(cursor, "delivered", len(key_ids))
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        return [StoredKey(key_id, found[key_id][0], found[key_id][1]) for key_id in key_ids]
+
+    def void(self, key_ids: list[str]) -> int:
+        """Delete keys whose relay failed upstream (no half-delivered key); returns rows deleted."""
+        cursor = self._begin()
+        deleted = 0
+        for chunk in _chunks(key_ids):
+            marks = ",".join("?" * len(chunk))
+            deleted += cursor.execute(f"DELETE FROM keys WHERE key_id IN ({marks})", tuple(chunk)).rowcount
+        cursor.execute("COMMIT")
+        return deleted
+
+    def waiting_keys(self, master: str | None = None, slave: str | None = None) -> int:
+        """Keys stored for slaves (optionally for one pair)."""
+        if master is None or slave is None:
+            return self._db.execute("SELECT COUNT(*) FROM keys").fetchone()[0]
+        return self._db.execute("SELECT COUNT(*) FROM keys WHERE master = ? AND slave = ?", (master, slave)).fetchone()[0]
+
+    def counters(self) -> dict[str, int]:
+        """Keys issued to masters and delivered to slaves since the database was created."""
+        values = dict(self._db.execute("SELECT name, value FROM counters").fetchall())
+        return {"issued": values.get("issued", 0), "delivered": values.get("delivered", 0)}
