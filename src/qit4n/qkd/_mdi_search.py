@@ -25,12 +25,13 @@ def maximise_positive(
     grid_points: int = 24,
     iterations: int = 30,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Maximise ``objective`` per element over ``[lower, upper]`` (both > 0, broadcastable).
+    """Maximise ``objective`` per element over ``[lower, upper]`` (both > 0).
 
-    ``objective`` takes an array of the broadcast shape (or with one extra leading axis during
+    The broadcast shape of ``lower`` and ``upper`` is the shape of the problem (one search per
+    element). ``objective`` takes an array of that shape (or with one extra leading axis during
     the grid stage) and returns values of the same shape. Returns ``(argmax, max)``.
 
-    >>> x, best = maximise_positive(lambda t: -np.log(t / np.array([0.01, 0.3])) ** 2, 1e-3, 1.0)
+    >>> x, best = maximise_positive(lambda t: -np.log(t / np.array([0.01, 0.3])) ** 2, np.full(2, 1e-3), 1.0)
     >>> np.round(x, 6).tolist()
     [0.01, 0.3]
     """
