@@ -61,7 +61,7 @@ def make_server(config: KMEConfig):
         log_level="warning",
         access_log=False,
         lifespan="on",
-        timeout_graceful_shutdown=3,
+        timeout_graceful_shutdown=1,
     )
     return uvicorn.Server(uvicorn_config)
 

@@ -1,0 +1,115 @@
+"""Operator helpers over a running network: clients for SAEs, pool levels, an in-process runner.
+
+:class:`InProcessNetwork` runs every KME of a plan as a uvicorn server inside one background
+thread (one event loop): the same servers, TLS and databases as :class:`~qit4n.kms.launcher.Network`
+without a process per KME, for the demo and quick tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+from qit4n.errors import ServiceError
+from qit4n.kms.certs import create_ca, issue_certificate
+from qit4n.kms.client import SAEClient, sae_ssl_context
+from qit4n.kms.launcher import NetworkPlan
+
+__all__ = ["sae_client", "operator_cert", "network_status", "InProcessNetwork"]
+
+OPERATOR_ID = "qit4n-operator"
+
+
+def sae_client(plan: NetworkPlan, sae_id: str) -> SAEClient:
+    """A client for ``sae_id`` towards the KME it is attached to."""
+    kme_id = plan.directory.get(sae_id)
+    if kme_id is None:
+        raise ServiceError(f"--sae = {sae_id!r}: not an SAE of this network; SAEs: {', '.join(sorted(plan.directory))}")
+    return SAEClient(plan.url(kme_id), *plan.sae_cert(sae_id))
+
+
+def operator_cert(plan: NetworkPlan) -> tuple[Path, Path, Path]:
+    """(certificate, key, CA) of the operator, who may read any KME's pool levels."""
+    certs = plan.state_dir / "certs"
+    paths = issue_certificate(create_ca(certs), certs, OPERATOR_ID, server=False)
+    return paths.cert, paths.key, paths.ca
+
+
+def network_status(plan: NetworkPlan, *, timeout_s: float = 5.0) -> dict:
+    """Pool levels and counters of every KME, and the ETSI status of every SAE pair.
+
+    Returns ``{"kmes": {KME ID: health or {"error": ...}}, "pairs": [ETSI status objects]}``.
+    """
+    import httpx
+
+    context = sae_ssl_context(*operator_cert(plan))
+    kmes = {}
+    with httpx.Client(verify=context, timeout=timeout_s) as http:
+        for kme_id, config in plan.configs.items():
+            try:
+                response = http.get(config.url + "/kme/v1/health")
+                kmes[kme_id] = response.json() if response.status_code == 200 else {"error": f"HTTP {response.status_code}"}
+            except httpx.HTTPError as error:
+                kmes[kme_id] = {"error": f"unreachable ({type(error).__name__})"}
+    pairs = []
+    for master in sorted(plan.directory):
+        if "error" in kmes.get(plan.directory[master], {}):
+            continue
+        with sae_client(plan, master) as client:
+            for slave in sorted(plan.directory):
+                if slave != master:
+                    try:
+                        pairs.append(client.status(slave))
+                    except ServiceError as error:
+                        pairs.append({"master_SAE_ID": master, "slave_SAE_ID": slave, "error": str(error)})
+    return {"kmes": kmes, "pairs": pairs}
+
+
+class InProcessNetwork:
+    """All KMEs of a plan in one background event loop (context manager)."""
+
+    def __init__(self, plan: NetworkPlan) -> None:
+        self.plan = plan
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="qit4n-kms", daemon=True)
+        self._servers: dict = {}
+        self._tasks: dict = {}
+
+    def __enter__(self) -> InProcessNetwork:
+        from qit4n.kms.server import make_server
+
+        self._thread.start()
+        for kme_id, config in self.plan.configs.items():
+            server = make_server(config)
+            self._servers[kme_id] = server
+            self._tasks[kme_id] = asyncio.run_coroutine_threadsafe(self._serve(server), self._loop)
+        for kme_id, server in self._servers.items():
+            asyncio.run_coroutine_threadsafe(self._wait_started(kme_id, server), self._loop).result(timeout=30)
+        return self
+
+    @staticmethod
+    async def _serve(server) -> None:
+        import contextlib
+
+        with contextlib.suppress(asyncio.CancelledError):
+            await server.serve()
+
+    async def _wait_started(self, kme_id: str, server) -> None:
+        for _ in range(3000):
+            if server.started:
+                return
+            if self._tasks[kme_id].done():
+                self._tasks[kme_id].result()
+                raise ServiceError(f"{kme_id} stopped while starting")
+            await asyncio.sleep(0.01)
+        raise ServiceError(f"{kme_id} did not start within 30 s")
+
+    def __exit__(self, *_exc) -> None:
+        for server in self._servers.values():
+            server.should_exit = True
+        for task in self._tasks.values():
+            task.result(timeout=15)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
