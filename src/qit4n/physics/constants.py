@@ -7,6 +7,7 @@ __all__ = [
     "SPEED_OF_LIGHT_M_PER_S",
     "BOLTZMANN_J_PER_K",
     "EARTH_RADIUS_KM",
+    "EARTH_EQUATORIAL_RADIUS_KM",
     "EARTH_GM_KM3_PER_S2",
     "EARTH_J2",
     "EARTH_ROTATION_RAD_PER_S",
@@ -26,6 +27,8 @@ BOLTZMANN_J_PER_K = 1.380_649e-23
 
 #: Mean Earth radius of a spherical Earth, km (IUGG mean radius R1 = 6371.0088 km, rounded).
 EARTH_RADIUS_KM = 6371.0
+#: Equatorial radius of WGS 84, km: the reference radius of the J2 coefficient.
+EARTH_EQUATORIAL_RADIUS_KM = 6378.137
 #: Geocentric gravitational constant, km^3/s^2 (WGS 84).
 EARTH_GM_KM3_PER_S2 = 398_600.4418
 #: Second zonal harmonic of the geopotential (WGS 84 / EGM96), dimensionless.
