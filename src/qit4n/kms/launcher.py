@@ -25,7 +25,7 @@ from qit4n.kms.config import KMEConfig, LinkConfig, kme_id_of, sae_id_of
 from qit4n.kms.relay import route_table
 from qit4n.kms.supply import new_link_secret
 
-__all__ = ["NetworkPlan", "plan_network", "load_plan", "Network", "free_port", "link_rates_bps"]
+__all__ = ["NetworkPlan", "scenario_entities", "plan_network", "load_plan", "Network", "free_port", "link_rates_bps"]
 
 _READY_TIMEOUT_S = 30.0
 
@@ -70,6 +70,13 @@ class NetworkPlan:
         """(certificate, key, CA) files of an SAE."""
         certs = self.state_dir / "certs"
         return certs / f"{sae_id}.pem", certs / f"{sae_id}.key", certs / "ca.pem"
+
+
+def scenario_entities(scenario) -> tuple[list[str], list[str]]:
+    """(KME IDs, SAE IDs) of a scenario under the naming rule of :mod:`qit4n.kms.config`."""
+    kme_ids = [kme_id_of(node.id) for node in scenario.nodes]
+    sae_ids = [sae_id_of(node.id) for node in scenario.nodes if node.role.value == "user"]
+    return kme_ids, sae_ids
 
 
 def plan_network(scenario, state_dir: Path, *, base_port: int | None = None, overrides: dict | None = None) -> NetworkPlan:

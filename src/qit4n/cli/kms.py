@@ -1,0 +1,155 @@
+"""``qit4n kms``: certificates, a local network of KMEs, and ETSI GS QKD 014 calls as an SAE."""
+
+from __future__ import annotations
+
+import base64
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+__all__ = ["register", "demo_section"]
+
+kms_app = typer.Typer(help="Key management: KMEs with the ETSI GS QKD 014 API, key relay, hybrid keys.", no_args_is_help=True)
+
+StateOption = Annotated[Path, typer.Option("--state", help="folder with the network's certificates, configs and databases")]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+
+
+@kms_app.command("certs")
+def certs(
+    scenario: Annotated[str, typer.Argument(help="scenario file or built-in name")],
+    out: Annotated[Path, typer.Option("--out", help="folder for the CA and certificates")] = Path("kms-certs"),
+) -> None:
+    """Create a CA and a certificate for every KME and SAE of SCENARIO."""
+    from qit4n.kms.certs import issue_entity_certs
+    from qit4n.kms.launcher import scenario_entities
+    from qit4n.scenario import load_scenario
+
+    kme_ids, sae_ids = scenario_entities(load_scenario(scenario))
+    paths = issue_entity_certs(out, kme_ids, sae_ids)
+    for entity, path in paths.items():
+        typer.echo(f"{entity}\t{path.cert}")
+
+
+@kms_app.command("up")
+def up(
+    scenario: Annotated[str, typer.Argument(help="scenario file or built-in name")],
+    state: Annotated[Path | None, typer.Option("--state", help="keep certificates and databases here (a restart resumes)")] = None,
+    base_port: Annotated[int | None, typer.Option("--base-port", min=1024, max=65000, help="first port; default: free ports")] = None,
+    duration_s: Annotated[float | None, typer.Option("--duration-s", min=0.0, help="stop after this many seconds (default: until Ctrl-C)")] = None,
+) -> None:
+    """Start one KME process per node of SCENARIO on 127.0.0.1 and fill their pools from the links."""
+    from qit4n.kms.launcher import Network, plan_network
+    from qit4n.scenario import load_scenario
+
+    state_dir = state if state is not None else Path(tempfile.mkdtemp(prefix="qit4n-kms-"))
+    plan = plan_network(load_scenario(scenario), state_dir, base_port=base_port)
+    console = Console()
+    with Network(plan):
+        table = RichTable(title=f"KMEs of {scenario} (state: {state_dir})")
+        for column in ("KME", "URL", "SAEs", "links"):
+            table.add_column(column)
+        for kme_id, config in plan.configs.items():
+            table.add_row(kme_id, config.url, ", ".join(config.sae_ids), ", ".join(link.link_id for link in config.links))
+        console.print(table)
+        console.print("running; Ctrl-C stops" if duration_s is None else f"running for {duration_s:g} s")
+        try:
+            deadline = None if duration_s is None else time.monotonic() + duration_s
+            while deadline is None or time.monotonic() < deadline:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            console.print("stopping")
+
+
+@kms_app.command("status")
+def status(state: StateOption, as_json: JsonOption = False) -> None:
+    """Pool levels of every KME and the ETSI status of every SAE pair, through the KMEs' APIs."""
+    from qit4n.kms.launcher import load_plan
+    from qit4n.kms.ops import network_status
+
+    report = network_status(load_plan(state))
+    if as_json:
+        typer.echo(json.dumps(report, indent=1))
+        return
+    console = Console()
+    pools = RichTable(title="key pools")
+    for column in ("KME", "link", "peer", "pool bits", "allocatable bits", "capacity bits", "issued", "delivered"):
+        pools.add_column(column)
+    for kme_id, health in report["kmes"].items():
+        if "error" in health:
+            pools.add_row(kme_id, health["error"], "", "", "", "", "", "")
+            continue
+        for link_id, link in health["links"].items():
+            pools.add_row(kme_id, link_id, link["peer"], str(link["pool_bits"]), str(link["owned_bits"]), f"{link['capacity_bits']:.3g}", str(health["issued"]), str(health["delivered"]))
+    console.print(pools)
+    pairs = RichTable(title="ETSI status (Get status) per SAE pair")
+    for column in ("master", "slave", "target KME", "stored keys", "key size"):
+        pairs.add_column(column)
+    for pair in report["pairs"]:
+        pairs.add_row(pair["master_SAE_ID"], pair["slave_SAE_ID"], pair.get("target_KME_ID", pair.get("error", "")), str(pair.get("stored_key_count", "")), str(pair.get("key_size", "")))
+    console.print(pairs)
+
+
+def _print_keys(keys, as_json: bool) -> None:
+    rows = [{"key_ID": key.key_id, "key": base64.b64encode(key.key).decode("ascii")} for key in keys]
+    if as_json:
+        typer.echo(json.dumps({"keys": rows}, indent=1))
+        return
+    table = RichTable()
+    table.add_column("key_ID")
+    table.add_column("key (base64)")
+    for row in rows:
+        table.add_row(row["key_ID"], row["key"])
+    Console().print(table)
+
+
+@kms_app.command("get-key")
+def get_key(
+    state: StateOption,
+    sae: Annotated[str, typer.Option("--sae", help="the calling (master) SAE")],
+    slave: Annotated[str, typer.Option("--slave", help="the slave SAE")],
+    number: Annotated[int | None, typer.Option("--number", help="number of keys (default 1)")] = None,
+    size: Annotated[int | None, typer.Option("--size", help="key size in bits (default: the KME's key_size)")] = None,
+    additional: Annotated[list[str] | None, typer.Option("--additional-slave", help="additional slave SAE (multicast); repeatable")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Get key (ETSI GS QKD 014 enc_keys) as master SAE SAE for slave SLAVE."""
+    from qit4n.kms.launcher import load_plan
+    from qit4n.kms.ops import sae_client
+
+    with sae_client(load_plan(state), sae) as client:
+        _print_keys(client.get_key(slave, number=number, size_bits=size, additional_slave_sae_ids=additional), as_json)
+
+
+@kms_app.command("dec-key")
+def dec_key(
+    state: StateOption,
+    sae: Annotated[str, typer.Option("--sae", help="the calling (slave) SAE")],
+    master: Annotated[str, typer.Option("--master", help="the master SAE that got the keys")],
+    key_id: Annotated[list[str], typer.Option("--key-id", help="key_ID to fetch; repeatable")],
+    as_json: JsonOption = False,
+) -> None:
+    """Get key with key IDs (ETSI GS QKD 014 dec_keys) as slave SAE SAE."""
+    from qit4n.kms.launcher import load_plan
+    from qit4n.kms.ops import sae_client
+
+    with sae_client(load_plan(state), sae) as client:
+        _print_keys(client.get_key_with_ids(master, key_id), as_json)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``kms`` command group."""
+    app.add_typer(kms_app, name="kms")
+
+
+def demo_section(scenario, out_dir: Path):
+    """Run the scenario's KMEs for a few seconds; an SAE pair across a trusted relay agrees hybrid keys."""
+    from qit4n.kms.demo import run_demo
+
+    return run_demo(scenario, out_dir)
