@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "qit4n.cli.demo",
     "qit4n.cli.rate",
     "qit4n.cli.sweep",
+    "qit4n.cli.kms",
 )
 
 app = typer.Typer(
