@@ -85,17 +85,21 @@ def error_probability(
 ) -> np.ndarray:
     """Probability per gate of an erroneous click, ``E_mu Q_mu`` of [1]_.
 
-    ``e_0 Y_0 + e_d (1 - exp(-eta mu))`` with ``e_0 = 1/2`` (a dark count is random) and ``e_d``
-    the ``misalignment`` (probability that a signal photon hits the wrong detector).
+    ``e_0 Y_0 exp(-eta mu) + e_d (1 - exp(-eta mu))`` with ``e_0 = 1/2`` (a dark count is random)
+    and ``e_d`` the ``misalignment`` (probability that a signal photon hits the wrong detector).
+    The dark count is weighted by the probability that no signal photon is detected, which keeps
+    the errors consistent with :func:`detection_probability` (``E_mu <= 1/2`` for ``e_d <= 1/2``);
+    [1]_ drops that factor, a difference of order ``Y_0 eta mu``.
 
     >>> round(float(error_probability(0.5, eta_detector=0.1, dark_count_probability=1e-6, misalignment=0.01)), 8)
-    0.00048821
+    0.00048818
     """
     mu = np.asarray(mean_photons, dtype=float)
     eta = np.asarray(eta_detector, dtype=float)
     p_dc = np.asarray(dark_count_probability, dtype=float)
     e_d = np.asarray(misalignment, dtype=float)
-    return 0.5 * p_dc + e_d * -np.expm1(-eta * mu)
+    no_signal = np.exp(-eta * mu)
+    return 0.5 * p_dc * no_signal + e_d * (1.0 - no_signal)
 
 
 def quantum_bit_error_rate(
