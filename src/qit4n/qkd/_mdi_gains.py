@@ -18,8 +18,15 @@ with ``mu' = eta_a mu_a + eta_b mu_b``, ``x = sqrt(eta_a mu_a eta_b mu_b) / 2`` 
     Y11 = (1-p_d)^2 [eta_a eta_b / 2 + (2 eta_a + 2 eta_b - 3 eta_a eta_b) p_d + 4 (1-eta_a)(1-eta_b) p_d^2]
     e11_X Y11 = Y11 / 2 - (1/2 - e_d) (1-p_d)^2 eta_a eta_b / 2
 
-The modified Bessel function is evaluated as ``I0(z) e^-z`` (``scipy.special.i0e``) so that the
-products with the exponentials never overflow.
+At long distance these gains are differences of terms of order one that nearly cancel (the
+X-basis bracket is ``~ p_d^2``), and the decoy bounds subtract the gains once more. The code
+therefore evaluates the algebraically equal forms::
+
+    1 + 2y^2 - 4y I0(x) + I0(2x) = 2 (1-y)^2 + 4 (1-y) [I0(x) - 1] + J(x),
+    J(x) = I0(2x) - 1 - 4 [I0(x) - 1] = sum_{k>=2} (1 - 4^(1-k)) x^(2k) / (k!)^2
+
+with ``1 - y`` from ``expm1`` and ``I0 - 1``, ``J`` from their power series for small arguments,
+so that every term is computed to full relative precision.
 
 References
 ----------
@@ -33,9 +40,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import i0e
+from scipy.special import i0
 
 __all__ = ["BasisGains", "gains_z", "gains_x", "single_photon_yield", "single_photon_error_x"]
+
+#: Below this argument the Bessel differences are summed from their series (|x| <= 0.5 needs 10 terms).
+_SERIES_BELOW = 0.5
+_SERIES_TERMS = 10
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,34 @@ class BasisGains:
     error_gain: np.ndarray
 
 
+def _bessel_series(x: np.ndarray, weight) -> np.ndarray:
+    """``sum_{k>=1} weight(k) (x/2)^(2k) / (k!)^2`` for small ``x``."""
+    quarter = np.minimum(x, _SERIES_BELOW) ** 2 / 4.0
+    term = np.ones_like(quarter)
+    total = np.zeros_like(quarter)
+    for k in range(1, _SERIES_TERMS + 1):
+        term = term * quarter / (k * k)
+        total = total + weight(k) * term
+    return total
+
+
+def _i0_minus_one(x: np.ndarray) -> np.ndarray:
+    """``I0(x) - 1`` without cancellation for small ``x``."""
+    return np.where(x < _SERIES_BELOW, _bessel_series(x, lambda k: 1.0), i0(x) - 1.0)
+
+
+def _bessel_j(x: np.ndarray) -> np.ndarray:
+    """``J(x) = I0(2x) - 1 - 4 [I0(x) - 1]`` (order ``x^4``) without cancellation for small ``x``."""
+    # In terms of (x/2)^(2k): I0(2x) - 1 has weight 4^k, 4 [I0(x) - 1] has weight 4.
+    series = _bessel_series(x, lambda k: 4.0**k - 4.0)
+    return np.where(x < _SERIES_BELOW, series, i0(2.0 * x) - 1.0 - 4.0 * (i0(x) - 1.0))
+
+
+def _one_minus_kept(p_d: float, light: np.ndarray) -> np.ndarray:
+    """``1 - (1 - p_d) e^(-light)``: the probability of a click, to full relative precision."""
+    return -np.expm1(np.log1p(-p_d) - light)
+
+
 def gains_z(mu_a: np.ndarray, mu_b: np.ndarray, eta_a: np.ndarray, eta_b: np.ndarray, p_d: float, e_d: float) -> BasisGains:
     """Rectilinear-basis gain and error gain (Ma and Razavi 2012, Eqs. A9-A11)."""
     a = eta_a * mu_a
@@ -53,10 +92,10 @@ def gains_z(mu_a: np.ndarray, mu_b: np.ndarray, eta_a: np.ndarray, eta_b: np.nda
     keep = 1.0 - p_d
     total = a + b
     root = np.sqrt(a * b)
-    correct = 2.0 * keep**2 * np.exp(-total / 2.0) * (1.0 - keep * np.exp(-a / 2.0)) * (1.0 - keep * np.exp(-b / 2.0))
-    # e^(-mu'/2) I0(2x) = e^(-(sqrt(a) - sqrt(b))^2 / 2) i0e(sqrt(ab)).
-    bessel = np.exp(-((np.sqrt(a) - np.sqrt(b)) ** 2) / 2.0) * i0e(root)
-    error = 2.0 * p_d * keep**2 * (bessel - keep * np.exp(-total))
+    correct = 2.0 * keep**2 * np.exp(-total / 2.0) * _one_minus_kept(p_d, a / 2.0) * _one_minus_kept(p_d, b / 2.0)
+    # I0(2x) - (1-p_d) e^(-mu'/2) = [I0(2x) - 1] + [1 - (1-p_d) e^(-mu'/2)].
+    bracket = _i0_minus_one(root) + _one_minus_kept(p_d, total / 2.0)
+    error = 2.0 * p_d * keep**2 * np.exp(-total / 2.0) * bracket
     return BasisGains(correct + error, e_d * correct + (1.0 - e_d) * error)
 
 
@@ -64,15 +103,12 @@ def gains_x(mu_a: np.ndarray, mu_b: np.ndarray, eta_a: np.ndarray, eta_b: np.nda
     """Diagonal-basis gain and error gain (Ma and Razavi 2012, Eqs. A12-A13)."""
     a = eta_a * mu_a
     b = eta_b * mu_b
-    keep = 1.0 - p_d
-    total = a + b
-    root = np.sqrt(a * b)
-    y_squared = keep**2 * np.exp(-total / 2.0)
-    # y I0(x) and I0(2x) scaled by the exponentials that accompany them in y^2 and y^3.
-    y_cubed_i0_x = keep**3 * np.exp(-3.0 * total / 4.0 + root / 2.0) * i0e(root / 2.0)
-    y_squared_i0_2x = keep**2 * np.exp(-((np.sqrt(a) - np.sqrt(b)) ** 2) / 2.0) * i0e(root)
-    gain = 2.0 * (y_squared + 2.0 * y_squared**2 - 4.0 * y_cubed_i0_x + y_squared_i0_2x)
-    error_gain = 0.5 * gain - 2.0 * (0.5 - e_d) * (y_squared_i0_2x - y_squared)
+    x = np.sqrt(a * b) / 2.0
+    one_minus_y = _one_minus_kept(p_d, (a + b) / 4.0)
+    y = 1.0 - one_minus_y
+    bracket = 2.0 * one_minus_y**2 + 4.0 * one_minus_y * _i0_minus_one(x) + _bessel_j(x)
+    gain = 2.0 * y**2 * bracket
+    error_gain = 0.5 * gain - 2.0 * (0.5 - e_d) * y**2 * _i0_minus_one(2.0 * x)
     return BasisGains(gain, error_gain)
 
 
