@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "qit4n.cli.rate",
     "qit4n.cli.sweep",
     "qit4n.cli.kms",
+    "qit4n.cli.threat",
 )
 
 app = typer.Typer(
