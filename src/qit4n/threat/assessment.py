@@ -17,8 +17,8 @@ from qit4n.scenario.model import Scenario
 from qit4n.threat.assess import AssetRisk, assess_asset
 from qit4n.threat.catalog import Catalog, TimelineScenario, load_catalog
 from qit4n.threat.inventory import Inventory
-from qit4n.threat.paths import PathRisk, link_length_km, path_risks
-from qit4n.threat.planner import QkdRate, Recommendation, ScheduledMigration, recommend, schedule_migrations
+from qit4n.threat.paths import PathRisk, path_risks
+from qit4n.threat.planner import QkdRate, Recommendation, ScheduledMigration, default_qkd_key_rate_bps, recommend, schedule_migrations
 
 __all__ = ["DEFAULT_TIMELINE", "DEFAULT_POLICIES", "ThreatAssessment", "assess_inventory"]
 
@@ -95,13 +95,29 @@ class ThreatAssessment:
         }
 
 
-def _length_km(inventory_risk: AssetRisk, network: Scenario | None) -> float | None:
-    location = inventory_risk.asset.location
-    if location.length_km is not None:
-        return location.length_km
+def _link_index(network: Scenario, link_id: str) -> int:
+    return next(index for index in range(len(network.links)) if network.link_id(index) == link_id)
+
+
+def _qkd_link(risk: AssetRisk, network: Scenario | None, rate: QkdRate | None) -> tuple[float | None, float | None]:
+    """``(length_km, key rate)`` of the QKD link the asset could use, or ``None`` where unknown.
+
+    An injected ``rate`` is evaluated at the length; otherwise a link of the network is rated by
+    its own protocol and devices (:func:`qit4n.qkd.link.link_key_rate`) and a bare length by the
+    default decoy BB84 model.
+    """
+    location = risk.asset.location
+    length_km = location.length_km
     if location.link is not None and network is not None:
-        return link_length_km(network, location.link)
-    return None
+        index = _link_index(network, location.link)
+        length_km = length_km if length_km is not None else network.links[index].length_km
+        if rate is None:
+            from qit4n.qkd.link import link_key_rate
+
+            return length_km, link_key_rate(network, index).key_rate_bps
+    if length_km is None:
+        return None, None
+    return length_km, float((rate or default_qkd_key_rate_bps)(length_km))
 
 
 def assess_inventory(
@@ -132,7 +148,8 @@ def assess_inventory(
     network : Scenario, optional
         The network the assets' ``location.link``/``node`` refer to (for lengths and paths).
     qkd_key_rate_bps : callable, optional
-        Key rate of a QKD link of a given length; defaults to qit4n's decoy BB84 model.
+        Key rate of a QKD link of a given length. By default a network link is rated by its own
+        protocol and devices, a bare ``location.length_km`` by qit4n's decoy BB84 model.
     teams : int
         Migrations that can run in parallel.
     """
@@ -154,9 +171,10 @@ def assess_inventory(
         for index, asset in enumerate(inventory.assets)
     ]
     cnsa = "cnsa-2.0" in policy_ids
-    recommendations = [
-        recommend(risk, catalog, length_km=_length_km(risk, network), qkd_key_rate_bps=qkd_key_rate_bps, cnsa=cnsa) for risk in risks
-    ]
+    recommendations = []
+    for risk in risks:
+        length_km, rate_bps = _qkd_link(risk, network, qkd_key_rate_bps) if risk.key_exchange_vulnerable else (None, None)
+        recommendations.append(recommend(risk, catalog, length_km=length_km, qkd_rate_bps=rate_bps, cnsa=cnsa))
     schedule = schedule_migrations(risks, timeline, now_year=now_year, teams=teams)
     paths = path_risks(network, risks) if network is not None else []
     return ThreatAssessment(

@@ -102,14 +102,14 @@ def _signature_bytes(algorithm: Algorithm) -> int:
     return (algorithm.public_key_bytes or 0) + (algorithm.signature_bytes or 0)
 
 
-def _qkd_check(risk: AssetRisk, length_km: float | None, qkd_rate: QkdRate) -> tuple[bool, float | None, str]:
+def _qkd_check(risk: AssetRisk, length_km: float | None, rate_bps: float | None) -> tuple[bool, str]:
     demand = risk.asset.key_demand_bps
-    if length_km is None or demand is None:
-        return False, None, "QKD not considered: the asset has no link length or no key demand"
-    rate_bps = float(qkd_rate(length_km))
+    where = f" over {length_km:g} km" if length_km is not None else ""
+    if rate_bps is None or demand is None:
+        return False, "QKD not considered: the asset is not on a link with a modelled key rate, or has no key demand"
     if rate_bps >= demand:
-        return True, rate_bps, f"QKD usable: {rate_bps:.4g} bit/s over {length_km:g} km >= demand {demand:.4g} bit/s"
-    return False, rate_bps, f"QKD not usable: {rate_bps:.4g} bit/s over {length_km:g} km < demand {demand:.4g} bit/s"
+        return True, f"QKD usable: {rate_bps:.4g} bit/s{where} >= demand {demand:.4g} bit/s"
+    return False, f"QKD not usable: {rate_bps:.4g} bit/s{where} < demand {demand:.4g} bit/s"
 
 
 def recommend(
@@ -117,12 +117,15 @@ def recommend(
     catalog: Catalog,
     *,
     length_km: float | None = None,
-    qkd_key_rate_bps: QkdRate | None = None,
+    qkd_rate_bps: float | None = None,
     cnsa: bool = False,
     qkd_min_secrecy_years: float = 10.0,
     max_overhead_fraction: float = 0.05,
 ) -> Recommendation:
     """PQC, hybrid or QKD for one assessed asset, with the reasons and the bandwidth cost.
+
+    ``qkd_rate_bps`` is the key rate qit4n's link model gives for the asset's link (``None``: no
+    QKD link is possible there); ``length_km`` only labels the reasons.
 
     Examples
     --------
@@ -132,9 +135,9 @@ def recommend(
     >>> catalog = load_catalog()
     >>> asset = Asset(name="link", algorithms=["x25519"], secrecy_lifetime_years=20, key_demand_bps=1000)
     >>> risk = assess_asset(asset, catalog, catalog.timeline("gri-2023"), [], now_year=2026)
-    >>> recommend(risk, catalog, length_km=50, qkd_key_rate_bps=lambda km: 1e4).action
+    >>> recommend(risk, catalog, length_km=50, qkd_rate_bps=1e4).action
     'qkd'
-    >>> recommend(risk, catalog, length_km=300, qkd_key_rate_bps=lambda km: 10.0).action
+    >>> recommend(risk, catalog, length_km=300, qkd_rate_bps=10.0).action
     'hybrid'
     """
     name = risk.asset.name
@@ -159,8 +162,7 @@ def recommend(
     reasons.append(f"PQC adds {added_bytes} bytes per handshake = {overhead_bps:.4g} bit/s at {risk.asset.handshakes_per_s:g} handshakes/s")
     action: Action = "pqc" if (cnsa or not vulnerable_kex) else "hybrid"
     if vulnerable_kex:
-        rate_function = qkd_key_rate_bps or default_qkd_key_rate_bps
-        usable, rate_bps, why = _qkd_check(risk, length_km, rate_function)
+        usable, why = _qkd_check(risk, length_km, qkd_rate_bps)
         reasons.append(why)
         secrecy = typical(risk.asset.secrecy_lifetime_years)
         too_costly = fraction is not None and fraction > max_overhead_fraction
@@ -174,7 +176,7 @@ def recommend(
             signature = signature or ("ml-dsa-87" if cnsa else "ml-dsa-65")
         else:
             reasons.append(f"key exchange {', '.join(a.id for a in vulnerable_kex)} -> {key_exchange} (FIPS 203)")
-        return Recommendation(name, action, key_exchange, signature, added_bytes, overhead_bps, fraction, rate_bps, tuple(reasons))
+        return Recommendation(name, action, key_exchange, signature, added_bytes, overhead_bps, fraction, qkd_rate_bps, tuple(reasons))
     return Recommendation(name, action, key_exchange, signature, added_bytes, overhead_bps, fraction, None, tuple(reasons))
 
 

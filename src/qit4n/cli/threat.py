@@ -1,0 +1,275 @@
+"""``qit4n threat``: CRQC timeline, inventory assessment, TLS scans and the threat catalog."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from qit4n.errors import ParameterError
+from qit4n.report import Section
+from qit4n.scenario import Scenario
+
+__all__ = ["register", "demo_section", "demo_inventory"]
+
+threat_app = typer.Typer(help="Quantum threat to network cryptography: timeline, assessment, TLS scan, catalog.", no_args_is_help=True)
+
+
+def _this_year() -> int:
+    return datetime.now(timezone.utc).year
+
+
+@threat_app.command("timeline")
+def timeline(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    plot: Annotated[Path | None, typer.Option(help="write the timeline as a PNG")] = None,
+    first_year: Annotated[int | None, typer.Option("--from", help="first year (default: this year)")] = None,
+    last_year: Annotated[int | None, typer.Option("--to", help="last year (default: 20 years on)")] = None,
+) -> None:
+    """Probability of a cryptographically relevant quantum computer by year, per catalog scenario."""
+    from qit4n.threat import crqc_table, load_catalog
+
+    catalog = load_catalog()
+    start = first_year if first_year is not None else _this_year()
+    stop = last_year if last_year is not None else start + 20
+    if stop < start:
+        raise ParameterError(f"--to = {stop}: must be >= --from = {start}")
+    years = np.arange(start, stop + 1)
+    table = crqc_table(catalog.timelines, years)
+    if plot is not None:
+        from qit4n.threat.report import plot_timeline
+
+        plot_timeline(catalog.timelines, years.astype(float), plot)
+    if as_json:
+        scenarios = [{"id": s.id, "title": s.title, "source": s.source, "probability_by_year": dict(zip(years.tolist(), table[s.id]))} for s in catalog.timelines]
+        typer.echo(json.dumps({"catalog_version": catalog.version, "scenarios": scenarios}, indent=2))
+        return
+    rich_table = RichTable(title=f"P(CRQC by year), threat catalog {catalog.version}")
+    rich_table.add_column("year", justify="right")
+    for scenario in catalog.timelines:
+        rich_table.add_column(scenario.id, justify="right")
+    for index, year in enumerate(years):
+        rich_table.add_row(str(year), *(f"{table[s.id][index]:.3f}" for s in catalog.timelines))
+    Console().print(rich_table)
+    for scenario in catalog.timelines:
+        typer.echo(f"{scenario.id}: {scenario.source}")
+
+
+def _network(name: str | None) -> Scenario | None:
+    if name is None:
+        return None
+    from qit4n.scenario import load_scenario
+
+    return load_scenario(name)
+
+
+@threat_app.command("assess")
+def assess(
+    inventory: Annotated[Path, typer.Argument(help="inventory YAML/JSON, PEM/DER certificates, SSH public keys or a CycloneDX CBOM")],
+    scenario: Annotated[str | None, typer.Option(help="CRQC timeline scenario of the catalog (default gri-2023)")] = None,
+    policy: Annotated[list[str] | None, typer.Option(help="policy whose deadlines apply (repeatable; default nist-ir-8547)")] = None,
+    network: Annotated[str | None, typer.Option(help="network scenario the asset locations refer to (default: the inventory's)")] = None,
+    year: Annotated[float | None, typer.Option(help="the year 'now' (default: this year)")] = None,
+    teams: Annotated[int, typer.Option(help="migrations that can run in parallel")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    cbom: Annotated[Path | None, typer.Option(help="write a CycloneDX 1.6 CBOM (JSON)")] = None,
+    out: Annotated[Path | None, typer.Option(help="write an HTML report with figures into this folder")] = None,
+) -> None:
+    """Per asset: vulnerable, exposure probability, deadline, recommendation and reasons."""
+    from qit4n.threat import DEFAULT_POLICIES, DEFAULT_TIMELINE, assess_inventory, inventory_from_file, load_catalog
+
+    catalog = load_catalog()
+    loaded = inventory_from_file(inventory, catalog)
+    result = assess_inventory(
+        loaded,
+        now_year=year if year is not None else float(_this_year()),
+        timeline_id=scenario or DEFAULT_TIMELINE,
+        policy_ids=policy or DEFAULT_POLICIES,
+        catalog=catalog,
+        network=_network(network or loaded.scenario),
+        teams=teams,
+    )
+    if cbom is not None:
+        from qit4n.threat.cbom import cbom_json
+
+        cbom.write_text(cbom_json(result), encoding="utf-8")
+    if out is not None:
+        from qit4n.threat.report import write_assessment_report
+
+        write_assessment_report(result, catalog.timelines, out)
+    summary = result.to_dict()
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    table = RichTable(title=f"{summary['inventory']}: timeline {summary['timeline']['id']}, policies {', '.join(summary['policies'])}")
+    for column in ("asset", "vulnerable", "P(exposed)", "deadline", "recommendation", "start", "finish"):
+        table.add_column(column)
+    for entry in summary["assets"]:
+        scheduled = entry["schedule"] or {}
+        table.add_row(
+            entry["name"],
+            "yes" if entry["vulnerable"] else "no",
+            f"{entry['exposure_probability']:.3f}",
+            str(entry["deadline"] or "–"),
+            entry["recommendation"],
+            f"{scheduled.get('start_year', 0):g}" if scheduled else "–",
+            f"{scheduled.get('finish_year', 0):g}" if scheduled else "–",
+        )
+    Console().print(table)
+    for entry in summary["assets"]:
+        typer.echo(f"{entry['name']}:")
+        for reason in entry["reasons"]:
+            typer.echo(f"  - {reason}")
+
+
+@threat_app.command("scan")
+def scan(
+    targets: Annotated[list[str], typer.Argument(help="HOST:PORT of TLS servers")],
+    timeout: Annotated[float, typer.Option(help="seconds per connection")] = 5.0,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    inventory_out: Annotated[Path | None, typer.Option("--inventory-out", help="write the scanned endpoints as an inventory YAML")] = None,
+) -> None:
+    """Probe TLS servers: version, cipher, key-exchange group (ML-KEM hybrids too), certificates."""
+    from qit4n.threat.scan import parse_target, scan_tls
+
+    if timeout <= 0:
+        raise ParameterError(f"--timeout = {timeout:g}: must be > 0")
+    endpoints = [parse_target(target) for target in targets]
+    results = [scan_tls(host, port, timeout_s=timeout) for host, port in endpoints]
+    if inventory_out is not None:
+        assets = [result.to_asset().model_dump(mode="json", exclude_defaults=True) for result in results]
+        inventory_out.write_text(yaml.safe_dump({"name": "tls-scan", "assets": assets}, sort_keys=False), encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps([result.to_dict() for result in results], indent=2))
+        return
+    for result in results:
+        table = RichTable(title=f"{result.host}:{result.port}", show_header=False)
+        table.add_column("field")
+        table.add_column("value")
+        table.add_row("protocol", result.protocol_version)
+        table.add_row("cipher suite", result.cipher_suite)
+        table.add_row("negotiated group", str(result.negotiated_group))
+        table.add_row("accepted groups", ", ".join(result.accepted_groups) or "–")
+        table.add_row("accepted versions", ", ".join(result.accepted_versions))
+        table.add_row("signature algorithms", ", ".join(result.accepted_signature_algorithms) or "–")
+        for index, cert in enumerate(result.certificates):
+            key = f"{cert.key_type} {cert.curve or cert.key_bits}"
+            table.add_row(f"certificate {index}", f"{cert.subject}: {key}, {cert.signature_algorithm}, expires {cert.not_after} ({cert.expires_in_days:.0f} d)")
+        Console().print(table)
+
+
+@threat_app.command("catalog")
+def catalog_command(
+    diff: Annotated[Path | None, typer.Option(help="an older catalog (folder or exported file) to compare with")] = None,
+    export: Annotated[Path | None, typer.Option(help="write the catalog as one YAML file")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """The threat catalog's entries, or what changed since an older version (--diff OLD)."""
+    from qit4n.threat import catalog_to_dict, diff_catalogs, load_catalog
+
+    catalog = load_catalog()
+    if export is not None:
+        export.write_text(yaml.safe_dump(catalog_to_dict(catalog), sort_keys=False), encoding="utf-8")
+    if diff is not None:
+        old = load_catalog(diff)
+        changes = diff_catalogs(old, catalog)
+        if as_json:
+            payload: Any = {
+                "old_version": old.version,
+                "new_version": catalog.version,
+                "changes": [
+                    {"table": c.table, "id": c.entry_id, "change": c.change, "fields": [{"field": f, "old": o, "new": n} for f, o, n in c.fields]}
+                    for c in changes
+                ],
+            }
+            typer.echo(json.dumps(payload, indent=2))
+            return
+        typer.echo(f"catalog {old.version} -> {catalog.version}: {len(changes)} change(s)")
+        for change in changes:
+            typer.echo(f"  {change.describe()}")
+        return
+    if as_json:
+        typer.echo(json.dumps(catalog_to_dict(catalog), indent=2))
+        return
+    table = RichTable(title=f"threat catalog {catalog.version} ({catalog.released})")
+    for column in ("table", "id", "summary", "source"):
+        table.add_column(column)
+    for algorithm in catalog.algorithms:
+        level = "quantum-vulnerable" if algorithm.quantum_vulnerable else f"NIST category {algorithm.nist_category}"
+        table.add_row("algorithm", algorithm.id, level, algorithm.source)
+    for estimate in catalog.estimates:
+        table.add_row("estimate", estimate.id, f"breaks {estimate.target}", estimate.source)
+    for scenario in catalog.timelines:
+        table.add_row("timeline", scenario.id, scenario.title, scenario.source)
+    for policy_entry in catalog.policies:
+        table.add_row("policy", policy_entry.id, f"{len(policy_entry.rules)} rules", policy_entry.source)
+    Console().print(table)
+
+
+def demo_inventory(scenario: Scenario) -> dict[str, Any]:
+    """An illustrative inventory for ``scenario``: a classical VPN on every link and a PKI root.
+
+    Each VPN uses ECDH P-256 with RSA-2048 signatures and AES-256, protects data for 5 to 20
+    years (triangular, mode 10) and needs 1 to 4 years to migrate (mode 2); its key demand is
+    the largest demand of the scenario.
+    """
+    demand_bps = max((demand.key_rate_bps for demand in scenario.demands), default=1000.0)
+    assets: list[dict[str, Any]] = [
+        {
+            "name": f"vpn {scenario.link_id(index)}",
+            "category": "vpn",
+            "algorithms": [{"name": "ecdh-p256", "use": "key-exchange"}, {"name": "rsa-2048", "use": "signature"}, "aes-256"],
+            "secrecy_lifetime_years": {"low": 5, "mode": 10, "high": 20},
+            "migration_time_years": {"low": 1, "mode": 2, "high": 4},
+            "risk": "high",
+            "location": {"link": scenario.link_id(index)},
+            "handshakes_per_s": 0.1,
+            "key_demand_bps": demand_bps,
+        }
+        for index in range(len(scenario.links))
+    ]
+    assets.append(
+        {
+            "name": "network PKI root",
+            "category": "pki-root",
+            "algorithms": [{"name": "rsa-3072", "use": "signature"}],
+            "migration_time_years": 3,
+            "trust_lifetime_years": 15,
+            "risk": "high",
+            "location": {"node": scenario.nodes[0].id},
+        }
+    )
+    return {"name": f"{scenario.name} demo inventory", "assets": assets}
+
+
+def demo_section(scenario: Scenario, out_dir: Path) -> Section:
+    """Quantum threat to the scenario's classical cryptography: timeline, per-link plan, paths."""
+    from qit4n.threat import assess_inventory, inventory_from_dict, load_catalog
+    from qit4n.threat.report import assessment_sections
+
+    catalog = load_catalog()
+    inventory = inventory_from_dict(demo_inventory(scenario), "demo inventory")
+    result = assess_inventory(inventory, now_year=float(_this_year()), catalog=catalog, network=scenario, policy_ids=("nist-ir-8547", "eu-roadmap"))
+    parts = assessment_sections(result, catalog.timelines, out_dir)
+    section = Section("Quantum threat", [
+        "An illustrative inventory (a classical ECDH/RSA VPN on every link, one RSA PKI root) assessed with "
+        f"Mosca's inequality under {result.timeline.id}; QKD is proposed only where the link's own key-rate model "
+        "meets the largest demand of the scenario.",
+    ])
+    for part in parts:
+        section.paragraphs.extend([f"{part.title}: {text}" for text in part.paragraphs])
+        section.tables.extend(part.tables)
+        section.figures.extend(part.figures)
+    return section
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``qit4n threat`` and its subcommands to ``app``."""
+    app.add_typer(threat_app, name="threat")

@@ -1,0 +1,164 @@
+"""Assets from files: X.509 certificates (PEM or DER), SSH public keys and CycloneDX CBOMs.
+
+:func:`inventory_from_file` picks the reader from the file's content: a CycloneDX JSON BOM, PEM
+certificates, SSH public key lines, a DER certificate, otherwise a YAML/JSON inventory.
+:func:`assets_from_cbom` returns the algorithm names the catalog does not know next to the assets,
+rather than dropping them silently.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from qit4n.errors import InputError
+from qit4n.threat.catalog import Catalog, load_catalog
+from qit4n.threat.inventory import AlgorithmUse, Asset, Inventory, inventory_from_dict, load_inventory
+
+__all__ = ["assets_from_certificates", "assets_from_ssh_keys", "assets_from_cbom", "inventory_from_file"]
+
+_SECONDS_PER_YEAR = 365.25 * 86_400.0
+_SSH_PREFIXES = ("ssh-", "ecdsa-sha2-", "sk-")
+
+
+def _key_algorithm(key) -> str | None:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    if isinstance(key, rsa.RSAPublicKey):
+        return "rsa-2048" if key.key_size <= 2048 else "rsa-3072" if key.key_size <= 3072 else "rsa-4096"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return {"secp256r1": "ecdsa-p256", "secp384r1": "ecdsa-p384"}.get(key.curve.name)
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "ed25519"
+    return None
+
+
+def _key_label(key) -> str:
+    size = getattr(key, "key_size", None)
+    curve = getattr(getattr(key, "curve", None), "name", None)
+    return f"{type(key).__name__}" + (f" {curve}" if curve else f" {size} bits" if size else "")
+
+
+def assets_from_certificates(data: bytes, source: str = "certificates", now: datetime | None = None) -> list[Asset]:
+    """One asset per certificate in PEM (one or many) or DER ``data``: its key as a signature algorithm.
+
+    A CA certificate becomes a ``pki-root`` asset whose trust lifetime is its remaining validity.
+    """
+    from cryptography import x509
+
+    try:
+        certificates = x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [x509.load_der_x509_certificate(data)]
+    except ValueError as error:
+        raise InputError(f"{source}: not a PEM or DER X.509 certificate ({error})") from None
+    moment = now or datetime.now(timezone.utc)
+    assets = []
+    for index, certificate in enumerate(certificates):
+        key = certificate.public_key()
+        algorithm = _key_algorithm(key)
+        if algorithm is None:
+            raise InputError(f"{source}: certificate {index} has a {_key_label(key)} key the threat catalog does not cover")
+        try:
+            is_ca = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+        except x509.ExtensionNotFound:
+            is_ca = False
+        remaining_years = max(0.0, (certificate.not_valid_after_utc - moment).total_seconds() / _SECONDS_PER_YEAR)
+        subject = certificate.subject.rfc4514_string() or f"certificate {index}"
+        assets.append(
+            Asset(
+                name=subject,
+                category="pki-root" if is_ca else "certificate",
+                algorithms=[AlgorithmUse(name=algorithm, use="signature", detail=f"{_key_label(key)} key of {subject}")],
+                trust_lifetime_years=remaining_years if is_ca else 0.0,
+            )
+        )
+    return assets
+
+
+def assets_from_ssh_keys(text: str, source: str = "ssh keys") -> list[Asset]:
+    """One asset per SSH public key line (``authorized_keys`` or ``*.pub`` format)."""
+    from cryptography.hazmat.primitives.serialization import load_ssh_public_key
+
+    assets = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        fields = stripped.split()
+        try:
+            key = load_ssh_public_key(" ".join(fields[:2]).encode())
+        except (ValueError, IndexError) as error:
+            raise InputError(f"{source}: line {number}: not an SSH public key ({error})") from None
+        algorithm = _key_algorithm(key)
+        if algorithm is None:
+            raise InputError(f"{source}: line {number}: {_key_label(key)} key is not in the threat catalog")
+        comment = " ".join(fields[2:]) or f"line {number}"
+        assets.append(
+            Asset(name=f"ssh {comment}", category="ssh", algorithms=[AlgorithmUse(name=algorithm, use="signature", detail=f"{fields[0]} key")])
+        )
+    if not assets:
+        raise InputError(f"{source}: no SSH public key found")
+    return assets
+
+
+_PRIMITIVE_USES = {
+    "kem": "key-exchange",
+    "key-agree": "key-exchange",
+    "pke": "encryption",
+    "signature": "signature",
+    "hash": "hash",
+    "ae": "symmetric",
+    "block-cipher": "symmetric",
+    "stream-cipher": "symmetric",
+}
+
+
+def assets_from_cbom(document: dict[str, Any], catalog: Catalog, source: str = "cbom") -> tuple[list[Asset], list[str]]:
+    """One asset holding the algorithms of a CycloneDX CBOM, and the names the catalog does not know."""
+    if document.get("bomFormat") != "CycloneDX":
+        raise InputError(f"{source}: bomFormat must be 'CycloneDX'")
+    uses, unknown = [], []
+    for component in document.get("components", []):
+        crypto = component.get("cryptoProperties") or {}
+        if component.get("type") != "cryptographic-asset" or crypto.get("assetType") != "algorithm":
+            continue
+        name = component.get("name", "")
+        properties = crypto.get("algorithmProperties") or {}
+        algorithm = catalog.find_algorithm(name)
+        if algorithm is None and properties.get("parameterSetIdentifier"):
+            algorithm = catalog.find_algorithm(f"{name}-{properties['parameterSetIdentifier']}")
+        if algorithm is None:
+            unknown.append(name)
+            continue
+        use = _PRIMITIVE_USES.get(properties.get("primitive", ""))
+        uses.append(AlgorithmUse(name=algorithm.id, use=use, detail=f"CBOM component {component.get('bom-ref', name)}"))
+    if not uses:
+        raise InputError(f"{source}: no cryptographic-asset algorithm the threat catalog knows (unknown: {', '.join(unknown) or 'none'})")
+    metadata_component = (document.get("metadata") or {}).get("component") or {}
+    return [Asset(name=metadata_component.get("name") or source, category="application", algorithms=uses)], unknown
+
+
+def inventory_from_file(path: str | Path, catalog: Catalog | None = None) -> Inventory:
+    """Read an inventory, certificates, SSH public keys or a CycloneDX CBOM, choosing by content."""
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"{file}: no such file")
+    data = file.read_bytes()
+    head = data.lstrip()[:64]
+    if head.startswith(b"{"):
+        try:
+            document = json.loads(data)
+        except json.JSONDecodeError as error:
+            raise InputError(f"{file}: not valid JSON: {error}") from None
+        if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":
+            assets, _ = assets_from_cbom(document, catalog or load_catalog(), str(file))
+            return Inventory(name=file.stem, assets=assets)
+        return inventory_from_dict(document, str(file))
+    if b"-----BEGIN CERTIFICATE" in data:
+        return Inventory(name=file.stem, assets=assets_from_certificates(data, str(file)))
+    if any(head.startswith(prefix.encode()) for prefix in _SSH_PREFIXES):
+        return Inventory(name=file.stem, assets=assets_from_ssh_keys(data.decode("utf-8", "replace"), str(file)))
+    if head[:1] == b"\x30":
+        return Inventory(name=file.stem, assets=assets_from_certificates(data, str(file)))
+    return load_inventory(file)
