@@ -1,0 +1,56 @@
+"""Exact waiting times of repeater chains with probabilistic links and swaps.
+
+Source: E. Shchukin, F. Schmidt, P. van Loock, "Waiting time in quantum repeaters with
+probabilistic entanglement swapping", PRA 100, 032322 (2019), arXiv:1710.06214: the two-segment
+closed form ``K_2 = (3 - 2p) / (a p (2 - p))`` and the Markov-chain method for longer doubling
+chains; for deterministic swaps (a = 1) the waiting time is the maximum of N geometric times,
+``sum_k (-1)^(k+1) C(N,k) / (1 - (1-p)^k)`` (Bernardes, Praxmeyer, van Loock, PRA 83, 012323 (2011)).
+"""
+
+import numpy as np
+import pytest
+
+from qit4n.qin import montecarlo, waiting
+
+
+@pytest.mark.parametrize(("p", "a"), [(0.01, 0.5), (0.1, 0.5), (0.3, 0.25), (0.5, 1.0), (0.9, 0.9)])
+def test_two_segment_closed_form(p, a):
+    """Markov-chain solution of the 2-segment chain equals Shchukin et al.'s K_2; relative tolerance 1e-10."""
+    assert waiting.doubling_mean_waiting_time(2, p, a) == pytest.approx((3 - 2 * p) / (a * p * (2 - p)), rel=1e-10)
+
+
+def test_two_segment_values_by_hand():
+    """K_2 evaluated by hand at p = 0.1: a = 1 gives 2.8/0.19 = 14.74 attempts, a = 0.5 twice that (29.47); tolerance 1e-9."""
+    assert waiting.doubling_mean_waiting_time(2, 0.1, 1.0) == pytest.approx(14.736842105, rel=1e-9)
+    assert waiting.doubling_mean_waiting_time(2, 0.1, 0.5) == pytest.approx(29.473684211, rel=1e-9)
+
+
+@pytest.mark.parametrize("segments", [2, 4, 8])
+@pytest.mark.parametrize("p", [0.05, 0.3, 0.8])
+def test_deterministic_swaps_order_statistic(segments, p):
+    """With a = 1 the doubling Markov chain gives the mean maximum of N geometric times; rel. tol. 1e-9."""
+    assert waiting.doubling_mean_waiting_time(segments, p, 1.0) == pytest.approx(
+        waiting.mean_waiting_time_deterministic_swaps(segments, p), rel=1e-9
+    )
+
+
+@pytest.mark.parametrize(("segments", "p", "a"), [(4, 0.1, 0.5), (4, 0.5, 0.8), (8, 0.2, 0.5), (8, 0.05, 0.9)])
+def test_monte_carlo_agrees_with_exact(segments, p, a):
+    """The vectorised Monte Carlo (2e5 samples) reproduces the exact Markov-chain mean within 5 standard errors."""
+    rng = np.random.default_rng(20190321 + segments)
+    drawn = montecarlo.sample_chain(rng, 200_000, segments=segments, link_success_probability=p, swap_success_probability=a)
+    exact = waiting.doubling_mean_waiting_time(segments, p, a)
+    error = drawn.waiting_steps.std() / np.sqrt(drawn.waiting_steps.size)
+    assert abs(drawn.waiting_steps.mean() - exact) < 5 * error
+
+
+def test_exact_distribution_matches_samples():
+    """The exact CDF (propagated Markov chain) and the sampled CDF of a 4-segment chain, p = 0.3, a = 0.6,
+    differ by less than the Dvoretzky-Kiefer-Wolfowitz band at 99.9% (eps = sqrt(ln(2/0.001)/(2n)))."""
+    samples = 100_000
+    rng = np.random.default_rng(5)
+    drawn = montecarlo.sample_chain(rng, samples, segments=4, link_success_probability=0.3, swap_success_probability=0.6)
+    cdf = waiting.doubling_waiting_time_cdf(4, 0.3, 0.6, 200)
+    empirical = np.searchsorted(np.sort(drawn.waiting_steps), np.arange(201), side="right") / samples
+    assert np.max(np.abs(empirical - cdf)) < np.sqrt(np.log(2 / 0.001) / (2 * samples))
+    assert cdf[-1] > 0.999
