@@ -15,13 +15,16 @@ probabilistic swaps, and records memory occupancy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from qit4n.des import PS_PER_S, Kernel
 from qit4n.errors import ParameterError
-from qit4n.qin.chain import ChainParameters, LinkModel, SPEED_OF_LIGHT_FIBRE_KM_PER_S, delivered_fidelity, link_model
+from qit4n.qin.bell import correlations
+from qit4n.qin.chain import ChainParameters, LinkModel, SPEED_OF_LIGHT_FIBRE_KM_PER_S, link_model
+from qit4n.qin.memory import decay_rates_per_s
 from qit4n.qin.montecarlo import Policy
 from qit4n.qin.waiting import doubling_levels
 
@@ -29,16 +32,17 @@ __all__ = ["ChainRun", "ChainSimulation", "simulate_chain_des"]
 
 
 class _Pair:
-    """An entangled pair between nodes ``left`` < ``right``; starts are when each end qubit was initialised."""
+    """A pair between nodes ``left`` < ``right``: end-qubit start times, storage so far and noise-free correlations."""
 
-    __slots__ = ("left", "right", "left_start_ps", "right_start_ps", "stored_ps", "alive")
+    __slots__ = ("left", "right", "left_start_ps", "right_start_ps", "stored_ps", "correlations", "alive")
 
-    def __init__(self, left: int, right: int, left_start_ps: int, right_start_ps: int, stored_ps: int) -> None:
+    def __init__(self, left: int, right: int, left_start_ps: int, right_start_ps: int, stored_ps: int, correlations: tuple) -> None:
         self.left = left
         self.right = right
         self.left_start_ps = left_start_ps
         self.right_start_ps = right_start_ps
         self.stored_ps = stored_ps
+        self.correlations = correlations
         self.alive = True
 
 
@@ -51,7 +55,7 @@ class ChainRun:
     simulated_s: float
     events: int
     memory_qubit_seconds: float
-    link: LinkModel
+    link: LinkModel | list[LinkModel]
     discarded_pairs: int = 0
     failed_swaps: int = 0
 
@@ -73,30 +77,42 @@ class ChainRun:
 
 @dataclass
 class ChainSimulation:
-    """One repeater chain driven by a kernel; call :meth:`start` then ``kernel.run``."""
+    """One repeater chain driven by a kernel; call :meth:`start` then ``kernel.run``.
+
+    ``segment_lengths_km`` makes the chain heterogeneous (one length per segment; the hardware is
+    ``params``' for all). ``on_delivery(simulation)``, when given, is called after each delivery
+    instead of starting the next round at once (the network layer uses it to share memories).
+    """
 
     params: ChainParameters
     kernel: Kernel
     rng: np.random.Generator
     cutoff_s: float | None = None
-    model: LinkModel = field(init=False)
+    segment_lengths_km: list[float] | None = None
+    on_delivery: Callable[[ChainSimulation], None] | None = None
+    models: list[LinkModel] = field(init=False)
 
     def __post_init__(self) -> None:
         if self.params.policy is Policy.DOUBLING:
             doubling_levels(self.params.segments)
         if self.cutoff_s is not None and self.cutoff_s <= 0:
             raise ParameterError(f"cutoff_s = {self.cutoff_s:g}: must be > 0")
-        self.model = link_model(self.params)
-        self.attempt_ps = max(1, round(self.model.attempt_time_s * PS_PER_S))
-        half_km = self.params.length_km / self.params.segments / 2.0
-        self.to_midpoint_ps = round(half_km / SPEED_OF_LIGHT_FIBRE_KM_PER_S * PS_PER_S)
-        self.cutoff_ps = None if self.cutoff_s is None else round(self.cutoff_s * PS_PER_S)
         count = self.params.segments
+        lengths = self.segment_lengths_km or [self.params.length_km / count] * count
+        if len(lengths) != count:
+            raise ParameterError(f"segment_lengths_km has {len(lengths)} entries: must have segments = {count}")
+        self.models = [link_model(self.params.model_copy(update={"segments": 1, "length_km": length})) for length in lengths]
+        self.attempt_ps = [max(1, round(model.attempt_time_s * PS_PER_S)) for model in self.models]
+        self.to_midpoint_ps = [round(length / 2.0 / SPEED_OF_LIGHT_FIBRE_KM_PER_S * PS_PER_S) for length in lengths]
+        self.link_correlations = [tuple(float(v) for v in correlations(model.heralded.state)) for model in self.models]
+        self.swap_factor = tuple(float(v) for v in self.models[0].swap_correlation_factor)
+        self.cutoff_ps = None if self.cutoff_s is None else round(self.cutoff_s * PS_PER_S)
         self.left_pair: list[_Pair | None] = [None] * (count + 1)
         self.right_pair: list[_Pair | None] = [None] * (count + 1)
         self.round_start_ps = 0
         self.waits_ps: list[int] = []
         self.stores_ps: list[int] = []
+        self.delivered_correlations: list[tuple] = []
         self.discarded = 0
         self.failed_swaps = 0
         self.qubits_in_memory = 0
@@ -104,8 +120,8 @@ class ChainSimulation:
         self.qubit_ps = 0
         self.generation = 0
         self._random = self.rng.random
-        self._p = self.model.success_probability
-        self._a = self.model.swap_success_probability
+        self._p = [model.success_probability for model in self.models]
+        self._a = self.models[0].swap_success_probability
 
     def start(self) -> None:
         """Schedule the first attempt of every segment at the current kernel time."""
@@ -120,19 +136,20 @@ class ChainSimulation:
         self.occupancy_since_ps = now
         self.qubits_in_memory += change
 
-    def _next_boundary(self, time_ps: int) -> int:
-        offset = (time_ps - self.round_start_ps) % self.attempt_ps
-        return time_ps if offset == 0 else time_ps + self.attempt_ps - offset
+    def _next_boundary(self, time_ps: int, segment: int) -> int:
+        step = self.attempt_ps[segment]
+        offset = (time_ps - self.round_start_ps) % step
+        return time_ps if offset == 0 else time_ps + step - offset
 
     def _attempt(self, segment: int, generation: int) -> None:
         if generation != self.generation:
             return
         start = self.kernel.now_ps
-        self.kernel.schedule_in(self.attempt_ps - self.to_midpoint_ps, self._midpoint, segment, start, generation)
+        self.kernel.schedule_in(self.attempt_ps[segment] - self.to_midpoint_ps[segment], self._midpoint, segment, start, generation)
 
     def _midpoint(self, segment: int, start_ps: int, generation: int) -> None:
-        success = self._random() < self._p
-        self.kernel.schedule_in(self.to_midpoint_ps, self._herald, segment, start_ps, success, generation)
+        success = self._random() < self._p[segment]
+        self.kernel.schedule_in(self.to_midpoint_ps[segment], self._herald, segment, start_ps, success, generation)
 
     def _herald(self, segment: int, start_ps: int, success: bool, generation: int) -> None:
         if generation != self.generation:
@@ -140,7 +157,7 @@ class ChainSimulation:
         if not success:
             self._attempt(segment, generation)
             return
-        pair = _Pair(segment, segment + 1, start_ps, start_ps, 0)
+        pair = _Pair(segment, segment + 1, start_ps, start_ps, 0, self.link_correlations[segment])
         self._occupancy(2)
         self._store(pair)
 
@@ -177,7 +194,9 @@ class ChainSimulation:
         self._occupancy(-2)
         if self._random() < self._a:
             stored = left.stored_ps + right.stored_ps + 2 * now - left.right_start_ps - right.left_start_ps
-            self._store(_Pair(left.left, right.right, left.left_start_ps, right.right_start_ps, stored))
+            (lx, ly, lz), (rx, ry, rz), (sx, sy, sz) = left.correlations, right.correlations, self.swap_factor
+            joined = (lx * rx * sx, ly * ry * sy, lz * rz * sz)
+            self._store(_Pair(left.left, right.right, left.left_start_ps, right.right_start_ps, stored, joined))
             return
         self.failed_swaps += 1
         self._occupancy(-2)
@@ -189,9 +208,8 @@ class ChainSimulation:
         self.left_pair[pair.right] = None
 
     def _restart(self, left_node: int, right_node: int, time_ps: int) -> None:
-        when = self._next_boundary(time_ps)
         for segment in range(left_node, right_node):
-            self.kernel.schedule_at(when, self._attempt, segment, self.generation)
+            self.kernel.schedule_at(self._next_boundary(time_ps, segment), self._attempt, segment, self.generation)
 
     def _expire(self, pair: _Pair, generation: int) -> None:
         if not pair.alive or generation != self.generation:
@@ -206,20 +224,30 @@ class ChainSimulation:
         self._occupancy(-2)
         self.waits_ps.append(now - self.round_start_ps)
         self.stores_ps.append(pair.stored_ps + 2 * now - pair.left_start_ps - pair.right_start_ps)
+        self.delivered_correlations.append(pair.correlations)
         self.generation += 1
-        self.start()
+        if self.on_delivery is None:
+            self.start()
+        else:
+            self.on_delivery(self)
+
+    def fidelities(self) -> np.ndarray:
+        """Fidelity of each delivered pair (memory noise for its exact storage time)."""
+        storage_s = np.array(self.stores_ps, dtype=float) / PS_PER_S
+        base = np.array(self.delivered_correlations, dtype=float).reshape(-1, 3)
+        decay = np.exp(-storage_s[:, None] * decay_rates_per_s(self.params.memory))
+        return (1.0 + np.sum(base * decay, axis=1)) / 4.0
 
     def result(self, simulated_s: float) -> ChainRun:
         """Collect the deliveries so far (call after ``kernel.run``)."""
         self._occupancy(0)
-        storage_s = np.array(self.stores_ps, dtype=float) / PS_PER_S
         return ChainRun(
             waiting_time_s=np.array(self.waits_ps, dtype=float) / PS_PER_S,
-            fidelity=delivered_fidelity(self.params, self.model, storage_s),
+            fidelity=self.fidelities(),
             simulated_s=simulated_s,
             events=self.kernel.events_fired,
             memory_qubit_seconds=self.qubit_ps / PS_PER_S,
-            link=self.model,
+            link=self.models[0] if len(set(self.attempt_ps)) == 1 else self.models,
             discarded_pairs=self.discarded,
             failed_swaps=self.failed_swaps,
         )

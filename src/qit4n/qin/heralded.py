@@ -75,7 +75,7 @@ def single_click(*, bright_state_population: ArrayLike, eta: ArrayLike, dark_cou
 
     >>> outcome = single_click(bright_state_population=0.1, eta=0.01)
     >>> round(float(outcome.success_probability), 6), round(float(outcome.fidelity), 4)
-    (0.001899, 0.9479)
+    (0.001999, 0.9005)
     """
     alpha = _check("bright_state_population", bright_state_population)
     eta_arm = _check("eta", eta)
