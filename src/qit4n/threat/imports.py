@@ -16,29 +16,12 @@ from typing import Any
 from qit4n.errors import InputError
 from qit4n.threat.catalog import Catalog, load_catalog
 from qit4n.threat.inventory import AlgorithmUse, Asset, Inventory, inventory_from_dict, load_inventory
+from qit4n.threat.keys import describe_key
 
 __all__ = ["assets_from_certificates", "assets_from_ssh_keys", "assets_from_cbom", "inventory_from_file"]
 
 _SECONDS_PER_YEAR = 365.25 * 86_400.0
 _SSH_PREFIXES = ("ssh-", "ecdsa-sha2-", "sk-")
-
-
-def _key_algorithm(key) -> str | None:
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-
-    if isinstance(key, rsa.RSAPublicKey):
-        return "rsa-2048" if key.key_size <= 2048 else "rsa-3072" if key.key_size <= 3072 else "rsa-4096"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return {"secp256r1": "ecdsa-p256", "secp384r1": "ecdsa-p384"}.get(key.curve.name)
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return "ed25519"
-    return None
-
-
-def _key_label(key) -> str:
-    size = getattr(key, "key_size", None)
-    curve = getattr(getattr(key, "curve", None), "name", None)
-    return f"{type(key).__name__}" + (f" {curve}" if curve else f" {size} bits" if size else "")
 
 
 def assets_from_certificates(data: bytes, source: str = "certificates", now: datetime | None = None) -> list[Asset]:
@@ -55,10 +38,9 @@ def assets_from_certificates(data: bytes, source: str = "certificates", now: dat
     moment = now or datetime.now(timezone.utc)
     assets = []
     for index, certificate in enumerate(certificates):
-        key = certificate.public_key()
-        algorithm = _key_algorithm(key)
-        if algorithm is None:
-            raise InputError(f"{source}: certificate {index} has a {_key_label(key)} key the threat catalog does not cover")
+        key = describe_key(certificate.public_key())
+        if key.catalog_algorithm is None:
+            raise InputError(f"{source}: certificate {index} has a {key.label} key the threat catalog does not cover")
         try:
             is_ca = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
         except x509.ExtensionNotFound:
@@ -69,7 +51,7 @@ def assets_from_certificates(data: bytes, source: str = "certificates", now: dat
             Asset(
                 name=subject,
                 category="pki-root" if is_ca else "certificate",
-                algorithms=[AlgorithmUse(name=algorithm, use="signature", detail=f"{_key_label(key)} key of {subject}")],
+                algorithms=[AlgorithmUse(name=key.catalog_algorithm, use="signature", detail=f"{key.label} key of {subject}")],
                 trust_lifetime_years=remaining_years if is_ca else 0.0,
             )
         )
@@ -90,12 +72,12 @@ def assets_from_ssh_keys(text: str, source: str = "ssh keys") -> list[Asset]:
             key = load_ssh_public_key(" ".join(fields[:2]).encode())
         except (ValueError, IndexError) as error:
             raise InputError(f"{source}: line {number}: not an SSH public key ({error})") from None
-        algorithm = _key_algorithm(key)
-        if algorithm is None:
-            raise InputError(f"{source}: line {number}: {_key_label(key)} key is not in the threat catalog")
+        key_description = describe_key(key)
+        if key_description.catalog_algorithm is None:
+            raise InputError(f"{source}: line {number}: {key_description.label} key is not in the threat catalog")
         comment = " ".join(fields[2:]) or f"line {number}"
         assets.append(
-            Asset(name=f"ssh {comment}", category="ssh", algorithms=[AlgorithmUse(name=algorithm, use="signature", detail=f"{fields[0]} key")])
+            Asset(name=f"ssh {comment}", category="ssh", algorithms=[AlgorithmUse(name=key_description.catalog_algorithm, use="signature", detail=f"{fields[0]} key")])
         )
     if not assets:
         raise InputError(f"{source}: no SSH public key found")

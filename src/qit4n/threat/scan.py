@@ -19,6 +19,7 @@ from typing import Any
 
 from qit4n.errors import ParameterError, ServiceError
 from qit4n.threat.inventory import AlgorithmUse, Asset
+from qit4n.threat.keys import describe_key
 
 __all__ = ["DEFAULT_GROUPS", "DEFAULT_SIGNATURE_ALGORITHMS", "CertificateInfo", "TlsScan", "scan_tls", "parse_target"]
 
@@ -113,41 +114,20 @@ def _signature_names() -> dict[str, str]:
     return {value.dotted_string: name.lower() for name, value in vars(SignatureAlgorithmOID).items() if not name.startswith("_")}
 
 
-def _catalog_name(key_type: str, key_bits: int | None, curve: str | None) -> str | None:
-    if key_type == "RSA" and key_bits is not None:
-        return "rsa-2048" if key_bits <= 2048 else "rsa-3072" if key_bits <= 3072 else "rsa-4096"
-    if key_type == "EC":
-        return {"secp256r1": "ecdsa-p256", "secp384r1": "ecdsa-p384"}.get(curve or "")
-    if key_type == "Ed25519":
-        return "ed25519"
-    return None
-
-
 def _certificate_info(certificate, now: datetime, names: dict[str, str]) -> CertificateInfo:
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-
-    key = certificate.public_key()
-    key_bits = curve = None
-    if isinstance(key, rsa.RSAPublicKey):
-        key_type, key_bits = "RSA", key.key_size
-    elif isinstance(key, ec.EllipticCurvePublicKey):
-        key_type, key_bits, curve = "EC", key.curve.key_size, key.curve.name
-    elif isinstance(key, ed25519.Ed25519PublicKey):
-        key_type, key_bits = "Ed25519", 256
-    else:
-        key_type = type(key).__name__
+    key = describe_key(certificate.public_key())
     not_after = certificate.not_valid_after_utc
     oid = certificate.signature_algorithm_oid.dotted_string
     return CertificateInfo(
         subject=certificate.subject.rfc4514_string(),
         issuer=certificate.issuer.rfc4514_string(),
-        key_type=key_type,
-        key_bits=key_bits,
-        curve=curve,
+        key_type=key.key_type,
+        key_bits=key.key_bits,
+        curve=key.curve,
         signature_algorithm=names.get(oid, oid),
         not_after=not_after.isoformat(),
         expires_in_days=(not_after - now).total_seconds() / 86_400.0,
-        catalog_algorithm=_catalog_name(key_type, key_bits, curve),
+        catalog_algorithm=key.catalog_algorithm,
     )
 
 

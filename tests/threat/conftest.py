@@ -1,0 +1,153 @@
+"""Real TLS servers on 127.0.0.1 with known configurations, and certificates made for the tests."""
+
+from __future__ import annotations
+
+import datetime
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
+from cryptography.x509.oid import NameOID
+
+NOW = datetime.datetime.now(datetime.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A certificate, its key and their PEM files."""
+
+    certificate: x509.Certificate
+    key: object
+    cert_path: Path
+    key_path: Path
+
+
+def issue(tmp: Path, label: str, key, *, subject: str, issuer: Issued | None = None, days: int = 30, ca: bool = False) -> Issued:
+    """A certificate for ``key`` signed by ``issuer`` (self-signed when ``None``), written as PEM."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    signer_key = key if issuer is None else issuer.key
+    signer_name = name if issuer is None else issuer.certificate.subject
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(signer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - datetime.timedelta(minutes=1))
+        .not_valid_after(NOW + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    hash_algorithm = None if isinstance(signer_key, mldsa.MLDSA65PrivateKey) else hashes.SHA256()
+    certificate = builder.sign(signer_key, hash_algorithm)
+    cert_path, key_path = tmp / f"{label}.crt", tmp / f"{label}.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return Issued(certificate, key, cert_path, key_path)
+
+
+class LoopbackServer:
+    """Accepts TLS connections on 127.0.0.1 in a thread, completes each handshake and closes."""
+
+    def __init__(self, handshake) -> None:
+        self._handshake = handshake
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            with connection:
+                connection.settimeout(5.0)
+                try:
+                    self._handshake(connection)
+                except Exception:  # a refused offer (ssl.SSLError, OpenSSL.SSL.Error) is what probing is for
+                    pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory) -> dict[str, Issued]:
+    """An RSA-2048 self-signed server, and an EC P-256 chain: root CA -> intermediate CA -> leaf."""
+    tmp = tmp_path_factory.mktemp("pki")
+    rsa_server = issue(tmp, "rsa", rsa.generate_private_key(public_exponent=65537, key_size=2048), subject="rsa.test", days=30)
+    root = issue(tmp, "root", ec.generate_private_key(ec.SECP384R1()), subject="Test Root CA", days=3650, ca=True)
+    intermediate = issue(tmp, "intermediate", ec.generate_private_key(ec.SECP256R1()), subject="Test Intermediate CA", issuer=root, days=1000, ca=True)
+    leaf = issue(tmp, "leaf", ec.generate_private_key(ec.SECP256R1()), subject="ec.test", issuer=intermediate, days=90)
+    pq = issue(tmp, "pq", mldsa.MLDSA65PrivateKey.generate(), subject="pq.test", days=60)
+    chain = tmp / "leaf-chain.crt"
+    chain.write_bytes(leaf.cert_path.read_bytes() + intermediate.cert_path.read_bytes())
+    return {"rsa": rsa_server, "root": root, "intermediate": intermediate, "leaf": leaf, "pq": pq, "chain": chain}
+
+
+@pytest.fixture(scope="session")
+def python_ssl_server(pki) -> Iterator[LoopbackServer]:
+    """Python's ssl (system OpenSSL): TLS 1.2 only, ECDHE on P-256 only, RSA-2048 certificate."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki["rsa"].cert_path, pki["rsa"].key_path)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ecdh_curve("prime256v1")
+    context.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
+
+    def handshake(connection: socket.socket) -> None:
+        with context.wrap_socket(connection, server_side=True) as tls:
+            tls.unwrap()
+
+    server = LoopbackServer(handshake)
+    yield server
+    server.close()
+
+
+def _pyopenssl_server(cert_chain: Path, key_path: Path, groups: bytes) -> LoopbackServer:
+    from cryptography.hazmat.bindings.openssl.binding import Binding
+    from OpenSSL import SSL
+
+    context = SSL.Context(SSL.TLS_METHOD)
+    context.set_min_proto_version(SSL.TLS1_3_VERSION)
+    context.use_certificate_chain_file(str(cert_chain))
+    context.use_privatekey_file(str(key_path))
+    if Binding.lib.SSL_CTX_set1_curves_list(context._context, groups) != 1:
+        raise RuntimeError(f"this OpenSSL cannot offer {groups!r}")
+
+    def handshake(connection: socket.socket) -> None:
+        connection.settimeout(None)
+        tls = SSL.Connection(context, connection)
+        tls.set_accept_state()
+        tls.do_handshake()
+        tls.shutdown()
+
+    return LoopbackServer(handshake)
+
+
+@pytest.fixture(scope="session")
+def hybrid_server(pki) -> Iterator[LoopbackServer]:
+    """pyOpenSSL (bundled OpenSSL): TLS 1.3 only, groups X25519MLKEM768 and x25519, EC P-256 chain."""
+    server = _pyopenssl_server(pki["chain"], pki["leaf"].key_path, b"X25519MLKEM768:x25519")
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def pq_server(pki) -> Iterator[LoopbackServer]:
+    """pyOpenSSL: TLS 1.3, X25519MLKEM768 only, ML-DSA-65 certificate: no quantum-vulnerable algorithm."""
+    server = _pyopenssl_server(pki["pq"].cert_path, pki["pq"].key_path, b"X25519MLKEM768")
+    yield server
+    server.close()
