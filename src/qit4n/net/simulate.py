@@ -98,7 +98,7 @@ class SimulationResult:
 
 
 class _Demand:
-    __slots__ = ("spec", "traffic", "target_bps", "routes", "pairs", "unit_need", "queue", "retry", "record", "broken_since", "outage_from")
+    __slots__ = ("spec", "traffic", "target_bps", "routes", "pairs", "unit_need", "max_bits", "need_for", "need", "need_total", "queue", "retry", "record", "broken_since", "outage_from")
 
     def __init__(self, spec, traffic: DemandTraffic, target_bps: float) -> None:
         self.spec = spec
@@ -107,6 +107,10 @@ class _Demand:
         self.routes: list = []
         self.pairs = np.zeros(0, dtype=np.int64)
         self.unit_need = np.zeros(0)
+        self.max_bits = 0.0
+        self.need_for = -1.0
+        self.need = np.zeros(0)
+        self.need_total = 0.0
         self.queue: deque = deque()
         self.retry = None
         self.record = DemandRecord(spec.name)
@@ -130,7 +134,7 @@ class _Simulator:
         self.node_up = np.ones(compiled.num_nodes, dtype=bool)
         self.in_pass = np.array([not link.satellite for link in network.links], dtype=bool)
         self.pools = PairPools(capacity, np.zeros(n_pairs), capacity * config.initial_fill)
-        self.pools.rate_bps[:] = self._pair_rates()
+        self.pools.set_rates(np.arange(n_pairs), self._pair_rates(), 0.0)
         names = {spec.name for spec in demand_specs(network.scenario)}
         unknown = sorted(set(config.demand_traffic) - names)
         if unknown:
@@ -159,8 +163,7 @@ class _Simulator:
     def _refresh_rates(self, now_s: float) -> None:
         rates = self._pair_rates()
         changed = np.flatnonzero(rates != self.pools.rate_bps)
-        self.pools.advance(changed, now_s)
-        self.pools.rate_bps[changed] = rates[changed]
+        self.pools.set_rates(changed, rates[changed], now_s)
 
     def _reroute(self, demand: _Demand) -> list:
         failed_links = [link.id for link, up in zip(self.network.links, self.link_up) if not up]
@@ -187,6 +190,8 @@ class _Simulator:
         demand.routes = kept
         demand.pairs = np.array(sorted(need), dtype=np.int64)
         demand.unit_need = np.array([need[pair] for pair in sorted(need)])
+        demand.max_bits = float(np.min(self.pools.capacity_bits[demand.pairs] / demand.unit_need)) if kept else 0.0
+        demand.need_for = -1.0
 
     def _topology_changed(self, now_s: float, failure: bool) -> None:
         self._refresh_rates(now_s)
@@ -259,23 +264,23 @@ class _Simulator:
         now_s = self._now_s()
         pools = self.pools
         record = demand.record
-        while demand.queue:
-            arrival_s, bits, deadline_s = demand.queue[0]
+        queue = demand.queue
+        while queue:
+            arrival_s, bits, deadline_s = queue[0]
             if now_s >= deadline_s:
                 self._lose(demand)
                 continue
             if not demand.routes:
                 self._schedule_retry(demand, deadline_s)
                 return
-            pairs = demand.pairs
-            need = demand.unit_need * bits
-            if np.any(need > pools.capacity_bits[pairs]):
+            if bits > demand.max_bits:
                 self._lose(demand)
                 continue
-            pools.advance(pairs, now_s)
-            if np.all(pools.level_bits[pairs] >= need * (1 - _TOLERANCE)):
-                pools.take(pairs, need, bits)
-                demand.queue.popleft()
+            if bits != demand.need_for:
+                demand.need_for, demand.need, demand.need_total = bits, demand.unit_need * bits, float(demand.unit_need.sum()) * bits
+            wait_s = pools.try_take(demand.pairs, demand.need, demand.need_total, bits, now_s)
+            if wait_s == 0.0:
+                queue.popleft()
                 record.served += 1
                 record.delivered_bits += bits
                 record.delays_s.append(now_s - arrival_s)
@@ -283,7 +288,7 @@ class _Simulator:
                     record.restoration_s.extend(now_s - since for since in demand.broken_since)
                     demand.broken_since.clear()
                 continue
-            self._schedule_retry(demand, min(now_s + pools.wait_s(pairs, need), deadline_s))
+            self._schedule_retry(demand, min(now_s + wait_s, deadline_s))
             return
 
     def _schedule_retry(self, demand: _Demand, at_s: float) -> None:
@@ -321,7 +326,7 @@ class _Simulator:
         for row, time_s in enumerate(sample_times_s):
             self.kernel.schedule_at(round(time_s * PS_PER_S), sample, row, priority=1)
         self.kernel.run(until_ps=duration_ps)
-        self.pools.advance(all_pairs, config.duration_s)
+        self.pools.close(config.duration_s)
         qos = []
         for demand in self.demands:
             if demand.outage_from is not None:
