@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "qit4n.cli.sweep",
     "qit4n.cli.kms",
     "qit4n.cli.threat",
+    "qit4n.cli.qin",
 )
 
 app = typer.Typer(
