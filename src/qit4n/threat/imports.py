@@ -139,7 +139,8 @@ def inventory_from_file(path: str | Path, catalog: Catalog | None = None) -> Inv
         return inventory_from_dict(document, str(file))
     if b"-----BEGIN CERTIFICATE" in data:
         return Inventory(name=file.stem, assets=assets_from_certificates(data, str(file)))
-    if any(head.startswith(prefix.encode()) for prefix in _SSH_PREFIXES):
+    first_line = next((line.strip() for line in data.splitlines() if line.strip() and not line.lstrip().startswith(b"#")), b"")
+    if any(first_line.startswith(prefix.encode()) for prefix in _SSH_PREFIXES):
         return Inventory(name=file.stem, assets=assets_from_ssh_keys(data.decode("utf-8", "replace"), str(file)))
     if head[:1] == b"\x30":
         return Inventory(name=file.stem, assets=assets_from_certificates(data, str(file)))

@@ -1,0 +1,111 @@
+"""Assets from real files: PEM/DER certificates, SSH public keys, CycloneDX CBOMs; CBOM export validated."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from qit4n.errors import InputError, ServiceError
+from qit4n.threat import assess_inventory, inventory_from_dict, inventory_from_file, load_catalog
+from qit4n.threat.cbom import cbom_json, validate_cbom
+
+
+def test_pem_chain_gives_one_asset_per_certificate(pki, tmp_path):
+    path = tmp_path / "chain.pem"
+    path.write_bytes(pki["chain"].read_bytes() + pki["root"].cert_path.read_bytes())
+    inventory = inventory_from_file(path)
+    leaf, intermediate, root = inventory.assets
+    assert (leaf.name, leaf.category, leaf.algorithms[0].name, leaf.algorithms[0].use) == ("CN=ec.test", "certificate", "ecdsa-p256", "signature")
+    assert (intermediate.category, intermediate.algorithms[0].name) == ("pki-root", "ecdsa-p256")
+    assert (root.name, root.category, root.algorithms[0].name) == ("CN=Test Root CA", "pki-root", "ecdsa-p384")
+    # The root is valid for 3650 days: its trust lifetime is about 10 years.
+    assert root.trust_lifetime_years == pytest.approx(3650 / 365.25, abs=0.01)
+    assert leaf.trust_lifetime_years == 0.0
+
+
+def test_der_certificate(pki, tmp_path):
+    path = tmp_path / "server.der"
+    path.write_bytes(pki["rsa"].certificate.public_bytes(serialization.Encoding.DER))
+    (asset,) = inventory_from_file(path).assets
+    assert (asset.name, asset.algorithms[0].name) == ("CN=rsa.test", "rsa-2048")
+
+
+def test_ml_dsa_certificate_is_quantum_safe(pki, tmp_path):
+    (asset,) = inventory_from_file(pki["pq"].cert_path).assets
+    assert asset.algorithms[0].name == "ml-dsa-65"
+    result = assess_inventory(inventory_from_file(pki["pq"].cert_path), now_year=2026)
+    assert not result.risks[0].vulnerable
+
+
+def _ssh_line(key, comment: str) -> str:
+    return key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode() + f" {comment}"
+
+
+def test_ssh_public_keys(tmp_path):
+    lines = [
+        "# authorized_keys",
+        _ssh_line(rsa.generate_private_key(public_exponent=65537, key_size=3072), "alice@host"),
+        _ssh_line(ed25519.Ed25519PrivateKey.generate(), "bob@host"),
+        _ssh_line(ec.generate_private_key(ec.SECP256R1()), "carol@host"),
+    ]
+    path = tmp_path / "authorized_keys"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assets = inventory_from_file(path).assets
+    assert [(a.name, a.category, a.algorithms[0].name) for a in assets] == [
+        ("ssh alice@host", "ssh", "rsa-3072"),
+        ("ssh bob@host", "ssh", "ed25519"),
+        ("ssh carol@host", "ssh", "ecdsa-p256"),
+    ]
+
+
+def test_bad_ssh_line_names_the_line(tmp_path):
+    path = tmp_path / "keys.pub"
+    path.write_text("ssh-ed25519 AAAAnotbase64\n", encoding="utf-8")
+    with pytest.raises(InputError, match="line 1: not an SSH public key"):
+        inventory_from_file(path)
+
+
+def test_cbom_export_validates_and_reads_back(tmp_path):
+    inventory = inventory_from_dict(
+        {"name": "svc", "assets": [{"name": "web", "algorithms": [{"name": "x25519", "use": "key-exchange"}, {"name": "ecdsa-p256", "use": "signature"}, "aes-128"]},
+                                   {"name": "pq", "algorithms": ["ml-kem-768", "ml-dsa-65"]}]}
+    )
+    result = assess_inventory(inventory, now_year=2026)
+    text = cbom_json(result)
+    document = json.loads(text)
+    assert document["specVersion"] == "1.6" and document["bomFormat"] == "CycloneDX"
+    components = {c["name"]: c for c in document["components"]}
+    kem = components["ml-kem-768"]["cryptoProperties"]["algorithmProperties"]
+    assert (kem["primitive"], kem["nistQuantumSecurityLevel"], kem["classicalSecurityLevel"]) == ("kem", 3, 192)
+    ecdsa = components["ecdsa-p256"]["cryptoProperties"]["algorithmProperties"]
+    assert (ecdsa["primitive"], ecdsa["nistQuantumSecurityLevel"]) == ("signature", 0)
+    web = {p["name"]: p["value"] for p in components["web"]["properties"] if p["name"] != "qit4n:reason"}
+    assert web["qit4n:vulnerable"] == "true" and web["qit4n:recommendation"] == "hybrid"
+    assert float(web["qit4n:exposure-probability"]) == pytest.approx(result.risks[0].exposure_probability, rel=1e-5)
+    path = tmp_path / "svc.cdx.json"
+    path.write_text(text, encoding="utf-8")
+    reread = inventory_from_file(path)
+    assert sorted(a.name for a in reread.assets[0].algorithms) == ["aes-128", "ecdsa-p256", "ml-dsa-65", "ml-kem-768", "x25519"]
+
+
+def test_cbom_with_unknown_algorithms_only_is_an_input_error(tmp_path):
+    document = {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [
+        {"type": "cryptographic-asset", "name": "FancyCipher", "cryptoProperties": {"assetType": "algorithm"}}]}
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(InputError, match="unknown: FancyCipher"):
+        inventory_from_file(path)
+
+
+def test_invalid_cbom_fails_schema_validation():
+    document = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
+        {"type": "cryptographic-asset", "name": "x", "cryptoProperties": {"assetType": "algorithm", "algorithmProperties": {"nistQuantumSecurityLevel": 9}}}]}
+    with pytest.raises(ServiceError, match="CycloneDX 1.6"):
+        validate_cbom(json.dumps(document))
+
+
+def test_catalog_is_default_for_cbom_import():
+    assert load_catalog().algorithm("ML-KEM-768").id == "ml-kem-768"
