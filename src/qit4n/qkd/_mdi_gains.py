@@ -42,11 +42,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import i0
 
-__all__ = ["BasisGains", "gains_z", "gains_x", "single_photon_yield", "single_photon_error_x"]
+__all__ = [
+    "BasisGains",
+    "gains_z",
+    "gains_x",
+    "single_photon_yield",
+    "single_photon_error_x",
+    "i0_minus_one",
+    "click_probability",
+]
 
-#: Below this argument the Bessel differences are summed from their series (|x| <= 0.5 needs 10 terms).
-_SERIES_BELOW = 0.5
-_SERIES_TERMS = 10
+#: Below this argument the Bessel differences are summed from their series (6 terms reach 1e-16).
+_SERIES_BELOW = 0.1
+_SERIES_TERMS = 6
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ def _bessel_series(x: np.ndarray, weight) -> np.ndarray:
     return total
 
 
-def _i0_minus_one(x: np.ndarray) -> np.ndarray:
+def i0_minus_one(x: np.ndarray) -> np.ndarray:
     """``I0(x) - 1`` without cancellation for small ``x``."""
     return np.where(x < _SERIES_BELOW, _bessel_series(x, lambda k: 1.0), i0(x) - 1.0)
 
@@ -80,8 +88,8 @@ def _bessel_j(x: np.ndarray) -> np.ndarray:
     return np.where(x < _SERIES_BELOW, series, i0(2.0 * x) - 1.0 - 4.0 * (i0(x) - 1.0))
 
 
-def _one_minus_kept(p_d: float, light: np.ndarray) -> np.ndarray:
-    """``1 - (1 - p_d) e^(-light)``: the probability of a click, to full relative precision."""
+def click_probability(p_d: float, light: np.ndarray) -> np.ndarray:
+    """``1 - (1 - p_d) e^(-light)``: a threshold detector's click probability, to full relative precision."""
     return -np.expm1(np.log1p(-p_d) - light)
 
 
@@ -92,9 +100,9 @@ def gains_z(mu_a: np.ndarray, mu_b: np.ndarray, eta_a: np.ndarray, eta_b: np.nda
     keep = 1.0 - p_d
     total = a + b
     root = np.sqrt(a * b)
-    correct = 2.0 * keep**2 * np.exp(-total / 2.0) * _one_minus_kept(p_d, a / 2.0) * _one_minus_kept(p_d, b / 2.0)
+    correct = 2.0 * keep**2 * np.exp(-total / 2.0) * click_probability(p_d, a / 2.0) * click_probability(p_d, b / 2.0)
     # I0(2x) - (1-p_d) e^(-mu'/2) = [I0(2x) - 1] + [1 - (1-p_d) e^(-mu'/2)].
-    bracket = _i0_minus_one(root) + _one_minus_kept(p_d, total / 2.0)
+    bracket = i0_minus_one(root) + click_probability(p_d, total / 2.0)
     error = 2.0 * p_d * keep**2 * np.exp(-total / 2.0) * bracket
     return BasisGains(correct + error, e_d * correct + (1.0 - e_d) * error)
 
@@ -104,11 +112,11 @@ def gains_x(mu_a: np.ndarray, mu_b: np.ndarray, eta_a: np.ndarray, eta_b: np.nda
     a = eta_a * mu_a
     b = eta_b * mu_b
     x = np.sqrt(a * b) / 2.0
-    one_minus_y = _one_minus_kept(p_d, (a + b) / 4.0)
+    one_minus_y = click_probability(p_d, (a + b) / 4.0)
     y = 1.0 - one_minus_y
-    bracket = 2.0 * one_minus_y**2 + 4.0 * one_minus_y * _i0_minus_one(x) + _bessel_j(x)
+    bracket = 2.0 * one_minus_y**2 + 4.0 * one_minus_y * i0_minus_one(x) + _bessel_j(x)
     gain = 2.0 * y**2 * bracket
-    error_gain = 0.5 * gain - 2.0 * (0.5 - e_d) * y**2 * _i0_minus_one(2.0 * x)
+    error_gain = 0.5 * gain - 2.0 * (0.5 - e_d) * y**2 * i0_minus_one(2.0 * x)
     return BasisGains(gain, error_gain)
 
 

@@ -116,7 +116,9 @@ def _intensities(eta_a: np.ndarray, eta_b: np.ndarray, params: MDIParameters) ->
     if mu_fixed is not None:
         return np.full(shape, mu_fixed), nu
     lower = np.maximum(SIGNAL_SEARCH_RANGE[0], 1.01 * nu)
-    mu, _ = maximise_positive(lambda m: _rate_terms(eta_a, eta_b, m, nu, params)["rate"], lower, SIGNAL_SEARCH_RANGE[1])
+    mu, _ = maximise_positive(
+        lambda m: _rate_terms(eta_a, eta_b, m, nu, params)["rate"], lower, SIGNAL_SEARCH_RANGE[1], grid_points=16, iterations=24
+    )
     return mu, nu
 
 
