@@ -94,7 +94,7 @@ def test_click_probability_uses_detector_and_receiver_loss() -> None:
 
 
 def test_default_coefficient_in_the_c_band_is_of_order_1e_9() -> None:
-    """Order of magnitude reported for C-band coexistence (Eraerds 2010; Kumar et al. 2015)."""
+    """Sanity bound: the order of magnitude (1e-9 /(km nm)) used for C-band coexistence, not a fit to a figure."""
     beta = raman_scattering_coefficient(1550.12, np.array([1530.0, 1549.32, 1551.72, 1565.0]))
     assert np.all((beta > 5e-10) & (beta < 1e-8))
 

@@ -23,7 +23,8 @@ with ``n = n_th + 1`` on the Stokes side (quantum wavelength longer than the cla
 shift [3]_. The gain spectrum ``g_R`` uses the damped-oscillator Raman response of Blow and
 Wood [4]_ (peak near 13 THz) scaled to the peak gain ``6e-14 m/W`` at a 1550 nm pump [3]_ and
 an effective area of 80 um^2 (ITU-T G.652 fibre). Near a C-band classical channel this gives
-``beta`` of about 2.6e-9 /(km nm), the order measured in [1]_ and [2]_; the single-oscillator
+``beta`` of about 2.6e-9 /(km nm), the order of magnitude (1e-9 /(km nm)) used for C-band
+coexistence in the literature (this model was not fitted to a measured spectrum); the single-oscillator
 shape is only approximate far from the peak (the O-band quantum channel of a C-band classical
 channel, 35 THz away, is underestimated), so pass a measured ``raman_coefficient_per_km_nm``
 when one is known.
