@@ -183,7 +183,7 @@ def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path):
     from qit4n.kms.launcher import NetworkPlan, plan_network
     from qit4n.kms.ops import InProcessNetwork
 
-    plan = plan_network(star_scenario(), tmp_path)
+    plan = plan_network(star_scenario(capacity_bits=1e5), tmp_path)
     issue_certificate(create_ca(tmp_path / "certs"), tmp_path / "certs", "SAE-D2", server=False)
     directory = {**plan.directory, "SAE-D2": "KME-D"}
     configs = {
