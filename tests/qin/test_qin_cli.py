@@ -1,0 +1,107 @@
+"""The ``qit4n qin chain`` / ``qin run`` CLI contract and the demo section, through the real command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qit4n.cli import app
+from qit4n.qin import waiting
+
+
+def _json(runner: CliRunner, *args: str):
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_physical_chain_prints_the_contract_fields(cli_runner: CliRunner) -> None:
+    report = _json(cli_runner, "qin", "chain", "--segments", "4", "--length-km", "200", "--memory-t2-s", "0.5", "--samples", "20000", "--json")
+    assert {"rate_pairs_per_s", "fidelity_mean", "waiting_time_mean_s", "waiting_time_p99_s"} <= set(report)
+    assert report["waiting_time_p99_s"] > report["waiting_time_mean_s"] > 0
+    assert 0.5 < report["fidelity_mean"] < 1.0
+    assert report["rate_pairs_per_s"] == pytest.approx(1 / report["waiting_time_mean_s"])
+
+
+def test_event_engine_through_the_cli(cli_runner: CliRunner) -> None:
+    report = _json(cli_runner, "qin", "chain", "--segments", "4", "--length-km", "100", "--engine", "des", "--duration", "1s", "--json")
+    assert report["delivered_pairs"] > 10
+    assert report["engine"] == "des"
+
+
+def test_abstract_model_is_exact_where_solvable(cli_runner: CliRunner) -> None:
+    report = _json(
+        cli_runner, "qin", "chain", "--segments", "4", "--link-success-probability", "0.1",
+        "--swap-success-probability", "0.5", "--policy", "doubling", "--json",
+    )
+    assert report["method"] == "markov-chain"
+    assert report["waiting_time_mean_attempts"] == pytest.approx(waiting.doubling_mean_waiting_time(4, 0.1, 0.5))
+    two = _json(cli_runner, "qin", "chain", "--segments", "2", "--link-success-probability", "0.3",
+                "--swap-success-probability", "0.5", "--policy", "doubling", "--json")
+    assert two["method"] == "closed-form"
+    assert two["waiting_time_mean_attempts"] == pytest.approx((3 - 0.6) / (0.5 * 0.3 * 1.7))
+
+
+def test_abstract_model_samples_beyond_exact(cli_runner: CliRunner) -> None:
+    report = _json(
+        cli_runner, "qin", "chain", "--segments", "16", "--link-success-probability", "0.5",
+        "--swap-success-probability", "0.5", "--policy", "doubling", "--samples", "20000", "--json",
+    )
+    assert report["method"] == "monte-carlo"
+    assert report["standard_error_attempts"] > 0
+
+
+def test_target_fidelity_picks_a_policy(cli_runner: CliRunner) -> None:
+    report = _json(cli_runner, "qin", "chain", "--segments", "8", "--length-km", "400", "--target-fidelity", "0.8", "--samples", "10000", "--json")
+    assert report["fidelity_mean"] >= 0.8
+    assert {c["policy"] for c in report["candidates"]} == {"swap-asap", "doubling"}
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--segments", "0", "--length-km", "10"], "segments = 0"),
+        (["--segments", "4", "--link-success-probability", "1.5"], "link_success_probability = 1.5"),
+        (["--segments", "3", "--link-success-probability", "0.5", "--swap-success-probability", "0.5"], "segments = 3"),
+        (["--segments", "4", "--length-km", "1000", "--target-fidelity", "0.999", "--samples", "2000"], "--target-fidelity = 0.999"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_field(args, field) -> None:
+    result = subprocess.run([sys.executable, "-m", "qit4n", "qin", "chain", *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert field in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_scenario_json_and_figures(cli_runner: CliRunner, tmp_path: Path) -> None:
+    report = _json(cli_runner, "qin", "run", "qin-metro-2qc", "--duration", "200ms", "--seed", "3", "--json", "--out", str(tmp_path))
+    assert [row["name"] for row in report["requests"]] == ["distributed-computing", "sensor-to-qc-a", "sensor-to-qc-b"]
+    for row in report["requests"]:
+        assert row["delivered_pairs"] > 0 and row["fidelity_mean"] > 0.5
+    assert report["memory_use"]["R2"]["utilisation"] > 0.9  # the shared repeater is the bottleneck
+    for name in report["figures"]:
+        assert (tmp_path / name).stat().st_size > 1000
+    assert (tmp_path / "index.html").is_file()
+
+
+def test_run_is_deterministic_for_a_seed(cli_runner: CliRunner) -> None:
+    first = _json(cli_runner, "qin", "run", "qin-metro-2qc", "--duration", "100ms", "--seed", "5", "--json")
+    second = _json(cli_runner, "qin", "run", "qin-metro-2qc", "--duration", "100ms", "--seed", "5", "--json")
+    assert first == second
+
+
+def test_demo_section_runs_on_the_default_scenario(tmp_path: Path) -> None:
+    from qit4n.cli.qin import demo_section
+    from qit4n.scenario import load_scenario
+
+    section = demo_section(load_scenario("secoqc-vienna-2008"), tmp_path)
+    rows = section.tables[0].rows
+    assert [row[0] for row in rows] == list(range(8))
+    assert rows[0][3] < rows[0][4]  # no repeater: below the repeaterless bound
+    assert max(row[3] for row in rows) > rows[0][4]  # enough repeaters beat it
+    assert (tmp_path / "qin_chain_repeaters.png").stat().st_size > 1000
