@@ -109,3 +109,18 @@ def test_unknown_algorithm_and_bad_target_exit_2(tmp_path):
     assert completed.returncode == 2 and "assets[0].algorithms[0].name = 'rc4'" in completed.stderr
     completed = _cli("threat", "scan", "127.0.0.1")
     assert completed.returncode == 2 and "target = '127.0.0.1': must be HOST:PORT" in completed.stderr
+
+
+def test_example_inventory_on_its_scenario():
+    example = Path(__file__).resolve().parents[2] / "examples" / "inventory.yaml"
+    result = runner.invoke(app, ["threat", "assess", str(example), "--json", "--year", "2026", "--policy", "nist-ir-8547", "--policy", "company-2030"])
+    assert result.exit_code == 0, result.output
+    by_name = {entry["name"]: entry for entry in json.loads(result.output)["assets"]}
+    assert by_name["pqc-pilot"]["vulnerable"] is False
+    assert by_name["public-web"]["recommendation"] == "hybrid"
+    assert by_name["firmware-signing-root"]["recommendation"] == "pqc"
+    assert by_name["hq-research-vpn"]["deadline"] == 2030  # company-2030: high-risk assets by 2030
+    assert by_name["hq-research-vpn"]["recommendation"] == "qkd"  # 16.5 km SECOQC link, 10-year secrets
+    assert abs(by_name["firmware-signing-root"]["forgery_probability"] - 0.33) < 1e-12  # trusted 15 years: F(2041)
+    paths = json.loads(result.output)["paths"]
+    assert {p["demand"] for p in paths} == {"headquarters-to-stpoelten", "research-to-stpoelten", "headquarters-to-research"}

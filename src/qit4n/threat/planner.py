@@ -176,6 +176,11 @@ def recommend(
             signature = signature or ("ml-dsa-87" if cnsa else "ml-dsa-65")
         else:
             reasons.append(f"key exchange {', '.join(a.id for a in vulnerable_kex)} -> {key_exchange} (FIPS 203)")
+            if too_costly:
+                reasons.append(
+                    f"PQC overhead {fraction:.1%} of the bandwidth exceeds {max_overhead_fraction:.0%} and QKD is not usable: "
+                    "reduce full handshakes (session resumption)"
+                )
         return Recommendation(name, action, key_exchange, signature, added_bytes, overhead_bps, fraction, qkd_rate_bps, tuple(reasons))
     return Recommendation(name, action, key_exchange, signature, added_bytes, overhead_bps, fraction, None, tuple(reasons))
 
