@@ -279,6 +279,7 @@ class KME:
                     "pool_bits": self.store.unit_count(link.link_id) * self.config.key_size_bits,
                     "owned_bits": self.store.unit_count(link.link_id, owned_only=True) * self.config.key_size_bits,
                     "capacity_bits": link.pool_capacity_bits,
+                    "spent_bits": self.store.spent_units(link.link_id) * self.config.key_size_bits,
                 }
                 for link in self.config.links
             },

@@ -139,6 +139,7 @@ class KeyStore:
             raise PoolExhaustedError(f"link {link_id}: {len(rows)} key units stored, {count} needed")
         indices = [row[0] for row in rows]
         cursor.executemany("DELETE FROM units WHERE link = ? AND idx = ?", [(link_id, idx) for idx in indices])
+        self._bump(cursor, f"spent:{link_id}", len(indices))
         return indices, [row[1] for row in rows]
 
     def _consume(self, cursor: sqlite3.Cursor, link_id: str, indices: list[int], supply) -> list[bytes]:
@@ -157,6 +158,7 @@ class KeyStore:
             missing = sorted(set(indices) - set(found))[:5]
             raise UnitMismatchError(f"link {link_id}: units {missing} are not held here (consumed, or owned by this end)")
         cursor.executemany("DELETE FROM units WHERE link = ? AND idx = ?", [(link_id, idx) for idx in indices])
+        self._bump(cursor, f"spent:{link_id}", len(indices))
         return [found[idx] for idx in indices]
 
     def allocate(self, link_id: str, count: int) -> tuple[list[int], list[bytes]]:
@@ -257,3 +259,8 @@ class KeyStore:
         """Keys issued to masters and delivered to slaves since the database was created."""
         values = dict(self._db.execute("SELECT name, value FROM counters").fetchall())
         return {"issued": values.get("issued", 0), "delivered": values.get("delivered", 0)}
+
+    def spent_units(self, link_id: str) -> int:
+        """Units of a link this end has spent (allocated or consumed) since the database was created."""
+        row = self._db.execute("SELECT value FROM counters WHERE name = ?", (f"spent:{link_id}",)).fetchone()
+        return 0 if row is None else row[0]
