@@ -96,7 +96,12 @@ def test_click_probability_uses_detector_and_receiver_loss() -> None:
 def test_default_coefficient_in_the_c_band_is_of_order_1e_9() -> None:
     """Sanity bound: the order of magnitude (1e-9 /(km nm)) used for C-band coexistence, not a fit to a figure."""
     beta = raman_scattering_coefficient(1550.12, np.array([1530.0, 1549.32, 1551.72, 1565.0]))
-    assert np.all((beta > 5e-10) & (beta < 1e-8))
+    assert np.all((beta > 1e-9) & (beta < 1e-8))
+
+
+def test_coefficient_is_continuous_through_zero_shift() -> None:
+    near = raman_scattering_coefficient(1550.12, 1550.12 + np.array([-1e-6, 0.0, 1e-6]))
+    np.testing.assert_allclose(near, near[1], rtol=1e-3)
 
 
 def test_o_band_quantum_channel_sees_far_less_noise() -> None:

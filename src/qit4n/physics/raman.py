@@ -16,18 +16,18 @@ where the arrows give the equal-attenuation forms of [1]_. The noise photons tha
 detector in a gate of width ``t_gate`` number ``P lambda_q t_gate / (h c)`` times the receiver
 transmittance; a noise click then has probability ``1 - exp(-eta_detector * photons)``.
 
-The default ``beta`` is derived from the Raman gain spectrum of silica: the spontaneous
-scattering per unit length into a fibre mode of bandwidth ``B`` is ``(g_R / A_eff) h nu B n``
-with ``n = n_th + 1`` on the Stokes side (quantum wavelength longer than the classical one) and
-``n = n_th`` on the anti-Stokes side, ``n_th`` the Bose-Einstein occupation at the frequency
-shift [3]_. The gain spectrum ``g_R`` uses the damped-oscillator Raman response of Blow and
-Wood [4]_ (peak near 13 THz) scaled to the peak gain ``6e-14 m/W`` at a 1550 nm pump [3]_ and
-an effective area of 80 um^2 (ITU-T G.652 fibre). Near a C-band classical channel this gives
-``beta`` of about 2.6e-9 /(km nm), the order of magnitude (1e-9 /(km nm)) used for C-band
-coexistence in the literature (this model was not fitted to a measured spectrum); the single-oscillator
-shape is only approximate far from the peak (the O-band quantum channel of a C-band classical
-channel, 35 THz away, is underestimated), so pass a measured ``raman_coefficient_per_km_nm``
-when one is known.
+The default ``beta`` follows from the Raman gain of silica: the spontaneous scattering per unit
+length into one polarisation mode of bandwidth ``B`` is ``C_R h nu B n`` with ``C_R`` the Raman
+gain efficiency (1/(W m)), ``n = n_th + 1`` on the Stokes side (quantum wavelength longer than
+the classical one) and ``n = n_th`` on the anti-Stokes side, ``n_th`` the Bose-Einstein
+occupation at the frequency shift [3]_; the fibre guides two polarisation modes, each with the
+polarisation-averaged ``C_R``. ``C_R`` is the measured efficiency spectrum of standard
+single-mode fibre tabulated in ``physics/data/ssmf_raman_efficiency.csv`` [4]_ (0 to 42 THz,
+peak 3.84e-4 /(W m) near 13 THz), interpolated linearly (linear in the shift below 0.5 THz, as
+the odd Raman response requires). Next to a C-band classical channel (0.1 to 4 THz away) this
+gives ``beta`` of 3e-9 to 8e-9 /(km nm); an O-band quantum channel 35 THz from C-band traffic
+sees about 2e-12 /(km nm), from the thermal anti-Stokes tail. Pass a measured
+``raman_coefficient_per_km_nm`` when one is known for the fibre at hand.
 
 References
 ----------
@@ -38,13 +38,15 @@ References
    classical channels", New J. Phys. 17, 043027 (2015), doi:10.1088/1367-2630/17/4/043027.
 .. [3] G. P. Agrawal, Nonlinear Fiber Optics, 5th ed., Academic Press (2013), ch. 8
    (Raman gain spectrum, peak gain, thermal population of the Stokes and anti-Stokes lines).
-.. [4] K. J. Blow, D. Wood, "Theoretical description of transient stimulated Raman scattering in
-   optical fibers", IEEE J. Quantum Electron. 25, 2665 (1989), doi:10.1109/3.40655.
+.. [4] Telecom Infra Project, GNPy (oopt-gnpy) documentation, RamanFiber "raman_efficiency" of
+   SSMF, after V. Curri et al., "Merit of Raman pumping in uniform and uncompensated links
+   supporting NyWDM transmission", J. Lightw. Technol. (2016).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib import resources
 from typing import Literal, Protocol
 
 import numpy as np
@@ -66,9 +68,8 @@ __all__ = [
     "DEFAULT_QUANTUM_WAVELENGTH_NM",
     "O_BAND_QUANTUM_WAVELENGTH_NM",
     "O_BAND_FIBRE_LOSS_DB_PER_KM",
-    "RAMAN_PEAK_GAIN_M_PER_W",
     "FIBRE_EFFECTIVE_AREA_UM2",
-    "raman_gain_spectrum",
+    "raman_efficiency_per_w_m",
     "raman_scattering_coefficient",
     "raman_noise_power_w",
     "raman_noise_photons_per_gate",
@@ -81,16 +82,24 @@ DEFAULT_QUANTUM_WAVELENGTH_NM = 1550.12
 O_BAND_QUANTUM_WAVELENGTH_NM = 1310.0
 #: Typical attenuation of G.652 fibre at 1310 nm, dB/km (the recommendation allows up to 0.4).
 O_BAND_FIBRE_LOSS_DB_PER_KM = 0.33
-#: Peak Raman gain coefficient of silica for a 1550 nm pump, m/W ([3]_; scales as 1/lambda_pump).
-RAMAN_PEAK_GAIN_M_PER_W = 6e-14
 #: Effective mode area of standard single-mode fibre (G.652) at 1550 nm, um^2.
 FIBRE_EFFECTIVE_AREA_UM2 = 80.0
 
 _PUMP_REFERENCE_NM = 1550.0
-_BLOW_WOOD_TAU1_S = 12.2e-15
-_BLOW_WOOD_TAU2_S = 32e-15
 _ROOM_TEMPERATURE_K = 295.0
-_SQUARE_UM_IN_M2 = 1e-12
+_HZ_PER_THZ = 1e12
+
+
+def _load_efficiency_table() -> tuple[np.ndarray, np.ndarray]:
+    text = resources.files("qit4n.physics").joinpath("data/ssmf_raman_efficiency.csv").read_text(encoding="utf-8")
+    rows = [line.split(",") for line in text.splitlines() if line and not line.startswith("#")]
+    numbers = np.array(rows[1:], dtype=float)
+    return numbers[:, 0], numbers[:, 1]
+
+
+_SHIFT_THZ, _EFFICIENCY_PER_W_M = _load_efficiency_table()
+#: Slope of the efficiency below the first tabulated shift, 1/(W m THz).
+_LOW_SHIFT_SLOPE = _EFFICIENCY_PER_W_M[1] / _SHIFT_THZ[1]
 
 
 class ClassicalChannelLike(Protocol):
@@ -101,38 +110,26 @@ class ClassicalChannelLike(Protocol):
     direction: Literal["forward", "backward"]
 
 
-def _oscillator_response_over_omega(omega_rad_per_s: np.ndarray) -> np.ndarray:
-    """``Im H(omega) / omega`` of the Blow-Wood response (finite at omega = 0)."""
-    a = 1.0 / _BLOW_WOOD_TAU2_S
-    b = 1.0 / _BLOW_WOOD_TAU1_S
-    amplitude = (_BLOW_WOOD_TAU1_S**2 + _BLOW_WOOD_TAU2_S**2) / (_BLOW_WOOD_TAU1_S * _BLOW_WOOD_TAU2_S**2)
-    w2 = omega_rad_per_s**2
-    return amplitude / _BLOW_WOOD_TAU1_S * 2.0 * a / ((a * a + b * b - w2) ** 2 + 4.0 * a * a * w2)
+def raman_efficiency_per_w_m(
+    frequency_shift_thz: ArrayLike,
+    *,
+    pump_wavelength_nm: ArrayLike = _PUMP_REFERENCE_NM,
+    effective_area_um2: ArrayLike = FIBRE_EFFECTIVE_AREA_UM2,
+) -> np.ndarray:
+    """Polarisation-averaged Raman gain efficiency ``C_R = g_R / A_eff`` of silica fibre, 1/(W m).
 
+    The SSMF table [4]_ interpolated at ``|frequency_shift_thz|`` (0 beyond 42 THz), scaled as
+    ``1 / pump_wavelength_nm`` from 1550 nm (the Raman gain coefficient of silica is inversely
+    proportional to the pump wavelength [3]_) and as ``80 um^2 / effective_area_um2``.
 
-def _peak_response() -> float:
-    omega = np.linspace(1e12, 2e14, 20001)
-    return float(np.max(omega * _oscillator_response_over_omega(omega)))
-
-
-_PEAK_RESPONSE = _peak_response()
-
-
-def raman_gain_spectrum(frequency_shift_thz: ArrayLike, *, pump_wavelength_nm: ArrayLike = _PUMP_REFERENCE_NM) -> np.ndarray:
-    """Raman gain coefficient ``g_R`` of silica in m/W at a frequency shift (THz) from the pump.
-
-    Shape of the damped-oscillator response ``h_R(t)`` of [4]_ (``tau1 = 12.2 fs``,
-    ``tau2 = 32 fs``), peak ``RAMAN_PEAK_GAIN_M_PER_W * 1550 nm / pump_wavelength_nm`` [3]_.
-    Symmetric in the sign of the shift (the thermal factors live in
-    :func:`raman_scattering_coefficient`).
-
-    >>> shifts = np.linspace(0.0, 40.0, 4001)
-    >>> round(float(shifts[np.argmax(raman_gain_spectrum(shifts))]), 1)
-    13.1
+    >>> shifts = np.linspace(0.0, 40.0, 1601)
+    >>> round(float(shifts[np.argmax(raman_efficiency_per_w_m(shifts))]), 2)
+    12.75
     """
-    omega = 2.0 * np.pi * np.abs(np.asarray(frequency_shift_thz, dtype=float)) * 1e12
-    peak = RAMAN_PEAK_GAIN_M_PER_W * _PUMP_REFERENCE_NM / np.asarray(pump_wavelength_nm, dtype=float)
-    return peak * omega * _oscillator_response_over_omega(omega) / _PEAK_RESPONSE
+    shift = np.abs(np.asarray(frequency_shift_thz, dtype=float))
+    scale = _PUMP_REFERENCE_NM / np.asarray(pump_wavelength_nm, dtype=float)
+    scale = scale * FIBRE_EFFECTIVE_AREA_UM2 / np.asarray(effective_area_um2, dtype=float)
+    return scale * np.interp(shift, _SHIFT_THZ, _EFFICIENCY_PER_W_M, right=0.0)
 
 
 def raman_scattering_coefficient(
@@ -144,31 +141,34 @@ def raman_scattering_coefficient(
 ) -> np.ndarray:
     """Spontaneous Raman scattering coefficient ``beta`` in 1/(km nm), per direction.
 
-    ``beta = (g_R / A_eff) h nu_q (c / lambda_q^2) n`` with ``n = n_th + 1`` (Stokes,
-    ``lambda_q > lambda_c``) or ``n_th`` (anti-Stokes), ``n_th = 1 / (exp(h |dnu| / k T) - 1)``.
-    Fraction of the classical power, per km of fibre and per nm of receiver bandwidth, scattered
-    into the quantum channel's mode (both polarisations) in each direction.
+    ``beta = 2 C_R h nu_q (c / lambda_q^2) n`` with ``C_R`` from :func:`raman_efficiency_per_w_m`
+    at the classical (pump) wavelength, the factor 2 for the fibre's two polarisation modes,
+    ``n = n_th + 1`` (Stokes, ``lambda_q > lambda_c``) or ``n_th`` (anti-Stokes) and
+    ``n_th = 1 / (exp(h |dnu| / k T) - 1)``: the fraction of the classical power, per km of
+    fibre and per nm of receiver bandwidth, scattered into the quantum channel in each direction.
 
     >>> beta = raman_scattering_coefficient(1550.12, 1551.72)
-    >>> 1e-9 < float(beta) < 5e-9
+    >>> 1e-9 < float(beta) < 1e-8
     True
     """
     lambda_q_m = np.asarray(quantum_wavelength_nm, dtype=float) * M_PER_NM
-    lambda_c_m = np.asarray(classical_wavelength_nm, dtype=float) * M_PER_NM
+    lambda_c_nm = np.asarray(classical_wavelength_nm, dtype=float)
     temperature = np.asarray(temperature_k, dtype=float)
     nu_q = SPEED_OF_LIGHT_M_PER_S / lambda_q_m
-    shift_hz = SPEED_OF_LIGHT_M_PER_S / lambda_c_m - nu_q
-    omega = 2.0 * np.pi * np.abs(shift_hz)
+    shift_hz = SPEED_OF_LIGHT_M_PER_S / (lambda_c_nm * M_PER_NM) - nu_q
+    shift_thz = np.abs(shift_hz) / _HZ_PER_THZ
     x = PLANCK_J_S * np.abs(shift_hz) / (BOLTZMANN_J_PER_K * temperature)
-    safe_x = np.where(x > 1e-12, x, 1.0)
-    # omega * n_th, finite as the shift goes to zero (omega / x -> 2 pi k T / h).
-    omega_times_nth = np.where(x > 1e-12, omega / np.expm1(safe_x), 2.0 * np.pi * BOLTZMANN_J_PER_K * temperature / PLANCK_J_S)
+    tiny = x < 1e-9
+    safe_x = np.where(tiny, 1.0, x)
+    # C_R * n_th, finite as the shift goes to zero: C_R ~ slope * shift and n_th ~ 1 / x.
+    efficiency = raman_efficiency_per_w_m(shift_thz, pump_wavelength_nm=lambda_c_nm, effective_area_um2=effective_area_um2)
+    slope = _LOW_SHIFT_SLOPE * _PUMP_REFERENCE_NM / lambda_c_nm * FIBRE_EFFECTIVE_AREA_UM2 / np.asarray(effective_area_um2, dtype=float)
+    thermal_limit = slope * BOLTZMANN_J_PER_K * temperature / (PLANCK_J_S * _HZ_PER_THZ)
+    efficiency_times_nth = np.where(tiny, thermal_limit, efficiency / np.expm1(safe_x))
     stokes = (shift_hz > 0.0).astype(float)
-    response = _oscillator_response_over_omega(omega) * (omega_times_nth + stokes * omega) / _PEAK_RESPONSE
-    peak_gain = RAMAN_PEAK_GAIN_M_PER_W * _PUMP_REFERENCE_NM * M_PER_NM / lambda_c_m
-    gain_per_w_km = peak_gain * response / (np.asarray(effective_area_um2, dtype=float) * _SQUARE_UM_IN_M2) * M_PER_KM
+    occupation_weighted = efficiency_times_nth + stokes * efficiency
     hz_per_nm = SPEED_OF_LIGHT_M_PER_S / lambda_q_m**2 * M_PER_NM
-    return gain_per_w_km * PLANCK_J_S * nu_q * hz_per_nm
+    return 2.0 * occupation_weighted * M_PER_KM * PLANCK_J_S * nu_q * hz_per_nm
 
 
 def _relative_length(x: np.ndarray, length_km: np.ndarray) -> np.ndarray:
@@ -325,7 +325,7 @@ def raman_noise_probability(
     >>> data = [ClassicalChannel(wavelength_nm=1551.72, launch_power_dbm=-5.0, direction="forward")]
     >>> p = raman_noise_probability(data, [10.0, 50.0], filter_bandwidth_nm=0.8, gate_width_s=1e-9, eta_detector=0.2)
     >>> np.round(p, 4)
-    array([0.0063, 0.005 ])
+    array([0.009 , 0.0071])
     """
     if not 0.0 <= eta_detector <= 1.0:
         raise ParameterError(f"eta_detector = {eta_detector:g}: must be in [0, 1]")
