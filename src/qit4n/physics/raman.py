@@ -69,6 +69,7 @@ __all__ = [
     "O_BAND_QUANTUM_WAVELENGTH_NM",
     "O_BAND_FIBRE_LOSS_DB_PER_KM",
     "FIBRE_EFFECTIVE_AREA_UM2",
+    "ClassicalChannelLike",
     "raman_efficiency_per_w_m",
     "raman_scattering_coefficient",
     "raman_noise_power_w",

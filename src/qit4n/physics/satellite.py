@@ -155,12 +155,15 @@ def satellite_link_transmittance(optics: SatelliteOptics, elevation_deg: ArrayLi
     atmosphere ``T0^(1/sin el)`` x receiver efficiency.
     """
     elevation = np.asarray(elevation_deg, dtype=float)
-    above = elevation > 0.0
-    distance_km = slant_range_km(np.where(above, elevation, 90.0), optics.altitude_km, ground_altitude_m)
+    distance_km = slant_range_km(np.where(elevation > 0.0, elevation, 90.0), optics.altitude_km, ground_altitude_m)
+    return _downlink_transmittance(optics, elevation, distance_km)
+
+
+def _downlink_transmittance(optics: SatelliteOptics, elevation_deg: np.ndarray, distance_km: np.ndarray) -> np.ndarray:
     collected = collection_efficiency(optics, distance_km)
-    air = slant_atmospheric_transmittance(elevation, optics.zenith_transmittance)
+    air = slant_atmospheric_transmittance(elevation_deg, optics.zenith_transmittance)
     eta = optics.transmitter_efficiency * collected * air * optics.receiver_efficiency
-    return np.where(above, eta, 0.0)
+    return np.where(elevation_deg > 0.0, eta, 0.0)
 
 
 def satellite_link_loss_db(optics: SatelliteOptics, elevation_deg: ArrayLike, *, ground_altitude_m: float = 0.0) -> np.ndarray:
@@ -259,14 +262,10 @@ def pass_geometry(
     _check_station(ground_latitude_deg, ground_longitude_deg, ground_altitude_m)
     times = np.asarray(time_s, dtype=float)
     elevation, distance = _look_angles(optics, ground_latitude_deg, ground_longitude_deg, ground_altitude_m, times)
-    above = elevation > 0.0
-    collected = collection_efficiency(optics, distance)
-    air = slant_atmospheric_transmittance(elevation, optics.zenith_transmittance)
-    eta = np.where(above, optics.transmitter_efficiency * collected * air * optics.receiver_efficiency, 0.0)
     return PassGeometry(
         elevation_deg=elevation,
         slant_range_km=distance,
-        loss_db=loss_db_from_transmittance(eta),
+        loss_db=loss_db_from_transmittance(_downlink_transmittance(optics, elevation, distance)),
         visible=elevation >= optics.min_elevation_deg,
     )
 
