@@ -32,6 +32,7 @@ __all__ = [
     "LinkModel",
     "ChainResult",
     "link_model",
+    "delivered_correlations",
     "delivered_fidelity",
     "simulate_chain_mc",
 ]
@@ -102,21 +103,26 @@ def link_model(params: ChainParameters) -> LinkModel:
     )
 
 
-def delivered_fidelity(params: ChainParameters, model: LinkModel, storage_s: np.ndarray) -> np.ndarray:
-    """Fidelity of end-to-end pairs whose qubits were stored ``storage_s`` seconds in total."""
+def delivered_correlations(params: ChainParameters, model: LinkModel, storage_s: np.ndarray) -> np.ndarray:
+    """Correlations ``(t_x, t_y, t_z)`` of end-to-end pairs whose qubits were stored ``storage_s`` s in total."""
     link_t = correlations(model.heralded.state)
     base = link_t**params.segments * model.swap_correlation_factor ** (params.segments - 1)
-    decay = np.exp(-np.asarray(storage_s, dtype=float)[..., None] * decay_rates_per_s(params.memory))
-    return (1.0 + np.sum(base * decay, axis=-1)) / 4.0
+    return base * np.exp(-np.asarray(storage_s, dtype=float)[..., None] * decay_rates_per_s(params.memory))
+
+
+def delivered_fidelity(params: ChainParameters, model: LinkModel, storage_s: np.ndarray) -> np.ndarray:
+    """Fidelity of end-to-end pairs whose qubits were stored ``storage_s`` seconds in total."""
+    return (1.0 + np.sum(delivered_correlations(params, model, storage_s), axis=-1)) / 4.0
 
 
 @dataclass(frozen=True)
 class ChainResult:
-    """Delivered pairs of a chain: per-sample waiting time (s) and fidelity."""
+    """Delivered pairs of a chain: per-sample waiting time (s), fidelity and total qubit storage time (s)."""
 
     waiting_time_s: np.ndarray
     fidelity: np.ndarray
     link: LinkModel
+    storage_s: np.ndarray
 
     def summary(self) -> dict[str, float]:
         """Rate (one delivery after another), mean fidelity and waiting-time statistics."""
@@ -154,4 +160,5 @@ def simulate_chain_mc(params: ChainParameters, samples: int, rng: np.random.Gene
         waiting_time_s=drawn.waiting_steps * model.attempt_time_s,
         fidelity=delivered_fidelity(params, model, storage_s),
         link=model,
+        storage_s=storage_s,
     )
