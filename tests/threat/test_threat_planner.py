@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qit4n.errors import ParameterError
 from qit4n.scenario.model import Scenario
-from qit4n.threat import Asset, assess_asset, assess_inventory, inventory_from_dict, load_catalog, recommend, schedule_migrations
+from qit4n.threat import Asset, PolicyDeadline, assess_asset, assess_inventory, inventory_from_dict, load_catalog, recommend, schedule_migrations
 
 CATALOG = load_catalog()
 GRI = CATALOG.timeline("gri-2023")
@@ -54,21 +58,37 @@ def test_signatures_only_get_pqc_and_safe_assets_nothing():
     assert keep.action == "none" and keep.added_bytes_per_handshake == 0
 
 
-def test_schedule_order_follows_exposure_per_migration_year_and_checks_deadlines():
+def test_schedule_meets_deadlines_then_follows_exposure_per_migration_year():
     policy = CATALOG.policy("eu-roadmap")
     risks = [
         assess_asset(Asset(name="big", algorithms=["x25519"], secrecy_lifetime_years=10, migration_time_years=4, risk="high"), CATALOG, GRI, [policy], now_year=2026),
         assess_asset(Asset(name="small", algorithms=["x25519"], secrecy_lifetime_years=2, migration_time_years=1), CATALOG, GRI, [policy], now_year=2026),
         assess_asset(Asset(name="safe", algorithms=["ml-kem-768"]), CATALOG, GRI, [policy], now_year=2026),
     ]
-    # small: F(2029) / 1 = 0.15; big: F(2040) / 4 = 0.0825 -> small first.
-    plan = schedule_migrations(risks, GRI, now_year=2026)
+    # Without deadlines, Smith's ratio rule: small F(2029) / 1 = 0.15 before big F(2040) / 4 = 0.0825.
+    plan = schedule_migrations([_without_deadline(r) for r in risks], GRI, now_year=2026)
     assert [(p.asset, p.start_year, p.finish_year) for p in plan] == [("small", 2026.0, 2027.0), ("big", 2027.0, 2031.0)]
-    big = plan[1]
-    assert (big.deadline, big.meets_deadline) == (2030, False)
-    assert big.planned_exposure_probability == pytest.approx(0.33)
+    # With the EU roadmap, big (high risk) must be done by 2030 and small (medium) by 2035: the
+    # backward rule puts small last (its deadline allows finishing in 2031), so big meets 2030.
+    plan = schedule_migrations(risks, GRI, now_year=2026)
+    assert [(p.asset, p.start_year, p.finish_year, p.deadline, p.meets_deadline) for p in plan] == [
+        ("big", 2026.0, 2030.0, 2030, True),
+        ("small", 2030.0, 2031.0, 2035, True),
+    ]
+    assert plan[0].planned_exposure_probability == pytest.approx(0.33)  # F(2026 + 10 + 4) = F(2040)
+    assert plan[1].planned_exposure_probability == pytest.approx(0.31)  # F(2026 + 2 + 5) = F(2033)
     parallel = schedule_migrations(risks, GRI, now_year=2026, teams=2)
-    assert [(p.asset, p.finish_year, p.meets_deadline) for p in parallel] == [("small", 2027.0, True), ("big", 2030.0, True)]
+    assert [(p.asset, p.start_year, p.finish_year) for p in parallel] == [("big", 2026.0, 2030.0), ("small", 2026.0, 2027.0)]
+
+
+def test_impossible_deadline_is_reported_late():
+    risk = assess_asset(Asset(name="slow", algorithms=["x25519"], migration_time_years=12, risk="high"), CATALOG, GRI, [CATALOG.policy("eu-roadmap")], now_year=2026)
+    (item,) = schedule_migrations([risk], GRI, now_year=2026)
+    assert (item.finish_year, item.deadline, item.meets_deadline) == (2038.0, 2030, False)
+
+
+def _without_deadline(risk):
+    return replace(risk, deadlines=())
 
 
 NETWORK = Scenario.model_validate(
@@ -114,3 +134,25 @@ def test_unknown_link_in_location_names_the_field():
     inventory = inventory_from_dict({"assets": [{"name": "x", "algorithms": ["x25519"], "location": {"link": "Z-Z"}}]})
     with pytest.raises(ParameterError, match=r"assets\[0\].location.link = 'Z-Z': no such link in scenario line"):
         assess_inventory(inventory, now_year=2026, network=NETWORK)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    jobs=st.lists(
+        st.tuples(st.integers(min_value=1, max_value=5), st.integers(min_value=2027, max_value=2045), st.floats(min_value=0.0, max_value=30.0)),
+        min_size=1,
+        max_size=7,
+    )
+)
+def test_one_team_meets_every_deadline_whenever_earliest_deadline_first_does(jobs):
+    risks = []
+    for index, (years, deadline, secrecy) in enumerate(jobs):
+        risk = assess_asset(Asset(name=f"a{index}", algorithms=["x25519"], secrecy_lifetime_years=secrecy, migration_time_years=years), CATALOG, GRI, [], now_year=2026)
+        risks.append(replace(risk, deadlines=(PolicyDeadline("test", deadline, "test rule", None, "test"),)))
+    finish, edf_feasible = 2026, True
+    for years, deadline, _ in sorted(jobs, key=lambda job: job[1]):
+        finish += years
+        edf_feasible &= finish <= deadline
+    plan = schedule_migrations(risks, GRI, now_year=2026)
+    assert len(plan) == len(jobs)
+    assert all(item.meets_deadline for item in plan) == edf_feasible

@@ -14,10 +14,15 @@ Choice per asset (every choice lists its reasons):
 The bandwidth cost of PQC counts, per handshake, the extra bytes of the key shares and of one
 public key and one signature per vulnerable signature use (catalog sizes, FIPS 203/204).
 
-Order: weighted-shortest-processing-time first (Smith's rule), weight = exposure probability,
-processing time = typical migration time; this order minimises the exposure-weighted sum of
-completion times on one team (W. E. Smith, Naval Res. Logist. Q. 3, 59 (1956)). With several
-teams each asset goes to the team free first. Deadlines are checked, not enforced.
+Order: Smith's backward rule for weighted completion time under deadlines, with weight = exposure
+probability and processing time = typical migration time. Working back from the end of the whole
+plan, the last slot goes to the asset with the least exposure per migration-year among those whose
+deadline still allows finishing then; when none does, to the least exposure per migration-year
+overall (that asset will be late). Without deadlines this is Smith's ratio rule, which minimises
+the exposure-weighted sum of completion times on one team; with deadlines it meets them all
+whenever one team can, and is a heuristic for the weighted sum (W. E. Smith, Naval Res. Logist.
+Q. 3, 59 (1956)). With several teams the order is kept and each asset goes to the team free first;
+every deadline is checked in the result.
 """
 
 from __future__ import annotations
@@ -185,10 +190,27 @@ def recommend(
     return Recommendation(name, action, key_exchange, signature, added_bytes, overhead_bps, fraction, None, tuple(reasons))
 
 
+def _ratio(risk: AssetRisk) -> float:
+    return risk.exposure_probability / max(typical(risk.asset.migration_time_years), 1e-9)
+
+
+def _backward_smith_order(risks: list[AssetRisk], now_year: float) -> list[AssetRisk]:
+    remaining = sorted(risks, key=lambda risk: risk.asset.name)
+    end_year = now_year + sum(typical(risk.asset.migration_time_years) for risk in remaining)
+    backwards = []
+    while remaining:
+        in_time = [risk for risk in remaining if risk.deadline is None or end_year <= risk.deadline]
+        last = min(in_time or remaining, key=_ratio)
+        backwards.append(last)
+        remaining.remove(last)
+        end_year -= typical(last.asset.migration_time_years)
+    return backwards[::-1]
+
+
 def schedule_migrations(
     risks: Sequence[AssetRisk], timeline: TimelineScenario, *, now_year: float, teams: int = 1
 ) -> list[ScheduledMigration]:
-    """Migration order and years for the vulnerable assets (Smith's rule), with planned exposure.
+    """Migration order and years for the vulnerable assets (Smith's backward rule), with planned exposure.
 
     >>> from qit4n.threat.catalog import load_catalog
     >>> from qit4n.threat.inventory import Asset
@@ -200,15 +222,7 @@ def schedule_migrations(
     >>> [(item.asset, item.start_year, item.finish_year) for item in schedule_migrations([slow, quick], gri, now_year=2026)]
     [('quick', 2026.0, 2027.0), ('slow', 2027.0, 2031.0)]
     """
-    vulnerable = [risk for risk in risks if risk.vulnerable]
-    ordered = sorted(
-        vulnerable,
-        key=lambda risk: (
-            -risk.exposure_probability / max(typical(risk.asset.migration_time_years), 1e-9),
-            risk.deadline if risk.deadline is not None else 10_000,
-            risk.asset.name,
-        ),
-    )
+    ordered = _backward_smith_order([risk for risk in risks if risk.vulnerable], now_year)
     team_free = [float(now_year)] * max(1, teams)
     plan = []
     for order, risk in enumerate(ordered):

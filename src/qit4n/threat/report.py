@@ -98,7 +98,7 @@ def assessment_sections(assessment: ThreatAssessment, scenarios: list[TimelineSc
     )
     schedule = Section(
         "Migration schedule",
-        ["Order: exposure probability per migration-year first (Smith's rule); one team unless stated."],
+        ["Order: Smith's backward rule: every deadline met where one team can, then the most exposure per migration-year first."],
         [
             Table(
                 ("order", "asset", "start", "finish", "deadline", "meets deadline", "exposure after plan"),
