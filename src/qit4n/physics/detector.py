@@ -73,7 +73,7 @@ def detection_probability(
     mu = np.asarray(mean_photons, dtype=float)
     eta = np.asarray(eta_detector, dtype=float)
     p_dc = np.asarray(dark_count_probability, dtype=float)
-    return 1.0 - (1.0 - p_dc) * np.exp(-eta * mu)
+    return p_dc + (1.0 - p_dc) * -np.expm1(-eta * mu)
 
 
 def error_probability(
