@@ -27,9 +27,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
-import yaml
 from numpy.typing import ArrayLike
-from scipy.optimize import brentq
 
 from qit4n.errors import ParameterError
 from qit4n.physics.constants import (
@@ -291,6 +289,8 @@ def pass_windows(
     >>> len(windows) > 10
     True
     """
+    from scipy.optimize import brentq
+
     if not duration_s > 0.0:
         raise ParameterError(f"duration_s = {duration_s:g}: must be > 0")
     if not step_s > 0.0:
@@ -325,6 +325,8 @@ def micius_optics() -> SatelliteOptics:
     >>> micius_optics().receiver_aperture_m
     1.0
     """
+    import yaml
+
     text = resources.files("qit4n.physics").joinpath("data/micius_optics.yaml").read_text(encoding="utf-8")
     document = yaml.safe_load(text)
     model = validate_optics(document["optics"], "satellite", "micius_optics.yaml:optics")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import gammaln, xlogy
 
 from qit4n.errors import ParameterError
 
@@ -47,6 +46,8 @@ def poisson_photon_probability(n: ArrayLike, mean_photon_number: ArrayLike) -> n
     >>> float(poisson_photon_probability(0, 0.0))
     1.0
     """
+    from scipy.special import gammaln, xlogy
+
     numbers = _photon_numbers(n)
     mu = np.asarray(mean_photon_number, dtype=float)
     return np.exp(xlogy(numbers, mu) - mu - gammaln(numbers + 1.0))
@@ -71,6 +72,8 @@ def thermal_photon_probability(n: ArrayLike, mean_photon_number: ArrayLike) -> n
     >>> np.round(thermal_photon_probability(np.arange(3), 0.1), 6)
     array([0.909091, 0.082645, 0.007513])
     """
+    from scipy.special import xlogy
+
     numbers = _photon_numbers(n)
     mu = np.asarray(mean_photon_number, dtype=float)
     return np.exp(xlogy(numbers, mu) - (numbers + 1.0) * np.log1p(mu))
