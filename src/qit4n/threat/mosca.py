@@ -57,15 +57,15 @@ Years = Union[float, Triangular]
 
 
 def quantiles(value: Years, nodes: int = DEFAULT_NODES) -> np.ndarray:
-    """``nodes`` equally likely values of ``value`` (its quantiles at ``(i + 1/2) / nodes``).
+    """``nodes`` equally likely values of ``value`` (its quantiles at ``(i + 1/2) / nodes``); one for a number.
 
     >>> quantiles(3.0, 4).tolist()
-    [3.0, 3.0, 3.0, 3.0]
+    [3.0]
     >>> quantiles(Triangular(low=0, mode=0, high=2), 2).round(4).tolist()
     [0.2679, 1.0]
     """
     if not isinstance(value, Triangular):
-        return np.full(nodes, float(value))
+        return np.full(1, float(value))
     probability = (np.arange(nodes) + 0.5) / nodes
     low, mode, high = value.low, value.mode, value.high
     if high == low:
@@ -126,11 +126,12 @@ def exposure_probabilities(
     event for the later time, integrated over the same (x, y) grid.
     """
     secrecy, migration = _grid(secrecy_years, migration_years, nodes)
-    hndl_end = np.broadcast_to(now_year + secrecy + migration, (nodes, nodes))
-    forgery_end = np.broadcast_to(now_year + np.maximum(migration, trust_years), (nodes, nodes))
-    never = np.full((nodes, nodes), -np.inf)
-    ends = [hndl_end if key_exchange_vulnerable else never, forgery_end if signature_vulnerable else never]
-    hndl = float(np.mean(crqc_probability(timeline, ends[0]))) if key_exchange_vulnerable else 0.0
-    forgery = float(np.mean(crqc_probability(timeline, ends[1]))) if signature_vulnerable else 0.0
-    either = float(np.mean(crqc_probability(timeline, np.maximum(ends[0], ends[1])))) if (key_exchange_vulnerable or signature_vulnerable) else 0.0
+    hndl_end = now_year + secrecy + migration
+    forgery_end = np.broadcast_to(now_year + np.maximum(migration, trust_years), hndl_end.shape)
+    hndl = float(np.mean(crqc_probability(timeline, hndl_end))) if key_exchange_vulnerable else 0.0
+    forgery = float(np.mean(crqc_probability(timeline, forgery_end))) if signature_vulnerable else 0.0
+    if key_exchange_vulnerable and signature_vulnerable:
+        either = float(np.mean(crqc_probability(timeline, np.maximum(hndl_end, forgery_end))))
+    else:
+        either = max(hndl, forgery)
     return hndl, forgery, either

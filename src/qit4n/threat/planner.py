@@ -27,6 +27,8 @@ every deadline is checked in the result.
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -195,15 +197,32 @@ def _ratio(risk: AssetRisk) -> float:
 
 
 def _backward_smith_order(risks: list[AssetRisk], now_year: float) -> list[AssetRisk]:
-    remaining = sorted(risks, key=lambda risk: risk.asset.name)
-    end_year = now_year + sum(typical(risk.asset.migration_time_years) for risk in remaining)
+    """Smith's backward rule in O(n log n): assets become eligible for the last slot as the end moves earlier."""
+    keyed = [(_ratio(risk), risk.asset.name, index) for index, risk in enumerate(risks)]
+    by_deadline = sorted(range(len(risks)), key=lambda i: -(risks[i].deadline if risks[i].deadline is not None else math.inf))
+    eligible: list[tuple[float, str, int]] = []
+    everyone = sorted(keyed)
+    placed = [False] * len(risks)
+    end_year = now_year + sum(typical(risk.asset.migration_time_years) for risk in risks)
+    cursor = 0
     backwards = []
-    while remaining:
-        in_time = [risk for risk in remaining if risk.deadline is None or end_year <= risk.deadline]
-        last = min(in_time or remaining, key=_ratio)
-        backwards.append(last)
-        remaining.remove(last)
-        end_year -= typical(last.asset.migration_time_years)
+    for _ in range(len(risks)):
+        while cursor < len(by_deadline):
+            index = by_deadline[cursor]
+            deadline = risks[index].deadline
+            if deadline is not None and end_year > deadline:
+                break
+            heapq.heappush(eligible, keyed[index])
+            cursor += 1
+        while eligible and placed[eligible[0][2]]:
+            heapq.heappop(eligible)
+        if eligible:
+            index = heapq.heappop(eligible)[2]
+        else:
+            index = next(item[2] for item in everyone if not placed[item[2]])
+        placed[index] = True
+        backwards.append(risks[index])
+        end_year -= typical(risks[index].asset.migration_time_years)
     return backwards[::-1]
 
 
