@@ -25,14 +25,13 @@ Ma, X. and Razavi, M., Phys. Rev. A 86, 062319 (2012), doi:10.1103/PhysRevA.86.0
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Literal
 
 import numpy as np
 from pydantic import Field
 
 from qit4n.qkd._mdi_decoy import error_11_upper, yield_11_lower
-from qit4n.qkd._mdi_gains import gains_x, gains_z, single_photon_error_x, single_photon_yield
+from qit4n.qkd._mdi_gains import BasisGains, gains_x, gains_z, single_photon_error_x, single_photon_yield
 from qit4n.qkd._mdi_search import maximise_positive
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
 from qit4n.qkd.entropy import binary_entropy, binary_entropy_clipped
@@ -80,15 +79,16 @@ def _single_photon_terms(
     p_d, e_d = params.dark_count_probability, params.misalignment_error
     if params.decoy_method == "infinite":
         return single_photon_yield(eta_a, eta_b, p_d), single_photon_error_x(eta_a, eta_b, p_d, e_d)
-    z_gains = partial(_gains_at, gains_z, eta_a, eta_b, p_d, e_d)
-    x_gains = partial(_gains_at, gains_x, eta_a, eta_b, p_d, e_d)
+
+    def z_gains(mu_a: np.ndarray, mu_b: np.ndarray) -> BasisGains:
+        return gains_z(mu_a, mu_b, eta_a, eta_b, p_d, e_d)
+
+    def x_gains(mu_a: np.ndarray, mu_b: np.ndarray) -> BasisGains:
+        return gains_x(mu_a, mu_b, eta_a, eta_b, p_d, e_d)
+
     y11_z = yield_11_lower(z_gains, mu, nu)
     y11_x = yield_11_lower(x_gains, mu, nu)
     return y11_z, error_11_upper(x_gains, nu, y11_x)
-
-
-def _gains_at(model, eta_a, eta_b, p_d, e_d, mu_a, mu_b):
-    return model(mu_a, mu_b, eta_a, eta_b, p_d, e_d)
 
 
 def _rate_terms(
