@@ -85,7 +85,7 @@ def test_larger_interference_error_costs_key():
 def test_registry_finds_the_protocol():
     spec = get_protocol("tf")
     assert spec.parameters is TwinFieldParameters
-    assert spec.repeaterless
+    assert not spec.repeaterless
 
 
 @pytest.mark.parametrize(

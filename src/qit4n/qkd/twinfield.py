@@ -152,4 +152,6 @@ PROTOCOL = ProtocolSpec(
     parameters=TwinFieldParameters,
     key_rate=key_rate,
     reference="Wang, Yu, Hu, Phys. Rev. A 98, 062323 (2018), doi:10.1103/PhysRevA.98.062323",
+    # The interfering relay in the middle lets the key exceed the point-to-point PLOB bound.
+    repeaterless=False,
 )
