@@ -26,6 +26,12 @@ def _this_year() -> int:
     return datetime.now(timezone.utc).year
 
 
+def _writable(path: Path) -> Path:
+    """``path`` with its folder created, so an output option never fails on a missing folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 @threat_app.command("timeline")
 def timeline(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
@@ -46,7 +52,7 @@ def timeline(
     if plot is not None:
         from qit4n.threat.report import plot_timeline
 
-        plot_timeline(catalog.timelines, years.astype(float), plot)
+        plot_timeline(catalog.timelines, years.astype(float), _writable(plot))
     if as_json:
         scenarios = [{"id": s.id, "title": s.title, "source": s.source, "probability_by_year": dict(zip(years.tolist(), table[s.id]))} for s in catalog.timelines]
         typer.echo(json.dumps({"catalog_version": catalog.version, "scenarios": scenarios}, indent=2))
@@ -99,7 +105,7 @@ def assess(
     if cbom is not None:
         from qit4n.threat.cbom import cbom_json
 
-        cbom.write_text(cbom_json(result), encoding="utf-8")
+        _writable(cbom).write_text(cbom_json(result), encoding="utf-8")
     if out is not None:
         from qit4n.threat.report import write_assessment_report
 
@@ -145,7 +151,7 @@ def scan(
     results = [scan_tls(host, port, timeout_s=timeout) for host, port in endpoints]
     if inventory_out is not None:
         assets = [result.to_asset().model_dump(mode="json", exclude_defaults=True) for result in results]
-        inventory_out.write_text(yaml.safe_dump({"name": "tls-scan", "assets": assets}, sort_keys=False), encoding="utf-8")
+        _writable(inventory_out).write_text(yaml.safe_dump({"name": "tls-scan", "assets": assets}, sort_keys=False), encoding="utf-8")
     if as_json:
         typer.echo(json.dumps([result.to_dict() for result in results], indent=2))
         return
@@ -176,7 +182,7 @@ def catalog_command(
 
     catalog = load_catalog()
     if export is not None:
-        export.write_text(yaml.safe_dump(catalog_to_dict(catalog), sort_keys=False), encoding="utf-8")
+        _writable(export).write_text(yaml.safe_dump(catalog_to_dict(catalog), sort_keys=False), encoding="utf-8")
     if diff is not None:
         old = load_catalog(diff)
         changes = diff_catalogs(old, catalog)
