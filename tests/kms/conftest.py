@@ -1,4 +1,8 @@
-"""Fixtures: small scenarios and real KME networks on 127.0.0.1 with a test CA and SQLite files."""
+"""Fixtures: small scenarios and real KME networks on 127.0.0.1 with a test CA and SQLite files.
+
+Test modules get the helpers through fixtures (``make_star``, ``live_network``) because the suite
+runs with ``--import-mode=importlib``.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +58,18 @@ class LiveNetwork:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{master}->{slave}: pool did not reach {count} keys")
                 time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def make_star():
+    """The star scenario factory."""
+    return star_scenario
+
+
+@pytest.fixture(scope="session")
+def live_network():
+    """The LiveNetwork class (wraps a plan whose KMEs serve)."""
+    return LiveNetwork
 
 
 @pytest.fixture(scope="module")

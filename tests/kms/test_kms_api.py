@@ -175,15 +175,13 @@ def test_the_kme_to_kme_api_refuses_saes(star_network):
     assert response.status_code == 401
 
 
-def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path):
+def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path, make_star, live_network):
     """Two SAEs behind KME-D: the one not named when the key was issued is refused with 401."""
-    from conftest import LiveNetwork, star_scenario
-
     from qit4n.kms.certs import create_ca, issue_certificate
     from qit4n.kms.launcher import NetworkPlan, plan_network
     from qit4n.kms.ops import InProcessNetwork
 
-    plan = plan_network(star_scenario(capacity_bits=1e5), tmp_path)
+    plan = plan_network(make_star(capacity_bits=1e5), tmp_path)
     issue_certificate(create_ca(tmp_path / "certs"), tmp_path / "certs", "SAE-D2", server=False)
     directory = {**plan.directory, "SAE-D2": "KME-D"}
     configs = {
@@ -192,7 +190,7 @@ def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path):
     }
     plan = NetworkPlan(tmp_path, configs)
     with InProcessNetwork(plan):
-        live = LiveNetwork(plan)
+        live = live_network(plan)
         live.wait_for_keys("SAE-A", "SAE-D", 1)
         with live.client("SAE-A") as master, live.client("SAE-D") as named, live.client("SAE-D2") as other:
             key = master.get_key("SAE-D")[0]

@@ -12,7 +12,6 @@ import threading
 import time
 
 import pytest
-from conftest import LiveNetwork, star_scenario
 
 from qit4n.errors import ServiceError
 from qit4n.kms.client import KMEError, SAEClient
@@ -92,11 +91,11 @@ class Load:
 
 
 @pytest.mark.timeout(120)
-def test_kill_9_under_load_loses_no_acknowledged_key_and_delivers_none_twice(tmp_path):
-    plan = plan_network(star_scenario(rate_bps=2e6, capacity_bits=2e6), tmp_path)
+def test_kill_9_under_load_loses_no_acknowledged_key_and_delivers_none_twice(tmp_path, make_star, live_network):
+    plan = plan_network(make_star(rate_bps=2e6, capacity_bits=2e6), tmp_path)
     with Network(plan) as network:
-        LiveNetwork(plan).wait_for_keys("SAE-A", "SAE-D", 200)
-        LiveNetwork(plan).wait_for_keys("SAE-A", "SAE-C", 200)
+        live_network(plan).wait_for_keys("SAE-A", "SAE-D", 200)
+        live_network(plan).wait_for_keys("SAE-A", "SAE-C", 200)
         with Load(plan, "SAE-A", "SAE-D", fetch=True) as direct:
             time.sleep(_LOAD_S)
             network.kill("KME-D")

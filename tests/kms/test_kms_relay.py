@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import LiveNetwork, star_scenario
 
 from qit4n.kms.client import KMEError
 from qit4n.kms.launcher import plan_network
@@ -18,10 +17,10 @@ def chain_scenario(relays: int, rate_bps: float = 1e6, capacity_bits: float = 2e
     return scenario_from_dict({"name": f"chain-{relays}", "nodes": nodes, "links": links})
 
 
-def test_relay_across_three_trusted_nodes_spends_key_on_every_hop(tmp_path):
+def test_relay_across_three_trusted_nodes_spends_key_on_every_hop(tmp_path, live_network):
     plan = plan_network(chain_scenario(3), tmp_path)
     with InProcessNetwork(plan):
-        live = LiveNetwork(plan)
+        live = live_network(plan)
         live.wait_for_keys("SAE-S", "SAE-T", 20)
         with live.client("SAE-S") as master, live.client("SAE-T") as slave:
             keys = master.get_key("SAE-T", number=8, size_bits=512)
@@ -36,12 +35,12 @@ def test_relay_across_three_trusted_nodes_spends_key_on_every_hop(tmp_path):
         assert sent == received == 8 * 512, (link_id, sent, received)
 
 
-def test_a_failing_hop_leaves_no_half_delivered_key(tmp_path):
+def test_a_failing_hop_leaves_no_half_delivered_key(tmp_path, make_star, live_network):
     """B-C holds too little key: the relay to C fails at B, so the multicast copy at D is voided."""
-    scenario = star_scenario(rate_bps=1e6, capacity_bits=2e5, relay_capacity_bits=256 * 8)
+    scenario = make_star(rate_bps=1e6, capacity_bits=2e5, relay_capacity_bits=256 * 8)
     plan = plan_network(scenario, tmp_path)
     with InProcessNetwork(plan):
-        live = LiveNetwork(plan)
+        live = live_network(plan)
         live.wait_for_keys("SAE-A", "SAE-D", 50)
         live.wait_for_keys("SAE-A", "SAE-C", 1)
         with live.client("SAE-A") as master:

@@ -20,26 +20,38 @@ def _pair(tmp_path, unit_bytes: int = 32):
     return supply, low, high
 
 
-def test_both_ends_hold_identical_units_and_split_ownership(tmp_path):
+def test_both_ends_spend_identical_units_and_split_ownership(tmp_path):
     supply, low, high = _pair(tmp_path)
-    low.supply_units("L", supply, 10)
-    high.supply_units("L", supply, 10)
+    low.supply_units("L", 10)
+    high.supply_units("L", 10)
     assert low.unit_count("L", owned_only=True) == 5 and high.unit_count("L", owned_only=True) == 5
-    indices, pads = low.allocate("L", 3)
-    assert indices == [0, 2, 4]
-    assert high.forward("L", indices, supply, "L", 0)[0] == pads
+    indices, pads = low.allocate("L", supply, 3)
+    assert indices == [0, 2, 4] and pads == [supply.units(i, 1)[0] for i in indices]
+    assert high.forward("L", indices, supply, "L", supply, 0)[0] == pads
+    assert low.unit_count("L") == high.unit_count("L") == 7
     with pytest.raises(UnitMismatchError):
-        high.forward("L", indices, supply, "L", 0)
+        high.forward("L", indices, supply, "L", supply, 0)
+    with pytest.raises(UnitMismatchError):
+        high.forward("L", [1], supply, "L", supply, 0)
     with pytest.raises(PoolExhaustedError):
-        low.allocate("L", 3)
+        low.allocate("L", supply, 3)
+    assert low.unit_count("L", owned_only=True) == 2
 
 
-def test_a_peer_that_lags_catches_up_from_the_supply(tmp_path):
+def test_a_peer_that_lags_catches_up_and_nothing_is_reused_after_reopen(tmp_path):
     supply, low, high = _pair(tmp_path)
-    low.supply_units("L", supply, 20)
-    indices, pads = low.allocate("L", 10)
-    assert high.forward("L", indices, supply, "L", 0)[0] == pads
+    low.supply_units("L", 20)
+    indices, pads = low.allocate("L", supply, 10)
+    assert high.forward("L", indices, supply, "L", supply, 0)[0] == pads
     assert high.unit_count("L") == 9  # caught up to index 18, the highest named; its 9 own units remain
+    low.close()
+    high.close()
+    low, high = KeyStore(tmp_path / "low.sqlite"), KeyStore(tmp_path / "high.sqlite")
+    low.register_link("L", 0)
+    with pytest.raises(UnitMismatchError):
+        high.forward("L", indices[:1], supply, "L", supply, 0)
+    with pytest.raises(PoolExhaustedError):
+        low.allocate("L", supply, 1)
 
 
 def test_filler_respects_rate_and_capacity(tmp_path):

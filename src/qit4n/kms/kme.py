@@ -173,7 +173,7 @@ class KME:
     def _allocate_first_hop(self, target: str, number: int, size: int) -> tuple[list[int], list[bytes]]:
         link = self.config.link_to(self.config.routes[target][0])
         try:
-            return self.store.allocate(link.link_id, number * self._units_per_key(size))
+            return self.store.allocate(link.link_id, self.supplies[link.link_id], number * self._units_per_key(size))
         except PoolExhaustedError as error:
             raise EtsiError(503, "not enough key stored on KME for this request", [{"link": link.link_id, "reason": str(error)}]) from None
 
@@ -253,7 +253,7 @@ class KME:
             out_link = cfg.link_to(message.route[1])
             if out_link is None:
                 raise EtsiError(400, f"{cfg.kme_id} has no QKD link to {message.route[1]}")
-            pads_in, out_indices, pads_out = self.store.forward(link.link_id, indices, supply, out_link.link_id, len(indices))
+            pads_in, out_indices, pads_out = self.store.forward(link.link_id, indices, supply, out_link.link_id, self.supplies[out_link.link_id], len(indices))
         except (UnitMismatchError, PoolExhaustedError) as error:
             raise EtsiError(503, "relay hop cannot pad the key", [{"kme": cfg.kme_id, "reason": str(error)}]) from None
         keys = decode(pads_in)

@@ -1,9 +1,15 @@
 """Durable key store of one KME: SQLite in WAL mode, one database per KME.
 
-Two tables hold key material. ``units`` is the pool of each QKD link: units with the same index
-and bytes at both ends; the end whose parity matches an index *owns* it (only the owner allocates
-it, the peer consumes it when the owner names it), so the two ends never spend the same unit for
-different keys. ``keys`` holds keys waiting for a slave SAE, one row per (key_ID, slave).
+Link pools. Each QKD link's key is a stream of units numbered 0, 1, 2, ... with the same bytes
+at both ends (:mod:`qit4n.kms.supply`). Per link the store keeps how many units the link has
+delivered so far (``supplied``), which indices this end has spent, and a cursor: the end whose
+parity matches an index *owns* it and allocates its own indices in increasing order; the peer
+consumes an index only when the owner names it, and each index at most once (the ``consumed``
+table refuses a second use). So the two ends never spend the same unit for different keys.
+Unit bytes are produced by the supply when they are spent; the store holds positions, not bytes,
+so a pool of any capacity costs a few rows.
+
+Keys waiting for slave SAEs live in ``keys``, one row per (key_ID, slave).
 
 Every change is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``). A KME commits before it
 answers, so after ``kill -9`` a key that was acknowledged is still there, and a key that was
@@ -23,10 +29,9 @@ from qit4n.errors import ServiceError
 __all__ = ["KeyStore", "StoredKey", "KeyLookupError", "PoolExhaustedError", "UnitMismatchError"]
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS units (link TEXT NOT NULL, idx INTEGER NOT NULL, owned INTEGER NOT NULL,
-    material BLOB NOT NULL, PRIMARY KEY (link, idx)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS units_owned ON units (link, owned, idx);
-CREATE TABLE IF NOT EXISTS supply (link TEXT PRIMARY KEY, next_idx INTEGER NOT NULL, parity INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS links (link TEXT PRIMARY KEY, parity INTEGER NOT NULL, supplied INTEGER NOT NULL,
+    cursor INTEGER NOT NULL, spent INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS consumed (link TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (link, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS keys (key_id TEXT NOT NULL, slave TEXT NOT NULL, master TEXT NOT NULL,
     material BLOB NOT NULL, PRIMARY KEY (key_id, slave)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS keys_pair ON keys (master, slave);
@@ -65,6 +70,20 @@ class StoredKey:
 def _chunks(items: Sequence, size: int = _MAX_PARAMS) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _units_at(supply, indices: list[int]) -> list[bytes]:
+    """Bytes of the named units, generating each run of nearby indices in one call."""
+    found: dict[int, bytes] = {}
+    ordered = sorted(indices)
+    start = 0
+    for end in range(1, len(ordered) + 1):
+        if end == len(ordered) or ordered[end] - ordered[end - 1] > 2:
+            low, high = ordered[start], ordered[end - 1]
+            block = supply.units(low, high + 1 - low)
+            found.update((idx, block[idx - low]) for idx in ordered[start:end])
+            start = end
+    return [found[idx] for idx in indices]
 
 
 class KeyStore:
@@ -106,73 +125,67 @@ class KeyStore:
     # -- link pools -------------------------------------------------------------------------
     def register_link(self, link_id: str, parity: int) -> None:
         """Declare a link; this end owns the unit indices with ``idx % 2 == parity``."""
-        self._db.execute("INSERT OR IGNORE INTO supply (link, next_idx, parity) VALUES (?, 0, ?)", (link_id, parity))
+        self._db.execute(
+            "INSERT OR IGNORE INTO links (link, parity, supplied, cursor, spent) VALUES (?, ?, 0, ?, 0)", (link_id, parity, parity)
+        )
 
-    def _supply(self, cursor: sqlite3.Cursor, link_id: str, supply, count: int) -> None:
-        next_idx, parity = cursor.execute("SELECT next_idx, parity FROM supply WHERE link = ?", (link_id,)).fetchone()
-        materials = supply.units(next_idx, count)
-        rows = [(link_id, next_idx + i, int((next_idx + i) % 2 == parity), materials[i]) for i in range(count)]
-        cursor.executemany("INSERT INTO units (link, idx, owned, material) VALUES (?, ?, ?, ?)", rows)
-        cursor.execute("UPDATE supply SET next_idx = ? WHERE link = ?", (next_idx + count, link_id))
+    def _link(self, cursor: sqlite3.Cursor, link_id: str) -> tuple[int, int, int, int]:
+        row = cursor.execute("SELECT parity, supplied, cursor, spent FROM links WHERE link = ?", (link_id,)).fetchone()
+        if row is None:
+            raise UnitMismatchError(f"link {link_id}: not a link of this KME")
+        return row
 
-    def supply_units(self, link_id: str, supply, count: int) -> None:
-        """Append the next ``count`` units of ``supply`` to the link's pool (one transaction)."""
+    def supply_units(self, link_id: str, count: int) -> None:
+        """Record that the link delivered ``count`` more units (one transaction)."""
         cursor = self._begin()
-        try:
-            self._supply(cursor, link_id, supply, count)
-            cursor.execute("COMMIT")
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
+        cursor.execute("UPDATE links SET supplied = supplied + ? WHERE link = ?", (count, link_id))
+        cursor.execute("COMMIT")
 
     def unit_count(self, link_id: str, *, owned_only: bool = False) -> int:
-        """Units in the link's pool (all, or only those this end may allocate)."""
+        """Unspent units in the link's pool (all, or only those this end may allocate)."""
+        _parity, supplied, next_own, spent = self._link(self._db.cursor(), link_id)
         if owned_only:
-            return self._db.execute("SELECT COUNT(*) FROM units WHERE link = ? AND owned = 1", (link_id,)).fetchone()[0]
-        return self._db.execute("SELECT COUNT(*) FROM units WHERE link = ? ", (link_id,)).fetchone()[0]
+            return 0 if next_own >= supplied else (supplied - 1 - next_own) // 2 + 1
+        return max(supplied - spent, 0)
 
-    def _allocate(self, cursor: sqlite3.Cursor, link_id: str, count: int) -> tuple[list[int], list[bytes]]:
-        rows = cursor.execute(
-            "SELECT idx, material FROM units WHERE link = ? AND owned = 1 ORDER BY idx LIMIT ?", (link_id, count)
-        ).fetchall()
-        if len(rows) < count:
-            raise PoolExhaustedError(f"link {link_id}: {len(rows)} key units stored, {count} needed")
-        indices = [row[0] for row in rows]
-        cursor.executemany("DELETE FROM units WHERE link = ? AND idx = ?", [(link_id, idx) for idx in indices])
-        self._bump(cursor, f"spent:{link_id}", len(indices))
-        return indices, [row[1] for row in rows]
+    def _allocate(self, cursor: sqlite3.Cursor, link_id: str, supply, count: int) -> tuple[list[int], list[bytes]]:
+        _parity, supplied, next_own, _spent = self._link(cursor, link_id)
+        indices = list(range(next_own, next_own + 2 * count, 2))
+        if count and indices[-1] >= supplied:
+            available = 0 if next_own >= supplied else (supplied - 1 - next_own) // 2 + 1
+            raise PoolExhaustedError(f"link {link_id}: {available} key units stored, {count} needed")
+        cursor.execute("UPDATE links SET cursor = ?, spent = spent + ? WHERE link = ?", (next_own + 2 * count, count, link_id))
+        materials = supply.units(next_own, 2 * count - 1)[::2] if count else []
+        return indices, materials
 
     def _consume(self, cursor: sqlite3.Cursor, link_id: str, indices: list[int], supply) -> list[bytes]:
-        state = cursor.execute("SELECT next_idx FROM supply WHERE link = ?", (link_id,)).fetchone()
-        if state is None:
-            raise UnitMismatchError(f"link {link_id}: not a link of this KME")
+        parity, supplied, _next_own, _spent = self._link(cursor, link_id)
+        if not indices:
+            return []
+        wrong = [idx for idx in indices if idx < 0 or idx % 2 == parity]
+        if wrong or len(set(indices)) != len(indices):
+            raise UnitMismatchError(f"link {link_id}: units {wrong[:5] or indices[:5]} are not the peer's to name (own, negative or repeated)")
+        try:
+            cursor.executemany("INSERT INTO consumed (link, idx) VALUES (?, ?)", [(link_id, idx) for idx in indices])
+        except sqlite3.IntegrityError:
+            raise UnitMismatchError(f"link {link_id}: some of units {indices[:5]}... were already consumed") from None
         highest = max(indices)
-        if highest >= state[0]:
-            self._supply(cursor, link_id, supply, highest + 1 - state[0])
-        found: dict[int, bytes] = {}
-        for chunk in _chunks(indices):
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT idx, material FROM units WHERE link = ? AND owned = 0 AND idx IN ({marks})"
-            found.update(cursor.execute(query, (link_id, *chunk)).fetchall())
-        if len(found) != len(indices) or len(set(indices)) != len(indices):
-            missing = sorted(set(indices) - set(found))[:5]
-            raise UnitMismatchError(f"link {link_id}: units {missing} are not held here (consumed, or owned by this end)")
-        cursor.executemany("DELETE FROM units WHERE link = ? AND idx = ?", [(link_id, idx) for idx in indices])
-        self._bump(cursor, f"spent:{link_id}", len(indices))
-        return [found[idx] for idx in indices]
+        caught_up = max(supplied, highest + 1)
+        cursor.execute("UPDATE links SET supplied = ?, spent = spent + ? WHERE link = ?", (caught_up, len(indices), link_id))
+        return _units_at(supply, indices)
 
-    def allocate(self, link_id: str, count: int) -> tuple[list[int], list[bytes]]:
-        """Take the ``count`` oldest owned units of a link out of the pool (committed on return)."""
+    def allocate(self, link_id: str, supply, count: int) -> tuple[list[int], list[bytes]]:
+        """Take the next ``count`` owned units of a link (committed on return): indices and bytes."""
         cursor = self._begin()
         try:
-            result = self._allocate(cursor, link_id, count)
+            result = self._allocate(cursor, link_id, supply, count)
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")
             raise
         return result
 
-    def forward(self, in_link: str, in_indices: list[int], in_supply, out_link: str, out_count: int) -> tuple[list[bytes], list[int], list[bytes]]:
+    def forward(self, in_link: str, in_indices: list[int], in_supply, out_link: str, out_supply, out_count: int) -> tuple[list[bytes], list[int], list[bytes]]:
         """Relay hop: consume the peer's named units of ``in_link`` and allocate units of ``out_link``.
 
         Returns the incoming pads, and the indices and pads of the outgoing units, in one commit.
@@ -180,7 +193,7 @@ class KeyStore:
         cursor = self._begin()
         try:
             pads_in = self._consume(cursor, in_link, in_indices, in_supply)
-            out_indices, pads_out = self._allocate(cursor, out_link, out_count)
+            out_indices, pads_out = self._allocate(cursor, out_link, out_supply, out_count)
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")
@@ -262,5 +275,4 @@ class KeyStore:
 
     def spent_units(self, link_id: str) -> int:
         """Units of a link this end has spent (allocated or consumed) since the database was created."""
-        row = self._db.execute("SELECT value FROM counters WHERE name = ?", (f"spent:{link_id}",)).fetchone()
-        return 0 if row is None else row[0]
+        return self._link(self._db.cursor(), link_id)[3]

@@ -99,7 +99,7 @@ class LinkFiller:
     def tick(self, store, elapsed_s: float) -> int:
         """Add the units due after ``elapsed_s`` seconds of key generation; returns how many.
 
-        Side effect: writes units to ``store`` (a :class:`~qit4n.kms.store.KeyStore`).
+        Side effect: records the units in ``store`` (a :class:`~qit4n.kms.store.KeyStore`).
         """
         self._credit_units += elapsed_s * self.key_rate_bps / (8 * self.supply.unit_bytes)
         due = int(self._credit_units)
@@ -109,5 +109,5 @@ class LinkFiller:
         room = self.capacity_units - store.unit_count(self.link_id)
         count = min(due, max(room, 0))
         if count > 0:
-            store.supply_units(self.link_id, self.supply, count)
+            store.supply_units(self.link_id, count)
         return count
