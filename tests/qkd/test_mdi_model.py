@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from qit4n.errors import ParameterError
 from qit4n.physics.fibre import fibre_transmittance
 from qit4n.qkd import get_protocol, make_parameters
-from qit4n.qkd._mdi_decoy import error_11_upper, yield_11_lower
+from qit4n.qkd._mdi_decoy import both_sent, error_11_upper, yield_11_lower
 from qit4n.qkd._mdi_gains import gains_x, gains_z, single_photon_error_x, single_photon_yield
 from qit4n.qkd.mdi import MDIParameters, key_rate
 from qit4n.qkd.plob import plob_bound
@@ -83,9 +83,10 @@ def test_decoy_bounds_approach_the_single_photon_values_as_the_decoy_vanishes():
     exact_e11 = single_photon_error_x(eta_a, eta_b, p_d, e_d)
     previous_gaps = (np.inf, np.inf)
     for nu in (0.1, 0.03, 0.01, 0.003, 1e-4):
-        y11 = yield_11_lower(z_gains, np.array(0.4), np.array(nu))
-        y11_x = yield_11_lower(x_gains, np.array(0.4), np.array(nu))
-        e11 = error_11_upper(x_gains, np.array(nu), y11_x)
+        mu, nu = np.array(0.4), np.array(nu)
+        y11 = yield_11_lower(both_sent(z_gains, nu).gain, both_sent(z_gains, mu).gain, mu, nu)
+        y11_x = yield_11_lower(both_sent(x_gains, nu).gain, both_sent(x_gains, mu).gain, mu, nu)
+        e11 = error_11_upper(both_sent(x_gains, nu).error_gain, nu, y11_x)
         assert y11 <= exact_y11 * (1.0 + 1e-9)
         assert e11 >= exact_e11 * (1.0 - 1e-9)
         gaps = (abs(float(y11 / exact_y11) - 1.0), abs(float(e11 / exact_e11) - 1.0))

@@ -34,31 +34,37 @@ import numpy as np
 
 from qit4n.qkd._mdi_gains import BasisGains
 
-__all__ = ["yield_11_lower", "error_11_upper"]
+__all__ = ["GainModel", "both_sent", "yield_11_lower", "error_11_upper"]
 
+#: Gains of one basis as a function of Alice's and Bob's intensities.
 GainModel = Callable[[np.ndarray, np.ndarray], BasisGains]
 
 
-def _both_sent(gains: GainModel, intensity: np.ndarray, attribute: str) -> np.ndarray:
-    """``sum_{n,m>=1} intensity^(n+m)/(n! m!) X_nm`` for X the yield or the error yield."""
+def both_sent(gains: GainModel, intensity: np.ndarray) -> BasisGains:
+    """``sum_{n,m>=1} intensity^(n+m)/(n! m!) X_nm`` for X the yield and the error yield.
+
+    The combination of the gains with both users at ``intensity``, one of them at the vacuum,
+    and both at the vacuum that keeps only the pulse pairs in which both sent photons.
+    """
     zero = np.zeros_like(intensity)
-    both = getattr(gains(intensity, intensity), attribute)
-    alice_only = getattr(gains(intensity, zero), attribute)
-    bob_only = getattr(gains(zero, intensity), attribute)
-    neither = getattr(gains(zero, zero), attribute)
-    return both * np.exp(2.0 * intensity) - (alice_only + bob_only) * np.exp(intensity) + neither
+    both = gains(intensity, intensity)
+    alice_only = gains(intensity, zero)
+    bob_only = gains(zero, intensity)
+    neither = gains(zero, zero)
+    once, twice = np.exp(intensity), np.exp(2.0 * intensity)
+    return BasisGains(
+        both.gain * twice - (alice_only.gain + bob_only.gain) * once + neither.gain,
+        both.error_gain * twice - (alice_only.error_gain + bob_only.error_gain) * once + neither.error_gain,
+    )
 
 
-def yield_11_lower(gains: GainModel, mu: np.ndarray, nu: np.ndarray) -> np.ndarray:
-    """``Y11_L`` from the gains of one basis at intensities 0, ``nu`` and ``mu`` (``nu < mu``)."""
-    s_nu = _both_sent(gains, nu, "gain")
-    s_mu = _both_sent(gains, mu, "gain")
+def yield_11_lower(s_nu: np.ndarray, s_mu: np.ndarray, mu: np.ndarray, nu: np.ndarray) -> np.ndarray:
+    """``Y11_L`` from the both-sent gain sums of one basis at the decoy ``nu`` and the signal ``mu > nu``."""
     return (mu**3 * s_nu - nu**3 * s_mu) / (mu**2 * nu**2 * (mu - nu))
 
 
-def error_11_upper(gains: GainModel, nu: np.ndarray, y11_lower: np.ndarray) -> np.ndarray:
-    """``e11_U`` from the error gains at intensities 0 and ``nu``; 1/2 where ``Y11_L <= 0``."""
-    numerator = _both_sent(gains, nu, "error_gain")
+def error_11_upper(error_nu: np.ndarray, nu: np.ndarray, y11_lower: np.ndarray) -> np.ndarray:
+    """``e11_U`` from the both-sent error-gain sum at the decoy ``nu``; 1/2 where ``Y11_L <= 0``."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        bound = numerator / (nu**2 * y11_lower)
+        bound = error_nu / (nu**2 * y11_lower)
     return np.where(y11_lower > 0.0, bound, 0.5)

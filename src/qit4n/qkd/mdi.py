@@ -25,12 +25,13 @@ Ma, X. and Razavi, M., Phys. Rev. A 86, 062319 (2012), doi:10.1103/PhysRevA.86.0
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 from pydantic import Field
 
-from qit4n.qkd._mdi_decoy import error_11_upper, yield_11_lower
+from qit4n.qkd._mdi_decoy import both_sent, error_11_upper, yield_11_lower
 from qit4n.qkd._mdi_gains import BasisGains, gains_x, gains_z, single_photon_error_x, single_photon_yield
 from qit4n.qkd._mdi_search import maximise_positive
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
@@ -66,60 +67,70 @@ class MDIParameters(ChannelParameters):
     )
 
 
-def _arms(eta_channel: np.ndarray, params: MDIParameters) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class _Relay:
+    """Both arms (detector efficiency included) and what does not depend on the signal intensity:
+    the decoy ``nu`` and, for the vacuum+weak method, the both-sent sums of the decoy gains."""
+
+    eta_a: np.ndarray
+    eta_b: np.ndarray
+    nu: np.ndarray
+    params: MDIParameters
+    decoy_z: BasisGains | None = None
+    decoy_x: BasisGains | None = None
+
+    def gains_z(self, mu_a: np.ndarray, mu_b: np.ndarray) -> BasisGains:
+        return gains_z(mu_a, mu_b, self.eta_a, self.eta_b, self.params.dark_count_probability, self.params.misalignment_error)
+
+    def gains_x(self, mu_a: np.ndarray, mu_b: np.ndarray) -> BasisGains:
+        return gains_x(mu_a, mu_b, self.eta_a, self.eta_b, self.params.dark_count_probability, self.params.misalignment_error)
+
+
+def _relay(eta_channel: np.ndarray, params: MDIParameters) -> _Relay:
     share = params.alice_arm_loss_fraction
     eta_a = np.power(eta_channel, share) * params.eta_detector
     eta_b = np.power(eta_channel, 1.0 - share) * params.eta_detector
-    return eta_a, eta_b
-
-
-def _single_photon_terms(
-    eta_a: np.ndarray, eta_b: np.ndarray, mu: np.ndarray, nu: np.ndarray, params: MDIParameters
-) -> tuple[np.ndarray, np.ndarray]:
-    p_d, e_d = params.dark_count_probability, params.misalignment_error
+    mu_fixed, nu_fixed = params.intensity_signal, params.intensity_decoy
+    if nu_fixed is not None:
+        nu_value = nu_fixed
+    else:
+        floor = params.minimum_decoy_intensity
+        nu_value = floor if mu_fixed is None else min(floor, 0.5 * mu_fixed)
+    relay = _Relay(eta_a, eta_b, np.full(eta_a.shape, nu_value), params)
     if params.decoy_method == "infinite":
-        return single_photon_yield(eta_a, eta_b, p_d), single_photon_error_x(eta_a, eta_b, p_d, e_d)
-
-    def z_gains(mu_a: np.ndarray, mu_b: np.ndarray) -> BasisGains:
-        return gains_z(mu_a, mu_b, eta_a, eta_b, p_d, e_d)
-
-    def x_gains(mu_a: np.ndarray, mu_b: np.ndarray) -> BasisGains:
-        return gains_x(mu_a, mu_b, eta_a, eta_b, p_d, e_d)
-
-    y11_z = yield_11_lower(z_gains, mu, nu)
-    y11_x = yield_11_lower(x_gains, mu, nu)
-    return y11_z, error_11_upper(x_gains, nu, y11_x)
+        return relay
+    return replace(relay, decoy_z=both_sent(relay.gains_z, relay.nu), decoy_x=both_sent(relay.gains_x, relay.nu))
 
 
-def _rate_terms(
-    eta_a: np.ndarray, eta_b: np.ndarray, mu: np.ndarray, nu: np.ndarray, params: MDIParameters
-) -> dict[str, np.ndarray]:
-    signal = gains_z(mu, mu, eta_a, eta_b, params.dark_count_probability, params.misalignment_error)
+def _single_photon_terms(relay: _Relay, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    p_d, e_d = relay.params.dark_count_probability, relay.params.misalignment_error
+    if relay.decoy_z is None or relay.decoy_x is None:
+        return single_photon_yield(relay.eta_a, relay.eta_b, p_d), single_photon_error_x(relay.eta_a, relay.eta_b, p_d, e_d)
+    nu = relay.nu
+    y11_z = yield_11_lower(relay.decoy_z.gain, both_sent(relay.gains_z, mu).gain, mu, nu)
+    y11_x = yield_11_lower(relay.decoy_x.gain, both_sent(relay.gains_x, mu).gain, mu, nu)
+    return y11_z, error_11_upper(relay.decoy_x.error_gain, nu, y11_x)
+
+
+def _rate_terms(relay: _Relay, mu: np.ndarray) -> dict[str, np.ndarray]:
+    signal = relay.gains_z(mu, mu)
     with np.errstate(divide="ignore", invalid="ignore"):
         qber = np.where(signal.gain > 0.0, signal.error_gain / signal.gain, 0.5)
-    y11, e11 = _single_photon_terms(eta_a, eta_b, mu, nu, params)
+    y11, e11 = _single_photon_terms(relay, mu)
     q11 = mu * mu * np.exp(-2.0 * mu) * np.maximum(y11, 0.0)
-    leak = params.error_correction_efficiency * signal.gain * binary_entropy(qber)
+    leak = relay.params.error_correction_efficiency * signal.gain * binary_entropy(qber)
     rate = q11 * (1.0 - binary_entropy_clipped(e11)) - leak
     return {"rate": rate, "qber": qber, "gain_z": signal.gain, "yield_11": y11, "error_11": e11}
 
 
-def _intensities(eta_a: np.ndarray, eta_b: np.ndarray, params: MDIParameters) -> tuple[np.ndarray, np.ndarray]:
-    shape = np.broadcast(eta_a, eta_b).shape
-    mu_fixed, nu_fixed = params.intensity_signal, params.intensity_decoy
-    floor = params.minimum_decoy_intensity
-    if nu_fixed is not None:
-        nu_value = nu_fixed
-    else:
-        nu_value = floor if mu_fixed is None else min(floor, 0.5 * mu_fixed)
-    nu = np.full(shape, nu_value)
-    if mu_fixed is not None:
-        return np.full(shape, mu_fixed), nu
-    lower = np.maximum(SIGNAL_SEARCH_RANGE[0], 1.01 * nu)
+def _signal_intensity(relay: _Relay) -> np.ndarray:
+    if relay.params.intensity_signal is not None:
+        return np.full(relay.nu.shape, relay.params.intensity_signal)
+    lower = np.maximum(SIGNAL_SEARCH_RANGE[0], 1.01 * relay.nu)
     mu, _ = maximise_positive(
-        lambda m: _rate_terms(eta_a, eta_b, m, nu, params)["rate"], lower, SIGNAL_SEARCH_RANGE[1], grid_points=16, iterations=24
+        lambda m: _rate_terms(relay, m)["rate"], lower, SIGNAL_SEARCH_RANGE[1], grid_points=16, iterations=24
     )
-    return mu, nu
+    return mu
 
 
 def key_rate(eta_channel: np.ndarray, params: MDIParameters) -> RateResult:
@@ -135,14 +146,13 @@ def key_rate(eta_channel: np.ndarray, params: MDIParameters) -> RateResult:
     >>> bool(result.key_rate_per_pulse[0] > result.key_rate_per_pulse[1] > 0.0)
     True
     """
-    eta = np.asarray(eta_channel, dtype=float)
-    eta_a, eta_b = _arms(eta, params)
-    mu, nu = _intensities(eta_a, eta_b, params)
-    terms = _rate_terms(eta_a, eta_b, mu, nu, params)
+    relay = _relay(np.asarray(eta_channel, dtype=float), params)
+    mu = _signal_intensity(relay)
+    terms = _rate_terms(relay, mu)
     per_pulse = np.maximum(terms["rate"], 0.0)
     details = {
         "intensity_signal": mu,
-        "intensity_decoy": nu if params.decoy_method == "vacuum+weak" else np.full_like(mu, np.nan),
+        "intensity_decoy": relay.nu if params.decoy_method == "vacuum+weak" else np.full_like(mu, np.nan),
         "gain_z": terms["gain_z"],
         "yield_11": terms["yield_11"],
         "error_11": terms["error_11"],
