@@ -151,3 +151,11 @@ def pq_server(pki) -> Iterator[LoopbackServer]:
     server = _pyopenssl_server(pki["pq"].cert_path, pki["pq"].key_path, b"X25519MLKEM768")
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def p256_hybrid_server(pki) -> Iterator[LoopbackServer]:
+    """pyOpenSSL: TLS 1.3, groups SecP256r1MLKEM768 and secp384r1 only, EC P-256 chain."""
+    server = _pyopenssl_server(pki["chain"], pki["leaf"].key_path, b"SecP256r1MLKEM768:secp384r1")
+    yield server
+    server.close()

@@ -49,6 +49,14 @@ def test_pyopenssl_server_negotiates_x25519mlkem768(hybrid_server):
     assert 999.0 < intermediate.expires_in_days <= 1000.0
 
 
+def test_pyopenssl_server_negotiates_secp256r1mlkem768(p256_hybrid_server):
+    result = scan_tls("127.0.0.1", p256_hybrid_server.port, timeout_s=5.0)
+    assert (result.protocol_version, result.negotiated_group) == ("TLSv1.3", "SecP256r1MLKEM768")
+    assert result.accepted_groups == ("SecP256r1MLKEM768", "secp384r1")
+    assert "X25519MLKEM768" in result.rejected_groups and "x25519" in result.rejected_groups
+    assert result.to_asset().algorithms[0].name == "SecP256r1MLKEM768"
+
+
 def test_hybrid_key_exchange_is_not_harvestable_but_ecdsa_chain_is_forgeable(hybrid_server):
     catalog = load_catalog()
     asset = scan_tls("127.0.0.1", hybrid_server.port).to_asset(secrecy_lifetime_years=10)
