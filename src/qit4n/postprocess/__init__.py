@@ -1,0 +1,61 @@
+"""Classical post-processing of QKD keys on real bit arrays, between two separate parties.
+
+Stages, each a module with its own leak accounting on a counting public channel: sifting,
+parameter estimation (sampling, Tomamichel 2012 and Lim 2014 finite-key bounds), Cascade error
+reconciliation (original and optimised), verification with a polynomial hash over GF(2^64),
+privacy amplification (Toeplitz and Mersenne modular hashing on GMP integers), and Wegman-Carter
+authentication paid from the distilled key; :mod:`qit4n.postprocess.pipeline` composes them.
+"""
+
+from qit4n.postprocess.amplification import HashFamily, amplify, mersenne_hash, toeplitz_hash
+from qit4n.postprocess.authentication import KeyPool, TranscriptAuthenticator, authenticate_frame
+from qit4n.postprocess.bits import count_errors, noisy_copy, random_bits
+from qit4n.postprocess.cascade import CascadeAlice, CascadeBob, CascadeSettings, CascadeVariant, reconcile_cascade
+from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role, StageTraffic
+from qit4n.postprocess.estimation import (
+    DecoyCounts,
+    estimate_qber_by_sampling,
+    lim_decoy_bounds,
+    lim_key_length,
+    tomamichel_key_length,
+)
+from qit4n.postprocess.pipeline import DistillResult, PipelineSettings, Reconciler, Session, distill_sifted, reconcile_frames
+from qit4n.postprocess.sifting import SiftedKey, sift
+from qit4n.postprocess.verification import verify_keys
+
+__all__ = [
+    "HashFamily",
+    "amplify",
+    "mersenne_hash",
+    "toeplitz_hash",
+    "KeyPool",
+    "TranscriptAuthenticator",
+    "authenticate_frame",
+    "count_errors",
+    "noisy_copy",
+    "random_bits",
+    "CascadeAlice",
+    "CascadeBob",
+    "CascadeSettings",
+    "CascadeVariant",
+    "reconcile_cascade",
+    "Message",
+    "MessageKind",
+    "PublicChannel",
+    "Role",
+    "StageTraffic",
+    "DecoyCounts",
+    "estimate_qber_by_sampling",
+    "lim_decoy_bounds",
+    "lim_key_length",
+    "tomamichel_key_length",
+    "DistillResult",
+    "PipelineSettings",
+    "Reconciler",
+    "Session",
+    "distill_sifted",
+    "reconcile_frames",
+    "SiftedKey",
+    "sift",
+    "verify_keys",
+]

@@ -1,0 +1,168 @@
+"""Privacy amplification with two-universal hash families, computed as big-integer products (GMP).
+
+* Toeplitz hashing: ``y = T x`` over GF(2) with an ``m x n`` Toeplitz matrix given by ``n + m - 1``
+  seed bits. The product is a window of the carry-less product of the seed and key polynomials;
+  it is computed with one GMP integer multiplication after spreading every bit into a field wide
+  enough to hold any coefficient (Kronecker substitution), in O(n log n), never as a dense product.
+* Modular hashing: ``h(x) = ((a x + b) mod p) mod 2^m`` with the Mersenne prime ``p = 2^k - 1``
+  (``k`` the smallest Mersenne exponent above ``n``) and ``a, b`` uniform. Carter and Wegman's
+  argument gives collision probability at most ``2^-m``; reduction modulo ``2^k - 1`` is a shift
+  and an addition, so the cost is one GMP multiplication.
+
+References
+----------
+Carter, J. L. and Wegman, M. N., J. Comput. Syst. Sci. 18, 143 (1979), doi:10.1016/0022-0000(79)90044-8.
+Krawczyk, H., CRYPTO '94, LNCS 839, 129 (1994), doi:10.1007/3-540-48658-5_15 (Toeplitz hashing).
+Bennett, C. H., Brassard, G., Crepeau, C. and Maurer, U. M., IEEE Trans. Inf. Theory 41, 1915 (1995),
+doi:10.1109/18.476316 (privacy amplification).
+Tang, B.-Y. et al., Sci. Rep. 9, 15733 (2019), doi:10.1038/s41598-019-50290-1 (fast Toeplitz PA).
+"""
+
+from __future__ import annotations
+
+import enum
+
+import gmpy2
+import numpy as np
+
+from qit4n.errors import ParameterError
+from qit4n.postprocess.bits import random_bits
+from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
+
+__all__ = [
+    "HashFamily",
+    "MERSENNE_EXPONENTS",
+    "mersenne_exponent_above",
+    "toeplitz_hash",
+    "mersenne_hash",
+    "seed_bits_needed",
+    "amplify",
+]
+
+#: Exponents ``k`` of the Mersenne primes ``2^k - 1`` from 2^521 - 1 to the largest known in 2024.
+MERSENNE_EXPONENTS = (
+    521, 607, 1279, 2203, 2281, 3217, 4253, 4423, 9689, 9941, 11213, 19937, 21701, 23209, 44497,
+    86243, 110503, 132049, 216091, 756839, 859433, 1257787, 1398269, 2976221, 3021377, 6972593,
+    13466917, 20996011, 24036583, 25964951, 30402457, 32582657, 37156667, 42643801, 43112609,
+    57885161, 74207281, 77232917, 82589933, 136279841,
+)
+
+
+class HashFamily(enum.Enum):
+    """The two-universal family used for privacy amplification."""
+
+    TOEPLITZ = "toeplitz"
+    MODULAR = "modular"
+
+
+def mersenne_exponent_above(num_bits: int) -> int:
+    """Smallest Mersenne exponent ``k > num_bits`` (so every ``num_bits``-bit key is below ``2^k - 1``).
+
+    >>> mersenne_exponent_above(10**6)
+    1257787
+    """
+    for exponent in MERSENNE_EXPONENTS:
+        if exponent > num_bits:
+            return exponent
+    raise ParameterError(f"key length = {num_bits} bits: modular hashing supports at most {MERSENNE_EXPONENTS[-1] - 1} bits")
+
+
+def _to_mpz(bits: np.ndarray) -> gmpy2.mpz:
+    return gmpy2.mpz.from_bytes(np.packbits(np.asarray(bits, dtype=np.uint8), bitorder="little").tobytes(), "little")
+
+
+def _from_mpz(value: gmpy2.mpz, num_bits: int) -> np.ndarray:
+    raw = np.frombuffer(value.to_bytes((num_bits + 7) // 8, "little"), dtype=np.uint8)
+    return np.unpackbits(raw, bitorder="little", count=num_bits)
+
+
+def _spread(bits: np.ndarray, field_bytes: int) -> gmpy2.mpz:
+    spread = np.zeros(bits.size * field_bytes, dtype=np.uint8)
+    spread[::field_bytes] = bits
+    return gmpy2.mpz.from_bytes(spread.tobytes(), "little")
+
+
+def toeplitz_hash(key: np.ndarray, seed: np.ndarray, output_bits: int) -> np.ndarray:
+    """``T x`` for the Toeplitz matrix ``T[i, j] = seed[i - j + n - 1]`` (``n + m - 1`` seed bits).
+
+    >>> key = np.array([1, 0, 1], dtype=np.uint8)
+    >>> seed = np.array([1, 1, 0, 1], dtype=np.uint8)  # n + m - 1 = 4 for m = 2
+    >>> toeplitz_hash(key, seed, 2).tolist()  # rows [0, 1, 1] and [1, 0, 1]
+    [1, 0]
+    """
+    size = key.size
+    if seed.size != size + output_bits - 1:
+        raise ParameterError(f"seed length = {seed.size}: must be key length + output length - 1 = {size + output_bits - 1}")
+    if output_bits <= 0:
+        return np.zeros(0, dtype=np.uint8)
+    field_bytes = max(1, (int(size).bit_length() + 7) // 8)
+    product = _spread(key, field_bytes) * _spread(seed, field_bytes)
+    total_fields = size + seed.size
+    raw = np.frombuffer(product.to_bytes(total_fields * field_bytes, "little"), dtype=np.uint8)
+    return raw[(size - 1) * field_bytes : (size - 1 + output_bits) * field_bytes : field_bytes] & np.uint8(1)
+
+
+def mersenne_hash(key: np.ndarray, multiplier: gmpy2.mpz, offset: gmpy2.mpz, output_bits: int) -> np.ndarray:
+    """``((a x + b) mod (2^k - 1)) mod 2^m`` with ``k`` the Mersenne exponent above the key length.
+
+    >>> key = np.array([1, 1, 0, 1, 0, 0, 0, 0], dtype=np.uint8)  # x = 11, k = 521
+    >>> mersenne_hash(key, gmpy2.mpz(3), gmpy2.mpz(4), 6).tolist()  # 3 * 11 + 4 = 37 = 0b100101
+    [1, 0, 1, 0, 0, 1]
+    """
+    exponent = mersenne_exponent_above(key.size)
+    if output_bits > key.size:
+        raise ParameterError(f"output_bits = {output_bits}: must be <= key length {key.size}")
+    prime = gmpy2.bit_mask(exponent)
+    value = multiplier * _to_mpz(key) + offset
+    while value > prime:
+        value = (value & prime) + (value >> exponent)
+    if value == prime:
+        value = gmpy2.mpz(0)
+    return _from_mpz(gmpy2.f_mod_2exp(value, output_bits), output_bits)
+
+
+def seed_bits_needed(family: HashFamily, key_bits: int, output_bits: int) -> int:
+    """Public random bits that choose the hash function.
+
+    >>> seed_bits_needed(HashFamily.TOEPLITZ, 1000, 200)
+    1199
+    """
+    if family is HashFamily.TOEPLITZ:
+        return key_bits + output_bits - 1
+    return 2 * mersenne_exponent_above(key_bits)
+
+
+def _apply(family: HashFamily, key: np.ndarray, seed: np.ndarray, output_bits: int) -> np.ndarray:
+    if family is HashFamily.TOEPLITZ:
+        return toeplitz_hash(key, seed, output_bits)
+    exponent = mersenne_exponent_above(key.size)
+    prime = gmpy2.bit_mask(exponent)
+    multiplier = _to_mpz(seed[:exponent]) % prime
+    offset = _to_mpz(seed[exponent:]) % prime
+    if multiplier == 0:
+        multiplier = gmpy2.mpz(1)
+    return mersenne_hash(key, multiplier, offset, output_bits)
+
+
+def amplify(
+    alice_key: np.ndarray, bob_key: np.ndarray, output_bits: int, family: HashFamily, channel: PublicChannel, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Alice draws the hash seed and sends it (public); both compress their keys to ``output_bits``.
+
+    >>> from qit4n.postprocess.bits import random_bits
+    >>> key = random_bits(4096, np.random.default_rng(0))
+    >>> a, b = amplify(key, key.copy(), 1000, HashFamily.MODULAR, PublicChannel(), np.random.default_rng(1))
+    >>> a.size, bool(np.array_equal(a, b))
+    (1000, True)
+    """
+    if not 0 <= output_bits <= alice_key.size:
+        raise ParameterError(f"output_bits = {output_bits}: must be in [0, {alice_key.size}]")
+    if output_bits == 0:
+        return np.zeros(0, np.uint8), np.zeros(0, np.uint8)
+    seed = random_bits(seed_bits_needed(family, alice_key.size, output_bits), rng)
+    packed = np.packbits(seed, bitorder="little")
+    received = channel.send(
+        Message(MessageKind.AMPLIFY_SEED, Role.ALICE, public={"seed": packed, "seed_bits": np.array([seed.size], dtype=np.uint64)})
+    )
+    bob_seed = np.unpackbits(received.public["seed"], bitorder="little", count=int(received.public["seed_bits"][0]))
+    return _apply(family, alice_key, seed, output_bits), _apply(family, bob_key, bob_seed, output_bits)
