@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from qit4n.errors import ParameterError
 from qit4n.physics.fibre import fibre_transmittance
 from qit4n.qkd import get_protocol, make_parameters
-from qit4n.qkd.twinfield import TwinFieldParameters, _rate_terms, key_rate
+from qit4n.qkd.twinfield import TwinFieldParameters, _rate_terms, _windows, key_rate
 
 _PHASES = np.linspace(0.0, 2.0 * np.pi, 1024, endpoint=False)
 
@@ -40,9 +40,10 @@ def test_z_window_statistics_match_the_optics(eta, mu, p_d):
     }
     eta_arr, mu_arr = np.array(eta), np.array(mu)
     # epsilon = 0 isolates S_00; epsilon = 1 isolates S_11; S_10 from the gain at epsilon = 1/2.
-    neither = float(_rate_terms(eta_arr, mu_arr, np.array(0.0), params)["gain_z"])
-    both = float(_rate_terms(eta_arr, mu_arr, np.array(1.0), params)["gain_z"])
-    half = float(_rate_terms(eta_arr, mu_arr, np.array(0.5), params)["gain_z"])
+    windows = _windows(eta_arr, mu_arr, params)
+    neither = float(_rate_terms(windows, np.array(0.0), params)["gain_z"])
+    both = float(_rate_terms(windows, np.array(1.0), params)["gain_z"])
+    half = float(_rate_terms(windows, np.array(0.5), params)["gain_z"])
     one = (half - 0.25 * neither - 0.25 * both) / 0.5
     assert neither == pytest.approx(expected["neither"], rel=1e-12)
     assert both == pytest.approx(expected["both"], rel=1e-9)

@@ -40,6 +40,8 @@ doi:10.1038/s41586-018-0066-6.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from pydantic import Field
 
@@ -75,34 +77,56 @@ class TwinFieldParameters(ChannelParameters):
     )
 
 
-def _rate_terms(eta: np.ndarray, mu: np.ndarray, eps: np.ndarray, params: TwinFieldParameters) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class _Windows:
+    """What a Z window yields at one intensity, before the sending probability is chosen."""
+
+    neither: np.ndarray
+    one: np.ndarray
+    both: np.ndarray
+    untagged_per_pair: np.ndarray
+    yield_1: np.ndarray
+    phase_error_1: np.ndarray
+
+
+def _windows(eta: np.ndarray, mu: np.ndarray, params: TwinFieldParameters) -> _Windows:
     p_d, e_d = params.dark_count_probability, params.misalignment_error
     keep = 1.0 - p_d
     light = eta * mu
-    neither = 2.0 * p_d * keep
+    neither = np.full(np.broadcast(eta, mu).shape, 2.0 * p_d * keep)
     one = 2.0 * keep * np.exp(-light / 2.0) * click_probability(p_d, light / 2.0)
     # I0(x) - (1 - p_d) e^-x = [I0(x) - 1] + [1 - (1 - p_d) e^-x], both computed without cancellation.
     both = 2.0 * keep * np.exp(-light) * (i0_minus_one(light) + click_probability(p_d, light))
-    silent = (1.0 - eps) ** 2
-    gain = silent * neither + 2.0 * eps * (1.0 - eps) * one + eps**2 * both
-    with np.errstate(divide="ignore", invalid="ignore"):
-        qber = np.where(gain > 0.0, (silent * neither + eps**2 * both) / gain, 0.5)
     yield_1 = keep * (eta + 2.0 * (1.0 - eta) * p_d)
     with np.errstate(divide="ignore", invalid="ignore"):
         phase_error = np.where(yield_1 > 0.0, keep * (eta * e_d + (1.0 - eta) * p_d) / yield_1, 0.5)
-    untagged = 2.0 * eps * (1.0 - eps) * mu * np.exp(-mu) * yield_1
+    # Key from one single-photon pulse against a silent partner, per 2 eps (1 - eps).
+    untagged = mu * np.exp(-mu) * yield_1 * (1.0 - binary_entropy_clipped(phase_error))
+    return _Windows(neither, one, both, untagged, yield_1, phase_error)
+
+
+def _rate_terms(windows: _Windows, eps: np.ndarray, params: TwinFieldParameters) -> dict[str, np.ndarray]:
+    silent = (1.0 - eps) ** 2
+    pair = 2.0 * eps * (1.0 - eps)
+    gain = silent * windows.neither + pair * windows.one + eps**2 * windows.both
+    with np.errstate(divide="ignore", invalid="ignore"):
+        qber = np.where(gain > 0.0, (silent * windows.neither + eps**2 * windows.both) / gain, 0.5)
     leak = params.error_correction_efficiency * gain * binary_entropy(qber)
-    rate = untagged * (1.0 - binary_entropy_clipped(phase_error)) - leak
-    return {"rate": rate, "qber": qber, "gain_z": gain, "yield_1": yield_1, "phase_error_1": phase_error}
+    rate = pair * windows.untagged_per_pair - leak
+    return {"rate": rate, "qber": qber, "gain_z": gain}
 
 
-def _best_sending(eta: np.ndarray, mu: np.ndarray, params: TwinFieldParameters) -> tuple[np.ndarray, np.ndarray]:
+def _best_sending(windows: _Windows, params: TwinFieldParameters) -> tuple[np.ndarray, np.ndarray]:
+    shape = windows.one.shape
     if params.sending_probability is not None:
-        eps = np.full(np.broadcast(eta, mu).shape, params.sending_probability)
-        return eps, _rate_terms(eta, mu, eps, params)["rate"]
-    low = np.full(np.broadcast(eta, mu).shape, SENDING_SEARCH_RANGE[0])
+        eps = np.full(shape, params.sending_probability)
+        return eps, _rate_terms(windows, eps, params)["rate"]
     return maximise_positive(
-        lambda e: _rate_terms(eta, mu, e, params)["rate"], low, SENDING_SEARCH_RANGE[1], grid_points=12, iterations=20
+        lambda e: _rate_terms(windows, e, params)["rate"],
+        np.full(shape, SENDING_SEARCH_RANGE[0]),
+        SENDING_SEARCH_RANGE[1],
+        grid_points=12,
+        iterations=20,
     )
 
 
@@ -112,9 +136,13 @@ def _settings(eta: np.ndarray, params: TwinFieldParameters) -> tuple[np.ndarray,
     else:
         low = np.full(eta.shape, SIGNAL_SEARCH_RANGE[0])
         mu, _ = maximise_positive(
-            lambda m: _best_sending(eta, m, params)[1], low, SIGNAL_SEARCH_RANGE[1], grid_points=12, iterations=20
+            lambda m: _best_sending(_windows(eta, m, params), params)[1],
+            low,
+            SIGNAL_SEARCH_RANGE[1],
+            grid_points=12,
+            iterations=20,
         )
-    eps, _ = _best_sending(eta, mu, params)
+    eps, _ = _best_sending(_windows(eta, mu, params), params)
     return mu, eps
 
 
@@ -134,14 +162,15 @@ def key_rate(eta_channel: np.ndarray, params: TwinFieldParameters) -> RateResult
     eta = np.asarray(eta_channel, dtype=float)
     arm = params.eta_detector * np.sqrt(eta)
     mu, eps = _settings(arm, params)
-    terms = _rate_terms(arm, mu, eps, params)
+    windows = _windows(arm, mu, params)
+    terms = _rate_terms(windows, eps, params)
     per_pulse = np.maximum(terms["rate"], 0.0)
     details = {
         "intensity_signal": mu,
         "sending_probability": eps,
         "gain_z": terms["gain_z"],
-        "yield_1": terms["yield_1"],
-        "phase_error_1": terms["phase_error_1"],
+        "yield_1": windows.yield_1,
+        "phase_error_1": windows.phase_error_1,
     }
     return RateResult(per_pulse, per_pulse * params.repetition_rate_hz, terms["qber"], details)
 
