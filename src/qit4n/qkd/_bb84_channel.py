@@ -23,13 +23,26 @@ Rogers, D. J. et al., New J. Phys. 9, 319 (2007), doi:10.1088/1367-2630/9/9/319 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import Field
 
-from qit4n.qkd.base import ChannelParameters
+from qit4n.qkd.base import ChannelParameters, RateResult
 
-__all__ = ["BB84Parameters", "background_yield", "click_probability", "error_probability", "key_rate_bps"]
+__all__ = [
+    "BB84Parameters",
+    "background_yield",
+    "click_probability",
+    "error_probability",
+    "gain_and_errors",
+    "key_rate_bps",
+    "in_blocks",
+]
+
+#: Points per block in :func:`in_blocks`: a block's temporaries stay in the CPU cache.
+BLOCK_POINTS = 32768
 
 
 class BB84Parameters(ChannelParameters):
@@ -77,6 +90,18 @@ def error_probability(
     return errors
 
 
+def gain_and_errors(
+    mu: ArrayLike, eta: ArrayLike, y0: float, misalignment: float, afterpulse: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(Q, EQ)`` together, sharing one exponential (the hot path of sweeps)."""
+    signal = -np.expm1(-np.multiply(eta, mu))
+    detection = y0 + (1.0 - y0) * signal
+    errors = 0.5 * y0 + misalignment * signal
+    if afterpulse:
+        return detection * (1.0 + afterpulse), errors + 0.5 * afterpulse * detection
+    return detection, errors
+
+
 def key_rate_bps(key_per_pulse: np.ndarray, clicks_per_pulse: np.ndarray, params: BB84Parameters) -> np.ndarray:
     """Secret key per second: per-pulse rate times the clock, saturated by the detector dead time.
 
@@ -87,3 +112,28 @@ def key_rate_bps(key_per_pulse: np.ndarray, clicks_per_pulse: np.ndarray, params
     if params.dead_time_s == 0.0:
         return key_per_pulse * rate_hz
     return key_per_pulse * rate_hz / (1.0 + clicks_per_pulse * rate_hz * params.dead_time_s)
+
+
+def in_blocks(compute: Callable[[np.ndarray], RateResult], eta: np.ndarray) -> RateResult:
+    """Apply ``compute`` to cache-sized blocks of ``eta`` and reassemble one result of ``eta``'s shape.
+
+    Large sweeps are memory-bound: each numpy operation streams every temporary through main
+    memory. Blocks of :data:`BLOCK_POINTS` keep the temporaries in cache (2-3 times faster at 10^6
+    points) at the cost of a short Python loop.
+    """
+    if eta.size <= BLOCK_POINTS:
+        return compute(eta)
+    flat = eta.reshape(-1)
+    parts = [compute(flat[start : start + BLOCK_POINTS]) for start in range(0, flat.size, BLOCK_POINTS)]
+
+    def join(arrays: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([np.broadcast_to(a, b.shape) for a, b in zip(arrays, blocks, strict=True)]).reshape(
+            eta.shape
+        )
+
+    blocks = [flat[start : start + BLOCK_POINTS] for start in range(0, flat.size, BLOCK_POINTS)]
+    qber = None if parts[0].qber is None else join([part.qber for part in parts])
+    details = {key: join([part.details[key] for part in parts]) for key in parts[0].details}
+    return RateResult(
+        join([part.key_rate_per_pulse for part in parts]), join([part.key_rate_bps for part in parts]), qber, details
+    )

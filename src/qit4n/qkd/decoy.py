@@ -28,18 +28,19 @@ arXiv:quant-ph/0212066 (GLLP).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pydantic import Field
 
 from qit4n.errors import ParameterError
 from qit4n.qkd._bb84_channel import (
     BB84Parameters,
     background_yield,
-    click_probability,
-    error_probability,
+    gain_and_errors,
+    in_blocks,
     key_rate_bps,
 )
 from qit4n.qkd.base import ProtocolSpec, RateResult
-from qit4n.qkd.entropy import binary_entropy, binary_entropy_clipped
+from qit4n.qkd.entropy import binary_entropy_clipped
 from qit4n.qkd.optimise import golden_section_maximise
 
 __all__ = ["DecoyParameters", "key_rate", "decoy_bounds", "PROTOCOL"]
@@ -48,6 +49,8 @@ __all__ = ["DecoyParameters", "key_rate", "decoy_bounds", "PROTOCOL"]
 SIFTING_FACTOR = 0.5
 #: Range searched for an optimised signal intensity (mean photons per pulse).
 SIGNAL_SEARCH_RANGE = (1e-3, 1.5)
+#: Golden-section steps: the bracket shrinks to 1.5 * 0.618^30 ~ 8e-7 photons per pulse.
+GOLDEN_SECTION_ITERATIONS = 30
 
 
 class DecoyParameters(BB84Parameters):
@@ -64,50 +67,48 @@ class DecoyParameters(BB84Parameters):
     )
 
 
+def _decoy_terms(eta: np.ndarray, nu: ArrayLike, params: BB84Parameters) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(Q_nu e^nu, EQ_nu e^nu - EQ_0, Q_0)``: the decoy and vacuum measurements the bounds use."""
+    y0 = float(background_yield(params.dark_count_probability))
+    p_ap = params.afterpulse_probability
+    boost = np.exp(nu)
+    q_nu, eq_nu = gain_and_errors(nu, eta, y0, params.misalignment_error, p_ap)
+    q_nu, eq_nu = q_nu * boost, eq_nu * boost
+    return q_nu, eq_nu - 0.5 * y0 * (1.0 + p_ap), float(y0 * (1.0 + p_ap))
+
+
+def _signal_terms(eta, mu, nu, decoy_terms, params):
+    """``(raw rate, Y1_L, e1_U, Q_mu, EQ_mu)`` for signal ``mu`` given the decoy terms."""
+    q_nu_boosted, errors_nu, q_0 = decoy_terms
+    y0 = float(background_yield(params.dark_count_probability))
+    q_mu, eq_mu = gain_and_errors(mu, eta, y0, params.misalignment_error, params.afterpulse_probability)
+    ratio = (nu / mu) ** 2
+    boost_mu = np.exp(mu)
+    y1_lower = mu / (mu * nu - nu * nu) * (q_nu_boosted - q_mu * boost_mu * ratio - (1.0 - ratio) * q_0)
+    y1_positive = np.maximum(y1_lower, 1e-300)
+    e1_upper = errors_nu / (y1_positive * nu)
+    q1 = np.maximum(y1_lower, 0.0) * mu / boost_mu
+    leak = params.error_correction_efficiency * q_mu * binary_entropy_clipped(eq_mu / q_mu)
+    raw = SIFTING_FACTOR * (q1 * (1.0 - binary_entropy_clipped(e1_upper)) - leak)
+    return raw, y1_lower, np.where(y1_lower > 0.0, e1_upper, 0.5), q_mu, eq_mu
+
+
 def decoy_bounds(
-    eta: np.ndarray, mu: np.ndarray, nu: np.ndarray, params: BB84Parameters
+    eta: np.ndarray, mu: ArrayLike, nu: ArrayLike, params: BB84Parameters
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(Y1_L, e1_U, Q_mu, EQ_mu)`` at total transmittance ``eta`` (Ma et al. 2005, Eqs. 34, 37)."""
-    y0 = background_yield(params.dark_count_probability)
-    p_ap = params.afterpulse_probability
-    e_d = params.misalignment_error
-    q_mu = click_probability(mu, eta, y0, p_ap)
-    eq_mu = error_probability(mu, eta, y0, e_d, p_ap)
-    q_nu = click_probability(nu, eta, y0, p_ap)
-    eq_nu = error_probability(nu, eta, y0, e_d, p_ap)
-    q_0 = y0 * (1.0 + p_ap)
-    eq_0 = 0.5 * y0 * (1.0 + p_ap)
-    ratio = (nu / mu) ** 2
-    y1_lower = mu / (mu * nu - nu * nu) * (q_nu * np.exp(nu) - q_mu * np.exp(mu) * ratio - (1.0 - ratio) * q_0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        e1_upper = (eq_nu * np.exp(nu) - eq_0) / (y1_lower * nu)
-    e1_upper = np.where(y1_lower > 0.0, e1_upper, 0.5)
+    eta = np.asarray(eta, dtype=float)
+    _, y1_lower, e1_upper, q_mu, eq_mu = _signal_terms(eta, mu, nu, _decoy_terms(eta, nu, params), params)
     return y1_lower, e1_upper, q_mu, eq_mu
 
 
-def _rate_unclipped(eta: np.ndarray, mu: np.ndarray, nu: np.ndarray, params: DecoyParameters) -> np.ndarray:
-    y1_lower, e1_upper, q_mu, eq_mu = decoy_bounds(eta, mu, nu, params)
-    q1 = np.maximum(y1_lower, 0.0) * mu * np.exp(-mu)
-    leak = params.error_correction_efficiency * q_mu * binary_entropy(eq_mu / q_mu)
-    return SIFTING_FACTOR * (q1 * (1.0 - binary_entropy_clipped(e1_upper)) - leak)
-
-
-def _choose_intensities(eta: np.ndarray, params: DecoyParameters) -> tuple[np.ndarray, np.ndarray]:
-    mu_fixed, nu_fixed = params.intensity_signal, params.intensity_decoy
-    nu_floor = params.minimum_decoy_intensity
-    if mu_fixed is not None and nu_fixed is not None:
-        return np.full_like(eta, mu_fixed), np.full_like(eta, nu_fixed)
-    if nu_fixed is None:
-        # The bound tightens as nu -> 0 (Ma et al. 2005, Sec. IV C): the floor is the optimum,
-        # unless mu is fixed below it.
-        nu = np.full_like(eta, nu_floor if mu_fixed is None else min(nu_floor, 0.5 * mu_fixed))
-    else:
-        nu = np.full_like(eta, nu_fixed)
-    if mu_fixed is not None:
-        return np.full_like(eta, mu_fixed), nu
-    lower = np.maximum(SIGNAL_SEARCH_RANGE[0], 1.001 * nu)
-    mu, _ = golden_section_maximise(lambda m: _rate_unclipped(eta, m, nu, params), lower, SIGNAL_SEARCH_RANGE[1])
-    return mu, nu
+def _decoy_intensity(params: DecoyParameters) -> float:
+    if params.intensity_decoy is not None:
+        return params.intensity_decoy
+    # The bound tightens as nu -> 0 (Ma et al. 2005, Sec. IV C): the floor is the optimum,
+    # unless a fixed mu lies below it.
+    floor = params.minimum_decoy_intensity
+    return floor if params.intensity_signal is None else min(floor, 0.5 * params.intensity_signal)
 
 
 def key_rate(eta_channel: np.ndarray, params: DecoyParameters) -> RateResult:
@@ -121,23 +122,33 @@ def key_rate(eta_channel: np.ndarray, params: DecoyParameters) -> RateResult:
     >>> [f"{r:.2e}" for r in result.key_rate_per_pulse]
     ['2.53e-03', '2.21e-05']
     """
-    if params.intensity_signal is not None and params.intensity_decoy is not None:
-        if params.intensity_decoy >= params.intensity_signal:
-            raise ParameterError(
-                f"intensity_decoy = {params.intensity_decoy:g}: must be < intensity_signal = {params.intensity_signal:g}"
-            )
-    eta = np.asarray(eta_channel, dtype=float) * params.eta_detector
-    mu, nu = _choose_intensities(eta, params)
-    y1_lower, e1_upper, q_mu, eq_mu = decoy_bounds(eta, mu, nu, params)
-    q1 = np.maximum(y1_lower, 0.0) * mu * np.exp(-mu)
-    leak = params.error_correction_efficiency * q_mu * binary_entropy(eq_mu / q_mu)
-    rate = np.maximum(SIFTING_FACTOR * (q1 * (1.0 - binary_entropy_clipped(e1_upper)) - leak), 0.0)
+    nu = _decoy_intensity(params)
+    if params.intensity_signal is not None and nu >= params.intensity_signal:
+        raise ParameterError(f"intensity_decoy = {nu:g}: must be < intensity_signal = {params.intensity_signal:g}")
+    return in_blocks(lambda block: _key_rate_block(block, nu, params), np.asarray(eta_channel, dtype=float))
+
+
+def _key_rate_block(eta_channel: np.ndarray, nu: float, params: DecoyParameters) -> RateResult:
+    eta = eta_channel * params.eta_detector
+    decoy_terms = _decoy_terms(eta, nu, params)
+    if params.intensity_signal is None:
+        lower = max(SIGNAL_SEARCH_RANGE[0], 1.001 * nu)
+        mu, _ = golden_section_maximise(
+            lambda m: _signal_terms(eta, m, nu, decoy_terms, params)[0],
+            np.full(eta.shape, lower),
+            SIGNAL_SEARCH_RANGE[1],
+            iterations=GOLDEN_SECTION_ITERATIONS,
+        )
+    else:
+        mu = params.intensity_signal
+    raw, y1_lower, e1_upper, q_mu, eq_mu = _signal_terms(eta, mu, nu, decoy_terms, params)
+    rate = np.maximum(raw, 0.0)
     details = {
-        "intensity_signal": mu,
-        "intensity_decoy": nu,
+        "intensity_signal": np.broadcast_to(mu, eta.shape),
+        "intensity_decoy": np.broadcast_to(nu, eta.shape),
         "y1_lower": y1_lower,
         "e1_upper": e1_upper,
-        "q1_lower": q1,
+        "q1_lower": np.maximum(y1_lower, 0.0) * mu * np.exp(-mu),
         "gain": q_mu,
     }
     return RateResult(rate, key_rate_bps(rate, q_mu, params), eq_mu / q_mu, details)

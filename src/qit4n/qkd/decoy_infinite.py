@@ -25,18 +25,18 @@ from pydantic import Field
 from qit4n.qkd._bb84_channel import (
     BB84Parameters,
     background_yield,
-    click_probability,
-    error_probability,
+    gain_and_errors,
     key_rate_bps,
 )
 from qit4n.qkd.base import ProtocolSpec, RateResult
-from qit4n.qkd.entropy import binary_entropy
+from qit4n.qkd.entropy import binary_entropy, binary_entropy_clipped
 from qit4n.qkd.optimise import golden_section_maximise
 
 __all__ = ["InfiniteDecoyParameters", "key_rate", "single_photon_terms", "PROTOCOL"]
 
 SIFTING_FACTOR = 0.5
 SIGNAL_SEARCH_RANGE = (1e-3, 1.5)
+GOLDEN_SECTION_ITERATIONS = 30
 
 
 class InfiniteDecoyParameters(BB84Parameters):
@@ -56,13 +56,14 @@ def single_photon_terms(eta: np.ndarray, params: BB84Parameters) -> tuple[np.nda
     return detection * (1.0 + p_ap), errors / (detection * (1.0 + p_ap))
 
 
-def _rate_unclipped(eta, mu, y1, gain_weighted_e1, params):
-    y0 = background_yield(params.dark_count_probability)
-    q_mu = click_probability(mu, eta, y0, params.afterpulse_probability)
-    eq_mu = error_probability(mu, eta, y0, params.misalignment_error, params.afterpulse_probability)
+def _rate_unclipped(
+    eta: np.ndarray, mu: np.ndarray, y1: np.ndarray, privacy: np.ndarray, params: BB84Parameters
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y0 = float(background_yield(params.dark_count_probability))
+    q_mu, eq_mu = gain_and_errors(mu, eta, y0, params.misalignment_error, params.afterpulse_probability)
     q1 = y1 * mu * np.exp(-mu)
-    leak = params.error_correction_efficiency * q_mu * binary_entropy(eq_mu / q_mu)
-    return SIFTING_FACTOR * (q1 * gain_weighted_e1 - leak), q_mu, eq_mu
+    leak = params.error_correction_efficiency * q_mu * binary_entropy_clipped(eq_mu / q_mu)
+    return SIFTING_FACTOR * (q1 * privacy - leak), q_mu, eq_mu
 
 
 def key_rate(eta_channel: np.ndarray, params: InfiniteDecoyParameters) -> RateResult:
@@ -80,7 +81,9 @@ def key_rate(eta_channel: np.ndarray, params: InfiniteDecoyParameters) -> RateRe
     privacy = 1.0 - binary_entropy(e1)
     if params.intensity_signal is None:
         mu, _ = golden_section_maximise(
-            lambda m: _rate_unclipped(eta, m, y1, privacy, params)[0], *SIGNAL_SEARCH_RANGE
+            lambda m: _rate_unclipped(eta, m, y1, privacy, params)[0],
+            *SIGNAL_SEARCH_RANGE,
+            iterations=GOLDEN_SECTION_ITERATIONS,
         )
     else:
         mu = np.full_like(eta, params.intensity_signal)
