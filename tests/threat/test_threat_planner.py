@@ -48,8 +48,19 @@ def test_qkd_for_short_lived_data_only_when_pqc_overhead_is_too_high():
     costly = _risk(algorithms=["x25519"], secrecy_lifetime_years=1, key_demand_bps=100, handshakes_per_s=1000, bandwidth_bps=1e7)
     plan = recommend(costly, CATALOG, length_km=10, qkd_rate_bps=1e4)
     assert plan.action == "qkd"
-    assert plan.signature == "ml-dsa-65"
+    assert (plan.signature, plan.added_bytes_per_handshake, plan.overhead_bps) == (None, 0, 0.0)
     assert any("PQC overhead" in reason for reason in plan.reasons)
+    assert any("authenticated classical channel" in reason for reason in plan.reasons)
+
+
+def test_qkd_plan_counts_only_the_signature_bytes():
+    # QKD replaces the key exchange; ecdsa-p256 -> ML-DSA-65 still adds 5132 bytes per handshake.
+    risk = _risk(algorithms=[{"name": "x25519", "use": "key-exchange"}, {"name": "ecdsa-p256", "use": "signature"}], secrecy_lifetime_years=15, key_demand_bps=10,
+                 handshakes_per_s=2)
+    plan = recommend(risk, CATALOG, length_km=20, qkd_rate_bps=1e3)
+    assert (plan.action, plan.key_exchange, plan.signature) == ("qkd", "qkd", "ml-dsa-65")
+    assert (plan.added_bytes_per_handshake, plan.overhead_bps) == (5132, 2 * 5132 * 8.0)
+    assert "PQC adds 7404 bytes per handshake = 1.185e+05 bit/s at 2 handshakes/s" in plan.reasons
 
 
 def test_signatures_only_get_pqc_and_safe_assets_nothing():

@@ -152,44 +152,50 @@ def recommend(
         return Recommendation(name, "none", None, None, 0, 0.0, None, None, ("no quantum-vulnerable algorithm: keep",))
     reasons: list[str] = []
     key_exchange = signature = None
-    added_bytes = 0
+    kex_bytes = sig_bytes = 0
     vulnerable_kex = [f.algorithm for f in risk.findings if f.shor_vulnerable and f.use in ("key-exchange", "encryption")]
     vulnerable_sig = [f.algorithm for f in risk.findings if f.shor_vulnerable and f.use == "signature"]
     if vulnerable_kex:
         key_exchange = "ml-kem-1024" if cnsa else "x25519mlkem768"
-        new = catalog.algorithm(key_exchange)
-        added_bytes += _key_share_bytes(new) - sum(_key_share_bytes(a) for a in vulnerable_kex)
+        kex_bytes = _key_share_bytes(catalog.algorithm(key_exchange)) - sum(_key_share_bytes(a) for a in vulnerable_kex)
     if vulnerable_sig:
         signature = "ml-dsa-87" if cnsa else "ml-dsa-65"
         new = catalog.algorithm(signature)
-        added_bytes += sum(_signature_bytes(new) - _signature_bytes(a) for a in vulnerable_sig)
+        sig_bytes = sum(_signature_bytes(new) - _signature_bytes(a) for a in vulnerable_sig)
         reasons.append(f"signatures {', '.join(a.id for a in vulnerable_sig)} -> {signature} (FIPS 204)")
-    overhead_bps = risk.asset.handshakes_per_s * added_bytes * 8.0
-    fraction = overhead_bps / risk.asset.bandwidth_bps if risk.asset.bandwidth_bps else None
-    reasons.append(f"PQC adds {added_bytes} bytes per handshake = {overhead_bps:.4g} bit/s at {risk.asset.handshakes_per_s:g} handshakes/s")
-    action: Action = "pqc" if (cnsa or not vulnerable_kex) else "hybrid"
-    if vulnerable_kex:
-        usable, why = _qkd_check(risk, length_km, qkd_rate_bps)
-        reasons.append(why)
-        secrecy = typical(risk.asset.secrecy_lifetime_years)
-        too_costly = fraction is not None and fraction > max_overhead_fraction
-        if usable and (secrecy >= qkd_min_secrecy_years or too_costly):
-            action = "qkd"
-            key_exchange = "qkd"
-            why_qkd = f"secrecy lifetime {secrecy:g} y >= {qkd_min_secrecy_years:g} y" if secrecy >= qkd_min_secrecy_years else (
-                f"PQC overhead {fraction:.1%} > {max_overhead_fraction:.0%} of bandwidth"
-            )
-            reasons.append(f"key exchange -> QKD ({why_qkd}); authentication still needs PQC signatures")
-            signature = signature or ("ml-dsa-87" if cnsa else "ml-dsa-65")
+    handshakes = risk.asset.handshakes_per_s
+    bandwidth = risk.asset.bandwidth_bps
+    pqc_bps = handshakes * (kex_bytes + sig_bytes) * 8.0
+    pqc_fraction = pqc_bps / bandwidth if bandwidth else None
+    reasons.append(f"PQC adds {kex_bytes + sig_bytes} bytes per handshake = {pqc_bps:.4g} bit/s at {handshakes:g} handshakes/s")
+    if not vulnerable_kex:
+        return Recommendation(name, "pqc", None, signature, sig_bytes, pqc_bps, pqc_fraction, None, tuple(reasons))
+    usable, why = _qkd_check(risk, length_km, qkd_rate_bps)
+    reasons.append(why)
+    secrecy = typical(risk.asset.secrecy_lifetime_years)
+    too_costly = pqc_fraction is not None and pqc_fraction > max_overhead_fraction
+    if usable and (secrecy >= qkd_min_secrecy_years or too_costly):
+        if secrecy >= qkd_min_secrecy_years:
+            why_qkd = f"secrecy lifetime {secrecy:g} y >= {qkd_min_secrecy_years:g} y"
         else:
-            reasons.append(f"key exchange {', '.join(a.id for a in vulnerable_kex)} -> {key_exchange} (FIPS 203)")
-            if too_costly:
-                reasons.append(
-                    f"PQC overhead {fraction:.1%} of the bandwidth exceeds {max_overhead_fraction:.0%} and QKD is not usable: "
-                    "reduce full handshakes (session resumption)"
-                )
-        return Recommendation(name, action, key_exchange, signature, added_bytes, overhead_bps, fraction, qkd_rate_bps, tuple(reasons))
-    return Recommendation(name, action, key_exchange, signature, added_bytes, overhead_bps, fraction, None, tuple(reasons))
+            why_qkd = f"PQC overhead {pqc_fraction:.1%} > {max_overhead_fraction:.0%} of bandwidth"
+        reasons.append(f"key exchange -> QKD ({why_qkd})")
+        if signature is None:
+            reasons.append("QKD needs an authenticated classical channel: keep its quantum-safe authentication")
+        else:
+            reasons.append(f"QKD's classical channel is authenticated with {signature}")
+        qkd_bps = handshakes * sig_bytes * 8.0
+        return Recommendation(
+            name, "qkd", "qkd", signature, sig_bytes, qkd_bps, qkd_bps / bandwidth if bandwidth else None, qkd_rate_bps, tuple(reasons)
+        )
+    reasons.append(f"key exchange {', '.join(a.id for a in vulnerable_kex)} -> {key_exchange} (FIPS 203)")
+    if too_costly:
+        reasons.append(
+            f"PQC overhead {pqc_fraction:.1%} of the bandwidth exceeds {max_overhead_fraction:.0%} and QKD is not usable: "
+            "reduce full handshakes (session resumption)"
+        )
+    action: Action = "pqc" if cnsa else "hybrid"
+    return Recommendation(name, action, key_exchange, signature, kex_bytes + sig_bytes, pqc_bps, pqc_fraction, qkd_rate_bps, tuple(reasons))
 
 
 def _ratio(risk: AssetRisk) -> float:
