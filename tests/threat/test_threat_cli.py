@@ -124,3 +124,24 @@ def test_example_inventory_on_its_scenario():
     assert abs(by_name["firmware-signing-root"]["forgery_probability"] - 0.33) < 1e-12  # trusted 15 years: F(2041)
     paths = json.loads(result.output)["paths"]
     assert {p["demand"] for p in paths} == {"headquarters-to-stpoelten", "research-to-stpoelten", "headquarters-to-research"}
+
+
+def test_catalog_table_and_folder_diff(tmp_path):
+    from importlib import resources
+
+    listing = runner.invoke(app, ["threat", "catalog"])
+    assert listing.exit_code == 0 and "gidney-2025-rsa2048" in listing.output
+    folder = tmp_path / "old"
+    folder.mkdir()
+    for name in ("catalog", "algorithms", "estimates", "timelines", "policies"):
+        text = resources.files("qit4n.threat").joinpath("data", f"{name}.yaml").read_text(encoding="utf-8")
+        (folder / f"{name}.yaml").write_text(text.replace("probability: 0.31,", "probability: 0.30,"), encoding="utf-8")
+    result = runner.invoke(app, ["threat", "catalog", "--diff", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "1 change(s)" in result.output and "timelines/gri-2023 changed" in result.output
+
+
+def test_scan_table(python_ssl_server):
+    result = runner.invoke(app, ["threat", "scan", f"127.0.0.1:{python_ssl_server.port}"])
+    assert result.exit_code == 0, result.output
+    assert "ECDHE-RSA-AES128-GCM-SHA256" in result.output and "secp256r1" in result.output
