@@ -149,11 +149,17 @@ def test_registry_finds_the_protocol():
         ("decoy_method", "two-decoy", "decoy_method = 'two-decoy': must be one of"),
         ("alice_arm_loss_fraction", 2.0, "alice_arm_loss_fraction = 2: must be <= 1"),
         ("intensity_sginal", 0.3, "intensity_sginal = 0.3: unknown field"),
+        ("intensity_decoy", 2.0, "intensity_decoy = 2: must be < the largest signal searched, 1.5"),
     ],
 )
 def test_bad_parameters_name_field_value_and_range(field, value, message):
     with pytest.raises(ParameterError, match=message.replace("(", r"\(").replace(")", r"\)")):
         make_parameters("mdi", overrides={field: value})
+
+
+def test_decoy_must_be_weaker_than_a_fixed_signal():
+    with pytest.raises(ParameterError, match="intensity_decoy = 0.4: must be < intensity_signal = 0.3"):
+        make_parameters("mdi", overrides={"intensity_signal": 0.3, "intensity_decoy": 0.4})
 
 
 _DEVICE = st.fixed_dictionaries(

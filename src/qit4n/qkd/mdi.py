@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from qit4n.qkd._mdi_decoy import both_sent, error_11_upper, yield_11_lower
 from qit4n.qkd._mdi_gains import BasisGains, gains_x, gains_z, single_photon_error_x, single_photon_yield
@@ -65,6 +65,16 @@ class MDIParameters(ChannelParameters):
     alice_arm_loss_fraction: float = Field(
         0.5, ge=0.0, le=1.0, description="share of the channel loss (in dB) on Alice's side of the relay"
     )
+
+    @field_validator("intensity_decoy")
+    @classmethod
+    def _decoy_below_signal(cls, value: float | None, info: ValidationInfo) -> float | None:
+        signal = info.data.get("intensity_signal")
+        ceiling = signal if signal is not None else SIGNAL_SEARCH_RANGE[1]
+        if value is not None and value >= ceiling:
+            name = f"intensity_signal = {signal:g}" if signal is not None else f"the largest signal searched, {ceiling:g}"
+            raise ValueError(f"must be < {name}")
+        return value
 
 
 @dataclass(frozen=True)
