@@ -26,8 +26,8 @@ def _holevo_from_covariances(v_a, t, xi, eta, v_el, heterodyne):
     """chi_BE by brute force: the entangling-cloner state of modes A, B plus the trusted detector
     modelled as a beam splitter (transmittance eta) whose other port carries one half (F0) of an
     EPR pair (F0, G) of variance v; Bob's homodyne (or heterodyne) then conditions A, F, G
-    (Laudenbach et al., Adv. Quantum Technol. 1, 1800011 (2018), Sec. 4 and 7; Lodewyck et al.
-    2007, Appendix). chi_BE = S(AB) - S(AFG | Bob's outcome).
+    (the method of Laudenbach et al., Adv. Quantum Technol. 1, 1800011 (2018), and Lodewyck et
+    al. 2007). chi_BE = S(AB) - S(AFG | Bob's outcome).
     """
     v = v_a + 1.0
     identity, pauli_z = np.eye(2), np.diag([1.0, -1.0])

@@ -33,7 +33,7 @@ def test_lcq_2012_devices_tolerate_more_than_40_db(decoy_method):
 
 def test_ideal_devices_reach_the_single_photon_pair_limit():
     """Without dark counts or misalignment and with infinite decoys, R = max_mu mu^2 e^(-2 mu)
-    eta_a eta_b / 2 = e^(-2) eta_d^2 eta / 2 at mu = 1 (LCQ 2012, Eq. 1 with E_Z = e11 = 0,
+    eta_a eta_b / 2 = e^(-2) eta_d^2 eta / 2 at mu = 1 (the LCQ 2012 key rate with E_Z = e11 = 0,
     Y11 = eta_a eta_b / 2), to 1e-6.
     """
     params = make_parameters(

@@ -3,8 +3,8 @@
 Alice and Bob send phase-randomised weak coherent pulses of intensities ``mu_a`` and ``mu_b``
 through arms of transmittance ``eta_a`` and ``eta_b`` (detector efficiency included) to an
 untrusted Bell-state measurement with four threshold detectors of dark-count probability ``p_d``.
-The closed forms below are those of Ma and Razavi 2012, Appendix A, and Xu, Curty, Qi and Lo 2013,
-Appendix B (symmetric detectors, misalignment ``e_d``; both Bell states psi+ and psi- kept)::
+The closed forms below are those of Ma and Razavi 2012 and Xu, Curty, Qi and Lo 2013 (symmetric
+detectors, misalignment ``e_d``; both Bell states psi+ and psi- kept)::
 
     Z basis:  Q_C  = 2 (1-p_d)^2 e^(-mu'/2) [1 - (1-p_d) e^(-eta_a mu_a/2)] [1 - (1-p_d) e^(-eta_b mu_b/2)]
               Q_E  = 2 p_d (1-p_d)^2 e^(-mu'/2) [I0(2x) - (1-p_d) e^(-mu'/2)]
@@ -94,7 +94,7 @@ def click_probability(p_d: float, light: np.ndarray) -> np.ndarray:
 
 
 def gains_z(mu_a: np.ndarray, mu_b: np.ndarray, eta_a: np.ndarray, eta_b: np.ndarray, p_d: float, e_d: float) -> BasisGains:
-    """Rectilinear-basis gain and error gain (Ma and Razavi 2012, Eqs. A9-A11)."""
+    """Rectilinear-basis gain ``Q_Z`` and error gain ``E_Z Q_Z`` (Ma and Razavi 2012)."""
     a = eta_a * mu_a
     b = eta_b * mu_b
     keep = 1.0 - p_d
@@ -108,7 +108,7 @@ def gains_z(mu_a: np.ndarray, mu_b: np.ndarray, eta_a: np.ndarray, eta_b: np.nda
 
 
 def gains_x(mu_a: np.ndarray, mu_b: np.ndarray, eta_a: np.ndarray, eta_b: np.ndarray, p_d: float, e_d: float) -> BasisGains:
-    """Diagonal-basis gain and error gain (Ma and Razavi 2012, Eqs. A12-A13)."""
+    """Diagonal-basis gain ``Q_X`` and error gain ``E_X Q_X`` (Ma and Razavi 2012)."""
     a = eta_a * mu_a
     b = eta_b * mu_b
     x = np.sqrt(a * b) / 2.0

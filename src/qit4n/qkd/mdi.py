@@ -3,7 +3,7 @@
 Alice and Bob each send BB84 states in phase-randomised weak coherent pulses to an untrusted
 relay in the middle that performs a Bell-state measurement (Lo, Curty and Qi 2012). The key comes
 from the rectilinear (Z) basis; the diagonal (X) basis estimates the phase error of the pulse
-pairs in which both sent one photon. The key rate per pulse pair (LCQ 2012, Eq. 1) is::
+pairs in which both sent one photon. The key rate per pulse pair (LCQ 2012) is::
 
     R = Q11_Z (1 - h2(e11_X)) - f_EC Q_Z h2(E_Z),     Q11_Z = mu_a mu_b e^-(mu_a + mu_b) Y11
 

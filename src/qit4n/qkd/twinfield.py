@@ -22,7 +22,7 @@ single-photon interference has misalignment error ``e_d``) are::
 
     s_1 = (1 - p_d) [eta + 2 (1 - eta) p_d],   e1_ph s_1 = (1 - p_d) [eta e_d + (1 - eta) p_d]
 
-and the key rate per pulse pair (Wang, Yu and Hu 2018, Sec. III, with the Z-window choice
+and the key rate per pulse pair (Wang, Yu and Hu 2018, with the Z-window choice
 probability taken to 1 as the asymptotic limit allows) is::
 
     R = 2 eps (1-eps) mu e^-mu s_1 [1 - h2(e1_ph)] - f_EC S_Z h2(E_Z).
