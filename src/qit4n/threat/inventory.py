@@ -65,12 +65,21 @@ class Asset(StrictModel):
             return [{"name": item} if isinstance(item, str) else item for item in value]
         return value
 
-    @field_validator("secrecy_lifetime_years", "migration_time_years")
+    @field_validator("secrecy_lifetime_years", "migration_time_years", mode="before")
     @classmethod
-    def _non_negative(cls, value: Years) -> Years:
-        if not isinstance(value, Triangular) and not 0.0 <= value <= 200.0:
-            raise ValueError("must be in [0, 200] years")
-        return value
+    def _years(cls, value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not 0.0 <= value <= 200.0:
+                raise ValueError("must be in [0, 200] years")
+            return float(value)
+        if isinstance(value, Triangular):
+            return value
+        if isinstance(value, dict):
+            try:
+                return Triangular.model_validate(value)
+            except ValidationError as error:
+                raise ValueError("; ".join(p.removeprefix("(top level): ") for p in problems_from(error, model=Triangular))) from None
+        raise ValueError("must be a number of years or a triangular distribution {low, mode, high}")
 
 
 class Inventory(StrictModel):
