@@ -9,14 +9,14 @@ from qit4n.qin.des_chain import simulate_chain_des
 
 
 @pytest.mark.parametrize(
-    ("policy", "swap_success"),
-    [("swap-asap", 1.0), ("doubling", 1.0), ("doubling", 0.6)],
+    ("policy", "swap_success", "every_attempt"),
+    [("swap-asap", 1.0, True), ("doubling", 1.0, False), ("doubling", 0.6, True), ("swap-asap", 1.0, False), ("doubling", 0.6, False)],
 )
-def test_event_engine_agrees_with_monte_carlo(policy, swap_success):
+def test_event_engine_agrees_with_monte_carlo(policy, swap_success, every_attempt):
     """Waiting times: two-sample KS test p > 0.001; mean fidelity within 5 standard errors."""
     params = ChainParameters(segments=4, length_km=200.0, memories_per_node=4, swap_success_probability=swap_success, policy=policy)
     mc = simulate_chain_mc(params, 50_000, np.random.default_rng(1))
-    des = simulate_chain_des(params, duration_s=20.0, seed=2)
+    des = simulate_chain_des(params, duration_s=20.0, seed=2, every_attempt=every_attempt)
     assert des.waiting_time_s.size > 300
     assert stats.ks_2samp(des.waiting_time_s, mc.waiting_time_s).pvalue > 1e-3
     error = np.hypot(des.fidelity.std() / np.sqrt(des.fidelity.size), mc.fidelity.std() / np.sqrt(mc.fidelity.size))
