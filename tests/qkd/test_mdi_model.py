@@ -184,3 +184,11 @@ def test_rate_never_increases_with_distance_and_stays_below_plob(device):
     assert np.all(np.diff(rate) <= 1e-9 * rate[:-1] + 1e-300)
     assert np.all((result.qber >= 0.0) & (result.qber <= 0.5))
     assert np.all(rate <= plob_bound(eta * params.eta_detector))
+
+
+@pytest.mark.parametrize("protocol", ["mdi", "tf", "cv-gg02"])
+@pytest.mark.parametrize("eta", [-0.1, 1.5, float("nan")])
+def test_transmittance_outside_the_unit_interval_is_refused(protocol, eta):
+    spec = get_protocol(protocol)
+    with pytest.raises(ParameterError, match=r"eta_channel: must be within \[0, 1\]"):
+        spec.evaluate(np.array([0.5, eta]), make_parameters(protocol))

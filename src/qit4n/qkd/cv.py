@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
+from qit4n.errors import ParameterError
 from qit4n.qkd._cv_holevo import detector_noise, holevo_bound, mutual_information
 from qit4n.qkd._mdi_search import maximise_positive
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
@@ -73,6 +74,8 @@ def key_rate(eta_channel: np.ndarray, params: CVParameters) -> RateResult:
     True
     """
     eta = np.asarray(eta_channel, dtype=float)
+    if not np.all((eta >= 0.0) & (eta <= 1.0)):
+        raise ParameterError("eta_channel: must be within [0, 1]")
     lit = eta > 0.0
     t = np.where(lit, eta, 1.0)
     if params.modulation_variance is None:

@@ -31,6 +31,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
+from qit4n.errors import ParameterError
 from qit4n.qkd._mdi_decoy import both_sent, error_11_upper, yield_11_lower
 from qit4n.qkd._mdi_gains import BasisGains, gains_x, gains_z, single_photon_error_x, single_photon_yield
 from qit4n.qkd._mdi_search import maximise_positive
@@ -156,7 +157,10 @@ def key_rate(eta_channel: np.ndarray, params: MDIParameters) -> RateResult:
     >>> bool(result.key_rate_per_pulse[0] > result.key_rate_per_pulse[1] > 0.0)
     True
     """
-    relay = _relay(np.asarray(eta_channel, dtype=float), params)
+    eta = np.asarray(eta_channel, dtype=float)
+    if not np.all((eta >= 0.0) & (eta <= 1.0)):
+        raise ParameterError("eta_channel: must be within [0, 1]")
+    relay = _relay(eta, params)
     mu = _signal_intensity(relay)
     terms = _rate_terms(relay, mu)
     per_pulse = np.maximum(terms["rate"], 0.0)

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field
 
+from qit4n.errors import ParameterError
 from qit4n.qkd._mdi_gains import click_probability, i0_minus_one
 from qit4n.qkd._mdi_search import maximise_positive
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
@@ -160,6 +161,8 @@ def key_rate(eta_channel: np.ndarray, params: TwinFieldParameters) -> RateResult
     True
     """
     eta = np.asarray(eta_channel, dtype=float)
+    if not np.all((eta >= 0.0) & (eta <= 1.0)):
+        raise ParameterError("eta_channel: must be within [0, 1]")
     arm = params.eta_detector * np.sqrt(eta)
     mu, eps = _settings(arm, params)
     windows = _windows(arm, mu, params)
