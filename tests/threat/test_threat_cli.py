@@ -145,3 +145,11 @@ def test_scan_table(python_ssl_server):
     result = runner.invoke(app, ["threat", "scan", f"127.0.0.1:{python_ssl_server.port}"])
     assert result.exit_code == 0, result.output
     assert "ECDHE-RSA-AES128-GCM-SHA256" in result.output and "secp256r1" in result.output
+
+
+def test_timeline_with_reversed_years_is_a_parameter_error():
+    from qit4n.errors import ParameterError
+
+    result = runner.invoke(app, ["threat", "timeline", "--from", "2040", "--to", "2030"])
+    assert isinstance(result.exception, ParameterError)
+    assert "--to = 2030: must be >= --from = 2040" in str(result.exception)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
 
@@ -89,3 +90,19 @@ def test_closed_port_raises_service_error():
 def test_bad_targets_name_the_target(target):
     with pytest.raises(ParameterError, match="must be HOST:PORT"):
         parse_target(target)
+
+
+def test_plain_tcp_server_is_not_tls():
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+
+        def refuse() -> None:
+            connection, _ = listener.accept()
+            connection.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+            connection.close()
+
+        thread = threading.Thread(target=refuse, daemon=True)
+        thread.start()
+        with pytest.raises(ServiceError, match="no TLS handshake"):
+            scan_tls("127.0.0.1", port, timeout_s=2.0)
+        thread.join(timeout=5)
