@@ -89,3 +89,10 @@ def test_sweep_reports_each_point(cli_runner: CliRunner) -> None:
     rows = _json(cli_runner, "sweep", "bb84-decoy", "--distance-km", "0,50", "--vary", "eta_detector=0.1,2", "--workers", "1", "--json")
     assert [row["status"] for row in rows] == ["ok", "error", "ok", "error"]
     assert "must be <= 1" in rows[1]["error"]
+
+
+def test_compare_applies_settings_only_where_they_exist(cli_runner: CliRunner) -> None:
+    rows = _json(cli_runner, "rate", "--compare", "mdi,plob", "--distance-km", "50", "--set", "eta_detector=0.5", "--json")
+    assert [row["protocol"] for row in rows] == ["mdi", "plob"]
+    result = cli_runner.invoke(app, ["rate", "--compare", "mdi,plob", "--distance-km", "50", "--set", "colour=1"])
+    assert result.exit_code != 0 and "no compared protocol has this parameter" in str(result.exception)

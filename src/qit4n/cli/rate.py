@@ -134,7 +134,10 @@ def rate(
     distances = parse_value_spec("--distance-km", distance_km)
     if np.any(distances < 0):
         raise ParameterError(f"--distance-km = {distance_km!r}: distances must be >= 0")
-    rows = [row for name in protocols for row in rate_rows(name, distances, preset if not compare else _preset_for(name, preset), settings)]
+    if compare:
+        rows = [row for name in protocols for row in rate_rows(name, distances, _preset_for(name, preset), _settings_for(name, settings, protocols))]
+    else:
+        rows = rate_rows(protocols[0], distances, preset, settings)
     if plot is not None:
         _plot(rows, plot)
     if as_json:
@@ -145,6 +148,17 @@ def rate(
         _print_table(rows)
         if plot is not None:
             typer.echo(f"figure written to {plot}")
+
+
+def _settings_for(protocol: str, settings: dict[str, Any], protocols: list[str]) -> dict[str, Any]:
+    """In a comparison a setting applies to the protocols that have that parameter; one that none has is an error."""
+    from qit4n.qkd import get_protocol
+
+    fields = {name: set(get_protocol(name).parameters.model_fields) for name in protocols}
+    unknown = [key for key in settings if not any(key in names for names in fields.values())]
+    if unknown:
+        raise ParameterError(f"--set {unknown[0]}: no compared protocol has this parameter ({', '.join(protocols)})")
+    return {key: value for key, value in settings.items() if key in fields[protocol]}
 
 
 def _preset_for(protocol: str, preset: str | None) -> str | None:
