@@ -51,6 +51,7 @@ class KME:
         for link in config.links:
             self.store.register_link(link.link_id, link.parity)
         self._client = None
+        self._batchers: dict[str, RelayBatcher] = {}
 
     async def start(self) -> None:
         """Open the HTTPS client used towards other KMEs."""
@@ -190,15 +191,22 @@ class KME:
             units=[indices[i * per_key : (i + 1) * per_key] for i in range(len(key_ids))],
             ciphertexts=None if cipher is None else [base64.b64encode(c).decode("ascii") for c in cipher],
         )
-        await self._post(route[0], "/kme/v1/relay", message.model_dump(mode="json"))
+        await self._relay_to(route[0], message.model_dump(mode="json"))
 
-    async def _post(self, kme_id: str, path: str, body: dict) -> None:
+    async def _post(self, kme_id: str, path: str, body: dict) -> dict:
         url = self.config.peers.get(kme_id)
         if url is None or self._client is None:
             raise EtsiError(503, f"KME {kme_id!r} cannot be reached from {self.config.kme_id}")
         response = await self._client.post(url + path, json=body)
         if response.status_code != 200:
             raise EtsiError(503, f"KME {kme_id} answered {response.status_code}", [{"kme": kme_id, "body": response.text[:200]}])
+        return response.json()
+
+    async def _relay_to(self, kme_id: str, message: dict) -> None:
+        batcher = self._batchers.get(kme_id)
+        if batcher is None:
+            batcher = self._batchers[kme_id] = RelayBatcher(lambda body: self._post(kme_id, "/kme/v1/relay", body))
+        await batcher.submit(message)
 
     async def _void_everywhere(self, kme_ids: list[str], key_ids: list[str]) -> None:
         self.store.void(key_ids)
@@ -266,7 +274,7 @@ class KME:
                 "ciphertexts": [base64.b64encode(xor_bytes(k, p)).decode("ascii") for k, p in zip(keys, out_pads)],
             }
         )
-        await self._post(message.route[1], "/kme/v1/relay", forward.model_dump(mode="json"))
+        await self._relay_to(message.route[1], forward.model_dump(mode="json"))
 
     def health(self) -> dict:
         """Pool levels and key counters of this KME (KME-to-KME and operator API)."""
@@ -286,6 +294,48 @@ class KME:
             "waiting_keys": self.store.waiting_keys(),
             **self.store.counters(),
         }
+
+
+class RelayBatcher:
+    """Sends relay messages to one peer KME, many per HTTPS request.
+
+    Messages submitted while a request is in flight go together in the next one (at most
+    ``max_batch``); the peer processes each message on its own and answers one status per
+    message, so one failing message fails only its own submitter.
+    """
+
+    def __init__(self, post, *, max_batch: int = 64) -> None:
+        self._post = post
+        self._max_batch = max_batch
+        self._waiting: list[tuple[dict, asyncio.Future]] = []
+        self._task: asyncio.Task | None = None
+
+    async def submit(self, message: dict) -> None:
+        """Send ``message``; returns when the peer has processed it, raises if it failed."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((message, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
+            try:
+                answer = await self._post({"messages": [message for message, _ in batch]})
+                results = answer["results"]
+            except Exception as error:  # noqa: BLE001 - every submitter gets the failure
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error if isinstance(error, EtsiError) else EtsiError(503, f"relay request failed: {error!r}"))
+                continue
+            for (_, future), result in zip(batch, results):
+                if future.done():
+                    continue
+                if result.get("status") == 200:
+                    future.set_result(None)
+                else:
+                    future.set_exception(EtsiError(503, f"relay hop refused: {result.get('message')}", [result]))
 
 
 def _per_key(pads: list[bytes], per_key: int) -> Iterator[list[bytes]]:

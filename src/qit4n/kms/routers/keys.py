@@ -11,10 +11,11 @@ import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
+from fastapi.responses import JSONResponse
 
 from qit4n.kms.dependencies import calling_sae, get_kme
 from qit4n.kms.kme import KME, IssuedKey
-from qit4n.kms.schemas import ErrorBody, Key, KeyContainer, KeyIDItem, KeyIDs, KeyRequest, Status
+from qit4n.kms.schemas import ErrorBody, KeyContainer, KeyIDItem, KeyIDs, KeyRequest, Status
 
 __all__ = ["router"]
 
@@ -30,8 +31,10 @@ Caller = Annotated[str, Depends(calling_sae)]
 TheKME = Annotated[KME, Depends(get_kme)]
 
 
-def _container(keys: list[IssuedKey]) -> KeyContainer:
-    return KeyContainer(keys=[Key(key_ID=key_id, key=base64.b64encode(material).decode("ascii")) for key_id, material in keys])
+def _container(keys: list[IssuedKey]) -> JSONResponse:
+    """The key container (clause 6.3), serialised directly (its shape is fixed by :class:`KeyContainer`)."""
+    body = {"keys": [{"key_ID": key_id, "key": base64.b64encode(material).decode("ascii")} for key_id, material in keys]}
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/{slave_SAE_ID}/status", response_model=Status, response_model_exclude_none=True, summary="Get status")
@@ -41,7 +44,7 @@ async def get_status(slave_SAE_ID: str, caller: Caller, kme: TheKME) -> Status:
 
 
 @router.post("/{slave_SAE_ID}/enc_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key")
-async def post_enc_keys(slave_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyRequest | None, Body()] = None) -> KeyContainer:
+async def post_enc_keys(slave_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyRequest | None, Body()] = None) -> JSONResponse:
     """New keys for the calling master SAE, shared with ``slave_SAE_ID`` (and additional slaves)."""
     return _container(await kme.issue(caller, slave_SAE_ID, request or KeyRequest()))
 
@@ -53,18 +56,18 @@ async def get_enc_keys(
     kme: TheKME,
     number: Annotated[int | None, Query(ge=1)] = None,
     size: Annotated[int | None, Query(ge=1)] = None,
-) -> KeyContainer:
+) -> JSONResponse:
     """Get key with ``number`` and ``size`` as query parameters."""
     return _container(await kme.issue(caller, slave_SAE_ID, KeyRequest(number=number, size=size)))
 
 
 @router.post("/{master_SAE_ID}/dec_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key with key IDs")
-async def post_dec_keys(master_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyIDs, Body()]) -> KeyContainer:
+async def post_dec_keys(master_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyIDs, Body()]) -> JSONResponse:
     """The keys named by ``key_IDs``, issued to ``master_SAE_ID`` for the calling slave SAE."""
     return _container(kme.deliver(caller, master_SAE_ID, [item.key_ID for item in request.key_IDs]))
 
 
 @router.get("/{master_SAE_ID}/dec_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key with key IDs (GET)")
-async def get_dec_keys(master_SAE_ID: str, caller: Caller, kme: TheKME, key_ID: Annotated[str, Query()]) -> KeyContainer:
+async def get_dec_keys(master_SAE_ID: str, caller: Caller, kme: TheKME, key_ID: Annotated[str, Query()]) -> JSONResponse:
     """One key named by the ``key_ID`` query parameter."""
     return _container(kme.deliver(caller, master_SAE_ID, [KeyIDItem(key_ID=key_ID).key_ID]))

@@ -5,12 +5,14 @@ Not part of ETSI GS QKD 014; kept out of the published ETSI OpenAPI document.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from qit4n.kms.dependencies import caller_id, calling_kme, get_kme
+from qit4n.kms.errors import EtsiError
 from qit4n.kms.kme import KME
 from qit4n.kms.relay import RelayMessage
 from qit4n.schema import StrictModel
@@ -22,6 +24,12 @@ router = APIRouter(prefix="/kme/v1", include_in_schema=False)
 TheKME = Annotated[KME, Depends(get_kme)]
 
 
+class RelayBatch(StrictModel):
+    """Relay messages sent together by one KME."""
+
+    messages: list[RelayMessage] = Field(min_length=1, max_length=1024)
+
+
 class VoidRequest(StrictModel):
     """Key IDs whose relay failed upstream."""
 
@@ -29,10 +37,18 @@ class VoidRequest(StrictModel):
 
 
 @router.post("/relay")
-async def relay(message: RelayMessage, sender: Annotated[str, Depends(calling_kme)], kme: TheKME) -> dict:
-    """Receive one hop of a key relay."""
-    await kme.relay(sender, message)
-    return {"stored": len(message.key_IDs)}
+async def relay(batch: RelayBatch, sender: Annotated[str, Depends(calling_kme)], kme: TheKME) -> dict:
+    """Receive relay messages; each is processed on its own and answered with its own status."""
+    outcomes = await asyncio.gather(*(kme.relay(sender, message) for message in batch.messages), return_exceptions=True)
+    results = []
+    for outcome in outcomes:
+        if outcome is None:
+            results.append({"status": 200})
+        elif isinstance(outcome, EtsiError):
+            results.append({"status": outcome.status_code, "message": outcome.message})
+        else:
+            results.append({"status": 503, "message": f"{type(outcome).__name__}: {outcome}"})
+    return {"results": results}
 
 
 @router.post("/void")
