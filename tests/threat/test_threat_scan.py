@@ -106,3 +106,9 @@ def test_plain_tcp_server_is_not_tls():
         with pytest.raises(ServiceError, match="no TLS handshake"):
             scan_tls("127.0.0.1", port, timeout_s=2.0)
         thread.join(timeout=5)
+
+
+def test_every_probed_group_is_in_the_catalog():
+    catalog = load_catalog()
+    for group in DEFAULT_GROUPS:
+        assert catalog.find_algorithm(group) is not None, group

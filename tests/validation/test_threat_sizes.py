@@ -75,8 +75,8 @@ def test_ml_dsa_sizes_match_an_implementation(name, cls):
 
 
 def test_hybrid_key_shares_are_the_concatenation_of_their_components():
-    """draft-ietf-tls-ecdhe-mlkem Section 3: X25519MLKEM768 shares are ML-KEM-768 || X25519; SecP256r1MLKEM768 are P-256 || ML-KEM-768."""
-    for hybrid in ("x25519mlkem768", "secp256r1mlkem768"):
+    """draft-ietf-tls-ecdhe-mlkem Section 3: X25519MLKEM768 shares are ML-KEM-768 || X25519; SecP256r1MLKEM768 and SecP384r1MLKEM1024 are ECDH || ML-KEM."""
+    for hybrid in ("x25519mlkem768", "secp256r1mlkem768", "secp384r1mlkem1024"):
         entry = CATALOG.algorithm(hybrid)
         classical, kem = (CATALOG.algorithm(part) for part in entry.components)
         assert entry.public_key_bytes == classical.public_key_bytes + kem.public_key_bytes

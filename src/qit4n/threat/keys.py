@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 __all__ = ["KeyDescription", "describe_key"]
 
-_CURVES = {"secp256r1": "ecdsa-p256", "secp384r1": "ecdsa-p384"}
+_CURVES = {"secp256r1": "ecdsa-p256", "secp384r1": "ecdsa-p384", "secp521r1": "ecdsa-p521"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class KeyDescription:
 
 def describe_key(key) -> KeyDescription:
     """Describe a ``cryptography`` public key."""
-    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, rsa
 
     if isinstance(key, rsa.RSAPublicKey):
         bits = key.key_size
@@ -39,6 +39,8 @@ def describe_key(key) -> KeyDescription:
         return KeyDescription("EC", key.curve.key_size, key.curve.name, _CURVES.get(key.curve.name))
     if isinstance(key, ed25519.Ed25519PublicKey):
         return KeyDescription("Ed25519", 256, None, "ed25519")
+    if isinstance(key, ed448.Ed448PublicKey):
+        return KeyDescription("Ed448", 456, None, "ed448")
     for level, public_class in (("44", mldsa.MLDSA44PublicKey), ("65", mldsa.MLDSA65PublicKey), ("87", mldsa.MLDSA87PublicKey)):
         if isinstance(key, public_class):
             return KeyDescription(f"ML-DSA-{level}", None, None, f"ml-dsa-{level}")
