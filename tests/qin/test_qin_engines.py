@@ -39,3 +39,17 @@ def test_cutoff_discards_old_pairs_and_raises_fidelity():
     assert with_cutoff.discarded_pairs > 0
     assert with_cutoff.fidelity.mean() > without.fidelity.mean() + 0.05
     assert with_cutoff.summary()["rate_pairs_per_s"] < without.summary()["rate_pairs_per_s"]
+
+
+def test_end_node_notification_adds_the_classical_delay():
+    """Two segments: the only swap is at the middle, so each delivery is known L/2 / c later (to 1 ps)."""
+    from qit4n.des import PS_PER_S
+    from qit4n.qin.chain import SPEED_OF_LIGHT_FIBRE_KM_PER_S
+
+    params = ChainParameters(segments=2, length_km=100.0, memories_per_node=8)
+    plain = simulate_chain_des(params, duration_s=2.0, seed=4)
+    notified = simulate_chain_des(params, duration_s=2.0, seed=4, notify_end_nodes=True)
+    count = notified.waiting_time_s.size
+    delay_s = round(50.0 / SPEED_OF_LIGHT_FIBRE_KM_PER_S * PS_PER_S) / PS_PER_S
+    np.testing.assert_allclose(notified.waiting_time_s, plain.waiting_time_s[:count] + delay_s, atol=2e-12)
+    assert np.all(notified.fidelity <= plain.fidelity[:count] + 1e-12)

@@ -36,6 +36,7 @@ def chain_report(
     seed: int,
     engine: str,
     duration_s: float,
+    notify_end_nodes: bool = False,
 ) -> dict[str, Any]:
     """The result object of ``qit4n qin chain`` (the ``--json`` contract)."""
     import numpy as np
@@ -81,8 +82,11 @@ def chain_report(
             {"policy": c.params.policy.value, "rate_pairs_per_s": c.rate_pairs_per_s, "fidelity_mean": c.fidelity_mean} for c in candidates
         ]
     report["policy"] = params.policy.value
+    if notify_end_nodes and engine != "des":
+        raise ParameterError("--notify-end-nodes: needs --engine des (the Monte Carlo has no classical messages)")
     if engine == "des":
-        report.update(simulate_chain_des(params, duration_s=duration_s, seed=seed).summary())
+        report["notify_end_nodes"] = notify_end_nodes
+        report.update(simulate_chain_des(params, duration_s=duration_s, seed=seed, notify_end_nodes=notify_end_nodes).summary())
     elif engine == "mc":
         report.update(simulate_chain_mc(params, samples, rng).summary())
     else:
@@ -103,6 +107,7 @@ def chain(
     seed: Annotated[int, typer.Option(help="random seed")] = 1,
     engine: Annotated[str, typer.Option(help="mc (vectorised Monte Carlo) or des (event-driven)")] = "mc",
     duration: Annotated[str, typer.Option(help="simulated time for --engine des, e.g. 10s")] = "10s",
+    notify_end_nodes: Annotated[bool, typer.Option(help="--engine des: deliveries count when swap outcomes reach the end nodes")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Rate, fidelity and waiting time of a repeater chain."""
@@ -118,6 +123,7 @@ def chain(
         seed=seed,
         engine=engine,
         duration_s=parse_duration_s("--duration", duration),
+        notify_end_nodes=notify_end_nodes,
     )
     if as_json:
         typer.echo(json.dumps(report, indent=2))

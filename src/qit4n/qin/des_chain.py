@@ -35,15 +35,18 @@ __all__ = ["ChainRun", "ChainSimulation", "simulate_chain_des"]
 class _Pair:
     """A pair between nodes ``left`` < ``right``: end-qubit start times, storage so far and noise-free correlations."""
 
-    __slots__ = ("left", "right", "left_start_ps", "right_start_ps", "stored_ps", "correlations", "alive")
+    __slots__ = ("left", "right", "left_start_ps", "right_start_ps", "stored_ps", "correlations", "alive", "notice_ps")
 
-    def __init__(self, left: int, right: int, left_start_ps: int, right_start_ps: int, stored_ps: int, correlations: tuple) -> None:
+    def __init__(
+        self, left: int, right: int, left_start_ps: int, right_start_ps: int, stored_ps: int, correlations: tuple, notice_ps: int = 0
+    ) -> None:
         self.left = left
         self.right = right
         self.left_start_ps = left_start_ps
         self.right_start_ps = right_start_ps
         self.stored_ps = stored_ps
         self.correlations = correlations
+        self.notice_ps = notice_ps
         self.alive = True
 
 
@@ -84,7 +87,9 @@ class ChainSimulation:
     ``params``' for all). With ``every_attempt`` each attempt is simulated as messages (emission,
     midpoint detection, herald); otherwise the number of failed attempts before a success is drawn
     from its geometric distribution and only the successful attempt's messages are scheduled,
-    which is the same process in distribution with far fewer events. ``on_delivery(simulation)``, when given, is called after each delivery
+    which is the same process in distribution with far fewer events. With ``notify_end_nodes``
+    each swap sends its outcome to both end nodes over the fibre (classical message delay); a
+    delivery counts, and the end qubits stop waiting, when the last outcome has arrived. ``on_delivery(simulation)``, when given, is called after each delivery
     instead of starting the next round at once (the network layer uses it to share memories).
     """
 
@@ -94,6 +99,7 @@ class ChainSimulation:
     cutoff_s: float | None = None
     segment_lengths_km: list[float] | None = None
     every_attempt: bool = False
+    notify_end_nodes: bool = False
     on_delivery: Callable[[ChainSimulation], None] | None = None
     models: list[LinkModel] = field(init=False)
 
@@ -109,6 +115,10 @@ class ChainSimulation:
         self.models = [link_model(self.params.model_copy(update={"segments": 1, "length_km": length})) for length in lengths]
         self.attempt_ps = [max(1, round(model.attempt_time_s * PS_PER_S)) for model in self.models]
         self.to_midpoint_ps = [round(length / 2.0 / SPEED_OF_LIGHT_FIBRE_KM_PER_S * PS_PER_S) for length in lengths]
+        positions_km = np.concatenate([[0.0], np.cumsum(lengths)])
+        self.notice_delay_ps = [
+            round(max(position, positions_km[-1] - position) / SPEED_OF_LIGHT_FIBRE_KM_PER_S * PS_PER_S) for position in positions_km
+        ]
         self.link_correlations = [tuple(float(v) for v in correlations(model.heralded.state)) for model in self.models]
         self.swap_factor = tuple(float(v) for v in self.models[0].swap_correlation_factor)
         self.cutoff_ps = None if self.cutoff_s is None else round(self.cutoff_s * PS_PER_S)
@@ -207,7 +217,8 @@ class ChainSimulation:
             stored = left.stored_ps + right.stored_ps + 2 * now - left.right_start_ps - right.left_start_ps
             (lx, ly, lz), (rx, ry, rz), (sx, sy, sz) = left.correlations, right.correlations, self.swap_factor
             joined = (lx * rx * sx, ly * ry * sy, lz * rz * sz)
-            self._store(_Pair(left.left, right.right, left.left_start_ps, right.right_start_ps, stored, joined))
+            notice = max(left.notice_ps, right.notice_ps, now + self.notice_delay_ps[node])
+            self._store(_Pair(left.left, right.right, left.left_start_ps, right.right_start_ps, stored, joined, notice))
             return
         self.failed_swaps += 1
         self._occupancy(-2)
@@ -231,6 +242,14 @@ class ChainSimulation:
         self._restart(pair.left, pair.right, self.kernel.now_ps)
 
     def _deliver(self, pair: _Pair) -> None:
+        if self.notify_end_nodes and pair.notice_ps > self.kernel.now_ps:
+            self.kernel.schedule_at(pair.notice_ps, self._deliver_known, pair, self.generation)
+            return
+        self._deliver_known(pair, self.generation)
+
+    def _deliver_known(self, pair: _Pair, generation: int) -> None:
+        if generation != self.generation:
+            return
         now = self.kernel.now_ps
         self._occupancy(-2)
         self.waits_ps.append(now - self.round_start_ps)
@@ -265,7 +284,13 @@ class ChainSimulation:
 
 
 def simulate_chain_des(
-    params: ChainParameters, *, duration_s: float, seed: int, cutoff_s: float | None = None, every_attempt: bool = False
+    params: ChainParameters,
+    *,
+    duration_s: float,
+    seed: int,
+    cutoff_s: float | None = None,
+    every_attempt: bool = False,
+    notify_end_nodes: bool = False,
 ) -> ChainRun:
     """Run the event-driven chain for ``duration_s`` simulated seconds.
 
@@ -276,7 +301,9 @@ def simulate_chain_des(
     if duration_s <= 0:
         raise ParameterError(f"duration_s = {duration_s:g}: must be > 0")
     kernel = Kernel()
-    simulation = ChainSimulation(params, kernel, np.random.default_rng(seed), cutoff_s, every_attempt=every_attempt)
+    simulation = ChainSimulation(
+        params, kernel, np.random.default_rng(seed), cutoff_s, every_attempt=every_attempt, notify_end_nodes=notify_end_nodes
+    )
     simulation.start()
     kernel.run(until_ps=round(duration_s * PS_PER_S))
     return simulation.result(duration_s)

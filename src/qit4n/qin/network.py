@@ -9,7 +9,8 @@ fidelity meets the target is chosen (otherwise the one of highest fidelity). Eve
 event-driven chain (:class:`~qit4n.qin.des_chain.ChainSimulation`) on one shared kernel. Before
 each round a request reserves memories along its path (two per repeater, one per end node); a
 request that finds a node full waits, and released memories go to waiting requests in order, so
-requests that share nodes take turns.
+requests that share nodes take turns. A delivery counts when the end nodes have received every
+swap outcome over the fibre (classical message delay).
 """
 
 from __future__ import annotations
@@ -261,7 +262,12 @@ def simulate_network(
             update={"segments": len(plan.segment_lengths_km), "length_km": sum(plan.segment_lengths_km), "memories_per_node": memories_per_side}
         )
         chain = ChainSimulation(
-            params, kernel, np.random.default_rng([seed, plan.index]), segment_lengths_km=list(plan.segment_lengths_km), on_delivery=delivered
+            params,
+            kernel,
+            np.random.default_rng([seed, plan.index]),
+            segment_lengths_km=list(plan.segment_lengths_km),
+            notify_end_nodes=True,
+            on_delivery=delivered,
         )
         chains[plan.index] = chain
         chain_index[id(chain)] = plan.index
