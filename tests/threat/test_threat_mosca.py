@@ -91,3 +91,17 @@ def test_pqc_only_asset_is_never_vulnerable_to_shor(names, x, y, t, now):
         assert not risk.vulnerable
         assert risk.exposure_probability == risk.hndl_probability == risk.forgery_probability == 0.0
         assert risk.deadline is None
+
+
+def test_quantile_integration_agrees_with_seeded_monte_carlo():
+    # Independent check: sample x and y with numpy's triangular sampler and average F.
+    rng = np.random.default_rng(20240521)
+    samples = 200_000
+    secrecy, migration = Triangular(low=2, mode=6, high=25), Triangular(low=0.5, mode=2, high=6)
+    x = rng.triangular(secrecy.low, secrecy.mode, secrecy.high, samples)
+    y = rng.triangular(migration.low, migration.mode, migration.high, samples)
+    for scenario in CATALOG.timelines:
+        values = crqc_probability(scenario, 2026 + x + y)
+        monte_carlo, error = values.mean(), values.std() / np.sqrt(samples)
+        integrated = hndl_probability(scenario, now_year=2026, secrecy_years=secrecy, migration_years=migration)
+        assert abs(integrated - monte_carlo) < 4 * error + 5e-5, scenario.id  # 64-node quadrature error ~1e-5
