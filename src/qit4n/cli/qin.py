@@ -37,6 +37,7 @@ def chain_report(
     engine: str,
     duration_s: float,
     notify_end_nodes: bool = False,
+    formalism: str = "bell-diagonal",
 ) -> dict[str, Any]:
     """The result object of ``qit4n qin chain`` (the ``--json`` contract)."""
     import numpy as np
@@ -84,9 +85,13 @@ def chain_report(
     report["policy"] = params.policy.value
     if notify_end_nodes and engine != "des":
         raise ParameterError("--notify-end-nodes: needs --engine des (the Monte Carlo has no classical messages)")
+    if formalism != "bell-diagonal" and engine != "des":
+        raise ParameterError(f"--formalism = {formalism!r}: needs --engine des (the Monte Carlo is Bell-diagonal)")
     if engine == "des":
         report["notify_end_nodes"] = notify_end_nodes
-        report.update(simulate_chain_des(params, duration_s=duration_s, seed=seed, notify_end_nodes=notify_end_nodes).summary())
+        report["formalism"] = formalism
+        run = simulate_chain_des(params, duration_s=duration_s, seed=seed, notify_end_nodes=notify_end_nodes, formalism=formalism)
+        report.update(run.summary())
     elif engine == "mc":
         report.update(simulate_chain_mc(params, samples, rng).summary())
     else:
@@ -108,6 +113,7 @@ def chain(
     engine: Annotated[str, typer.Option(help="mc (vectorised Monte Carlo) or des (event-driven)")] = "mc",
     duration: Annotated[str, typer.Option(help="simulated time for --engine des, e.g. 10s")] = "10s",
     notify_end_nodes: Annotated[bool, typer.Option(help="--engine des: deliveries count when swap outcomes reach the end nodes")] = False,
+    formalism: Annotated[str, typer.Option(help="--engine des: bell-diagonal or density-matrix")] = "bell-diagonal",
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Rate, fidelity and waiting time of a repeater chain."""
@@ -124,6 +130,7 @@ def chain(
         engine=engine,
         duration_s=parse_duration_s("--duration", duration),
         notify_end_nodes=notify_end_nodes,
+        formalism=formalism,
     )
     if as_json:
         typer.echo(json.dumps(report, indent=2))

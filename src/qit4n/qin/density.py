@@ -122,7 +122,7 @@ def memory_kraus(wait_s: float, *, t1_s: float = np.inf, t2_s: float = np.inf) -
     damping = [np.array([[1, 0], [0, np.sqrt(1 - gamma)]], dtype=complex), np.array([[0, np.sqrt(gamma)], [0, 0]], dtype=complex)]
     # Residual dephasing so that the coherence factor is exp(-t/T2) overall.
     residual = np.exp(-wait_s / t2_s) / np.sqrt(1.0 - gamma) if gamma < 1.0 else 0.0
-    flip = (1.0 - residual) / 2.0
+    flip = max(0.0, (1.0 - residual) / 2.0)
     dephasing = [np.sqrt(1 - flip) * PAULIS["I"], np.sqrt(flip) * PAULIS["Z"]]
     return [d @ a for d in dephasing for a in damping]
 

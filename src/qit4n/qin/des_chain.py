@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from qit4n.des import PS_PER_S, Kernel
 from qit4n.errors import ParameterError
 from qit4n.qin.bell import correlations
 from qit4n.qin.chain import ChainParameters, LinkModel, SPEED_OF_LIGHT_FIBRE_KM_PER_S, link_model
+from qit4n.qin.density_pairs import DensityRules
 from qit4n.qin.memory import decay_rates_per_s
 from qit4n.qin.montecarlo import Policy
 from qit4n.qin.waiting import doubling_levels
@@ -33,19 +35,23 @@ __all__ = ["ChainRun", "ChainSimulation", "simulate_chain_des"]
 
 
 class _Pair:
-    """A pair between nodes ``left`` < ``right``: end-qubit start times, storage so far and noise-free correlations."""
+    """A pair between nodes ``left`` < ``right``: end-qubit start times, storage so far and its state.
 
-    __slots__ = ("left", "right", "left_start_ps", "right_start_ps", "stored_ps", "correlations", "alive", "notice_ps")
+    ``state`` is the noise-free correlation triple (Bell-diagonal formalism; memory noise follows
+    from ``stored_ps``) or a :class:`~qit4n.qin.density_pairs.DensityPair`.
+    """
+
+    __slots__ = ("left", "right", "left_start_ps", "right_start_ps", "stored_ps", "state", "alive", "notice_ps")
 
     def __init__(
-        self, left: int, right: int, left_start_ps: int, right_start_ps: int, stored_ps: int, correlations: tuple, notice_ps: int = 0
+        self, left: int, right: int, left_start_ps: int, right_start_ps: int, stored_ps: int, state: object, notice_ps: int = 0
     ) -> None:
         self.left = left
         self.right = right
         self.left_start_ps = left_start_ps
         self.right_start_ps = right_start_ps
         self.stored_ps = stored_ps
-        self.correlations = correlations
+        self.state = state
         self.notice_ps = notice_ps
         self.alive = True
 
@@ -89,7 +95,10 @@ class ChainSimulation:
     from its geometric distribution and only the successful attempt's messages are scheduled,
     which is the same process in distribution with far fewer events. With ``notify_end_nodes``
     each swap sends its outcome to both end nodes over the fibre (classical message delay); a
-    delivery counts, and the end qubits stop waiting, when the last outcome has arrived. ``on_delivery(simulation)``, when given, is called after each delivery
+    delivery counts, and the end qubits stop waiting, when the last outcome has arrived.
+    ``formalism="density-matrix"`` carries each pair as a 4x4 density matrix (exact T1 amplitude
+    damping, literal swap circuit) instead of Bell-diagonal correlations; the random draws are the
+    same, so both formalisms see the same events for a seed. ``on_delivery(simulation)``, when given, is called after each delivery
     instead of starting the next round at once (the network layer uses it to share memories).
     """
 
@@ -100,6 +109,7 @@ class ChainSimulation:
     segment_lengths_km: list[float] | None = None
     every_attempt: bool = False
     notify_end_nodes: bool = False
+    formalism: Literal["bell-diagonal", "density-matrix"] = "bell-diagonal"
     on_delivery: Callable[[ChainSimulation], None] | None = None
     models: list[LinkModel] = field(init=False)
 
@@ -121,6 +131,12 @@ class ChainSimulation:
         ]
         self.link_correlations = [tuple(float(v) for v in correlations(model.heralded.state)) for model in self.models]
         self.swap_factor = tuple(float(v) for v in self.models[0].swap_correlation_factor)
+        self.density_rules = None
+        if self.formalism == "density-matrix":
+            self.density_rules = DensityRules(self.params.memory, self.params.swap_gate_depolarising, self.params.swap_measurement_error)
+        elif self.formalism != "bell-diagonal":
+            raise ParameterError(f"formalism = {self.formalism!r}: must be one of bell-diagonal, density-matrix")
+        self.density_fidelities: list[float] = []
         self.cutoff_ps = None if self.cutoff_s is None else round(self.cutoff_s * PS_PER_S)
         self.left_pair: list[_Pair | None] = [None] * (count + 1)
         self.right_pair: list[_Pair | None] = [None] * (count + 1)
@@ -178,7 +194,11 @@ class ChainSimulation:
         if not success:
             self._attempt(segment, generation)
             return
-        pair = _Pair(segment, segment + 1, start_ps, start_ps, 0, self.link_correlations[segment])
+        if self.density_rules is None:
+            state = self.link_correlations[segment]
+        else:
+            state = self.density_rules.fresh(self.models[segment].heralded.state, start_ps)
+        pair = _Pair(segment, segment + 1, start_ps, start_ps, 0, state)
         self._occupancy(2)
         self._store(pair)
 
@@ -215,8 +235,11 @@ class ChainSimulation:
         self._occupancy(-2)
         if self._random() < self._a:
             stored = left.stored_ps + right.stored_ps + 2 * now - left.right_start_ps - right.left_start_ps
-            (lx, ly, lz), (rx, ry, rz), (sx, sy, sz) = left.correlations, right.correlations, self.swap_factor
-            joined = (lx * rx * sx, ly * ry * sy, lz * rz * sz)
+            if self.density_rules is None:
+                (lx, ly, lz), (rx, ry, rz), (sx, sy, sz) = left.state, right.state, self.swap_factor
+                joined = (lx * rx * sx, ly * ry * sy, lz * rz * sz)
+            else:
+                joined = self.density_rules.swap(left.state, right.state, now)
             notice = max(left.notice_ps, right.notice_ps, now + self.notice_delay_ps[node])
             self._store(_Pair(left.left, right.right, left.left_start_ps, right.right_start_ps, stored, joined, notice))
             return
@@ -254,7 +277,10 @@ class ChainSimulation:
         self._occupancy(-2)
         self.waits_ps.append(now - self.round_start_ps)
         self.stores_ps.append(pair.stored_ps + 2 * now - pair.left_start_ps - pair.right_start_ps)
-        self.delivered_correlations.append(pair.correlations)
+        if self.density_rules is None:
+            self.delivered_correlations.append(pair.state)
+        else:
+            self.density_fidelities.append(self.density_rules.fidelity(pair.state, now))
         self.generation += 1
         if self.on_delivery is None:
             self.start()
@@ -263,6 +289,8 @@ class ChainSimulation:
 
     def fidelities(self) -> np.ndarray:
         """Fidelity of each delivered pair (memory noise for its exact storage time)."""
+        if self.density_rules is not None:
+            return np.array(self.density_fidelities)
         storage_s = np.array(self.stores_ps, dtype=float) / PS_PER_S
         base = np.array(self.delivered_correlations, dtype=float).reshape(-1, 3)
         decay = np.exp(-storage_s[:, None] * decay_rates_per_s(self.params.memory))
@@ -291,6 +319,7 @@ def simulate_chain_des(
     cutoff_s: float | None = None,
     every_attempt: bool = False,
     notify_end_nodes: bool = False,
+    formalism: Literal["bell-diagonal", "density-matrix"] = "bell-diagonal",
 ) -> ChainRun:
     """Run the event-driven chain for ``duration_s`` simulated seconds.
 
@@ -302,7 +331,13 @@ def simulate_chain_des(
         raise ParameterError(f"duration_s = {duration_s:g}: must be > 0")
     kernel = Kernel()
     simulation = ChainSimulation(
-        params, kernel, np.random.default_rng(seed), cutoff_s, every_attempt=every_attempt, notify_end_nodes=notify_end_nodes
+        params,
+        kernel,
+        np.random.default_rng(seed),
+        cutoff_s,
+        every_attempt=every_attempt,
+        notify_end_nodes=notify_end_nodes,
+        formalism=formalism,
     )
     simulation.start()
     kernel.run(until_ps=round(duration_s * PS_PER_S))
