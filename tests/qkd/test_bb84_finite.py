@@ -107,6 +107,8 @@ def test_details_report_consistent_bounds() -> None:
         ({"probability_signal": 0.6, "probability_decoy": 0.5}, "probability_signal"),
         ({"pulses": 10.0}, "pulses"),
         ({"epsilon_sec": 0.0}, "epsilon_sec"),
+        ({"intensity_signal": 3e-4}, "intensity_signal"),
+        ({"intensity_decoy": 1.6}, "intensity_decoy"),
     ],
 )
 def test_bad_finite_parameters_name_the_field(overrides: dict, field: str) -> None:

@@ -77,6 +77,14 @@ class FiniteKeyParameters(BB84Parameters):
                 )
         if self.intensity_decoy is not None and self.intensity_decoy <= self.intensity_vacuum:
             raise ValueError(f"intensity_decoy = {self.intensity_decoy:g}: must be > intensity_vacuum")
+        if self.intensity_signal is not None and self.intensity_signal <= 2.0 * self.intensity_vacuum + 2e-4:
+            raise ValueError(f"intensity_signal = {self.intensity_signal:g}: must be > 2 intensity_vacuum + 2e-4")
+        if self.intensity_signal is None and self.intensity_decoy is not None:
+            if 1.001 * (self.intensity_decoy + self.intensity_vacuum) >= MAX_SIGNAL_INTENSITY:
+                raise ValueError(
+                    f"intensity_decoy = {self.intensity_decoy:g}: must be < {MAX_SIGNAL_INTENSITY:g} / 1.001 - "
+                    "intensity_vacuum when intensity_signal is optimised"
+                )
         if self.probability_signal is not None and self.probability_decoy is not None:
             if self.probability_signal + self.probability_decoy >= 1.0:
                 raise ValueError("probability_signal + probability_decoy: must be < 1 (the vacuum needs pulses)")
