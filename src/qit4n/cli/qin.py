@@ -221,13 +221,11 @@ def demo_section(scenario, out_dir: Path):
     """Repeater chain between two sites of ``scenario``: rate and fidelity versus repeaters, against PLOB."""
     import numpy as np
 
-    from qit4n.qin.demo import chain_versus_repeaters, route_length_km
+    from qit4n.qin.demo import chain_versus_repeaters, demo_endpoints, route_length_km
     from qit4n.qin.figures import plot_chain_versus_repeaters
     from qit4n.report import Figure, Section, Table
 
-    ids = {node.id for node in scenario.nodes}
-    computers = [node.id for node in scenario.nodes if node.role.value == "quantum-computer"]
-    source, target = computers[:2] if len(computers) >= 2 else (DEMO_ENDPOINTS if set(DEMO_ENDPOINTS) <= ids else (scenario.nodes[0].id, scenario.nodes[-1].id))
+    source, target = demo_endpoints(scenario, DEMO_ENDPOINTS)
     length_km = route_length_km(scenario, source, target)
     rows = chain_versus_repeaters(length_km, max_repeaters=7, samples=20_000, rng=np.random.default_rng(2008))
     out_dir.mkdir(parents=True, exist_ok=True)

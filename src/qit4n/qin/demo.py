@@ -14,7 +14,18 @@ from qit4n.physics.fibre import fibre_transmittance
 from qit4n.qin.chain import ChainParameters, simulate_chain_mc
 from qit4n.scenario import Scenario
 
-__all__ = ["route_length_km", "chain_versus_repeaters"]
+__all__ = ["demo_endpoints", "route_length_km", "chain_versus_repeaters"]
+
+
+def demo_endpoints(scenario: Scenario, preferred: tuple[str, str]) -> tuple[str, str]:
+    """Two quantum computers of ``scenario`` if it has them, else ``preferred`` if both exist, else its first and last nodes."""
+    computers = [node.id for node in scenario.nodes if node.role.value == "quantum-computer"]
+    if len(computers) >= 2:
+        return computers[0], computers[1]
+    ids = {node.id for node in scenario.nodes}
+    if set(preferred) <= ids:
+        return preferred
+    return scenario.nodes[0].id, scenario.nodes[-1].id
 
 
 def route_length_km(scenario: Scenario, source: str, target: str) -> float:
