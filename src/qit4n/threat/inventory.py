@@ -39,7 +39,6 @@ class AssetLocation(StrictModel):
 
     node: str | None = None
     link: str | None = Field(None, description="id of a link of the inventory's scenario")
-    endpoints: tuple[str, str] | None = None
     length_km: float | None = Field(None, ge=0.0, le=100_000.0)
 
 
