@@ -38,6 +38,7 @@ def chain_report(
     duration_s: float,
     notify_end_nodes: bool = False,
     formalism: str = "bell-diagonal",
+    pumping_rounds: int = 0,
 ) -> dict[str, Any]:
     """The result object of ``qit4n qin chain`` (the ``--json`` contract)."""
     import numpy as np
@@ -85,12 +86,17 @@ def chain_report(
     report["policy"] = params.policy.value
     if notify_end_nodes and engine != "des":
         raise ParameterError("--notify-end-nodes: needs --engine des (the Monte Carlo has no classical messages)")
+    if pumping_rounds and engine != "des":
+        raise ParameterError(f"--pumping-rounds = {pumping_rounds}: needs --engine des")
     if formalism != "bell-diagonal" and engine != "des":
         raise ParameterError(f"--formalism = {formalism!r}: needs --engine des (the Monte Carlo is Bell-diagonal)")
     if engine == "des":
         report["notify_end_nodes"] = notify_end_nodes
         report["formalism"] = formalism
-        run = simulate_chain_des(params, duration_s=duration_s, seed=seed, notify_end_nodes=notify_end_nodes, formalism=formalism)
+        report["pumping_rounds"] = pumping_rounds
+        run = simulate_chain_des(
+            params, duration_s=duration_s, seed=seed, notify_end_nodes=notify_end_nodes, formalism=formalism, pumping_rounds=pumping_rounds
+        )
         report.update(run.summary())
     elif engine == "mc":
         report.update(simulate_chain_mc(params, samples, rng).summary())
@@ -114,6 +120,7 @@ def chain(
     duration: Annotated[str, typer.Option(help="simulated time for --engine des, e.g. 10s")] = "10s",
     notify_end_nodes: Annotated[bool, typer.Option(help="--engine des: deliveries count when swap outcomes reach the end nodes")] = False,
     formalism: Annotated[str, typer.Option(help="--engine des: bell-diagonal or density-matrix")] = "bell-diagonal",
+    pumping_rounds: Annotated[int, typer.Option(help="--engine des: DEJMPS pumping rounds on each elementary pair")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Rate, fidelity and waiting time of a repeater chain."""
@@ -131,6 +138,7 @@ def chain(
         duration_s=parse_duration_s("--duration", duration),
         notify_end_nodes=notify_end_nodes,
         formalism=formalism,
+        pumping_rounds=pumping_rounds,
     )
     if as_json:
         typer.echo(json.dumps(report, indent=2))

@@ -24,10 +24,11 @@ import numpy as np
 
 from qit4n.des import PS_PER_S, Kernel
 from qit4n.errors import ParameterError
-from qit4n.qin.bell import correlations
+from qit4n.qin.bell import correlations, from_correlations
 from qit4n.qin.chain import ChainParameters, LinkModel, SPEED_OF_LIGHT_FIBRE_KM_PER_S, link_model
 from qit4n.qin.density_pairs import DensityRules
 from qit4n.qin.memory import decay_rates_per_s
+from qit4n.qin.purify import dejmps
 from qit4n.qin.montecarlo import Policy
 from qit4n.qin.waiting import doubling_levels
 
@@ -98,8 +99,12 @@ class ChainSimulation:
     delivery counts, and the end qubits stop waiting, when the last outcome has arrived.
     ``formalism="density-matrix"`` carries each pair as a 4x4 density matrix (exact T1 amplitude
     damping, literal swap circuit) instead of Bell-diagonal correlations; the random draws are the
-    same, so both formalisms see the same events for a seed. ``on_delivery(simulation)``, when given, is called after each delivery
-    instead of starting the next round at once (the network layer uses it to share memories).
+    same, so both formalisms see the same events for a seed. ``on_delivery(simulation)``, when
+    given, is called after each delivery instead of starting the next round at once (the network
+    layer uses it to share memories). ``pumping_rounds`` purifies each elementary pair that many
+    times with fresh pairs of its segment (DEJMPS entanglement pumping, a second memory per
+    segment end, memory noise up to the moment of each purification) before it may be swapped;
+    Bell-diagonal formalism only.
     """
 
     params: ChainParameters
@@ -110,6 +115,7 @@ class ChainSimulation:
     every_attempt: bool = False
     notify_end_nodes: bool = False
     formalism: Literal["bell-diagonal", "density-matrix"] = "bell-diagonal"
+    pumping_rounds: int = 0
     on_delivery: Callable[[ChainSimulation], None] | None = None
     models: list[LinkModel] = field(init=False)
 
@@ -137,6 +143,11 @@ class ChainSimulation:
         elif self.formalism != "bell-diagonal":
             raise ParameterError(f"formalism = {self.formalism!r}: must be one of bell-diagonal, density-matrix")
         self.density_fidelities: list[float] = []
+        if self.pumping_rounds < 0 or (self.pumping_rounds and self.density_rules is not None):
+            raise ParameterError(f"pumping_rounds = {self.pumping_rounds}: must be >= 0, and 0 with the density-matrix formalism")
+        self.pumped: list[_Pair | None] = [None] * self.params.segments
+        self.pumped_rounds = [0] * self.params.segments
+        self.decay_rates_per_ps = decay_rates_per_s(self.params.memory) / PS_PER_S
         self.cutoff_ps = None if self.cutoff_s is None else round(self.cutoff_s * PS_PER_S)
         self.left_pair: list[_Pair | None] = [None] * (count + 1)
         self.right_pair: list[_Pair | None] = [None] * (count + 1)
@@ -159,6 +170,7 @@ class ChainSimulation:
         """Schedule the first attempt of every segment at the current kernel time."""
         self.round_start_ps = self.kernel.now_ps
         self.occupancy_since_ps = self.kernel.now_ps
+        self.pumped = [None] * self.params.segments
         for segment in range(self.params.segments):
             self.kernel.schedule_in(0, self._attempt, segment, self.generation)
 
@@ -200,7 +212,40 @@ class ChainSimulation:
             state = self.density_rules.fresh(self.models[segment].heralded.state, start_ps)
         pair = _Pair(segment, segment + 1, start_ps, start_ps, 0, state)
         self._occupancy(2)
-        self._store(pair)
+        if self.pumping_rounds:
+            self._pump(segment, pair)
+        else:
+            self._store(pair)
+
+    def _bell_state_now(self, pair: _Pair) -> np.ndarray:
+        """Bell-diagonal state of a segment pair now, memory noise included."""
+        now = self.kernel.now_ps
+        storage_ps = pair.stored_ps + 2 * now - pair.left_start_ps - pair.right_start_ps
+        return from_correlations(np.array(pair.state) * np.exp(-storage_ps * self.decay_rates_per_ps))
+
+    def _pump(self, segment: int, fresh: _Pair) -> None:
+        held = self.pumped[segment]
+        if held is None:
+            self.pumped[segment] = fresh
+            self.pumped_rounds[segment] = 0
+            self._attempt(segment, self.generation)
+            return
+        state, success = dejmps(self._bell_state_now(held), self._bell_state_now(fresh))
+        self._occupancy(-2)
+        if self._random() >= float(success):
+            self._occupancy(-2)
+            self.pumped[segment] = None
+            self._attempt(segment, self.generation)
+            return
+        now = self.kernel.now_ps
+        purified = _Pair(segment, segment + 1, now, now, 0, tuple(float(v) for v in correlations(state)))
+        self.pumped_rounds[segment] += 1
+        if self.pumped_rounds[segment] < self.pumping_rounds:
+            self.pumped[segment] = purified
+            self._attempt(segment, self.generation)
+            return
+        self.pumped[segment] = None
+        self._store(purified)
 
     def _store(self, pair: _Pair) -> None:
         if pair.left == 0 and pair.right == self.params.segments:
@@ -320,6 +365,7 @@ def simulate_chain_des(
     every_attempt: bool = False,
     notify_end_nodes: bool = False,
     formalism: Literal["bell-diagonal", "density-matrix"] = "bell-diagonal",
+    pumping_rounds: int = 0,
 ) -> ChainRun:
     """Run the event-driven chain for ``duration_s`` simulated seconds.
 
@@ -338,6 +384,7 @@ def simulate_chain_des(
         every_attempt=every_attempt,
         notify_end_nodes=notify_end_nodes,
         formalism=formalism,
+        pumping_rounds=pumping_rounds,
     )
     simulation.start()
     kernel.run(until_ps=round(duration_s * PS_PER_S))
