@@ -31,8 +31,8 @@ def _scalar_rate(eta_channel: float, mu: float, nu: float, y0: float, e_d: float
     eta = eta_channel * eta_bob
     q_mu = y0 + (1 - y0) * (1 - math.exp(-eta * mu))
     q_nu = y0 + (1 - y0) * (1 - math.exp(-eta * nu))
-    eq_mu = y0 / 2 + e_d * (1 - math.exp(-eta * mu))
-    eq_nu = y0 / 2 + e_d * (1 - math.exp(-eta * nu))
+    eq_mu = y0 / 2 * math.exp(-eta * mu) + e_d * (1 - math.exp(-eta * mu))
+    eq_nu = y0 / 2 * math.exp(-eta * nu) + e_d * (1 - math.exp(-eta * nu))
     y1 = mu / (mu * nu - nu * nu) * (q_nu * math.exp(nu) - q_mu * math.exp(mu) * nu**2 / mu**2 - (1 - nu**2 / mu**2) * y0)
     e1 = (eq_nu * math.exp(nu) - y0 / 2) / (y1 * nu) if y1 > 0 else 0.5
     q1 = max(y1, 0.0) * mu * math.exp(-mu)

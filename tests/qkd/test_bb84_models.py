@@ -21,7 +21,11 @@ def _h2(x: float) -> float:
 
 
 def _scalar_decoy_rate(eta_channel: float, mu: float, nu: float) -> float:
-    """Ma et al. 2005 Eqs. (1), (34), (37), written out with the GYS values, one point at a time."""
+    """Ma et al. 2005 Eqs. (1), (34), (37), written out with the GYS values, one point at a time.
+
+    The error gain counts a dark click as a coin toss only when no signal photon is detected
+    (``Y0/2 e^-eta x``), which keeps the QBER at most 1/2; Ma et al. write ``Y0/2``.
+    """
     y0, e_d, f_ec, eta_bob = 1.7e-6 - 8.5e-7**2, 0.033, 1.22, 0.045
     eta = eta_channel * eta_bob
 
@@ -29,7 +33,7 @@ def _scalar_decoy_rate(eta_channel: float, mu: float, nu: float) -> float:
         return y0 + (1 - y0) * (1 - math.exp(-eta * x))
 
     def errors(x: float) -> float:
-        return y0 / 2 + e_d * (1 - math.exp(-eta * x))
+        return y0 / 2 * math.exp(-eta * x) + e_d * (1 - math.exp(-eta * x))
 
     y1 = mu / (mu * nu - nu**2) * (
         gain(nu) * math.exp(nu) - gain(mu) * math.exp(mu) * nu**2 / mu**2 - (mu**2 - nu**2) / mu**2 * y0
@@ -62,7 +66,7 @@ def test_decoy_bounds_are_valid_bounds() -> None:
     y1_lower, e1_upper, _, _ = decoy_bounds(eta, 0.5, 0.05, params)
     y0 = channel.background_yield(params.dark_count_probability)
     y1 = 1 - (1 - y0) * (1 - eta)
-    e1 = (y0 / 2 + params.misalignment_error * eta) / y1
+    e1 = (y0 / 2 * (1 - eta) + params.misalignment_error * eta) / y1
     assert np.all(y1_lower <= y1 * (1 + 1e-12))
     assert np.all(e1_upper >= e1 * (1 - 1e-12))
 

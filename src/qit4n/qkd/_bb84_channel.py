@@ -7,10 +7,12 @@ times ``eta_detector``) gives (Ma, Qi, Zhao and Lo 2005, Eqs. 15-17; Lim et al. 
 * background yield ``Y0 = 1 - (1 - p_dc)^2`` (either of the two detectors fires in the dark),
 * detection probability ``D = 1 - (1 - Y0) exp(-eta mu)`` (afterpulses excluded),
 * click probability ``Q = D (1 + p_ap)`` with afterpulse probability ``p_ap``,
-* error probability ``E Q = Y0 / 2 + e_d (1 - exp(-eta mu)) + p_ap D / 2``,
+* error probability ``E Q = e_d (1 - exp(-eta mu)) + exp(-eta mu) Y0 / 2 + p_ap D / 2``
+  (a signal photon errs with ``e_d``; a dark click alone is a coin toss),
 
-so ``E = EQ / Q`` is the QBER at intensity ``mu``. With ``p_ap = 0`` these are the Ma et al. forms
-(which write ``Q = Y0 + 1 - exp(-eta mu)``, equal to ours to order ``Y0 eta mu``).
+so ``E = EQ / Q`` is the QBER at intensity ``mu``, at most 1/2 whenever ``e_d <= 1/2``. With
+``p_ap = 0`` these are the Ma et al. forms (which write ``Q = Y0 + 1 - exp(-eta mu)`` and
+``EQ = Y0 / 2 + e_d (1 - exp(-eta mu))``), equal to ours to order ``Y0 eta mu``.
 
 References
 ----------
@@ -37,6 +39,7 @@ __all__ = [
     "click_probability",
     "error_probability",
     "gain_and_errors",
+    "error_rate",
     "key_rate_bps",
     "in_blocks",
 ]
@@ -84,7 +87,7 @@ def error_probability(
 ) -> np.ndarray:
     """``E Q``: probability per pulse of a click with the wrong bit value."""
     signal = -np.expm1(-np.multiply(eta, mu))
-    errors = 0.5 * y0 + misalignment * signal
+    errors = 0.5 * y0 * (1.0 - signal) + misalignment * signal
     if afterpulse:
         errors = errors + 0.5 * afterpulse * (1.0 - (1.0 - y0) * (1.0 - signal))
     return errors
@@ -96,10 +99,16 @@ def gain_and_errors(
     """``(Q, EQ)`` together, sharing one exponential (the hot path of sweeps)."""
     signal = -np.expm1(-np.multiply(eta, mu))
     detection = y0 + (1.0 - y0) * signal
-    errors = 0.5 * y0 + misalignment * signal
+    errors = 0.5 * y0 * (1.0 - signal) + misalignment * signal
     if afterpulse:
         return detection * (1.0 + afterpulse), errors + 0.5 * afterpulse * detection
     return detection, errors
+
+
+def error_rate(errors: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """``errors / gain``, and 1/2 (no information) where nothing clicks at all."""
+    gain = np.asarray(gain, dtype=float)
+    return np.divide(errors, gain, out=np.full(np.broadcast(errors, gain).shape, 0.5), where=gain > 0.0)
 
 
 def key_rate_bps(key_per_pulse: np.ndarray, clicks_per_pulse: np.ndarray, params: BB84Parameters) -> np.ndarray:

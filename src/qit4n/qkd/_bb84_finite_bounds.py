@@ -18,7 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qit4n.qkd._bb84_channel import BB84Parameters, background_yield, click_probability, error_probability
+from qit4n.qkd._bb84_channel import (
+    BB84Parameters,
+    background_yield,
+    click_probability,
+    error_probability,
+    error_rate,
+)
 from qit4n.qkd.entropy import binary_entropy
 
 __all__ = ["Settings", "KeyLength", "key_length"]
@@ -111,7 +117,7 @@ def key_length(
     x_weight = settings.q_x**2 if finite else 1.0
     z_weight = (1.0 - settings.q_x) ** 2 if finite else 1.0
     if block_size_x is not None:
-        pulses = block_size_x / (x_weight * gain_total)
+        pulses = block_size_x / (x_weight * np.maximum(gain_total, 1e-300))
     x_counts = [pulses * x_weight * g for g in gains]
     z_counts = [pulses * z_weight * g for g in gains]
     z_errors = [pulses * z_weight * e for e in errors]
@@ -134,7 +140,7 @@ def key_length(
     s_z1_safe = np.where(feasible, s_z1, 1.0)
     ratio = np.maximum(v_z1, 0.0) / s_z1_safe
     phase = ratio + (_gamma(epsilon_sec, ratio, s_z1_safe, s_x1_safe) if finite else 0.0)
-    qber_x = m_x / n_x
+    qber_x = error_rate(m_x, n_x)
     leak = params.error_correction_efficiency * n_x * binary_entropy(qber_x)
     overhead = 6.0 * np.log2(SECRECY_TERMS / epsilon_sec) + np.log2(2.0 / epsilon_cor) if finite else 0.0
     base = s_x0 - leak - overhead

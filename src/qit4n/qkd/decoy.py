@@ -35,6 +35,7 @@ from qit4n.errors import ParameterError
 from qit4n.qkd._bb84_channel import (
     BB84Parameters,
     background_yield,
+    error_rate,
     gain_and_errors,
     in_blocks,
     key_rate_bps,
@@ -88,7 +89,7 @@ def _signal_terms(eta, mu, nu, decoy_terms, params):
     y1_positive = np.maximum(y1_lower, 1e-300)
     e1_upper = errors_nu / (y1_positive * nu)
     q1 = np.maximum(y1_lower, 0.0) * mu / boost_mu
-    leak = params.error_correction_efficiency * q_mu * binary_entropy_clipped(eq_mu / q_mu)
+    leak = params.error_correction_efficiency * q_mu * binary_entropy_clipped(error_rate(eq_mu, q_mu))
     raw = SIFTING_FACTOR * (q1 * (1.0 - binary_entropy_clipped(e1_upper)) - leak)
     return raw, y1_lower, np.where(y1_lower > 0.0, e1_upper, 0.5), q_mu, eq_mu
 
@@ -151,7 +152,7 @@ def _key_rate_block(eta_channel: np.ndarray, nu: float, params: DecoyParameters)
         "q1_lower": np.maximum(y1_lower, 0.0) * mu * np.exp(-mu),
         "gain": q_mu,
     }
-    return RateResult(rate, key_rate_bps(rate, q_mu, params), eq_mu / q_mu, details)
+    return RateResult(rate, key_rate_bps(rate, q_mu, params), error_rate(eq_mu, q_mu), details)
 
 
 PROTOCOL = ProtocolSpec(

@@ -4,7 +4,7 @@ With infinitely many decoy intensities Alice and Bob learn the single-photon yie
 exactly (Lo, Ma and Chen 2005). For the channel of :mod:`qit4n.qkd._bb84_channel` these are::
 
     Y1 = D1 (1 + p_ap),   D1 = 1 - (1 - Y0)(1 - eta)
-    e1 Y1 = Y0 / 2 + e_d eta + p_ap D1 / 2
+    e1 Y1 = e_d eta + (1 - eta) Y0 / 2 + p_ap D1 / 2
 
 and the key rate per pulse is the GLLP formula ``R = q [Q1 (1 - h2(e1)) - f_EC Q_mu h2(E_mu)]``
 with ``Q1 = Y1 mu e^-mu`` and ``q = 1/2`` (Ma, Qi, Zhao and Lo 2005, Eqs. 1, 8-12). This is the
@@ -25,6 +25,7 @@ from pydantic import Field
 from qit4n.qkd._bb84_channel import (
     BB84Parameters,
     background_yield,
+    error_rate,
     gain_and_errors,
     key_rate_bps,
 )
@@ -52,8 +53,9 @@ def single_photon_terms(eta: np.ndarray, params: BB84Parameters) -> tuple[np.nda
     y0 = background_yield(params.dark_count_probability)
     p_ap = params.afterpulse_probability
     detection = 1.0 - (1.0 - y0) * (1.0 - eta)
-    errors = 0.5 * y0 + params.misalignment_error * eta + 0.5 * p_ap * detection
-    return detection * (1.0 + p_ap), errors / (detection * (1.0 + p_ap))
+    errors = 0.5 * y0 * (1.0 - eta) + params.misalignment_error * eta + 0.5 * p_ap * detection
+    gain = detection * (1.0 + p_ap)
+    return gain, error_rate(errors, gain)
 
 
 def _rate_unclipped(
@@ -62,7 +64,7 @@ def _rate_unclipped(
     y0 = float(background_yield(params.dark_count_probability))
     q_mu, eq_mu = gain_and_errors(mu, eta, y0, params.misalignment_error, params.afterpulse_probability)
     q1 = y1 * mu * np.exp(-mu)
-    leak = params.error_correction_efficiency * q_mu * binary_entropy_clipped(eq_mu / q_mu)
+    leak = params.error_correction_efficiency * q_mu * binary_entropy_clipped(error_rate(eq_mu, q_mu))
     return SIFTING_FACTOR * (q1 * privacy - leak), q_mu, eq_mu
 
 
@@ -90,7 +92,7 @@ def key_rate(eta_channel: np.ndarray, params: InfiniteDecoyParameters) -> RateRe
     raw, q_mu, eq_mu = _rate_unclipped(eta, mu, y1, privacy, params)
     rate = np.maximum(raw, 0.0)
     details = {"intensity_signal": mu, "y1": y1, "e1": e1, "q1": y1 * mu * np.exp(-mu), "gain": q_mu}
-    return RateResult(rate, key_rate_bps(rate, q_mu, params), eq_mu / q_mu, details)
+    return RateResult(rate, key_rate_bps(rate, q_mu, params), error_rate(eq_mu, q_mu), details)
 
 
 PROTOCOL = ProtocolSpec(

@@ -92,7 +92,8 @@ class FiniteKeyParameters(BB84Parameters):
 
 
 def _sigmoid(u: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * u))
+    """Logistic map into the open interval (1e-9, 1 - 1e-9): no probability is ever exactly 0 or 1."""
+    return np.clip(0.5 * (1.0 + np.tanh(0.5 * u)), 1e-9, 1.0 - 1e-9)
 
 
 def _settings(u: np.ndarray, params: FiniteKeyParameters) -> Settings:
