@@ -229,8 +229,40 @@ class KME:
         return [(item.key_id, item.material) for item in found]
 
     # -- KME-to-KME ---------------------------------------------------------------------------
+    async def relay_batch(self, sender: str, messages: list[RelayMessage]) -> list[BaseException | None]:
+        """Receive relay messages from ``sender``; one outcome (None or the error) per message.
+
+        The store work of all messages commits together (group commit, before anything is
+        answered or forwarded); then the messages that go on are forwarded concurrently.
+        """
+        outcomes: list[BaseException | None] = []
+        forwards: list[tuple[int, str, dict]] = []
+        with self.store.group():
+            for position, message in enumerate(messages):
+                try:
+                    onward = self._relay_step(sender, message)
+                except EtsiError as error:
+                    outcomes.append(error)
+                    continue
+                except Exception as error:  # noqa: BLE001 - one bad message must not sink the batch
+                    outcomes.append(EtsiError(503, f"relay step failed: {type(error).__name__}: {error}"))
+                    continue
+                outcomes.append(None)
+                if onward is not None:
+                    forwards.append((position, *onward))
+        results = await asyncio.gather(*(self._relay_to(kme_id, body) for _, kme_id, body in forwards), return_exceptions=True)
+        for (position, _, _), result in zip(forwards, results):
+            outcomes[position] = result
+        return outcomes
+
     async def relay(self, sender: str, message: RelayMessage) -> None:
-        """Receive a relay message from ``sender``: store the keys here, or pass them on."""
+        """Receive one relay message from ``sender``: store the keys here, or pass them on."""
+        onward = self._relay_step(sender, message)
+        if onward is not None:
+            await self._relay_to(*onward)
+
+    def _relay_step(self, sender: str, message: RelayMessage) -> tuple[str, dict] | None:
+        """Store work of one relay hop; returns (next KME, message) when the key goes on."""
         cfg = self.config
         link = next((link for link in cfg.links if link.link_id == message.link_id), None)
         if link is None or link.peer_kme_id != sender or message.route[0] != cfg.kme_id:
@@ -257,7 +289,7 @@ class KME:
                         raise EtsiError(400, f"slave {sae_id!r} is not attached to {cfg.kme_id}")
                 rows_for = lambda keys: _rows(message.key_IDs, keys, message.slave_SAE_IDs, message.master_SAE_ID)  # noqa: E731
                 self.store.receive(link.link_id, indices, supply, decode, rows_for)
-                return
+                return None
             out_link = cfg.link_to(message.route[1])
             if out_link is None:
                 raise EtsiError(400, f"{cfg.kme_id} has no QKD link to {message.route[1]}")
@@ -274,7 +306,7 @@ class KME:
                 "ciphertexts": [base64.b64encode(xor_bytes(k, p)).decode("ascii") for k, p in zip(keys, out_pads)],
             }
         )
-        await self._relay_to(message.route[1], forward.model_dump(mode="json"))
+        return message.route[1], forward.model_dump(mode="json")
 
     def health(self) -> dict:
         """Pool levels and key counters of this KME (KME-to-KME and operator API)."""

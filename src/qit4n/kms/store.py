@@ -19,8 +19,9 @@ delivered is gone: nothing acknowledged is lost and nothing is delivered twice. 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,15 +107,54 @@ class KeyStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(_SCHEMA)
+        self._grouped = False
 
     def close(self) -> None:
         """Close the database (committed data stays on disk)."""
         self._db.close()
 
-    def _begin(self) -> sqlite3.Cursor:
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Cursor]:
+        """One transaction, or a savepoint inside :meth:`group` (all or nothing either way)."""
         cursor = self._db.cursor()
+        if self._grouped:
+            cursor.execute("SAVEPOINT step")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK TO step")
+                cursor.execute("RELEASE step")
+                raise
+            cursor.execute("RELEASE step")
+            return
         cursor.execute("BEGIN IMMEDIATE")
-        return cursor
+        try:
+            yield cursor
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        cursor.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def group(self) -> Iterator[None]:
+        """Group commit: the changes made inside commit together on exit (each still all-or-nothing).
+
+        Used for a batch of relay messages; the caller must not answer any of them before the
+        block has exited.
+        """
+        if self._grouped:
+            yield
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._grouped = True
+        try:
+            yield
+        except BaseException:
+            self._grouped = False
+            self._db.execute("ROLLBACK")
+            raise
+        self._grouped = False
+        self._db.execute("COMMIT")
 
     def _bump(self, cursor: sqlite3.Cursor, name: str, amount: int) -> None:
         cursor.execute(
@@ -137,9 +177,8 @@ class KeyStore:
 
     def supply_units(self, link_id: str, count: int) -> None:
         """Record that the link delivered ``count`` more units (one transaction)."""
-        cursor = self._begin()
-        cursor.execute("UPDATE links SET supplied = supplied + ? WHERE link = ?", (count, link_id))
-        cursor.execute("COMMIT")
+        with self._tx() as cursor:
+            cursor.execute("UPDATE links SET supplied = supplied + ? WHERE link = ?", (count, link_id))
 
     def unit_count(self, link_id: str, *, owned_only: bool = False) -> int:
         """Unspent units in the link's pool (all, or only those this end may allocate)."""
@@ -176,13 +215,8 @@ class KeyStore:
 
     def allocate(self, link_id: str, supply, count: int) -> tuple[list[int], list[bytes]]:
         """Take the next ``count`` owned units of a link (committed on return): indices and bytes."""
-        cursor = self._begin()
-        try:
+        with self._tx() as cursor:
             result = self._allocate(cursor, link_id, supply, count)
-            cursor.execute("COMMIT")
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
         return result
 
     def forward(self, in_link: str, in_indices: list[int], in_supply, out_link: str, out_supply, out_count: int) -> tuple[list[bytes], list[int], list[bytes]]:
@@ -190,14 +224,9 @@ class KeyStore:
 
         Returns the incoming pads, and the indices and pads of the outgoing units, in one commit.
         """
-        cursor = self._begin()
-        try:
+        with self._tx() as cursor:
             pads_in = self._consume(cursor, in_link, in_indices, in_supply)
             out_indices, pads_out = self._allocate(cursor, out_link, out_supply, out_count)
-            cursor.execute("COMMIT")
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
         return pads_in, out_indices, pads_out
 
     # -- keys waiting for slaves --------------------------------------------------------------
@@ -207,22 +236,16 @@ class KeyStore:
         ``decode(pads) -> list[bytes]`` turns the pads into key material; ``rows_for(keys)`` yields
         ``(key_id, slave, master, material)`` rows. All in one transaction; returns rows written.
         """
-        cursor = self._begin()
-        try:
+        with self._tx() as cursor:
             pads = self._consume(cursor, in_link, in_indices, in_supply) if in_link is not None else []
             rows = list(rows_for(decode(pads)))
             cursor.executemany("INSERT INTO keys (key_id, slave, master, material) VALUES (?, ?, ?, ?)", rows)
-            cursor.execute("COMMIT")
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
         return len(rows)
 
     def count_issued(self, number: int) -> None:
         """Record ``number`` keys handed to a master SAE."""
-        cursor = self._begin()
-        self._bump(cursor, "issued", number)
-        cursor.execute("COMMIT")
+        with self._tx() as cursor:
+            self._bump(cursor, "issued", number)
 
     def take(self, slave: str, master: str, key_ids: list[str]) -> list[StoredKey]:
         """Deliver keys to ``slave`` and delete them, all or none (one transaction).
@@ -232,8 +255,7 @@ class KeyStore:
         KeyLookupError
             Some IDs are unknown, or were issued for another (master, slave) pair.
         """
-        cursor = self._begin()
-        try:
+        with self._tx() as cursor:
             found: dict[str, tuple[str, bytes]] = {}
             for chunk in _chunks(key_ids):
                 marks = ",".join("?" * len(chunk))
@@ -246,20 +268,15 @@ class KeyStore:
                 raise KeyLookupError(sorted(set(foreign + elsewhere)) or missing, unauthorised=bool(foreign or elsewhere))
             cursor.executemany("DELETE FROM keys WHERE key_id = ? AND slave = ?", [(key_id, slave) for key_id in key_ids])
             self._bump(cursor, "delivered", len(key_ids))
-            cursor.execute("COMMIT")
-        except BaseException:
-            cursor.execute("ROLLBACK")
-            raise
         return [StoredKey(key_id, found[key_id][0], found[key_id][1]) for key_id in key_ids]
 
     def void(self, key_ids: list[str]) -> int:
         """Delete keys whose relay failed upstream (no half-delivered key); returns rows deleted."""
-        cursor = self._begin()
         deleted = 0
-        for chunk in _chunks(key_ids):
-            marks = ",".join("?" * len(chunk))
-            deleted += cursor.execute(f"DELETE FROM keys WHERE key_id IN ({marks})", tuple(chunk)).rowcount
-        cursor.execute("COMMIT")
+        with self._tx() as cursor:
+            for chunk in _chunks(key_ids):
+                marks = ",".join("?" * len(chunk))
+                deleted += cursor.execute(f"DELETE FROM keys WHERE key_id IN ({marks})", tuple(chunk)).rowcount
         return deleted
 
     def waiting_keys(self, master: str | None = None, slave: str | None = None) -> int:

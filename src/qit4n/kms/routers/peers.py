@@ -5,7 +5,6 @@ Not part of ETSI GS QKD 014; kept out of the published ETSI OpenAPI document.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -39,7 +38,7 @@ class VoidRequest(StrictModel):
 @router.post("/relay")
 async def relay(batch: RelayBatch, sender: Annotated[str, Depends(calling_kme)], kme: TheKME) -> dict:
     """Receive relay messages; each is processed on its own and answered with its own status."""
-    outcomes = await asyncio.gather(*(kme.relay(sender, message) for message in batch.messages), return_exceptions=True)
+    outcomes = await kme.relay_batch(sender, batch.messages)
     results = []
     for outcome in outcomes:
         if outcome is None:
