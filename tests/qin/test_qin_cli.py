@@ -105,3 +105,14 @@ def test_demo_section_runs_on_the_default_scenario(tmp_path: Path) -> None:
     assert rows[0][3] < rows[0][4]  # no repeater: below the repeaterless bound
     assert max(row[3] for row in rows) > rows[0][4]  # enough repeaters beat it
     assert (tmp_path / "qin_chain_repeaters.png").stat().st_size > 1000
+
+
+def test_planner_adds_pumping_when_plain_chains_miss_the_target(cli_runner: CliRunner) -> None:
+    report = _json(
+        cli_runner, "qin", "chain", "--segments", "4", "--length-km", "100", "--scheme", "single-click",
+        "--bright-state-population", "0.2", "--target-fidelity", "0.6", "--samples", "5000", "--duration", "1s", "--json",
+    )
+    plain = [c for c in report["candidates"] if c["pumping_rounds"] == 0]
+    assert all(c["fidelity_mean"] < 0.6 for c in plain)
+    assert report["pumping_rounds"] > 0 and report["engine"] == "des"
+    assert report["fidelity_mean"] >= 0.55  # the chosen candidate reached 0.6 in planning; a shorter final run may scatter

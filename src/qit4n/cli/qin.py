@@ -39,6 +39,8 @@ def chain_report(
     notify_end_nodes: bool = False,
     formalism: str = "bell-diagonal",
     pumping_rounds: int = 0,
+    scheme: str | None = None,
+    bright_state_population: float | None = None,
 ) -> dict[str, Any]:
     """The result object of ``qit4n qin chain`` (the ``--json`` contract)."""
     import numpy as np
@@ -72,16 +74,24 @@ def chain_report(
         values["swap_success_probability"] = swap_success_probability
     if policy is not None:
         values["policy"] = policy
+    if scheme is not None:
+        values["scheme"] = scheme
+    if bright_state_population is not None:
+        values["bright_state_population"] = bright_state_population
     params = validate_parameters(ChainParameters, values)
     report: dict[str, Any] = {"segments": segments, "length_km": length_km, "engine": engine}
     if target_fidelity is not None:
         if not 0.25 < target_fidelity <= 1.0:
             raise ParameterError(f"--target-fidelity = {target_fidelity:g}: must be in (0.25, 1]")
-        best, candidates = plan_chain(params, target_fidelity=target_fidelity, samples=samples, rng=rng)
+        best, candidates = plan_chain(params, target_fidelity=target_fidelity, samples=samples, rng=rng, seed=seed)
         params = best.params
+        if best.pumping_rounds:
+            pumping_rounds, engine = best.pumping_rounds, "des"
+            report["engine"] = engine
         report["target_fidelity"] = target_fidelity
         report["candidates"] = [
-            {"policy": c.params.policy.value, "rate_pairs_per_s": c.rate_pairs_per_s, "fidelity_mean": c.fidelity_mean} for c in candidates
+            {"policy": c.params.policy.value, "pumping_rounds": c.pumping_rounds, "rate_pairs_per_s": c.rate_pairs_per_s, "fidelity_mean": c.fidelity_mean}
+            for c in candidates
         ]
     report["policy"] = params.policy.value
     if notify_end_nodes and engine != "des":
@@ -121,6 +131,8 @@ def chain(
     notify_end_nodes: Annotated[bool, typer.Option(help="--engine des: deliveries count when swap outcomes reach the end nodes")] = False,
     formalism: Annotated[str, typer.Option(help="--engine des: bell-diagonal or density-matrix")] = "bell-diagonal",
     pumping_rounds: Annotated[int, typer.Option(help="--engine des: DEJMPS pumping rounds on each elementary pair")] = 0,
+    scheme: Annotated[str | None, typer.Option(help="heralding: barrett-kok (default) or single-click")] = None,
+    bright_state_population: Annotated[float | None, typer.Option(help="single-click emission probability alpha")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Rate, fidelity and waiting time of a repeater chain."""
@@ -139,6 +151,8 @@ def chain(
         notify_end_nodes=notify_end_nodes,
         formalism=formalism,
         pumping_rounds=pumping_rounds,
+        scheme=scheme,
+        bright_state_population=bright_state_population,
     )
     if as_json:
         typer.echo(json.dumps(report, indent=2))
