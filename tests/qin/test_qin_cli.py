@@ -115,4 +115,4 @@ def test_planner_adds_pumping_when_plain_chains_miss_the_target(cli_runner: CliR
     plain = [c for c in report["candidates"] if c["pumping_rounds"] == 0]
     assert all(c["fidelity_mean"] < 0.6 for c in plain)
     assert report["pumping_rounds"] > 0 and report["engine"] == "des"
-    assert report["fidelity_mean"] >= 0.55  # the chosen candidate reached 0.6 in planning; a shorter final run may scatter
+    assert report["fidelity_mean"] >= 0.6
