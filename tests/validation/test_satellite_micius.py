@@ -81,9 +81,10 @@ def test_pass_through_645_km_lasts_as_long_as_the_published_one(liao_pass: tuple
 
     Prediction of the orbit model (500 km circular orbit, J2, rotating spherical Earth, Xinglong at
     40.39 N, 117.58 E, 900 m): we place the pass so that its closest approach is 645 km and time it
-    between the same two ranges. Tolerance 5 s: the digitised time axis is read off a figure, and
-    the real orbit (488 x 584 km) is not circular; with the same closest approach our model's
-    duration moves by only 2.5 s between 480 and 550 km altitude.
+    between the same two ranges (we get 272.2 s). Tolerance 5 s: the digitised time axis is read
+    off a figure, and the real orbit is not circular (488 x 584 km at launch, QUESS infobox on
+    Wikipedia); with the same closest approach our model's duration moves by only 2.5 s between
+    480 and 550 km altitude.
     """
     times, ranges = liao_pass
     assert float(ranges.min()) == pytest.approx(CLOSEST_KM, abs=0.01)
