@@ -108,6 +108,8 @@ def test_details_report_consistent_bounds() -> None:
         ({"pulses": 10.0}, "pulses"),
         ({"epsilon_sec": 0.0}, "epsilon_sec"),
         ({"intensity_signal": 3e-4}, "intensity_signal"),
+        ({"pulses": 1e9, "block_size_x": 1e6}, "block_size_x"),
+        ({"epsilon_sec": 1e-9, "secrecy_per_bit": 1e-15}, "secrecy_per_bit"),
         ({"intensity_decoy": 1.6}, "intensity_decoy"),
     ],
 )

@@ -55,7 +55,7 @@ class FiniteKeyParameters(BB84Parameters):
     intensity_signal: float | None = Field(None, gt=0.0, le=5.0, description="mu1; None = optimised per point")
     intensity_decoy: float | None = Field(None, gt=0.0, le=5.0, description="mu2; None = optimised per point")
     intensity_vacuum: float = Field(2e-4, ge=0.0, le=0.1, description="mu3, near-vacuum intensity (fixed)")
-    pulses: float = Field(1e10, ge=1e3, le=1e18, description="N, pulses sent (ignored if block_size_x is set)")
+    pulses: float = Field(1e10, ge=1e3, le=1e18, description="N, pulses sent (unless block_size_x is set)")
     block_size_x: float | None = Field(
         None, ge=1e2, le=1e16, description="n_X, X-basis detections per block; sets N from the detection rate"
     )
@@ -65,11 +65,15 @@ class FiniteKeyParameters(BB84Parameters):
     epsilon_sec: float = Field(1e-10, gt=0.0, lt=1.0, description="secrecy parameter")
     epsilon_cor: float = Field(1e-15, gt=0.0, lt=1.0, description="correctness parameter")
     secrecy_per_bit: float | None = Field(
-        None, gt=0.0, lt=1e-3, description="kappa: eps_sec = kappa * key length (Lim 2014 Sec. IV); overrides epsilon_sec"
+        None, gt=0.0, lt=1e-3, description="kappa: eps_sec = kappa * key length (Lim 2014 Sec. IV), instead of epsilon_sec"
     )
 
     @model_validator(mode="after")
     def _consistent(self) -> FiniteKeyParameters:
+        if self.block_size_x is not None and "pulses" in self.model_fields_set:
+            raise ValueError("pulses and block_size_x: set one of them, not both")
+        if self.secrecy_per_bit is not None and "epsilon_sec" in self.model_fields_set:
+            raise ValueError("epsilon_sec and secrecy_per_bit: set one of them, not both (secrecy_per_bit = null)")
         if self.intensity_signal is not None and self.intensity_decoy is not None:
             if self.intensity_signal <= self.intensity_decoy + self.intensity_vacuum:
                 raise ValueError(
