@@ -21,7 +21,7 @@ def _h2(x: float) -> float:
 
 
 def _scalar_decoy_rate(eta_channel: float, mu: float, nu: float) -> float:
-    """Ma et al. 2005 Eqs. (1), (34), (37), written out with the GYS values, one point at a time.
+    """Ma et al. 2005 GLLP rate and vacuum+weak bounds, written out with the GYS values, one point at a time.
 
     The error gain counts a dark click as a coin toss only when no signal photon is detected
     (``Y0/2 e^-eta x``), which keeps the QBER at most 1/2; Ma et al. write ``Y0/2``.

@@ -2,7 +2,7 @@
 
 Bob has two threshold detectors behind a passive or active basis choice. A phase-randomised
 coherent pulse of mean photon number ``mu`` sent through total transmittance ``eta`` (channel
-times ``eta_detector``) gives (Ma, Qi, Zhao and Lo 2005, Eqs. 15-17; Lim et al. 2014, Sec. IV)
+times ``eta_detector``) gives (Ma, Qi, Zhao and Lo 2005, channel model; Lim et al. 2014, Sec. IV)
 
 * background yield ``Y0 = 1 - (1 - p_dc)^2`` (either of the two detectors fires in the dark),
 * detection probability ``D = 1 - (1 - Y0) exp(-eta mu)`` (afterpulses excluded),

@@ -2,12 +2,12 @@
 
 Alice sends a signal intensity ``mu``, a weak decoy ``nu < mu`` and the vacuum. From their gains
 ``Q`` and error gains ``EQ`` (measured; here predicted by :mod:`qit4n.qkd._bb84_channel`) the
-single-photon yield and error rate are bounded by Ma, Qi, Zhao and Lo 2005, Eqs. (34) and (37)::
+single-photon yield and error rate are bounded as in Ma, Qi, Zhao and Lo 2005 (vacuum+weak decoy)::
 
     Y1 >= Y1_L = mu / (mu nu - nu^2) [Q_nu e^nu - Q_mu e^mu nu^2/mu^2 - (mu^2 - nu^2)/mu^2 Q_0]
     e1 <= e1_U = (EQ_nu e^nu - EQ_0) / (Y1_L nu)
 
-and the GLLP key rate per pulse (their Eq. 1, BB84 sifting ``q = 1/2``) is::
+and the GLLP key rate per pulse (BB84 sifting ``q = 1/2``) is::
 
     R = q [Q1_L (1 - h2(e1_U)) - f_EC Q_mu h2(E_mu)],   Q1_L = Y1_L mu e^-mu.
 
@@ -15,7 +15,7 @@ Intensities left ``None`` are optimised at every point by a vectorised golden-se
 (:func:`qit4n.qkd.optimise.golden_section_maximise`) on the unclipped rate. In the asymptotic
 limit the best decoy is the weakest one, so an optimised ``nu`` sits at the lower end of its
 allowed range, ``minimum_decoy_intensity`` (a practical floor set by intensity-modulator
-extinction and statistics; Ma et al. Sec. V use ``nu`` of a few percent).
+extinction and, in a real run, by statistics).
 
 References
 ----------
@@ -97,7 +97,7 @@ def _signal_terms(eta, mu, nu, decoy_terms, params):
 def decoy_bounds(
     eta: np.ndarray, mu: ArrayLike, nu: ArrayLike, params: BB84Parameters
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(Y1_L, e1_U, Q_mu, EQ_mu)`` at total transmittance ``eta`` (Ma et al. 2005, Eqs. 34, 37)."""
+    """``(Y1_L, e1_U, Q_mu, EQ_mu)`` at total transmittance ``eta`` (Ma et al. 2005)."""
     eta = np.asarray(eta, dtype=float)
     _, y1_lower, e1_upper, q_mu, eq_mu = _signal_terms(eta, mu, nu, _decoy_terms(eta, nu, params), params)
     return y1_lower, e1_upper, q_mu, eq_mu
@@ -106,7 +106,7 @@ def decoy_bounds(
 def _decoy_intensity(params: DecoyParameters) -> float:
     if params.intensity_decoy is not None:
         return params.intensity_decoy
-    # The bound tightens as nu -> 0 (Ma et al. 2005, Sec. IV C): the floor is the optimum,
+    # The bound tightens as nu -> 0: the floor is the optimum,
     # unless a fixed mu lies below it.
     floor = params.minimum_decoy_intensity
     return floor if params.intensity_signal is None else min(floor, 0.5 * params.intensity_signal)

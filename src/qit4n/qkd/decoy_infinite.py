@@ -7,7 +7,7 @@ exactly (Lo, Ma and Chen 2005). For the channel of :mod:`qit4n.qkd._bb84_channel
     e1 Y1 = e_d eta + (1 - eta) Y0 / 2 + p_ap D1 / 2
 
 and the key rate per pulse is the GLLP formula ``R = q [Q1 (1 - h2(e1)) - f_EC Q_mu h2(E_mu)]``
-with ``Q1 = Y1 mu e^-mu`` and ``q = 1/2`` (Ma, Qi, Zhao and Lo 2005, Eqs. 1, 8-12). This is the
+with ``Q1 = Y1 mu e^-mu`` and ``q = 1/2`` (Ma, Qi, Zhao and Lo 2005). This is the
 upper envelope every finite-decoy protocol approaches; ``intensity_signal = None`` optimises ``mu``
 at every point (vectorised golden section).
 

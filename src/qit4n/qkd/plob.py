@@ -2,7 +2,7 @@
 
 No point-to-point protocol without repeaters can distil more than ``-log2(1 - eta)`` secret bits
 per use of a lossy channel of transmittance ``eta`` (Pirandola, Laurenza, Ottaviani and Banchi
-2017, Eq. 19); for small ``eta`` this is about ``1.44 eta``. ``key_rate_per_pulse`` is the bound per
+2017); for small ``eta`` this is about ``1.44 eta``. ``key_rate_per_pulse`` is the bound per
 channel use, ``key_rate_bps`` that times the clock; ``qber`` is ``None``. Apply it to the end-to-end
 transmittance (channel times detector efficiency) when comparing with a protocol.
 

@@ -1,6 +1,6 @@
 """The TGW bound: squashed-entanglement bound on repeaterless key over a lossy channel (``tgw``).
 
-Takeoka, Guha and Wilde 2014 (Eq. 4) bound the secret-key rate of any protocol over a pure-loss
+Takeoka, Guha and Wilde 2014 bound the secret-key rate of any protocol over a pure-loss
 channel by ``log2((1 + eta) / (1 - eta))`` bits per use, about ``2.88 eta`` for small ``eta``: twice
 as loose as PLOB (:mod:`qit4n.qkd.plob`) at high loss, which later proved the tight value.
 
