@@ -171,7 +171,7 @@ def test_tls_1_2_is_accepted_and_the_minimum(star_network):
 
 def test_the_kme_to_kme_api_refuses_saes(star_network):
     with _raw(star_network, "SAE-A", "KME-B") as client:
-        response = client.post("/kme/v1/void", json={"key_IDs": ["x"]})
+        response = client.post("/kme/v1/void", json={"batch_IDs": ["x"]})
     assert response.status_code == 401
 
 

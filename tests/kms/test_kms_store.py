@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qit4n.kms.store import KeyLookupError, KeyStore, PoolExhaustedError, UnitMismatchError
+from qit4n.kms.store import KeyBatch, KeyLookupError, KeyStore, PoolExhaustedError, UnitMismatchError, batch_key_ids, new_batch_id, split_key_id
 from qit4n.kms.supply import LinkFiller, SeededLinkSupply
 
 SECRET = "ab" * 32
@@ -20,19 +20,23 @@ def _pair(tmp_path, unit_bytes: int = 32):
     return supply, low, high
 
 
+def _units(supply, start: int, count: int) -> bytes:
+    return b"".join(supply.units(start + 2 * i, 1)[0] for i in range(count))
+
+
 def test_both_ends_spend_identical_units_and_split_ownership(tmp_path):
     supply, low, high = _pair(tmp_path)
     low.supply_units("L", 10)
     high.supply_units("L", 10)
     assert low.unit_count("L", owned_only=True) == 5 and high.unit_count("L", owned_only=True) == 5
-    indices, pads = low.allocate("L", supply, 3)
-    assert indices == [0, 2, 4] and pads == [supply.units(i, 1)[0] for i in indices]
-    assert high.forward("L", indices, supply, "L", supply, 0)[0] == pads
-    assert low.unit_count("L") == high.unit_count("L") == 7
+    start, pad = low.allocate("L", supply, 3)
+    assert start == 0 and pad == _units(supply, 0, 3)
+    assert high.forward("L", start, 3, supply, "L", supply, 1)[0] == pad
+    assert low.unit_count("L") == 7 and high.unit_count("L") == 6
     with pytest.raises(UnitMismatchError):
-        high.forward("L", indices, supply, "L", supply, 0)
+        high.forward("L", 2, 1, supply, "L", supply, 1)
     with pytest.raises(UnitMismatchError):
-        high.forward("L", [1], supply, "L", supply, 0)
+        high.forward("L", 1, 1, supply, "L", supply, 1)
     with pytest.raises(PoolExhaustedError):
         low.allocate("L", supply, 3)
     assert low.unit_count("L", owned_only=True) == 2
@@ -41,15 +45,14 @@ def test_both_ends_spend_identical_units_and_split_ownership(tmp_path):
 def test_a_peer_that_lags_catches_up_and_nothing_is_reused_after_reopen(tmp_path):
     supply, low, high = _pair(tmp_path)
     low.supply_units("L", 20)
-    indices, pads = low.allocate("L", supply, 10)
-    assert high.forward("L", indices, supply, "L", supply, 0)[0] == pads
-    assert high.unit_count("L") == 9  # caught up to index 18, the highest named; its 9 own units remain
+    start, pad = low.allocate("L", supply, 10)
+    assert high.forward("L", start, 10, supply, "L", supply, 1)[0] == pad
+    assert high.unit_count("L") == 8  # caught up to index 18, the highest named; 1 own unit spent
     low.close()
     high.close()
     low, high = KeyStore(tmp_path / "low.sqlite"), KeyStore(tmp_path / "high.sqlite")
-    low.register_link("L", 0)
     with pytest.raises(UnitMismatchError):
-        high.forward("L", indices[:1], supply, "L", supply, 0)
+        high.forward("L", 16, 2, supply, "L", supply, 1)
     with pytest.raises(PoolExhaustedError):
         low.allocate("L", supply, 1)
 
@@ -62,22 +65,33 @@ def test_filler_respects_rate_and_capacity(tmp_path):
     assert low.unit_count("L") == 150
 
 
+def _store_batch(store, count: int, slaves=("S",), master="M", size_bytes=4) -> list[str]:
+    batch = KeyBatch(new_batch_id(), master, list(slaves), size_bytes, count)
+    material = b"".join(bytes([i]) * size_bytes for i in range(count))
+    store.receive(None, 0, 0, None, lambda _pad: material, batch)
+    return batch_key_ids(batch.batch_id, count)
+
+
 def test_take_is_all_or_nothing_and_survives_reopen(tmp_path):
     store = KeyStore(tmp_path / "kme.sqlite")
-    rows = [("k1", "S", "M", b"1"), ("k2", "S", "M", b"2"), ("k3", "T", "M", b"3")]
-    store.receive(None, [], None, lambda _pads: [], lambda _keys: rows)
+    k1, k2 = _store_batch(store, 2)
+    (k3,) = _store_batch(store, 1, slaves=("T",))
     with pytest.raises(KeyLookupError) as missing:
-        store.take("S", "M", ["k1", "nope"])
+        store.take("S", "M", [k1, "nope"])
     assert not missing.value.unauthorised
     with pytest.raises(KeyLookupError) as foreign:
-        store.take("S", "M", ["k3"])
+        store.take("S", "M", [k3])
     assert foreign.value.unauthorised
     with pytest.raises(KeyLookupError) as wrong_master:
-        store.take("S", "X", ["k1"])
+        store.take("S", "X", [k1])
     assert wrong_master.value.unauthorised
     store.close()
     reopened = KeyStore(tmp_path / "kme.sqlite")
-    assert [key.material for key in reopened.take("S", "M", ["k1", "k2"])] == [b"1", b"2"]
+    assert [key.material for key in reopened.take("S", "M", [k2])] == [b"\x01" * 4]
+    assert reopened.waiting_keys() == 2
+    assert [key.material for key in reopened.take("S", "M", [k1.upper()])] == [b"\x00" * 4]
+    with pytest.raises(KeyLookupError):
+        reopened.take("S", "M", [k1])
     assert reopened.waiting_keys() == 1 and reopened.counters()["delivered"] == 2
 
 
@@ -88,14 +102,13 @@ def test_no_key_is_lost_or_delivered_twice(tmp_path_factory, operations):
     folder = tmp_path_factory.mktemp("prop")
     store = KeyStore(folder / "kme.sqlite")
     waiting: dict[str, bytes] = {}
+    batches: dict[str, list[str]] = {}
     delivered: set[str] = set()
-    counter = 0
     for operation, count in operations:
         if operation == "issue":
-            rows = [(f"k{counter + i}", "S", "M", bytes([i])) for i in range(count)]
-            counter += count
-            store.receive(None, [], None, lambda _p: [], lambda _k, rows=rows: rows)
-            waiting.update((row[0], row[3]) for row in rows)
+            ids = _store_batch(store, count)
+            batches[split_key_id(ids[0])[0]] = ids
+            waiting.update((key_id, bytes([i]) * 4) for i, key_id in enumerate(ids))
         elif operation in ("take", "take_twice") and waiting:
             chosen = sorted(waiting)[:count]
             keys = store.take("S", "M", chosen)
@@ -105,9 +118,10 @@ def test_no_key_is_lost_or_delivered_twice(tmp_path_factory, operations):
                 with pytest.raises(KeyLookupError):
                     store.take("S", "M", chosen[:1])
         elif operation == "void" and waiting:
-            victim = sorted(waiting)[0]
-            assert store.void([victim]) == 1
-            waiting.pop(victim)
+            batch_id = split_key_id(sorted(waiting)[0])[0]
+            assert store.void([batch_id]) == 1
+            for key_id in batches[batch_id]:
+                waiting.pop(key_id, None)
     assert store.waiting_keys() == len(waiting)
     for key_id in delivered:
         with pytest.raises(KeyLookupError):

@@ -13,14 +13,12 @@ import asyncio
 import base64
 import os
 import ssl
-import uuid
-from collections.abc import Iterator
 
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.errors import EXTENSION_MANDATORY_UNSUPPORTED, SIZE_NOT_MULTIPLE_OF_8, EtsiError
 from qit4n.kms.relay import RelayMessage, xor_bytes
 from qit4n.kms.schemas import KeyRequest, Status
-from qit4n.kms.store import KeyStore, PoolExhaustedError, UnitMismatchError
+from qit4n.kms.store import KeyBatch, KeyStore, PoolExhaustedError, UnitMismatchError, batch_key_ids, new_batch_id
 from qit4n.kms.supply import LinkFiller, SeededLinkSupply
 
 __all__ = ["KME", "IssuedKey"]
@@ -142,56 +140,64 @@ class KME:
         by_kme: dict[str, list[str]] = {}
         for sae_id in slaves:
             by_kme.setdefault(self._target_kme(sae_id, "slave_SAE_ID"), []).append(sae_id)
-        key_ids = [str(uuid.uuid4()) for _ in range(number)]
+        batch_id = new_batch_id()
         size_bytes = size // 8
         primary = self.config.directory[slave]
+        plans: list[tuple[str, int, bytes | None]] = []
         if primary == self.config.kme_id:
-            keys = [os.urandom(size_bytes) for _ in range(number)]
-            plans = []
+            keys = os.urandom(number * size_bytes)
         else:
-            first = self._allocate_first_hop(primary, number, size)
-            keys = [b"".join(pads)[:size_bytes] for pads in _per_key(first[1], self._units_per_key(size))]
-            plans = [(primary, first[0], None)]
+            start, pad = self._allocate_first_hop(primary, number, size)
+            keys = self._keys_from_pad(pad, number, size)
+            plans.append((primary, start, None))
         for kme_id in by_kme:
             if kme_id not in (primary, self.config.kme_id):
-                indices, pads = self._allocate_first_hop(kme_id, number, size)
-                cipher = [xor_bytes(key, b"".join(p)[:size_bytes]) for key, p in zip(keys, _per_key(pads, self._units_per_key(size)))]
-                plans.append((kme_id, indices, cipher))
+                start, pad = self._allocate_first_hop(kme_id, number, size)
+                plans.append((kme_id, start, xor_bytes(keys, self._keys_from_pad(pad, number, size))))
         if self.config.kme_id in by_kme:
-            rows = list(_rows(key_ids, keys, by_kme[self.config.kme_id], master))
-            self.store.receive(None, [], None, lambda _pads: keys, lambda _keys: rows)
+            batch = KeyBatch(batch_id, master, by_kme[self.config.kme_id], size_bytes, number)
+            self.store.receive(None, 0, 0, None, lambda _pad: keys, batch)
         results = await asyncio.gather(
-            *(self._send(kme_id, indices, cipher, key_ids, size, master, by_kme[kme_id]) for kme_id, indices, cipher in plans),
+            *(self._send(kme_id, start, cipher, batch_id, number, size, master, by_kme[kme_id]) for kme_id, start, cipher in plans),
             return_exceptions=True,
         )
         failures = [result for result in results if isinstance(result, BaseException)]
         if failures:
-            await self._void_everywhere(list(by_kme), key_ids)
+            await self._void_everywhere(list(by_kme), batch_id)
             raise EtsiError(503, "key relay to a slave SAE's KME failed; no key was issued", [{"reason": str(failures[0])}])
         self.store.count_issued(number)
-        return list(zip(key_ids, keys))
+        key_ids = batch_key_ids(batch_id, number)
+        return [(key_ids[i], keys[i * size_bytes : (i + 1) * size_bytes]) for i in range(number)]
 
-    def _allocate_first_hop(self, target: str, number: int, size: int) -> tuple[list[int], list[bytes]]:
+    def _keys_from_pad(self, pad: bytes, number: int, size: int) -> bytes:
+        """The keys (concatenated) that a pad of ``units_per_key`` units per key yields."""
+        stride = self._units_per_key(size) * self.unit_bytes
+        size_bytes = size // 8
+        if stride == size_bytes:
+            return pad
+        return b"".join(pad[i * stride : i * stride + size_bytes] for i in range(number))
+
+    def _allocate_first_hop(self, target: str, number: int, size: int) -> tuple[int, bytes]:
         link = self.config.link_to(self.config.routes[target][0])
         try:
             return self.store.allocate(link.link_id, self.supplies[link.link_id], number * self._units_per_key(size))
         except PoolExhaustedError as error:
             raise EtsiError(503, "not enough key stored on KME for this request", [{"link": link.link_id, "reason": str(error)}]) from None
 
-    async def _send(self, target: str, indices: list[int], cipher: list[bytes] | None, key_ids: list[str], size: int, master: str, slaves: list[str]) -> None:
+    async def _send(self, target: str, start: int, cipher: bytes | None, batch_id: str, number: int, size: int, master: str, slaves: list[str]) -> None:
         route = self.config.routes[target]
-        per_key = self._units_per_key(size)
-        message = RelayMessage(
-            key_IDs=key_ids,
-            size=size,
-            master_SAE_ID=master,
-            slave_SAE_IDs=slaves,
-            route=route,
-            link_id=self.config.link_to(route[0]).link_id,
-            units=[indices[i * per_key : (i + 1) * per_key] for i in range(len(key_ids))],
-            ciphertexts=None if cipher is None else [base64.b64encode(c).decode("ascii") for c in cipher],
-        )
-        await self._relay_to(route[0], message.model_dump(mode="json"))
+        message = {
+            "batch_ID": batch_id,
+            "count": number,
+            "size": size,
+            "master_SAE_ID": master,
+            "slave_SAE_IDs": slaves,
+            "route": route,
+            "link_id": self.config.link_to(route[0]).link_id,
+            "unit_start": start,
+            "ciphertext": None if cipher is None else base64.b64encode(cipher).decode("ascii"),
+        }
+        await self._relay_to(route[0], message)
 
     async def _post(self, kme_id: str, path: str, body: dict) -> dict:
         url = self.config.peers.get(kme_id)
@@ -208,10 +214,10 @@ class KME:
             batcher = self._batchers[kme_id] = RelayBatcher(lambda body: self._post(kme_id, "/kme/v1/relay", body))
         await batcher.submit(message)
 
-    async def _void_everywhere(self, kme_ids: list[str], key_ids: list[str]) -> None:
-        self.store.void(key_ids)
+    async def _void_everywhere(self, kme_ids: list[str], batch_id: str) -> None:
+        self.store.void([batch_id])
         remote = [kme_id for kme_id in kme_ids if kme_id != self.config.kme_id]
-        await asyncio.gather(*(self._post(kme_id, "/kme/v1/void", {"key_IDs": key_ids}) for kme_id in remote), return_exceptions=True)
+        await asyncio.gather(*(self._post(kme_id, "/kme/v1/void", {"batch_IDs": [batch_id]}) for kme_id in remote), return_exceptions=True)
 
     def deliver(self, slave: str, master: str, key_ids: list[str]) -> list[IssuedKey]:
         """Get key with key IDs (clause 5.3): all or none, each key to each named slave once."""
@@ -262,24 +268,20 @@ class KME:
             await self._relay_to(*onward)
 
     def _relay_step(self, sender: str, message: RelayMessage) -> tuple[str, dict] | None:
-        """Store work of one relay hop; returns (next KME, message) when the key goes on."""
+        """Store work of one relay hop; returns (next KME, message) when the keys go on."""
         cfg = self.config
         link = next((link for link in cfg.links if link.link_id == message.link_id), None)
         if link is None or link.peer_kme_id != sender or message.route[0] != cfg.kme_id:
             raise EtsiError(401, "relay message does not match a QKD link with the sending KME", [{"link_id": message.link_id}])
-        per_key = self._units_per_key(message.size)
-        if len(message.units) != len(message.key_IDs) or any(len(units) != per_key for units in message.units):
-            raise EtsiError(400, "units do not match key_IDs and size")
-        if message.ciphertexts is not None and len(message.ciphertexts) != len(message.key_IDs):
-            raise EtsiError(400, "ciphertexts do not match key_IDs")
         size_bytes = message.size // 8
-        indices = [idx for units in message.units for idx in units]
+        units = message.count * self._units_per_key(message.size)
+        cipher = None if message.ciphertext is None else base64.b64decode(message.ciphertext)
+        if cipher is not None and len(cipher) != message.count * size_bytes:
+            raise EtsiError(400, "ciphertext length does not match count and size")
 
-        def decode(pads: list[bytes]) -> list[bytes]:
-            keys = [b"".join(p)[:size_bytes] for p in _per_key(pads, per_key)]
-            if message.ciphertexts is None:
-                return keys
-            return [xor_bytes(base64.b64decode(c), key) for c, key in zip(message.ciphertexts, keys)]
+        def decode(pad: bytes) -> bytes:
+            keys = self._keys_from_pad(pad, message.count, message.size)
+            return keys if cipher is None else xor_bytes(cipher, keys)
 
         supply = self.supplies[link.link_id]
         try:
@@ -287,26 +289,22 @@ class KME:
                 for sae_id in message.slave_SAE_IDs:
                     if cfg.directory.get(sae_id) != cfg.kme_id:
                         raise EtsiError(400, f"slave {sae_id!r} is not attached to {cfg.kme_id}")
-                rows_for = lambda keys: _rows(message.key_IDs, keys, message.slave_SAE_IDs, message.master_SAE_ID)  # noqa: E731
-                self.store.receive(link.link_id, indices, supply, decode, rows_for)
+                batch = KeyBatch(message.batch_ID, message.master_SAE_ID, message.slave_SAE_IDs, size_bytes, message.count)
+                self.store.receive(link.link_id, message.unit_start, units, supply, decode, batch)
                 return None
             out_link = cfg.link_to(message.route[1])
             if out_link is None:
                 raise EtsiError(400, f"{cfg.kme_id} has no QKD link to {message.route[1]}")
-            pads_in, out_indices, pads_out = self.store.forward(link.link_id, indices, supply, out_link.link_id, self.supplies[out_link.link_id], len(indices))
+            pad_in, out_start, pad_out = self.store.forward(
+                link.link_id, message.unit_start, units, supply, out_link.link_id, self.supplies[out_link.link_id], units
+            )
         except (UnitMismatchError, PoolExhaustedError) as error:
             raise EtsiError(503, "relay hop cannot pad the key", [{"kme": cfg.kme_id, "reason": str(error)}]) from None
-        keys = decode(pads_in)
-        out_pads = [b"".join(p)[:size_bytes] for p in _per_key(pads_out, per_key)]
-        forward = message.model_copy(
-            update={
-                "route": message.route[1:],
-                "link_id": out_link.link_id,
-                "units": [out_indices[i * per_key : (i + 1) * per_key] for i in range(len(keys))],
-                "ciphertexts": [base64.b64encode(xor_bytes(k, p)).decode("ascii") for k, p in zip(keys, out_pads)],
-            }
-        )
-        return message.route[1], forward.model_dump(mode="json")
+        keys = decode(pad_in)
+        cipher_out = xor_bytes(keys, self._keys_from_pad(pad_out, message.count, message.size))
+        forward = message.model_dump(mode="json")
+        forward.update(route=message.route[1:], link_id=out_link.link_id, unit_start=out_start, ciphertext=base64.b64encode(cipher_out).decode("ascii"))
+        return message.route[1], forward
 
     def health(self) -> dict:
         """Pool levels and key counters of this KME (KME-to-KME and operator API)."""
@@ -368,14 +366,3 @@ class RelayBatcher:
                     future.set_result(None)
                 else:
                     future.set_exception(EtsiError(503, f"relay hop refused: {result.get('message')}", [result]))
-
-
-def _per_key(pads: list[bytes], per_key: int) -> Iterator[list[bytes]]:
-    for start in range(0, len(pads), per_key):
-        yield pads[start : start + per_key]
-
-
-def _rows(key_ids: list[str], keys: list[bytes], slaves: list[str], master: str) -> Iterator[tuple[str, str, str, bytes]]:
-    for key_id, key in zip(key_ids, keys):
-        for slave in slaves:
-            yield key_id, slave, master, key

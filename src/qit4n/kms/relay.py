@@ -72,13 +72,18 @@ def route_table(scenario: Any, source: str) -> dict[str, list[str]]:
 
 
 class RelayMessage(StrictModel):
-    """What one KME sends the next on a relay route (KME-to-KME API, mutual TLS)."""
+    """What one KME sends the next on a relay route (KME-to-KME API, mutual TLS).
 
-    key_IDs: list[str] = Field(min_length=1)
-    size: int = Field(ge=8, multiple_of=8, description="key size in bits")
+    The keys of one Get key call travel together: ``count`` keys of ``size`` bits, padded by the
+    sender's units ``unit_start, unit_start + 2, ...`` of ``link_id`` (``units_per_key`` per key).
+    """
+
+    batch_ID: str = Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{8}0000$")
+    count: int = Field(ge=1, le=65535)
+    size: int = Field(ge=8, le=1 << 20, multiple_of=8, description="key size in bits")
     master_SAE_ID: str
     slave_SAE_IDs: list[str] = Field(min_length=1, description="slaves attached to the last KME of the route")
     route: list[str] = Field(min_length=1, description="KMEs still to visit; the first is the receiver")
     link_id: str
-    units: list[list[int]] = Field(description="per key: the sender's units of link_id that pad it")
-    ciphertexts: list[str] | None = Field(None, description="base64 key XOR pad per key; None on the first hop (key = pad)")
+    unit_start: int = Field(ge=0, description="first of the sender's units of link_id that pad the keys")
+    ciphertext: str | None = Field(None, description="base64 of the keys XOR pads; None on the first hop (keys = pads)")

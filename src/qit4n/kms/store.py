@@ -9,7 +9,11 @@ table refuses a second use). So the two ends never spend the same unit for diffe
 Unit bytes are produced by the supply when they are spent; the store holds positions, not bytes,
 so a pool of any capacity costs a few rows.
 
-Keys waiting for slave SAEs live in ``keys``, one row per (key_ID, slave).
+Keys waiting for slave SAEs live in ``batches``: the keys issued by one Get key call, one row per
+slave, with a bitmap of the keys already delivered; a delivered key's bytes are overwritten with
+zeros and the row is deleted when its last key is delivered. A key_ID is its batch's UUID with
+the key's index in the low 16 bits, so a lookup is one row whatever the batch size. Consumed
+link units are recorded as runs (``consumed``), one row per relay message.
 
 Every change is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``). A KME commits before it
 answers, so after ``kill -9`` a key that was acknowledged is still there, and a key that was
@@ -21,21 +25,23 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from qit4n.errors import ServiceError
 
-__all__ = ["KeyStore", "StoredKey", "KeyLookupError", "PoolExhaustedError", "UnitMismatchError"]
+__all__ = ["KeyStore", "KeyBatch", "StoredKey", "new_batch_id", "batch_key_ids", "split_key_id", "MAX_BATCH_KEYS", "KeyLookupError", "PoolExhaustedError", "UnitMismatchError"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS links (link TEXT PRIMARY KEY, parity INTEGER NOT NULL, supplied INTEGER NOT NULL,
     cursor INTEGER NOT NULL, spent INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS consumed (link TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (link, idx)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS keys (key_id TEXT NOT NULL, slave TEXT NOT NULL, master TEXT NOT NULL,
-    material BLOB NOT NULL, PRIMARY KEY (key_id, slave)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS keys_pair ON keys (master, slave);
+CREATE TABLE IF NOT EXISTS consumed (link TEXT NOT NULL, lo INTEGER NOT NULL, hi INTEGER NOT NULL,
+    PRIMARY KEY (link, lo)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches (batch_id TEXT NOT NULL, slave TEXT NOT NULL, master TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL, count INTEGER NOT NULL, material BLOB NOT NULL, delivered BLOB NOT NULL,
+    remaining INTEGER NOT NULL, PRIMARY KEY (batch_id, slave)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
@@ -59,6 +65,45 @@ class UnitMismatchError(ServiceError):
     """A peer named units this end does not hold (already consumed, or owned by this end)."""
 
 
+_INDEX_BITS = 16
+MAX_BATCH_KEYS = 1 << _INDEX_BITS
+
+
+def new_batch_id() -> str:
+    """A random UUID (version 4) whose low 16 bits are zero: the ID of a batch of keys."""
+    return str(uuid.UUID(int=uuid.uuid4().int & ~(MAX_BATCH_KEYS - 1)))
+
+
+def batch_key_ids(batch_id: str, count: int) -> list[str]:
+    """The key_IDs of a batch: the batch UUID plus the key's index in its low 16 bits.
+
+    >>> batch_key_ids("5f0c2a1e-8d3b-4c8e-9a41-7d2e3f100000", 2)
+    ['5f0c2a1e-8d3b-4c8e-9a41-7d2e3f100000', '5f0c2a1e-8d3b-4c8e-9a41-7d2e3f100001']
+    """
+    base = uuid.UUID(batch_id).int
+    return [str(uuid.UUID(int=base + index)) for index in range(count)]
+
+
+def split_key_id(key_id: str) -> tuple[str, int] | None:
+    """(batch ID, index) of a key_ID, or None if it is not a UUID."""
+    try:
+        value = uuid.UUID(key_id).int
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return str(uuid.UUID(int=value & ~(MAX_BATCH_KEYS - 1))), value & (MAX_BATCH_KEYS - 1)
+
+
+@dataclass(frozen=True)
+class KeyBatch:
+    """Keys issued together: one batch ID, ``count`` keys of ``size_bytes``, for these slaves."""
+
+    batch_id: str
+    master: str
+    slaves: list[str]
+    size_bytes: int
+    count: int
+
+
 @dataclass(frozen=True)
 class StoredKey:
     """A key waiting for a slave SAE."""
@@ -71,20 +116,6 @@ class StoredKey:
 def _chunks(items: Sequence, size: int = _MAX_PARAMS) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _units_at(supply, indices: list[int]) -> list[bytes]:
-    """Bytes of the named units, generating each run of nearby indices in one call."""
-    found: dict[int, bytes] = {}
-    ordered = sorted(indices)
-    start = 0
-    for end in range(1, len(ordered) + 1):
-        if end == len(ordered) or ordered[end] - ordered[end - 1] > 2:
-            low, high = ordered[start], ordered[end - 1]
-            block = supply.units(low, high + 1 - low)
-            found.update((idx, block[idx - low]) for idx in ordered[start:end])
-            start = end
-    return [found[idx] for idx in indices]
 
 
 class KeyStore:
@@ -187,60 +218,64 @@ class KeyStore:
             return 0 if next_own >= supplied else (supplied - 1 - next_own) // 2 + 1
         return max(supplied - spent, 0)
 
-    def _allocate(self, cursor: sqlite3.Cursor, link_id: str, supply, count: int) -> tuple[list[int], list[bytes]]:
+    def _allocate(self, cursor: sqlite3.Cursor, link_id: str, supply, count: int) -> tuple[int, bytes]:
         _parity, supplied, next_own, _spent = self._link(cursor, link_id)
-        indices = list(range(next_own, next_own + 2 * count, 2))
-        if count and indices[-1] >= supplied:
+        last = next_own + 2 * (count - 1)
+        if count < 1 or last >= supplied:
             available = 0 if next_own >= supplied else (supplied - 1 - next_own) // 2 + 1
             raise PoolExhaustedError(f"link {link_id}: {available} key units stored, {count} needed")
-        cursor.execute("UPDATE links SET cursor = ?, spent = spent + ? WHERE link = ?", (next_own + 2 * count, count, link_id))
-        materials = supply.units(next_own, 2 * count - 1)[::2] if count else []
-        return indices, materials
+        cursor.execute("UPDATE links SET cursor = ?, spent = spent + ? WHERE link = ?", (last + 2, count, link_id))
+        return next_own, b"".join(supply.units(next_own, 2 * count - 1)[::2])
 
-    def _consume(self, cursor: sqlite3.Cursor, link_id: str, indices: list[int], supply) -> list[bytes]:
+    def _consume(self, cursor: sqlite3.Cursor, link_id: str, start: int, count: int, supply) -> bytes:
+        """Spend the peer's units ``start, start+2, ...`` (``count`` of them) once; their bytes."""
         parity, supplied, _next_own, _spent = self._link(cursor, link_id)
-        if not indices:
-            return []
-        wrong = [idx for idx in indices if idx < 0 or idx % 2 == parity]
-        if wrong or len(set(indices)) != len(indices):
-            raise UnitMismatchError(f"link {link_id}: units {wrong[:5] or indices[:5]} are not the peer's to name (own, negative or repeated)")
-        try:
-            cursor.executemany("INSERT INTO consumed (link, idx) VALUES (?, ?)", [(link_id, idx) for idx in indices])
-        except sqlite3.IntegrityError:
-            raise UnitMismatchError(f"link {link_id}: some of units {indices[:5]}... were already consumed") from None
-        highest = max(indices)
-        caught_up = max(supplied, highest + 1)
-        cursor.execute("UPDATE links SET supplied = ?, spent = spent + ? WHERE link = ?", (caught_up, len(indices), link_id))
-        return _units_at(supply, indices)
+        last = start + 2 * (count - 1)
+        if count < 1 or start < 0 or start % 2 == parity:
+            raise UnitMismatchError(f"link {link_id}: units from {start} (x{count}) are not the peer's to name")
+        previous = cursor.execute(
+            "SELECT lo, hi FROM consumed WHERE link = ? AND lo <= ? ORDER BY lo DESC LIMIT 1", (link_id, last)
+        ).fetchone()
+        if previous is not None and previous[1] >= start:
+            raise UnitMismatchError(f"link {link_id}: units {start}..{last} overlap units {previous[0]}..{previous[1]} already consumed")
+        cursor.execute("INSERT INTO consumed (link, lo, hi) VALUES (?, ?, ?)", (link_id, start, last))
+        cursor.execute("UPDATE links SET supplied = ?, spent = spent + ? WHERE link = ?", (max(supplied, last + 1), count, link_id))
+        return b"".join(supply.units(start, 2 * count - 1)[::2])
 
-    def allocate(self, link_id: str, supply, count: int) -> tuple[list[int], list[bytes]]:
-        """Take the next ``count`` owned units of a link (committed on return): indices and bytes."""
+    def allocate(self, link_id: str, supply, count: int) -> tuple[int, bytes]:
+        """Take the next ``count`` owned units of a link (committed on return).
+
+        Returns the first index (the units are ``start, start+2, ...``) and their bytes, concatenated.
+        """
         with self._tx() as cursor:
-            result = self._allocate(cursor, link_id, supply, count)
-        return result
+            return self._allocate(cursor, link_id, supply, count)
 
-    def forward(self, in_link: str, in_indices: list[int], in_supply, out_link: str, out_supply, out_count: int) -> tuple[list[bytes], list[int], list[bytes]]:
+    def forward(self, in_link: str, in_start: int, in_count: int, in_supply, out_link: str, out_supply, out_count: int) -> tuple[bytes, int, bytes]:
         """Relay hop: consume the peer's named units of ``in_link`` and allocate units of ``out_link``.
 
-        Returns the incoming pads, and the indices and pads of the outgoing units, in one commit.
+        Returns the incoming pad, and the first index and pad of the outgoing units, in one commit.
         """
         with self._tx() as cursor:
-            pads_in = self._consume(cursor, in_link, in_indices, in_supply)
-            out_indices, pads_out = self._allocate(cursor, out_link, out_supply, out_count)
-        return pads_in, out_indices, pads_out
+            pad_in = self._consume(cursor, in_link, in_start, in_count, in_supply)
+            out_start, pad_out = self._allocate(cursor, out_link, out_supply, out_count)
+        return pad_in, out_start, pad_out
 
     # -- keys waiting for slaves --------------------------------------------------------------
-    def receive(self, in_link: str | None, in_indices: list[int], in_supply, decode, rows_for) -> int:
-        """Final hop: consume pads (if any), decode the keys with them and store the slave rows.
+    def receive(self, in_link: str | None, in_start: int, in_count: int, in_supply, decode, batch: KeyBatch) -> None:
+        """Final hop: consume the pad (if any), decode the batch's keys with it, store them per slave.
 
-        ``decode(pads) -> list[bytes]`` turns the pads into key material; ``rows_for(keys)`` yields
-        ``(key_id, slave, master, material)`` rows. All in one transaction; returns rows written.
+        ``decode(pad) -> bytes`` returns the ``batch.count`` keys concatenated. One transaction.
         """
         with self._tx() as cursor:
-            pads = self._consume(cursor, in_link, in_indices, in_supply) if in_link is not None else []
-            rows = list(rows_for(decode(pads)))
-            cursor.executemany("INSERT INTO keys (key_id, slave, master, material) VALUES (?, ?, ?, ?)", rows)
-        return len(rows)
+            pad = self._consume(cursor, in_link, in_start, in_count, in_supply) if in_link is not None else b""
+            material = decode(pad)
+            if len(material) != batch.count * batch.size_bytes:
+                raise UnitMismatchError(f"batch {batch.batch_id}: {len(material)} key bytes, expected {batch.count * batch.size_bytes}")
+            delivered = bytes(-(-batch.count // 8))
+            rows = [(batch.batch_id, slave, batch.master, batch.size_bytes, batch.count, material, delivered, batch.count) for slave in batch.slaves]
+            cursor.executemany(
+                "INSERT INTO batches (batch_id, slave, master, size_bytes, count, material, delivered, remaining) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
+            )
 
     def count_issued(self, number: int) -> None:
         """Record ``number`` keys handed to a master SAE."""
@@ -248,42 +283,73 @@ class KeyStore:
             self._bump(cursor, "issued", number)
 
     def take(self, slave: str, master: str, key_ids: list[str]) -> list[StoredKey]:
-        """Deliver keys to ``slave`` and delete them, all or none (one transaction).
+        """Deliver keys to ``slave`` and erase them, all or none (one transaction).
 
         Raises
         ------
         KeyLookupError
-            Some IDs are unknown, or were issued for another (master, slave) pair.
+            Some IDs are unknown or already delivered, or were issued for another (master, slave) pair.
         """
         with self._tx() as cursor:
-            found: dict[str, tuple[str, bytes]] = {}
-            for chunk in _chunks(key_ids):
-                marks = ",".join("?" * len(chunk))
-                query = f"SELECT key_id, master, material FROM keys WHERE slave = ? AND key_id IN ({marks})"
-                found.update((row[0], (row[1], row[2])) for row in cursor.execute(query, (slave, *chunk)))
-            missing = [key_id for key_id in key_ids if key_id not in found]
-            foreign = [key_id for key_id, (owner, _) in found.items() if owner != master]
+            parsed = {key_id: split_key_id(key_id) for key_id in key_ids}
+            rows = {}
+            for batch_id in {part[0] for part in parsed.values() if part is not None}:
+                row = cursor.execute(
+                    "SELECT master, size_bytes, count, material, delivered, remaining FROM batches WHERE batch_id = ? AND slave = ?", (batch_id, slave)
+                ).fetchone()
+                if row is not None:
+                    rows[batch_id] = [row[0], row[1], row[2], bytearray(row[3]), bytearray(row[4]), row[5]]
+            missing, foreign = [], []
+            for key_id, part in parsed.items():
+                row = None if part is None else rows.get(part[0])
+                if row is None or part[1] >= row[2] or row[4][part[1] // 8] >> (part[1] % 8) & 1:
+                    missing.append(key_id)
+                elif row[0] != master:
+                    foreign.append(key_id)
             if missing or foreign:
-                elsewhere = [k for k in missing if cursor.execute("SELECT 1 FROM keys WHERE key_id = ? LIMIT 1", (k,)).fetchone()]
+                query = "SELECT 1 FROM batches WHERE batch_id = ? AND slave != ? AND count > ? LIMIT 1"
+                elsewhere = [
+                    k for k in missing
+                    if parsed[k] is not None and parsed[k][0] not in rows and cursor.execute(query, (parsed[k][0], slave, parsed[k][1])).fetchone()
+                ]
                 raise KeyLookupError(sorted(set(foreign + elsewhere)) or missing, unauthorised=bool(foreign or elsewhere))
-            cursor.executemany("DELETE FROM keys WHERE key_id = ? AND slave = ?", [(key_id, slave) for key_id in key_ids])
+            if len({parsed[k] for k in key_ids}) != len(key_ids):
+                raise KeyLookupError(key_ids, unauthorised=False)
+            keys = []
+            for key_id in key_ids:
+                batch_id, index = parsed[key_id]
+                row = rows[batch_id]
+                size = row[1]
+                keys.append(StoredKey(key_id, row[0], bytes(row[3][index * size : (index + 1) * size])))
+                row[3][index * size : (index + 1) * size] = bytes(size)
+                row[4][index // 8] |= 1 << (index % 8)
+                row[5] -= 1
+            for batch_id, row in rows.items():
+                if row[5] == 0:
+                    cursor.execute("DELETE FROM batches WHERE batch_id = ? AND slave = ?", (batch_id, slave))
+                else:
+                    cursor.execute(
+                        "UPDATE batches SET material = ?, delivered = ?, remaining = ? WHERE batch_id = ? AND slave = ?",
+                        (bytes(row[3]), bytes(row[4]), row[5], batch_id, slave),
+                    )
             self._bump(cursor, "delivered", len(key_ids))
-        return [StoredKey(key_id, found[key_id][0], found[key_id][1]) for key_id in key_ids]
+        return keys
 
-    def void(self, key_ids: list[str]) -> int:
-        """Delete keys whose relay failed upstream (no half-delivered key); returns rows deleted."""
+    def void(self, batch_ids: list[str]) -> int:
+        """Delete key batches whose relay failed upstream (no half-delivered key); returns rows deleted."""
         deleted = 0
         with self._tx() as cursor:
-            for chunk in _chunks(key_ids):
+            for chunk in _chunks(batch_ids):
                 marks = ",".join("?" * len(chunk))
-                deleted += cursor.execute(f"DELETE FROM keys WHERE key_id IN ({marks})", tuple(chunk)).rowcount
+                deleted += cursor.execute(f"DELETE FROM batches WHERE batch_id IN ({marks})", tuple(chunk)).rowcount
         return deleted
 
     def waiting_keys(self, master: str | None = None, slave: str | None = None) -> int:
-        """Keys stored for slaves (optionally for one pair)."""
+        """Keys stored for slaves and not yet delivered (optionally for one pair)."""
         if master is None or slave is None:
-            return self._db.execute("SELECT COUNT(*) FROM keys").fetchone()[0]
-        return self._db.execute("SELECT COUNT(*) FROM keys WHERE master = ? AND slave = ?", (master, slave)).fetchone()[0]
+            return self._db.execute("SELECT COALESCE(SUM(remaining), 0) FROM batches").fetchone()[0]
+        query = "SELECT COALESCE(SUM(remaining), 0) FROM batches WHERE master = ? AND slave = ?"
+        return self._db.execute(query, (master, slave)).fetchone()[0]
 
     def counters(self) -> dict[str, int]:
         """Keys issued to masters and delivered to slaves since the database was created."""

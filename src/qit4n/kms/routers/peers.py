@@ -30,9 +30,9 @@ class RelayBatch(StrictModel):
 
 
 class VoidRequest(StrictModel):
-    """Key IDs whose relay failed upstream."""
+    """Batches of keys whose relay failed upstream."""
 
-    key_IDs: list[str] = Field(min_length=1)
+    batch_IDs: list[str] = Field(min_length=1, max_length=1024)
 
 
 @router.post("/relay")
@@ -53,7 +53,7 @@ async def relay(batch: RelayBatch, sender: Annotated[str, Depends(calling_kme)],
 @router.post("/void")
 async def void(request: VoidRequest, _sender: Annotated[str, Depends(calling_kme)], kme: TheKME) -> dict:
     """Delete keys that must not be delivered."""
-    return {"voided": kme.store.void(request.key_IDs)}
+    return {"voided": kme.store.void(request.batch_IDs)}
 
 
 @router.get("/health")
