@@ -50,7 +50,7 @@ def test_given_key_rate_skips_the_model() -> None:
 
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 def test_classical_channels_raise_the_qber_and_lower_the_key(direction: str) -> None:
-    """The Raman clicks of a -20 dBm DWDM neighbour are added to the dark-count probability."""
+    """The Raman clicks of a -20 dBm DWDM neighbour, shared by the two detectors, are added to the dark-count probability."""
     quiet = _two_node({"length_km": 25.0, "preset": "lim2014"})
     loud = _two_node({"length_km": 25.0, "preset": "lim2014", "classical_channels": [{**DATA_FORWARD, "direction": direction}]})
     quiet_rate, loud_rate = link_key_rate(quiet, 0), link_key_rate(loud, 0)
@@ -59,7 +59,11 @@ def test_classical_channels_raise_the_qber_and_lower_the_key(direction: str) -> 
 
     params = make_parameters("bb84-decoy", "lim2014")
     channel = ClassicalChannel(**{**DATA_FORWARD, "direction": direction})
-    noise = float(raman_noise_probability([channel], 25.0, loss_db_per_km=params.loss_db_per_km, eta_detector=params.eta_detector))
+    noise = float(
+        raman_noise_probability(
+            [channel], 25.0, loss_db_per_km=params.loss_db_per_km, eta_detector=params.eta_detector, receiver_loss_db=10.0 * np.log10(2.0)
+        )
+    )
     noisy = params.model_copy(update={"dark_count_probability": params.dark_count_probability + noise})
     expected = get_protocol("bb84-decoy").evaluate(fibre_transmittance(25.0, params.loss_db_per_km), noisy)
     assert loud_rate.key_rate_bps == pytest.approx(float(expected.key_rate_bps), rel=1e-12)
@@ -73,6 +77,21 @@ def test_more_classical_power_costs_more_key_until_none_is_left() -> None:
     ]
     assert all(later < earlier for earlier, later in zip(rates[:-2], rates[1:-1], strict=True))
     assert rates[-1] == 0.0
+
+
+def test_raman_noise_needs_the_link_length() -> None:
+    scenario = _two_node({"loss_db": 5.0, "preset": "lim2014", "classical_channels": [DATA_FORWARD]})
+    with pytest.raises(ParameterError, match=r"links\[0\]\.length_km: a link with classical_channels needs its length"):
+        link_key_rate(scenario, 0)
+
+
+def test_receiver_filtering_sets_the_raman_noise() -> None:
+    """A narrower filter and a shorter gate let fewer Raman photons through, so more key survives."""
+    wide = _two_node({"length_km": 25.0, "preset": "lim2014", "classical_channels": [DATA_FORWARD]})
+    narrow = _two_node(
+        {"length_km": 25.0, "preset": "lim2014", "classical_channels": [DATA_FORWARD], "receiver": {"filter_bandwidth_nm": 0.1, "gate_width_s": 1e-10}}
+    )
+    assert link_key_rate(narrow, 0).key_rate_bps > link_key_rate(wide, 0).key_rate_bps
 
 
 def test_raman_noise_on_a_continuous_variable_link_is_refused() -> None:

@@ -41,17 +41,29 @@ class LinkRate:
     given: bool = False
 
 
-def _with_raman_noise(link: Link, params: ChannelParameters) -> ChannelParameters:
+#: The two detectors of a BB84 receiver share the Raman photons: each sees half of them.
+_DETECTOR_SPLIT_DB = 10.0 * np.log10(2.0)
+
+
+def _with_raman_noise(link: Link, index: int, params: ChannelParameters) -> ChannelParameters:
     if not link.classical_channels or link.channel is not ChannelKind.FIBRE:
         return params
     if "dark_count_probability" not in type(params).model_fields:
-        raise ParameterError(f"classical_channels: Raman noise is modelled for photon-counting protocols, not {link.protocol!r}")
+        raise ParameterError(f"links[{index}].classical_channels: Raman noise is modelled for photon-counting protocols, not {link.protocol!r}")
+    if link.length_km is None:
+        raise ParameterError(f"links[{index}].length_km: a link with classical_channels needs its length (Raman noise grows with it)")
     from qit4n.physics.raman import raman_noise_probability
 
-    length_km = link.length_km if link.length_km is not None else link.loss_db / params.loss_db_per_km
     noise = float(
         raman_noise_probability(
-            link.classical_channels, length_km, loss_db_per_km=params.loss_db_per_km, eta_detector=params.eta_detector
+            link.classical_channels,
+            link.length_km,
+            quantum_wavelength_nm=link.receiver.quantum_wavelength_nm,
+            loss_db_per_km=params.loss_db_per_km,
+            filter_bandwidth_nm=link.receiver.filter_bandwidth_nm,
+            gate_width_s=link.receiver.gate_width_s,
+            eta_detector=params.eta_detector,
+            receiver_loss_db=_DETECTOR_SPLIT_DB,
         )
     )
     return params.model_copy(update={"dark_count_probability": params.dark_count_probability + noise})
@@ -108,7 +120,7 @@ def link_key_rate(scenario: Scenario, index: int) -> LinkRate:
     if link.key_rate_bps is not None:
         return LinkRate(link.key_rate_bps * link.systems, None, None, link.loss_db, 1.0, given=True)
     spec = get_protocol(link.protocol)
-    params = _with_raman_noise(link, make_parameters(link.protocol, link.preset, link.device, context=f"links[{index}].device"))
+    params = _with_raman_noise(link, index, make_parameters(link.protocol, link.preset, link.device, context=f"links[{index}].device"))
     if link.channel is ChannelKind.SATELLITE:
         return _satellite_rate(scenario, link, index, spec, params)
     eta = _channel_eta(link, index, params)

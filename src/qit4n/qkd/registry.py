@@ -23,6 +23,7 @@ PROTOCOL_MODULES: Mapping[str, str] = {
     "cv-gg02": "qit4n.qkd.cv",
     "plob": "qit4n.qkd.plob",
     "tgw": "qit4n.qkd.tgw",
+    "bbm92-repeater": "qit4n.qin.bbm92",
 }
 
 

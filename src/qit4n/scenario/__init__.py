@@ -1,7 +1,7 @@
 """The scenario schema shared by planning, simulation and key management, and its loader."""
 
 from qit4n.scenario.load import builtin_names, load_scenario, scenario_from_dict, scenario_to_yaml
-from qit4n.scenario.model import ChannelKind, ClassicalChannel, Demand, Link, Node, NodeRole, Request, Scenario
+from qit4n.scenario.model import ChannelKind, ClassicalChannel, Demand, Link, Node, NodeRole, QuantumReceiver, Request, Scenario
 
 __all__ = [
     "Scenario",
@@ -10,6 +10,7 @@ __all__ = [
     "Link",
     "ChannelKind",
     "ClassicalChannel",
+    "QuantumReceiver",
     "Demand",
     "Request",
     "builtin_names",

@@ -19,6 +19,7 @@ __all__ = [
     "ChannelKind",
     "Node",
     "ClassicalChannel",
+    "QuantumReceiver",
     "Link",
     "Demand",
     "Request",
@@ -65,6 +66,14 @@ class ClassicalChannel(StrictModel):
     direction: Literal["forward", "backward"] = Field("forward", description="same or opposite direction as the quantum signal")
 
 
+class QuantumReceiver(StrictModel):
+    """The quantum receiver's spectral and temporal filtering, which sets how much Raman noise it sees."""
+
+    quantum_wavelength_nm: float = Field(1550.12, ge=1260.0, le=1675.0)
+    filter_bandwidth_nm: float = Field(0.8, gt=0.0, le=50.0)
+    gate_width_s: float = Field(1e-9, gt=0.0, le=1e-6)
+
+
 class Link(StrictModel):
     """A quantum link between two nodes (QKD or entanglement distribution)."""
 
@@ -78,6 +87,7 @@ class Link(StrictModel):
     device: dict[str, Any] = Field(default_factory=dict, description="protocol parameters overriding the preset")
     optics: dict[str, Any] = Field(default_factory=dict, description="free-space or satellite optics and orbit")
     classical_channels: list[ClassicalChannel] = Field(default_factory=list)
+    receiver: QuantumReceiver = Field(default_factory=QuantumReceiver)
     key_rate_bps: float | None = Field(None, ge=0.0, description="given secret key rate of one system, bit/s; skips the physics model")
     pool_capacity_bits: float = Field(1e9, gt=0.0)
     systems: int = Field(1, ge=1, le=1000, description="identical QKD systems running in parallel on this link")
