@@ -64,10 +64,20 @@ class CompiledNetwork:
         self.relay_mask = np.array([node in network.relays for node in self.nodes], dtype=bool)
         total = float(self.pair_rate_bps.sum())
         self.quantum_bps = 2.0 ** int(np.ceil(np.log2(total / _INT_RANGE))) if total > 0 else 1.0
-        n_pairs = len(pair_of)
-        self._rows = np.concatenate([self.pair_u, self.pair_v])
-        self._cols = np.concatenate([self.pair_v, self.pair_u])
-        self._n_pairs = n_pairs
+        self._n_pairs = n_pairs = len(pair_of)
+        n = len(self.nodes)
+        # One CSR structure for every flow: both directions of each pair, plus an arc from a super
+        # source (node n) to every node, used to cap a flow at a given rate. Only data changes.
+        rows = np.concatenate([self.pair_u, self.pair_v, np.full(n, n)])
+        cols = np.concatenate([self.pair_v, self.pair_u, np.arange(n)])
+        order = np.lexsort((cols, rows))
+        self._indices = cols[order].astype(np.int32)
+        self._indptr = np.searchsorted(rows[order], np.arange(n + 2)).astype(np.int32)
+        position = np.empty(len(order), dtype=np.int64)
+        position[order] = np.arange(len(order))
+        self._forward_at = position[:n_pairs]
+        self._backward_at = position[n_pairs : 2 * n_pairs]
+        self._super_at = position[2 * n_pairs :]
         self.link_ids = [link.id for link in network.links]
         self.link_position = {link_id: position for position, link_id in enumerate(self.link_ids)}
 
@@ -91,31 +101,27 @@ class CompiledNetwork:
         return blocked
 
     def max_flow(
-        self, source: int, target: int, pair_capacity_bps: np.ndarray, blocked: np.ndarray, limit_bps: float | None = None
+        self, source: int, target: int, pair_capacity_bps: np.ndarray, blocked: np.ndarray, limit_bps: float | None = None, *, flows: bool = True
     ) -> FlowSolution:
-        """Maximum flow ``source -> target`` (at most ``limit_bps`` when given)."""
-        units = np.floor(pair_capacity_bps / self.quantum_bps).astype(np.int64)
-        forward = np.where(blocked[self.pair_v], 0, units)
-        backward = np.where(blocked[self.pair_u], 0, units)
-        data = np.concatenate([forward, backward])
-        rows, cols, size, start = self._rows, self._cols, self.num_nodes, source
+        """Maximum flow ``source -> target`` (at most ``limit_bps`` when given); pair flows only if ``flows``."""
+        zero = np.zeros(self._n_pairs, dtype=np.int64)
+        if blocked[source] or blocked[target]:
+            return FlowSolution(0.0, zero.astype(float), zero, source, target)
+        units = np.floor(pair_capacity_bps / self.quantum_bps).astype(np.int32)
+        data = np.zeros(len(self._indices), dtype=np.int32)
+        data[self._forward_at] = np.where(blocked[self.pair_v], 0, units)
+        data[self._backward_at] = np.where(blocked[self.pair_u], 0, units)
+        start = source
         if limit_bps is not None:
-            super_source = self.num_nodes
-            rows = np.append(rows, super_source)
-            cols = np.append(cols, source)
-            data = np.append(data, min(int(np.floor(limit_bps / self.quantum_bps)), _INT_RANGE))
-            size, start = size + 1, super_source
-        keep = data > 0
-        if blocked[source] or blocked[target] or not keep.any():
-            zero = np.zeros(self._n_pairs)
-            return FlowSolution(0.0, zero, zero.astype(np.int64), source, target)
-        graph = csr_array((data[keep].astype(np.int32), (rows[keep], cols[keep])), shape=(size, size))
+            data[self._super_at[source]] = min(int(np.floor(limit_bps / self.quantum_bps)), _INT_RANGE)
+            start = self.num_nodes
+        size = self.num_nodes + 1
+        graph = csr_array((data, self._indices, self._indptr), shape=(size, size))
         result = maximum_flow(graph, start, target, method="dinic")
-        flow = result.flow
-        pair_units = np.asarray(flow[self.pair_u, self.pair_v]).astype(np.int64).ravel() if self._n_pairs else np.zeros(0, np.int64)
-        return FlowSolution(
-            float(result.flow_value) * self.quantum_bps, pair_units * self.quantum_bps, pair_units, source, target
-        )
+        if not flows or self._n_pairs == 0:
+            return FlowSolution(float(result.flow_value) * self.quantum_bps, zero.astype(float), zero, source, target)
+        pair_units = np.asarray(result.flow[self.pair_u, self.pair_v]).astype(np.int64).ravel()
+        return FlowSolution(float(result.flow_value) * self.quantum_bps, pair_units * self.quantum_bps, pair_units, source, target)
 
     def source_side(self, solution: FlowSolution, pair_capacity_bps: np.ndarray, blocked: np.ndarray) -> np.ndarray:
         """Nodes reachable from the source in the residual network (the source side of a minimum cut)."""

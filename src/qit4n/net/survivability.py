@@ -1,13 +1,14 @@
 """Survivability: what each single link or node failure (or a given failure set) does to the demands.
 
-For every failure the maximum key rate of each demand is recomputed on the damaged network (each
-demand on its own, the capacity the network can still give it). A demand *loses service* when
-that capacity falls below what the plan gave it; the *capacity lost* is the sum over demands of
-the drop in maximum key rate; the *rerouting* of each demand whose planned routes crossed the
-failure is a flow of its planned rate (or as much as is left) on the damaged network.
+For every failure, each demand is rerouted on the damaged network: its *remaining* rate is the
+largest flow, up to its planned allocation, that the damaged network can carry for it (each demand
+on its own, as a key manager restoring one service at a time would). A demand *loses service* when
+that falls below its allocation; the *capacity lost* is the sum over demands of allocation minus
+remaining rate; the *rerouting* of each demand whose planned routes crossed the failure is the
+routes of that flow.
 
-A failure that removes no flow of a demand's maximum flow leaves that demand's maximum unchanged
-(the same flow is still feasible), so only demands whose maximum flow crosses the failure are
+A failure that removes none of a feasible flow of the allocated rate leaves the demand served
+(the same flow still works), so only demands whose reference flow crosses the failure are
 recomputed; this is exact and makes full single-failure analysis of large networks fast.
 """
 
@@ -43,7 +44,11 @@ class Failure:
 
 @dataclass(frozen=True)
 class FailureImpact:
-    """Effect of one failure: lost demands, capacity lost (bit/s), remaining capacity and reroutes per demand."""
+    """Effect of one failure: lost demands, capacity lost (bit/s), remaining rate and reroutes per affected demand.
+
+    ``remaining_bps`` lists only the demands whose reference flow the failure touched; every other
+    demand keeps its full allocation.
+    """
 
     failure: Failure
     demands_lost: tuple[str, ...]
@@ -91,11 +96,13 @@ def failure_impacts(
     """Impact of each failure in ``failures`` (default: every single link and node) on the planned demands."""
     failures = single_failures(compiled) if failures is None else list(failures)
     baseline_capacity = compiled.pair_capacity()
-    bases = []
+    references = []
     for allocation in allocations:
         s, t = compiled.index[allocation.demand.source], compiled.index[allocation.demand.target]
         blocked = compiled.blocked_nodes(s, t)
-        bases.append((s, t, blocked, compiled.max_flow(s, t, baseline_capacity, blocked)))
+        planned = allocation.allocated_bps
+        flow = compiled.max_flow(s, t, baseline_capacity, blocked, limit_bps=planned) if planned > 0 else None
+        references.append((s, t, blocked, flow))
     impacts = []
     for failure in failures:
         try:
@@ -108,25 +115,24 @@ def failure_impacts(
         link_ends = {compiled.network.links[position].endpoints for position in positions}
         node_set = set(failure.nodes)
         lost, remaining, reroutes, capacity_lost = [], {}, {}, 0.0
-        for allocation, (s, t, blocked, base) in zip(allocations, bases):
-            name = allocation.demand.name
-            if s in dead_nodes or t in dead_nodes:
-                after = 0.0
-            elif _crosses(compiled, base, capacity, dead_pairs, dead_nodes):
-                damaged = blocked.copy()
-                damaged[dead_nodes] = True
-                after = compiled.max_flow(s, t, capacity, damaged).value_bps
-            else:
+        for allocation, (s, t, blocked, reference) in zip(allocations, references):
+            if reference is None:
                 continue
-            capacity_lost += max(base.value_bps - after, 0.0)
-            remaining[name] = after
-            planned = allocation.allocated_bps
-            if planned > 0 and after < planned * (1 - _RELATIVE):
-                lost.append(name)
-            if after > 0 and any(_route_hits(route, link_ends, node_set) for route in allocation.routes):
+            name, planned = allocation.demand.name, allocation.allocated_bps
+            if s in dead_nodes or t in dead_nodes:
+                after, solution = 0.0, None
+            elif _crosses(compiled, reference, capacity, dead_pairs, dead_nodes):
                 damaged = blocked.copy()
                 damaged[dead_nodes] = True
                 solution = compiled.max_flow(s, t, capacity, damaged, limit_bps=planned)
+                after = solution.value_bps
+            else:
+                continue
+            remaining[name] = after
+            capacity_lost += max(planned - after, 0.0)
+            if after < planned * (1 - _RELATIVE):
+                lost.append(name)
+            if solution is not None and after > 0 and any(_route_hits(route, link_ends, node_set) for route in allocation.routes):
                 reroutes[name] = tuple(Route(tuple(path), rate) for path, rate in compiled.decompose(solution))
         impacts.append(FailureImpact(failure, tuple(lost), capacity_lost, remaining, reroutes))
     return impacts
