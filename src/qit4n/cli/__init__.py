@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "qit4n.cli.kms",
     "qit4n.cli.threat",
     "qit4n.cli.qin",
+    "qit4n.cli.net",
 )
 
 app = typer.Typer(
