@@ -26,6 +26,7 @@ Rogers, D. J. et al., New J. Phys. 9, 319 (2007), doi:10.1088/1367-2630/9/9/319 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -39,6 +40,8 @@ __all__ = [
     "click_probability",
     "error_probability",
     "gain_and_errors",
+    "LinearGain",
+    "linear_gain",
     "error_rate",
     "key_rate_bps",
     "in_blocks",
@@ -103,6 +106,31 @@ def gain_and_errors(
     if afterpulse:
         return detection * (1.0 + afterpulse), errors + 0.5 * afterpulse * detection
     return detection, errors
+
+
+class LinearGain(NamedTuple):
+    """``Q = gain_0 + gain_slope m`` and ``EQ = errors_0 + errors_slope m`` with ``m = expm1(-eta mu)``."""
+
+    gain_0: float
+    gain_slope: float
+    errors_0: float
+    errors_slope: float
+
+
+def linear_gain(params: BB84Parameters) -> LinearGain:
+    """Coefficients of the gain and error gain as linear functions of ``m = expm1(-eta mu)``.
+
+    The same model as :func:`gain_and_errors`, arranged so a sweep spends one exponential and four
+    array operations per intensity.
+    """
+    y0 = float(background_yield(params.dark_count_probability))
+    p_ap = params.afterpulse_probability
+    return LinearGain(
+        gain_0=(1.0 + p_ap) * y0,
+        gain_slope=-(1.0 + p_ap) * (1.0 - y0),
+        errors_0=0.5 * (1.0 + p_ap) * y0,
+        errors_slope=0.5 * y0 - params.misalignment_error - 0.5 * p_ap * (1.0 - y0),
+    )
 
 
 def error_rate(errors: np.ndarray, gain: np.ndarray) -> np.ndarray:

@@ -32,14 +32,7 @@ from numpy.typing import ArrayLike
 from pydantic import Field
 
 from qit4n.errors import ParameterError
-from qit4n.qkd._bb84_channel import (
-    BB84Parameters,
-    background_yield,
-    error_rate,
-    gain_and_errors,
-    in_blocks,
-    key_rate_bps,
-)
+from qit4n.qkd._bb84_channel import BB84Parameters, error_rate, in_blocks, key_rate_bps, linear_gain
 from qit4n.qkd.base import ProtocolSpec, RateResult
 from qit4n.qkd.entropy import binary_entropy_clipped
 from qit4n.qkd.optimise import golden_section_maximise
@@ -68,39 +61,45 @@ class DecoyParameters(BB84Parameters):
     )
 
 
-def _decoy_terms(eta: np.ndarray, nu: ArrayLike, params: BB84Parameters) -> tuple[np.ndarray, np.ndarray, float]:
-    """``(Q_nu e^nu, EQ_nu e^nu - EQ_0, Q_0)``: the decoy and vacuum measurements the bounds use."""
-    y0 = float(background_yield(params.dark_count_probability))
-    p_ap = params.afterpulse_probability
+def _decoy_terms(eta: np.ndarray, nu: float, params: BB84Parameters) -> tuple[np.ndarray, np.ndarray]:
+    """``(Q_nu e^nu, (EQ_nu e^nu - EQ_0) / nu)``: the decoy and vacuum measurements the bounds use."""
+    line = linear_gain(params)
+    m_nu = np.expm1(eta * -nu)
     boost = np.exp(nu)
-    q_nu, eq_nu = gain_and_errors(nu, eta, y0, params.misalignment_error, p_ap)
-    q_nu, eq_nu = q_nu * boost, eq_nu * boost
-    return q_nu, eq_nu - 0.5 * y0 * (1.0 + p_ap), float(y0 * (1.0 + p_ap))
+    gain_boosted = boost * line.gain_0 + (boost * line.gain_slope) * m_nu
+    errors_scaled = (boost - 1.0) * line.errors_0 / nu + (boost * line.errors_slope / nu) * m_nu
+    return gain_boosted, errors_scaled
 
 
-def _signal_terms(eta, mu, nu, decoy_terms, params):
-    """``(raw rate, Y1_L, e1_U, Q_mu, EQ_mu)`` for signal ``mu`` given the decoy terms."""
-    q_nu_boosted, errors_nu, q_0 = decoy_terms
-    y0 = float(background_yield(params.dark_count_probability))
-    q_mu, eq_mu = gain_and_errors(mu, eta, y0, params.misalignment_error, params.afterpulse_probability)
+def _signal_terms(
+    eta: np.ndarray, mu: ArrayLike, nu: float, decoy_terms: tuple[np.ndarray, np.ndarray], params: BB84Parameters
+) -> tuple[np.ndarray, ...]:
+    """``(raw rate, Y1_L, e1_U, Q1_L, Q_mu, E_mu)`` for signal ``mu`` given the decoy terms."""
+    gain_boosted, errors_scaled = decoy_terms
+    line = linear_gain(params)
+    m_mu = np.expm1(eta * np.negative(mu))
+    q_mu = line.gain_0 + line.gain_slope * m_mu
+    qber = error_rate(line.errors_0 + line.errors_slope * m_mu, q_mu)
     ratio = (nu / mu) ** 2
-    boost_mu = np.exp(mu)
-    y1_lower = mu / (mu * nu - nu * nu) * (q_nu_boosted - q_mu * boost_mu * ratio - (1.0 - ratio) * q_0)
-    y1_positive = np.maximum(y1_lower, 1e-300)
-    e1_upper = errors_nu / (y1_positive * nu)
-    q1 = np.maximum(y1_lower, 0.0) * mu / boost_mu
-    leak = params.error_correction_efficiency * q_mu * binary_entropy_clipped(error_rate(eq_mu, q_mu))
+    prefactor = mu / (mu * nu - nu * nu)
+    y1_lower = prefactor * gain_boosted - (prefactor * np.exp(mu) * ratio) * q_mu - prefactor * (1.0 - ratio) * line.gain_0
+    e1_upper = errors_scaled / np.maximum(y1_lower, 1e-300)
+    q1 = np.maximum(y1_lower, 0.0) * (mu * np.exp(-mu))
+    leak = (params.error_correction_efficiency * q_mu) * binary_entropy_clipped(qber)
     raw = SIFTING_FACTOR * (q1 * (1.0 - binary_entropy_clipped(e1_upper)) - leak)
-    return raw, y1_lower, np.where(y1_lower > 0.0, e1_upper, 0.5), q_mu, eq_mu
+    return raw, y1_lower, e1_upper, q1, q_mu, qber
 
 
 def decoy_bounds(
     eta: np.ndarray, mu: ArrayLike, nu: ArrayLike, params: BB84Parameters
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(Y1_L, e1_U, Q_mu, EQ_mu)`` at total transmittance ``eta`` (Ma et al. 2005)."""
+    """``(Y1_L, e1_U, Q_mu, E_mu)`` at total transmittance ``eta`` (Ma et al. 2005).
+
+    ``e1_U`` is 1/2 where ``Y1_L <= 0`` (no single-photon key can be certified).
+    """
     eta = np.asarray(eta, dtype=float)
-    _, y1_lower, e1_upper, q_mu, eq_mu = _signal_terms(eta, mu, nu, _decoy_terms(eta, nu, params), params)
-    return y1_lower, e1_upper, q_mu, eq_mu
+    _, y1_lower, e1_upper, _, q_mu, qber = _signal_terms(eta, mu, nu, _decoy_terms(eta, nu, params), params)
+    return y1_lower, np.where(y1_lower > 0.0, e1_upper, 0.5), q_mu, qber
 
 
 def _decoy_intensity(params: DecoyParameters) -> float:
@@ -142,17 +141,17 @@ def _key_rate_block(eta_channel: np.ndarray, nu: float, params: DecoyParameters)
         )
     else:
         mu = params.intensity_signal
-    raw, y1_lower, e1_upper, q_mu, eq_mu = _signal_terms(eta, mu, nu, decoy_terms, params)
+    raw, y1_lower, e1_upper, q1, q_mu, qber = _signal_terms(eta, mu, nu, decoy_terms, params)
     rate = np.maximum(raw, 0.0)
     details = {
         "intensity_signal": np.broadcast_to(mu, eta.shape),
         "intensity_decoy": np.broadcast_to(nu, eta.shape),
         "y1_lower": y1_lower,
-        "e1_upper": e1_upper,
-        "q1_lower": np.maximum(y1_lower, 0.0) * mu * np.exp(-mu),
+        "e1_upper": np.where(y1_lower > 0.0, e1_upper, 0.5),
+        "q1_lower": q1,
         "gain": q_mu,
     }
-    return RateResult(rate, key_rate_bps(rate, q_mu, params), error_rate(eq_mu, q_mu), details)
+    return RateResult(rate, key_rate_bps(rate, q_mu, params), qber, details)
 
 
 PROTOCOL = ProtocolSpec(

@@ -48,4 +48,5 @@ def binary_entropy_clipped(x: ArrayLike) -> np.ndarray:
     1.0
     """
     p = np.clip(np.asarray(x, dtype=float), _TINY, 0.5)
-    return (p * np.log(p) + (1.0 - p) * np.log1p(-p)) * _MINUS_INV_LN2
+    q = 1.0 - p
+    return (p * np.log(p) + q * np.log(q)) * _MINUS_INV_LN2
