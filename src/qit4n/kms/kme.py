@@ -73,6 +73,7 @@ class KME:
             now = loop.time()
             for filler in self.fillers:
                 filler.tick(self.store, now - last)
+            self.store.flush_counters()
             last = now
 
     # -- ETSI GS QKD 014 ----------------------------------------------------------------------

@@ -28,10 +28,14 @@ def server_ssl_context(config: KMEConfig) -> ssl.SSLContext:
 
 
 def _protocol_class():
-    from uvicorn.protocols.http.h11_impl import H11Protocol
+    """uvicorn's HTTP protocol (httptools when installed, else h11) recording the peer certificate."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as Base
+    except ImportError:
+        from uvicorn.protocols.http.h11_impl import H11Protocol as Base
 
-    class PeerCertH11Protocol(H11Protocol):
-        """h11 protocol that records the client certificate's common name per connection."""
+    class PeerCertProtocol(Base):
+        """Records the verified client certificate's common name once per connection."""
 
         def connection_made(self, transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -39,7 +43,7 @@ def _protocol_class():
             name = common_name_of(ssl_object.getpeercert()) if ssl_object is not None else None
             self.app_state = {**self.app_state, "peer_cn": name}
 
-    return PeerCertH11Protocol
+    return PeerCertProtocol
 
 
 def make_server(config: KMEConfig):

@@ -139,9 +139,11 @@ class KeyStore:
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(_SCHEMA)
         self._grouped = False
+        self._issued_pending = 0
 
     def close(self) -> None:
-        """Close the database (committed data stays on disk)."""
+        """Flush the counters and close the database (committed data stays on disk)."""
+        self.flush_counters()
         self._db.close()
 
     @contextlib.contextmanager
@@ -278,9 +280,15 @@ class KeyStore:
             )
 
     def count_issued(self, number: int) -> None:
-        """Record ``number`` keys handed to a master SAE."""
-        with self._tx() as cursor:
-            self._bump(cursor, "issued", number)
+        """Count ``number`` keys handed to a master SAE (kept in memory until :meth:`flush_counters`)."""
+        self._issued_pending += number
+
+    def flush_counters(self) -> None:
+        """Write the in-memory ``issued`` count (the counters are statistics, not key state)."""
+        if self._issued_pending:
+            with self._tx() as cursor:
+                self._bump(cursor, "issued", self._issued_pending)
+            self._issued_pending = 0
 
     def take(self, slave: str, master: str, key_ids: list[str]) -> list[StoredKey]:
         """Deliver keys to ``slave`` and erase them, all or none (one transaction).
@@ -354,7 +362,7 @@ class KeyStore:
     def counters(self) -> dict[str, int]:
         """Keys issued to masters and delivered to slaves since the database was created."""
         values = dict(self._db.execute("SELECT name, value FROM counters").fetchall())
-        return {"issued": values.get("issued", 0), "delivered": values.get("delivered", 0)}
+        return {"issued": values.get("issued", 0) + self._issued_pending, "delivered": values.get("delivered", 0)}
 
     def spent_units(self, link_id: str) -> int:
         """Units of a link this end has spent (allocated or consumed) since the database was created."""
