@@ -30,7 +30,8 @@ def _mdi_reach_km(overrides: dict) -> float:
 
 
 def test_vacuum_and_one_weak_decoy_approach_the_infinite_decoy_limit():
-    """S.-H. Sun, M. Gao, C.-Y. Li, L.-M. Liang, PRA 88, 044304 (2013), arXiv:1305.7396, abstract:
+    """S.-H. Sun, M. Gao, C.-Y. Li, L.-M. Liang, "Practical decoy state measurement-device-independent
+    quantum key distribution", arXiv:1305.7396 (2013), abstract:
     with only the vacuum and one weak decoy the bounds on Y11 and e11 "can asymptotically approach
     the theoretical limit of the infinite number of decoy states".
 
