@@ -27,6 +27,7 @@ from qit4n.qkd._bb84_channel import (
     background_yield,
     error_rate,
     gain_and_errors,
+    in_blocks,
     key_rate_bps,
 )
 from qit4n.qkd.base import ProtocolSpec, RateResult
@@ -78,7 +79,11 @@ def key_rate(eta_channel: np.ndarray, params: InfiniteDecoyParameters) -> RateRe
     >>> round(float(result.details["intensity_signal"][0]), 2)
     0.49
     """
-    eta = np.asarray(eta_channel, dtype=float) * params.eta_detector
+    return in_blocks(lambda block: _key_rate_block(block, params), np.asarray(eta_channel, dtype=float))
+
+
+def _key_rate_block(eta_channel: np.ndarray, params: InfiniteDecoyParameters) -> RateResult:
+    eta = eta_channel * params.eta_detector
     y1, e1 = single_photon_terms(eta, params)
     privacy = 1.0 - binary_entropy(e1)
     if params.intensity_signal is None:
