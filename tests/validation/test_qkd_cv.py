@@ -98,8 +98,9 @@ def test_lodewyck_2007_operating_point_gives_key_at_25_km():
 
     Checked: the key is positive at 25 km (measured 0.0352 bit/symbol: I_AB = 1.044 bit,
     chi_BE = 0.902 bit) and the preset's 5.2 dB over 25 km is the paper's T = 0.302 to 1e-3.
-    The paper's per-symbol values could not be read from a stored copy, so no tighter
-    comparison is made.
+    The paper's per-symbol values could not be read from a stored copy (arXiv, ar5iv, publisher,
+    HAL and code searches found only citing works), so no tighter comparison is made; the preset
+    marks every value as transcribed and unverified.
     """
     params = make_parameters("cv-gg02", "lodewyck2007")
     transmittance = 10.0 ** (-params.loss_db_per_km * 25.0 / 10.0)

@@ -1,8 +1,10 @@
 """Validation of the sending-or-not-sending twin-field model against the results that define TF-QKD.
 
-What a published figure could not provide here: the stored corpus held no copy of the figure
-values of Wang, Yu and Hu (PRA 98, 062323, 2018) or of the device table behind them, so the
-crossover distance is checked against the analytic square-root law rather than read off a plot.
+The device table behind the figures of Wang, Yu and Hu (PRA 98, 062323, 2018) could not be read
+from any stored copy, so the crossover distance is checked here against the analytic square-root
+law; the statements their abstract and Lucamarini et al. 2018 print (misalignment tolerance, the
+spacing of the secure distances, the ideal crossover near 200 km) are checked in
+test_qkd_tf_published.py.
 """
 
 from __future__ import annotations
