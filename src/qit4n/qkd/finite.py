@@ -31,7 +31,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from qit4n.errors import ParameterError
-from qit4n.qkd._bb84_channel import BB84Parameters, key_rate_bps
+from qit4n.qkd._bb84_channel import BB84Parameters, in_blocks, key_rate_bps
 from qit4n.qkd._bb84_finite_bounds import KeyLength, Settings, key_length
 from qit4n.qkd.base import ProtocolSpec, RateResult
 
@@ -45,6 +45,8 @@ _POPULATION = 96
 _ELITE = 12
 _GENERATIONS = 36
 _SECRECY_ITERATIONS = 3
+#: Points optimised together: the population is points x 96 candidates, so this bounds memory.
+_OPTIMISER_BLOCK_POINTS = 256
 #: Starting point in the optimiser's coordinates (mu1 ~ 0.5, mu2 ~ 0.1, p1 ~ 0.7, p2 ~ 0.2, q_x ~ 0.85).
 _SEED_POINT = np.array([-1.0, -1.5, 0.85, 0.4, 1.7])
 
@@ -196,9 +198,14 @@ def _free(params: FiniteKeyParameters) -> bool:
 
 
 def _solve(eta_channel: np.ndarray, params: FiniteKeyParameters, finite: bool) -> RateResult:
-    eta = np.asarray(eta_channel, dtype=float) * params.eta_detector
-    if np.any((eta < 0.0) | (eta > 1.0)):
+    eta_channel = np.asarray(eta_channel, dtype=float)
+    if np.any((eta_channel < 0.0) | (eta_channel > 1.0)):
         raise ParameterError("eta_channel: must be within [0, 1]")
+    return in_blocks(lambda block: _solve_block(block, params, finite), eta_channel, _OPTIMISER_BLOCK_POINTS)
+
+
+def _solve_block(eta_channel: np.ndarray, params: FiniteKeyParameters, finite: bool) -> RateResult:
+    eta = eta_channel * params.eta_detector
     u = _optimise(eta, params, finite) if _free(params) else np.zeros(eta.shape + (5,))
     settings = _settings(u, params)
     result = _evaluate(eta, settings, params, finite)
