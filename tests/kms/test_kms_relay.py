@@ -44,6 +44,8 @@ def test_a_failing_hop_leaves_no_half_delivered_key(tmp_path, make_star, live_ne
         live.wait_for_keys("SAE-A", "SAE-D", 50)
         live.wait_for_keys("SAE-A", "SAE-C", 1)
         with live.client("SAE-A") as master:
+            assert master.status("SAE-C")["stored_key_count"] <= 4  # B owns half of B-C's 8 units
+            assert master.status("SAE-D")["stored_key_count"] >= 50
             with pytest.raises(KMEError) as failed:
                 master.get_key("SAE-D", number=20, additional_slave_sae_ids=["SAE-C"])
             assert failed.value.status_code == 503

@@ -88,8 +88,12 @@ class KME:
     def _units_per_key(self, size_bits: int) -> int:
         return -(-size_bits // self.config.key_size_bits)
 
-    def status(self, master: str, slave: str) -> Status:
-        """Status data for a master SAE and one of its slaves (clause 5.1)."""
+    async def status(self, master: str, slave: str) -> Status:
+        """Status data for a master SAE and one of its slaves (clause 5.1).
+
+        ``stored_key_count`` is the number of ``key_size`` keys the route can carry now: the
+        smallest allocatable pool along it (each trusted node reports its own outgoing pool).
+        """
         if master == slave:
             raise EtsiError(400, "slave_SAE_ID must differ from the calling master SAE", [{"slave_SAE_ID": slave}])
         target = self._target_kme(slave, "slave_SAE_ID")
@@ -97,9 +101,14 @@ class KME:
         if target == cfg.kme_id:
             stored = max_count = cfg.max_key_per_request
         else:
-            link = cfg.link_to(cfg.routes[target][0])
+            route = cfg.routes[target]
+            link = cfg.link_to(route[0])
             stored = self.store.unit_count(link.link_id, owned_only=True)
             max_count = int(link.pool_capacity_bits // (2 * cfg.key_size_bits))
+            hops = list(zip(route[:-1], route[1:]))
+            levels = await asyncio.gather(*(self._owned_units(hop, nxt) for hop, nxt in hops), return_exceptions=True)
+            for level in levels:
+                stored = min(stored, 0 if isinstance(level, BaseException) else level)
         return Status(
             source_KME_ID=cfg.kme_id,
             target_KME_ID=target,
@@ -113,6 +122,13 @@ class KME:
             min_key_size=cfg.min_key_size_bits,
             max_SAE_ID_count=cfg.max_sae_id_count,
         )
+
+    async def _owned_units(self, kme_id: str, next_kme_id: str) -> int:
+        url = self.config.peers[kme_id]
+        response = await self._client.get(url + "/kme/v1/health")
+        links = response.json()["links"] if response.status_code == 200 else {}
+        owned = [link["owned_bits"] for link in links.values() if link["peer"] == next_kme_id]
+        return max(owned, default=0) // self.config.key_size_bits
 
     def _check_request(self, master: str, slave: str, request: KeyRequest) -> tuple[int, int, list[str]]:
         cfg = self.config

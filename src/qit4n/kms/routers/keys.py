@@ -40,7 +40,7 @@ def _container(keys: list[IssuedKey]) -> JSONResponse:
 @router.get("/{slave_SAE_ID}/status", response_model=Status, response_model_exclude_none=True, summary="Get status")
 async def get_status(slave_SAE_ID: str, caller: Caller, kme: TheKME) -> Status:
     """Status of the keys the calling master SAE can get for ``slave_SAE_ID``."""
-    return kme.status(caller, slave_SAE_ID)
+    return await kme.status(caller, slave_SAE_ID)
 
 
 @router.post("/{slave_SAE_ID}/enc_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key")
