@@ -6,6 +6,10 @@ link or node fails or is repaired, and at the sampling times of the pool-level f
 of ``K`` bits is split over the demand's routes in proportion to their planned rates (multipath
 relay) and is served at once when every pool on those routes holds its share; otherwise it waits,
 first in line for its demand, until the pools fill or ``max_wait_s`` passes (then it is lost).
+With ``police`` (default) each demand is admitted at most at its planned rate by a token bucket
+(``max_wait_s`` of tokens deep, full at the start), as a key manager enforcing the plan would, so
+competing demands share a saturated link as the joint allocation says rather than first come,
+first served.
 When a failure breaks a demand's routes, the demand is rerouted over a maximum flow (up to its
 planned rate) of what still works.
 """
@@ -71,6 +75,7 @@ class SimulationConfig(StrictModel):
     initial_fill: float = Field(0.0, ge=0.0, le=1.0, description="pool levels at t = 0 as a fraction of capacity")
     failures: list[FailureEvent] = Field(default_factory=list)
     samples: int = Field(200, ge=2, le=100_000, description="pool-level samples over the run")
+    police: bool = Field(True, description="admit each demand's key at most at its planned rate (token bucket)")
     passes: PeriodicPasses = Field(default_factory=PeriodicPasses)
 
 
@@ -98,7 +103,7 @@ class SimulationResult:
 
 
 class _Demand:
-    __slots__ = ("spec", "traffic", "target_bps", "routes", "pairs", "unit_need", "max_bits", "need_for", "need", "need_total", "queue", "retry", "record", "broken_since", "outage_from")
+    __slots__ = ("spec", "traffic", "target_bps", "routes", "pairs", "unit_need", "max_bits", "need_for", "need", "need_total", "tokens", "tokens_at", "queue", "retry", "record", "broken_since", "outage_from")
 
     def __init__(self, spec, traffic: DemandTraffic, target_bps: float) -> None:
         self.spec = spec
@@ -111,6 +116,8 @@ class _Demand:
         self.need_for = -1.0
         self.need = np.zeros(0)
         self.need_total = 0.0
+        self.tokens = float("inf")
+        self.tokens_at = 0.0
         self.queue: deque = deque()
         self.retry = None
         self.record = DemandRecord(spec.name)
@@ -276,10 +283,18 @@ class _Simulator:
             if bits > demand.max_bits:
                 self._lose(demand)
                 continue
+            if self.config.police:
+                depth = max(demand.target_bps * self.config.max_wait_s, bits)
+                tokens = min(depth, demand.tokens + demand.target_bps * (now_s - demand.tokens_at))
+                demand.tokens, demand.tokens_at = tokens, now_s
+                if tokens < bits * (1 - _TOLERANCE):
+                    self._schedule_retry(demand, min(now_s + (bits - tokens) / demand.target_bps, deadline_s))
+                    return
             if bits != demand.need_for:
                 demand.need_for, demand.need, demand.need_total = bits, demand.unit_need * bits, float(demand.unit_need.sum()) * bits
             wait_s = pools.try_take(demand.pairs, demand.need, demand.need_total, bits, now_s)
             if wait_s == 0.0:
+                demand.tokens -= bits
                 queue.popleft()
                 record.served += 1
                 record.delivered_bits += bits

@@ -1,0 +1,87 @@
+"""The net commands through the real CLI: plan, simulate, scenario generate/show, demo section, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from qit4n.cli import app
+from qit4n.cli.net import demo_section, parse_failure_spec
+from qit4n.scenario import load_scenario
+
+runner = CliRunner()
+QIT4N = str(Path(sys.executable).with_name("qit4n"))
+
+
+def test_plan_json_contract(tmp_path):
+    result = runner.invoke(app, ["plan", "tokyo-2010", "--json", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {"links", "demands", "survivability"} <= set(data)
+    assert all("key_rate_bps" in link for link in data["links"])
+    demand = data["demands"][0]
+    assert {"max_key_rate_bps", "allocated_bps", "satisfied", "routes"} <= set(demand)
+    assert {"failed", "demands_lost", "capacity_lost_bps"} <= set(data["survivability"][0])
+    assert (tmp_path / "index.html").is_file() and (tmp_path / "network.png").is_file()
+
+
+def test_plan_table_output():
+    result = runner.invoke(app, ["plan", "cambridge-metro"])
+    assert result.exit_code == 0, result.output
+    assert "crl-eng-100g" in result.output and "Survivability" in result.output
+
+
+def test_simulate_json_and_report(tmp_path):
+    result = runner.invoke(app, ["simulate", "tokyo-2010", "--duration", "10min", "--json", "--fail", "link:MELCO-OT-HA@2min+1min", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["duration_s"] == 600.0
+    assert {"throughput_bps", "delay_median_s", "delay_p99_s", "loss_ratio", "availability", "restoration_times_s"} <= set(data["demands"][0])
+    totals = data["conservation"]
+    assert abs(totals["imbalance_bits"]) < 1e-9 * totals["generated_bits"]
+    assert (tmp_path / "pool-levels.png").is_file() and (tmp_path / "delivered.png").is_file()
+
+
+def test_scenario_generate_and_show(tmp_path):
+    result = runner.invoke(app, ["scenario", "generate", "--nodes", "15", "--demands", "3", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "net.yaml"
+    path.write_text(result.output)
+    assert len(yaml.safe_load(result.output)["nodes"]) == 15
+    assert len(load_scenario(path).demands) == 3
+    picture = tmp_path / "net.png"
+    shown = runner.invoke(app, ["scenario", "show", str(path), "--out", str(picture)])
+    assert shown.exit_code == 0, shown.output
+    assert picture.stat().st_size > 1000
+
+
+def test_bad_input_exits_2_without_traceback():
+    run = subprocess.run([QIT4N, "simulate", "tokyo-2010", "--duration", "-5h"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert "--duration" in run.stderr and "Traceback" not in run.stderr
+    run = subprocess.run([QIT4N, "simulate", "tokyo-2010", "--duration", "1min", "--fail", "link:NOPE@1s"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "NOPE" in run.stderr and "Traceback" not in run.stderr
+    run = subprocess.run([QIT4N, "scenario", "generate", "--nodes", "1"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "nodes = 1" in run.stderr
+
+
+def test_failure_spec_errors_name_the_option():
+    for spec in ("A-B@1h", "link:A-B", "wire:A-B@1h"):
+        try:
+            parse_failure_spec(spec)
+        except Exception as error:  # noqa: BLE001 - the type is checked below
+            assert type(error).__name__ == "ParameterError" and "--fail" in str(error)
+        else:
+            raise AssertionError(spec)
+
+
+def test_demo_section_runs_on_the_default_scenario(tmp_path):
+    section = demo_section(load_scenario("secoqc-vienna-2008"), tmp_path)
+    assert section.tables and section.figures
+    for figure in section.figures:
+        assert (tmp_path / figure.file_name).is_file()
