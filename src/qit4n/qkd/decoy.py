@@ -91,7 +91,7 @@ def _signal_terms(
 
 
 def decoy_bounds(
-    eta: np.ndarray, mu: ArrayLike, nu: ArrayLike, params: BB84Parameters
+    eta: np.ndarray, mu: ArrayLike, nu: float, params: BB84Parameters
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(Y1_L, e1_U, Q_mu, E_mu)`` at total transmittance ``eta`` (Ma et al. 2005).
 
