@@ -23,6 +23,7 @@ def _raw(live, sae_id: str, kme_id: str) -> httpx.Client:
 def test_get_status_has_every_spec_field(star_network):
     with star_network.client("SAE-A") as client:
         status = client.status("SAE-C")
+        assert client.kme_id() == status["source_KME_ID"] == "KME-A"
     assert set(status) == STATUS_FIELDS
     assert status["source_KME_ID"] == "KME-A" and status["target_KME_ID"] == "KME-C"
     assert status["master_SAE_ID"] == "SAE-A" and status["slave_SAE_ID"] == "SAE-C"

@@ -103,3 +103,9 @@ def test_bad_input_exits_2_with_a_message_and_no_traceback(tmp_path):
     assert result.returncode == 2
     assert "--state" in result.stderr and "no KME configs found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_openapi_prints_the_etsi_document():
+    result = CliRunner().invoke(app, ["kms", "openapi"])
+    assert result.exit_code == 0
+    assert "/api/v1/keys/{slave_SAE_ID}/enc_keys" in json.loads(result.output)["paths"]

@@ -37,6 +37,14 @@ def certs(
         typer.echo(f"{entity}\t{path.cert}")
 
 
+@kms_app.command("openapi")
+def openapi() -> None:
+    """Print the OpenAPI document of the ETSI GS QKD 014 API the KMEs serve (JSON)."""
+    from qit4n.kms.app import etsi_openapi
+
+    typer.echo(json.dumps(etsi_openapi(), indent=1))
+
+
 @kms_app.command("up")
 def up(
     scenario: Annotated[str, typer.Argument(help="scenario file or built-in name")],

@@ -99,6 +99,17 @@ class SAEClient:
         """Get status (clause 5.1)."""
         return _json(self._http.get(f"/api/v1/keys/{slave_sae_id}/status"))
 
+    def kme_id(self) -> str:
+        """The KME ID in the server certificate this client verified (its subject common name)."""
+        from qit4n.kms.certs import common_name_of
+
+        with self._http.stream("GET", "/openapi.json") as response:
+            ssl_object = response.extensions["network_stream"].get_extra_info("ssl_object")
+            name = common_name_of(ssl_object.getpeercert())
+        if name is None:
+            raise ServiceError("the KME's certificate has no common name")
+        return name
+
     def get_key(self, slave_sae_id: str, number: int | None = None, size_bits: int | None = None, additional_slave_sae_ids: list[str] | None = None) -> list[DeliveredKey]:
         """Get key (clause 5.2), as master SAE."""
         return _keys(self._http.post(f"/api/v1/keys/{slave_sae_id}/enc_keys", json=_enc_body(number, size_bits, additional_slave_sae_ids)))
