@@ -95,6 +95,17 @@ def test_take_is_all_or_nothing_and_survives_reopen(tmp_path):
     assert reopened.waiting_keys() == 1 and reopened.counters()["delivered"] == 2
 
 
+def test_keys_past_their_lifetime_are_erased(tmp_path):
+    import time
+
+    store = KeyStore(tmp_path / "kme.sqlite")
+    (old,) = _store_batch(store, 1)
+    assert store.expire(time.time() - 3600) == 0
+    assert store.expire(time.time() + 1) == 1
+    with pytest.raises(KeyLookupError):
+        store.take("S", "M", [old])
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.sampled_from(["issue", "take", "take_twice", "void"]), st.integers(1, 4)), min_size=1, max_size=25))
 def test_no_key_is_lost_or_delivered_twice(tmp_path_factory, operations):

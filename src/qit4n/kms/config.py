@@ -60,6 +60,7 @@ class KMEConfig(StrictModel):
     max_sae_id_count: int = Field(8, ge=0, le=64)
     supply_interval_s: float = Field(0.05, gt=0.0, le=10.0)
     peer_timeout_s: float = Field(5.0, gt=0.0, le=120.0)
+    key_lifetime_s: float = Field(3600.0, gt=0.0, description="keys not fetched by their slave within this time are erased")
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ import asyncio
 import base64
 import os
 import ssl
+import time
 
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.errors import EXTENSION_MANDATORY_UNSUPPORTED, SIZE_NOT_MULTIPLE_OF_8, EtsiError
@@ -67,13 +68,16 @@ class KME:
     async def run_supply(self) -> None:
         """Fill the link pools at their key rates until cancelled (side effect: writes the store)."""
         loop = asyncio.get_running_loop()
-        last = loop.time()
+        last = last_expiry = loop.time()
         while True:
             await asyncio.sleep(self.config.supply_interval_s)
             now = loop.time()
             for filler in self.fillers:
                 filler.tick(self.store, now - last)
             self.store.flush_counters()
+            if now - last_expiry >= 1.0:
+                self.store.expire(time.time() - self.config.key_lifetime_s)
+                last_expiry = now
             last = now
 
     # -- ETSI GS QKD 014 ----------------------------------------------------------------------

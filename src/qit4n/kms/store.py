@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ CREATE TABLE IF NOT EXISTS consumed (link TEXT NOT NULL, lo INTEGER NOT NULL, hi
     PRIMARY KEY (link, lo)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batches (batch_id TEXT NOT NULL, slave TEXT NOT NULL, master TEXT NOT NULL,
     size_bytes INTEGER NOT NULL, count INTEGER NOT NULL, material BLOB NOT NULL, delivered BLOB NOT NULL,
-    remaining INTEGER NOT NULL, PRIMARY KEY (batch_id, slave)) WITHOUT ROWID;
+    remaining INTEGER NOT NULL, created_s REAL NOT NULL, PRIMARY KEY (batch_id, slave)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS batches_age ON batches (created_s);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
@@ -274,9 +276,12 @@ class KeyStore:
             if len(material) != batch.count * batch.size_bytes:
                 raise UnitMismatchError(f"batch {batch.batch_id}: {len(material)} key bytes, expected {batch.count * batch.size_bytes}")
             delivered = bytes(-(-batch.count // 8))
-            rows = [(batch.batch_id, slave, batch.master, batch.size_bytes, batch.count, material, delivered, batch.count) for slave in batch.slaves]
+            now_s = time.time()
+            rows = [(batch.batch_id, slave, batch.master, batch.size_bytes, batch.count, material, delivered, batch.count, now_s) for slave in batch.slaves]
             cursor.executemany(
-                "INSERT INTO batches (batch_id, slave, master, size_bytes, count, material, delivered, remaining) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
+                "INSERT INTO batches (batch_id, slave, master, size_bytes, count, material, delivered, remaining, created_s) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
             )
 
     def count_issued(self, number: int) -> None:
@@ -351,6 +356,15 @@ class KeyStore:
                 marks = ",".join("?" * len(chunk))
                 deleted += cursor.execute(f"DELETE FROM batches WHERE batch_id IN ({marks})", tuple(chunk)).rowcount
         return deleted
+
+    def expire(self, older_than_s: float) -> int:
+        """Delete batches stored before the epoch time ``older_than_s`` (key lifetime); returns rows.
+
+        Also removes keys orphaned by a crash between a slave's KME storing them and the master
+        being answered: nobody knows their IDs, and they must not stay forever.
+        """
+        with self._tx() as cursor:
+            return cursor.execute("DELETE FROM batches WHERE created_s < ?", (older_than_s,)).rowcount
 
     def waiting_keys(self, master: str | None = None, slave: str | None = None) -> int:
         """Keys stored for slaves and not yet delivered (optionally for one pair)."""
