@@ -199,3 +199,15 @@ def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path, make_star, live_ne
                 other.get_key_with_ids("SAE-A", [key.key_id])
             assert refused.value.status_code == 401
             assert named.get_key_with_ids("SAE-A", [key.key_id])[0].key == key.key
+
+
+def test_a_key_id_in_another_spelling_is_the_same_key_and_echoed_as_valid_json(star_network):
+    with star_network.client("SAE-A") as master, _raw(star_network, "SAE-D", "KME-D") as slave:
+        key = master.get_key("SAE-D")[0]
+        spelled = "\t" + key.key_id.replace("-", "")[1:].upper()
+        assert len(spelled) == 32
+        response = slave.post("/api/v1/keys/SAE-A/dec_keys", json={"key_IDs": [{"key_ID": "{" + key.key_id.upper() + "}"}]})
+        assert response.status_code == 200
+        assert base64.b64decode(response.json()["keys"][0]["key"]) == key.key
+        again = slave.post("/api/v1/keys/SAE-A/dec_keys", json={"key_IDs": [{"key_ID": spelled}]})
+        assert again.status_code == 400 and again.json()["message"] == "one or more keys specified are not found on KME"

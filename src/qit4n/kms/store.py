@@ -82,8 +82,8 @@ def batch_key_ids(batch_id: str, count: int) -> list[str]:
     >>> batch_key_ids("5f0c2a1e-8d3b-4c8e-9a41-7d2e3f100000", 2)
     ['5f0c2a1e-8d3b-4c8e-9a41-7d2e3f100000', '5f0c2a1e-8d3b-4c8e-9a41-7d2e3f100001']
     """
-    base = uuid.UUID(batch_id).int
-    return [str(uuid.UUID(int=base + index)) for index in range(count)]
+    prefix = batch_id[:-4]
+    return [f"{prefix}{index:04x}" for index in range(count)]
 
 
 def split_key_id(key_id: str) -> tuple[str, int] | None:

@@ -8,10 +8,11 @@ ETSI GS QKD 014 V1.1.1 (2019-02), clauses 5.1-5.3.
 from __future__ import annotations
 
 import base64
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from qit4n.kms.dependencies import calling_sae, get_kme
 from qit4n.kms.kme import KME, IssuedKey
@@ -31,10 +32,15 @@ Caller = Annotated[str, Depends(calling_sae)]
 TheKME = Annotated[KME, Depends(get_kme)]
 
 
-def _container(keys: list[IssuedKey]) -> JSONResponse:
-    """The key container (clause 6.3), serialised directly (its shape is fixed by :class:`KeyContainer`)."""
-    body = {"keys": [{"key_ID": key_id, "key": base64.b64encode(material).decode("ascii")} for key_id, material in keys]}
-    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+def _container(keys: list[IssuedKey], *, quote_ids: bool = False) -> Response:
+    """The key container (clause 6.3), written directly: its shape is fixed by :class:`KeyContainer`.
+
+    Keys (base64) and the KME's own key IDs (UUIDs) need no JSON escaping; key IDs echoed from a
+    request (``quote_ids``) are escaped.
+    """
+    quote = json.dumps if quote_ids else lambda key_id: f'"{key_id}"'
+    items = ",".join(f'{{"key_ID":{quote(key_id)},"key":"{base64.b64encode(material).decode("ascii")}"}}' for key_id, material in keys)
+    return Response('{"keys":[' + items + "]}", media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/{slave_SAE_ID}/status", response_model=Status, response_model_exclude_none=True, summary="Get status")
@@ -44,7 +50,7 @@ async def get_status(slave_SAE_ID: str, caller: Caller, kme: TheKME) -> Status:
 
 
 @router.post("/{slave_SAE_ID}/enc_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key")
-async def post_enc_keys(slave_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyRequest | None, Body()] = None) -> JSONResponse:
+async def post_enc_keys(slave_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyRequest | None, Body()] = None) -> Response:
     """New keys for the calling master SAE, shared with ``slave_SAE_ID`` (and additional slaves)."""
     return _container(await kme.issue(caller, slave_SAE_ID, request or KeyRequest()))
 
@@ -56,18 +62,18 @@ async def get_enc_keys(
     kme: TheKME,
     number: Annotated[int | None, Query(ge=1)] = None,
     size: Annotated[int | None, Query(ge=1)] = None,
-) -> JSONResponse:
+) -> Response:
     """Get key with ``number`` and ``size`` as query parameters."""
     return _container(await kme.issue(caller, slave_SAE_ID, KeyRequest(number=number, size=size)))
 
 
 @router.post("/{master_SAE_ID}/dec_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key with key IDs")
-async def post_dec_keys(master_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyIDs, Body()]) -> JSONResponse:
+async def post_dec_keys(master_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyIDs, Body()]) -> Response:
     """The keys named by ``key_IDs``, issued to ``master_SAE_ID`` for the calling slave SAE."""
-    return _container(kme.deliver(caller, master_SAE_ID, [item.key_ID for item in request.key_IDs]))
+    return _container(kme.deliver(caller, master_SAE_ID, [item.key_ID for item in request.key_IDs]), quote_ids=True)
 
 
 @router.get("/{master_SAE_ID}/dec_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key with key IDs (GET)")
-async def get_dec_keys(master_SAE_ID: str, caller: Caller, kme: TheKME, key_ID: Annotated[str, Query()]) -> JSONResponse:
+async def get_dec_keys(master_SAE_ID: str, caller: Caller, kme: TheKME, key_ID: Annotated[str, Query()]) -> Response:
     """One key named by the ``key_ID`` query parameter."""
-    return _container(kme.deliver(caller, master_SAE_ID, [KeyIDItem(key_ID=key_ID).key_ID]))
+    return _container(kme.deliver(caller, master_SAE_ID, [KeyIDItem(key_ID=key_ID).key_ID]), quote_ids=True)
