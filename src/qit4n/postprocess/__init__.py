@@ -19,7 +19,7 @@ from qit4n.postprocess.estimation import (
     lim_key_length,
     tomamichel_key_length,
 )
-from qit4n.postprocess.pipeline import DistillResult, PipelineSettings, Reconciler, Session, distill_sifted, reconcile_frames
+from qit4n.postprocess.pipeline import DistillResult, PipelineSettings, Reconciler, Session, distill_sifted, distill_simulated, reconcile_frames
 from qit4n.postprocess.sifting import SiftedKey, sift
 from qit4n.postprocess.verification import verify_keys
 
@@ -54,6 +54,7 @@ __all__ = [
     "Reconciler",
     "Session",
     "distill_sifted",
+    "distill_simulated",
     "reconcile_frames",
     "SiftedKey",
     "sift",

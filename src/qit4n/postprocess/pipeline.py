@@ -30,7 +30,7 @@ from qit4n.postprocess.verification import verify_keys
 from qit4n.qkd.entropy import binary_entropy
 from qit4n.schema import StrictModel
 
-__all__ = ["Reconciler", "PipelineSettings", "ReconciliationOutcome", "DistillResult", "Session", "reconcile_frames", "distill_sifted"]
+__all__ = ["Reconciler", "PipelineSettings", "ReconciliationOutcome", "DistillResult", "Session", "reconcile_frames", "distill_sifted", "distill_simulated", "finish"]
 
 #: Pre-shared authentication key given to a new session, bits.
 INITIAL_AUTH_KEY_BITS = 4096
@@ -260,3 +260,22 @@ def distill_sifted(
         alice_final, bob_final, int(alice_key.size), sample_size, estimate.qber, rec, amplified, spent, passed,
         dict(session.channel.traffic), dict(session.seconds),
     )
+
+
+def distill_simulated(num_bits: int, qber: float, settings: PipelineSettings, seed: int) -> DistillResult:
+    """Distil ``num_bits`` sifted bits of which exactly ``round(qber * num_bits)`` are in error.
+
+    >>> result = distill_simulated(100_000, 0.03, PipelineSettings(), seed=1)
+    >>> result.keys_match
+    True
+    """
+    from qit4n.postprocess.bits import noisy_copy
+
+    if num_bits < 1000:
+        raise ParameterError(f"bits = {num_bits}: must be >= 1000")
+    if not 0.0 <= qber <= 0.25:
+        raise ParameterError(f"qber = {qber}: must be in [0, 0.25]")
+    rng = np.random.default_rng(seed)
+    alice_key = random_bits(num_bits, rng)
+    bob_key = noisy_copy(alice_key, qber, rng)
+    return distill_sifted(alice_key, bob_key, settings, rng)
