@@ -34,7 +34,10 @@ def test_bounds_have_null_qber_and_ranges_expand(cli_runner: CliRunner) -> None:
 
 def test_max_distance_json(cli_runner: CliRunner) -> None:
     result = _json(cli_runner, "rate", "bb84-decoy", "--preset", "gys", "--max-distance", "--json")
-    assert 100.0 < result["max_distance_km"] < 200.0
+    assert 100.0 < result["max_distance_km"] < 200.0 and result["status"] == "finite"
+    assert _json(cli_runner, "rate", "plob", "--max-distance", "--json")["status"] == "unbounded"
+    none = _json(cli_runner, "rate", "bb84-decoy", "--set", "misalignment_error=0.3", "--max-distance", "--json")
+    assert none == {"protocol": "bb84-decoy", "max_distance_km": None, "status": "no-key"}
 
 
 def test_csv_output_has_a_header_and_one_line_per_distance(cli_runner: CliRunner) -> None:

@@ -51,13 +51,18 @@ def rate_rows(protocol: str, distance_km: np.ndarray, preset: str | None, settin
     return rows
 
 
-def _max_distance(protocol: str, preset: str | None, settings: dict[str, Any]) -> float | None:
+def _max_distance(protocol: str, preset: str | None, settings: dict[str, Any]) -> dict[str, Any]:
+    """``max_distance_km`` (null when unbounded or when there is no key at all) and a ``status`` saying which."""
     from qit4n.qkd import get_protocol, make_parameters
     from qit4n.qkd.distance import max_distance_km
 
     spec = get_protocol(protocol)
     distance = max_distance_km(spec, make_parameters(protocol, preset, settings, context="--set"))
-    return None if distance is None or not math.isfinite(distance) else float(distance)
+    if distance is None:
+        return {"protocol": protocol, "max_distance_km": None, "status": "no-key"}
+    if not math.isfinite(distance):
+        return {"protocol": protocol, "max_distance_km": None, "status": "unbounded"}
+    return {"protocol": protocol, "max_distance_km": float(distance), "status": "finite"}
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
@@ -123,12 +128,17 @@ def rate(
     if pulses is not None:
         settings["pulses"] = pulses
     if max_distance:
-        results = [{"protocol": name, "max_distance_km": _max_distance(name, preset, settings)} for name in protocols]
+        results = [
+            _max_distance(name, _preset_for(name, preset) if compare else preset, _settings_for(name, settings, protocols) if compare else settings)
+            for name in protocols
+        ]
         if as_json:
             typer.echo(json.dumps(results[0] if len(results) == 1 else results))
         else:
             for item in results:
-                shown = "unbounded" if item["max_distance_km"] is None else f"{item['max_distance_km']:.2f} km"
+                shown = {"no-key": "none: no key even at 0 km", "unbounded": "unbounded (the rate never reaches zero)"}.get(
+                    item["status"], f"{item['max_distance_km']:.2f} km"
+                )
                 typer.echo(f"{item['protocol']}: maximal distance {shown}")
         return
     distances = parse_value_spec("--distance-km", distance_km)

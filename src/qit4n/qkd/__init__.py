@@ -6,6 +6,8 @@ Each protocol is a :class:`~qit4n.qkd.base.ProtocolSpec` found by name through
 """
 
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
+from qit4n.qkd.distance import max_distance_km
+from qit4n.qkd.evaluate import key_rate_at_distance
 from qit4n.qkd.presets import Preset, all_presets, get_preset
 from qit4n.qkd.registry import get_protocol, make_parameters, protocol_names
 
@@ -18,5 +20,7 @@ __all__ = [
     "get_preset",
     "get_protocol",
     "make_parameters",
+    "max_distance_km",
+    "key_rate_at_distance",
     "protocol_names",
 ]
