@@ -121,7 +121,7 @@ def run_link(
     epsilon_sec = getattr(params, "epsilon_sec", 1e-10)
     epsilon_cor = getattr(params, "epsilon_cor", 1e-15)
     pipeline = validate_parameters(
-        PipelineSettings, {"reconciler": reconciler, "epsilon_sec": epsilon_sec, "epsilon_cor": epsilon_cor}, context="--postprocess"
+        PipelineSettings, {"reconciler": reconciler, "epsilon_sec": epsilon_sec, "epsilon_cor": epsilon_cor}
     )
     rng = np.random.default_rng(seed)
     records = emulate_bb84(settings, pulses, rng)

@@ -1,0 +1,71 @@
+"""The pipeline end to end: keys identical, leaks accounted, failing frames discarded, tampering caught."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qit4n.errors import ParameterError
+from qit4n.postprocess import PipelineSettings, Session, distill_sifted, distill_simulated, noisy_copy, random_bits
+from qit4n.postprocess.channel import MessageKind
+from qit4n.schema import validate_parameters
+
+
+@pytest.mark.parametrize("reconciler", ["cascade", "cascade-original"])
+@pytest.mark.parametrize("qber", [0.01, 0.05])
+def test_final_keys_identical_and_costs_accounted(reconciler, qber):
+    result = distill_simulated(150_000, qber, PipelineSettings(reconciler=reconciler), seed=4)
+    summary = result.as_dict()
+    assert result.keys_match and result.authenticated
+    assert summary["final_key_bits"] > 0
+    assert summary["final_key_bits"] == summary["amplified_bits"] - summary["auth_key_bits"]
+    assert summary["leak_ec_bits"] == result.traffic["reconciliation"].disclosed_bits
+    assert summary["estimation_bits"] == result.traffic["estimation"].disclosed_bits
+    assert summary["amplified_bits"] < summary["reconciled_bits"] - summary["leak_ec_bits"]
+    assert set(summary["seconds"]) == {"estimation", "reconciliation", "verification", "amplification", "authentication"}
+
+
+def test_failing_frames_are_discarded_never_passed_on():
+    """The original Cascade leaves errors in a few 1024-bit frames at 5 %; verification drops them."""
+    result = distill_simulated(300_000, 0.05, PipelineSettings(reconciler="cascade-original", frame_bits=1024, sample_fraction=0.05), seed=3)
+    rec = result.reconciliation
+    assert rec.frame_errors > 0
+    assert rec.alice_key.size == rec.reconciled_bits - 1024 * rec.frame_errors
+    assert np.array_equal(rec.alice_key, rec.bob_key)
+    assert result.keys_match
+
+
+def test_tampered_channel_yields_no_key():
+    rng = np.random.default_rng(8)
+    alice_key = random_bits(50_000, rng)
+    bob_key = noisy_copy(alice_key, 0.02, rng)
+    settings = PipelineSettings()
+    session = Session.start(rng, settings)
+    sample_code = list(MessageKind).index(MessageKind.SAMPLE_BITS)
+
+    def flip_sample_message(data: bytes) -> bytes:
+        return data[:-1] + bytes([data[-1] ^ 0x80]) if data[0] == sample_code else data
+
+    session.channel.tamper = flip_sample_message
+    result = distill_sifted(alice_key, bob_key, settings, rng, session)
+    assert not result.authenticated
+    assert result.net_key_bits == 0
+
+
+def test_authentication_key_paid_back_from_distilled_key():
+    rng = np.random.default_rng(9)
+    settings = PipelineSettings()
+    session = Session.start(rng, settings)
+    pool_before = session.alice_auth.pool.available_bits
+    alice_key = random_bits(80_000, rng)
+    result = distill_sifted(alice_key, noisy_copy(alice_key, 0.02, rng), settings, rng, session)
+    assert result.auth_key_bits == 2 * 2 * 64
+    assert session.alice_auth.pool.available_bits == pool_before
+    assert session.bob_auth.pool.available_bits == pool_before
+
+
+def test_bad_inputs_name_the_field():
+    with pytest.raises(ParameterError, match="qber = 0.6"):
+        distill_simulated(10_000, 0.6, PipelineSettings(), seed=0)
+    with pytest.raises(ParameterError, match="reconciler = 'turbo': must be one of"):
+        validate_parameters(PipelineSettings, {"reconciler": "turbo"})
