@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "qit4n.cli.threat",
     "qit4n.cli.qin",
     "qit4n.cli.net",
+    "qit4n.cli.postprocess",
 )
 
 app = typer.Typer(
