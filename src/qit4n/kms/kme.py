@@ -17,7 +17,7 @@ import time
 
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.errors import EXTENSION_MANDATORY_UNSUPPORTED, SIZE_NOT_MULTIPLE_OF_8, EtsiError
-from qit4n.kms.relay import RelayMessage, xor_bytes
+from qit4n.kms.relay import RelayBatcher, RelayMessage, xor_bytes
 from qit4n.kms.schemas import KeyRequest, Status
 from qit4n.kms.store import KeyBatch, KeyStore, PoolExhaustedError, UnitMismatchError, batch_key_ids, new_batch_id
 from qit4n.kms.supply import LinkFiller, SeededLinkSupply
@@ -36,7 +36,7 @@ def client_ssl_context(config: KMEConfig) -> ssl.SSLContext:
 
 
 class KME:
-    """One KME (see the module docstring). Create with :meth:`open`, release with :meth:`close`."""
+    """One KME (see the module docstring): construct, then ``await start()``; ``await close()`` at the end."""
 
     def __init__(self, config: KMEConfig) -> None:
         self.config = config
@@ -345,45 +345,3 @@ class KME:
             "waiting_keys": self.store.waiting_keys(),
             **self.store.counters(),
         }
-
-
-class RelayBatcher:
-    """Sends relay messages to one peer KME, many per HTTPS request.
-
-    Messages submitted while a request is in flight go together in the next one (at most
-    ``max_batch``); the peer processes each message on its own and answers one status per
-    message, so one failing message fails only its own submitter.
-    """
-
-    def __init__(self, post, *, max_batch: int = 64) -> None:
-        self._post = post
-        self._max_batch = max_batch
-        self._waiting: list[tuple[dict, asyncio.Future]] = []
-        self._task: asyncio.Task | None = None
-
-    async def submit(self, message: dict) -> None:
-        """Send ``message``; returns when the peer has processed it, raises if it failed."""
-        future = asyncio.get_running_loop().create_future()
-        self._waiting.append((message, future))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
-        await future
-
-    async def _drain(self) -> None:
-        while self._waiting:
-            batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
-            try:
-                answer = await self._post({"messages": [message for message, _ in batch]})
-                results = answer["results"]
-            except Exception as error:  # noqa: BLE001 - every submitter gets the failure
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error if isinstance(error, EtsiError) else EtsiError(503, f"relay request failed: {error!r}"))
-                continue
-            for (_, future), result in zip(batch, results):
-                if future.done():
-                    continue
-                if result.get("status") == 200:
-                    future.set_result(None)
-                else:
-                    future.set_exception(EtsiError(503, f"relay hop refused: {result.get('message')}", [result]))

@@ -14,14 +14,16 @@ G. S. Vernam, J. AIEE 45, 109 (1926): one-time pad.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pydantic import Field
 
 from qit4n.errors import NoKeyRouteError
+from qit4n.kms.errors import EtsiError
 from qit4n.schema import StrictModel
 
-__all__ = ["RelayMessage", "relay_route", "route_table", "xor_bytes"]
+__all__ = ["RelayBatcher", "RelayMessage", "relay_route", "route_table", "xor_bytes"]
 
 
 def xor_bytes(left: bytes, right: bytes) -> bytes:
@@ -87,3 +89,45 @@ class RelayMessage(StrictModel):
     link_id: str
     unit_start: int = Field(ge=0, description="first of the sender's units of link_id that pad the keys")
     ciphertext: str | None = Field(None, description="base64 of the keys XOR pads; None on the first hop (keys = pads)")
+
+
+class RelayBatcher:
+    """Sends relay messages to one peer KME, many per HTTPS request.
+
+    Messages submitted while a request is in flight go together in the next one (at most
+    ``max_batch``); the peer processes each message on its own and answers one status per
+    message, so one failing message fails only its own submitter.
+    """
+
+    def __init__(self, post, *, max_batch: int = 64) -> None:
+        self._post = post
+        self._max_batch = max_batch
+        self._waiting: list[tuple[dict, asyncio.Future]] = []
+        self._task: asyncio.Task | None = None
+
+    async def submit(self, message: dict) -> None:
+        """Send ``message``; returns when the peer has processed it, raises if it failed."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((message, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
+            try:
+                answer = await self._post({"messages": [message for message, _ in batch]})
+                results = answer["results"]
+            except Exception as error:  # noqa: BLE001 - every submitter gets the failure
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error if isinstance(error, EtsiError) else EtsiError(503, f"relay request failed: {error!r}"))
+                continue
+            for (_, future), result in zip(batch, results):
+                if future.done():
+                    continue
+                if result.get("status") == 200:
+                    future.set_result(None)
+                else:
+                    future.set_exception(EtsiError(503, f"relay hop refused: {result.get('message')}", [result]))
