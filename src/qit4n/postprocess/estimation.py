@@ -19,7 +19,8 @@ Lim et al. 2014 (Eqs. 1-5), from per-intensity counts ``n_{X,k}`` (key basis) an
     phi_X   <= v_{Z,1} / s_{Z,1} + gamma(eps_sec, v_{Z,1} / s_{Z,1}, s_{Z,1}, s_{X,1})
     l = s_{X,0} + s_{X,1} (1 - h(phi_X)) - leak_EC - 6 log2(21 / eps_sec) - log2(2 / eps_cor)
 
-In both, the verification term ``log2(1/eps_cor)`` is replaced by the hash bits actually disclosed
+As printed in the paper, the single-photon bound uses the vacuum bound before it is clipped at
+zero (clipping it first would give a slightly larger, also valid, bound). In both, the verification term ``log2(1/eps_cor)`` is replaced by the hash bits actually disclosed
 when the caller adds them to ``leak``; lengths are floored and never negative.
 
 References
@@ -141,9 +142,9 @@ def _vacuum_single(counts: Sequence[float], mus: Sequence[float], ps: Sequence[f
     low = [math.exp(mu) / p * (c - delta) for c, mu, p in zip(counts, mus, ps)]
     high = [math.exp(mu) / p * (c + delta) for c, mu, p in zip(counts, mus, ps)]
     mu1, mu2, mu3 = mus
-    vacuum = max(0.0, tau0 * (mu2 * low[2] - mu3 * high[1]) / (mu2 - mu3))
+    vacuum = tau0 * (mu2 * low[2] - mu3 * high[1]) / (mu2 - mu3)
     single = tau1 * mu1 * (low[1] - high[2] - (mu2**2 - mu3**2) / mu1**2 * (high[0] - vacuum / tau0)) / (mu1 * (mu2 - mu3) - mu2**2 + mu3**2)
-    return vacuum, single
+    return max(0.0, vacuum), single
 
 
 def _gamma(epsilon: float, b: float, c: float, d: float) -> float:
