@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -45,6 +46,10 @@ def openapi() -> None:
     typer.echo(json.dumps(etsi_openapi(), indent=1))
 
 
+def _stop_requested(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
 @kms_app.command("up")
 def up(
     scenario: Annotated[str, typer.Argument(help="scenario file or built-in name")],
@@ -56,6 +61,8 @@ def up(
     from qit4n.kms.launcher import Network, plan_network
     from qit4n.scenario import load_scenario
 
+    signal.signal(signal.SIGINT, _stop_requested)
+    signal.signal(signal.SIGTERM, _stop_requested)
     state_dir = state if state is not None else Path(tempfile.mkdtemp(prefix="qit4n-kms-"))
     plan = plan_network(load_scenario(scenario), state_dir, base_port=base_port)
     console = Console()
