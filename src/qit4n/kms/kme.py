@@ -59,10 +59,15 @@ class KME:
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
         self._client = httpx.AsyncClient(verify=client_ssl_context(self.config), timeout=self.config.peer_timeout_s, limits=limits)
 
+    async def close_peers(self) -> None:
+        """Close the connections to other KMEs (no relay is possible afterwards)."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
     async def close(self) -> None:
         """Close the client and the database."""
-        if self._client is not None:
-            await self._client.aclose()
+        await self.close_peers()
         self.store.close()
 
     async def run_supply(self) -> None:

@@ -47,13 +47,26 @@ def _protocol_class():
 
 
 def make_server(config: KMEConfig):
-    """A ``uvicorn.Server`` for the KME of ``config`` (call ``.run()`` or ``await .serve()``)."""
+    """A ``uvicorn.Server`` for the KME of ``config`` (call ``.run()`` or ``await .serve()``).
+
+    On shutdown the KME first closes its own connections to other KMEs, so that KMEs stopping
+    together do not wait for each other's idle connections.
+    """
     import uvicorn
 
     from qit4n.kms.app import create_app
 
+    app = create_app(config)
+
+    class KMEServer(uvicorn.Server):
+        async def shutdown(self, sockets=None) -> None:  # type: ignore[override]
+            kme = getattr(app.state, "kme", None)
+            if kme is not None:
+                await kme.close_peers()
+            await super().shutdown(sockets=sockets)
+
     uvicorn_config = uvicorn.Config(
-        create_app(config),
+        app,
         host=config.host,
         port=config.port,
         http=_protocol_class(),
@@ -67,7 +80,7 @@ def make_server(config: KMEConfig):
         lifespan="on",
         timeout_graceful_shutdown=1,
     )
-    return uvicorn.Server(uvicorn_config)
+    return KMEServer(uvicorn_config)
 
 
 def main(argv: list[str] | None = None) -> None:
