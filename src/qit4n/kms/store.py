@@ -67,6 +67,9 @@ class UnitMismatchError(ServiceError):
     """A peer named units this end does not hold (already consumed, or owned by this end)."""
 
 
+#: How far a peer may name units beyond this end's own supply (this end then catches up).
+MAX_UNITS_AHEAD = 1 << 22
+
 _INDEX_BITS = 16
 MAX_BATCH_KEYS = 1 << _INDEX_BITS
 
@@ -237,6 +240,8 @@ class KeyStore:
         last = start + 2 * (count - 1)
         if count < 1 or start < 0 or start % 2 == parity:
             raise UnitMismatchError(f"link {link_id}: units from {start} (x{count}) are not the peer's to name")
+        if last >= supplied + MAX_UNITS_AHEAD:
+            raise UnitMismatchError(f"link {link_id}: unit {last} is more than {MAX_UNITS_AHEAD} units ahead of this end's supply ({supplied})")
         previous = cursor.execute(
             "SELECT lo, hi FROM consumed WHERE link = ? AND lo <= ? ORDER BY lo DESC LIMIT 1", (link_id, last)
         ).fetchone()
