@@ -103,3 +103,18 @@ def test_joint_allocation_respects_link_rates():
             u, v = tuple(pair)
             assert amount <= graph[u][v]["rate_bps"] * (1 + 1e-6) + 1e-6
         assert np.isfinite([d.allocation.allocated_bps for d in plan.demands]).all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_path_form_and_edge_form_allocations_agree(seed):
+    """The max-min fair allocation is unique, so the column-generation (path) LP and the edge LP must agree (1e-5)."""
+    from qit4n.net import allocate, demand_specs
+
+    scenario = random_scenario(300 + seed, n_nodes=10, n_links=18)
+    compiled = compile_network(build_network(scenario))
+    specs = demand_specs(scenario)
+    edges = allocate(compiled, specs, method="edges")
+    paths = allocate(compiled, specs, method="paths")
+    for by_edges, by_paths in zip(edges, paths):
+        assert by_paths.allocated_bps == pytest.approx(by_edges.allocated_bps, rel=1e-5, abs=1e-6)
+        assert sum(route.rate_bps for route in by_paths.routes) == pytest.approx(by_paths.allocated_bps, rel=1e-5, abs=1e-6)

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_array, csr_array, vstack
 
-from qit4n.errors import InfeasibleError
+from qit4n.errors import InfeasibleError, ParameterError
 from qit4n.net.capacity import Route
 from qit4n.net.flows import CompiledNetwork, FlowSolution
 
@@ -171,20 +172,32 @@ def _fill(program: _Program, lower: np.ndarray, upper: np.ndarray, active: list[
         active = [k for k in active if k not in blocked]
 
 
+#: Above this many edge-form flow variables, ``method="auto"`` uses column generation.
+EDGE_FORM_LIMIT = 200_000
+
+
 def allocate(
     compiled: CompiledNetwork,
     demands: Sequence[DemandSpec],
     *,
     failed_links: Sequence[int] = (),
     failed_nodes: Sequence[int] = (),
+    method: Literal["auto", "edges", "paths"] = "auto",
 ) -> list[DemandAllocation]:
     """Allocate key rate to all ``demands`` at once (priorities, then weighted max-min fairness).
 
     ``failed_links``/``failed_nodes`` are positions in ``compiled.link_ids``/``compiled.nodes``.
-    Returns one :class:`DemandAllocation` per demand, in the input order.
+    ``method`` picks the edge form of the LP (one flow variable per demand and directed pair) or
+    its path form solved by column generation (:mod:`qit4n.net.columns`); both give the same
+    allocation, ``auto`` takes the path form when the edge form would exceed
+    :data:`EDGE_FORM_LIMIT` variables. Returns one :class:`DemandAllocation` per demand, in order.
     """
     if not demands:
         return []
+    if method not in ("auto", "edges", "paths"):
+        raise ParameterError(f"method = {method!r}: must be 'auto', 'edges' or 'paths'")
+    if method == "paths" or (method == "auto" and 2 * len(demands) * len(compiled.pair_u) > EDGE_FORM_LIMIT):
+        return _allocate_paths(compiled, demands, failed_links, failed_nodes)
     program = _Program(compiled, demands, failed_links, failed_nodes)
     lower = np.zeros(len(demands))
     upper = program.request.copy()
@@ -206,3 +219,34 @@ def allocate(
         routes = tuple(Route(tuple(path), rate) for path, rate in compiled.decompose(solution) if rate > _TOLERANCE * demand.rate_bps)
         allocations.append(DemandAllocation(demand, float(upper[k] * program.scale), routes))
     return allocations
+
+
+def _allocate_paths(compiled: CompiledNetwork, demands: Sequence[DemandSpec], failed_links: Sequence[int], failed_nodes: Sequence[int]) -> list[DemandAllocation]:
+    from qit4n.net.columns import PathProgram
+
+    program = PathProgram(compiled, demands, failed_links, failed_nodes)
+    lower = np.zeros(len(demands))
+    upper = program.request.copy()
+    for priority in sorted({d.priority for d in demands}, reverse=True):
+        active = [k for k, d in enumerate(demands) if d.priority == priority]
+        while active:
+            result, fair_duals = program.solve(lower, upper, active, level=True)
+            level = float(result.x[-1])
+            blocked = [k for k in active if fair_duals[k] < -_TOLERANCE]
+            if level >= 1 - _TOLERANCE or not blocked:
+                blocked = list(active)
+            for k in blocked:
+                value = min(level * program.request[k], program.request[k])
+                lower[k] = value * (1 - _TOLERANCE)
+                upper[k] = value
+            active = [k for k in active if k not in blocked]
+    result, _ = program.solve(lower, upper, [], level=False)
+    values = result.x[:-1] * program.scale
+    routes: list[list[Route]] = [[] for _ in demands]
+    for (k, _, nodes), value in zip(program.columns, values):
+        if value > _TOLERANCE * demands[k].rate_bps:
+            routes[k].append(Route(tuple(compiled.nodes[node] for node in nodes), float(value)))
+    return [
+        DemandAllocation(demand, float(upper[k] * program.scale), tuple(sorted(routes[k], key=lambda route: -route.rate_bps)))
+        for k, demand in enumerate(demands)
+    ]
