@@ -177,7 +177,8 @@ def test_the_kme_to_kme_api_refuses_saes(star_network):
 
 
 def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path, make_star, live_network):
-    """Two SAEs behind KME-D: the one not named when the key was issued is refused with 401."""
+    """Two SAEs behind KME-D: the one not named when the key was issued is refused with 401; keys
+    between them stay on KME-D (and a multicast copy is relayed to SAE-A's KME)."""
     from qit4n.kms.certs import create_ca, issue_certificate
     from qit4n.kms.launcher import NetworkPlan, plan_network
     from qit4n.kms.ops import InProcessNetwork
@@ -199,6 +200,9 @@ def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path, make_star, live_ne
                 other.get_key_with_ids("SAE-A", [key.key_id])
             assert refused.value.status_code == 401
             assert named.get_key_with_ids("SAE-A", [key.key_id])[0].key == key.key
+            local = other.get_key("SAE-D", number=3, additional_slave_sae_ids=["SAE-A"])
+            assert [k.key for k in named.get_key_with_ids("SAE-D2", [k.key_id for k in local])] == [k.key for k in local]
+            assert [k.key for k in master.get_key_with_ids("SAE-D2", [k.key_id for k in local])] == [k.key for k in local]
 
 
 def test_a_key_id_in_another_spelling_is_the_same_key_and_echoed_as_valid_json(star_network):
