@@ -1,8 +1,9 @@
 """Event-kernel throughput: plain schedule-and-fire workload (target: >= 1e6 events per second on one core).
 
-Workload: ``--events`` callbacks scheduled at random integer-picosecond times, then fired in order
-by :meth:`qit4n.des.Kernel.run`; plus a self-rescheduling workload (each event schedules the next,
-as a simulation does). Baseline measured in the same run: a bare ``heapq`` loop over tuples with the
+Workloads: ``--events`` callbacks scheduled at random integer-picosecond times, then fired in order
+by :meth:`qit4n.des.Kernel.run` (the heap holds up to all of them); a self-rescheduling chain (each
+event schedules the next, one pending); and steady states with 1,000 and 100,000 events pending
+(each fired event schedules one more at a random delay), as simulations run. Baseline measured in the same run: a bare ``heapq`` loop over tuples with the
 same times (no cancellation, no priorities), the lower bound of any Python heap kernel.
 
 Usage: ``python benchmarks/bench_des_kernel.py [--quick] [--events N]``.
@@ -52,6 +53,26 @@ def chained(count: int) -> float:
     return time.perf_counter() - start
 
 
+def steady(count: int, pending: int) -> float:
+    """Seconds for ``count`` events with ``pending`` always scheduled (each fired event schedules one more)."""
+    kernel = Kernel()
+    delays = np.random.default_rng(2).integers(1, 10**9, size=count).tolist()
+    remaining = [count - pending]
+
+    def fire(index: int) -> None:
+        if remaining[0] > 0:
+            remaining[0] -= 1
+            kernel.schedule_in(delays[index], fire, index + 1)
+
+    for index in range(pending):
+        kernel.schedule_at(delays[index], fire, pending + index)
+    start = time.perf_counter()
+    fired = kernel.run()
+    elapsed = time.perf_counter() - start
+    assert fired == count
+    return elapsed
+
+
 def heapq_baseline(times_ps: list[int]) -> float:
     """Seconds for a bare heapq push-all / pop-all-and-call loop over the same times."""
     start = time.perf_counter()
@@ -72,11 +93,14 @@ def main() -> None:
     times_ps = np.random.default_rng(1).integers(0, 10**15, size=count).tolist()
     schedule_s, fire_s = schedule_and_fire(times_ps)
     chain_s = chained(count)
+    steady_s = {pending: steady(count, pending) for pending in (1_000, 100_000)}
     baseline_s = heapq_baseline(times_ps)
     total_s = schedule_s + fire_s
     print(f"events: {count}")
     print(f"schedule+fire: {total_s:.3f} s = {count / total_s / 1e6:.2f} M events/s (schedule {count / schedule_s / 1e6:.2f} M/s, fire {count / fire_s / 1e6:.2f} M/s)")
     print(f"chained (each event schedules the next): {count / chain_s / 1e6:.2f} M events/s")
+    for pending, seconds in steady_s.items():
+        print(f"steady state with {pending} events pending (fire one, schedule one): {count / seconds / 1e6:.2f} M events/s")
     print(f"baseline bare heapq loop: {count / baseline_s / 1e6:.2f} M events/s; kernel / baseline time ratio {total_s / baseline_s:.2f}")
 
 

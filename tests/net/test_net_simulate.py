@@ -150,3 +150,24 @@ def test_runs_on_the_shared_kernel():
     assert kernel.run() == 0
     result = simulate_network(chain_scenario([1000.0], demand_bps=10), SimulationConfig(duration_s=10, samples=3))
     assert result.events_fired >= 10
+
+
+def test_key_aware_routing_uses_the_fuller_route():
+    """Two disjoint routes; key-aware routing follows the fuller pools and still conserves bits."""
+    scenario = scenario_from_dict(
+        {
+            "name": "ring",
+            "nodes": [{"id": "A"}, {"id": "B"}, {"id": "R1", "role": "trusted-relay"}, {"id": "R2", "role": "trusted-relay"}],
+            "links": [
+                {"id": "a1", "endpoints": ["A", "R1"], "key_rate_bps": 900},
+                {"id": "1b", "endpoints": ["R1", "B"], "key_rate_bps": 900},
+                {"id": "a2", "endpoints": ["A", "R2"], "key_rate_bps": 600},
+                {"id": "2b", "endpoints": ["R2", "B"], "key_rate_bps": 600},
+            ],
+            "demands": [{"name": "ab", "endpoints": ["A", "B"], "key_rate_bps": 1400}],
+        }
+    )
+    result = simulate_network(scenario, SimulationConfig(duration_s=300, routing="key-aware"))
+    assert result.qos[0].throughput_bps == pytest.approx(1400, rel=0.02)
+    assert result.totals_bits["relay_consumed_bits"] == pytest.approx(result.totals_bits["delivered_bits"], rel=1e-9)
+    assert _balance_ok(result)

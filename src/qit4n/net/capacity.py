@@ -56,7 +56,8 @@ def _setup(network: KeyNetwork | CompiledNetwork, source: str, target: str, fail
         compiled.network.link(link_id)
     s, t = compiled.index[source], compiled.index[target]
     capacity = compiled.pair_capacity([compiled.link_position[link_id] for link_id in failed_links])
-    blocked = compiled.blocked_nodes(s, t, [compiled.network.check_node(node) and compiled.index[node] for node in failed_nodes])
+    dead = [compiled.index[compiled.network.check_node(node, "failed node")] for node in failed_nodes]
+    blocked = compiled.blocked_nodes(s, t, dead)
     return compiled, s, t, capacity, blocked
 
 

@@ -25,8 +25,8 @@ def _graph(network: KeyNetwork, source: str, target: str, failed_links: Sequence
     if source == target:
         raise ParameterError(f"target = {target!r}: must differ from source")
     graph = network.simple_graph((source, target), failed_links=failed_links, failed_nodes=failed_nodes, rate_of=rate_of)
-    positive = [(u, v) for u, v, rate in graph.edges(data="rate_bps") if rate <= 0]
-    graph.remove_edges_from(positive)
+    keyless = [(u, v) for u, v, rate in graph.edges(data="rate_bps") if rate <= 0]
+    graph.remove_edges_from(keyless)
     return graph
 
 

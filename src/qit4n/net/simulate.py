@@ -76,6 +76,9 @@ class SimulationConfig(StrictModel):
     failures: list[FailureEvent] = Field(default_factory=list)
     samples: int = Field(200, ge=2, le=100_000, description="pool-level samples over the run")
     police: bool = Field(True, description="admit each demand's key at most at its planned rate (token bucket)")
+    routing: Literal["planned", "key-aware"] = Field(
+        "planned", description="planned multipath routes, or per request the single route with the most key in its emptiest pool"
+    )
     passes: PeriodicPasses = Field(default_factory=PeriodicPasses)
 
 
@@ -280,6 +283,8 @@ class _Simulator:
             if not demand.routes:
                 self._schedule_retry(demand, deadline_s)
                 return
+            if self.config.routing == "key-aware":
+                self._route_by_key(demand)
             if bits > demand.max_bits:
                 self._lose(demand)
                 continue
@@ -305,6 +310,24 @@ class _Simulator:
                 continue
             self._schedule_retry(demand, min(now_s + wait_s, deadline_s))
             return
+
+    def _route_by_key(self, demand: _Demand) -> None:
+        """Send the next request over the route whose emptiest pool holds the most key now."""
+        from qit4n.errors import NoKeyRouteError
+        from qit4n.net.routing import key_aware_path
+
+        everything = np.arange(len(self.compiled.pair_u))
+        self.pools.advance(everything, self._now_s())
+        share = np.bincount(self.compiled.link_pair, minlength=len(everything))
+        levels = {link.id: self.pools.level_bits[self.compiled.link_pair[position]] / share[self.compiled.link_pair[position]] for position, link in enumerate(self.network.links)}
+        failed_links = [link.id for link, up in zip(self.network.links, self.link_up) if not up]
+        failed_nodes = [node for node, up in zip(self.compiled.nodes, self.node_up) if not up]
+        try:
+            path, _ = key_aware_path(self.network, demand.spec.source, demand.spec.target, levels, failed_links=failed_links, failed_nodes=failed_nodes)
+        except NoKeyRouteError:
+            return
+        if tuple(path) != tuple(demand.routes[0][0]) or len(demand.routes) > 1:
+            self._set_routes(demand, [(tuple(path), 1.0)])
 
     def _schedule_retry(self, demand: _Demand, at_s: float) -> None:
         if demand.retry is not None:
