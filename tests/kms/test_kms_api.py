@@ -215,3 +215,34 @@ def test_a_key_id_in_another_spelling_is_the_same_key_and_echoed_as_valid_json(s
         assert base64.b64decode(response.json()["keys"][0]["key"]) == key.key
         again = slave.post("/api/v1/keys/SAE-A/dec_keys", json={"key_IDs": [{"key_ID": spelled}]})
         assert again.status_code == 400 and again.json()["message"] == "one or more keys specified are not found on KME"
+
+
+def test_an_sae_never_obtains_a_key_issued_for_another_pair(star_network):
+    """Property: dec_keys succeeds exactly when the caller is the named slave and names the master."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    saes = ["SAE-A", "SAE-C", "SAE-D"]
+    clients = {sae: star_network.client(sae) for sae in saes}
+    triples = st.tuples(st.sampled_from(saes), st.sampled_from(saes), st.sampled_from(saes), st.sampled_from(saes))
+
+    @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(triples.filter(lambda t: t[0] != t[1]))
+    def attempt(triple):
+        master, slave, caller, claimed_master = triple
+        key = clients[master].get_key(slave)[0]
+        allowed = caller == slave and claimed_master == master
+        try:
+            got = clients[caller].get_key_with_ids(claimed_master, [key.key_id])
+        except KMEError as error:
+            assert not allowed and error.status_code in (400, 401)
+        else:
+            assert allowed and got[0].key == key.key
+        if not allowed:
+            assert clients[slave].get_key_with_ids(master, [key.key_id])[0].key == key.key
+
+    try:
+        attempt()
+    finally:
+        for client in clients.values():
+            client.close()
