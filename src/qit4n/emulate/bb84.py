@@ -184,7 +184,7 @@ def emulate_bb84(settings: LinkSettings, num_pulses: int, rng: np.random.Generat
 
     >>> from qit4n.emulate.settings import LinkSettings
     >>> records = emulate_bb84(LinkSettings(eta_channel=0.1), 100_000, np.random.default_rng(1))
-    >>> 400 < records.bob.pulses.size < 600  # about N * (1 - exp(-0.01 * mu)) averaged over intensities
+    >>> 300 < records.bob.pulses.size < 450  # N * sum_k p_k (1 - exp(-0.01 mu_k)) = 370
     True
     """
     if num_pulses < 1:

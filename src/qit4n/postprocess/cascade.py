@@ -34,7 +34,17 @@ from qit4n.errors import ParameterError
 from qit4n.postprocess import cascade_kernels as kernels
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
 
-__all__ = ["CascadeVariant", "CascadeSettings", "CascadeResult", "block_schedule", "reconcile_cascade", "CascadeAlice", "CascadeBob"]
+__all__ = [
+    "CascadeVariant",
+    "CascadeSettings",
+    "CascadeResult",
+    "block_schedule",
+    "reconcile_cascade",
+    "reconcile_cascade_frames",
+    "CascadeAlice",
+    "CascadeAliceGroup",
+    "CascadeBob",
+]
 
 _MAX_PASSES = 64
 
@@ -117,7 +127,7 @@ class _PassPlan:
 
 
 class CascadeAlice:
-    """Alice's side: answers parity questions about her (never modified) key."""
+    """Alice's side for one frame: answers parity questions about her (never modified) key."""
 
     def __init__(self, key: np.ndarray) -> None:
         self._key = np.ascontiguousarray(key, dtype=np.uint8)
@@ -125,32 +135,26 @@ class CascadeAlice:
         self._prefix = kernels.typed_list(np.uint8)
         self._masks: list[np.ndarray | None] = []
 
-    def receive(self, message: Message) -> Message:
-        """Handle Bob's setup or request message; return the answer."""
-        if message.kind is MessageKind.CASCADE_SETUP:
-            variant = CascadeVariant(str(message.public["variant"].tobytes(), "ascii"))
-            qber = float(message.public["qber"][0])
-            seed = int(message.public["seed"][0])
-            clean = int(message.public["clean_passes"][0])
-            self._plan = _PassPlan(CascadeSettings(variant, qber, seed, clean), self._key.size)
-            return Message(MessageKind.CASCADE_ANSWER, Role.ALICE)
-        if message.kind is not MessageKind.CASCADE_REQUEST or self._plan is None:
-            raise ParameterError(f"message kind = {message.kind.value}: Alice expected a Cascade setup or request")
-        public = message.public
-        passes = public["pass"]
+    def configure(self, settings: CascadeSettings) -> None:
+        """Adopt the public settings Bob sent."""
+        self._plan = _PassPlan(settings, self._key.size)
+
+    def answer(self, passes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Parities of Alice's key over positions ``[start, end)`` of the given passes."""
+        if passes.size == 0:
+            return np.zeros(0, np.uint8)
         for pass_index in np.unique(passes):
-            if self._masks[int(pass_index)] is not None:
-                order, _ = kernels.halves_order(self._masks[int(pass_index)])
+            mask = self._masks[int(pass_index)]
+            if mask is not None:
+                order, _ = kernels.halves_order(mask)
                 kernels.replace(self._prefix, int(pass_index), kernels.prefix_xor(self._key, order))
                 self._masks[int(pass_index)] = None
-        answers = kernels.range_parities(self._prefix, passes, public["start"], public["end"]) if passes.size else np.zeros(0, np.uint8)
-        disclosed = {"parities": answers}
-        next_pass = int(public["next_pass"][0])
-        if next_pass >= 0:
-            disclosed["block_parities"] = self._open_pass(next_pass)
-        return Message(MessageKind.CASCADE_ANSWER, Role.ALICE, disclosed=disclosed)
+        return kernels.range_parities(self._prefix, passes, starts, ends)
 
-    def _open_pass(self, pass_index: int) -> np.ndarray:
+    def open_pass(self, pass_index: int) -> np.ndarray:
+        """Block parities of a new pass (the last one omitted where Bob can deduce it)."""
+        if self._plan is None:
+            raise ParameterError("Cascade: Alice received a request before the setup message")
         if self._plan.is_halves(pass_index):
             mask = self._plan.mask()
             self._masks.append(mask)
@@ -164,6 +168,46 @@ class CascadeAlice:
         if pass_index > 0 and self._plan.settings.variant is CascadeVariant.OPTIMISED:
             return parities[:-1]
         return parities
+
+
+def _segments(frames: np.ndarray, count: int) -> np.ndarray:
+    """Start offsets of each frame's run in a frame-sorted index array (``count + 1`` entries)."""
+    return np.searchsorted(frames, np.arange(count + 1))
+
+
+class CascadeAliceGroup:
+    """Alice's side for several frames reconciled together (one message per round for all)."""
+
+    def __init__(self, alices: list[CascadeAlice]) -> None:
+        self.alices = alices
+
+    def receive(self, message: Message) -> Message:
+        """Answer Bob's setup or request message."""
+        public = message.public
+        if message.kind is MessageKind.CASCADE_SETUP:
+            variant = CascadeVariant(str(public["variant"].tobytes(), "ascii"))
+            clean = int(public["clean_passes"][0])
+            for alice, qber, seed in zip(self.alices, public["qber"], public["seed"]):
+                alice.configure(CascadeSettings(variant, float(qber), int(seed), clean))
+            return Message(MessageKind.CASCADE_ANSWER, Role.ALICE)
+        if message.kind is not MessageKind.CASCADE_REQUEST:
+            raise ParameterError(f"message kind = {message.kind.value}: Alice expected a Cascade setup or request")
+        bounds = _segments(public["frame"], len(self.alices))
+        parities = [
+            self.alices[i].answer(public["pass"][bounds[i] : bounds[i + 1]], public["start"][bounds[i] : bounds[i + 1]], public["end"][bounds[i] : bounds[i + 1]])
+            for i in range(len(self.alices))
+            if bounds[i + 1] > bounds[i]
+        ]
+        blocks = [self.alices[int(i)].open_pass(int(p)) for i, p in zip(public["open_frame"], public["open_pass"])]
+        return Message(
+            MessageKind.CASCADE_ANSWER,
+            Role.ALICE,
+            public={"block_counts": np.array([b.size for b in blocks], dtype=np.uint32)},
+            disclosed={
+                "parities": np.concatenate(parities) if parities else np.zeros(0, np.uint8),
+                "block_parities": np.concatenate(blocks) if blocks else np.zeros(0, np.uint8),
+            },
+        )
 
 
 @dataclass(frozen=True)
@@ -201,35 +245,6 @@ class CascadeBob:
         self._lazy = np.zeros(_MAX_PASSES + 1, dtype=np.uint8)
         self._num_passes = 0
         self._total_parity = 0
-
-    def setup_message(self) -> Message:
-        """The public settings, sent first so that Alice derives the same passes."""
-        s = self.settings
-        return Message(
-            MessageKind.CASCADE_SETUP,
-            Role.BOB,
-            public={
-                "variant": np.frombuffer(s.variant.value.encode("ascii"), dtype=np.uint8),
-                "qber": np.array([s.qber_estimate]),
-                "seed": np.array([s.seed], dtype=np.uint64),
-                "clean_passes": np.array([s.clean_passes], dtype=np.uint16),
-            },
-        )
-
-    def request(self, searches: np.ndarray, next_pass: int) -> Message:
-        """Ask for the left-half parities of the parked searches (and open ``next_pass`` if >= 0)."""
-        starts = searches[:, kernels.START]
-        lengths = searches[:, kernels.END] - starts
-        return Message(
-            MessageKind.CASCADE_REQUEST,
-            Role.BOB,
-            public={
-                "pass": searches[:, kernels.PASS].astype(np.uint8),
-                "start": starts.astype(np.uint32),
-                "end": (starts + lengths // 2).astype(np.uint32),
-                "next_pass": np.array([next_pass], dtype=np.int16),
-            },
-        )
 
     def open_pass(self, pass_index: int, alice_parities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Install pass ``pass_index`` with Alice's block parities; returns the odd blocks to search."""
@@ -278,12 +293,91 @@ _EMPTY_SEARCHES = np.zeros((0, 6), dtype=np.int64)
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
-def _num_passes_done(variant: CascadeVariant, pass_index: int, clean_run: int, settings: CascadeSettings, num_bits: int) -> bool:
-    if variant is CascadeVariant.ORIGINAL:
+def _setup_message(bobs: list[CascadeBob]) -> Message:
+    settings = bobs[0].settings
+    return Message(
+        MessageKind.CASCADE_SETUP,
+        Role.BOB,
+        public={
+            "variant": np.frombuffer(settings.variant.value.encode("ascii"), dtype=np.uint8),
+            "qber": np.array([bob.settings.qber_estimate for bob in bobs]),
+            "seed": np.array([bob.settings.seed for bob in bobs], dtype=np.uint64),
+            "clean_passes": np.array([settings.clean_passes], dtype=np.uint16),
+        },
+    )
+
+
+def _request(searches: list[np.ndarray], queried: list[int], opening: list[tuple[int, int]]) -> Message:
+    rows = [searches[i] for i in queried]
+    stacked = np.concatenate(rows) if rows else _EMPTY_SEARCHES
+    starts = stacked[:, kernels.START]
+    frames = np.concatenate([np.full(searches[i].shape[0], i, dtype=np.uint16) for i in queried]) if queried else np.zeros(0, np.uint16)
+    return Message(
+        MessageKind.CASCADE_REQUEST,
+        Role.BOB,
+        public={
+            "frame": frames,
+            "pass": stacked[:, kernels.PASS].astype(np.uint8),
+            "start": starts.astype(np.uint32),
+            "end": (starts + (stacked[:, kernels.END] - starts) // 2).astype(np.uint32),
+            "open_frame": np.array([i for i, _ in opening], dtype=np.uint16),
+            "open_pass": np.array([p for _, p in opening], dtype=np.int16),
+        },
+    )
+
+
+def _finished(settings: CascadeSettings, pass_index: int, clean_run: int) -> bool:
+    if settings.variant is CascadeVariant.ORIGINAL:
         return pass_index >= 4
-    if pass_index >= _MAX_PASSES:
-        return True
-    return pass_index >= 2 and clean_run >= settings.clean_passes
+    return pass_index >= _MAX_PASSES or (pass_index >= 2 and clean_run >= settings.clean_passes)
+
+
+def reconcile_cascade_frames(alices: list[CascadeAlice], bobs: list[CascadeBob], channel: PublicChannel) -> list[CascadeResult]:
+    """Reconcile several frames together: each round carries every frame's questions in one
+    message, so the round trips (and the per-message cost) are shared by the frames.
+
+    All Bobs must use the same variant and ``clean_passes``; their keys are corrected in place.
+    """
+    if len(alices) != len(bobs) or not bobs:
+        raise ParameterError(f"frames = {len(alices)} Alice, {len(bobs)} Bob: must be equal and > 0")
+    if len({(bob.settings.variant, bob.settings.clean_passes) for bob in bobs}) != 1:
+        raise ParameterError("Cascade frames reconciled together must share variant and clean_passes")
+    group = CascadeAliceGroup(alices)
+    group.receive(channel.send(_setup_message(bobs)))
+    count = len(bobs)
+    pass_index = [0] * count
+    clean_run = [0] * count
+    pass_corrections = [0] * count
+    corrections = [0] * count
+    searches = [_EMPTY_SEARCHES] * count
+    active = [True] * count
+    while True:
+        queried = [i for i in range(count) if active[i] and searches[i].shape[0] > 0]
+        opening = [(i, pass_index[i]) for i in range(count) if active[i] and searches[i].shape[0] == 0]
+        if not queried and not opening:
+            break
+        answer = channel.send(group.receive(channel.send(_request(searches, queried, opening))))
+        parities = answer.disclosed["parities"]
+        offset = 0
+        for i in queried:
+            size = searches[i].shape[0]
+            searches[i], made = bobs[i].round(searches[i], parities[offset : offset + size], _EMPTY, _EMPTY)
+            offset += size
+            pass_corrections[i] += made
+        offset = 0
+        for (i, p), size in zip(opening, answer.public["block_counts"]):
+            new_passes, new_blocks = bobs[i].open_pass(p, answer.disclosed["block_parities"][offset : offset + int(size)])
+            offset += int(size)
+            searches[i], made = bobs[i].round(_EMPTY_SEARCHES, np.zeros(0, np.uint8), new_passes, new_blocks)
+            pass_corrections[i] = made
+        for i in set(queried) | {i for i, _ in opening}:
+            if searches[i].shape[0] == 0:
+                corrections[i] += pass_corrections[i]
+                clean_run[i] = clean_run[i] + 1 if pass_corrections[i] == 0 else 0
+                pass_corrections[i] = 0
+                pass_index[i] += 1
+                active[i] = not _finished(bobs[i].settings, pass_index[i], clean_run[i])
+    return [CascadeResult(bob.key, passes, made) for bob, passes, made in zip(bobs, pass_index, corrections)]
 
 
 def reconcile_cascade(alice: CascadeAlice, bob: CascadeBob, channel: PublicChannel) -> CascadeResult:
@@ -297,22 +391,4 @@ def reconcile_cascade(alice: CascadeAlice, bob: CascadeBob, channel: PublicChann
     >>> bool(np.array_equal(result.key, key_a))
     True
     """
-    settings = bob.settings
-    alice.receive(channel.send(bob.setup_message()))
-    pass_index = 0
-    clean_run = 0
-    corrections_total = 0
-    while not _num_passes_done(settings.variant, pass_index, clean_run, settings, bob.key.size):
-        answer = alice.receive(channel.send(bob.request(_EMPTY_SEARCHES, pass_index)))
-        answer = channel.send(answer)
-        new_passes, new_blocks = bob.open_pass(pass_index, answer.disclosed["block_parities"])
-        searches, corrections = bob.round(_EMPTY_SEARCHES, np.zeros(0, np.uint8), new_passes, new_blocks)
-        pass_corrections = corrections
-        while searches.shape[0] > 0:
-            reply = channel.send(alice.receive(channel.send(bob.request(searches, -1))))
-            searches, corrections = bob.round(searches, reply.disclosed["parities"], _EMPTY, _EMPTY)
-            pass_corrections += corrections
-        corrections_total += pass_corrections
-        clean_run = clean_run + 1 if pass_corrections == 0 else 0
-        pass_index += 1
-    return CascadeResult(bob.key, pass_index, corrections_total)
+    return reconcile_cascade_frames([alice], [bob], channel)[0]

@@ -23,7 +23,7 @@ from qit4n.errors import ParameterError
 from qit4n.postprocess.amplification import HashFamily, amplify
 from qit4n.postprocess.authentication import KeyPool, TranscriptAuthenticator, authenticate_frame
 from qit4n.postprocess.bits import count_errors, random_bits
-from qit4n.postprocess.cascade import CascadeAlice, CascadeBob, CascadeSettings, CascadeVariant, reconcile_cascade
+from qit4n.postprocess.cascade import CascadeAlice, CascadeBob, CascadeSettings, CascadeVariant, reconcile_cascade_frames
 from qit4n.postprocess.channel import PublicChannel, Role, StageTraffic
 from qit4n.postprocess.estimation import estimate_qber_by_sampling, tomamichel_key_length
 from qit4n.postprocess.verification import verify_keys
@@ -108,45 +108,46 @@ class ReconciliationOutcome:
         return self.leak_ec_bits / (self.reconciled_bits * float(binary_entropy(rate)))
 
 
-def _reconcile_one(alice_frame: np.ndarray, bob_frame: np.ndarray, qber: float, settings: PipelineSettings, channel: PublicChannel, seed: int) -> np.ndarray:
-    variant = CascadeVariant(settings.reconciler.value)
-    bob = CascadeBob(bob_frame, CascadeSettings(variant, min(max(qber, 1e-4), 0.25), seed, settings.clean_passes))
-    return reconcile_cascade(CascadeAlice(alice_frame), bob, channel).key
+#: Frames reconciled together (one message per round carries all of them).
+FRAMES_PER_BATCH = 8
 
 
 def reconcile_frames(
     alice_key: np.ndarray, bob_key: np.ndarray, qber_estimate: float, settings: PipelineSettings, session: Session, rng: np.random.Generator
 ) -> ReconciliationOutcome:
-    """Reconcile and verify frame by frame; frames that fail verification are dropped by both."""
-    kept_alice, kept_bob = [], []
-    frames = frame_errors = errors = leak_before = 0
+    """Reconcile and verify frame by frame (batches of frames share round trips); frames that
+    fail verification are dropped by both parties. A tail shorter than 64 bits is not used."""
     channel = session.channel
+    variant = CascadeVariant(settings.reconciler.value)
+    qber = min(max(qber_estimate, 1e-4), 0.25)
+    starts = [start for start in range(0, alice_key.size, settings.frame_bits) if alice_key.size - start >= 64]
     leak_before = channel.traffic.get("reconciliation", StageTraffic()).disclosed_bits
     tag_before = channel.traffic.get("verification", StageTraffic()).disclosed_bits
-    for start in range(0, alice_key.size, settings.frame_bits):
-        alice_frame = alice_key[start : start + settings.frame_bits]
-        bob_frame = bob_key[start : start + settings.frame_bits]
-        if alice_frame.size < 64:
-            break
-        frames += 1
-        errors += count_errors(alice_frame, bob_frame)
+    kept_alice, kept_bob = [], []
+    frame_errors = errors = reconciled = 0
+    for batch in range(0, len(starts), FRAMES_PER_BATCH):
+        chosen = starts[batch : batch + FRAMES_PER_BATCH]
+        alice_frames = [alice_key[start : start + settings.frame_bits] for start in chosen]
+        bob_frames = [bob_key[start : start + settings.frame_bits] for start in chosen]
+        errors += sum(count_errors(a, b) for a, b in zip(alice_frames, bob_frames))
+        reconciled += sum(frame.size for frame in alice_frames)
         with session.stage("reconciliation"):
-            corrected = _reconcile_one(alice_frame, bob_frame, qber_estimate, settings, channel, int(rng.integers(2**63)))
-        with session.stage("verification"):
-            verdict = verify_keys(alice_frame, corrected, channel, rng, settings.epsilon_cor)
-        if verdict.passed:
-            kept_alice.append(alice_frame)
-            kept_bob.append(corrected)
-        else:
-            frame_errors += 1
-    reconciled = sum(frame.size for frame in kept_alice) + frame_errors * 0
-    total_bits = min(alice_key.size, frames * settings.frame_bits)
+            bobs = [CascadeBob(frame, CascadeSettings(variant, qber, int(rng.integers(2**63)), settings.clean_passes)) for frame in bob_frames]
+            results = reconcile_cascade_frames([CascadeAlice(frame) for frame in alice_frames], bobs, channel)
+        for alice_frame, result in zip(alice_frames, results):
+            with session.stage("verification"):
+                verdict = verify_keys(alice_frame, result.key, channel, rng, settings.epsilon_cor)
+            if verdict.passed:
+                kept_alice.append(alice_frame)
+                kept_bob.append(result.key)
+            else:
+                frame_errors += 1
     return ReconciliationOutcome(
         np.concatenate(kept_alice) if kept_alice else np.zeros(0, np.uint8),
         np.concatenate(kept_bob) if kept_bob else np.zeros(0, np.uint8),
-        frames,
+        len(starts),
         frame_errors,
-        total_bits if reconciled or frame_errors else 0,
+        reconciled,
         errors,
         channel.traffic.get("reconciliation", StageTraffic()).disclosed_bits - leak_before,
         channel.traffic.get("verification", StageTraffic()).disclosed_bits - tag_before,
