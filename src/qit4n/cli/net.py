@@ -49,7 +49,11 @@ def _rich_table(title: str, columns: list[str], rows: list[list]) -> RichTable:
 
 
 def _route_text(routes: list[dict]) -> str:
-    return "; ".join(f"{'>'.join(route['path'])} ({route['rate_bps']:.4g})" for route in routes[:3]) + (" …" if len(routes) > 3 else "")
+    if not routes:
+        return "–"
+    hops = sorted({len(route["path"]) - 1 for route in routes})
+    shown = "; ".join(f"{'>'.join(route['path'])} ({route['rate_bps']:.4g})" for route in routes[:2] if len(route["path"]) <= 6)
+    return shown or f"{len(routes)} route(s), {'/'.join(map(str, hops))} hops"
 
 
 def _plan_tables(result: dict) -> tuple[list, list, list]:

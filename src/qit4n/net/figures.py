@@ -21,13 +21,22 @@ def _pyplot():
 
 
 def _layout(network: KeyNetwork) -> dict[str, tuple[float, float]]:
-    """Node positions: longitude/latitude where given, a spring layout for the rest."""
+    """Node positions: longitude/latitude where given; a node without them (a satellite) sits above
+    the mean of its placed neighbours; a spring layout places whatever is left."""
     import networkx as nx
 
     positions = dict(network.positions)
+    graph = network.multigraph()
+    if positions:
+        xy = np.array(list(positions.values()))
+        lift = 0.1 * max(float(np.ptp(xy[:, 1])), 1e-3)
+        for node in network.node_ids:
+            placed = [positions[other] for other in graph.neighbors(node) if other in network.positions]
+            if node not in positions and placed:
+                x, y = np.mean(placed, axis=0)
+                positions[node] = (float(x), float(y) + lift)
     missing = [node for node in network.node_ids if node not in positions]
     if missing:
-        graph = network.multigraph()
         fixed = list(positions) or None
         seed_positions = {node: np.array(xy) for node, xy in positions.items()} or None
         layout = nx.spring_layout(graph, pos=seed_positions, fixed=fixed, seed=1)
@@ -49,11 +58,12 @@ def plot_network(network: KeyNetwork, path: Path, *, title: str = "") -> Path:
         (x1, y1), (x2, y2) = positions[link.endpoints[0]], positions[link.endpoints[1]]
         axes.plot([x1, x2], [y1, y2], color=cmap(norm(rate)), linewidth=2.0, linestyle="--" if link.satellite else "-", zorder=1)
     few = len(network.node_ids) <= 60
+    roles = {node.id: node.role.value for node in network.scenario.nodes}
     for node in network.node_ids:
         x, y = positions[node]
         relay = node in network.relays
         axes.scatter([x], [y], marker="s" if relay else "o", s=30 if few else 6, color="#444" if relay else "#c0392b", zorder=2)
-        if few:
+        if few and (len(network.node_ids) <= 25 or roles[node] != "trusted-relay"):
             axes.annotate(node, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
     mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     figure.colorbar(mappable, ax=axes, label="link key rate (bit/s, long-run mean)")
