@@ -105,3 +105,11 @@ def test_plan_with_design(tmp_path):
     design = json.loads(result.output)["design"]
     assert {link["id"] for link in design["chosen_links"]} == {"RB", "AB"}
     assert design["total_cost"] > 0
+
+
+def test_plan_with_a_failure_set():
+    result = runner.invoke(app, ["plan", "cambridge-metro", "--json", "--failure-set", "link:CRL-ENG,link:ENG-WCAM"])
+    assert result.exit_code == 0, result.output
+    last = json.loads(result.output)["survivability"][-1]
+    assert last["failed_links"] == ["CRL-ENG", "ENG-WCAM"]
+    assert set(last["demands_lost"]) == {"crl-eng-100g", "eng-wcam-100g"}

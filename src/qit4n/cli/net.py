@@ -15,7 +15,7 @@ from qit4n.errors import ParameterError
 from qit4n.report import Figure, Section, Table, write_report
 from qit4n.scenario import Scenario, load_scenario
 
-__all__ = ["register", "demo_section", "parse_failure_spec", "plan_sections", "simulation_sections"]
+__all__ = ["register", "demo_section", "parse_failure_spec", "parse_failure_set", "plan_sections", "simulation_sections"]
 
 _SURVIVABILITY_ROWS = 40
 
@@ -37,6 +37,23 @@ def parse_failure_spec(spec: str):
     time_s = 0.0 if when.strip() in ("0", "0s") else parse_duration_s("--fail", when)
     repair_s = parse_duration_s("--fail", repair) if plus else None
     return FailureEvent(time_s=time_s, links=[element] if kind == "link" else [], nodes=[element] if kind == "node" else [], repair_s=repair_s)
+
+
+def parse_failure_set(spec: str):
+    """Parse a failure set ``link:ID,node:ID,...`` analysed as one failure.
+
+    >>> parse_failure_set("link:A-B,node:R1")
+    Failure(links=('A-B',), nodes=('R1',))
+    """
+    from qit4n.net.survivability import Failure
+
+    links, nodes = [], []
+    for item in (part.strip() for part in spec.split(",")):
+        kind, colon, element = item.partition(":")
+        if not colon or not element or kind not in ("link", "node"):
+            raise ParameterError(f"--failure-set {spec!r}: must be a comma list of link:ID and node:ID, e.g. link:A-B,node:R1")
+        (links if kind == "link" else nodes).append(element)
+    return Failure(links=tuple(links), nodes=tuple(nodes))
 
 
 def _rich_table(title: str, columns: list[str], rows: list[list]) -> RichTable:
@@ -135,12 +152,14 @@ def plan(
     cost_per_link: Annotated[float, typer.Option(help="design: fixed cost per candidate link")] = 0.0,
     users_relay: Annotated[bool, typer.Option("--users-relay", help="let user nodes relay key too")] = False,
     survivability: Annotated[bool, typer.Option(" /--no-survivability", help="skip the failure analysis")] = True,
+    failure_set: Annotated[list[str] | None, typer.Option(help="also analyse this set failing together: link:ID,node:ID,... (repeatable)")] = None,
 ) -> None:
     """Plan key delivery: link rates, per-demand capacity, joint allocation, routes and single-failure survivability."""
     from qit4n.net.plan import plan_network
 
     loaded = load_scenario(scenario)
-    result = plan_network(loaded, users_relay=users_relay, survivability=survivability)
+    extra = [parse_failure_set(spec) for spec in failure_set or []]
+    result = plan_network(loaded, users_relay=users_relay, survivability=survivability, extra_failures=extra)
     design_result = None
     if design is not None:
         from qit4n.net.design import design_network

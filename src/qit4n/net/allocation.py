@@ -217,7 +217,7 @@ def allocate(
         units = np.round(net / compiled.quantum_bps).astype(np.int64)
         solution = FlowSolution(0.0, net, units, compiled.index[demand.source], compiled.index[demand.target])
         routes = tuple(Route(tuple(path), rate) for path, rate in compiled.decompose(solution) if rate > _TOLERANCE * demand.rate_bps)
-        allocations.append(DemandAllocation(demand, float(upper[k] * program.scale), routes))
+        allocations.append(DemandAllocation(demand, max(0.0, float(upper[k] * program.scale)), routes))
     return allocations
 
 
@@ -247,6 +247,6 @@ def _allocate_paths(compiled: CompiledNetwork, demands: Sequence[DemandSpec], fa
         if value > _TOLERANCE * demands[k].rate_bps:
             routes[k].append(Route(tuple(compiled.nodes[node] for node in nodes), float(value)))
     return [
-        DemandAllocation(demand, float(upper[k] * program.scale), tuple(sorted(routes[k], key=lambda route: -route.rate_bps)))
+        DemandAllocation(demand, max(0.0, float(upper[k] * program.scale)), tuple(sorted(routes[k], key=lambda route: -route.rate_bps)))
         for k, demand in enumerate(demands)
     ]

@@ -9,7 +9,7 @@ from qit4n.net.allocation import DemandAllocation, DemandSpec, allocate
 from qit4n.net.capacity import MinCut, min_cut
 from qit4n.net.flows import CompiledNetwork, compile_network
 from qit4n.net.graph import KeyNetwork, build_network
-from qit4n.net.survivability import Failure, FailureImpact, failure_impacts
+from qit4n.net.survivability import Failure, FailureImpact, failure_impacts, single_failures
 from qit4n.scenario.model import Scenario
 
 __all__ = ["DemandPlan", "Plan", "demand_specs", "plan_network"]
@@ -86,10 +86,12 @@ def plan_network(
     users_relay: bool = False,
     survivability: bool = True,
     failures: Sequence[Failure] | None = None,
+    extra_failures: Sequence[Failure] = (),
 ) -> Plan:
     """Plan a network: each demand's maximum key rate and minimum cut, a joint allocation, and failures.
 
     ``failures`` replaces the default analysis of every single link and node failure;
+    ``extra_failures`` (e.g. shared-risk groups) are analysed after them;
     ``survivability=False`` skips failure analysis.
 
     >>> from qit4n.scenario import scenario_from_dict
@@ -110,5 +112,8 @@ def plan_network(
     for allocation in allocations:
         cut = min_cut(compiled, allocation.demand.source, allocation.demand.target)
         demands.append(DemandPlan(allocation, cut.value_bps, cut))
-    impacts = failure_impacts(compiled, allocations, failures) if survivability else []
+    impacts = []
+    if survivability:
+        chosen = single_failures(compiled) if failures is None else list(failures)
+        impacts = failure_impacts(compiled, allocations, chosen + list(extra_failures))
     return Plan(network, tuple(demands), tuple(impacts))
