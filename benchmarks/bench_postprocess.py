@@ -45,6 +45,25 @@ def cascade_run(variant: CascadeVariant, size: int, qber: float, frames: int) ->
     }
 
 
+def ldpc_run(qber: float, frames: int) -> tuple[float, float, float]:
+    from qit4n.postprocess.ldpc import reconcile_ldpc
+
+    size = 100_000
+    reconcile_ldpc(random_bits(size, np.random.default_rng(0)), random_bits(size, np.random.default_rng(0)), qber, PublicChannel(), np.random.default_rng(0))
+    efficiencies, failures, seconds = [], 0, 0.0
+    for seed in range(frames):
+        rng = np.random.default_rng(2000 + seed)
+        alice_key = random_bits(size, rng)
+        bob_key = alice_key.copy()
+        bob_key[rng.choice(size, size=round(qber * size), replace=False)] ^= 1
+        start = time.perf_counter()
+        result = reconcile_ldpc(alice_key, bob_key, qber, PublicChannel(), rng)
+        seconds += time.perf_counter() - start
+        failures += not np.array_equal(result.key, alice_key)
+        efficiencies.append(result.leak_bits / (size * float(binary_entropy(qber))))
+    return float(np.mean(efficiencies)), failures / frames, size * frames / seconds / 1e6
+
+
 def fft_toeplitz(key: np.ndarray, seed: np.ndarray, output_bits: int) -> np.ndarray:
     size = key.size
     length = 1 << int(np.ceil(np.log2(size + seed.size)))
@@ -87,6 +106,10 @@ def main() -> None:
             )
         ratio = runs[CascadeVariant.OPTIMISED]["mbps"] / runs[CascadeVariant.ORIGINAL]["mbps"]
         print(f"{'':18} optimised/original throughput ratio {ratio:.2f}")
+    print("\nLDPC (blind, QC codes of the project, normalised min-sum), 1e5-bit frames")
+    print(f"{'QBER':>5} {'f mean':>7} {'FER':>6} {'Mbit/s':>7}")
+    for qber in (0.02, 0.05):
+        print("{:5.2f} {:7.4f} {:6.3f} {:7.2f}".format(qber, *ldpc_run(qber, 2 if args.quick else 6)))
     sizes = (10**6, 10**7) if args.quick else (10**6, 10**7, 10**8)
     print("\nPrivacy amplification, input Mbit/s (output = input / 2), best of repeats")
     print(f"{'bits':>10} {'modular':>9} {'toeplitz':>9} {'numpy-fft':>10} {'modular/fft':>12}")

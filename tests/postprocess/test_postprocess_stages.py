@@ -182,3 +182,29 @@ def test_key_pool_runs_dry():
     pool = KeyPool(np.zeros(10, np.uint8))
     with pytest.raises(InsufficientKeyError, match="holds 10 bits: 64 needed"):
         pool.take(64)
+
+
+@pytest.mark.parametrize("qber", [0.02, 0.08])
+def test_ldpc_reconciles_and_accounts_leak(qber):
+    from qit4n.postprocess.ldpc import reconcile_ldpc
+
+    rng = np.random.default_rng(21)
+    alice_key = random_bits(20_000, rng)
+    bob_key = noisy_copy(alice_key, qber, rng)
+    channel = PublicChannel()
+    result = reconcile_ldpc(alice_key, bob_key, qber, channel, rng)
+    assert result.converged and np.array_equal(result.key, alice_key)
+    assert result.leak_bits == channel.total().disclosed_bits - result.padding_credit
+    assert 0 < result.leak_bits < 20_000
+
+
+def test_ldpc_min_sum_decodes_regular_code_below_threshold():
+    """A rate-1/2 code of the project corrects 4 % errors (well inside the Shannon limit of 11 %)."""
+    from qit4n.postprocess.ldpc_codes import build_code, decode_min_sum, syndrome
+
+    code = build_code(8192, 0.5, lift=256)
+    rng = np.random.default_rng(3)
+    x = random_bits(8192, rng)
+    y = noisy_copy(x, 0.04, rng)
+    decoded, _, converged = decode_min_sum(code, (1.0 - 2.0 * y) * np.log(0.96 / 0.04), syndrome(code, x))
+    assert converged and np.array_equal(decoded, x)

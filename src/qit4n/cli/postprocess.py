@@ -84,7 +84,7 @@ def register(app: typer.Typer) -> None:
     def postprocess_command(
         qber: Annotated[float, typer.Option("--qber", help="error rate of Bob's sifted bits")],
         bits: Annotated[int, typer.Option("--bits", help="number of sifted bits")],
-        reconciler: Annotated[str, typer.Option("--reconciler", help="cascade | cascade-original")] = "cascade",
+        reconciler: Annotated[str, typer.Option("--reconciler", help="cascade | cascade-original | ldpc")] = "cascade",
         seed: Annotated[int, typer.Option("--seed", help="seed of the random generator")] = 0,
         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     ) -> None:
@@ -101,7 +101,7 @@ def register(app: typer.Typer) -> None:
         distance_km: Annotated[float, typer.Option("--distance-km", help="fibre length, km")],
         pulses: Annotated[float, typer.Option("--pulses", help="pulses to emulate, e.g. 1e8")],
         preset: Annotated[str | None, typer.Option("--preset", help="published parameter set")] = None,
-        postprocess: Annotated[str, typer.Option("--postprocess", help="reconciler: cascade | cascade-original")] = "cascade",
+        postprocess: Annotated[str, typer.Option("--postprocess", help="reconciler: cascade | cascade-original | ldpc")] = "cascade",
         settings: Annotated[list[str] | None, typer.Option("--set", help="NAME=VALUE parameter override (repeatable)")] = None,
         seed: Annotated[int, typer.Option("--seed", help="seed of the random generator")] = 0,
         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,

@@ -26,6 +26,7 @@ from qit4n.postprocess.bits import count_errors, random_bits
 from qit4n.postprocess.cascade import CascadeAlice, CascadeBob, CascadeSettings, CascadeVariant, reconcile_cascade_frames
 from qit4n.postprocess.channel import PublicChannel, Role, StageTraffic
 from qit4n.postprocess.estimation import estimate_qber_by_sampling, tomamichel_key_length
+from qit4n.postprocess.ldpc import reconcile_ldpc
 from qit4n.postprocess.verification import verify_keys
 from qit4n.qkd.entropy import binary_entropy
 from qit4n.schema import StrictModel
@@ -41,6 +42,7 @@ class Reconciler(enum.Enum):
 
     CASCADE = "cascade"
     CASCADE_ORIGINAL = "cascade-original"
+    LDPC = "ldpc"
 
 
 class PipelineSettings(StrictModel):
@@ -115,16 +117,17 @@ FRAMES_PER_BATCH = 8
 def reconcile_frames(
     alice_key: np.ndarray, bob_key: np.ndarray, qber_estimate: float, settings: PipelineSettings, session: Session, rng: np.random.Generator
 ) -> ReconciliationOutcome:
-    """Reconcile and verify frame by frame (batches of frames share round trips); frames that
-    fail verification are dropped by both parties. A tail shorter than 64 bits is not used."""
+    """Reconcile and verify frame by frame (Cascade frames in batches that share round trips);
+    frames that fail verification are dropped by both parties. A tail shorter than 64 bits is not
+    used. For LDPC the random padding Alice punctures is credited against the disclosed syndrome."""
     channel = session.channel
-    variant = CascadeVariant(settings.reconciler.value)
     qber = min(max(qber_estimate, 1e-4), 0.25)
     starts = [start for start in range(0, alice_key.size, settings.frame_bits) if alice_key.size - start >= 64]
     leak_before = channel.traffic.get("reconciliation", StageTraffic()).disclosed_bits
     tag_before = channel.traffic.get("verification", StageTraffic()).disclosed_bits
     kept_alice, kept_bob = [], []
     frame_errors = errors = reconciled = 0
+    padding_credit = 0
     for batch in range(0, len(starts), FRAMES_PER_BATCH):
         chosen = starts[batch : batch + FRAMES_PER_BATCH]
         alice_frames = [alice_key[start : start + settings.frame_bits] for start in chosen]
@@ -132,8 +135,13 @@ def reconcile_frames(
         errors += sum(count_errors(a, b) for a, b in zip(alice_frames, bob_frames))
         reconciled += sum(frame.size for frame in alice_frames)
         with session.stage("reconciliation"):
-            bobs = [CascadeBob(frame, CascadeSettings(variant, qber, int(rng.integers(2**63)), settings.clean_passes)) for frame in bob_frames]
-            results = reconcile_cascade_frames([CascadeAlice(frame) for frame in alice_frames], bobs, channel)
+            if settings.reconciler is Reconciler.LDPC:
+                results = [reconcile_ldpc(a, b, min(qber, 0.19), channel, rng) for a, b in zip(alice_frames, bob_frames)]
+                padding_credit += sum(result.padding_credit for result in results)
+            else:
+                variant = CascadeVariant(settings.reconciler.value)
+                bobs = [CascadeBob(frame, CascadeSettings(variant, qber, int(rng.integers(2**63)), settings.clean_passes)) for frame in bob_frames]
+                results = reconcile_cascade_frames([CascadeAlice(frame) for frame in alice_frames], bobs, channel)
         for alice_frame, result in zip(alice_frames, results):
             with session.stage("verification"):
                 verdict = verify_keys(alice_frame, result.key, channel, rng, settings.epsilon_cor)
@@ -149,7 +157,7 @@ def reconcile_frames(
         frame_errors,
         reconciled,
         errors,
-        channel.traffic.get("reconciliation", StageTraffic()).disclosed_bits - leak_before,
+        channel.traffic.get("reconciliation", StageTraffic()).disclosed_bits - leak_before - padding_credit,
         channel.traffic.get("verification", StageTraffic()).disclosed_bits - tag_before,
     )
 
