@@ -240,7 +240,7 @@ def _allocate_paths(compiled: CompiledNetwork, demands: Sequence[DemandSpec], fa
                 lower[k] = value * (1 - _TOLERANCE)
                 upper[k] = value
             active = [k for k in active if k not in blocked]
-    result, _ = program.solve(lower, upper, [], level=False)
+    result, _ = program.solve(lower, upper, [], level=False, price=False)
     values = result.x[:-1] * program.scale
     routes: list[list[Route]] = [[] for _ in demands]
     for (k, _, nodes), value in zip(program.columns, values):

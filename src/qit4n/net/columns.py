@@ -6,7 +6,9 @@ are added only when they can improve the LP: a path of demand ``k`` enters when 
 the capacity duals is below the demand's dual threshold (its reduced cost is negative), found by
 one Dijkstra per demand through nodes allowed to relay. The first columns are the routes of each
 demand's maximum flow capped at its request. LP optimality with no improving column is the
-optimality of the full LP.
+optimality of the full LP. The last step, which picks routes that spend the least relay key for
+the allocation found, uses the generated paths only (no pricing): the allocation is exact, the
+routes are the cheapest among those paths.
 
 References
 ----------
@@ -146,13 +148,16 @@ class PathProgram:
             added += self._add(k, path[::-1])
         return added
 
-    def solve(self, lower: np.ndarray, upper: np.ndarray, fair: list[int], *, level: bool):
-        """Optimal restricted master after column generation: max level (``level``) or min relay cost."""
+    def solve(self, lower: np.ndarray, upper: np.ndarray, fair: list[int], *, level: bool, price: bool = True):
+        """Optimal master after column generation: max level (``level``) or min relay cost.
+
+        With ``price=False`` only the paths generated so far are used (the restricted master).
+        """
         for _ in range(_MAX_ROUNDS):
             cost = np.zeros(len(self.columns)) if level else np.array([self.lengths[pairs].sum() for _, pairs, _ in self.columns])
             result, weights, fair_d, upper_d, lower_d = self._solve(cost, lower, upper, fair, level)
             thresholds = upper_d - fair_d - lower_d
-            if not self._price(weights, thresholds, 0.0 if level else 1.0):
+            if not price or not self._price(weights, thresholds, 0.0 if level else 1.0):
                 return result, fair_d
         raise InfeasibleError(f"allocation: column generation did not converge in {_MAX_ROUNDS} rounds")
 

@@ -2,9 +2,10 @@
 
 The network is compiled once into node pairs (parallel links merged, their long-run rates summed);
 each maximum flow then runs SciPy's Dinic implementation on an integer copy of the capacities.
-Capacities are quantised to ``quantum_bps``, the power of two just above (sum of all pair rates) / 2**30,
-so that every integer fits the 32-bit range SciPy uses; the flow value is therefore exact to within ``cut size x quantum``
-(about 1e-9 of the network's total rate). Nodes that may not relay for a demand get no incoming
+Capacities are quantised to ``quantum_bps``, the power of two just above (largest total rate of the
+links at one node) / 2**30, so that every capacity and every flow value (at most what its source's
+links carry) fits the 32-bit range SciPy uses; a flow value is therefore exact to within ``cut size x
+quantum``, about 1e-9 of the busiest node's rate. Nodes that may not relay for a demand get no incoming
 capacity, so no key passes through them.
 
 References
@@ -62,8 +63,11 @@ class CompiledNetwork:
         for position, pair in enumerate(self.link_pair):
             self.pair_links[pair].append(position)
         self.relay_mask = np.array([node in network.relays for node in self.nodes], dtype=bool)
-        total = float(self.pair_rate_bps.sum())
-        self.quantum_bps = 2.0 ** int(np.ceil(np.log2(total / _INT_RANGE))) if total > 0 else 1.0
+        through = np.bincount(self.pair_u, weights=self.pair_rate_bps, minlength=len(self.nodes)) + np.bincount(
+            self.pair_v, weights=self.pair_rate_bps, minlength=len(self.nodes)
+        )
+        busiest = float(through.max(initial=0.0))
+        self.quantum_bps = 2.0 ** int(np.ceil(np.log2(busiest / _INT_RANGE))) if busiest > 0 else 1.0
         self._n_pairs = n_pairs = len(pair_of)
         n = len(self.nodes)
         # One CSR structure for every flow: both directions of each pair, plus an arc from a super

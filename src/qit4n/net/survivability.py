@@ -103,6 +103,17 @@ def failure_impacts(
         planned = allocation.allocated_bps
         flow = compiled.max_flow(s, t, baseline_capacity, blocked, limit_bps=planned) if planned > 0 else None
         references.append((s, t, blocked, flow))
+    pair_users: dict[int, list[int]] = {}
+    node_users: dict[int, list[int]] = {}
+    for number, (s, t, _, reference) in enumerate(references):
+        if reference is None:
+            continue
+        touched = {s, t}
+        for pair in np.flatnonzero(reference._pair_flow_units).tolist():
+            pair_users.setdefault(pair, []).append(number)
+            touched.update((int(compiled.pair_u[pair]), int(compiled.pair_v[pair])))
+        for node in touched:
+            node_users.setdefault(node, []).append(number)
     impacts = []
     for failure in failures:
         try:
@@ -114,10 +125,11 @@ def failure_impacts(
         dead_pairs = compiled.link_pair[positions] if positions else np.zeros(0, dtype=np.int64)
         link_ends = {compiled.network.links[position].endpoints for position in positions}
         node_set = set(failure.nodes)
+        candidates = sorted({number for pair in dead_pairs.tolist() for number in pair_users.get(pair, ())} | {number for node in dead_nodes for number in node_users.get(node, ())})
         lost, remaining, reroutes, capacity_lost = [], {}, {}, 0.0
-        for allocation, (s, t, blocked, reference) in zip(allocations, references):
-            if reference is None:
-                continue
+        for number in candidates:
+            allocation = allocations[number]
+            s, t, blocked, reference = references[number]
             name, planned = allocation.demand.name, allocation.allocated_bps
             if s in dead_nodes or t in dead_nodes:
                 after, solution = 0.0, None
