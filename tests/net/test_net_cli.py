@@ -27,7 +27,7 @@ def test_plan_json_contract(tmp_path):
     demand = data["demands"][0]
     assert {"max_key_rate_bps", "allocated_bps", "satisfied", "routes"} <= set(demand)
     assert {"failed", "demands_lost", "capacity_lost_bps"} <= set(data["survivability"][0])
-    assert (tmp_path / "index.html").is_file() and (tmp_path / "network.png").is_file()
+    assert (tmp_path / "index.html").is_file() and (tmp_path / "net-network.png").is_file()
 
 
 def test_plan_table_output():
@@ -44,7 +44,7 @@ def test_simulate_json_and_report(tmp_path):
     assert {"throughput_bps", "delay_median_s", "delay_p99_s", "loss_ratio", "availability", "restoration_times_s"} <= set(data["demands"][0])
     totals = data["conservation"]
     assert abs(totals["imbalance_bits"]) < 1e-9 * totals["generated_bits"]
-    assert (tmp_path / "pool-levels.png").is_file() and (tmp_path / "delivered.png").is_file()
+    assert (tmp_path / "net-pool-levels.png").is_file() and (tmp_path / "net-delivered.png").is_file()
 
 
 def test_scenario_generate_and_show(tmp_path):

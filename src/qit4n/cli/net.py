@@ -95,7 +95,7 @@ def plan_sections(plan, out_dir: Path, design=None) -> list[Section]:
 
     result = plan.to_dict()
     links, demands, failures = _plan_tables(result)
-    plot_network(plan.network, out_dir / "network.png")
+    plot_network(plan.network, out_dir / "net-network.png")
     lost_any = sum(1 for item in result["survivability"] if item["demands_lost"])
     sections = [
         Section(
@@ -107,7 +107,7 @@ def plan_sections(plan, out_dir: Path, design=None) -> list[Section]:
                 f"{len(result['survivability'])} failures analysed; {lost_any} of them leave some demand below its allocation.",
             ],
             tables=[Table(_LINK_COLUMNS, links, caption="Links"), Table(_DEMAND_COLUMNS, demands, caption="Demands")],
-            figures=[Figure("network.png", "The network: nodes at their coordinates, links coloured by key rate (dashed: satellite).")],
+            figures=[Figure("net-network.png", "The network: nodes at their coordinates, links coloured by key rate (dashed: satellite).")],
         ),
         Section("Survivability", tables=[Table(_FAILURE_COLUMNS, failures, caption=f"Single failures, worst first (up to {_SURVIVABILITY_ROWS})")]),
     ]
@@ -122,9 +122,9 @@ def simulation_sections(result, out_dir: Path, network) -> list[Section]:
     from qit4n.net.figures import plot_delivered, plot_pool_levels
 
     data = result.to_dict()
-    plot_pool_levels(result.sample_times_s, result.pool_levels_bits, result.pair_labels, out_dir / "pool-levels.png")
+    plot_pool_levels(result.sample_times_s, result.pool_levels_bits, result.pair_labels, out_dir / "net-pool-levels.png")
     names = [qos.name for qos in result.qos]
-    plot_delivered(result.sample_times_s, result.delivered_bits, names, out_dir / "delivered.png")
+    plot_delivered(result.sample_times_s, result.delivered_bits, names, out_dir / "net-delivered.png")
     rows = [
         [d["name"], d["throughput_bps"], d["delay_median_s"], d["delay_p99_s"], d["loss_ratio"], d["availability"], ", ".join(f"{t:.4g}" if t is not None else "never" for t in d["restoration_times_s"]) or "–"]
         for d in data["demands"]
@@ -138,7 +138,7 @@ def simulation_sections(result, out_dir: Path, network) -> list[Section]:
                 Table(["demand", "throughput (bit/s)", "delay median (s)", "delay p99 (s)", "loss ratio", "availability", "restoration (s)"], rows, caption="QoS per demand"),
                 Table(["bits", "value"], totals, caption="Conservation: initial + generated = delivered + relay + in pools + discarded"),
             ],
-            figures=[Figure("pool-levels.png", "Key pool levels over time."), Figure("delivered.png", "End-to-end key delivered over time.")],
+            figures=[Figure("net-pool-levels.png", "Key pool levels over time."), Figure("net-delivered.png", "End-to-end key delivered over time.")],
         )
     ]
 
