@@ -131,7 +131,7 @@ def test_satellite_link_delivers_only_through_passes():
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), traffic=st.sampled_from(["constant", "poisson", "rekey"]), fill=st.floats(0.0, 1.0))
+@given(seed=st.integers(0, 10_000), traffic=st.sampled_from(["constant", "poisson", "rekey", "sessions"]), fill=st.floats(0.0, 1.0))
 def test_bits_are_conserved(seed, traffic, fill):
     """generated + initial = delivered + relay + in pools + discarded, whatever the network and traffic."""
     scenario = random_scenario(seed, n_nodes=7, n_links=11)
@@ -171,3 +171,12 @@ def test_key_aware_routing_uses_the_fuller_route():
     assert result.qos[0].throughput_bps == pytest.approx(1400, rel=0.02)
     assert result.totals_bits["relay_consumed_bits"] == pytest.approx(result.totals_bits["delivered_bits"], rel=1e-9)
     assert _balance_ok(result)
+
+
+def test_poisson_sessions_load():
+    """Sessions every 20 s on average lasting 10 s on average: the demand is active about half the time."""
+    config = SimulationConfig(duration_s=20000, seed=3, traffic={"kind": "sessions", "period_s": 20.0, "session_s": 10.0}, police=False)
+    qos = simulate_network(chain_scenario([1e5], demand_bps=100), config).qos[0]
+    # Each session asks 100 bit/s for about 10 s (whole seconds, the first request at its start): 100 x 10.5 bits per 20 s.
+    assert qos.throughput_bps == pytest.approx(100 * 10.5 / 20, rel=0.1)
+    assert qos.loss_ratio == 0.0

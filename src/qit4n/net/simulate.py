@@ -47,12 +47,17 @@ class DemandTraffic(StrictModel):
 
     ``constant``: a request of ``rate x period_s`` bits every ``period_s``; ``poisson``: requests of
     the same size at exponentially distributed intervals of mean ``period_s``; ``rekey``: a fresh
-    ``key_bits`` key (default 256, an AES-256 key) every ``period_s``, whatever the demand's rate.
+    ``key_bits`` key (default 256, an AES-256 key) every ``period_s``, whatever the demand's rate;
+    ``sessions``: sessions start at exponentially distributed intervals of mean ``period_s`` and last
+    an exponentially distributed time of mean ``session_s``, and each asks for ``rate x request_s``
+    bits every ``request_s`` while it lasts. ``key_bits``, when given, fixes the request size.
     """
 
-    kind: Literal["constant", "poisson", "rekey"] = "constant"
+    kind: Literal["constant", "poisson", "rekey", "sessions"] = "constant"
     period_s: float = Field(1.0, gt=0.0, le=1e6)
     key_bits: float | None = Field(None, gt=0.0)
+    session_s: float = Field(60.0, gt=0.0, le=1e6, description="sessions: mean duration, s")
+    request_s: float = Field(1.0, gt=0.0, le=1e6, description="sessions: time between requests within a session, s")
 
 
 class FailureEvent(StrictModel):
@@ -248,20 +253,37 @@ class _Simulator:
         traffic = demand.traffic
         if traffic.kind == "rekey":
             return traffic.key_bits or _REKEY_BITS
+        if traffic.kind == "sessions":
+            return traffic.key_bits or demand.spec.rate_bps * traffic.request_s
         return traffic.key_bits or demand.spec.rate_bps * traffic.period_s
 
     def _next_interval_s(self, demand: _Demand) -> float:
-        if demand.traffic.kind == "poisson":
+        if demand.traffic.kind in ("poisson", "sessions"):
             return float(self.rng.exponential(demand.traffic.period_s))
         return demand.traffic.period_s
 
     def _arrive(self, demand: _Demand) -> None:
+        self.kernel.schedule_at(self.kernel.now_ps + max(1, round(self._next_interval_s(demand) * PS_PER_S)), self._arrive, demand)
+        if demand.traffic.kind == "sessions":
+            end_ps = self.kernel.now_ps + round(float(self.rng.exponential(demand.traffic.session_s)) * PS_PER_S)
+            self._session_request(demand, end_ps)
+        else:
+            self._enqueue(demand)
+
+    def _session_request(self, demand: _Demand, end_ps: int) -> None:
+        if self.kernel.now_ps >= end_ps:
+            return
+        next_ps = self.kernel.now_ps + max(1, round(demand.traffic.request_s * PS_PER_S))
+        if next_ps < end_ps:
+            self.kernel.schedule_at(next_ps, self._session_request, demand, end_ps)
+        self._enqueue(demand)
+
+    def _enqueue(self, demand: _Demand) -> None:
         now_s = self._now_s()
         bits = self._request_bits(demand)
         demand.queue.append((now_s, bits, now_s + self.config.max_wait_s))
         demand.record.requests += 1
         demand.record.requested_bits += bits
-        self.kernel.schedule_at(self.kernel.now_ps + max(1, round(self._next_interval_s(demand) * PS_PER_S)), self._arrive, demand)
         if len(demand.queue) == 1:
             self._serve(demand)
 
