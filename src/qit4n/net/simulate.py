@@ -84,7 +84,7 @@ class SimulationConfig(StrictModel):
     routing: Literal["planned", "key-aware"] = Field(
         "planned", description="planned multipath routes, or per request the single route with the most key in its emptiest pool"
     )
-    passes: PeriodicPasses = Field(default_factory=PeriodicPasses)
+    passes: PeriodicPasses = Field(default_factory=PeriodicPasses, description="pass schedule of satellite links without orbit optics (when the simulator builds the network)")
 
 
 @dataclass(frozen=True)
@@ -363,7 +363,7 @@ class _Simulator:
         duration_ps = round(config.duration_s * PS_PER_S)
         for position, link in enumerate(self.network.links):
             if link.satellite:
-                for start_s, end_s in pass_windows_for_link(self.network.scenario, link.index, 0.0, config.duration_s, config.passes):
+                for start_s, end_s in pass_windows_for_link(self.network.scenario, link.index, 0.0, config.duration_s, self.network.pass_model):
                     self.kernel.schedule_at(round(start_s * PS_PER_S), self._pass, position, True, priority=-1)
                     self.kernel.schedule_at(round(end_s * PS_PER_S), self._pass, position, False, priority=-1)
         for event in config.failures:
@@ -416,7 +416,9 @@ def simulate_network(scenario: Scenario | KeyNetwork, config: SimulationConfig, 
     """Simulate key generation, relay and consumption over ``config.duration_s`` seconds.
 
     Routes come from the joint allocation of :func:`qit4n.net.allocation.allocate`; each demand's
-    requests follow ``config.traffic`` (or its entry in ``config.demand_traffic``).
+    requests follow ``config.traffic`` (or its entry in ``config.demand_traffic``). A scenario is
+    built with ``config.passes`` as its satellite pass schedule; a ready :class:`KeyNetwork` keeps
+    the schedule it was built with, so planning and simulation see the same passes.
 
     >>> from qit4n.scenario import scenario_from_dict
     >>> scenario = scenario_from_dict({"name": "chain",
