@@ -226,8 +226,12 @@ def simulate(
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     console = Console()
-    rows = [[q.name, q.throughput_bps, q.delay_median_s, q.delay_p99_s, q.loss_ratio, q.availability] for q in result.qos]
-    console.print(_rich_table(f"QoS over {result.duration_s / 3600:.4g} h ({result.events_fired} events)", ["demand", "throughput (bit/s)", "delay median (s)", "delay p99 (s)", "loss ratio", "availability"], rows))
+    rows = [
+        [q.name, q.throughput_bps, q.delay_median_s, q.delay_p99_s, q.loss_ratio, q.availability, ", ".join("never" if t is None else f"{t:.3g}" for t in q.restoration_times_s) or "–"]
+        for q in result.qos
+    ]
+    columns = ["demand", "throughput (bit/s)", "delay median (s)", "delay p99 (s)", "loss ratio", "availability", "restoration (s)"]
+    console.print(_rich_table(f"QoS over {result.duration_s / 3600:.4g} h ({result.events_fired} events)", columns, rows))
     console.print(_rich_table("Conservation (bits)", ["term", "bits"], [[name, value] for name, value in result.totals_bits.items()]))
     if out is not None:
         console.print(f"report written to {out / 'index.html'}")
