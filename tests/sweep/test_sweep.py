@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from qit4n.errors import ParameterError, ServiceError
-from qit4n.sweep import grid, run_sweep
+from qit4n.sweep import grid, key_rate_point, run_sweep
 
 
 def square_or_fail(point: Mapping[str, Any]) -> float:
@@ -32,11 +32,15 @@ def test_local_processes_keep_order_and_report_bad_points() -> None:
 
 
 def test_dask_cluster_of_two_workers() -> None:
+    """Workers import the point function by name, so it must live in the package (here the key-rate point)."""
     distributed = pytest.importorskip("dask.distributed")
+    points = [{"protocol": "plob", "distance_km": d} for d in (10.0, 50.0, 100.0)] + [{"protocol": "plob", "distance_km": 10.0, "colour": 1}]
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        results = run_sweep(square_or_fail, grid(x=[0, 1, 2, 3, -4]), scheduler_address=cluster.scheduler_address, show_progress=False)
-    assert [result.value for result in results] == [0, 1, 4, 9, None]
-    assert results[-1].status == "error"
+        results = run_sweep(key_rate_point, points, scheduler_address=cluster.scheduler_address, show_progress=False)
+    assert [result.status for result in results] == ["ok", "ok", "ok", "error"]
+    rates = [result.value["key_rate_per_pulse"] for result in results[:3]]
+    assert rates == sorted(rates, reverse=True) and rates[-1] > 0
+    assert "colour" in results[-1].error
 
 
 def test_unreachable_scheduler_is_a_service_error() -> None:

@@ -64,7 +64,7 @@ def _run_dask(function, points, scheduler_address, progress, task) -> list[Point
     except ImportError as error:
         raise ServiceError("a Dask scheduler address needs the 'dask' extra: pip install 'qit4n[dask]'") from error
     try:
-        client = Client(scheduler_address, timeout="10s")
+        client = Client(scheduler_address, timeout="5s")
     except (OSError, TimeoutError) as error:
         raise ServiceError(f"scheduler_address = {scheduler_address!r}: cannot connect ({error})") from None
     results = []
