@@ -92,7 +92,6 @@ def _csv_text(rows: list[dict[str, Any]]) -> str:
 
 
 def _plot(rows: list[dict[str, Any]], path: Path) -> None:
-    from qit4n.qkd import get_protocol
     from qit4n.report.figures import Curve, plot_key_rate_vs_distance
 
     curves = []
@@ -100,7 +99,7 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
         mine = [row for row in rows if row["protocol"] == protocol]
         curves.append(
             Curve(
-                get_protocol(protocol).title,
+                protocol,
                 np.array([row["distance_km"] for row in mine]),
                 np.array([row["key_rate_per_pulse"] or 0.0 for row in mine]),
             )

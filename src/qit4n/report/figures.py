@@ -27,7 +27,7 @@ def plot_key_rate_vs_distance(curves: Sequence[Curve], path: Path, *, ylabel: st
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(7.0, 4.6), dpi=110)
+    figure, axes = plt.subplots(figsize=(8.0, 4.8), dpi=110)
     for curve in curves:
         positive = curve.y > 0
         axes.plot(curve.x[positive], curve.y[positive], label=curve.label, linewidth=1.8)
@@ -37,7 +37,7 @@ def plot_key_rate_vs_distance(curves: Sequence[Curve], path: Path, *, ylabel: st
     if title:
         axes.set_title(title)
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend()
+    axes.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path)
