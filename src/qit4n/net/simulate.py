@@ -11,7 +11,7 @@ With ``police`` (default) each demand is admitted at most at its planned rate by
 competing demands share a saturated link as the joint allocation says rather than first come,
 first served.
 When a failure breaks a demand's routes, the demand is rerouted over a maximum flow (up to its
-planned rate) of what still works.
+planned rate) of what still works; once everything is repaired, the planned routes come back.
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ class SimulationResult:
 
 
 class _Demand:
-    __slots__ = ("spec", "traffic", "target_bps", "routes", "pairs", "unit_need", "max_bits", "need_for", "need", "need_total", "tokens", "tokens_at", "queue", "retry", "record", "broken_since", "outage_from")
+    __slots__ = ("spec", "traffic", "target_bps", "routes", "pairs", "unit_need", "max_bits", "need_for", "need", "need_total", "tokens", "tokens_at", "planned", "queue", "retry", "record", "broken_since", "outage_from")
 
     def __init__(self, spec, traffic: DemandTraffic, target_bps: float) -> None:
         self.spec = spec
@@ -126,6 +126,7 @@ class _Demand:
         self.need_total = 0.0
         self.tokens = float("inf")
         self.tokens_at = 0.0
+        self.planned: list = []
         self.queue: deque = deque()
         self.retry = None
         self.record = DemandRecord(spec.name)
@@ -160,7 +161,8 @@ class _Simulator:
         for allocation in allocations:
             traffic = config.demand_traffic.get(allocation.demand.name, config.traffic)
             demand = _Demand(allocation.demand, traffic, allocation.allocated_bps or allocation.demand.rate_bps)
-            self._set_routes(demand, [(route.path, route.rate_bps) for route in allocation.routes] or self._reroute(demand))
+            demand.planned = [(route.path, route.rate_bps) for route in allocation.routes] or self._reroute(demand)
+            self._set_routes(demand, demand.planned)
             self.demands.append(demand)
 
     # --- topology -------------------------------------------------------------------------------
@@ -211,9 +213,12 @@ class _Simulator:
     def _topology_changed(self, now_s: float, failure: bool) -> None:
         self._refresh_rates(now_s)
         alive = self._pair_alive()
+        healed = self.link_up.all() and self.node_up.all()
         for demand in self.demands:
             broken = not demand.routes or not alive[demand.pairs].all()
-            if broken:
+            if healed and demand.planned and self.config.routing == "planned":
+                self._set_routes(demand, demand.planned)
+            elif broken:
                 if failure and demand.routes:
                     demand.broken_since.append(now_s)
                 self._set_routes(demand, self._reroute(demand))
