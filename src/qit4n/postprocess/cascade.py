@@ -231,61 +231,66 @@ class CascadeBob:
         self._positions = kernels.typed_list(np.int32)
         self._trees = kernels.typed_list(np.uint8)
         self._bounds = kernels.typed_list(np.int64)
-        self._alice = kernels.typed_list(np.uint8)
-        self._bob = kernels.typed_list(np.uint8)
         self._caches = kernels.typed_list(np.int8)
-        self._searching = kernels.typed_list(np.uint8)
-        self._masks = kernels.typed_list(np.uint8)
-        self._parked_at = kernels.typed_list(np.int32)
-        self._typed = (
-            self._orders, self._positions, self._trees, self._bounds, self._alice, self._bob, self._caches,
-            self._searching, self._masks, self._parked_at,
-        )
+        self._alice = np.zeros(0, np.uint8)
+        self._bob = np.zeros(0, np.uint8)
+        self._searching = np.zeros(0, np.uint8)
+        self._parked_at = np.zeros(0, np.int32)
+        self._offsets = np.zeros(_MAX_PASSES + 2, dtype=np.int64)
         self._spans = np.zeros(_MAX_PASSES + 1, dtype=np.int64)
         self._lazy = np.zeros(_MAX_PASSES + 1, dtype=np.uint8)
+        self._mask_bits = np.zeros(self.key.size, dtype=np.uint64)
         self._num_passes = 0
         self._total_parity = 0
 
     def open_pass(self, pass_index: int, alice_parities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Install pass ``pass_index`` with Alice's block parities; returns the odd blocks to search."""
+        if pass_index >= _MAX_PASSES:
+            raise ParameterError(f"pass_index = {pass_index}: Cascade supports at most {_MAX_PASSES} passes")
         alice = np.asarray(alice_parities, dtype=np.uint8)
         halves = self._plan.is_halves(pass_index)
         if halves:
             mask = self._plan.mask()
+            kernels.add_mask(self._mask_bits, mask, pass_index)
             bob = kernels.halves_parities(self.key, mask)
-            structures = (np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(1, np.uint8), np.zeros(2, np.int64))
-            cache = np.zeros(1, np.int8)
+            structures = (np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(1, np.uint8), np.zeros(2, np.int64), np.zeros(1, np.int8))
         else:
-            mask = np.zeros(1, np.uint8)
             order, bounds = self._plan.layout(pass_index)
             prefix = kernels.prefix_xor(self.key, order)
             bob = prefix[bounds[1:]] ^ prefix[bounds[:-1]]
-            structures = (order, kernels.inverse_order(order), kernels.fenwick_build(self.key, order), bounds)
             longest = int(np.max(np.diff(bounds)))
             self._spans[pass_index] = 2 * (1 << max(0, math.ceil(math.log2(longest))))
             cache = np.full(bob.size * self._spans[pass_index] if self._use_cache else 1, -1, dtype=np.int8)
+            structures = (order, kernels.inverse_order(order), kernels.fenwick_build(self.key, order), bounds, cache)
         if pass_index == 0:
             self._total_parity = int(np.bitwise_xor.reduce(alice))
         elif alice.size == bob.size - 1:
             alice = np.append(alice, np.uint8(self._total_parity ^ int(np.bitwise_xor.reduce(alice))))
         if self._use_cache and not halves:
-            cache[np.arange(bob.size) * self._spans[pass_index] + 1] = alice
-        for typed, value in zip(self._typed, (*structures, alice, bob, cache, np.zeros(bob.size, np.uint8), mask, np.full(bob.size, -1, np.int32))):
+            structures[4][np.arange(bob.size) * self._spans[pass_index] + 1] = alice
+        for typed, value in zip((self._orders, self._positions, self._trees, self._bounds, self._caches), structures):
             kernels.push(typed, value)
+        self._offsets[pass_index + 1] = self._offsets[pass_index] + bob.size
+        self._alice = np.concatenate([self._alice, alice])
+        self._bob = np.concatenate([self._bob, bob])
+        self._searching = np.concatenate([self._searching, np.zeros(bob.size, np.uint8)])
+        self._parked_at = np.concatenate([self._parked_at, np.full(bob.size, -1, np.int32)])
         self._num_passes = pass_index + 1
         odd = np.flatnonzero(alice != bob).astype(np.int64)
         if halves:
             self._lazy[pass_index] = 1
             if odd.size:
-                kernels.materialise(pass_index, self.key, self._orders, self._positions, self._trees, self._bounds,
-                                    self._alice, self._caches, self._spans, self._masks, self._lazy)
+                kernels.materialise(pass_index, self.key, self._orders, self._positions, self._trees, self._bounds, self._caches,
+                                    self._alice, self._offsets, self._spans, self._mask_bits, self._lazy)
         return np.full(odd.size, pass_index, dtype=np.int64), odd
 
     def round(self, searches: np.ndarray, answers: np.ndarray, new_passes: np.ndarray, new_blocks: np.ndarray) -> tuple[np.ndarray, int]:
         """Apply answers and new searches; returns parked searches and the corrections made."""
         return kernels.bob_round(
-            self.key, *self._typed, self._spans, self._lazy,
-            self._use_cache, self._num_passes, searches, answers, new_passes, new_blocks,
+            self.key, self._orders, self._positions, self._trees, self._bounds, self._caches,
+            self._alice, self._bob, self._searching, self._parked_at, self._offsets,
+            self._spans, self._lazy, self._mask_bits, self._use_cache, self._num_passes,
+            searches, answers, new_passes, new_blocks,
         )
 
 

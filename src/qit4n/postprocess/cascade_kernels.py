@@ -6,7 +6,10 @@ tree over his key in that order, Alice's and his own block parities, and a cache
 the left child covers the first ``len // 2`` positions). A search is one row of ``searches``:
 ``(pass, block, node, start, end, alice_parity)`` over positions ``[start, end)`` of ``order_pass``.
 Random-halves passes are ``lazy`` until a search needs them: only their mask (the half of each
-bit) and the two parities exist, and :func:`materialise` builds the rest on first use.
+bit, packed as bit ``r`` of a 64-bit word per key bit) and the two parities exist, and
+:func:`materialise` builds the rest on first use. Per-block state (Alice's and Bob's parities,
+whether a search is running, where it is parked) lives in flat arrays indexed through
+``offsets``, which keeps the hot loop free of typed-list look-ups.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import numba
 import numpy as np
 from numba.typed import List
 
-__all__ = ["PASS", "BLOCK", "NODE", "START", "END", "APAR", "bob_round", "range_parities", "fenwick_build", "shuffled_order", "halves_order", "halves_parities", "materialise", "prefix_xor", "inverse_order", "typed_list", "push", "replace"]
+__all__ = ["PASS", "BLOCK", "NODE", "START", "END", "APAR", "bob_round", "range_parities", "fenwick_build", "shuffled_order", "halves_order", "halves_parities", "materialise", "pass_mask", "add_mask", "prefix_xor", "inverse_order", "typed_list", "push", "replace"]
 
 PASS, BLOCK, NODE, START, END, APAR = 0, 1, 2, 3, 4, 5
 _COLUMNS = 6
@@ -179,9 +182,27 @@ def _descend(row, tree, cache_q, span, use_cache):
 
 
 @numba.njit(cache=True)
-def materialise(r, key, orders, positions, trees, bounds, alice_par, caches, spans, masks, lazy):
+def pass_mask(mask_bits: np.ndarray, r: int) -> np.ndarray:
+    """Half (0 or 1) of every bit in random-halves pass ``r`` (bit ``r`` of the packed masks)."""
+    out = np.empty(mask_bits.size, dtype=np.uint8)
+    shift = np.uint64(r)
+    for index in range(mask_bits.size):
+        out[index] = (mask_bits[index] >> shift) & np.uint64(1)
+    return out
+
+
+@numba.njit(cache=True)
+def add_mask(mask_bits: np.ndarray, mask: np.ndarray, r: int) -> None:
+    """Store the halves mask of pass ``r`` as bit ``r`` of ``mask_bits`` (in place)."""
+    shift = np.uint64(r)
+    for index in range(mask.size):
+        mask_bits[index] |= np.uint64(mask[index]) << shift
+
+
+@numba.njit(cache=True)
+def materialise(r, key, orders, positions, trees, bounds, caches, alice_par, offsets, spans, mask_bits, lazy):
     """Build the order, positions, Fenwick tree and cache of a random-halves pass on first use."""
-    order, zeros = halves_order(masks[r])
+    order, zeros = halves_order(pass_mask(mask_bits, r))
     orders[r] = order
     positions[r] = inverse_order(order)
     trees[r] = fenwick_build(key, order)
@@ -196,8 +217,8 @@ def materialise(r, key, orders, positions, trees, bounds, alice_par, caches, spa
         span *= 2
     spans[r] = span
     cache = np.full(2 * span, -1, dtype=np.int8)
-    cache[1] = alice_par[r][0]
-    cache[span + 1] = alice_par[r][1]
+    cache[1] = alice_par[offsets[r]]
+    cache[span + 1] = alice_par[offsets[r] + 1]
     caches[r] = cache
     lazy[r] = 0
 
@@ -213,16 +234,17 @@ def _room(rows, used):
 
 
 @numba.njit(cache=True)
-def bob_round(key, orders, positions, trees, bounds, alice_par, bob_par, caches, searching, masks, parked_at, spans, lazy,
-              use_cache, num_passes, searches, answers, new_passes, new_blocks):
+def bob_round(key, orders, positions, trees, bounds, caches, alice_par, bob_par, searching, parked_at, offsets,
+              spans, lazy, mask_bits, use_cache, num_passes, searches, answers, new_passes, new_blocks):
     """One round of Bob's side of Cascade.
 
     Applies Alice's ``answers`` to the parked ``searches`` (one answer each, for the left child of
     the current node), starts searches for ``(new_passes, new_blocks)``, corrects every bit a search
     isolates, starts searches for the blocks of earlier passes that a correction made odd (the
-    cascade), revalidates the parked search of every block a correction touched, and parks the searches that
-    need a parity from Alice. Bob's parities of ranges come from one XOR Fenwick tree per pass.
-    Returns ``(parked searches, number of corrections)``.
+    cascade), revalidates the parked search of every block a correction touched, and parks the
+    searches that need a parity from Alice. Per-block state of all passes lives in flat arrays
+    (block ``b`` of pass ``r`` at ``offsets[r] + b``); Bob's range parities come from one XOR
+    Fenwick tree per built pass. Returns ``(parked searches, number of corrections)``.
     """
     capacity = 2 * (searches.shape[0] + new_blocks.size) + 64
     work = np.empty((capacity, _COLUMNS), dtype=np.int64)
@@ -251,13 +273,14 @@ def bob_round(key, orders, positions, trees, bounds, alice_par, bob_par, caches,
     for index in range(new_blocks.size):
         q = new_passes[index]
         block = new_blocks[index]
-        if searching[q][block]:
+        slot = offsets[q] + block
+        if searching[slot]:
             continue
-        searching[q][block] = 1
+        searching[slot] = 1
         row = work[num_work]
         row[PASS] = q
         row[BLOCK] = block
-        _restart(row, bounds[q], alice_par[q][block])
+        _restart(row, bounds[q], alice_par[slot])
         num_work += 1
 
     parked = np.empty((capacity, _COLUMNS), dtype=np.int64)
@@ -267,52 +290,56 @@ def bob_round(key, orders, positions, trees, bounds, alice_par, bob_par, caches,
         num_work -= 1
         row = work[num_work].copy()
         q = row[PASS]
-        if corrections > 0 and _range_parity(trees[q], row[START], row[END]) == row[APAR]:
-            if bob_par[q][row[BLOCK]] == alice_par[q][row[BLOCK]]:
-                searching[q][row[BLOCK]] = 0
+        slot_q = offsets[q] + row[BLOCK]
+        tree_q = trees[q]
+        if corrections > 0 and _range_parity(tree_q, row[START], row[END]) == row[APAR]:
+            if bob_par[slot_q] == alice_par[slot_q]:
+                searching[slot_q] = 0
                 continue
-            _restart(row, bounds[q], alice_par[q][row[BLOCK]])
-        if _descend(row, trees[q], caches[q], spans[q], use_cache) == 0:
+            _restart(row, bounds[q], alice_par[slot_q])
+        if _descend(row, tree_q, caches[q], spans[q], use_cache) == 0:
             parked = _room(parked, num_parked)
             parked[num_parked] = row
-            parked_at[q][row[BLOCK]] = num_parked
+            parked_at[slot_q] = num_parked
             num_parked += 1
             continue
         bit = orders[q][row[START]]
         key[bit] ^= 1
         corrections += 1
-        searching[q][row[BLOCK]] = 0
+        searching[slot_q] = 0
+        halves = mask_bits[bit]
         for r in range(num_passes):
             if lazy[r]:
-                block = np.int64(masks[r][bit])
+                block = np.int64((halves >> np.uint64(r)) & np.uint64(1))
             else:
                 position = positions[r][bit]
                 _flip(trees[r], position)
                 block = _block_at(bounds[r], position)
-            bob_par[r][block] ^= 1
-            if searching[r][block]:
-                slot = parked_at[r][block]
-                if slot >= 0 and _range_parity(trees[r], parked[slot, START], parked[slot, END]) == parked[slot, APAR]:
+            slot = offsets[r] + block
+            bob_par[slot] ^= 1
+            if searching[slot]:
+                parked_slot = parked_at[slot]
+                if parked_slot >= 0 and _range_parity(trees[r], parked[parked_slot, START], parked[parked_slot, END]) == parked[parked_slot, APAR]:
                     work = _room(work, num_work)
-                    work[num_work] = parked[slot]
+                    work[num_work] = parked[parked_slot]
                     num_work += 1
-                    parked[slot, PASS] = -1
-                    parked_at[r][block] = -1
-            elif bob_par[r][block] != alice_par[r][block]:
+                    parked[parked_slot, PASS] = -1
+                    parked_at[slot] = -1
+            elif bob_par[slot] != alice_par[slot]:
                 if lazy[r]:
-                    materialise(r, key, orders, positions, trees, bounds, alice_par, caches, spans, masks, lazy)
-                searching[r][block] = 1
+                    materialise(r, key, orders, positions, trees, bounds, caches, alice_par, offsets, spans, mask_bits, lazy)
+                searching[slot] = 1
                 work = _room(work, num_work)
                 fresh = work[num_work]
                 fresh[PASS] = r
                 fresh[BLOCK] = block
-                _restart(fresh, bounds[r], alice_par[r][block])
+                _restart(fresh, bounds[r], alice_par[slot])
                 num_work += 1
     kept = 0
     for index in range(num_parked):
         if parked[index, PASS] < 0:
             continue
-        parked_at[parked[index, PASS]][parked[index, BLOCK]] = -1
+        parked_at[offsets[parked[index, PASS]] + parked[index, BLOCK]] = -1
         parked[kept] = parked[index]
         kept += 1
     return parked[:kept].copy(), corrections
