@@ -70,3 +70,16 @@ def test_bad_settings_name_the_field():
         run_link("bb84-decoy", 10.0, 5)
     with pytest.raises(ParameterError, match="distance_km = -1"):
         run_link("bb84-decoy", -1.0, 100_000)
+
+
+def test_raman_noise_from_classical_channels_reaches_the_detectors():
+    from qit4n.physics.raman import raman_noise_probability
+    from qit4n.scenario import ClassicalChannel
+
+    channels = [ClassicalChannel(wavelength_nm=1530.0, launch_power_dbm=-20.0)]
+    run = run_link("bb84-decoy", 20.0, 400_000, seed=3, classical_channels=channels)
+    params = make_parameters("bb84-decoy")
+    expected = float(raman_noise_probability(channels, 20.0, eta_detector=params.eta_detector, receiver_loss_db=10 * np.log10(2.0)))
+    assert run.settings.noise_probability == pytest.approx(expected)
+    vacuum_gain = 1.0 - ((1.0 - params.dark_count_probability) * (1.0 - expected)) ** 2
+    assert abs(run.statistics.gain[2] - vacuum_gain) < 5 * np.sqrt(vacuum_gain / run.statistics.sent[2])

@@ -103,6 +103,10 @@ def register(app: typer.Typer) -> None:
         preset: Annotated[str | None, typer.Option("--preset", help="published parameter set")] = None,
         postprocess: Annotated[str, typer.Option("--postprocess", help="reconciler: cascade | cascade-original | ldpc")] = "cascade",
         settings: Annotated[list[str] | None, typer.Option("--set", help="NAME=VALUE parameter override (repeatable)")] = None,
+        classical: Annotated[
+            list[str] | None,
+            typer.Option("--classical", help="co-propagating classical channel WAVELENGTH_NM:POWER_DBM[:forward|backward] (Raman noise; repeatable)"),
+        ] = None,
         seed: Annotated[int, typer.Option("--seed", help="seed of the random generator")] = 0,
         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     ) -> None:
@@ -110,12 +114,33 @@ def register(app: typer.Typer) -> None:
         from qit4n.emulate import run_link
 
         overrides = parse_settings("--set", settings or [])
-        run = run_link(protocol, distance_km, int(pulses), preset=preset, overrides=overrides, reconciler=postprocess, seed=seed)
+        channels = [_classical_channel(text) for text in classical or []]
+        run = run_link(
+            protocol, distance_km, int(pulses), preset=preset, overrides=overrides, reconciler=postprocess, seed=seed, classical_channels=channels
+        )
         summary = run.as_dict()
         if as_json:
             typer.echo(json.dumps({key: _finite(value) for key, value in summary.items()}))
         else:
             _print_emulate(summary)
+
+
+def _classical_channel(text: str) -> Any:
+    from qit4n.errors import ParameterError
+    from qit4n.scenario import ClassicalChannel
+    from qit4n.schema import validate_parameters
+
+    parts = text.split(":")
+    usage = f"--classical = {text!r}: must look like WAVELENGTH_NM:POWER_DBM[:forward|backward], e.g. 1550.92:0:forward"
+    if len(parts) not in (2, 3):
+        raise ParameterError(usage)
+    try:
+        values: dict[str, Any] = {"wavelength_nm": float(parts[0]), "launch_power_dbm": float(parts[1])}
+    except ValueError:
+        raise ParameterError(usage) from None
+    if len(parts) == 3:
+        values["direction"] = parts[2]
+    return validate_parameters(ClassicalChannel, values, context="--classical")
 
 
 def _bits_figure(summary: dict[str, Any], path: Path) -> None:
@@ -156,7 +181,10 @@ def demo_section(scenario: Scenario, out_dir: Path) -> Section:
     index, link = next(
         (i, link) for i, link in enumerate(scenario.links) if link.protocol in EMULATED_PROTOCOLS and link.length_km is not None
     )
-    run = run_link(link.protocol, link.length_km, _DEMO_PULSES, preset=link.preset, overrides=dict(link.device), seed=2008)
+    run = run_link(
+        link.protocol, link.length_km, _DEMO_PULSES, preset=link.preset, overrides=dict(link.device), seed=2008,
+        classical_channels=link.classical_channels, receiver=link.receiver,
+    )
     summary = run.as_dict()
     _bits_figure(summary, out_dir / "postprocess-bits.png")
     rows = [
@@ -165,6 +193,7 @@ def demo_section(scenario: Scenario, out_dir: Path) -> Section:
         ("sifted X (key) bits", summary["sifted_x_bits"]),
         ("sifted Z (test) bits", summary["sifted_z_bits"]),
         ("QBER (Z basis)", summary["qber_z"]),
+        ("Raman noise per detector per gate", summary["noise_probability"]),
         ("reconciliation leak, bits", summary["leak_ec_bits"]),
         ("reconciliation efficiency", _finite(summary["efficiency"])),
         ("round trips", summary["round_trips"]),

@@ -3,6 +3,8 @@ measured secret key with the analytic finite-key rate (Lim et al. 2014) for the 
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +17,9 @@ from qit4n.errors import ParameterError
 from qit4n.physics.fibre import fibre_transmittance
 
 __all__ = ["EMULATED_PROTOCOLS", "LinkRun", "run_link", "analytic_finite_rate"]
+
+#: The two detectors of the receiver share the Raman photons: each sees half of them (3 dB).
+_DETECTOR_SPLIT_DB = 10.0 * math.log10(2.0)
 
 #: Protocols the emulator can play, by registry name.
 EMULATED_PROTOCOLS = ("bb84-decoy", "bb84-decoy-finite")
@@ -43,6 +48,7 @@ class LinkRun:
         rate = self.settings.repetition_rate_hz
         return {
             "protocol": self.protocol,
+            "noise_probability": self.settings.noise_probability,
             "distance_km": self.distance_km,
             "pulses": self.pulses,
             "eta_channel": self.settings.eta_channel,
@@ -87,6 +93,27 @@ def analytic_finite_rate(settings: LinkSettings, params: Any, pulses: int, epsil
     return float(get_protocol("bb84-decoy-finite").evaluate(np.array([settings.eta_channel]), finite).key_rate_per_pulse[0])
 
 
+def _raman_noise(classical_channels: Sequence[Any], receiver: Any, distance_km: float, params: Any) -> float:
+    if not classical_channels:
+        return 0.0
+    from qit4n.physics.raman import raman_noise_probability
+    from qit4n.scenario import QuantumReceiver
+
+    receiver = receiver or QuantumReceiver()
+    return float(
+        raman_noise_probability(
+            list(classical_channels),
+            distance_km,
+            quantum_wavelength_nm=receiver.quantum_wavelength_nm,
+            loss_db_per_km=params.loss_db_per_km,
+            filter_bandwidth_nm=receiver.filter_bandwidth_nm,
+            gate_width_s=receiver.gate_width_s,
+            eta_detector=params.eta_detector,
+            receiver_loss_db=_DETECTOR_SPLIT_DB,
+        )
+    )
+
+
 def run_link(
     protocol: str,
     distance_km: float,
@@ -96,9 +123,15 @@ def run_link(
     overrides: dict[str, Any] | None = None,
     reconciler: str = "cascade",
     seed: int = 0,
-    noise_probability: float = 0.0,
+    classical_channels: Sequence[Any] = (),
+    receiver: Any = None,
 ) -> LinkRun:
     """Emulate ``pulses`` pulses over ``distance_km`` of fibre and distil them.
+
+    ``classical_channels`` (:class:`qit4n.scenario.ClassicalChannel`) sharing the fibre add Raman
+    noise clicks per detector per gate (:func:`qit4n.physics.raman.raman_noise_probability`, each
+    detector seeing half of the Raman photons), with the filtering of ``receiver``
+    (:class:`qit4n.scenario.QuantumReceiver`, defaults if omitted).
 
     >>> run = run_link("bb84-decoy", 10.0, 2_000_000, seed=1)
     >>> run.distilled.result.keys_match
@@ -117,7 +150,7 @@ def run_link(
         raise ParameterError(f"pulses = {pulses}: must be in [1e4, 1e10]")
     params = make_parameters(protocol, preset, overrides or {}, context="--set")
     eta_channel = float(fibre_transmittance(distance_km, params.loss_db_per_km))
-    settings = link_settings(params, eta_channel, noise_probability)
+    settings = link_settings(params, eta_channel, _raman_noise(classical_channels, receiver, distance_km, params))
     epsilon_sec = getattr(params, "epsilon_sec", 1e-10)
     epsilon_cor = getattr(params, "epsilon_cor", 1e-15)
     pipeline = validate_parameters(
