@@ -18,6 +18,7 @@ Elkouss, D., Martinez-Mateo, J. and Martin, V., Quantum Inf. Comput. 11, 226 (20
 
 from __future__ import annotations
 
+import enum
 import math
 from dataclasses import dataclass
 
@@ -26,22 +27,30 @@ import numpy as np
 from qit4n.errors import ParameterError
 from qit4n.postprocess.bits import random_bits
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
-from qit4n.postprocess.ldpc_codes import LdpcCode, build_code, decode_min_sum, syndrome
+from qit4n.postprocess.ldpc_codes import LdpcCode, build_code, decode_min_sum, decode_sum_product, syndrome
 from qit4n.qkd.entropy import binary_entropy
 
-__all__ = ["LdpcSettings", "LdpcResult", "reconcile_ldpc"]
+__all__ = ["BeliefPropagation", "LdpcSettings", "LdpcResult", "reconcile_ldpc"]
 
 _LIFT = 256
 
 
+class BeliefPropagation(enum.Enum):
+    """Check-node rule of the decoder."""
+
+    SUM_PRODUCT = "sum-product"
+    MIN_SUM = "min-sum"
+
+
 @dataclass(frozen=True)
 class LdpcSettings:
-    """Efficiency window of the blind protocol and the decoder budget."""
+    """Efficiency window of the blind protocol, the decoder and its iteration budget."""
 
-    f_start: float = 1.1
-    f_max: float = 1.6
-    steps: int = 10
-    max_iterations: int = 80
+    f_start: float = 1.05
+    f_max: float = 1.5
+    steps: int = 15
+    max_iterations: int = 60
+    decoder: BeliefPropagation = BeliefPropagation.SUM_PRODUCT
 
 
 @dataclass(frozen=True)
@@ -98,7 +107,10 @@ def reconcile_ldpc(alice_key: np.ndarray, bob_key: np.ndarray, qber: float, chan
     attempts = 0
     while True:
         attempts += 1
-        decoded, _, converged = decode_min_sum(code, llr, target, settings.max_iterations)
+        if settings.decoder is BeliefPropagation.SUM_PRODUCT:
+            decoded, _, converged = decode_sum_product(code, llr, target, settings.max_iterations)
+        else:
+            decoded, _, converged = decode_min_sum(code, llr, target, settings.max_iterations)
         if converged or revealed >= padding:
             break
         request = channel.send(Message(MessageKind.LDPC_REQUEST, Role.BOB, public={"more": np.array([step], np.uint64)}))
