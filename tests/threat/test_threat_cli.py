@@ -59,7 +59,7 @@ def test_assess_json_cbom_and_report(tmp_path):
 
 
 def test_assess_table_lists_reasons(tmp_path):
-    result = runner.invoke(app, ["threat", "assess", str(_write(tmp_path, INVENTORY)), "--year", "2026", "--scenario", "mosca-2015"])
+    result = runner.invoke(app, ["threat", "assess", str(_write(tmp_path, INVENTORY)), "--year", "2026", "--timeline", "mosca-2015"])
     assert result.exit_code == 0, result.output
     assert "x25519 (key-exchange) is broken by Shor's algorithm" in result.output
 

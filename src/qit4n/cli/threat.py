@@ -79,9 +79,9 @@ def _network(name: str | None) -> Scenario | None:
 @threat_app.command("assess")
 def assess(
     inventory: Annotated[Path, typer.Argument(help="inventory YAML/JSON, PEM/DER certificates, SSH public keys or a CycloneDX CBOM")],
-    scenario: Annotated[str | None, typer.Option(help="CRQC timeline scenario of the catalog (default gri-2023)")] = None,
+    scenario: Annotated[str | None, typer.Option(help="network scenario (file or built-in) the asset locations refer to (default: the inventory's)")] = None,
     policy: Annotated[list[str] | None, typer.Option(help="policy whose deadlines apply (repeatable; default nist-ir-8547)")] = None,
-    network: Annotated[str | None, typer.Option(help="network scenario the asset locations refer to (default: the inventory's)")] = None,
+    timeline: Annotated[str | None, typer.Option(help="CRQC timeline of the catalog (default gri-2023; see `qit4n threat timeline`)")] = None,
     year: Annotated[float | None, typer.Option(help="the year 'now' (default: this year)")] = None,
     teams: Annotated[int, typer.Option(help="migrations that can run in parallel")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
@@ -96,10 +96,10 @@ def assess(
     result = assess_inventory(
         loaded,
         now_year=year if year is not None else float(_this_year()),
-        timeline_id=scenario or DEFAULT_TIMELINE,
+        timeline_id=timeline or DEFAULT_TIMELINE,
         policy_ids=policy or DEFAULT_POLICIES,
         catalog=catalog,
-        network=_network(network or loaded.scenario),
+        network=_network(scenario or loaded.scenario),
         teams=teams,
     )
     if cbom is not None:
