@@ -5,7 +5,8 @@ project's QC-LDPC codes (:mod:`qit4n.postprocess.ldpc_codes`) and sends its synd
 The padding positions are punctured: Bob knows nothing about them (LLR 0), so the syndrome leaks
 only ``m - d`` bits about the key. If Bob's min-sum decoder fails, he asks for more and Alice
 reveals the values of the next ``d / steps`` padding bits (each costs one bit of leak); this
-repeats until decoding succeeds or all padding is revealed. The code's rate is chosen from the
+repeats until decoding succeeds or all padding is revealed; the sum-product decoder resumes
+from its previous messages at every attempt. The code's rate is chosen from the
 estimated QBER so that the first attempt leaks ``f_start k h(q)`` and the last ``f_max k h(q)``,
 which lets one code family cover QBER 1 % to 11 %.
 
@@ -49,7 +50,7 @@ class LdpcSettings:
     f_start: float = 1.05
     f_max: float = 1.5
     steps: int = 15
-    max_iterations: int = 60
+    max_iterations: int = 40
     decoder: BeliefPropagation = BeliefPropagation.SUM_PRODUCT
 
 
@@ -105,10 +106,11 @@ def reconcile_ldpc(alice_key: np.ndarray, bob_key: np.ndarray, qber: float, chan
     step = max(1, math.ceil(padding / settings.steps))
     revealed = 0
     attempts = 0
+    messages = np.zeros(code.variable_of_edge.size)
     while True:
         attempts += 1
         if settings.decoder is BeliefPropagation.SUM_PRODUCT:
-            decoded, _, converged = decode_sum_product(code, llr, target, settings.max_iterations)
+            decoded, _, converged = decode_sum_product(code, llr, target, settings.max_iterations, messages)
         else:
             decoded, _, converged = decode_min_sum(code, llr, target, settings.max_iterations)
         if converged or revealed >= padding:

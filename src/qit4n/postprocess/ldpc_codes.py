@@ -173,13 +173,14 @@ def _min_sum(llr, target, variable_of_edge, check_start, max_iterations, alpha):
 
 
 @numba.njit(cache=True)
-def _sum_product(llr, target, variable_of_edge, check_start, max_iterations):
+def _sum_product(llr, target, variable_of_edge, check_start, max_iterations, c2v):
     num_checks = check_start.size - 1
     num_variables = llr.size
     edges = variable_of_edge.size
-    c2v = np.zeros(edges)
     halves = np.empty(edges)
     posterior = llr.copy()
+    for edge in range(edges):
+        posterior[variable_of_edge[edge]] += c2v[edge]
     decision = np.empty(num_variables, dtype=np.uint8)
     for iteration in range(max_iterations):
         for edge in range(edges):
@@ -217,14 +218,18 @@ def _sum_product(llr, target, variable_of_edge, check_start, max_iterations):
     return decision, max_iterations, False
 
 
-def decode_sum_product(code: LdpcCode, llr: np.ndarray, target: np.ndarray, max_iterations: int = 80) -> tuple[np.ndarray, int, bool]:
+def decode_sum_product(
+    code: LdpcCode, llr: np.ndarray, target: np.ndarray, max_iterations: int = 80, messages: np.ndarray | None = None
+) -> tuple[np.ndarray, int, bool]:
     """Sum-product (tanh rule) decoding towards syndrome ``target``: ``(bits, iterations, converged)``.
 
     Each check's outgoing messages use prefix and suffix products of the incoming ``tanh(L/2)``,
-    so no division by a small value is needed.
+    so no division by a small value is needed. ``messages`` (check-to-variable, one per edge) are
+    updated in place, so a later call continues where this one stopped (warm start).
     """
+    state = np.zeros(code.variable_of_edge.size) if messages is None else messages
     return _sum_product(np.ascontiguousarray(llr, dtype=np.float64), np.ascontiguousarray(target, dtype=np.uint8),
-                        code.variable_of_edge, code.check_start, max_iterations)
+                        code.variable_of_edge, code.check_start, max_iterations, state)
 
 
 def decode_min_sum(code: LdpcCode, llr: np.ndarray, target: np.ndarray, max_iterations: int = 80, alpha: float = 0.8) -> tuple[np.ndarray, int, bool]:
