@@ -26,7 +26,6 @@ import gmpy2
 import numpy as np
 
 from qit4n.errors import ParameterError
-from qit4n.postprocess.bits import random_bits
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
 
 __all__ = [
@@ -36,6 +35,7 @@ __all__ = [
     "toeplitz_hash",
     "mersenne_hash",
     "seed_bits_needed",
+    "apply_hash",
     "amplify",
 ]
 
@@ -132,13 +132,20 @@ def seed_bits_needed(family: HashFamily, key_bits: int, output_bits: int) -> int
     return 2 * mersenne_exponent_above(key_bits)
 
 
-def _apply(family: HashFamily, key: np.ndarray, seed: np.ndarray, output_bits: int) -> np.ndarray:
+def apply_hash(family: HashFamily, key: np.ndarray, packed_seed: np.ndarray, seed_bits: int, output_bits: int) -> np.ndarray:
+    """Hash ``key`` to ``output_bits`` with the function chosen by ``seed_bits`` seed bits, packed
+    little-endian in ``packed_seed`` (as they cross the channel).
+
+    For modular hashing the first ``k`` seed bits give ``a`` and the next ``k`` give ``b`` (each
+    reduced modulo ``2^k - 1``; ``a = 0`` becomes 1).
+    """
     if family is HashFamily.TOEPLITZ:
-        return toeplitz_hash(key, seed, output_bits)
+        return toeplitz_hash(key, np.unpackbits(packed_seed, bitorder="little", count=seed_bits), output_bits)
     exponent = mersenne_exponent_above(key.size)
     prime = gmpy2.bit_mask(exponent)
-    multiplier = _to_mpz(seed[:exponent]) % prime
-    offset = _to_mpz(seed[exponent:]) % prime
+    seed = gmpy2.f_mod_2exp(gmpy2.mpz.from_bytes(packed_seed.tobytes(), "little"), seed_bits)
+    multiplier = (seed & prime) % prime
+    offset = (seed >> exponent) % prime
     if multiplier == 0:
         multiplier = gmpy2.mpz(1)
     return mersenne_hash(key, multiplier, offset, output_bits)
@@ -159,10 +166,13 @@ def amplify(
         raise ParameterError(f"output_bits = {output_bits}: must be in [0, {alice_key.size}]")
     if output_bits == 0:
         return np.zeros(0, np.uint8), np.zeros(0, np.uint8)
-    seed = random_bits(seed_bits_needed(family, alice_key.size, output_bits), rng)
-    packed = np.packbits(seed, bitorder="little")
+    seed_bits = seed_bits_needed(family, alice_key.size, output_bits)
+    packed = np.frombuffer(rng.bytes((seed_bits + 7) // 8), dtype=np.uint8)
     received = channel.send(
-        Message(MessageKind.AMPLIFY_SEED, Role.ALICE, public={"seed": packed, "seed_bits": np.array([seed.size], dtype=np.uint64)})
+        Message(MessageKind.AMPLIFY_SEED, Role.ALICE, public={"seed": packed, "seed_bits": np.array([seed_bits], dtype=np.uint64)})
     )
-    bob_seed = np.unpackbits(received.public["seed"], bitorder="little", count=int(received.public["seed_bits"][0]))
-    return _apply(family, alice_key, seed, output_bits), _apply(family, bob_key, bob_seed, output_bits)
+    bob_bits = int(received.public["seed_bits"][0])
+    return (
+        apply_hash(family, alice_key, packed, seed_bits, output_bits),
+        apply_hash(family, bob_key, received.public["seed"], bob_bits, output_bits),
+    )
