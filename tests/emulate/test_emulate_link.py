@@ -83,3 +83,16 @@ def test_raman_noise_from_classical_channels_reaches_the_detectors():
     assert run.settings.noise_probability == pytest.approx(expected)
     vacuum_gain = 1.0 - ((1.0 - params.dark_count_probability) * (1.0 - expected)) ** 2
     assert abs(run.statistics.gain[2] - vacuum_gain) < 5 * np.sqrt(vacuum_gain / run.statistics.sent[2])
+
+
+@pytest.mark.parametrize("mean", [1e-7, 0.05, 2.0])
+def test_detected_photon_numbers_are_zero_truncated_poisson(mean):
+    """E[N | N >= 1] = mean / (1 - exp(-mean)) for a Poisson N (variance from the same law)."""
+    from qit4n.emulate.bb84 import _zero_truncated_poisson
+
+    counts = _zero_truncated_poisson(np.full(200_000, mean), np.random.default_rng(11))
+    expected = mean / -np.expm1(-mean)
+    second = (mean + mean**2) / -np.expm1(-mean)
+    sigma = np.sqrt(max(second - expected**2, 1e-12) / counts.size)
+    assert counts.min() >= 1
+    assert abs(counts.mean() - expected) < 5 * sigma + 1e-9

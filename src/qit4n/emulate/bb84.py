@@ -171,11 +171,21 @@ def _choose(uniforms: np.ndarray, cumulative: np.ndarray, probabilities: np.ndar
 
 
 def _zero_truncated_poisson(mean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    counts = rng.poisson(mean)
-    missing = counts == 0
-    while np.any(missing):
-        counts[missing] = rng.poisson(mean[missing])
-        missing = counts == 0
+    """Poisson counts conditioned on being at least one, by inversion of the conditional tail
+    ``P(N > k | N >= 1) = P(k + 1, mean) / P(1, mean)`` (regularised incomplete gamma), exact and
+    fast even for tiny means."""
+    from scipy.special import gammainc
+
+    uniforms = rng.random(mean.size)
+    counts = np.ones(mean.size, dtype=np.int64)
+    norm = gammainc(1.0, mean)
+    active = np.arange(mean.size)
+    photons = 1
+    while active.size:
+        tail = gammainc(photons + 1.0, mean[active]) / norm[active]
+        active = active[uniforms[active] < tail]
+        counts[active] += 1
+        photons += 1
     return counts
 
 
