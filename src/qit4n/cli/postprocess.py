@@ -17,7 +17,7 @@ from qit4n.scenario import Scenario
 
 __all__ = ["register", "demo_section", "postprocess_summary"]
 
-_DEMO_PULSES = 10_000_000
+_DEMO_PULSES = 50_000_000
 
 
 def _finite(value: Any) -> Any:
