@@ -1,12 +1,12 @@
 """Cascade reconciliation efficiency against published figures, with the realised error count.
 
 * Original Cascade (Brassard and Salvail, EUROCRYPT '93; four passes, k1 = 0.73/Q, doubling):
-  efficiency about 1.16 at QBER 2 % (cascade-python's measurement quoted in the issue; Martinez-Mateo
-  et al., QIC 15, 453 (2015), arXiv:1407.3257, Fig. 6, show the original at 1.15-1.2 for
-  these error rates). Tolerance: within 0.04 of 1.16.
-* Optimised Cascade (Martinez-Mateo et al. 2015, Sec. 5 guidelines; information reuse, BICONF-like
-  halves): the best published variants reach about 1.04-1.05; our target is efficiency <= 1.06 at
-  QBER 1 %, 2 % and 5 % on 2^16 and 2^18-bit frames, with every frame corrected.
+  efficiency 1.16 at QBER 2 % (the cascade-python measurement quoted as an anchor in issue 7).
+  Tolerance: within 0.04 of 1.16.
+* Optimised Cascade (following the guidelines of Martinez-Mateo et al., QIC 15, 453 (2015),
+  arXiv:1407.3257: power-of-two blocks, information reuse, BICONF-like halves): the best published
+  variants reach about 1.04-1.05 (issue 7's anchor); our target is efficiency <= 1.06 at QBER 1 %,
+  2 % and 5 % on 2^16 and 2^18-bit frames, with every frame corrected.
 
 Efficiency is ``leak / (n h2(e))`` with ``e`` the realised error rate of the frame.
 """
