@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from qit4n.errors import ParameterError
 from qit4n.postprocess import PipelineSettings, Session, distill_sifted, distill_simulated, noisy_copy, random_bits
@@ -69,3 +72,20 @@ def test_bad_inputs_name_the_field():
         distill_simulated(10_000, 0.6, PipelineSettings(), seed=0)
     with pytest.raises(ParameterError, match="reconciler = 'turbo': must be one of"):
         validate_parameters(PipelineSettings, {"reconciler": "turbo"})
+
+
+@hypothesis_settings(max_examples=12, deadline=None)
+@given(
+    bits=st.integers(5_000, 40_000),
+    qber=st.floats(0.0, 0.08),
+    reconciler=st.sampled_from(["cascade", "cascade-original"]),
+    seed=st.integers(0, 2**31),
+)
+def test_pipeline_invariants(bits, qber, reconciler, seed):
+    """Keys always agree, no leak is negative, and the key never exceeds what the leaks leave."""
+    result = distill_simulated(bits, qber, PipelineSettings(reconciler=reconciler, frame_bits=4096), seed=seed)
+    summary = result.as_dict()
+    assert result.keys_match
+    assert all(traffic.disclosed_bits >= 0 and traffic.round_trips >= 0 for traffic in result.traffic.values())
+    assert summary["leak_ec_bits"] >= 0
+    assert summary["final_key_bits"] <= max(0, summary["reconciled_bits"] - summary["leak_ec_bits"] - summary["verification_bits"])
