@@ -7,7 +7,6 @@ and the speed-up of the vectorised call over looping the same function point by 
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -17,14 +16,8 @@ from qit4n.physics.raman import raman_noise_probability
 from qit4n.physics.satellite import micius_optics, pass_geometry, pass_windows, satellite_link_loss_db
 from qit4n.scenario import ClassicalChannel
 
+from _timing import best_seconds
 
-def _seconds(call: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> None:
@@ -49,12 +42,12 @@ def main() -> None:
     ]
     print(f"{'model':26s} {'points':>9s} {'vector s':>10s} {'points/s':>12s} {'loop points/s':>14s} {'speed-up':>9s}")
     for name, model, inputs in cases:
-        vector_s = _seconds(lambda: model(inputs), repeats)
-        loop_s = _seconds(lambda: [model(value) for value in inputs[:loop_points]], repeats)
+        vector_s = best_seconds(lambda: model(inputs), repeats)
+        loop_s = best_seconds(lambda: [model(value) for value in inputs[:loop_points]], repeats)
         vector_rate = inputs.size / vector_s
         loop_rate = loop_points / loop_s
         print(f"{name:26s} {inputs.size:9d} {vector_s:10.4f} {vector_rate:12.3e} {loop_rate:14.3e} {vector_rate / loop_rate:9.0f}")
-    window_s = _seconds(lambda: pass_windows(micius, 40.39, 117.58, 900.0, 0.0, 86_400.0 * (1 if options.quick else 7)), repeats)
+    window_s = best_seconds(lambda: pass_windows(micius, 40.39, 117.58, 900.0, 0.0, 86_400.0 * (1 if options.quick else 7)), repeats)
     days = 1 if options.quick else 7
     print(f"pass_windows over {days} day(s) of Micius above Xinglong: {window_s:.3f} s")
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 
 import numpy as np
 
 from qit4n.qkd import get_protocol, make_parameters
+
+from _timing import best_seconds
 
 
 def _scalar_rate(eta_channel: float, mu: float, nu: float, y0: float, e_d: float, f_ec: float, eta_bob: float) -> float:
@@ -39,16 +40,6 @@ def _scalar_rate(eta_channel: float, mu: float, nu: float, y0: float, e_d: float
     return 0.5 * (q1 * (1 - h2(min(e1, 0.5))) - f_ec * q_mu * h2(eq_mu / q_mu))
 
 
-def _best_time(function, repeats: int) -> float:
-    """Best CPU time of ``repeats`` runs: on a shared machine wall time mostly measures the queue."""
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        function()
-        times.append(time.process_time() - start)
-    return max(min(times), 1e-9)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer points and repeats")
@@ -65,9 +56,9 @@ def main() -> None:
     constants = (y0, fixed.misalignment_error, fixed.error_correction_efficiency, fixed.eta_detector)
 
     sample = eta[:: max(1, points // baseline_points)][:baseline_points]
-    loop_s = _best_time(lambda: [_scalar_rate(float(e), 0.48, 0.05, *constants) for e in sample], 2)
+    loop_s = best_seconds(lambda: [_scalar_rate(float(e), 0.48, 0.05, *constants) for e in sample], 2, cpu=True)
     loop_pps = sample.size / loop_s
-    fixed_pps = points / _best_time(lambda: spec.evaluate(eta, fixed), repeats)
+    fixed_pps = points / best_seconds(lambda: spec.evaluate(eta, fixed), repeats, cpu=True)
     print(f"decoy, fixed intensities, {points:.0e} points: {fixed_pps:.3e} points/s "
           f"(scalar loop {loop_pps:.3e} points/s, ratio {fixed_pps / loop_pps:.0f}x)")
 
@@ -80,13 +71,13 @@ def main() -> None:
             minimize_scalar(lambda m, e=e: -_scalar_rate(float(e), m, 0.01, *constants), bounds=(0.011, 1.5),
                             method="bounded")
 
-    scipy_pps = scipy_sample.size / _best_time(scipy_loop, 1)
+    scipy_pps = scipy_sample.size / best_seconds(scipy_loop, 1, cpu=True)
     optimised_points = points // 10
-    free_pps = optimised_points / _best_time(lambda: spec.evaluate(eta[:optimised_points], free), repeats)
+    free_pps = optimised_points / best_seconds(lambda: spec.evaluate(eta[:optimised_points], free), repeats, cpu=True)
     print(f"decoy, mu optimised, {optimised_points:.0e} points: {free_pps:.3e} points/s "
           f"(scipy minimize_scalar per point {scipy_pps:.3e} points/s, ratio {free_pps / scipy_pps:.0f}x)")
     inf_spec = get_protocol("bb84-decoy-inf")
-    inf_pps = optimised_points / _best_time(lambda: inf_spec.evaluate(eta[:optimised_points], infinite), repeats)
+    inf_pps = optimised_points / best_seconds(lambda: inf_spec.evaluate(eta[:optimised_points], infinite), repeats, cpu=True)
     print(f"infinite decoy, mu optimised, {optimised_points:.0e} points: {inf_pps:.3e} points/s")
 
 

@@ -8,21 +8,13 @@ and the whole ``assess_inventory`` (risk, deadlines, plan, schedule) per asset.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import numpy as np
 
 from qit4n.threat import Triangular, assess_inventory, exposure_probabilities, inventory_from_dict, load_catalog
 
+from _timing import best_seconds
 
-def _seconds(call: Callable[[], object], repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _inventory(count: int, rng: np.random.Generator) -> dict:
@@ -62,15 +54,15 @@ def main() -> None:
         for _ in range(calls):
             exposure_probabilities(timeline, now_year=2026, secrecy_years=secrecy, migration_years=migration, key_exchange_vulnerable=True, signature_vulnerable=True)
 
-    baseline = _seconds(point_values, repeats)
-    integrated = _seconds(distributions, repeats)
+    baseline = best_seconds(point_values, repeats)
+    integrated = best_seconds(distributions, repeats)
     print(f"exposure_probabilities, point values (baseline): {calls} calls in {baseline:.3f} s = {calls / baseline:,.0f} calls/s")
     print(f"exposure_probabilities, triangular x and y (64 x 64 nodes): {calls} calls in {integrated:.3f} s = {calls / integrated:,.0f} calls/s")
     print(f"  ratio distributions / point values: {integrated / baseline:.2f}")
 
     inventory = inventory_from_dict(_inventory(assets, np.random.default_rng(7)))
     policies = ("nist-ir-8547", "cnsa-2.0", "eu-roadmap", "uk-ncsc")
-    whole = _seconds(lambda: assess_inventory(inventory, now_year=2026, catalog=catalog, policy_ids=policies), repeats)
+    whole = best_seconds(lambda: assess_inventory(inventory, now_year=2026, catalog=catalog, policy_ids=policies), repeats)
     print(f"assess_inventory: {assets} assets, 4 policies, plan and schedule in {whole:.3f} s = {1e3 * whole / assets:.2f} ms per asset")
 
 
