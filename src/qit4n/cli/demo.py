@@ -83,8 +83,14 @@ def _sections(scenario: Scenario, out_dir: Path, console: Console) -> list[Secti
         for builder in builders:
             if builder is None:
                 continue
-            status.update(f"running {builder.__module__.rsplit('.', 1)[-1]} …")
-            sections.append(builder(scenario, out_dir))
+            part = builder.__module__.rsplit(".", 1)[-1]
+            status.update(f"running {part} …")
+            try:
+                sections.append(builder(scenario, out_dir))
+            except ModuleNotFoundError as error:
+                note = f"skipped: needs the optional package {error.name!r}; install everything with pip install 'qit4n[all]'"
+                console.print(f"[yellow]{part}: {note}[/yellow]")
+                sections.append(Section(part, paragraphs=[note.capitalize() + "."]))
     return sections
 
 
