@@ -39,10 +39,32 @@ for _module_name in COMMAND_MODULES:
     importlib.import_module(_module_name).register(app)
 
 
+#: Optional packages and the pip extra that installs each (see pyproject.toml).
+OPTIONAL_PACKAGE_EXTRAS = {
+    "numba": "postprocess",
+    "gmpy2": "postprocess",
+    "fastapi": "kms",
+    "uvicorn": "kms",
+    "httpx": "kms",
+    "stim": "qin",
+    "OpenSSL": "threat",
+    "cyclonedx": "threat",
+    "dask": "dask",
+    "distributed": "dask",
+}
+
+
 def main() -> None:
     """Run the CLI; user errors exit with status 2 and a one-paragraph message."""
     try:
         app()
     except Qit4nError as error:
         typer.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    except ModuleNotFoundError as error:
+        top = (error.name or "").split(".")[0]
+        if top not in OPTIONAL_PACKAGE_EXTRAS:
+            raise
+        extra = OPTIONAL_PACKAGE_EXTRAS[top]
+        typer.echo(f"error: this command needs the optional package {top!r}: pip install 'qit4n[{extra}]' (or 'qit4n[all]')", err=True)
         sys.exit(2)
