@@ -41,6 +41,7 @@ def chain_report(
     pumping_rounds: int = 0,
     scheme: str | None = None,
     bright_state_population: float | None = None,
+    source_mean_pairs: float | None = None,
 ) -> dict[str, Any]:
     """The result object of ``qit4n qin chain`` (the ``--json`` contract)."""
     import numpy as np
@@ -78,6 +79,8 @@ def chain_report(
         values["scheme"] = scheme
     if bright_state_population is not None:
         values["bright_state_population"] = bright_state_population
+    if source_mean_pairs is not None:
+        values["source_mean_pairs"] = source_mean_pairs
     params = validate_parameters(ChainParameters, values)
     report: dict[str, Any] = {"segments": segments, "length_km": length_km, "engine": engine}
     if target_fidelity is not None:
@@ -131,8 +134,9 @@ def chain(
     notify_end_nodes: Annotated[bool, typer.Option(help="--engine des: deliveries count when swap outcomes reach the end nodes")] = False,
     formalism: Annotated[str, typer.Option(help="--engine des: bell-diagonal or density-matrix")] = "bell-diagonal",
     pumping_rounds: Annotated[int, typer.Option(help="--engine des: DEJMPS pumping rounds on each elementary pair")] = 0,
-    scheme: Annotated[str | None, typer.Option(help="heralding: barrett-kok (default) or single-click")] = None,
+    scheme: Annotated[str | None, typer.Option(help="heralding: barrett-kok (default), single-click or midpoint-source")] = None,
     bright_state_population: Annotated[float | None, typer.Option(help="single-click emission probability alpha")] = None,
+    source_mean_pairs: Annotated[float | None, typer.Option(help="midpoint-source brightness, mean pairs per attempt")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Rate, fidelity and waiting time of a repeater chain."""
@@ -153,6 +157,7 @@ def chain(
         pumping_rounds=pumping_rounds,
         scheme=scheme,
         bright_state_population=bright_state_population,
+        source_mean_pairs=source_mean_pairs,
     )
     if as_json:
         typer.echo(json.dumps(report, indent=2))

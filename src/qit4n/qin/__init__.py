@@ -13,6 +13,7 @@ from qit4n.qin.chain import ChainParameters, ChainResult, link_model, simulate_c
 from qit4n.qin.des_chain import ChainRun, ChainSimulation, simulate_chain_des
 from qit4n.qin.heralded import barrett_kok, single_click
 from qit4n.qin.memory import MemoryParameters
+from qit4n.qin.midpoint import midpoint_source
 from qit4n.qin.montecarlo import Policy, sample_chain
 from qit4n.qin.network import NetworkRun, simulate_network
 from qit4n.qin.planner import plan_chain
@@ -36,6 +37,7 @@ __all__ = [
     "doubling_mean_waiting_time",
     "fidelity",
     "link_model",
+    "midpoint_source",
     "plan_chain",
     "pump",
     "sample_chain",

@@ -2,7 +2,8 @@
 
 ``N`` equal segments of ``length_km / N`` with a midpoint heralding station each. An attempt lasts
 the time light needs to reach the midpoint and the herald to come back (``L0 / c`` in fibre) plus a
-preparation time; ``memories_per_node`` multiplexed memories try in parallel, so a segment
+preparation time; with a midpoint source (``scheme="midpoint-source"``) the photons travel from the
+midpoint to the nodes, which herald locally and then tell each other (``1.5 L0 / c``); ``memories_per_node`` multiplexed memories try in parallel, so a segment
 succeeds in a step with ``1 - (1 - p)^m``. Swaps are Bell measurements on memories (success
 ``swap_success_probability`` times the read-out efficiency of both memories; gate and measurement
 noise as in :func:`qit4n.qin.bell.swap`). Memory noise acts for the exact time each qubit is
@@ -23,6 +24,7 @@ from qit4n.physics.fibre import DEFAULT_FIBRE_LOSS_DB_PER_KM, fibre_transmittanc
 from qit4n.qin.bell import correlations
 from qit4n.qin.heralded import HeraldedOutcome, barrett_kok, single_click
 from qit4n.qin.memory import MemoryParameters, decay_rates_per_s
+from qit4n.qin.midpoint import midpoint_source
 from qit4n.qin.montecarlo import ChainSamples, Policy, sample_chain
 from qit4n.schema import StrictModel
 
@@ -47,8 +49,11 @@ class ChainParameters(StrictModel):
     segments: int = Field(4, ge=1, le=100_000)
     length_km: float = Field(100.0, gt=0.0, le=100_000.0, description="end-to-end fibre length, km")
     loss_db_per_km: float = Field(DEFAULT_FIBRE_LOSS_DB_PER_KM, ge=0.0, le=10.0)
-    scheme: Literal["barrett-kok", "single-click"] = "barrett-kok"
+    scheme: Literal["barrett-kok", "single-click", "midpoint-source"] = "barrett-kok"
     bright_state_population: float = Field(0.1, gt=0.0, lt=1.0, description="single-click emission probability alpha")
+    source_mean_pairs: float = Field(0.01, gt=0.0, le=100.0, description="midpoint-source brightness: mean pairs per attempt")
+    source_statistics: Literal["thermal", "poisson"] = "thermal"
+    memory_absorption_efficiency: float = Field(0.9, gt=0.0, le=1.0, description="midpoint-source: photon absorbed by the memory")
     eta_emission: float = Field(0.5, gt=0.0, le=1.0, description="photon emission, collection and coupling efficiency")
     eta_detector: float = Field(0.9, gt=0.0, le=1.0)
     dark_count_probability: float = Field(1e-6, ge=0.0, le=0.5, description="per detector and detection window")
@@ -86,7 +91,16 @@ def link_model(params: ChainParameters) -> LinkModel:
     """
     segment_km = params.length_km / params.segments
     eta_arm = params.eta_emission * params.eta_detector * float(fibre_transmittance(segment_km / 2.0, params.loss_db_per_km))
-    if params.scheme == "barrett-kok":
+    light_s = segment_km / SPEED_OF_LIGHT_FIBRE_KM_PER_S
+    if params.scheme == "midpoint-source":
+        heralded = midpoint_source(
+            mean_pairs=params.source_mean_pairs,
+            eta_a=eta_arm * params.memory_absorption_efficiency,
+            dark_count_probability=params.dark_count_probability,
+            statistics=params.source_statistics,
+        )
+        light_s *= 1.5
+    elif params.scheme == "barrett-kok":
         heralded = barrett_kok(eta=eta_arm, dark_count_probability=params.dark_count_probability)
     else:
         heralded = single_click(
@@ -95,7 +109,7 @@ def link_model(params: ChainParameters) -> LinkModel:
     per_memory = float(heralded.success_probability)
     flip = 1.0 - 2.0 * params.swap_measurement_error
     return LinkModel(
-        attempt_time_s=segment_km / SPEED_OF_LIGHT_FIBRE_KM_PER_S + params.attempt_preparation_s,
+        attempt_time_s=light_s + params.attempt_preparation_s,
         success_probability=1.0 - (1.0 - per_memory) ** params.memories_per_node,
         heralded=heralded,
         swap_success_probability=params.swap_success_probability * params.memory.efficiency**2,
