@@ -56,6 +56,8 @@ def up(
     state: Annotated[Path | None, typer.Option("--state", help="keep certificates and databases here (a restart resumes)")] = None,
     base_port: Annotated[int | None, typer.Option("--base-port", min=1024, max=65000, help="first port; default: free ports")] = None,
     duration_s: Annotated[float | None, typer.Option("--duration-s", min=0.0, help="stop after this many seconds (default: until Ctrl-C)")] = None,
+    supply: Annotated[str, typer.Option("--supply", help="link key: 'modelled' (the modelled rate) or 'emulated' (emulator + post-processing)")] = "modelled",
+    pulses_per_block: Annotated[int, typer.Option("--pulses-per-block", help="emulated supply: pulses per emulated block")] = 30_000_000,
 ) -> None:
     """Start one KME process per node of SCENARIO on 127.0.0.1 and fill their pools from the links."""
     from qit4n.kms.launcher import Network, plan_network
@@ -64,7 +66,7 @@ def up(
     signal.signal(signal.SIGINT, _stop_requested)
     signal.signal(signal.SIGTERM, _stop_requested)
     state_dir = state if state is not None else Path(tempfile.mkdtemp(prefix="qit4n-kms-"))
-    plan = plan_network(load_scenario(scenario), state_dir, base_port=base_port)
+    plan = plan_network(load_scenario(scenario), state_dir, base_port=base_port, supply=supply, pulses_per_block=pulses_per_block)
     console = Console()
     with Network(plan):
         table = RichTable(title=f"KMEs of {scenario} (state: {state_dir})")
@@ -73,6 +75,8 @@ def up(
         for kme_id, config in plan.configs.items():
             table.add_row(kme_id, config.url, ", ".join(config.sae_ids), ", ".join(link.link_id for link in config.links))
         console.print(table)
+        if plan.producers:
+            console.print(f"link key: emulated and distilled ({len(plan.producers)} producers, keys in {state_dir / 'keys'})")
         console.print("running; Ctrl-C stops" if duration_s is None else f"running for {duration_s:g} s")
         try:
             deadline = None if duration_s is None else time.monotonic() + duration_s

@@ -16,6 +16,7 @@ import ssl
 import time
 
 from qit4n.kms.config import KMEConfig
+from qit4n.kms.emulated_supply import DistilledLinkFiller, DistilledLinkSupply
 from qit4n.kms.errors import EXTENSION_MANDATORY_UNSUPPORTED, SIZE_NOT_MULTIPLE_OF_8, EtsiError
 from qit4n.kms.relay import RelayBatcher, RelayMessage, xor_bytes
 from qit4n.kms.schemas import KeyRequest, Status
@@ -42,11 +43,17 @@ class KME:
         self.config = config
         self.unit_bytes = config.key_size_bits // 8
         self.store = KeyStore(config.database, synchronous=config.synchronous)
-        self.supplies = {link.link_id: SeededLinkSupply(link.secret_hex, unit_bytes=self.unit_bytes) for link in config.links}
-        self.fillers = [
-            LinkFiller(link.link_id, self.supplies[link.link_id], key_rate_bps=link.key_rate_bps, capacity_bits=link.pool_capacity_bits)
-            for link in config.links
-        ]
+        self.supplies = {}
+        self.fillers = []
+        for link in config.links:
+            if link.key_file is None:
+                supply = SeededLinkSupply(link.secret_hex, unit_bytes=self.unit_bytes)
+                filler = LinkFiller(link.link_id, supply, key_rate_bps=link.key_rate_bps, capacity_bits=link.pool_capacity_bits)
+            else:
+                supply = DistilledLinkSupply(link.key_file, link.committed_file, unit_bytes=self.unit_bytes)
+                filler = DistilledLinkFiller(link.link_id, supply, capacity_bits=link.pool_capacity_bits)
+            self.supplies[link.link_id] = supply
+            self.fillers.append(filler)
         for link in config.links:
             self.store.register_link(link.link_id, link.parity)
         self._client = None

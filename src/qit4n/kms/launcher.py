@@ -5,6 +5,10 @@ certificates (``certs/``), one config per KME (``kme/KME-X.json``), the link sec
 modelled key supply (``links.json``, kept so a restart resumes with the same pools), and
 ``network.json`` (URLs and the SAE directory) for clients. :class:`Network` starts and stops the
 KME processes; each keeps its SQLite database in ``db/``.
+
+With ``supply="emulated"`` the plan also holds one producer per link (``producers/link-I.json``)
+that fills ``keys/link-I/`` with key distilled by the emulator and post-processing stack
+(:mod:`qit4n.kms.emulated_supply`); :class:`Network` runs the producers beside the KMEs.
 """
 
 from __future__ import annotations
@@ -19,13 +23,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from qit4n.errors import ServiceError
+from qit4n.errors import ParameterError, ServiceError
 from qit4n.kms.certs import issue_entity_certs
 from qit4n.kms.config import KMEConfig, LinkConfig, kme_id_of, sae_id_of
+from qit4n.kms.emulated_supply import producer_config
 from qit4n.kms.relay import route_table
 from qit4n.kms.supply import new_link_secret
 
-__all__ = ["NetworkPlan", "scenario_entities", "plan_network", "load_plan", "Network", "free_port", "link_rates_bps"]
+__all__ = ["NetworkPlan", "scenario_entities", "plan_network", "load_plan", "Network", "free_port", "link_rates_bps", "SUPPLIES"]
+
+#: Key supplies of the link pools: the modelled rate, or the emulator and post-processing stack.
+SUPPLIES = ("modelled", "emulated")
 
 _READY_TIMEOUT_S = 30.0
 
@@ -56,6 +64,7 @@ class NetworkPlan:
 
     state_dir: Path
     configs: dict[str, KMEConfig]
+    producers: tuple[Path, ...] = ()
 
     @property
     def directory(self) -> dict[str, str]:
@@ -79,16 +88,31 @@ def scenario_entities(scenario) -> tuple[list[str], list[str]]:
     return kme_ids, sae_ids
 
 
-def plan_network(scenario, state_dir: Path, *, base_port: int | None = None, overrides: dict | None = None) -> NetworkPlan:
+def plan_network(
+    scenario, state_dir: Path, *, base_port: int | None = None, overrides: dict | None = None, supply: str = "modelled", pulses_per_block: int = 30_000_000
+) -> NetworkPlan:
     """Write certificates and KME configs for ``scenario`` into ``state_dir`` (see module docstring).
 
     Parameters
     ----------
+    supply : str
+        ``modelled`` (pools filled at the modelled key rate) or ``emulated`` (key distilled by the
+        emulator and post-processing stack; fibre links with ``length_km`` and an emulated protocol).
+    pulses_per_block : int
+        Emulated supply: pulses per emulated block (the finite-key block size).
     base_port : int or None
         KME ``i`` (in node order) listens on ``base_port + i``; None picks free ports.
     overrides : dict or None
         Extra :class:`KMEConfig` fields for every KME (e.g. ``{"max_key_per_request": 100}``).
     """
+    if supply not in SUPPLIES:
+        raise ParameterError(f"supply = {supply!r}: must be one of {', '.join(SUPPLIES)}")
+    if supply == "emulated" and not 10_000 <= pulses_per_block <= 10**10:
+        raise ParameterError(f"pulses_per_block = {pulses_per_block}: must be in [1e4, 1e10]")
+    network_path = state_dir / "network.json"
+    planned = json.loads(network_path.read_text()).get("supply", "modelled") if network_path.exists() else supply
+    if planned != supply:
+        raise ServiceError(f"supply = {supply!r}: {state_dir} was planned with supply {planned!r} (its pools hold that key); use another --state")
     state_dir.mkdir(parents=True, exist_ok=True)
     nodes = [node.id for node in scenario.nodes]
     user_nodes = [node.id for node in scenario.nodes if node.role.value == "user"]
@@ -102,6 +126,14 @@ def plan_network(scenario, state_dir: Path, *, base_port: int | None = None, ove
         secrets.setdefault(scenario.link_id(index), new_link_secret())
     secrets_path.write_text(json.dumps(secrets, indent=1))
     secrets_path.chmod(0o600)
+    producers = {}
+    if supply == "emulated":
+        (state_dir / "producers").mkdir(exist_ok=True)
+        for index in range(len(scenario.links)):
+            producer = producer_config(scenario, index, state_dir / "keys" / f"link-{index}", secrets[scenario.link_id(index)], pulses_per_block=pulses_per_block)
+            path = state_dir / "producers" / f"link-{index}.json"
+            path.write_text(producer.model_dump_json(indent=1))
+            producers[index] = (path, producer)
     ports = [base_port + i for i in range(len(nodes))] if base_port is not None else [free_port() for _ in nodes]
     urls = {kme_id: f"https://127.0.0.1:{port}" for kme_id, port in zip(kme_ids, ports)}
     directory = {sae_id_of(node): kme_id_of(node) for node in user_nodes}
@@ -122,6 +154,8 @@ def plan_network(scenario, state_dir: Path, *, base_port: int | None = None, ove
                     pool_capacity_bits=link.pool_capacity_bits,
                     secret_hex=secrets[link_id],
                     parity=0 if node == link.endpoints[0] else 1,
+                    key_file=producers[index][1].key_files[0 if node == link.endpoints[0] else 1] if index in producers else None,
+                    committed_file=producers[index][1].committed_file if index in producers else None,
                 )
             )
         routes = {kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in route_table(scenario, node).items()}
@@ -141,8 +175,8 @@ def plan_network(scenario, state_dir: Path, *, base_port: int | None = None, ove
         )
         (state_dir / "kme" / f"{kme_id}.json").write_text(config.model_dump_json(indent=1))
         configs[kme_id] = config
-    (state_dir / "network.json").write_text(json.dumps({"kmes": urls, "saes": directory, "scenario": scenario.name}, indent=1))
-    return NetworkPlan(state_dir, configs)
+    network_path.write_text(json.dumps({"kmes": urls, "saes": directory, "scenario": scenario.name, "supply": supply}, indent=1))
+    return NetworkPlan(state_dir, configs, tuple(path for path, _ in producers.values()))
 
 
 def load_plan(state_dir: Path) -> NetworkPlan:
@@ -155,7 +189,7 @@ def load_plan(state_dir: Path) -> NetworkPlan:
     for path in files:
         config = KMEConfig.model_validate_json(path.read_text())
         configs[config.kme_id] = config
-    return NetworkPlan(state_dir, configs)
+    return NetworkPlan(state_dir, configs, tuple(sorted((state_dir / "producers").glob("link-*.json"))))
 
 
 class Network:
@@ -164,6 +198,7 @@ class Network:
     def __init__(self, plan: NetworkPlan) -> None:
         self.plan = plan
         self.processes: dict[str, subprocess.Popen] = {}
+        self.producers: dict[Path, subprocess.Popen] = {}
 
     def __enter__(self) -> Network:
         self.start()
@@ -172,14 +207,21 @@ class Network:
     def __exit__(self, *_exc) -> None:
         self.stop()
 
+    def _spawn(self, module: str, config: Path, log_name: str) -> subprocess.Popen:
+        log = open(self.plan.state_dir / log_name, "ab")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        process = subprocess.Popen([sys.executable, "-m", module, str(config)], stdout=log, stderr=log, env=env)
+        log.close()
+        return process
+
     def start(self, kme_ids: list[str] | None = None) -> None:
-        """Start KME processes (all by default) and wait until each accepts TLS connections."""
+        """Start KME processes (all by default), and the link producers not running, and wait until
+        each KME accepts TLS connections."""
+        for path in self.plan.producers:
+            if path not in self.producers or self.producers[path].poll() is not None:
+                self.producers[path] = self._spawn("qit4n.kms.emulated_supply", path, f"producer-{path.stem}.log")
         for kme_id in kme_ids or list(self.plan.configs):
-            path = self.plan.state_dir / "kme" / f"{kme_id}.json"
-            log = open(self.plan.state_dir / f"{kme_id}.log", "ab")
-            env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-            self.processes[kme_id] = subprocess.Popen([sys.executable, "-m", "qit4n.kms.server", str(path)], stdout=log, stderr=log, env=env)
-            log.close()
+            self.processes[kme_id] = self._spawn("qit4n.kms.server", self.plan.state_dir / "kme" / f"{kme_id}.json", f"{kme_id}.log")
         for kme_id in kme_ids or list(self.plan.configs):
             self._wait_ready(kme_id)
 
@@ -205,7 +247,12 @@ class Network:
         process.wait()
 
     def stop(self, kme_ids: list[str] | None = None) -> None:
-        """Stop KMEs with SIGTERM (clean shutdown), SIGKILL after 10 s."""
+        """Stop KMEs with SIGTERM (clean shutdown), SIGKILL after 10 s; all of them also stops the producers."""
+        if kme_ids is None:
+            producers, self.producers = self.producers, {}
+            for process in producers.values():
+                process.kill()
+                process.wait()
         chosen = [kme_id for kme_id in (kme_ids or list(self.processes)) if kme_id in self.processes]
         for kme_id in chosen:
             if self.processes[kme_id].poll() is None:

@@ -1,0 +1,217 @@
+"""Emulated key supply: link pools filled with key distilled by the emulator and post-processing stack.
+
+For each QKD link a *producer* (``python -m qit4n.kms.emulated_supply PRODUCER.json``, started by
+the launcher) emulates blocks of pulses (:func:`qit4n.emulate.run.run_link`) and distils each
+block with :mod:`qit4n.postprocess`, Alice and Bob running as separate parties over the public
+channel. A block whose verification or authentication fails yields no key (the pipeline aborts
+it) and is discarded. Of every other block, Alice's final key is appended to the key file of
+the link's first end and Bob's to the second end's, so both files hold the same bytes in the same
+order; then the *committed* length is advanced (a small JSON file replaced atomically, after both
+key files are on disk). A KME serves unit ``n`` of a link (bytes ``[n*u, (n+1)*u)`` of its end's
+file) only below the committed length (:class:`DistilledLinkSupply`), and
+:class:`DistilledLinkFiller` releases units into its pool as they are committed, up to the pool
+capacity: pool levels follow the distilled rate and never exceed what was distilled. Key beyond
+the capacity waits in the file. After a crash the producer truncates both files to the committed
+length and goes on with the next block, so committed bytes never change.
+
+The producer is paced to the link's repetition rate (never faster than the physical link), and
+block ``b`` is emulated with a seed derived from the link secret and ``b``.
+
+References
+----------
+ITU-T Y.3803 (2020), key management for QKD networks (key supply from the QKD module).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from qit4n.errors import ParameterError, ServiceError
+from qit4n.kms.store import UnitMismatchError
+from qit4n.schema import StrictModel
+
+__all__ = ["ProducerConfig", "DistilledLinkSupply", "DistilledLinkFiller", "committed_state", "produce", "producer_config", "main"]
+
+
+class ProducerConfig(StrictModel):
+    """One link's producer: the emulated link, the block size and the key files of both ends."""
+
+    link_id: str = Field(min_length=1)
+    link: dict[str, Any] = Field(description="the scenario's link (qit4n.scenario.Link fields)")
+    secret_hex: str = Field(pattern=r"^[0-9a-f]{64}$", description="seeds the emulation of each block")
+    pulses_per_block: int = Field(30_000_000, ge=10_000, le=10**10)
+    key_files: tuple[Path, Path] = Field(description="key file of the link's first and second end")
+    committed_file: Path
+    reconciler: str = "cascade"
+
+
+def committed_state(path: Path) -> dict[str, int]:
+    """``{"bytes", "blocks", "discarded"}`` committed so far (zeros before the first block)."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return {"bytes": 0, "blocks": 0, "discarded": 0}
+
+
+class DistilledLinkSupply:
+    """Units of one end's key file, only below the committed length (a :class:`KeySupply`).
+
+    Parameters
+    ----------
+    key_file, committed_file : Path
+    unit_bytes : int
+    """
+
+    def __init__(self, key_file: Path, committed_file: Path, *, unit_bytes: int) -> None:
+        self.key_file = key_file
+        self.committed_file = committed_file
+        self.unit_bytes = unit_bytes
+
+    def available_units(self) -> int:
+        """Units distilled and committed at both ends so far."""
+        return committed_state(self.committed_file)["bytes"] // self.unit_bytes
+
+    def units(self, start: int, count: int) -> list[bytes]:
+        """Units ``start .. start+count-1``; raises :class:`UnitMismatchError` beyond the committed key."""
+        available = self.available_units()
+        if start < 0 or start + count > available:
+            raise UnitMismatchError(f"{self.key_file.name}: units {start}..{start + count - 1} not distilled yet ({available} available)")
+        size = self.unit_bytes
+        with open(self.key_file, "rb") as handle:
+            handle.seek(start * size)
+            data = handle.read(count * size)
+        return [data[i * size : (i + 1) * size] for i in range(count)]
+
+
+class DistilledLinkFiller:
+    """Releases committed units of a link into one KME's store, up to the pool capacity."""
+
+    def __init__(self, link_id: str, supply: DistilledLinkSupply, *, capacity_bits: float) -> None:
+        self.link_id = link_id
+        self.supply = supply
+        self.capacity_units = int(capacity_bits // (8 * supply.unit_bytes))
+
+    def tick(self, store, _elapsed_s: float) -> int:
+        """Add the units committed since the last call (as room allows); returns how many."""
+        pooled = store.unit_count(self.link_id)
+        supplied = pooled + store.spent_units(self.link_id)
+        count = min(self.supply.available_units() - supplied, self.capacity_units - pooled)
+        if count > 0:
+            store.supply_units(self.link_id, count)
+        return max(count, 0)
+
+
+def producer_config(scenario, index: int, key_dir: Path, secret_hex: str, *, pulses_per_block: int) -> ProducerConfig:
+    """The producer of ``scenario.links[index]``, its files under ``key_dir``; checks the link can be emulated."""
+    from qit4n.emulate.run import EMULATED_PROTOCOLS
+    from qit4n.scenario.model import ChannelKind
+
+    link = scenario.links[index]
+    if link.protocol not in EMULATED_PROTOCOLS:
+        raise ParameterError(f"links[{index}].protocol = {link.protocol!r}: --supply emulated plays {', '.join(EMULATED_PROTOCOLS)}")
+    if link.channel is not ChannelKind.FIBRE or link.length_km is None:
+        raise ParameterError(f"links[{index}].length_km = {link.length_km}: --supply emulated needs a fibre link with length_km")
+    return ProducerConfig(
+        link_id=scenario.link_id(index),
+        link=link.model_dump(mode="json"),
+        secret_hex=secret_hex,
+        pulses_per_block=pulses_per_block,
+        key_files=(key_dir / "end0.key", key_dir / "end1.key"),
+        committed_file=key_dir / "committed.json",
+    )
+
+
+def _bytes_of(bits: np.ndarray) -> bytes:
+    """Whole bytes of a bit array (little bit order); the last ``size % 8`` bits are dropped."""
+    return np.packbits(bits[: bits.size // 8 * 8], bitorder="little").tobytes()
+
+
+def block_seed(secret_hex: str, block: int) -> int:
+    """Seed of the emulation of block ``block``: derived from the link secret."""
+    return int(np.random.SeedSequence(int(secret_hex, 16), spawn_key=(block,)).generate_state(1, np.uint64)[0])
+
+
+def _write_committed(path: Path, state: dict[str, int]) -> None:
+    temporary = path.with_suffix(".tmp")
+    with open(temporary, "w") as handle:
+        json.dump(state, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def produce(config: ProducerConfig, *, blocks: int | None = None, pace: bool = True) -> dict[str, int]:
+    """Emulate and distil blocks (``blocks`` of them, or until interrupted); returns the committed state.
+
+    Side effects: appends to the two key files and advances the committed file (module docstring).
+    """
+    from qit4n.emulate.run import run_link
+    from qit4n.scenario.model import Link
+
+    link = Link.model_validate(config.link)
+    config.committed_file.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(config.committed_file.with_suffix(".lock"), "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise ServiceError(f"link {config.link_id}: another producer is running") from None
+    try:
+        state = committed_state(config.committed_file)
+        for path in config.key_files:
+            with open(path, "ab") as handle:
+                if handle.seek(0, os.SEEK_END) < state["bytes"]:
+                    raise ServiceError(f"{path}: shorter than the {state['bytes']} committed bytes (key file lost?)")
+                handle.truncate(state["bytes"])
+        started = time.monotonic()
+        done = 0
+        while blocks is None or done < blocks:
+            run = run_link(
+                link.protocol, link.length_km, config.pulses_per_block, preset=link.preset, overrides=link.device,
+                reconciler=config.reconciler, seed=block_seed(config.secret_hex, state["blocks"]),
+                classical_channels=link.classical_channels, receiver=link.receiver,
+            )
+            result = run.distilled.result
+            alice, bob = _bytes_of(result.alice_key), _bytes_of(result.bob_key)
+            verified = result.authenticated and not result.reconciliation.frame_errors and alice == bob
+            if verified and alice:
+                for path, key in zip(config.key_files, (alice, bob)):
+                    with open(path, "ab") as handle:
+                        handle.write(key)
+                        handle.flush()
+                        os.fsync(handle.fileno())
+            state = {
+                "bytes": state["bytes"] + (len(alice) if verified else 0),
+                "blocks": state["blocks"] + 1,
+                "discarded": state["discarded"] + (0 if verified else 1),
+            }
+            _write_committed(config.committed_file, state)
+            done += 1
+            if pace:
+                time.sleep(max(0.0, started + done * config.pulses_per_block / run.settings.repetition_rate_hz - time.monotonic()))
+        return state
+    finally:
+        lock.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of a producer process: ``python -m qit4n.kms.emulated_supply PRODUCER.json``."""
+    args = sys.argv[1:] if argv is None else argv
+    config = ProducerConfig.model_validate_json(Path(args[0]).read_text())
+    try:
+        produce(config)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

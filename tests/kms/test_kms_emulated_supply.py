@@ -1,0 +1,155 @@
+"""Emulated key supply: KMEs on 127.0.0.1 serve key distilled by the emulator and post-processing stack.
+
+One 10 km fibre link, decoy BB84 (the default preset), blocks of 3e7 pulses (about 700 bytes of
+final key each, a few seconds per block on one core).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import time
+
+import httpx
+import numpy as np
+import pytest
+import yaml
+
+from qit4n.errors import ParameterError, ServiceError
+from qit4n.kms.client import KMEError, sae_ssl_context
+from qit4n.kms.emulated_supply import ProducerConfig, block_seed, committed_state, produce
+from qit4n.kms.launcher import Network, plan_network
+from qit4n.kms.ops import InProcessNetwork, operator_cert, sae_client
+from qit4n.scenario import scenario_from_dict
+
+PULSES = 30_000_000
+UNIT_BYTES = 32
+
+
+def _scenario(capacity_bits: float = 1e6, **link):
+    fields = {"id": "A-B", "endpoints": ["A", "B"], "length_km": 10.0, "pool_capacity_bits": capacity_bits, **link}
+    return scenario_from_dict({"name": "kms-emulated-pair", "nodes": [{"id": "A"}, {"id": "B"}], "links": [fields]})
+
+
+def _producer(plan) -> ProducerConfig:
+    return ProducerConfig.model_validate_json(plan.producers[0].read_text())
+
+
+def _distilled_bytes(secret_hex: str, block: int) -> tuple[bytes, bytes]:
+    """Alice's and Bob's final keys of one block, recomputed here from the emulator and pipeline."""
+    from qit4n.emulate.run import run_link
+
+    result = run_link("bb84-decoy", 10.0, PULSES, seed=block_seed(secret_hex, block)).distilled.result
+    return tuple(np.packbits(key[: key.size // 8 * 8], bitorder="little").tobytes() for key in (result.alice_key, result.bob_key))
+
+
+def _unit(material: bytes, index: int) -> bytes:
+    return material[index * UNIT_BYTES : (index + 1) * UNIT_BYTES]
+
+
+def test_both_saes_get_the_distilled_key_of_their_end_and_no_more(tmp_path):
+    plan = plan_network(_scenario(), tmp_path, supply="emulated", pulses_per_block=PULSES)
+    producer = _producer(plan)
+    state = produce(producer, blocks=1, pace=False)
+    alice, bob = _distilled_bytes(producer.secret_hex, 0)
+    assert alice == bob and len(alice) >= 4 * UNIT_BYTES
+    assert producer.key_files[0].read_bytes() == alice and producer.key_files[1].read_bytes() == bob
+    assert state == {"bytes": len(alice), "blocks": 1, "discarded": 0}
+    units = len(alice) // UNIT_BYTES
+    with InProcessNetwork(plan), sae_client(plan, "SAE-A") as sae_a, sae_client(plan, "SAE-B") as sae_b:
+        deadline = time.monotonic() + 10
+        while sae_a.status("SAE-B")["stored_key_count"] < (units + 1) // 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sae_a.status("SAE-B")["stored_key_count"] == (units + 1) // 2
+        assert sae_b.status("SAE-A")["stored_key_count"] == units // 2
+        from_a = sae_a.get_key("SAE-B", number=2)
+        from_b = sae_b.get_key("SAE-A", number=2)
+        assert [key.key for key in from_a] == [_unit(alice, 0), _unit(alice, 2)]
+        assert [key.key for key in from_b] == [_unit(bob, 1), _unit(bob, 3)]
+        assert sae_b.get_key_with_ids("SAE-A", [key.key_id for key in from_a]) == from_a
+        assert sae_a.get_key_with_ids("SAE-B", [key.key_id for key in from_b]) == from_b
+        rest = (units + 1) // 2 - 2
+        with pytest.raises(KMEError) as error:
+            sae_a.get_key("SAE-B", number=rest + 1)
+        assert error.value.status_code == 503
+        assert len(sae_a.get_key("SAE-B", number=rest)) == rest
+
+
+def test_a_restarted_producer_keeps_committed_key_and_drops_a_torn_append(tmp_path):
+    plan = plan_network(_scenario(), tmp_path, supply="emulated", pulses_per_block=PULSES)
+    producer = _producer(plan)
+    first = produce(producer, blocks=1, pace=False)
+    committed = producer.key_files[0].read_bytes()
+    with open(producer.key_files[0], "ab") as handle:
+        handle.write(b"torn block: written at one end only")
+    second = produce(producer, blocks=1, pace=False)
+    end0, end1 = (path.read_bytes() for path in producer.key_files)
+    assert end0 == end1 and end0.startswith(committed)
+    assert second["blocks"] == 2 and second["bytes"] == len(end0) > first["bytes"]
+    assert end0[first["bytes"] :] == _distilled_bytes(producer.secret_hex, 1)[0]
+
+
+def test_a_block_whose_final_keys_differ_is_discarded(tmp_path, monkeypatch):
+    from qit4n.emulate import run as emulate_run
+
+    real_run_link = emulate_run.run_link
+
+    def bob_flips_a_bit(*args, **kwargs):
+        run = real_run_link(*args, **kwargs)
+        result = run.distilled.result
+        bob = result.bob_key.copy()
+        bob[0] ^= 1
+        distilled = dataclasses.replace(run.distilled, result=dataclasses.replace(result, bob_key=bob))
+        return dataclasses.replace(run, distilled=distilled)
+
+    monkeypatch.setattr(emulate_run, "run_link", bob_flips_a_bit)
+    plan = plan_network(_scenario(), tmp_path, supply="emulated", pulses_per_block=PULSES)
+    producer = _producer(plan)
+    assert produce(producer, blocks=1, pace=False) == {"bytes": 0, "blocks": 1, "discarded": 1}
+    assert all(path.read_bytes() == b"" for path in producer.key_files)
+
+
+def test_live_producer_and_kme_processes_pool_follows_the_distilled_key(tmp_path):
+    capacity_units = 8
+    plan = plan_network(_scenario(capacity_bits=capacity_units * 8 * UNIT_BYTES), tmp_path, supply="emulated", pulses_per_block=PULSES)
+    producer = _producer(plan)
+    context = sae_ssl_context(*operator_cert(plan))
+    taken = []
+    with Network(plan), httpx.Client(verify=context, timeout=5) as http, sae_client(plan, "SAE-A") as sae_a, sae_client(plan, "SAE-B") as sae_b:
+        deadline = time.monotonic() + 60
+        while committed_state(producer.committed_file)["blocks"] < 2:
+            assert time.monotonic() < deadline, "producer made no progress"
+            for kme_id in ("KME-A", "KME-B"):
+                link = http.get(plan.url(kme_id) + "/kme/v1/health").json()["links"]["A-B"]
+                distilled_units = committed_state(producer.committed_file)["bytes"] // UNIT_BYTES
+                assert link["pool_bits"] + link["spent_bits"] <= distilled_units * 8 * UNIT_BYTES
+                assert link["pool_bits"] <= capacity_units * 8 * UNIT_BYTES
+            if sae_a.status("SAE-B")["stored_key_count"] >= 2:
+                taken += sae_a.get_key("SAE-B", number=2)
+            time.sleep(0.1)
+        assert taken, "no key was served"
+        assert sae_b.get_key_with_ids("SAE-A", [key.key_id for key in taken]) == taken
+    end0 = producer.key_files[0].read_bytes()
+    assert [key.key for key in taken] == [_unit(end0, 2 * i) for i in range(len(taken))]
+    assert end0 == producer.key_files[1].read_bytes()
+
+
+def test_supply_choice_is_checked_and_kept_with_the_state(tmp_path):
+    with pytest.raises(ParameterError, match="supply = 'distilled'"):
+        plan_network(_scenario(), tmp_path / "a", supply="distilled")
+    with pytest.raises(ParameterError, match=r"links\[0\].length_km"):
+        plan_network(_scenario(length_km=None, key_rate_bps=1e3), tmp_path / "b", supply="emulated")
+    plan_network(_scenario(), tmp_path / "c")
+    with pytest.raises(ServiceError, match="planned with supply 'modelled'"):
+        plan_network(_scenario(), tmp_path / "c", supply="emulated")
+
+
+def test_cli_up_rejects_a_bad_supply_with_exit_2(tmp_path):
+    scenario_file = tmp_path / "pair.yaml"
+    links = [{"endpoints": ["A", "B"], "length_km": 10.0}]
+    scenario_file.write_text(yaml.safe_dump({"name": "pair", "nodes": [{"id": "A"}, {"id": "B"}], "links": links}))
+    command = [sys.executable, "-c", "from qit4n.cli import main; main()", "kms", "up", str(scenario_file), "--state", str(tmp_path / "s"), "--supply", "bogus", "--duration-s", "0"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "supply = 'bogus'" in result.stderr and "Traceback" not in result.stderr
