@@ -47,9 +47,9 @@ class BeliefPropagation(enum.Enum):
 class LdpcSettings:
     """Efficiency window of the blind protocol, the decoder and its iteration budget."""
 
-    f_start: float = 1.05
-    f_max: float = 1.5
-    steps: int = 15
+    f_start: float = 1.1
+    f_max: float = 1.22
+    steps: int = 12
     max_iterations: int = 40
     decoder: BeliefPropagation = BeliefPropagation.SUM_PRODUCT
 

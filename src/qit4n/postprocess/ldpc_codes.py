@@ -3,9 +3,11 @@ decoders (numba).
 
 A code is a random base matrix lifted by circulant permutations of size ``Z``: every nonzero base
 entry ``(i, j)`` with shift ``t`` connects check ``i Z + r`` to variable ``j Z + (r + t) mod Z``.
-Column weights follow a node-perspective degree profile (a share of degree-2, degree-3 and
-high-degree variable nodes, chosen by trial here, not optimised by density evolution); rows are
-filled as evenly as possible and circulant shifts are uniform.
+The base matrix starts with a degree-2 staircase (as in the IEEE 802.16e codes: degree-2 nodes
+form paths, never cycles, which matters at high rate where there are few rows) and continues with
+columns of degree 3 and 16 on the least-loaded rows, with uniform circulant shifts. The profile
+was chosen by trial decoding at rates 0.64 and 0.83 (it decodes within about 11 % of capacity on
+2^17-bit frames), not optimised by density evolution.
 
 Decoding with side information: Bob's bits ``y`` are Alice's ``x`` through a binary symmetric
 channel; Alice sends the syndrome ``s = H x``; Bob runs min-sum on the Tanner graph with channel
@@ -39,8 +41,10 @@ __all__ = ["LdpcCode", "build_code", "syndrome", "decode_min_sum", "decode_sum_p
 
 _TANH_LIMIT = 1.0 - 1e-12
 
-#: Node-perspective variable degree profile: (degree, share of the base columns).
-_PROFILE = ((2, 0.25), (3, 0.55), (8, 0.20))
+#: Share of base columns of degree 2 (a staircase, capped at one less than the base rows).
+_STAIRCASE_SHARE = 0.3
+#: Node-perspective degree profile of the other columns: (degree, share).
+_PROFILE = ((3, 0.7), (16, 0.3))
 
 
 @dataclass(frozen=True)
@@ -59,19 +63,25 @@ class LdpcCode:
         return 1.0 - self.num_checks / self.num_variables
 
 
-def _base_matrix(base_checks: int, base_variables: int, rng: np.random.Generator) -> list[tuple[int, int]]:
+def _base_matrix(base_checks: int, base_variables: int, lift: int, rng: np.random.Generator) -> list[tuple[int, int, int]]:
+    """Base entries ``(row, column, shift)``: a degree-2 staircase (column ``j`` on rows ``j`` and
+    ``j + 1`` with shift 0, so degree-2 nodes form paths and never cycles), then columns of the
+    profile's degrees on the least-loaded rows with uniform shifts."""
+    stair = min(round(_STAIRCASE_SHARE * base_variables), base_checks - 1)
+    entries = [(j + step, j, 0) for j in range(stair) for step in (0, 1)]
+    load = np.zeros(base_checks)
+    for row, _, _ in entries:
+        load[row] += 1
+    rest = base_variables - stair
     shares = np.array([share for _, share in _PROFILE])
-    counts = np.floor(shares * base_variables).astype(int)
-    counts[int(np.argmax(shares))] += base_variables - counts.sum()
+    counts = np.floor(shares * rest).astype(int)
+    counts[int(np.argmax(shares))] += rest - counts.sum()
     weights = np.repeat([min(degree, base_checks) for degree, _ in _PROFILE], counts)
     rng.shuffle(weights)
-    load = np.zeros(base_checks)
-    entries = []
     for column, weight in enumerate(weights):
-        noise = rng.random(base_checks) * 0.5
-        rows = np.argsort(load + noise)[:weight]
+        rows = np.argsort(load + 0.5 * rng.random(base_checks))[:weight]
         load[rows] += 1
-        entries.extend((int(row), column) for row in rows)
+        entries.extend((int(row), stair + column, int(rng.integers(lift))) for row in rows)
     return entries
 
 
@@ -90,10 +100,10 @@ def build_code(num_variables: int, rate: float, lift: int = 512, seed: int = 201
     rng = np.random.default_rng(seed)
     base_variables = num_variables // lift
     base_checks = max(2, round((1.0 - rate) * base_variables))
-    entries = _base_matrix(base_checks, base_variables, rng)
-    shifts = rng.integers(0, lift, size=len(entries))
-    rows = np.array([row for row, _ in entries])
-    columns = np.array([column for _, column in entries])
+    entries = _base_matrix(base_checks, base_variables, lift, rng)
+    rows = np.array([row for row, _, _ in entries])
+    columns = np.array([column for _, column, _ in entries])
+    shifts = np.array([shift for _, _, shift in entries])
     offsets = np.arange(lift)
     checks = (rows[:, None] * lift + offsets[None, :]).ravel()
     variables = (columns[:, None] * lift + (offsets[None, :] + shifts[:, None]) % lift).ravel()
