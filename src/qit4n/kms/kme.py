@@ -339,6 +339,11 @@ class KME:
         forward.update(route=message.route[1:], link_id=out_link.link_id, unit_start=out_start, ciphertext=base64.b64encode(cipher_out).decode("ascii"))
         return message.route[1], forward
 
+    def _distilled_bits(self, link_id: str) -> int | None:
+        """Key distilled for a link so far (emulated supply), None for a modelled link."""
+        supply = self.supplies[link_id]
+        return supply.available_units() * self.config.key_size_bits if isinstance(supply, DistilledLinkSupply) else None
+
     def health(self) -> dict:
         """Pool levels and key counters of this KME (KME-to-KME and operator API)."""
         return {
@@ -351,6 +356,7 @@ class KME:
                     "owned_bits": self.store.unit_count(link.link_id, owned_only=True) * self.config.key_size_bits,
                     "capacity_bits": link.pool_capacity_bits,
                     "spent_bits": self.store.spent_units(link.link_id) * self.config.key_size_bits,
+                    "distilled_bits": self._distilled_bits(link.link_id),
                 }
                 for link in self.config.links
             },

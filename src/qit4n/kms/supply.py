@@ -1,12 +1,13 @@
 """Key supply of the QKD links: identical key units with identical IDs at both ends of a link.
 
 A link's key is a stream of *units* (``unit_bits`` each) numbered 0, 1, 2, ...; the unit's index on
-its link is its ID, the same at both KMEs. :class:`KeySupply` is the interface; the stack that
-turns emulated detections into post-processed key (``qit4n.postprocess``) can plug in there.
-Until then :class:`SeededLinkSupply` models the link: the units are the ChaCha20 keystream under a
-256-bit secret drawn from ``os.urandom`` and shared by the two ends, so both ends produce the
-same units without talking to each other. :class:`LinkFiller` releases units into a KME's pool at
-the link's key rate, up to the pool capacity, and never releases an index twice.
+its link is its ID, the same at both KMEs. :class:`KeySupply` is the interface, with two
+implementations. :class:`SeededLinkSupply` (the default, ``--supply modelled``) models the link:
+the units are the ChaCha20 keystream under a 256-bit secret drawn from ``os.urandom`` and shared by
+the two ends, so both ends produce the same units without talking to each other.
+:class:`LinkFiller` releases its units into a KME's pool at the link's key rate, up to the pool
+capacity, and never releases an index twice. ``--supply emulated`` serves key distilled by the
+emulator and post-processing stack instead (:mod:`qit4n.kms.emulated_supply`).
 
 References
 ----------
