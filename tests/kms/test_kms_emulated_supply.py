@@ -7,6 +7,7 @@ final key each, a few seconds per block on one core).
 from __future__ import annotations
 
 import dataclasses
+import signal
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ import yaml
 from qit4n.errors import ParameterError, ServiceError
 from qit4n.kms.client import KMEError, sae_ssl_context
 from qit4n.kms.emulated_supply import ProducerConfig, block_seed, committed_state, produce
-from qit4n.kms.launcher import Network, plan_network
+from qit4n.kms.launcher import load_plan, plan_network
 from qit4n.kms.ops import InProcessNetwork, operator_cert, sae_client
 from qit4n.scenario import scenario_from_dict
 
@@ -110,26 +111,51 @@ def test_a_block_whose_final_keys_differ_is_discarded(tmp_path, monkeypatch):
     assert all(path.read_bytes() == b"" for path in producer.key_files)
 
 
-def test_live_producer_and_kme_processes_pool_follows_the_distilled_key(tmp_path):
+def _kms_up(scenario_file, state, *options: str) -> subprocess.Popen:
+    command = [sys.executable, "-c", "from qit4n.cli import main; main()", "kms", "up", str(scenario_file), "--state", str(state), *options]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        lines.append(process.stdout.readline())
+        if "running" in lines[-1]:
+            assert "link key: emulated and distilled (1 producers" in "".join(lines)
+            return process
+        if not lines[-1] and process.poll() is not None:
+            break
+    process.kill()
+    raise AssertionError("kms up did not start:\n" + "".join(lines))
+
+
+def test_kms_up_supply_emulated_pool_follows_the_distilled_key(tmp_path):
     capacity_units = 8
-    plan = plan_network(_scenario(capacity_bits=capacity_units * 8 * UNIT_BYTES), tmp_path, supply="emulated", pulses_per_block=PULSES)
-    producer = _producer(plan)
-    context = sae_ssl_context(*operator_cert(plan))
+    scenario_file = tmp_path / "pair.yaml"
+    link = {"id": "A-B", "endpoints": ["A", "B"], "length_km": 10.0, "pool_capacity_bits": capacity_units * 8 * UNIT_BYTES}
+    scenario_file.write_text(yaml.safe_dump({"name": "pair", "nodes": [{"id": "A"}, {"id": "B"}], "links": [link]}))
+    up = _kms_up(scenario_file, tmp_path / "state", "--supply", "emulated", "--pulses-per-block", str(PULSES))
     taken = []
-    with Network(plan), httpx.Client(verify=context, timeout=5) as http, sae_client(plan, "SAE-A") as sae_a, sae_client(plan, "SAE-B") as sae_b:
-        deadline = time.monotonic() + 60
-        while committed_state(producer.committed_file)["blocks"] < 2:
-            assert time.monotonic() < deadline, "producer made no progress"
-            for kme_id in ("KME-A", "KME-B"):
-                link = http.get(plan.url(kme_id) + "/kme/v1/health").json()["links"]["A-B"]
-                distilled_units = committed_state(producer.committed_file)["bytes"] // UNIT_BYTES
-                assert link["pool_bits"] + link["spent_bits"] <= link["distilled_bits"] <= distilled_units * 8 * UNIT_BYTES
-                assert link["pool_bits"] <= capacity_units * 8 * UNIT_BYTES
-            if sae_a.status("SAE-B")["stored_key_count"] >= 2:
-                taken += sae_a.get_key("SAE-B", number=2)
-            time.sleep(0.1)
-        assert taken, "no key was served"
-        assert sae_b.get_key_with_ids("SAE-A", [key.key_id for key in taken]) == taken
+    try:
+        plan = load_plan(tmp_path / "state")
+        producer = _producer(plan)
+        context = sae_ssl_context(*operator_cert(plan))
+        with httpx.Client(verify=context, timeout=5) as http, sae_client(plan, "SAE-A") as sae_a, sae_client(plan, "SAE-B") as sae_b:
+            deadline = time.monotonic() + 60
+            while committed_state(producer.committed_file)["blocks"] < 2:
+                assert time.monotonic() < deadline, "producer made no progress"
+                for kme_id in ("KME-A", "KME-B"):
+                    link = http.get(plan.url(kme_id) + "/kme/v1/health").json()["links"]["A-B"]
+                    distilled_units = committed_state(producer.committed_file)["bytes"] // UNIT_BYTES
+                    assert link["pool_bits"] + link["spent_bits"] <= link["distilled_bits"] <= distilled_units * 8 * UNIT_BYTES
+                    assert link["pool_bits"] <= capacity_units * 8 * UNIT_BYTES
+                if sae_a.status("SAE-B")["stored_key_count"] >= 2:
+                    taken += sae_a.get_key("SAE-B", number=2)
+                time.sleep(0.1)
+            assert taken, "no key was served"
+            assert sae_b.get_key_with_ids("SAE-A", [key.key_id for key in taken]) == taken
+    finally:
+        up.send_signal(signal.SIGINT)
+        output, _ = up.communicate(timeout=30)
+    assert up.returncode == 0, output
     end0 = producer.key_files[0].read_bytes()
     assert [key.key for key in taken] == [_unit(end0, 2 * i) for i in range(len(taken))]
     assert end0 == producer.key_files[1].read_bytes()

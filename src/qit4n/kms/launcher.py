@@ -26,7 +26,6 @@ from pathlib import Path
 from qit4n.errors import ParameterError, ServiceError
 from qit4n.kms.certs import issue_entity_certs
 from qit4n.kms.config import KMEConfig, LinkConfig, kme_id_of, sae_id_of
-from qit4n.kms.emulated_supply import producer_config
 from qit4n.kms.relay import route_table
 from qit4n.kms.supply import new_link_secret
 
@@ -128,6 +127,8 @@ def plan_network(
     secrets_path.chmod(0o600)
     producers = {}
     if supply == "emulated":
+        from qit4n.kms.emulated_supply import producer_config
+
         (state_dir / "producers").mkdir(exist_ok=True)
         for index in range(len(scenario.links)):
             producer = producer_config(scenario, index, state_dir / "keys" / f"link-{index}", secrets[scenario.link_id(index)], pulses_per_block=pulses_per_block)
