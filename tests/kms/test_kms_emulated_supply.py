@@ -7,6 +7,7 @@ final key each, a few seconds per block on one core).
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import signal
 import subprocess
 import sys
@@ -19,7 +20,12 @@ import yaml
 
 from qit4n.errors import ParameterError, ServiceError
 from qit4n.kms.client import KMEError, sae_ssl_context
-from qit4n.kms.emulated_supply import ProducerConfig, block_seed, committed_state, produce
+from qit4n.kms.emulated_supply import (
+    ProducerConfig,
+    block_seed,
+    committed_state,
+    produce,
+)
 from qit4n.kms.launcher import load_plan, plan_network
 from qit4n.kms.ops import InProcessNetwork, operator_cert, sae_client
 from qit4n.scenario import scenario_from_dict
@@ -161,6 +167,18 @@ def test_kms_up_supply_emulated_pool_follows_the_distilled_key(tmp_path):
     assert end0 == producer.key_files[1].read_bytes()
 
 
+def test_one_producer_per_link_and_private_key_files(tmp_path):
+    plan = plan_network(_scenario(), tmp_path, supply="emulated", pulses_per_block=10_000)
+    producer = _producer(plan)
+    assert produce(producer, blocks=1, pace=False) == {"bytes": 0, "blocks": 1, "discarded": 0}
+    assert all(path.stat().st_mode & 0o077 == 0 for path in producer.key_files)
+    with open(producer.committed_file.with_suffix(".lock"), "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(ServiceError, match="another producer is running"):
+            produce(producer, blocks=1, pace=False)
+    assert committed_state(producer.committed_file)["blocks"] == 1
+
+
 def test_supply_choice_is_checked_and_kept_with_the_state(tmp_path):
     with pytest.raises(ParameterError, match="supply = 'distilled'"):
         plan_network(_scenario(), tmp_path / "a", supply="distilled")
@@ -176,6 +194,6 @@ def test_cli_up_rejects_a_bad_supply_with_exit_2(tmp_path):
     links = [{"endpoints": ["A", "B"], "length_km": 10.0}]
     scenario_file.write_text(yaml.safe_dump({"name": "pair", "nodes": [{"id": "A"}, {"id": "B"}], "links": links}))
     command = [sys.executable, "-c", "from qit4n.cli import main; main()", "kms", "up", str(scenario_file), "--state", str(tmp_path / "s"), "--supply", "bogus", "--duration-s", "0"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "supply = 'bogus'" in result.stderr and "Traceback" not in result.stderr

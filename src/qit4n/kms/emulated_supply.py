@@ -24,11 +24,13 @@ ITU-T Y.3803 (2020), key management for QKD networks (key supply from the QKD mo
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +41,7 @@ from qit4n.errors import ParameterError, ServiceError
 from qit4n.kms.store import UnitMismatchError
 from qit4n.schema import StrictModel
 
-__all__ = ["ProducerConfig", "DistilledLinkSupply", "DistilledLinkFiller", "committed_state", "produce", "producer_config", "main"]
+__all__ = ["DistilledLinkFiller", "DistilledLinkSupply", "ProducerConfig", "block_seed", "committed_state", "main", "produce", "producer_config"]
 
 
 class ProducerConfig(StrictModel):
@@ -149,58 +151,79 @@ def _write_committed(path: Path, state: dict[str, int]) -> None:
     os.replace(temporary, path)
 
 
+@contextlib.contextmanager
+def _sole_producer(config: ProducerConfig) -> Iterator[None]:
+    """Hold the link's lock file for the block; a second producer of the same link is refused."""
+    config.committed_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with open(config.committed_file.with_suffix(".lock"), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ServiceError(f"link {config.link_id}: another producer is running") from None
+        yield
+
+
+def _recover(config: ProducerConfig) -> dict[str, int]:
+    """Cut both key files back to the committed length (drops an append torn by a crash)."""
+    state = committed_state(config.committed_file)
+    for path in config.key_files:
+        path.touch(mode=0o600, exist_ok=True)
+        with open(path, "ab") as handle:
+            if handle.seek(0, os.SEEK_END) < state["bytes"]:
+                raise ServiceError(f"{path}: shorter than the {state['bytes']} committed bytes (key file lost?)")
+            handle.truncate(state["bytes"])
+    return state
+
+
+def _distil_block(config: ProducerConfig, link, block: int):
+    """(Alice's key, Bob's key, kept, repetition rate) of one emulated and distilled block.
+
+    A block is kept when the pipeline authenticated it with no failed verification frame and the
+    two final keys are equal (the emulation holds both parties, so it checks that too).
+    """
+    from qit4n.emulate.run import run_link
+
+    run = run_link(
+        link.protocol, link.length_km, config.pulses_per_block, preset=link.preset, overrides=link.device,
+        reconciler=config.reconciler, seed=block_seed(config.secret_hex, block),
+        classical_channels=link.classical_channels, receiver=link.receiver,
+    )
+    result = run.distilled.result
+    alice, bob = _bytes_of(result.alice_key), _bytes_of(result.bob_key)
+    kept = result.authenticated and not result.reconciliation.frame_errors and alice == bob
+    return alice, bob, kept, run.settings.repetition_rate_hz
+
+
 def produce(config: ProducerConfig, *, blocks: int | None = None, pace: bool = True) -> dict[str, int]:
     """Emulate and distil blocks (``blocks`` of them, or until interrupted); returns the committed state.
 
     Side effects: appends to the two key files and advances the committed file (module docstring).
     """
-    from qit4n.emulate.run import run_link
     from qit4n.scenario.model import Link
 
     link = Link.model_validate(config.link)
-    config.committed_file.parent.mkdir(parents=True, exist_ok=True)
-    lock = open(config.committed_file.with_suffix(".lock"), "w")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.close()
-        raise ServiceError(f"link {config.link_id}: another producer is running") from None
-    try:
-        state = committed_state(config.committed_file)
-        for path in config.key_files:
-            with open(path, "ab") as handle:
-                if handle.seek(0, os.SEEK_END) < state["bytes"]:
-                    raise ServiceError(f"{path}: shorter than the {state['bytes']} committed bytes (key file lost?)")
-                handle.truncate(state["bytes"])
+    with _sole_producer(config):
+        state = _recover(config)
         started = time.monotonic()
         done = 0
         while blocks is None or done < blocks:
-            run = run_link(
-                link.protocol, link.length_km, config.pulses_per_block, preset=link.preset, overrides=link.device,
-                reconciler=config.reconciler, seed=block_seed(config.secret_hex, state["blocks"]),
-                classical_channels=link.classical_channels, receiver=link.receiver,
-            )
-            result = run.distilled.result
-            alice, bob = _bytes_of(result.alice_key), _bytes_of(result.bob_key)
-            verified = result.authenticated and not result.reconciliation.frame_errors and alice == bob
-            if verified and alice:
+            alice, bob, kept, repetition_rate_hz = _distil_block(config, link, state["blocks"])
+            if kept and alice:
                 for path, key in zip(config.key_files, (alice, bob)):
                     with open(path, "ab") as handle:
                         handle.write(key)
                         handle.flush()
                         os.fsync(handle.fileno())
             state = {
-                "bytes": state["bytes"] + (len(alice) if verified else 0),
+                "bytes": state["bytes"] + (len(alice) if kept else 0),
                 "blocks": state["blocks"] + 1,
-                "discarded": state["discarded"] + (0 if verified else 1),
+                "discarded": state["discarded"] + (0 if kept else 1),
             }
             _write_committed(config.committed_file, state)
             done += 1
             if pace:
-                time.sleep(max(0.0, started + done * config.pulses_per_block / run.settings.repetition_rate_hz - time.monotonic()))
+                time.sleep(max(0.0, started + done * config.pulses_per_block / repetition_rate_hz - time.monotonic()))
         return state
-    finally:
-        lock.close()
 
 
 def main(argv: list[str] | None = None) -> None:
