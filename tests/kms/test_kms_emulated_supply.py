@@ -26,7 +26,7 @@ from qit4n.kms.emulated_supply import (
     committed_state,
     produce,
 )
-from qit4n.kms.launcher import load_plan, plan_network
+from qit4n.kms.launcher import Network, load_plan, plan_network
 from qit4n.kms.ops import InProcessNetwork, operator_cert, sae_client
 from qit4n.scenario import scenario_from_dict
 
@@ -81,6 +81,33 @@ def test_both_saes_get_the_distilled_key_of_their_end_and_no_more(tmp_path):
             sae_a.get_key("SAE-B", number=rest + 1)
         assert error.value.status_code == 503
         assert len(sae_a.get_key("SAE-B", number=rest)) == rest
+
+
+def test_kill_9_kmes_on_emulated_key_no_unit_is_served_twice(tmp_path):
+    plan = plan_network(_scenario(), tmp_path, supply="emulated", pulses_per_block=PULSES)
+    producer = _producer(plan)
+    produce(producer, blocks=1, pace=False)
+    end0 = producer.key_files[0].read_bytes()
+    with Network(dataclasses.replace(plan, producers=())) as network:
+        with sae_client(plan, "SAE-A") as sae_a:
+            deadline = time.monotonic() + 10
+            while sae_a.status("SAE-B")["stored_key_count"] < 3:
+                assert time.monotonic() < deadline, "pool did not fill from the distilled key"
+                time.sleep(0.05)
+            first = sae_a.get_key("SAE-B", number=2)
+        network.kill("KME-B")
+        network.start(["KME-B"])
+        with sae_client(plan, "SAE-B") as sae_b:
+            assert sae_b.get_key_with_ids("SAE-A", [first[0].key_id]) == first[:1]
+            with pytest.raises(KMEError) as again:
+                sae_b.get_key_with_ids("SAE-A", [first[0].key_id])
+            assert again.value.status_code == 400
+        network.kill("KME-A")
+        network.start(["KME-A"])
+        with sae_client(plan, "SAE-A") as sae_a, sae_client(plan, "SAE-B") as sae_b:
+            second = sae_a.get_key("SAE-B", number=1)
+            assert sae_b.get_key_with_ids("SAE-A", [first[1].key_id, second[0].key_id]) == [first[1], second[0]]
+    assert [key.key for key in first + second] == [_unit(end0, 0), _unit(end0, 2), _unit(end0, 4)]
 
 
 def test_a_restarted_producer_keeps_committed_key_and_drops_a_torn_append(tmp_path):
