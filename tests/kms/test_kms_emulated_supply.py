@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import json
 import signal
 import subprocess
 import sys
@@ -209,8 +210,10 @@ def test_one_producer_per_link_and_private_key_files(tmp_path):
 def test_supply_choice_is_checked_and_kept_with_the_state(tmp_path):
     with pytest.raises(ParameterError, match="supply = 'distilled'"):
         plan_network(_scenario(), tmp_path / "a", supply="distilled")
-    with pytest.raises(ParameterError, match=r"links\[0\].length_km"):
-        plan_network(_scenario(length_km=None, key_rate_bps=1e3), tmp_path / "b", supply="emulated")
+    given = plan_network(_scenario(length_km=None, key_rate_bps=1e3), tmp_path / "b", supply="emulated")
+    assert given.producers == () and given.configs["KME-A"].links[0].key_file is None
+    reasons = json.loads((tmp_path / "b" / "network.json").read_text())["modelled_links"]
+    assert list(reasons) == ["A-B"] and "links[0].length_km = None" in reasons["A-B"]
     plan_network(_scenario(), tmp_path / "c")
     with pytest.raises(ServiceError, match="planned with supply 'modelled'"):
         plan_network(_scenario(), tmp_path / "c", supply="emulated")

@@ -73,9 +73,10 @@ def up(
         for column in ("KME", "URL", "SAEs", "links"):
             table.add_column(column)
         for kme_id, config in plan.configs.items():
-            table.add_row(kme_id, config.url, ", ".join(config.sae_ids), ", ".join(link.link_id for link in config.links))
+            links = (f"{link.link_id} ({'modelled' if link.key_file is None else 'emulated'})" for link in config.links)
+            table.add_row(kme_id, config.url, ", ".join(config.sae_ids), ", ".join(links))
         console.print(table)
-        if plan.producers:
+        if supply == "emulated":
             console.print(f"link key: emulated and distilled ({len(plan.producers)} producers, keys in {state_dir / 'keys'})")
         console.print("running; Ctrl-C stops" if duration_s is None else f"running for {duration_s:g} s")
         try:

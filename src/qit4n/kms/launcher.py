@@ -96,7 +96,9 @@ def plan_network(
     ----------
     supply : str
         ``modelled`` (pools filled at the modelled key rate) or ``emulated`` (key distilled by the
-        emulator and post-processing stack; fibre links with ``length_km`` and an emulated protocol).
+        emulator and post-processing stack). With ``emulated``, links the emulator cannot play
+        (not fibre with ``length_km``, or a protocol it does not play) keep the modelled supply;
+        ``network.json`` lists them with the reason under ``modelled_links``.
     pulses_per_block : int
         Emulated supply: pulses per emulated block (the finite-key block size).
     base_port : int or None
@@ -125,13 +127,17 @@ def plan_network(
         secrets.setdefault(scenario.link_id(index), new_link_secret())
     secrets_path.write_text(json.dumps(secrets, indent=1))
     secrets_path.chmod(0o600)
-    producers = {}
+    producers, modelled = {}, {}
     if supply == "emulated":
         from qit4n.kms.emulated_supply import producer_config
 
         (state_dir / "producers").mkdir(exist_ok=True)
         for index in range(len(scenario.links)):
-            producer = producer_config(scenario, index, state_dir / "keys" / f"link-{index}", secrets[scenario.link_id(index)], pulses_per_block=pulses_per_block)
+            try:
+                producer = producer_config(scenario, index, state_dir / "keys" / f"link-{index}", secrets[scenario.link_id(index)], pulses_per_block=pulses_per_block)
+            except ParameterError as error:
+                modelled[scenario.link_id(index)] = str(error)
+                continue
             path = state_dir / "producers" / f"link-{index}.json"
             path.write_text(producer.model_dump_json(indent=1))
             producers[index] = (path, producer)
@@ -176,7 +182,8 @@ def plan_network(
         )
         (state_dir / "kme" / f"{kme_id}.json").write_text(config.model_dump_json(indent=1))
         configs[kme_id] = config
-    network_path.write_text(json.dumps({"kmes": urls, "saes": directory, "scenario": scenario.name, "supply": supply}, indent=1))
+    network = {"kmes": urls, "saes": directory, "scenario": scenario.name, "supply": supply, "modelled_links": modelled}
+    network_path.write_text(json.dumps(network, indent=1))
     return NetworkPlan(state_dir, configs, tuple(path for path, _ in producers.values()))
 
 
