@@ -146,8 +146,8 @@ def run_link(
         raise ParameterError(f"protocol = {protocol!r}: the emulator plays {', '.join(EMULATED_PROTOCOLS)}")
     if distance_km < 0:
         raise ParameterError(f"distance_km = {distance_km:g}: must be >= 0")
-    if not 10_000 <= pulses <= 10**10:
-        raise ParameterError(f"pulses = {pulses}: must be in [1e4, 1e10]")
+    if not 10_000 <= pulses <= 10**9:
+        raise ParameterError(f"pulses = {pulses}: must be in [1e4, 1e9] (the records take about 12 bytes per pulse)")
     params = make_parameters(protocol, preset, overrides or {}, context="--set")
     eta_channel = float(fibre_transmittance(distance_km, params.loss_db_per_km))
     settings = link_settings(params, eta_channel, _raman_noise(classical_channels, receiver, distance_km, params))
