@@ -1,6 +1,6 @@
 """Emulated key supply: KMEs on 127.0.0.1 serve key distilled by the emulator and post-processing stack.
 
-One 10 km fibre link, decoy BB84 (the default preset), blocks of 3e7 pulses (about 700 bytes of
+One 10 km fibre link, decoy BB84 (the default preset), blocks of 3e7 pulses (about 800 bytes of
 final key each, a few seconds per block on one core).
 """
 
@@ -21,12 +21,7 @@ import yaml
 
 from qit4n.errors import ParameterError, ServiceError
 from qit4n.kms.client import KMEError, sae_ssl_context
-from qit4n.kms.emulated_supply import (
-    ProducerConfig,
-    block_seed,
-    committed_state,
-    produce,
-)
+from qit4n.kms.emulated_supply import ProducerConfig, block_seed, committed_state, produce
 from qit4n.kms.launcher import Network, load_plan, plan_network
 from qit4n.kms.ops import InProcessNetwork, operator_cert, sae_client
 from qit4n.scenario import scenario_from_dict

@@ -17,21 +17,10 @@ import time
 
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.emulated_supply import DistilledLinkFiller, DistilledLinkSupply
-from qit4n.kms.errors import (
-    EXTENSION_MANDATORY_UNSUPPORTED,
-    SIZE_NOT_MULTIPLE_OF_8,
-    EtsiError,
-)
+from qit4n.kms.errors import EXTENSION_MANDATORY_UNSUPPORTED, SIZE_NOT_MULTIPLE_OF_8, EtsiError
 from qit4n.kms.relay import RelayBatcher, RelayMessage, xor_bytes
 from qit4n.kms.schemas import KeyRequest, Status
-from qit4n.kms.store import (
-    KeyBatch,
-    KeyStore,
-    PoolExhaustedError,
-    UnitMismatchError,
-    batch_key_ids,
-    new_batch_id,
-)
+from qit4n.kms.store import KeyBatch, KeyStore, PoolExhaustedError, UnitMismatchError, batch_key_ids, new_batch_id
 from qit4n.kms.supply import LinkFiller, SeededLinkSupply
 
 __all__ = ["KME", "IssuedKey"]
