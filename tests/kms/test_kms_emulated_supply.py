@@ -79,6 +79,24 @@ def test_both_saes_get_the_distilled_key_of_their_end_and_no_more(tmp_path):
         assert len(sae_a.get_key("SAE-B", number=rest)) == rest
 
 
+def test_relay_through_a_trusted_node_on_emulated_key(tmp_path):
+    links = [{"id": f"{a}-{b}", "endpoints": [a, b], "length_km": 10.0} for a, b in (("A", "R"), ("R", "C"))]
+    nodes = [{"id": "A"}, {"id": "R", "role": "trusted-relay"}, {"id": "C"}]
+    plan = plan_network(scenario_from_dict({"name": "kms-emulated-chain", "nodes": nodes, "links": links}), tmp_path, supply="emulated", pulses_per_block=PULSES)
+    producers = [ProducerConfig.model_validate_json(path.read_text()) for path in plan.producers]
+    for producer in producers:
+        produce(producer, blocks=1, pace=False)
+    with InProcessNetwork(plan), sae_client(plan, "SAE-A") as sae_a, sae_client(plan, "SAE-C") as sae_c:
+        deadline = time.monotonic() + 10
+        while sae_a.status("SAE-C")["stored_key_count"] < 2:
+            assert time.monotonic() < deadline, "pools did not fill from the distilled key"
+            time.sleep(0.05)
+        keys = sae_a.get_key("SAE-C", number=2)
+        assert sae_c.get_key_with_ids("SAE-A", [key.key_id for key in keys]) == keys
+    first_hop = producers[0].key_files[0].read_bytes()
+    assert [key.key for key in keys] == [_unit(first_hop, 0), _unit(first_hop, 2)]
+
+
 def test_kill_9_kmes_on_emulated_key_no_unit_is_served_twice(tmp_path):
     plan = plan_network(_scenario(), tmp_path, supply="emulated", pulses_per_block=PULSES)
     producer = _producer(plan)
