@@ -15,16 +15,18 @@ from qit4n.errors import Qit4nError
 
 __all__ = ["app", "main", "COMMAND_MODULES"]
 
-#: Modules whose ``register`` adds commands, in the order they appear in ``qit4n --help``.
+#: Modules whose ``register`` adds commands, in the order they appear in ``qit4n --help``; their
+#: ``demo_section`` builders fill the demo report in the same order (the data flow: links,
+#: networks, post-processing, key management, quantum networks, threat).
 COMMAND_MODULES = (
     "qit4n.cli.demo",
     "qit4n.cli.rate",
     "qit4n.cli.sweep",
-    "qit4n.cli.kms",
-    "qit4n.cli.threat",
-    "qit4n.cli.qin",
     "qit4n.cli.net",
     "qit4n.cli.postprocess",
+    "qit4n.cli.kms",
+    "qit4n.cli.qin",
+    "qit4n.cli.threat",
 )
 
 app = typer.Typer(
