@@ -1,20 +1,26 @@
-"""LDPC syndrome reconciliation with blind rate adaptation (puncturing, then revealing).
+"""Rate-adaptive LDPC syndrome reconciliation (puncturing and shortening), with a blind fallback.
 
-Alice pads her frame of ``k`` key bits with ``d`` random bits to a codeword of one of the
-project's QC-LDPC codes (:mod:`qit4n.postprocess.ldpc_codes`) and sends its syndrome (``m`` bits).
-The padding positions are punctured: Bob knows nothing about them (LLR 0), so the syndrome leaks
-only ``m - d`` bits about the key. If Bob's min-sum decoder fails, he asks for more and Alice
-reveals the values of the next ``d / steps`` padding bits (each costs one bit of leak); this
-repeats until decoding succeeds or all padding is revealed; the sum-product decoder resumes
-from its previous messages at every attempt. The code's rate is chosen from the
-estimated QBER so that the first attempt leaks ``f_start k h(q)`` and the last ``f_max k h(q)``,
-which lets one code family cover QBER 1 % to 11 %.
+One family of mother codes (:mod:`qit4n.postprocess.ldpc_codes`: QC-PEG codes of rates 0.5 to 0.9
+with the degree distributions of Elkouss et al. 2009) covers QBER 1 % to 11 %: for a frame of
+``k`` key bits Alice uses a code of length ``n = k / (1 - delta)`` (``d = n - k`` modulated
+bits), of which ``p`` positions are punctured (random bits Bob knows nothing about) and
+``s = d - p`` shortened (zeros both know). The syndrome (``m`` bits) then leaks ``m - p`` bits
+about the key, and the rate seen by the key is ``(R0 - s/n) / (1 - delta)`` (Elkouss et al. 2010).
+From the estimated QBER ``q`` Alice picks the highest-rate mother code and the ``p`` that bring
+the leak to ``f_design k h(q)`` (shortening is preferred to puncturing: punctured codes decode
+worse). At QBER above the family's reach the code is lengthened with extra shortened bits.
+
+If Bob's decoder fails he asks for more, and Alice reveals the values of punctured bits and then
+of key bits at public random positions, ``reveal_share k`` at a time, each costing one bit of leak,
+as in blind reconciliation (Martinez-Mateo et al. 2012); the decoder resumes from its messages.
 
 References
 ----------
+Elkouss, D., Martinez-Mateo, J., Lancho, D. and Martin, V., "Rate compatible protocol for
+information reconciliation: an application to QKD", Proc. IEEE ITW 2010, arXiv:1006.2660.
+Elkouss, D., Martinez-Mateo, J. and Martin, V., Quantum Inf. Comput. 11, 226 (2011), arXiv:1007.1616.
 Martinez-Mateo, J., Elkouss, D. and Martin, V., Quantum Inf. Comput. 12, 791 (2012),
 arXiv:1205.5729 (blind reconciliation).
-Elkouss, D., Martinez-Mateo, J. and Martin, V., Quantum Inf. Comput. 11, 226 (2011), arXiv:1007.1616.
 """
 
 from __future__ import annotations
@@ -29,11 +35,17 @@ from qit4n.errors import ParameterError
 from qit4n.postprocess.bits import random_bits
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
 from qit4n.postprocess.ldpc_codes import LdpcCode, build_code, decode_min_sum, decode_sum_product, syndrome
+from qit4n.postprocess.ldpc_distributions import MOTHER_RATES
 from qit4n.qkd.entropy import binary_entropy
 
-__all__ = ["BeliefPropagation", "LdpcSettings", "LdpcResult", "reconcile_ldpc"]
+__all__ = ["BeliefPropagation", "LdpcSettings", "LdpcPlan", "LdpcResult", "plan_frame", "reconcile_ldpc"]
 
-_LIFT = 256
+#: Largest base graph (columns) built by PEG; longer codes are lifted by ``ceil(n / this)``.
+_BASE_COLUMNS = 2048
+#: Shortest code: shorter frames are padded with shortened bits.
+_MIN_LENGTH = 2048
+#: Log-likelihood ratio of a bit whose value Bob knows (shortened or revealed).
+_KNOWN_LLR = 64.0
 
 
 class BeliefPropagation(enum.Enum):
@@ -45,19 +57,33 @@ class BeliefPropagation(enum.Enum):
 
 @dataclass(frozen=True)
 class LdpcSettings:
-    """Efficiency window of the blind protocol, the decoder and its iteration budget."""
+    """Design efficiency, modulated share ``delta``, blind fallback step, decoder and iterations."""
 
-    f_start: float = 1.1
-    f_max: float = 1.22
-    steps: int = 12
-    max_iterations: int = 40
+    f_design: float = 1.09
+    delta: float = 0.05
+    reveal_share: float = 0.002
+    max_reveal_share: float = 0.1
+    max_iterations: int = 60
     decoder: BeliefPropagation = BeliefPropagation.SUM_PRODUCT
+    alpha: float = 0.7
+
+
+@dataclass(frozen=True)
+class LdpcPlan:
+    """Mother code rate, code length and lift, punctured and shortened counts for one frame."""
+
+    rate: float
+    length: int
+    lift: int
+    punctured: int
+    shortened: int
 
 
 @dataclass(frozen=True)
 class LdpcResult:
-    """Bob's decoded key, the leak (syndrome minus padding plus revealed padding), the attempts,
-    and ``padding_credit``: disclosed bits that carry no key information (the random padding)."""
+    """Bob's decoded key, the leak (syndrome minus punctured bits plus revealed bits), the decoder
+    calls, and ``padding_credit``: disclosed bits that carry no key information (the punctured
+    random bits)."""
 
     key: np.ndarray
     leak_bits: int
@@ -66,21 +92,55 @@ class LdpcResult:
     padding_credit: int
 
 
-def _code_for(key_bits: int, qber: float, settings: LdpcSettings) -> tuple[LdpcCode, int]:
-    """The code and padding length so that the first attempt leaks ``f_start k h(q)`` and
-    revealing all padding brings the leak to ``f_max k h(q)`` (plus rounding to the lift)."""
-    entropy = float(binary_entropy(max(qber, 1e-3)))
-    window = math.ceil((settings.f_max - settings.f_start) * key_bits * entropy)
-    length = max(math.ceil((key_bits + window) / _LIFT) * _LIFT, 4 * _LIFT)
-    padding = length - key_bits
-    syndrome_bits = math.ceil(settings.f_max * key_bits * entropy) + padding - window
-    rate = round(1.0 - syndrome_bits / length, 3)
-    return build_code(length, min(max(rate, 0.05), 0.95), lift=_LIFT), padding
+def _lift_for(length: int) -> int:
+    return max(1, math.ceil(length / _BASE_COLUMNS))
+
+
+def plan_frame(key_bits: int, qber: float, settings: LdpcSettings = LdpcSettings()) -> LdpcPlan:
+    """Mother code and puncturing/shortening for ``key_bits`` at estimated ``qber``.
+
+    >>> plan = plan_frame(100_000, 0.02)
+    >>> plan.rate, plan.length - 100_000 == plan.punctured + plan.shortened
+    (0.85, True)
+    """
+    target = math.ceil(settings.f_design * key_bits * float(binary_entropy(qber)))
+    length = max(math.ceil(key_bits / (1.0 - settings.delta)), _MIN_LENGTH)
+    lift = _lift_for(length)
+    length = math.ceil(length / lift) * lift
+    for rate in MOTHER_RATES:
+        checks = round((1.0 - rate) * length / lift) * lift
+        if checks >= target:
+            punctured = min(checks - target, length - key_bits)
+            return LdpcPlan(rate, length, lift, punctured, length - key_bits - punctured)
+    rate = MOTHER_RATES[-1]
+    length = max(length, math.ceil(target / (1.0 - rate)))
+    lift = _lift_for(length)
+    length = math.ceil(length / lift) * lift
+    return LdpcPlan(rate, length, lift, 0, length - key_bits)
+
+
+def _layout(plan: LdpcPlan, key_bits: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Public positions of key bits, punctured bits and shortened bits in the codeword, and the
+    order in which key bits are revealed by the fallback."""
+    order = np.random.default_rng(seed).permutation(plan.length)
+    punctured = order[: plan.punctured]
+    shortened = order[plan.punctured : plan.punctured + plan.shortened]
+    key_positions = np.sort(order[plan.punctured + plan.shortened :])
+    reveal = np.random.default_rng(seed + 1).permutation(key_bits)
+    return key_positions, punctured, shortened, reveal
+
+
+def _decode(code: LdpcCode, llr: np.ndarray, target: np.ndarray, messages: np.ndarray, settings: LdpcSettings) -> tuple[np.ndarray, bool]:
+    if settings.decoder is BeliefPropagation.SUM_PRODUCT:
+        decoded, _, converged = decode_sum_product(code, llr, target, settings.max_iterations, messages)
+    else:
+        decoded, _, converged = decode_min_sum(code, llr, target, settings.max_iterations, settings.alpha, messages)
+    return decoded, converged
 
 
 def reconcile_ldpc(alice_key: np.ndarray, bob_key: np.ndarray, qber: float, channel: PublicChannel, rng: np.random.Generator,
                    settings: LdpcSettings = LdpcSettings()) -> LdpcResult:
-    """Blind LDPC reconciliation of one frame; Alice and Bob act only on what crosses ``channel``.
+    """Rate-adaptive LDPC reconciliation of one frame; Alice and Bob act only on what crosses ``channel``.
 
     >>> from qit4n.postprocess.bits import noisy_copy
     >>> rng = np.random.default_rng(0)
@@ -92,34 +152,36 @@ def reconcile_ldpc(alice_key: np.ndarray, bob_key: np.ndarray, qber: float, chan
     if not 0.0 < qber < 0.2:
         raise ParameterError(f"qber = {qber}: LDPC reconciliation needs an estimate in (0, 0.2)")
     key_bits = alice_key.size
-    code, padding = _code_for(key_bits, qber, settings)
-    padding_bits = random_bits(padding, rng)
-    codeword = np.concatenate([np.asarray(alice_key, dtype=np.uint8), padding_bits])
+    plan = plan_frame(key_bits, qber, settings)
+    seed = int(rng.integers(2**62))
+    key_positions, punctured, shortened, reveal = _layout(plan, key_bits, seed)
+    code = build_code(plan.length, plan.rate, lift=plan.lift)
+    codeword = np.zeros(plan.length, np.uint8)
+    codeword[key_positions] = alice_key
+    codeword[punctured] = random_bits(plan.punctured, rng)
     message = channel.send(Message(
         MessageKind.LDPC_SYNDROME, Role.ALICE,
-        public={"length": np.array([code.num_variables], np.uint64), "rate": np.array([code.rate]), "padding": np.array([padding], np.uint64)},
+        public={"plan": np.array([plan.length, plan.lift, plan.punctured, plan.shortened, seed], np.uint64), "rate": np.array([plan.rate])},
         disclosed={"syndrome": syndrome(code, codeword)},
     ))
     target = message.disclosed["syndrome"]
-    confidence = math.log((1.0 - qber) / qber)
-    llr = np.concatenate([(1.0 - 2.0 * bob_key.astype(np.float64)) * confidence, np.zeros(padding)])
-    step = max(1, math.ceil(padding / settings.steps))
-    revealed = 0
-    attempts = 0
-    messages = np.zeros(code.variable_of_edge.size)
+    llr = np.zeros(plan.length)
+    llr[key_positions] = (1.0 - 2.0 * bob_key.astype(np.float64)) * math.log((1.0 - qber) / qber)
+    llr[shortened] = _KNOWN_LLR
+    reveal_order = np.concatenate([punctured, key_positions[reveal]])
+    step = max(1, math.ceil(settings.reveal_share * key_bits))
+    budget = plan.punctured + math.ceil(settings.max_reveal_share * key_bits)
+    messages = np.zeros(code.variable_of_edge.size, np.float32)
+    revealed = attempts = 0
     while True:
         attempts += 1
-        if settings.decoder is BeliefPropagation.SUM_PRODUCT:
-            decoded, _, converged = decode_sum_product(code, llr, target, settings.max_iterations, messages)
-        else:
-            decoded, _, converged = decode_min_sum(code, llr, target, settings.max_iterations)
-        if converged or revealed >= padding:
+        decoded, converged = _decode(code, llr, target, messages, settings)
+        if converged or revealed >= budget:
             break
         request = channel.send(Message(MessageKind.LDPC_REQUEST, Role.BOB, public={"more": np.array([step], np.uint64)}))
-        count = min(int(request.public["more"][0]), padding - revealed)
-        answer = channel.send(Message(MessageKind.LDPC_SYNDROME, Role.ALICE, disclosed={"padding": padding_bits[revealed : revealed + count]}))
-        values = answer.disclosed["padding"]
-        llr[key_bits + revealed : key_bits + revealed + count] = (1.0 - 2.0 * values) * 1e3
-        revealed += count
-    leak = int(target.size) - padding + revealed
-    return LdpcResult(decoded[:key_bits].copy(), leak, attempts, bool(converged), padding)
+        chosen = reveal_order[revealed : min(revealed + int(request.public["more"][0]), budget)]
+        answer = channel.send(Message(MessageKind.LDPC_SYNDROME, Role.ALICE, disclosed={"bits": codeword[chosen]}))
+        llr[chosen] = (1.0 - 2.0 * answer.disclosed["bits"].astype(np.float64)) * _KNOWN_LLR
+        revealed += chosen.size
+    leak = int(target.size) - plan.punctured + revealed
+    return LdpcResult(decoded[key_positions].copy(), leak, attempts, bool(converged), plan.punctured)
