@@ -61,9 +61,10 @@ class LdpcSettings:
 
     f_design: float = 1.09
     delta: float = 0.05
-    reveal_share: float = 0.002
+    reveal_share: float = 0.001
     max_reveal_share: float = 0.1
     max_iterations: int = 60
+    patience: int = 10
     decoder: BeliefPropagation = BeliefPropagation.SUM_PRODUCT
     alpha: float = 0.7
 
@@ -132,7 +133,7 @@ def _layout(plan: LdpcPlan, key_bits: int, seed: int) -> tuple[np.ndarray, np.nd
 
 def _decode(code: LdpcCode, llr: np.ndarray, target: np.ndarray, messages: np.ndarray, settings: LdpcSettings) -> tuple[np.ndarray, bool]:
     if settings.decoder is BeliefPropagation.SUM_PRODUCT:
-        decoded, _, converged = decode_sum_product(code, llr, target, settings.max_iterations, messages)
+        decoded, _, converged = decode_sum_product(code, llr, target, settings.max_iterations, messages, settings.patience)
     else:
         decoded, _, converged = decode_min_sum(code, llr, target, settings.max_iterations, settings.alpha, messages)
     return decoded, converged

@@ -156,7 +156,7 @@ _PHI_TABLE = (-np.log(np.tanh(0.5 * (np.arange(32 * 256) + 0.5) / _PHI_SCALE))).
 
 
 @numba.njit(cache=True, fastmath=True)
-def _layered_sum_product(posterior, target, variable_of_edge, check_start, max_iterations, c2v, table, scale):
+def _layered_sum_product(posterior, target, variable_of_edge, check_start, max_iterations, c2v, table, scale, patience):
     num_checks = check_start.size - 1
     limit = np.float32((table.size - 1) / scale)
     width = 0
@@ -164,7 +164,10 @@ def _layered_sum_product(posterior, target, variable_of_edge, check_start, max_i
         width = max(width, check_start[check + 1] - check_start[check])
     incoming = np.empty(width, np.float32)
     phis = np.empty(width, np.float32)
+    best = num_checks + 1
+    best_iteration = 0
     for iteration in range(max_iterations):
+        unsatisfied = 0
         for check in range(num_checks):
             first = check_start[check]
             last = check_start[check + 1]
@@ -179,31 +182,42 @@ def _layered_sum_product(posterior, target, variable_of_edge, check_start, max_i
                 phi = table[int(min(value, limit) * scale)]
                 phis[edge - first] = phi
                 total += phi
+            parity = target[check]
             for edge in range(first, last):
                 value = incoming[edge - first]
                 rest = total - phis[edge - first]
                 magnitude = table[int(min(max(rest, np.float32(0.0)), limit) * scale)]
                 message = -magnitude if (negative ^ (1 if value < 0 else 0)) else magnitude
                 c2v[edge] = message
-                posterior[variable_of_edge[edge]] = value + message
-        if _satisfied(posterior, target, variable_of_edge, check_start):
+                value += message
+                posterior[variable_of_edge[edge]] = value
+                parity ^= 1 if value < 0 else 0
+            unsatisfied += parity
+        if unsatisfied == 0 and _satisfied(posterior, target, variable_of_edge, check_start):
             return iteration + 1, True
+        if unsatisfied < best:
+            best = unsatisfied
+            best_iteration = iteration
+        elif iteration - best_iteration >= patience:
+            return iteration + 1, False
     return max_iterations, False
 
 
 def decode_sum_product(
-    code: LdpcCode, llr: np.ndarray, target: np.ndarray, max_iterations: int = 80, messages: np.ndarray | None = None
+    code: LdpcCode, llr: np.ndarray, target: np.ndarray, max_iterations: int = 80, messages: np.ndarray | None = None, patience: int = 1000
 ) -> tuple[np.ndarray, int, bool]:
     """Layered sum-product decoding towards syndrome ``target``: ``(bits, iterations, converged)``.
 
     The check rule is the exact log-domain one, ``|m_e| = phi(sum_{e' != e} phi(|t_e'|))`` with
     ``phi(x) = -ln tanh(x / 2)`` read from a 8192-entry table (step 1/256), so it costs about as
     much as min-sum. ``messages`` (float32, one per edge) are updated in place (warm start).
+    Decoding gives up early when the number of unsatisfied checks (counted as each check is
+    updated) has not reached a new low for ``patience`` iterations.
     """
     state = np.zeros(code.variable_of_edge.size, np.float32) if messages is None else messages
     posterior = _posterior(code, llr, state)
     iterations, converged = _layered_sum_product(posterior, np.ascontiguousarray(target, dtype=np.uint8), code.variable_of_edge,
-                                                 code.check_start, max_iterations, state, _PHI_TABLE, _PHI_SCALE)
+                                                 code.check_start, max_iterations, state, _PHI_TABLE, _PHI_SCALE, patience)
     return (posterior < 0).astype(np.uint8), iterations, converged
 
 
