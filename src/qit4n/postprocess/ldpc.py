@@ -10,9 +10,11 @@ From the estimated QBER ``q`` Alice picks the highest-rate mother code and the `
 the leak to ``f_design k h(q)`` (shortening is preferred to puncturing: punctured codes decode
 worse). At QBER above the family's reach the code is lengthened with extra shortened bits.
 
-If Bob's decoder fails he asks for more, and Alice reveals the values of punctured bits and then
-of key bits at public random positions, ``reveal_share k`` at a time, each costing one bit of leak,
-as in blind reconciliation (Martinez-Mateo et al. 2012); the decoder resumes from its messages.
+If Bob's decoder fails he asks for more: he names the ``reveal_share k`` unrevealed key or punctured
+positions his decoder is least sure of (smallest posterior magnitude) and Alice reveals their
+values, each costing one bit of leak, as in blind reconciliation (Martinez-Mateo et al. 2012) with
+the choice of bits of symmetric blind reconciliation (Kiktenko et al. 2017); the decoder resumes
+from its messages.
 
 References
 ----------
@@ -21,6 +23,8 @@ information reconciliation: an application to QKD", Proc. IEEE ITW 2010, arXiv:1
 Elkouss, D., Martinez-Mateo, J. and Martin, V., Quantum Inf. Comput. 11, 226 (2011), arXiv:1007.1616.
 Martinez-Mateo, J., Elkouss, D. and Martin, V., Quantum Inf. Comput. 12, 791 (2012),
 arXiv:1205.5729 (blind reconciliation).
+Kiktenko, E. O., Trushechkin, A. S., Lim, C. C. W., Kurochkin, Y. V. and Fedorov, A. K.,
+Phys. Rev. Appl. 8, 044017 (2017), arXiv:1612.03673 (symmetric blind reconciliation).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import numpy as np
 from qit4n.errors import ParameterError
 from qit4n.postprocess.bits import random_bits
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
-from qit4n.postprocess.ldpc_codes import LdpcCode, build_code, decode_min_sum, decode_sum_product, syndrome
+from qit4n.postprocess.ldpc_codes import LdpcCode, build_code, decode_min_sum, decode_sum_product, posterior_llr, syndrome
 from qit4n.postprocess.ldpc_distributions import MOTHER_RATES
 from qit4n.qkd.entropy import binary_entropy
 
@@ -120,15 +124,12 @@ def plan_frame(key_bits: int, qber: float, settings: LdpcSettings = LdpcSettings
     return LdpcPlan(rate, length, lift, 0, length - key_bits)
 
 
-def _layout(plan: LdpcPlan, key_bits: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Public positions of key bits, punctured bits and shortened bits in the codeword, and the
-    order in which key bits are revealed by the fallback."""
+def _layout(plan: LdpcPlan, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Public positions of key bits, punctured bits and shortened bits in the codeword."""
     order = np.random.default_rng(seed).permutation(plan.length)
     punctured = order[: plan.punctured]
     shortened = order[plan.punctured : plan.punctured + plan.shortened]
-    key_positions = np.sort(order[plan.punctured + plan.shortened :])
-    reveal = np.random.default_rng(seed + 1).permutation(key_bits)
-    return key_positions, punctured, shortened, reveal
+    return np.sort(order[plan.punctured + plan.shortened :]), punctured, shortened
 
 
 def _decode(code: LdpcCode, llr: np.ndarray, target: np.ndarray, messages: np.ndarray, settings: LdpcSettings) -> tuple[np.ndarray, bool]:
@@ -155,7 +156,7 @@ def reconcile_ldpc(alice_key: np.ndarray, bob_key: np.ndarray, qber: float, chan
     key_bits = alice_key.size
     plan = plan_frame(key_bits, qber, settings)
     seed = int(rng.integers(2**62))
-    key_positions, punctured, shortened, reveal = _layout(plan, key_bits, seed)
+    key_positions, punctured, shortened = _layout(plan, seed)
     code = build_code(plan.length, plan.rate, lift=plan.lift)
     codeword = np.zeros(plan.length, np.uint8)
     codeword[key_positions] = alice_key
@@ -169,8 +170,9 @@ def reconcile_ldpc(alice_key: np.ndarray, bob_key: np.ndarray, qber: float, chan
     llr = np.zeros(plan.length)
     llr[key_positions] = (1.0 - 2.0 * bob_key.astype(np.float64)) * math.log((1.0 - qber) / qber)
     llr[shortened] = _KNOWN_LLR
-    reveal_order = np.concatenate([punctured, key_positions[reveal]])
-    step = max(1, math.ceil(settings.reveal_share * key_bits))
+    hidden = np.ones(plan.length, bool)
+    hidden[shortened] = False
+    step = max(16, math.ceil(settings.reveal_share * key_bits))
     budget = plan.punctured + math.ceil(settings.max_reveal_share * key_bits)
     messages = np.zeros(code.variable_of_edge.size, np.float32)
     revealed = attempts = 0
@@ -179,10 +181,13 @@ def reconcile_ldpc(alice_key: np.ndarray, bob_key: np.ndarray, qber: float, chan
         decoded, converged = _decode(code, llr, target, messages, settings)
         if converged or revealed >= budget:
             break
-        request = channel.send(Message(MessageKind.LDPC_REQUEST, Role.BOB, public={"more": np.array([step], np.uint64)}))
-        chosen = reveal_order[revealed : min(revealed + int(request.public["more"][0]), budget)]
+        belief = np.where(hidden, np.abs(posterior_llr(code, llr, messages)), np.inf)
+        wanted = np.argpartition(belief, step)[:step] if step < plan.length else np.flatnonzero(hidden)
+        request = channel.send(Message(MessageKind.LDPC_REQUEST, Role.BOB, public={"positions": wanted[: budget - revealed].astype(np.uint64)}))
+        chosen = request.public["positions"].astype(np.int64)
         answer = channel.send(Message(MessageKind.LDPC_SYNDROME, Role.ALICE, disclosed={"bits": codeword[chosen]}))
         llr[chosen] = (1.0 - 2.0 * answer.disclosed["bits"].astype(np.float64)) * _KNOWN_LLR
+        hidden[chosen] = False
         revealed += chosen.size
     leak = int(target.size) - plan.punctured + revealed
     return LdpcResult(decoded[key_positions].copy(), leak, attempts, bool(converged), plan.punctured)

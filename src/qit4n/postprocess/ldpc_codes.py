@@ -38,7 +38,7 @@ from qit4n.errors import ParameterError
 from qit4n.postprocess.ldpc_distributions import DISTRIBUTIONS, node_degree_counts
 from qit4n.postprocess.ldpc_peg import lift_circulant, peg_base_graph
 
-__all__ = ["LdpcCode", "build_code", "syndrome", "decode_min_sum", "decode_sum_product"]
+__all__ = ["LdpcCode", "build_code", "syndrome", "decode_min_sum", "decode_sum_product", "posterior_llr"]
 
 @dataclass(frozen=True)
 class LdpcCode:
@@ -215,14 +215,14 @@ def decode_sum_product(
     updated) has not reached a new low for ``patience`` iterations.
     """
     state = np.zeros(code.variable_of_edge.size, np.float32) if messages is None else messages
-    posterior = _posterior(code, llr, state)
+    posterior = posterior_llr(code, llr, state)
     iterations, converged = _layered_sum_product(posterior, np.ascontiguousarray(target, dtype=np.uint8), code.variable_of_edge,
                                                  code.check_start, max_iterations, state, _PHI_TABLE, _PHI_SCALE, patience)
     return (posterior < 0).astype(np.uint8), iterations, converged
 
 
-def _posterior(code: LdpcCode, llr: np.ndarray, messages: np.ndarray) -> np.ndarray:
-    """Channel LLRs plus the incoming check messages, float32."""
+def posterior_llr(code: LdpcCode, llr: np.ndarray, messages: np.ndarray) -> np.ndarray:
+    """Channel LLRs plus the incoming check-to-variable ``messages``: the decoder's beliefs, float32."""
     return (np.asarray(llr, dtype=np.float64) + np.bincount(code.variable_of_edge, weights=messages, minlength=code.num_variables)).astype(np.float32)
 
 
@@ -241,7 +241,7 @@ def decode_min_sum(
     (True, 0)
     """
     state = np.zeros(code.variable_of_edge.size, np.float32) if messages is None else messages
-    posterior = _posterior(code, llr, state)
+    posterior = posterior_llr(code, llr, state)
     iterations, converged = _layered_min_sum(posterior, np.ascontiguousarray(target, dtype=np.uint8), code.variable_of_edge,
                                              code.check_start, max_iterations, np.float32(alpha), state)
     return (posterior < 0).astype(np.uint8), iterations, converged
