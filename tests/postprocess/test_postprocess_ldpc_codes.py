@@ -6,8 +6,17 @@ import pytest
 from qit4n.errors import ParameterError
 from qit4n.postprocess import PublicChannel, noisy_copy, random_bits
 from qit4n.postprocess.ldpc import LdpcSettings, plan_frame, reconcile_ldpc
-from qit4n.postprocess.ldpc_codes import build_code, decode_min_sum, decode_sum_product, syndrome
-from qit4n.postprocess.ldpc_distributions import DISTRIBUTIONS, MOTHER_RATES, node_degree_counts
+from qit4n.postprocess.ldpc_codes import (
+    build_code,
+    decode_min_sum,
+    decode_sum_product,
+    syndrome,
+)
+from qit4n.postprocess.ldpc_distributions import (
+    DISTRIBUTIONS,
+    MOTHER_RATES,
+    node_degree_counts,
+)
 from qit4n.postprocess.ldpc_peg import peg_base_graph
 from qit4n.qkd.entropy import binary_entropy
 

@@ -38,11 +38,18 @@ import numpy as np
 from qit4n.errors import ParameterError
 from qit4n.postprocess.bits import random_bits
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
-from qit4n.postprocess.ldpc_codes import LdpcCode, build_code, decode_min_sum, decode_sum_product, posterior_llr, syndrome
+from qit4n.postprocess.ldpc_codes import (
+    LdpcCode,
+    build_code,
+    decode_min_sum,
+    decode_sum_product,
+    posterior_llr,
+    syndrome,
+)
 from qit4n.postprocess.ldpc_distributions import MOTHER_RATES
 from qit4n.qkd.entropy import binary_entropy
 
-__all__ = ["BeliefPropagation", "LdpcSettings", "LdpcPlan", "LdpcResult", "plan_frame", "reconcile_ldpc"]
+__all__ = ["BeliefPropagation", "LdpcPlan", "LdpcResult", "LdpcSettings", "plan_frame", "reconcile_ldpc"]
 
 #: Largest base graph (columns) built by PEG; longer codes are lifted by ``ceil(n / this)``.
 _BASE_COLUMNS = 2048

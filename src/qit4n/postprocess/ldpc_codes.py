@@ -38,7 +38,7 @@ from qit4n.errors import ParameterError
 from qit4n.postprocess.ldpc_distributions import DISTRIBUTIONS, node_degree_counts
 from qit4n.postprocess.ldpc_peg import lift_circulant, peg_base_graph
 
-__all__ = ["LdpcCode", "build_code", "syndrome", "decode_min_sum", "decode_sum_product", "posterior_llr"]
+__all__ = ["LdpcCode", "build_code", "decode_min_sum", "decode_sum_product", "posterior_llr", "syndrome"]
 
 @dataclass(frozen=True)
 class LdpcCode:

@@ -19,7 +19,7 @@ import numpy as np
 
 from qit4n.errors import ParameterError
 
-__all__ = ["DISTRIBUTIONS", "THRESHOLDS", "MOTHER_RATES", "node_degree_counts"]
+__all__ = ["DISTRIBUTIONS", "MOTHER_RATES", "THRESHOLDS", "node_degree_counts"]
 
 #: rate -> ((variable degree i, lambda_i), ...), Table I of arXiv:0901.2140 (x^k is degree k + 1).
 DISTRIBUTIONS: dict[float, tuple[tuple[int, float], ...]] = {

@@ -22,7 +22,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["peg_base_graph", "lift_circulant"]
+__all__ = ["lift_circulant", "peg_base_graph"]
+
+
+@numba.njit(cache=True)
+def _better(check, best, chk_deg, tie):
+    """Lower current degree wins; ties go to the lower random key."""
+    if best < 0 or chk_deg[check] < chk_deg[best]:
+        return True
+    return chk_deg[check] == chk_deg[best] and tie[check] < tie[best]
 
 
 @numba.njit(cache=True)
@@ -82,15 +90,13 @@ def _peg(degrees, num_checks, capacity, seed):
             best = -1
             if use_unseen:
                 for c in range(num_checks):
-                    if chk_seen[c] != stamp and chk_deg[c] < capacity:
-                        if best < 0 or chk_deg[c] < chk_deg[best] or (chk_deg[c] == chk_deg[best] and tie[c] < tie[best]):
-                            best = c
+                    if chk_seen[c] != stamp and chk_deg[c] < capacity and _better(c, best, chk_deg, tie):
+                        best = c
             else:
                 for i in range(last_count):
                     c = new_checks[i]
-                    if chk_deg[c] < capacity:
-                        if best < 0 or chk_deg[c] < chk_deg[best] or (chk_deg[c] == chk_deg[best] and tie[c] < tie[best]):
-                            best = c
+                    if chk_deg[c] < capacity and _better(c, best, chk_deg, tie):
+                        best = c
             if best < 0:
                 for c in range(num_checks):
                     if chk_deg[c] < capacity and chk_seen[c] != stamp:
