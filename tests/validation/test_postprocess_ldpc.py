@@ -6,7 +6,7 @@
   below the threshold) and must fail above the Shannon limit of its rate (h(0.065) = 0.347 > 0.3).
 * Rate-adaptive reconciliation (Elkouss et al., arXiv:1006.2660) on 2^15-bit frames at QBER 2 %:
   efficiency ``leak / (n h2(e))`` (realised error rate ``e``) is >= 1 (Slepian-Wolf) and, averaged
-  over 4 frames, <= 1.16 (the 1e5-bit figure, about 1.10, is in benchmarks/bench_postprocess.py;
+  over 4 frames, <= 1.13 (measured 1.103; the 1e5-bit figure, 1.098, is in benchmarks/bench_postprocess.py;
   shorter codes sit further from capacity), with every frame corrected.
 """
 
@@ -50,4 +50,4 @@ def test_efficiency_at_two_percent_on_2_15_bit_frames():
         assert result.converged and np.array_equal(result.key, alice)
         efficiencies.append(result.leak_bits / (SIZE * float(binary_entropy(count_errors(alice, bob) / SIZE))))
     assert min(efficiencies) >= 1.0
-    assert np.mean(efficiencies) <= 1.16
+    assert np.mean(efficiencies) <= 1.13
