@@ -154,6 +154,23 @@ class _Program:
         return result
 
 
+def _freeze_blocked_demands(
+    active: list[int], blocked: list[int], level: float, request: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> list[int]:
+    """One step of progressive filling: fix the demands that cannot grow at ``level``; return the rest.
+
+    When every demand is served in full (``level`` reaches 1) or no dual names a bottleneck, all
+    active demands are fixed. Fixed demands keep ``min(level, 1)`` times their request.
+    """
+    if level >= 1 - _TOLERANCE or not blocked:
+        blocked = list(active)
+    for k in blocked:
+        value = min(level * request[k], request[k])
+        lower[k] = value * (1 - _TOLERANCE)
+        upper[k] = value
+    return [k for k in active if k not in blocked]
+
+
 def _fill(program: _Program, lower: np.ndarray, upper: np.ndarray, active: list[int]) -> None:
     """Progressive filling of the demands ``active`` (fixes their entries of ``lower``/``upper``)."""
     objective = np.zeros(program.n_vars)
@@ -163,13 +180,7 @@ def _fill(program: _Program, lower: np.ndarray, upper: np.ndarray, active: list[
         level = float(result.x[program.t_column])
         marginals = result.ineqlin.marginals[len(program.capacity):]
         blocked = [k for k, dual in zip(active, marginals) if dual < -_TOLERANCE]
-        if level >= 1 - _TOLERANCE or not blocked:
-            blocked = list(active)
-        for k in blocked:
-            value = min(level * program.request[k], program.request[k])
-            lower[k] = value * (1 - _TOLERANCE)
-            upper[k] = value
-        active = [k for k in active if k not in blocked]
+        active = _freeze_blocked_demands(active, blocked, level, program.request, lower, upper)
 
 
 #: Above this many edge-form flow variables, ``method="auto"`` uses column generation.
@@ -233,13 +244,7 @@ def _allocate_paths(compiled: CompiledNetwork, demands: Sequence[DemandSpec], fa
             result, fair_duals = program.solve(lower, upper, active, level=True)
             level = float(result.x[-1])
             blocked = [k for k in active if fair_duals[k] < -_TOLERANCE]
-            if level >= 1 - _TOLERANCE or not blocked:
-                blocked = list(active)
-            for k in blocked:
-                value = min(level * program.request[k], program.request[k])
-                lower[k] = value * (1 - _TOLERANCE)
-                upper[k] = value
-            active = [k for k in active if k not in blocked]
+            active = _freeze_blocked_demands(active, blocked, level, program.request, lower, upper)
     result, _ = program.solve(lower, upper, [], level=False, price=False)
     values = result.x[:-1] * program.scale
     routes: list[list[Route]] = [[] for _ in demands]
