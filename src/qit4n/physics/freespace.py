@@ -38,7 +38,7 @@ from pydantic import Field, model_validator
 
 from qit4n.errors import ParameterError
 from qit4n.physics.constants import M_PER_KM, M_PER_NM, RAD_PER_URAD
-from qit4n.physics.fibre import loss_db_from_transmittance
+from qit4n.physics.fibre import loss_db_from_transmittance, transmittance_from_loss_db
 from qit4n.schema import StrictModel, validate_parameters
 
 __all__ = [
@@ -241,7 +241,7 @@ def free_space_transmittance(optics: FreeSpaceOptics, length_km: ArrayLike) -> n
     length = np.asarray(length_km, dtype=float)
     if np.any(length < 0.0):
         raise ParameterError(f"length_km = {float(length[length < 0.0].flat[0]):g}: must be >= 0")
-    air = 10.0 ** (-optics.atmospheric_attenuation_db_per_km * length / 10.0)
+    air = transmittance_from_loss_db(optics.atmospheric_attenuation_db_per_km * length)
     return optics.transmitter_efficiency * collection_efficiency(optics, length) * air * optics.receiver_efficiency
 
 

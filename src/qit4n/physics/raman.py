@@ -62,7 +62,7 @@ from qit4n.physics.constants import (
     SPEED_OF_LIGHT_M_PER_S,
     W_PER_MW,
 )
-from qit4n.physics.fibre import DEFAULT_FIBRE_LOSS_DB_PER_KM
+from qit4n.physics.fibre import DEFAULT_FIBRE_LOSS_DB_PER_KM, transmittance_from_loss_db
 
 __all__ = [
     "DEFAULT_QUANTUM_WAVELENGTH_NM",
@@ -343,5 +343,5 @@ def raman_noise_probability(
         raman_coefficient_per_km_nm=raman_coefficient_per_km_nm,
         temperature_k=temperature_k,
     )
-    eta = eta_detector * 10.0 ** (-receiver_loss_db / 10.0)
+    eta = eta_detector * transmittance_from_loss_db(receiver_loss_db)
     return -np.expm1(-eta * photons)
