@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from qit4n.errors import ParameterError
+from qit4n.errors import InputError, ParameterError
 
-__all__ = ["StrictModel", "problems_from", "format_location", "validate_parameters"]
+__all__ = ["StrictModel", "problems_from", "format_location", "validate_parameters", "validate_document"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -85,3 +85,16 @@ def validate_parameters(model: type[ModelT], values: Mapping[str, Any], context:
     except ValidationError as error:
         problems = problems_from(error, prefix=context, model=model)
         raise ParameterError("; ".join(problems)) from None
+
+
+def validate_document(model: type[ModelT], data: Any, source: str, expected: str) -> ModelT:
+    """Build ``model`` from a parsed file; :class:`InputError` names ``source`` and every bad field.
+
+    ``expected`` says what the top-level mapping should hold, e.g. ``"assets"``.
+    """
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: (top level) must be a mapping with {expected}, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise InputError(f"{source}: " + "; ".join(problems_from(error, model=model))) from None

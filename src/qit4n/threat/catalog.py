@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from qit4n.errors import InputError, ParameterError
-from qit4n.schema import StrictModel, problems_from
+from qit4n.schema import StrictModel, validate_document
 
 __all__ = [
     "Algorithm",
@@ -197,12 +197,7 @@ _TABLES = ("algorithms", "estimates", "timelines", "policies")
 
 def catalog_from_dict(data: Any, source: str = "catalog") -> Catalog:
     """Validate a catalog mapping; :class:`InputError` names every bad field."""
-    if not isinstance(data, dict):
-        raise InputError(f"{source}: must be a mapping with version, {', '.join(_TABLES)}")
-    try:
-        return Catalog.model_validate(data)
-    except ValidationError as error:
-        raise InputError(f"{source}: " + "; ".join(problems_from(error, model=Catalog))) from None
+    return validate_document(Catalog, data, source, f"version, {', '.join(_TABLES)}")
 
 
 def _read_folder(read_text) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from qit4n.errors import InputError
-from qit4n.schema import StrictModel, problems_from
+from qit4n.schema import StrictModel, problems_from, validate_document
 from qit4n.threat.catalog import Policy
 from qit4n.threat.mosca import Triangular, Years
 
@@ -92,12 +92,7 @@ class Inventory(StrictModel):
 
 def inventory_from_dict(data: Any, source: str = "inventory") -> Inventory:
     """Validate a parsed inventory; :class:`InputError` lists every problem with its path."""
-    if not isinstance(data, dict):
-        raise InputError(f"{source}: (top level) must be a mapping with assets, got {type(data).__name__}")
-    try:
-        return Inventory.model_validate(data)
-    except ValidationError as error:
-        raise InputError(f"{source}: " + "; ".join(problems_from(error, model=Inventory))) from None
+    return validate_document(Inventory, data, source, "assets")
 
 
 def load_inventory(path: str | Path) -> Inventory:
