@@ -143,7 +143,7 @@ def _decode(code: LdpcCode, llr: np.ndarray, target: np.ndarray, messages: np.nd
     if settings.decoder is BeliefPropagation.SUM_PRODUCT:
         decoded, _, converged = decode_sum_product(code, llr, target, settings.max_iterations, messages, settings.patience)
     else:
-        decoded, _, converged = decode_min_sum(code, llr, target, settings.max_iterations, settings.alpha, messages)
+        decoded, _, converged = decode_min_sum(code, llr, target, settings.max_iterations, settings.alpha, messages, settings.patience)
     return decoded, converged
 
 
@@ -181,7 +181,7 @@ def reconcile_ldpc(alice_key: np.ndarray, bob_key: np.ndarray, qber: float, chan
     hidden[shortened] = False
     step = max(16, math.ceil(settings.reveal_share * key_bits))
     budget = plan.punctured + math.ceil(settings.max_reveal_share * key_bits)
-    messages = np.zeros(code.variable_of_edge.size, np.float32)
+    messages = np.zeros(code.num_edges, np.float32)
     revealed = attempts = 0
     while True:
         attempts += 1

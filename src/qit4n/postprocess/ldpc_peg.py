@@ -6,8 +6,10 @@ a lowest-degree check among those the node cannot yet reach in the current graph
 breadth-first tree spans every check, among those reached last), which keeps local girth large.
 Running PEG over every node of a 10^5-bit code costs one breadth-first search of the whole graph
 per edge, so the project runs it on a base graph of at most a few thousand columns and lifts each
-base edge to a ``Z x Z`` circulant permutation with a seeded random shift (a quasi-cyclic PEG code:
-the lift only lengthens cycles, and keeps the degree distribution).
+base edge to a ``Z x Z`` circulant permutation (a quasi-cyclic PEG code: the lift keeps the degree
+distribution and never shortens a cycle). Shifts are drawn at random among those that close no
+4-cycle in the lifted graph, and the quasi-cyclic structure lets the decoder update the ``Z``
+checks of a block row at once (:mod:`qit4n.postprocess.ldpc_kernels`).
 
 References
 ----------
@@ -22,7 +24,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["lift_circulant", "peg_base_graph"]
+__all__ = ["circulant_shifts", "peg_base_graph"]
 
 
 @numba.njit(cache=True)
@@ -126,11 +128,71 @@ def peg_base_graph(degrees: np.ndarray, num_checks: int, seed: int) -> tuple[np.
     return var_adj[variables, slots], variables
 
 
-def lift_circulant(checks: np.ndarray, variables: np.ndarray, lift: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Replace every base edge by a ``lift x lift`` circulant permutation with a random shift:
-    check ``c lift + r`` meets variable ``v lift + (r + shift) mod lift``."""
-    shifts = rng.integers(lift, size=checks.size)
-    offsets = np.arange(lift)
-    lifted_checks = (checks[:, None] * lift + offsets[None, :]).ravel()
-    lifted_variables = (variables[:, None] * lift + (offsets[None, :] + shifts[:, None]) % lift).ravel()
-    return lifted_checks, lifted_variables
+@numba.njit(cache=True)
+def _four_cycle_free_shifts(checks, variables, num_checks, num_variables, lift, seed):
+    np.random.seed(seed)
+    edges = checks.size
+    shift_of = np.full((num_checks, num_variables), -1, np.int32)
+    check_start = np.zeros(num_checks + 1, np.int64)
+    variable_start = np.zeros(num_variables + 1, np.int64)
+    for edge in range(edges):
+        check_start[checks[edge] + 1] += 1
+        variable_start[variables[edge] + 1] += 1
+    check_start = np.cumsum(check_start)
+    variable_start = np.cumsum(variable_start)
+    check_adjacent = np.empty(edges, np.int64)
+    variable_adjacent = np.empty(edges, np.int64)
+    check_fill = check_start[:-1].copy()
+    variable_fill = variable_start[:-1].copy()
+    for edge in range(edges):
+        check_adjacent[check_fill[checks[edge]]] = variables[edge]
+        check_fill[checks[edge]] += 1
+        variable_adjacent[variable_fill[variables[edge]]] = checks[edge]
+        variable_fill[variables[edge]] += 1
+    forbidden = np.zeros(lift, np.int64)
+    shifts = np.empty(edges, np.int64)
+    for edge in range(edges):
+        check = checks[edge]
+        variable = variables[edge]
+        stamp = edge + 1
+        for i in range(check_start[check], check_start[check + 1]):
+            other_variable = check_adjacent[i]
+            across = shift_of[check, other_variable]
+            if other_variable == variable or across < 0:
+                continue
+            for j in range(variable_start[variable], variable_start[variable + 1]):
+                other_check = variable_adjacent[j]
+                down = shift_of[other_check, variable]
+                diagonal = shift_of[other_check, other_variable]
+                if other_check != check and down >= 0 and diagonal >= 0:
+                    forbidden[(across - diagonal + down) % lift] = stamp
+        free = 0
+        for shift in range(lift):
+            free += forbidden[shift] != stamp
+        pick = np.random.randint(max(free, 1))
+        chosen = pick
+        if free > 0:
+            for shift in range(lift):
+                if forbidden[shift] != stamp:
+                    if pick == 0:
+                        chosen = shift
+                        break
+                    pick -= 1
+        shift_of[check, variable] = chosen
+        shifts[edge] = chosen
+    return shifts
+
+
+def circulant_shifts(checks: np.ndarray, variables: np.ndarray, num_checks: int, num_variables: int, lift: int, seed: int) -> np.ndarray:
+    """A circulant shift for every base edge, chosen at random among those that close no 4-cycle
+    in the lifted graph (Fossorier 2004: base edges ``(c1, v1), (c1, v2), (c2, v2), (c2, v1)`` lift
+    to 4-cycles iff ``s11 - s12 + s22 - s21 = 0 mod Z``); random when every shift closes one.
+    Check ``c Z + k`` then meets variable ``v Z + (k + shift) mod Z``.
+
+    >>> checks, variables = peg_base_graph(np.full(64, 3), 32, seed=1)
+    >>> shifts = circulant_shifts(checks, variables, 32, 64, 16, seed=1)
+    >>> shifts.shape == checks.shape, bool(shifts.min() >= 0), bool(shifts.max() < 16)
+    (True, True, True)
+    """
+    return _four_cycle_free_shifts(np.ascontiguousarray(checks, dtype=np.int64), np.ascontiguousarray(variables, dtype=np.int64),
+                                   int(num_checks), int(num_variables), int(lift), int(seed) % (2**31))
