@@ -51,8 +51,9 @@ from qit4n.qkd.entropy import binary_entropy
 
 __all__ = ["BeliefPropagation", "LdpcPlan", "LdpcResult", "LdpcSettings", "plan_frame", "reconcile_ldpc"]
 
-#: Largest base graph (columns) built by PEG; longer codes are lifted by ``ceil(n / this)``.
-_BASE_COLUMNS = 2048
+#: Base graph size (columns) built by PEG; longer codes are lifted by ``ceil(n / this)``, rounded up
+#: to a multiple of 16 (one AVX-512 register of float32 lanes) when above 16.
+_BASE_COLUMNS = 512
 #: Shortest code: shorter frames are padded with shortened bits.
 _MIN_LENGTH = 2048
 #: Log-likelihood ratio of a bit whose value Bob knows (shortened or revealed).
@@ -70,12 +71,12 @@ class BeliefPropagation(enum.Enum):
 class LdpcSettings:
     """Design efficiency, modulated share ``delta``, blind fallback step, decoder and iterations."""
 
-    f_design: float = 1.09
+    f_design: float = 1.095
     delta: float = 0.05
-    reveal_share: float = 0.001
+    reveal_share: float = 0.0005
     max_reveal_share: float = 0.1
     max_iterations: int = 60
-    patience: int = 10
+    patience: int = 5
     decoder: BeliefPropagation = BeliefPropagation.SUM_PRODUCT
     alpha: float = 0.7
 
@@ -105,7 +106,8 @@ class LdpcResult:
 
 
 def _lift_for(length: int) -> int:
-    return max(1, math.ceil(length / _BASE_COLUMNS))
+    lift = max(1, math.ceil(length / _BASE_COLUMNS))
+    return lift if lift <= 16 else 16 * math.ceil(lift / 16)
 
 
 def plan_frame(key_bits: int, qber: float, settings: LdpcSettings = LdpcSettings()) -> LdpcPlan:
@@ -128,6 +130,8 @@ def plan_frame(key_bits: int, qber: float, settings: LdpcSettings = LdpcSettings
     length = max(length, math.ceil(target / (1.0 - rate)))
     lift = _lift_for(length)
     length = math.ceil(length / lift) * lift
+    while round((1.0 - rate) * length / lift) * lift < target:
+        length += lift
     return LdpcPlan(rate, length, lift, 0, length - key_bits)
 
 
@@ -136,7 +140,9 @@ def _layout(plan: LdpcPlan, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     order = np.random.default_rng(seed).permutation(plan.length)
     punctured = order[: plan.punctured]
     shortened = order[plan.punctured : plan.punctured + plan.shortened]
-    return np.sort(order[plan.punctured + plan.shortened :]), punctured, shortened
+    is_key = np.ones(plan.length, bool)
+    is_key[order[: plan.punctured + plan.shortened]] = False
+    return np.flatnonzero(is_key), punctured, shortened
 
 
 def _decode(code: LdpcCode, llr: np.ndarray, target: np.ndarray, messages: np.ndarray, settings: LdpcSettings) -> tuple[np.ndarray, bool]:

@@ -11,9 +11,10 @@ would turn contiguous loads into gathers). Check-to-variable messages are stored
 message ``e Z + k`` belongs to lane ``k`` of base edge ``e``.
 
 The sum-product check rule is the tanh rule written with ``r = coth(|t| / 2) = (1 + u) / (1 - u)``,
-``u = exp(-|t|)``: a check multiplies the ``r`` of its incoming messages into ``P``, and the
-message to edge ``e`` has magnitude ``ln((1 + w) / (1 - w))`` with ``w = r_e / P`` (the product of
-``tanh(|t| / 2)`` over the other edges). That is one exponential and one logarithm per edge;
+``u = exp(-|t|)``, carrying the sign of ``t``: a check multiplies the signed ``r`` of its incoming
+messages (and its syndrome sign) into ``P``, and the message to edge ``e`` is
+``sign(w) ln((1 + |w|) / (1 - |w|))`` with ``w = r_e / P`` (the syndrome sign times the product of
+``tanh(t / 2)`` over the other edges). That is one exponential and one logarithm per edge;
 both are evaluated with an exponent-bit split and a short polynomial (relative error below 1e-6),
 which, unlike calls to libm, vectorise. Magnitudes are clamped to ``[1e-3, 30]`` on input (so
 ``r`` stays finite) and saturate near 17 on output (float32 resolution of ``1 - w``).
@@ -180,7 +181,6 @@ def layered_sum_product(posterior, target_sign, row_start, block_column, block_s
     incoming = np.empty(width * lift, np.float32)
     ratios = np.empty(width * lift, np.float32)
     product = np.empty(lift, np.float32)
-    sign = np.empty(lift, np.float32)
     parity = np.empty(lift, np.float32)
     best = rows * lift + 1
     best_iteration = 0
@@ -190,8 +190,7 @@ def layered_sum_product(posterior, target_sign, row_start, block_column, block_s
             first = row_start[row]
             degree = row_start[row + 1] - first
             for k in range(lift):
-                product[np.uint64(k)] = _ONE
-                sign[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
+                product[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
                 parity[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
             for j in range(degree):
                 edge = first + j
@@ -199,10 +198,10 @@ def layered_sum_product(posterior, target_sign, row_start, block_column, block_s
                 _load_rotated(posterior, block_column[edge] * lift, block_shift[edge], lift, messages, edge * lift, incoming, lane0)
                 for k in range(lift):
                     value = incoming[np.uint64(lane0 + k)]
-                    sign[np.uint64(k)] = sign[np.uint64(k)] if value >= 0 else -sign[np.uint64(k)]
                     magnitude = min(max(abs(value), _SMALLEST_MAGNITUDE), _LARGEST_MAGNITUDE)
                     u = _exp2(-magnitude * _LOG2_E)
                     ratio = (_ONE + u) / (_ONE - u)
+                    ratio = ratio if value >= 0 else -ratio
                     ratios[np.uint64(lane0 + k)] = ratio
                     product[np.uint64(k)] *= ratio
             for k in range(lift):
@@ -212,12 +211,12 @@ def layered_sum_product(posterior, target_sign, row_start, block_column, block_s
                 lane0 = j * lift
                 message0 = edge * lift
                 for k in range(lift):
-                    value = incoming[np.uint64(lane0 + k)]
-                    w = min(ratios[np.uint64(lane0 + k)] * product[np.uint64(k)], _BELOW_ONE)
-                    magnitude = _ln((_ONE + w) / (_ONE - w))
-                    message = magnitude if (value >= 0) == (sign[np.uint64(k)] > 0) else -magnitude
+                    w = ratios[np.uint64(lane0 + k)] * product[np.uint64(k)]
+                    others = min(abs(w), _BELOW_ONE)
+                    magnitude = _ln((_ONE + others) / (_ONE - others))
+                    message = magnitude if w >= 0 else -magnitude
                     messages[np.uint64(message0 + k)] = message
-                    value += message
+                    value = incoming[np.uint64(lane0 + k)] + message
                     incoming[np.uint64(lane0 + k)] = value
                     parity[np.uint64(k)] = parity[np.uint64(k)] if value >= 0 else -parity[np.uint64(k)]
                 _store_rotated(incoming, lane0, posterior, block_column[edge] * lift, block_shift[edge], lift)
