@@ -24,6 +24,7 @@ PROTOCOL_MODULES: Mapping[str, str] = {
     "plob": "qit4n.qkd.plob",
     "tgw": "qit4n.qkd.tgw",
     "bbm92-repeater": "qit4n.qin.bbm92",
+    "bbm92": "qit4n.qkd.bbm92",
 }
 
 
