@@ -137,11 +137,11 @@ def plan_frame(key_bits: int, qber: float, settings: LdpcSettings = LdpcSettings
 
 def _layout(plan: LdpcPlan, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Public positions of key bits, punctured bits and shortened bits in the codeword."""
-    order = np.random.default_rng(seed).permutation(plan.length)
+    order = np.random.default_rng(seed).choice(plan.length, plan.punctured + plan.shortened, replace=False)
     punctured = order[: plan.punctured]
     shortened = order[plan.punctured : plan.punctured + plan.shortened]
     is_key = np.ones(plan.length, bool)
-    is_key[order[: plan.punctured + plan.shortened]] = False
+    is_key[order] = False
     return np.flatnonzero(is_key), punctured, shortened
 
 
