@@ -3,12 +3,23 @@
 :func:`emulate_bb84` draws, pulse by pulse, Alice's intensity, basis and bit and Bob's detections
 (Poisson photon numbers, loss, detector efficiency, dark counts and extra noise, misalignment,
 double clicks, dead time); :func:`link_settings` builds its settings from the parameters of a
-BB84-family key-rate model. Key lengths are decided by :mod:`qit4n.postprocess`.
+BB84-family key-rate model. :func:`emulate_bbm92` draws, slot by slot, the clicks of both
+receivers of an entangled-pair (PDC) source on the link. Key lengths are decided by
+:mod:`qit4n.postprocess`.
 """
 
 from qit4n.emulate.bb84 import BASIS_X, BASIS_Z, AliceRecords, BobRecords, LinkRecords, emulate_bb84
+from qit4n.emulate.bbm92 import (
+    CoincidenceStatistics,
+    DetectionRecords,
+    EntangledLinkSettings,
+    EntangledRecords,
+    coincidence_statistics,
+    emulate_bbm92,
+    entangled_link_settings,
+)
 from qit4n.emulate.settings import LinkSettings, link_settings
-from qit4n.emulate.run import EMULATED_PROTOCOLS, LinkRun, analytic_finite_rate, run_link
+from qit4n.emulate.run import EMULATED_PROTOCOLS, EntangledDistillResult, EntangledLinkRun, LinkRun, analytic_finite_rate, distill_entangled, run_link
 from qit4n.emulate.statistics import IntensityStatistics, expected_statistics, observed_statistics
 
 __all__ = [
@@ -27,4 +38,14 @@ __all__ = [
     "LinkRun",
     "run_link",
     "analytic_finite_rate",
+    "EntangledLinkSettings",
+    "entangled_link_settings",
+    "DetectionRecords",
+    "EntangledRecords",
+    "emulate_bbm92",
+    "CoincidenceStatistics",
+    "coincidence_statistics",
+    "EntangledDistillResult",
+    "EntangledLinkRun",
+    "distill_entangled",
 ]
