@@ -2,11 +2,11 @@
 finite-key bounds of Tomamichel et al. (2012) and, for decoy-state BB84 from observed counts,
 Lim et al. (2014).
 
-Tomamichel et al. 2012 (Eq. 2 of the paper, BB84 with ``n`` key bits and ``k`` test bits whose
-error rate is ``Q``)::
+Tomamichel et al. 2012, Theorem 2, Eq. (2) (BB84 with ``n`` key bits and ``k`` test bits whose
+error rate must not exceed ``Q_tol``; see :mod:`qit4n.postprocess.finite_key`)::
 
-    l <= n (1 - h(Q + mu)) - leak_EC - log2(2 / (eps_sec^2 eps_cor)),
-    mu = sqrt((n + k) / (n k) * (k + 1) / k * ln(2 / eps_sec)).
+    l <= n (q - h(Q_tol + mu)) - leak_EC - log2(2 / (eps_sec^2 eps_cor)),
+    mu = sqrt((n + k) / (n k) * (k + 1) / k * ln(4 / eps_sec)).
 
 Lim et al. 2014 (Eqs. 1-5), from per-intensity counts ``n_{X,k}`` (key basis) and ``n_{Z,k}``,
 ``m_{Z,k}`` (test basis detections and errors), with ``n^{+-}_{X,k} = e^k / p_k (n_{X,k} +- sqrt(n_X
@@ -20,12 +20,15 @@ Lim et al. 2014 (Eqs. 1-5), from per-intensity counts ``n_{X,k}`` (key basis) an
     l = s_{X,0} + s_{X,1} (1 - h(phi_X)) - leak_EC - 6 log2(21 / eps_sec) - log2(2 / eps_cor)
 
 As printed in the paper, the single-photon bound uses the vacuum bound before it is clipped at
-zero (clipping it first would give a slightly larger, also valid, bound). In both, the verification term ``log2(1/eps_cor)`` is replaced by the hash bits actually disclosed
-when the caller adds them to ``leak``; lengths are floored and never negative.
+zero (clipping it first would give a slightly larger, also valid, bound). In both, the term
+``log2(2/eps_cor)`` bounds the ``ceil(log2(1/eps_cor))`` bits of the verification hash; with
+``epsilon_cor=None`` the hash bits actually disclosed are expected in ``leak`` instead (the Lim
+length still subtracts the remaining 1 bit). Lengths are floored and never negative.
 
 References
 ----------
-Tomamichel, M., Lim, C. C. W., Gisin, N. and Renner, R., Nat. Commun. 3, 634 (2012), doi:10.1038/ncomms1631.
+Tomamichel, M., Lim, C. C. W., Gisin, N. and Renner, R., Nat. Commun. 3, 634 (2012), doi:10.1038/ncomms1631,
+arXiv:1103.4130.
 Lim, C. C. W., Curty, M., Walenta, N., Xu, F. and Zbinden, H., Phys. Rev. A 89, 022307 (2014),
 doi:10.1103/PhysRevA.89.022307, arXiv:1311.7129.
 """
@@ -40,6 +43,7 @@ import numpy as np
 
 from qit4n.errors import ParameterError
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
+from qit4n.postprocess.finite_key import secret_key_length_bits
 from qit4n.qkd.entropy import binary_entropy
 
 __all__ = [
@@ -92,21 +96,43 @@ def estimate_qber_by_sampling(
 
 
 def tomamichel_key_length(
-    key_bits: int, test_bits: int, test_qber: float, leak_bits: float, epsilon_sec: float, epsilon_cor: float | None = None
+    key_bits: int,
+    test_bits: int,
+    test_qber: float,
+    leak_bits: float,
+    epsilon_sec: float,
+    epsilon_cor: float | None = None,
+    *,
+    preparation_quality: float = 1.0,
 ) -> int:
-    """Secret key length of Tomamichel et al. 2012, Eq. (2); ``epsilon_cor=None`` leaves the
-    verification cost to ``leak_bits`` (hash bits disclosed).
+    """Secret key length of Tomamichel et al. 2012, Theorem 2, Eq. (2), floored and never negative.
 
-    >>> tomamichel_key_length(10**6, 10**5, 0.02, 0.0, 1e-10) > 0
-    True
+    ``test_qber`` plays ``Q_tol``: the theorem holds for a threshold fixed before the run, the
+    protocol aborting when the test error rate exceeds it. Passing the observed rate itself, as
+    :func:`qit4n.postprocess.pipeline.distill_sifted` does, is the usual practice but outside the
+    theorem's letter. The paper tests on the complementary basis; a random sample of the sifted key
+    stands for it only on a channel with the same error rate in both bases. ``epsilon_cor=None``
+    leaves the verification cost to ``leak_bits`` (hash bits disclosed), keeping ``2 log2(1/eps_sec)``
+    (Supplementary Eq. S3 at ``eps~ = eps_sec / 2``). A rate of 1/2 or more (``h = 1``, also what a
+    tampered error count yields) gives no key. :class:`ParameterError` for an epsilon outside
+    ``(0, 1)``, a negative ``test_qber`` or a negative leak.
+
+    >>> tomamichel_key_length(10**6, 10**5, 0.02, 0.0, 1e-10)
+    774459
     """
-    n, k = float(key_bits), float(test_bits)
-    if n <= 0 or k <= 0:
+    if not 0.0 < epsilon_sec < 1.0:
+        raise ParameterError(f"epsilon_sec = {epsilon_sec}: must be in (0, 1)")
+    if epsilon_cor is not None and not 0.0 < epsilon_cor < 1.0:
+        raise ParameterError(f"epsilon_cor = {epsilon_cor}: must be in (0, 1)")
+    if not test_qber >= 0.0:
+        raise ParameterError(f"test_qber = {test_qber}: must be >= 0")
+    if leak_bits < 0:
+        raise ParameterError(f"leak_bits = {leak_bits}: must be >= 0")
+    if key_bits <= 0 or test_bits <= 0:
         return 0
-    mu = math.sqrt((n + k) / (n * k) * (k + 1.0) / k * math.log(2.0 / epsilon_sec))
-    correction = math.log2(2.0 / epsilon_sec**2) + (math.log2(1.0 / epsilon_cor) if epsilon_cor else 0.0)
-    phase = min(test_qber + mu, 0.5)
-    length = n * (1.0 - float(binary_entropy(phase))) - leak_bits - correction
+    length = float(
+        secret_key_length_bits(key_bits, test_bits, test_qber, leak_bits, epsilon_sec, epsilon_cor, preparation_quality=preparation_quality)
+    )
     return max(0, math.floor(length))
 
 
