@@ -1,9 +1,9 @@
-"""Privacy amplification with two-universal hash families, computed as big-integer products (GMP).
+"""Privacy amplification with two-universal hash families, computed as fast polynomial products.
 
 * Toeplitz hashing: ``y = T x`` over GF(2) with an ``m x n`` Toeplitz matrix given by ``n + m - 1``
-  seed bits. The product is a window of the carry-less product of the seed and key polynomials;
-  it is computed with one GMP integer multiplication after spreading every bit into a field wide
-  enough to hold any coefficient (Kronecker substitution), in O(n log n), never as a dense product.
+  seed bits. The product is a window of the carry-less (GF(2)[x]) product of the key and seed
+  polynomials, computed in O(n log n) by :func:`qit4n.postprocess.gf2_polynomial.multiply`
+  (additive FFT over GF(2^64) on the processor's carry-less multiply), never as a dense product.
 * Modular hashing: ``h(x) = ((a x + b) mod p) mod 2^m`` with the Mersenne prime ``p = 2^k - 1``
   (``k`` the smallest Mersenne exponent above ``n``) and ``a, b`` uniform. Carter and Wegman's
   argument gives collision probability at most ``2^-m``; reduction modulo ``2^k - 1`` is a shift
@@ -27,6 +27,7 @@ import numpy as np
 
 from qit4n.errors import ParameterError
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
+from qit4n.postprocess.gf2_polynomial import bits_to_words, multiply
 
 __all__ = [
     "HashFamily",
@@ -76,14 +77,11 @@ def _from_mpz(value: gmpy2.mpz, num_bits: int) -> np.ndarray:
     return np.unpackbits(raw, bitorder="little", count=num_bits)
 
 
-def _spread(bits: np.ndarray, field_bytes: int) -> gmpy2.mpz:
-    spread = np.zeros(bits.size * field_bytes, dtype=np.uint8)
-    spread[::field_bytes] = bits
-    return gmpy2.mpz.from_bytes(spread.tobytes(), "little")
-
-
 def toeplitz_hash(key: np.ndarray, seed: np.ndarray, output_bits: int) -> np.ndarray:
     """``T x`` for the Toeplitz matrix ``T[i, j] = seed[i - j + n - 1]`` (``n + m - 1`` seed bits).
+
+    Output bit ``i`` is coefficient ``n - 1 + i`` of the GF(2)[x] product of the key and seed
+    polynomials (bit ``j`` the coefficient of ``x^j``).
 
     >>> key = np.array([1, 0, 1], dtype=np.uint8)
     >>> seed = np.array([1, 1, 0, 1], dtype=np.uint8)  # n + m - 1 = 4 for m = 2
@@ -95,11 +93,12 @@ def toeplitz_hash(key: np.ndarray, seed: np.ndarray, output_bits: int) -> np.nda
         raise ParameterError(f"seed length = {seed.size}: must be key length + output length - 1 = {size + output_bits - 1}")
     if output_bits <= 0:
         return np.zeros(0, dtype=np.uint8)
-    field_bytes = max(1, (int(size).bit_length() + 7) // 8)
-    product = _spread(key, field_bytes) * _spread(seed, field_bytes)
-    total_fields = size + seed.size
-    raw = np.frombuffer(product.to_bytes(total_fields * field_bytes, "little"), dtype=np.uint8)
-    return raw[(size - 1) * field_bytes : (size - 1 + output_bits) * field_bytes : field_bytes] & np.uint8(1)
+    if size == 0:
+        return np.zeros(output_bits, dtype=np.uint8)
+    product = multiply(bits_to_words(key), bits_to_words(seed)).astype("<u8").view(np.uint8)
+    first, last = size - 1, size - 1 + output_bits
+    window = np.unpackbits(product[first // 8 : -(-last // 8)], bitorder="little")
+    return window[first % 8 : first % 8 + output_bits]
 
 
 def mersenne_hash(key: np.ndarray, multiplier: gmpy2.mpz, offset: gmpy2.mpz, output_bits: int) -> np.ndarray:

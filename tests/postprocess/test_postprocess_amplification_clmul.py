@@ -1,0 +1,229 @@
+"""Toeplitz hashing on carry-less products: word products, GF(2^64), the additive-FFT polynomial
+product and the Toeplitz window, each against an independent reference (Python integers, the
+dense matrix product, the former GMP Kronecker-substitution path)."""
+
+from __future__ import annotations
+
+import gmpy2
+import numba
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qit4n.errors import ParameterError
+from qit4n.postprocess import gf2_clmul
+from qit4n.postprocess.amplification import HashFamily, apply_hash, toeplitz_hash
+from qit4n.postprocess.bits import random_bits
+from qit4n.postprocess.gf2_clmul import HARDWARE_CLMUL, butterflies, clmul, gf64_multiply, multiply_lanes
+from qit4n.postprocess.gf2_polynomial import CANTOR_BASIS, bits_to_words, multiply
+
+#: Kernels to check: the portable one always, the hardware one where the processor has it.
+MODES = [False, True] if HARDWARE_CLMUL else [False]
+_MASK = 2**64 - 1
+
+
+def clmul_reference(a: int, b: int) -> int:
+    """Carry-less product bit by bit."""
+    product = 0
+    for bit in range(a.bit_length()):
+        if a >> bit & 1:
+            product ^= b << bit
+    return product
+
+
+def gf64_reference(a: int, b: int) -> int:
+    product = clmul_reference(a, b)
+    for bit in range(127, 63, -1):
+        if product >> bit & 1:
+            product ^= ((1 << 64) | 0x1B) << (bit - 64)
+    return product
+
+
+def words_to_int(words: np.ndarray) -> int:
+    return int.from_bytes(np.asarray(words, dtype="<u8").tobytes(), "little")
+
+
+def dense_toeplitz(key: np.ndarray, seed: np.ndarray, output_bits: int) -> np.ndarray:
+    size = key.size
+    rows = np.arange(output_bits)[:, None] - np.arange(size)[None, :] + size - 1
+    return (seed[rows].astype(np.int64) @ key.astype(np.int64) % 2).astype(np.uint8)
+
+
+def kronecker_toeplitz(key: np.ndarray, seed: np.ndarray, output_bits: int) -> np.ndarray:
+    """The former implementation: one GMP product with every bit spread into a byte-aligned field
+    wide enough for any column sum, then the low bit of fields ``n - 1 .. n + m - 2``."""
+    size = key.size
+    field_bytes = max(1, (size.bit_length() + 7) // 8)
+
+    def spread(bits: np.ndarray) -> gmpy2.mpz:
+        wide = np.zeros(bits.size * field_bytes, dtype=np.uint8)
+        wide[::field_bytes] = bits
+        return gmpy2.mpz.from_bytes(wide.tobytes(), "little")
+
+    product = spread(key) * spread(seed)
+    raw = np.frombuffer(product.to_bytes((size + seed.size) * field_bytes, "little"), dtype=np.uint8)
+    return raw[(size - 1) * field_bytes : (size - 1 + output_bits) * field_bytes : field_bytes] & np.uint8(1)
+
+
+def random_words(size: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.integers(0, 2**64, size, dtype=np.uint64)
+
+
+@pytest.mark.parametrize("hardware", MODES)
+def test_clmul_of_two_words_matches_bitwise_reference(hardware):
+    rng = np.random.default_rng(11)
+    pairs = [(0, 0), (1, 1), (_MASK, _MASK), (2**63, 2**63), (_MASK, 1), (3, 3)]
+    pairs += [(int(a), int(b)) for a, b in random_words(400, rng).reshape(200, 2)]
+    for a, b in pairs:
+        low, high = clmul(a, b, hardware=hardware)
+        assert low | high << 64 == clmul_reference(a, b), (a, b)
+
+
+@pytest.mark.parametrize("hardware", MODES)
+def test_gf64_multiply_matches_reduction_by_hand(hardware):
+    rng = np.random.default_rng(12)
+    for a, b in random_words(200, rng).reshape(100, 2):
+        assert gf64_multiply(int(a), int(b), hardware=hardware) == gf64_reference(int(a), int(b))
+
+
+def test_cantor_basis_is_a_basis_with_squares_plus_self_down_the_chain():
+    assert CANTOR_BASIS[0] == 1
+    for lower, upper in zip(CANTOR_BASIS, CANTOR_BASIS[1:]):
+        assert gf64_reference(upper, upper) ^ upper == lower
+    echelon: dict[int, int] = {}
+    for vector in CANTOR_BASIS:  # linearly independent over GF(2)
+        while vector and vector.bit_length() in echelon:
+            vector ^= echelon[vector.bit_length()]
+        assert vector
+        echelon[vector.bit_length()] = vector
+
+
+@pytest.mark.parametrize("hardware", MODES)
+@pytest.mark.parametrize("sizes", [(1, 1), (1, 2), (2, 3), (3, 1), (5, 7), (17, 40), (64, 64), (100, 3), (257, 511), (1500, 2200)])
+def test_multiply_matches_python_integers(hardware, sizes):
+    rng = np.random.default_rng(sum(sizes))
+    a, b = random_words(sizes[0], rng), random_words(sizes[1], rng)
+    product = multiply(a, b, hardware=hardware)
+    assert product.size == a.size + b.size
+    assert words_to_int(product) == clmul_reference(words_to_int(a), words_to_int(b))
+
+
+def test_multiply_by_empty_or_zero_polynomials():
+    words = random_words(9, np.random.default_rng(3))
+    assert multiply(words, np.zeros(0, np.uint64)).tolist() == [0] * 9
+    assert not multiply(words, np.zeros(4, np.uint64)).any()
+    one = np.array([1], np.uint64)
+    assert np.array_equal(multiply(words, one)[:9], words)
+
+
+def test_portable_kernels_equal_hardware_kernels_on_a_large_product():
+    rng = np.random.default_rng(5)
+    a, b = random_words(20_000, rng), random_words(31_000, rng)
+    products = [multiply(a, b, hardware=mode) for mode in MODES]
+    assert all(np.array_equal(products[0], other) for other in products[1:])
+    assert np.array_equal(multiply(b, a), products[0])  # commutative
+
+
+@pytest.mark.parametrize("instruction_lanes", [2, 4, 8])
+def test_every_instruction_width_gives_the_same_lanes(monkeypatch, instruction_lanes):
+    """Kernels built for processors with narrower carry-less multiply instructions (PCLMULQDQ on
+    2 words, VPCLMULQDQ on 4) compute what the portable kernel computes."""
+    if instruction_lanes > gf2_clmul.HARDWARE_LANES:
+        instruction_lanes = 0  # this processor cannot run wider code: check the portable kernel alone
+    monkeypatch.setattr(gf2_clmul, "HARDWARE_LANES", instruction_lanes)
+    hardware = int(instruction_lanes > 0)
+
+    @numba.njit
+    def lanes(f, g, constant):
+        multiply_lanes(f, g, 0, 8, hardware)
+        multiply_lanes(f, g, 8, 1, hardware)
+        butterflies(f, 0, 8, constant, 4, hardware, 0)
+        butterflies(f, 4, 12, constant, 2, hardware, 1)
+
+    rng = np.random.default_rng(instruction_lanes)
+    f, g, constant = random_words(16, rng), random_words(16, rng), int(random_words(1, rng)[0])
+    expected = [gf64_reference(int(x), int(y)) for x, y in zip(f, g)]
+    expected[9:] = [int(x) for x in f[9:]]
+    for low in range(4):  # forward butterflies on (0..3, 8..11)
+        expected[low] ^= gf64_reference(constant, expected[low + 8])
+        expected[low + 8] ^= expected[low]
+    for low in (4, 5):  # inverse butterflies on (4, 5, 12, 13)
+        expected[low + 8] ^= expected[low]
+        expected[low] ^= gf64_reference(constant, expected[low + 8])
+    lanes(f, g, np.uint64(constant))
+    assert [int(x) for x in f] == expected
+
+
+def test_feature_flags_choose_the_widest_instruction(monkeypatch):
+    assert gf2_clmul._widest_lanes({"pclmul"}) == 2
+    assert gf2_clmul._widest_lanes({"pclmul", "vpclmulqdq", "avx"}) == 4
+    assert gf2_clmul._widest_lanes({"pclmul", "vpclmulqdq", "avx", "avx512f"}) == 8
+    assert gf2_clmul._widest_lanes({"sse2", "avx2"}) == 0
+    monkeypatch.setattr(numba.config, "CPU_NAME", "generic")
+    monkeypatch.setattr(numba.config, "CPU_FEATURES", "+pclmul,-avx")
+    assert gf2_clmul._target_features() == {"pclmul"}
+
+
+@pytest.mark.parametrize(
+    "size, output_bits",
+    [(1, 1), (1, 3), (2, 1), (63, 1), (64, 64), (65, 30), (127, 200), (128, 1), (300, 120), (1000, 999), (1000, 1000),
+     (4097, 2048), (10_000, 3)],
+)
+def test_toeplitz_matches_dense_product_and_former_gmp_path(size, output_bits):
+    rng = np.random.default_rng(size + output_bits)
+    key = random_bits(size, rng)
+    seed = random_bits(size + output_bits - 1, rng)
+    hashed = toeplitz_hash(key, seed, output_bits)
+    assert hashed.dtype == np.uint8 and hashed.size == output_bits
+    assert np.array_equal(hashed, kronecker_toeplitz(key, seed, output_bits))
+    if size * output_bits <= 10**7:
+        assert np.array_equal(hashed, dense_toeplitz(key, seed, output_bits))
+
+
+def test_toeplitz_matches_former_gmp_path_on_a_large_block():
+    rng = np.random.default_rng(8)
+    key = random_bits(200_003, rng)
+    seed = random_bits(200_003 + 99_999 - 1, rng)
+    assert np.array_equal(toeplitz_hash(key, seed, 99_999), kronecker_toeplitz(key, seed, 99_999))
+
+
+def test_toeplitz_edge_lengths():
+    rng = np.random.default_rng(9)
+    key = random_bits(50, rng)
+    assert toeplitz_hash(key, random_bits(49, rng), 0).size == 0
+    assert toeplitz_hash(np.zeros(0, np.uint8), random_bits(4, rng), 5).tolist() == [0] * 5
+    with pytest.raises(ParameterError, match="seed length = 50"):
+        toeplitz_hash(key, random_bits(50, rng), 2)
+
+
+def test_apply_hash_unpacks_the_seed_for_toeplitz():
+    rng = np.random.default_rng(10)
+    key = random_bits(777, rng)
+    seed = random_bits(777 + 300 - 1, rng)
+    packed = np.packbits(seed, bitorder="little")
+    assert np.array_equal(apply_hash(HashFamily.TOEPLITZ, key, packed, seed.size, 300), dense_toeplitz(key, seed, 300))
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=st.integers(1, 300), output_bits=st.integers(1, 300), data=st.data())
+def test_toeplitz_is_the_dense_product_and_linear_in_the_key(size, output_bits, data):
+    draw_bits = st.lists(st.integers(0, 1), min_size=size, max_size=size)
+    key = np.array(data.draw(draw_bits), dtype=np.uint8)
+    other = np.array(data.draw(draw_bits), dtype=np.uint8)
+    seed = np.array(data.draw(st.lists(st.integers(0, 1), min_size=size + output_bits - 1, max_size=size + output_bits - 1)),
+                    dtype=np.uint8)
+    hashed = toeplitz_hash(key, seed, output_bits)
+    assert np.array_equal(hashed, dense_toeplitz(key, seed, output_bits))
+    assert np.array_equal(toeplitz_hash(key ^ other, seed, output_bits), hashed ^ toeplitz_hash(other, seed, output_bits))
+
+
+@settings(max_examples=40, deadline=None)
+@given(a=st.integers(0, 2**700 - 1), b=st.integers(0, 2**500 - 1))
+def test_multiply_is_the_carry_less_product_of_integers(a, b):
+    def words(value: int, count: int) -> np.ndarray:
+        return np.frombuffer(value.to_bytes(8 * count, "little"), dtype="<u8").astype(np.uint64)
+
+    product = multiply(words(a, 11), words(b, 8))
+    assert words_to_int(product) == clmul_reference(a, b)
+    assert words_to_int(bits_to_words(np.array([a >> k & 1 for k in range(700)], np.uint8))) == a
