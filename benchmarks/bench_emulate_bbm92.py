@@ -40,13 +40,11 @@ def main() -> None:
             entangled = entangled_link_settings(case, eta)
             prepared = LinkSettings(eta_channel=eta, eta_detector=case.eta_detector)
             rng = np.random.default_rng(1)
-            counted = []
-            ours = best_seconds(lambda: counted.append(emulate_bbm92(entangled, slots, rng)), repeats, cpu=True)
-            theirs = best_seconds(lambda: emulate_bb84(prepared, slots, rng), repeats, cpu=True)
-            records = counted[-1]
+            ours = best_seconds(lambda e=entangled, n=slots, r=rng: emulate_bbm92(e, n, r), repeats, cpu=True)
+            theirs = best_seconds(lambda p=prepared, n=slots, r=rng: emulate_bb84(p, n, r), repeats, cpu=True)
+            records = emulate_bbm92(entangled, slots, rng)
             coincidences = np.intersect1d(records.alice.slots, records.bob.slots, assume_unique=True).size
             print(f"{slots:>10.0e} {distance_km:>5.0f} {case.mean_pair_number:>4g} {case.eta_detector:>7g} {slots / ours:>14.3e} {slots / theirs:>14.3e} {theirs / ours:>6.2f} {coincidences:>13}")
-            counted.clear()
 
 
 if __name__ == "__main__":

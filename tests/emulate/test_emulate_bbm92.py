@@ -139,6 +139,7 @@ def test_cli_bad_source_position_exits_2_without_traceback():
         [sys.executable, "-c", "from qit4n.cli import main; main()", "emulate", "bbm92", "--distance-km", "10", "--pulses", "1e5", "--set", "source_position=1.5"],
         capture_output=True,
         text=True,
+        check=False,
     )
     assert completed.returncode == 2
     assert "source_position = 1.5" in completed.stderr and "must be <= 1" in completed.stderr

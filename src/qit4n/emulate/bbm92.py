@@ -35,7 +35,7 @@ from pydantic import Field
 
 from qit4n.emulate.bb84 import BASIS_X, BASIS_Z, _noise_positions, _uniform_bits
 from qit4n.errors import ParameterError
-from qit4n.qkd.bbm92 import PairStatistics, split_transmittance
+from qit4n.qkd.bbm92 import PairStatistics, optimal_mean_pair_number, split_transmittance
 from qit4n.schema import StrictModel, validate_parameters
 
 __all__ = [
@@ -85,8 +85,6 @@ def entangled_link_settings(params: Any, eta_channel: float) -> EntangledLinkSet
     ``mean_pair_number=None`` (left to the optimiser) becomes the analytic optimum at this
     transmittance.
     """
-    from qit4n.qkd.bbm92 import optimal_mean_pair_number
-
     arm_a, arm_b = split_transmittance(eta_channel, params.source_position)
     eta_a, eta_b = float(arm_a) * params.eta_detector, float(arm_b) * params.eta_detector
     mu = params.mean_pair_number
