@@ -42,6 +42,7 @@ What is reproduced and what is not (measured, this implementation):
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -154,7 +155,7 @@ def test_optimised_rate_reaches_the_asymptotic_limit(qber):
     never above 1, and above 0.97 at n = 1e12."""
     r_max = 1.0 - 2.0 * float(binary_entropy(qber))
     ratios = [optimal_key_rate(n, qber, ec_efficiency=1.0).rate / r_max for n in (1e6, 1e8, 1e10, 1e12)]
-    assert all(a < b for a, b in zip(ratios, ratios[1:]))
+    assert all(a < b for a, b in itertools.pairwise(ratios))
     assert ratios[-1] <= 1.0
     assert ratios[-1] > 0.97
 

@@ -151,7 +151,11 @@ def expected_key_rate(
 
 @dataclass(frozen=True)
 class RateOptimum:
-    """The best expected rate for ``key_bits`` and the protocol parameters that reach it."""
+    """The best expected rate for ``key_bits`` and the protocol parameters that reach it.
+
+    ``rate`` is Eq. (3) in key bits per detected signal, ``test_bits`` is ``k``, ``robustness`` is
+    ``eps_rob`` and ``key_length_bits`` is ``l`` of Eq. (2) (before flooring).
+    """
 
     rate: float
     key_bits: float
@@ -174,8 +178,8 @@ def optimal_key_rate(
     """Maximise Eq. (3) over the test sample ``k`` (hence the basis bias ``p_x``) and, unless given,
     the threshold ``Q_tol``, as for the optimised protocols of the paper's Fig. 1 and Table II.
 
-    A grid over ``log k`` (and over ``log(Q_tol - Q)``, 5 % steps) is refined by a bounded scalar search over ``log k``.
-    :class:`ParameterError` for ``key_bits < 10``, ``qber`` outside ``[0, 0.5)`` or
+    A grid over ``log k`` (and over ``log(Q_tol - Q)``, 5 % steps) is refined by a bounded scalar
+    search over ``log k``. :class:`ParameterError` for ``key_bits < 10``, ``qber`` outside ``[0, 0.5)`` or
     ``security_rate`` outside ``(0, 1)``.
 
     >>> best = optimal_key_rate(1e6, 0.01, tolerated_qber=0.0173, robustness=0.006)
@@ -208,10 +212,11 @@ def optimal_key_rate(
     refined = minimize_scalar(lambda x: -float(rate(x, threshold)), bounds=(low, high), method="bounded", options={"xatol": 1e-6})
     best_log_k = float(refined.x) if -refined.fun >= grid[row, col] else float(log_k[col])
     test_bits = 10.0**best_log_k
-    length = float(rate(best_log_k, threshold) * expected_signals(key_bits, test_bits))
+    best_rate = float(rate(best_log_k, threshold))
     eps_rob = float(abort_probability(test_bits, qber, threshold)) if robustness is None else float(robustness)
+    length = best_rate * float(expected_signals(key_bits, test_bits))
     return RateOptimum(
-        rate=float(rate(best_log_k, threshold)),
+        rate=best_rate,
         key_bits=float(key_bits),
         test_bits=test_bits,
         tolerated_qber=threshold,
