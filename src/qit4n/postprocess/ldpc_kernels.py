@@ -34,7 +34,10 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["accumulate_posterior", "layered_min_sum", "layered_sum_product", "satisfied", "syndrome_bits"]
+__all__ = ["MIN_SUM", "SUM_PRODUCT", "accumulate_posterior", "layered_decode", "satisfied", "syndrome_bits"]
+
+#: Check rules of :func:`layered_decode`.
+SUM_PRODUCT, MIN_SUM = 0, 1
 
 _JIT = {"cache": True, "fastmath": True, "error_model": "numpy"}
 _INLINE = {"fastmath": True, "error_model": "numpy", "inline": "always"}
@@ -169,8 +172,86 @@ def accumulate_posterior(llr, messages, row_start, block_column, block_shift, li
 
 
 @numba.njit(**_JIT)
-def layered_sum_product(posterior, target_sign, row_start, block_column, block_shift, lift, max_iterations, messages, patience):
-    """Layered sum-product decoding in place: ``(iterations, converged)``.
+def _sum_product_row(row, posterior, target_sign, row_start, block_column, block_shift, lift, messages, incoming, ratios, product, parity):
+    """One block row by the tanh rule; leaves the new hard-decision parity of each lane in ``parity``."""
+    first = row_start[row]
+    degree = row_start[row + 1] - first
+    for k in range(lift):
+        product[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
+        parity[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
+    for j in range(degree):
+        edge = first + j
+        lane0 = j * lift
+        _load_rotated(posterior, block_column[edge] * lift, block_shift[edge], lift, messages, edge * lift, incoming, lane0)
+        for k in range(lift):
+            value = incoming[np.uint64(lane0 + k)]
+            magnitude = min(max(abs(value), _SMALLEST_MAGNITUDE), _LARGEST_MAGNITUDE)
+            u = _exp2(-magnitude * _LOG2_E)
+            ratio = (_ONE + u) / (_ONE - u)
+            ratio = ratio if value >= 0 else -ratio
+            ratios[np.uint64(lane0 + k)] = ratio
+            product[np.uint64(k)] *= ratio
+    for k in range(lift):
+        product[np.uint64(k)] = _ONE / product[np.uint64(k)]
+    for j in range(degree):
+        edge = first + j
+        lane0 = j * lift
+        message0 = edge * lift
+        for k in range(lift):
+            w = ratios[np.uint64(lane0 + k)] * product[np.uint64(k)]
+            others = min(abs(w), _BELOW_ONE)
+            magnitude = _ln((_ONE + others) / (_ONE - others))
+            message = magnitude if w >= 0 else -magnitude
+            messages[np.uint64(message0 + k)] = message
+            value = incoming[np.uint64(lane0 + k)] + message
+            incoming[np.uint64(lane0 + k)] = value
+            parity[np.uint64(k)] = parity[np.uint64(k)] if value >= 0 else -parity[np.uint64(k)]
+        _store_rotated(incoming, lane0, posterior, block_column[edge] * lift, block_shift[edge], lift)
+
+
+@numba.njit(**_JIT)
+def _min_sum_row(row, posterior, target_sign, row_start, block_column, block_shift, lift, messages, incoming, alpha, lowest, second, where,
+                 sign, parity):
+    """One block row by the normalised min-sum rule; leaves the new parity of each lane in ``parity``."""
+    first = row_start[row]
+    degree = row_start[row + 1] - first
+    for k in range(lift):
+        lowest[np.uint64(k)] = np.float32(3e38)
+        second[np.uint64(k)] = np.float32(3e38)
+        where[np.uint64(k)] = -1
+        sign[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
+        parity[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
+    for j in range(degree):
+        edge = first + j
+        lane0 = j * lift
+        _load_rotated(posterior, block_column[edge] * lift, block_shift[edge], lift, messages, edge * lift, incoming, lane0)
+        for k in range(lift):
+            value = incoming[np.uint64(lane0 + k)]
+            sign[np.uint64(k)] = sign[np.uint64(k)] if value >= 0 else -sign[np.uint64(k)]
+            magnitude = abs(value)
+            low = lowest[np.uint64(k)]
+            second[np.uint64(k)] = low if magnitude < low else min(second[np.uint64(k)], magnitude)
+            where[np.uint64(k)] = np.int32(j) if magnitude < low else where[np.uint64(k)]
+            lowest[np.uint64(k)] = min(low, magnitude)
+    for j in range(degree):
+        edge = first + j
+        lane0 = j * lift
+        message0 = edge * lift
+        for k in range(lift):
+            value = incoming[np.uint64(lane0 + k)]
+            magnitude = alpha * (second[np.uint64(k)] if where[np.uint64(k)] == j else lowest[np.uint64(k)])
+            message = magnitude if (value >= 0) == (sign[np.uint64(k)] > 0) else -magnitude
+            messages[np.uint64(message0 + k)] = message
+            value += message
+            incoming[np.uint64(lane0 + k)] = value
+            parity[np.uint64(k)] = parity[np.uint64(k)] if value >= 0 else -parity[np.uint64(k)]
+        _store_rotated(incoming, lane0, posterior, block_column[edge] * lift, block_shift[edge], lift)
+
+
+@numba.njit(**_JIT)
+def layered_decode(posterior, target_sign, row_start, block_column, block_shift, lift, max_iterations, messages, patience, rule, alpha):
+    """Layered decoding in place by block rows, check rule ``SUM_PRODUCT`` or ``MIN_SUM`` (normalised
+    by ``alpha``): ``(iterations, converged)``.
 
     Gives up when the number of unsatisfied checks (counted as each block row is updated) has not
     reached a new low for ``patience`` iterations.
@@ -178,66 +259,7 @@ def layered_sum_product(posterior, target_sign, row_start, block_column, block_s
     rows = row_start.size - 1
     width = _row_width(row_start)
     incoming = np.empty(width * lift, np.float32)
-    ratios = np.empty(width * lift, np.float32)
-    product = np.empty(lift, np.float32)
-    parity = np.empty(lift, np.float32)
-    best = rows * lift + 1
-    best_iteration = 0
-    for iteration in range(max_iterations):
-        unsatisfied = 0
-        for row in range(rows):
-            first = row_start[row]
-            degree = row_start[row + 1] - first
-            for k in range(lift):
-                product[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
-                parity[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
-            for j in range(degree):
-                edge = first + j
-                lane0 = j * lift
-                _load_rotated(posterior, block_column[edge] * lift, block_shift[edge], lift, messages, edge * lift, incoming, lane0)
-                for k in range(lift):
-                    value = incoming[np.uint64(lane0 + k)]
-                    magnitude = min(max(abs(value), _SMALLEST_MAGNITUDE), _LARGEST_MAGNITUDE)
-                    u = _exp2(-magnitude * _LOG2_E)
-                    ratio = (_ONE + u) / (_ONE - u)
-                    ratio = ratio if value >= 0 else -ratio
-                    ratios[np.uint64(lane0 + k)] = ratio
-                    product[np.uint64(k)] *= ratio
-            for k in range(lift):
-                product[np.uint64(k)] = _ONE / product[np.uint64(k)]
-            for j in range(degree):
-                edge = first + j
-                lane0 = j * lift
-                message0 = edge * lift
-                for k in range(lift):
-                    w = ratios[np.uint64(lane0 + k)] * product[np.uint64(k)]
-                    others = min(abs(w), _BELOW_ONE)
-                    magnitude = _ln((_ONE + others) / (_ONE - others))
-                    message = magnitude if w >= 0 else -magnitude
-                    messages[np.uint64(message0 + k)] = message
-                    value = incoming[np.uint64(lane0 + k)] + message
-                    incoming[np.uint64(lane0 + k)] = value
-                    parity[np.uint64(k)] = parity[np.uint64(k)] if value >= 0 else -parity[np.uint64(k)]
-                _store_rotated(incoming, lane0, posterior, block_column[edge] * lift, block_shift[edge], lift)
-            for k in range(lift):
-                unsatisfied += 1 if parity[np.uint64(k)] < 0 else 0
-        if unsatisfied == 0 and satisfied(posterior, target_sign, row_start, block_column, block_shift, lift):
-            return iteration + 1, True
-        if unsatisfied < best:
-            best = unsatisfied
-            best_iteration = iteration
-        elif iteration - best_iteration >= patience:
-            return iteration + 1, False
-    return max_iterations, False
-
-
-@numba.njit(**_JIT)
-def layered_min_sum(posterior, target_sign, row_start, block_column, block_shift, lift, max_iterations, alpha, messages, patience):
-    """Layered normalised min-sum decoding in place: ``(iterations, converged)``; stops as
-    :func:`layered_sum_product` does."""
-    rows = row_start.size - 1
-    width = _row_width(row_start)
-    incoming = np.empty(width * lift, np.float32)
+    ratios = np.empty(width * lift if rule == SUM_PRODUCT else 0, np.float32)
     lowest = np.empty(lift, np.float32)
     second = np.empty(lift, np.float32)
     where = np.empty(lift, np.int32)
@@ -248,39 +270,12 @@ def layered_min_sum(posterior, target_sign, row_start, block_column, block_shift
     for iteration in range(max_iterations):
         unsatisfied = 0
         for row in range(rows):
-            first = row_start[row]
-            degree = row_start[row + 1] - first
-            for k in range(lift):
-                lowest[np.uint64(k)] = np.float32(3e38)
-                second[np.uint64(k)] = np.float32(3e38)
-                where[np.uint64(k)] = -1
-                sign[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
-                parity[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
-            for j in range(degree):
-                edge = first + j
-                lane0 = j * lift
-                _load_rotated(posterior, block_column[edge] * lift, block_shift[edge], lift, messages, edge * lift, incoming, lane0)
-                for k in range(lift):
-                    value = incoming[np.uint64(lane0 + k)]
-                    sign[np.uint64(k)] = sign[np.uint64(k)] if value >= 0 else -sign[np.uint64(k)]
-                    magnitude = abs(value)
-                    low = lowest[np.uint64(k)]
-                    second[np.uint64(k)] = low if magnitude < low else min(second[np.uint64(k)], magnitude)
-                    where[np.uint64(k)] = np.int32(j) if magnitude < low else where[np.uint64(k)]
-                    lowest[np.uint64(k)] = min(low, magnitude)
-            for j in range(degree):
-                edge = first + j
-                lane0 = j * lift
-                message0 = edge * lift
-                for k in range(lift):
-                    value = incoming[np.uint64(lane0 + k)]
-                    magnitude = alpha * (second[np.uint64(k)] if where[np.uint64(k)] == j else lowest[np.uint64(k)])
-                    message = magnitude if (value >= 0) == (sign[np.uint64(k)] > 0) else -magnitude
-                    messages[np.uint64(message0 + k)] = message
-                    value += message
-                    incoming[np.uint64(lane0 + k)] = value
-                    parity[np.uint64(k)] = parity[np.uint64(k)] if value >= 0 else -parity[np.uint64(k)]
-                _store_rotated(incoming, lane0, posterior, block_column[edge] * lift, block_shift[edge], lift)
+            if rule == SUM_PRODUCT:
+                _sum_product_row(row, posterior, target_sign, row_start, block_column, block_shift, lift, messages, incoming, ratios, lowest,
+                                 parity)
+            else:
+                _min_sum_row(row, posterior, target_sign, row_start, block_column, block_shift, lift, messages, incoming, alpha, lowest, second,
+                             where, sign, parity)
             for k in range(lift):
                 unsatisfied += 1 if parity[np.uint64(k)] < 0 else 0
         if unsatisfied == 0 and satisfied(posterior, target_sign, row_start, block_column, block_shift, lift):
