@@ -4,7 +4,8 @@ Baseline measured in the same run: the decoy-state BB84 emulator (:func:`qit4n.e
 over the same number of pulses and the same fibre, with the default receivers of both models
 (detector efficiency 10 %, dark counts 6e-7), the BBM92 source in the middle with ``mu = 0.1``;
 a last row per size stresses the emulator with bright pairs on a short, efficient link
-(``mu = 0.5``, detectors 90 %, 0 km), where a third of the slots click. The BBM92 emulator follows
+(``mu = 0.5``, detectors 90 %, 0 km), where a third of the slots click (up to 1e7 slots: its
+records would take gigabytes at 1e8). The BBM92 emulator follows
 only slots with a click, while the BB84 emulator draws every pulse's intensity and basis, so the
 ratio mostly measures that difference. Times are CPU seconds of this process, best of several runs.
 
@@ -35,7 +36,7 @@ def main() -> None:
     sizes = (10**6, 10**7) if args.quick else (10**6, 10**7, 10**8)
     for slots in sizes:
         repeats = 3 if slots <= 10**7 else 1
-        for case, distance_km in cases:
+        for case, distance_km in cases if slots <= 10**7 else cases[:-1]:
             eta = float(fibre_transmittance(distance_km, case.loss_db_per_km))
             entangled = entangled_link_settings(case, eta)
             prepared = LinkSettings(eta_channel=eta, eta_detector=case.eta_detector)
