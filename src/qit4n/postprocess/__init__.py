@@ -1,8 +1,8 @@
 """Classical post-processing of QKD keys on real bit arrays, between two separate parties.
 
 Stages, each a module with its own leak accounting on a counting public channel: sifting,
-parameter estimation (sampling, Tomamichel 2012 and Lim 2014 finite-key bounds), Cascade error
-reconciliation (original and optimised), verification with a polynomial hash over GF(2^64),
+parameter estimation (sampling, Tomamichel 2012 and Lim 2014 finite-key bounds), error
+reconciliation by Cascade (original and optimised) or rate-adaptive LDPC codes, verification with a polynomial hash over GF(2^64),
 privacy amplification (Toeplitz and Mersenne modular hashing on GMP integers), and Wegman-Carter
 authentication paid from the distilled key; :mod:`qit4n.postprocess.pipeline` composes them.
 """
@@ -19,6 +19,8 @@ from qit4n.postprocess.estimation import (
     lim_key_length,
     tomamichel_key_length,
 )
+from qit4n.postprocess.finite_key import RateOptimum, expected_key_rate, optimal_key_rate
+from qit4n.postprocess.ldpc import LdpcSettings, reconcile_ldpc
 from qit4n.postprocess.pipeline import DistillResult, PipelineSettings, Reconciler, Session, distill_sifted, distill_simulated, reconcile_frames
 from qit4n.postprocess.sifting import SiftedKey, sift
 from qit4n.postprocess.verification import verify_keys
@@ -49,6 +51,11 @@ __all__ = [
     "lim_decoy_bounds",
     "lim_key_length",
     "tomamichel_key_length",
+    "RateOptimum",
+    "expected_key_rate",
+    "optimal_key_rate",
+    "LdpcSettings",
+    "reconcile_ldpc",
     "DistillResult",
     "PipelineSettings",
     "Reconciler",
