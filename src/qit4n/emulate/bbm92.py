@@ -142,8 +142,14 @@ def _clicks_probability(mean: float, statistics: PairStatistics) -> float:
     return float(-np.expm1(-mean))
 
 
-def _sorted_union(*arrays: np.ndarray) -> np.ndarray:
-    """Sorted distinct values of the given integer arrays (faster than ``np.union1d``'s hashing)."""
+def _sorted_union(num_slots: int, *arrays: np.ndarray) -> np.ndarray:
+    """Sorted distinct slot indices in the given arrays: by a mask over all slots when they are
+    dense, else by a sort (both faster than ``np.union1d``'s hashing)."""
+    if sum(array.size for array in arrays) * 16 > num_slots:
+        mask = np.zeros(num_slots, bool)
+        for array in arrays:
+            mask[array] = True
+        return np.flatnonzero(mask)
     merged = np.sort(np.concatenate(arrays))
     keep = np.ones(merged.size, bool)
     keep[1:] = merged[1:] != merged[:-1]
@@ -166,7 +172,7 @@ def _pair_photons(settings: EntangledLinkSettings, num_slots: int, rng: np.rando
         alice = rng.binomial(detected, eta_a / either)
         bob = rng.binomial(alice, eta_b) + detected - alice
         per_mode.append((slots, alice, bob))
-    union = _sorted_union(per_mode[0][0], per_mode[1][0])
+    union = _sorted_union(num_slots, per_mode[0][0], per_mode[1][0])
     photons = np.zeros((2, 2, union.size), np.int64)  # (party, mode pair, slot)
     for mode, (slots, alice, bob) in enumerate(per_mode):
         where = np.searchsorted(union, slots)
@@ -195,7 +201,7 @@ def emulate_bbm92(settings: EntangledLinkSettings, num_slots: int, rng: np.rando
         raise ParameterError(f"pulses = {num_slots}: must be >= 1")
     slots, photons = _pair_photons(settings, num_slots, rng)
     darks = [_noise_positions(num_slots, p, rng) for p in (settings.dark_count_probability_alice,) * 2 + (settings.dark_count_probability_bob,) * 2]
-    candidates = _sorted_union(slots, *darks)
+    candidates = _sorted_union(num_slots, slots, *darks)
     where = np.searchsorted(candidates, slots)
     count = candidates.size
     alice_bases = (rng.random(count) >= settings.probability_basis_x).astype(np.uint8)
