@@ -110,13 +110,18 @@ def _point(tables, index):
 
 
 @numba.njit(cache=True)
-def _fft_layer(f, layer, first, last, tables, hardware, inverse):
+def _fft_layer(f, layer, first, last, tables, hardware, inverse, extent):
     """Layer ``layer`` of the (inverse) FFT on the blocks starting in ``[first, last)``. A block at
-    offset ``t`` splits ``g_0 + s_layer g_1`` and uses the constant ``s_layer(point(t)) = point(t >> layer)``."""
+    offset ``t`` splits ``g_0 + s_layer g_1`` and uses the constant ``s_layer(point(t)) = point(t >> layer)``.
+    Words from ``extent`` on are zero: a forward block whose ``g_1`` is zero copies ``g_0`` up."""
     numba.literally(hardware)
     numba.literally(inverse)
     half = 1 << layer
     for start in range(first, last, 2 * half):
+        if not inverse and start + half >= extent:
+            if start < extent:
+                f[start + half : start + 2 * half] = f[start : start + half]
+            continue
         constant = _point(tables, start >> layer)
         if half >= _LANES:
             for low in range(start, start + half, _LANES):
@@ -130,9 +135,10 @@ def _fft_layer(f, layer, first, last, tables, hardware, inverse):
 
 
 @numba.njit(cache=True)
-def _basis_level(f, level, first, last, inverse):
+def _basis_level(f, level, first, last, inverse, extent):
     """Divide every block of ``2^level`` words in ``[first, last)`` by ``s_(level-1)`` (or multiply
     back): ``g = g_0 + s g_1`` with ``g_0`` kept in the low half and ``g_1`` in the high half.
+    Words from ``extent`` on are zero, and a block with a zero high half is left as it is.
 
     ``s_m = sum of x^(2^j)`` over the submasks ``j`` of ``m``; long division runs from the top in
     chunks short enough that a chunk never writes into itself.
@@ -144,6 +150,8 @@ def _basis_level(f, level, first, last, inverse):
     half = 1 << mask
     chunk = half - (1 << ((mask - 1) & mask))
     for block in range(first, last, 2 * half):
+        if block + half >= extent:
+            break
         edge = block + 2 * half if not inverse else block + half
         while (edge > block + half) if not inverse else (edge < block + 2 * half):
             low, high = (max(block + half, edge - chunk), edge) if not inverse else (edge, min(block + 2 * half, edge + chunk))
@@ -158,52 +166,93 @@ def _basis_level(f, level, first, last, inverse):
             edge = low if not inverse else high
 
 
+def _small_block_operations(depth: int) -> np.ndarray:
+    """The XORs ``(target, source)`` that :func:`_basis_level` performs on one block of
+    ``2^depth`` words for levels ``depth .. 2``, in order: run from a list, they skip the loop
+    overhead that dominates on blocks of a few words."""
+    operations = []
+    for level in range(depth, 1, -1):
+        mask = level - 1
+        half = 1 << mask
+        chunk = half - (1 << ((mask - 1) & mask))
+        for block in range(0, 1 << depth, 2 * half):
+            edge = block + 2 * half
+            while edge > block + half:
+                low = max(block + half, edge - chunk)
+                sub = (mask - 1) & mask
+                while True:
+                    shift = half - (1 << sub)
+                    operations += [(index - shift, index) for index in range(low, edge)]
+                    if sub == 0:
+                        break
+                    sub = (sub - 1) & mask
+                edge = low
+    return np.array(operations, dtype=np.uint64)
+
+
+_SMALL_DEPTH = 5
+_SMALL_OPERATIONS = _small_block_operations(_SMALL_DEPTH)
+_SMALL_OPERATIONS_REVERSED = np.ascontiguousarray(_SMALL_OPERATIONS[::-1])
+
+
 @numba.njit(cache=True)
-def _forward_top(f, depth, block_depth, tables, hardware):
-    """Monomial to novel basis and FFT layers above ``block_depth``, on the whole array."""
+def _small_levels(f, first, last, operations):
+    """Levels ``_SMALL_DEPTH .. 2`` of the basis conversion (``operations`` reversed: back)."""
+    for block in range(np.uint64(first), np.uint64(last), np.uint64(1 << _SMALL_DEPTH)):
+        for k in range(operations.shape[0]):
+            f[block + operations[k, 0]] ^= f[block + operations[k, 1]]
+
+
+@numba.njit(cache=True)
+def _forward_top(f, depth, block_depth, tables, hardware, extent):
+    """Monomial to novel basis and FFT layers above ``block_depth``, on the whole array whose
+    words from ``extent`` on are zero."""
     numba.literally(hardware)
     for level in range(depth, block_depth, -1):
-        _basis_level(f, level, 0, f.size, 0)
-    for block in range(0, f.size, 1 << block_depth):
-        for level in range(block_depth, 1, -1):
-            _basis_level(f, level, block, block + (1 << block_depth), 0)
+        _basis_level(f, level, 0, f.size, 0, extent)
+        extent = min(f.size, -(-extent >> level) << level)
+    for block in range(0, extent, 1 << block_depth):
+        for level in range(block_depth, _SMALL_DEPTH, -1):
+            _basis_level(f, level, block, block + (1 << block_depth), 0, f.size)
+        _small_levels(f, block, block + (1 << block_depth), _SMALL_OPERATIONS)
+    extent = min(f.size, -(-extent >> block_depth) << block_depth)
     for layer in range(depth - 1, block_depth - 1, -1):
-        _fft_layer(f, layer, 0, f.size, tables, hardware, 0)
+        _fft_layer(f, layer, 0, f.size, tables, hardware, 0, extent)
+        extent = min(f.size, -(-extent >> (layer + 1)) << (layer + 1))
 
 
 @numba.njit(cache=True)
 def _forward_block(f, block, block_depth, tables, hardware):
     numba.literally(hardware)
     for layer in range(block_depth - 1, -1, -1):
-        _fft_layer(f, layer, block, block + (1 << block_depth), tables, hardware, 0)
+        _fft_layer(f, layer, block, block + (1 << block_depth), tables, hardware, 0, f.size)
 
 
 @numba.njit(cache=True)
-def _product(f, g, depth, tables, hardware):
-    """``f <- f g`` for piece sequences ``f``, ``g`` (``2^depth`` words each, product degree below
-    ``2^depth``); ``g`` is overwritten by its transform."""
+def _product(f, g, depth, tables, hardware, f_extent, g_extent):
+    """``f <- f g`` for piece sequences ``f``, ``g`` (``2^depth`` words each, ``depth >= 5``,
+    zero from ``f_extent``, ``g_extent`` on, product degree below ``2^depth``); ``g`` is
+    overwritten by its transform."""
     numba.literally(hardware)
     block_depth = min(depth, _BLOCK_DEPTH)
     block_size = 1 << block_depth
-    _forward_top(f, depth, block_depth, tables, hardware)
-    _forward_top(g, depth, block_depth, tables, hardware)
+    _forward_top(f, depth, block_depth, tables, hardware, f_extent)
+    _forward_top(g, depth, block_depth, tables, hardware, g_extent)
     for block in range(0, f.size, block_size):
         _forward_block(f, block, block_depth, tables, hardware)
         _forward_block(g, block, block_depth, tables, hardware)
-        for index in range(block, block + block_size, _LANES if block_size >= _LANES else 1):
-            if block_size >= _LANES:
-                multiply_lanes(f, g, index, 8, hardware)
-            else:
-                multiply_lanes(f, g, index, 1, hardware)
+        for index in range(block, block + block_size, _LANES):
+            multiply_lanes(f, g, index, 8, hardware)
         for layer in range(block_depth):
-            _fft_layer(f, layer, block, block + block_size, tables, hardware, 1)
+            _fft_layer(f, layer, block, block + block_size, tables, hardware, 1, f.size)
     for layer in range(block_depth, depth):
-        _fft_layer(f, layer, 0, f.size, tables, hardware, 1)
+        _fft_layer(f, layer, 0, f.size, tables, hardware, 1, f.size)
     for block in range(0, f.size, block_size):
-        for level in range(2, block_depth + 1):
-            _basis_level(f, level, block, block + block_size, 1)
+        _small_levels(f, block, block + block_size, _SMALL_OPERATIONS_REVERSED)
+        for level in range(_SMALL_DEPTH + 1, block_depth + 1):
+            _basis_level(f, level, block, block + block_size, 1, f.size)
     for level in range(block_depth + 1, depth + 1):
-        _basis_level(f, level, 0, f.size, 1)
+        _basis_level(f, level, 0, f.size, 1, f.size)
 
 
 @numba.njit(cache=True)
@@ -231,14 +280,14 @@ def _from_pieces(pieces, num_words):
 @numba.njit(cache=True)
 def _multiply_hardware(a, b, depth, tables):
     f, g = _to_pieces(a, depth), _to_pieces(b, depth)
-    _product(f, g, depth, tables, 1)
+    _product(f, g, depth, tables, 1, 2 * a.size, 2 * b.size)
     return _from_pieces(f, a.size + b.size)
 
 
 @numba.njit(cache=True)
 def _multiply_portable(a, b, depth, tables):
     f, g = _to_pieces(a, depth), _to_pieces(b, depth)
-    _product(f, g, depth, tables, 0)
+    _product(f, g, depth, tables, 0, 2 * a.size, 2 * b.size)
     return _from_pieces(f, a.size + b.size)
 
 
@@ -279,7 +328,7 @@ def multiply(a: np.ndarray, b: np.ndarray, *, hardware: bool = HARDWARE_CLMUL) -
     if a.size == 0 or b.size == 0:
         return np.zeros(a.size + b.size, dtype=np.uint64)
     pieces = 2 * (a.size + b.size) - 1
-    depth = max(1, (pieces - 1).bit_length())
+    depth = max(_SMALL_DEPTH, (pieces - 1).bit_length())
     if depth > MAX_DEPTH:
         raise ParameterError(f"operand length = {a.size + b.size} words: at most {2 ** (MAX_DEPTH - 1)} words")
     return (_multiply_hardware if hardware else _multiply_portable)(a, b, depth, _POINT_TABLES)
