@@ -52,10 +52,16 @@ def _print_postprocess(summary: dict[str, Any]) -> None:
     Console().print(table)
 
 
-def _print_emulate_bbm92(summary: dict[str, Any]) -> None:
-    table = RichTable(title=f"bbm92 over {summary['distance_km']:g} km, {summary['pulses']:.3g} slots, source at {summary['source_position']:g} of the link")
+def _print_quantities(title: str, rows: list[tuple[str, Any]]) -> None:
+    table = RichTable(title=title)
     table.add_column("quantity")
     table.add_column("value", justify="right")
+    for name, value in rows:
+        table.add_row(name, "–" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value))
+    Console().print(table)
+
+
+def _print_emulate_bbm92(summary: dict[str, Any]) -> None:
     rows = [
         (f"mean pairs per slot ({summary['pair_statistics']})", summary["mean_pair_number"]),
         ("arm transmittance Alice / Bob", f"{summary['eta_alice']:.4g} / {summary['eta_bob']:.4g}"),
@@ -76,23 +82,20 @@ def _print_emulate_bbm92(summary: dict[str, Any]) -> None:
         ("analytic finite-key rate (bit/s)", summary["analytic_finite_key_rate_bps"]),
         ("analytic asymptotic rate (bit/s)", summary["analytic_asymptotic_key_rate_bps"]),
     ]
-    for name, value in rows:
-        table.add_row(name, "–" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value))
-    Console().print(table)
+    title = f"bbm92 over {summary['distance_km']:g} km, {summary['pulses']:.3g} slots, source at {summary['source_position']:g} of the link"
+    _print_quantities(title, rows)
 
 
 def _print_emulate(summary: dict[str, Any]) -> None:
     if summary["protocol"] == "bbm92":
         _print_emulate_bbm92(summary)
         return
-    table = RichTable(title=f"{summary['protocol']} over {summary['distance_km']:g} km, {summary['pulses']:.3g} pulses")
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
+    rows: list[tuple[str, Any]] = []
     for index, label in enumerate(("signal", "decoy", "vacuum")):
         qber = summary["qber_x"][index]
-        table.add_row(f"gain {label} (mu = {summary['intensities'][index]:g})", f"{summary['gain'][index]:.4e}")
-        table.add_row(f"QBER X {label}", "–" if qber is None else f"{qber:.4f}")
-    rows = [
+        rows.append((f"gain {label} (mu = {summary['intensities'][index]:g})", f"{summary['gain'][index]:.4e}"))
+        rows.append((f"QBER X {label}", "–" if qber is None else f"{qber:.4f}"))
+    rows += [
         ("detections", summary["detections"]),
         ("sifted key bits (X)", summary["sifted_x_bits"]),
         ("disclosed test bits (Z)", summary["sifted_z_bits"]),
@@ -104,9 +107,7 @@ def _print_emulate(summary: dict[str, Any]) -> None:
         ("measured key rate (bit/s)", summary["measured_key_rate_bps"]),
         ("analytic finite-key rate (bit/s)", summary["analytic_finite_key_rate_bps"]),
     ]
-    for name, value in rows:
-        table.add_row(name, f"{value:.4g}" if isinstance(value, float) else str(value))
-    Console().print(table)
+    _print_quantities(f"{summary['protocol']} over {summary['distance_km']:g} km, {summary['pulses']:.3g} pulses", rows)
 
 
 def register(app: typer.Typer) -> None:

@@ -161,7 +161,6 @@ class EntangledLinkRun:
     pulses: int
     source_position: float
     eta_channel: float
-    error_correction_efficiency: float
     settings: EntangledLinkSettings
     statistics: CoincidenceStatistics
     distilled: EntangledDistillResult
@@ -253,8 +252,8 @@ def _run_bbm92(distance_km: float, pulses: int, preset: str | None, overrides: d
     leak = params.error_correction_efficiency * key_bits * float(binary_entropy(qber))
     finite = tomamichel_key_length(round(key_bits), round(sample), qber, leak, pipeline.epsilon_sec, pipeline.epsilon_cor) / pulses
     return EntangledLinkRun(
-        "bbm92", float(distance_km), pulses, params.source_position, eta_channel, params.error_correction_efficiency,
-        settings, statistics, distilled, finite, asymptotic, gain, qber,
+        "bbm92", float(distance_km), pulses, params.source_position, eta_channel, settings, statistics, distilled,
+        finite, asymptotic, gain, qber,
     )
 
 
