@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from qit4n.emulate.bb84 import emulate_bb84
+from qit4n.emulate.bb84 import BASIS_X, emulate_bb84
 from qit4n.emulate.bbm92 import CoincidenceStatistics, EntangledLinkSettings, EntangledRecords, coincidence_statistics, emulate_bbm92, entangled_link_settings
 from qit4n.emulate.settings import LinkSettings, link_settings
 from qit4n.emulate.statistics import IntensityStatistics, observed_statistics
@@ -148,7 +148,7 @@ def distill_entangled(records: EntangledRecords, pipeline: Any, rng: np.random.G
     if alice_key.bits.size < 2:
         raise InfeasibleError(f"pulses = {records.num_slots}: {alice_key.bits.size} sifted coincidences, too few to distil; emulate more slots")
     result = distill_sifted(alice_key.bits, bob_key.bits, pipeline, rng, session)
-    in_x = alice_key.bases == 0
+    in_x = alice_key.bases == BASIS_X
     return EntangledDistillResult(int(count), int(in_x.sum()), int((~in_x).sum()), result)
 
 
