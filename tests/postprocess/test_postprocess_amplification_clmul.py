@@ -16,7 +16,7 @@ from qit4n.postprocess import gf2_clmul
 from qit4n.postprocess.amplification import HashFamily, apply_hash, toeplitz_hash
 from qit4n.postprocess.bits import random_bits
 from qit4n.postprocess.gf2_clmul import HARDWARE_CLMUL, butterflies, clmul, gf64_multiply, multiply_lanes
-from qit4n.postprocess.gf2_polynomial import CANTOR_BASIS, bits_to_words, multiply
+from qit4n.postprocess.gf2_polynomial import CANTOR_BASIS, _basis_level, _small_block_operations, bits_to_words, multiply, packed_to_words
 
 #: Kernels to check: the portable one always, the hardware one where the processor has it.
 MODES = [False, True] if HARDWARE_CLMUL else [False]
@@ -181,11 +181,14 @@ def test_toeplitz_matches_dense_product_and_former_gmp_path(size, output_bits):
         assert np.array_equal(hashed, dense_toeplitz(key, seed, output_bits))
 
 
-def test_toeplitz_matches_former_gmp_path_on_a_large_block():
-    rng = np.random.default_rng(8)
-    key = random_bits(200_003, rng)
-    seed = random_bits(200_003 + 99_999 - 1, rng)
-    assert np.array_equal(toeplitz_hash(key, seed, 99_999), kronecker_toeplitz(key, seed, 99_999))
+@pytest.mark.parametrize("size, output_bits", [(200_003, 99_999), (6_400, 505_600), (500_000, 3)])
+def test_toeplitz_matches_former_gmp_path_on_large_blocks(size, output_bits):
+    """Transforms longer than one cache block (2^13 words), with a short key (its pieces fill
+    under a quarter of the transform) or a short output."""
+    rng = np.random.default_rng(size)
+    key = random_bits(size, rng)
+    seed = random_bits(size + output_bits - 1, rng)
+    assert np.array_equal(toeplitz_hash(key, seed, output_bits), kronecker_toeplitz(key, seed, output_bits))
 
 
 def test_toeplitz_edge_lengths():
@@ -197,12 +200,41 @@ def test_toeplitz_edge_lengths():
         toeplitz_hash(key, random_bits(50, rng), 2)
 
 
-def test_apply_hash_unpacks_the_seed_for_toeplitz():
+def test_apply_hash_reads_only_the_seed_bits_it_is_given():
+    """The packed seed's last byte carries random bits past ``seed_bits`` (as ``amplify`` draws
+    whole bytes); they must not enter the hash."""
     rng = np.random.default_rng(10)
     key = random_bits(777, rng)
     seed = random_bits(777 + 300 - 1, rng)
     packed = np.packbits(seed, bitorder="little")
-    assert np.array_equal(apply_hash(HashFamily.TOEPLITZ, key, packed, seed.size, 300), dense_toeplitz(key, seed, 300))
+    packed[-1] |= np.uint8(0xFF << (seed.size % 8) & 0xFF)
+    extra = np.concatenate([packed, np.full(5, 0xFF, np.uint8)])
+    for candidate in (packed, extra):
+        assert np.array_equal(apply_hash(HashFamily.TOEPLITZ, key, candidate, seed.size, 300), dense_toeplitz(key, seed, 300))
+    with pytest.raises(ParameterError, match="seed length = 1075"):
+        apply_hash(HashFamily.TOEPLITZ, key, packed, 1075, 300)
+
+
+def test_packed_words_clear_bits_past_the_length_and_pad_missing_bytes():
+    assert packed_to_words(np.array([0xFF, 0xFF], np.uint8), 12).tolist() == [0xFFF]
+    assert packed_to_words(np.array([0xAB], np.uint8), 70).tolist() == [0xAB, 0]
+    assert packed_to_words(np.zeros(0, np.uint8), 0).size == 0
+
+
+def test_operation_list_of_small_blocks_equals_the_level_by_level_division():
+    rng = np.random.default_rng(13)
+    for depth in (2, 3, 5, 6):
+        block = random_words(1 << depth, rng)
+        by_level = block.copy()
+        for level in range(depth, 1, -1):
+            _basis_level(by_level, level, 0, by_level.size, 0, by_level.size)
+        listed = block.copy()
+        for target, source in _small_block_operations(depth):
+            listed[target] ^= listed[source]
+        assert np.array_equal(listed, by_level)
+        for level in range(2, depth + 1):  # and back
+            _basis_level(by_level, level, 0, by_level.size, 1, by_level.size)
+        assert np.array_equal(by_level, block)
 
 
 @settings(max_examples=60, deadline=None)

@@ -27,7 +27,7 @@ import numpy as np
 
 from qit4n.errors import ParameterError
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
-from qit4n.postprocess.gf2_polynomial import bits_to_words, multiply
+from qit4n.postprocess.gf2_polynomial import bits_to_words, multiply, packed_to_words
 
 __all__ = [
     "HashFamily",
@@ -88,15 +88,19 @@ def toeplitz_hash(key: np.ndarray, seed: np.ndarray, output_bits: int) -> np.nda
     >>> toeplitz_hash(key, seed, 2).tolist()  # rows [0, 1, 1] and [1, 0, 1]
     [1, 0]
     """
-    size = key.size
-    if seed.size != size + output_bits - 1:
-        raise ParameterError(f"seed length = {seed.size}: must be key length + output length - 1 = {size + output_bits - 1}")
+    return _toeplitz_words(bits_to_words(key), key.size, bits_to_words(seed), seed.size, output_bits)
+
+
+def _toeplitz_words(key_words: np.ndarray, key_bits: int, seed_words: np.ndarray, seed_bits: int, output_bits: int) -> np.ndarray:
+    """:func:`toeplitz_hash` on key and seed packed as words (:func:`gf2_polynomial.bits_to_words`)."""
+    if seed_bits != key_bits + output_bits - 1:
+        raise ParameterError(f"seed length = {seed_bits}: must be key length + output length - 1 = {key_bits + output_bits - 1}")
     if output_bits <= 0:
         return np.zeros(0, dtype=np.uint8)
-    if size == 0:
+    if key_bits == 0:
         return np.zeros(output_bits, dtype=np.uint8)
-    product = multiply(bits_to_words(key), bits_to_words(seed)).astype("<u8").view(np.uint8)
-    first, last = size - 1, size - 1 + output_bits
+    product = multiply(key_words, seed_words).astype("<u8", copy=False).view(np.uint8)
+    first, last = key_bits - 1, key_bits - 1 + output_bits
     window = np.unpackbits(product[first // 8 : -(-last // 8)], bitorder="little")
     return window[first % 8 : first % 8 + output_bits]
 
@@ -139,7 +143,7 @@ def apply_hash(family: HashFamily, key: np.ndarray, packed_seed: np.ndarray, see
     reduced modulo ``2^k - 1``; ``a = 0`` becomes 1).
     """
     if family is HashFamily.TOEPLITZ:
-        return toeplitz_hash(key, np.unpackbits(packed_seed, bitorder="little", count=seed_bits), output_bits)
+        return _toeplitz_words(bits_to_words(key), key.size, packed_to_words(packed_seed, seed_bits), seed_bits, output_bits)
     exponent = mersenne_exponent_above(key.size)
     prime = gmpy2.bit_mask(exponent)
     seed = gmpy2.f_mod_2exp(gmpy2.mpz.from_bytes(packed_seed.tobytes(), "little"), seed_bits)

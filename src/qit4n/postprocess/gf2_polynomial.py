@@ -38,7 +38,7 @@ import numpy as np
 from qit4n.errors import ParameterError
 from qit4n.postprocess.gf2_clmul import HARDWARE_CLMUL, butterflies, multiply_lanes
 
-__all__ = ["CANTOR_BASIS", "MAX_DEPTH", "multiply", "bits_to_words"]
+__all__ = ["CANTOR_BASIS", "MAX_DEPTH", "multiply", "bits_to_words", "packed_to_words"]
 
 #: Largest transform: ``2^MAX_DEPTH`` pieces of 32 bits.
 MAX_DEPTH = 32
@@ -298,9 +298,22 @@ def bits_to_words(bits: np.ndarray) -> np.ndarray:
     >>> bits_to_words(np.array([1, 0, 1], dtype=np.uint8)).tolist()
     [5]
     """
-    packed = np.packbits(np.asarray(bits, dtype=np.uint8), bitorder="little")
-    padded = np.zeros(-(-packed.size // 8) * 8, dtype=np.uint8)
-    padded[: packed.size] = packed
+    return packed_to_words(np.packbits(np.asarray(bits, dtype=np.uint8), bitorder="little"), bits.size)
+
+
+def packed_to_words(packed: np.ndarray, num_bits: int) -> np.ndarray:
+    """The first ``num_bits`` bits of little-endian packed bytes (``numpy.packbits(...,
+    bitorder="little")``) as uint64 words; missing bytes count as zero, bits past ``num_bits`` are cleared.
+
+    >>> packed_to_words(np.array([0xFF, 0x01], dtype=np.uint8), 10).tolist()
+    [511]
+    """
+    num_bytes = -(-num_bits // 8)
+    padded = np.zeros(-(-num_bytes // 8) * 8, dtype=np.uint8)
+    head = np.asarray(packed, dtype=np.uint8)[:num_bytes]
+    padded[: head.size] = head
+    if num_bits % 8:
+        padded[num_bytes - 1] &= np.uint8((1 << (num_bits % 8)) - 1)
     return padded.view("<u8").astype(np.uint64)
 
 
