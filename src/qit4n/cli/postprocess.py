@@ -18,6 +18,8 @@ from qit4n.scenario import Scenario
 __all__ = ["register", "demo_section", "postprocess_summary"]
 
 _DEMO_PULSES = 50_000_000
+#: The demo section describes decoy-state estimation, so it plays the first decoy-BB84 link.
+_DEMO_PROTOCOLS = ("bb84-decoy", "bb84-decoy-finite")
 
 
 def _finite(value: Any) -> Any:
@@ -213,10 +215,10 @@ def _bits_figure(summary: dict[str, Any], path: Path) -> None:
 
 def demo_section(scenario: Scenario, out_dir: Path) -> Section:
     """One link of the scenario emulated pulse by pulse and distilled, with where the bits went."""
-    from qit4n.emulate import EMULATED_PROTOCOLS, run_link
+    from qit4n.emulate import run_link
 
     index, link = next(
-        (i, link) for i, link in enumerate(scenario.links) if link.protocol in EMULATED_PROTOCOLS and link.length_km is not None
+        (i, link) for i, link in enumerate(scenario.links) if link.protocol in _DEMO_PROTOCOLS and link.length_km is not None
     )
     run = run_link(
         link.protocol, link.length_km, _DEMO_PULSES, preset=link.preset, overrides=dict(link.device), seed=2008,

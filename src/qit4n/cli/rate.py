@@ -16,6 +16,7 @@ from rich.table import Table as RichTable
 
 from qit4n.errors import ParameterError
 from qit4n.cli.options import parse_settings, parse_value_spec
+from qit4n.qkd.registry import protocol_names
 
 __all__ = ["register", "rate_rows"]
 
@@ -108,7 +109,7 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
 
 
 def rate(
-    protocol: Annotated[str | None, typer.Argument(help="bb84, bb84-decoy, bb84-decoy-inf, bb84-decoy-finite, mdi, tf, cv-gg02, plob or tgw")] = None,
+    protocol: Annotated[str | None, typer.Argument(help=", ".join(protocol_names()))] = None,
     distance_km: Annotated[str, typer.Option("--distance-km", help="comma list (0,50,100) or range START:STOP:STEP")] = "0:200:10",
     preset: Annotated[str | None, typer.Option(help="published parameter set (see `qit4n presets`)")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="override a parameter: NAME=VALUE (repeatable)")] = None,

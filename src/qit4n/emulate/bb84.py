@@ -26,6 +26,7 @@ import numpy as np
 
 from qit4n.emulate.settings import LinkSettings
 from qit4n.errors import ParameterError
+from qit4n.postprocess.bits import random_bits
 
 __all__ = ["BASIS_X", "BASIS_Z", "AliceRecords", "BobRecords", "LinkRecords", "emulate_bb84"]
 
@@ -62,12 +63,7 @@ class LinkRecords:
     photon_numbers: np.ndarray | None = None
 
 
-def _uniform_bits(num_bits: int, rng: np.random.Generator) -> np.ndarray:
-    raw = np.frombuffer(rng.bytes((num_bits + 7) // 8), dtype=np.uint8)
-    return np.unpackbits(raw, bitorder="little", count=num_bits)
-
-
-def _noise_positions(num_pulses: int, probability: float, rng: np.random.Generator) -> np.ndarray:
+def noise_positions(num_pulses: int, probability: float, rng: np.random.Generator) -> np.ndarray:
     """Gates where an independent per-gate event of ``probability`` happens (geometric gaps)."""
     if probability <= 0.0:
         return np.zeros(0, dtype=np.int64)
@@ -205,11 +201,11 @@ def emulate_bb84(settings: LinkSettings, num_pulses: int, rng: np.random.Generat
     eta = settings.eta_total
     detection = -np.expm1(-eta * mus)
     intensities, alice_bases, detected = _choose(rng.random(num_pulses), cumulative, probabilities, detection, settings.probability_basis_x)
-    alice_bits = _uniform_bits(num_pulses, rng)
+    alice_bits = random_bits(num_pulses, rng)
     photons_detected = _zero_truncated_poisson(eta * mus[intensities[detected]], rng)
 
     noise = 1.0 - (1.0 - settings.dark_count_probability) * (1.0 - settings.noise_probability)
-    dark = [_noise_positions(num_pulses, noise, rng) for _ in range(2)]
+    dark = [noise_positions(num_pulses, noise, rng) for _ in range(2)]
     candidates = np.union1d(np.union1d(detected, dark[0]), dark[1])
     photons = np.zeros(candidates.size, dtype=np.int64)
     photons[np.searchsorted(candidates, detected)] = photons_detected
@@ -230,7 +226,7 @@ def emulate_bb84(settings: LinkSettings, num_pulses: int, rng: np.random.Generat
             candidates, fires, bob_bases, settings.dead_gates, settings.afterpulse_probability, settings.probability_basis_x, pool
         )
     double = fires[0] & fires[1]
-    bob_bits = np.where(double, _uniform_bits(candidates.size, rng), fires[1]).astype(np.uint8)
+    bob_bits = np.where(double, random_bits(candidates.size, rng), fires[1]).astype(np.uint8)
     bob = BobRecords(candidates, bob_bases, bob_bits, double)
     numbers = None
     if photon_numbers:

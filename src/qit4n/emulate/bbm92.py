@@ -33,8 +33,9 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from qit4n.emulate.bb84 import BASIS_X, BASIS_Z, _noise_positions, _uniform_bits
+from qit4n.emulate.bb84 import BASIS_X, BASIS_Z, noise_positions
 from qit4n.errors import ParameterError
+from qit4n.postprocess.bits import random_bits
 from qit4n.qkd.bbm92 import PairStatistics, optimal_mean_pair_number, split_transmittance
 from qit4n.schema import StrictModel, validate_parameters
 
@@ -167,7 +168,7 @@ def _pair_photons(settings: EntangledLinkSettings, num_slots: int, rng: np.rando
     probability = _clicks_probability(mean, settings.pair_statistics)
     per_mode = []
     for _ in range(2):
-        slots = _noise_positions(num_slots, probability, rng)
+        slots = noise_positions(num_slots, probability, rng)
         detected = _detected_photons(mean, slots.size, settings.pair_statistics, rng)
         alice = rng.binomial(detected, eta_a / either)
         bob = rng.binomial(alice, eta_b) + detected - alice
@@ -185,7 +186,7 @@ def _outcomes(fires: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, 
     """Clicked slots (mask), bits (a double click becomes a random bit) and double clicks."""
     clicked = fires[0] | fires[1]
     double = fires[0] & fires[1]
-    bits = np.where(double, _uniform_bits(fires.shape[1], rng), fires[1]).astype(np.uint8)
+    bits = np.where(double, random_bits(fires.shape[1], rng), fires[1]).astype(np.uint8)
     return clicked, bits, double
 
 
@@ -200,7 +201,7 @@ def emulate_bbm92(settings: EntangledLinkSettings, num_slots: int, rng: np.rando
     if num_slots < 1:
         raise ParameterError(f"pulses = {num_slots}: must be >= 1")
     slots, photons = _pair_photons(settings, num_slots, rng)
-    darks = [_noise_positions(num_slots, p, rng) for p in (settings.dark_count_probability_alice,) * 2 + (settings.dark_count_probability_bob,) * 2]
+    darks = [noise_positions(num_slots, p, rng) for p in (settings.dark_count_probability_alice,) * 2 + (settings.dark_count_probability_bob,) * 2]
     candidates = _sorted_union(num_slots, slots, *darks)
     where = np.searchsorted(candidates, slots)
     count = candidates.size
