@@ -191,6 +191,31 @@ def test_toeplitz_matches_former_gmp_path_on_large_blocks(size, output_bits):
     assert np.array_equal(toeplitz_hash(key, seed, output_bits), kronecker_toeplitz(key, seed, output_bits))
 
 
+@pytest.mark.parametrize("sizes", [(40_000, 90_000), (1_000, 150_000), (300_000, 200_000)])
+def test_multiply_by_a_sparse_polynomial_above_the_row_depth(sizes):
+    """Transforms of 2^18 to 2^21 pieces (Taylor expansion into rows, column conversion): the
+    product by a polynomial with a few terms is a sum of shifts."""
+    rng = np.random.default_rng(sizes[0])
+    a = random_words(sizes[0], rng)
+    exponents = rng.choice(64 * sizes[1], size=12, replace=False)
+    b = np.zeros(sizes[1], np.uint64)
+    np.bitwise_or.at(b, exponents // 64, np.left_shift(np.uint64(1), (exponents % 64).astype(np.uint64)))
+    value = words_to_int(a)
+    expected = 0
+    for exponent in exponents:
+        expected ^= value << int(exponent)
+    assert words_to_int(multiply(a, b)) == expected
+    assert words_to_int(multiply(b, a)) == expected
+
+
+def test_toeplitz_matches_former_gmp_path_above_the_row_depth():
+    """2^18 pieces: Taylor expansion, column and row conversions against the GMP product."""
+    rng = np.random.default_rng(18)
+    key = random_bits(2_000_000, rng)
+    seed = random_bits(2_000_000 + 300_000 - 1, rng)
+    assert np.array_equal(toeplitz_hash(key, seed, 300_000), kronecker_toeplitz(key, seed, 300_000))
+
+
 def test_toeplitz_edge_lengths():
     rng = np.random.default_rng(9)
     key = random_bits(50, rng)
@@ -227,13 +252,13 @@ def test_operation_list_of_small_blocks_equals_the_level_by_level_division():
         block = random_words(1 << depth, rng)
         by_level = block.copy()
         for level in range(depth, 1, -1):
-            _basis_level(by_level, level, 0, by_level.size, 0, by_level.size)
+            _basis_level(by_level, level, 0, by_level.size, 0, by_level.size, 1)
         listed = block.copy()
         for target, source in _small_block_operations(depth):
             listed[target] ^= listed[source]
         assert np.array_equal(listed, by_level)
         for level in range(2, depth + 1):  # and back
-            _basis_level(by_level, level, 0, by_level.size, 1, by_level.size)
+            _basis_level(by_level, level, 0, by_level.size, 1, by_level.size, 1)
         assert np.array_equal(by_level, block)
 
 

@@ -45,6 +45,7 @@ MAX_DEPTH = 32
 _PIECE_BITS = 32
 _LANES = 8
 _BLOCK_DEPTH = 13  # blocks of 2^13 words (64 KiB) finish their low layers in cache
+_ROW_DEPTH = 16  # basis conversion above 2^16 words: Taylor expansion into rows of 2^16 words
 
 
 def _gf64_square(value: int) -> int:
@@ -135,35 +136,57 @@ def _fft_layer(f, layer, first, last, tables, hardware, inverse, extent):
 
 
 @numba.njit(cache=True)
-def _basis_level(f, level, first, last, inverse, extent):
-    """Divide every block of ``2^level`` words in ``[first, last)`` by ``s_(level-1)`` (or multiply
-    back): ``g = g_0 + s g_1`` with ``g_0`` kept in the low half and ``g_1`` in the high half.
-    Words from ``extent`` on are zero, and a block with a zero high half is left as it is.
-
-    ``s_m = sum of x^(2^j)`` over the submasks ``j`` of ``m``; long division runs from the top in
-    chunks short enough that a chunk never writes into itself.
-    """
+def _divide(f, first, last, half, shifts, inverse, extent, stride):
+    """Divide every block of ``2 half`` elements in ``[first, last)`` by ``x^half + sum of
+    x^(half - shift)`` (or multiply back), keeping remainder low and quotient high. An element is
+    ``stride`` consecutive words; elements from ``extent`` on are zero, and a block with a zero
+    high half is left as it is. Long division runs from the top in chunks of at most
+    ``min(shifts)`` elements, so that a chunk never writes into itself."""
     numba.literally(inverse)
-    mask = level - 1
-    if mask == 0:
-        return
-    half = 1 << mask
-    chunk = half - (1 << ((mask - 1) & mask))
+    chunk = shifts.min()
     for block in range(first, last, 2 * half):
         if block + half >= extent:
             break
         edge = block + 2 * half if not inverse else block + half
         while (edge > block + half) if not inverse else (edge < block + 2 * half):
             low, high = (max(block + half, edge - chunk), edge) if not inverse else (edge, min(block + 2 * half, edge + chunk))
-            sub = (mask - 1) & mask
-            while True:
-                shift = half - (1 << sub)
-                for index in range(np.uint64(low), np.uint64(high)):
-                    f[index - np.uint64(shift)] ^= f[index]
-                if sub == 0:
-                    break
-                sub = (sub - 1) & mask
+            for shift in shifts:
+                offset = np.uint64(shift * stride)
+                for index in range(np.uint64(low * stride), np.uint64(high * stride)):
+                    f[index - offset] ^= f[index]
             edge = low if not inverse else high
+
+
+@numba.njit(cache=True)
+def _basis_shifts(level):
+    """``s_(level-1) = x^half + sum of x^(2^j)`` over the proper submasks ``j`` of ``level - 1``,
+    as the shifts ``half - 2^j``."""
+    mask = level - 1
+    shifts = np.empty(1 << _popcount(mask), dtype=np.int64)
+    count, sub = 0, mask
+    while sub:
+        sub = (sub - 1) & mask
+        shifts[count] = (1 << mask) - (1 << sub)
+        count += 1
+    return shifts[:count]
+
+
+@numba.njit(cache=True, inline="always")
+def _popcount(value):
+    count = 0
+    while value:
+        value &= value - 1
+        count += 1
+    return count
+
+
+@numba.njit(cache=True)
+def _basis_level(f, level, first, last, inverse, extent, stride):
+    """Split every block of ``2^level`` elements in ``[first, last)`` as ``g_0 + s_(level-1) g_1``
+    (or join it back), ``g_0`` in the low half and ``g_1`` in the high half."""
+    numba.literally(inverse)
+    if level >= 2:
+        _divide(f, first, last, 1 << (level - 1), _basis_shifts(level), inverse, extent, stride)
 
 
 def _small_block_operations(depth: int) -> np.ndarray:
@@ -204,18 +227,90 @@ def _small_levels(f, first, last, operations):
 
 
 @numba.njit(cache=True)
-def _forward_top(f, depth, block_depth, tables, hardware, extent):
-    """Monomial to novel basis and FFT layers above ``block_depth``, on the whole array whose
-    words from ``extent`` on are zero."""
-    numba.literally(hardware)
+def _to_novel_direct(f, first, depth, extent):
+    """Monomial to novel basis on the ``2^depth`` words from ``first`` (zero from ``extent`` on),
+    level by level, the low levels one cache block at a time; returns the new zero extent."""
+    last = first + (1 << depth)
+    block_depth = min(depth, _BLOCK_DEPTH)
     for level in range(depth, block_depth, -1):
-        _basis_level(f, level, 0, f.size, 0, extent)
-        extent = min(f.size, -(-extent >> level) << level)
-    for block in range(0, extent, 1 << block_depth):
+        _basis_level(f, level, first, last, 0, extent, 1)
+        extent = min(last, first + (-(-(extent - first) >> level) << level))
+    for block in range(first, min(last, extent), 1 << block_depth):
         for level in range(block_depth, _SMALL_DEPTH, -1):
-            _basis_level(f, level, block, block + (1 << block_depth), 0, f.size)
+            _basis_level(f, level, block, block + (1 << block_depth), 0, last, 1)
         _small_levels(f, block, block + (1 << block_depth), _SMALL_OPERATIONS)
-    extent = min(f.size, -(-extent >> block_depth) << block_depth)
+    return min(last, first + (-(-(extent - first) >> block_depth) << block_depth))
+
+
+@numba.njit(cache=True)
+def _from_novel_direct(f, first, depth):
+    last = first + (1 << depth)
+    block_depth = min(depth, _BLOCK_DEPTH)
+    for block in range(first, last, 1 << block_depth):
+        _small_levels(f, block, block + (1 << block_depth), _SMALL_OPERATIONS_REVERSED)
+        for level in range(_SMALL_DEPTH + 1, block_depth + 1):
+            _basis_level(f, level, block, block + (1 << block_depth), 1, last, 1)
+    for level in range(block_depth + 1, depth + 1):
+        _basis_level(f, level, first, last, 1, last, 1)
+
+
+@numba.njit(cache=True)
+def _taylor_level(f, step, row_depth, inverse, extent):
+    """Divide blocks of ``2^(row_depth + step)`` words by ``y^t = x^(T t) + x^t``, ``y = x^T + x``,
+    ``T = 2^row_depth``, ``t = 2^(step - 1)`` (Frobenius makes ``y^t`` a binomial)."""
+    numba.literally(inverse)
+    half = 1 << (row_depth + step - 1)
+    _divide(f, 0, f.size, half, np.array([half - (1 << (step - 1))]), inverse, extent, 1)
+
+
+@numba.njit(cache=True)
+def _to_novel(f, depth, extent):
+    """Monomial to novel basis on all of ``f`` (``2^depth`` words, zero from ``extent`` on).
+
+    Above ``_ROW_DEPTH`` the split follows ``X_j(x) = X_(j mod T)(x) X_(j / T)(y)`` with
+    ``y = s_(log2 T)(x) = x^T + x`` (Cantor basis: ``s_(i + k) = s_i o s_k``): a Taylor expansion
+    in ``y`` (one binomial division per level) leaves rows ``h_k(x)`` of ``T`` words with
+    ``f = sum h_k(x) y^k``; converting the columns (rows as elements) in ``y`` and then each row in
+    ``x`` gives the coefficients. It needs ``depth - 16`` passes plus the columns' levels over the
+    whole array, instead of one per term of every ``s_i`` above the cache block. Returns the
+    new zero extent.
+    """
+    if depth <= _ROW_DEPTH:
+        return _to_novel_direct(f, 0, depth, extent)
+    steps = depth - _ROW_DEPTH
+    for step in range(steps, 0, -1):
+        _taylor_level(f, step, _ROW_DEPTH, 0, extent)
+        extent = min(f.size, -(-extent >> (_ROW_DEPTH + step)) << (_ROW_DEPTH + step))
+    rows = -(-extent >> _ROW_DEPTH)
+    for level in range(steps, 1, -1):
+        _basis_level(f, level, 0, 1 << steps, 0, rows, 1 << _ROW_DEPTH)
+        rows = min(1 << steps, -(-rows >> level) << level)
+    for row in range(rows):
+        _to_novel_direct(f, row << _ROW_DEPTH, _ROW_DEPTH, (row + 1) << _ROW_DEPTH)
+    return rows << _ROW_DEPTH
+
+
+@numba.njit(cache=True)
+def _from_novel(f, depth):
+    """Inverse of :func:`_to_novel`."""
+    if depth <= _ROW_DEPTH:
+        _from_novel_direct(f, 0, depth)
+        return
+    steps = depth - _ROW_DEPTH
+    for row in range(1 << steps):
+        _from_novel_direct(f, row << _ROW_DEPTH, _ROW_DEPTH)
+    for level in range(2, steps + 1):
+        _basis_level(f, level, 0, 1 << steps, 1, 1 << steps, 1 << _ROW_DEPTH)
+    for step in range(1, steps + 1):
+        _taylor_level(f, step, _ROW_DEPTH, 1, f.size)
+
+
+@numba.njit(cache=True)
+def _forward_top(f, depth, block_depth, tables, hardware, extent):
+    """Monomial to novel basis, then the FFT layers above ``block_depth``, on the whole array
+    whose words from ``extent`` on are zero."""
+    numba.literally(hardware)
+    extent = _to_novel(f, depth, extent)
     for layer in range(depth - 1, block_depth - 1, -1):
         _fft_layer(f, layer, 0, f.size, tables, hardware, 0, extent)
         extent = min(f.size, -(-extent >> (layer + 1)) << (layer + 1))
@@ -247,12 +342,7 @@ def _product(f, g, depth, tables, hardware, f_extent, g_extent):
             _fft_layer(f, layer, block, block + block_size, tables, hardware, 1, f.size)
     for layer in range(block_depth, depth):
         _fft_layer(f, layer, 0, f.size, tables, hardware, 1, f.size)
-    for block in range(0, f.size, block_size):
-        _small_levels(f, block, block + block_size, _SMALL_OPERATIONS_REVERSED)
-        for level in range(_SMALL_DEPTH + 1, block_depth + 1):
-            _basis_level(f, level, block, block + block_size, 1, f.size)
-    for level in range(block_depth + 1, depth + 1):
-        _basis_level(f, level, 0, f.size, 1, f.size)
+    _from_novel(f, depth)
 
 
 @numba.njit(cache=True)
