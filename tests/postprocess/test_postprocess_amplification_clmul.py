@@ -16,7 +16,17 @@ from qit4n.postprocess import gf2_clmul
 from qit4n.postprocess.amplification import HashFamily, apply_hash, toeplitz_hash
 from qit4n.postprocess.bits import random_bits
 from qit4n.postprocess.gf2_clmul import HARDWARE_CLMUL, butterflies, clmul, gf64_multiply, multiply_lanes
-from qit4n.postprocess.gf2_polynomial import CANTOR_BASIS, _basis_level, _small_block_operations, bits_to_words, multiply, packed_to_words
+from qit4n.postprocess.gf2_polynomial import (
+    _POINT_TABLES,
+    CANTOR_BASIS,
+    _basis_level,
+    _forward_block,
+    _inverse_truncated,
+    _small_block_operations,
+    bits_to_words,
+    multiply,
+    packed_to_words,
+)
 
 #: Kernels to check: the portable one always, the hardware one where the processor has it.
 MODES = [False, True] if HARDWARE_CLMUL else [False]
@@ -244,6 +254,21 @@ def test_packed_words_clear_bits_past_the_length_and_pad_missing_bytes():
     assert packed_to_words(np.array([0xFF, 0xFF], np.uint8), 12).tolist() == [0xFFF]
     assert packed_to_words(np.array([0xAB], np.uint8), 70).tolist() == [0xAB, 0]
     assert packed_to_words(np.zeros(0, np.uint8), 0).size == 0
+
+
+@pytest.mark.parametrize("hardware", MODES)
+@pytest.mark.parametrize("depth, known", [(6, 1), (6, 5), (6, 31), (6, 32), (6, 33), (6, 63), (6, 64), (9, 300), (14, 9_999)])
+def test_truncated_inverse_fft_recovers_coefficients_from_the_first_values(hardware, depth, known):
+    """Coefficients zero from ``known`` on are recovered from the evaluations at the first
+    ``known`` points alone (the others are overwritten with zeros first)."""
+    rng = np.random.default_rng(depth * 1000 + known)
+    coefficients = random_words(1 << depth, rng)
+    coefficients[known:] = 0
+    values = coefficients.copy()
+    _forward_block(values, 0, depth, _POINT_TABLES, int(hardware), values.size)
+    values[known:] = 0
+    _inverse_truncated(values, depth, known, _POINT_TABLES, int(hardware))
+    assert np.array_equal(values, coefficients)
 
 
 def test_operation_list_of_small_blocks_equals_the_level_by_level_division():

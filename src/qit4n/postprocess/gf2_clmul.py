@@ -148,10 +148,11 @@ def _store(builder: ir.IRBuilder, value: ir.Value, pointer: ir.Value) -> None:
 
 
 @intrinsic
-def butterflies(typingctx, f, low, high, c, lanes, hardware, inverse):
-    """``lanes`` additive-FFT butterflies on ``f[low + k]``, ``f[high + k]`` with constant ``c``:
-    forward ``a += c b; b += a``, inverse ``b += a; a += c b`` (GF(2^64), ``+`` is XOR)."""
-    count, use_hardware, backward = (_literal(v, n) for v, n in ((lanes, "lanes"), (hardware, "hardware"), (inverse, "inverse")))
+def butterflies(typingctx, f, low, high, c, lanes, hardware, mode):
+    """``lanes`` additive-FFT butterflies on ``a = f[low + k]``, ``b = f[high + k]`` with constant
+    ``c`` (GF(2^64), ``+`` is XOR): ``mode`` 0 forward ``a += c b; b += a``, 1 inverse
+    ``b += a; a += c b``, 2 only ``a += c b``."""
+    count, use_hardware, kind = (_literal(v, n) for v, n in ((lanes, "lanes"), (hardware, "hardware"), (mode, "mode")))
     if use_hardware and not HARDWARE_CLMUL:
         raise numba.errors.TypingError("this processor has no carry-less multiply instruction")
 
@@ -161,17 +162,17 @@ def butterflies(typingctx, f, low, high, c, lanes, hardware, inverse):
         second_pointer = _lane_pointer(context, builder, signature.args[0], array, second, count)
         a, b = _load(builder, first_pointer), _load(builder, second_pointer)
         splat = _splat(builder, constant, count)
-        if backward:
+        if kind == 1:
             b = builder.xor(b, a)
-            a = builder.xor(a, _gf64_lanes(builder, b, splat, count, bool(use_hardware)))
-        else:
-            a = builder.xor(a, _gf64_lanes(builder, b, splat, count, bool(use_hardware)))
+        a = builder.xor(a, _gf64_lanes(builder, b, splat, count, bool(use_hardware)))
+        if kind == 0:
             b = builder.xor(b, a)
         _store(builder, a, first_pointer)
-        _store(builder, b, second_pointer)
+        if kind != 2:
+            _store(builder, b, second_pointer)
         return context.get_dummy_value()
 
-    return types.void(f, low, high, types.uint64, lanes, hardware, inverse), codegen
+    return types.void(f, low, high, types.uint64, lanes, hardware, mode), codegen
 
 
 @intrinsic

@@ -111,22 +111,37 @@ def _point(tables, index):
 
 
 @numba.njit(cache=True)
-def _fft_layer(f, layer, first, last, tables, hardware, inverse, extent):
-    """Layer ``layer`` of the (inverse) FFT on the blocks starting in ``[first, last)``. A block at
-    offset ``t`` splits ``g_0 + s_layer g_1`` and uses the constant ``s_layer(point(t)) = point(t >> layer)``.
-    Words from ``extent`` on are zero: a forward block whose ``g_1`` is zero copies ``g_0`` up."""
+def _butterfly_run(f, low, high, count, constant, hardware, mode):
+    """``count`` butterflies (``mode`` as in :func:`gf2_clmul.butterflies`) on the word pairs
+    ``(low + k, high + k)``, eight at a time."""
+    numba.literally(hardware)
+    numba.literally(mode)
+    done = 0
+    while done + _LANES <= count:
+        butterflies(f, low + done, high + done, constant, 8, hardware, mode)
+        done += _LANES
+    while done < count:
+        butterflies(f, low + done, high + done, constant, 1, hardware, mode)
+        done += 1
+
+
+@numba.njit(cache=True)
+def _fft_layer(f, layer, first, last, tables, hardware, inverse, extent, limit):
+    """Layer ``layer`` of the (inverse) FFT on the blocks starting in ``[first, min(last, limit))``.
+    A block at offset ``t`` splits ``g_0 + s_layer g_1`` and uses the constant
+    ``s_layer(point(t)) = point(t >> layer)``. Words from ``extent`` on are zero: a forward block
+    whose ``g_1`` is zero copies ``g_0`` up."""
     numba.literally(hardware)
     numba.literally(inverse)
     half = 1 << layer
-    for start in range(first, last, 2 * half):
+    for start in range(first, min(last, limit), 2 * half):
         if not inverse and start + half >= extent:
             if start < extent:
                 f[start + half : start + 2 * half] = f[start : start + half]
             continue
         constant = _point(tables, start >> layer)
         if half >= _LANES:
-            for low in range(start, start + half, _LANES):
-                butterflies(f, low, low + half, constant, 8, hardware, inverse)
+            _butterfly_run(f, start, start + half, half, constant, hardware, inverse)
         elif half == 4:
             butterflies(f, start, start + 4, constant, 4, hardware, inverse)
         elif half == 2:
@@ -243,15 +258,16 @@ def _to_novel_direct(f, first, depth, extent):
 
 
 @numba.njit(cache=True)
-def _from_novel_direct(f, first, depth):
+def _from_novel_direct(f, first, depth, extent):
+    """Inverse of :func:`_to_novel_direct`; words from ``extent`` on are zero (and stay zero)."""
     last = first + (1 << depth)
     block_depth = min(depth, _BLOCK_DEPTH)
-    for block in range(first, last, 1 << block_depth):
+    for block in range(first, min(last, extent), 1 << block_depth):
         _small_levels(f, block, block + (1 << block_depth), _SMALL_OPERATIONS_REVERSED)
         for level in range(_SMALL_DEPTH + 1, block_depth + 1):
-            _basis_level(f, level, block, block + (1 << block_depth), 1, last, 1)
+            _basis_level(f, level, block, block + (1 << block_depth), 1, extent, 1)
     for level in range(block_depth + 1, depth + 1):
-        _basis_level(f, level, first, last, 1, last, 1)
+        _basis_level(f, level, first, last, 1, extent, 1)
 
 
 @numba.njit(cache=True)
@@ -291,58 +307,119 @@ def _to_novel(f, depth, extent):
 
 
 @numba.njit(cache=True)
-def _from_novel(f, depth):
-    """Inverse of :func:`_to_novel`."""
+def _from_novel(f, depth, extent):
+    """Inverse of :func:`_to_novel` for a polynomial of degree below ``extent``."""
     if depth <= _ROW_DEPTH:
-        _from_novel_direct(f, 0, depth)
+        _from_novel_direct(f, 0, depth, extent)
         return
     steps = depth - _ROW_DEPTH
-    for row in range(1 << steps):
-        _from_novel_direct(f, row << _ROW_DEPTH, _ROW_DEPTH)
+    rows = -(-extent >> _ROW_DEPTH)
+    for row in range(rows):
+        _from_novel_direct(f, row << _ROW_DEPTH, _ROW_DEPTH, extent)
     for level in range(2, steps + 1):
-        _basis_level(f, level, 0, 1 << steps, 1, 1 << steps, 1 << _ROW_DEPTH)
+        _basis_level(f, level, 0, 1 << steps, 1, rows, 1 << _ROW_DEPTH)
     for step in range(1, steps + 1):
-        _taylor_level(f, step, _ROW_DEPTH, 1, f.size)
+        _taylor_level(f, step, _ROW_DEPTH, 1, rows << _ROW_DEPTH)
 
 
 @numba.njit(cache=True)
-def _forward_top(f, depth, block_depth, tables, hardware, extent):
+def _forward_top(f, depth, block_depth, tables, hardware, extent, limit):
     """Monomial to novel basis, then the FFT layers above ``block_depth``, on the whole array
-    whose words from ``extent`` on are zero."""
+    whose words from ``extent`` on are zero, evaluating only at the points below ``limit``."""
     numba.literally(hardware)
     extent = _to_novel(f, depth, extent)
     for layer in range(depth - 1, block_depth - 1, -1):
-        _fft_layer(f, layer, 0, f.size, tables, hardware, 0, extent)
+        _fft_layer(f, layer, 0, f.size, tables, hardware, 0, extent, limit)
         extent = min(f.size, -(-extent >> (layer + 1)) << (layer + 1))
 
 
 @numba.njit(cache=True)
-def _forward_block(f, block, block_depth, tables, hardware):
+def _forward_block(f, block, block_depth, tables, hardware, limit):
     numba.literally(hardware)
     for layer in range(block_depth - 1, -1, -1):
-        _fft_layer(f, layer, block, block + (1 << block_depth), tables, hardware, 0, f.size)
+        _fft_layer(f, layer, block, block + (1 << block_depth), tables, hardware, 0, f.size, limit)
 
 
 @numba.njit(cache=True)
-def _product(f, g, depth, tables, hardware, f_extent, g_extent):
+def _inverse_range(f, first, depth, tables, hardware):
+    """Inverse FFT of the ``2^depth`` evaluations from ``first`` (layers below the cache block
+    one block at a time)."""
+    numba.literally(hardware)
+    block_depth = min(depth, _BLOCK_DEPTH)
+    last = first + (1 << depth)
+    for block in range(first, last, 1 << block_depth):
+        for layer in range(block_depth):
+            _fft_layer(f, layer, block, block + (1 << block_depth), tables, hardware, 1, last, last)
+    for layer in range(block_depth, depth):
+        _fft_layer(f, layer, first, last, tables, hardware, 1, last, last)
+
+
+@numba.njit(cache=True)
+def _inverse_truncated(f, depth, known, tables, hardware):
+    """Novel-basis coefficients from the evaluations at the first ``known`` points, the
+    coefficients from ``known`` on being zero (truncated inverse FFT, van der Hoeven 2004).
+
+    A block of ``2 h`` words holds values at its first ``l`` points and known coefficients after.
+    Its forward butterfly made ``A = g_0 + c g_1`` (low half) and ``B = A + g_1`` (high half).
+    If ``l <= h``, every ``g_1`` coefficient is known: adding ``c g_1`` to the known ``g_0`` gives
+    the tail of ``A``, the low half is solved alone, and ``g_0 = A + c g_1``. Otherwise the low
+    half is a full inverse FFT (``A``), the known ``g_1`` plus ``A`` give the tail of ``B``, the
+    high half is solved alone, and an inverse butterfly returns ``g_0, g_1``. The recursion
+    follows a single path, so it runs as a loop down and a loop back up.
+    """
+    numba.literally(hardware)
+    path_start = np.empty(depth, dtype=np.int64)
+    path_high = np.empty(depth, dtype=np.bool_)
+    steps, start, known_here = 0, 0, known
+    for layer in range(depth - 1, -1, -1):
+        half = 1 << layer
+        if known_here == 0:
+            break
+        if known_here >= 2 * half:
+            _inverse_range(f, start, layer + 1, tables, hardware)
+            break
+        constant = _point(tables, start >> layer)
+        path_start[steps] = start
+        if known_here <= half:
+            _butterfly_run(f, start + known_here, start + half + known_here, half - known_here, constant, hardware, 2)
+            path_high[steps] = False
+        else:
+            _inverse_range(f, start, layer, tables, hardware)
+            for index in range(start + known_here, start + 2 * half):
+                f[index] ^= f[index - half]
+            path_high[steps] = True
+            start += half
+            known_here -= half
+        steps += 1
+    for step in range(steps - 1, -1, -1):
+        layer = depth - 1 - step
+        half = 1 << layer
+        block = path_start[step]
+        constant = _point(tables, block >> layer)
+        if path_high[step]:
+            _butterfly_run(f, block, block + half, half, constant, hardware, 1)
+        else:
+            _butterfly_run(f, block, block + half, half, constant, hardware, 2)
+
+
+@numba.njit(cache=True)
+def _product(f, g, depth, tables, hardware, f_extent, g_extent, known):
     """``f <- f g`` for piece sequences ``f``, ``g`` (``2^depth`` words each, ``depth >= 5``,
-    zero from ``f_extent``, ``g_extent`` on, product degree below ``2^depth``); ``g`` is
-    overwritten by its transform."""
+    zero from ``f_extent``, ``g_extent`` on, product degree below ``known``, a multiple of 8):
+    both are evaluated at the first ``known`` points only; ``g`` is overwritten."""
     numba.literally(hardware)
     block_depth = min(depth, _BLOCK_DEPTH)
     block_size = 1 << block_depth
-    _forward_top(f, depth, block_depth, tables, hardware, f_extent)
-    _forward_top(g, depth, block_depth, tables, hardware, g_extent)
-    for block in range(0, f.size, block_size):
-        _forward_block(f, block, block_depth, tables, hardware)
-        _forward_block(g, block, block_depth, tables, hardware)
-        for index in range(block, block + block_size, _LANES):
+    _forward_top(f, depth, block_depth, tables, hardware, f_extent, known)
+    _forward_top(g, depth, block_depth, tables, hardware, g_extent, known)
+    for block in range(0, known, block_size):
+        _forward_block(f, block, block_depth, tables, hardware, known)
+        _forward_block(g, block, block_depth, tables, hardware, known)
+        for index in range(block, min(block + block_size, known), _LANES):
             multiply_lanes(f, g, index, 8, hardware)
-        for layer in range(block_depth):
-            _fft_layer(f, layer, block, block + block_size, tables, hardware, 1, f.size)
-    for layer in range(block_depth, depth):
-        _fft_layer(f, layer, 0, f.size, tables, hardware, 1, f.size)
-    _from_novel(f, depth)
+    f[known:] = 0
+    _inverse_truncated(f, depth, known, tables, hardware)
+    _from_novel(f, depth, known)
 
 
 @numba.njit(cache=True)
@@ -368,16 +445,16 @@ def _from_pieces(pieces, num_words):
 
 
 @numba.njit(cache=True)
-def _multiply_hardware(a, b, depth, tables):
+def _multiply_hardware(a, b, depth, known, tables):
     f, g = _to_pieces(a, depth), _to_pieces(b, depth)
-    _product(f, g, depth, tables, 1, 2 * a.size, 2 * b.size)
+    _product(f, g, depth, tables, 1, 2 * a.size, 2 * b.size, known)
     return _from_pieces(f, a.size + b.size)
 
 
 @numba.njit(cache=True)
-def _multiply_portable(a, b, depth, tables):
+def _multiply_portable(a, b, depth, known, tables):
     f, g = _to_pieces(a, depth), _to_pieces(b, depth)
-    _product(f, g, depth, tables, 0, 2 * a.size, 2 * b.size)
+    _product(f, g, depth, tables, 0, 2 * a.size, 2 * b.size, known)
     return _from_pieces(f, a.size + b.size)
 
 
@@ -430,8 +507,8 @@ def multiply(a: np.ndarray, b: np.ndarray, *, hardware: bool = HARDWARE_CLMUL) -
     a, b = (np.ascontiguousarray(v, dtype=np.uint64) for v in (a, b))
     if a.size == 0 or b.size == 0:
         return np.zeros(a.size + b.size, dtype=np.uint64)
-    pieces = 2 * (a.size + b.size) - 1
-    depth = max(_SMALL_DEPTH, (pieces - 1).bit_length())
+    known = -(-2 * (a.size + b.size) // _LANES) * _LANES  # product pieces, rounded up
+    depth = max(_SMALL_DEPTH, (known - 1).bit_length())
     if depth > MAX_DEPTH:
         raise ParameterError(f"operand length = {a.size + b.size} words: at most {2 ** (MAX_DEPTH - 1)} words")
-    return (_multiply_hardware if hardware else _multiply_portable)(a, b, depth, _POINT_TABLES)
+    return (_multiply_hardware if hardware else _multiply_portable)(a, b, depth, known, _POINT_TABLES)
