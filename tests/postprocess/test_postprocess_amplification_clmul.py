@@ -16,17 +16,8 @@ from qit4n.postprocess import gf2_clmul
 from qit4n.postprocess.amplification import HashFamily, apply_hash, toeplitz_hash
 from qit4n.postprocess.bits import random_bits
 from qit4n.postprocess.gf2_clmul import HARDWARE_CLMUL, butterflies, clmul, gf64_multiply, multiply_lanes
-from qit4n.postprocess.gf2_polynomial import (
-    _POINT_TABLES,
-    CANTOR_BASIS,
-    _basis_level,
-    _forward_block,
-    _inverse_truncated,
-    _small_block_operations,
-    bits_to_words,
-    multiply,
-    packed_to_words,
-)
+from qit4n.postprocess.gf2_basis import CANTOR_BASIS, POINT_TABLES, _basis_level, _small_block_operations
+from qit4n.postprocess.gf2_polynomial import _forward_block, _inverse_truncated, bits_to_words, multiply, packed_to_words
 
 #: Kernels to check: the portable one always, the hardware one where the processor has it.
 MODES = [False, True] if HARDWARE_CLMUL else [False]
@@ -265,9 +256,9 @@ def test_truncated_inverse_fft_recovers_coefficients_from_the_first_values(hardw
     coefficients = random_words(1 << depth, rng)
     coefficients[known:] = 0
     values = coefficients.copy()
-    _forward_block(values, 0, depth, _POINT_TABLES, int(hardware), values.size)
+    _forward_block(values, 0, depth, POINT_TABLES, int(hardware), values.size)
     values[known:] = 0
-    _inverse_truncated(values, depth, known, _POINT_TABLES, int(hardware))
+    _inverse_truncated(values, depth, known, POINT_TABLES, int(hardware))
     assert np.array_equal(values, coefficients)
 
 
