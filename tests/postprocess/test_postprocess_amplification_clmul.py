@@ -156,6 +156,14 @@ def test_every_instruction_width_gives_the_same_lanes(monkeypatch, instruction_l
     assert [int(x) for x in f] == expected
 
 
+def test_hardware_kernels_refused_without_the_instruction(monkeypatch):
+    from qit4n.postprocess import gf2_polynomial
+
+    monkeypatch.setattr(gf2_polynomial, "HARDWARE_CLMUL", False)
+    with pytest.raises(ParameterError, match="hardware = True"):
+        gf2_polynomial.multiply(np.ones(2, np.uint64), np.ones(2, np.uint64), hardware=True)
+
+
 def test_feature_flags_choose_the_widest_instruction(monkeypatch):
     assert gf2_clmul._widest_lanes({"pclmul"}) == 2
     assert gf2_clmul._widest_lanes({"pclmul", "vpclmulqdq", "avx"}) == 4

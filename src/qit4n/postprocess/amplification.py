@@ -3,7 +3,8 @@
 * Toeplitz hashing: ``y = T x`` over GF(2) with an ``m x n`` Toeplitz matrix given by ``n + m - 1``
   seed bits. The product is a window of the carry-less (GF(2)[x]) product of the key and seed
   polynomials, computed in O(n log n) by :func:`qit4n.postprocess.gf2_polynomial.multiply`
-  (additive FFT over GF(2^64) on the processor's carry-less multiply), never as a dense product.
+  (additive FFT over GF(2^64) on the processor's carry-less multiply instruction, or portable
+  shift-and-XOR kernels where it is missing), never as a dense product.
 * Modular hashing: ``h(x) = ((a x + b) mod p) mod 2^m`` with the Mersenne prime ``p = 2^k - 1``
   (``k`` the smallest Mersenne exponent above ``n``) and ``a, b`` uniform. Carter and Wegman's
   argument gives collision probability at most ``2^-m``; reduction modulo ``2^k - 1`` is a shift
