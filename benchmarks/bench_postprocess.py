@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 
 import numba
 import numpy as np
@@ -205,27 +206,25 @@ def pa_report(sizes: tuple[int, ...]) -> None:
     print(f"{'bits':>10} {'modular':>8} {'toeplitz':>8} {'numpy-fft':>9} {'gmp-kron':>8} {'toep/fft':>8} {'toep/gmp':>8} "
           f"{'toep/mod':>8} {'fft exact':>9}")
     for bits in sizes:
-        repeats = 5 if bits <= 10**6 else 3 if bits <= 10**7 else 1
-        rng = np.random.default_rng(bits)
-        key = random_bits(bits, rng)
-        output = bits // 2
-        packed = {family: np.frombuffer(rng.bytes((seed_bits_needed(family, bits, output) + 7) // 8), dtype=np.uint8)
-                  for family in HashFamily}
-        seed_bits = seed_bits_needed(HashFamily.TOEPLITZ, bits, output)
-        seed = np.unpackbits(packed[HashFamily.TOEPLITZ], bitorder="little", count=seed_bits)
+        print(_pa_row(bits, repeats=5 if bits <= 10**6 else 3 if bits <= 10**7 else 1))
 
-        def mbps(call) -> float:
-            return bits / best_seconds(call, repeats, cpu=True) / 1e6
 
-        modular = mbps(lambda: apply_hash(HashFamily.MODULAR, key, packed[HashFamily.MODULAR],
-                                          seed_bits_needed(HashFamily.MODULAR, bits, output), output))
-        toeplitz = mbps(lambda: apply_hash(HashFamily.TOEPLITZ, key, packed[HashFamily.TOEPLITZ], seed_bits, output))
-        results = []
-        fft = bits / best_seconds(lambda: results.append(fft_toeplitz(key, seed, output)), 1, cpu=True) / 1e6
-        exact = np.array_equal(results.pop(), apply_hash(HashFamily.TOEPLITZ, key, packed[HashFamily.TOEPLITZ], seed_bits, output))
-        former = bits / best_seconds(lambda: gmp_kronecker_toeplitz(key, seed, output), 1, cpu=True) / 1e6 if bits <= 10**7 else float("nan")
-        print(f"{bits:10.0e} {modular:8.1f} {toeplitz:8.1f} {fft:9.2f} {former:8.2f} {toeplitz / fft:8.1f} {toeplitz / former:8.1f} "
-              f"{toeplitz / modular:8.2f} {str(exact):>9}")
+def _pa_row(bits: int, repeats: int) -> str:
+    rng = np.random.default_rng(bits)
+    key = random_bits(bits, rng)
+    output = bits // 2
+    sizes = {family: seed_bits_needed(family, bits, output) for family in HashFamily}
+    packed = {family: np.frombuffer(rng.bytes((sizes[family] + 7) // 8), dtype=np.uint8) for family in HashFamily}
+    seed = np.unpackbits(packed[HashFamily.TOEPLITZ], bitorder="little", count=sizes[HashFamily.TOEPLITZ])
+    hashes = {family: partial(apply_hash, family, key, packed[family], sizes[family], output) for family in HashFamily}
+    modular = bits / best_seconds(hashes[HashFamily.MODULAR], repeats, cpu=True) / 1e6
+    toeplitz = bits / best_seconds(hashes[HashFamily.TOEPLITZ], repeats, cpu=True) / 1e6
+    results: list[np.ndarray] = []
+    fft = bits / best_seconds(lambda: results.append(fft_toeplitz(key, seed, output)), 1, cpu=True) / 1e6
+    exact = np.array_equal(results.pop(), hashes[HashFamily.TOEPLITZ]())
+    former = bits / best_seconds(partial(gmp_kronecker_toeplitz, key, seed, output), 1, cpu=True) / 1e6 if bits <= 10**7 else float("nan")
+    return (f"{bits:10.0e} {modular:8.1f} {toeplitz:8.1f} {fft:9.2f} {former:8.2f} {toeplitz / fft:8.1f} {toeplitz / former:8.1f} "
+            f"{toeplitz / modular:8.2f} {exact!s:>9}")
 
 
 def pa_anchor() -> None:

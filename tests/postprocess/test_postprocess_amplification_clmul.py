@@ -4,6 +4,8 @@ dense matrix product, the former GMP Kronecker-substitution path)."""
 
 from __future__ import annotations
 
+import itertools
+
 import gmpy2
 import numba
 import numpy as np
@@ -15,9 +17,26 @@ from qit4n.errors import ParameterError
 from qit4n.postprocess import gf2_clmul
 from qit4n.postprocess.amplification import HashFamily, apply_hash, toeplitz_hash
 from qit4n.postprocess.bits import random_bits
-from qit4n.postprocess.gf2_clmul import HARDWARE_CLMUL, butterflies, clmul, gf64_multiply, multiply_lanes
-from qit4n.postprocess.gf2_basis import CANTOR_BASIS, POINT_TABLES, _basis_level, _small_block_operations
-from qit4n.postprocess.gf2_polynomial import _forward_block, _inverse_truncated, bits_to_words, multiply, packed_to_words
+from qit4n.postprocess.gf2_basis import (
+    CANTOR_BASIS,
+    POINT_TABLES,
+    _basis_level,
+    _small_block_operations,
+)
+from qit4n.postprocess.gf2_clmul import (
+    HARDWARE_CLMUL,
+    butterflies,
+    clmul,
+    gf64_multiply,
+    multiply_lanes,
+)
+from qit4n.postprocess.gf2_polynomial import (
+    _forward_block,
+    _inverse_truncated,
+    bits_to_words,
+    multiply,
+    packed_to_words,
+)
 
 #: Kernels to check: the portable one always, the hardware one where the processor has it.
 MODES = [False, True] if HARDWARE_CLMUL else [False]
@@ -90,7 +109,7 @@ def test_gf64_multiply_matches_reduction_by_hand(hardware):
 
 def test_cantor_basis_is_a_basis_with_squares_plus_self_down_the_chain():
     assert CANTOR_BASIS[0] == 1
-    for lower, upper in zip(CANTOR_BASIS, CANTOR_BASIS[1:]):
+    for lower, upper in itertools.pairwise(CANTOR_BASIS):
         assert gf64_reference(upper, upper) ^ upper == lower
     echelon: dict[int, int] = {}
     for vector in CANTOR_BASIS:  # linearly independent over GF(2)

@@ -37,10 +37,17 @@ import numba
 import numpy as np
 
 from qit4n.errors import ParameterError
-from qit4n.postprocess.gf2_basis import MAX_DEPTH, MIN_DEPTH, POINT_TABLES, from_novel, point, to_novel
+from qit4n.postprocess.gf2_basis import (
+    MAX_DEPTH,
+    MIN_DEPTH,
+    POINT_TABLES,
+    from_novel,
+    point,
+    to_novel,
+)
 from qit4n.postprocess.gf2_clmul import HARDWARE_CLMUL, butterflies, multiply_lanes
 
-__all__ = ["multiply", "bits_to_words", "packed_to_words"]
+__all__ = ["bits_to_words", "multiply", "packed_to_words"]
 
 _PIECE_BITS = 32
 _LANES = 8
