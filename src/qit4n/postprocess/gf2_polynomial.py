@@ -200,7 +200,7 @@ def _to_pieces(words, depth):
     pieces = np.zeros(1 << depth, dtype=np.uint64)
     for index in range(words.size):
         pieces[2 * index] = words[index] & np.uint64(0xFFFFFFFF)
-        pieces[2 * index + 1] = words[index] >> np.uint64(32)
+        pieces[2 * index + 1] = words[index] >> np.uint64(_PIECE_BITS)
     return pieces
 
 
@@ -211,8 +211,8 @@ def _from_pieces(pieces, num_words):
     carry = np.uint64(0)
     for index in range(num_words):
         low, high = pieces[2 * index], pieces[2 * index + 1]
-        words[index] = (low ^ carry) ^ (high << np.uint64(32))
-        carry = high >> np.uint64(32)
+        words[index] = (low ^ carry) ^ (high << np.uint64(_PIECE_BITS))
+        carry = high >> np.uint64(_PIECE_BITS)
     return words
 
 
