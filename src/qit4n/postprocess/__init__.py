@@ -2,9 +2,10 @@
 
 Stages, each a module with its own leak accounting on a counting public channel: sifting,
 parameter estimation (sampling, Tomamichel 2012 and Lim 2014 finite-key bounds), error
-reconciliation by Cascade (original and optimised) or rate-adaptive LDPC codes, verification with a polynomial hash over GF(2^64),
-privacy amplification (Toeplitz and Mersenne modular hashing on GMP integers), and Wegman-Carter
-authentication paid from the distilled key; :mod:`qit4n.postprocess.pipeline` composes them.
+reconciliation by Cascade (original and optimised) or rate-adaptive LDPC codes, verification with
+a polynomial hash over GF(2^64), privacy amplification (Toeplitz hashing by an additive FFT over
+GF(2^64), or Mersenne modular hashing on GMP integers), and Wegman-Carter authentication paid from
+the distilled key; :mod:`qit4n.postprocess.pipeline` composes them.
 """
 
 from qit4n.postprocess.amplification import HashFamily, amplify, mersenne_hash, toeplitz_hash
