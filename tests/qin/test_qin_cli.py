@@ -89,6 +89,25 @@ def test_run_scenario_json_and_figures(cli_runner: CliRunner, tmp_path: Path) ->
     assert (tmp_path / "index.html").is_file()
 
 
+def test_run_uses_the_scenario_hardware_and_set_overrides(cli_runner: CliRunner) -> None:
+    """qin-metro-2qc writes out the default hardware, so ``--set`` to the same values changes
+    nothing; halving the detector efficiency and cutting the memory T2 to 50 ms lowers every
+    request's rate and the fidelity of what arrives (a request may get nothing in 100 ms); a bad
+    value is named, exit 2."""
+    base = _json(cli_runner, "qin", "run", "qin-metro-2qc", "--duration", "100ms", "--seed", "4", "--json")
+    same = _json(cli_runner, "qin", "run", "qin-metro-2qc", "--duration", "100ms", "--seed", "4", "--json", "--set", "eta_detector=0.9")
+    assert same == base
+    worse = _json(cli_runner, "qin", "run", "qin-metro-2qc", "--duration", "100ms", "--seed", "4", "--json",
+                  "--set", "eta_detector=0.45", "--set", "memory.t2_s=0.05")
+    for before, after in zip(base["requests"], worse["requests"]):
+        assert after["rate_pairs_per_s"] < before["rate_pairs_per_s"]
+        assert after["fidelity_mean"] is None or after["fidelity_mean"] < before["fidelity_mean"]
+    assert any(after["fidelity_mean"] is not None for after in worse["requests"])
+    result = subprocess.run([sys.executable, "-m", "qit4n", "qin", "run", "qin-metro-2qc", "--set", "memory.t2_s=-1"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "--set.memory.t2_s = -1: must be > 0" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_run_is_deterministic_for_a_seed(cli_runner: CliRunner) -> None:
     first = _json(cli_runner, "qin", "run", "qin-metro-2qc", "--duration", "100ms", "--seed", "5", "--json")
     second = _json(cli_runner, "qin", "run", "qin-metro-2qc", "--duration", "100ms", "--seed", "5", "--json")

@@ -81,6 +81,21 @@ def test_unknown_protocol_and_bad_device_parameters_are_named() -> None:
     assert any("protocol = 'bb85': must be one of" in p for p in caught.value.problems)
 
 
+def test_quantum_hardware_block_is_checked_against_the_chain_model() -> None:
+    """The ``quantum_hardware`` block takes qit4n.qin.ChainParameters fields: bad values and the
+    per-path fields are named with their path; a good block loads as given."""
+    data = _minimal()
+    data["quantum_hardware"] = {"eta_detector": 1.5, "memory": {"t2_s": -1.0}, "segments": 3, "colour": "red"}
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_dict(data)
+    problems = " | ".join(caught.value.problems)
+    for expected in ("quantum_hardware.eta_detector = 1.5: must be <= 1", "quantum_hardware.memory.t2_s = -1",
+                     "quantum_hardware.segments: set by each request's path", "quantum_hardware.colour"):
+        assert expected in problems
+    data["quantum_hardware"] = {"eta_detector": 0.5, "memory": {"t2_s": 0.2, "t1_s": 2.0}}
+    assert scenario_from_dict(data).quantum_hardware["memory"]["t2_s"] == 0.2
+
+
 def test_missing_file_names_the_built_ins() -> None:
     with pytest.raises(ScenarioError, match="built-ins: .*secoqc-vienna-2008"):
         load_scenario("no-such-scenario.yaml")

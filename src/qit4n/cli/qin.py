@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from qit4n.cli.options import parse_duration_s
+from qit4n.cli.options import parse_duration_s, parse_settings
 from qit4n.errors import ParameterError
 
 __all__ = ["register", "chain_report", "run_report", "demo_section", "DEMO_ENDPOINTS"]
@@ -171,13 +171,33 @@ def chain(
     Console().print(table)
 
 
-def run_report(scenario_source: str, *, duration_s: float, seed: int, out_dir: Path | None) -> dict[str, Any]:
-    """The result object of ``qit4n qin run`` (the ``--json`` contract); writes figures when ``out_dir``."""
+def _hardware_values(scenario_hardware: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """The scenario's ``quantum_hardware`` with ``--set`` values on top (``memory.t2_s`` reaches into ``memory``)."""
+    values = {key: dict(value) if isinstance(value, dict) else value for key, value in scenario_hardware.items()}
+    for name, value in overrides.items():
+        parent, dot, child = name.partition(".")
+        if dot:
+            values.setdefault(parent, {})[child] = value
+        else:
+            values[name] = value
+    return values
+
+
+def run_report(
+    scenario_source: str, *, duration_s: float, seed: int, out_dir: Path | None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The result object of ``qit4n qin run`` (the ``--json`` contract); writes figures when ``out_dir``.
+
+    ``overrides`` (``--set``) change fields of the scenario's ``quantum_hardware``.
+    """
+    from qit4n.qin.chain import ChainParameters
     from qit4n.qin.network import simulate_network
     from qit4n.scenario import load_scenario
+    from qit4n.schema import validate_parameters
 
     scenario = load_scenario(scenario_source)
-    run = simulate_network(scenario, duration_s=duration_s, seed=seed)
+    hardware = validate_parameters(ChainParameters, _hardware_values(scenario.quantum_hardware, overrides or {}), "--set")
+    run = simulate_network(scenario, duration_s=duration_s, seed=seed, hardware=hardware)
     report: dict[str, Any] = {
         "scenario": scenario.name,
         "duration_s": duration_s,
@@ -215,9 +235,14 @@ def run(
     seed: Annotated[int, typer.Option(help="random seed")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     out: Annotated[Path | None, typer.Option(help="folder for figures, results JSON and an HTML report")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a quantum_hardware field: NAME=VALUE, e.g. eta_detector=0.8, memory.t2_s=0.5")
+    ] = None,
 ) -> None:
     """Simulate a quantum-network scenario: delivered pairs, fidelities, rates per request, memory use."""
-    report = run_report(scenario, duration_s=parse_duration_s("--duration", duration), seed=seed, out_dir=out)
+    report = run_report(
+        scenario, duration_s=parse_duration_s("--duration", duration), seed=seed, out_dir=out, overrides=parse_settings("--set", set_ or [])
+    )
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return

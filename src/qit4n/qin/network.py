@@ -25,6 +25,7 @@ from qit4n.errors import ParameterError
 from qit4n.qin.chain import ChainParameters, simulate_chain_mc
 from qit4n.qin.des_chain import ChainSimulation
 from qit4n.scenario import Scenario
+from qit4n.schema import validate_parameters
 
 __all__ = ["RequestPlan", "NetworkRun", "quantum_graph", "plan_requests", "simulate_network"]
 
@@ -222,7 +223,8 @@ def _needs(plan: RequestPlan, per_side: int) -> dict[str, int]:
 def simulate_network(
     scenario: Scenario, *, duration_s: float, seed: int, hardware: ChainParameters | None = None, memories_per_side: int = 1
 ) -> NetworkRun:
-    """Route the scenario's requests and run them together for ``duration_s`` simulated seconds.
+    """Route the scenario's requests and run them together for ``duration_s`` simulated seconds, on
+    ``hardware`` (default: the scenario's ``quantum_hardware`` block, defaults where omitted).
 
     >>> from qit4n.scenario import load_scenario
     >>> run = simulate_network(load_scenario("qin-metro-2qc"), duration_s=0.2, seed=1)
@@ -233,7 +235,7 @@ def simulate_network(
         raise ParameterError(f"duration_s = {duration_s:g}: must be > 0")
     if not scenario.requests:
         raise ParameterError(f"scenario {scenario.name!r}: has no requests to simulate")
-    hardware = hardware or ChainParameters()
+    hardware = hardware or validate_parameters(ChainParameters, scenario.quantum_hardware, "quantum_hardware")
     rng = np.random.default_rng(seed)
     plans = plan_requests(scenario, hardware, rng)
     kernel = Kernel()

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from qit4n.errors import Qit4nError, ScenarioError
 from qit4n.scenario.model import ChannelKind, Scenario
-from qit4n.schema import problems_from
+from qit4n.schema import problems_from, validate_parameters
 
 __all__ = ["builtin_names", "load_scenario", "scenario_from_dict", "scenario_to_yaml"]
 
@@ -64,11 +64,23 @@ def _cross_reference_problems(scenario: Scenario) -> list[str]:
                 problems.append(str(error) if "links[" in str(error) else f"links[{index}]: {error}")
             if link.channel is not ChannelKind.FIBRE:
                 problems.extend(_optics_problems(link.optics, link.channel, f"links[{index}].optics"))
+    problems.extend(_quantum_hardware_problems(scenario.quantum_hardware))
     for kind, items in (("demands", scenario.demands), ("requests", scenario.requests)):
         for index, item in enumerate(items):
             for end, endpoint in enumerate(item.endpoints):
                 if endpoint not in seen:
                     problems.append(f"{kind}[{index}].endpoints[{end}] = {endpoint!r}: no such node")
+    return problems
+
+
+def _quantum_hardware_problems(hardware: dict[str, Any]) -> list[str]:
+    from qit4n.qin.chain import ChainParameters
+
+    problems = [f"quantum_hardware.{name}: set by each request's path, not by the scenario" for name in ("segments", "length_km") if name in hardware]
+    try:
+        validate_parameters(ChainParameters, hardware, "quantum_hardware")
+    except Qit4nError as error:
+        problems.append(str(error))
     return problems
 
 

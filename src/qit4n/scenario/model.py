@@ -135,6 +135,12 @@ class Scenario(StrictModel):
     links: list[Link] = Field(default_factory=list)
     demands: list[Demand] = Field(default_factory=list)
     requests: list[Request] = Field(default_factory=list)
+    quantum_hardware: dict[str, Any] = Field(
+        default_factory=dict,
+        description="entanglement-distribution hardware of the network's memory nodes and links for the requests: fields of "
+        "qit4n.qin.ChainParameters (scheme, efficiencies, dark counts, memory T1/T2, swap quality, policy) except segments and "
+        "length_km, which each request's path sets; defaults where omitted",
+    )
 
     def node(self, node_id: str) -> Node:
         """The node called ``node_id``."""
