@@ -19,7 +19,7 @@ from qit4n.net.survivability import Failure
 from qit4n.scenario import scenario_from_dict
 
 
-def _instance(seed: int):
+def _instance(seed: int, priced: bool = False):
     rng = np.random.default_rng(seed)
     names = ["A", "B", "C", "R1", "R2"]
     nodes = [
@@ -28,6 +28,9 @@ def _instance(seed: int):
     ]
     pairs = [("A", "R1"), ("A", "R2"), ("B", "R1"), ("B", "R2"), ("C", "R1"), ("C", "R2"), ("A", "B")]
     links = [{"id": f"{a}{b}", "endpoints": [a, b], "key_rate_bps": float(rng.integers(2, 10)) * 100} for a, b in pairs]
+    if priced:
+        for link in links[::2]:
+            link["cost"] = float(rng.uniform(0.0, 12.0))
     demands = [{"name": "ab", "endpoints": ["A", "B"], "key_rate_bps": 200.0}, {"name": "ac", "endpoints": ["A", "C"], "key_rate_bps": 150.0}]
     base = scenario_from_dict({"name": "base", "nodes": nodes, "demands": demands})
     candidates = scenario_from_dict({"name": "cand", "nodes": nodes, "links": links})
@@ -54,13 +57,15 @@ def _feasible(base, candidates, chosen: tuple[int, ...], survive: bool) -> bool:
 
 @pytest.mark.parametrize("seed", range(2))
 @pytest.mark.parametrize("survive", [False, True])
-def test_design_matches_brute_force(seed, survive):
-    """Brute force over all 2^7 subsets: the MILP's cost equals the cheapest feasible subset's."""
-    base, candidates = _instance(seed)
+@pytest.mark.parametrize("priced", [False, True])
+def test_design_matches_brute_force(seed, survive, priced):
+    """Brute force over all 2^7 subsets: the MILP's cost equals the cheapest feasible subset's,
+    with every candidate at 5 + length, or (priced) every other one at its own given ``cost``."""
+    base, candidates = _instance(seed, priced)
     best = None
     for size in range(1, len(candidates.links) + 1):
         for chosen in itertools.combinations(range(len(candidates.links)), size):
-            total = sum(5.0 + _length(base, candidates.links[i]) for i in chosen)
+            total = sum(_cost(base, candidates.links[i]) for i in chosen)
             if (best is None or total < best - 1e-9) and _feasible(base, candidates, chosen, survive):
                 best = total
     try:
@@ -70,6 +75,10 @@ def test_design_matches_brute_force(seed, survive):
         return
     assert best is not None
     assert result.total_cost == pytest.approx(best, rel=1e-9)
+
+
+def _cost(base, link) -> float:
+    return link.cost if link.cost is not None else 5.0 + _length(base, link)
 
 
 def _length(base, link) -> float:

@@ -79,7 +79,8 @@ def design_network(
     """Choose the cheapest candidate links so every demand of ``scenario`` is met at its rate in every state.
 
     ``scenario`` gives nodes, demands and the links that already exist (free); ``candidates`` gives
-    the links that may be built (its nodes are ignored; link end points must be nodes of ``scenario``).
+    the links that may be built (its nodes are ignored; link end points must be nodes of ``scenario``),
+    each costing its own ``cost`` when given, else ``cost_per_link + cost_per_km * length_km``.
     Raises :class:`InfeasibleError` when even building every candidate is not enough.
     """
     if cost_per_km < 0 or cost_per_link < 0:
@@ -92,7 +93,10 @@ def design_network(
     index = {node: position for position, node in enumerate(nodes)}
     n_links, n_nodes = len(links), len(nodes)
     candidate_of = {position: number for number, position in enumerate(candidate_positions)}
-    cost = np.array([cost_per_link + cost_per_km * links[position].length_km for position in candidate_positions])
+    cost = np.array([
+        merged.links[position].cost if merged.links[position].cost is not None else cost_per_link + cost_per_km * links[position].length_km
+        for position in candidate_positions
+    ])
     states: list[tuple[set[int], set[int]]] = [(set(), set())]
     if survive_link_failures:
         states += [({position}, set()) for position in range(n_links)]

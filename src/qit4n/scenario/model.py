@@ -91,6 +91,9 @@ class Link(StrictModel):
     key_rate_bps: float | None = Field(None, ge=0.0, description="given secret key rate of one system, bit/s; skips the physics model")
     pool_capacity_bits: float = Field(1e9, gt=0.0)
     systems: int = Field(1, ge=1, le=1000, description="identical QKD systems running in parallel on this link")
+    cost: float | None = Field(
+        None, ge=0.0, description="cost of building this link when it is a design candidate (any currency); default: per-link plus per-km cost"
+    )
 
     @model_validator(mode="after")
     def _needs_a_length_or_loss(self) -> Link:
