@@ -129,26 +129,25 @@ def peg_base_graph(degrees: np.ndarray, num_checks: int, seed: int) -> tuple[np.
 
 
 @numba.njit(cache=True)
-def _four_cycle_free_shifts(checks, variables, num_checks, num_variables, lift, seed):
+def _position(check_start, check_variable, check, variable):
+    """Index of edge ``(check, variable)`` in the check-sorted arrays (binary search), or -1."""
+    low = check_start[check]
+    high = check_start[check + 1]
+    while low < high:
+        middle = (low + high) // 2
+        if check_variable[middle] < variable:
+            low = middle + 1
+        else:
+            high = middle
+    return low if low < check_start[check + 1] and check_variable[low] == variable else -1
+
+
+@numba.njit(cache=True)
+def _four_cycle_free_shifts(checks, variables, position_of_edge, check_start, check_variable, variable_start, variable_check,
+                            variable_position, lift, seed):
     np.random.seed(seed)
     edges = checks.size
-    shift_of = np.full((num_checks, num_variables), -1, np.int32)
-    check_start = np.zeros(num_checks + 1, np.int64)
-    variable_start = np.zeros(num_variables + 1, np.int64)
-    for edge in range(edges):
-        check_start[checks[edge] + 1] += 1
-        variable_start[variables[edge] + 1] += 1
-    check_start = np.cumsum(check_start)
-    variable_start = np.cumsum(variable_start)
-    check_adjacent = np.empty(edges, np.int64)
-    variable_adjacent = np.empty(edges, np.int64)
-    check_fill = check_start[:-1].copy()
-    variable_fill = variable_start[:-1].copy()
-    for edge in range(edges):
-        check_adjacent[check_fill[checks[edge]]] = variables[edge]
-        check_fill[checks[edge]] += 1
-        variable_adjacent[variable_fill[variables[edge]]] = checks[edge]
-        variable_fill[variables[edge]] += 1
+    shift_at = np.full(edges, -1, np.int64)
     forbidden = np.zeros(lift, np.int64)
     shifts = np.empty(edges, np.int64)
     for edge in range(edges):
@@ -156,16 +155,18 @@ def _four_cycle_free_shifts(checks, variables, num_checks, num_variables, lift, 
         variable = variables[edge]
         stamp = edge + 1
         for i in range(check_start[check], check_start[check + 1]):
-            other_variable = check_adjacent[i]
-            across = shift_of[check, other_variable]
+            other_variable = check_variable[i]
+            across = shift_at[i]
             if other_variable == variable or across < 0:
                 continue
             for j in range(variable_start[variable], variable_start[variable + 1]):
-                other_check = variable_adjacent[j]
-                down = shift_of[other_check, variable]
-                diagonal = shift_of[other_check, other_variable]
-                if other_check != check and down >= 0 and diagonal >= 0:
-                    forbidden[(across - diagonal + down) % lift] = stamp
+                other_check = variable_check[j]
+                down = shift_at[variable_position[j]]
+                if other_check == check or down < 0:
+                    continue
+                corner = _position(check_start, check_variable, other_check, other_variable)
+                if corner >= 0 and shift_at[corner] >= 0:
+                    forbidden[(across - shift_at[corner] + down) % lift] = stamp
         free = 0
         for shift in range(lift):
             free += forbidden[shift] != stamp
@@ -178,7 +179,7 @@ def _four_cycle_free_shifts(checks, variables, num_checks, num_variables, lift, 
                         chosen = shift
                         break
                     pick -= 1
-        shift_of[check, variable] = chosen
+        shift_at[position_of_edge[edge]] = chosen
         shifts[edge] = chosen
     return shifts
 
@@ -194,5 +195,13 @@ def circulant_shifts(checks: np.ndarray, variables: np.ndarray, num_checks: int,
     >>> shifts.shape == checks.shape, bool(shifts.min() >= 0), bool(shifts.max() < 16)
     (True, True, True)
     """
-    return _four_cycle_free_shifts(np.ascontiguousarray(checks, dtype=np.int64), np.ascontiguousarray(variables, dtype=np.int64),
-                                   int(num_checks), int(num_variables), int(lift), int(seed) % (2**31))
+    checks = np.ascontiguousarray(checks, dtype=np.int64)
+    variables = np.ascontiguousarray(variables, dtype=np.int64)
+    by_check = np.lexsort((variables, checks))
+    position_of_edge = np.empty(checks.size, np.int64)
+    position_of_edge[by_check] = np.arange(checks.size)
+    by_variable = np.lexsort((checks, variables))
+    check_start = np.concatenate(([0], np.cumsum(np.bincount(checks, minlength=num_checks)))).astype(np.int64)
+    variable_start = np.concatenate(([0], np.cumsum(np.bincount(variables, minlength=num_variables)))).astype(np.int64)
+    return _four_cycle_free_shifts(checks, variables, position_of_edge, check_start, variables[by_check], variable_start,
+                                   checks[by_variable], position_of_edge[by_variable], int(lift), int(seed) % (2**31))
