@@ -26,6 +26,24 @@ def test_postprocess_json_contract():
     assert summary["seconds"]["reconciliation"] > 0
 
 
+def test_postprocess_toeplitz_ldpc_frames():
+    """``--amplification toeplitz`` and ``--frame-bits`` reach the pipeline: three LDPC frames, keys
+    equal, and a bad family is named (exit 2 through the real entry point)."""
+    import subprocess
+    import sys
+
+    result = runner.invoke(app, ["postprocess", "--qber", "0.03", "--bits", "60000", "--reconciler", "ldpc", "--amplification", "toeplitz",
+                                 "--frame-bits", "20000", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["amplification"] == "toeplitz" and summary["frame_bits"] == 20000 and summary["frames"] == 3
+    assert summary["keys_match"] is True and summary["final_key_bits"] > 0
+    completed = subprocess.run([sys.executable, "-m", "qit4n", "postprocess", "--qber", "0.03", "--bits", "5000", "--amplification", "sha"],
+                               capture_output=True, text=True)
+    assert completed.returncode == 2
+    assert "amplification = 'sha': must be one of 'toeplitz' or 'modular'" in completed.stderr and "Traceback" not in completed.stderr
+
+
 def test_postprocess_table_output():
     result = runner.invoke(app, ["postprocess", "--qber", "0.02", "--bits", "50000", "--reconciler", "cascade-original"])
     assert result.exit_code == 0, result.output

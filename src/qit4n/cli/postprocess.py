@@ -28,15 +28,22 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def postprocess_summary(num_bits: int, qber: float, reconciler: str, seed: int) -> dict[str, Any]:
+def postprocess_summary(
+    num_bits: int, qber: float, reconciler: str, seed: int, amplification: str = "modular", frame_bits: int | None = None
+) -> dict[str, Any]:
     """The ``--json`` contract of ``qit4n postprocess``."""
     from qit4n.postprocess.pipeline import PipelineSettings, distill_simulated
     from qit4n.schema import validate_parameters
 
-    settings = validate_parameters(PipelineSettings, {"reconciler": reconciler})
+    values: dict[str, Any] = {"reconciler": reconciler, "amplification": amplification}
+    if frame_bits is not None:
+        values["frame_bits"] = frame_bits
+    settings = validate_parameters(PipelineSettings, values)
     summary = distill_simulated(num_bits, qber, settings, seed).as_dict()
     summary["qber"] = qber
     summary["reconciler"] = reconciler
+    summary["amplification"] = amplification
+    summary["frame_bits"] = settings.frame_bits
     summary["efficiency"] = _finite(summary["efficiency"])
     return summary
 
@@ -120,11 +127,13 @@ def register(app: typer.Typer) -> None:
         qber: Annotated[float, typer.Option("--qber", help="error rate of Bob's sifted bits")],
         bits: Annotated[int, typer.Option("--bits", help="number of sifted bits")],
         reconciler: Annotated[str, typer.Option("--reconciler", help="cascade | cascade-original | ldpc")] = "cascade",
+        amplification: Annotated[str, typer.Option("--amplification", help="privacy amplification: modular | toeplitz")] = "modular",
+        frame_bits: Annotated[int | None, typer.Option("--frame-bits", help="bits reconciled and verified together (default 2^20)")] = None,
         seed: Annotated[int, typer.Option("--seed", help="seed of the random generator")] = 0,
         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     ) -> None:
         """Run the post-processing stack on BITS sifted bits with errors at rate QBER."""
-        summary = postprocess_summary(bits, qber, reconciler, seed)
+        summary = postprocess_summary(bits, qber, reconciler, seed, amplification, frame_bits)
         if as_json:
             typer.echo(json.dumps(summary))
         else:
