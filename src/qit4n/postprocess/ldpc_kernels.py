@@ -173,12 +173,11 @@ def accumulate_posterior(llr, messages, row_start, block_column, block_shift, li
 
 @numba.njit(**_JIT)
 def _sum_product_row(row, posterior, target_sign, row_start, block_column, block_shift, lift, messages, incoming, ratios, product, parity):
-    """One block row by the tanh rule; leaves the new hard-decision parity of each lane in ``parity``."""
+    """One block row by the tanh rule; flips ``parity`` (preset to the syndrome signs) by each new hard decision."""
     first = row_start[row]
     degree = row_start[row + 1] - first
     for k in range(lift):
         product[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
-        parity[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
     for j in range(degree):
         edge = first + j
         lane0 = j * lift
@@ -212,7 +211,7 @@ def _sum_product_row(row, posterior, target_sign, row_start, block_column, block
 @numba.njit(**_JIT)
 def _min_sum_row(row, posterior, target_sign, row_start, block_column, block_shift, lift, messages, incoming, alpha, lowest, second, where,
                  sign, parity):
-    """One block row by the normalised min-sum rule; leaves the new parity of each lane in ``parity``."""
+    """One block row by the normalised min-sum rule; flips ``parity`` as :func:`_sum_product_row` does."""
     first = row_start[row]
     degree = row_start[row + 1] - first
     for k in range(lift):
@@ -220,7 +219,6 @@ def _min_sum_row(row, posterior, target_sign, row_start, block_column, block_shi
         second[np.uint64(k)] = np.float32(3e38)
         where[np.uint64(k)] = -1
         sign[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
-        parity[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
     for j in range(degree):
         edge = first + j
         lane0 = j * lift
@@ -270,6 +268,8 @@ def layered_decode(posterior, target_sign, row_start, block_column, block_shift,
     for iteration in range(max_iterations):
         unsatisfied = 0
         for row in range(rows):
+            for k in range(lift):
+                parity[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
             if rule == SUM_PRODUCT:
                 _sum_product_row(row, posterior, target_sign, row_start, block_column, block_shift, lift, messages, incoming, ratios, lowest,
                                  parity)
