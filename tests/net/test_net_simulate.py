@@ -26,6 +26,23 @@ def _balance_ok(result) -> bool:
     return abs(totals["imbalance_bits"]) <= 1e-9 * scale
 
 
+
+def _ring(first_route_bps: float, second_route_bps: float, demand_bps: float):
+    """Users A and B joined through relay R1 (links a1, 1b) and through relay R2 (links a2, 2b)."""
+    return scenario_from_dict(
+        {
+            "name": "ring",
+            "nodes": [{"id": "A"}, {"id": "B"}, {"id": "R1", "role": "trusted-relay"}, {"id": "R2", "role": "trusted-relay"}],
+            "links": [
+                {"id": "a1", "endpoints": ["A", "R1"], "key_rate_bps": first_route_bps},
+                {"id": "1b", "endpoints": ["R1", "B"], "key_rate_bps": first_route_bps},
+                {"id": "a2", "endpoints": ["A", "R2"], "key_rate_bps": second_route_bps},
+                {"id": "2b", "endpoints": ["R2", "B"], "key_rate_bps": second_route_bps},
+            ],
+            "demands": [{"name": "ab", "endpoints": ["A", "B"], "key_rate_bps": demand_bps}],
+        }
+    )
+
 def test_pools_fill_clip_and_take():
     pools = PairPools(np.array([100.0, 1000.0]), np.array([10.0, 1.0]))
     assert pools.try_take(np.array([0, 1]), np.array([50.0, 50.0]), 100.0, 50.0, 5.0) == pytest.approx(45.0)
@@ -66,19 +83,7 @@ def test_pool_capacity_discards_surplus():
 
 
 def test_failure_reroutes_and_reports_restoration():
-    scenario = scenario_from_dict(
-        {
-            "name": "ring",
-            "nodes": [{"id": "A"}, {"id": "B"}, {"id": "R1", "role": "trusted-relay"}, {"id": "R2", "role": "trusted-relay"}],
-            "links": [
-                {"id": "a1", "endpoints": ["A", "R1"], "key_rate_bps": 5000},
-                {"id": "1b", "endpoints": ["R1", "B"], "key_rate_bps": 5000},
-                {"id": "a2", "endpoints": ["A", "R2"], "key_rate_bps": 3000},
-                {"id": "2b", "endpoints": ["R2", "B"], "key_rate_bps": 3000},
-            ],
-            "demands": [{"name": "ab", "endpoints": ["A", "B"], "key_rate_bps": 1000}],
-        }
-    )
+    scenario = _ring(first_route_bps=5000, second_route_bps=3000, demand_bps=1000)
     config = SimulationConfig(duration_s=600, failures=[FailureEvent(time_s=100, links=["a1"], repair_s=50), FailureEvent(time_s=300, nodes=["R1", "R2"], repair_s=100)])
     result = simulate_network(scenario, config)
     qos = result.qos[0]
@@ -154,19 +159,7 @@ def test_runs_on_the_shared_kernel():
 
 def test_key_aware_routing_uses_the_fuller_route():
     """Two disjoint routes; key-aware routing follows the fuller pools and still conserves bits."""
-    scenario = scenario_from_dict(
-        {
-            "name": "ring",
-            "nodes": [{"id": "A"}, {"id": "B"}, {"id": "R1", "role": "trusted-relay"}, {"id": "R2", "role": "trusted-relay"}],
-            "links": [
-                {"id": "a1", "endpoints": ["A", "R1"], "key_rate_bps": 900},
-                {"id": "1b", "endpoints": ["R1", "B"], "key_rate_bps": 900},
-                {"id": "a2", "endpoints": ["A", "R2"], "key_rate_bps": 600},
-                {"id": "2b", "endpoints": ["R2", "B"], "key_rate_bps": 600},
-            ],
-            "demands": [{"name": "ab", "endpoints": ["A", "B"], "key_rate_bps": 1400}],
-        }
-    )
+    scenario = _ring(first_route_bps=900, second_route_bps=600, demand_bps=1400)
     result = simulate_network(scenario, SimulationConfig(duration_s=300, routing="key-aware"))
     assert result.qos[0].throughput_bps == pytest.approx(1400, rel=0.02)
     assert result.totals_bits["relay_consumed_bits"] == pytest.approx(result.totals_bits["delivered_bits"], rel=1e-9)
@@ -185,19 +178,7 @@ def test_poisson_sessions_load():
 def test_planned_routes_return_after_repair():
     """While a1 is down the demand (1500 bit/s) squeezes through R2 (1000 bit/s) and loses key; after the
     repair the planned routes come back and the losses stop."""
-    scenario = scenario_from_dict(
-        {
-            "name": "ring",
-            "nodes": [{"id": "A"}, {"id": "B"}, {"id": "R1", "role": "trusted-relay"}, {"id": "R2", "role": "trusted-relay"}],
-            "links": [
-                {"id": "a1", "endpoints": ["A", "R1"], "key_rate_bps": 5000},
-                {"id": "1b", "endpoints": ["R1", "B"], "key_rate_bps": 5000},
-                {"id": "a2", "endpoints": ["A", "R2"], "key_rate_bps": 1000},
-                {"id": "2b", "endpoints": ["R2", "B"], "key_rate_bps": 1000},
-            ],
-            "demands": [{"name": "ab", "endpoints": ["A", "B"], "key_rate_bps": 1500}],
-        }
-    )
+    scenario = _ring(first_route_bps=5000, second_route_bps=1000, demand_bps=1500)
     config = SimulationConfig(duration_s=1000, max_wait_s=2, failures=[FailureEvent(time_s=100, links=["a1"], repair_s=400)])
     # R2 pools hold at most ~100 kbit at t = 100 s and drain at 500 bit/s: losses from ~300 s to the repair at 500 s
     # (about 70 requests); staying on R2 until the end would lose about 230.
