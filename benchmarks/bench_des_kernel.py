@@ -97,11 +97,17 @@ def main() -> None:
     baseline_s = heapq_baseline(times_ps)
     total_s = schedule_s + fire_s
     print(f"events: {count}")
-    print(f"schedule+fire: {total_s:.3f} s = {count / total_s / 1e6:.2f} M events/s (schedule {count / schedule_s / 1e6:.2f} M/s, fire {count / fire_s / 1e6:.2f} M/s)")
+    print(
+        f"schedule+fire: {total_s:.3f} s = {count / total_s / 1e6:.2f} M events/s (schedule {count / schedule_s / 1e6:.2f} M/s, fire {count / fire_s / 1e6:.2f} M/s)"
+    )
     print(f"chained (each event schedules the next): {count / chain_s / 1e6:.2f} M events/s")
     for pending, seconds in steady_s.items():
-        print(f"steady state with {pending} events pending (fire one, schedule one): {count / seconds / 1e6:.2f} M events/s")
-    print(f"baseline bare heapq loop: {count / baseline_s / 1e6:.2f} M events/s; kernel / baseline time ratio {total_s / baseline_s:.2f}")
+        print(
+            f"steady state with {pending} events pending (fire one, schedule one): {count / seconds / 1e6:.2f} M events/s"
+        )
+    print(
+        f"baseline bare heapq loop: {count / baseline_s / 1e6:.2f} M events/s; kernel / baseline time ratio {total_s / baseline_s:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -74,7 +74,11 @@ async def _drive(plan, master: str, slave: str, call: str, number: int, duration
     if call == "status":
         method, path, body = "GET", f"/api/v1/keys/{slave}/status", b""
     else:
-        method, path, body = "POST", f"/api/v1/keys/{slave}/enc_keys", json.dumps({"number": number, "size": 256}).encode()
+        method, path, body = (
+            "POST",
+            f"/api/v1/keys/{slave}/enc_keys",
+            json.dumps({"number": number, "size": 256}).encode(),
+        )
 
     async def worker(connection: RawHTTPS, until: float) -> None:
         nonlocal keys, failures
@@ -124,8 +128,12 @@ def main() -> None:
             for label, master, slave, call, number in runs:
                 results[label] = asyncio.run(_drive(plan, master, slave, call, number, duration_s))
     baseline = results[runs[0][0]]["requests_per_s"]
-    print(f"concurrency {CONCURRENCY}, {duration_s:g} s per measurement, 256-bit keys, client and KMEs on the same machine")
-    print(f"{'measurement':50s} {'req/s':>9s} {'keys/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'failed':>7s} {'req/s vs baseline':>18s}")
+    print(
+        f"concurrency {CONCURRENCY}, {duration_s:g} s per measurement, 256-bit keys, client and KMEs on the same machine"
+    )
+    print(
+        f"{'measurement':50s} {'req/s':>9s} {'keys/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'failed':>7s} {'req/s vs baseline':>18s}"
+    )
     for label, row in results.items():
         print(
             f"{label:50s} {row['requests_per_s']:9.0f} {row['keys_per_s']:10.0f} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} {row['failures']:7d} "

@@ -53,7 +53,9 @@ def baselines(nodes: int, links: int, demands: int, seed: int) -> None:
         start = time.perf_counter()
         result = allocate(compiled, specs, method=method)
         times[method] = time.perf_counter() - start
-    print(f"baseline allocation on {nodes} nodes / {links} links / {demands} demands: edge form {times['edges']:.2f} s, path form {times['paths']:.2f} s")
+    print(
+        f"baseline allocation on {nodes} nodes / {links} links / {demands} demands: edge form {times['edges']:.2f} s, path form {times['paths']:.2f} s"
+    )
     start = time.perf_counter()
     impacts = failure_impacts(compiled, result)
     skipping = time.perf_counter() - start
@@ -62,7 +64,9 @@ def baselines(nodes: int, links: int, demands: int, seed: int) -> None:
     everything = time.perf_counter() - start
     tolerance = 2 * len(result) * compiled.quantum_bps  # integer flows are exact to one quantum per demand
     agree = all(abs(impact.capacity_lost_bps - lost) <= tolerance + 1e-9 * lost for impact, lost in zip(impacts, brute))
-    print(f"baseline survivability (recompute every demand after every failure): {everything:.2f} s vs {skipping:.2f} s ({everything / skipping:.1f}x); same capacity lost: {agree}")
+    print(
+        f"baseline survivability (recompute every demand after every failure): {everything:.2f} s vs {skipping:.2f} s ({everything / skipping:.1f}x); same capacity lost: {agree}"
+    )
 
 
 def brute_force_survivability(compiled, allocations) -> list[float]:
@@ -95,7 +99,9 @@ def main() -> None:
     nodes, links, demands = (200, 600, 20) if args.quick else (args.nodes, args.links, args.demands)
     timings = phases(nodes, links, demands, args.seed)
     planning = timings["build"] + timings["allocation"] + timings["min cuts"] + timings["survivability"]
-    print(f"synthetic Waxman network: {nodes} nodes, {links} links, {demands} demands ({timings['satisfied']} fully satisfied)")
+    print(
+        f"synthetic Waxman network: {nodes} nodes, {links} links, {demands} demands ({timings['satisfied']} fully satisfied)"
+    )
     for name in ("generate", "build", "allocation", "min cuts", "survivability"):
         print(f"  {name:14s} {timings[name]:8.2f} s")
     print(f"planning with {timings['failures']} single failures: {planning:.2f} s")

@@ -60,21 +60,36 @@ def main() -> None:
     network = build_network(load_scenario("beijing-shanghai-backbone"))
     simulate_network(network, SimulationConfig(duration_s=10.0))  # loads the cached numba kernel
     wall, cpu, result = timed_run(network, duration_s)
-    print(f"beijing-shanghai-backbone, {duration_s / 3600:g} h: wall {wall:.2f} s, CPU {cpu:.2f} s, {result.events_fired} events ({result.events_fired / wall / 1e3:.0f} k events/s)")
-    print(f"  imbalance {result.totals_bits['imbalance_bits']:.3g} bits of {result.totals_bits['generated_bits']:.3g} generated")
+    print(
+        f"beijing-shanghai-backbone, {duration_s / 3600:g} h: wall {wall:.2f} s, CPU {cpu:.2f} s, {result.events_fired} events ({result.events_fired / wall / 1e3:.0f} k events/s)"
+    )
+    print(
+        f"  imbalance {result.totals_bits['imbalance_bits']:.3g} bits of {result.totals_bits['generated_bits']:.3g} generated"
+    )
     compiled = pools_module.PairPools.try_take
     pools_module.PairPools.try_take = numpy_try_take
     try:
         base_wall, base_cpu, base = timed_run(network, duration_s)
     finally:
         pools_module.PairPools.try_take = compiled
-    same = all(abs(a.delivered_bits - b.delivered_bits) <= 1e-6 * max(a.delivered_bits, 1) for a, b in zip(result.qos, base.qos))
-    print(f"baseline (numpy pool kernel): wall {base_wall:.2f} s, CPU {base_cpu:.2f} s; speed-up {base_cpu / cpu:.1f}x (CPU); same deliveries: {same}")
+    same = all(
+        abs(a.delivered_bits - b.delivered_bits) <= 1e-6 * max(a.delivered_bits, 1)
+        for a, b in zip(result.qos, base.qos)
+    )
+    print(
+        f"baseline (numpy pool kernel): wall {base_wall:.2f} s, CPU {base_cpu:.2f} s; speed-up {base_cpu / cpu:.1f}x (CPU); same deliveries: {same}"
+    )
     if args.cli:
         qit4n = str(Path(sys.executable).with_name("qit4n"))
         start = time.perf_counter()
-        subprocess.run([qit4n, "simulate", "beijing-shanghai-backbone", "--duration", f"{duration_s:g}s", "--json"], check=True, capture_output=True)
-        print(f"qit4n simulate beijing-shanghai-backbone --duration {duration_s / 3600:g}h (whole command): {time.perf_counter() - start:.2f} s")
+        subprocess.run(
+            [qit4n, "simulate", "beijing-shanghai-backbone", "--duration", f"{duration_s:g}s", "--json"],
+            check=True,
+            capture_output=True,
+        )
+        print(
+            f"qit4n simulate beijing-shanghai-backbone --duration {duration_s / 3600:g}h (whole command): {time.perf_counter() - start:.2f} s"
+        )
 
 
 if __name__ == "__main__":

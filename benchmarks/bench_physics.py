@@ -11,13 +11,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from _timing import best_seconds
 from qit4n.physics.freespace import FreeSpaceOptics, free_space_loss_db
 from qit4n.physics.raman import raman_noise_probability
 from qit4n.physics.satellite import micius_optics, pass_geometry, pass_windows, satellite_link_loss_db
 from qit4n.scenario import ClassicalChannel
-
-from _timing import best_seconds
-
 
 
 def main() -> None:
@@ -46,8 +44,12 @@ def main() -> None:
         loop_s = best_seconds(lambda: [model(value) for value in inputs[:loop_points]], repeats)
         vector_rate = inputs.size / vector_s
         loop_rate = loop_points / loop_s
-        print(f"{name:26s} {inputs.size:9d} {vector_s:10.4f} {vector_rate:12.3e} {loop_rate:14.3e} {vector_rate / loop_rate:9.0f}")
-    window_s = best_seconds(lambda: pass_windows(micius, 40.39, 117.58, 900.0, 0.0, 86_400.0 * (1 if options.quick else 7)), repeats)
+        print(
+            f"{name:26s} {inputs.size:9d} {vector_s:10.4f} {vector_rate:12.3e} {loop_rate:14.3e} {vector_rate / loop_rate:9.0f}"
+        )
+    window_s = best_seconds(
+        lambda: pass_windows(micius, 40.39, 117.58, 900.0, 0.0, 86_400.0 * (1 if options.quick else 7)), repeats
+    )
     days = 1 if options.quick else 7
     print(f"pass_windows over {days} day(s) of Micius above Xinglong: {window_s:.3f} s")
 

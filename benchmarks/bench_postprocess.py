@@ -19,13 +19,21 @@ from functools import partial
 import numba
 import numpy as np
 
-from qit4n.postprocess import CascadeAlice, CascadeBob, CascadeSettings, CascadeVariant, PublicChannel, noisy_copy, random_bits, reconcile_cascade
-from qit4n.postprocess.cascade import reconcile_cascade_frames
+from _timing import best_seconds
+from qit4n.postprocess import (
+    CascadeAlice,
+    CascadeBob,
+    CascadeSettings,
+    CascadeVariant,
+    PublicChannel,
+    noisy_copy,
+    random_bits,
+    reconcile_cascade,
+)
 from qit4n.postprocess.amplification import HashFamily, apply_hash, seed_bits_needed
 from qit4n.postprocess.bits import count_errors
+from qit4n.postprocess.cascade import reconcile_cascade_frames
 from qit4n.qkd.entropy import binary_entropy
-
-from _timing import best_seconds
 
 
 def cascade_run(variant: CascadeVariant, size: int, qber: float, frames: int) -> dict[str, float]:
@@ -38,7 +46,9 @@ def cascade_run(variant: CascadeVariant, size: int, qber: float, frames: int) ->
         errors = count_errors(alice_key, bob_key)
         channel = PublicChannel()
         start = time.perf_counter()
-        result = reconcile_cascade(CascadeAlice(alice_key), CascadeBob(bob_key, CascadeSettings(variant, qber, seed)), channel)
+        result = reconcile_cascade(
+            CascadeAlice(alice_key), CascadeBob(bob_key, CascadeSettings(variant, qber, seed)), channel
+        )
         seconds += time.perf_counter() - start
         failures += not np.array_equal(result.key, alice_key)
         efficiencies.append(channel.total().disclosed_bits / (size * float(binary_entropy(errors / size))))
@@ -80,7 +90,9 @@ def ldpc_run(qber: float, frames: int, size: int = 100_000) -> dict[str, float]:
     from qit4n.postprocess.ldpc import reconcile_ldpc
 
     warm = random_bits(size, np.random.default_rng(0))
-    reconcile_ldpc(warm, noisy_copy(warm, qber, np.random.default_rng(1)), qber, PublicChannel(), np.random.default_rng(0))
+    reconcile_ldpc(
+        warm, noisy_copy(warm, qber, np.random.default_rng(1)), qber, PublicChannel(), np.random.default_rng(0)
+    )
     efficiencies, failures, seconds, attempts = [], 0, 0.0, []
     for seed in range(frames):
         rng = np.random.default_rng(2000 + seed)
@@ -94,8 +106,13 @@ def ldpc_run(qber: float, frames: int, size: int = 100_000) -> dict[str, float]:
         failures += not np.array_equal(result.key, alice_key)
         efficiencies.append(result.leak_bits / (size * float(binary_entropy(realised))))
         attempts.append(result.attempts)
-    return {"efficiency": float(np.mean(efficiencies)), "efficiency_max": float(np.max(efficiencies)),
-            "frame_error_rate": failures / frames, "mbps": size * frames / seconds / 1e6, "attempts": float(np.mean(attempts))}
+    return {
+        "efficiency": float(np.mean(efficiencies)),
+        "efficiency_max": float(np.max(efficiencies)),
+        "frame_error_rate": failures / frames,
+        "mbps": size * frames / seconds / 1e6,
+        "attempts": float(np.mean(attempts)),
+    }
 
 
 _PHI_SCALE = np.float32(256.0)
@@ -150,8 +167,16 @@ def ldpc_kernel_ratio(qber: float, iterations: int = 10, repeats: int = 3) -> tu
         decode_sum_product(code, llr, target, iterations, patience=iterations)
 
     def scalar() -> None:
-        _scalar_layered_sum_product(llr.astype(np.float32), sign, code.variable_of_edge[order], check_start, iterations,
-                                    np.zeros(code.num_edges, np.float32), _PHI_TABLE, _PHI_SCALE)
+        _scalar_layered_sum_product(
+            llr.astype(np.float32),
+            sign,
+            code.variable_of_edge[order],
+            check_start,
+            iterations,
+            np.zeros(code.num_edges, np.float32),
+            _PHI_TABLE,
+            _PHI_SCALE,
+        )
 
     block_row(), scalar()
     per_edge = 1e9 / (code.num_edges * iterations)
@@ -159,14 +184,20 @@ def ldpc_kernel_ratio(qber: float, iterations: int = 10, repeats: int = 3) -> tu
 
 
 def ldpc_report(frames: int) -> None:
-    print(f"LDPC (QC-PEG codes, Elkouss et al. 2009 distributions, layered sum-product), 1e5-bit frames, {frames} frames per point")
-    print(f"{'QBER':>5} {'f mean':>7} {'f max':>7} {'FER':>6} {'Mbit/s':>7} {'attempts':>8} {'kernel ns/edge':>14} {'scalar ns/edge':>14} "
-          f"{'speed-up':>8}")
+    print(
+        f"LDPC (QC-PEG codes, Elkouss et al. 2009 distributions, layered sum-product), 1e5-bit frames, {frames} frames per point"
+    )
+    print(
+        f"{'QBER':>5} {'f mean':>7} {'f max':>7} {'FER':>6} {'Mbit/s':>7} {'attempts':>8} {'kernel ns/edge':>14} {'scalar ns/edge':>14} "
+        f"{'speed-up':>8}"
+    )
     for qber in (0.02, 0.05):
         run = ldpc_run(qber, frames)
         kernel, scalar = ldpc_kernel_ratio(qber)
-        print(f"{qber:5.2f} {run['efficiency']:7.4f} {run['efficiency_max']:7.4f} {run['frame_error_rate']:6.3f} {run['mbps']:7.2f} "
-              f"{run['attempts']:8.2f} {kernel:14.2f} {scalar:14.2f} {scalar / kernel:8.2f}")
+        print(
+            f"{qber:5.2f} {run['efficiency']:7.4f} {run['efficiency_max']:7.4f} {run['frame_error_rate']:6.3f} {run['mbps']:7.2f} "
+            f"{run['attempts']:8.2f} {kernel:14.2f} {scalar:14.2f} {scalar / kernel:8.2f}"
+        )
 
 
 def fft_toeplitz(key: np.ndarray, seed: np.ndarray, output_bits: int) -> np.ndarray:
@@ -191,7 +222,9 @@ def gmp_kronecker_toeplitz(key: np.ndarray, seed: np.ndarray, output_bits: int) 
         wide[::field_bytes] = bits
         return gmpy2.mpz.from_bytes(wide.tobytes(), "little")
 
-    raw = np.frombuffer((spread(key) * spread(seed)).to_bytes((size + seed.size) * field_bytes, "little"), dtype=np.uint8)
+    raw = np.frombuffer(
+        (spread(key) * spread(seed)).to_bytes((size + seed.size) * field_bytes, "little"), dtype=np.uint8
+    )
     return raw[(size - 1) * field_bytes : (size - 1 + output_bits) * field_bytes : field_bytes] & np.uint8(1)
 
 
@@ -201,10 +234,18 @@ def pa_report(sizes: tuple[int, ...]) -> None:
     against the numpy-FFT and former GMP Kronecker Toeplitz products on the same key and seed
     (the former only up to 1e7 bits: it needs 32 bits per input bit)."""
     warm = random_bits(4096, np.random.default_rng(0))
-    apply_hash(HashFamily.TOEPLITZ, warm, np.packbits(random_bits(6143, np.random.default_rng(1)), bitorder="little"), 6143, 2048)
+    apply_hash(
+        HashFamily.TOEPLITZ,
+        warm,
+        np.packbits(random_bits(6143, np.random.default_rng(1)), bitorder="little"),
+        6143,
+        2048,
+    )
     print("\nPrivacy amplification, input Mbit/s per CPU second (output = input / 2), best of repeats")
-    print(f"{'bits':>10} {'modular':>8} {'toeplitz':>8} {'numpy-fft':>9} {'gmp-kron':>8} {'toep/fft':>8} {'toep/gmp':>8} "
-          f"{'toep/mod':>8} {'fft exact':>9}")
+    print(
+        f"{'bits':>10} {'modular':>8} {'toeplitz':>8} {'numpy-fft':>9} {'gmp-kron':>8} {'toep/fft':>8} {'toep/gmp':>8} "
+        f"{'toep/mod':>8} {'fft exact':>9}"
+    )
     for bits in sizes:
         print(_pa_row(bits, repeats=5 if bits <= 10**6 else 3 if bits <= 10**7 else 1))
 
@@ -222,9 +263,15 @@ def _pa_row(bits: int, repeats: int) -> str:
     results: list[np.ndarray] = []
     fft = bits / best_seconds(lambda: results.append(fft_toeplitz(key, seed, output)), 1, cpu=True) / 1e6
     exact = np.array_equal(results.pop(), hashes[HashFamily.TOEPLITZ]())
-    former = bits / best_seconds(partial(gmp_kronecker_toeplitz, key, seed, output), 1, cpu=True) / 1e6 if bits <= 10**7 else float("nan")
-    return (f"{bits:10.0e} {modular:8.1f} {toeplitz:8.1f} {fft:9.2f} {former:8.2f} {toeplitz / fft:8.1f} {toeplitz / former:8.1f} "
-            f"{toeplitz / modular:8.2f} {exact!s:>9}")
+    former = (
+        bits / best_seconds(partial(gmp_kronecker_toeplitz, key, seed, output), 1, cpu=True) / 1e6
+        if bits <= 10**7
+        else float("nan")
+    )
+    return (
+        f"{bits:10.0e} {modular:8.1f} {toeplitz:8.1f} {fft:9.2f} {former:8.2f} {toeplitz / fft:8.1f} {toeplitz / former:8.1f} "
+        f"{toeplitz / modular:8.2f} {exact!s:>9}"
+    )
 
 
 def pa_anchor() -> None:
@@ -236,8 +283,10 @@ def pa_anchor() -> None:
     seed_bits = seed_bits_needed(HashFamily.TOEPLITZ, bits, output)
     packed = np.frombuffer(rng.bytes((seed_bits + 7) // 8), dtype=np.uint8)
     seconds = best_seconds(lambda: apply_hash(HashFamily.TOEPLITZ, key, packed, seed_bits, output), 2, cpu=True)
-    print(f"Toeplitz, 2^27 bits to 2^24 (compression 0.125): {bits / seconds / 1e6:.1f} Mbit/s per CPU second "
-          f"(Tang et al. 2019 on their CPU platform: 71.16 Mbit/s, ratio {bits / seconds / 1e6 / 71.16:.2f})")
+    print(
+        f"Toeplitz, 2^27 bits to 2^24 (compression 0.125): {bits / seconds / 1e6:.1f} Mbit/s per CPU second "
+        f"(Tang et al. 2019 on their CPU platform: 71.16 Mbit/s, ratio {bits / seconds / 1e6 / 71.16:.2f})"
+    )
 
 
 def main() -> None:
@@ -270,7 +319,9 @@ def main() -> None:
         ratio = runs[CascadeVariant.OPTIMISED]["mbps"] / runs[CascadeVariant.ORIGINAL]["mbps"]
         print(f"{'':18} optimised/original throughput ratio {ratio:.2f}")
         efficiency, fer, mbps = cascade_batch_run(size, qber, frames)
-        print(f"{'cascade, batch':18} {qber:5.2f} {efficiency:7.4f} {'':7} {fer:6.3f} {mbps:7.2f}   ({frames} frames share round trips)")
+        print(
+            f"{'cascade, batch':18} {qber:5.2f} {efficiency:7.4f} {'':7} {fer:6.3f} {mbps:7.2f}   ({frames} frames share round trips)"
+        )
     print()
     ldpc_report(3 if args.quick else 20)
     pa_report((10**6, 10**7) if args.quick else (10**6, 10**7, 10**8))

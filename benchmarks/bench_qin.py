@@ -52,8 +52,10 @@ def main() -> None:
     start = time.perf_counter()
     run = simulate_chain_des(params, duration_s=20.0 * scale, seed=1, every_attempt=True)
     wall = time.perf_counter() - start
-    print(f"event-driven 4-segment chain (every attempt as messages): {run.events:,} events in {wall:.2f} s = {run.events / wall:,.0f} events/s, "
-          f"{run.waiting_time_s.size} deliveries")
+    print(
+        f"event-driven 4-segment chain (every attempt as messages): {run.events:,} events in {wall:.2f} s = {run.events / wall:,.0f} events/s, "
+        f"{run.waiting_time_s.size} deliveries"
+    )
 
     long_chain = ChainParameters(segments=999, length_km=9990.0)
     duration_s = 0.2 * scale
@@ -63,22 +65,30 @@ def main() -> None:
         wall = time.perf_counter() - start
         summary = run.summary()
         mode = "every attempt as messages" if every_attempt else "failed attempts skipped"
-        print(f"1,000-node chain (999 x 10 km, {mode}), {duration_s:g} s simulated: {wall:.2f} s wall (contract: <= 60 s), "
-              f"{run.events:,} events, {summary['delivered_pairs']} deliveries, mean fidelity {summary['fidelity_mean']:.4f}")
+        print(
+            f"1,000-node chain (999 x 10 km, {mode}), {duration_s:g} s simulated: {wall:.2f} s wall (contract: <= 60 s), "
+            f"{run.events:,} events, {summary['delivered_pairs']} deliveries, mean fidelity {summary['fidelity_mean']:.4f}"
+        )
 
     eight = ChainParameters(segments=8, length_km=400.0)
     for samples in (10_000, int(1_000_000 * scale)):
         start = time.perf_counter()
         result = simulate_chain_mc(eight, samples, np.random.default_rng(1))
         wall = time.perf_counter() - start
-        print(f"Monte Carlo, 8-segment physical chain, {samples:,} samples: {wall:.3f} s "
-              f"(mean wait {result.summary()['waiting_time_mean_s'] * 1e3:.3f} ms, fidelity {result.summary()['fidelity_mean']:.4f})")
+        print(
+            f"Monte Carlo, 8-segment physical chain, {samples:,} samples: {wall:.3f} s "
+            f"(mean wait {result.summary()['waiting_time_mean_s'] * 1e3:.3f} ms, fidelity {result.summary()['fidelity_mean']:.4f})"
+        )
     for samples in (10_000, int(1_000_000 * scale)):
         start = time.perf_counter()
-        drawn = sample_chain(np.random.default_rng(1), samples, segments=8, link_success_probability=0.1, swap_success_probability=0.5)
+        drawn = sample_chain(
+            np.random.default_rng(1), samples, segments=8, link_success_probability=0.1, swap_success_probability=0.5
+        )
         wall = time.perf_counter() - start
-        print(f"Monte Carlo, 8-segment abstract doubling chain (p=0.1, a=0.5), {samples:,} samples: {wall:.3f} s "
-              f"(mean {drawn.waiting_steps.mean():.2f} attempts); contract <= 60 s for 1e6")
+        print(
+            f"Monte Carlo, 8-segment abstract doubling chain (p=0.1, a=0.5), {samples:,} samples: {wall:.3f} s "
+            f"(mean {drawn.waiting_steps.mean():.2f} attempts); contract <= 60 s for 1e6"
+        )
 
 
 if __name__ == "__main__":

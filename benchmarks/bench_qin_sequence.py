@@ -27,7 +27,7 @@ from qit4n.qin.des_chain import simulate_chain_des
 SEGMENT_KM = 20.0
 MEMORIES = 5
 
-_SEQUENCE_SIDE = '''
+_SEQUENCE_SIDE = """
 import json, sys, time
 from sequence.topology.router_net_topo import RouterNetTopo
 from sequence.app.request_app import RequestApp
@@ -50,15 +50,19 @@ start = time.perf_counter()
 timeline.init()
 timeline.run()
 print(json.dumps({"wall_s": time.perf_counter() - start, "pairs": initiator.memory_counter, "events": timeline.run_counter}))
-'''
+"""
 
 
 def _qit4n(simulated_s: float, every_attempt: bool) -> dict:
     params = ChainParameters(segments=2, length_km=2 * SEGMENT_KM, memories_per_node=MEMORIES)
     start = time.perf_counter()
     run = simulate_chain_des(params, duration_s=simulated_s, seed=1, every_attempt=every_attempt)
-    return {"wall_s": time.perf_counter() - start, "pairs": int(run.waiting_time_s.size), "events": run.events,
-            "fidelity_mean": float(run.fidelity.mean())}
+    return {
+        "wall_s": time.perf_counter() - start,
+        "pairs": int(run.waiting_time_s.size),
+        "events": run.events,
+        "fidelity_mean": float(run.fidelity.mean()),
+    }
 
 
 def main() -> None:
@@ -68,7 +72,9 @@ def main() -> None:
     args = parser.parse_args()
     simulated_s = 0.05 if args.quick else 0.2
     print(f"three-router chain, 2 x {SEGMENT_KM:g} km, {MEMORIES} memories per side, {simulated_s:g} s simulated")
-    ours = {mode: _qit4n(simulated_s, mode == "every attempt") for mode in ("every attempt", "skipping failed attempts")}
+    ours = {
+        mode: _qit4n(simulated_s, mode == "every attempt") for mode in ("every attempt", "skipping failed attempts")
+    }
     for mode, result in ours.items():
         print(f"  qit4n ({mode}): {result['wall_s']:.3f} s wall, {result['events']:,} events, {result['pairs']} pairs")
     if args.sequence_python is None:
@@ -79,7 +85,10 @@ def main() -> None:
         script.write_text(_SEQUENCE_SIDE, encoding="utf-8")
         output = subprocess.run(
             [str(args.sequence_python), str(script), str(SEGMENT_KM), str(MEMORIES), str(simulated_s)],
-            capture_output=True, text=True, check=True, cwd=folder,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=folder,
         ).stdout
     theirs = json.loads(output.strip().splitlines()[-1])
     print(f"  SeQUeNCe: {theirs['wall_s']:.3f} s wall, {theirs['events']:,} events, {theirs['pairs']} pairs")

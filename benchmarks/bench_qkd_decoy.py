@@ -18,9 +18,8 @@ import math
 
 import numpy as np
 
-from qit4n.qkd import get_protocol, make_parameters
-
 from _timing import best_seconds
+from qit4n.qkd import get_protocol, make_parameters
 
 
 def _scalar_rate(eta_channel: float, mu: float, nu: float, y0: float, e_d: float, f_ec: float, eta_bob: float) -> float:
@@ -34,7 +33,11 @@ def _scalar_rate(eta_channel: float, mu: float, nu: float, y0: float, e_d: float
     q_nu = y0 + (1 - y0) * (1 - math.exp(-eta * nu))
     eq_mu = y0 / 2 * math.exp(-eta * mu) + e_d * (1 - math.exp(-eta * mu))
     eq_nu = y0 / 2 * math.exp(-eta * nu) + e_d * (1 - math.exp(-eta * nu))
-    y1 = mu / (mu * nu - nu * nu) * (q_nu * math.exp(nu) - q_mu * math.exp(mu) * nu**2 / mu**2 - (1 - nu**2 / mu**2) * y0)
+    y1 = (
+        mu
+        / (mu * nu - nu * nu)
+        * (q_nu * math.exp(nu) - q_mu * math.exp(mu) * nu**2 / mu**2 - (1 - nu**2 / mu**2) * y0)
+    )
     e1 = (eq_nu * math.exp(nu) - y0 / 2) / (y1 * nu) if y1 > 0 else 0.5
     q1 = max(y1, 0.0) * mu * math.exp(-mu)
     return 0.5 * (q1 * (1 - h2(min(e1, 0.5))) - f_ec * q_mu * h2(eq_mu / q_mu))
@@ -59,8 +62,10 @@ def main() -> None:
     loop_s = best_seconds(lambda: [_scalar_rate(float(e), 0.48, 0.05, *constants) for e in sample], 2, cpu=True)
     loop_pps = sample.size / loop_s
     fixed_pps = points / best_seconds(lambda: spec.evaluate(eta, fixed), repeats, cpu=True)
-    print(f"decoy, fixed intensities, {points:.0e} points: {fixed_pps:.3e} points/s "
-          f"(scalar loop {loop_pps:.3e} points/s, ratio {fixed_pps / loop_pps:.0f}x)")
+    print(
+        f"decoy, fixed intensities, {points:.0e} points: {fixed_pps:.3e} points/s "
+        f"(scalar loop {loop_pps:.3e} points/s, ratio {fixed_pps / loop_pps:.0f}x)"
+    )
 
     from scipy.optimize import minimize_scalar
 
@@ -68,16 +73,21 @@ def main() -> None:
 
     def scipy_loop() -> None:
         for e in scipy_sample:
-            minimize_scalar(lambda m, e=e: -_scalar_rate(float(e), m, 0.01, *constants), bounds=(0.011, 1.5),
-                            method="bounded")
+            minimize_scalar(
+                lambda m, e=e: -_scalar_rate(float(e), m, 0.01, *constants), bounds=(0.011, 1.5), method="bounded"
+            )
 
     scipy_pps = scipy_sample.size / best_seconds(scipy_loop, 1, cpu=True)
     optimised_points = points // 10
     free_pps = optimised_points / best_seconds(lambda: spec.evaluate(eta[:optimised_points], free), repeats, cpu=True)
-    print(f"decoy, mu optimised, {optimised_points:.0e} points: {free_pps:.3e} points/s "
-          f"(scipy minimize_scalar per point {scipy_pps:.3e} points/s, ratio {free_pps / scipy_pps:.0f}x)")
+    print(
+        f"decoy, mu optimised, {optimised_points:.0e} points: {free_pps:.3e} points/s "
+        f"(scipy minimize_scalar per point {scipy_pps:.3e} points/s, ratio {free_pps / scipy_pps:.0f}x)"
+    )
     inf_spec = get_protocol("bb84-decoy-inf")
-    inf_pps = optimised_points / best_seconds(lambda: inf_spec.evaluate(eta[:optimised_points], infinite), repeats, cpu=True)
+    inf_pps = optimised_points / best_seconds(
+        lambda: inf_spec.evaluate(eta[:optimised_points], infinite), repeats, cpu=True
+    )
     print(f"infinite decoy, mu optimised, {optimised_points:.0e} points: {inf_pps:.3e} points/s")
 
 

@@ -39,8 +39,10 @@ def main() -> None:
     start = time.process_time()
     curve = key_rate(eta, params)
     curve_s = time.process_time() - start
-    print(f"{curve_points}-point curve 0-180 km: {curve_s:.2f} s ({curve_s / curve_points * 1e3:.1f} ms per point), "
-          f"reach {lengths[curve.key_rate_per_pulse > 0].max():.0f} km")
+    print(
+        f"{curve_points}-point curve 0-180 km: {curve_s:.2f} s ({curve_s / curve_points * 1e3:.1f} ms per point), "
+        f"reach {lengths[curve.key_rate_per_pulse > 0].max():.0f} km"
+    )
 
     from scipy.optimize import differential_evolution
 
@@ -58,8 +60,10 @@ def main() -> None:
         start = time.process_time()
         ours = key_rate(np.array([10 ** (-0.02 * length)]), params).key_rate_per_pulse[0]
         ours_s = time.process_time() - start
-        print(f"{length:.0f} km: ours {ours:.4e} in {ours_s:.3f} s; differential_evolution {-reference.fun:.4e} "
-              f"in {baseline_s:.2f} s (speed ratio {baseline_s / ours_s:.0f}x, rate ratio {ours / -reference.fun:.4f})")
+        print(
+            f"{length:.0f} km: ours {ours:.4e} in {ours_s:.3f} s; differential_evolution {-reference.fun:.4e} "
+            f"in {baseline_s:.2f} s (speed ratio {baseline_s / ours_s:.0f}x, rate ratio {ours / -reference.fun:.4f})"
+        )
 
 
 if __name__ == "__main__":

@@ -16,13 +16,11 @@ import argparse
 
 import numpy as np
 
-from qit4n.qkd import get_protocol, make_parameters
-
 from _timing import best_seconds
+from qit4n.qkd import get_protocol, make_parameters
 
 #: (protocol, preset, largest channel loss of the curve in dB).
 CASES = (("mdi", "mdi-lcq2012", 50.0), ("tf", "tf-bozzio2022", 110.0), ("cv-gg02", "lodewyck2007", 20.0))
-
 
 
 def main() -> None:
@@ -44,7 +42,9 @@ def main() -> None:
             eta = 10.0 ** (-np.linspace(0.0, loss_db, size) / 10.0)
             vector_s = best_seconds(lambda: spec.evaluate(eta, params), repeats)
             vector_rate = size / vector_s
-            print(f"{name:8s} {size:8d} {vector_s:10.4f} {vector_rate:11.3e} {loop_rate:14.3e} {vector_rate / loop_rate:9.0f}")
+            print(
+                f"{name:8s} {size:8d} {vector_s:10.4f} {vector_rate:11.3e} {loop_rate:14.3e} {vector_rate / loop_rate:9.0f}"
+            )
 
 
 if __name__ == "__main__":

@@ -11,14 +11,17 @@ import argparse
 
 import numpy as np
 
-from qit4n.threat import Triangular, assess_inventory, exposure_probabilities, inventory_from_dict, load_catalog
-
 from _timing import best_seconds
-
+from qit4n.threat import Triangular, assess_inventory, exposure_probabilities, inventory_from_dict, load_catalog
 
 
 def _inventory(count: int, rng: np.random.Generator) -> dict:
-    algorithms = [["x25519", "ecdsa-p256"], ["rsa-2048"], ["ecdh-p384", "rsa-3072", "aes-256"], ["x25519mlkem768", "ml-dsa-65"]]
+    algorithms = [
+        ["x25519", "ecdsa-p256"],
+        ["rsa-2048"],
+        ["ecdh-p384", "rsa-3072", "aes-256"],
+        ["x25519mlkem768", "ml-dsa-65"],
+    ]
     assets = []
     for index in range(count):
         low = float(rng.uniform(0, 10))
@@ -46,24 +49,46 @@ def main() -> None:
 
     def point_values() -> None:
         for _ in range(calls):
-            exposure_probabilities(timeline, now_year=2026, secrecy_years=10.0, migration_years=2.0, key_exchange_vulnerable=True, signature_vulnerable=True)
+            exposure_probabilities(
+                timeline,
+                now_year=2026,
+                secrecy_years=10.0,
+                migration_years=2.0,
+                key_exchange_vulnerable=True,
+                signature_vulnerable=True,
+            )
 
     secrecy, migration = Triangular(low=5, mode=10, high=20), Triangular(low=1, mode=2, high=4)
 
     def distributions() -> None:
         for _ in range(calls):
-            exposure_probabilities(timeline, now_year=2026, secrecy_years=secrecy, migration_years=migration, key_exchange_vulnerable=True, signature_vulnerable=True)
+            exposure_probabilities(
+                timeline,
+                now_year=2026,
+                secrecy_years=secrecy,
+                migration_years=migration,
+                key_exchange_vulnerable=True,
+                signature_vulnerable=True,
+            )
 
     baseline = best_seconds(point_values, repeats)
     integrated = best_seconds(distributions, repeats)
-    print(f"exposure_probabilities, point values (baseline): {calls} calls in {baseline:.3f} s = {calls / baseline:,.0f} calls/s")
-    print(f"exposure_probabilities, triangular x and y (64 x 64 nodes): {calls} calls in {integrated:.3f} s = {calls / integrated:,.0f} calls/s")
+    print(
+        f"exposure_probabilities, point values (baseline): {calls} calls in {baseline:.3f} s = {calls / baseline:,.0f} calls/s"
+    )
+    print(
+        f"exposure_probabilities, triangular x and y (64 x 64 nodes): {calls} calls in {integrated:.3f} s = {calls / integrated:,.0f} calls/s"
+    )
     print(f"  ratio distributions / point values: {integrated / baseline:.2f}")
 
     inventory = inventory_from_dict(_inventory(assets, np.random.default_rng(7)))
     policies = ("nist-ir-8547", "cnsa-2.0", "eu-roadmap", "uk-ncsc")
-    whole = best_seconds(lambda: assess_inventory(inventory, now_year=2026, catalog=catalog, policy_ids=policies), repeats)
-    print(f"assess_inventory: {assets} assets, 4 policies, plan and schedule in {whole:.3f} s = {1e3 * whole / assets:.2f} ms per asset")
+    whole = best_seconds(
+        lambda: assess_inventory(inventory, now_year=2026, catalog=catalog, policy_ids=policies), repeats
+    )
+    print(
+        f"assess_inventory: {assets} assets, 4 policies, plan and schedule in {whole:.3f} s = {1e3 * whole / assets:.2f} ms per asset"
+    )
 
 
 if __name__ == "__main__":

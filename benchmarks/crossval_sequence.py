@@ -136,7 +136,10 @@ def _run_sequence(python: Path, scenario: str, seed: int, memories: int, simulat
         script.write_text(_SEQUENCE_SIDE, encoding="utf-8")
         output = subprocess.run(
             [str(python), str(script), scenario, str(seed), str(memories), str(simulated_s), count_rate],
-            capture_output=True, text=True, check=True, cwd=folder,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=folder,
         ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -185,8 +188,14 @@ def _qit4n_pairs(attempt_s: float, window_s: float, memories: int, seed: int) ->
     """Independent single-memory Barrett-Kok links (one per memory pair) on the event engine."""
     light_s = LINK_KM / SPEED_OF_LIGHT_FIBRE_KM_PER_S
     params = ChainParameters(
-        segments=1, length_km=LINK_KM, loss_db_per_km=LOSS_DB_PER_KM, eta_emission=MEMORY_EFFICIENCY, eta_detector=DETECTOR_EFFICIENCY,
-        dark_count_probability=0.0, memory=MemoryParameters(), attempt_preparation_s=max(0.0, attempt_s - light_s),
+        segments=1,
+        length_km=LINK_KM,
+        loss_db_per_km=LOSS_DB_PER_KM,
+        eta_emission=MEMORY_EFFICIENCY,
+        eta_detector=DETECTOR_EFFICIENCY,
+        dark_count_probability=0.0,
+        memory=MemoryParameters(),
+        attempt_preparation_s=max(0.0, attempt_s - light_s),
     )
     count, intervals = 0, []
     for memory in range(memories):
@@ -208,35 +217,74 @@ def scenario_a(python: Path, seeds: list[int], simulated_s: float) -> None:
     p = float(barrett_kok(eta=eta).success_probability)
     default = [_run_sequence(python, "a", seed, memories, simulated_s, "default") for seed in seeds]
     free = [_run_sequence(python, "a", seed, memories, simulated_s, "1e15") for seed in seeds]
-    print(f"\n### (a) two routers, {memories} memories, Barrett-Kok over 2 x {LINK_KM / 2:g} km, {len(seeds)} seeds x {simulated_s:g} s\n")
+    print(
+        f"\n### (a) two routers, {memories} memories, Barrett-Kok over 2 x {LINK_KM / 2:g} km, {len(seeds)} seeds x {simulated_s:g} s\n"
+    )
     print("| quantity | SeQUeNCe | qit4n | statistic | verdict |\n|---|---|---|---|---|")
     longest = 7
     s, n, _, _, _ = _attempt_stats(default, longest)
-    _binomial_row("BK success per attempt, default detectors", s, n, p, "SeQUeNCe detector dead time 40 ns vs 12.5 ns photon spacing of 50 memories")
+    _binomial_row(
+        "BK success per attempt, default detectors",
+        s,
+        n,
+        p,
+        "SeQUeNCe detector dead time 40 ns vs 12.5 ns photon spacing of 50 memories",
+    )
     s, n, cycle_s, per_delivery, intervals = _attempt_stats(free, longest)
     _binomial_row("BK success per attempt, dead time removed", s, n, p, "")
     observed = np.array([np.sum(per_delivery == k) for k in range(1, longest + 1)])
     expected = np.append(p * (1 - p) ** np.arange(longest - 1), (1 - p) ** (longest - 1)) * per_delivery.size
     chi2 = stats.chisquare(observed, expected)
-    _row(f"attempts per delivery (1..{longest - 1}, {longest}+)", f"{observed.tolist()}", f"{np.round(expected).astype(int).tolist()}",
-         f"chi2 = {chi2.statistic:.1f} ({longest - 1} dof), p = {chi2.pvalue:.3f}", chi2.pvalue > P_AGREE)
+    _row(
+        f"attempts per delivery (1..{longest - 1}, {longest}+)",
+        f"{observed.tolist()}",
+        f"{np.round(expected).astype(int).tolist()}",
+        f"chi2 = {chi2.statistic:.1f} ({longest - 1} dof), p = {chi2.pvalue:.3f}",
+        chi2.pvalue > P_AGREE,
+    )
     window_s = simulated_s - WINDOW_START_S
-    theirs = np.array([sum(WINDOW_START_S * 1e12 < t for t in run["deliver_ps"]) for run in free], dtype=float)
+    theirs = np.array([sum(t > WINDOW_START_S * 1e12 for t in run["deliver_ps"]) for run in free], dtype=float)
     ours_runs = [_qit4n_pairs(cycle_s, window_s, memories, seed) for seed in seeds]
     ours = np.array([count for count, _ in ours_runs], dtype=float)
     # Seed-to-seed variance, floored at the Poisson variance (few seeds estimate it poorly).
     se = np.sqrt((max(theirs.var(ddof=1), theirs.mean()) + max(ours.var(ddof=1), ours.mean())) / len(seeds))
     z = (theirs.mean() - ours.mean()) / se
-    _row(f"pairs in {window_s * 1e3:g} ms (attempt cycle {cycle_s * 1e6:.1f} us)", f"{theirs.mean():.1f} +- {theirs.std(ddof=1):.1f}",
-         f"{ours.mean():.1f} +- {ours.std(ddof=1):.1f}", f"z = {z:+.2f}", abs(z) < Z_AGREE, "qit4n attempt time set to SeQUeNCe's mean cycle")
-    own = link_model(ChainParameters(segments=1, length_km=LINK_KM, eta_emission=1.0, eta_detector=DETECTOR_EFFICIENCY, dark_count_probability=0.0))
+    _row(
+        f"pairs in {window_s * 1e3:g} ms (attempt cycle {cycle_s * 1e6:.1f} us)",
+        f"{theirs.mean():.1f} +- {theirs.std(ddof=1):.1f}",
+        f"{ours.mean():.1f} +- {ours.std(ddof=1):.1f}",
+        f"z = {z:+.2f}",
+        abs(z) < Z_AGREE,
+        "qit4n attempt time set to SeQUeNCe's mean cycle",
+    )
+    own = link_model(
+        ChainParameters(
+            segments=1,
+            length_km=LINK_KM,
+            eta_emission=1.0,
+            eta_detector=DETECTOR_EFFICIENCY,
+            dark_count_probability=0.0,
+        )
+    )
     own_count = memories * window_s * p / own.attempt_time_s
-    _row("pairs, qit4n's own attempt time L0/c", f"{theirs.mean():.1f}", f"{own_count:.1f} (expected)", f"ratio {own_count / theirs.mean():.2f}",
-         False, f"L0/c = {own.attempt_time_s * 1e6:.1f} us vs SeQUeNCe's negotiated two-round cycle")
+    _row(
+        "pairs, qit4n's own attempt time L0/c",
+        f"{theirs.mean():.1f}",
+        f"{own_count:.1f} (expected)",
+        f"ratio {own_count / theirs.mean():.2f}",
+        False,
+        f"L0/c = {own.attempt_time_s * 1e6:.1f} us vs SeQUeNCe's negotiated two-round cycle",
+    )
     ours_intervals = np.concatenate([iv for _, iv in ours_runs])
     ks = stats.ks_2samp(intervals, ours_intervals)
-    _row("per-memory inter-arrival times", f"mean {intervals.mean() * 1e6:.0f} us (n={intervals.size})", f"mean {ours_intervals.mean() * 1e6:.0f} us",
-         f"KS D = {ks.statistic:.3f}, p = {ks.pvalue:.2g}", ks.pvalue > P_AGREE, "SeQUeNCe attempts last 200 or 350 us by outcome, qit4n a fixed time")
+    _row(
+        "per-memory inter-arrival times",
+        f"mean {intervals.mean() * 1e6:.0f} us (n={intervals.size})",
+        f"mean {ours_intervals.mean() * 1e6:.0f} us",
+        f"KS D = {ks.statistic:.3f}, p = {ks.pvalue:.2g}",
+        ks.pvalue > P_AGREE,
+        "SeQUeNCe attempts last 200 or 350 us by outcome, qit4n a fixed time",
+    )
     # SeQUeNCe's Barrett-Kok corrections aim at Psi+; its swap corrections at Phi+.
     _fidelity_rows(free, float(barrett_kok(eta=eta).fidelity), "BK", BELL_ORDER.index("psi+"))
 
@@ -247,17 +295,31 @@ def _fidelity_rows(runs: list[dict], ours: float, label: str, target: int, *, re
     se = true_f.std(ddof=1) / np.sqrt(true_f.size)
     if reported_row:
         reported = np.array([f for run in runs for f in run["reported"]])
-        _row(f"{label} fidelity, SeQUeNCe reported", f"{reported.mean():.4f}", f"{ours:.4f}", "deterministic", abs(reported.mean() - ours) < 1e-3)
+        _row(
+            f"{label} fidelity, SeQUeNCe reported",
+            f"{reported.mean():.4f}",
+            f"{ours:.4f}",
+            "deterministic",
+            abs(reported.mean() - ours) < 1e-3,
+        )
     z = (true_f.mean() - ours) / se if se > 0 else np.inf
-    _row(f"{label} fidelity, SeQUeNCe true state", f"{true_f.mean():.4f} +- {se:.4f} (n={true_f.size})", f"{ours:.4f}", f"z = {z:+.2f}", abs(z) < Z_AGREE)
+    _row(
+        f"{label} fidelity, SeQUeNCe true state",
+        f"{true_f.mean():.4f} +- {se:.4f} (n={true_f.size})",
+        f"{ours:.4f}",
+        f"z = {z:+.2f}",
+        abs(z) < Z_AGREE,
+    )
 
 
 def scenario_b(python: Path, seeds: list[int], simulated_s: float) -> None:
     memories = 10
     runs = [_run_sequence(python, "b", seed, memories, simulated_s, "default") for seed in seeds]
     reported = sorted({round(f, 6) for run in runs for f in run["reported"]})
-    print(f"\n### (b) three routers, {memories} memories per side, swap + purification to F >= {TARGET_FIDELITY}, "
-          f"{len(seeds)} seeds x {simulated_s:g} s\n")
+    print(
+        f"\n### (b) three routers, {memories} memories per side, swap + purification to F >= {TARGET_FIDELITY}, "
+        f"{len(seeds)} seeds x {simulated_s:g} s\n"
+    )
     print(f"SeQUeNCe delivered {sum(len(r['deliver_ps']) for r in runs)} pairs; reported fidelities {reported}.")
     # SeQUeNCe's bookkeeping: swap F1 F2 x degradation, then symmetric BBPSSW rounds until the target is reached.
     book = RAW_FIDELITY**2 * SWAP_DEGRADATION
@@ -270,14 +332,23 @@ def scenario_b(python: Path, seeds: list[int], simulated_s: float) -> None:
     for _ in range(rounds):
         twirled = bbpssw(twirled, twirled)[0]
         plain = bilateral_cnot(plain, plain)[0]
-    print(f"qit4n with SeQUeNCe's swap rule F1 F2 x {SWAP_DEGRADATION} and {rounds} symmetric BBPSSW rounds: {book:.5f}; "
-          f"exact swap F1 F2 + (1-F1)(1-F2)/3 = {exact:.4f} (SeQUeNCe's rule: {RAW_FIDELITY**2 * SWAP_DEGRADATION:.4f}).\n")
+    print(
+        f"qit4n with SeQUeNCe's swap rule F1 F2 x {SWAP_DEGRADATION} and {rounds} symmetric BBPSSW rounds: {book:.5f}; "
+        f"exact swap F1 F2 + (1-F1)(1-F2)/3 = {exact:.4f} (SeQUeNCe's rule: {RAW_FIDELITY**2 * SWAP_DEGRADATION:.4f}).\n"
+    )
     print("| quantity | SeQUeNCe | qit4n | statistic | verdict |\n|---|---|---|---|---|")
-    _row("reported fidelity vs qit4n with SeQUeNCe's swap rule", f"{reported[0] if reported else float('nan'):.5f}", f"{book:.5f}", "deterministic",
-         bool(reported) and abs(reported[0] - book) < 1e-4)
+    _row(
+        "reported fidelity vs qit4n with SeQUeNCe's swap rule",
+        f"{reported[0] if reported else float('nan'):.5f}",
+        f"{book:.5f}",
+        "deterministic",
+        bool(reported) and abs(reported[0] - book) < 1e-4,
+    )
     overlaps = np.array([o for run in runs for o in run["overlaps"]], dtype=float)
-    print(f"| Bell-state weights of delivered pairs [Phi+, Psi+, Psi-, Phi-] | {np.round(overlaps.mean(axis=0), 3).tolist()} | "
-          f"untwirled {np.round(plain, 3).tolist()}, twirled {np.round(twirled, 3).tolist()} | | |")
+    print(
+        f"| Bell-state weights of delivered pairs [Phi+, Psi+, Psi-, Phi-] | {np.round(overlaps.mean(axis=0), 3).tolist()} | "
+        f"untwirled {np.round(plain, 3).tolist()}, twirled {np.round(twirled, 3).tolist()} | | |"
+    )
     _fidelity_rows(runs, float(fidelity(plain)), f"exact swap + {rounds} untwirled CNOT rounds:", 0, reported_row=False)
     _fidelity_rows(runs, float(fidelity(twirled)), f"exact swap + {rounds} twirled BBPSSW:", 0, reported_row=False)
 
@@ -289,9 +360,15 @@ def main() -> None:
     args = parser.parse_args()
     python = args.sequence_python
     if python is None or not python.exists():
-        print("SeQUeNCe not available (pass --sequence-python PATH to a python with `sequence` installed): nothing compared.")
+        print(
+            "SeQUeNCe not available (pass --sequence-python PATH to a python with `sequence` installed): nothing compared."
+        )
         return
-    probe = subprocess.run([str(python), "-c", "import sequence, importlib.metadata as m; print(m.version('sequence'))"], capture_output=True, text=True)
+    probe = subprocess.run(
+        [str(python), "-c", "import sequence, importlib.metadata as m; print(m.version('sequence'))"],
+        capture_output=True,
+        text=True,
+    )
     if probe.returncode != 0:
         print(f"SeQUeNCe not importable from {python}: nothing compared.")
         return

@@ -17,14 +17,14 @@ traceback and exits with status 2. Messages name the input, the value and the al
 from __future__ import annotations
 
 __all__ = [
-    "Qit4nError",
+    "InfeasibleError",
     "InputError",
-    "ScenarioError",
+    "InsufficientKeyError",
+    "NoKeyRouteError",
     "ParameterError",
     "PresetError",
-    "InfeasibleError",
-    "NoKeyRouteError",
-    "InsufficientKeyError",
+    "Qit4nError",
+    "ScenarioError",
     "ServiceError",
 ]
 

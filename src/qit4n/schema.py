@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from qit4n.errors import InputError, ParameterError
 
-__all__ = ["StrictModel", "problems_from", "format_location", "validate_parameters", "validate_document"]
+__all__ = ["StrictModel", "format_location", "problems_from", "validate_document", "validate_parameters"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

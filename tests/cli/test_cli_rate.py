@@ -49,14 +49,38 @@ def test_csv_output_has_a_header_and_one_line_per_distance(cli_runner: CliRunner
 
 def test_compare_draws_the_classic_figure(cli_runner: CliRunner, tmp_path: Path) -> None:
     figure = tmp_path / "cmp.png"
-    result = cli_runner.invoke(app, ["rate", "--compare", "bb84-decoy,tf,plob", "--distance-km", "0:400:20", "--plot", str(figure)])
+    result = cli_runner.invoke(
+        app, ["rate", "--compare", "bb84-decoy,tf,plob", "--distance-km", "0:400:20", "--plot", str(figure)]
+    )
     assert result.exit_code == 0, result.output
     assert figure.stat().st_size > 10_000 and figure.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_finite_key_takes_pulses(cli_runner: CliRunner) -> None:
-    small = _json(cli_runner, "rate", "bb84-decoy-finite", "--preset", "lim2014", "--pulses", "1e9", "--distance-km", "50", "--json")
-    large = _json(cli_runner, "rate", "bb84-decoy-finite", "--preset", "lim2014", "--pulses", "1e11", "--distance-km", "50", "--json")
+    small = _json(
+        cli_runner,
+        "rate",
+        "bb84-decoy-finite",
+        "--preset",
+        "lim2014",
+        "--pulses",
+        "1e9",
+        "--distance-km",
+        "50",
+        "--json",
+    )
+    large = _json(
+        cli_runner,
+        "rate",
+        "bb84-decoy-finite",
+        "--preset",
+        "lim2014",
+        "--pulses",
+        "1e11",
+        "--distance-km",
+        "50",
+        "--json",
+    )
     assert 0 < small[0]["key_rate_per_pulse"] < large[0]["key_rate_per_pulse"]
 
 
@@ -89,13 +113,26 @@ def test_presets_list_their_sources(cli_runner: CliRunner) -> None:
 
 
 def test_sweep_reports_each_point(cli_runner: CliRunner) -> None:
-    rows = _json(cli_runner, "sweep", "bb84-decoy", "--distance-km", "0,50", "--vary", "eta_detector=0.1,2", "--workers", "1", "--json")
+    rows = _json(
+        cli_runner,
+        "sweep",
+        "bb84-decoy",
+        "--distance-km",
+        "0,50",
+        "--vary",
+        "eta_detector=0.1,2",
+        "--workers",
+        "1",
+        "--json",
+    )
     assert [row["status"] for row in rows] == ["ok", "error", "ok", "error"]
     assert "must be <= 1" in rows[1]["error"]
 
 
 def test_compare_applies_settings_only_where_they_exist(cli_runner: CliRunner) -> None:
-    rows = _json(cli_runner, "rate", "--compare", "mdi,plob", "--distance-km", "50", "--set", "eta_detector=0.5", "--json")
+    rows = _json(
+        cli_runner, "rate", "--compare", "mdi,plob", "--distance-km", "50", "--set", "eta_detector=0.5", "--json"
+    )
     assert [row["protocol"] for row in rows] == ["mdi", "plob"]
     result = cli_runner.invoke(app, ["rate", "--compare", "mdi,plob", "--distance-km", "50", "--set", "colour=1"])
     assert result.exit_code != 0 and "no compared protocol has this parameter" in str(result.exception)

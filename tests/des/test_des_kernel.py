@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from qit4n.des import Kernel, PS_PER_S, seconds_to_ps
+from qit4n.des import PS_PER_S, Kernel, seconds_to_ps
 from qit4n.errors import ParameterError
 
 

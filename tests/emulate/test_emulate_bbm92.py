@@ -11,7 +11,14 @@ import pytest
 from typer.testing import CliRunner
 
 from qit4n.cli import app
-from qit4n.emulate import BASIS_X, EntangledLinkSettings, coincidence_statistics, emulate_bbm92, entangled_link_settings, run_link
+from qit4n.emulate import (
+    BASIS_X,
+    EntangledLinkSettings,
+    coincidence_statistics,
+    emulate_bbm92,
+    entangled_link_settings,
+    run_link,
+)
 from qit4n.errors import ParameterError
 from qit4n.qkd.bbm92 import BBM92Parameters, PairStatistics
 
@@ -22,7 +29,9 @@ _GOOD_DETECTORS = {"eta_detector": 0.5, "mean_pair_number": 0.1}
 
 
 def test_records_are_sorted_consistent_and_seeded():
-    settings = EntangledLinkSettings(eta_alice=0.2, eta_bob=0.05, mean_pair_number=0.3, probability_basis_x=0.8, dark_count_probability_alice=1e-4)
+    settings = EntangledLinkSettings(
+        eta_alice=0.2, eta_bob=0.05, mean_pair_number=0.3, probability_basis_x=0.8, dark_count_probability_alice=1e-4
+    )
     first = emulate_bbm92(settings, 500_000, np.random.default_rng(5))
     second = emulate_bbm92(settings, 500_000, np.random.default_rng(5))
     other = emulate_bbm92(settings, 500_000, np.random.default_rng(6))
@@ -41,7 +50,14 @@ def test_lossless_noiseless_link_errs_only_on_double_clicks():
     """With eta = 1, no dark counts and no misalignment, every error of a sifted coincidence comes
     from a multi-pair double click (a random bit); single-click coincidences have QBER 0, and the
     overall QBER is lambda^2 / (2 (1 + lambda)^2) / Q = lambda / (2 (2 + lambda)) (thermal)."""
-    settings = EntangledLinkSettings(eta_alice=1.0, eta_bob=1.0, mean_pair_number=0.2, dark_count_probability_alice=0.0, dark_count_probability_bob=0.0, misalignment_error=0.0)
+    settings = EntangledLinkSettings(
+        eta_alice=1.0,
+        eta_bob=1.0,
+        mean_pair_number=0.2,
+        dark_count_probability_alice=0.0,
+        dark_count_probability_bob=0.0,
+        misalignment_error=0.0,
+    )
     records = emulate_bbm92(settings, 200_000, np.random.default_rng(1))
     alice, bob = records.alice, records.bob
     assert np.array_equal(alice.slots, bob.slots)
@@ -56,7 +72,14 @@ def test_lossless_noiseless_link_errs_only_on_double_clicks():
 
 
 def test_single_pairs_without_noise_give_qber_zero():
-    settings = EntangledLinkSettings(eta_alice=1.0, eta_bob=0.5, mean_pair_number=1e-4, dark_count_probability_alice=0.0, dark_count_probability_bob=0.0, misalignment_error=0.0)
+    settings = EntangledLinkSettings(
+        eta_alice=1.0,
+        eta_bob=0.5,
+        mean_pair_number=1e-4,
+        dark_count_probability_alice=0.0,
+        dark_count_probability_bob=0.0,
+        misalignment_error=0.0,
+    )
     stats = coincidence_statistics(emulate_bbm92(settings, 2_000_000, np.random.default_rng(2)))
     assert stats.sifted.sum() > 20 and stats.qber == 0.0
 
@@ -93,7 +116,9 @@ def test_run_link_distils_a_key_and_keeps_the_bb84_json_keys():
 
 
 def test_device_values_come_from_the_preset():
-    run = run_link("bbm92", 0.0, 1_000_000, preset="gys", overrides={"mean_pair_number": 0.1, "source_position": 0.0}, seed=2)
+    run = run_link(
+        "bbm92", 0.0, 1_000_000, preset="gys", overrides={"mean_pair_number": 0.1, "source_position": 0.0}, seed=2
+    )
     assert run.settings.eta_alice == pytest.approx(0.045) and run.settings.eta_bob == pytest.approx(0.045)
     assert run.settings.misalignment_error == 0.033 and run.settings.repetition_rate_hz == 2e6
 
@@ -119,11 +144,26 @@ def test_bad_slots_and_unsupported_options_raise():
     from qit4n.scenario import ClassicalChannel
 
     with pytest.raises(ParameterError, match="classical_channels"):
-        run_link("bbm92", 10.0, 100_000, classical_channels=[ClassicalChannel(wavelength_nm=1530.0, launch_power_dbm=-20.0)])
+        run_link(
+            "bbm92", 10.0, 100_000, classical_channels=[ClassicalChannel(wavelength_nm=1530.0, launch_power_dbm=-20.0)]
+        )
 
 
 def test_cli_emulate_bbm92_json_and_table():
-    args = ["emulate", "bbm92", "--distance-km", "10", "--pulses", "3e6", "--seed", "1", "--set", "eta_detector=0.5", "--set", "mean_pair_number=0.1"]
+    args = [
+        "emulate",
+        "bbm92",
+        "--distance-km",
+        "10",
+        "--pulses",
+        "3e6",
+        "--seed",
+        "1",
+        "--set",
+        "eta_detector=0.5",
+        "--set",
+        "mean_pair_number=0.1",
+    ]
     result = runner.invoke(app, [*args, "--postprocess", "ldpc", "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
@@ -136,7 +176,19 @@ def test_cli_emulate_bbm92_json_and_table():
 
 def test_cli_bad_source_position_exits_2_without_traceback():
     completed = subprocess.run(
-        [sys.executable, "-c", "from qit4n.cli import main; main()", "emulate", "bbm92", "--distance-km", "10", "--pulses", "1e5", "--set", "source_position=1.5"],
+        [
+            sys.executable,
+            "-c",
+            "from qit4n.cli import main; main()",
+            "emulate",
+            "bbm92",
+            "--distance-km",
+            "10",
+            "--pulses",
+            "1e5",
+            "--set",
+            "source_position=1.5",
+        ],
         capture_output=True,
         text=True,
         check=False,

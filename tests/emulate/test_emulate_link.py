@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qit4n.emulate import BASIS_X, LinkSettings, emulate_bb84, expected_statistics, link_settings, observed_statistics, run_link
+from qit4n.emulate import (
+    BASIS_X,
+    LinkSettings,
+    emulate_bb84,
+    expected_statistics,
+    link_settings,
+    observed_statistics,
+    run_link,
+)
 from qit4n.errors import ParameterError
 from qit4n.qkd import make_parameters
 
@@ -79,7 +87,9 @@ def test_raman_noise_from_classical_channels_reaches_the_detectors():
     channels = [ClassicalChannel(wavelength_nm=1530.0, launch_power_dbm=-20.0)]
     run = run_link("bb84-decoy", 20.0, 400_000, seed=3, classical_channels=channels)
     params = make_parameters("bb84-decoy")
-    expected = float(raman_noise_probability(channels, 20.0, eta_detector=params.eta_detector, receiver_loss_db=10 * np.log10(2.0)))
+    expected = float(
+        raman_noise_probability(channels, 20.0, eta_detector=params.eta_detector, receiver_loss_db=10 * np.log10(2.0))
+    )
     assert run.settings.noise_probability == pytest.approx(expected)
     vacuum_gain = 1.0 - ((1.0 - params.dark_count_probability) * (1.0 - expected)) ** 2
     assert abs(run.statistics.gain[2] - vacuum_gain) < 5 * np.sqrt(vacuum_gain / run.statistics.sent[2])

@@ -75,7 +75,9 @@ def live_network():
 @pytest.fixture(scope="module")
 def star_network(tmp_path_factory) -> LiveNetwork:
     state: Path = tmp_path_factory.mktemp("kms-star")
-    plan = plan_network(star_scenario(capacity_bits=4e5), state, overrides={"max_key_per_request": 200, "max_sae_id_count": 2})
+    plan = plan_network(
+        star_scenario(capacity_bits=4e5), state, overrides={"max_key_per_request": 200, "max_sae_id_count": 2}
+    )
     with InProcessNetwork(plan):
         live = LiveNetwork(plan)
         live.wait_for_keys("SAE-A", "SAE-C", 400)

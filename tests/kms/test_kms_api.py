@@ -11,8 +11,17 @@ import pytest
 from qit4n.kms.client import KMEError
 
 STATUS_FIELDS = {
-    "source_KME_ID", "target_KME_ID", "master_SAE_ID", "slave_SAE_ID", "key_size", "stored_key_count",
-    "max_key_count", "max_key_per_request", "max_key_size", "min_key_size", "max_SAE_ID_count",
+    "source_KME_ID",
+    "target_KME_ID",
+    "master_SAE_ID",
+    "slave_SAE_ID",
+    "key_size",
+    "stored_key_count",
+    "max_key_count",
+    "max_key_per_request",
+    "max_key_size",
+    "min_key_size",
+    "max_SAE_ID_count",
 }
 
 
@@ -81,14 +90,23 @@ def test_multicast_delivers_to_every_named_slave_once(star_network):
     ("body", "message"),
     [
         ({"size": 100}, "size shall be a multiple of 8"),
-        ({"extension_mandatory": [{"abc_route_type": "direct"}]}, "not all extension_mandatory parameters are supported"),
+        (
+            {"extension_mandatory": [{"abc_route_type": "direct"}]},
+            "not all extension_mandatory parameters are supported",
+        ),
         ({"size": 8}, "size = 8: must lie in [min_key_size, max_key_size] = [64, 8192]"),
         ({"number": 201}, "number = 201: must be <= max_key_per_request = 200"),
         ({"number": 0}, "bad request format"),
         ({"number": "2"}, "bad request format"),
         ({"colour": "blue"}, "bad request format"),
-        ({"additional_slave_SAE_IDs": ["SAE-C", "SAE-C"]}, "additional_slave_SAE_IDs must be distinct and differ from the master and slave_SAE_ID"),
-        ({"additional_slave_SAE_IDs": ["SAE-C", "SAE-X", "SAE-Y"]}, "additional_slave_SAE_IDs: 3 given, must be <= max_SAE_ID_count = 2"),
+        (
+            {"additional_slave_SAE_IDs": ["SAE-C", "SAE-C"]},
+            "additional_slave_SAE_IDs must be distinct and differ from the master and slave_SAE_ID",
+        ),
+        (
+            {"additional_slave_SAE_IDs": ["SAE-C", "SAE-X", "SAE-Y"]},
+            "additional_slave_SAE_IDs: 3 given, must be <= max_SAE_ID_count = 2",
+        ),
     ],
 )
 def test_get_key_bad_requests_answer_400(star_network, body, message):
@@ -101,7 +119,9 @@ def test_get_key_bad_requests_answer_400(star_network, body, message):
 
 def test_mandatory_extension_details_name_the_unsupported_parameters(star_network):
     with _raw(star_network, "SAE-A", "KME-A") as master:
-        body = master.post("/api/v1/keys/SAE-D/enc_keys", json={"extension_mandatory": [{"abc_route_type": "direct"}]}).json()
+        body = master.post(
+            "/api/v1/keys/SAE-D/enc_keys", json={"extension_mandatory": [{"abc_route_type": "direct"}]}
+        ).json()
         optional = master.post("/api/v1/keys/SAE-D/enc_keys", json={"extension_optional": [{"abc_x": 1}]})
     assert body["details"] == [{"extension_mandatory_unsupported": [{"abc_route_type": "direct"}]}]
     assert optional.status_code == 200
@@ -109,7 +129,9 @@ def test_mandatory_extension_details_name_the_unsupported_parameters(star_networ
 
 def test_malformed_json_and_unknown_slave_answer_400(star_network):
     with _raw(star_network, "SAE-A", "KME-A") as master:
-        broken = master.post("/api/v1/keys/SAE-D/enc_keys", content=b"{not json", headers={"content-type": "application/json"})
+        broken = master.post(
+            "/api/v1/keys/SAE-D/enc_keys", content=b"{not json", headers={"content-type": "application/json"}
+        )
         unknown = master.get("/api/v1/keys/SAE-NOPE/status")
         itself = master.get("/api/v1/keys/SAE-A/status")
         empty_ids = master.post("/api/v1/keys/SAE-D/dec_keys", json={"key_IDs": []})
@@ -187,7 +209,9 @@ def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path, make_star, live_ne
     issue_certificate(create_ca(tmp_path / "certs"), tmp_path / "certs", "SAE-D2", server=False)
     directory = {**plan.directory, "SAE-D2": "KME-D"}
     configs = {
-        kme_id: config.model_copy(update={"directory": directory, "sae_ids": config.sae_ids + (["SAE-D2"] if kme_id == "KME-D" else [])})
+        kme_id: config.model_copy(
+            update={"directory": directory, "sae_ids": config.sae_ids + (["SAE-D2"] if kme_id == "KME-D" else [])}
+        )
         for kme_id, config in plan.configs.items()
     }
     plan = NetworkPlan(tmp_path, configs)
@@ -201,8 +225,12 @@ def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path, make_star, live_ne
             assert refused.value.status_code == 401
             assert named.get_key_with_ids("SAE-A", [key.key_id])[0].key == key.key
             local = other.get_key("SAE-D", number=3, additional_slave_sae_ids=["SAE-A"])
-            assert [k.key for k in named.get_key_with_ids("SAE-D2", [k.key_id for k in local])] == [k.key for k in local]
-            assert [k.key for k in master.get_key_with_ids("SAE-D2", [k.key_id for k in local])] == [k.key for k in local]
+            assert [k.key for k in named.get_key_with_ids("SAE-D2", [k.key_id for k in local])] == [
+                k.key for k in local
+            ]
+            assert [k.key for k in master.get_key_with_ids("SAE-D2", [k.key_id for k in local])] == [
+                k.key for k in local
+            ]
 
 
 def test_a_key_id_in_another_spelling_is_the_same_key_and_echoed_as_valid_json(star_network):
@@ -210,7 +238,9 @@ def test_a_key_id_in_another_spelling_is_the_same_key_and_echoed_as_valid_json(s
         key = master.get_key("SAE-D")[0]
         spelled = "\t" + key.key_id.replace("-", "")[1:].upper()
         assert len(spelled) == 32
-        response = slave.post("/api/v1/keys/SAE-A/dec_keys", json={"key_IDs": [{"key_ID": "{" + key.key_id.upper() + "}"}]})
+        response = slave.post(
+            "/api/v1/keys/SAE-A/dec_keys", json={"key_IDs": [{"key_ID": "{" + key.key_id.upper() + "}"}]}
+        )
         assert response.status_code == 200
         assert base64.b64decode(response.json()["keys"][0]["key"]) == key.key
         again = slave.post("/api/v1/keys/SAE-A/dec_keys", json={"key_IDs": [{"key_ID": spelled}]})

@@ -26,7 +26,12 @@ def _qit4n(*args: str) -> list[str]:
 
 
 def _start_up(scenario_file: Path, state: Path) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(_qit4n("kms", "up", str(scenario_file), "--state", str(state)), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        _qit4n("kms", "up", str(scenario_file), "--state", str(state)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -69,11 +74,43 @@ def test_up_status_get_key_dec_key_and_restart_resume(tmp_path):
         _wait_for_key(runner, state)
         table = runner.invoke(app, ["kms", "status", "--state", str(state)])
         assert table.exit_code == 0 and "KME-A" in table.output and "SAE-D" in table.output
-        got = runner.invoke(app, ["kms", "get-key", "--state", str(state), "--sae", "SAE-A", "--slave", "SAE-D", "--number", "2", "--size", "128", "--json"])
+        got = runner.invoke(
+            app,
+            [
+                "kms",
+                "get-key",
+                "--state",
+                str(state),
+                "--sae",
+                "SAE-A",
+                "--slave",
+                "SAE-D",
+                "--number",
+                "2",
+                "--size",
+                "128",
+                "--json",
+            ],
+        )
         assert got.exit_code == 0, got.output
         keys = json.loads(got.output)["keys"]
         assert len(keys) == 2
-        first = runner.invoke(app, ["kms", "dec-key", "--state", str(state), "--sae", "SAE-D", "--master", "SAE-A", "--key-id", keys[0]["key_ID"], "--json"])
+        first = runner.invoke(
+            app,
+            [
+                "kms",
+                "dec-key",
+                "--state",
+                str(state),
+                "--sae",
+                "SAE-D",
+                "--master",
+                "SAE-A",
+                "--key-id",
+                keys[0]["key_ID"],
+                "--json",
+            ],
+        )
         assert json.loads(first.output)["keys"] == [keys[0]]
     finally:
         assert "stopping" in _stop(up)
@@ -82,7 +119,22 @@ def test_up_status_get_key_dec_key_and_restart_resume(tmp_path):
     assert all("error" in health for health in offline["kmes"].values())
     up, _ = _start_up(scenario_file, state)
     try:
-        second = runner.invoke(app, ["kms", "dec-key", "--state", str(state), "--sae", "SAE-D", "--master", "SAE-A", "--key-id", keys[1]["key_ID"], "--json"])
+        second = runner.invoke(
+            app,
+            [
+                "kms",
+                "dec-key",
+                "--state",
+                str(state),
+                "--sae",
+                "SAE-D",
+                "--master",
+                "SAE-A",
+                "--key-id",
+                keys[1]["key_ID"],
+                "--json",
+            ],
+        )
         assert second.exit_code == 0, second.output
         assert json.loads(second.output)["keys"] == [keys[1]]
     finally:
@@ -99,7 +151,9 @@ def test_certs_writes_a_ca_and_one_certificate_per_entity(tmp_path):
 
 
 def test_bad_input_exits_2_with_a_message_and_no_traceback(tmp_path):
-    result = subprocess.run(_qit4n("kms", "status", "--state", str(tmp_path / "missing")), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        _qit4n("kms", "status", "--state", str(tmp_path / "missing")), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "--state" in result.stderr and "no KME configs found" in result.stderr
     assert "Traceback" not in result.stderr

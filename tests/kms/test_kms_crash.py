@@ -29,7 +29,9 @@ class Load:
         self.fetched: dict[str, bytes] = {}
         self.in_doubt: set[str] = set()
         self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._issue)] + ([threading.Thread(target=self._fetch)] if fetch else [])
+        self.threads = [threading.Thread(target=self._issue)] + (
+            [threading.Thread(target=self._fetch)] if fetch else []
+        )
 
     def _client(self, sae_id: str) -> SAEClient:
         return SAEClient(self.plan.url(self.plan.directory[sae_id]), *self.plan.sae_cert(sae_id), timeout_s=3.0)
@@ -46,7 +48,9 @@ class Load:
     def _fetch(self) -> None:
         with self._client(self.slave) as client:
             while not self.stop.is_set():
-                pending = [key_id for key_id in list(self.acked) if key_id not in self.fetched and key_id not in self.in_doubt][:2]
+                pending = [
+                    key_id for key_id in list(self.acked) if key_id not in self.fetched and key_id not in self.in_doubt
+                ][:2]
                 if len(pending) < 2 or len(self.fetched) > len(self.acked) // 2:
                     time.sleep(0.01)
                     continue

@@ -44,7 +44,9 @@ def _distilled_bytes(secret_hex: str, block: int) -> tuple[bytes, bytes]:
     from qit4n.emulate.run import run_link
 
     result = run_link("bb84-decoy", 10.0, PULSES, seed=block_seed(secret_hex, block)).distilled.result
-    return tuple(np.packbits(key[: key.size // 8 * 8], bitorder="little").tobytes() for key in (result.alice_key, result.bob_key))
+    return tuple(
+        np.packbits(key[: key.size // 8 * 8], bitorder="little").tobytes() for key in (result.alice_key, result.bob_key)
+    )
 
 
 def _unit(material: bytes, index: int) -> bytes:
@@ -82,7 +84,12 @@ def test_both_saes_get_the_distilled_key_of_their_end_and_no_more(tmp_path):
 def test_relay_through_a_trusted_node_on_emulated_key(tmp_path):
     links = [{"id": f"{a}-{b}", "endpoints": [a, b], "length_km": 10.0} for a, b in (("A", "R"), ("R", "C"))]
     nodes = [{"id": "A"}, {"id": "R", "role": "trusted-relay"}, {"id": "C"}]
-    plan = plan_network(scenario_from_dict({"name": "kms-emulated-chain", "nodes": nodes, "links": links}), tmp_path, supply="emulated", pulses_per_block=PULSES)
+    plan = plan_network(
+        scenario_from_dict({"name": "kms-emulated-chain", "nodes": nodes, "links": links}),
+        tmp_path,
+        supply="emulated",
+        pulses_per_block=PULSES,
+    )
     producers = [ProducerConfig.model_validate_json(path.read_text()) for path in plan.producers]
     for producer in producers:
         produce(producer, blocks=1, pace=False)
@@ -159,7 +166,17 @@ def test_a_block_whose_final_keys_differ_is_discarded(tmp_path, monkeypatch):
 
 
 def _kms_up(scenario_file, state, *options: str) -> subprocess.Popen:
-    command = [sys.executable, "-c", "from qit4n.cli import main; main()", "kms", "up", str(scenario_file), "--state", str(state), *options]
+    command = [
+        sys.executable,
+        "-c",
+        "from qit4n.cli import main; main()",
+        "kms",
+        "up",
+        str(scenario_file),
+        "--state",
+        str(state),
+        *options,
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
     deadline = time.monotonic() + 60
@@ -177,7 +194,12 @@ def _kms_up(scenario_file, state, *options: str) -> subprocess.Popen:
 def test_kms_up_supply_emulated_pool_follows_the_distilled_key(tmp_path):
     capacity_units = 8
     scenario_file = tmp_path / "pair.yaml"
-    link = {"id": "A-B", "endpoints": ["A", "B"], "length_km": 10.0, "pool_capacity_bits": capacity_units * 8 * UNIT_BYTES}
+    link = {
+        "id": "A-B",
+        "endpoints": ["A", "B"],
+        "length_km": 10.0,
+        "pool_capacity_bits": capacity_units * 8 * UNIT_BYTES,
+    }
     scenario_file.write_text(yaml.safe_dump({"name": "pair", "nodes": [{"id": "A"}, {"id": "B"}], "links": [link]}))
     up = _kms_up(scenario_file, tmp_path / "state", "--supply", "emulated", "--pulses-per-block", str(PULSES))
     taken = []
@@ -185,14 +207,22 @@ def test_kms_up_supply_emulated_pool_follows_the_distilled_key(tmp_path):
         plan = load_plan(tmp_path / "state")
         producer = _producer(plan)
         context = sae_ssl_context(*operator_cert(plan))
-        with httpx.Client(verify=context, timeout=5) as http, sae_client(plan, "SAE-A") as sae_a, sae_client(plan, "SAE-B") as sae_b:
+        with (
+            httpx.Client(verify=context, timeout=5) as http,
+            sae_client(plan, "SAE-A") as sae_a,
+            sae_client(plan, "SAE-B") as sae_b,
+        ):
             deadline = time.monotonic() + 60
             while committed_state(producer.committed_file)["blocks"] < 2:
                 assert time.monotonic() < deadline, "producer made no progress"
                 for kme_id in ("KME-A", "KME-B"):
                     link = http.get(plan.url(kme_id) + "/kme/v1/health").json()["links"]["A-B"]
                     distilled_units = committed_state(producer.committed_file)["bytes"] // UNIT_BYTES
-                    assert link["pool_bits"] + link["spent_bits"] <= link["distilled_bits"] <= distilled_units * 8 * UNIT_BYTES
+                    assert (
+                        link["pool_bits"] + link["spent_bits"]
+                        <= link["distilled_bits"]
+                        <= distilled_units * 8 * UNIT_BYTES
+                    )
                     assert link["pool_bits"] <= capacity_units * 8 * UNIT_BYTES
                 if sae_a.status("SAE-B")["stored_key_count"] >= 2:
                     taken += sae_a.get_key("SAE-B", number=2)
@@ -236,7 +266,20 @@ def test_cli_up_rejects_a_bad_supply_with_exit_2(tmp_path):
     scenario_file = tmp_path / "pair.yaml"
     links = [{"endpoints": ["A", "B"], "length_km": 10.0}]
     scenario_file.write_text(yaml.safe_dump({"name": "pair", "nodes": [{"id": "A"}, {"id": "B"}], "links": links}))
-    command = [sys.executable, "-c", "from qit4n.cli import main; main()", "kms", "up", str(scenario_file), "--state", str(tmp_path / "s"), "--supply", "bogus", "--duration-s", "0"]
+    command = [
+        sys.executable,
+        "-c",
+        "from qit4n.cli import main; main()",
+        "kms",
+        "up",
+        str(scenario_file),
+        "--state",
+        str(tmp_path / "s"),
+        "--supply",
+        "bogus",
+        "--duration-s",
+        "0",
+    ]
     result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "supply = 'bogus'" in result.stderr and "Traceback" not in result.stderr

@@ -22,7 +22,14 @@ SCHEMAS = DOCUMENT["components"]["schemas"]
 SAE_IDS = ["SAE-A", "SAE-C", "SAE-D"]
 CALLERS = {"SAE-A": "KME-A", "SAE-D": "KME-D", "SAE-C": "KME-A"}
 
-junk = st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False), st.text(max_size=12), st.lists(st.integers(), max_size=3))
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=3),
+)
 
 
 def _from_schema(schema: dict, depth: int = 0) -> st.SearchStrategy:
@@ -41,7 +48,9 @@ def _from_schema(schema: dict, depth: int = 0) -> st.SearchStrategy:
         return st.lists(_from_schema(schema.get("items", {}), depth + 1) if depth < 3 else junk, max_size=3)
     if kind == "object" and "properties" in schema:
         fields = {name: _from_schema(sub, depth + 1) | junk for name, sub in schema["properties"].items()}
-        return st.fixed_dictionaries({}, optional=fields) | st.fixed_dictionaries({}, optional={**fields, "unknown_field": junk})
+        return st.fixed_dictionaries({}, optional=fields) | st.fixed_dictionaries(
+            {}, optional={**fields, "unknown_field": junk}
+        )
     return st.dictionaries(st.text(max_size=8), junk, max_size=2)
 
 
@@ -51,17 +60,26 @@ def _body(operation: dict) -> st.SearchStrategy:
 
 
 def _query(operation: dict) -> st.SearchStrategy:
-    fields = {p["name"]: st.one_of(st.integers(-3, 2000).map(str), st.text(max_size=10), st.uuids().map(str)) for p in operation.get("parameters", []) if p["in"] == "query"}
+    fields = {
+        p["name"]: st.one_of(st.integers(-3, 2000).map(str), st.text(max_size=10), st.uuids().map(str))
+        for p in operation.get("parameters", [])
+        if p["in"] == "query"
+    }
     return st.fixed_dictionaries({}, optional=fields)
 
 
-OPERATIONS = [(path, method, operation) for path, methods in DOCUMENT["paths"].items() for method, operation in methods.items()]
+OPERATIONS = [
+    (path, method, operation) for path, methods in DOCUMENT["paths"].items() for method, operation in methods.items()
+]
 requests = st.sampled_from(OPERATIONS).flatmap(
     lambda op: st.tuples(
         st.just(op[0]),
         st.just(op[1]),
         st.sampled_from(list(CALLERS)),
-        st.one_of(st.sampled_from(SAE_IDS), st.text(alphabet=st.characters(categories=["L", "N", "P"]), min_size=1, max_size=20)),
+        st.one_of(
+            st.sampled_from(SAE_IDS),
+            st.text(alphabet=st.characters(categories=["L", "N", "P"]), min_size=1, max_size=20),
+        ),
         _query(op[2]),
         _body(op[2]),
     )
@@ -70,7 +88,10 @@ requests = st.sampled_from(OPERATIONS).flatmap(
 
 @pytest.fixture(scope="module")
 def clients(star_network):
-    opened = {sae: httpx.Client(base_url=star_network.url(kme), verify=star_network.context(sae), timeout=10) for sae, kme in CALLERS.items()}
+    opened = {
+        sae: httpx.Client(base_url=star_network.url(kme), verify=star_network.context(sae), timeout=10)
+        for sae, kme in CALLERS.items()
+    }
     yield opened
     for client in opened.values():
         client.close()
@@ -88,7 +109,9 @@ def test_fuzzed_requests_never_crash_and_never_lose_a_key(star_network, clients)
         kwargs = {"params": query}
         if method == "post" and body is not None:
             kwargs["json"] = body
-        response = clients[caller].request(method.upper(), httpx.URL(url.replace("#", "%23").replace("?", "%3F")), **kwargs)
+        response = clients[caller].request(
+            method.upper(), httpx.URL(url.replace("#", "%23").replace("?", "%3F")), **kwargs
+        )
         assert response.status_code in (200, 400, 401, 404, 405, 503), response.text
         payload = response.json()
         if response.status_code != 200:

@@ -10,13 +10,25 @@ from qit4n.kms.app import etsi_openapi
 #: Clause 6 data formats: field -> JSON type; optional fields marked with a trailing "?".
 SPEC_SCHEMAS = {
     "Status": {
-        "source_KME_ID": "string", "target_KME_ID": "string", "master_SAE_ID": "string", "slave_SAE_ID": "string",
-        "key_size": "integer", "stored_key_count": "integer", "max_key_count": "integer", "max_key_per_request": "integer",
-        "max_key_size": "integer", "min_key_size": "integer", "max_SAE_ID_count": "integer", "status_extension?": "object",
+        "source_KME_ID": "string",
+        "target_KME_ID": "string",
+        "master_SAE_ID": "string",
+        "slave_SAE_ID": "string",
+        "key_size": "integer",
+        "stored_key_count": "integer",
+        "max_key_count": "integer",
+        "max_key_per_request": "integer",
+        "max_key_size": "integer",
+        "min_key_size": "integer",
+        "max_SAE_ID_count": "integer",
+        "status_extension?": "object",
     },
     "KeyRequest": {
-        "number?": "integer", "size?": "integer", "additional_slave_SAE_IDs?": "array",
-        "extension_mandatory?": "array", "extension_optional?": "array",
+        "number?": "integer",
+        "size?": "integer",
+        "additional_slave_SAE_IDs?": "array",
+        "extension_mandatory?": "array",
+        "extension_optional?": "array",
     },
     "KeyContainer": {"keys": "array", "key_container_extension?": "object"},
     "Key": {"key_ID": "string", "key_ID_extension?": "object", "key": "string", "key_extension?": "object"},
@@ -66,7 +78,9 @@ def test_every_operation_documents_200_400_401_503(document):
         for operation in operations.values():
             assert set(operation["responses"]) == {"200", "400", "401", "503"}
             for code in ("400", "401", "503"):
-                assert operation["responses"][code]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+                assert operation["responses"][code]["content"]["application/json"]["schema"]["$ref"].endswith(
+                    "/ErrorBody"
+                )
 
 
 def test_query_parameters_of_the_get_variants(document):

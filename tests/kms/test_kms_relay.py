@@ -13,7 +13,10 @@ from qit4n.scenario import scenario_from_dict
 def chain_scenario(relays: int, rate_bps: float = 1e6, capacity_bits: float = 2e5):
     names = ["S", *[f"R{i}" for i in range(1, relays + 1)], "T"]
     nodes = [{"id": name, "role": "trusted-relay" if name.startswith("R") else "user"} for name in names]
-    links = [{"endpoints": [a, b], "key_rate_bps": rate_bps, "pool_capacity_bits": capacity_bits} for a, b in zip(names, names[1:])]
+    links = [
+        {"endpoints": [a, b], "key_rate_bps": rate_bps, "pool_capacity_bits": capacity_bits}
+        for a, b in zip(names, names[1:])
+    ]
     return scenario_from_dict({"name": f"chain-{relays}", "nodes": nodes, "links": links})
 
 

@@ -6,7 +6,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qit4n.kms.store import KeyBatch, KeyLookupError, KeyStore, PoolExhaustedError, UnitMismatchError, batch_key_ids, new_batch_id, split_key_id
+from qit4n.kms.store import (
+    KeyBatch,
+    KeyLookupError,
+    KeyStore,
+    PoolExhaustedError,
+    UnitMismatchError,
+    batch_key_ids,
+    new_batch_id,
+    split_key_id,
+)
 from qit4n.kms.supply import LinkFiller, SeededLinkSupply
 
 SECRET = "ab" * 32
@@ -107,7 +116,11 @@ def test_keys_past_their_lifetime_are_erased(tmp_path):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(["issue", "take", "take_twice", "void"]), st.integers(1, 4)), min_size=1, max_size=25))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["issue", "take", "take_twice", "void"]), st.integers(1, 4)), min_size=1, max_size=25
+    )
+)
 def test_no_key_is_lost_or_delivered_twice(tmp_path_factory, operations):
     """Invariant: every stored key is delivered exactly once unless voided; never twice."""
     folder = tmp_path_factory.mktemp("prop")

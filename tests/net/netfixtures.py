@@ -12,11 +12,21 @@ def chain_scenario(rates_bps: list[float], demand_bps: float = 1.0, capacity_bit
     names = ["A"] + [f"R{i}" for i in range(1, len(rates_bps))] + ["B"]
     nodes = [{"id": name, "role": "user" if name in ("A", "B") else "trusted-relay"} for name in names]
     links = [
-        {"id": f"L{i}", "endpoints": [names[i], names[i + 1]], "key_rate_bps": rate, "pool_capacity_bits": capacity_bits}
+        {
+            "id": f"L{i}",
+            "endpoints": [names[i], names[i + 1]],
+            "key_rate_bps": rate,
+            "pool_capacity_bits": capacity_bits,
+        }
         for i, rate in enumerate(rates_bps)
     ]
     return scenario_from_dict(
-        {"name": "chain", "nodes": nodes, "links": links, "demands": [{"name": "ab", "endpoints": ["A", "B"], "key_rate_bps": demand_bps}]}
+        {
+            "name": "chain",
+            "nodes": nodes,
+            "links": links,
+            "demands": [{"name": "ab", "endpoints": ["A", "B"], "key_rate_bps": demand_bps}],
+        }
     )
 
 

@@ -37,11 +37,31 @@ def test_plan_table_output():
 
 
 def test_simulate_json_and_report(tmp_path):
-    result = runner.invoke(app, ["simulate", "tokyo-2010", "--duration", "10min", "--json", "--fail", "link:MELCO-OT-HA@2min+1min", "--out", str(tmp_path)])
+    result = runner.invoke(
+        app,
+        [
+            "simulate",
+            "tokyo-2010",
+            "--duration",
+            "10min",
+            "--json",
+            "--fail",
+            "link:MELCO-OT-HA@2min+1min",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["duration_s"] == 600.0
-    assert {"throughput_bps", "delay_median_s", "delay_p99_s", "loss_ratio", "availability", "restoration_times_s"} <= set(data["demands"][0])
+    assert {
+        "throughput_bps",
+        "delay_median_s",
+        "delay_p99_s",
+        "loss_ratio",
+        "availability",
+        "restoration_times_s",
+    } <= set(data["demands"][0])
     totals = data["conservation"]
     assert abs(totals["imbalance_bits"]) < 1e-9 * totals["generated_bits"]
     assert (tmp_path / "net-pool-levels.png").is_file() and (tmp_path / "net-delivered.png").is_file()
@@ -61,10 +81,17 @@ def test_scenario_generate_and_show(tmp_path):
 
 
 def test_bad_input_exits_2_without_traceback():
-    run = subprocess.run([QIT4N, "simulate", "tokyo-2010", "--duration", "-5h"], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [QIT4N, "simulate", "tokyo-2010", "--duration", "-5h"], capture_output=True, text=True, timeout=120
+    )
     assert run.returncode == 2
     assert "--duration" in run.stderr and "Traceback" not in run.stderr
-    run = subprocess.run([QIT4N, "simulate", "tokyo-2010", "--duration", "1min", "--fail", "link:NOPE@1s"], capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [QIT4N, "simulate", "tokyo-2010", "--duration", "1min", "--fail", "link:NOPE@1s"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 2 and "NOPE" in run.stderr and "Traceback" not in run.stderr
     run = subprocess.run([QIT4N, "scenario", "generate", "--nodes", "1"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "nodes = 1" in run.stderr

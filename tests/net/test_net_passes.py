@@ -19,10 +19,24 @@ def _scenario(optics: dict):
         {
             "name": "sat",
             "nodes": [
-                {"id": "XL", "role": "ground-station", "latitude_deg": 40.396, "longitude_deg": 117.577, "altitude_m": 890},
+                {
+                    "id": "XL",
+                    "role": "ground-station",
+                    "latitude_deg": 40.396,
+                    "longitude_deg": 117.577,
+                    "altitude_m": 890,
+                },
                 {"id": "SAT", "role": "satellite"},
             ],
-            "links": [{"id": "down", "endpoints": ["SAT", "XL"], "channel": "satellite", "key_rate_bps": 47800.0, "optics": optics}],
+            "links": [
+                {
+                    "id": "down",
+                    "endpoints": ["SAT", "XL"],
+                    "channel": "satellite",
+                    "key_rate_bps": 47800.0,
+                    "optics": optics,
+                }
+            ],
         }
     )
 
@@ -55,7 +69,9 @@ def test_orbit_windows_need_a_ground_station():
         {
             "name": "sat",
             "nodes": [{"id": "U", "latitude_deg": 40.0, "longitude_deg": 117.0}, {"id": "SAT", "role": "satellite"}],
-            "links": [{"id": "down", "endpoints": ["SAT", "U"], "channel": "satellite", "key_rate_bps": 1.0, "optics": OPTICS}],
+            "links": [
+                {"id": "down", "endpoints": ["SAT", "U"], "channel": "satellite", "key_rate_bps": 1.0, "optics": OPTICS}
+            ],
         }
     )
     with pytest.raises(ParameterError, match="ground-station"):

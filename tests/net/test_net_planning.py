@@ -8,10 +8,19 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from netfixtures import chain_scenario  # noqa: E402
+from netfixtures import chain_scenario
 
 from qit4n.errors import NoKeyRouteError, ParameterError, ScenarioError
-from qit4n.net import build_network, disjoint_paths, key_aware_path, max_flow_routes, max_key_rate_bps, min_cut, shortest_path, widest_path
+from qit4n.net import (
+    build_network,
+    disjoint_paths,
+    key_aware_path,
+    max_flow_routes,
+    max_key_rate_bps,
+    min_cut,
+    shortest_path,
+    widest_path,
+)
 from qit4n.net.allocation import DemandSpec, allocate
 from qit4n.net.flows import compile_network
 from qit4n.net.plan import plan_network
@@ -26,7 +35,13 @@ def square():
         scenario_from_dict(
             {
                 "name": "square",
-                "nodes": [{"id": "A"}, {"id": "B"}, {"id": "C"}, {"id": "R1", "role": "trusted-relay"}, {"id": "R2", "role": "trusted-relay"}],
+                "nodes": [
+                    {"id": "A"},
+                    {"id": "B"},
+                    {"id": "C"},
+                    {"id": "R1", "role": "trusted-relay"},
+                    {"id": "R2", "role": "trusted-relay"},
+                ],
                 "links": [
                     {"id": "a1", "endpoints": ["A", "R1"], "key_rate_bps": 10, "length_km": 5},
                     {"id": "1b", "endpoints": ["R1", "B"], "key_rate_bps": 10, "length_km": 5},
@@ -81,7 +96,11 @@ def test_bad_inputs(square):
 
 def test_allocation_priorities_and_max_min_fairness(square):
     compiled = compile_network(square)
-    demands = [DemandSpec("ab", "A", "B", 100), DemandSpec("ac", "A", "C", 100), DemandSpec("bc", "B", "C", 5, priority=2)]
+    demands = [
+        DemandSpec("ab", "A", "B", 100),
+        DemandSpec("ac", "A", "C", 100),
+        DemandSpec("bc", "B", "C", 5, priority=2),
+    ]
     result = {allocation.demand.name: allocation for allocation in allocate(compiled, demands)}
     assert result["bc"].allocated_bps == pytest.approx(5.0, rel=1e-6) and result["bc"].satisfied
     # ac is held by A-C (1000) + nothing else? A-C is direct: ac gets its full request.
@@ -116,7 +135,9 @@ def test_max_min_fairness_shares_a_bottleneck():
 def test_parallel_link_failure_keeps_the_rest(square):
     compiled = compile_network(square)
     allocations = allocate(compiled, [DemandSpec("ab", "A", "B", 50)])
-    impacts = failure_impacts(compiled, allocations, [Failure(links=("2b-bis",)), Failure(links=("2b",)), Failure(nodes=("R2",))])
+    impacts = failure_impacts(
+        compiled, allocations, [Failure(links=("2b-bis",)), Failure(links=("2b",)), Failure(nodes=("R2",))]
+    )
     assert impacts[0].remaining_bps.get("ab", 50.0) == pytest.approx(50.0) and impacts[0].demands_lost == ()
     assert impacts[1].remaining_bps["ab"] == pytest.approx(15.0) and impacts[1].demands_lost == ("ab",)
     assert impacts[1].capacity_lost_bps == pytest.approx(35.0)
@@ -139,4 +160,6 @@ def test_chain_plan_names_every_failure():
 
 def test_scenario_validation_still_applies():
     with pytest.raises(ScenarioError):
-        scenario_from_dict({"name": "x", "nodes": [{"id": "A"}], "links": [{"endpoints": ["A", "Z"], "key_rate_bps": 1}]})
+        scenario_from_dict(
+            {"name": "x", "nodes": [{"id": "A"}], "links": [{"endpoints": ["A", "Z"], "key_rate_bps": 1}]}
+        )

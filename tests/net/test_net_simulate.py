@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
-from netfixtures import chain_scenario, random_scenario  # noqa: E402
+from netfixtures import chain_scenario, random_scenario
 
 from qit4n.des import Kernel
 from qit4n.errors import ParameterError
@@ -26,13 +26,17 @@ def _balance_ok(result) -> bool:
     return abs(totals["imbalance_bits"]) <= 1e-9 * scale
 
 
-
 def _ring(first_route_bps: float, second_route_bps: float, demand_bps: float):
     """Users A and B joined through relay R1 (links a1, 1b) and through relay R2 (links a2, 2b)."""
     return scenario_from_dict(
         {
             "name": "ring",
-            "nodes": [{"id": "A"}, {"id": "B"}, {"id": "R1", "role": "trusted-relay"}, {"id": "R2", "role": "trusted-relay"}],
+            "nodes": [
+                {"id": "A"},
+                {"id": "B"},
+                {"id": "R1", "role": "trusted-relay"},
+                {"id": "R2", "role": "trusted-relay"},
+            ],
             "links": [
                 {"id": "a1", "endpoints": ["A", "R1"], "key_rate_bps": first_route_bps},
                 {"id": "1b", "endpoints": ["R1", "B"], "key_rate_bps": first_route_bps},
@@ -42,6 +46,7 @@ def _ring(first_route_bps: float, second_route_bps: float, demand_bps: float):
             "demands": [{"name": "ab", "endpoints": ["A", "B"], "key_rate_bps": demand_bps}],
         }
     )
+
 
 def test_pools_fill_clip_and_take():
     pools = PairPools(np.array([100.0, 1000.0]), np.array([10.0, 1.0]))
@@ -57,7 +62,9 @@ def test_pools_fill_clip_and_take():
 
 def test_relay_consumption_is_hops_times_delivered():
     """One path of 4 hops: every delivered bit costs 3 more bits of relay key."""
-    result = simulate_network(chain_scenario([5000, 4000, 6000, 7000], demand_bps=1000), SimulationConfig(duration_s=200))
+    result = simulate_network(
+        chain_scenario([5000, 4000, 6000, 7000], demand_bps=1000), SimulationConfig(duration_s=200)
+    )
     totals = result.totals_bits
     assert totals["delivered_bits"] == pytest.approx(200 * 1000)
     assert totals["relay_consumed_bits"] == pytest.approx(3 * totals["delivered_bits"])
@@ -84,7 +91,13 @@ def test_pool_capacity_discards_surplus():
 
 def test_failure_reroutes_and_reports_restoration():
     scenario = _ring(first_route_bps=5000, second_route_bps=3000, demand_bps=1000)
-    config = SimulationConfig(duration_s=600, failures=[FailureEvent(time_s=100, links=["a1"], repair_s=50), FailureEvent(time_s=300, nodes=["R1", "R2"], repair_s=100)])
+    config = SimulationConfig(
+        duration_s=600,
+        failures=[
+            FailureEvent(time_s=100, links=["a1"], repair_s=50),
+            FailureEvent(time_s=300, nodes=["R1", "R2"], repair_s=100),
+        ],
+    )
     result = simulate_network(scenario, config)
     qos = result.qos[0]
     restoration = qos.restoration_times_s
@@ -96,9 +109,13 @@ def test_failure_reroutes_and_reports_restoration():
 
 def test_unknown_failure_target_is_an_error():
     with pytest.raises(ParameterError, match="no such link"):
-        simulate_network(chain_scenario([10.0]), SimulationConfig(duration_s=10, failures=[FailureEvent(time_s=1, links=["nope"])]))
+        simulate_network(
+            chain_scenario([10.0]), SimulationConfig(duration_s=10, failures=[FailureEvent(time_s=1, links=["nope"])])
+        )
     with pytest.raises(ParameterError, match="demand_traffic"):
-        simulate_network(chain_scenario([10.0]), SimulationConfig(duration_s=10, demand_traffic={"zz": {"kind": "rekey"}}))
+        simulate_network(
+            chain_scenario([10.0]), SimulationConfig(duration_s=10, demand_traffic={"zz": {"kind": "rekey"}})
+        )
 
 
 def test_rekey_traffic_requests_256_bit_keys():
@@ -124,7 +141,9 @@ def test_satellite_link_delivers_only_through_passes():
             "demands": [{"name": "us", "endpoints": ["U", "S"], "key_rate_bps": 1.0}],
         }
     )
-    config = SimulationConfig(duration_s=1000, passes={"period_s": 500, "pass_duration_s": 50, "first_pass_s": 100}, samples=101)
+    config = SimulationConfig(
+        duration_s=1000, passes={"period_s": 500, "pass_duration_s": 50, "first_pass_s": 100}, samples=101
+    )
     result = simulate_network(scenario, config)
     column = result.pair_labels.index("G1-S")
     levels = result.pool_levels_bits[:, column]
@@ -136,13 +155,23 @@ def test_satellite_link_delivers_only_through_passes():
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), traffic=st.sampled_from(["constant", "poisson", "rekey", "sessions"]), fill=st.floats(0.0, 1.0))
+@given(
+    seed=st.integers(0, 10_000),
+    traffic=st.sampled_from(["constant", "poisson", "rekey", "sessions"]),
+    fill=st.floats(0.0, 1.0),
+)
 def test_bits_are_conserved(seed, traffic, fill):
     """generated + initial = delivered + relay + in pools + discarded, whatever the network and traffic."""
     scenario = random_scenario(seed, n_nodes=7, n_links=11)
     links = [item.model_copy(update={"pool_capacity_bits": 2e4}) for item in scenario.links]
     scenario = scenario.model_copy(update={"links": links})
-    config = SimulationConfig(duration_s=120, seed=seed, traffic={"kind": traffic, "period_s": 0.7}, initial_fill=fill, failures=[FailureEvent(time_s=30, links=["L1"], repair_s=20)])
+    config = SimulationConfig(
+        duration_s=120,
+        seed=seed,
+        traffic={"kind": traffic, "period_s": 0.7},
+        initial_fill=fill,
+        failures=[FailureEvent(time_s=30, links=["L1"], repair_s=20)],
+    )
     result = simulate_network(scenario, config)
     assert _balance_ok(result)
     assert np.all(result.pool_levels_bits >= -1e-6)
@@ -168,7 +197,9 @@ def test_key_aware_routing_uses_the_fuller_route():
 
 def test_poisson_sessions_load():
     """Sessions every 20 s on average lasting 10 s on average: the demand is active about half the time."""
-    config = SimulationConfig(duration_s=20000, seed=3, traffic={"kind": "sessions", "period_s": 20.0, "session_s": 10.0}, police=False)
+    config = SimulationConfig(
+        duration_s=20000, seed=3, traffic={"kind": "sessions", "period_s": 20.0, "session_s": 10.0}, police=False
+    )
     qos = simulate_network(chain_scenario([1e5], demand_bps=100), config).qos[0]
     # Each session asks 100 bit/s for about 10 s (whole seconds, the first request at its start): 100 x 10.5 bits per 20 s.
     assert qos.throughput_bps == pytest.approx(100 * 10.5 / 20, rel=0.1)
@@ -179,7 +210,9 @@ def test_planned_routes_return_after_repair():
     """While a1 is down the demand (1500 bit/s) squeezes through R2 (1000 bit/s) and loses key; after the
     repair the planned routes come back and the losses stop."""
     scenario = _ring(first_route_bps=5000, second_route_bps=1000, demand_bps=1500)
-    config = SimulationConfig(duration_s=1000, max_wait_s=2, failures=[FailureEvent(time_s=100, links=["a1"], repair_s=400)])
+    config = SimulationConfig(
+        duration_s=1000, max_wait_s=2, failures=[FailureEvent(time_s=100, links=["a1"], repair_s=400)]
+    )
     # R2 pools hold at most ~100 kbit at t = 100 s and drain at 500 bit/s: losses from ~300 s to the repair at 500 s
     # (about 70 requests); staying on R2 until the end would lose about 230.
     qos = simulate_network(scenario, config).qos[0]

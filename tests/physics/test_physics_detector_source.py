@@ -39,13 +39,19 @@ def test_detection_probability_limits() -> None:
 
 
 def test_detection_probability_broadcasts() -> None:
-    result = detection_probability(np.array([0.1, 0.5])[:, None], eta_detector=np.array([1e-3, 1e-2, 1e-1]), dark_count_probability=1e-6)
+    result = detection_probability(
+        np.array([0.1, 0.5])[:, None], eta_detector=np.array([1e-3, 1e-2, 1e-1]), dark_count_probability=1e-6
+    )
     assert result.shape == (2, 3)
 
 
 def test_qber_limits() -> None:
-    assert quantum_bit_error_rate(0.0, eta_detector=0.1, dark_count_probability=1e-6, misalignment=0.02) == pytest.approx(0.5)
-    assert quantum_bit_error_rate(0.5, eta_detector=0.1, dark_count_probability=0.0, misalignment=0.02) == pytest.approx(0.02)
+    assert quantum_bit_error_rate(
+        0.0, eta_detector=0.1, dark_count_probability=1e-6, misalignment=0.02
+    ) == pytest.approx(0.5)
+    assert quantum_bit_error_rate(
+        0.5, eta_detector=0.1, dark_count_probability=0.0, misalignment=0.02
+    ) == pytest.approx(0.02)
     assert quantum_bit_error_rate(0.0, eta_detector=0.1) == pytest.approx(0.5)
 
 

@@ -52,7 +52,11 @@ def test_satellite_fields_are_not_free_space_fields() -> None:
 
 def test_divergence_below_the_diffraction_limit_is_refused() -> None:
     with pytest.raises(ParameterError, match=r"beam_divergence_urad = 0\.5: must be >= 1\.8"):
-        validate_optics({"beam_divergence_urad": 0.5, "transmitter_aperture_m": 0.3, "wavelength_nm": 850}, "satellite", "links[0].optics")
+        validate_optics(
+            {"beam_divergence_urad": 0.5, "transmitter_aperture_m": 0.3, "wavelength_nm": 850},
+            "satellite",
+            "links[0].optics",
+        )
 
 
 def test_unknown_channel_is_refused() -> None:
@@ -85,7 +89,9 @@ def test_collection_with_pointing_jitter_matches_monte_carlo() -> None:
     """Average the exact off-axis collected power over a seeded Gaussian jitter."""
     from scipy.special import i0e
 
-    optics = BeamOptics(transmitter_aperture_m=0.2, receiver_aperture_m=0.5, beam_divergence_urad=4.0, pointing_error_urad=3.0)
+    optics = BeamOptics(
+        transmitter_aperture_m=0.2, receiver_aperture_m=0.5, beam_divergence_urad=4.0, pointing_error_urad=3.0
+    )
     distance_km = 800.0
     w = float(beam_radius_m(optics, distance_km))
     a = 0.25
@@ -94,7 +100,13 @@ def test_collection_with_pointing_jitter_matches_monte_carlo() -> None:
     d = np.hypot(offsets[:, 0], offsets[:, 1])
     # Power of an off-axis Gaussian through a centred circular aperture (radial integral).
     r = np.linspace(0.0, a, 401)
-    weights = np.exp(-2 * (r[None, :] - d[:, None]) ** 2 / w**2) * i0e(4 * r[None, :] * d[:, None] / w**2) * 4 * r[None, :] / w**2
+    weights = (
+        np.exp(-2 * (r[None, :] - d[:, None]) ** 2 / w**2)
+        * i0e(4 * r[None, :] * d[:, None] / w**2)
+        * 4
+        * r[None, :]
+        / w**2
+    )
     collected = np.trapezoid(weights, r, axis=1)
     assert float(collection_efficiency(optics, distance_km)) == pytest.approx(float(collected.mean()), rel=0.02)
 
@@ -110,7 +122,9 @@ def test_kim_model_branches() -> None:
     """sigma = 3.91 / V (lambda / 550)^-q per km, q by visibility (Kim et al. 2001)."""
     to_db = 10 * np.log10(np.e)
     assert float(kim_attenuation_db_per_km(100.0, 1550.0)) == pytest.approx(to_db * 3.91 / 100 * (1550 / 550) ** -1.6)
-    assert float(kim_attenuation_db_per_km(3.0, 1550.0)) == pytest.approx(to_db * 3.91 / 3 * (1550 / 550) ** -(0.16 * 3 + 0.34))
+    assert float(kim_attenuation_db_per_km(3.0, 1550.0)) == pytest.approx(
+        to_db * 3.91 / 3 * (1550 / 550) ** -(0.16 * 3 + 0.34)
+    )
     assert float(kim_attenuation_db_per_km(0.2, 1550.0)) == pytest.approx(to_db * 3.91 / 0.2)
     with pytest.raises(ParameterError, match=r"visibility_km = 0: must be > 0"):
         kim_attenuation_db_per_km(0.0, 850.0)
@@ -139,7 +153,9 @@ optics_strategy = st.builds(
 
 @settings(max_examples=80, deadline=None)
 @given(optics_strategy, st.lists(st.floats(min_value=0.0, max_value=500.0), min_size=2, max_size=20))
-def test_transmittance_in_unit_interval_and_loss_non_decreasing_in_length(optics: FreeSpaceOptics, lengths: list[float]) -> None:
+def test_transmittance_in_unit_interval_and_loss_non_decreasing_in_length(
+    optics: FreeSpaceOptics, lengths: list[float]
+) -> None:
     length = np.sort(np.asarray(lengths))
     eta = free_space_transmittance(optics, length)
     assert np.all((eta >= 0.0) & (eta <= 1.0))

@@ -29,7 +29,9 @@ def channel(direction: str, power_dbm: float = 0.0, wavelength_nm: float = 1551.
 
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 @pytest.mark.parametrize(("quantum_loss", "classical_loss"), [(0.2, 0.2), (0.2, 0.25), (0.33, 0.19), (0.0, 0.0)])
-def test_closed_forms_match_integration_along_the_fibre(direction: str, quantum_loss: float, classical_loss: float) -> None:
+def test_closed_forms_match_integration_along_the_fibre(
+    direction: str, quantum_loss: float, classical_loss: float
+) -> None:
     """Integrate scattering at each point times the attenuation of both legs."""
     length_km, bandwidth_nm, power_w = 40.0, 0.6, 1e-3
     alpha_q, alpha_c = NEPERS_PER_DB * quantum_loss, NEPERS_PER_DB * classical_loss
@@ -54,8 +56,12 @@ def test_equal_attenuation_reduces_to_eraerds_equations() -> None:
     length = np.array([1.0, 25.0, 100.0])
     alpha = NEPERS_PER_DB * 0.2
     p_in = 1e-3 * 10 ** (3.0 / 10.0)
-    forward = raman_noise_power_w([channel("forward", 3.0)], length, raman_coefficient_per_km_nm=BETA, filter_bandwidth_nm=1.0)
-    backward = raman_noise_power_w([channel("backward", 3.0)], length, raman_coefficient_per_km_nm=BETA, filter_bandwidth_nm=1.0)
+    forward = raman_noise_power_w(
+        [channel("forward", 3.0)], length, raman_coefficient_per_km_nm=BETA, filter_bandwidth_nm=1.0
+    )
+    backward = raman_noise_power_w(
+        [channel("backward", 3.0)], length, raman_coefficient_per_km_nm=BETA, filter_bandwidth_nm=1.0
+    )
     np.testing.assert_allclose(forward, p_in * np.exp(-alpha * length) * BETA * length, rtol=1e-12)
     np.testing.assert_allclose(backward, p_in * BETA * (1 - np.exp(-2 * alpha * length)) / (2 * alpha), rtol=1e-12)
 
@@ -81,7 +87,9 @@ def test_no_classical_channel_no_noise() -> None:
 
 
 def test_photons_per_gate_from_power() -> None:
-    photons = raman_noise_photons_per_gate([channel("forward")], 20.0, gate_width_s=2e-9, raman_coefficient_per_km_nm=BETA)
+    photons = raman_noise_photons_per_gate(
+        [channel("forward")], 20.0, gate_width_s=2e-9, raman_coefficient_per_km_nm=BETA
+    )
     power = raman_noise_power_w([channel("forward")], 20.0, raman_coefficient_per_km_nm=BETA)
     photon_energy = 6.62607015e-34 * 299792458.0 / 1550.12e-9
     assert float(photons) == pytest.approx(float(power) * 2e-9 / photon_energy, rel=1e-12)
@@ -107,7 +115,9 @@ def test_coefficient_is_continuous_through_zero_shift() -> None:
 def test_o_band_quantum_channel_sees_far_less_noise() -> None:
     data = [channel("forward", 0.0, 1550.12)]
     c_band = raman_noise_probability(data, 25.0, quantum_wavelength_nm=1551.72)
-    o_band = raman_noise_probability(data, 25.0, quantum_wavelength_nm=O_BAND_QUANTUM_WAVELENGTH_NM, loss_db_per_km=O_BAND_FIBRE_LOSS_DB_PER_KM)
+    o_band = raman_noise_probability(
+        data, 25.0, quantum_wavelength_nm=O_BAND_QUANTUM_WAVELENGTH_NM, loss_db_per_km=O_BAND_FIBRE_LOSS_DB_PER_KM
+    )
     assert float(o_band) < 1e-2 * float(c_band)
 
 
@@ -144,7 +154,9 @@ def test_negative_length_is_named() -> None:
     st.sampled_from(["forward", "backward"]),
     st.floats(min_value=1530.0, max_value=1565.0),
 )
-def test_noise_non_negative_and_increasing_with_launch_power(length_km: float, power_dbm: float, step_db: float, direction: str, wavelength_nm: float) -> None:
+def test_noise_non_negative_and_increasing_with_launch_power(
+    length_km: float, power_dbm: float, step_db: float, direction: str, wavelength_nm: float
+) -> None:
     low = float(raman_noise_probability([channel(direction, power_dbm, wavelength_nm)], length_km))
     high = float(raman_noise_probability([channel(direction, power_dbm + step_db, wavelength_nm)], length_km))
     assert 0.0 <= low <= 1.0

@@ -38,7 +38,9 @@ def test_slant_range_refuses_a_satellite_below_the_station() -> None:
 
 
 def test_link_loss_parts() -> None:
-    optics = SatelliteOptics(beam_divergence_urad=6.0, zenith_transmittance=0.7, receiver_efficiency=0.5, transmitter_efficiency=0.9)
+    optics = SatelliteOptics(
+        beam_divergence_urad=6.0, zenith_transmittance=0.7, receiver_efficiency=0.5, transmitter_efficiency=0.9
+    )
     distance = float(slant_range_km(40.0, optics.altitude_km))
     expected = 0.9 * float(collection_efficiency(optics, distance)) * 0.7 ** (1 / np.sin(np.radians(40.0))) * 0.5
     assert float(satellite_link_transmittance(optics, 40.0)) == pytest.approx(expected, rel=1e-12)
@@ -52,7 +54,9 @@ def test_link_loss_parts() -> None:
     st.floats(min_value=0.05, max_value=1.0),
     st.lists(st.floats(min_value=0.1, max_value=90.0), min_size=2, max_size=20),
 )
-def test_loss_decreases_with_elevation(altitude_km: float, divergence_urad: float, zenith: float, elevations: list[float]) -> None:
+def test_loss_decreases_with_elevation(
+    altitude_km: float, divergence_urad: float, zenith: float, elevations: list[float]
+) -> None:
     optics = SatelliteOptics(altitude_km=altitude_km, beam_divergence_urad=divergence_urad, zenith_transmittance=zenith)
     elevation = np.sort(np.asarray(elevations))
     loss = satellite_link_loss_db(optics, elevation)
@@ -66,14 +70,22 @@ def test_loss_decreases_with_elevation(altitude_km: float, divergence_urad: floa
 
 
 def test_pass_geometry_agrees_with_the_slant_range_formula() -> None:
-    optics = SatelliteOptics(altitude_km=520.0, inclination_deg=97.5, raan_deg=30.0, phase_deg=40.0, beam_divergence_urad=5.0)
+    optics = SatelliteOptics(
+        altitude_km=520.0, inclination_deg=97.5, raan_deg=30.0, phase_deg=40.0, beam_divergence_urad=5.0
+    )
     times = np.linspace(0.0, 20_000.0, 4001)
     geometry = pass_geometry(optics, 40.0, 20.0, 500.0, times)
     assert isinstance(geometry, PassGeometry)
     up = geometry.elevation_deg > 0.0
     assert up.any() and (~up).any()
-    np.testing.assert_allclose(geometry.slant_range_km[up], slant_range_km(geometry.elevation_deg[up], 520.0, 500.0), rtol=1e-9)
-    np.testing.assert_allclose(geometry.loss_db[up], satellite_link_loss_db(optics, geometry.elevation_deg[up], ground_altitude_m=500.0), rtol=1e-9)
+    np.testing.assert_allclose(
+        geometry.slant_range_km[up], slant_range_km(geometry.elevation_deg[up], 520.0, 500.0), rtol=1e-9
+    )
+    np.testing.assert_allclose(
+        geometry.loss_db[up],
+        satellite_link_loss_db(optics, geometry.elevation_deg[up], ground_altitude_m=500.0),
+        rtol=1e-9,
+    )
     assert np.all(np.isinf(geometry.loss_db[~up]))
     np.testing.assert_array_equal(geometry.visible, geometry.elevation_deg >= optics.min_elevation_deg)
 
@@ -86,13 +98,15 @@ def test_pass_geometry_keeps_the_shape_of_time() -> None:
 def test_equatorial_overhead_pass_duration_matches_the_analytic_value() -> None:
     """Prograde equatorial orbit over an equatorial station: the satellite gains on the station at n - omega_E."""
     altitude, min_elevation = 500.0, 20.0
-    optics = SatelliteOptics(altitude_km=altitude, inclination_deg=0.0, include_j2=False, min_elevation_deg=min_elevation, phase_deg=300.0)
+    optics = SatelliteOptics(
+        altitude_km=altitude, inclination_deg=0.0, include_j2=False, min_elevation_deg=min_elevation, phase_deg=300.0
+    )
     radius = EARTH_RADIUS_KM + altitude
     central_angle = np.arccos(EARTH_RADIUS_KM * np.cos(np.radians(min_elevation)) / radius) - np.radians(min_elevation)
     relative_rate = np.sqrt(EARTH_GM_KM3_PER_S2 / radius**3) - EARTH_ROTATION_RAD_PER_S
     windows = pass_windows(optics, 0.0, 0.0, 0.0, 0.0, 12_000.0, step_s=5.0)
     assert len(windows) >= 1
-    durations = [end - start for start, end in windows if 0.0 < start and end < 12_000.0]
+    durations = [end - start for start, end in windows if start > 0.0 and end < 12_000.0]
     assert durations
     for duration in durations:
         assert duration == pytest.approx(2 * central_angle / relative_rate, abs=0.01)

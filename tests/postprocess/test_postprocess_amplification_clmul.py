@@ -120,7 +120,9 @@ def test_cantor_basis_is_a_basis_with_squares_plus_self_down_the_chain():
 
 
 @pytest.mark.parametrize("hardware", MODES)
-@pytest.mark.parametrize("sizes", [(1, 1), (1, 2), (2, 3), (3, 1), (5, 7), (17, 40), (64, 64), (100, 3), (257, 511), (1500, 2200)])
+@pytest.mark.parametrize(
+    "sizes", [(1, 1), (1, 2), (2, 3), (3, 1), (5, 7), (17, 40), (64, 64), (100, 3), (257, 511), (1500, 2200)]
+)
 def test_multiply_matches_python_integers(hardware, sizes):
     rng = np.random.default_rng(sum(sizes))
     a, b = random_words(sizes[0], rng), random_words(sizes[1], rng)
@@ -195,8 +197,21 @@ def test_feature_flags_choose_the_widest_instruction(monkeypatch):
 
 @pytest.mark.parametrize(
     "size, output_bits",
-    [(1, 1), (1, 3), (2, 1), (63, 1), (64, 64), (65, 30), (127, 200), (128, 1), (300, 120), (1000, 999), (1000, 1000),
-     (4097, 2048), (10_000, 3)],
+    [
+        (1, 1),
+        (1, 3),
+        (2, 1),
+        (63, 1),
+        (64, 64),
+        (65, 30),
+        (127, 200),
+        (128, 1),
+        (300, 120),
+        (1000, 999),
+        (1000, 1000),
+        (4097, 2048),
+        (10_000, 3),
+    ],
 )
 def test_toeplitz_matches_dense_product_and_former_gmp_path(size, output_bits):
     rng = np.random.default_rng(size + output_bits)
@@ -263,7 +278,9 @@ def test_apply_hash_reads_only_the_seed_bits_it_is_given():
     packed[-1] |= np.uint8(0xFF << (seed.size % 8) & 0xFF)
     extra = np.concatenate([packed, np.full(5, 0xFF, np.uint8)])
     for candidate in (packed, extra):
-        assert np.array_equal(apply_hash(HashFamily.TOEPLITZ, key, candidate, seed.size, 300), dense_toeplitz(key, seed, 300))
+        assert np.array_equal(
+            apply_hash(HashFamily.TOEPLITZ, key, candidate, seed.size, 300), dense_toeplitz(key, seed, 300)
+        )
     with pytest.raises(ParameterError, match="seed length = 1075"):
         apply_hash(HashFamily.TOEPLITZ, key, packed, 1075, 300)
 
@@ -275,7 +292,9 @@ def test_packed_words_clear_bits_past_the_length_and_pad_missing_bytes():
 
 
 @pytest.mark.parametrize("hardware", MODES)
-@pytest.mark.parametrize("depth, known", [(6, 1), (6, 5), (6, 31), (6, 32), (6, 33), (6, 63), (6, 64), (9, 300), (14, 9_999)])
+@pytest.mark.parametrize(
+    "depth, known", [(6, 1), (6, 5), (6, 31), (6, 32), (6, 33), (6, 63), (6, 64), (9, 300), (14, 9_999)]
+)
 def test_truncated_inverse_fft_recovers_coefficients_from_the_first_values(hardware, depth, known):
     """Coefficients zero from ``known`` on are recovered from the evaluations at the first
     ``known`` points alone (the others are overwritten with zeros first)."""
@@ -311,11 +330,15 @@ def test_toeplitz_is_the_dense_product_and_linear_in_the_key(size, output_bits, 
     draw_bits = st.lists(st.integers(0, 1), min_size=size, max_size=size)
     key = np.array(data.draw(draw_bits), dtype=np.uint8)
     other = np.array(data.draw(draw_bits), dtype=np.uint8)
-    seed = np.array(data.draw(st.lists(st.integers(0, 1), min_size=size + output_bits - 1, max_size=size + output_bits - 1)),
-                    dtype=np.uint8)
+    seed = np.array(
+        data.draw(st.lists(st.integers(0, 1), min_size=size + output_bits - 1, max_size=size + output_bits - 1)),
+        dtype=np.uint8,
+    )
     hashed = toeplitz_hash(key, seed, output_bits)
     assert np.array_equal(hashed, dense_toeplitz(key, seed, output_bits))
-    assert np.array_equal(toeplitz_hash(key ^ other, seed, output_bits), hashed ^ toeplitz_hash(other, seed, output_bits))
+    assert np.array_equal(
+        toeplitz_hash(key ^ other, seed, output_bits), hashed ^ toeplitz_hash(other, seed, output_bits)
+    )
 
 
 @settings(max_examples=40, deadline=None)

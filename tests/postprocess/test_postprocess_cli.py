@@ -12,7 +12,18 @@ from qit4n.scenario import load_scenario
 
 runner = CliRunner()
 
-_CONTRACT = ("bits", "qber", "reconciler", "leak_ec_bits", "efficiency", "round_trips", "frame_errors", "final_key_bits", "keys_match", "seconds")
+_CONTRACT = (
+    "bits",
+    "qber",
+    "reconciler",
+    "leak_ec_bits",
+    "efficiency",
+    "round_trips",
+    "frame_errors",
+    "final_key_bits",
+    "keys_match",
+    "seconds",
+)
 
 
 def test_postprocess_json_contract():
@@ -32,28 +43,52 @@ def test_postprocess_toeplitz_ldpc_frames():
     import subprocess
     import sys
 
-    result = runner.invoke(app, ["postprocess", "--qber", "0.03", "--bits", "60000", "--reconciler", "ldpc", "--amplification", "toeplitz",
-                                 "--frame-bits", "20000", "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "postprocess",
+            "--qber",
+            "0.03",
+            "--bits",
+            "60000",
+            "--reconciler",
+            "ldpc",
+            "--amplification",
+            "toeplitz",
+            "--frame-bits",
+            "20000",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["amplification"] == "toeplitz" and summary["frame_bits"] == 20000 and summary["frames"] == 3
     assert summary["keys_match"] is True and summary["final_key_bits"] > 0
-    completed = subprocess.run([sys.executable, "-m", "qit4n", "postprocess", "--qber", "0.03", "--bits", "5000", "--amplification", "sha"],
-                               capture_output=True, text=True)
+    completed = subprocess.run(
+        [sys.executable, "-m", "qit4n", "postprocess", "--qber", "0.03", "--bits", "5000", "--amplification", "sha"],
+        capture_output=True,
+        text=True,
+    )
     assert completed.returncode == 2
-    assert "amplification = 'sha': must be one of 'toeplitz' or 'modular'" in completed.stderr and "Traceback" not in completed.stderr
+    assert (
+        "amplification = 'sha': must be one of 'toeplitz' or 'modular'" in completed.stderr
+        and "Traceback" not in completed.stderr
+    )
 
 
 def test_postprocess_table_output():
-    result = runner.invoke(app, ["postprocess", "--qber", "0.02", "--bits", "50000", "--reconciler", "cascade-original"])
+    result = runner.invoke(
+        app, ["postprocess", "--qber", "0.02", "--bits", "50000", "--reconciler", "cascade-original"]
+    )
     assert result.exit_code == 0, result.output
     assert "final_key_bits" in result.output
 
 
 def test_postprocess_bad_input_exits_2_without_traceback():
-    from qit4n.cli import main
     import subprocess
     import sys
+
+    from qit4n.cli import main
 
     completed = subprocess.run(
         [sys.executable, "-c", "from qit4n.cli import main; main()", "postprocess", "--qber", "0.7", "--bits", "5000"],
@@ -66,7 +101,9 @@ def test_postprocess_bad_input_exits_2_without_traceback():
 
 
 def test_emulate_json_reports_measured_and_analytic_rates():
-    result = runner.invoke(app, ["emulate", "bb84-decoy", "--distance-km", "10", "--pulses", "3e6", "--seed", "1", "--json"])
+    result = runner.invoke(
+        app, ["emulate", "bb84-decoy", "--distance-km", "10", "--pulses", "3e6", "--seed", "1", "--json"]
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["keys_match"] is True

@@ -78,7 +78,9 @@ def test_sum_product_messages_follow_the_tanh_rule():
     incoming = llr[code.variable_of_edge]
     t = np.tanh(np.where(incoming < 0, -1.0, 1.0) * np.clip(np.abs(incoming), 1e-3, 30) / 2).reshape(degree, lift)
     sign = 1.0 - 2.0 * target
-    expected = np.array([2.0 * np.arctanh(sign * np.prod(np.delete(t, j, axis=0), axis=0)) for j in range(degree)]).ravel()
+    expected = np.array(
+        [2.0 * np.arctanh(sign * np.prod(np.delete(t, j, axis=0), axis=0)) for j in range(degree)]
+    ).ravel()
     assert np.allclose(messages, expected, rtol=2e-4, atol=2e-5)
 
 
@@ -136,7 +138,9 @@ def test_plan_covers_one_to_eleven_percent_at_the_design_leak(qber):
     assert plan.punctured + plan.shortened + 100_000 == plan.length and plan.length % plan.lift == 0
     target = np.ceil(settings.f_design * 100_000 * binary_entropy(qber))
     assert target <= checks - plan.punctured <= target + plan.lift
-    assert plan.rate == (0.5 if qber > 0.1 else max(rate for rate in MOTHER_RATES if (1.0 - rate) * plan.length >= target))
+    assert plan.rate == (
+        0.5 if qber > 0.1 else max(rate for rate in MOTHER_RATES if (1.0 - rate) * plan.length >= target)
+    )
 
 
 @pytest.mark.parametrize("qber", [0.01, 0.05, 0.11])
@@ -181,6 +185,8 @@ def test_pipeline_and_cli_with_ldpc_keep_keys_and_leak():
     summary = result.as_dict()
     assert summary["keys_match"] and summary["frame_errors"] == 0 and summary["frames"] == 3
     assert 1.0 < summary["efficiency"] < 1.3
-    output = CliRunner().invoke(app, ["postprocess", "--qber", "0.03", "--bits", "40000", "--reconciler", "ldpc", "--json"])
+    output = CliRunner().invoke(
+        app, ["postprocess", "--qber", "0.03", "--bits", "40000", "--reconciler", "ldpc", "--json"]
+    )
     assert output.exit_code == 0, output.output
     assert '"keys_match": true' in output.output and '"reconciler": "ldpc"' in output.output

@@ -25,12 +25,20 @@ def test_final_keys_identical_and_costs_accounted(reconciler, qber):
     assert summary["leak_ec_bits"] == result.traffic["reconciliation"].disclosed_bits
     assert summary["estimation_bits"] == result.traffic["estimation"].disclosed_bits
     assert summary["amplified_bits"] < summary["reconciled_bits"] - summary["leak_ec_bits"]
-    assert set(summary["seconds"]) == {"estimation", "reconciliation", "verification", "amplification", "authentication"}
+    assert set(summary["seconds"]) == {
+        "estimation",
+        "reconciliation",
+        "verification",
+        "amplification",
+        "authentication",
+    }
 
 
 def test_failing_frames_are_discarded_never_passed_on():
     """The original Cascade leaves errors in many 256-bit frames at 5 %; verification drops them."""
-    result = distill_simulated(200_000, 0.05, PipelineSettings(reconciler="cascade-original", frame_bits=256, sample_fraction=0.05), seed=3)
+    result = distill_simulated(
+        200_000, 0.05, PipelineSettings(reconciler="cascade-original", frame_bits=256, sample_fraction=0.05), seed=3
+    )
     rec = result.reconciliation
     assert rec.frame_errors > 5
     assert rec.alice_key.size == rec.reconciled_bits - 256 * rec.frame_errors
@@ -88,4 +96,6 @@ def test_pipeline_invariants(bits, qber, reconciler, seed):
     assert result.keys_match
     assert all(traffic.disclosed_bits >= 0 and traffic.round_trips >= 0 for traffic in result.traffic.values())
     assert summary["leak_ec_bits"] >= 0
-    assert summary["final_key_bits"] <= max(0, summary["reconciled_bits"] - summary["leak_ec_bits"] - summary["verification_bits"])
+    assert summary["final_key_bits"] <= max(
+        0, summary["reconciled_bits"] - summary["leak_ec_bits"] - summary["verification_bits"]
+    )

@@ -52,7 +52,9 @@ def test_message_round_trip_and_counting():
     channel.send(message)
     traffic = channel.traffic["x"]
     assert (traffic.messages, traffic.disclosed_bits, traffic.round_trips) == (3, 6, 2)
-    assert traffic.wire_bits == 8 * (2 * len(message.to_bytes()) + len(Message(MessageKind.CASCADE_ANSWER, Role.ALICE).to_bytes()))
+    assert traffic.wire_bits == 8 * (
+        2 * len(message.to_bytes()) + len(Message(MessageKind.CASCADE_ANSWER, Role.ALICE).to_bytes())
+    )
 
 
 @pytest.mark.parametrize("variant", list(CascadeVariant))
@@ -85,7 +87,11 @@ def test_cascade_optimised_invariants(size, errors, seed):
     flips = rng.choice(size, size=min(errors, size // 4), replace=False)
     bob_key[flips] ^= 1
     channel = PublicChannel()
-    result = reconcile_cascade(CascadeAlice(alice_key), CascadeBob(bob_key, CascadeSettings(CascadeVariant.OPTIMISED, min(max(flips.size / size, 0.01), 0.25), seed)), channel)
+    result = reconcile_cascade(
+        CascadeAlice(alice_key),
+        CascadeBob(bob_key, CascadeSettings(CascadeVariant.OPTIMISED, min(max(flips.size / size, 0.01), 0.25), seed)),
+        channel,
+    )
     assert np.array_equal(result.key, alice_key)
     assert result.corrections == flips.size
     assert channel.total().disclosed_bits >= 0

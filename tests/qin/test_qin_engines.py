@@ -10,11 +10,19 @@ from qit4n.qin.des_chain import simulate_chain_des
 
 @pytest.mark.parametrize(
     ("policy", "swap_success", "every_attempt"),
-    [("swap-asap", 1.0, True), ("doubling", 1.0, False), ("doubling", 0.6, True), ("swap-asap", 1.0, False), ("doubling", 0.6, False)],
+    [
+        ("swap-asap", 1.0, True),
+        ("doubling", 1.0, False),
+        ("doubling", 0.6, True),
+        ("swap-asap", 1.0, False),
+        ("doubling", 0.6, False),
+    ],
 )
 def test_event_engine_agrees_with_monte_carlo(policy, swap_success, every_attempt):
     """Waiting times: two-sample KS test p > 0.001; mean fidelity within 5 standard errors."""
-    params = ChainParameters(segments=4, length_km=200.0, memories_per_node=4, swap_success_probability=swap_success, policy=policy)
+    params = ChainParameters(
+        segments=4, length_km=200.0, memories_per_node=4, swap_success_probability=swap_success, policy=policy
+    )
     mc = simulate_chain_mc(params, 50_000, np.random.default_rng(1))
     des = simulate_chain_des(params, duration_s=20.0, seed=2, every_attempt=every_attempt)
     assert des.waiting_time_s.size > 300
@@ -58,8 +66,12 @@ def test_end_node_notification_adds_the_classical_delay():
 def test_density_matrix_formalism_agrees_where_noise_is_pauli():
     """Dephasing and depolarising memories, noisy swaps: per-delivery fidelities of the two formalisms agree to 1e-12."""
     params = ChainParameters(
-        segments=4, length_km=200.0, memories_per_node=4, memory={"t2_s": 0.05, "depolarising_time_s": 0.5},
-        swap_gate_depolarising=0.98, swap_measurement_error=0.01,
+        segments=4,
+        length_km=200.0,
+        memories_per_node=4,
+        memory={"t2_s": 0.05, "depolarising_time_s": 0.5},
+        swap_gate_depolarising=0.98,
+        swap_measurement_error=0.01,
     )
     bell = simulate_chain_des(params, duration_s=0.5, seed=3)
     dense = simulate_chain_des(params, duration_s=0.5, seed=3, formalism="density-matrix")
@@ -94,7 +106,9 @@ def test_link_pumping_matches_dejmps_and_renewal_time():
 
 
 def test_two_pumping_rounds_raise_chain_fidelity_and_cost_rate():
-    params = ChainParameters(segments=4, length_km=100.0, scheme="single-click", bright_state_population=0.2, memories_per_node=4)
+    params = ChainParameters(
+        segments=4, length_km=100.0, scheme="single-click", bright_state_population=0.2, memories_per_node=4
+    )
     plain = simulate_chain_des(params, duration_s=1.0, seed=1)
     pumped = simulate_chain_des(params, duration_s=1.0, seed=1, pumping_rounds=2)
     assert pumped.fidelity.mean() > plain.fidelity.mean() + 0.05

@@ -14,15 +14,26 @@ weights = st.lists(st.floats(0.01, 1.0), min_size=4, max_size=4).map(lambda w: n
 @settings(max_examples=25, deadline=None)
 @given(weights, weights, st.floats(0.5, 1.0), st.floats(0.0, 0.2))
 def test_swap_rule_matches_circuit(left, right, gate, error):
-    rho = circuits.swap_circuit(density.from_bell_diagonal(left), density.from_bell_diagonal(right), gate_depolarising=gate, measurement_error=error)
-    np.testing.assert_allclose(density.to_bell_diagonal(rho), bell.swap(left, right, gate_depolarising=gate, measurement_error=error), atol=1e-10)
+    rho = circuits.swap_circuit(
+        density.from_bell_diagonal(left),
+        density.from_bell_diagonal(right),
+        gate_depolarising=gate,
+        measurement_error=error,
+    )
+    np.testing.assert_allclose(
+        density.to_bell_diagonal(rho),
+        bell.swap(left, right, gate_depolarising=gate, measurement_error=error),
+        atol=1e-10,
+    )
 
 
 @settings(max_examples=25, deadline=None)
 @given(weights, weights)
 def test_dejmps_and_bilateral_cnot_match_circuits(first, second):
     for rotate, rule in ((True, purify.dejmps), (False, purify.bilateral_cnot)):
-        rho, success = circuits.purify_circuit(density.from_bell_diagonal(first), density.from_bell_diagonal(second), rotate=rotate)
+        rho, success = circuits.purify_circuit(
+            density.from_bell_diagonal(first), density.from_bell_diagonal(second), rotate=rotate
+        )
         state, probability = rule(first, second)
         assert success == pytest.approx(float(probability), abs=1e-10)
         np.testing.assert_allclose(density.to_bell_diagonal(rho), state, atol=1e-10)

@@ -71,14 +71,45 @@ def test_chain_selects_the_scheme() -> None:
 def test_cli_scheme_and_bad_brightness() -> None:
     runner = CliRunner()
     result = runner.invoke(
-        app, ["qin", "chain", "--segments", "2", "--length-km", "50", "--scheme", "midpoint-source", "--source-mean-pairs", "0.05", "--samples", "2000", "--json"]
+        app,
+        [
+            "qin",
+            "chain",
+            "--segments",
+            "2",
+            "--length-km",
+            "50",
+            "--scheme",
+            "midpoint-source",
+            "--source-mean-pairs",
+            "0.05",
+            "--samples",
+            "2000",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["link_success_probability"] > 0 and report["link_fidelity"] < 1.0
     bad = subprocess.run(
-        [sys.executable, "-m", "qit4n", "qin", "chain", "--segments", "2", "--length-km", "50", "--scheme", "midpoint-source", "--source-mean-pairs", "-1"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "qit4n",
+            "qin",
+            "chain",
+            "--segments",
+            "2",
+            "--length-km",
+            "50",
+            "--scheme",
+            "midpoint-source",
+            "--source-mean-pairs",
+            "-1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert bad.returncode == 2
     assert "source_mean_pairs" in bad.stderr and "Traceback" not in bad.stderr

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from qit4n.errors import ParameterError
-from qit4n.qkd import get_protocol, make_parameters
 from qit4n.qkd import _bb84_channel as channel
+from qit4n.qkd import get_protocol, make_parameters
 from qit4n.qkd.decoy import decoy_bounds
 from qit4n.qkd.entropy import binary_entropy, binary_entropy_clipped
 
@@ -35,8 +35,10 @@ def _scalar_decoy_rate(eta_channel: float, mu: float, nu: float) -> float:
     def errors(x: float) -> float:
         return y0 / 2 * math.exp(-eta * x) + e_d * (1 - math.exp(-eta * x))
 
-    y1 = mu / (mu * nu - nu**2) * (
-        gain(nu) * math.exp(nu) - gain(mu) * math.exp(mu) * nu**2 / mu**2 - (mu**2 - nu**2) / mu**2 * y0
+    y1 = (
+        mu
+        / (mu * nu - nu**2)
+        * (gain(nu) * math.exp(nu) - gain(mu) * math.exp(mu) * nu**2 / mu**2 - (mu**2 - nu**2) / mu**2 * y0)
     )
     e1 = (errors(nu) * math.exp(nu) - y0 / 2) / (y1 * nu)
     q1 = y1 * mu * math.exp(-mu)
@@ -107,7 +109,9 @@ def test_optimised_intensity_beats_a_grid(protocol: str) -> None:
 def test_weak_decoy_approaches_infinite_decoy() -> None:
     eta = 10 ** (-0.021 * np.array([0.0, 50.0, 100.0]))
     infinite = get_protocol("bb84-decoy-inf").evaluate(eta, make_parameters("bb84-decoy-inf", "gys"))
-    weak = get_protocol("bb84-decoy").evaluate(eta, make_parameters("bb84-decoy", "gys", {"minimum_decoy_intensity": 1e-3}))
+    weak = get_protocol("bb84-decoy").evaluate(
+        eta, make_parameters("bb84-decoy", "gys", {"minimum_decoy_intensity": 1e-3})
+    )
     assert np.all(weak.key_rate_per_pulse <= infinite.key_rate_per_pulse)
     assert np.allclose(weak.key_rate_per_pulse, infinite.key_rate_per_pulse, rtol=0.01)
 

@@ -33,7 +33,9 @@ def test_bounds_reject_transmittance_outside_unit_interval(bound) -> None:
 
 def test_bounds_report_no_qber() -> None:
     for name in ("plob", "tgw"):
-        result = get_protocol(name).evaluate(np.array([0.1]), make_parameters(name, overrides={"repetition_rate_hz": 1e6}))
+        result = get_protocol(name).evaluate(
+            np.array([0.1]), make_parameters(name, overrides={"repetition_rate_hz": 1e6})
+        )
         assert result.qber is None
         assert result.key_rate_bps[0] == pytest.approx(result.key_rate_per_pulse[0] * 1e6)
 

@@ -52,7 +52,9 @@ def test_given_key_rate_skips_the_model() -> None:
 def test_classical_channels_raise_the_qber_and_lower_the_key(direction: str) -> None:
     """The Raman clicks of a -20 dBm DWDM neighbour, shared by the two detectors, are added to the dark-count probability."""
     quiet = _two_node({"length_km": 25.0, "preset": "lim2014"})
-    loud = _two_node({"length_km": 25.0, "preset": "lim2014", "classical_channels": [{**DATA_FORWARD, "direction": direction}]})
+    loud = _two_node(
+        {"length_km": 25.0, "preset": "lim2014", "classical_channels": [{**DATA_FORWARD, "direction": direction}]}
+    )
     quiet_rate, loud_rate = link_key_rate(quiet, 0), link_key_rate(loud, 0)
     assert loud_rate.qber > quiet_rate.qber
     assert 0.0 < loud_rate.key_rate_bps < quiet_rate.key_rate_bps
@@ -61,7 +63,11 @@ def test_classical_channels_raise_the_qber_and_lower_the_key(direction: str) -> 
     channel = ClassicalChannel(**{**DATA_FORWARD, "direction": direction})
     noise = float(
         raman_noise_probability(
-            [channel], 25.0, loss_db_per_km=params.loss_db_per_km, eta_detector=params.eta_detector, receiver_loss_db=10.0 * np.log10(2.0)
+            [channel],
+            25.0,
+            loss_db_per_km=params.loss_db_per_km,
+            eta_detector=params.eta_detector,
+            receiver_loss_db=10.0 * np.log10(2.0),
         )
     )
     noisy = params.model_copy(update={"dark_count_probability": params.dark_count_probability + noise})
@@ -72,7 +78,16 @@ def test_classical_channels_raise_the_qber_and_lower_the_key(direction: str) -> 
 def test_more_classical_power_costs_more_key_until_none_is_left() -> None:
     """25 km, 0.8 nm filter, 1 ns gates (link.py's defaults): a 0 dBm neighbour leaves no key."""
     rates = [
-        link_key_rate_bps(_two_node({"length_km": 25.0, "preset": "lim2014", "classical_channels": [{**DATA_FORWARD, "launch_power_dbm": p}]}), 0)
+        link_key_rate_bps(
+            _two_node(
+                {
+                    "length_km": 25.0,
+                    "preset": "lim2014",
+                    "classical_channels": [{**DATA_FORWARD, "launch_power_dbm": p}],
+                }
+            ),
+            0,
+        )
         for p in (-40.0, -30.0, -20.0, -15.0, 0.0)
     ]
     assert all(later < earlier for earlier, later in zip(rates[:-2], rates[1:-1], strict=True))
@@ -89,14 +104,21 @@ def test_receiver_filtering_sets_the_raman_noise() -> None:
     """A narrower filter and a shorter gate let fewer Raman photons through, so more key survives."""
     wide = _two_node({"length_km": 25.0, "preset": "lim2014", "classical_channels": [DATA_FORWARD]})
     narrow = _two_node(
-        {"length_km": 25.0, "preset": "lim2014", "classical_channels": [DATA_FORWARD], "receiver": {"filter_bandwidth_nm": 0.1, "gate_width_s": 1e-10}}
+        {
+            "length_km": 25.0,
+            "preset": "lim2014",
+            "classical_channels": [DATA_FORWARD],
+            "receiver": {"filter_bandwidth_nm": 0.1, "gate_width_s": 1e-10},
+        }
     )
     assert link_key_rate(narrow, 0).key_rate_bps > link_key_rate(wide, 0).key_rate_bps
 
 
 def test_raman_noise_on_a_continuous_variable_link_is_refused() -> None:
     scenario = _two_node({"length_km": 10.0, "protocol": "cv-gg02", "classical_channels": [DATA_FORWARD]})
-    with pytest.raises(ParameterError, match="classical_channels: Raman noise is modelled for photon-counting protocols"):
+    with pytest.raises(
+        ParameterError, match="classical_channels: Raman noise is modelled for photon-counting protocols"
+    ):
         link_key_rate(scenario, 0)
 
 
@@ -120,9 +142,13 @@ def test_satellite_link_is_the_mean_over_the_day_while_in_view() -> None:
     scenario = load_scenario("micius-xinglong")
     link, station = scenario.links[0], scenario.node("XL")
     optics = validate_optics(link.optics, "satellite")
-    geometry = pass_geometry(optics, station.latitude_deg, station.longitude_deg, station.altitude_m, np.arange(0.0, 86_400.0, 10.0))
+    geometry = pass_geometry(
+        optics, station.latitude_deg, station.longitude_deg, station.altitude_m, np.arange(0.0, 86_400.0, 10.0)
+    )
     visible = np.asarray(geometry.visible)
-    result = get_protocol("bb84-decoy").evaluate(transmittance_from_loss_db(geometry.loss_db[visible]), make_parameters("bb84-decoy", "micius"))
+    result = get_protocol("bb84-decoy").evaluate(
+        transmittance_from_loss_db(geometry.loss_db[visible]), make_parameters("bb84-decoy", "micius")
+    )
     rate = link_key_rate(scenario, 0)
     assert rate.key_rate_bps == pytest.approx(float(np.mean(result.key_rate_bps)), rel=1e-12)
     assert rate.duty_cycle == pytest.approx(float(visible.mean()), rel=1e-12)
@@ -136,7 +162,10 @@ def test_satellite_link_is_the_mean_over_the_day_while_in_view() -> None:
 def test_satellite_never_in_view_gives_no_key() -> None:
     optics = {"inclination_deg": 0.0, "include_j2": False}
     scenario = _two_node(
-        {"channel": "satellite", "optics": optics}, roles=("satellite", "ground-station"), latitude_deg=80.0, longitude_deg=0.0
+        {"channel": "satellite", "optics": optics},
+        roles=("satellite", "ground-station"),
+        latitude_deg=80.0,
+        longitude_deg=0.0,
     )
     rate = link_key_rate(scenario, 0)
     assert (rate.key_rate_bps, rate.duty_cycle, rate.qber) == (0.0, 0.0, None)

@@ -78,7 +78,8 @@ def test_optimised_settings_beat_fixed_ones():
 def test_larger_interference_error_costs_key():
     eta = fibre_transmittance(np.array([200.0, 400.0]))
     rates = [
-        key_rate(eta, make_parameters("tf", overrides={"misalignment_error": e_d})).key_rate_per_pulse for e_d in (0.0, 0.1, 0.3)
+        key_rate(eta, make_parameters("tf", overrides={"misalignment_error": e_d})).key_rate_per_pulse
+        for e_d in (0.0, 0.1, 0.3)
     ]
     assert np.all(rates[0] > rates[1]) and np.all(rates[1] > rates[2])
 

@@ -89,8 +89,12 @@ def test_quantum_hardware_block_is_checked_against_the_chain_model() -> None:
     with pytest.raises(ScenarioError) as caught:
         scenario_from_dict(data)
     problems = " | ".join(caught.value.problems)
-    for expected in ("quantum_hardware.eta_detector = 1.5: must be <= 1", "quantum_hardware.memory.t2_s = -1",
-                     "quantum_hardware.segments: set by each request's path", "quantum_hardware.colour"):
+    for expected in (
+        "quantum_hardware.eta_detector = 1.5: must be <= 1",
+        "quantum_hardware.memory.t2_s = -1",
+        "quantum_hardware.segments: set by each request's path",
+        "quantum_hardware.colour",
+    ):
         assert expected in problems
     data["quantum_hardware"] = {"eta_detector": 0.5, "memory": {"t2_s": 0.2, "t1_s": 2.0}}
     assert scenario_from_dict(data).quantum_hardware["memory"]["t2_s"] == 0.2

@@ -34,7 +34,9 @@ def test_local_processes_keep_order_and_report_bad_points() -> None:
 def test_dask_cluster_of_two_workers() -> None:
     """Workers import the point function by name, so it must live in the package (here the key-rate point)."""
     distributed = pytest.importorskip("dask.distributed")
-    points = [{"protocol": "plob", "distance_km": d} for d in (10.0, 50.0, 100.0)] + [{"protocol": "plob", "distance_km": 10.0, "colour": 1}]
+    points = [{"protocol": "plob", "distance_km": d} for d in (10.0, 50.0, 100.0)] + [
+        {"protocol": "plob", "distance_km": 10.0, "colour": 1}
+    ]
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         results = run_sweep(key_rate_point, points, scheduler_address=cluster.scheduler_address, show_progress=False)
     assert [result.status for result in results] == ["ok", "ok", "ok", "error"]

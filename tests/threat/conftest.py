@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
 from cryptography.x509.oid import NameOID
 
-NOW = datetime.datetime.now(datetime.timezone.utc)
+NOW = datetime.datetime.now(datetime.UTC)
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,9 @@ class Issued:
     key_path: Path
 
 
-def issue(tmp: Path, label: str, key, *, subject: str, issuer: Issued | None = None, days: int = 30, ca: bool = False) -> Issued:
+def issue(
+    tmp: Path, label: str, key, *, subject: str, issuer: Issued | None = None, days: int = 30, ca: bool = False
+) -> Issued:
     """A certificate for ``key`` signed by ``issuer`` (self-signed when ``None``), written as PEM."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
     signer_key = key if issuer is None else issuer.key
@@ -48,7 +50,9 @@ def issue(tmp: Path, label: str, key, *, subject: str, issuer: Issued | None = N
     certificate = builder.sign(signer_key, hash_algorithm)
     cert_path, key_path = tmp / f"{label}.crt", tmp / f"{label}.key"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return Issued(certificate, key, cert_path, key_path)
 
 
@@ -87,9 +91,19 @@ class LoopbackServer:
 def pki(tmp_path_factory) -> dict[str, Issued]:
     """An RSA-2048 self-signed server, and an EC P-256 chain: root CA -> intermediate CA -> leaf."""
     tmp = tmp_path_factory.mktemp("pki")
-    rsa_server = issue(tmp, "rsa", rsa.generate_private_key(public_exponent=65537, key_size=2048), subject="rsa.test", days=30)
+    rsa_server = issue(
+        tmp, "rsa", rsa.generate_private_key(public_exponent=65537, key_size=2048), subject="rsa.test", days=30
+    )
     root = issue(tmp, "root", ec.generate_private_key(ec.SECP384R1()), subject="Test Root CA", days=3650, ca=True)
-    intermediate = issue(tmp, "intermediate", ec.generate_private_key(ec.SECP256R1()), subject="Test Intermediate CA", issuer=root, days=1000, ca=True)
+    intermediate = issue(
+        tmp,
+        "intermediate",
+        ec.generate_private_key(ec.SECP256R1()),
+        subject="Test Intermediate CA",
+        issuer=root,
+        days=1000,
+        ca=True,
+    )
     leaf = issue(tmp, "leaf", ec.generate_private_key(ec.SECP256R1()), subject="ec.test", issuer=intermediate, days=90)
     pq = issue(tmp, "pq", mldsa.MLDSA65PrivateKey.generate(), subject="pq.test", days=60)
     chain = tmp / "leaf-chain.crt"

@@ -14,21 +14,44 @@ INVENTORY = {
     "name": "hand-computed",
     "assets": [
         # F(2026 + 5 + 2) = F(2033) = 0.31 for HNDL; forgery F(2028) = 0.11.
-        {"name": "vpn", "category": "vpn", "algorithms": [{"name": "x25519", "use": "key-exchange"}, {"name": "ecdsa-p256", "use": "signature"}],
-         "secrecy_lifetime_years": 5, "migration_time_years": 2, "risk": "high"},
+        {
+            "name": "vpn",
+            "category": "vpn",
+            "algorithms": [{"name": "x25519", "use": "key-exchange"}, {"name": "ecdsa-p256", "use": "signature"}],
+            "secrecy_lifetime_years": 5,
+            "migration_time_years": 2,
+            "risk": "high",
+        },
         # RSA with no use given counts as key exchange and signature: F(2026 + 0 + 1) = 0.088.
-        {"name": "legacy", "category": "custom-application", "algorithms": ["rsa-2048"], "migration_time_years": 1, "risk": "low"},
+        {
+            "name": "legacy",
+            "category": "custom-application",
+            "algorithms": ["rsa-2048"],
+            "migration_time_years": 1,
+            "risk": "low",
+        },
         # A root trusted 12 more years: forgery F(2038) = 0.33.
-        {"name": "root", "category": "firmware-signing", "algorithms": [{"name": "rsa-3072", "use": "signature"}], "migration_time_years": 3,
-         "trust_lifetime_years": 12},
-        {"name": "pqc", "algorithms": ["X25519MLKEM768", "ml-dsa-65", "aes-256", "sha-384"], "secrecy_lifetime_years": 30},
+        {
+            "name": "root",
+            "category": "firmware-signing",
+            "algorithms": [{"name": "rsa-3072", "use": "signature"}],
+            "migration_time_years": 3,
+            "trust_lifetime_years": 12,
+        },
+        {
+            "name": "pqc",
+            "algorithms": ["X25519MLKEM768", "ml-dsa-65", "aes-256", "sha-384"],
+            "secrecy_lifetime_years": 30,
+        },
     ],
     "policies": [{"id": "ours", "rules": [{"name": "everything by 2029", "complete_by": 2029}]}],
 }
 
 
 def _assess(policies=("nist-ir-8547",)):
-    return assess_inventory(inventory_from_dict(INVENTORY), now_year=2026, timeline_id=GRI, policy_ids=policies, catalog=CATALOG)
+    return assess_inventory(
+        inventory_from_dict(INVENTORY), now_year=2026, timeline_id=GRI, policy_ids=policies, catalog=CATALOG
+    )
 
 
 def test_exposure_probabilities_match_hand_computation():
@@ -47,7 +70,11 @@ def test_exposure_probabilities_match_hand_computation():
 def test_nist_ir_8547_deadlines():
     by_name = {entry["name"]: entry for entry in _assess().to_dict()["assets"]}
     # RSA-2048 (112 bits): deprecated after 2030, disallowed after 2035; P-256 and RSA-3072: 2035.
-    assert by_name["legacy"]["deadlines"]["nist-ir-8547"] == {"year": 2035, "rule": "112-bit quantum-vulnerable signatures and key establishment", "deprecated": 2030}
+    assert by_name["legacy"]["deadlines"]["nist-ir-8547"] == {
+        "year": 2035,
+        "rule": "112-bit quantum-vulnerable signatures and key establishment",
+        "deprecated": 2030,
+    }
     assert by_name["vpn"]["deadlines"]["nist-ir-8547"]["year"] == 2035
     assert by_name["vpn"]["deadlines"]["nist-ir-8547"]["deprecated"] is None
     assert by_name["pqc"]["deadline"] is None
@@ -79,7 +106,10 @@ def test_reasons_cite_the_catalog_entries_and_inputs():
     entry = _assess().to_dict()["assets"][0]
     text = " | ".join(entry["reasons"])
     assert "x25519 (key-exchange) is broken by Shor's algorithm" in text
-    assert "ecdsa-p256 (signature) is broken by Shor's algorithm (resource estimates: roetteler-2017-p256, haner-2020-p256, litinski-2023-p256-active-volume)" in text
+    assert (
+        "ecdsa-p256 (signature) is broken by Shor's algorithm (resource estimates: roetteler-2017-p256, haner-2020-p256, litinski-2023-p256-active-volume)"
+        in text
+    )
     assert "= 0.310 under gri-2023" in text
     assert entry["inputs"]["catalog_version"] == CATALOG.version
     assert entry["inputs"]["secrecy_lifetime_years"] == 5.0
@@ -101,8 +131,14 @@ def test_unknown_policy_names_the_valid_ones():
     ("asset", "message"),
     [
         ({"name": "a", "algorithms": []}, r"assets\[0\].algorithms: .*at least 1"),
-        ({"name": "a", "algorithms": ["x25519"], "secrecy_lifetime_years": -1}, r"assets\[0\].secrecy_lifetime_years = -1: must be in \[0, 200\] years"),
-        ({"name": "a", "algorithms": ["x25519"], "migration_time_years": {"low": 3, "mode": 1, "high": 2}}, "low <= mode <= high"),
+        (
+            {"name": "a", "algorithms": ["x25519"], "secrecy_lifetime_years": -1},
+            r"assets\[0\].secrecy_lifetime_years = -1: must be in \[0, 200\] years",
+        ),
+        (
+            {"name": "a", "algorithms": ["x25519"], "migration_time_years": {"low": 3, "mode": 1, "high": 2}},
+            "low <= mode <= high",
+        ),
         ({"name": "a", "algorithms": ["x25519"], "risk": "extreme"}, r"assets\[0\].risk = 'extreme': must be one of"),
         ({"name": "a", "algorithms": ["x25519"], "colour": "red"}, r"assets\[0\].colour = 'red': unknown field"),
     ],

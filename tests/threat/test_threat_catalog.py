@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import yaml
 import pytest
+import yaml
 
 from qit4n.errors import InputError, ParameterError
 from qit4n.threat import catalog_to_dict, diff_catalogs, load_catalog
@@ -37,7 +37,13 @@ def test_estimates_target_catalog_algorithms():
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("X25519MLKEM768", "x25519mlkem768"), ("secp256r1", "ecdh-p256"), ("ecdsa_secp256r1_sha256", "ecdsa-p256"), ("ML-KEM-768", "ml-kem-768"), ("AES_256_GCM", "aes-256")],
+    [
+        ("X25519MLKEM768", "x25519mlkem768"),
+        ("secp256r1", "ecdh-p256"),
+        ("ecdsa_secp256r1_sha256", "ecdsa-p256"),
+        ("ML-KEM-768", "ml-kem-768"),
+        ("AES_256_GCM", "aes-256"),
+    ],
 )
 def test_lookup_by_alias(name, expected):
     assert load_catalog().algorithm(name).id == expected

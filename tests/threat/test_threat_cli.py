@@ -18,8 +18,14 @@ runner = CliRunner()
 INVENTORY = {
     "name": "cli-test",
     "assets": [
-        {"name": "vpn", "category": "vpn", "algorithms": [{"name": "x25519", "use": "key-exchange"}, {"name": "ecdsa-p256", "use": "signature"}],
-         "secrecy_lifetime_years": 5, "migration_time_years": 2, "risk": "high"},
+        {
+            "name": "vpn",
+            "category": "vpn",
+            "algorithms": [{"name": "x25519", "use": "key-exchange"}, {"name": "ecdsa-p256", "use": "signature"}],
+            "secrecy_lifetime_years": 5,
+            "migration_time_years": 2,
+            "risk": "high",
+        },
         {"name": "pqc", "algorithms": ["X25519MLKEM768", "ml-dsa-65"]},
     ],
 }
@@ -43,15 +49,34 @@ def test_timeline_json_and_plot(tmp_path):
 
 def test_assess_json_cbom_and_report(tmp_path):
     cbom, out = tmp_path / "bom.json", tmp_path / "report"
-    args = ["threat", "assess", str(_write(tmp_path, INVENTORY)), "--json", "--year", "2026", "--policy", "nist-ir-8547", "--policy", "cnsa-2.0",
-            "--cbom", str(cbom), "--out", str(out)]
+    args = [
+        "threat",
+        "assess",
+        str(_write(tmp_path, INVENTORY)),
+        "--json",
+        "--year",
+        "2026",
+        "--policy",
+        "nist-ir-8547",
+        "--policy",
+        "cnsa-2.0",
+        "--cbom",
+        str(cbom),
+        "--out",
+        str(out),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     vpn, pqc = json.loads(result.output)["assets"]
     assert (vpn["vulnerable"], vpn["deadline"], vpn["recommendation"]) == (True, 2030, "pqc")
     assert abs(vpn["exposure_probability"] - 0.31) < 1e-12
     assert vpn["reasons"] and vpn["inputs"]["timeline"] == "gri-2023"
-    assert (pqc["vulnerable"], pqc["exposure_probability"], pqc["deadline"], pqc["recommendation"]) == (False, 0.0, None, "none")
+    assert (pqc["vulnerable"], pqc["exposure_probability"], pqc["deadline"], pqc["recommendation"]) == (
+        False,
+        0.0,
+        None,
+        "none",
+    )
     assert json.loads(cbom.read_text())["specVersion"] == "1.6"
     html = (out / "index.html").read_text(encoding="utf-8")
     assert "Migration schedule" in html and "threat-timeline.png" in html
@@ -59,19 +84,28 @@ def test_assess_json_cbom_and_report(tmp_path):
 
 
 def test_assess_table_lists_reasons(tmp_path):
-    result = runner.invoke(app, ["threat", "assess", str(_write(tmp_path, INVENTORY)), "--year", "2026", "--timeline", "mosca-2015"])
+    result = runner.invoke(
+        app, ["threat", "assess", str(_write(tmp_path, INVENTORY)), "--year", "2026", "--timeline", "mosca-2015"]
+    )
     assert result.exit_code == 0, result.output
     assert "x25519 (key-exchange) is broken by Shor's algorithm" in result.output
 
 
 def test_scan_json_and_inventory_out(hybrid_server, tmp_path):
     inventory_out = tmp_path / "scanned.yaml"
-    result = runner.invoke(app, ["threat", "scan", f"127.0.0.1:{hybrid_server.port}", "--json", "--inventory-out", str(inventory_out)])
+    result = runner.invoke(
+        app, ["threat", "scan", f"127.0.0.1:{hybrid_server.port}", "--json", "--inventory-out", str(inventory_out)]
+    )
     assert result.exit_code == 0, result.output
     (scan,) = json.loads(result.output)
     assert scan["negotiated_group"] == "X25519MLKEM768"
     scanned = yaml.safe_load(inventory_out.read_text())
-    assert [a["name"] for a in scanned["assets"][0]["algorithms"]] == ["X25519MLKEM768", "ecdsa-p256", "ecdsa-p256", "aes-256"]
+    assert [a["name"] for a in scanned["assets"][0]["algorithms"]] == [
+        "X25519MLKEM768",
+        "ecdsa-p256",
+        "ecdsa-p256",
+        "aes-256",
+    ]
     assessed = runner.invoke(app, ["threat", "assess", str(inventory_out), "--json", "--year", "2026"])
     assert json.loads(assessed.output)["assets"][0]["hndl_probability"] == 0.0
 
@@ -113,7 +147,21 @@ def test_unknown_algorithm_and_bad_target_exit_2(tmp_path):
 
 def test_example_inventory_on_its_scenario():
     example = Path(__file__).resolve().parents[2] / "examples" / "inventory.yaml"
-    result = runner.invoke(app, ["threat", "assess", str(example), "--json", "--year", "2026", "--policy", "nist-ir-8547", "--policy", "company-2030"])
+    result = runner.invoke(
+        app,
+        [
+            "threat",
+            "assess",
+            str(example),
+            "--json",
+            "--year",
+            "2026",
+            "--policy",
+            "nist-ir-8547",
+            "--policy",
+            "company-2030",
+        ],
+    )
     assert result.exit_code == 0, result.output
     by_name = {entry["name"]: entry for entry in json.loads(result.output)["assets"]}
     assert by_name["pqc-pilot"]["vulnerable"] is False
@@ -123,7 +171,11 @@ def test_example_inventory_on_its_scenario():
     assert by_name["hq-research-vpn"]["recommendation"] == "qkd"  # 16.5 km SECOQC link, 10-year secrets
     assert abs(by_name["firmware-signing-root"]["forgery_probability"] - 0.33) < 1e-12  # trusted 15 years: F(2041)
     paths = json.loads(result.output)["paths"]
-    assert {p["demand"] for p in paths} == {"headquarters-to-stpoelten", "research-to-stpoelten", "headquarters-to-research"}
+    assert {p["demand"] for p in paths} == {
+        "headquarters-to-stpoelten",
+        "research-to-stpoelten",
+        "headquarters-to-research",
+    }
 
 
 def test_catalog_table_and_folder_diff(tmp_path):

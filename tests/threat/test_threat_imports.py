@@ -18,7 +18,12 @@ def test_pem_chain_gives_one_asset_per_certificate(pki, tmp_path):
     path.write_bytes(pki["chain"].read_bytes() + pki["root"].cert_path.read_bytes())
     inventory = inventory_from_file(path)
     leaf, intermediate, root = inventory.assets
-    assert (leaf.name, leaf.category, leaf.algorithms[0].name, leaf.algorithms[0].use) == ("CN=ec.test", "certificate", "ecdsa-p256", "signature")
+    assert (leaf.name, leaf.category, leaf.algorithms[0].name, leaf.algorithms[0].use) == (
+        "CN=ec.test",
+        "certificate",
+        "ecdsa-p256",
+        "signature",
+    )
     assert (intermediate.category, intermediate.algorithms[0].name) == ("pki-root", "ecdsa-p256")
     assert (root.name, root.category, root.algorithms[0].name) == ("CN=Test Root CA", "pki-root", "ecdsa-p384")
     # The root is valid for 3650 days: its trust lifetime is about 10 years.
@@ -41,7 +46,10 @@ def test_ml_dsa_certificate_is_quantum_safe(pki, tmp_path):
 
 
 def _ssh_line(key, comment: str) -> str:
-    return key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode() + f" {comment}"
+    return (
+        key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+        + f" {comment}"
+    )
 
 
 def test_ssh_public_keys(tmp_path):
@@ -70,8 +78,20 @@ def test_bad_ssh_line_names_the_line(tmp_path):
 
 def test_cbom_export_validates_and_reads_back(tmp_path):
     inventory = inventory_from_dict(
-        {"name": "svc", "assets": [{"name": "web", "algorithms": [{"name": "x25519", "use": "key-exchange"}, {"name": "ecdsa-p256", "use": "signature"}, "aes-128"]},
-                                   {"name": "pq", "algorithms": ["ml-kem-768", "ml-dsa-65"]}]}
+        {
+            "name": "svc",
+            "assets": [
+                {
+                    "name": "web",
+                    "algorithms": [
+                        {"name": "x25519", "use": "key-exchange"},
+                        {"name": "ecdsa-p256", "use": "signature"},
+                        "aes-128",
+                    ],
+                },
+                {"name": "pq", "algorithms": ["ml-kem-768", "ml-dsa-65"]},
+            ],
+        }
     )
     result = assess_inventory(inventory, now_year=2026)
     text = cbom_json(result)
@@ -88,12 +108,23 @@ def test_cbom_export_validates_and_reads_back(tmp_path):
     path = tmp_path / "svc.cdx.json"
     path.write_text(text, encoding="utf-8")
     reread = inventory_from_file(path)
-    assert sorted(a.name for a in reread.assets[0].algorithms) == ["aes-128", "ecdsa-p256", "ml-dsa-65", "ml-kem-768", "x25519"]
+    assert sorted(a.name for a in reread.assets[0].algorithms) == [
+        "aes-128",
+        "ecdsa-p256",
+        "ml-dsa-65",
+        "ml-kem-768",
+        "x25519",
+    ]
 
 
 def test_cbom_with_unknown_algorithms_only_is_an_input_error(tmp_path):
-    document = {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [
-        {"type": "cryptographic-asset", "name": "FancyCipher", "cryptoProperties": {"assetType": "algorithm"}}]}
+    document = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "components": [
+            {"type": "cryptographic-asset", "name": "FancyCipher", "cryptoProperties": {"assetType": "algorithm"}}
+        ],
+    }
     path = tmp_path / "x.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(InputError, match="unknown: FancyCipher"):
@@ -101,8 +132,18 @@ def test_cbom_with_unknown_algorithms_only_is_an_input_error(tmp_path):
 
 
 def test_invalid_cbom_fails_schema_validation():
-    document = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1, "components": [
-        {"type": "cryptographic-asset", "name": "x", "cryptoProperties": {"assetType": "algorithm", "algorithmProperties": {"nistQuantumSecurityLevel": 9}}}]}
+    document = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "version": 1,
+        "components": [
+            {
+                "type": "cryptographic-asset",
+                "name": "x",
+                "cryptoProperties": {"assetType": "algorithm", "algorithmProperties": {"nistQuantumSecurityLevel": 9}},
+            }
+        ],
+    }
     with pytest.raises(ServiceError, match="CycloneDX 1.6"):
         validate_cbom(json.dumps(document))
 

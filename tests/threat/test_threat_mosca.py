@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qit4n.threat import Asset, Triangular, assess_asset, crqc_probability, exposure_probabilities, hndl_probability, load_catalog
+from qit4n.threat import (
+    Asset,
+    Triangular,
+    assess_asset,
+    crqc_probability,
+    exposure_probabilities,
+    hndl_probability,
+    load_catalog,
+)
 from qit4n.threat.mosca import forgery_probability, quantiles
 
 CATALOG = load_catalog()
@@ -40,7 +48,9 @@ def test_quantile_rule_converges_to_the_triangular_expectation_across_a_kink():
     x = np.linspace(0.0, 10.0, 200_001)
     density = 2.0 * (10.0 - x) / 100.0
     reference = np.trapezoid(crqc_probability(GRI, 2028.0 + x) * density, x)
-    value = hndl_probability(GRI, now_year=2026, secrecy_years=Triangular(low=0, mode=0, high=10), migration_years=2, nodes=256)
+    value = hndl_probability(
+        GRI, now_year=2026, secrecy_years=Triangular(low=0, mode=0, high=10), migration_years=2, nodes=256
+    )
     assert value == pytest.approx(reference, abs=1e-4)
 
 
@@ -51,7 +61,13 @@ def test_quantiles_are_the_triangular_inverse_cdf():
 
 def test_union_of_hndl_and_forgery_is_the_later_end():
     hndl, forgery, either = exposure_probabilities(
-        GRI, now_year=2026, secrecy_years=1, migration_years=1, trust_years=10, key_exchange_vulnerable=True, signature_vulnerable=True
+        GRI,
+        now_year=2026,
+        secrecy_years=1,
+        migration_years=1,
+        trust_years=10,
+        key_exchange_vulnerable=True,
+        signature_vulnerable=True,
     )
     assert (hndl, forgery, either) == pytest.approx((0.11, 0.322, 0.322))
 
@@ -66,26 +82,48 @@ now_years = st.floats(min_value=2015.0, max_value=2045.0, allow_nan=False)
 
 
 @settings(max_examples=60, deadline=None)
-@given(now=now_years, x=durations, y=durations, dx=durations, dy=durations, spread=st.floats(min_value=0.0, max_value=10.0))
+@given(
+    now=now_years, x=durations, y=durations, dx=durations, dy=durations, spread=st.floats(min_value=0.0, max_value=10.0)
+)
 def test_exposure_non_decreasing_in_secrecy_and_migration(now, x, y, dx, dy, spread):
     for scenario in CATALOG.timelines:
-        base = hndl_probability(scenario, now_year=now, secrecy_years=Triangular(low=x, mode=x + spread / 2, high=x + spread), migration_years=y)
-        longer_secret = hndl_probability(
-            scenario, now_year=now, secrecy_years=Triangular(low=x + dx, mode=x + dx + spread / 2, high=x + dx + spread), migration_years=y
+        base = hndl_probability(
+            scenario,
+            now_year=now,
+            secrecy_years=Triangular(low=x, mode=x + spread / 2, high=x + spread),
+            migration_years=y,
         )
-        slower = hndl_probability(scenario, now_year=now, secrecy_years=Triangular(low=x, mode=x + spread / 2, high=x + spread), migration_years=y + dy)
+        longer_secret = hndl_probability(
+            scenario,
+            now_year=now,
+            secrecy_years=Triangular(low=x + dx, mode=x + dx + spread / 2, high=x + dx + spread),
+            migration_years=y,
+        )
+        slower = hndl_probability(
+            scenario,
+            now_year=now,
+            secrecy_years=Triangular(low=x, mode=x + spread / 2, high=x + spread),
+            migration_years=y + dy,
+        )
         assert longer_secret >= base - 1e-12
         assert slower >= base - 1e-12
-        assert forgery_probability(scenario, now_year=now, migration_years=y + dy) >= forgery_probability(scenario, now_year=now, migration_years=y) - 1e-12
+        assert (
+            forgery_probability(scenario, now_year=now, migration_years=y + dy)
+            >= forgery_probability(scenario, now_year=now, migration_years=y) - 1e-12
+        )
 
 
 PQC = [a.id for a in CATALOG.algorithms if not a.quantum_vulnerable]
 
 
 @settings(max_examples=60, deadline=None)
-@given(names=st.lists(st.sampled_from(PQC), min_size=1, max_size=6), x=durations, y=durations, t=durations, now=now_years)
+@given(
+    names=st.lists(st.sampled_from(PQC), min_size=1, max_size=6), x=durations, y=durations, t=durations, now=now_years
+)
 def test_pqc_only_asset_is_never_vulnerable_to_shor(names, x, y, t, now):
-    asset = Asset(name="pqc", algorithms=names, secrecy_lifetime_years=x, migration_time_years=y, trust_lifetime_years=t)
+    asset = Asset(
+        name="pqc", algorithms=names, secrecy_lifetime_years=x, migration_time_years=y, trust_lifetime_years=t
+    )
     for scenario in CATALOG.timelines:
         risk = assess_asset(asset, CATALOG, scenario, CATALOG.policies, now_year=now)
         assert not risk.vulnerable

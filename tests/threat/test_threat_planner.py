@@ -10,7 +10,16 @@ from hypothesis import strategies as st
 
 from qit4n.errors import ParameterError
 from qit4n.scenario.model import Scenario
-from qit4n.threat import Asset, PolicyDeadline, assess_asset, assess_inventory, inventory_from_dict, load_catalog, recommend, schedule_migrations
+from qit4n.threat import (
+    Asset,
+    PolicyDeadline,
+    assess_asset,
+    assess_inventory,
+    inventory_from_dict,
+    load_catalog,
+    recommend,
+    schedule_migrations,
+)
 
 CATALOG = load_catalog()
 GRI = CATALOG.timeline("gri-2023")
@@ -23,7 +32,11 @@ def _risk(**fields):
 def test_added_bytes_per_handshake_from_fips_sizes():
     # x25519 -> X25519MLKEM768: (1216 + 1120) - 2 * 32 = 2272 bytes.
     # ecdsa-p256 -> ML-DSA-65: (1952 + 3309) - (65 + 64) = 5132 bytes.
-    risk = _risk(algorithms=[{"name": "x25519", "use": "key-exchange"}, {"name": "ecdsa-p256", "use": "signature"}], handshakes_per_s=100, bandwidth_bps=1e7)
+    risk = _risk(
+        algorithms=[{"name": "x25519", "use": "key-exchange"}, {"name": "ecdsa-p256", "use": "signature"}],
+        handshakes_per_s=100,
+        bandwidth_bps=1e7,
+    )
     plan = recommend(risk, CATALOG)
     assert plan.action == "hybrid"
     assert (plan.key_exchange, plan.signature) == ("x25519mlkem768", "ml-dsa-65")
@@ -43,9 +56,13 @@ def test_qkd_needs_a_length_a_demand_and_enough_rate():
 
 
 def test_qkd_for_short_lived_data_only_when_pqc_overhead_is_too_high():
-    cheap = _risk(algorithms=["x25519"], secrecy_lifetime_years=1, key_demand_bps=100, handshakes_per_s=1, bandwidth_bps=1e9)
+    cheap = _risk(
+        algorithms=["x25519"], secrecy_lifetime_years=1, key_demand_bps=100, handshakes_per_s=1, bandwidth_bps=1e9
+    )
     assert recommend(cheap, CATALOG, length_km=10, qkd_rate_bps=1e4).action == "hybrid"
-    costly = _risk(algorithms=["x25519"], secrecy_lifetime_years=1, key_demand_bps=100, handshakes_per_s=1000, bandwidth_bps=1e7)
+    costly = _risk(
+        algorithms=["x25519"], secrecy_lifetime_years=1, key_demand_bps=100, handshakes_per_s=1000, bandwidth_bps=1e7
+    )
     plan = recommend(costly, CATALOG, length_km=10, qkd_rate_bps=1e4)
     assert plan.action == "qkd"
     assert (plan.signature, plan.added_bytes_per_handshake, plan.overhead_bps) == (None, 0, 0.0)
@@ -55,8 +72,12 @@ def test_qkd_for_short_lived_data_only_when_pqc_overhead_is_too_high():
 
 def test_qkd_plan_counts_only_the_signature_bytes():
     # QKD replaces the key exchange; ecdsa-p256 -> ML-DSA-65 still adds 5132 bytes per handshake.
-    risk = _risk(algorithms=[{"name": "x25519", "use": "key-exchange"}, {"name": "ecdsa-p256", "use": "signature"}], secrecy_lifetime_years=15, key_demand_bps=10,
-                 handshakes_per_s=2)
+    risk = _risk(
+        algorithms=[{"name": "x25519", "use": "key-exchange"}, {"name": "ecdsa-p256", "use": "signature"}],
+        secrecy_lifetime_years=15,
+        key_demand_bps=10,
+        handshakes_per_s=2,
+    )
     plan = recommend(risk, CATALOG, length_km=20, qkd_rate_bps=1e3)
     assert (plan.action, plan.key_exchange, plan.signature) == ("qkd", "qkd", "ml-dsa-65")
     assert (plan.added_bytes_per_handshake, plan.overhead_bps) == (5132, 2 * 5132 * 8.0)
@@ -72,13 +93,28 @@ def test_signatures_only_get_pqc_and_safe_assets_nothing():
 def test_schedule_meets_deadlines_then_follows_exposure_per_migration_year():
     policy = CATALOG.policy("eu-roadmap")
     risks = [
-        assess_asset(Asset(name="big", algorithms=["x25519"], secrecy_lifetime_years=10, migration_time_years=4, risk="high"), CATALOG, GRI, [policy], now_year=2026),
-        assess_asset(Asset(name="small", algorithms=["x25519"], secrecy_lifetime_years=2, migration_time_years=1), CATALOG, GRI, [policy], now_year=2026),
+        assess_asset(
+            Asset(name="big", algorithms=["x25519"], secrecy_lifetime_years=10, migration_time_years=4, risk="high"),
+            CATALOG,
+            GRI,
+            [policy],
+            now_year=2026,
+        ),
+        assess_asset(
+            Asset(name="small", algorithms=["x25519"], secrecy_lifetime_years=2, migration_time_years=1),
+            CATALOG,
+            GRI,
+            [policy],
+            now_year=2026,
+        ),
         assess_asset(Asset(name="safe", algorithms=["ml-kem-768"]), CATALOG, GRI, [policy], now_year=2026),
     ]
     # Without deadlines, Smith's ratio rule: small F(2029) / 1 = 0.15 before big F(2040) / 4 = 0.0825.
     plan = schedule_migrations([_without_deadline(r) for r in risks], GRI, now_year=2026)
-    assert [(p.asset, p.start_year, p.finish_year) for p in plan] == [("small", 2026.0, 2027.0), ("big", 2027.0, 2031.0)]
+    assert [(p.asset, p.start_year, p.finish_year) for p in plan] == [
+        ("small", 2026.0, 2027.0),
+        ("big", 2027.0, 2031.0),
+    ]
     # With the EU roadmap, big (high risk) must be done by 2030 and small (medium) by 2035: the
     # backward rule puts small last (its deadline allows finishing in 2031), so big meets 2030.
     plan = schedule_migrations(risks, GRI, now_year=2026)
@@ -89,11 +125,20 @@ def test_schedule_meets_deadlines_then_follows_exposure_per_migration_year():
     assert plan[0].planned_exposure_probability == pytest.approx(0.33)  # F(2026 + 10 + 4) = F(2040)
     assert plan[1].planned_exposure_probability == pytest.approx(0.31)  # F(2026 + 2 + 5) = F(2033)
     parallel = schedule_migrations(risks, GRI, now_year=2026, teams=2)
-    assert [(p.asset, p.start_year, p.finish_year) for p in parallel] == [("big", 2026.0, 2030.0), ("small", 2026.0, 2027.0)]
+    assert [(p.asset, p.start_year, p.finish_year) for p in parallel] == [
+        ("big", 2026.0, 2030.0),
+        ("small", 2026.0, 2027.0),
+    ]
 
 
 def test_impossible_deadline_is_reported_late():
-    risk = assess_asset(Asset(name="slow", algorithms=["x25519"], migration_time_years=12, risk="high"), CATALOG, GRI, [CATALOG.policy("eu-roadmap")], now_year=2026)
+    risk = assess_asset(
+        Asset(name="slow", algorithms=["x25519"], migration_time_years=12, risk="high"),
+        CATALOG,
+        GRI,
+        [CATALOG.policy("eu-roadmap")],
+        now_year=2026,
+    )
     (item,) = schedule_migrations([risk], GRI, now_year=2026)
     assert (item.finish_year, item.deadline, item.meets_deadline) == (2038.0, 2030, False)
 
@@ -121,13 +166,33 @@ def test_weakest_hop_decides_and_relays_are_exposure_points():
     inventory = inventory_from_dict(
         {
             "assets": [
-                {"name": "weak", "algorithms": ["x25519"], "secrecy_lifetime_years": 10, "migration_time_years": 2, "location": {"link": "R-B"}, "key_demand_bps": 500},
-                {"name": "mild", "algorithms": ["x25519"], "secrecy_lifetime_years": 1, "migration_time_years": 1, "location": {"link": "A-R"}},
-                {"name": "elsewhere", "algorithms": ["rsa-2048"], "secrecy_lifetime_years": 20, "location": {"link": "A-C"}},
+                {
+                    "name": "weak",
+                    "algorithms": ["x25519"],
+                    "secrecy_lifetime_years": 10,
+                    "migration_time_years": 2,
+                    "location": {"link": "R-B"},
+                    "key_demand_bps": 500,
+                },
+                {
+                    "name": "mild",
+                    "algorithms": ["x25519"],
+                    "secrecy_lifetime_years": 1,
+                    "migration_time_years": 1,
+                    "location": {"link": "A-R"},
+                },
+                {
+                    "name": "elsewhere",
+                    "algorithms": ["rsa-2048"],
+                    "secrecy_lifetime_years": 20,
+                    "location": {"link": "A-C"},
+                },
             ]
         }
     )
-    result = assess_inventory(inventory, now_year=2026, network=NETWORK, qkd_key_rate_bps=lambda km: 1e5 * 10 ** (-0.02 * km))
+    result = assess_inventory(
+        inventory, now_year=2026, network=NETWORK, qkd_key_rate_bps=lambda km: 1e5 * 10 ** (-0.02 * km)
+    )
     (path,) = result.paths
     assert path.route == ("A", "R", "B") and path.hops == ("A-R", "R-B")
     assert path.trusted_relays == ("R",)
@@ -150,7 +215,11 @@ def test_unknown_link_in_location_names_the_field():
 @settings(max_examples=80, deadline=None)
 @given(
     jobs=st.lists(
-        st.tuples(st.integers(min_value=1, max_value=5), st.integers(min_value=2027, max_value=2045), st.floats(min_value=0.0, max_value=30.0)),
+        st.tuples(
+            st.integers(min_value=1, max_value=5),
+            st.integers(min_value=2027, max_value=2045),
+            st.floats(min_value=0.0, max_value=30.0),
+        ),
         min_size=1,
         max_size=7,
     )
@@ -158,7 +227,13 @@ def test_unknown_link_in_location_names_the_field():
 def test_one_team_meets_every_deadline_whenever_earliest_deadline_first_does(jobs):
     risks = []
     for index, (years, deadline, secrecy) in enumerate(jobs):
-        risk = assess_asset(Asset(name=f"a{index}", algorithms=["x25519"], secrecy_lifetime_years=secrecy, migration_time_years=years), CATALOG, GRI, [], now_year=2026)
+        risk = assess_asset(
+            Asset(name=f"a{index}", algorithms=["x25519"], secrecy_lifetime_years=secrecy, migration_time_years=years),
+            CATALOG,
+            GRI,
+            [],
+            now_year=2026,
+        )
         risks.append(replace(risk, deadlines=(PolicyDeadline("test", deadline, "test rule", None, "test"),)))
     finish, edf_feasible = 2026, True
     for years, deadline, _ in sorted(jobs, key=lambda job: job[1]):

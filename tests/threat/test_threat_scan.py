@@ -74,7 +74,9 @@ def test_pq_only_server_is_not_vulnerable(pq_server):
     assert result.certificates[0].key_type == "ML-DSA-65"
     assert result.certificates[0].catalog_algorithm == "ml-dsa-65"
     catalog = load_catalog()
-    risk = assess_asset(result.to_asset(secrecy_lifetime_years=30), catalog, catalog.timeline("gri-2023"), [], now_year=2026)
+    risk = assess_asset(
+        result.to_asset(secrecy_lifetime_years=30), catalog, catalog.timeline("gri-2023"), [], now_year=2026
+    )
     assert not risk.vulnerable and risk.exposure_probability == 0.0
 
 

@@ -36,13 +36,23 @@ def test_emulated_gain_and_qber_match_ma_fung_lo(statistics, eta_a, eta_b, mu, d
     4.5 binomial standard deviations (``sqrt(Q (1 - Q) / N)`` and ``sqrt(E (1 - E) / n_sifted)``),
     for thermal pairs (their model) and Poisson pairs (the same derivation, see qit4n.qkd.bbm92)."""
     settings = EntangledLinkSettings(
-        eta_alice=eta_a, eta_bob=eta_b, mean_pair_number=mu, dark_count_probability_alice=dark,
-        dark_count_probability_bob=dark, misalignment_error=e_d, pair_statistics=statistics,
+        eta_alice=eta_a,
+        eta_bob=eta_b,
+        mean_pair_number=mu,
+        dark_count_probability_alice=dark,
+        dark_count_probability_bob=dark,
+        misalignment_error=e_d,
+        pair_statistics=statistics,
     )
     stats = coincidence_statistics(emulate_bbm92(settings, slots, np.random.default_rng(2007)))
     gain, qber = pdc_gain_qber(
-        eta_a, eta_b, mu, background_alice=settings.background_alice, background_bob=settings.background_bob,
-        misalignment_error=e_d, statistics=statistics,
+        eta_a,
+        eta_b,
+        mu,
+        background_alice=settings.background_alice,
+        background_bob=settings.background_bob,
+        misalignment_error=e_d,
+        statistics=statistics,
     )
     sifted = stats.sifted.sum()
     assert sifted > 1000
@@ -55,7 +65,10 @@ def _thermal_mode(count: int, lam: float) -> np.ndarray:
     return lam**n / (1.0 + lam) ** (n + 1)
 
 
-@pytest.mark.parametrize(("eta_a", "eta_b", "lam", "y0_a", "y0_b"), [(0.3, 0.02, 0.4, 1.7e-6, 3e-5), (1.0, 1.0, 0.05, 0.0, 0.0), (0.01, 0.2, 1.5, 1e-3, 0.0)])
+@pytest.mark.parametrize(
+    ("eta_a", "eta_b", "lam", "y0_a", "y0_b"),
+    [(0.3, 0.02, 0.4, 1.7e-6, 3e-5), (1.0, 1.0, 0.05, 0.0, 0.0), (0.01, 0.2, 1.5, 1e-3, 0.0)],
+)
 def test_closed_form_gain_is_the_sum_over_pair_numbers(eta_a, eta_b, lam, y0_a, y0_b):
     """``Q_lambda = sum_n P(n) Y_n`` (Ma, Fung and Lo 2007, Sec. II) to 1e-12, the sum truncated
     at 400 pairs."""
@@ -66,7 +79,10 @@ def test_closed_form_gain_is_the_sum_over_pair_numbers(eta_a, eta_b, lam, y0_a, 
     assert abs(float(gain) - p_n @ y_n) < 1e-12
 
 
-@pytest.mark.parametrize(("eta_a", "eta_b", "lam", "dark", "e_d"), [(0.3, 0.02, 0.4, 0.0, 0.0), (0.8, 0.6, 0.7, 0.0, 0.05), (0.2, 0.1, 0.3, 1e-3, 0.02)])
+@pytest.mark.parametrize(
+    ("eta_a", "eta_b", "lam", "dark", "e_d"),
+    [(0.3, 0.02, 0.4, 0.0, 0.0), (0.8, 0.6, 0.7, 0.0, 0.05), (0.2, 0.1, 0.3, 1e-3, 0.02)],
+)
 def test_closed_form_qber_is_the_two_mode_model(eta_a, eta_b, lam, dark, e_d):
     """``E_lambda Q_lambda`` of Ma, Fung and Lo 2007, Sec. II, against a direct sum over the photon
     numbers ``(n_0, n_1)`` of the two thermal mode pairs (each of mean ``lambda``) of the
@@ -97,7 +113,9 @@ def test_closed_form_qber_is_the_two_mode_model(eta_a, eta_b, lam, dark, e_d):
                 gain += p0 * p1
                 error_gain += p0 * p1 * (differ * (1 - e_d) + (1 - differ) * e_d)
     y0 = 1 - (1 - dark) ** 2
-    closed_gain, closed_qber = pdc_gain_qber(eta_a, eta_b, 2 * lam, background_alice=y0, background_bob=y0, misalignment_error=e_d)
+    closed_gain, closed_qber = pdc_gain_qber(
+        eta_a, eta_b, 2 * lam, background_alice=y0, background_bob=y0, misalignment_error=e_d
+    )
     assert abs(float(closed_gain) - gain) < 1e-12
     assert abs(float(closed_qber) - error_gain / gain) <= 2 * dark + 1e-12
 
@@ -121,7 +139,9 @@ def test_entangled_source_tolerates_more_loss_than_decoy_bb84():
     middle = spec.evaluate(eta, _bbm92_parameters("gys", {"source_position": 0.5})).key_rate_per_pulse
     at_alice = spec.evaluate(eta, _bbm92_parameters("gys", {"source_position": 0.0})).key_rate_per_pulse
     decoy = get_protocol("bb84-decoy-inf").evaluate(eta, make_parameters("bb84-decoy-inf", "gys")).key_rate_per_pulse
-    reach = {name: distance_km[rate > 0].max() for name, rate in (("middle", middle), ("alice", at_alice), ("decoy", decoy))}
+    reach = {
+        name: distance_km[rate > 0].max() for name, rate in (("middle", middle), ("alice", at_alice), ("decoy", decoy))
+    }
     assert abs(reach["decoy"] - 142.0) <= 1.0
     assert reach["middle"] > reach["decoy"]
     assert reach["middle"] > reach["alice"]

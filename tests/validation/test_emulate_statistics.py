@@ -23,7 +23,9 @@ _PULSES = 10_000_000
 @pytest.mark.parametrize("distance_km", [0.0, 50.0, 100.0])
 def test_gains_and_qber_match_ma_2005(distance_km):
     """Setting: Lim 2014 receiver defaults (eta_d 0.1, p_dc 6e-7, e_d 0.5 %), mu = 0.5, nu = 0.1, vacuum."""
-    params = make_parameters("bb84-decoy", None, {"intensity_signal": 0.5, "intensity_decoy": 0.1, "misalignment_error": 0.015})
+    params = make_parameters(
+        "bb84-decoy", None, {"intensity_signal": 0.5, "intensity_decoy": 0.1, "misalignment_error": 0.015}
+    )
     eta_channel = float(fibre_transmittance(distance_km, params.loss_db_per_km))
     settings = link_settings(params, eta_channel)
     stats = observed_statistics(emulate_bb84(settings, _PULSES, np.random.default_rng(int(distance_km) + 1)))

@@ -36,8 +36,17 @@ def test_ml_kem_768_message_sizes_match_fips_203_table_3():
 def test_x25519_reproduces_rfc7748_section_6_1():
     from cryptography.hazmat.primitives.asymmetric import x25519
 
-    alice = x25519.X25519PrivateKey.from_private_bytes(bytes.fromhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
-    bob = x25519.X25519PrivateKey.from_private_bytes(bytes.fromhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"))
-    assert alice.public_key().public_bytes_raw().hex() == "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"
-    assert bob.public_key().public_bytes_raw().hex() == "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"
+    alice = x25519.X25519PrivateKey.from_private_bytes(
+        bytes.fromhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
+    )
+    bob = x25519.X25519PrivateKey.from_private_bytes(
+        bytes.fromhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb")
+    )
+    assert (
+        alice.public_key().public_bytes_raw().hex()
+        == "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"
+    )
+    assert (
+        bob.public_key().public_bytes_raw().hex() == "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"
+    )
     assert alice.exchange(bob.public_key()).hex() == "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"

@@ -23,7 +23,12 @@ def _instance(seed: int, priced: bool = False):
     rng = np.random.default_rng(seed)
     names = ["A", "B", "C", "R1", "R2"]
     nodes = [
-        {"id": name, "role": "user" if name in "ABC" else "trusted-relay", "latitude_deg": float(rng.uniform(0, 1)), "longitude_deg": float(rng.uniform(0, 1))}
+        {
+            "id": name,
+            "role": "user" if name in "ABC" else "trusted-relay",
+            "latitude_deg": float(rng.uniform(0, 1)),
+            "longitude_deg": float(rng.uniform(0, 1)),
+        }
         for name in names
     ]
     pairs = [("A", "R1"), ("A", "R2"), ("B", "R1"), ("B", "R2"), ("C", "R1"), ("C", "R2"), ("A", "B")]
@@ -31,7 +36,10 @@ def _instance(seed: int, priced: bool = False):
     if priced:
         for link in links[::2]:
             link["cost"] = float(rng.uniform(0.0, 12.0))
-    demands = [{"name": "ab", "endpoints": ["A", "B"], "key_rate_bps": 200.0}, {"name": "ac", "endpoints": ["A", "C"], "key_rate_bps": 150.0}]
+    demands = [
+        {"name": "ab", "endpoints": ["A", "B"], "key_rate_bps": 200.0},
+        {"name": "ac", "endpoints": ["A", "C"], "key_rate_bps": 150.0},
+    ]
     base = scenario_from_dict({"name": "base", "nodes": nodes, "demands": demands})
     candidates = scenario_from_dict({"name": "cand", "nodes": nodes, "links": links})
     return base, candidates
@@ -50,7 +58,9 @@ def _feasible(base, candidates, chosen: tuple[int, ...], survive: bool) -> bool:
         return True
     for link in scenario.links:
         damaged = scenario.model_copy(update={"links": [other for other in scenario.links if other.id != link.id]})
-        if not damaged.links or not all(d.allocation.satisfied for d in plan_network(damaged, survivability=False).demands):
+        if not damaged.links or not all(
+            d.allocation.satisfied for d in plan_network(damaged, survivability=False).demands
+        ):
             return False
     return True
 
@@ -90,7 +100,9 @@ def _length(base, link) -> float:
 
 def test_design_rejects_unknown_endpoints_and_negative_costs():
     base, candidates = _instance(0)
-    stranger = scenario_from_dict({"name": "x", "nodes": [{"id": "A"}, {"id": "Z"}], "links": [{"endpoints": ["A", "Z"], "key_rate_bps": 1}]})
+    stranger = scenario_from_dict(
+        {"name": "x", "nodes": [{"id": "A"}, {"id": "Z"}], "links": [{"endpoints": ["A", "Z"], "key_rate_bps": 1}]}
+    )
     with pytest.raises(ParameterError, match="'Z' is not a node"):
         design_network(base, stranger)
     with pytest.raises(ParameterError, match="cost_per_km"):
@@ -102,7 +114,9 @@ def test_survivable_design_survives_every_single_failure():
     result = design_network(base, candidates, cost_per_link=5.0)
     data = base.model_dump(mode="json", exclude_defaults=True)
     chosen = {item["id"] for item in result.chosen}
-    data["links"] = [link.model_dump(mode="json", exclude_defaults=True) for link in candidates.links if link.id in chosen]
+    data["links"] = [
+        link.model_dump(mode="json", exclude_defaults=True) for link in candidates.links if link.id in chosen
+    ]
     plan = plan_network(scenario_from_dict(data), failures=[Failure(links=(link_id,)) for link_id in chosen])
     assert all(d.allocation.satisfied for d in plan.demands)
     assert all(impact.demands_lost == () for impact in plan.survivability)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "net"))
-from netfixtures import chain_scenario  # noqa: E402
+from netfixtures import chain_scenario
 
 from qit4n.net import max_key_rate_bps
 from qit4n.net.plan import plan_network
@@ -72,7 +72,9 @@ def test_saturated_poisson_demand_matches_plan_within_statistics():
     scenario = chain_scenario([5000.0, 3000.0], demand_bps=4000.0)
     planned = plan_network(scenario, survivability=False).demands[0].allocation.allocated_bps
     assert planned == pytest.approx(3000.0, rel=1e-6)
-    result = simulate_network(scenario, SimulationConfig(duration_s=3000.0, seed=7, traffic={"kind": "poisson", "period_s": 0.5}))
+    result = simulate_network(
+        scenario, SimulationConfig(duration_s=3000.0, seed=7, traffic={"kind": "poisson", "period_s": 0.5})
+    )
     assert result.qos[0].throughput_bps == pytest.approx(planned, rel=0.02)
 
 

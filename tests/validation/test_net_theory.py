@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "net"))
-from netfixtures import chain_scenario, random_scenario  # noqa: E402
+from netfixtures import chain_scenario, random_scenario
 
 from qit4n.net import build_network, max_key_rate_bps, min_cut
 from qit4n.net.flows import compile_network
@@ -75,7 +75,10 @@ def test_survivability_matches_brute_force(seed):
         lost_total = 0.0
         for demand in plan.demands:
             spec, planned = demand.allocation.demand, demand.allocation.allocated_bps
-            after = min(planned, _networkx_max_flow(network, spec.source, spec.target, impact.failure.links, impact.failure.nodes))
+            after = min(
+                planned,
+                _networkx_max_flow(network, spec.source, spec.target, impact.failure.links, impact.failure.nodes),
+            )
             reported = impact.remaining_bps.get(spec.name, planned)
             assert reported == pytest.approx(after, rel=1e-6, abs=1e-6)
             lost_total += planned - after
@@ -117,4 +120,6 @@ def test_path_form_and_edge_form_allocations_agree(seed):
     paths = allocate(compiled, specs, method="paths")
     for by_edges, by_paths in zip(edges, paths):
         assert by_paths.allocated_bps == pytest.approx(by_edges.allocated_bps, rel=1e-5, abs=1e-6)
-        assert sum(route.rate_bps for route in by_paths.routes) == pytest.approx(by_paths.allocated_bps, rel=1e-5, abs=1e-6)
+        assert sum(route.rate_bps for route in by_paths.routes) == pytest.approx(
+            by_paths.allocated_bps, rel=1e-5, abs=1e-6
+        )

@@ -22,7 +22,9 @@ def test_tabulated_raman_efficiency_agrees_with_the_silica_gain_peak() -> None:
     assert shift_thz[np.argmax(efficiency)] == pytest.approx(13.2, abs=0.5)
     co_polarised_gain_m_per_w = 2.0 * efficiency.max() * FIBRE_EFFECTIVE_AREA_UM2 * 1e-12
     assert co_polarised_gain_m_per_w == pytest.approx(6e-14, rel=0.10)
-    assert raman_efficiency_per_w_m(13.0, pump_wavelength_nm=1000.0) == pytest.approx(1.55 * raman_efficiency_per_w_m(13.0), rel=1e-12)
+    assert raman_efficiency_per_w_m(13.0, pump_wavelength_nm=1000.0) == pytest.approx(
+        1.55 * raman_efficiency_per_w_m(13.0), rel=1e-12
+    )
 
 
 @pytest.mark.parametrize("shift_thz", [0.2, 1.0, 5.0, 13.0])

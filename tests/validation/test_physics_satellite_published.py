@@ -29,7 +29,13 @@ XINGLONG_ALTITUDE_M = 900.0
 
 def _calibrate(divergence_urad: float) -> tuple[float, float]:
     """Receiver efficiency and zenith transmittance through both Micius end points (2x2 linear solve in dB)."""
-    optics = SatelliteOptics(wavelength_nm=850.0, transmitter_aperture_m=0.3, receiver_aperture_m=1.0, beam_divergence_urad=divergence_urad, altitude_km=500.0)
+    optics = SatelliteOptics(
+        wavelength_nm=850.0,
+        transmitter_aperture_m=0.3,
+        receiver_aperture_m=1.0,
+        beam_divergence_urad=divergence_urad,
+        altitude_km=500.0,
+    )
     geometric_db = -10 * np.log10(collection_efficiency(optics, MICIUS_SLANT_RANGE_KM))
     mass = air_mass(elevation_from_slant_range_deg(MICIUS_SLANT_RANGE_KM, 500.0, XINGLONG_ALTITUDE_M))
     fixed_db, zenith_db = np.linalg.solve(np.column_stack([np.ones(2), mass]), MICIUS_LOSS_DB - geometric_db)

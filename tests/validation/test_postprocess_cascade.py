@@ -16,7 +16,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qit4n.postprocess import CascadeAlice, CascadeBob, CascadeSettings, CascadeVariant, PublicChannel, random_bits, reconcile_cascade
+from qit4n.postprocess import (
+    CascadeAlice,
+    CascadeBob,
+    CascadeSettings,
+    CascadeVariant,
+    PublicChannel,
+    random_bits,
+    reconcile_cascade,
+)
 from qit4n.postprocess.bits import count_errors
 from qit4n.qkd.entropy import binary_entropy
 
@@ -28,7 +36,9 @@ def _efficiency(variant: CascadeVariant, size: int, qber: float, seed: int) -> t
     bob_key[rng.choice(size, size=round(qber * size), replace=False)] ^= 1
     errors = count_errors(alice_key, bob_key)
     channel = PublicChannel()
-    result = reconcile_cascade(CascadeAlice(alice_key), CascadeBob(bob_key, CascadeSettings(variant, qber, seed)), channel)
+    result = reconcile_cascade(
+        CascadeAlice(alice_key), CascadeBob(bob_key, CascadeSettings(variant, qber, seed)), channel
+    )
     leak = channel.total().disclosed_bits
     return leak / (size * float(binary_entropy(errors / size))), bool(np.array_equal(result.key, alice_key))
 

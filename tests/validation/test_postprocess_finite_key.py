@@ -35,9 +35,14 @@ def test_lim_length_from_counts_matches_analytic(pulses, distance_km):
         "bb84-decoy-finite",
         None,
         {
-            "intensity_signal": mus[0], "intensity_decoy": mus[1], "intensity_vacuum": mus[2],
-            "probability_signal": probs[0], "probability_decoy": probs[1], "probability_basis_x": q_x,
-            "pulses": pulses, "afterpulse_probability": 0.0,
+            "intensity_signal": mus[0],
+            "intensity_decoy": mus[1],
+            "intensity_vacuum": mus[2],
+            "probability_signal": probs[0],
+            "probability_decoy": probs[1],
+            "probability_basis_x": q_x,
+            "pulses": pulses,
+            "afterpulse_probability": 0.0,
         },
     )
     eta = float(fibre_transmittance(distance_km)) * params.eta_detector
@@ -51,7 +56,14 @@ def test_lim_length_from_counts_matches_analytic(pulses, distance_km):
     leak = params.error_correction_efficiency * sum(n_x) * float(binary_entropy(m_x_total / sum(n_x)))
     bounds = lim_decoy_bounds(DecoyCounts(mus, probs, n_x, n_z, m_z), params.epsilon_sec)
     ours = lim_key_length(bounds, leak, params.epsilon_sec, params.epsilon_cor)
-    analytic = float(get_protocol("bb84-decoy-finite").evaluate(np.array([fibre_transmittance(distance_km)]), params).key_rate_per_pulse[0]) * pulses
+    analytic = (
+        float(
+            get_protocol("bb84-decoy-finite")
+            .evaluate(np.array([fibre_transmittance(distance_km)]), params)
+            .key_rate_per_pulse[0]
+        )
+        * pulses
+    )
     assert analytic > 0
     assert abs(ours - analytic) <= 1e-4 * analytic
 

@@ -169,10 +169,22 @@ def test_length_tends_to_n_minus_leak_minus_n_h():
 
 @pytest.mark.parametrize(
     "kwargs, field",
-    [({"epsilon_sec": 0.0}, "epsilon_sec"), ({"epsilon_cor": 1.5}, "epsilon_cor"), ({"leak_bits": -1.0}, "leak_bits"), ({"test_qber": -0.1}, "test_qber")],
+    [
+        ({"epsilon_sec": 0.0}, "epsilon_sec"),
+        ({"epsilon_cor": 1.5}, "epsilon_cor"),
+        ({"leak_bits": -1.0}, "leak_bits"),
+        ({"test_qber": -0.1}, "test_qber"),
+    ],
 )
 def test_bad_inputs_name_the_field(kwargs, field):
-    args = {"key_bits": 1000, "test_bits": 100, "test_qber": 0.02, "leak_bits": 10.0, "epsilon_sec": 1e-10, "epsilon_cor": 1e-12}
+    args = {
+        "key_bits": 1000,
+        "test_bits": 100,
+        "test_qber": 0.02,
+        "leak_bits": 10.0,
+        "epsilon_sec": 1e-10,
+        "epsilon_cor": 1e-12,
+    }
     args.update(kwargs)
     with pytest.raises(ParameterError, match=field):
         tomamichel_key_length(**args)

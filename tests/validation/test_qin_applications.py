@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from qit4n.qin import bell, bbm92, clock, density, ghz, remote_gate
+from qit4n.qin import bbm92, bell, clock, density, ghz, remote_gate
 
 
 def test_bbm92_werner_threshold():
@@ -43,9 +43,13 @@ def test_remote_cnot_fidelity(pair):
     errors = remote_gate.remote_cnot_errors(pair)
     for label, expected in errors.items():
         operator = np.kron(density.PAULIS[label[0]], density.PAULIS[label[1]])
-        assert np.real(np.trace(output @ density.apply_operator(ideal, operator, [2, 3]))) == pytest.approx(float(expected), abs=1e-12)
+        assert np.real(np.trace(output @ density.apply_operator(ideal, operator, [2, 3]))) == pytest.approx(
+            float(expected), abs=1e-12
+        )
     entanglement_fidelity = pair[0]
-    assert float(remote_gate.remote_cnot_average_fidelity(pair)) == pytest.approx((4 * entanglement_fidelity + 1) / 5, abs=1e-12)
+    assert float(remote_gate.remote_cnot_average_fidelity(pair)) == pytest.approx(
+        (4 * entanglement_fidelity + 1) / 5, abs=1e-12
+    )
 
 
 @pytest.mark.parametrize(
@@ -72,7 +76,11 @@ def test_clock_offset_error_scales_as_one_over_sqrt_pairs(pairs):
     standard deviation within 5% of the delta-method value,
     which scales as 1/sqrt(N). f = 1 GHz, offset 100 ps, V = 0.8; 20,000 repeats."""
     rng = np.random.default_rng(pairs)
-    estimates = clock.estimate_offset_s(rng, pairs=pairs, offset_s=1e-10, frequency_hz=1e9, visibility=0.8, repeats=20_000)
+    estimates = clock.estimate_offset_s(
+        rng, pairs=pairs, offset_s=1e-10, frequency_hz=1e9, visibility=0.8, repeats=20_000
+    )
     predicted = clock.offset_standard_deviation_s(pairs=pairs, offset_s=1e-10, frequency_hz=1e9, visibility=0.8)
-    assert abs(estimates.mean() - 1e-10) < 5 * predicted / np.sqrt(estimates.size) + (0.05 * predicted if pairs == 100 else 0.0)
+    assert abs(estimates.mean() - 1e-10) < 5 * predicted / np.sqrt(estimates.size) + (
+        0.05 * predicted if pairs == 100 else 0.0
+    )
     assert estimates.std() == pytest.approx(predicted, rel=0.05)

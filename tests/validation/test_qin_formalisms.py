@@ -17,7 +17,9 @@ def test_werner_swapping_closed_form(f1, f2):
     rule and the density-matrix Bell-measurement circuit, tolerance 1e-12."""
     expected = f1 * f2 + (1 - f1) * (1 - f2) / 3
     assert bell.fidelity(bell.swap(bell.werner(f1), bell.werner(f2))) == pytest.approx(expected, abs=1e-12)
-    rho = circuits.swap_circuit(density.from_bell_diagonal(bell.werner(f1)), density.from_bell_diagonal(bell.werner(f2)))
+    rho = circuits.swap_circuit(
+        density.from_bell_diagonal(bell.werner(f1)), density.from_bell_diagonal(bell.werner(f2))
+    )
     assert density.to_bell_diagonal(rho)[0] == pytest.approx(expected, abs=1e-12)
 
 
@@ -66,8 +68,12 @@ def test_dejmps_closed_form(abcd):
     norm = (a + b) ** 2 + (c + d) ** 2
     out, probability = purify.dejmps(state, state)
     assert probability == pytest.approx(norm, abs=1e-12)
-    np.testing.assert_allclose(out, [(a * a + b * b) / norm, (c * c + d * d) / norm, 2 * c * d / norm, 2 * a * b / norm], atol=1e-12)
-    rho, circuit_probability = circuits.purify_circuit(density.from_bell_diagonal(state), density.from_bell_diagonal(state), rotate=True)
+    np.testing.assert_allclose(
+        out, [(a * a + b * b) / norm, (c * c + d * d) / norm, 2 * c * d / norm, 2 * a * b / norm], atol=1e-12
+    )
+    rho, circuit_probability = circuits.purify_circuit(
+        density.from_bell_diagonal(state), density.from_bell_diagonal(state), rotate=True
+    )
     assert circuit_probability == pytest.approx(norm, abs=1e-12)
     np.testing.assert_allclose(density.to_bell_diagonal(rho), out, atol=1e-12)
 
@@ -78,7 +84,9 @@ def test_teleportation_fidelity(f):
     pair of fully entangled fraction F is ``(2F + 1)/3``. The six Pauli eigenstates (a 2-design) give
     the exact Haar average of the literal circuit. Tolerance 1e-12."""
     pair = density.from_bell_diagonal(bell.werner(f))
-    states = [np.array(v, dtype=complex) / np.linalg.norm(v) for v in ([1, 0], [0, 1], [1, 1], [1, -1], [1, 1j], [1, -1j])]
+    states = [
+        np.array(v, dtype=complex) / np.linalg.norm(v) for v in ([1, 0], [0, 1], [1, 1], [1, -1], [1, 1j], [1, -1j])
+    ]
     fidelities = [density.fidelity_pure(circuits.teleport_circuit(s, pair), s) for s in states]
     assert np.mean(fidelities) == pytest.approx((2 * f + 1) / 3, abs=1e-12)
     assert teleport.average_teleportation_fidelity(bell.werner(f)) == pytest.approx((2 * f + 1) / 3, abs=1e-12)

@@ -47,7 +47,9 @@ def test_single_click_against_photon_monte_carlo(alpha, eta, dark):
 def test_barrett_kok_against_photon_monte_carlo(eta, dark):
     """Analytic Barrett-Kok (with dark counts) versus sampled photons in two rounds."""
     attempts = 2_000_000
-    rate, fidelity = heralded.sample_barrett_kok(np.random.default_rng(12), attempts, eta=eta, dark_count_probability=dark)
+    rate, fidelity = heralded.sample_barrett_kok(
+        np.random.default_rng(12), attempts, eta=eta, dark_count_probability=dark
+    )
     outcome = heralded.barrett_kok(eta=eta, dark_count_probability=dark)
     p = float(outcome.success_probability)
     assert abs(rate - p) < 5 * np.sqrt(p * (1 - p) / attempts)

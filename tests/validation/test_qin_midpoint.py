@@ -33,13 +33,23 @@ CASES = [
 
 
 @pytest.mark.parametrize(("mean_pairs", "eta_a", "eta_b", "dark", "statistics"), CASES)
-def test_closed_form_matches_photon_level_monte_carlo(mean_pairs: float, eta_a: float, eta_b: float, dark: float, statistics: str) -> None:
-    outcome = midpoint_source(mean_pairs=mean_pairs, eta_a=eta_a, eta_b=eta_b, dark_count_probability=dark, statistics=statistics)
+def test_closed_form_matches_photon_level_monte_carlo(
+    mean_pairs: float, eta_a: float, eta_b: float, dark: float, statistics: str
+) -> None:
+    outcome = midpoint_source(
+        mean_pairs=mean_pairs, eta_a=eta_a, eta_b=eta_b, dark_count_probability=dark, statistics=statistics
+    )
     p = float(outcome.success_probability)
     fidelity = float(outcome.fidelity)
     rng = np.random.default_rng(20260101)
     p_mc, fidelity_mc = sample_midpoint_source(
-        rng, ATTEMPTS, mean_pairs=mean_pairs, eta_a=eta_a, eta_b=eta_b, dark_count_probability=dark, statistics=statistics
+        rng,
+        ATTEMPTS,
+        mean_pairs=mean_pairs,
+        eta_a=eta_a,
+        eta_b=eta_b,
+        dark_count_probability=dark,
+        statistics=statistics,
     )
     heralded = p * ATTEMPTS
     assert abs(p_mc - p) < 4.0 * np.sqrt(p * (1.0 - p) / ATTEMPTS)

@@ -52,13 +52,25 @@ def test_attempts_per_delivery_are_geometric() -> None:
 def test_pair_count_with_sequence_attempt_cycle() -> None:
     cycle_s, window_s, memories = 278.8e-6, 0.018, 50
     params = ChainParameters(
-        segments=1, length_km=10.0, loss_db_per_km=0.2, eta_emission=1.0, eta_detector=0.9, dark_count_probability=0.0,
-        memory=MemoryParameters(), attempt_preparation_s=cycle_s - 10.0 / SPEED_OF_LIGHT_FIBRE_KM_PER_S,
+        segments=1,
+        length_km=10.0,
+        loss_db_per_km=0.2,
+        eta_emission=1.0,
+        eta_detector=0.9,
+        dark_count_probability=0.0,
+        memory=MemoryParameters(),
+        attempt_preparation_s=cycle_s - 10.0 / SPEED_OF_LIGHT_FIBRE_KM_PER_S,
     )
-    counts = np.array([
-        sum(simulate_chain_des(params, duration_s=window_s, seed=seed * 1000 + memory).waiting_time_s.size for memory in range(memories))
-        for seed in range(1, 6)
-    ], dtype=float)
+    counts = np.array(
+        [
+            sum(
+                simulate_chain_des(params, duration_s=window_s, seed=seed * 1000 + memory).waiting_time_s.size
+                for memory in range(memories)
+            )
+            for seed in range(1, 6)
+        ],
+        dtype=float,
+    )
     theirs_mean, theirs_sd = 831.0, 23.7
     se = np.sqrt((max(theirs_sd**2, theirs_mean) + max(counts.var(ddof=1), counts.mean())) / 5)
     assert abs(counts.mean() - theirs_mean) < 3.0 * se

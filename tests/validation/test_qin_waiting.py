@@ -38,7 +38,9 @@ def test_deterministic_swaps_order_statistic(segments, p):
 def test_monte_carlo_agrees_with_exact(segments, p, a):
     """The vectorised Monte Carlo (2e5 samples) reproduces the exact Markov-chain mean within 5 standard errors."""
     rng = np.random.default_rng(20190321 + segments)
-    drawn = montecarlo.sample_chain(rng, 200_000, segments=segments, link_success_probability=p, swap_success_probability=a)
+    drawn = montecarlo.sample_chain(
+        rng, 200_000, segments=segments, link_success_probability=p, swap_success_probability=a
+    )
     exact = waiting.doubling_mean_waiting_time(segments, p, a)
     error = drawn.waiting_steps.std() / np.sqrt(drawn.waiting_steps.size)
     assert abs(drawn.waiting_steps.mean() - exact) < 5 * error
@@ -49,7 +51,9 @@ def test_exact_distribution_matches_samples():
     differ by less than the Dvoretzky-Kiefer-Wolfowitz band at 99.9% (eps = sqrt(ln(2/0.001)/(2n)))."""
     samples = 100_000
     rng = np.random.default_rng(5)
-    drawn = montecarlo.sample_chain(rng, samples, segments=4, link_success_probability=0.3, swap_success_probability=0.6)
+    drawn = montecarlo.sample_chain(
+        rng, samples, segments=4, link_success_probability=0.3, swap_success_probability=0.6
+    )
     cdf = waiting.doubling_waiting_time_cdf(4, 0.3, 0.6, 200)
     empirical = np.searchsorted(np.sort(drawn.waiting_steps), np.arange(201), side="right") / samples
     assert np.max(np.abs(empirical - cdf)) < np.sqrt(np.log(2 / 0.001) / (2 * samples))

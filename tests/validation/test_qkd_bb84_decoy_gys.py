@@ -52,4 +52,3 @@ def test_vacuum_weak_maximal_distance() -> None:
     weakest = max_distance_km(spec, make_parameters("bb84-decoy", "gys", {"minimum_decoy_intensity": 0.01}))
     strongest = max_distance_km(spec, make_parameters("bb84-decoy", "gys", {"intensity_decoy": 0.1}))
     assert strongest < PAPER_VACUUM_WEAK_KM < weakest < PAPER_INFINITE_DECOY_KM * 1.005
-

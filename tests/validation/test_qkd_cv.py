@@ -33,7 +33,10 @@ def _holevo_from_covariances(v_a, t, xi, eta, v_el, heterodyne):
     identity, pauli_z = np.eye(2), np.diag([1.0, -1.0])
     chi_line = 1.0 / t - 1.0 + xi
     ab = np.block(
-        [[v * identity, np.sqrt(t * (v * v - 1.0)) * pauli_z], [np.sqrt(t * (v * v - 1.0)) * pauli_z, t * (v + chi_line) * identity]]
+        [
+            [v * identity, np.sqrt(t * (v * v - 1.0)) * pauli_z],
+            [np.sqrt(t * (v * v - 1.0)) * pauli_z, t * (v + chi_line) * identity],
+        ]
     )
     epr = 1.0 + (2.0 * v_el if heterodyne else v_el) / (1.0 - eta)
     full = np.zeros((8, 8))
@@ -43,7 +46,10 @@ def _holevo_from_covariances(v_a, t, xi, eta, v_el, heterodyne):
     )
     splitter = np.eye(8)
     splitter[2:6, 2:6] = np.block(
-        [[np.sqrt(eta) * identity, np.sqrt(1.0 - eta) * identity], [-np.sqrt(1.0 - eta) * identity, np.sqrt(eta) * identity]]
+        [
+            [np.sqrt(eta) * identity, np.sqrt(1.0 - eta) * identity],
+            [-np.sqrt(1.0 - eta) * identity, np.sqrt(eta) * identity],
+        ]
     )
     full = splitter @ full @ splitter.T
     bob, rest = [2, 3], [0, 1, 4, 5, 6, 7]
@@ -60,7 +66,12 @@ def _holevo_from_covariances(v_a, t, xi, eta, v_el, heterodyne):
 @pytest.mark.parametrize("heterodyne", [False, True])
 @pytest.mark.parametrize(
     ("v_a", "t", "xi", "eta", "v_el"),
-    [(18.5, 0.302, 0.005, 0.606, 0.041), (4.0, 0.1, 0.02, 0.5, 0.1), (10.0, 0.01, 0.001, 0.8, 0.01), (2.0, 0.9, 0.05, 0.3, 0.2)],
+    [
+        (18.5, 0.302, 0.005, 0.606, 0.041),
+        (4.0, 0.1, 0.02, 0.5, 0.1),
+        (10.0, 0.01, 0.001, 0.8, 0.01),
+        (2.0, 0.9, 0.05, 0.3, 0.2),
+    ],
 )
 def test_closed_form_holevo_bound_matches_the_covariance_matrices(v_a, t, xi, eta, v_el, heterodyne):
     """The closed-form symplectic eigenvalues (Lodewyck 2007; Fossier 2009) agree with the

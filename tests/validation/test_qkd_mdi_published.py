@@ -57,7 +57,9 @@ def test_mdi_reaches_further_than_decoy_bb84_on_the_same_detectors():
     the measured factor is reported.
     """
     bb84_km = max_distance_km(
-        get_protocol("bb84-decoy-inf"), make_parameters("bb84-decoy-inf", overrides=LCQ_DETECTORS_BB84), tolerance_km=0.1
+        get_protocol("bb84-decoy-inf"),
+        make_parameters("bb84-decoy-inf", overrides=LCQ_DETECTORS_BB84),
+        tolerance_km=0.1,
     )
     mdi_km = _mdi_reach_km({"decoy_method": "infinite"})
     assert mdi_km > bb84_km

@@ -37,8 +37,12 @@ REPORTED_KEY_RATE_BPS = 1100.0
 TRACK_START_KM, TRACK_END_KM, TRACK_DURATION_S, CLOSEST_KM = 1196.3, 1189.2, 274.0, 645.0
 #: QNET digitisation of the link efficiency (loss excluding the detectors' efficiency): rows of
 #: micius2017_link_efficiency.csv at these slant ranges, km -> dB.
-DIGITISED_RANGE_KM = np.array([645.0, 700.0, 750.0, 805.0, 850.0, 900.0, 950.0, 1000.0, 1040.0, 1120.0, 1150.0, 1180.0, 1190.0])
-DIGITISED_LOSS_DB = np.array([29.754, 30.540, 30.901, 31.106, 31.842, 32.284, 33.056, 34.422, 35.055, 37.784, 37.328, 38.038, 38.220])
+DIGITISED_RANGE_KM = np.array(
+    [645.0, 700.0, 750.0, 805.0, 850.0, 900.0, 950.0, 1000.0, 1040.0, 1120.0, 1150.0, 1180.0, 1190.0]
+)
+DIGITISED_LOSS_DB = np.array(
+    [29.754, 30.540, 30.901, 31.106, 31.842, 32.284, 33.056, 34.422, 35.055, 37.784, 37.328, 38.038, 38.220]
+)
 
 
 def _pass_with_closest_approach(closest_km: float) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +96,9 @@ def test_pass_through_645_km_lasts_as_long_as_the_published_one(liao_pass: tuple
     assert duration == pytest.approx(TRACK_DURATION_S, abs=5.0)
 
 
-def test_key_rate_from_the_published_link_efficiency_brackets_the_reported_rate(liao_pass: tuple[np.ndarray, np.ndarray]) -> None:
+def test_key_rate_from_the_published_link_efficiency_brackets_the_reported_rate(
+    liao_pass: tuple[np.ndarray, np.ndarray],
+) -> None:
     """Liao et al. (2017): about 1.1 kbit/s of secure key over the pass between 1200 km and 645 km.
 
     Input: the digitised link efficiency along the model pass (interpolated in slant range, the
@@ -111,7 +117,9 @@ def test_key_rate_from_the_published_link_efficiency_brackets_the_reported_rate(
     asymptotic_bps = float(np.mean(asymptotic.key_rate_bps))
     pass_s = float(np.ptp(times[inside]))
     finite_params = make_parameters("bb84-decoy-finite", "micius", {"pulses": 1e8 * pass_s})
-    finite_bps = float(get_protocol("bb84-decoy-finite").evaluate(np.array([eta.mean()]), finite_params).key_rate_bps[0])
+    finite_bps = float(
+        get_protocol("bb84-decoy-finite").evaluate(np.array([eta.mean()]), finite_params).key_rate_bps[0]
+    )
     assert finite_bps < REPORTED_KEY_RATE_BPS < asymptotic_bps
     assert asymptotic_bps / REPORTED_KEY_RATE_BPS < 5.0
     assert REPORTED_KEY_RATE_BPS / finite_bps < 3.0

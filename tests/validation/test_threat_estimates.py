@@ -39,7 +39,11 @@ def test_gidney_ekera_2021_rsa2048():
 def test_gidney_2025_keeps_the_2019_assumptions_with_fewer_qubits():
     old, new = CATALOG["gidney-ekera-2021-rsa2048"], CATALOG["gidney-2025-rsa2048"]
     assert (new.physical_qubits_below, new.runtime_hours_below) == (1e6, 7 * 24)
-    assert (new.physical_error_rate, new.code_cycle_us, new.reaction_time_us) == (old.physical_error_rate, old.code_cycle_us, old.reaction_time_us)
+    assert (new.physical_error_rate, new.code_cycle_us, new.reaction_time_us) == (
+        old.physical_error_rate,
+        old.code_cycle_us,
+        old.reaction_time_us,
+    )
     assert old.physical_qubits / new.physical_qubits_below == 20
 
 

@@ -59,19 +59,35 @@ def test_slh_dsa_sizes_follow_fips_205(name):
     assert entry.signature_bytes == n * (1 + k * (1 + a) + h + d * (2 * n + 3))
 
 
-@pytest.mark.parametrize(("name", "cls"), [("ml-kem-768", mlkem.MLKEM768PrivateKey), ("ml-kem-1024", mlkem.MLKEM1024PrivateKey)])
+@pytest.mark.parametrize(
+    ("name", "cls"), [("ml-kem-768", mlkem.MLKEM768PrivateKey), ("ml-kem-1024", mlkem.MLKEM1024PrivateKey)]
+)
 def test_ml_kem_sizes_match_an_implementation(name, cls):
     public = cls.generate().public_key()
     shared, ciphertext = public.encapsulate()
     entry = CATALOG.algorithm(name)
-    assert (len(public.public_bytes_raw()), len(ciphertext), len(shared)) == (entry.public_key_bytes, entry.ciphertext_bytes, entry.shared_secret_bytes)
+    assert (len(public.public_bytes_raw()), len(ciphertext), len(shared)) == (
+        entry.public_key_bytes,
+        entry.ciphertext_bytes,
+        entry.shared_secret_bytes,
+    )
 
 
-@pytest.mark.parametrize(("name", "cls"), [("ml-dsa-44", mldsa.MLDSA44PrivateKey), ("ml-dsa-65", mldsa.MLDSA65PrivateKey), ("ml-dsa-87", mldsa.MLDSA87PrivateKey)])
+@pytest.mark.parametrize(
+    ("name", "cls"),
+    [
+        ("ml-dsa-44", mldsa.MLDSA44PrivateKey),
+        ("ml-dsa-65", mldsa.MLDSA65PrivateKey),
+        ("ml-dsa-87", mldsa.MLDSA87PrivateKey),
+    ],
+)
 def test_ml_dsa_sizes_match_an_implementation(name, cls):
     key = cls.generate()
     entry = CATALOG.algorithm(name)
-    assert (len(key.public_key().public_bytes_raw()), len(key.sign(b"qit4n"))) == (entry.public_key_bytes, entry.signature_bytes)
+    assert (len(key.public_key().public_bytes_raw()), len(key.sign(b"qit4n"))) == (
+        entry.public_key_bytes,
+        entry.signature_bytes,
+    )
 
 
 def test_hybrid_key_shares_are_the_concatenation_of_their_components():

@@ -25,8 +25,15 @@ CATALOG = load_catalog()
 
 @pytest.mark.parametrize(
     ("scenario", "year", "probability"),
-    [("gri-2023", 2028, 0.11), ("gri-2023", 2033, 0.31), ("gri-2023", 2038, 0.33), ("gri-2022", 2027, 0.06), ("gri-2022", 2032, 0.27),
-     ("mosca-2015", 2026, 1 / 7), ("mosca-2015", 2031, 0.5)],
+    [
+        ("gri-2023", 2028, 0.11),
+        ("gri-2023", 2033, 0.31),
+        ("gri-2023", 2038, 0.33),
+        ("gri-2022", 2027, 0.06),
+        ("gri-2022", 2032, 0.27),
+        ("mosca-2015", 2026, 1 / 7),
+        ("mosca-2015", 2031, 0.5),
+    ],
 )
 def test_timeline_reproduces_the_source(scenario, year, probability):
     assert float(crqc_probability(CATALOG.timeline(scenario), year)) == pytest.approx(probability, abs=1e-6)
@@ -55,7 +62,9 @@ def test_policy_deadlines(policy, asset, year):
 
 
 def test_nist_ir_8547_deprecates_112_bit_schemes_after_2030():
-    deadline = policy_deadline(CATALOG.policy("nist-ir-8547"), Asset(name="a", algorithms=["rsa-2048"]), [CATALOG.algorithm("rsa-2048")])
+    deadline = policy_deadline(
+        CATALOG.policy("nist-ir-8547"), Asset(name="a", algorithms=["rsa-2048"]), [CATALOG.algorithm("rsa-2048")]
+    )
     assert (deadline.deprecated, deadline.year) == (2030, 2035)
 
 

@@ -13,7 +13,7 @@ import typer
 
 from qit4n.errors import Qit4nError
 
-__all__ = ["app", "main", "COMMAND_MODULES"]
+__all__ = ["COMMAND_MODULES", "app", "main"]
 
 #: Modules whose ``register`` adds commands, in the order they appear in ``qit4n --help``; their
 #: ``demo_section`` builders fill the demo report in the same order (the data flow: links,
@@ -68,5 +68,8 @@ def main() -> None:
         if top not in OPTIONAL_PACKAGE_EXTRAS:
             raise
         extra = OPTIONAL_PACKAGE_EXTRAS[top]
-        typer.echo(f"error: this command needs the optional package {top!r}: pip install 'qit4n[{extra}]' (or 'qit4n[all]')", err=True)
+        typer.echo(
+            f"error: this command needs the optional package {top!r}: pip install 'qit4n[{extra}]' (or 'qit4n[all]')",
+            err=True,
+        )
         sys.exit(2)

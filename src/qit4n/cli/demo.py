@@ -14,7 +14,7 @@ from rich.table import Table as RichTable
 from qit4n.report import Curve, Figure, Section, Table, plot_key_rate_vs_distance, write_report
 from qit4n.scenario import Scenario, load_scenario
 
-__all__ = ["register", "DEFAULT_SCENARIO", "demo_section", "link_rate_rows"]
+__all__ = ["DEFAULT_SCENARIO", "demo_section", "link_rate_rows", "register"]
 
 #: The built-in scenario the demo runs on.
 DEFAULT_SCENARIO = "secoqc-vienna-2008"
@@ -55,7 +55,9 @@ def demo_section(scenario: Scenario, out_dir: Path) -> Section:
         spec = get_protocol(name)
         result = key_rate_at_distance(spec, make_parameters(name), distance_km)
         curves.append(Curve(name, distance_km, result.key_rate_per_pulse))
-    plot_key_rate_vs_distance(curves, out_dir / "key-rate-vs-distance.png", title="Protocols at qit4n's default device parameters")
+    plot_key_rate_vs_distance(
+        curves, out_dir / "key-rate-vs-distance.png", title="Protocols at qit4n's default device parameters"
+    )
     return Section(
         "QKD links",
         paragraphs=[
@@ -108,9 +110,13 @@ def demo(
     for column in links.columns:
         table.add_column(column, justify="right", no_wrap=True)
     for row in links.rows:
-        table.add_row(*("–" if cell is None else f"{cell:.3g}" if isinstance(cell, float) else str(cell) for cell in row))
+        table.add_row(
+            *("–" if cell is None else f"{cell:.3g}" if isinstance(cell, float) else str(cell) for cell in row)
+        )
     console.print(table)
-    path = write_report(out, f"qit4n demo: {scenario.name}", sections, intro="The main job of qit4n on its built-in default scenario.")
+    path = write_report(
+        out, f"qit4n demo: {scenario.name}", sections, intro="The main job of qit4n on its built-in default scenario."
+    )
     console.print(f"report written to {path}")
 
 

@@ -14,11 +14,15 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-__all__ = ["register", "demo_section"]
+__all__ = ["demo_section", "register"]
 
-kms_app = typer.Typer(help="Key management: KMEs with the ETSI GS QKD 014 API, key relay, hybrid keys.", no_args_is_help=True)
+kms_app = typer.Typer(
+    help="Key management: KMEs with the ETSI GS QKD 014 API, key relay, hybrid keys.", no_args_is_help=True
+)
 
-StateOption = Annotated[Path, typer.Option("--state", help="folder with the network's certificates, configs and databases")]
+StateOption = Annotated[
+    Path, typer.Option("--state", help="folder with the network's certificates, configs and databases")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 
 
@@ -53,11 +57,24 @@ def _stop_requested(_signum, _frame) -> None:
 @kms_app.command("up")
 def up(
     scenario: Annotated[str, typer.Argument(help="scenario file or built-in name")],
-    state: Annotated[Path | None, typer.Option("--state", help="keep certificates and databases here (a restart resumes)")] = None,
-    base_port: Annotated[int | None, typer.Option("--base-port", min=1024, max=65000, help="first port; default: free ports")] = None,
-    duration_s: Annotated[float | None, typer.Option("--duration-s", min=0.0, help="stop after this many seconds (default: until Ctrl-C)")] = None,
-    supply: Annotated[str, typer.Option("--supply", help="link key: 'modelled' (the modelled rate) or 'emulated' (emulator + post-processing)")] = "modelled",
-    pulses_per_block: Annotated[int, typer.Option("--pulses-per-block", help="emulated supply: pulses per emulated block")] = 30_000_000,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="keep certificates and databases here (a restart resumes)")
+    ] = None,
+    base_port: Annotated[
+        int | None, typer.Option("--base-port", min=1024, max=65000, help="first port; default: free ports")
+    ] = None,
+    duration_s: Annotated[
+        float | None, typer.Option("--duration-s", min=0.0, help="stop after this many seconds (default: until Ctrl-C)")
+    ] = None,
+    supply: Annotated[
+        str,
+        typer.Option(
+            "--supply", help="link key: 'modelled' (the modelled rate) or 'emulated' (emulator + post-processing)"
+        ),
+    ] = "modelled",
+    pulses_per_block: Annotated[
+        int, typer.Option("--pulses-per-block", help="emulated supply: pulses per emulated block")
+    ] = 30_000_000,
 ) -> None:
     """Start one KME process per node of SCENARIO on 127.0.0.1 and fill their pools from the links."""
     from qit4n.kms.launcher import Network, plan_network
@@ -66,7 +83,9 @@ def up(
     signal.signal(signal.SIGINT, _stop_requested)
     signal.signal(signal.SIGTERM, _stop_requested)
     state_dir = state if state is not None else Path(tempfile.mkdtemp(prefix="qit4n-kms-"))
-    plan = plan_network(load_scenario(scenario), state_dir, base_port=base_port, supply=supply, pulses_per_block=pulses_per_block)
+    plan = plan_network(
+        load_scenario(scenario), state_dir, base_port=base_port, supply=supply, pulses_per_block=pulses_per_block
+    )
     console = Console()
     with Network(plan):
         table = RichTable(title=f"KMEs of {scenario} (state: {state_dir})")
@@ -77,7 +96,9 @@ def up(
             table.add_row(kme_id, config.url, ", ".join(config.sae_ids), ", ".join(links))
         console.print(table)
         if supply == "emulated":
-            console.print(f"link key: emulated and distilled ({len(plan.producers)} producers, keys in {state_dir / 'keys'})")
+            console.print(
+                f"link key: emulated and distilled ({len(plan.producers)} producers, keys in {state_dir / 'keys'})"
+            )
         console.print("running; Ctrl-C stops" if duration_s is None else f"running for {duration_s:g} s")
         try:
             deadline = None if duration_s is None else time.monotonic() + duration_s
@@ -106,13 +127,28 @@ def status(state: StateOption, as_json: JsonOption = False) -> None:
             pools.add_row(kme_id, health["error"], "", "", "", "", "", "")
             continue
         for link_id, link in health["links"].items():
-            pools.add_row(kme_id, link_id, link["peer"], str(link["pool_bits"]), str(link["owned_bits"]), f"{link['capacity_bits']:.3g}", str(health["issued"]), str(health["delivered"]))
+            pools.add_row(
+                kme_id,
+                link_id,
+                link["peer"],
+                str(link["pool_bits"]),
+                str(link["owned_bits"]),
+                f"{link['capacity_bits']:.3g}",
+                str(health["issued"]),
+                str(health["delivered"]),
+            )
     console.print(pools)
     pairs = RichTable(title="ETSI status (Get status) per SAE pair")
     for column in ("master", "slave", "target KME", "stored keys", "key size"):
         pairs.add_column(column)
     for pair in report["pairs"]:
-        pairs.add_row(pair["master_SAE_ID"], pair["slave_SAE_ID"], pair.get("target_KME_ID", pair.get("error", "")), str(pair.get("stored_key_count", "")), str(pair.get("key_size", "")))
+        pairs.add_row(
+            pair["master_SAE_ID"],
+            pair["slave_SAE_ID"],
+            pair.get("target_KME_ID", pair.get("error", "")),
+            str(pair.get("stored_key_count", "")),
+            str(pair.get("key_size", "")),
+        )
     console.print(pairs)
 
 
@@ -136,7 +172,9 @@ def get_key(
     slave: Annotated[str, typer.Option("--slave", help="the slave SAE")],
     number: Annotated[int | None, typer.Option("--number", help="number of keys (default 1)")] = None,
     size: Annotated[int | None, typer.Option("--size", help="key size in bits (default: the KME's key_size)")] = None,
-    additional: Annotated[list[str] | None, typer.Option("--additional-slave", help="additional slave SAE (multicast); repeatable")] = None,
+    additional: Annotated[
+        list[str] | None, typer.Option("--additional-slave", help="additional slave SAE (multicast); repeatable")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Get key (ETSI GS QKD 014 enc_keys) as master SAE SAE for slave SLAVE."""

@@ -15,7 +15,14 @@ from qit4n.errors import ParameterError
 from qit4n.report import Figure, Section, Table, write_report
 from qit4n.scenario import Scenario, load_scenario
 
-__all__ = ["register", "demo_section", "parse_failure_spec", "parse_failure_set", "plan_sections", "simulation_sections"]
+__all__ = [
+    "demo_section",
+    "parse_failure_set",
+    "parse_failure_spec",
+    "plan_sections",
+    "register",
+    "simulation_sections",
+]
 
 _SURVIVABILITY_ROWS = 40
 
@@ -36,7 +43,12 @@ def parse_failure_spec(spec: str):
     when, plus, repair = timing.partition("+")
     time_s = 0.0 if when.strip() in ("0", "0s") else parse_duration_s("--fail", when)
     repair_s = parse_duration_s("--fail", repair) if plus else None
-    return FailureEvent(time_s=time_s, links=[element] if kind == "link" else [], nodes=[element] if kind == "node" else [], repair_s=repair_s)
+    return FailureEvent(
+        time_s=time_s,
+        links=[element] if kind == "link" else [],
+        nodes=[element] if kind == "node" else [],
+        repair_s=repair_s,
+    )
 
 
 def parse_failure_set(spec: str):
@@ -51,7 +63,9 @@ def parse_failure_set(spec: str):
     for item in (part.strip() for part in spec.split(",")):
         kind, colon, element = item.partition(":")
         if not colon or not element or kind not in ("link", "node"):
-            raise ParameterError(f"--failure-set {spec!r}: must be a comma list of link:ID and node:ID, e.g. link:A-B,node:R1")
+            raise ParameterError(
+                f"--failure-set {spec!r}: must be a comma list of link:ID and node:ID, e.g. link:A-B,node:R1"
+            )
         (links if kind == "link" else nodes).append(element)
     return Failure(links=tuple(links), nodes=tuple(nodes))
 
@@ -61,7 +75,9 @@ def _rich_table(title: str, columns: list[str], rows: list[list]) -> RichTable:
     for column in columns:
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(*("–" if cell is None else f"{cell:.4g}" if isinstance(cell, float) else str(cell) for cell in row))
+        table.add_row(
+            *("–" if cell is None else f"{cell:.4g}" if isinstance(cell, float) else str(cell) for cell in row)
+        )
     return table
 
 
@@ -69,23 +85,49 @@ def _route_text(routes: list[dict]) -> str:
     if not routes:
         return "–"
     hops = sorted({len(route["path"]) - 1 for route in routes})
-    shown = "; ".join(f"{'>'.join(route['path'])} ({route['rate_bps']:.4g})" for route in routes[:2] if len(route["path"]) <= 6)
+    shown = "; ".join(
+        f"{'>'.join(route['path'])} ({route['rate_bps']:.4g})" for route in routes[:2] if len(route["path"]) <= 6
+    )
     return shown or f"{len(routes)} route(s), {'/'.join(map(str, hops))} hops"
 
 
 def _plan_tables(result: dict) -> tuple[list, list, list]:
-    links = [[link["id"], " – ".join(link["endpoints"]), link["key_rate_bps"], link["duty_cycle"], link["average_rate_bps"]] for link in result["links"]]
+    links = [
+        [link["id"], " – ".join(link["endpoints"]), link["key_rate_bps"], link["duty_cycle"], link["average_rate_bps"]]
+        for link in result["links"]
+    ]
     demands = [
-        [d["name"], " – ".join(d["endpoints"]), d["key_rate_bps"], d["priority"], d["max_key_rate_bps"], d["allocated_bps"], "yes" if d["satisfied"] else "NO", _route_text(d["routes"])]
+        [
+            d["name"],
+            " – ".join(d["endpoints"]),
+            d["key_rate_bps"],
+            d["priority"],
+            d["max_key_rate_bps"],
+            d["allocated_bps"],
+            "yes" if d["satisfied"] else "NO",
+            _route_text(d["routes"]),
+        ]
         for d in result["demands"]
     ]
     impacts = sorted(result["survivability"], key=lambda item: (-len(item["demands_lost"]), -item["capacity_lost_bps"]))
-    failures = [[item["failed"], ", ".join(item["demands_lost"]) or "–", item["capacity_lost_bps"]] for item in impacts[:_SURVIVABILITY_ROWS]]
+    failures = [
+        [item["failed"], ", ".join(item["demands_lost"]) or "–", item["capacity_lost_bps"]]
+        for item in impacts[:_SURVIVABILITY_ROWS]
+    ]
     return links, demands, failures
 
 
 _LINK_COLUMNS = ["link", "endpoints", "key rate (bit/s)", "duty cycle", "mean rate (bit/s)"]
-_DEMAND_COLUMNS = ["demand", "endpoints", "requested (bit/s)", "priority", "max key rate (bit/s)", "allocated (bit/s)", "satisfied", "routes (bit/s)"]
+_DEMAND_COLUMNS = [
+    "demand",
+    "endpoints",
+    "requested (bit/s)",
+    "priority",
+    "max key rate (bit/s)",
+    "allocated (bit/s)",
+    "satisfied",
+    "routes (bit/s)",
+]
 _FAILURE_COLUMNS = ["failure", "demands lost", "capacity lost (bit/s)"]
 
 
@@ -107,13 +149,29 @@ def plan_sections(plan, out_dir: Path, design=None) -> list[Section]:
                 f"{len(result['survivability'])} failures analysed; {lost_any} of them leave some demand below its allocation.",
             ],
             tables=[Table(_LINK_COLUMNS, links, caption="Links"), Table(_DEMAND_COLUMNS, demands, caption="Demands")],
-            figures=[Figure("net-network.png", "The network: nodes at their coordinates, links coloured by key rate (dashed: satellite).")],
+            figures=[
+                Figure(
+                    "net-network.png",
+                    "The network: nodes at their coordinates, links coloured by key rate (dashed: satellite).",
+                )
+            ],
         ),
-        Section("Survivability", tables=[Table(_FAILURE_COLUMNS, failures, caption=f"Single failures, worst first (up to {_SURVIVABILITY_ROWS})")]),
+        Section(
+            "Survivability",
+            tables=[
+                Table(_FAILURE_COLUMNS, failures, caption=f"Single failures, worst first (up to {_SURVIVABILITY_ROWS})")
+            ],
+        ),
     ]
     if design is not None:
         rows = [[link["id"], " – ".join(link["endpoints"]), link["cost"]] for link in design["chosen_links"]]
-        sections.append(Section("Design", paragraphs=[f"Total cost {design['total_cost']:.4g}."], tables=[Table(["link", "endpoints", "cost"], rows, caption="Chosen candidate links")]))
+        sections.append(
+            Section(
+                "Design",
+                paragraphs=[f"Total cost {design['total_cost']:.4g}."],
+                tables=[Table(["link", "endpoints", "cost"], rows, caption="Chosen candidate links")],
+            )
+        )
     return sections
 
 
@@ -122,23 +180,54 @@ def simulation_sections(result, out_dir: Path, network) -> list[Section]:
     from qit4n.net.figures import plot_delivered, plot_pool_levels
 
     data = result.to_dict()
-    plot_pool_levels(result.sample_times_s, result.pool_levels_bits, result.pair_labels, out_dir / "net-pool-levels.png")
+    plot_pool_levels(
+        result.sample_times_s, result.pool_levels_bits, result.pair_labels, out_dir / "net-pool-levels.png"
+    )
     names = [qos.name for qos in result.qos]
     plot_delivered(result.sample_times_s, result.delivered_bits, names, out_dir / "net-delivered.png")
     rows = [
-        [d["name"], d["throughput_bps"], d["delay_median_s"], d["delay_p99_s"], d["loss_ratio"], d["availability"], ", ".join(f"{t:.4g}" if t is not None else "never" for t in d["restoration_times_s"]) or "–"]
+        [
+            d["name"],
+            d["throughput_bps"],
+            d["delay_median_s"],
+            d["delay_p99_s"],
+            d["loss_ratio"],
+            d["availability"],
+            ", ".join(f"{t:.4g}" if t is not None else "never" for t in d["restoration_times_s"]) or "–",
+        ]
         for d in data["demands"]
     ]
     totals = [[name, value] for name, value in data["conservation"].items()]
     return [
         Section(
             "Key-pool simulation",
-            paragraphs=[f"{result.duration_s / 3600:.4g} h simulated, {result.events_fired} events. QoS parameters after ITU-T Y.3807."],
-            tables=[
-                Table(["demand", "throughput (bit/s)", "delay median (s)", "delay p99 (s)", "loss ratio", "availability", "restoration (s)"], rows, caption="QoS per demand"),
-                Table(["bits", "value"], totals, caption="Conservation: initial + generated = delivered + relay + in pools + discarded"),
+            paragraphs=[
+                f"{result.duration_s / 3600:.4g} h simulated, {result.events_fired} events. QoS parameters after ITU-T Y.3807."
             ],
-            figures=[Figure("net-pool-levels.png", "Key pool levels over time."), Figure("net-delivered.png", "End-to-end key delivered over time.")],
+            tables=[
+                Table(
+                    [
+                        "demand",
+                        "throughput (bit/s)",
+                        "delay median (s)",
+                        "delay p99 (s)",
+                        "loss ratio",
+                        "availability",
+                        "restoration (s)",
+                    ],
+                    rows,
+                    caption="QoS per demand",
+                ),
+                Table(
+                    ["bits", "value"],
+                    totals,
+                    caption="Conservation: initial + generated = delivered + relay + in pools + discarded",
+                ),
+            ],
+            figures=[
+                Figure("net-pool-levels.png", "Key pool levels over time."),
+                Figure("net-delivered.png", "End-to-end key delivered over time."),
+            ],
         )
     ]
 
@@ -147,12 +236,16 @@ def plan(
     scenario: Annotated[str, typer.Argument(help="scenario file or built-in name")],
     json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
     out: Annotated[Path | None, typer.Option(help="folder for an HTML report")] = None,
-    design: Annotated[str | None, typer.Option("--design", help="scenario file whose links are candidate links")] = None,
+    design: Annotated[
+        str | None, typer.Option("--design", help="scenario file whose links are candidate links")
+    ] = None,
     cost_per_km: Annotated[float, typer.Option(help="design: cost per km of candidate link")] = 1.0,
     cost_per_link: Annotated[float, typer.Option(help="design: fixed cost per candidate link")] = 0.0,
     users_relay: Annotated[bool, typer.Option("--users-relay", help="let user nodes relay key too")] = False,
     survivability: Annotated[bool, typer.Option(" /--no-survivability", help="skip the failure analysis")] = True,
-    failure_set: Annotated[list[str] | None, typer.Option(help="also analyse this set failing together: link:ID,node:ID,... (repeatable)")] = None,
+    failure_set: Annotated[
+        list[str] | None, typer.Option(help="also analyse this set failing together: link:ID,node:ID,... (repeatable)")
+    ] = None,
 ) -> None:
     """Plan key delivery: link rates, per-demand capacity, joint allocation, routes and single-failure survivability."""
     from qit4n.net.plan import plan_network
@@ -164,13 +257,20 @@ def plan(
     if design is not None:
         from qit4n.net.design import design_network
 
-        design_result = design_network(loaded, load_scenario(design), cost_per_km=cost_per_km, cost_per_link=cost_per_link, users_relay=users_relay).to_dict()
+        design_result = design_network(
+            loaded, load_scenario(design), cost_per_km=cost_per_km, cost_per_link=cost_per_link, users_relay=users_relay
+        ).to_dict()
     output = result.to_dict()
     if design_result is not None:
         output["design"] = design_result
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        write_report(out, f"qit4n plan: {loaded.name}", plan_sections(result, out, design_result), intro=loaded.description.strip())
+        write_report(
+            out,
+            f"qit4n plan: {loaded.name}",
+            plan_sections(result, out, design_result),
+            intro=loaded.description.strip(),
+        )
     if json_output:
         typer.echo(json.dumps(output, indent=2))
         return
@@ -179,9 +279,21 @@ def plan(
     console.print(_rich_table("Links", _LINK_COLUMNS, links))
     console.print(_rich_table("Demands", _DEMAND_COLUMNS, demands))
     if failures:
-        console.print(_rich_table(f"Survivability (worst {len(failures)} of {len(output['survivability'])} failures)", _FAILURE_COLUMNS, failures))
+        console.print(
+            _rich_table(
+                f"Survivability (worst {len(failures)} of {len(output['survivability'])} failures)",
+                _FAILURE_COLUMNS,
+                failures,
+            )
+        )
     if design_result is not None:
-        console.print(_rich_table(f"Design: total cost {design_result['total_cost']:.4g}", ["link", "endpoints", "cost"], [[link["id"], " – ".join(link["endpoints"]), link["cost"]] for link in design_result["chosen_links"]]))
+        console.print(
+            _rich_table(
+                f"Design: total cost {design_result['total_cost']:.4g}",
+                ["link", "endpoints", "cost"],
+                [[link["id"], " – ".join(link["endpoints"]), link["cost"]] for link in design_result["chosen_links"]],
+            )
+        )
     if out is not None:
         console.print(f"report written to {out / 'index.html'}")
 
@@ -191,11 +303,17 @@ def simulate(
     duration: Annotated[str, typer.Option(help="simulated time, e.g. 24h")] = "24h",
     seed: Annotated[int, typer.Option(help="seed of the random generator")] = 0,
     traffic: Annotated[str, typer.Option(help="constant, poisson, rekey or sessions")] = "constant",
-    period: Annotated[str, typer.Option(help="request period (constant, rekey) or mean interval (poisson requests, session starts)")] = "1s",
+    period: Annotated[
+        str, typer.Option(help="request period (constant, rekey) or mean interval (poisson requests, session starts)")
+    ] = "1s",
     session: Annotated[str, typer.Option(help="sessions: mean session duration")] = "60s",
-    key_bits: Annotated[float | None, typer.Option(help="bits per request (rekey default 256; else rate x period)")] = None,
+    key_bits: Annotated[
+        float | None, typer.Option(help="bits per request (rekey default 256; else rate x period)")
+    ] = None,
     max_wait: Annotated[str, typer.Option(help="a request waiting longer is lost")] = "10s",
-    fail: Annotated[list[str] | None, typer.Option(help="link:ID@TIME[+REPAIR] or node:ID@TIME[+REPAIR], repeatable")] = None,
+    fail: Annotated[
+        list[str] | None, typer.Option(help="link:ID@TIME[+REPAIR] or node:ID@TIME[+REPAIR], repeatable")
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
     out: Annotated[Path | None, typer.Option(help="folder for an HTML report with figures")] = None,
     users_relay: Annotated[bool, typer.Option("--users-relay", help="let user nodes relay key too")] = False,
@@ -211,7 +329,12 @@ def simulate(
         {
             "duration_s": parse_duration_s("--duration", duration),
             "seed": seed,
-            "traffic": {"kind": traffic, "period_s": parse_duration_s("--period", period), "key_bits": key_bits, "session_s": parse_duration_s("--session", session)},
+            "traffic": {
+                "kind": traffic,
+                "period_s": parse_duration_s("--period", period),
+                "key_bits": key_bits,
+                "session_s": parse_duration_s("--session", session),
+            },
             "max_wait_s": parse_duration_s("--max-wait", max_wait),
             "failures": [parse_failure_spec(spec) for spec in fail or []],
         },
@@ -221,18 +344,45 @@ def simulate(
     result = simulate_network(network, config)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-        write_report(out, f"qit4n simulate: {loaded.name}", simulation_sections(result, out, network), intro=loaded.description.strip())
+        write_report(
+            out,
+            f"qit4n simulate: {loaded.name}",
+            simulation_sections(result, out, network),
+            intro=loaded.description.strip(),
+        )
     if json_output:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     console = Console()
     rows = [
-        [q.name, q.throughput_bps, q.delay_median_s, q.delay_p99_s, q.loss_ratio, q.availability, ", ".join("never" if t is None else f"{t:.3g}" for t in q.restoration_times_s) or "–"]
+        [
+            q.name,
+            q.throughput_bps,
+            q.delay_median_s,
+            q.delay_p99_s,
+            q.loss_ratio,
+            q.availability,
+            ", ".join("never" if t is None else f"{t:.3g}" for t in q.restoration_times_s) or "–",
+        ]
         for q in result.qos
     ]
-    columns = ["demand", "throughput (bit/s)", "delay median (s)", "delay p99 (s)", "loss ratio", "availability", "restoration (s)"]
-    console.print(_rich_table(f"QoS over {result.duration_s / 3600:.4g} h ({result.events_fired} events)", columns, rows))
-    console.print(_rich_table("Conservation (bits)", ["term", "bits"], [[name, value] for name, value in result.totals_bits.items()]))
+    columns = [
+        "demand",
+        "throughput (bit/s)",
+        "delay median (s)",
+        "delay p99 (s)",
+        "loss ratio",
+        "availability",
+        "restoration (s)",
+    ]
+    console.print(
+        _rich_table(f"QoS over {result.duration_s / 3600:.4g} h ({result.events_fired} events)", columns, rows)
+    )
+    console.print(
+        _rich_table(
+            "Conservation (bits)", ["term", "bits"], [[name, value] for name, value in result.totals_bits.items()]
+        )
+    )
     if out is not None:
         console.print(f"report written to {out / 'index.html'}")
 
@@ -248,7 +398,9 @@ def generate(
     from qit4n.scenario import scenario_to_yaml
     from qit4n.scenario.generate import generate_scenario
 
-    typer.echo(scenario_to_yaml(generate_scenario(nodes, links=links, demands=demands, model=model, seed=seed)), nl=False)
+    typer.echo(
+        scenario_to_yaml(generate_scenario(nodes, links=links, demands=demands, model=model, seed=seed)), nl=False
+    )
 
 
 def show(
@@ -264,8 +416,17 @@ def show(
     network = build_network(loaded, users_relay=users_relay)
     plot_network(network, out)
     console = Console()
-    rows = [[link.id, " – ".join(link.endpoints), link.length_km, link.key_rate_bps, link.duty_cycle] for link in network.links]
-    console.print(_rich_table(f"{loaded.name}: {len(loaded.nodes)} nodes, {len(loaded.links)} links, {len(loaded.demands)} demands", ["link", "endpoints", "length (km)", "key rate (bit/s)", "duty cycle"], rows))
+    rows = [
+        [link.id, " – ".join(link.endpoints), link.length_km, link.key_rate_bps, link.duty_cycle]
+        for link in network.links
+    ]
+    console.print(
+        _rich_table(
+            f"{loaded.name}: {len(loaded.nodes)} nodes, {len(loaded.links)} links, {len(loaded.demands)} demands",
+            ["link", "endpoints", "length (km)", "key rate (bit/s)", "duty cycle"],
+            rows,
+        )
+    )
     console.print(f"drawing written to {out}")
 
 

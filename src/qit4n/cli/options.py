@@ -6,7 +6,7 @@ import numpy as np
 
 from qit4n.errors import ParameterError
 
-__all__ = ["parse_value_spec", "parse_settings", "parse_duration_s"]
+__all__ = ["parse_duration_s", "parse_settings", "parse_value_spec"]
 
 
 def parse_value_spec(option: str, spec: str) -> np.ndarray:
@@ -73,4 +73,6 @@ def parse_duration_s(option: str, text: str) -> float:
             if value <= 0 or not np.isfinite(value):
                 break
             return value * _DURATION_UNITS_S[unit]
-    raise ParameterError(f"{option} = {text!r}: must be a positive number with a unit ({', '.join(_DURATION_UNITS_S)}), e.g. 24h")
+    raise ParameterError(
+        f"{option} = {text!r}: must be a positive number with a unit ({', '.join(_DURATION_UNITS_S)}), e.g. 24h"
+    )

@@ -15,7 +15,7 @@ from qit4n.cli.options import parse_settings
 from qit4n.report import Figure, Section, Table
 from qit4n.scenario import Scenario
 
-__all__ = ["register", "demo_section", "postprocess_summary"]
+__all__ = ["demo_section", "postprocess_summary", "register"]
 
 _DEMO_PULSES = 50_000_000
 #: The demo section describes decoy-state estimation, so it plays the first decoy-BB84 link.
@@ -29,7 +29,12 @@ def _finite(value: Any) -> Any:
 
 
 def postprocess_summary(
-    num_bits: int, qber: float, reconciler: str, seed: int, amplification: str = "modular", frame_bits: int | None = None
+    num_bits: int,
+    qber: float,
+    reconciler: str,
+    seed: int,
+    amplification: str = "modular",
+    frame_bits: int | None = None,
 ) -> dict[str, Any]:
     """The ``--json`` contract of ``qit4n postprocess``."""
     from qit4n.postprocess.pipeline import PipelineSettings, distill_simulated
@@ -49,11 +54,26 @@ def postprocess_summary(
 
 
 def _print_postprocess(summary: dict[str, Any]) -> None:
-    table = RichTable(title=f"post-processing {summary['bits']} bits at QBER {summary['qber']:g} ({summary['reconciler']})")
+    table = RichTable(
+        title=f"post-processing {summary['bits']} bits at QBER {summary['qber']:g} ({summary['reconciler']})"
+    )
     table.add_column("quantity")
     table.add_column("value", justify="right")
-    for name in ("estimation_bits", "qber_estimate", "realised_errors", "leak_ec_bits", "efficiency", "verification_bits",
-                 "frames", "frame_errors", "round_trips", "amplified_bits", "auth_key_bits", "final_key_bits", "keys_match"):
+    for name in (
+        "estimation_bits",
+        "qber_estimate",
+        "realised_errors",
+        "leak_ec_bits",
+        "efficiency",
+        "verification_bits",
+        "frames",
+        "frame_errors",
+        "round_trips",
+        "amplified_bits",
+        "auth_key_bits",
+        "final_key_bits",
+        "keys_match",
+    ):
         value = summary[name]
         table.add_row(name, f"{value:.4g}" if isinstance(value, float) else str(value))
     for stage, seconds in summary["seconds"].items():
@@ -127,8 +147,12 @@ def register(app: typer.Typer) -> None:
         qber: Annotated[float, typer.Option("--qber", help="error rate of Bob's sifted bits")],
         bits: Annotated[int, typer.Option("--bits", help="number of sifted bits")],
         reconciler: Annotated[str, typer.Option("--reconciler", help="cascade | cascade-original | ldpc")] = "cascade",
-        amplification: Annotated[str, typer.Option("--amplification", help="privacy amplification: modular | toeplitz")] = "modular",
-        frame_bits: Annotated[int | None, typer.Option("--frame-bits", help="bits reconciled and verified together (default 2^20)")] = None,
+        amplification: Annotated[
+            str, typer.Option("--amplification", help="privacy amplification: modular | toeplitz")
+        ] = "modular",
+        frame_bits: Annotated[
+            int | None, typer.Option("--frame-bits", help="bits reconciled and verified together (default 2^20)")
+        ] = None,
         seed: Annotated[int, typer.Option("--seed", help="seed of the random generator")] = 0,
         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     ) -> None:
@@ -145,11 +169,18 @@ def register(app: typer.Typer) -> None:
         distance_km: Annotated[float, typer.Option("--distance-km", help="fibre length, km")],
         pulses: Annotated[float, typer.Option("--pulses", help="pulses to emulate, e.g. 1e8")],
         preset: Annotated[str | None, typer.Option("--preset", help="published parameter set")] = None,
-        postprocess: Annotated[str, typer.Option("--postprocess", help="reconciler: cascade | cascade-original | ldpc")] = "cascade",
-        settings: Annotated[list[str] | None, typer.Option("--set", help="NAME=VALUE parameter override (repeatable)")] = None,
+        postprocess: Annotated[
+            str, typer.Option("--postprocess", help="reconciler: cascade | cascade-original | ldpc")
+        ] = "cascade",
+        settings: Annotated[
+            list[str] | None, typer.Option("--set", help="NAME=VALUE parameter override (repeatable)")
+        ] = None,
         classical: Annotated[
             list[str] | None,
-            typer.Option("--classical", help="co-propagating classical channel WAVELENGTH_NM:POWER_DBM[:forward|backward] (Raman noise; repeatable)"),
+            typer.Option(
+                "--classical",
+                help="co-propagating classical channel WAVELENGTH_NM:POWER_DBM[:forward|backward] (Raman noise; repeatable)",
+            ),
         ] = None,
         seed: Annotated[int, typer.Option("--seed", help="seed of the random generator")] = 0,
         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
@@ -164,7 +195,14 @@ def register(app: typer.Typer) -> None:
         overrides = parse_settings("--set", settings or [])
         channels = [_classical_channel(text) for text in classical or []]
         run = run_link(
-            protocol, distance_km, int(pulses), preset=preset, overrides=overrides, reconciler=postprocess, seed=seed, classical_channels=channels
+            protocol,
+            distance_km,
+            int(pulses),
+            preset=preset,
+            overrides=overrides,
+            reconciler=postprocess,
+            seed=seed,
+            classical_channels=channels,
         )
         summary = run.as_dict()
         if as_json:
@@ -202,7 +240,11 @@ def _bits_figure(summary: dict[str, Any], path: Path) -> None:
     parts = [
         ("reconciliation leak", summary["leak_ec_bits"], "#d95f02"),
         ("verification tags", summary["verification_bits"], "#7570b3"),
-        ("privacy amplification", max(0, key - summary["leak_ec_bits"] - summary["verification_bits"] - amplified), "#e7298a"),
+        (
+            "privacy amplification",
+            max(0, key - summary["leak_ec_bits"] - summary["verification_bits"] - amplified),
+            "#e7298a",
+        ),
         ("authentication key", min(summary["auth_key_bits"], amplified), "#66a61e"),
         ("net secret key", summary["final_key_bits"], "#1b9e77"),
     ]
@@ -215,7 +257,9 @@ def _bits_figure(summary: dict[str, Any], path: Path) -> None:
         axis.barh(["key (X basis)"], [value], left=[left], color=colour, label=label)
         left += value
     axis.set_xlabel("bits")
-    axis.set_title(f"Where the bits went: {summary['protocol']}, {summary['distance_km']:g} km, {summary['pulses']:.2g} pulses")
+    axis.set_title(
+        f"Where the bits went: {summary['protocol']}, {summary['distance_km']:g} km, {summary['pulses']:.2g} pulses"
+    )
     axis.legend(fontsize=7, loc="lower right")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
@@ -227,11 +271,19 @@ def demo_section(scenario: Scenario, out_dir: Path) -> Section:
     from qit4n.emulate import run_link
 
     index, link = next(
-        (i, link) for i, link in enumerate(scenario.links) if link.protocol in _DEMO_PROTOCOLS and link.length_km is not None
+        (i, link)
+        for i, link in enumerate(scenario.links)
+        if link.protocol in _DEMO_PROTOCOLS and link.length_km is not None
     )
     run = run_link(
-        link.protocol, link.length_km, _DEMO_PULSES, preset=link.preset, overrides=dict(link.device), seed=2008,
-        classical_channels=link.classical_channels, receiver=link.receiver,
+        link.protocol,
+        link.length_km,
+        _DEMO_PULSES,
+        preset=link.preset,
+        overrides=dict(link.device),
+        seed=2008,
+        classical_channels=link.classical_channels,
+        receiver=link.receiver,
     )
     summary = run.as_dict()
     _bits_figure(summary, out_dir / "postprocess-bits.png")

@@ -14,13 +14,17 @@ from rich.table import Table as RichTable
 from qit4n.cli.options import parse_duration_s, parse_settings
 from qit4n.errors import ParameterError
 
-__all__ = ["register", "chain_report", "run_report", "demo_section", "DEMO_ENDPOINTS"]
+__all__ = ["DEMO_ENDPOINTS", "chain_report", "demo_section", "register", "run_report"]
 
-qin_app = typer.Typer(help="Quantum information networks: repeater chains and entanglement-distribution scenarios.", no_args_is_help=True)
+qin_app = typer.Typer(
+    help="Quantum information networks: repeater chains and entanglement-distribution scenarios.", no_args_is_help=True
+)
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: (None if isinstance(value, float) and not math.isfinite(value) else value) for key, value in values.items()}
+    return {
+        key: (None if isinstance(value, float) and not math.isfinite(value) else value) for key, value in values.items()
+    }
 
 
 def chain_report(
@@ -57,7 +61,9 @@ def chain_report(
     rng = np.random.default_rng(seed)
     if link_success_probability is not None:
         if length_km is not None:
-            raise ParameterError("--length-km and --link-success-probability: give one (physical or abstract model), not both")
+            raise ParameterError(
+                "--length-km and --link-success-probability: give one (physical or abstract model), not both"
+            )
         return abstract_waiting_time(
             segments=segments,
             link_success_probability=link_success_probability,
@@ -93,7 +99,12 @@ def chain_report(
             report["engine"] = engine
         report["target_fidelity"] = target_fidelity
         report["candidates"] = [
-            {"policy": c.params.policy.value, "pumping_rounds": c.pumping_rounds, "rate_pairs_per_s": c.rate_pairs_per_s, "fidelity_mean": c.fidelity_mean}
+            {
+                "policy": c.params.policy.value,
+                "pumping_rounds": c.pumping_rounds,
+                "rate_pairs_per_s": c.rate_pairs_per_s,
+                "fidelity_mean": c.fidelity_mean,
+            }
             for c in candidates
         ]
     report["policy"] = params.policy.value
@@ -108,7 +119,12 @@ def chain_report(
         report["formalism"] = formalism
         report["pumping_rounds"] = pumping_rounds
         run = simulate_chain_des(
-            params, duration_s=duration_s, seed=seed, notify_end_nodes=notify_end_nodes, formalism=formalism, pumping_rounds=pumping_rounds
+            params,
+            duration_s=duration_s,
+            seed=seed,
+            notify_end_nodes=notify_end_nodes,
+            formalism=formalism,
+            pumping_rounds=pumping_rounds,
         )
         report.update(run.summary())
     elif engine == "mc":
@@ -122,21 +138,37 @@ def chain_report(
 def chain(
     segments: Annotated[int, typer.Option(help="number of segments (repeaters + 1)")] = 4,
     length_km: Annotated[float | None, typer.Option(help="end-to-end fibre length (physical chain)")] = None,
-    link_success_probability: Annotated[float | None, typer.Option(help="abstract model: per-attempt link success p")] = None,
-    swap_success_probability: Annotated[float | None, typer.Option(help="swap success a (abstract model default 1)")] = None,
+    link_success_probability: Annotated[
+        float | None, typer.Option(help="abstract model: per-attempt link success p")
+    ] = None,
+    swap_success_probability: Annotated[
+        float | None, typer.Option(help="swap success a (abstract model default 1)")
+    ] = None,
     memory_t2_s: Annotated[float | None, typer.Option(help="memory coherence time T2, s (default 1)")] = None,
-    target_fidelity: Annotated[float | None, typer.Option(help="choose the fastest policy reaching this mean fidelity")] = None,
+    target_fidelity: Annotated[
+        float | None, typer.Option(help="choose the fastest policy reaching this mean fidelity")
+    ] = None,
     policy: Annotated[str | None, typer.Option(help="swap-asap or doubling")] = None,
     samples: Annotated[int, typer.Option(help="Monte Carlo samples")] = 100_000,
     seed: Annotated[int, typer.Option(help="random seed")] = 1,
     engine: Annotated[str, typer.Option(help="mc (vectorised Monte Carlo) or des (event-driven)")] = "mc",
     duration: Annotated[str, typer.Option(help="simulated time for --engine des, e.g. 10s")] = "10s",
-    notify_end_nodes: Annotated[bool, typer.Option(help="--engine des: deliveries count when swap outcomes reach the end nodes")] = False,
+    notify_end_nodes: Annotated[
+        bool, typer.Option(help="--engine des: deliveries count when swap outcomes reach the end nodes")
+    ] = False,
     formalism: Annotated[str, typer.Option(help="--engine des: bell-diagonal or density-matrix")] = "bell-diagonal",
-    pumping_rounds: Annotated[int, typer.Option(help="--engine des: DEJMPS pumping rounds on each elementary pair")] = 0,
-    scheme: Annotated[str | None, typer.Option(help="heralding: barrett-kok (default), single-click or midpoint-source")] = None,
-    bright_state_population: Annotated[float | None, typer.Option(help="single-click emission probability alpha")] = None,
-    source_mean_pairs: Annotated[float | None, typer.Option(help="midpoint-source brightness, mean pairs per attempt")] = None,
+    pumping_rounds: Annotated[
+        int, typer.Option(help="--engine des: DEJMPS pumping rounds on each elementary pair")
+    ] = 0,
+    scheme: Annotated[
+        str | None, typer.Option(help="heralding: barrett-kok (default), single-click or midpoint-source")
+    ] = None,
+    bright_state_population: Annotated[
+        float | None, typer.Option(help="single-click emission probability alpha")
+    ] = None,
+    source_mean_pairs: Annotated[
+        float | None, typer.Option(help="midpoint-source brightness, mean pairs per attempt")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Rate, fidelity and waiting time of a repeater chain."""
@@ -196,7 +228,9 @@ def run_report(
     from qit4n.schema import validate_parameters
 
     scenario = load_scenario(scenario_source)
-    hardware = validate_parameters(ChainParameters, _hardware_values(scenario.quantum_hardware, overrides or {}), "--set")
+    hardware = validate_parameters(
+        ChainParameters, _hardware_values(scenario.quantum_hardware, overrides or {}), "--set"
+    )
     run = simulate_network(scenario, duration_s=duration_s, seed=seed, hardware=hardware)
     report: dict[str, Any] = {
         "scenario": scenario.name,
@@ -215,7 +249,15 @@ def run_report(
         (out_dir / "qin_run.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
         columns = ["request", "path", "pairs/s", "requested", "fidelity", "target", "satisfied"]
         rows = [
-            [r["name"], " - ".join(r["path"]), r["rate_pairs_per_s"], r["requested_pairs_per_s"], r["fidelity_mean"], r["target_fidelity"], r["satisfied"]]
+            [
+                r["name"],
+                " - ".join(r["path"]),
+                r["rate_pairs_per_s"],
+                r["requested_pairs_per_s"],
+                r["fidelity_mean"],
+                r["target_fidelity"],
+                r["satisfied"],
+            ]
             for r in report["requests"]
         ]
         section = Section(
@@ -236,12 +278,19 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     out: Annotated[Path | None, typer.Option(help="folder for figures, results JSON and an HTML report")] = None,
     set_: Annotated[
-        list[str] | None, typer.Option("--set", help="override a quantum_hardware field: NAME=VALUE, e.g. eta_detector=0.8, memory.t2_s=0.5")
+        list[str] | None,
+        typer.Option(
+            "--set", help="override a quantum_hardware field: NAME=VALUE, e.g. eta_detector=0.8, memory.t2_s=0.5"
+        ),
     ] = None,
 ) -> None:
     """Simulate a quantum-network scenario: delivered pairs, fidelities, rates per request, memory use."""
     report = run_report(
-        scenario, duration_s=parse_duration_s("--duration", duration), seed=seed, out_dir=out, overrides=parse_settings("--set", set_ or [])
+        scenario,
+        duration_s=parse_duration_s("--duration", duration),
+        seed=seed,
+        out_dir=out,
+        overrides=parse_settings("--set", set_ or []),
     )
     if as_json:
         typer.echo(json.dumps(report, indent=2))
@@ -252,8 +301,14 @@ def run(
     for row in report["requests"]:
         fidelity = "-" if row["fidelity_mean"] is None else f"{row['fidelity_mean']:.4f}"
         table.add_row(
-            row["name"], " - ".join(row["path"]) or "(no path)", str(row["delivered_pairs"]), f"{row['rate_pairs_per_s']:.4g}",
-            f"{row['requested_pairs_per_s']:.4g}", fidelity, f"{row['target_fidelity']:.3g}", "yes" if row["satisfied"] else "no",
+            row["name"],
+            " - ".join(row["path"]) or "(no path)",
+            str(row["delivered_pairs"]),
+            f"{row['rate_pairs_per_s']:.4g}",
+            f"{row['requested_pairs_per_s']:.4g}",
+            fidelity,
+            f"{row['target_fidelity']:.3g}",
+            "yes" if row["satisfied"] else "no",
         )
     console = Console()
     console.print(table)
@@ -281,7 +336,9 @@ def demo_section(scenario, out_dir: Path):
     length_km = route_length_km(scenario, source, target)
     rows = chain_versus_repeaters(length_km, max_repeaters=7, samples=20_000, rng=np.random.default_rng(2008))
     out_dir.mkdir(parents=True, exist_ok=True)
-    plot_chain_versus_repeaters(rows, out_dir / "qin_chain_repeaters.png", f"{source} - {target}, {length_km:g} km of fibre")
+    plot_chain_versus_repeaters(
+        rows, out_dir / "qin_chain_repeaters.png", f"{source} - {target}, {length_km:g} km of fibre"
+    )
     return Section(
         "Quantum repeater chain",
         paragraphs=[
@@ -293,10 +350,23 @@ def demo_section(scenario, out_dir: Path):
         tables=[
             Table(
                 ["repeaters", "pairs/s", "mean fidelity", "ebits per use", "PLOB per use"],
-                [[r["repeaters"], r["rate_pairs_per_s"], r["fidelity_mean"], r["pairs_per_channel_use"], r["repeaterless_bound_per_use"]] for r in rows],
+                [
+                    [
+                        r["repeaters"],
+                        r["rate_pairs_per_s"],
+                        r["fidelity_mean"],
+                        r["pairs_per_channel_use"],
+                        r["repeaterless_bound_per_use"],
+                    ]
+                    for r in rows
+                ],
             )
         ],
-        figures=[Figure("qin_chain_repeaters.png", "Repeater chain versus number of repeaters, against the repeaterless bound.")],
+        figures=[
+            Figure(
+                "qin_chain_repeaters.png", "Repeater chain versus number of repeaters, against the repeaterless bound."
+            )
+        ],
     )
 
 

@@ -14,11 +14,11 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from qit4n.errors import ParameterError
 from qit4n.cli.options import parse_settings, parse_value_spec
+from qit4n.errors import ParameterError
 from qit4n.qkd.registry import protocol_names
 
-__all__ = ["register", "rate_rows"]
+__all__ = ["rate_rows", "register"]
 
 
 def _json_number(value: Any) -> float | None:
@@ -26,7 +26,9 @@ def _json_number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def rate_rows(protocol: str, distance_km: np.ndarray, preset: str | None, settings: dict[str, Any]) -> list[dict[str, Any]]:
+def rate_rows(
+    protocol: str, distance_km: np.ndarray, preset: str | None, settings: dict[str, Any]
+) -> list[dict[str, Any]]:
     """One result object per distance: the ``--json`` contract of ``qit4n rate``."""
     from qit4n.physics.fibre import fibre_loss_db
     from qit4n.qkd import get_protocol, make_parameters
@@ -110,18 +112,28 @@ def _plot(rows: list[dict[str, Any]], path: Path) -> None:
 
 def rate(
     protocol: Annotated[str | None, typer.Argument(help=", ".join(protocol_names()))] = None,
-    distance_km: Annotated[str, typer.Option("--distance-km", help="comma list (0,50,100) or range START:STOP:STEP")] = "0:200:10",
+    distance_km: Annotated[
+        str, typer.Option("--distance-km", help="comma list (0,50,100) or range START:STOP:STEP")
+    ] = "0:200:10",
     preset: Annotated[str | None, typer.Option(help="published parameter set (see `qit4n presets`)")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override a parameter: NAME=VALUE (repeatable)")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a parameter: NAME=VALUE (repeatable)")
+    ] = None,
     pulses: Annotated[float | None, typer.Option(help="pulses sent (finite-key protocols)")] = None,
-    compare: Annotated[str | None, typer.Option(help="comma list of protocols to compare, e.g. bb84-decoy,tf,plob")] = None,
-    max_distance: Annotated[bool, typer.Option("--max-distance", help="print the largest distance with positive key")] = False,
+    compare: Annotated[
+        str | None, typer.Option(help="comma list of protocols to compare, e.g. bb84-decoy,tf,plob")
+    ] = None,
+    max_distance: Annotated[
+        bool, typer.Option("--max-distance", help="print the largest distance with positive key")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
     plot: Annotated[Path | None, typer.Option(help="write a key-rate-versus-distance PNG")] = None,
 ) -> None:
     """Secret key rate versus fibre distance (per pulse and per second), QBER and maximal distance."""
-    protocols = [name.strip() for name in compare.split(",") if name.strip()] if compare else [protocol] if protocol else []
+    protocols = (
+        [name.strip() for name in compare.split(",") if name.strip()] if compare else [protocol] if protocol else []
+    )
     if not protocols:
         raise ParameterError("PROTOCOL: give a protocol, or --compare with a comma list of protocols")
     settings = parse_settings("--set", set_ or [])
@@ -129,23 +141,32 @@ def rate(
         settings["pulses"] = pulses
     if max_distance:
         results = [
-            _max_distance(name, _preset_for(name, preset) if compare else preset, _settings_for(name, settings, protocols) if compare else settings)
+            _max_distance(
+                name,
+                _preset_for(name, preset) if compare else preset,
+                _settings_for(name, settings, protocols) if compare else settings,
+            )
             for name in protocols
         ]
         if as_json:
             typer.echo(json.dumps(results[0] if len(results) == 1 else results))
         else:
             for item in results:
-                shown = {"no-key": "none: no key even at 0 km", "unbounded": "unbounded (the rate never reaches zero)"}.get(
-                    item["status"], f"{item['max_distance_km']:.2f} km"
-                )
+                shown = {
+                    "no-key": "none: no key even at 0 km",
+                    "unbounded": "unbounded (the rate never reaches zero)",
+                }.get(item["status"], f"{item['max_distance_km']:.2f} km")
                 typer.echo(f"{item['protocol']}: maximal distance {shown}")
         return
     distances = parse_value_spec("--distance-km", distance_km)
     if np.any(distances < 0):
         raise ParameterError(f"--distance-km = {distance_km!r}: distances must be >= 0")
     if compare:
-        rows = [row for name in protocols for row in rate_rows(name, distances, _preset_for(name, preset), _settings_for(name, settings, protocols))]
+        rows = [
+            row
+            for name in protocols
+            for row in rate_rows(name, distances, _preset_for(name, preset), _settings_for(name, settings, protocols))
+        ]
     else:
         rows = rate_rows(protocols[0], distances, preset, settings)
     if plot is not None:

@@ -18,7 +18,9 @@ __all__ = ["register"]
 def sweep(
     protocol: Annotated[str, typer.Argument(help="protocol name, as for `qit4n rate`")],
     distance_km: Annotated[str, typer.Option("--distance-km", help="comma list or START:STOP:STEP")] = "0:200:50",
-    vary: Annotated[list[str] | None, typer.Option(help="another axis: NAME=SPEC, e.g. eta_detector=0.1,0.2 (repeatable)")] = None,
+    vary: Annotated[
+        list[str] | None, typer.Option(help="another axis: NAME=SPEC, e.g. eta_detector=0.1,0.2 (repeatable)")
+    ] = None,
     preset: Annotated[str | None, typer.Option(help="published parameter set")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="fixed parameter: NAME=VALUE (repeatable)")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")] = None,
@@ -37,7 +39,9 @@ def sweep(
     fixed = {"protocol": protocol, **({"preset": preset} if preset else {}), **parse_settings("--set", set_ or [])}
     points = [{**fixed, **point} for point in grid(**axes)]
     results = run_sweep(key_rate_point, points, scheduler_address=scheduler, workers=workers, show_progress=not as_json)
-    rows = [{**result.point, "status": result.status, **(result.value or {}), "error": result.error} for result in results]
+    rows = [
+        {**result.point, "status": result.status, **(result.value or {}), "error": result.error} for result in results
+    ]
     if as_json:
         typer.echo(json.dumps(rows))
         return
@@ -46,7 +50,12 @@ def sweep(
     for column in columns:
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(*(str(row.get(column) if row["status"] == "ok" or column in axes or column == "status" else row["error"]) for column in columns))
+        table.add_row(
+            *(
+                str(row.get(column) if row["status"] == "ok" or column in axes or column == "status" else row["error"])
+                for column in columns
+            )
+        )
     Console().print(table)
 
 

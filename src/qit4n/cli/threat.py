@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,13 +17,15 @@ from qit4n.errors import ParameterError
 from qit4n.report import Section
 from qit4n.scenario import Scenario
 
-__all__ = ["register", "demo_section", "demo_inventory"]
+__all__ = ["demo_inventory", "demo_section", "register"]
 
-threat_app = typer.Typer(help="Quantum threat to network cryptography: timeline, assessment, TLS scan, catalog.", no_args_is_help=True)
+threat_app = typer.Typer(
+    help="Quantum threat to network cryptography: timeline, assessment, TLS scan, catalog.", no_args_is_help=True
+)
 
 
 def _this_year() -> int:
-    return datetime.now(timezone.utc).year
+    return datetime.now(UTC).year
 
 
 def _writable(path: Path) -> Path:
@@ -54,7 +56,15 @@ def timeline(
 
         plot_timeline(catalog.timelines, years.astype(float), _writable(plot))
     if as_json:
-        scenarios = [{"id": s.id, "title": s.title, "source": s.source, "probability_by_year": dict(zip(years.tolist(), table[s.id]))} for s in catalog.timelines]
+        scenarios = [
+            {
+                "id": s.id,
+                "title": s.title,
+                "source": s.source,
+                "probability_by_year": dict(zip(years.tolist(), table[s.id])),
+            }
+            for s in catalog.timelines
+        ]
         typer.echo(json.dumps({"catalog_version": catalog.version, "scenarios": scenarios}, indent=2))
         return
     rich_table = RichTable(title=f"P(CRQC by year), threat catalog {catalog.version}")
@@ -78,10 +88,21 @@ def _network(name: str | None) -> Scenario | None:
 
 @threat_app.command("assess")
 def assess(
-    inventory: Annotated[Path, typer.Argument(help="inventory YAML/JSON, PEM/DER certificates, SSH public keys or a CycloneDX CBOM")],
-    scenario: Annotated[str | None, typer.Option(help="network scenario (file or built-in) the asset locations refer to (default: the inventory's)")] = None,
-    policy: Annotated[list[str] | None, typer.Option(help="policy whose deadlines apply (repeatable; default nist-ir-8547)")] = None,
-    timeline: Annotated[str | None, typer.Option(help="CRQC timeline of the catalog (default gri-2023; see `qit4n threat timeline`)")] = None,
+    inventory: Annotated[
+        Path, typer.Argument(help="inventory YAML/JSON, PEM/DER certificates, SSH public keys or a CycloneDX CBOM")
+    ],
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            help="network scenario (file or built-in) the asset locations refer to (default: the inventory's)"
+        ),
+    ] = None,
+    policy: Annotated[
+        list[str] | None, typer.Option(help="policy whose deadlines apply (repeatable; default nist-ir-8547)")
+    ] = None,
+    timeline: Annotated[
+        str | None, typer.Option(help="CRQC timeline of the catalog (default gri-2023; see `qit4n threat timeline`)")
+    ] = None,
     year: Annotated[float | None, typer.Option(help="the year 'now' (default: this year)")] = None,
     teams: Annotated[int, typer.Option(help="migrations that can run in parallel")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
@@ -114,7 +135,9 @@ def assess(
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
-    table = RichTable(title=f"{summary['inventory']}: timeline {summary['timeline']['id']}, policies {', '.join(summary['policies'])}")
+    table = RichTable(
+        title=f"{summary['inventory']}: timeline {summary['timeline']['id']}, policies {', '.join(summary['policies'])}"
+    )
     for column in ("asset", "vulnerable", "P(exposed)", "deadline", "recommendation", "start", "finish"):
         table.add_column(column)
     for entry in summary["assets"]:
@@ -140,7 +163,9 @@ def scan(
     targets: Annotated[list[str], typer.Argument(help="HOST:PORT of TLS servers")],
     timeout: Annotated[float, typer.Option(help="seconds per connection")] = 5.0,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-    inventory_out: Annotated[Path | None, typer.Option("--inventory-out", help="write the scanned endpoints as an inventory YAML")] = None,
+    inventory_out: Annotated[
+        Path | None, typer.Option("--inventory-out", help="write the scanned endpoints as an inventory YAML")
+    ] = None,
 ) -> None:
     """Probe TLS servers: version, cipher, key-exchange group (ML-KEM hybrids too), certificates."""
     from qit4n.threat.scan import parse_target, scan_tls
@@ -151,7 +176,9 @@ def scan(
     results = [scan_tls(host, port, timeout_s=timeout) for host, port in endpoints]
     if inventory_out is not None:
         assets = [result.to_asset().model_dump(mode="json", exclude_defaults=True) for result in results]
-        _writable(inventory_out).write_text(yaml.safe_dump({"name": "tls-scan", "assets": assets}, sort_keys=False), encoding="utf-8")
+        _writable(inventory_out).write_text(
+            yaml.safe_dump({"name": "tls-scan", "assets": assets}, sort_keys=False), encoding="utf-8"
+        )
     if as_json:
         typer.echo(json.dumps([result.to_dict() for result in results], indent=2))
         return
@@ -167,13 +194,18 @@ def scan(
         table.add_row("signature algorithms", ", ".join(result.accepted_signature_algorithms) or "–")
         for index, cert in enumerate(result.certificates):
             key = f"{cert.key_type} {cert.curve or cert.key_bits}"
-            table.add_row(f"certificate {index}", f"{cert.subject}: {key}, {cert.signature_algorithm}, expires {cert.not_after} ({cert.expires_in_days:.0f} d)")
+            table.add_row(
+                f"certificate {index}",
+                f"{cert.subject}: {key}, {cert.signature_algorithm}, expires {cert.not_after} ({cert.expires_in_days:.0f} d)",
+            )
         Console().print(table)
 
 
 @threat_app.command("catalog")
 def catalog_command(
-    diff: Annotated[Path | None, typer.Option(help="an older catalog (folder or exported file) to compare with")] = None,
+    diff: Annotated[
+        Path | None, typer.Option(help="an older catalog (folder or exported file) to compare with")
+    ] = None,
     export: Annotated[Path | None, typer.Option(help="write the catalog as one YAML file")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
@@ -191,7 +223,12 @@ def catalog_command(
                 "old_version": old.version,
                 "new_version": catalog.version,
                 "changes": [
-                    {"table": c.table, "id": c.entry_id, "change": c.change, "fields": [{"field": f, "old": o, "new": n} for f, o, n in c.fields]}
+                    {
+                        "table": c.table,
+                        "id": c.entry_id,
+                        "change": c.change,
+                        "fields": [{"field": f, "old": o, "new": n} for f, o, n in c.fields],
+                    }
                     for c in changes
                 ],
             }
@@ -231,7 +268,11 @@ def demo_inventory(scenario: Scenario) -> dict[str, Any]:
         {
             "name": f"vpn {scenario.link_id(index)}",
             "category": "vpn",
-            "algorithms": [{"name": "ecdh-p256", "use": "key-exchange"}, {"name": "rsa-2048", "use": "signature"}, "aes-256"],
+            "algorithms": [
+                {"name": "ecdh-p256", "use": "key-exchange"},
+                {"name": "rsa-2048", "use": "signature"},
+                "aes-256",
+            ],
             "secrecy_lifetime_years": {"low": 5, "mode": 10, "high": 20},
             "migration_time_years": {"low": 1, "mode": 2, "high": 4},
             "risk": "high",
@@ -262,13 +303,22 @@ def demo_section(scenario: Scenario, out_dir: Path) -> Section:
 
     catalog = load_catalog()
     inventory = inventory_from_dict(demo_inventory(scenario), "demo inventory")
-    result = assess_inventory(inventory, now_year=float(_this_year()), catalog=catalog, network=scenario, policy_ids=("nist-ir-8547", "eu-roadmap"))
+    result = assess_inventory(
+        inventory,
+        now_year=float(_this_year()),
+        catalog=catalog,
+        network=scenario,
+        policy_ids=("nist-ir-8547", "eu-roadmap"),
+    )
     parts = assessment_sections(result, catalog.timelines, out_dir)
-    section = Section("Quantum threat", [
-        "An illustrative inventory (a classical ECDH/RSA VPN on every link, one RSA PKI root) assessed with "
-        f"Mosca's inequality under {result.timeline.id}; QKD is proposed only where the link's own key-rate model "
-        "meets the largest demand of the scenario.",
-    ])
+    section = Section(
+        "Quantum threat",
+        [
+            "An illustrative inventory (a classical ECDH/RSA VPN on every link, one RSA PKI root) assessed with "
+            f"Mosca's inequality under {result.timeline.id}; QKD is proposed only where the link's own key-rate model "
+            "meets the largest demand of the scenario.",
+        ],
+    )
     for part in parts:
         section.paragraphs.extend([f"{part.title}: {text}" for text in part.paragraphs])
         section.tables.extend(part.tables)

@@ -3,4 +3,14 @@
 from qit4n.des.kernel import Event, Kernel
 from qit4n.des.units import PS_PER_HOUR, PS_PER_MS, PS_PER_NS, PS_PER_S, PS_PER_US, ps_to_seconds, seconds_to_ps
 
-__all__ = ["Kernel", "Event", "PS_PER_NS", "PS_PER_US", "PS_PER_MS", "PS_PER_S", "PS_PER_HOUR", "ps_to_seconds", "seconds_to_ps"]
+__all__ = [
+    "PS_PER_HOUR",
+    "PS_PER_MS",
+    "PS_PER_NS",
+    "PS_PER_S",
+    "PS_PER_US",
+    "Event",
+    "Kernel",
+    "ps_to_seconds",
+    "seconds_to_ps",
+]

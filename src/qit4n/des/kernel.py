@@ -15,7 +15,7 @@ from typing import Any
 
 from qit4n.errors import ParameterError
 
-__all__ = ["Kernel", "Event"]
+__all__ = ["Event", "Kernel"]
 
 #: An opaque handle to a scheduled event: ``[time_ps, priority, sequence, callback, args]``.
 Event = list
@@ -40,7 +40,7 @@ class Kernel:
     20
     """
 
-    __slots__ = ("now_ps", "_heap", "_sequence", "events_fired")
+    __slots__ = ("_heap", "_sequence", "events_fired", "now_ps")
 
     def __init__(self, start_ps: int = 0) -> None:
         self.now_ps: int = start_ps

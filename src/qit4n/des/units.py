@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["PS_PER_NS", "PS_PER_US", "PS_PER_MS", "PS_PER_S", "PS_PER_HOUR", "seconds_to_ps", "ps_to_seconds"]
+__all__ = ["PS_PER_HOUR", "PS_PER_MS", "PS_PER_NS", "PS_PER_S", "PS_PER_US", "ps_to_seconds", "seconds_to_ps"]
 
 PS_PER_NS = 1_000
 PS_PER_US = 1_000_000

@@ -136,7 +136,9 @@ def _register(pulses, fires, bases, dead_gates, afterpulse, basis_x, pool):
 
 
 @numba.njit(cache=True)
-def _choose(uniforms: np.ndarray, cumulative: np.ndarray, probabilities: np.ndarray, detection: np.ndarray, basis_x: float):
+def _choose(
+    uniforms: np.ndarray, cumulative: np.ndarray, probabilities: np.ndarray, detection: np.ndarray, basis_x: float
+):
     """Intensity, Alice's basis and whether a photon is detected, all from one uniform per pulse.
 
     The uniform picks the intensity interval; its position inside the interval, itself uniform and
@@ -185,7 +187,9 @@ def _zero_truncated_poisson(mean: np.ndarray, rng: np.random.Generator) -> np.nd
     return counts
 
 
-def emulate_bb84(settings: LinkSettings, num_pulses: int, rng: np.random.Generator, *, photon_numbers: bool = False) -> LinkRecords:
+def emulate_bb84(
+    settings: LinkSettings, num_pulses: int, rng: np.random.Generator, *, photon_numbers: bool = False
+) -> LinkRecords:
     """Emulate ``num_pulses`` pulses of decoy-state BB84 and return Alice's and Bob's records.
 
     >>> from qit4n.emulate.settings import LinkSettings
@@ -200,7 +204,9 @@ def emulate_bb84(settings: LinkSettings, num_pulses: int, rng: np.random.Generat
     cumulative = np.concatenate([[0.0], np.cumsum(probabilities)[:-1]])
     eta = settings.eta_total
     detection = -np.expm1(-eta * mus)
-    intensities, alice_bases, detected = _choose(rng.random(num_pulses), cumulative, probabilities, detection, settings.probability_basis_x)
+    intensities, alice_bases, detected = _choose(
+        rng.random(num_pulses), cumulative, probabilities, detection, settings.probability_basis_x
+    )
     alice_bits = random_bits(num_pulses, rng)
     photons_detected = _zero_truncated_poisson(eta * mus[intensities[detected]], rng)
 
@@ -223,7 +229,13 @@ def emulate_bb84(settings: LinkSettings, num_pulses: int, rng: np.random.Generat
     if settings.dead_gates > 0 or settings.afterpulse_probability > 0.0:
         pool = rng.random(6 * candidates.size + 48)
         candidates, fires, bob_bases = _register(
-            candidates, fires, bob_bases, settings.dead_gates, settings.afterpulse_probability, settings.probability_basis_x, pool
+            candidates,
+            fires,
+            bob_bases,
+            settings.dead_gates,
+            settings.afterpulse_probability,
+            settings.probability_basis_x,
+            pool,
         )
     double = fires[0] & fires[1]
     bob_bits = np.where(double, random_bits(candidates.size, rng), fires[1]).astype(np.uint8)

@@ -40,13 +40,13 @@ from qit4n.qkd.bbm92 import PairStatistics, optimal_mean_pair_number, split_tran
 from qit4n.schema import StrictModel, validate_parameters
 
 __all__ = [
-    "EntangledLinkSettings",
-    "entangled_link_settings",
-    "DetectionRecords",
-    "EntangledRecords",
-    "emulate_bbm92",
     "CoincidenceStatistics",
+    "DetectionRecords",
+    "EntangledLinkSettings",
+    "EntangledRecords",
     "coincidence_statistics",
+    "emulate_bbm92",
+    "entangled_link_settings",
 ]
 
 
@@ -54,12 +54,20 @@ class EntangledLinkSettings(StrictModel):
     """Everything the BBM92 emulator draws from: source, both arms, both receivers, clock."""
 
     mean_pair_number: float = Field(0.1, gt=0.0, le=10.0, description="mean photon pairs per slot mu = 2 lambda")
-    pair_statistics: PairStatistics = Field(PairStatistics.THERMAL, description="pair-number statistics: thermal | poisson")
+    pair_statistics: PairStatistics = Field(
+        PairStatistics.THERMAL, description="pair-number statistics: thermal | poisson"
+    )
     eta_alice: float = Field(..., ge=0.0, le=1.0, description="Alice's arm: channel times detector transmittance")
     eta_bob: float = Field(..., ge=0.0, le=1.0, description="Bob's arm: channel times detector transmittance")
-    dark_count_probability_alice: float = Field(6e-7, ge=0.0, le=0.1, description="dark counts per detector per slot, Alice")
-    dark_count_probability_bob: float = Field(6e-7, ge=0.0, le=0.1, description="dark counts per detector per slot, Bob")
-    misalignment_error: float = Field(0.005, ge=0.0, le=0.5, description="probability that Bob's outcome in a slot is flipped")
+    dark_count_probability_alice: float = Field(
+        6e-7, ge=0.0, le=0.1, description="dark counts per detector per slot, Alice"
+    )
+    dark_count_probability_bob: float = Field(
+        6e-7, ge=0.0, le=0.1, description="dark counts per detector per slot, Bob"
+    )
+    misalignment_error: float = Field(
+        0.005, ge=0.0, le=0.5, description="probability that Bob's outcome in a slot is flipped"
+    )
     probability_basis_x: float = Field(0.5, gt=0.0, lt=1.0, description="probability of the X basis, each side")
     repetition_rate_hz: float = Field(1e9, gt=0.0, le=1e12, description="slots per second")
 
@@ -157,7 +165,9 @@ def _sorted_union(num_slots: int, *arrays: np.ndarray) -> np.ndarray:
     return merged[keep]
 
 
-def _pair_photons(settings: EntangledLinkSettings, num_slots: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _pair_photons(
+    settings: EntangledLinkSettings, num_slots: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Slots where some photon of a mode pair is detected, and per slot the photons detected by
     Alice and by Bob from each mode pair (arrays of shape ``(2, slots)``)."""
     eta_a, eta_b = settings.eta_alice, settings.eta_bob
@@ -201,7 +211,10 @@ def emulate_bbm92(settings: EntangledLinkSettings, num_slots: int, rng: np.rando
     if num_slots < 1:
         raise ParameterError(f"pulses = {num_slots}: must be >= 1")
     slots, photons = _pair_photons(settings, num_slots, rng)
-    darks = [noise_positions(num_slots, p, rng) for p in (settings.dark_count_probability_alice,) * 2 + (settings.dark_count_probability_bob,) * 2]
+    darks = [
+        noise_positions(num_slots, p, rng)
+        for p in (settings.dark_count_probability_alice,) * 2 + (settings.dark_count_probability_bob,) * 2
+    ]
     candidates = _sorted_union(num_slots, slots, *darks)
     where = np.searchsorted(candidates, slots)
     count = candidates.size
@@ -270,5 +283,10 @@ def coincidence_statistics(records: EntangledRecords) -> CoincidenceStatistics:
     per_basis = [np.count_nonzero(sifted & (bases == b)) for b in (BASIS_X, BASIS_Z)]
     errors = [np.count_nonzero(wrong & (bases == b)) for b in (BASIS_X, BASIS_Z)]
     return CoincidenceStatistics(
-        records.num_slots, int(alice.slots.size), int(bob.slots.size), int(in_alice.size), np.array(per_basis, float), np.array(errors, float)
+        records.num_slots,
+        int(alice.slots.size),
+        int(bob.slots.size),
+        int(in_alice.size),
+        np.array(per_basis, float),
+        np.array(errors, float),
     )

@@ -15,13 +15,28 @@ from typing import Any
 import numpy as np
 
 from qit4n.emulate.bb84 import BASIS_X, emulate_bb84
-from qit4n.emulate.bbm92 import CoincidenceStatistics, EntangledLinkSettings, EntangledRecords, coincidence_statistics, emulate_bbm92, entangled_link_settings
+from qit4n.emulate.bbm92 import (
+    CoincidenceStatistics,
+    EntangledLinkSettings,
+    EntangledRecords,
+    coincidence_statistics,
+    emulate_bbm92,
+    entangled_link_settings,
+)
 from qit4n.emulate.settings import LinkSettings, link_settings
 from qit4n.emulate.statistics import IntensityStatistics, observed_statistics
 from qit4n.errors import InfeasibleError, ParameterError
 from qit4n.physics.fibre import fibre_transmittance
 
-__all__ = ["EMULATED_PROTOCOLS", "LinkRun", "EntangledDistillResult", "EntangledLinkRun", "run_link", "analytic_finite_rate", "distill_entangled"]
+__all__ = [
+    "EMULATED_PROTOCOLS",
+    "EntangledDistillResult",
+    "EntangledLinkRun",
+    "LinkRun",
+    "analytic_finite_rate",
+    "distill_entangled",
+    "run_link",
+]
 
 #: The two detectors of the receiver share the Raman photons: each sees half of them (3 dB).
 _DETECTOR_SPLIT_DB = 10.0 * math.log10(2.0)
@@ -69,7 +84,9 @@ class LinkRun:
         }
 
 
-def analytic_finite_rate(settings: LinkSettings, params: Any, pulses: int, epsilon_sec: float, epsilon_cor: float) -> float:
+def analytic_finite_rate(
+    settings: LinkSettings, params: Any, pulses: int, epsilon_sec: float, epsilon_cor: float
+) -> float:
     """Lim et al. 2014 key per pulse (``bb84-decoy-finite``) with the emulator's settings and pulses."""
     from qit4n.qkd import get_protocol, make_parameters
 
@@ -95,7 +112,9 @@ def analytic_finite_rate(settings: LinkSettings, params: Any, pulses: int, epsil
         "epsilon_cor": epsilon_cor,
     }
     finite = make_parameters("bb84-decoy-finite", None, values, context="analytic")
-    return float(get_protocol("bb84-decoy-finite").evaluate(np.array([settings.eta_channel]), finite).key_rate_per_pulse[0])
+    return float(
+        get_protocol("bb84-decoy-finite").evaluate(np.array([settings.eta_channel]), finite).key_rate_per_pulse[0]
+    )
 
 
 @dataclass(frozen=True)
@@ -134,19 +153,34 @@ def distill_entangled(records: EntangledRecords, pipeline: Any, rng: np.random.G
     alice, bob = records.alice, records.bob
     session = Session.start(rng, pipeline)
     with session.stage("sifting"):
-        clicks = session.channel.send(Message(MessageKind.SIFT_BASES, Role.BOB, public={"slots": bob.slots.astype(np.uint64)}))
-        _, in_alice, in_bob = np.intersect1d(alice.slots, clicks.public["slots"].astype(np.int64), assume_unique=True, return_indices=True)
+        clicks = session.channel.send(
+            Message(MessageKind.SIFT_BASES, Role.BOB, public={"slots": bob.slots.astype(np.uint64)})
+        )
+        _, in_alice, in_bob = np.intersect1d(
+            alice.slots, clicks.public["slots"].astype(np.int64), assume_unique=True, return_indices=True
+        )
         coincident = np.zeros(bob.slots.size, np.uint8)
         coincident[in_bob] = 1
-        answer = session.channel.send(Message(MessageKind.SIFT_MATCHES, Role.ALICE, public={"coincident": np.packbits(coincident, bitorder="little")}))
+        answer = session.channel.send(
+            Message(
+                MessageKind.SIFT_MATCHES, Role.ALICE, public={"coincident": np.packbits(coincident, bitorder="little")}
+            )
+        )
         bob_keeps = np.unpackbits(answer.public["coincident"], bitorder="little", count=bob.slots.size).astype(bool)
         count = in_alice.size
         alice_key, bob_key = sift(
-            alice.bases[in_alice], np.zeros(count, np.uint8), alice.bits[in_alice], np.arange(count),
-            bob.bases[bob_keeps], bob.bits[bob_keeps], session.channel,
+            alice.bases[in_alice],
+            np.zeros(count, np.uint8),
+            alice.bits[in_alice],
+            np.arange(count),
+            bob.bases[bob_keeps],
+            bob.bits[bob_keeps],
+            session.channel,
         )
     if alice_key.bits.size < 2:
-        raise InfeasibleError(f"pulses = {records.num_slots}: {alice_key.bits.size} sifted coincidences, too few to distil; emulate more slots")
+        raise InfeasibleError(
+            f"pulses = {records.num_slots}: {alice_key.bits.size} sifted coincidences, too few to distil; emulate more slots"
+        )
     result = distill_sifted(alice_key.bits, bob_key.bits, pipeline, rng, session)
     in_x = alice_key.bases == BASIS_X
     return EntangledDistillResult(int(count), int(in_x.sum()), int((~in_x).sum()), result)
@@ -228,7 +262,9 @@ def _bbm92_parameters(preset: str | None, overrides: dict[str, Any]) -> Any:
     return validate_parameters(BBM92Parameters, values, context="--set")
 
 
-def _run_bbm92(distance_km: float, pulses: int, preset: str | None, overrides: dict[str, Any], pipeline: Any, seed: int) -> EntangledLinkRun:
+def _run_bbm92(
+    distance_km: float, pulses: int, preset: str | None, overrides: dict[str, Any], pipeline: Any, seed: int
+) -> EntangledLinkRun:
     from qit4n.postprocess.estimation import tomamichel_key_length
     from qit4n.qkd.bbm92 import key_per_slot, pdc_gain_qber
     from qit4n.qkd.entropy import binary_entropy
@@ -241,8 +277,13 @@ def _run_bbm92(distance_km: float, pulses: int, preset: str | None, overrides: d
     statistics = coincidence_statistics(records)
     distilled = distill_entangled(records, pipeline, rng)
     gain, qber = pdc_gain_qber(
-        settings.eta_alice, settings.eta_bob, settings.mean_pair_number, background_alice=settings.background_alice,
-        background_bob=settings.background_bob, misalignment_error=settings.misalignment_error, statistics=settings.pair_statistics,
+        settings.eta_alice,
+        settings.eta_bob,
+        settings.mean_pair_number,
+        background_alice=settings.background_alice,
+        background_bob=settings.background_bob,
+        misalignment_error=settings.misalignment_error,
+        statistics=settings.pair_statistics,
     )
     gain, qber = float(gain), float(qber)
     asymptotic = float(key_per_slot(gain, qber, params.error_correction_efficiency, settings.sifting))
@@ -250,10 +291,23 @@ def _run_bbm92(distance_km: float, pulses: int, preset: str | None, overrides: d
     sample = max(1.0, round(pipeline.sample_fraction * sifted))
     key_bits = max(sifted - sample, 0.0)
     leak = params.error_correction_efficiency * key_bits * float(binary_entropy(qber))
-    finite = tomamichel_key_length(round(key_bits), round(sample), qber, leak, pipeline.epsilon_sec, pipeline.epsilon_cor) / pulses
+    finite = (
+        tomamichel_key_length(round(key_bits), round(sample), qber, leak, pipeline.epsilon_sec, pipeline.epsilon_cor)
+        / pulses
+    )
     return EntangledLinkRun(
-        "bbm92", float(distance_km), pulses, params.source_position, eta_channel, settings, statistics, distilled,
-        finite, asymptotic, gain, qber,
+        "bbm92",
+        float(distance_km),
+        pulses,
+        params.source_position,
+        eta_channel,
+        settings,
+        statistics,
+        distilled,
+        finite,
+        asymptotic,
+        gain,
+        qber,
     )
 
 
@@ -319,7 +373,9 @@ def run_link(
         raise ParameterError(f"pulses = {pulses}: must be in [1e4, 1e9] (the records take about 12 bytes per pulse)")
     if protocol == "bbm92":
         if classical_channels:
-            raise ParameterError("classical_channels: Raman noise is not modelled for bbm92 (two receivers); omit --classical")
+            raise ParameterError(
+                "classical_channels: Raman noise is not modelled for bbm92 (two receivers); omit --classical"
+            )
         pipeline = validate_parameters(PipelineSettings, {"reconciler": reconciler})
         return _run_bbm92(distance_km, pulses, preset, dict(overrides or {}), pipeline, seed)
     params = make_parameters(protocol, preset, overrides or {}, context="--set")
@@ -335,8 +391,16 @@ def run_link(
     statistics = observed_statistics(records)
     alice, bob = records.alice, records.bob
     distilled = distill_decoy_link(
-        alice.bases, alice.intensities, alice.bits, bob.pulses, bob.bases, bob.bits,
-        settings.intensities, settings.probabilities, pipeline, rng,
+        alice.bases,
+        alice.intensities,
+        alice.bits,
+        bob.pulses,
+        bob.bases,
+        bob.bits,
+        settings.intensities,
+        settings.probabilities,
+        pipeline,
+        rng,
     )
     analytic = analytic_finite_rate(settings, params, pulses, epsilon_sec, epsilon_cor)
     return LinkRun(protocol, float(distance_km), pulses, settings, statistics, distilled, analytic)

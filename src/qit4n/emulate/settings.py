@@ -9,7 +9,7 @@ from pydantic import Field, model_validator
 
 from qit4n.schema import StrictModel, validate_parameters
 
-__all__ = ["LinkSettings", "link_settings", "DEFAULT_INTENSITIES", "DEFAULT_PROBABILITIES", "DEFAULT_BASIS_X"]
+__all__ = ["DEFAULT_BASIS_X", "DEFAULT_INTENSITIES", "DEFAULT_PROBABILITIES", "LinkSettings", "link_settings"]
 
 #: Intensities used where a model leaves them to its optimiser: signal, weak decoy, vacuum.
 DEFAULT_INTENSITIES = (0.5, 0.1, 0.0)
@@ -26,16 +26,28 @@ class LinkSettings(StrictModel):
     scattering from co-propagating classical channels, computed by :mod:`qit4n.physics`).
     """
 
-    intensities: tuple[float, float, float] = Field(DEFAULT_INTENSITIES, description="mean photon numbers mu1 > mu2 > mu3 >= 0")
-    probabilities: tuple[float, float, float] = Field(DEFAULT_PROBABILITIES, description="probability of each intensity")
-    probability_basis_x: float = Field(DEFAULT_BASIS_X, gt=0.0, lt=1.0, description="probability of the X (key) basis, both parties")
+    intensities: tuple[float, float, float] = Field(
+        DEFAULT_INTENSITIES, description="mean photon numbers mu1 > mu2 > mu3 >= 0"
+    )
+    probabilities: tuple[float, float, float] = Field(
+        DEFAULT_PROBABILITIES, description="probability of each intensity"
+    )
+    probability_basis_x: float = Field(
+        DEFAULT_BASIS_X, gt=0.0, lt=1.0, description="probability of the X (key) basis, both parties"
+    )
     eta_channel: float = Field(..., ge=0.0, le=1.0, description="channel transmittance")
     eta_detector: float = Field(0.1, gt=0.0, le=1.0, description="detection efficiency incl. receiver optics")
     dark_count_probability: float = Field(6e-7, ge=0.0, le=0.1, description="dark counts per detector per gate")
     noise_probability: float = Field(0.0, ge=0.0, le=0.1, description="extra noise clicks per detector per gate")
-    misalignment_error: float = Field(0.005, ge=0.0, le=0.5, description="probability that a photon hits the wrong detector")
-    afterpulse_probability: float = Field(0.0, ge=0.0, le=0.5, description="probability that a click is followed by an afterpulse")
-    dead_time_s: float = Field(0.0, ge=0.0, le=1e-3, description="receiver dead time after a click (non-paralysable), s")
+    misalignment_error: float = Field(
+        0.005, ge=0.0, le=0.5, description="probability that a photon hits the wrong detector"
+    )
+    afterpulse_probability: float = Field(
+        0.0, ge=0.0, le=0.5, description="probability that a click is followed by an afterpulse"
+    )
+    dead_time_s: float = Field(
+        0.0, ge=0.0, le=1e-3, description="receiver dead time after a click (non-paralysable), s"
+    )
     repetition_rate_hz: float = Field(1e9, gt=0.0, le=1e12, description="pulses per second")
 
     @model_validator(mode="after")

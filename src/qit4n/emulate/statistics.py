@@ -22,7 +22,7 @@ import numpy as np
 from qit4n.emulate.bb84 import BASIS_X, BASIS_Z, LinkRecords
 from qit4n.emulate.settings import LinkSettings
 
-__all__ = ["IntensityStatistics", "observed_statistics", "expected_statistics"]
+__all__ = ["IntensityStatistics", "expected_statistics", "observed_statistics"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ def observed_statistics(records: LinkRecords) -> IntensityStatistics:
 
     in_x = sifted & (bob.bases == BASIS_X)
     in_z = sifted & (bob.bases == BASIS_Z)
-    return IntensityStatistics(sent, clicks / np.maximum(sent, 1.0), count(in_x), count(in_x & wrong), count(in_z), count(in_z & wrong))
+    return IntensityStatistics(
+        sent, clicks / np.maximum(sent, 1.0), count(in_x), count(in_x & wrong), count(in_z), count(in_z & wrong)
+    )
 
 
 def expected_statistics(settings: LinkSettings) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CertPaths", "create_ca", "issue_certificate", "issue_entity_certs", "common_name_of"]
+__all__ = ["CertPaths", "common_name_of", "create_ca", "issue_certificate", "issue_entity_certs"]
 
 _VALIDITY_DAYS = 3650
 
@@ -40,7 +40,9 @@ def _name(common_name: str):
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "qit4n"), x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    return x509.Name(
+        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "qit4n"), x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    )
 
 
 def create_ca(directory: Path, common_name: str = "qit4n test CA") -> CertPaths:
@@ -54,7 +56,7 @@ def create_ca(directory: Path, common_name: str = "qit4n test CA") -> CertPaths:
     if cert_path.exists() and key_path.exists():
         return CertPaths(cert_path, key_path, cert_path)
     key = ec.generate_private_key(ec.SECP256R1())
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name(common_name))
@@ -68,7 +70,10 @@ def create_ca(directory: Path, common_name: str = "qit4n test CA") -> CertPaths:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    _write_private(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    _write_private(
+        key_path,
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return CertPaths(cert_path, key_path, cert_path)
 
@@ -91,7 +96,7 @@ def issue_certificate(ca: CertPaths, directory: Path, common_name: str, *, serve
     ca_key = serialization.load_pem_private_key(ca.key.read_bytes(), password=None)
     ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
     key = ec.generate_private_key(ec.SECP256R1())
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     usages = [ExtendedKeyUsageOID.CLIENT_AUTH] + ([ExtendedKeyUsageOID.SERVER_AUTH] if server else [])
     builder = (
         x509.CertificateBuilder()
@@ -109,7 +114,10 @@ def issue_certificate(ca: CertPaths, directory: Path, common_name: str, *, serve
         names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     cert = builder.sign(ca_key, hashes.SHA256())
-    _write_private(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    _write_private(
+        key_path,
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return CertPaths(cert_path, key_path, ca.cert)
 

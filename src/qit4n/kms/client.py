@@ -14,7 +14,7 @@ from typing import Any
 
 from qit4n.errors import ServiceError
 
-__all__ = ["SAEClient", "AsyncSAEClient", "DeliveredKey", "KMEError", "sae_ssl_context"]
+__all__ = ["AsyncSAEClient", "DeliveredKey", "KMEError", "SAEClient", "sae_ssl_context"]
 
 
 @dataclass(frozen=True)
@@ -110,9 +110,19 @@ class SAEClient:
             raise ServiceError("the KME's certificate has no common name")
         return name
 
-    def get_key(self, slave_sae_id: str, number: int | None = None, size_bits: int | None = None, additional_slave_sae_ids: list[str] | None = None) -> list[DeliveredKey]:
+    def get_key(
+        self,
+        slave_sae_id: str,
+        number: int | None = None,
+        size_bits: int | None = None,
+        additional_slave_sae_ids: list[str] | None = None,
+    ) -> list[DeliveredKey]:
         """Get key (clause 5.2), as master SAE."""
-        return _keys(self._http.post(f"/api/v1/keys/{slave_sae_id}/enc_keys", json=_enc_body(number, size_bits, additional_slave_sae_ids)))
+        return _keys(
+            self._http.post(
+                f"/api/v1/keys/{slave_sae_id}/enc_keys", json=_enc_body(number, size_bits, additional_slave_sae_ids)
+            )
+        )
 
     def get_key_with_ids(self, master_sae_id: str, key_ids: list[str]) -> list[DeliveredKey]:
         """Get key with key IDs (clause 5.3), as slave SAE."""
@@ -123,19 +133,33 @@ class SAEClient:
 class AsyncSAEClient:
     """The asyncio twin of :class:`SAEClient` (used by the benchmarks)."""
 
-    def __init__(self, kme_url: str, cert: Path, key: Path, ca: Path, *, timeout_s: float = 10.0, connections: int = 16) -> None:
+    def __init__(
+        self, kme_url: str, cert: Path, key: Path, ca: Path, *, timeout_s: float = 10.0, connections: int = 16
+    ) -> None:
         import httpx
 
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        self._http = httpx.AsyncClient(base_url=kme_url, verify=sae_ssl_context(cert, key, ca), timeout=timeout_s, limits=limits)
+        self._http = httpx.AsyncClient(
+            base_url=kme_url, verify=sae_ssl_context(cert, key, ca), timeout=timeout_s, limits=limits
+        )
 
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()
 
-    async def get_key(self, slave_sae_id: str, number: int | None = None, size_bits: int | None = None, additional_slave_sae_ids: list[str] | None = None) -> list[DeliveredKey]:
+    async def get_key(
+        self,
+        slave_sae_id: str,
+        number: int | None = None,
+        size_bits: int | None = None,
+        additional_slave_sae_ids: list[str] | None = None,
+    ) -> list[DeliveredKey]:
         """Get key (clause 5.2), as master SAE."""
-        return _keys(await self._http.post(f"/api/v1/keys/{slave_sae_id}/enc_keys", json=_enc_body(number, size_bits, additional_slave_sae_ids)))
+        return _keys(
+            await self._http.post(
+                f"/api/v1/keys/{slave_sae_id}/enc_keys", json=_enc_body(number, size_bits, additional_slave_sae_ids)
+            )
+        )
 
     async def get_key_with_ids(self, master_sae_id: str, key_ids: list[str]) -> list[DeliveredKey]:
         """Get key with key IDs (clause 5.3), as slave SAE."""

@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from qit4n.schema import StrictModel
 
-__all__ = ["LinkConfig", "KMEConfig", "kme_id_of", "sae_id_of"]
+__all__ = ["KMEConfig", "LinkConfig", "kme_id_of", "sae_id_of"]
 
 
 def kme_id_of(node_id: str) -> str:
@@ -34,15 +34,21 @@ class LinkConfig(StrictModel):
     peer_kme_id: str = Field(min_length=1)
     key_rate_bps: float = Field(ge=0.0)
     pool_capacity_bits: float = Field(gt=0.0)
-    secret_hex: str = Field(pattern=r"^[0-9a-f]{64}$", description="seed of the modelled key supply, shared by both ends")
+    secret_hex: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="seed of the modelled key supply, shared by both ends"
+    )
     parity: Literal[0, 1] = Field(description="this end owns the pool units whose index % 2 equals parity")
-    key_file: Path | None = Field(None, description="emulated supply: this end's distilled key file (None: modelled supply)")
+    key_file: Path | None = Field(
+        None, description="emulated supply: this end's distilled key file (None: modelled supply)"
+    )
     committed_file: Path | None = Field(None, description="emulated supply: the link's committed key length")
 
     @model_validator(mode="after")
     def _files_together(self) -> LinkConfig:
         if (self.key_file is None) != (self.committed_file is None):
-            raise ValueError(f"links[{self.link_id}]: key_file and committed_file must be given together (emulated supply) or both omitted")
+            raise ValueError(
+                f"links[{self.link_id}]: key_file and committed_file must be given together (emulated supply) or both omitted"
+            )
         return self
 
 
@@ -60,7 +66,9 @@ class KMEConfig(StrictModel):
     directory: dict[str, str] = Field(description="SAE ID -> KME ID, for the whole network")
     peers: dict[str, str] = Field(default_factory=dict, description="KME ID -> base URL of the KME-to-KME API")
     links: list[LinkConfig] = Field(default_factory=list)
-    routes: dict[str, list[str]] = Field(default_factory=dict, description="target KME ID -> next KMEs, ending at the target")
+    routes: dict[str, list[str]] = Field(
+        default_factory=dict, description="target KME ID -> next KMEs, ending at the target"
+    )
     key_size_bits: int = Field(256, ge=8, le=65536, multiple_of=8)
     min_key_size_bits: int = Field(64, ge=8, multiple_of=8)
     max_key_size_bits: int = Field(8192, le=1 << 20, multiple_of=8)
@@ -68,7 +76,9 @@ class KMEConfig(StrictModel):
     max_sae_id_count: int = Field(8, ge=0, le=64)
     supply_interval_s: float = Field(0.05, gt=0.0, le=10.0)
     peer_timeout_s: float = Field(5.0, gt=0.0, le=120.0)
-    key_lifetime_s: float = Field(3600.0, gt=0.0, description="keys not fetched by their slave within this time are erased")
+    key_lifetime_s: float = Field(
+        3600.0, gt=0.0, description="keys not fetched by their slave within this time are erased"
+    )
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
 
     @model_validator(mode="after")

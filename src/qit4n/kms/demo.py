@@ -14,7 +14,7 @@ from qit4n.kms.launcher import plan_network
 from qit4n.kms.ops import InProcessNetwork, network_status, sae_client
 from qit4n.kms.relay import relay_route
 
-__all__ = ["run_demo", "pick_relayed_pair", "hybrid_exchange"]
+__all__ = ["hybrid_exchange", "pick_relayed_pair", "run_demo"]
 
 _FILL_WAIT_S = 4.0
 
@@ -22,7 +22,9 @@ _FILL_WAIT_S = 4.0
 def pick_relayed_pair(scenario) -> tuple[str, str, list[str]]:
     """Two user nodes whose key must cross at least one trusted node (a demand first), and the route."""
     users = [node.id for node in scenario.nodes if node.role.value == "user"]
-    candidates = [tuple(demand.endpoints) for demand in scenario.demands] + [(a, b) for a in users for b in users if a < b]
+    candidates = [tuple(demand.endpoints) for demand in scenario.demands] + [
+        (a, b) for a in users for b in users if a < b
+    ]
     for source, target in candidates:
         if source in users and target in users:
             route = relay_route(scenario, source, target)
@@ -31,7 +33,9 @@ def pick_relayed_pair(scenario) -> tuple[str, str, list[str]]:
     raise ServiceError(f"scenario {scenario.name!r}: no pair of user nodes needs a trusted relay")
 
 
-def hybrid_exchange(master_client, slave_client, master: str, slave: str, policy: HybridPolicy) -> tuple[str, bytes, bytes]:
+def hybrid_exchange(
+    master_client, slave_client, master: str, slave: str, policy: HybridPolicy
+) -> tuple[str, bytes, bytes]:
     """One hybrid key agreed by two SAEs (both ends run here): (key_ID, master's key, slave's key)."""
     qkd = master_client.get_key(slave)[0]
     initiator = Initiator(master, slave, qkd_key=qkd.key, key_id=qkd.key_id, policy=policy)
@@ -61,16 +65,24 @@ def run_demo(scenario, out_dir: Path, *, keys: int = 4):
             while master_client.status(slave)["stored_key_count"] < keys and time.monotonic() < deadline:
                 time.sleep(0.1)
             for _ in range(keys):
-                key_id, master_key, slave_key = hybrid_exchange(master_client, slave_client, master, slave, HybridPolicy.BOTH)
+                key_id, master_key, slave_key = hybrid_exchange(
+                    master_client, slave_client, master, slave, HybridPolicy.BOTH
+                )
                 nonce = os.urandom(12)
                 sealed = AESGCM(master_key).encrypt(nonce, b"hello over QKD + ML-KEM", key_id.encode())
                 opened = AESGCM(slave_key).decrypt(nonce, sealed, key_id.encode())
                 rows.append((key_id, master_key == slave_key, opened.decode()))
             status = network_status(plan)
-    links = [(kme_id, link_id, link) for kme_id, health in status["kmes"].items() for link_id, link in health.get("links", {}).items()]
+    links = [
+        (kme_id, link_id, link)
+        for kme_id, health in status["kmes"].items()
+        for link_id, link in health.get("links", {}).items()
+    ]
     figure_name = "kms_pool_levels.png"
     fig, axis = plt.subplots(figsize=(7, 3.2))
-    axis.barh([f"{kme_id} / {link_id}" for kme_id, link_id, _ in links], [link["pool_bits"] / 1e3 for _, _, link in links])
+    axis.barh(
+        [f"{kme_id} / {link_id}" for kme_id, link_id, _ in links], [link["pool_bits"] / 1e3 for _, _, link in links]
+    )
     axis.set_xlabel("key in pool (kbit)")
     axis.set_title("KME link pools after the demo")
     fig.tight_layout()
@@ -84,10 +96,23 @@ def run_demo(scenario, out_dir: Path, *, keys: int = 4):
             f"(QKD key relayed over {' → '.join(route)}, combined with ML-KEM-768 and X25519) and exchanged AES-GCM messages.",
         ],
         tables=[
-            Table(["key_ID", "both SAEs derived the same key", "message decrypted by the slave"], rows, caption="hybrid keys"),
+            Table(
+                ["key_ID", "both SAEs derived the same key", "message decrypted by the slave"],
+                rows,
+                caption="hybrid keys",
+            ),
             Table(
                 ["KME", "link", "pool bits", "issued to masters", "delivered to slaves"],
-                [(kme_id, link_id, link["pool_bits"], status["kmes"][kme_id]["issued"], status["kmes"][kme_id]["delivered"]) for kme_id, link_id, link in links],
+                [
+                    (
+                        kme_id,
+                        link_id,
+                        link["pool_bits"],
+                        status["kmes"][kme_id]["issued"],
+                        status["kmes"][kme_id]["delivered"],
+                    )
+                    for kme_id, link_id, link in links
+                ],
                 caption="pool levels and key counters",
             ),
         ],

@@ -12,7 +12,7 @@ from fastapi import Request
 from qit4n.kms.errors import UNAUTHORIZED, EtsiError
 from qit4n.kms.kme import KME
 
-__all__ = ["get_kme", "caller_id", "calling_sae", "calling_kme"]
+__all__ = ["caller_id", "calling_kme", "calling_sae", "get_kme"]
 
 
 def _peer_name(request: Request) -> str:

@@ -41,7 +41,16 @@ from qit4n.errors import ParameterError, ServiceError
 from qit4n.kms.store import UnitMismatchError
 from qit4n.schema import StrictModel
 
-__all__ = ["DistilledLinkFiller", "DistilledLinkSupply", "ProducerConfig", "block_seed", "committed_state", "main", "produce", "producer_config"]
+__all__ = [
+    "DistilledLinkFiller",
+    "DistilledLinkSupply",
+    "ProducerConfig",
+    "block_seed",
+    "committed_state",
+    "main",
+    "produce",
+    "producer_config",
+]
 
 
 class ProducerConfig(StrictModel):
@@ -86,7 +95,9 @@ class DistilledLinkSupply:
         """Units ``start .. start+count-1``; raises :class:`UnitMismatchError` beyond the committed key."""
         available = self.available_units()
         if start < 0 or start + count > available:
-            raise UnitMismatchError(f"{self.key_file.name}: units {start}..{start + count - 1} not distilled yet ({available} available)")
+            raise UnitMismatchError(
+                f"{self.key_file.name}: units {start}..{start + count - 1} not distilled yet ({available} available)"
+            )
         size = self.unit_bytes
         with open(self.key_file, "rb") as handle:
             handle.seek(start * size)
@@ -119,9 +130,13 @@ def producer_config(scenario, index: int, key_dir: Path, secret_hex: str, *, pul
 
     link = scenario.links[index]
     if link.protocol not in EMULATED_PROTOCOLS:
-        raise ParameterError(f"links[{index}].protocol = {link.protocol!r}: --supply emulated plays {', '.join(EMULATED_PROTOCOLS)}")
+        raise ParameterError(
+            f"links[{index}].protocol = {link.protocol!r}: --supply emulated plays {', '.join(EMULATED_PROTOCOLS)}"
+        )
     if link.channel is not ChannelKind.FIBRE or link.length_km is None:
-        raise ParameterError(f"links[{index}].length_km = {link.length_km}: --supply emulated needs a fibre link with length_km")
+        raise ParameterError(
+            f"links[{index}].length_km = {link.length_km}: --supply emulated needs a fibre link with length_km"
+        )
     return ProducerConfig(
         link_id=scenario.link_id(index),
         link=link.model_dump(mode="json"),
@@ -184,9 +199,15 @@ def _distil_block(config: ProducerConfig, link, block: int):
     from qit4n.emulate.run import run_link
 
     run = run_link(
-        link.protocol, link.length_km, config.pulses_per_block, preset=link.preset, overrides=link.device,
-        reconciler=config.reconciler, seed=block_seed(config.secret_hex, block),
-        classical_channels=link.classical_channels, receiver=link.receiver,
+        link.protocol,
+        link.length_km,
+        config.pulses_per_block,
+        preset=link.preset,
+        overrides=link.device,
+        reconciler=config.reconciler,
+        seed=block_seed(config.secret_hex, block),
+        classical_channels=link.classical_channels,
+        receiver=link.receiver,
     )
     result = run.distilled.result
     alice, bob = _bytes_of(result.alice_key), _bytes_of(result.bob_key)

@@ -18,14 +18,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from qit4n.errors import ServiceError
 
 __all__ = [
+    "BAD_REQUEST_FORMAT",
+    "EXTENSION_MANDATORY_UNSUPPORTED",
+    "KEYS_NOT_FOUND",
+    "SERVER_ERROR",
+    "SIZE_NOT_MULTIPLE_OF_8",
+    "UNAUTHORIZED",
     "EtsiError",
     "install_error_handlers",
-    "KEYS_NOT_FOUND",
-    "SIZE_NOT_MULTIPLE_OF_8",
-    "EXTENSION_MANDATORY_UNSUPPORTED",
-    "BAD_REQUEST_FORMAT",
-    "UNAUTHORIZED",
-    "SERVER_ERROR",
 ]
 
 KEYS_NOT_FOUND = "one or more keys specified are not found on KME"
@@ -77,7 +77,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse({"message": str(error.detail)}, status_code=error.status_code, headers=getattr(error, "headers", None))
+        return JSONResponse(
+            {"message": str(error.detail)}, status_code=error.status_code, headers=getattr(error, "headers", None)
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:

@@ -24,7 +24,7 @@ from enum import Enum
 
 from qit4n.errors import InsufficientKeyError, ParameterError
 
-__all__ = ["HybridPolicy", "Offer", "Answer", "Initiator", "respond", "cat_kdf", "HYBRID_KEY_BYTES"]
+__all__ = ["HYBRID_KEY_BYTES", "Answer", "HybridPolicy", "Initiator", "Offer", "cat_kdf", "respond"]
 
 HYBRID_KEY_BYTES = 32
 _LABEL = b"qit4n hybrid key v1"
@@ -162,7 +162,9 @@ class Initiator:
     policy : HybridPolicy
     """
 
-    def __init__(self, master_sae_id: str, slave_sae_id: str, *, qkd_key: bytes | None, key_id: str | None, policy: HybridPolicy) -> None:
+    def __init__(
+        self, master_sae_id: str, slave_sae_id: str, *, qkd_key: bytes | None, key_id: str | None, policy: HybridPolicy
+    ) -> None:
         from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 
         self.policy = HybridPolicy(policy)
@@ -204,7 +206,9 @@ def respond(offer: Offer, *, qkd_key: bytes | None, policy: HybridPolicy) -> tup
     if offer.key_id is None:
         qkd_key = None
     elif qkd_key is None:
-        raise InsufficientKeyError(f"offer.key_id = {offer.key_id!r}: the initiator used a QKD key, none was delivered here")
+        raise InsufficientKeyError(
+            f"offer.key_id = {offer.key_id!r}: the initiator used a QKD key, none was delivered here"
+        )
     use_qkd, use_pqc = policy.components(qkd_key is not None)
     private = x25519.X25519PrivateKey.generate()
     secrets = [qkd_key] if use_qkd else []

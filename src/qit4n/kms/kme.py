@@ -48,7 +48,9 @@ class KME:
         for link in config.links:
             if link.key_file is None:
                 supply = SeededLinkSupply(link.secret_hex, unit_bytes=self.unit_bytes)
-                filler = LinkFiller(link.link_id, supply, key_rate_bps=link.key_rate_bps, capacity_bits=link.pool_capacity_bits)
+                filler = LinkFiller(
+                    link.link_id, supply, key_rate_bps=link.key_rate_bps, capacity_bits=link.pool_capacity_bits
+                )
             else:
                 supply = DistilledLinkSupply(link.key_file, link.committed_file, unit_bytes=self.unit_bytes)
                 filler = DistilledLinkFiller(link.link_id, supply, capacity_bits=link.pool_capacity_bits)
@@ -64,7 +66,9 @@ class KME:
         import httpx
 
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-        self._client = httpx.AsyncClient(verify=client_ssl_context(self.config), timeout=self.config.peer_timeout_s, limits=limits)
+        self._client = httpx.AsyncClient(
+            verify=client_ssl_context(self.config), timeout=self.config.peer_timeout_s, limits=limits
+        )
 
     async def close_peers(self) -> None:
         """Close the connections to other KMEs (no relay is possible afterwards)."""
@@ -96,7 +100,9 @@ class KME:
     def _target_kme(self, sae_id: str, role: str) -> str:
         kme_id = self.config.directory.get(sae_id)
         if kme_id is None:
-            raise EtsiError(400, f"{role} {sae_id!r} is not an SAE of this network", [{"parameter": role, "value": sae_id}])
+            raise EtsiError(
+                400, f"{role} {sae_id!r} is not an SAE of this network", [{"parameter": role, "value": sae_id}]
+            )
         if kme_id != self.config.kme_id and kme_id not in self.config.routes:
             raise EtsiError(503, f"no key route from {self.config.kme_id} to {kme_id}", [{"target_KME_ID": kme_id}])
         return kme_id
@@ -158,13 +164,23 @@ class KME:
         if size % 8:
             raise EtsiError(400, SIZE_NOT_MULTIPLE_OF_8, [{"size": size}])
         if not cfg.min_key_size_bits <= size <= cfg.max_key_size_bits:
-            raise EtsiError(400, f"size = {size}: must lie in [min_key_size, max_key_size] = [{cfg.min_key_size_bits}, {cfg.max_key_size_bits}]")
+            raise EtsiError(
+                400,
+                f"size = {size}: must lie in [min_key_size, max_key_size] = [{cfg.min_key_size_bits}, {cfg.max_key_size_bits}]",
+            )
         extra = list(request.additional_slave_SAE_IDs or [])
         if len(extra) > cfg.max_sae_id_count:
-            raise EtsiError(400, f"additional_slave_SAE_IDs: {len(extra)} given, must be <= max_SAE_ID_count = {cfg.max_sae_id_count}")
+            raise EtsiError(
+                400,
+                f"additional_slave_SAE_IDs: {len(extra)} given, must be <= max_SAE_ID_count = {cfg.max_sae_id_count}",
+            )
         slaves = [slave, *extra]
         if len(set(slaves)) != len(slaves) or master in slaves:
-            raise EtsiError(400, "additional_slave_SAE_IDs must be distinct and differ from the master and slave_SAE_ID", [{"additional_slave_SAE_IDs": extra}])
+            raise EtsiError(
+                400,
+                "additional_slave_SAE_IDs must be distinct and differ from the master and slave_SAE_ID",
+                [{"additional_slave_SAE_IDs": extra}],
+            )
         return number, size, slaves
 
     async def issue(self, master: str, slave: str, request: KeyRequest) -> list[IssuedKey]:
@@ -191,13 +207,18 @@ class KME:
             batch = KeyBatch(batch_id, master, by_kme[self.config.kme_id], size_bytes, number)
             self.store.receive(None, 0, 0, None, lambda _pad: keys, batch)
         results = await asyncio.gather(
-            *(self._send(kme_id, start, cipher, batch_id, number, size, master, by_kme[kme_id]) for kme_id, start, cipher in plans),
+            *(
+                self._send(kme_id, start, cipher, batch_id, number, size, master, by_kme[kme_id])
+                for kme_id, start, cipher in plans
+            ),
             return_exceptions=True,
         )
         failures = [result for result in results if isinstance(result, BaseException)]
         if failures:
             await self._void_everywhere(list(by_kme), batch_id)
-            raise EtsiError(503, "key relay to a slave SAE's KME failed; no key was issued", [{"reason": str(failures[0])}])
+            raise EtsiError(
+                503, "key relay to a slave SAE's KME failed; no key was issued", [{"reason": str(failures[0])}]
+            )
         self.store.count_issued(number)
         key_ids = batch_key_ids(batch_id, number)
         return [(key_ids[i], keys[i * size_bytes : (i + 1) * size_bytes]) for i in range(number)]
@@ -215,9 +236,21 @@ class KME:
         try:
             return self.store.allocate(link.link_id, self.supplies[link.link_id], number * self._units_per_key(size))
         except PoolExhaustedError as error:
-            raise EtsiError(503, "not enough key stored on KME for this request", [{"link": link.link_id, "reason": str(error)}]) from None
+            raise EtsiError(
+                503, "not enough key stored on KME for this request", [{"link": link.link_id, "reason": str(error)}]
+            ) from None
 
-    async def _send(self, target: str, start: int, cipher: bytes | None, batch_id: str, number: int, size: int, master: str, slaves: list[str]) -> None:
+    async def _send(
+        self,
+        target: str,
+        start: int,
+        cipher: bytes | None,
+        batch_id: str,
+        number: int,
+        size: int,
+        master: str,
+        slaves: list[str],
+    ) -> None:
         route = self.config.routes[target]
         message = {
             "batch_ID": batch_id,
@@ -238,7 +271,9 @@ class KME:
             raise EtsiError(503, f"KME {kme_id!r} cannot be reached from {self.config.kme_id}")
         response = await self._client.post(url + path, json=body)
         if response.status_code != 200:
-            raise EtsiError(503, f"KME {kme_id} answered {response.status_code}", [{"kme": kme_id, "body": response.text[:200]}])
+            raise EtsiError(
+                503, f"KME {kme_id} answered {response.status_code}", [{"kme": kme_id, "body": response.text[:200]}]
+            )
         return response.json()
 
     async def _relay_to(self, kme_id: str, message: dict) -> None:
@@ -250,7 +285,10 @@ class KME:
     async def _void_everywhere(self, kme_ids: list[str], batch_id: str) -> None:
         self.store.void([batch_id])
         remote = [kme_id for kme_id in kme_ids if kme_id != self.config.kme_id]
-        await asyncio.gather(*(self._post(kme_id, "/kme/v1/void", {"batch_IDs": [batch_id]}) for kme_id in remote), return_exceptions=True)
+        await asyncio.gather(
+            *(self._post(kme_id, "/kme/v1/void", {"batch_IDs": [batch_id]}) for kme_id in remote),
+            return_exceptions=True,
+        )
 
     def deliver(self, slave: str, master: str, key_ids: list[str]) -> list[IssuedKey]:
         """Get key with key IDs (clause 5.3): all or none, each key to each named slave once."""
@@ -289,7 +327,9 @@ class KME:
                 outcomes.append(None)
                 if onward is not None:
                     forwards.append((position, *onward))
-        results = await asyncio.gather(*(self._relay_to(kme_id, body) for _, kme_id, body in forwards), return_exceptions=True)
+        results = await asyncio.gather(
+            *(self._relay_to(kme_id, body) for _, kme_id, body in forwards), return_exceptions=True
+        )
         for (position, _, _), result in zip(forwards, results):
             outcomes[position] = result
         return outcomes
@@ -305,7 +345,9 @@ class KME:
         cfg = self.config
         link = next((link for link in cfg.links if link.link_id == message.link_id), None)
         if link is None or link.peer_kme_id != sender or message.route[0] != cfg.kme_id:
-            raise EtsiError(401, "relay message does not match a QKD link with the sending KME", [{"link_id": message.link_id}])
+            raise EtsiError(
+                401, "relay message does not match a QKD link with the sending KME", [{"link_id": message.link_id}]
+            )
         size_bytes = message.size // 8
         units = message.count * self._units_per_key(message.size)
         cipher = None if message.ciphertext is None else base64.b64decode(message.ciphertext)
@@ -322,21 +364,34 @@ class KME:
                 for sae_id in message.slave_SAE_IDs:
                     if cfg.directory.get(sae_id) != cfg.kme_id:
                         raise EtsiError(400, f"slave {sae_id!r} is not attached to {cfg.kme_id}")
-                batch = KeyBatch(message.batch_ID, message.master_SAE_ID, message.slave_SAE_IDs, size_bytes, message.count)
+                batch = KeyBatch(
+                    message.batch_ID, message.master_SAE_ID, message.slave_SAE_IDs, size_bytes, message.count
+                )
                 self.store.receive(link.link_id, message.unit_start, units, supply, decode, batch)
                 return None
             out_link = cfg.link_to(message.route[1])
             if out_link is None:
                 raise EtsiError(400, f"{cfg.kme_id} has no QKD link to {message.route[1]}")
             pad_in, out_start, pad_out = self.store.forward(
-                link.link_id, message.unit_start, units, supply, out_link.link_id, self.supplies[out_link.link_id], units
+                link.link_id,
+                message.unit_start,
+                units,
+                supply,
+                out_link.link_id,
+                self.supplies[out_link.link_id],
+                units,
             )
         except (UnitMismatchError, PoolExhaustedError) as error:
             raise EtsiError(503, "relay hop cannot pad the key", [{"kme": cfg.kme_id, "reason": str(error)}]) from None
         keys = decode(pad_in)
         cipher_out = xor_bytes(keys, self._keys_from_pad(pad_out, message.count, message.size))
         forward = message.model_dump(mode="json")
-        forward.update(route=message.route[1:], link_id=out_link.link_id, unit_start=out_start, ciphertext=base64.b64encode(cipher_out).decode("ascii"))
+        forward.update(
+            route=message.route[1:],
+            link_id=out_link.link_id,
+            unit_start=out_start,
+            ciphertext=base64.b64encode(cipher_out).decode("ascii"),
+        )
         return message.route[1], forward
 
     def _distilled_bits(self, link_id: str) -> int | None:

@@ -29,7 +29,16 @@ from qit4n.kms.config import KMEConfig, LinkConfig, kme_id_of, sae_id_of
 from qit4n.kms.relay import route_table
 from qit4n.kms.supply import new_link_secret
 
-__all__ = ["NetworkPlan", "scenario_entities", "plan_network", "load_plan", "Network", "free_port", "link_rates_bps", "SUPPLIES"]
+__all__ = [
+    "SUPPLIES",
+    "Network",
+    "NetworkPlan",
+    "free_port",
+    "link_rates_bps",
+    "load_plan",
+    "plan_network",
+    "scenario_entities",
+]
 
 #: Key supplies of the link pools: the modelled rate, or the emulator and post-processing stack.
 SUPPLIES = ("modelled", "emulated")
@@ -88,7 +97,13 @@ def scenario_entities(scenario) -> tuple[list[str], list[str]]:
 
 
 def plan_network(
-    scenario, state_dir: Path, *, base_port: int | None = None, overrides: dict | None = None, supply: str = "modelled", pulses_per_block: int = 30_000_000
+    scenario,
+    state_dir: Path,
+    *,
+    base_port: int | None = None,
+    overrides: dict | None = None,
+    supply: str = "modelled",
+    pulses_per_block: int = 30_000_000,
 ) -> NetworkPlan:
     """Write certificates and KME configs for ``scenario`` into ``state_dir`` (see module docstring).
 
@@ -113,7 +128,9 @@ def plan_network(
     network_path = state_dir / "network.json"
     planned = json.loads(network_path.read_text()).get("supply", "modelled") if network_path.exists() else supply
     if planned != supply:
-        raise ServiceError(f"supply = {supply!r}: {state_dir} was planned with supply {planned!r} (its pools hold that key); use another --state")
+        raise ServiceError(
+            f"supply = {supply!r}: {state_dir} was planned with supply {planned!r} (its pools hold that key); use another --state"
+        )
     state_dir.mkdir(parents=True, exist_ok=True)
     nodes = [node.id for node in scenario.nodes]
     user_nodes = [node.id for node in scenario.nodes if node.role.value == "user"]
@@ -134,7 +151,13 @@ def plan_network(
         (state_dir / "producers").mkdir(exist_ok=True)
         for index in range(len(scenario.links)):
             try:
-                producer = producer_config(scenario, index, state_dir / "keys" / f"link-{index}", secrets[scenario.link_id(index)], pulses_per_block=pulses_per_block)
+                producer = producer_config(
+                    scenario,
+                    index,
+                    state_dir / "keys" / f"link-{index}",
+                    secrets[scenario.link_id(index)],
+                    pulses_per_block=pulses_per_block,
+                )
             except ParameterError as error:
                 modelled[scenario.link_id(index)] = str(error)
                 continue
@@ -161,11 +184,15 @@ def plan_network(
                     pool_capacity_bits=link.pool_capacity_bits,
                     secret_hex=secrets[link_id],
                     parity=0 if node == link.endpoints[0] else 1,
-                    key_file=producers[index][1].key_files[0 if node == link.endpoints[0] else 1] if index in producers else None,
+                    key_file=producers[index][1].key_files[0 if node == link.endpoints[0] else 1]
+                    if index in producers
+                    else None,
                     committed_file=producers[index][1].committed_file if index in producers else None,
                 )
             )
-        routes = {kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in route_table(scenario, node).items()}
+        routes = {
+            kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in route_table(scenario, node).items()
+        }
         config = KMEConfig(
             kme_id=kme_id,
             port=port,
@@ -192,7 +219,9 @@ def load_plan(state_dir: Path) -> NetworkPlan:
     folder = state_dir / "kme"
     files = sorted(folder.glob("KME-*.json")) if folder.is_dir() else []
     if not files:
-        raise ServiceError(f"--state {state_dir}: no KME configs found (run `qit4n kms up SCENARIO --state {state_dir}` first)")
+        raise ServiceError(
+            f"--state {state_dir}: no KME configs found (run `qit4n kms up SCENARIO --state {state_dir}` first)"
+        )
     configs = {}
     for path in files:
         config = KMEConfig.model_validate_json(path.read_text())
@@ -229,7 +258,9 @@ class Network:
             if path not in self.producers or self.producers[path].poll() is not None:
                 self.producers[path] = self._spawn("qit4n.kms.emulated_supply", path, f"producer-{path.stem}.log")
         for kme_id in kme_ids or list(self.plan.configs):
-            self.processes[kme_id] = self._spawn("qit4n.kms.server", self.plan.state_dir / "kme" / f"{kme_id}.json", f"{kme_id}.log")
+            self.processes[kme_id] = self._spawn(
+                "qit4n.kms.server", self.plan.state_dir / "kme" / f"{kme_id}.json", f"{kme_id}.log"
+            )
         for kme_id in kme_ids or list(self.plan.configs):
             self._wait_ready(kme_id)
 

@@ -16,7 +16,7 @@ from qit4n.kms.certs import create_ca, issue_certificate
 from qit4n.kms.client import SAEClient, sae_ssl_context
 from qit4n.kms.launcher import NetworkPlan
 
-__all__ = ["sae_client", "operator_cert", "network_status", "InProcessNetwork"]
+__all__ = ["InProcessNetwork", "network_status", "operator_cert", "sae_client"]
 
 OPERATOR_ID = "qit4n-operator"
 
@@ -49,7 +49,9 @@ def network_status(plan: NetworkPlan, *, timeout_s: float = 5.0) -> dict:
         for kme_id, config in plan.configs.items():
             try:
                 response = http.get(config.url + "/kme/v1/health")
-                kmes[kme_id] = response.json() if response.status_code == 200 else {"error": f"HTTP {response.status_code}"}
+                kmes[kme_id] = (
+                    response.json() if response.status_code == 200 else {"error": f"HTTP {response.status_code}"}
+                )
             except httpx.HTTPError as error:
                 kmes[kme_id] = {"error": f"unreachable ({type(error).__name__})"}
     pairs = []

@@ -119,7 +119,11 @@ class RelayBatcher:
             except Exception as error:  # noqa: BLE001 - every submitter gets the failure
                 for _, future in batch:
                     if not future.done():
-                        future.set_exception(error if isinstance(error, EtsiError) else EtsiError(503, f"relay request failed: {error!r}"))
+                        future.set_exception(
+                            error
+                            if isinstance(error, EtsiError)
+                            else EtsiError(503, f"relay request failed: {error!r}")
+                        )
                 continue
             for (_, future), result in zip(batch, results):
                 if future.done():

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
-__all__ = ["Status", "KeyRequest", "KeyIDItem", "KeyIDs", "Key", "KeyContainer", "ErrorBody"]
+__all__ = ["ErrorBody", "Key", "KeyContainer", "KeyIDItem", "KeyIDs", "KeyRequest", "Status"]
 
 
 class _Spec(BaseModel):
@@ -35,7 +35,9 @@ class Status(_Spec):
     max_key_per_request: int = Field(description="maximum number of keys per request")
     max_key_size: int = Field(description="maximum size of key the KME can deliver to the SAE (bit)")
     min_key_size: int = Field(description="minimum size of key the KME can deliver to the SAE (bit)")
-    max_SAE_ID_count: int = Field(description="maximum number of additional_slave_SAE_IDs the KME allows; 0 without multicast")
+    max_SAE_ID_count: int = Field(
+        description="maximum number of additional_slave_SAE_IDs the KME allows; 0 without multicast"
+    )
     status_extension: dict[str, Any] | None = Field(None, description="(Option) for future use")
 
 
@@ -44,8 +46,12 @@ class KeyRequest(_Spec):
 
     number: StrictInt | None = Field(None, ge=1, description="number of keys requested, default 1")
     size: StrictInt | None = Field(None, ge=1, description="size of each key in bits, default key_size")
-    additional_slave_SAE_IDs: list[StrictStr] | None = Field(None, description="IDs of additional slave SAEs (multicast)")
-    extension_mandatory: list[dict[str, Any]] | None = Field(None, description="extension parameters the KME must handle")
+    additional_slave_SAE_IDs: list[StrictStr] | None = Field(
+        None, description="IDs of additional slave SAEs (multicast)"
+    )
+    extension_mandatory: list[dict[str, Any]] | None = Field(
+        None, description="extension parameters the KME must handle"
+    )
     extension_optional: list[dict[str, Any]] | None = Field(None, description="extension parameters the KME may ignore")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from qit4n.kms.certs import common_name_of
 from qit4n.kms.config import KMEConfig
 
-__all__ = ["server_ssl_context", "make_server", "main"]
+__all__ = ["main", "make_server", "server_ssl_context"]
 
 
 def server_ssl_context(config: KMEConfig) -> ssl.SSLContext:

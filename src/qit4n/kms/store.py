@@ -33,7 +33,18 @@ from pathlib import Path
 
 from qit4n.errors import ServiceError
 
-__all__ = ["KeyStore", "KeyBatch", "StoredKey", "new_batch_id", "batch_key_ids", "split_key_id", "MAX_BATCH_KEYS", "KeyLookupError", "PoolExhaustedError", "UnitMismatchError"]
+__all__ = [
+    "MAX_BATCH_KEYS",
+    "KeyBatch",
+    "KeyLookupError",
+    "KeyStore",
+    "PoolExhaustedError",
+    "StoredKey",
+    "UnitMismatchError",
+    "batch_key_ids",
+    "new_batch_id",
+    "split_key_id",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS links (link TEXT PRIMARY KEY, parity INTEGER NOT NULL, supplied INTEGER NOT NULL,
@@ -204,7 +215,8 @@ class KeyStore:
     def register_link(self, link_id: str, parity: int) -> None:
         """Declare a link; this end owns the unit indices with ``idx % 2 == parity``."""
         self._db.execute(
-            "INSERT OR IGNORE INTO links (link, parity, supplied, cursor, spent) VALUES (?, ?, 0, ?, 0)", (link_id, parity, parity)
+            "INSERT OR IGNORE INTO links (link, parity, supplied, cursor, spent) VALUES (?, ?, 0, ?, 0)",
+            (link_id, parity, parity),
         )
 
     def _link(self, cursor: sqlite3.Cursor, link_id: str) -> tuple[int, int, int, int]:
@@ -241,14 +253,20 @@ class KeyStore:
         if count < 1 or start < 0 or start % 2 == parity:
             raise UnitMismatchError(f"link {link_id}: units from {start} (x{count}) are not the peer's to name")
         if last >= supplied + MAX_UNITS_AHEAD:
-            raise UnitMismatchError(f"link {link_id}: unit {last} is more than {MAX_UNITS_AHEAD} units ahead of this end's supply ({supplied})")
+            raise UnitMismatchError(
+                f"link {link_id}: unit {last} is more than {MAX_UNITS_AHEAD} units ahead of this end's supply ({supplied})"
+            )
         previous = cursor.execute(
             "SELECT lo, hi FROM consumed WHERE link = ? AND lo <= ? ORDER BY lo DESC LIMIT 1", (link_id, last)
         ).fetchone()
         if previous is not None and previous[1] >= start:
-            raise UnitMismatchError(f"link {link_id}: units {start}..{last} overlap units {previous[0]}..{previous[1]} already consumed")
+            raise UnitMismatchError(
+                f"link {link_id}: units {start}..{last} overlap units {previous[0]}..{previous[1]} already consumed"
+            )
         cursor.execute("INSERT INTO consumed (link, lo, hi) VALUES (?, ?, ?)", (link_id, start, last))
-        cursor.execute("UPDATE links SET supplied = ?, spent = spent + ? WHERE link = ?", (max(supplied, last + 1), count, link_id))
+        cursor.execute(
+            "UPDATE links SET supplied = ?, spent = spent + ? WHERE link = ?", (max(supplied, last + 1), count, link_id)
+        )
         return b"".join(supply.units(start, 2 * count - 1)[::2])
 
     def allocate(self, link_id: str, supply, count: int) -> tuple[int, bytes]:
@@ -259,7 +277,9 @@ class KeyStore:
         with self._tx() as cursor:
             return self._allocate(cursor, link_id, supply, count)
 
-    def forward(self, in_link: str, in_start: int, in_count: int, in_supply, out_link: str, out_supply, out_count: int) -> tuple[bytes, int, bytes]:
+    def forward(
+        self, in_link: str, in_start: int, in_count: int, in_supply, out_link: str, out_supply, out_count: int
+    ) -> tuple[bytes, int, bytes]:
         """Relay hop: consume the peer's named units of ``in_link`` and allocate units of ``out_link``.
 
         Returns the incoming pad, and the first index and pad of the outgoing units, in one commit.
@@ -279,10 +299,25 @@ class KeyStore:
             pad = self._consume(cursor, in_link, in_start, in_count, in_supply) if in_link is not None else b""
             material = decode(pad)
             if len(material) != batch.count * batch.size_bytes:
-                raise UnitMismatchError(f"batch {batch.batch_id}: {len(material)} key bytes, expected {batch.count * batch.size_bytes}")
+                raise UnitMismatchError(
+                    f"batch {batch.batch_id}: {len(material)} key bytes, expected {batch.count * batch.size_bytes}"
+                )
             delivered = bytes(-(-batch.count // 8))
             now_s = time.time()
-            rows = [(batch.batch_id, slave, batch.master, batch.size_bytes, batch.count, material, delivered, batch.count, now_s) for slave in batch.slaves]
+            rows = [
+                (
+                    batch.batch_id,
+                    slave,
+                    batch.master,
+                    batch.size_bytes,
+                    batch.count,
+                    material,
+                    delivered,
+                    batch.count,
+                    now_s,
+                )
+                for slave in batch.slaves
+            ]
             cursor.executemany(
                 "INSERT INTO batches (batch_id, slave, master, size_bytes, count, material, delivered, remaining, created_s) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -313,7 +348,8 @@ class KeyStore:
             rows = {}
             for batch_id in {part[0] for part in parsed.values() if part is not None}:
                 row = cursor.execute(
-                    "SELECT master, size_bytes, count, material, delivered, remaining FROM batches WHERE batch_id = ? AND slave = ?", (batch_id, slave)
+                    "SELECT master, size_bytes, count, material, delivered, remaining FROM batches WHERE batch_id = ? AND slave = ?",
+                    (batch_id, slave),
                 ).fetchone()
                 if row is not None:
                     rows[batch_id] = [row[0], row[1], row[2], bytearray(row[3]), bytearray(row[4]), row[5]]
@@ -327,10 +363,15 @@ class KeyStore:
             if missing or foreign:
                 query = "SELECT 1 FROM batches WHERE batch_id = ? AND slave != ? AND count > ? LIMIT 1"
                 elsewhere = [
-                    k for k in missing
-                    if parsed[k] is not None and parsed[k][0] not in rows and cursor.execute(query, (parsed[k][0], slave, parsed[k][1])).fetchone()
+                    k
+                    for k in missing
+                    if parsed[k] is not None
+                    and parsed[k][0] not in rows
+                    and cursor.execute(query, (parsed[k][0], slave, parsed[k][1])).fetchone()
                 ]
-                raise KeyLookupError(sorted(set(foreign + elsewhere)) or missing, unauthorised=bool(foreign or elsewhere))
+                raise KeyLookupError(
+                    sorted(set(foreign + elsewhere)) or missing, unauthorised=bool(foreign or elsewhere)
+                )
             if len({parsed[k] for k in key_ids}) != len(key_ids):
                 raise KeyLookupError(key_ids, unauthorised=False)
             keys = []

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
-__all__ = ["KeySupply", "SeededLinkSupply", "LinkFiller", "new_link_secret"]
+__all__ = ["KeySupply", "LinkFiller", "SeededLinkSupply", "new_link_secret"]
 
 _CHACHA_BLOCK_BYTES = 64
 _COUNTER_SPAN = 1 << 32

@@ -32,7 +32,7 @@ from qit4n.errors import InfeasibleError, ParameterError
 from qit4n.net.capacity import Route
 from qit4n.net.flows import CompiledNetwork, FlowSolution
 
-__all__ = ["DemandSpec", "DemandAllocation", "allocate"]
+__all__ = ["DemandAllocation", "DemandSpec", "allocate"]
 
 _TOLERANCE = 1e-7
 
@@ -65,7 +65,13 @@ class DemandAllocation:
 class _Program:
     """The multi-commodity flow constraints, built once (rates scaled to order one)."""
 
-    def __init__(self, compiled: CompiledNetwork, demands: Sequence[DemandSpec], failed_links: Sequence[int], failed_nodes: Sequence[int]):
+    def __init__(
+        self,
+        compiled: CompiledNetwork,
+        demands: Sequence[DemandSpec],
+        failed_links: Sequence[int],
+        failed_nodes: Sequence[int],
+    ):
         self.compiled = compiled
         self.demands = list(demands)
         capacity = compiled.pair_capacity(failed_links)
@@ -137,7 +143,10 @@ class _Program:
         fairness = csr_array(
             (
                 np.concatenate([self.request[list(fair)], -np.ones(len(fair))]),
-                (np.concatenate([np.arange(len(fair))] * 2), np.concatenate([np.full(len(fair), self.t_column), self.x_columns[list(fair)]])),
+                (
+                    np.concatenate([np.arange(len(fair))] * 2),
+                    np.concatenate([np.full(len(fair), self.t_column), self.x_columns[list(fair)]]),
+                ),
             ),
             shape=(len(fair), self.n_vars),
         )
@@ -178,7 +187,7 @@ def _fill(program: _Program, lower: np.ndarray, upper: np.ndarray, active: list[
     while active:
         result = program.solve(objective, lower, upper, active)
         level = float(result.x[program.t_column])
-        marginals = result.ineqlin.marginals[len(program.capacity):]
+        marginals = result.ineqlin.marginals[len(program.capacity) :]
         blocked = [k for k, dual in zip(active, marginals) if dual < -_TOLERANCE]
         active = _freeze_blocked_demands(active, blocked, level, program.request, lower, upper)
 
@@ -227,12 +236,18 @@ def allocate(
         np.add.at(net, program.pair[arcs], np.where(forward, flows[arcs], -flows[arcs]))
         units = np.round(net / compiled.quantum_bps).astype(np.int64)
         solution = FlowSolution(0.0, net, units, compiled.index[demand.source], compiled.index[demand.target])
-        routes = tuple(Route(tuple(path), rate) for path, rate in compiled.decompose(solution) if rate > _TOLERANCE * demand.rate_bps)
+        routes = tuple(
+            Route(tuple(path), rate)
+            for path, rate in compiled.decompose(solution)
+            if rate > _TOLERANCE * demand.rate_bps
+        )
         allocations.append(DemandAllocation(demand, max(0.0, float(upper[k] * program.scale)), routes))
     return allocations
 
 
-def _allocate_paths(compiled: CompiledNetwork, demands: Sequence[DemandSpec], failed_links: Sequence[int], failed_nodes: Sequence[int]) -> list[DemandAllocation]:
+def _allocate_paths(
+    compiled: CompiledNetwork, demands: Sequence[DemandSpec], failed_links: Sequence[int], failed_nodes: Sequence[int]
+) -> list[DemandAllocation]:
     from qit4n.net.columns import PathProgram
 
     program = PathProgram(compiled, demands, failed_links, failed_nodes)
@@ -252,6 +267,10 @@ def _allocate_paths(compiled: CompiledNetwork, demands: Sequence[DemandSpec], fa
         if value > _TOLERANCE * demands[k].rate_bps:
             routes[k].append(Route(tuple(compiled.nodes[node] for node in nodes), float(value)))
     return [
-        DemandAllocation(demand, max(0.0, float(upper[k] * program.scale)), tuple(sorted(routes[k], key=lambda route: -route.rate_bps)))
+        DemandAllocation(
+            demand,
+            max(0.0, float(upper[k] * program.scale)),
+            tuple(sorted(routes[k], key=lambda route: -route.rate_bps)),
+        )
         for k, demand in enumerate(demands)
     ]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from qit4n.net.flows import CompiledNetwork, compile_network
 from qit4n.net.graph import KeyNetwork
 
-__all__ = ["Route", "MinCut", "max_key_rate_bps", "min_cut", "max_flow_routes"]
+__all__ = ["MinCut", "Route", "max_flow_routes", "max_key_rate_bps", "min_cut"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,13 @@ class MinCut:
     links: tuple[str, ...]
 
 
-def _setup(network: KeyNetwork | CompiledNetwork, source: str, target: str, failed_links: Sequence[str], failed_nodes: Sequence[str]):
+def _setup(
+    network: KeyNetwork | CompiledNetwork,
+    source: str,
+    target: str,
+    failed_links: Sequence[str],
+    failed_nodes: Sequence[str],
+):
     compiled = network if isinstance(network, CompiledNetwork) else compile_network(network)
     compiled.network.check_node(source, "source")
     compiled.network.check_node(target, "target")
@@ -105,7 +111,11 @@ def min_cut(
         crossing = (side[u] and not side[v] and not blocked[v]) or (side[v] and not side[u] and not blocked[u])
         if crossing and capacity[pair] > 0:
             value += float(capacity[pair])
-            links.extend(compiled.link_ids[position] for position in compiled.pair_links[pair] if compiled.link_ids[position] not in dead)
+            links.extend(
+                compiled.link_ids[position]
+                for position in compiled.pair_links[pair]
+                if compiled.link_ids[position] not in dead
+            )
     nodes = frozenset(compiled.nodes[index] for index in range(compiled.num_nodes) if side[index])
     return MinCut(value, nodes, tuple(links))
 

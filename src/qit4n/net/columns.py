@@ -37,7 +37,9 @@ _MAX_ROUNDS = 500
 class PathProgram:
     """Restricted master LP over path columns, with pricing by Dijkstra (rates scaled to order one)."""
 
-    def __init__(self, compiled: CompiledNetwork, demands: Sequence, failed_links: Sequence[int], failed_nodes: Sequence[int]) -> None:
+    def __init__(
+        self, compiled: CompiledNetwork, demands: Sequence, failed_links: Sequence[int], failed_nodes: Sequence[int]
+    ) -> None:
         self.compiled = compiled
         self.demands = list(demands)
         capacity = compiled.pair_capacity(failed_links)
@@ -154,7 +156,11 @@ class PathProgram:
         With ``price=False`` only the paths generated so far are used (the restricted master).
         """
         for _ in range(_MAX_ROUNDS):
-            cost = np.zeros(len(self.columns)) if level else np.array([self.lengths[pairs].sum() for _, pairs, _ in self.columns])
+            cost = (
+                np.zeros(len(self.columns))
+                if level
+                else np.array([self.lengths[pairs].sum() for _, pairs, _ in self.columns])
+            )
             result, weights, fair_d, upper_d, lower_d = self._solve(cost, lower, upper, fair, level)
             thresholds = upper_d - fair_d - lower_d
             if not price or not self._price(weights, thresholds, 0.0 if level else 1.0):

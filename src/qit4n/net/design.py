@@ -54,7 +54,9 @@ def _merged(base: Scenario, candidates: Scenario) -> tuple[Scenario, list[int]]:
     for index, link in enumerate(candidates.links):
         for end in link.endpoints:
             if end not in known:
-                raise ParameterError(f"candidates.links[{index}].endpoints: {end!r} is not a node of scenario {base.name!r}")
+                raise ParameterError(
+                    f"candidates.links[{index}].endpoints: {end!r} is not a node of scenario {base.name!r}"
+                )
         entry = link.model_dump(mode="json", exclude_defaults=True)
         entry["id"] = candidates.link_id(index)
         if entry["id"] in base_ids:
@@ -93,10 +95,14 @@ def design_network(
     index = {node: position for position, node in enumerate(nodes)}
     n_links, n_nodes = len(links), len(nodes)
     candidate_of = {position: number for number, position in enumerate(candidate_positions)}
-    cost = np.array([
-        merged.links[position].cost if merged.links[position].cost is not None else cost_per_link + cost_per_km * links[position].length_km
-        for position in candidate_positions
-    ])
+    cost = np.array(
+        [
+            merged.links[position].cost
+            if merged.links[position].cost is not None
+            else cost_per_link + cost_per_km * links[position].length_km
+            for position in candidate_positions
+        ]
+    )
     states: list[tuple[set[int], set[int]]] = [(set(), set())]
     if survive_link_failures:
         states += [({position}, set()) for position in range(n_links)]
@@ -152,15 +158,28 @@ def design_network(
     objective = np.concatenate([cost, np.zeros(n_vars - n_binary)])
     integrality = np.concatenate([np.ones(n_binary), np.zeros(n_vars - n_binary)])
     bounds = Bounds(np.zeros(n_vars), np.concatenate([np.ones(n_binary), np.full(n_vars - n_binary, np.inf)]))
-    result = milp(objective, constraints=LinearConstraint(matrix, np.array(lower), np.array(upper)), integrality=integrality, bounds=bounds)
+    result = milp(
+        objective,
+        constraints=LinearConstraint(matrix, np.array(lower), np.array(upper)),
+        integrality=integrality,
+        bounds=bounds,
+    )
     if result.status != 0 or result.x is None:
         what = "under every single failure" if len(states) > 1 else "in the intact network"
-        raise InfeasibleError(f"design: no set of candidate links meets every demand at its rate {what} ({result.message})")
+        raise InfeasibleError(
+            f"design: no set of candidate links meets every demand at its rate {what} ({result.message})"
+        )
     chosen = []
     for number, position in enumerate(candidate_positions):
         if result.x[number] > 0.5:
             link = links[position]
             chosen.append(
-                {"id": link.id, "endpoints": list(link.endpoints), "cost": float(cost[number]), "length_km": link.length_km, "key_rate_bps": link.average_rate_bps}
+                {
+                    "id": link.id,
+                    "endpoints": list(link.endpoints),
+                    "cost": float(cost[number]),
+                    "length_km": link.length_km,
+                    "key_rate_bps": link.average_rate_bps,
+                }
             )
     return DesignResult(tuple(chosen), float(sum(item["cost"] for item in chosen)), len(states))

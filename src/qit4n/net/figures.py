@@ -8,7 +8,7 @@ import numpy as np
 
 from qit4n.net.graph import KeyNetwork
 
-__all__ = ["plot_network", "plot_pool_levels", "plot_delivered"]
+__all__ = ["plot_delivered", "plot_network", "plot_pool_levels"]
 
 
 def _pyplot():
@@ -56,13 +56,22 @@ def plot_network(network: KeyNetwork, path: Path, *, title: str = "") -> Path:
     cmap = plt.get_cmap("viridis")
     for link, rate in zip(network.links, rates):
         (x1, y1), (x2, y2) = positions[link.endpoints[0]], positions[link.endpoints[1]]
-        axes.plot([x1, x2], [y1, y2], color=cmap(norm(rate)), linewidth=2.0, linestyle="--" if link.satellite else "-", zorder=1)
+        axes.plot(
+            [x1, x2],
+            [y1, y2],
+            color=cmap(norm(rate)),
+            linewidth=2.0,
+            linestyle="--" if link.satellite else "-",
+            zorder=1,
+        )
     few = len(network.node_ids) <= 60
     roles = {node.id: node.role.value for node in network.scenario.nodes}
     for node in network.node_ids:
         x, y = positions[node]
         relay = node in network.relays
-        axes.scatter([x], [y], marker="s" if relay else "o", s=30 if few else 6, color="#444" if relay else "#c0392b", zorder=2)
+        axes.scatter(
+            [x], [y], marker="s" if relay else "o", s=30 if few else 6, color="#444" if relay else "#c0392b", zorder=2
+        )
         if few and (len(network.node_ids) <= 25 or roles[node] != "trusted-relay"):
             axes.annotate(node, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
     mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
@@ -78,7 +87,9 @@ def plot_network(network: KeyNetwork, path: Path, *, title: str = "") -> Path:
     return path
 
 
-def plot_pool_levels(times_s: np.ndarray, levels_bits: np.ndarray, labels: tuple[str, ...], path: Path, *, most: int = 8) -> Path:
+def plot_pool_levels(
+    times_s: np.ndarray, levels_bits: np.ndarray, labels: tuple[str, ...], path: Path, *, most: int = 8
+) -> Path:
     """Pool levels over time for the ``most`` pools that vary most."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7.5, 4.6), dpi=110)

@@ -58,7 +58,9 @@ class CompiledNetwork:
         self.pair_v = np.array([v for _, v in pair_of], dtype=np.int64)
         self.link_pair = np.array(link_pair, dtype=np.int64)
         self.link_rate_bps = np.array([link.average_rate_bps for link in network.links], dtype=float)
-        self.pair_rate_bps = np.bincount(self.link_pair, weights=self.link_rate_bps, minlength=len(pair_of)) if pair_of else np.zeros(0)
+        self.pair_rate_bps = (
+            np.bincount(self.link_pair, weights=self.link_rate_bps, minlength=len(pair_of)) if pair_of else np.zeros(0)
+        )
         self.pair_links: list[list[int]] = [[] for _ in pair_of]
         for position, pair in enumerate(self.link_pair):
             self.pair_links[pair].append(position)
@@ -105,7 +107,14 @@ class CompiledNetwork:
         return blocked
 
     def max_flow(
-        self, source: int, target: int, pair_capacity_bps: np.ndarray, blocked: np.ndarray, limit_bps: float | None = None, *, flows: bool = True
+        self,
+        source: int,
+        target: int,
+        pair_capacity_bps: np.ndarray,
+        blocked: np.ndarray,
+        limit_bps: float | None = None,
+        *,
+        flows: bool = True,
     ) -> FlowSolution:
         """Maximum flow ``source -> target`` (at most ``limit_bps`` when given); pair flows only if ``flows``."""
         zero = np.zeros(self._n_pairs, dtype=np.int64)
@@ -125,7 +134,9 @@ class CompiledNetwork:
         if not flows or self._n_pairs == 0:
             return FlowSolution(float(result.flow_value) * self.quantum_bps, zero.astype(float), zero, source, target)
         pair_units = np.asarray(result.flow[self.pair_u, self.pair_v]).astype(np.int64).ravel()
-        return FlowSolution(float(result.flow_value) * self.quantum_bps, pair_units * self.quantum_bps, pair_units, source, target)
+        return FlowSolution(
+            float(result.flow_value) * self.quantum_bps, pair_units * self.quantum_bps, pair_units, source, target
+        )
 
     def source_side(self, solution: FlowSolution, pair_capacity_bps: np.ndarray, blocked: np.ndarray) -> np.ndarray:
         """Nodes reachable from the source in the residual network (the source side of a minimum cut)."""

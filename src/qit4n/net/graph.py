@@ -19,7 +19,7 @@ from qit4n.errors import ParameterError
 from qit4n.net.passes import PeriodicPasses, pass_windows_for_link
 from qit4n.scenario.model import ChannelKind, NodeRole, Scenario
 
-__all__ = ["NetLink", "KeyNetwork", "build_network", "RELAY_ROLES", "great_circle_km"]
+__all__ = ["RELAY_ROLES", "KeyNetwork", "NetLink", "build_network", "great_circle_km"]
 
 #: Node roles that relay key hop by hop.
 RELAY_ROLES = frozenset({NodeRole.TRUSTED_RELAY, NodeRole.GROUND_STATION, NodeRole.SATELLITE})
@@ -117,7 +117,11 @@ class KeyNetwork:
         """
         graph = nx.Graph()
         dead_nodes = set(failed_nodes)
-        allowed = {node for node in self.node_ids if node not in dead_nodes and (not endpoints or self.may_carry(node, endpoints))}
+        allowed = {
+            node
+            for node in self.node_ids
+            if node not in dead_nodes and (not endpoints or self.may_carry(node, endpoints))
+        }
         graph.add_nodes_from(allowed)
         dead_links = set(failed_links)
         for link in self.links:
@@ -172,7 +176,9 @@ def _link_rate(scenario: Scenario, index: int, pass_model: PeriodicPasses) -> tu
     return rate.key_rate_bps, rate.duty_cycle
 
 
-def build_network(scenario: Scenario, *, users_relay: bool = False, pass_model: PeriodicPasses | None = None) -> KeyNetwork:
+def build_network(
+    scenario: Scenario, *, users_relay: bool = False, pass_model: PeriodicPasses | None = None
+) -> KeyNetwork:
     """The key network of ``scenario``: each link's key rate (given, or from its physics and protocol).
 
     Links without ``key_rate_bps`` get it from :func:`qit4n.qkd.link.link_key_rate` (channel,

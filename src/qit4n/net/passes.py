@@ -59,7 +59,9 @@ class PeriodicPasses(StrictModel):
         return windows
 
 
-def _physics_windows(scenario: Scenario, index: int, start_s: float, duration_s: float) -> list[tuple[float, float]] | None:
+def _physics_windows(
+    scenario: Scenario, index: int, start_s: float, duration_s: float
+) -> list[tuple[float, float]] | None:
     link = scenario.links[index]
     if not link.optics or importlib.util.find_spec("qit4n.physics.satellite") is None:
         return None
@@ -70,10 +72,14 @@ def _physics_windows(scenario: Scenario, index: int, start_s: float, duration_s:
         return None
     stations = [scenario.node(end) for end in link.endpoints if scenario.node(end).role is NodeRole.GROUND_STATION]
     if not stations or stations[0].latitude_deg is None or stations[0].longitude_deg is None:
-        raise ParameterError(f"links[{index}].endpoints: a satellite link with optics needs a ground-station node with coordinates")
+        raise ParameterError(
+            f"links[{index}].endpoints: a satellite link with optics needs a ground-station node with coordinates"
+        )
     station = stations[0]
     optics = validate_optics(link.optics, "satellite", f"links[{index}].optics")
-    windows = satellite.pass_windows(optics, station.latitude_deg, station.longitude_deg, station.altitude_m, start_s, duration_s)
+    windows = satellite.pass_windows(
+        optics, station.latitude_deg, station.longitude_deg, station.altitude_m, start_s, duration_s
+    )
     return [(float(a), float(b)) for a, b in windows]
 
 

@@ -32,7 +32,9 @@ class PairPools:
     def __init__(self, capacity_bits: np.ndarray, rate_bps: np.ndarray, initial_bits: np.ndarray | None = None) -> None:
         self.capacity_bits = np.asarray(capacity_bits, dtype=float)
         self.rate_bps = np.asarray(rate_bps, dtype=float).copy()
-        self.level_bits = np.zeros_like(self.capacity_bits) if initial_bits is None else np.minimum(initial_bits, self.capacity_bits)
+        self.level_bits = (
+            np.zeros_like(self.capacity_bits) if initial_bits is None else np.minimum(initial_bits, self.capacity_bits)
+        )
         self.initial_bits = float(self.level_bits.sum())
         self.updated_s = np.zeros_like(self.capacity_bits)
         self.epoch_s = np.zeros_like(self.capacity_bits)
@@ -61,7 +63,9 @@ class PairPools:
         everything = np.arange(len(self.level_bits))
         self.set_rates(everything, self.rate_bps[everything], now_s)
 
-    def try_take(self, pairs: np.ndarray, need_bits: np.ndarray, need_total_bits: float, delivered_bits: float, now_s: float) -> float:
+    def try_take(
+        self, pairs: np.ndarray, need_bits: np.ndarray, need_total_bits: float, delivered_bits: float, now_s: float
+    ) -> float:
         """Advance ``pairs`` to ``now_s`` and take ``need_bits`` (``need_total_bits`` in all) if every pool holds it.
 
         Returns 0 when the key was taken, otherwise the time (s) until the pools would hold it at
@@ -69,7 +73,9 @@ class PairPools:
         so its loop is compiled with numba (a handful of pools per call: numpy's per-call overhead
         dominated; see benchmarks/bench_net_simulate.py).
         """
-        wait_s, discarded = _take_kernel()(self.level_bits, self.rate_bps, self.updated_s, self.capacity_bits, pairs, need_bits, now_s)
+        wait_s, discarded = _take_kernel()(
+            self.level_bits, self.rate_bps, self.updated_s, self.capacity_bits, pairs, need_bits, now_s
+        )
         self.discarded_bits += discarded
         if wait_s == 0.0:
             self.delivered_bits += delivered_bits
@@ -78,7 +84,11 @@ class PairPools:
 
     def balance_bits(self) -> float:
         """``initial + generated - (delivered + relay + level + discarded)``: zero up to rounding (after :meth:`close`)."""
-        return self.initial_bits + self.generated_bits - (self.delivered_bits + self.relay_bits + float(self.level_bits.sum()) + self.discarded_bits)
+        return (
+            self.initial_bits
+            + self.generated_bits
+            - (self.delivered_bits + self.relay_bits + float(self.level_bits.sum()) + self.discarded_bits)
+        )
 
 
 _KERNEL: list = []

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["DemandRecord", "DemandQoS", "summarise"]
+__all__ = ["DemandQoS", "DemandRecord", "summarise"]
 
 
 @dataclass

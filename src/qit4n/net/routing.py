@@ -16,15 +16,24 @@ import networkx as nx
 from qit4n.errors import NoKeyRouteError, ParameterError
 from qit4n.net.graph import KeyNetwork
 
-__all__ = ["shortest_path", "widest_path", "key_aware_path", "disjoint_paths", "path_bottleneck_bps"]
+__all__ = ["disjoint_paths", "key_aware_path", "path_bottleneck_bps", "shortest_path", "widest_path"]
 
 
-def _graph(network: KeyNetwork, source: str, target: str, failed_links: Sequence[str], failed_nodes: Sequence[str], rate_of=None) -> nx.Graph:
+def _graph(
+    network: KeyNetwork,
+    source: str,
+    target: str,
+    failed_links: Sequence[str],
+    failed_nodes: Sequence[str],
+    rate_of=None,
+) -> nx.Graph:
     network.check_node(source, "source")
     network.check_node(target, "target")
     if source == target:
         raise ParameterError(f"target = {target!r}: must differ from source")
-    graph = network.simple_graph((source, target), failed_links=failed_links, failed_nodes=failed_nodes, rate_of=rate_of)
+    graph = network.simple_graph(
+        (source, target), failed_links=failed_links, failed_nodes=failed_nodes, rate_of=rate_of
+    )
     keyless = [(u, v) for u, v, rate in graph.edges(data="rate_bps") if rate <= 0]
     graph.remove_edges_from(keyless)
     return graph
@@ -70,7 +79,9 @@ def _widest(graph: nx.Graph, source: str, target: str) -> tuple[list[str], float
             width = min(-negative_width, data["rate_bps"])
             candidate = (width, hops + 1)
             known = best.get(neighbour)
-            if neighbour not in done and (known is None or width > known[0] or (width == known[0] and hops + 1 < known[1])):
+            if neighbour not in done and (
+                known is None or width > known[0] or (width == known[0] and hops + 1 < known[1])
+            ):
                 best[neighbour] = candidate
                 previous[neighbour] = node
                 heapq.heappush(heap, (-width, hops + 1, neighbour))
@@ -113,7 +124,9 @@ def key_aware_path(
     Returns the route and the bits its bottleneck hop holds; a route through empty pools is never
     chosen (:class:`NoKeyRouteError` when every route has an empty hop).
     """
-    graph = _graph(network, source, target, failed_links, failed_nodes, rate_of=lambda link: float(levels_bits.get(link.id, 0.0)))
+    graph = _graph(
+        network, source, target, failed_links, failed_nodes, rate_of=lambda link: float(levels_bits.get(link.id, 0.0))
+    )
     return _widest(graph, source, target)
 
 

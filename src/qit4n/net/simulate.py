@@ -75,16 +75,22 @@ class SimulationConfig(StrictModel):
     duration_s: float = Field(gt=0.0, le=1e8)
     seed: int = 0
     traffic: DemandTraffic = Field(default_factory=DemandTraffic)
-    demand_traffic: dict[str, DemandTraffic] = Field(default_factory=dict, description="per demand name, overriding traffic")
+    demand_traffic: dict[str, DemandTraffic] = Field(
+        default_factory=dict, description="per demand name, overriding traffic"
+    )
     max_wait_s: float = Field(10.0, gt=0.0, description="a request not served within this time is lost")
     initial_fill: float = Field(0.0, ge=0.0, le=1.0, description="pool levels at t = 0 as a fraction of capacity")
     failures: list[FailureEvent] = Field(default_factory=list)
     samples: int = Field(200, ge=2, le=100_000, description="pool-level samples over the run")
     police: bool = Field(True, description="admit each demand's key at most at its planned rate (token bucket)")
     routing: Literal["planned", "key-aware"] = Field(
-        "planned", description="planned multipath routes, or per request the single route with the most key in its emptiest pool"
+        "planned",
+        description="planned multipath routes, or per request the single route with the most key in its emptiest pool",
     )
-    passes: PeriodicPasses = Field(default_factory=PeriodicPasses, description="pass schedule of satellite links without orbit optics (when the simulator builds the network)")
+    passes: PeriodicPasses = Field(
+        default_factory=PeriodicPasses,
+        description="pass schedule of satellite links without orbit optics (when the simulator builds the network)",
+    )
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,26 @@ class SimulationResult:
 
 
 class _Demand:
-    __slots__ = ("spec", "traffic", "target_bps", "routes", "pairs", "unit_need", "max_bits", "need_for", "need", "need_total", "tokens", "tokens_at", "planned", "queue", "retry", "record", "broken_since", "outage_from")
+    __slots__ = (
+        "broken_since",
+        "max_bits",
+        "need",
+        "need_for",
+        "need_total",
+        "outage_from",
+        "pairs",
+        "planned",
+        "queue",
+        "record",
+        "retry",
+        "routes",
+        "spec",
+        "target_bps",
+        "tokens",
+        "tokens_at",
+        "traffic",
+        "unit_need",
+    )
 
     def __init__(self, spec, traffic: DemandTraffic, target_bps: float) -> None:
         self.spec = spec
@@ -145,7 +170,9 @@ class _Simulator:
         compiled = self.compiled
         self.pair_index = {(int(u), int(v)): p for p, (u, v) in enumerate(zip(compiled.pair_u, compiled.pair_v))}
         n_pairs = len(compiled.pair_u)
-        capacity = np.bincount(compiled.link_pair, weights=[link.pool_capacity_bits for link in network.links], minlength=n_pairs)
+        capacity = np.bincount(
+            compiled.link_pair, weights=[link.pool_capacity_bits for link in network.links], minlength=n_pairs
+        )
         self.link_up = np.ones(len(network.links), dtype=bool)
         self.node_up = np.ones(compiled.num_nodes, dtype=bool)
         self.in_pass = np.array([not link.satellite for link in network.links], dtype=bool)
@@ -154,7 +181,9 @@ class _Simulator:
         names = {spec.name for spec in demand_specs(network.scenario)}
         unknown = sorted(set(config.demand_traffic) - names)
         if unknown:
-            raise ParameterError(f"demand_traffic: no demand called {unknown[0]!r} (demands: {', '.join(sorted(names))})")
+            raise ParameterError(
+                f"demand_traffic: no demand called {unknown[0]!r} (demands: {', '.join(sorted(names))})"
+            )
         specs = demand_specs(network.scenario)
         allocations = allocate(compiled, specs) if specs else []
         self.demands = []
@@ -167,7 +196,12 @@ class _Simulator:
 
     # --- topology -------------------------------------------------------------------------------
     def _link_alive(self) -> np.ndarray:
-        ends = np.array([[self.compiled.index[a], self.compiled.index[b]] for a, b in (link.endpoints for link in self.network.links)]).reshape(-1, 2)
+        ends = np.array(
+            [
+                [self.compiled.index[a], self.compiled.index[b]]
+                for a, b in (link.endpoints for link in self.network.links)
+            ]
+        ).reshape(-1, 2)
         return self.link_up & self.node_up[ends[:, 0]] & self.node_up[ends[:, 1]]
 
     def _pair_rates(self) -> np.ndarray:
@@ -175,7 +209,12 @@ class _Simulator:
         return np.bincount(self.compiled.link_pair, weights=rates, minlength=len(self.compiled.pair_u))
 
     def _pair_alive(self) -> np.ndarray:
-        return np.bincount(self.compiled.link_pair, weights=self._link_alive().astype(float), minlength=len(self.compiled.pair_u)) > 0
+        return (
+            np.bincount(
+                self.compiled.link_pair, weights=self._link_alive().astype(float), minlength=len(self.compiled.pair_u)
+            )
+            > 0
+        )
 
     def _refresh_rates(self, now_s: float) -> None:
         rates = self._pair_rates()
@@ -188,7 +227,12 @@ class _Simulator:
         if demand.spec.source in failed_nodes or demand.spec.target in failed_nodes:
             return []
         routes = max_flow_routes(
-            self.compiled, demand.spec.source, demand.spec.target, limit_bps=demand.target_bps, failed_links=failed_links, failed_nodes=failed_nodes
+            self.compiled,
+            demand.spec.source,
+            demand.spec.target,
+            limit_bps=demand.target_bps,
+            failed_links=failed_links,
+            failed_nodes=failed_nodes,
         )
         return [(route.path, route.rate_bps) for route in routes]
 
@@ -268,7 +312,9 @@ class _Simulator:
         return demand.traffic.period_s
 
     def _arrive(self, demand: _Demand) -> None:
-        self.kernel.schedule_at(self.kernel.now_ps + max(1, round(self._next_interval_s(demand) * PS_PER_S)), self._arrive, demand)
+        self.kernel.schedule_at(
+            self.kernel.now_ps + max(1, round(self._next_interval_s(demand) * PS_PER_S)), self._arrive, demand
+        )
         if demand.traffic.kind == "sessions":
             end_ps = self.kernel.now_ps + round(float(self.rng.exponential(demand.traffic.session_s)) * PS_PER_S)
             self._session_request(demand, end_ps)
@@ -323,7 +369,11 @@ class _Simulator:
                     self._schedule_retry(demand, min(now_s + (bits - tokens) / demand.target_bps, deadline_s))
                     return
             if bits != demand.need_for:
-                demand.need_for, demand.need, demand.need_total = bits, demand.unit_need * bits, float(demand.unit_need.sum()) * bits
+                demand.need_for, demand.need, demand.need_total = (
+                    bits,
+                    demand.unit_need * bits,
+                    float(demand.unit_need.sum()) * bits,
+                )
             wait_s = pools.try_take(demand.pairs, demand.need, demand.need_total, bits, now_s)
             if wait_s == 0.0:
                 demand.tokens -= bits
@@ -346,11 +396,21 @@ class _Simulator:
         everything = np.arange(len(self.compiled.pair_u))
         self.pools.advance(everything, self._now_s())
         share = np.bincount(self.compiled.link_pair, minlength=len(everything))
-        levels = {link.id: self.pools.level_bits[self.compiled.link_pair[position]] / share[self.compiled.link_pair[position]] for position, link in enumerate(self.network.links)}
+        levels = {
+            link.id: self.pools.level_bits[self.compiled.link_pair[position]] / share[self.compiled.link_pair[position]]
+            for position, link in enumerate(self.network.links)
+        }
         failed_links = [link.id for link, up in zip(self.network.links, self.link_up) if not up]
         failed_nodes = [node for node, up in zip(self.compiled.nodes, self.node_up) if not up]
         try:
-            path, _ = key_aware_path(self.network, demand.spec.source, demand.spec.target, levels, failed_links=failed_links, failed_nodes=failed_nodes)
+            path, _ = key_aware_path(
+                self.network,
+                demand.spec.source,
+                demand.spec.target,
+                levels,
+                failed_links=failed_links,
+                failed_nodes=failed_nodes,
+            )
         except NoKeyRouteError:
             return
         if tuple(path) != tuple(demand.routes[0][0]) or len(demand.routes) > 1:
@@ -368,7 +428,9 @@ class _Simulator:
         duration_ps = round(config.duration_s * PS_PER_S)
         for position, link in enumerate(self.network.links):
             if link.satellite:
-                for start_s, end_s in pass_windows_for_link(self.network.scenario, link.index, 0.0, config.duration_s, self.network.pass_model):
+                for start_s, end_s in pass_windows_for_link(
+                    self.network.scenario, link.index, 0.0, config.duration_s, self.network.pass_model
+                ):
                     self.kernel.schedule_at(round(start_s * PS_PER_S), self._pass, position, True, priority=-1)
                     self.kernel.schedule_at(round(end_s * PS_PER_S), self._pass, position, False, priority=-1)
         for event in config.failures:
@@ -407,8 +469,13 @@ class _Simulator:
             "discarded_bits": pools.discarded_bits,
             "imbalance_bits": pools.balance_bits(),
         }
-        labels = tuple(f"{self.compiled.nodes[u]}-{self.compiled.nodes[v]}" for u, v in zip(self.compiled.pair_u, self.compiled.pair_v))
-        return SimulationResult(config.duration_s, tuple(qos), totals, sample_times_s, labels, levels, delivered, self.kernel.events_fired)
+        labels = tuple(
+            f"{self.compiled.nodes[u]}-{self.compiled.nodes[v]}"
+            for u, v in zip(self.compiled.pair_u, self.compiled.pair_v)
+        )
+        return SimulationResult(
+            config.duration_s, tuple(qos), totals, sample_times_s, labels, levels, delivered, self.kernel.events_fired
+        )
 
     def _check_failure(self, event: FailureEvent) -> None:
         for link_id in event.links:
@@ -417,7 +484,9 @@ class _Simulator:
             self.network.check_node(node, "failures.nodes")
 
 
-def simulate_network(scenario: Scenario | KeyNetwork, config: SimulationConfig, *, users_relay: bool = False) -> SimulationResult:
+def simulate_network(
+    scenario: Scenario | KeyNetwork, config: SimulationConfig, *, users_relay: bool = False
+) -> SimulationResult:
     """Simulate key generation, relay and consumption over ``config.duration_s`` seconds.
 
     Routes come from the joint allocation of :func:`qit4n.net.allocation.allocate`; each demand's
@@ -436,5 +505,9 @@ def simulate_network(scenario: Scenario | KeyNetwork, config: SimulationConfig, 
     >>> abs(result.totals_bits["imbalance_bits"]) < 1e-6
     True
     """
-    network = scenario if isinstance(scenario, KeyNetwork) else build_network(scenario, users_relay=users_relay, pass_model=config.passes)
+    network = (
+        scenario
+        if isinstance(scenario, KeyNetwork)
+        else build_network(scenario, users_relay=users_relay, pass_model=config.passes)
+    )
     return _Simulator(network, config).run()

@@ -24,7 +24,7 @@ from qit4n.net.allocation import DemandAllocation
 from qit4n.net.capacity import Route
 from qit4n.net.flows import CompiledNetwork, FlowSolution
 
-__all__ = ["Failure", "FailureImpact", "single_failures", "failure_impacts"]
+__all__ = ["Failure", "FailureImpact", "failure_impacts", "single_failures"]
 
 _RELATIVE = 1e-6
 
@@ -71,10 +71,14 @@ class FailureImpact:
 
 def single_failures(compiled: CompiledNetwork) -> list[Failure]:
     """Every single link failure, then every single node failure."""
-    return [Failure(links=(link_id,)) for link_id in compiled.link_ids] + [Failure(nodes=(node,)) for node in compiled.nodes]
+    return [Failure(links=(link_id,)) for link_id in compiled.link_ids] + [
+        Failure(nodes=(node,)) for node in compiled.nodes
+    ]
 
 
-def _crosses(compiled: CompiledNetwork, flow: FlowSolution, capacity: np.ndarray, dead_pairs: np.ndarray, dead_nodes: list[int]) -> bool:
+def _crosses(
+    compiled: CompiledNetwork, flow: FlowSolution, capacity: np.ndarray, dead_pairs: np.ndarray, dead_nodes: list[int]
+) -> bool:
     carried = np.abs(flow._pair_flow_units) * compiled.quantum_bps
     if np.any(carried[dead_pairs] > capacity[dead_pairs] + compiled.quantum_bps):
         return True
@@ -125,7 +129,10 @@ def failure_impacts(
         dead_pairs = compiled.link_pair[positions] if positions else np.zeros(0, dtype=np.int64)
         link_ends = {compiled.network.links[position].endpoints for position in positions}
         node_set = set(failure.nodes)
-        candidates = sorted({number for pair in dead_pairs.tolist() for number in pair_users.get(pair, ())} | {number for node in dead_nodes for number in node_users.get(node, ())})
+        candidates = sorted(
+            {number for pair in dead_pairs.tolist() for number in pair_users.get(pair, ())}
+            | {number for node in dead_nodes for number in node_users.get(node, ())}
+        )
         lost, remaining, reroutes, capacity_lost = [], {}, {}, 0.0
         for number in candidates:
             allocation = allocations[number]
@@ -144,7 +151,11 @@ def failure_impacts(
             capacity_lost += max(planned - after, 0.0)
             if after < planned * (1 - _RELATIVE):
                 lost.append(name)
-            if solution is not None and after > 0 and any(_route_hits(route, link_ends, node_set) for route in allocation.routes):
+            if (
+                solution is not None
+                and after > 0
+                and any(_route_hits(route, link_ends, node_set) for route in allocation.routes)
+            ):
                 reroutes[name] = tuple(Route(tuple(path), rate) for path, rate in compiled.decompose(solution))
         impacts.append(FailureImpact(failure, tuple(lost), capacity_lost, remaining, reroutes))
     return impacts

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 __all__ = [
-    "PLANCK_J_S",
-    "SPEED_OF_LIGHT_M_PER_S",
     "BOLTZMANN_J_PER_K",
-    "EARTH_RADIUS_KM",
     "EARTH_EQUATORIAL_RADIUS_KM",
     "EARTH_GM_KM3_PER_S2",
     "EARTH_J2",
+    "EARTH_RADIUS_KM",
     "EARTH_ROTATION_RAD_PER_S",
     "M_PER_KM",
     "M_PER_NM",
-    "RAD_PER_URAD",
-    "W_PER_MW",
     "NEPERS_PER_DB",
+    "PLANCK_J_S",
+    "RAD_PER_URAD",
+    "SPEED_OF_LIGHT_M_PER_S",
+    "W_PER_MW",
 ]
 
 #: Planck constant, J s (exact, SI 2019).

@@ -21,10 +21,10 @@ from numpy.typing import ArrayLike
 
 __all__ = [
     "dark_count_probability",
+    "dead_time_click_rate_hz",
     "detection_probability",
     "error_probability",
     "quantum_bit_error_rate",
-    "dead_time_click_rate_hz",
 ]
 
 
@@ -119,7 +119,10 @@ def quantum_bit_error_rate(
     """
     gain = detection_probability(mean_photons, eta_detector=eta_detector, dark_count_probability=dark_count_probability)
     errors = error_probability(
-        mean_photons, eta_detector=eta_detector, dark_count_probability=dark_count_probability, misalignment=misalignment
+        mean_photons,
+        eta_detector=eta_detector,
+        dark_count_probability=dark_count_probability,
+        misalignment=misalignment,
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(gain > 0.0, errors / np.where(gain > 0.0, gain, 1.0), 0.5)

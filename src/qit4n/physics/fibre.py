@@ -9,8 +9,8 @@ __all__ = [
     "DEFAULT_FIBRE_LOSS_DB_PER_KM",
     "fibre_loss_db",
     "fibre_transmittance",
-    "transmittance_from_loss_db",
     "loss_db_from_transmittance",
+    "transmittance_from_loss_db",
 ]
 
 #: Attenuation of standard single-mode fibre at 1550 nm (ITU-T G.652), dB/km.

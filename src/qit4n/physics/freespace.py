@@ -45,15 +45,15 @@ __all__ = [
     "BeamOptics",
     "FreeSpaceOptics",
     "SatelliteOptics",
-    "validate_optics",
-    "diffraction_divergence_urad",
+    "air_mass",
     "beam_radius_m",
     "collection_efficiency",
-    "air_mass",
-    "slant_atmospheric_transmittance",
-    "kim_attenuation_db_per_km",
-    "free_space_transmittance",
+    "diffraction_divergence_urad",
     "free_space_loss_db",
+    "free_space_transmittance",
+    "kim_attenuation_db_per_km",
+    "slant_atmospheric_transmittance",
+    "validate_optics",
 ]
 
 
@@ -72,7 +72,10 @@ class BeamOptics(StrictModel):
     pointing_error_urad: float = Field(0.0, ge=0.0, le=1e4, description="rms pointing jitter per axis, urad")
     transmitter_efficiency: float = Field(1.0, gt=0.0, le=1.0, description="transmittance of the transmitter optics")
     receiver_efficiency: float = Field(
-        1.0, gt=0.0, le=1.0, description="transmittance of the receiver optics up to the detectors (not the detector efficiency)"
+        1.0,
+        gt=0.0,
+        le=1.0,
+        description="transmittance of the receiver optics up to the detectors (not the detector efficiency)",
     )
 
     @model_validator(mode="after")
@@ -112,13 +115,24 @@ class SatelliteOptics(BeamOptics):
     zenith_transmittance: float = Field(0.8, gt=0.0, le=1.0, description="atmospheric transmittance towards the zenith")
     altitude_km: float = Field(500.0, ge=150.0, le=40_000.0, description="altitude of the circular orbit, km")
     inclination_deg: float = Field(97.4, ge=0.0, le=180.0, description="orbital inclination, degrees")
-    raan_deg: float = Field(0.0, ge=0.0, lt=360.0, description="right ascension of the ascending node at t = 0, from the Greenwich meridian, degrees")
-    phase_deg: float = Field(0.0, ge=0.0, lt=360.0, description="argument of latitude at t = 0 (angle from the ascending node), degrees")
-    min_elevation_deg: float = Field(10.0, ge=0.0, lt=90.0, description="lowest elevation at which the link is usable, degrees")
+    raan_deg: float = Field(
+        0.0,
+        ge=0.0,
+        lt=360.0,
+        description="right ascension of the ascending node at t = 0, from the Greenwich meridian, degrees",
+    )
+    phase_deg: float = Field(
+        0.0, ge=0.0, lt=360.0, description="argument of latitude at t = 0 (angle from the ascending node), degrees"
+    )
+    min_elevation_deg: float = Field(
+        10.0, ge=0.0, lt=90.0, description="lowest elevation at which the link is usable, degrees"
+    )
     include_j2: bool = Field(True, description="precess the orbital plane by Earth's oblateness (J2)")
 
 
-def validate_optics(optics: Mapping[str, Any], channel: str, context: str = "optics") -> FreeSpaceOptics | SatelliteOptics:
+def validate_optics(
+    optics: Mapping[str, Any], channel: str, context: str = "optics"
+) -> FreeSpaceOptics | SatelliteOptics:
     """Build the optics model of a link from its ``optics`` mapping.
 
     Parameters
@@ -138,7 +152,10 @@ def validate_optics(optics: Mapping[str, Any], channel: str, context: str = "opt
     >>> validate_optics({"receiver_aperture_m": 0.5}, "free-space", "links[0].optics").receiver_aperture_m
     0.5
     """
-    models: dict[str, type[FreeSpaceOptics] | type[SatelliteOptics]] = {"free-space": FreeSpaceOptics, "satellite": SatelliteOptics}
+    models: dict[str, type[FreeSpaceOptics] | type[SatelliteOptics]] = {
+        "free-space": FreeSpaceOptics,
+        "satellite": SatelliteOptics,
+    }
     if channel not in models:
         raise ParameterError(f"{context}: channel {channel!r} has no optics model; must be one of {sorted(models)}")
     if not isinstance(optics, Mapping):

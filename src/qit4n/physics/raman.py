@@ -66,15 +66,15 @@ from qit4n.physics.fibre import DEFAULT_FIBRE_LOSS_DB_PER_KM, transmittance_from
 
 __all__ = [
     "DEFAULT_QUANTUM_WAVELENGTH_NM",
-    "O_BAND_QUANTUM_WAVELENGTH_NM",
-    "O_BAND_FIBRE_LOSS_DB_PER_KM",
     "FIBRE_EFFECTIVE_AREA_UM2",
+    "O_BAND_FIBRE_LOSS_DB_PER_KM",
+    "O_BAND_QUANTUM_WAVELENGTH_NM",
     "ClassicalChannelLike",
     "raman_efficiency_per_w_m",
-    "raman_scattering_coefficient",
-    "raman_noise_power_w",
     "raman_noise_photons_per_gate",
+    "raman_noise_power_w",
     "raman_noise_probability",
+    "raman_scattering_coefficient",
 ]
 
 #: ITU-T G.694.1 grid channel 21 (193.4 THz), a common QKD channel, nm.
@@ -162,8 +162,16 @@ def raman_scattering_coefficient(
     tiny = x < 1e-9
     safe_x = np.where(tiny, 1.0, x)
     # C_R * n_th, finite as the shift goes to zero: C_R ~ slope * shift and n_th ~ 1 / x.
-    efficiency = raman_efficiency_per_w_m(shift_thz, pump_wavelength_nm=lambda_c_nm, effective_area_um2=effective_area_um2)
-    slope = _LOW_SHIFT_SLOPE * _PUMP_REFERENCE_NM / lambda_c_nm * FIBRE_EFFECTIVE_AREA_UM2 / np.asarray(effective_area_um2, dtype=float)
+    efficiency = raman_efficiency_per_w_m(
+        shift_thz, pump_wavelength_nm=lambda_c_nm, effective_area_um2=effective_area_um2
+    )
+    slope = (
+        _LOW_SHIFT_SLOPE
+        * _PUMP_REFERENCE_NM
+        / lambda_c_nm
+        * FIBRE_EFFECTIVE_AREA_UM2
+        / np.asarray(effective_area_um2, dtype=float)
+    )
     thermal_limit = slope * BOLTZMANN_J_PER_K * temperature / (PLANCK_J_S * _HZ_PER_THZ)
     efficiency_times_nth = np.where(tiny, thermal_limit, efficiency / np.expm1(safe_x))
     stokes = (shift_hz > 0.0).astype(float)
@@ -227,7 +235,11 @@ def raman_noise_power_w(
     7.906
     """
     length = np.asarray(length_km, dtype=float)
-    for name, value in (("loss_db_per_km", loss_db_per_km), ("filter_bandwidth_nm", filter_bandwidth_nm), ("temperature_k", temperature_k)):
+    for name, value in (
+        ("loss_db_per_km", loss_db_per_km),
+        ("filter_bandwidth_nm", filter_bandwidth_nm),
+        ("temperature_k", temperature_k),
+    ):
         if not value >= 0.0:
             raise ParameterError(f"{name} = {value:g}: must be >= 0")
     if np.any(length < 0.0):
@@ -240,7 +252,9 @@ def raman_noise_power_w(
     for channel in classical_channels:
         power_w = W_PER_MW * 10.0 ** (channel.launch_power_dbm / 10.0)
         if raman_coefficient_per_km_nm is None:
-            beta = float(raman_scattering_coefficient(quantum_wavelength_nm, channel.wavelength_nm, temperature_k=temperature_k))
+            beta = float(
+                raman_scattering_coefficient(quantum_wavelength_nm, channel.wavelength_nm, temperature_k=temperature_k)
+            )
         else:
             beta = raman_coefficient_per_km_nm
         effective_km = forward_length if channel.direction == "forward" else backward_length

@@ -39,19 +39,24 @@ from qit4n.physics.constants import (
     M_PER_KM,
 )
 from qit4n.physics.fibre import loss_db_from_transmittance
-from qit4n.physics.freespace import SatelliteOptics, collection_efficiency, slant_atmospheric_transmittance, validate_optics
+from qit4n.physics.freespace import (
+    SatelliteOptics,
+    collection_efficiency,
+    slant_atmospheric_transmittance,
+    validate_optics,
+)
 
 __all__ = [
     "PassGeometry",
-    "slant_range_km",
     "elevation_from_slant_range_deg",
+    "micius_optics",
     "orbital_period_s",
-    "raan_drift_deg_per_day",
-    "satellite_link_transmittance",
-    "satellite_link_loss_db",
     "pass_geometry",
     "pass_windows",
-    "micius_optics",
+    "raan_drift_deg_per_day",
+    "satellite_link_loss_db",
+    "satellite_link_transmittance",
+    "slant_range_km",
 ]
 
 
@@ -98,7 +103,9 @@ def slant_range_km(elevation_deg: ArrayLike, altitude_km: ArrayLike, ground_alti
     return np.sqrt((r_ground * sine) ** 2 + r_sat**2 - r_ground**2) - r_ground * sine
 
 
-def elevation_from_slant_range_deg(slant_range_km: ArrayLike, altitude_km: ArrayLike, ground_altitude_m: ArrayLike = 0.0) -> np.ndarray:
+def elevation_from_slant_range_deg(
+    slant_range_km: ArrayLike, altitude_km: ArrayLike, ground_altitude_m: ArrayLike = 0.0
+) -> np.ndarray:
     """Elevation (degrees) at which a satellite of ``altitude_km`` is ``slant_range_km`` away.
 
     Inverse of :func:`slant_range_km`: ``sin(el) = (r_s^2 - r_g^2 - d^2) / (2 r_g d)``.
@@ -114,7 +121,9 @@ def elevation_from_slant_range_deg(slant_range_km: ArrayLike, altitude_km: Array
     r_sat = EARTH_RADIUS_KM + altitude
     sine = (r_sat**2 - r_ground**2 - distance**2) / (2.0 * r_ground * distance)
     if np.any(np.abs(sine) > 1.0):
-        raise ParameterError("slant_range_km: out of the range the satellite can be seen at (altitude to the horizon distance)")
+        raise ParameterError(
+            "slant_range_km: out of the range the satellite can be seen at (altitude to the horizon distance)"
+        )
     return np.degrees(np.arcsin(sine))
 
 
@@ -146,7 +155,9 @@ def raan_drift_deg_per_day(altitude_km: ArrayLike, inclination_deg: ArrayLike) -
     return np.degrees(_raan_rate_rad_per_s(altitude_km, inclination_deg)) * _SECONDS_PER_DAY
 
 
-def satellite_link_transmittance(optics: SatelliteOptics, elevation_deg: ArrayLike, *, ground_altitude_m: float = 0.0) -> np.ndarray:
+def satellite_link_transmittance(
+    optics: SatelliteOptics, elevation_deg: ArrayLike, *, ground_altitude_m: float = 0.0
+) -> np.ndarray:
     """Downlink transmittance at ``elevation_deg`` (detector efficiency excluded); 0 below the horizon.
 
     Transmitter efficiency x collection (diffraction and pointing over the slant range) x
@@ -164,7 +175,9 @@ def _downlink_transmittance(optics: SatelliteOptics, elevation_deg: np.ndarray, 
     return np.where(elevation_deg > 0.0, eta, 0.0)
 
 
-def satellite_link_loss_db(optics: SatelliteOptics, elevation_deg: ArrayLike, *, ground_altitude_m: float = 0.0) -> np.ndarray:
+def satellite_link_loss_db(
+    optics: SatelliteOptics, elevation_deg: ArrayLike, *, ground_altitude_m: float = 0.0
+) -> np.ndarray:
     """Downlink loss in dB at ``elevation_deg`` (diffraction + pointing + atmosphere + optics).
 
     Infinite at or below the horizon; decreasing in elevation.
@@ -173,7 +186,9 @@ def satellite_link_loss_db(optics: SatelliteOptics, elevation_deg: ArrayLike, *,
     >>> bool(satellite_link_loss_db(optics, 20.0) > satellite_link_loss_db(optics, 60.0))
     True
     """
-    return loss_db_from_transmittance(satellite_link_transmittance(optics, elevation_deg, ground_altitude_m=ground_altitude_m))
+    return loss_db_from_transmittance(
+        satellite_link_transmittance(optics, elevation_deg, ground_altitude_m=ground_altitude_m)
+    )
 
 
 def _satellite_position_km(optics: SatelliteOptics, time_s: np.ndarray) -> np.ndarray:
@@ -196,13 +211,19 @@ def _satellite_position_km(optics: SatelliteOptics, time_s: np.ndarray) -> np.nd
     )
 
 
-def _station_position_km(latitude_deg: float, longitude_deg: float, altitude_m: float, time_s: np.ndarray) -> np.ndarray:
+def _station_position_km(
+    latitude_deg: float, longitude_deg: float, altitude_m: float, time_s: np.ndarray
+) -> np.ndarray:
     """Inertial position of a ground station on the rotating spherical Earth, shape ``time_s.shape + (3,)``, km."""
     radius_km = EARTH_RADIUS_KM + altitude_m / M_PER_KM
     latitude = np.radians(latitude_deg)
     longitude = np.radians(longitude_deg) + EARTH_ROTATION_RAD_PER_S * time_s
     return radius_km * np.stack(
-        (np.cos(latitude) * np.cos(longitude), np.cos(latitude) * np.sin(longitude), np.full_like(longitude, np.sin(latitude))),
+        (
+            np.cos(latitude) * np.cos(longitude),
+            np.cos(latitude) * np.sin(longitude),
+            np.full_like(longitude, np.sin(latitude)),
+        ),
         axis=-1,
     )
 
@@ -300,7 +321,9 @@ def pass_windows(
     times = np.append(np.arange(start_s, end_s, step_s), end_s)
 
     def margin_deg(t: float) -> float:
-        elevation, _ = _look_angles(optics, ground_latitude_deg, ground_longitude_deg, ground_altitude_m, np.asarray([t]))
+        elevation, _ = _look_angles(
+            optics, ground_latitude_deg, ground_longitude_deg, ground_altitude_m, np.asarray([t])
+        )
         return float(elevation[0]) - optics.min_elevation_deg
 
     elevation, _ = _look_angles(optics, ground_latitude_deg, ground_longitude_deg, ground_altitude_m, times)

@@ -20,10 +20,10 @@ from numpy.typing import ArrayLike
 from qit4n.errors import ParameterError
 
 __all__ = [
-    "poisson_photon_probability",
     "poisson_multiphoton_probability",
-    "thermal_photon_probability",
+    "poisson_photon_probability",
     "thermal_multiphoton_probability",
+    "thermal_photon_probability",
 ]
 
 

@@ -31,22 +31,58 @@ from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
 from qit4n.postprocess.gf2_polynomial import bits_to_words, multiply, packed_to_words
 
 __all__ = [
-    "HashFamily",
     "MERSENNE_EXPONENTS",
+    "HashFamily",
+    "amplify",
+    "apply_hash",
     "mersenne_exponent_above",
-    "toeplitz_hash",
     "mersenne_hash",
     "seed_bits_needed",
-    "apply_hash",
-    "amplify",
+    "toeplitz_hash",
 ]
 
 #: Exponents ``k`` of the Mersenne primes ``2^k - 1`` from 2^521 - 1 to the largest known in 2024.
 MERSENNE_EXPONENTS = (
-    521, 607, 1279, 2203, 2281, 3217, 4253, 4423, 9689, 9941, 11213, 19937, 21701, 23209, 44497,
-    86243, 110503, 132049, 216091, 756839, 859433, 1257787, 1398269, 2976221, 3021377, 6972593,
-    13466917, 20996011, 24036583, 25964951, 30402457, 32582657, 37156667, 42643801, 43112609,
-    57885161, 74207281, 77232917, 82589933, 136279841,
+    521,
+    607,
+    1279,
+    2203,
+    2281,
+    3217,
+    4253,
+    4423,
+    9689,
+    9941,
+    11213,
+    19937,
+    21701,
+    23209,
+    44497,
+    86243,
+    110503,
+    132049,
+    216091,
+    756839,
+    859433,
+    1257787,
+    1398269,
+    2976221,
+    3021377,
+    6972593,
+    13466917,
+    20996011,
+    24036583,
+    25964951,
+    30402457,
+    32582657,
+    37156667,
+    42643801,
+    43112609,
+    57885161,
+    74207281,
+    77232917,
+    82589933,
+    136279841,
 )
 
 
@@ -66,7 +102,9 @@ def mersenne_exponent_above(num_bits: int) -> int:
     for exponent in MERSENNE_EXPONENTS:
         if exponent > num_bits:
             return exponent
-    raise ParameterError(f"key length = {num_bits} bits: modular hashing supports at most {MERSENNE_EXPONENTS[-1] - 1} bits")
+    raise ParameterError(
+        f"key length = {num_bits} bits: modular hashing supports at most {MERSENNE_EXPONENTS[-1] - 1} bits"
+    )
 
 
 def _to_mpz(bits: np.ndarray) -> gmpy2.mpz:
@@ -92,10 +130,14 @@ def toeplitz_hash(key: np.ndarray, seed: np.ndarray, output_bits: int) -> np.nda
     return _toeplitz_words(bits_to_words(key), key.size, bits_to_words(seed), seed.size, output_bits)
 
 
-def _toeplitz_words(key_words: np.ndarray, key_bits: int, seed_words: np.ndarray, seed_bits: int, output_bits: int) -> np.ndarray:
+def _toeplitz_words(
+    key_words: np.ndarray, key_bits: int, seed_words: np.ndarray, seed_bits: int, output_bits: int
+) -> np.ndarray:
     """:func:`toeplitz_hash` on key and seed packed as words (:func:`gf2_polynomial.bits_to_words`)."""
     if seed_bits != key_bits + output_bits - 1:
-        raise ParameterError(f"seed length = {seed_bits}: must be key length + output length - 1 = {key_bits + output_bits - 1}")
+        raise ParameterError(
+            f"seed length = {seed_bits}: must be key length + output length - 1 = {key_bits + output_bits - 1}"
+        )
     if output_bits <= 0:
         return np.zeros(0, dtype=np.uint8)
     if key_bits == 0:
@@ -136,7 +178,9 @@ def seed_bits_needed(family: HashFamily, key_bits: int, output_bits: int) -> int
     return 2 * mersenne_exponent_above(key_bits)
 
 
-def apply_hash(family: HashFamily, key: np.ndarray, packed_seed: np.ndarray, seed_bits: int, output_bits: int) -> np.ndarray:
+def apply_hash(
+    family: HashFamily, key: np.ndarray, packed_seed: np.ndarray, seed_bits: int, output_bits: int
+) -> np.ndarray:
     """Hash ``key`` to ``output_bits`` with the function chosen by ``seed_bits`` seed bits, packed
     little-endian in ``packed_seed`` (as they cross the channel).
 
@@ -144,7 +188,9 @@ def apply_hash(family: HashFamily, key: np.ndarray, packed_seed: np.ndarray, see
     reduced modulo ``2^k - 1``; ``a = 0`` becomes 1).
     """
     if family is HashFamily.TOEPLITZ:
-        return _toeplitz_words(bits_to_words(key), key.size, packed_to_words(packed_seed, seed_bits), seed_bits, output_bits)
+        return _toeplitz_words(
+            bits_to_words(key), key.size, packed_to_words(packed_seed, seed_bits), seed_bits, output_bits
+        )
     exponent = mersenne_exponent_above(key.size)
     prime = gmpy2.bit_mask(exponent)
     seed = gmpy2.f_mod_2exp(gmpy2.mpz.from_bytes(packed_seed.tobytes(), "little"), seed_bits)
@@ -156,7 +202,12 @@ def apply_hash(family: HashFamily, key: np.ndarray, packed_seed: np.ndarray, see
 
 
 def amplify(
-    alice_key: np.ndarray, bob_key: np.ndarray, output_bits: int, family: HashFamily, channel: PublicChannel, rng: np.random.Generator
+    alice_key: np.ndarray,
+    bob_key: np.ndarray,
+    output_bits: int,
+    family: HashFamily,
+    channel: PublicChannel,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Alice draws the hash seed and sends it (public); both compress their keys to ``output_bits``.
 
@@ -173,7 +224,11 @@ def amplify(
     seed_bits = seed_bits_needed(family, alice_key.size, output_bits)
     packed = np.frombuffer(rng.bytes((seed_bits + 7) // 8), dtype=np.uint8)
     received = channel.send(
-        Message(MessageKind.AMPLIFY_SEED, Role.ALICE, public={"seed": packed, "seed_bits": np.array([seed_bits], dtype=np.uint64)})
+        Message(
+            MessageKind.AMPLIFY_SEED,
+            Role.ALICE,
+            public={"seed": packed, "seed_bits": np.array([seed_bits], dtype=np.uint64)},
+        )
     )
     bob_bits = int(received.public["seed_bits"][0])
     return (

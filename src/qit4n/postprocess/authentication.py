@@ -26,7 +26,7 @@ from qit4n.postprocess.bits import bits_to_int
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role, kind_of
 from qit4n.postprocess.gf64 import WORD_BITS, bytes_to_words, key_tables, poly_hash_words
 
-__all__ = ["KeyPool", "TranscriptAuthenticator", "AuthenticationResult", "authenticate_frame"]
+__all__ = ["AuthenticationResult", "KeyPool", "TranscriptAuthenticator", "authenticate_frame"]
 
 
 class KeyPool:
@@ -102,19 +102,25 @@ class AuthenticationResult:
     forgery_probability: float
 
 
-def authenticate_frame(alice: TranscriptAuthenticator, bob: TranscriptAuthenticator, channel: PublicChannel) -> AuthenticationResult:
+def authenticate_frame(
+    alice: TranscriptAuthenticator, bob: TranscriptAuthenticator, channel: PublicChannel
+) -> AuthenticationResult:
     """Exchange transcript tags (Alice first, then Bob); each side checks the other's.
 
     Tags are computed before they are sent, so tag messages are not part of the transcripts.
     """
     before = alice.pool.consumed_bits + bob.pool.consumed_bits
     alice_tag = alice.tag()
-    received = channel.send(Message(MessageKind.AUTH_TAG, Role.ALICE, public={"tag": np.packbits(alice_tag, bitorder="little")}))
+    received = channel.send(
+        Message(MessageKind.AUTH_TAG, Role.ALICE, public={"tag": np.packbits(alice_tag, bitorder="little")})
+    )
     expected_by_bob = bob.tag()
     bob_ok = bool(np.array_equal(np.packbits(expected_by_bob, bitorder="little"), received.public["tag"]))
     bob_tag = bob.tag()
     expected_by_alice = alice.tag()
-    reply = channel.send(Message(MessageKind.AUTH_TAG, Role.BOB, public={"tag": np.packbits(bob_tag, bitorder="little")}))
+    reply = channel.send(
+        Message(MessageKind.AUTH_TAG, Role.BOB, public={"tag": np.packbits(bob_tag, bitorder="little")})
+    )
     alice_ok = bool(np.array_equal(np.packbits(expected_by_alice, bitorder="little"), reply.public["tag"]))
     consumed = (alice.pool.consumed_bits + bob.pool.consumed_bits - before) // 2
     return AuthenticationResult(alice_ok and bob_ok, consumed, max(alice.forgery_bound(), bob.forgery_bound()))

@@ -10,7 +10,7 @@ import numpy as np
 
 from qit4n.errors import ParameterError
 
-__all__ = ["random_bits", "noisy_copy", "bits_to_int", "int_to_bits", "count_errors"]
+__all__ = ["bits_to_int", "count_errors", "int_to_bits", "noisy_copy", "random_bits"]
 
 
 def random_bits(num_bits: int, rng: np.random.Generator) -> np.ndarray:

@@ -37,15 +37,15 @@ from qit4n.postprocess import cascade_kernels as kernels
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
 
 __all__ = [
-    "CascadeVariant",
-    "CascadeSettings",
-    "CascadeResult",
-    "block_schedule",
-    "reconcile_cascade",
-    "reconcile_cascade_frames",
     "CascadeAlice",
     "CascadeAliceGroup",
     "CascadeBob",
+    "CascadeResult",
+    "CascadeSettings",
+    "CascadeVariant",
+    "block_schedule",
+    "reconcile_cascade",
+    "reconcile_cascade_frames",
 ]
 
 _MAX_PASSES = 64
@@ -94,7 +94,9 @@ def block_schedule(variant: CascadeVariant, qber: float, num_bits: int, pass_ind
     return half
 
 
-def _permuted_layout(num_bits: int, block_size: int, pass_index: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _permuted_layout(
+    num_bits: int, block_size: int, pass_index: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Order in which the pass visits the key (pass 0 in key order, later passes shuffled) and the
     block boundaries in that order."""
     order = np.arange(num_bits, dtype=np.int32) if pass_index == 0 else kernels.shuffled_order(rng.random(num_bits))
@@ -196,7 +198,11 @@ class CascadeAliceGroup:
             raise ParameterError(f"message kind = {message.kind.value}: Alice expected a Cascade setup or request")
         bounds = _segments(public["frame"], len(self.alices))
         parities = [
-            self.alices[i].answer(public["pass"][bounds[i] : bounds[i + 1]], public["start"][bounds[i] : bounds[i + 1]], public["end"][bounds[i] : bounds[i + 1]])
+            self.alices[i].answer(
+                public["pass"][bounds[i] : bounds[i + 1]],
+                public["start"][bounds[i] : bounds[i + 1]],
+                public["end"][bounds[i] : bounds[i + 1]],
+            )
             for i in range(len(self.alices))
             if bounds[i + 1] > bounds[i]
         ]
@@ -255,7 +261,13 @@ class CascadeBob:
             mask = self._plan.mask()
             kernels.add_mask(self._mask_bits, mask, pass_index)
             bob = kernels.halves_parities(self.key, mask)
-            structures = (np.zeros(1, np.int32), np.zeros(1, np.int32), np.zeros(1, np.uint8), np.zeros(2, np.int64), np.zeros(1, np.int8))
+            structures = (
+                np.zeros(1, np.int32),
+                np.zeros(1, np.int32),
+                np.zeros(1, np.uint8),
+                np.zeros(2, np.int64),
+                np.zeros(1, np.int8),
+            )
         else:
             order, bounds = self._plan.layout(pass_index)
             prefix = kernels.prefix_xor(self.key, order)
@@ -282,17 +294,47 @@ class CascadeBob:
         if halves:
             self._lazy[pass_index] = 1
             if odd.size:
-                kernels.materialise(pass_index, self.key, self._orders, self._positions, self._trees, self._bounds, self._caches,
-                                    self._alice, self._offsets, self._spans, self._mask_bits, self._lazy)
+                kernels.materialise(
+                    pass_index,
+                    self.key,
+                    self._orders,
+                    self._positions,
+                    self._trees,
+                    self._bounds,
+                    self._caches,
+                    self._alice,
+                    self._offsets,
+                    self._spans,
+                    self._mask_bits,
+                    self._lazy,
+                )
         return np.full(odd.size, pass_index, dtype=np.int64), odd
 
-    def round(self, searches: np.ndarray, answers: np.ndarray, new_passes: np.ndarray, new_blocks: np.ndarray) -> tuple[np.ndarray, int]:
+    def round(
+        self, searches: np.ndarray, answers: np.ndarray, new_passes: np.ndarray, new_blocks: np.ndarray
+    ) -> tuple[np.ndarray, int]:
         """Apply answers and new searches; returns parked searches and the corrections made."""
         return kernels.bob_round(
-            self.key, self._orders, self._positions, self._trees, self._bounds, self._caches,
-            self._alice, self._bob, self._searching, self._parked_at, self._offsets,
-            self._spans, self._lazy, self._mask_bits, self._use_cache, self._num_passes,
-            searches, answers, new_passes, new_blocks,
+            self.key,
+            self._orders,
+            self._positions,
+            self._trees,
+            self._bounds,
+            self._caches,
+            self._alice,
+            self._bob,
+            self._searching,
+            self._parked_at,
+            self._offsets,
+            self._spans,
+            self._lazy,
+            self._mask_bits,
+            self._use_cache,
+            self._num_passes,
+            searches,
+            answers,
+            new_passes,
+            new_blocks,
         )
 
 
@@ -318,7 +360,11 @@ def _request(searches: list[np.ndarray], queried: list[int], opening: list[tuple
     rows = [searches[i] for i in queried]
     stacked = np.concatenate(rows) if rows else _EMPTY_SEARCHES
     starts = stacked[:, kernels.START]
-    frames = np.concatenate([np.full(searches[i].shape[0], i, dtype=np.uint16) for i in queried]) if queried else np.zeros(0, np.uint16)
+    frames = (
+        np.concatenate([np.full(searches[i].shape[0], i, dtype=np.uint16) for i in queried])
+        if queried
+        else np.zeros(0, np.uint16)
+    )
     return Message(
         MessageKind.CASCADE_REQUEST,
         Role.BOB,
@@ -339,7 +385,9 @@ def _finished(settings: CascadeSettings, pass_index: int, clean_run: int) -> boo
     return pass_index >= _MAX_PASSES or (pass_index >= 2 and clean_run >= settings.clean_passes)
 
 
-def reconcile_cascade_frames(alices: list[CascadeAlice], bobs: list[CascadeBob], channel: PublicChannel) -> list[CascadeResult]:
+def reconcile_cascade_frames(
+    alices: list[CascadeAlice], bobs: list[CascadeBob], channel: PublicChannel
+) -> list[CascadeResult]:
     """Reconcile several frames together: each round carries every frame's questions in one
     message, so the round trips (and the per-message cost) are shared by the frames.
 
@@ -373,7 +421,9 @@ def reconcile_cascade_frames(alices: list[CascadeAlice], bobs: list[CascadeBob],
             pass_corrections[i] += made
         offset = 0
         for (i, p), size in zip(opening, answer.public["block_counts"]):
-            new_passes, new_blocks = bobs[i].open_pass(p, answer.disclosed["block_parities"][offset : offset + int(size)])
+            new_passes, new_blocks = bobs[i].open_pass(
+                p, answer.disclosed["block_parities"][offset : offset + int(size)]
+            )
             offset += int(size)
             searches[i], made = bobs[i].round(_EMPTY_SEARCHES, np.zeros(0, np.uint8), new_passes, new_blocks)
             pass_corrections[i] = made

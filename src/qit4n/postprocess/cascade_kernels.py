@@ -18,7 +18,28 @@ import numba
 import numpy as np
 from numba.typed import List
 
-__all__ = ["PASS", "BLOCK", "NODE", "START", "END", "APAR", "bob_round", "range_parities", "fenwick_build", "shuffled_order", "halves_order", "halves_parities", "materialise", "pass_mask", "add_mask", "prefix_xor", "inverse_order", "typed_list", "push", "replace"]
+__all__ = [
+    "APAR",
+    "BLOCK",
+    "END",
+    "NODE",
+    "PASS",
+    "START",
+    "add_mask",
+    "bob_round",
+    "fenwick_build",
+    "halves_order",
+    "halves_parities",
+    "inverse_order",
+    "materialise",
+    "pass_mask",
+    "prefix_xor",
+    "push",
+    "range_parities",
+    "replace",
+    "shuffled_order",
+    "typed_list",
+]
 
 PASS, BLOCK, NODE, START, END, APAR = 0, 1, 2, 3, 4, 5
 _COLUMNS = 6
@@ -234,8 +255,28 @@ def _room(rows, used):
 
 
 @numba.njit(cache=True)
-def bob_round(key, orders, positions, trees, bounds, caches, alice_par, bob_par, searching, parked_at, offsets,
-              spans, lazy, mask_bits, use_cache, num_passes, searches, answers, new_passes, new_blocks):
+def bob_round(
+    key,
+    orders,
+    positions,
+    trees,
+    bounds,
+    caches,
+    alice_par,
+    bob_par,
+    searching,
+    parked_at,
+    offsets,
+    spans,
+    lazy,
+    mask_bits,
+    use_cache,
+    num_passes,
+    searches,
+    answers,
+    new_passes,
+    new_blocks,
+):
     """One round of Bob's side of Cascade.
 
     Applies Alice's ``answers`` to the parked ``searches`` (one answer each, for the left child of
@@ -319,7 +360,11 @@ def bob_round(key, orders, positions, trees, bounds, caches, alice_par, bob_par,
             bob_par[slot] ^= 1
             if searching[slot]:
                 parked_slot = parked_at[slot]
-                if parked_slot >= 0 and _range_parity(trees[r], parked[parked_slot, START], parked[parked_slot, END]) == parked[parked_slot, APAR]:
+                if (
+                    parked_slot >= 0
+                    and _range_parity(trees[r], parked[parked_slot, START], parked[parked_slot, END])
+                    == parked[parked_slot, APAR]
+                ):
                     work = _room(work, num_work)
                     work[num_work] = parked[parked_slot]
                     num_work += 1
@@ -327,7 +372,9 @@ def bob_round(key, orders, positions, trees, bounds, caches, alice_par, bob_par,
                     parked_at[slot] = -1
             elif bob_par[slot] != alice_par[slot]:
                 if lazy[r]:
-                    materialise(r, key, orders, positions, trees, bounds, caches, alice_par, offsets, spans, mask_bits, lazy)
+                    materialise(
+                        r, key, orders, positions, trees, bounds, caches, alice_par, offsets, spans, mask_bits, lazy
+                    )
                 searching[slot] = 1
                 work = _room(work, num_work)
                 fresh = work[num_work]

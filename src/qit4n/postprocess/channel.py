@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Role", "MessageKind", "Message", "StageTraffic", "PublicChannel", "kind_of"]
+__all__ = ["Message", "MessageKind", "PublicChannel", "Role", "StageTraffic", "kind_of"]
 
 
 class Role(enum.Enum):
@@ -101,7 +101,9 @@ class Message:
                 element = np.dtype(dtype)
                 count_items = int(np.prod(shape)) if ndim else 1
                 size = element.itemsize * count_items
-                groups[0][name] = np.frombuffer(data, dtype=element, count=count_items, offset=offset).reshape(shape).copy()
+                groups[0][name] = (
+                    np.frombuffer(data, dtype=element, count=count_items, offset=offset).reshape(shape).copy()
+                )
             offset += size
         return cls(kind, sender, groups[0], groups[1])
 

@@ -47,13 +47,13 @@ from qit4n.postprocess.finite_key import secret_key_length_bits
 from qit4n.qkd.entropy import binary_entropy
 
 __all__ = [
+    "DecoyBounds",
+    "DecoyCounts",
     "SampleEstimate",
     "estimate_qber_by_sampling",
-    "tomamichel_key_length",
-    "DecoyCounts",
-    "DecoyBounds",
     "lim_decoy_bounds",
     "lim_key_length",
+    "tomamichel_key_length",
 ]
 
 #: Lim et al. 2014 split the secrecy parameter into 21 terms (their Appendix B).
@@ -87,12 +87,20 @@ def estimate_qber_by_sampling(
     if not 0 < sample_size < alice_key.size:
         raise ParameterError(f"sample_size = {sample_size}: must be in (0, {alice_key.size})")
     positions = np.sort(rng.choice(bob_key.size, size=sample_size, replace=False)).astype(np.uint32)
-    received = channel.send(Message(MessageKind.SAMPLE_BITS, Role.BOB, public={"positions": positions}, disclosed={"bits": bob_key[positions]}))
+    received = channel.send(
+        Message(
+            MessageKind.SAMPLE_BITS, Role.BOB, public={"positions": positions}, disclosed={"bits": bob_key[positions]}
+        )
+    )
     errors = int(np.count_nonzero(alice_key[received.public["positions"]] != received.disclosed["bits"]))
-    answer = channel.send(Message(MessageKind.SAMPLE_BITS, Role.ALICE, public={"errors": np.array([errors], dtype=np.uint32)}))
+    answer = channel.send(
+        Message(MessageKind.SAMPLE_BITS, Role.ALICE, public={"errors": np.array([errors], dtype=np.uint32)})
+    )
     keep = np.ones(alice_key.size, dtype=bool)
     keep[positions] = False
-    return SampleEstimate(int(answer.public["errors"][0]) / sample_size, sample_size, errors, alice_key[keep], bob_key[keep])
+    return SampleEstimate(
+        int(answer.public["errors"][0]) / sample_size, sample_size, errors, alice_key[keep], bob_key[keep]
+    )
 
 
 def tomamichel_key_length(
@@ -131,7 +139,9 @@ def tomamichel_key_length(
     if key_bits <= 0 or test_bits <= 0:
         return 0
     length = float(
-        secret_key_length_bits(key_bits, test_bits, test_qber, leak_bits, epsilon_sec, epsilon_cor, preparation_quality=preparation_quality)
+        secret_key_length_bits(
+            key_bits, test_bits, test_qber, leak_bits, epsilon_sec, epsilon_cor, preparation_quality=preparation_quality
+        )
     )
     return max(0, math.floor(length))
 
@@ -159,17 +169,27 @@ class DecoyBounds:
 
 
 def _tau(photons: int, counts: DecoyCounts) -> float:
-    return sum(p * math.exp(-mu) * mu**photons / math.factorial(photons) for mu, p in zip(counts.intensities, counts.probabilities))
+    return sum(
+        p * math.exp(-mu) * mu**photons / math.factorial(photons)
+        for mu, p in zip(counts.intensities, counts.probabilities)
+    )
 
 
-def _vacuum_single(counts: Sequence[float], mus: Sequence[float], ps: Sequence[float], tau0: float, tau1: float, margin: float) -> tuple[float, float]:
+def _vacuum_single(
+    counts: Sequence[float], mus: Sequence[float], ps: Sequence[float], tau0: float, tau1: float, margin: float
+) -> tuple[float, float]:
     total = float(sum(counts))
     delta = math.sqrt(total / 2.0 * margin)
     low = [math.exp(mu) / p * (c - delta) for c, mu, p in zip(counts, mus, ps)]
     high = [math.exp(mu) / p * (c + delta) for c, mu, p in zip(counts, mus, ps)]
     mu1, mu2, mu3 = mus
     vacuum = tau0 * (mu2 * low[2] - mu3 * high[1]) / (mu2 - mu3)
-    single = tau1 * mu1 * (low[1] - high[2] - (mu2**2 - mu3**2) / mu1**2 * (high[0] - vacuum / tau0)) / (mu1 * (mu2 - mu3) - mu2**2 + mu3**2)
+    single = (
+        tau1
+        * mu1
+        * (low[1] - high[2] - (mu2**2 - mu3**2) / mu1**2 * (high[0] - vacuum / tau0))
+        / (mu1 * (mu2 - mu3) - mu2**2 + mu3**2)
+    )
     return max(0.0, vacuum), single
 
 
@@ -189,12 +209,18 @@ def lim_decoy_bounds(counts: DecoyCounts, epsilon_sec: float) -> DecoyBounds:
         raise ParameterError(f"intensities = {tuple(counts.intensities)}: need mu1 > mu2 + mu3 and mu2 > mu3 >= 0")
     margin = math.log(SECRECY_TERMS / epsilon_sec)
     tau0, tau1 = _tau(0, counts), _tau(1, counts)
-    vacuum_x, single_x = _vacuum_single(counts.detections_x, counts.intensities, counts.probabilities, tau0, tau1, margin)
+    vacuum_x, single_x = _vacuum_single(
+        counts.detections_x, counts.intensities, counts.probabilities, tau0, tau1, margin
+    )
     _, single_z = _vacuum_single(counts.detections_z, counts.intensities, counts.probabilities, tau0, tau1, margin)
     delta = math.sqrt(float(sum(counts.errors_z)) / 2.0 * margin)
     ps = counts.probabilities
     errors_z = counts.errors_z
-    v_z1 = tau1 * (math.exp(mu2) / ps[1] * (errors_z[1] + delta) - math.exp(mu3) / ps[2] * (errors_z[2] - delta)) / (mu2 - mu3)
+    v_z1 = (
+        tau1
+        * (math.exp(mu2) / ps[1] * (errors_z[1] + delta) - math.exp(mu3) / ps[2] * (errors_z[2] - delta))
+        / (mu2 - mu3)
+    )
     if single_x <= 0.0 or single_z <= 0.0:
         return DecoyBounds(vacuum_x, max(single_x, 0.0), max(single_z, 0.0), max(v_z1, 0.0), 0.5)
     ratio = max(v_z1, 0.0) / single_z

@@ -41,14 +41,14 @@ from qit4n.errors import ParameterError
 from qit4n.qkd.entropy import binary_entropy
 
 __all__ = [
-    "statistical_deviation",
-    "secret_key_length_bits",
-    "key_basis_probability",
-    "expected_signals",
+    "RateOptimum",
     "abort_probability",
     "expected_key_rate",
-    "RateOptimum",
+    "expected_signals",
+    "key_basis_probability",
     "optimal_key_rate",
+    "secret_key_length_bits",
+    "statistical_deviation",
 ]
 
 #: Error-correction leak factor the paper assumes for its figures and Table II.
@@ -202,14 +202,22 @@ def optimal_key_rate(
 
     def rate(log_test_bits: ArrayLike, threshold: ArrayLike) -> np.ndarray:
         return expected_key_rate(
-            key_bits, 10.0**log_test_bits, qber, threshold, security_rate=security_rate, ec_efficiency=ec_efficiency, robustness=robustness
+            key_bits,
+            10.0**log_test_bits,
+            qber,
+            threshold,
+            security_rate=security_rate,
+            ec_efficiency=ec_efficiency,
+            robustness=robustness,
         )
 
     grid = rate(log_k[None, :], q_tol)
     row, col = np.unravel_index(int(np.argmax(grid)), grid.shape)
     threshold = float(q_tol[row, 0])
     low, high = log_k[max(col - 1, 0)], log_k[min(col + 1, log_k.size - 1)]
-    refined = minimize_scalar(lambda x: -float(rate(x, threshold)), bounds=(low, high), method="bounded", options={"xatol": 1e-6})
+    refined = minimize_scalar(
+        lambda x: -float(rate(x, threshold)), bounds=(low, high), method="bounded", options={"xatol": 1e-6}
+    )
     best_log_k = float(refined.x) if -refined.fun >= grid[row, col] else float(log_k[col])
     test_bits = 10.0**best_log_k
     best_rate = float(rate(best_log_k, threshold))

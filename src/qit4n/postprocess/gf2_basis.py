@@ -100,9 +100,12 @@ POINT_TABLES = _point_tables(CANTOR_BASIS)
 @numba.njit(cache=True, inline="always")
 def point(tables, index):
     """The evaluation point ``sum of v_j over the bits j of index``."""
-    return (tables[0, index & 255] ^ tables[1, (index >> 8) & 255] ^ tables[2, (index >> 16) & 255]
-            ^ tables[3, (index >> 24) & 255])
-
+    return (
+        tables[0, index & 255]
+        ^ tables[1, (index >> 8) & 255]
+        ^ tables[2, (index >> 16) & 255]
+        ^ tables[3, (index >> 24) & 255]
+    )
 
 
 @numba.njit(cache=True)
@@ -119,7 +122,9 @@ def _divide(f, first, last, half, shifts, inverse, extent, stride):
             break
         edge = block + 2 * half if not inverse else block + half
         while (edge > block + half) if not inverse else (edge < block + 2 * half):
-            low, high = (max(block + half, edge - chunk), edge) if not inverse else (edge, min(block + 2 * half, edge + chunk))
+            low, high = (
+                (max(block + half, edge - chunk), edge) if not inverse else (edge, min(block + 2 * half, edge + chunk))
+            )
             for shift in shifts:
                 offset = np.uint64(shift * stride)
                 for index in range(np.uint64(low * stride), np.uint64(high * stride)):
@@ -277,5 +282,3 @@ def from_novel(f, depth, extent):
         _basis_level(f, level, 0, 1 << steps, 1, rows, 1 << _ROW_DEPTH)
     for step in range(1, steps + 1):
         _taylor_level(f, step, _ROW_DEPTH, 1, rows << _ROW_DEPTH)
-
-

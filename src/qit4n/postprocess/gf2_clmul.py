@@ -64,7 +64,9 @@ _NAMES = {2: "llvm.x86.pclmulqdq", 4: "llvm.x86.pclmulqdq.256", 8: "llvm.x86.pcl
 def _splat(builder: ir.IRBuilder, value: ir.Value, lanes: int) -> ir.Value:
     vector = ir.VectorType(_I64, lanes)
     single = builder.insert_element(ir.Constant(vector, ir.Undefined), value, ir.Constant(_I32, 0))
-    return builder.shuffle_vector(single, ir.Constant(vector, ir.Undefined), ir.Constant(ir.VectorType(_I32, lanes), [0] * lanes))
+    return builder.shuffle_vector(
+        single, ir.Constant(vector, ir.Undefined), ir.Constant(ir.VectorType(_I32, lanes), [0] * lanes)
+    )
 
 
 def _lane_constant(value: int, lanes: int) -> ir.Constant:
@@ -115,8 +117,10 @@ def _clmul_software(builder: ir.IRBuilder, x: ir.Value, y: ir.Value, lanes: int)
 
 def _gf64_reduce(builder: ir.IRBuilder, low: ir.Value, high: ir.Value, lanes: int) -> ir.Value:
     """``low + x^64 high`` modulo ``x^64 + x^4 + x^3 + x + 1``."""
-    over = builder.xor(builder.xor(builder.lshr(high, _lane_constant(60, lanes)), builder.lshr(high, _lane_constant(61, lanes))),
-                       builder.lshr(high, _lane_constant(63, lanes)))
+    over = builder.xor(
+        builder.xor(builder.lshr(high, _lane_constant(60, lanes)), builder.lshr(high, _lane_constant(61, lanes))),
+        builder.lshr(high, _lane_constant(63, lanes)),
+    )
     folded = builder.xor(high, over)
     for shift in (1, 3, 4):
         folded = builder.xor(folded, builder.shl(builder.xor(high, over), _lane_constant(shift, lanes)))
@@ -202,8 +206,9 @@ def _clmul_words(typingctx, a, b, hardware):
         x, y = (_splat(builder, value, 1) for value in args[:2])
         low, high = (_clmul_hardware if use_hardware else _clmul_software)(builder, x, y, 1)
         first = ir.Constant(_I32, 0)
-        return context.make_tuple(builder, signature.return_type,
-                                  [builder.extract_element(low, first), builder.extract_element(high, first)])
+        return context.make_tuple(
+            builder, signature.return_type, [builder.extract_element(low, first), builder.extract_element(high, first)]
+        )
 
     return types.UniTuple(types.uint64, 2)(types.uint64, types.uint64, hardware), codegen
 

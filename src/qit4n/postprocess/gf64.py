@@ -18,7 +18,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["WORD_BITS", "key_tables", "poly_hash_words", "bits_to_words", "bytes_to_words"]
+__all__ = ["WORD_BITS", "bits_to_words", "bytes_to_words", "key_tables", "poly_hash_words"]
 
 #: Bits per field element.
 WORD_BITS = 64

@@ -145,16 +145,28 @@ def _layout(plan: LdpcPlan, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return np.flatnonzero(is_key), punctured, shortened
 
 
-def _decode(code: LdpcCode, llr: np.ndarray, target: np.ndarray, messages: np.ndarray, settings: LdpcSettings) -> tuple[np.ndarray, bool]:
+def _decode(
+    code: LdpcCode, llr: np.ndarray, target: np.ndarray, messages: np.ndarray, settings: LdpcSettings
+) -> tuple[np.ndarray, bool]:
     if settings.decoder is BeliefPropagation.SUM_PRODUCT:
-        decoded, _, converged = decode_sum_product(code, llr, target, settings.max_iterations, messages, settings.patience)
+        decoded, _, converged = decode_sum_product(
+            code, llr, target, settings.max_iterations, messages, settings.patience
+        )
     else:
-        decoded, _, converged = decode_min_sum(code, llr, target, settings.max_iterations, settings.alpha, messages, settings.patience)
+        decoded, _, converged = decode_min_sum(
+            code, llr, target, settings.max_iterations, settings.alpha, messages, settings.patience
+        )
     return decoded, converged
 
 
-def reconcile_ldpc(alice_key: np.ndarray, bob_key: np.ndarray, qber: float, channel: PublicChannel, rng: np.random.Generator,
-                   settings: LdpcSettings = LdpcSettings()) -> LdpcResult:
+def reconcile_ldpc(
+    alice_key: np.ndarray,
+    bob_key: np.ndarray,
+    qber: float,
+    channel: PublicChannel,
+    rng: np.random.Generator,
+    settings: LdpcSettings = LdpcSettings(),
+) -> LdpcResult:
     """Rate-adaptive LDPC reconciliation of one frame; Alice and Bob act only on what crosses ``channel``.
 
     >>> from qit4n.postprocess.bits import noisy_copy
@@ -174,11 +186,17 @@ def reconcile_ldpc(alice_key: np.ndarray, bob_key: np.ndarray, qber: float, chan
     codeword = np.zeros(plan.length, np.uint8)
     codeword[key_positions] = alice_key
     codeword[punctured] = random_bits(plan.punctured, rng)
-    message = channel.send(Message(
-        MessageKind.LDPC_SYNDROME, Role.ALICE,
-        public={"plan": np.array([plan.length, plan.lift, plan.punctured, plan.shortened, seed], np.uint64), "rate": np.array([plan.rate])},
-        disclosed={"syndrome": syndrome(code, codeword)},
-    ))
+    message = channel.send(
+        Message(
+            MessageKind.LDPC_SYNDROME,
+            Role.ALICE,
+            public={
+                "plan": np.array([plan.length, plan.lift, plan.punctured, plan.shortened, seed], np.uint64),
+                "rate": np.array([plan.rate]),
+            },
+            disclosed={"syndrome": syndrome(code, codeword)},
+        )
+    )
     target = message.disclosed["syndrome"]
     llr = np.zeros(plan.length)
     llr[key_positions] = (1.0 - 2.0 * bob_key.astype(np.float64)) * math.log((1.0 - qber) / qber)
@@ -196,7 +214,11 @@ def reconcile_ldpc(alice_key: np.ndarray, bob_key: np.ndarray, qber: float, chan
             break
         belief = np.where(hidden, np.abs(posterior_llr(code, llr, messages)), np.inf)
         wanted = np.argpartition(belief, step)[:step] if step < plan.length else np.flatnonzero(hidden)
-        request = channel.send(Message(MessageKind.LDPC_REQUEST, Role.BOB, public={"positions": wanted[: budget - revealed].astype(np.uint64)}))
+        request = channel.send(
+            Message(
+                MessageKind.LDPC_REQUEST, Role.BOB, public={"positions": wanted[: budget - revealed].astype(np.uint64)}
+            )
+        )
         chosen = request.public["positions"].astype(np.int64)
         answer = channel.send(Message(MessageKind.LDPC_SYNDROME, Role.ALICE, disclosed={"bits": codeword[chosen]}))
         llr[chosen] = (1.0 - 2.0 * answer.disclosed["bits"].astype(np.float64)) * _KNOWN_LLR

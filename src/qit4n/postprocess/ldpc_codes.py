@@ -103,7 +103,14 @@ def build_code(num_variables: int, rate: float, lift: int = 64, seed: int = 2009
     shifts = circulant_shifts(checks, variables, base_checks, base_variables, lift, seed)
     order = np.lexsort((variables, checks))
     row_start = np.searchsorted(checks[order], np.arange(base_checks + 1)).astype(np.int64)
-    return LdpcCode(num_variables, base_checks * lift, lift, row_start, variables[order].astype(np.int64), shifts[order].astype(np.int64))
+    return LdpcCode(
+        num_variables,
+        base_checks * lift,
+        lift,
+        row_start,
+        variables[order].astype(np.int64),
+        shifts[order].astype(np.int64),
+    )
 
 
 def syndrome(code: LdpcCode, bits: np.ndarray) -> np.ndarray:
@@ -116,21 +123,37 @@ def posterior_llr(code: LdpcCode, llr: np.ndarray, messages: np.ndarray) -> np.n
     return ldpc_kernels.accumulate_posterior(np.asarray(llr, dtype=np.float32), messages, *code._graph())
 
 
-def _decode(code: LdpcCode, llr: np.ndarray, target: np.ndarray, max_iterations: int, messages: np.ndarray | None, patience: int, rule: int,
-            alpha: float) -> tuple[np.ndarray, int, bool]:
+def _decode(
+    code: LdpcCode,
+    llr: np.ndarray,
+    target: np.ndarray,
+    max_iterations: int,
+    messages: np.ndarray | None,
+    patience: int,
+    rule: int,
+    alpha: float,
+) -> tuple[np.ndarray, int, bool]:
     if messages is None:
         messages = np.zeros(code.num_edges, np.float32)
     elif messages.dtype != np.float32 or messages.size != code.num_edges:
-        raise ParameterError(f"messages: must be {code.num_edges} float32 values, one per edge (got {messages.size} {messages.dtype})")
+        raise ParameterError(
+            f"messages: must be {code.num_edges} float32 values, one per edge (got {messages.size} {messages.dtype})"
+        )
     posterior = posterior_llr(code, llr, messages)
     target_sign = (1.0 - 2.0 * np.asarray(target, dtype=np.float32)).astype(np.float32)
-    iterations, converged = ldpc_kernels.layered_decode(posterior, target_sign, *code._graph(), max_iterations, messages, patience, rule,
-                                                        np.float32(alpha))
+    iterations, converged = ldpc_kernels.layered_decode(
+        posterior, target_sign, *code._graph(), max_iterations, messages, patience, rule, np.float32(alpha)
+    )
     return (posterior < 0).astype(np.uint8), iterations, converged
 
 
 def decode_sum_product(
-    code: LdpcCode, llr: np.ndarray, target: np.ndarray, max_iterations: int = 80, messages: np.ndarray | None = None, patience: int = 1000
+    code: LdpcCode,
+    llr: np.ndarray,
+    target: np.ndarray,
+    max_iterations: int = 80,
+    messages: np.ndarray | None = None,
+    patience: int = 1000,
 ) -> tuple[np.ndarray, int, bool]:
     """Layered sum-product decoding towards syndrome ``target``: ``(bits, iterations, converged)``.
 
@@ -150,7 +173,12 @@ def decode_sum_product(
 
 
 def decode_min_sum(
-    code: LdpcCode, llr: np.ndarray, target: np.ndarray, max_iterations: int = 80, alpha: float = 0.7, messages: np.ndarray | None = None,
+    code: LdpcCode,
+    llr: np.ndarray,
+    target: np.ndarray,
+    max_iterations: int = 80,
+    alpha: float = 0.7,
+    messages: np.ndarray | None = None,
     patience: int = 1000,
 ) -> tuple[np.ndarray, int, bool]:
     """Layered normalised min-sum decoding towards syndrome ``target``: ``(bits, iterations, converged)``.

@@ -52,16 +52,20 @@ _BELOW_ONE = np.float32(0.99999994)
 @intrinsic
 def _float_bits(typingctx, value):
     """The IEEE-754 bits of a float32, as an int32 (a bit cast, no conversion)."""
+
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.IntType(32))
+
     return types.int32(types.float32), codegen
 
 
 @intrinsic
 def _bits_float(typingctx, value):
     """The float32 whose IEEE-754 bits are the int32 ``value``."""
+
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.FloatType())
+
     return types.float32(types.int32), codegen
 
 
@@ -72,7 +76,10 @@ def _exp2(power):
     relative error on [-1, 0] (relative error < 3e-6, and -> 0 as ``f -> 0``)."""
     whole = np.int32(power)
     f = power - np.float32(whole)
-    poly = _ONE + f * (np.float32(0.6930636) + f * (np.float32(0.23945686) + f * (np.float32(0.05322382) + f * np.float32(0.006832033))))
+    poly = _ONE + f * (
+        np.float32(0.6930636)
+        + f * (np.float32(0.23945686) + f * (np.float32(0.05322382) + f * np.float32(0.006832033)))
+    )
     return poly * _bits_float((whole + np.int32(127)) << 23)
 
 
@@ -93,9 +100,13 @@ def _ln(value):
 def _load_rotated(posterior, base, shift, lift, messages, message_offset, out, out_offset):
     """``out[k] = posterior[base + (k + shift) mod lift] - messages[k]`` for the lanes of one edge."""
     for k in range(lift - shift):
-        out[np.uint64(out_offset + k)] = posterior[np.uint64(base + shift + k)] - messages[np.uint64(message_offset + k)]
+        out[np.uint64(out_offset + k)] = (
+            posterior[np.uint64(base + shift + k)] - messages[np.uint64(message_offset + k)]
+        )
     for k in range(lift - shift, lift):
-        out[np.uint64(out_offset + k)] = posterior[np.uint64(base + shift + k - lift)] - messages[np.uint64(message_offset + k)]
+        out[np.uint64(out_offset + k)] = (
+            posterior[np.uint64(base + shift + k - lift)] - messages[np.uint64(message_offset + k)]
+        )
 
 
 @numba.njit(**_INLINE)
@@ -172,7 +183,9 @@ def accumulate_posterior(llr, messages, row_start, block_column, block_shift, li
 
 
 @numba.njit(**_JIT)
-def _sum_product_row(row, posterior, target_sign, row_start, block_column, block_shift, lift, messages, incoming, ratios, product, parity):
+def _sum_product_row(
+    row, posterior, target_sign, row_start, block_column, block_shift, lift, messages, incoming, ratios, product, parity
+):
     """One block row by the tanh rule; flips ``parity`` (preset to the syndrome signs) by each new hard decision."""
     first = row_start[row]
     degree = row_start[row + 1] - first
@@ -181,7 +194,9 @@ def _sum_product_row(row, posterior, target_sign, row_start, block_column, block
     for j in range(degree):
         edge = first + j
         lane0 = j * lift
-        _load_rotated(posterior, block_column[edge] * lift, block_shift[edge], lift, messages, edge * lift, incoming, lane0)
+        _load_rotated(
+            posterior, block_column[edge] * lift, block_shift[edge], lift, messages, edge * lift, incoming, lane0
+        )
         for k in range(lift):
             value = incoming[np.uint64(lane0 + k)]
             magnitude = min(max(abs(value), _SMALLEST_MAGNITUDE), _LARGEST_MAGNITUDE)
@@ -209,8 +224,23 @@ def _sum_product_row(row, posterior, target_sign, row_start, block_column, block
 
 
 @numba.njit(**_JIT)
-def _min_sum_row(row, posterior, target_sign, row_start, block_column, block_shift, lift, messages, incoming, alpha, lowest, second, where,
-                 sign, parity):
+def _min_sum_row(
+    row,
+    posterior,
+    target_sign,
+    row_start,
+    block_column,
+    block_shift,
+    lift,
+    messages,
+    incoming,
+    alpha,
+    lowest,
+    second,
+    where,
+    sign,
+    parity,
+):
     """One block row by the normalised min-sum rule; flips ``parity`` as :func:`_sum_product_row` does."""
     first = row_start[row]
     degree = row_start[row + 1] - first
@@ -222,7 +252,9 @@ def _min_sum_row(row, posterior, target_sign, row_start, block_column, block_shi
     for j in range(degree):
         edge = first + j
         lane0 = j * lift
-        _load_rotated(posterior, block_column[edge] * lift, block_shift[edge], lift, messages, edge * lift, incoming, lane0)
+        _load_rotated(
+            posterior, block_column[edge] * lift, block_shift[edge], lift, messages, edge * lift, incoming, lane0
+        )
         for k in range(lift):
             value = incoming[np.uint64(lane0 + k)]
             sign[np.uint64(k)] = sign[np.uint64(k)] if value >= 0 else -sign[np.uint64(k)]
@@ -247,7 +279,9 @@ def _min_sum_row(row, posterior, target_sign, row_start, block_column, block_shi
 
 
 @numba.njit(**_JIT)
-def layered_decode(posterior, target_sign, row_start, block_column, block_shift, lift, max_iterations, messages, patience, rule, alpha):
+def layered_decode(
+    posterior, target_sign, row_start, block_column, block_shift, lift, max_iterations, messages, patience, rule, alpha
+):
     """Layered decoding in place by block rows, check rule ``SUM_PRODUCT`` or ``MIN_SUM`` (normalised
     by ``alpha``): ``(iterations, converged)``.
 
@@ -271,11 +305,38 @@ def layered_decode(posterior, target_sign, row_start, block_column, block_shift,
             for k in range(lift):
                 parity[np.uint64(k)] = target_sign[np.uint64(row * lift + k)]
             if rule == SUM_PRODUCT:
-                _sum_product_row(row, posterior, target_sign, row_start, block_column, block_shift, lift, messages, incoming, ratios, lowest,
-                                 parity)
+                _sum_product_row(
+                    row,
+                    posterior,
+                    target_sign,
+                    row_start,
+                    block_column,
+                    block_shift,
+                    lift,
+                    messages,
+                    incoming,
+                    ratios,
+                    lowest,
+                    parity,
+                )
             else:
-                _min_sum_row(row, posterior, target_sign, row_start, block_column, block_shift, lift, messages, incoming, alpha, lowest, second,
-                             where, sign, parity)
+                _min_sum_row(
+                    row,
+                    posterior,
+                    target_sign,
+                    row_start,
+                    block_column,
+                    block_shift,
+                    lift,
+                    messages,
+                    incoming,
+                    alpha,
+                    lowest,
+                    second,
+                    where,
+                    sign,
+                    parity,
+                )
             for k in range(lift):
                 unsatisfied += 1 if parity[np.uint64(k)] < 0 else 0
         if unsatisfied == 0 and satisfied(posterior, target_sign, row_start, block_column, block_shift, lift):

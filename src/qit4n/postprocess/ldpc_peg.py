@@ -143,8 +143,18 @@ def _position(check_start, check_variable, check, variable):
 
 
 @numba.njit(cache=True)
-def _four_cycle_free_shifts(checks, variables, position_of_edge, check_start, check_variable, variable_start, variable_check,
-                            variable_position, lift, seed):
+def _four_cycle_free_shifts(
+    checks,
+    variables,
+    position_of_edge,
+    check_start,
+    check_variable,
+    variable_start,
+    variable_check,
+    variable_position,
+    lift,
+    seed,
+):
     np.random.seed(seed)
     edges = checks.size
     shift_at = np.full(edges, -1, np.int64)
@@ -184,7 +194,9 @@ def _four_cycle_free_shifts(checks, variables, position_of_edge, check_start, ch
     return shifts
 
 
-def circulant_shifts(checks: np.ndarray, variables: np.ndarray, num_checks: int, num_variables: int, lift: int, seed: int) -> np.ndarray:
+def circulant_shifts(
+    checks: np.ndarray, variables: np.ndarray, num_checks: int, num_variables: int, lift: int, seed: int
+) -> np.ndarray:
     """A circulant shift for every base edge, chosen at random among those that close no 4-cycle
     in the lifted graph (Fossorier 2004: base edges ``(c1, v1), (c1, v2), (c2, v2), (c2, v1)`` lift
     to 4-cycles iff ``s11 - s12 + s22 - s21 = 0 mod Z``); random when every shift closes one.
@@ -203,5 +215,15 @@ def circulant_shifts(checks: np.ndarray, variables: np.ndarray, num_checks: int,
     by_variable = np.lexsort((checks, variables))
     check_start = np.concatenate(([0], np.cumsum(np.bincount(checks, minlength=num_checks)))).astype(np.int64)
     variable_start = np.concatenate(([0], np.cumsum(np.bincount(variables, minlength=num_variables)))).astype(np.int64)
-    return _four_cycle_free_shifts(checks, variables, position_of_edge, check_start, variables[by_check], variable_start,
-                                   checks[by_variable], position_of_edge[by_variable], int(lift), int(seed) % (2**31))
+    return _four_cycle_free_shifts(
+        checks,
+        variables,
+        position_of_edge,
+        check_start,
+        variables[by_check],
+        variable_start,
+        checks[by_variable],
+        position_of_edge[by_variable],
+        int(lift),
+        int(seed) % (2**31),
+    )

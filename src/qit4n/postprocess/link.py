@@ -104,7 +104,16 @@ def distill_decoy_link(
     length = 0 if rec.frame_errors else min(lim_key_length(bounds, leak, settings.epsilon_sec), rec.alice_key.size)
     alice_final, bob_final, amplified, spent, passed = finish(session, rec, length, settings, rng)
     result = DistillResult(
-        alice_final, bob_final, int(alice_x.size), sifted_z, qber_z, rec, amplified, spent, passed,
-        dict(session.channel.traffic), dict(session.seconds),
+        alice_final,
+        bob_final,
+        int(alice_x.size),
+        sifted_z,
+        qber_z,
+        rec,
+        amplified,
+        spent,
+        passed,
+        dict(session.channel.traffic),
+        dict(session.seconds),
     )
     return LinkDistillResult(int(alice_x.size), sifted_z, qber_z, counts, bounds, result)

@@ -23,7 +23,13 @@ from qit4n.errors import ParameterError
 from qit4n.postprocess.amplification import HashFamily, amplify
 from qit4n.postprocess.authentication import KeyPool, TranscriptAuthenticator, authenticate_frame
 from qit4n.postprocess.bits import count_errors, random_bits
-from qit4n.postprocess.cascade import CascadeAlice, CascadeBob, CascadeSettings, CascadeVariant, reconcile_cascade_frames
+from qit4n.postprocess.cascade import (
+    CascadeAlice,
+    CascadeBob,
+    CascadeSettings,
+    CascadeVariant,
+    reconcile_cascade_frames,
+)
 from qit4n.postprocess.channel import PublicChannel, Role, StageTraffic
 from qit4n.postprocess.estimation import estimate_qber_by_sampling, tomamichel_key_length
 from qit4n.postprocess.ldpc import reconcile_ldpc
@@ -31,7 +37,17 @@ from qit4n.postprocess.verification import verify_keys
 from qit4n.qkd.entropy import binary_entropy
 from qit4n.schema import StrictModel
 
-__all__ = ["Reconciler", "PipelineSettings", "ReconciliationOutcome", "DistillResult", "Session", "reconcile_frames", "distill_sifted", "distill_simulated", "finish"]
+__all__ = [
+    "DistillResult",
+    "PipelineSettings",
+    "Reconciler",
+    "ReconciliationOutcome",
+    "Session",
+    "distill_sifted",
+    "distill_simulated",
+    "finish",
+    "reconcile_frames",
+]
 
 #: Pre-shared authentication key given to a new session, bits.
 INITIAL_AUTH_KEY_BITS = 4096
@@ -53,9 +69,13 @@ class PipelineSettings(StrictModel):
     epsilon_sec: float = Field(1e-10, gt=0.0, lt=1.0, description="secrecy parameter")
     epsilon_cor: float = Field(1e-15, gt=0.0, lt=1.0, description="correctness parameter of verification")
     frame_bits: int = Field(2**20, ge=64, le=2**26, description="bits reconciled and verified together")
-    sample_fraction: float = Field(0.1, gt=0.0, lt=1.0, description="fraction of sifted bits disclosed to estimate the QBER")
+    sample_fraction: float = Field(
+        0.1, gt=0.0, lt=1.0, description="fraction of sifted bits disclosed to estimate the QBER"
+    )
     auth_hashes: int = Field(2, ge=1, le=8, description="independent 64-bit hashes per authentication tag")
-    clean_passes: int = Field(12, ge=1, le=40, description="optimised Cascade stops after this many passes without error")
+    clean_passes: int = Field(
+        12, ge=1, le=40, description="optimised Cascade stops after this many passes without error"
+    )
 
 
 @dataclass
@@ -69,7 +89,9 @@ class Session:
     seconds: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, rng: np.random.Generator, settings: PipelineSettings, pool_bits: np.ndarray | None = None) -> Session:
+    def start(
+        cls, rng: np.random.Generator, settings: PipelineSettings, pool_bits: np.ndarray | None = None
+    ) -> Session:
         """New session; ``pool_bits`` is the pre-shared key (random if omitted), copied to both parties."""
         shared = random_bits(INITIAL_AUTH_KEY_BITS, rng) if pool_bits is None else pool_bits
         alice_auth = TranscriptAuthenticator(KeyPool(shared), settings.auth_hashes)
@@ -115,7 +137,12 @@ FRAMES_PER_BATCH = 8
 
 
 def reconcile_frames(
-    alice_key: np.ndarray, bob_key: np.ndarray, qber_estimate: float, settings: PipelineSettings, session: Session, rng: np.random.Generator
+    alice_key: np.ndarray,
+    bob_key: np.ndarray,
+    qber_estimate: float,
+    settings: PipelineSettings,
+    session: Session,
+    rng: np.random.Generator,
 ) -> ReconciliationOutcome:
     """Reconcile and verify frame by frame (Cascade frames in batches that share round trips);
     frames that fail verification are dropped by both parties. A tail shorter than 64 bits is not
@@ -136,11 +163,16 @@ def reconcile_frames(
         reconciled += sum(frame.size for frame in alice_frames)
         with session.stage("reconciliation"):
             if settings.reconciler is Reconciler.LDPC:
-                results = [reconcile_ldpc(a, b, min(qber, 0.19), channel, rng) for a, b in zip(alice_frames, bob_frames)]
+                results = [
+                    reconcile_ldpc(a, b, min(qber, 0.19), channel, rng) for a, b in zip(alice_frames, bob_frames)
+                ]
                 padding_credit += sum(result.padding_credit for result in results)
             else:
                 variant = CascadeVariant(settings.reconciler.value)
-                bobs = [CascadeBob(frame, CascadeSettings(variant, qber, int(rng.integers(2**63)), settings.clean_passes)) for frame in bob_frames]
+                bobs = [
+                    CascadeBob(frame, CascadeSettings(variant, qber, int(rng.integers(2**63)), settings.clean_passes))
+                    for frame in bob_frames
+                ]
                 results = reconcile_cascade_frames([CascadeAlice(frame) for frame in alice_frames], bobs, channel)
         for alice_frame, result in zip(alice_frames, results):
             with session.stage("verification"):
@@ -227,7 +259,9 @@ def finish(
     keys are empty when authentication fails.
     """
     with session.stage("amplification"):
-        alice_final, bob_final = amplify(rec.alice_key, rec.bob_key, max(0, length), settings.amplification, session.channel, rng)
+        alice_final, bob_final = amplify(
+            rec.alice_key, rec.bob_key, max(0, length), settings.amplification, session.channel, rng
+        )
     consumed_before = session.alice_auth.pool.consumed_bits
     with session.stage("authentication"):
         auth = authenticate_frame(session.alice_auth, session.bob_auth, session.channel)
@@ -241,7 +275,11 @@ def finish(
 
 
 def distill_sifted(
-    alice_key: np.ndarray, bob_key: np.ndarray, settings: PipelineSettings, rng: np.random.Generator, session: Session | None = None
+    alice_key: np.ndarray,
+    bob_key: np.ndarray,
+    settings: PipelineSettings,
+    rng: np.random.Generator,
+    session: Session | None = None,
 ) -> DistillResult:
     """Run the stack on sifted keys: sampling estimation, reconciliation, verification,
     privacy amplification to the Tomamichel et al. (2012) length, authentication.
@@ -266,8 +304,17 @@ def distill_sifted(
     length = tomamichel_key_length(rec.alice_key.size, sample_size, estimate.qber, leak, settings.epsilon_sec)
     alice_final, bob_final, amplified, spent, passed = finish(session, rec, length, settings, rng)
     return DistillResult(
-        alice_final, bob_final, int(alice_key.size), sample_size, estimate.qber, rec, amplified, spent, passed,
-        dict(session.channel.traffic), dict(session.seconds),
+        alice_final,
+        bob_final,
+        int(alice_key.size),
+        sample_size,
+        estimate.qber,
+        rec,
+        amplified,
+        spent,
+        passed,
+        dict(session.channel.traffic),
+        dict(session.seconds),
     )
 
 

@@ -58,7 +58,11 @@ def sift(
         Message(
             MessageKind.SIFT_BASES,
             Role.BOB,
-            public={"pulses": np.asarray(bob_pulses, dtype=np.uint64), "bases": _pack(bob_bases), "count": np.array([count], np.uint64)},
+            public={
+                "pulses": np.asarray(bob_pulses, dtype=np.uint64),
+                "bases": _pack(bob_bases),
+                "count": np.array([count], np.uint64),
+            },
         )
     )
     pulses = request.public["pulses"].astype(np.int64)
@@ -73,6 +77,8 @@ def sift(
     )
     bob_match = np.unpackbits(answer.public["match"], bitorder="little", count=count).astype(bool)
     intensities = answer.public["intensities"]
-    alice = SiftedKey(alice_bits[pulses][alice_match], alice_bases[pulses][alice_match], alice_intensities[pulses][alice_match])
+    alice = SiftedKey(
+        alice_bits[pulses][alice_match], alice_bases[pulses][alice_match], alice_intensities[pulses][alice_match]
+    )
     bob = SiftedKey(np.asarray(bob_bits)[bob_match], np.asarray(bob_bases)[bob_match], intensities[bob_match])
     return alice, bob

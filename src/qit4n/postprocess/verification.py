@@ -25,7 +25,7 @@ from qit4n.errors import ParameterError
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
 from qit4n.postprocess.gf64 import WORD_BITS, bits_to_words, key_tables, poly_hash_words
 
-__all__ = ["VerificationResult", "hashes_needed", "collision_bound", "verify_keys"]
+__all__ = ["VerificationResult", "collision_bound", "hashes_needed", "verify_keys"]
 
 
 def collision_bound(num_bits: int) -> float:
@@ -59,7 +59,9 @@ def _hashes(key: np.ndarray, hash_keys: np.ndarray) -> np.ndarray:
     return np.array([poly_hash_words(key_tables(int(k)), words) for k in hash_keys], dtype=np.uint64)
 
 
-def verify_keys(alice_key: np.ndarray, bob_key: np.ndarray, channel: PublicChannel, rng: np.random.Generator, epsilon_cor: float) -> VerificationResult:
+def verify_keys(
+    alice_key: np.ndarray, bob_key: np.ndarray, channel: PublicChannel, rng: np.random.Generator, epsilon_cor: float
+) -> VerificationResult:
     """Alice sends hash keys and her hash values; Bob compares and answers pass or fail.
 
     >>> from qit4n.postprocess.bits import random_bits
@@ -71,9 +73,15 @@ def verify_keys(alice_key: np.ndarray, bob_key: np.ndarray, channel: PublicChann
     hash_keys = rng.integers(1, 2**64, size=count, dtype=np.uint64, endpoint=False)
     values = _hashes(alice_key, hash_keys)
     tag_bits = np.unpackbits(values.view(np.uint8), bitorder="little")
-    received = channel.send(Message(MessageKind.VERIFY_TAG, Role.ALICE, public={"hash_keys": hash_keys}, disclosed={"values": tag_bits}))
+    received = channel.send(
+        Message(MessageKind.VERIFY_TAG, Role.ALICE, public={"hash_keys": hash_keys}, disclosed={"values": tag_bits})
+    )
     bob_values = _hashes(bob_key, received.public["hash_keys"])
     bob_tag = np.unpackbits(bob_values.view(np.uint8), bitorder="little")
     passed = bool(np.array_equal(bob_tag, received.disclosed["values"]))
-    answer = channel.send(Message(MessageKind.VERIFY_RESULT, Role.BOB, public={"passed": np.array([passed], dtype=np.uint8)}))
-    return VerificationResult(bool(answer.public["passed"][0]), int(tag_bits.size), collision_bound(alice_key.size) ** count)
+    answer = channel.send(
+        Message(MessageKind.VERIFY_RESULT, Role.BOB, public={"passed": np.array([passed], dtype=np.uint8)})
+    )
+    return VerificationResult(
+        bool(answer.public["passed"][0]), int(tag_bits.size), collision_bound(alice_key.size) ** count
+    )

@@ -63,7 +63,9 @@ def abstract_waiting_time(
         result["method"] = "markov-chain"
         result["waiting_time_mean_attempts"] = waiting.doubling_mean_waiting_time(segments, p, a)
     else:
-        drawn = sample_chain(rng, samples, segments=segments, link_success_probability=p, swap_success_probability=a, policy=policy)
+        drawn = sample_chain(
+            rng, samples, segments=segments, link_success_probability=p, swap_success_probability=a, policy=policy
+        )
         result["method"] = "monte-carlo"
         result["waiting_time_mean_attempts"] = float(drawn.waiting_steps.mean())
         result["standard_error_attempts"] = float(drawn.waiting_steps.std() / np.sqrt(samples))

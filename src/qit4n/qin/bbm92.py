@@ -29,7 +29,7 @@ from qit4n.qin.montecarlo import Policy
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
 from qit4n.qkd.entropy import binary_entropy
 
-__all__ = ["bit_error_rates", "secret_fraction", "BBM92RepeaterParameters", "key_rate", "PROTOCOL"]
+__all__ = ["PROTOCOL", "BBM92RepeaterParameters", "bit_error_rates", "key_rate", "secret_fraction"]
 
 
 def bit_error_rates(pair: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -73,9 +73,12 @@ def key_rate(eta_channel: ArrayLike, params: BBM92RepeaterParameters) -> RateRes
     for index, value in enumerate(flat):
         length_km = float(loss_db_from_transmittance(max(value, 1e-300))) / max(params.loss_db_per_km, 1e-12)
         chain = ChainParameters(
-            segments=params.segments, length_km=max(length_km, 1e-6), loss_db_per_km=params.loss_db_per_km,
+            segments=params.segments,
+            length_km=max(length_km, 1e-6),
+            loss_db_per_km=params.loss_db_per_km,
             memory={"t2_s": params.memory_t2_s, "t1_s": max(10.0, params.memory_t2_s)},
-            memories_per_node=params.memories_per_node, policy=Policy.SWAP_ASAP,
+            memories_per_node=params.memories_per_node,
+            policy=Policy.SWAP_ASAP,
         )
         result = simulate_chain_mc(chain, params.samples, np.random.default_rng(params.seed))
         t = delivered_correlations(chain, result.link, result.storage_s).mean(axis=0)
@@ -85,7 +88,9 @@ def key_rate(eta_channel: ArrayLike, params: BBM92RepeaterParameters) -> RateRes
         per_use[index] = per_s[index] * result.link.attempt_time_s / params.memories_per_node
         qber[index] = e_z
     shape = eta.shape
-    return RateResult(key_rate_per_pulse=per_use.reshape(shape), key_rate_bps=per_s.reshape(shape), qber=qber.reshape(shape))
+    return RateResult(
+        key_rate_per_pulse=per_use.reshape(shape), key_rate_bps=per_s.reshape(shape), qber=qber.reshape(shape)
+    )
 
 
 PROTOCOL = ProtocolSpec(

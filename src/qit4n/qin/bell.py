@@ -26,16 +26,16 @@ from qit4n.errors import ParameterError
 
 __all__ = [
     "PAULI_LABELS",
-    "werner",
-    "werner_parameter",
-    "fidelity",
-    "correlations",
-    "from_correlations",
     "compose",
+    "correlations",
+    "fidelity",
+    "from_correlations",
     "pauli_channel",
     "swap",
     "twirl",
     "validate_bell_diagonal",
+    "werner",
+    "werner_parameter",
 ]
 
 #: Order of the Bell-diagonal coefficients: the Pauli error on one qubit of ``|Phi+>``.

@@ -31,11 +31,11 @@ from qit4n.schema import StrictModel
 __all__ = [
     "SPEED_OF_LIGHT_FIBRE_KM_PER_S",
     "ChainParameters",
-    "LinkModel",
     "ChainResult",
-    "link_model",
+    "LinkModel",
     "delivered_correlations",
     "delivered_fidelity",
+    "link_model",
     "simulate_chain_mc",
 ]
 
@@ -51,16 +51,22 @@ class ChainParameters(StrictModel):
     loss_db_per_km: float = Field(DEFAULT_FIBRE_LOSS_DB_PER_KM, ge=0.0, le=10.0)
     scheme: Literal["barrett-kok", "single-click", "midpoint-source"] = "barrett-kok"
     bright_state_population: float = Field(0.1, gt=0.0, lt=1.0, description="single-click emission probability alpha")
-    source_mean_pairs: float = Field(0.01, gt=0.0, le=100.0, description="midpoint-source brightness: mean pairs per attempt")
+    source_mean_pairs: float = Field(
+        0.01, gt=0.0, le=100.0, description="midpoint-source brightness: mean pairs per attempt"
+    )
     source_statistics: Literal["thermal", "poisson"] = "thermal"
-    memory_absorption_efficiency: float = Field(0.9, gt=0.0, le=1.0, description="midpoint-source: photon absorbed by the memory")
+    memory_absorption_efficiency: float = Field(
+        0.9, gt=0.0, le=1.0, description="midpoint-source: photon absorbed by the memory"
+    )
     eta_emission: float = Field(0.5, gt=0.0, le=1.0, description="photon emission, collection and coupling efficiency")
     eta_detector: float = Field(0.9, gt=0.0, le=1.0)
     dark_count_probability: float = Field(1e-6, ge=0.0, le=0.5, description="per detector and detection window")
     memories_per_node: int = Field(1, ge=1, le=100_000, description="multiplexed memories per segment end")
     memory: MemoryParameters = MemoryParameters(t2_s=1.0, t1_s=10.0)
     swap_success_probability: float = Field(1.0, gt=0.0, le=1.0, description="Bell measurement success on memories")
-    swap_gate_depolarising: float = Field(1.0, ge=0.0, le=1.0, description="probability the two-qubit gate is noiseless")
+    swap_gate_depolarising: float = Field(
+        1.0, ge=0.0, le=1.0, description="probability the two-qubit gate is noiseless"
+    )
     swap_measurement_error: float = Field(0.0, ge=0.0, le=0.5)
     attempt_preparation_s: float = Field(0.0, ge=0.0, description="local time per attempt besides the light travel")
     policy: Policy = Policy.SWAP_ASAP
@@ -90,7 +96,9 @@ def link_model(params: ChainParameters) -> LinkModel:
     (122.5, 0.032)
     """
     segment_km = params.length_km / params.segments
-    eta_arm = params.eta_emission * params.eta_detector * float(fibre_transmittance(segment_km / 2.0, params.loss_db_per_km))
+    eta_arm = (
+        params.eta_emission * params.eta_detector * float(fibre_transmittance(segment_km / 2.0, params.loss_db_per_km))
+    )
     light_s = segment_km / SPEED_OF_LIGHT_FIBRE_KM_PER_S
     if params.scheme == "midpoint-source":
         heralded = midpoint_source(
@@ -104,7 +112,9 @@ def link_model(params: ChainParameters) -> LinkModel:
         heralded = barrett_kok(eta=eta_arm, dark_count_probability=params.dark_count_probability)
     else:
         heralded = single_click(
-            bright_state_population=params.bright_state_population, eta=eta_arm, dark_count_probability=params.dark_count_probability
+            bright_state_population=params.bright_state_population,
+            eta=eta_arm,
+            dark_count_probability=params.dark_count_probability,
         )
     per_memory = float(heralded.success_probability)
     flip = 1.0 - 2.0 * params.swap_measurement_error

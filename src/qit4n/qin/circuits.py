@@ -17,7 +17,7 @@ import numpy as np
 
 from qit4n.qin.density import CNOT, PAULIS, apply_operator, bell_vector, partial_trace
 
-__all__ = ["swap_circuit", "purify_circuit", "teleport_circuit", "rx"]
+__all__ = ["purify_circuit", "rx", "swap_circuit", "teleport_circuit"]
 
 # Pauli frame labels as (x bit, z bit).
 _BITS = {"I": (0, 0), "X": (1, 0), "Z": (0, 1), "Y": (1, 1)}
@@ -39,7 +39,9 @@ def _two_qubit_depolarise(rho: np.ndarray, qubits: list[int], weight: float) -> 
     return weight * rho + (1.0 - weight) * mixed / 16.0
 
 
-def _bell_measure_and_correct(rho: np.ndarray, measured: list[int], target: int, measurement_error: float) -> np.ndarray:
+def _bell_measure_and_correct(
+    rho: np.ndarray, measured: list[int], target: int, measurement_error: float
+) -> np.ndarray:
     """Bell-measure ``measured``, correct ``target`` with the (possibly misread) outcome, trace out ``measured``."""
     count = int(round(np.log2(rho.shape[0])))
     keep = [q for q in range(count) if q not in measured]
@@ -57,7 +59,9 @@ def _bell_measure_and_correct(rho: np.ndarray, measured: list[int], target: int,
     return output
 
 
-def swap_circuit(left: np.ndarray, right: np.ndarray, *, gate_depolarising: float = 1.0, measurement_error: float = 0.0) -> np.ndarray:
+def swap_circuit(
+    left: np.ndarray, right: np.ndarray, *, gate_depolarising: float = 1.0, measurement_error: float = 0.0
+) -> np.ndarray:
     """Swap pairs (0,1) and (2,3): noisy Bell measurement of qubits 1 and 2, Pauli correction on qubit 3."""
     rho = np.kron(left, right)
     rho = _two_qubit_depolarise(rho, [1, 2], gate_depolarising)

@@ -29,7 +29,9 @@ __all__ = ["estimate_offset_s", "offset_standard_deviation_s"]
 def _phase(offset_s: float, frequency_hz: float) -> float:
     phase = 2.0 * np.pi * frequency_hz * offset_s
     if abs(phase) >= np.pi:
-        raise ParameterError(f"offset_s = {offset_s:g}: |2 pi f offset| must be < pi (ambiguous beyond half a period of {frequency_hz:g} Hz)")
+        raise ParameterError(
+            f"offset_s = {offset_s:g}: |2 pi f offset| must be < pi (ambiguous beyond half a period of {frequency_hz:g} Hz)"
+        )
     return phase
 
 

@@ -14,7 +14,7 @@ from qit4n.physics.fibre import fibre_transmittance
 from qit4n.qin.chain import ChainParameters, simulate_chain_mc
 from qit4n.scenario import Scenario
 
-__all__ = ["demo_endpoints", "route_length_km", "chain_versus_repeaters"]
+__all__ = ["chain_versus_repeaters", "demo_endpoints", "route_length_km"]
 
 
 def demo_endpoints(scenario: Scenario, preferred: tuple[str, str]) -> tuple[str, str]:
@@ -47,7 +47,12 @@ def _repeaterless_bound(eta: float) -> float:
 
 
 def chain_versus_repeaters(
-    length_km: float, *, max_repeaters: int, samples: int, rng: np.random.Generator, hardware: ChainParameters | None = None
+    length_km: float,
+    *,
+    max_repeaters: int,
+    samples: int,
+    rng: np.random.Generator,
+    hardware: ChainParameters | None = None,
 ) -> list[dict[str, float]]:
     """One row per number of repeaters (0 .. ``max_repeaters``) with rate, fidelity and the bound.
 
@@ -68,7 +73,9 @@ def chain_versus_repeaters(
                 "repeaters": repeaters,
                 "rate_pairs_per_s": summary["rate_pairs_per_s"],
                 "fidelity_mean": summary["fidelity_mean"],
-                "pairs_per_channel_use": summary["rate_pairs_per_s"] * summary["attempt_time_s"] / params.memories_per_node,
+                "pairs_per_channel_use": summary["rate_pairs_per_s"]
+                * summary["attempt_time_s"]
+                / params.memories_per_node,
                 "repeaterless_bound_per_use": bound,
             }
         )

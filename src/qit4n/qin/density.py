@@ -20,19 +20,19 @@ from numpy.typing import ArrayLike
 from qit4n.errors import ParameterError
 
 __all__ = [
-    "PAULIS",
     "CNOT",
     "HADAMARD",
-    "bell_vector",
-    "from_bell_diagonal",
-    "to_bell_diagonal",
-    "apply_operator",
+    "PAULIS",
     "apply_channel",
-    "partial_trace",
-    "project",
-    "memory_kraus",
+    "apply_operator",
+    "bell_vector",
     "depolarising_kraus",
     "fidelity_pure",
+    "from_bell_diagonal",
+    "memory_kraus",
+    "partial_trace",
+    "project",
+    "to_bell_diagonal",
 ]
 
 PAULIS = {
@@ -55,7 +55,9 @@ def bell_vector(label: str) -> np.ndarray:
 def from_bell_diagonal(coefficients: ArrayLike) -> np.ndarray:
     """The 4x4 density matrix of a Bell-diagonal state ``[p_I, p_X, p_Y, p_Z]``."""
     values = np.asarray(coefficients, dtype=float)
-    return sum(weight * np.outer(bell_vector(label), bell_vector(label).conj()) for weight, label in zip(values, "IXYZ"))
+    return sum(
+        weight * np.outer(bell_vector(label), bell_vector(label).conj()) for weight, label in zip(values, "IXYZ")
+    )
 
 
 def to_bell_diagonal(rho: np.ndarray) -> np.ndarray:
@@ -119,7 +121,10 @@ def memory_kraus(wait_s: float, *, t1_s: float = np.inf, t2_s: float = np.inf) -
     if t2_s > 2.0 * t1_s:
         raise ParameterError(f"t2_s = {t2_s}: must be <= 2 * t1_s = {2.0 * t1_s}")
     gamma = 1.0 - np.exp(-wait_s / t1_s)
-    damping = [np.array([[1, 0], [0, np.sqrt(1 - gamma)]], dtype=complex), np.array([[0, np.sqrt(gamma)], [0, 0]], dtype=complex)]
+    damping = [
+        np.array([[1, 0], [0, np.sqrt(1 - gamma)]], dtype=complex),
+        np.array([[0, np.sqrt(gamma)], [0, 0]], dtype=complex),
+    ]
     # Residual dephasing so that the coherence factor is exp(-t/T2) overall.
     residual = np.exp(-wait_s / t2_s) / np.sqrt(1.0 - gamma) if gamma < 1.0 else 0.0
     flip = max(0.0, (1.0 - residual) / 2.0)

@@ -47,7 +47,9 @@ class DensityRules:
         wait_s = wait_ps / PS_PER_S
         rho = apply_channel(rho, memory_kraus(wait_s, t1_s=self.memory.t1_s, t2_s=self.memory.t2_s), [qubit])
         if np.isfinite(self.memory.depolarising_time_s):
-            rho = apply_channel(rho, depolarising_kraus(float(np.exp(-wait_s / self.memory.depolarising_time_s))), [qubit])
+            rho = apply_channel(
+                rho, depolarising_kraus(float(np.exp(-wait_s / self.memory.depolarising_time_s))), [qubit]
+            )
         return rho
 
     def at(self, pair: DensityPair, now_ps: int) -> np.ndarray:
@@ -58,7 +60,10 @@ class DensityRules:
     def swap(self, left: DensityPair, right: DensityPair, now_ps: int) -> DensityPair:
         """Swap two pairs at ``now_ps`` with the noisy Bell-measurement circuit."""
         rho = swap_circuit(
-            self.at(left, now_ps), self.at(right, now_ps), gate_depolarising=self.gate_depolarising, measurement_error=self.measurement_error
+            self.at(left, now_ps),
+            self.at(right, now_ps),
+            gate_depolarising=self.gate_depolarising,
+            measurement_error=self.measurement_error,
         )
         return DensityPair(rho, now_ps, now_ps)
 

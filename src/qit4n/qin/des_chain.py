@@ -25,11 +25,11 @@ import numpy as np
 from qit4n.des import PS_PER_S, Kernel
 from qit4n.errors import ParameterError
 from qit4n.qin.bell import correlations, from_correlations
-from qit4n.qin.chain import ChainParameters, LinkModel, SPEED_OF_LIGHT_FIBRE_KM_PER_S, link_model
+from qit4n.qin.chain import SPEED_OF_LIGHT_FIBRE_KM_PER_S, ChainParameters, LinkModel, link_model
 from qit4n.qin.density_pairs import DensityRules
 from qit4n.qin.memory import decay_rates_per_s
-from qit4n.qin.purify import dejmps
 from qit4n.qin.montecarlo import Policy
+from qit4n.qin.purify import dejmps
 from qit4n.qin.waiting import doubling_levels
 
 __all__ = ["ChainRun", "ChainSimulation", "simulate_chain_des"]
@@ -42,10 +42,17 @@ class _Pair:
     from ``stored_ps``) or a :class:`~qit4n.qin.density_pairs.DensityPair`.
     """
 
-    __slots__ = ("left", "right", "left_start_ps", "right_start_ps", "stored_ps", "state", "alive", "notice_ps")
+    __slots__ = ("alive", "left", "left_start_ps", "notice_ps", "right", "right_start_ps", "state", "stored_ps")
 
     def __init__(
-        self, left: int, right: int, left_start_ps: int, right_start_ps: int, stored_ps: int, state: object, notice_ps: int = 0
+        self,
+        left: int,
+        right: int,
+        left_start_ps: int,
+        right_start_ps: int,
+        stored_ps: int,
+        state: object,
+        notice_ps: int = 0,
     ) -> None:
         self.left = left
         self.right = right
@@ -128,23 +135,30 @@ class ChainSimulation:
         lengths = self.segment_lengths_km or [self.params.length_km / count] * count
         if len(lengths) != count:
             raise ParameterError(f"segment_lengths_km has {len(lengths)} entries: must have segments = {count}")
-        self.models = [link_model(self.params.model_copy(update={"segments": 1, "length_km": length})) for length in lengths]
+        self.models = [
+            link_model(self.params.model_copy(update={"segments": 1, "length_km": length})) for length in lengths
+        ]
         self.attempt_ps = [max(1, round(model.attempt_time_s * PS_PER_S)) for model in self.models]
         self.to_midpoint_ps = [round(length / 2.0 / SPEED_OF_LIGHT_FIBRE_KM_PER_S * PS_PER_S) for length in lengths]
         positions_km = np.concatenate([[0.0], np.cumsum(lengths)])
         self.notice_delay_ps = [
-            round(max(position, positions_km[-1] - position) / SPEED_OF_LIGHT_FIBRE_KM_PER_S * PS_PER_S) for position in positions_km
+            round(max(position, positions_km[-1] - position) / SPEED_OF_LIGHT_FIBRE_KM_PER_S * PS_PER_S)
+            for position in positions_km
         ]
         self.link_correlations = [tuple(float(v) for v in correlations(model.heralded.state)) for model in self.models]
         self.swap_factor = tuple(float(v) for v in self.models[0].swap_correlation_factor)
         self.density_rules = None
         if self.formalism == "density-matrix":
-            self.density_rules = DensityRules(self.params.memory, self.params.swap_gate_depolarising, self.params.swap_measurement_error)
+            self.density_rules = DensityRules(
+                self.params.memory, self.params.swap_gate_depolarising, self.params.swap_measurement_error
+            )
         elif self.formalism != "bell-diagonal":
             raise ParameterError(f"formalism = {self.formalism!r}: must be one of bell-diagonal, density-matrix")
         self.density_fidelities: list[float] = []
         if self.pumping_rounds < 0 or (self.pumping_rounds and self.density_rules is not None):
-            raise ParameterError(f"pumping_rounds = {self.pumping_rounds}: must be >= 0, and 0 with the density-matrix formalism")
+            raise ParameterError(
+                f"pumping_rounds = {self.pumping_rounds}: must be >= 0, and 0 with the density-matrix formalism"
+            )
         self.pumped: list[_Pair | None] = [None] * self.params.segments
         self.pumped_rounds = [0] * self.params.segments
         self.decay_rates_per_ps = decay_rates_per_s(self.params.memory) / PS_PER_S
@@ -194,7 +208,9 @@ class ChainSimulation:
             start += failures * self.attempt_ps[segment]
             self.kernel.schedule_at(start + self.attempt_ps[segment], self._herald, segment, start, True, generation)
             return
-        self.kernel.schedule_in(self.attempt_ps[segment] - self.to_midpoint_ps[segment], self._midpoint, segment, start, generation)
+        self.kernel.schedule_in(
+            self.attempt_ps[segment] - self.to_midpoint_ps[segment], self._midpoint, segment, start, generation
+        )
 
     def _midpoint(self, segment: int, start_ps: int, generation: int) -> None:
         success = self._random() < self._p[segment]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_network_run", "plot_chain_versus_repeaters"]
+__all__ = ["plot_chain_versus_repeaters", "plot_network_run"]
 
 
 def _pyplot():
@@ -66,7 +66,9 @@ def plot_chain_versus_repeaters(rows: list[dict], out_path: Path, title: str) ->
     repeaters = [row["repeaters"] for row in rows]
     figure, (rate_axis, fidelity_axis) = plt.subplots(1, 2, figsize=(9, 3.5))
     rate_axis.semilogy(repeaters, [row["pairs_per_channel_use"] for row in rows], "o-", label="repeater chain")
-    rate_axis.semilogy(repeaters, [row["repeaterless_bound_per_use"] for row in rows], "k--", label="repeaterless bound (PLOB)")
+    rate_axis.semilogy(
+        repeaters, [row["repeaterless_bound_per_use"] for row in rows], "k--", label="repeaterless bound (PLOB)"
+    )
     rate_axis.set_xlabel("repeaters")
     rate_axis.set_ylabel("ebits per channel use")
     rate_axis.legend(fontsize=8)

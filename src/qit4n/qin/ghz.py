@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 from qit4n.errors import ParameterError
 from qit4n.qin.bell import validate_bell_diagonal
 
-__all__ = ["ghz_fidelity", "ghz_circuit", "sample_ghz_fidelity"]
+__all__ = ["ghz_circuit", "ghz_fidelity", "sample_ghz_fidelity"]
 
 
 def ghz_fidelity(pairs: ArrayLike) -> float:
@@ -56,7 +56,14 @@ def ghz_circuit(pairs: ArrayLike):
         circuit.append("M", [hub])
         circuit.append("CX", [stim.target_rec(-1), sensor])
     members = [hubs[0]] + sensors
-    circuit.append("MPP", [item for index, qubit in enumerate(members) for item in ([stim.target_combiner()] if index else []) + [stim.target_x(qubit)]])
+    circuit.append(
+        "MPP",
+        [
+            item
+            for index, qubit in enumerate(members)
+            for item in ([stim.target_combiner()] if index else []) + [stim.target_x(qubit)]
+        ],
+    )
     for first, second in zip(members, members[1:]):
         circuit.append("MPP", [stim.target_z(first), stim.target_combiner(), stim.target_z(second)])
     return circuit, len(members)

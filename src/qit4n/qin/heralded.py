@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 
 from qit4n.errors import ParameterError
 
-__all__ = ["HeraldedOutcome", "single_click", "barrett_kok", "sample_single_click", "sample_barrett_kok"]
+__all__ = ["HeraldedOutcome", "barrett_kok", "sample_barrett_kok", "sample_single_click", "single_click"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,10 @@ def _check(name: str, value: ArrayLike, upper: float = 1.0) -> np.ndarray:
 def _outcome(genuine: np.ndarray, random_sign: np.ndarray, product: np.ndarray) -> HeraldedOutcome:
     total = genuine + random_sign + product
     safe = np.where(total > 0.0, total, 1.0)
-    state = np.stack([genuine + random_sign / 2.0, product / 2.0, product / 2.0, random_sign / 2.0], axis=-1) / safe[..., None]
+    state = (
+        np.stack([genuine + random_sign / 2.0, product / 2.0, product / 2.0, random_sign / 2.0], axis=-1)
+        / safe[..., None]
+    )
     return HeraldedOutcome(success_probability=total, state=state)
 
 
@@ -67,7 +70,9 @@ def _click_terms(eta: np.ndarray, dark: np.ndarray) -> tuple[np.ndarray, np.ndar
     return no_photon, one_genuine, one_dark, two
 
 
-def single_click(*, bright_state_population: ArrayLike, eta: ArrayLike, dark_count_probability: ArrayLike = 0.0) -> HeraldedOutcome:
+def single_click(
+    *, bright_state_population: ArrayLike, eta: ArrayLike, dark_count_probability: ArrayLike = 0.0
+) -> HeraldedOutcome:
     """Single-click scheme: each node emits with probability ``alpha``; one click heralds Psi+-.
 
     Without dark counts ``p = 2 alpha eta (1 - alpha) + alpha^2 eta (2 - eta)`` and
@@ -101,7 +106,9 @@ def barrett_kok(*, eta: ArrayLike, dark_count_probability: ArrayLike = 0.0) -> H
     return _outcome(0.5 * one_genuine**2, 0.5 * (one**2 - one_genuine**2), 0.5 * no_photon * two)
 
 
-def _one_round(rng: np.random.Generator, photons: np.ndarray, eta: float, dark: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _one_round(
+    rng: np.random.Generator, photons: np.ndarray, eta: float, dark: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sample a detection window: photons (0, 1 or 2, bunched) -> (exactly one click, clicked detector, photon seen)."""
     size = photons.shape
     port = rng.integers(0, 2, size)
@@ -114,7 +121,14 @@ def _one_round(rng: np.random.Generator, photons: np.ndarray, eta: float, dark: 
     return single, np.where(click[0], 0, 1), survived & ~dark_clicks[1 - port, np.arange(size[0])]
 
 
-def sample_single_click(rng: np.random.Generator, attempts: int, *, bright_state_population: float, eta: float, dark_count_probability: float = 0.0) -> tuple[float, float]:
+def sample_single_click(
+    rng: np.random.Generator,
+    attempts: int,
+    *,
+    bright_state_population: float,
+    eta: float,
+    dark_count_probability: float = 0.0,
+) -> tuple[float, float]:
     """Monte Carlo of single-click attempts: (heralded fraction, mean fidelity of heralded pairs)."""
     emitted = rng.random((2, attempts)) < bright_state_population
     photons = emitted.sum(axis=0)
@@ -126,7 +140,9 @@ def sample_single_click(rng: np.random.Generator, attempts: int, *, bright_state
     return heralded / attempts, float(correct[single].mean()) if heralded else 0.0
 
 
-def sample_barrett_kok(rng: np.random.Generator, attempts: int, *, eta: float, dark_count_probability: float = 0.0) -> tuple[float, float]:
+def sample_barrett_kok(
+    rng: np.random.Generator, attempts: int, *, eta: float, dark_count_probability: float = 0.0
+) -> tuple[float, float]:
     """Monte Carlo of Barrett-Kok attempts: (heralded fraction, mean fidelity of heralded pairs)."""
     spins = rng.integers(0, 2, (2, attempts))
     first_photons = spins.sum(axis=0)

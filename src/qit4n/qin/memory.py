@@ -21,7 +21,7 @@ from pydantic import Field, model_validator
 from qit4n.qin.bell import pauli_channel
 from qit4n.schema import StrictModel
 
-__all__ = ["MemoryParameters", "decay_rates_per_s", "decay_scalings", "decay"]
+__all__ = ["MemoryParameters", "decay", "decay_rates_per_s", "decay_scalings"]
 
 
 class MemoryParameters(StrictModel):

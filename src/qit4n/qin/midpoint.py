@@ -123,7 +123,9 @@ def sample_midpoint_source(
         pairs = rng.poisson(mean_pairs, attempts)
     else:
         raise ParameterError(f"statistics = {statistics!r}: must be one of thermal, poisson")
-    classes = rng.multinomial(pairs, [eta_a * eta_2, eta_a * (1.0 - eta_2), (1.0 - eta_a) * eta_2, (1.0 - eta_a) * (1.0 - eta_2)])
+    classes = rng.multinomial(
+        pairs, [eta_a * eta_2, eta_a * (1.0 - eta_2), (1.0 - eta_a) * eta_2, (1.0 - eta_a) * (1.0 - eta_2)]
+    )
     both, only_a, only_b = classes[:, 0], classes[:, 1], classes[:, 2]
     dark = rng.random((2, attempts)) < dark_count_probability
     herald_a = (both + only_a > 0) | dark[0]

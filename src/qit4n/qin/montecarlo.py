@@ -23,7 +23,7 @@ import numpy as np
 from qit4n.errors import ParameterError
 from qit4n.qin.waiting import check_probabilities, doubling_levels
 
-__all__ = ["Policy", "ChainSamples", "sample_chain"]
+__all__ = ["ChainSamples", "Policy", "sample_chain"]
 
 
 class Policy(str, Enum):
@@ -126,5 +126,7 @@ def sample_chain(
     if swap_success_probability == 1.0:
         return _deterministic(rng, samples, segments, link_success_probability, policy)
     if policy is not Policy.DOUBLING:
-        raise ParameterError(f"policy = {policy.value!r}: probabilistic swaps (a < 1) are sampled for the doubling policy only; use the event engine for swap-asap")
+        raise ParameterError(
+            f"policy = {policy.value!r}: probabilistic swaps (a < 1) are sampled for the doubling policy only; use the event engine for swap-asap"
+        )
     return _doubling(rng, samples, segments, link_success_probability, swap_success_probability)

@@ -27,7 +27,7 @@ from qit4n.qin.des_chain import ChainSimulation
 from qit4n.scenario import Scenario
 from qit4n.schema import validate_parameters
 
-__all__ = ["RequestPlan", "NetworkRun", "quantum_graph", "plan_requests", "simulate_network"]
+__all__ = ["NetworkRun", "RequestPlan", "plan_requests", "quantum_graph", "simulate_network"]
 
 
 @dataclass(frozen=True)
@@ -82,13 +82,22 @@ def _candidate_paths(graph, source: str, target: str, count: int) -> list[list[s
         return []
 
 
-def _estimate(hardware: ChainParameters, lengths: tuple[float, ...], samples: int, rng: np.random.Generator) -> dict[str, float]:
+def _estimate(
+    hardware: ChainParameters, lengths: tuple[float, ...], samples: int, rng: np.random.Generator
+) -> dict[str, float]:
     segments = len(lengths)
-    return simulate_chain_mc(hardware.model_copy(update={"segments": segments, "length_km": max(lengths) * segments}), samples, rng).summary()
+    return simulate_chain_mc(
+        hardware.model_copy(update={"segments": segments, "length_km": max(lengths) * segments}), samples, rng
+    ).summary()
 
 
 def plan_requests(
-    scenario: Scenario, hardware: ChainParameters, rng: np.random.Generator, *, candidate_paths: int = 3, estimate_samples: int = 4000
+    scenario: Scenario,
+    hardware: ChainParameters,
+    rng: np.random.Generator,
+    *,
+    candidate_paths: int = 3,
+    estimate_samples: int = 4000,
 ) -> list[RequestPlan]:
     """Route every request (see the module docstring).
 
@@ -100,7 +109,9 @@ def plan_requests(
     for request in scenario.requests:
         paths = _candidate_paths(graph, request.endpoints[0], request.endpoints[1], candidate_paths)
         lengths = [tuple(graph[a][b]["length_km"] for a, b in zip(path, path[1:])) for path in paths]
-        options.append([(path, length, _estimate(hardware, length, estimate_samples, rng)) for path, length in zip(paths, lengths)])
+        options.append(
+            [(path, length, _estimate(hardware, length, estimate_samples, rng)) for path, length in zip(paths, lengths)]
+        )
     chosen: list[int | None] = [None] * len(options)
 
     def usage(skip: int) -> dict[str, int]:
@@ -128,13 +139,24 @@ def plan_requests(
     for index, request in enumerate(scenario.requests):
         name = request.name or f"{request.endpoints[0]}-{request.endpoints[1]}#{index}"
         if chosen[index] is None:
-            plans.append(RequestPlan(index, name, request.endpoints, request.target_fidelity, request.pairs_per_s, (), (), 0.0, 0.0))
+            plans.append(
+                RequestPlan(
+                    index, name, request.endpoints, request.target_fidelity, request.pairs_per_s, (), (), 0.0, 0.0
+                )
+            )
             continue
         path, lengths, estimate = options[index][chosen[index]]
         plans.append(
             RequestPlan(
-                index, name, request.endpoints, request.target_fidelity, request.pairs_per_s, tuple(path), lengths,
-                effective_rate(path, estimate, usage(index)), estimate["fidelity_mean"],
+                index,
+                name,
+                request.endpoints,
+                request.target_fidelity,
+                request.pairs_per_s,
+                tuple(path),
+                lengths,
+                effective_rate(path, estimate, usage(index)),
+                estimate["fidelity_mean"],
             )
         )
     return plans
@@ -214,14 +236,19 @@ class NetworkRun:
 
 
 def _needs(plan: RequestPlan, per_side: int) -> dict[str, int]:
-    needs = {node: 2 * per_side for node in plan.path[1:-1]}
+    needs = dict.fromkeys(plan.path[1:-1], 2 * per_side)
     needs[plan.path[0]] = per_side
     needs[plan.path[-1]] = per_side
     return needs
 
 
 def simulate_network(
-    scenario: Scenario, *, duration_s: float, seed: int, hardware: ChainParameters | None = None, memories_per_side: int = 1
+    scenario: Scenario,
+    *,
+    duration_s: float,
+    seed: int,
+    hardware: ChainParameters | None = None,
+    memories_per_side: int = 1,
 ) -> NetworkRun:
     """Route the scenario's requests and run them together for ``duration_s`` simulated seconds, on
     ``hardware`` (default: the scenario's ``quantum_hardware`` block, defaults where omitted).
@@ -261,7 +288,11 @@ def simulate_network(
         if not plan.path:
             continue
         params = hardware.model_copy(
-            update={"segments": len(plan.segment_lengths_km), "length_km": sum(plan.segment_lengths_km), "memories_per_node": memories_per_side}
+            update={
+                "segments": len(plan.segment_lengths_km),
+                "length_km": sum(plan.segment_lengths_km),
+                "memories_per_node": memories_per_side,
+            }
         )
         chain = ChainSimulation(
             params,
@@ -282,7 +313,9 @@ def simulate_network(
         node: {
             "memories": capacity[node],
             "mean_reserved": reservations.reserved_ps.get(node, 0) / PS_PER_S / duration_s,
-            "utilisation": reservations.reserved_ps.get(node, 0) / PS_PER_S / duration_s / capacity[node] if capacity[node] else 0.0,
+            "utilisation": reservations.reserved_ps.get(node, 0) / PS_PER_S / duration_s / capacity[node]
+            if capacity[node]
+            else 0.0,
         }
         for node in capacity
         if capacity[node] > 0

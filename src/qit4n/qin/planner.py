@@ -44,7 +44,13 @@ class PlanCandidate:
 
 
 def plan_chain(
-    base: ChainParameters, *, target_fidelity: float, samples: int, rng: np.random.Generator, seed: int = 1, allow_pumping: bool = True
+    base: ChainParameters,
+    *,
+    target_fidelity: float,
+    samples: int,
+    rng: np.random.Generator,
+    seed: int = 1,
+    allow_pumping: bool = True,
 ) -> tuple[PlanCandidate, list[PlanCandidate]]:
     """Best candidate meeting ``target_fidelity`` and all candidates evaluated.
 

@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike
 
 from qit4n.qin.bell import twirl, validate_bell_diagonal
 
-__all__ = ["bilateral_cnot", "bbpssw", "dejmps", "pump"]
+__all__ = ["bbpssw", "bilateral_cnot", "dejmps", "pump"]
 
 
 def bilateral_cnot(first: ArrayLike, second: ArrayLike) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 from qit4n.qin.bell import validate_bell_diagonal
 from qit4n.qin.density import CNOT, HADAMARD, PAULIS, apply_operator, partial_trace, project
 
-__all__ = ["remote_cnot_errors", "remote_cnot_average_fidelity", "remote_cnot_circuit"]
+__all__ = ["remote_cnot_average_fidelity", "remote_cnot_circuit", "remote_cnot_errors"]
 
 
 def remote_cnot_errors(pair: ArrayLike) -> dict[str, np.ndarray]:

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 
 from qit4n.qin.bell import validate_bell_diagonal
 
-__all__ = ["average_teleportation_fidelity", "teleport_bloch", "state_fidelity_from_bloch"]
+__all__ = ["average_teleportation_fidelity", "state_fidelity_from_bloch", "teleport_bloch"]
 
 
 def average_teleportation_fidelity(pair: ArrayLike) -> np.ndarray:

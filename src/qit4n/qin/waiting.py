@@ -28,11 +28,11 @@ __all__ = [
     "MAX_EXACT_SEGMENTS",
     "check_probabilities",
     "doubling_levels",
-    "mean_waiting_time_two_segments",
-    "mean_waiting_time_deterministic_swaps",
-    "doubling_transition_matrix",
     "doubling_mean_waiting_time",
+    "doubling_transition_matrix",
     "doubling_waiting_time_cdf",
+    "mean_waiting_time_deterministic_swaps",
+    "mean_waiting_time_two_segments",
 ]
 
 #: Largest chain (segments) solved exactly as a Markov chain (256 states); longer chains are sampled.
@@ -41,7 +41,10 @@ MAX_EXACT_SEGMENTS = 8
 
 def check_probabilities(link_success_probability: float, swap_success_probability: float) -> None:
     """Raise :class:`ParameterError` unless both probabilities lie in (0, 1]."""
-    for name, value in (("link_success_probability", link_success_probability), ("swap_success_probability", swap_success_probability)):
+    for name, value in (
+        ("link_success_probability", link_success_probability),
+        ("swap_success_probability", swap_success_probability),
+    ):
         if not 0.0 < value <= 1.0:
             raise ParameterError(f"{name} = {value:g}: must be in (0, 1]")
 
@@ -78,7 +81,9 @@ def mean_waiting_time_deterministic_swaps(segments: int, link_success_probabilit
     return float(sum((-1) ** (k + 1) * comb(segments, k) / (1.0 - q**k) for k in range(1, segments + 1)))
 
 
-def doubling_transition_matrix(segments: int, link_success_probability: float, swap_success_probability: float) -> np.ndarray:
+def doubling_transition_matrix(
+    segments: int, link_success_probability: float, swap_success_probability: float
+) -> np.ndarray:
     """One-step transition matrix of the doubling chain; the last state is "end-to-end pair ready".
 
     Level-k states are pairs of level-(k-1) states; the pair (ready, ready) is never occupied (its
@@ -102,7 +107,9 @@ def doubling_transition_matrix(segments: int, link_success_probability: float, s
     return matrix
 
 
-def doubling_mean_waiting_time(segments: int, link_success_probability: float, swap_success_probability: float) -> float:
+def doubling_mean_waiting_time(
+    segments: int, link_success_probability: float, swap_success_probability: float
+) -> float:
     """Exact mean waiting time (in attempts) of the doubling policy, by the fundamental matrix.
 
     >>> round(doubling_mean_waiting_time(2, 0.5, 0.5), 6)

@@ -13,14 +13,14 @@ from qit4n.qkd.registry import get_protocol, make_parameters, protocol_names
 
 __all__ = [
     "ChannelParameters",
+    "Preset",
     "ProtocolSpec",
     "RateResult",
-    "Preset",
     "all_presets",
     "get_preset",
     "get_protocol",
+    "key_rate_at_distance",
     "make_parameters",
     "max_distance_km",
-    "key_rate_at_distance",
     "protocol_names",
 ]

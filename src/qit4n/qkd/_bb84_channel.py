@@ -36,15 +36,15 @@ from qit4n.qkd.base import ChannelParameters, RateResult
 
 __all__ = [
     "BB84Parameters",
+    "LinearGain",
     "background_yield",
     "click_probability",
     "error_probability",
-    "gain_and_errors",
-    "LinearGain",
-    "linear_gain",
     "error_rate",
-    "key_rate_bps",
+    "gain_and_errors",
     "in_blocks",
+    "key_rate_bps",
+    "linear_gain",
 ]
 
 #: Points per block in :func:`in_blocks`: a block's temporaries stay in the CPU cache.

@@ -27,7 +27,7 @@ from qit4n.qkd._bb84_channel import (
 )
 from qit4n.qkd.entropy import binary_entropy
 
-__all__ = ["Settings", "KeyLength", "key_length"]
+__all__ = ["KeyLength", "Settings", "key_length"]
 
 #: The secrecy budget of Lim et al. is split into 21 equal terms (their Eq. B4).
 SECRECY_TERMS = 21.0
@@ -131,9 +131,11 @@ def key_length(
     _, s_z1 = _decoy_lower_bounds(z_counts, n_z, settings, taus, log_term)
     delta_m = log_term * np.sqrt(0.5 * m_z)
     mu2, mu3, p3 = settings.mu2, settings.mu3, 1.0 - settings.p1 - settings.p2
-    v_z1 = taus[1] * (
-        np.exp(mu2) / settings.p2 * (z_errors[1] + delta_m) - np.exp(mu3) / p3 * (z_errors[2] - delta_m)
-    ) / (mu2 - mu3)
+    v_z1 = (
+        taus[1]
+        * (np.exp(mu2) / settings.p2 * (z_errors[1] + delta_m) - np.exp(mu3) / p3 * (z_errors[2] - delta_m))
+        / (mu2 - mu3)
+    )
 
     feasible = (s_x1 > 0.0) & (s_z1 > 0.0)
     s_x1_safe = np.where(feasible, s_x1, 1.0)

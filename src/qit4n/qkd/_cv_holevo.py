@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["entropy_g", "detector_noise", "mutual_information", "holevo_bound"]
+__all__ = ["detector_noise", "entropy_g", "holevo_bound", "mutual_information"]
 
 
 def entropy_g(x: np.ndarray) -> np.ndarray:
@@ -76,9 +76,9 @@ def holevo_bound(v: np.ndarray, t: np.ndarray, xi: float, chi_det: float, hetero
     b = t * t * (v * chi_line + 1.0) ** 2
     sqrt_b = np.sqrt(b)
     if heterodyne:
-        c = (
-            a * chi_det**2 + b + 1.0 + 2.0 * chi_det * (v * sqrt_b + t * (v + chi_line)) + 2.0 * t * (v * v - 1.0)
-        ) / (t * t * (v + chi_total) ** 2)
+        c = (a * chi_det**2 + b + 1.0 + 2.0 * chi_det * (v * sqrt_b + t * (v + chi_line)) + 2.0 * t * (v * v - 1.0)) / (
+            t * t * (v + chi_total) ** 2
+        )
         d = ((v + sqrt_b * chi_det) / (t * (v + chi_total))) ** 2
     else:
         c = (v * sqrt_b + t * (v + chi_line) + a * chi_det) / (t * (v + chi_total))

@@ -34,7 +34,7 @@ import numpy as np
 
 from qit4n.qkd._mdi_gains import BasisGains
 
-__all__ = ["GainModel", "both_sent", "yield_11_lower", "error_11_upper"]
+__all__ = ["GainModel", "both_sent", "error_11_upper", "yield_11_lower"]
 
 #: Gains of one basis as a function of Alice's and Bob's intensities.
 GainModel = Callable[[np.ndarray, np.ndarray], BasisGains]

@@ -44,12 +44,12 @@ from scipy.special import i0
 
 __all__ = [
     "BasisGains",
-    "gains_z",
-    "gains_x",
-    "single_photon_yield",
-    "single_photon_error_x",
-    "i0_minus_one",
     "click_probability",
+    "gains_x",
+    "gains_z",
+    "i0_minus_one",
+    "single_photon_error_x",
+    "single_photon_yield",
 ]
 
 #: Below this argument the Bessel differences are summed from their series (6 terms reach 1e-16).
@@ -93,7 +93,9 @@ def click_probability(p_d: float, light: np.ndarray) -> np.ndarray:
     return -np.expm1(np.log1p(-p_d) - light)
 
 
-def gains_z(mu_a: np.ndarray, mu_b: np.ndarray, eta_a: np.ndarray, eta_b: np.ndarray, p_d: float, e_d: float) -> BasisGains:
+def gains_z(
+    mu_a: np.ndarray, mu_b: np.ndarray, eta_a: np.ndarray, eta_b: np.ndarray, p_d: float, e_d: float
+) -> BasisGains:
     """Rectilinear-basis gain ``Q_Z`` and error gain ``E_Z Q_Z`` (Ma and Razavi 2012)."""
     a = eta_a * mu_a
     b = eta_b * mu_b
@@ -107,7 +109,9 @@ def gains_z(mu_a: np.ndarray, mu_b: np.ndarray, eta_a: np.ndarray, eta_b: np.nda
     return BasisGains(correct + error, e_d * correct + (1.0 - e_d) * error)
 
 
-def gains_x(mu_a: np.ndarray, mu_b: np.ndarray, eta_a: np.ndarray, eta_b: np.ndarray, p_d: float, e_d: float) -> BasisGains:
+def gains_x(
+    mu_a: np.ndarray, mu_b: np.ndarray, eta_a: np.ndarray, eta_b: np.ndarray, p_d: float, e_d: float
+) -> BasisGains:
     """Diagonal-basis gain ``Q_X`` and error gain ``E_X Q_X`` (Ma and Razavi 2012)."""
     a = eta_a * mu_a
     b = eta_b * mu_b
@@ -124,7 +128,9 @@ def single_photon_yield(eta_a: np.ndarray, eta_b: np.ndarray, p_d: float) -> np.
     """``Y11``: BSM success probability when each user sends exactly one photon (either basis)."""
     keep = 1.0 - p_d
     return keep**2 * (
-        eta_a * eta_b / 2.0 + (2.0 * eta_a + 2.0 * eta_b - 3.0 * eta_a * eta_b) * p_d + 4.0 * (1.0 - eta_a) * (1.0 - eta_b) * p_d**2
+        eta_a * eta_b / 2.0
+        + (2.0 * eta_a + 2.0 * eta_b - 3.0 * eta_a * eta_b) * p_d
+        + 4.0 * (1.0 - eta_a) * (1.0 - eta_b) * p_d**2
     )
 
 

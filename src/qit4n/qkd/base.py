@@ -18,7 +18,7 @@ from pydantic import Field
 from qit4n.physics.fibre import DEFAULT_FIBRE_LOSS_DB_PER_KM
 from qit4n.schema import StrictModel
 
-__all__ = ["ChannelParameters", "RateResult", "ProtocolSpec"]
+__all__ = ["ChannelParameters", "ProtocolSpec", "RateResult"]
 
 
 class ChannelParameters(StrictModel):

@@ -22,7 +22,7 @@ from qit4n.qkd.base import ProtocolSpec, RateResult
 from qit4n.qkd.decoy_infinite import single_photon_terms
 from qit4n.qkd.entropy import binary_entropy
 
-__all__ = ["SinglePhotonParameters", "key_rate", "PROTOCOL"]
+__all__ = ["PROTOCOL", "SinglePhotonParameters", "key_rate"]
 
 SIFTING_FACTOR = 0.5
 

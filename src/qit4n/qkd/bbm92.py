@@ -46,14 +46,14 @@ from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
 from qit4n.qkd.entropy import binary_entropy
 
 __all__ = [
-    "PairStatistics",
-    "BBM92Parameters",
-    "split_transmittance",
-    "pdc_gain_qber",
-    "key_per_slot",
-    "optimal_mean_pair_number",
-    "key_rate",
     "PROTOCOL",
+    "BBM92Parameters",
+    "PairStatistics",
+    "key_per_slot",
+    "key_rate",
+    "optimal_mean_pair_number",
+    "pdc_gain_qber",
+    "split_transmittance",
 ]
 
 #: Error rate of a background click (a coin toss), ``e0`` of Ma, Fung and Lo.
@@ -77,13 +77,25 @@ class BBM92Parameters(ChannelParameters):
     Sec. IV) and the source in the middle of the link.
     """
 
-    eta_detector: float = Field(0.1, gt=0.0, le=1.0, description="detection efficiency incl. receiver optics, each side")
-    dark_count_probability: float = Field(6e-7, ge=0.0, le=0.1, description="dark-count probability per detector per slot (two per side)")
-    misalignment_error: float = Field(0.005, ge=0.0, le=0.5, description="probability e_d that a coincidence's bits disagree by misalignment")
+    eta_detector: float = Field(
+        0.1, gt=0.0, le=1.0, description="detection efficiency incl. receiver optics, each side"
+    )
+    dark_count_probability: float = Field(
+        6e-7, ge=0.0, le=0.1, description="dark-count probability per detector per slot (two per side)"
+    )
+    misalignment_error: float = Field(
+        0.005, ge=0.0, le=0.5, description="probability e_d that a coincidence's bits disagree by misalignment"
+    )
     error_correction_efficiency: float = Field(1.16, ge=1.0, le=3.0, description="f_EC: leak / Shannon limit")
-    mean_pair_number: float | None = Field(None, gt=0.0, le=10.0, description="mean photon pairs per slot mu = 2 lambda (None: optimised)")
-    pair_statistics: PairStatistics = Field(PairStatistics.THERMAL, description="pair-number statistics: thermal | poisson")
-    source_position: float = Field(0.5, ge=0.0, le=1.0, description="fraction of the fibre between Alice and the source (0.5: middle)")
+    mean_pair_number: float | None = Field(
+        None, gt=0.0, le=10.0, description="mean photon pairs per slot mu = 2 lambda (None: optimised)"
+    )
+    pair_statistics: PairStatistics = Field(
+        PairStatistics.THERMAL, description="pair-number statistics: thermal | poisson"
+    )
+    source_position: float = Field(
+        0.5, ge=0.0, le=1.0, description="fraction of the fibre between Alice and the source (0.5: middle)"
+    )
     probability_basis_x: float = Field(0.5, gt=0.0, lt=1.0, description="probability of the X basis, each side")
 
 
@@ -129,21 +141,29 @@ def pdc_gain_qber(
         gain = 1.0 - keep_a * none_a**2 - keep_b * none_b**2 + keep_a * keep_b * none_ab**2
     else:
         correlation = 2.0 * np.exp(-(eta_a + eta_b) * mu / 2.0) * np.expm1(eta_a * eta_b * mu / 2.0)
-        gain = 1.0 - keep_a * np.exp(-eta_a * mu) - keep_b * np.exp(-eta_b * mu) + keep_a * keep_b * np.exp(-either * mu)
-    error_gain = BACKGROUND_ERROR * gain - (BACKGROUND_ERROR - np.asarray(misalignment_error, dtype=float)) * correlation
+        gain = (
+            1.0 - keep_a * np.exp(-eta_a * mu) - keep_b * np.exp(-eta_b * mu) + keep_a * keep_b * np.exp(-either * mu)
+        )
+    error_gain = (
+        BACKGROUND_ERROR * gain - (BACKGROUND_ERROR - np.asarray(misalignment_error, dtype=float)) * correlation
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         qber = np.where(gain > 0.0, error_gain / np.where(gain > 0.0, gain, 1.0), BACKGROUND_ERROR)
     return gain, qber
 
 
-def key_per_slot(gain: ArrayLike, qber: ArrayLike, error_correction_efficiency: float, sifting: float = 0.5) -> np.ndarray:
+def key_per_slot(
+    gain: ArrayLike, qber: ArrayLike, error_correction_efficiency: float, sifting: float = 0.5
+) -> np.ndarray:
     """``max(0, q Q [1 - f H2(E) - H2(E)])``: secret bits per slot (Ma, Fung and Lo 2007, Sec. III).
 
     >>> round(float(key_per_slot(0.01, 0.03, 1.16)), 6)
     0.002901
     """
     entropy = binary_entropy(np.asarray(qber, dtype=float))
-    return np.maximum(0.0, sifting * np.asarray(gain, dtype=float) * (1.0 - error_correction_efficiency * entropy - entropy))
+    return np.maximum(
+        0.0, sifting * np.asarray(gain, dtype=float) * (1.0 - error_correction_efficiency * entropy - entropy)
+    )
 
 
 def _sifting(params: BBM92Parameters) -> float:
@@ -151,11 +171,18 @@ def _sifting(params: BBM92Parameters) -> float:
     return p * p + (1.0 - p) * (1.0 - p)
 
 
-def _rate_at(eta_alice: np.ndarray, eta_bob: np.ndarray, mu: np.ndarray, params: BBM92Parameters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _rate_at(
+    eta_alice: np.ndarray, eta_bob: np.ndarray, mu: np.ndarray, params: BBM92Parameters
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     background = params.dark_count_probability * (2.0 - params.dark_count_probability)
     gain, qber = pdc_gain_qber(
-        eta_alice, eta_bob, mu, background_alice=background, background_bob=background,
-        misalignment_error=params.misalignment_error, statistics=params.pair_statistics,
+        eta_alice,
+        eta_bob,
+        mu,
+        background_alice=background,
+        background_bob=background,
+        misalignment_error=params.misalignment_error,
+        statistics=params.pair_statistics,
     )
     return key_per_slot(gain, qber, params.error_correction_efficiency, _sifting(params)), gain, qber
 

@@ -34,7 +34,7 @@ from qit4n.qkd._cv_holevo import detector_noise, holevo_bound, mutual_informatio
 from qit4n.qkd._mdi_search import maximise_positive
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
 
-__all__ = ["CVParameters", "key_rate", "PROTOCOL"]
+__all__ = ["PROTOCOL", "CVParameters", "key_rate"]
 
 #: Range searched for an optimised modulation variance, SNU.
 MODULATION_SEARCH_RANGE = (0.05, 200.0)

@@ -37,7 +37,7 @@ from qit4n.qkd.base import ProtocolSpec, RateResult
 from qit4n.qkd.entropy import binary_entropy_clipped
 from qit4n.qkd.optimise import golden_section_maximise
 
-__all__ = ["DecoyParameters", "key_rate", "decoy_bounds", "PROTOCOL"]
+__all__ = ["PROTOCOL", "DecoyParameters", "decoy_bounds", "key_rate"]
 
 #: BB84 sifting factor: both parties pick the same of two equiprobable bases.
 SIFTING_FACTOR = 0.5
@@ -82,7 +82,9 @@ def _signal_terms(
     qber = error_rate(line.errors_0 + line.errors_slope * m_mu, q_mu)
     ratio = (nu / mu) ** 2
     prefactor = mu / (mu * nu - nu * nu)
-    y1_lower = prefactor * gain_boosted - (prefactor * np.exp(mu) * ratio) * q_mu - prefactor * (1.0 - ratio) * line.gain_0
+    y1_lower = (
+        prefactor * gain_boosted - (prefactor * np.exp(mu) * ratio) * q_mu - prefactor * (1.0 - ratio) * line.gain_0
+    )
     e1_upper = errors_scaled / np.maximum(y1_lower, 1e-300)
     q1 = np.maximum(y1_lower, 0.0) * (mu * np.exp(-mu))
     leak = (params.error_correction_efficiency * q_mu) * binary_entropy_clipped(qber)

@@ -34,7 +34,7 @@ from qit4n.qkd.base import ProtocolSpec, RateResult
 from qit4n.qkd.entropy import binary_entropy, binary_entropy_clipped
 from qit4n.qkd.optimise import golden_section_maximise
 
-__all__ = ["InfiniteDecoyParameters", "key_rate", "single_photon_terms", "PROTOCOL"]
+__all__ = ["PROTOCOL", "InfiniteDecoyParameters", "key_rate", "single_photon_terms"]
 
 SIFTING_FACTOR = 0.5
 SIGNAL_SEARCH_RANGE = (1e-3, 1.5)

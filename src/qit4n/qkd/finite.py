@@ -37,7 +37,7 @@ from qit4n.qkd._bb84_channel import BB84Parameters, in_blocks, key_rate_bps
 from qit4n.qkd._bb84_finite_bounds import KeyLength, Settings, key_length
 from qit4n.qkd.base import ProtocolSpec, RateResult
 
-__all__ = ["FiniteKeyParameters", "key_rate", "asymptotic_key_rate", "PROTOCOL"]
+__all__ = ["PROTOCOL", "FiniteKeyParameters", "asymptotic_key_rate", "key_rate"]
 
 #: Largest signal intensity the optimiser considers.
 MAX_SIGNAL_INTENSITY = 1.5
@@ -69,7 +69,10 @@ class FiniteKeyParameters(BB84Parameters):
     epsilon_sec: float = Field(1e-10, gt=0.0, lt=1.0, description="secrecy parameter")
     epsilon_cor: float = Field(1e-15, gt=0.0, lt=1.0, description="correctness parameter")
     secrecy_per_bit: float | None = Field(
-        None, gt=0.0, lt=1e-3, description="kappa: eps_sec = kappa * key length (Lim 2014 Sec. IV), instead of epsilon_sec"
+        None,
+        gt=0.0,
+        lt=1e-3,
+        description="kappa: eps_sec = kappa * key length (Lim 2014 Sec. IV), instead of epsilon_sec",
     )
 
     @model_validator(mode="after")

@@ -49,9 +49,13 @@ def _with_raman_noise(link: Link, index: int, params: ChannelParameters) -> Chan
     if not link.classical_channels or link.channel is not ChannelKind.FIBRE:
         return params
     if "dark_count_probability" not in type(params).model_fields:
-        raise ParameterError(f"links[{index}].classical_channels: Raman noise is modelled for photon-counting protocols, not {link.protocol!r}")
+        raise ParameterError(
+            f"links[{index}].classical_channels: Raman noise is modelled for photon-counting protocols, not {link.protocol!r}"
+        )
     if link.length_km is None:
-        raise ParameterError(f"links[{index}].length_km: a link with classical_channels needs its length (Raman noise grows with it)")
+        raise ParameterError(
+            f"links[{index}].length_km: a link with classical_channels needs its length (Raman noise grows with it)"
+        )
     from qit4n.physics.raman import raman_noise_probability
 
     noise = float(
@@ -120,7 +124,9 @@ def link_key_rate(scenario: Scenario, index: int) -> LinkRate:
     if link.key_rate_bps is not None:
         return LinkRate(link.key_rate_bps * link.systems, None, None, link.loss_db, 1.0, given=True)
     spec = get_protocol(link.protocol)
-    params = _with_raman_noise(link, index, make_parameters(link.protocol, link.preset, link.device, context=f"links[{index}].device"))
+    params = _with_raman_noise(
+        link, index, make_parameters(link.protocol, link.preset, link.device, context=f"links[{index}].device")
+    )
     if link.channel is ChannelKind.SATELLITE:
         return _satellite_rate(scenario, link, index, spec, params)
     eta = _channel_eta(link, index, params)

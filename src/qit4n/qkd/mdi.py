@@ -38,7 +38,7 @@ from qit4n.qkd._mdi_search import maximise_positive
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
 from qit4n.qkd.entropy import binary_entropy, binary_entropy_clipped
 
-__all__ = ["MDIParameters", "key_rate", "PROTOCOL"]
+__all__ = ["PROTOCOL", "MDIParameters", "key_rate"]
 
 #: Range searched for an optimised signal intensity (mean photons per pulse, each user).
 SIGNAL_SEARCH_RANGE = (1e-3, 1.5)
@@ -73,7 +73,9 @@ class MDIParameters(ChannelParameters):
         signal = info.data.get("intensity_signal")
         ceiling = signal if signal is not None else SIGNAL_SEARCH_RANGE[1]
         if value is not None and value >= ceiling:
-            name = f"intensity_signal = {signal:g}" if signal is not None else f"the largest signal searched, {ceiling:g}"
+            name = (
+                f"intensity_signal = {signal:g}" if signal is not None else f"the largest signal searched, {ceiling:g}"
+            )
             raise ValueError(f"must be < {name}")
         return value
 
@@ -91,10 +93,14 @@ class _Relay:
     decoy_x: BasisGains | None = None
 
     def gains_z(self, mu_a: np.ndarray, mu_b: np.ndarray) -> BasisGains:
-        return gains_z(mu_a, mu_b, self.eta_a, self.eta_b, self.params.dark_count_probability, self.params.misalignment_error)
+        return gains_z(
+            mu_a, mu_b, self.eta_a, self.eta_b, self.params.dark_count_probability, self.params.misalignment_error
+        )
 
     def gains_x(self, mu_a: np.ndarray, mu_b: np.ndarray) -> BasisGains:
-        return gains_x(mu_a, mu_b, self.eta_a, self.eta_b, self.params.dark_count_probability, self.params.misalignment_error)
+        return gains_x(
+            mu_a, mu_b, self.eta_a, self.eta_b, self.params.dark_count_probability, self.params.misalignment_error
+        )
 
 
 def _relay(eta_channel: np.ndarray, params: MDIParameters) -> _Relay:
@@ -116,7 +122,9 @@ def _relay(eta_channel: np.ndarray, params: MDIParameters) -> _Relay:
 def _single_photon_terms(relay: _Relay, mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     p_d, e_d = relay.params.dark_count_probability, relay.params.misalignment_error
     if relay.decoy_z is None or relay.decoy_x is None:
-        return single_photon_yield(relay.eta_a, relay.eta_b, p_d), single_photon_error_x(relay.eta_a, relay.eta_b, p_d, e_d)
+        return single_photon_yield(relay.eta_a, relay.eta_b, p_d), single_photon_error_x(
+            relay.eta_a, relay.eta_b, p_d, e_d
+        )
     nu = relay.nu
     y11_z = yield_11_lower(relay.decoy_z.gain, both_sent(relay.gains_z, mu).gain, mu, nu)
     y11_x = yield_11_lower(relay.decoy_x.gain, both_sent(relay.gains_x, mu).gain, mu, nu)

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from qit4n.errors import ParameterError
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
 
-__all__ = ["PLOBParameters", "plob_bound", "key_rate", "PROTOCOL"]
+__all__ = ["PROTOCOL", "PLOBParameters", "key_rate", "plob_bound"]
 
 
 class PLOBParameters(ChannelParameters):

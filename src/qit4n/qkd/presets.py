@@ -23,7 +23,9 @@ class Preset(StrictModel):
     source: str = Field(description="citation: authors, journal, volume, page (year), section or table")
     protocols: list[str]
     parameters: dict[str, Any] = Field(description="values shared by every protocol listed")
-    protocol_parameters: dict[str, dict[str, Any]] = Field(default_factory=dict, description="extra values for one protocol")
+    protocol_parameters: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="extra values for one protocol"
+    )
     notes: str = ""
 
 
@@ -55,5 +57,7 @@ def preset_values(name: str, protocol: str) -> dict[str, Any]:
     """The parameter values of preset ``name`` for ``protocol``."""
     preset = get_preset(name)
     if protocol not in preset.protocols:
-        raise PresetError(f"preset {name!r} does not apply to protocol {protocol!r}: it fits {', '.join(preset.protocols)}")
+        raise PresetError(
+            f"preset {name!r} does not apply to protocol {protocol!r}: it fits {', '.join(preset.protocols)}"
+        )
     return {**preset.parameters, **preset.protocol_parameters.get(protocol, {})}

@@ -10,7 +10,7 @@ from qit4n.errors import ParameterError
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec
 from qit4n.schema import validate_parameters
 
-__all__ = ["PROTOCOL_MODULES", "protocol_names", "get_protocol", "make_parameters"]
+__all__ = ["PROTOCOL_MODULES", "get_protocol", "make_parameters", "protocol_names"]
 
 #: CLI name -> module that defines ``PROTOCOL`` (imported on first use).
 PROTOCOL_MODULES: Mapping[str, str] = {

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 from qit4n.errors import ParameterError
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
 
-__all__ = ["TGWParameters", "tgw_bound", "key_rate", "PROTOCOL"]
+__all__ = ["PROTOCOL", "TGWParameters", "key_rate", "tgw_bound"]
 
 
 class TGWParameters(ChannelParameters):

@@ -51,7 +51,7 @@ from qit4n.qkd._mdi_search import maximise_positive
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
 from qit4n.qkd.entropy import binary_entropy, binary_entropy_clipped
 
-__all__ = ["TwinFieldParameters", "key_rate", "PROTOCOL"]
+__all__ = ["PROTOCOL", "TwinFieldParameters", "key_rate"]
 
 #: Range searched for an optimised Z-window intensity (mean photons per pulse, each user).
 SIGNAL_SEARCH_RANGE = (1e-3, 2.0)

@@ -20,7 +20,9 @@ class Curve:
     y: np.ndarray
 
 
-def plot_key_rate_vs_distance(curves: Sequence[Curve], path: Path, *, ylabel: str = "secret key rate (bits per pulse)", title: str = "") -> Path:
+def plot_key_rate_vs_distance(
+    curves: Sequence[Curve], path: Path, *, ylabel: str = "secret key rate (bits per pulse)", title: str = ""
+) -> Path:
     """Key rate versus fibre distance on a log scale, one line per curve; zeros are left out."""
     import matplotlib
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Table", "Figure", "Section", "write_report"]
+__all__ = ["Figure", "Section", "Table", "write_report"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,9 @@ def write_report(out_dir: Path, title: str, sections: Sequence[Section], intro: 
     """Write ``index.html`` into ``out_dir`` (figures must already be there); returns its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     anchors = [f"s{index}" for index in range(len(sections))]
-    nav = " ".join(f'<a href="#{anchor}">{html.escape(section.title)}</a>' for anchor, section in zip(anchors, sections))
+    nav = " ".join(
+        f'<a href="#{anchor}">{html.escape(section.title)}</a>' for anchor, section in zip(anchors, sections)
+    )
     parts = []
     for anchor, section in zip(anchors, sections):
         parts.append(f'<section id="{anchor}"><h2>{html.escape(section.title)}</h2>')
@@ -85,7 +87,7 @@ def write_report(out_dir: Path, title: str, sections: Sequence[Section], intro: 
             for figure in section.figures
         )
         parts.append("</section>")
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     page = (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"

@@ -30,12 +30,16 @@ def _read(source: str | Path) -> tuple[Any, str]:
         return yaml.safe_load(entry.read_text(encoding="utf-8")), f"built-in scenario {text_source}"
     path = Path(source)
     if not path.is_file():
-        raise ScenarioError(text_source, [f"no such file, and not a built-in scenario (built-ins: {', '.join(builtin_names())})"])
+        raise ScenarioError(
+            text_source, [f"no such file, and not a built-in scenario (built-ins: {', '.join(builtin_names())})"]
+        )
     text = path.read_text(encoding="utf-8")
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise ScenarioError(text_source, [f"not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {error}"]) from None
+        raise ScenarioError(
+            text_source, [f"not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {error}"]
+        ) from None
     return data, text_source
 
 
@@ -76,7 +80,11 @@ def _cross_reference_problems(scenario: Scenario) -> list[str]:
 def _quantum_hardware_problems(hardware: dict[str, Any]) -> list[str]:
     from qit4n.qin.chain import ChainParameters
 
-    problems = [f"quantum_hardware.{name}: set by each request's path, not by the scenario" for name in ("segments", "length_km") if name in hardware]
+    problems = [
+        f"quantum_hardware.{name}: set by each request's path, not by the scenario"
+        for name in ("segments", "length_km")
+        if name in hardware
+    ]
     try:
         validate_parameters(ChainParameters, hardware, "quantum_hardware")
     except Qit4nError as error:
@@ -97,7 +105,9 @@ def _optics_problems(optics: dict[str, Any], channel: ChannelKind, context: str)
 def scenario_from_dict(data: Any, source: str = "scenario") -> Scenario:
     """Validate a parsed scenario; :class:`ScenarioError` lists every problem with its path."""
     if not isinstance(data, dict):
-        raise ScenarioError(source, [f"(top level): must be a mapping with nodes, links and demands, got {type(data).__name__}"])
+        raise ScenarioError(
+            source, [f"(top level): must be a mapping with nodes, links and demands, got {type(data).__name__}"]
+        )
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:

@@ -15,13 +15,13 @@ from pydantic import Field, model_validator
 from qit4n.schema import StrictModel
 
 __all__ = [
-    "NodeRole",
     "ChannelKind",
-    "Node",
     "ClassicalChannel",
-    "QuantumReceiver",
-    "Link",
     "Demand",
+    "Link",
+    "Node",
+    "NodeRole",
+    "QuantumReceiver",
     "Request",
     "Scenario",
 ]
@@ -63,7 +63,9 @@ class ClassicalChannel(StrictModel):
 
     wavelength_nm: float = Field(1550.12, ge=1260.0, le=1675.0)
     launch_power_dbm: float = Field(0.0, ge=-40.0, le=27.0)
-    direction: Literal["forward", "backward"] = Field("forward", description="same or opposite direction as the quantum signal")
+    direction: Literal["forward", "backward"] = Field(
+        "forward", description="same or opposite direction as the quantum signal"
+    )
 
 
 class QuantumReceiver(StrictModel):
@@ -88,18 +90,27 @@ class Link(StrictModel):
     optics: dict[str, Any] = Field(default_factory=dict, description="free-space or satellite optics and orbit")
     classical_channels: list[ClassicalChannel] = Field(default_factory=list)
     receiver: QuantumReceiver = Field(default_factory=QuantumReceiver)
-    key_rate_bps: float | None = Field(None, ge=0.0, description="given secret key rate of one system, bit/s; skips the physics model")
+    key_rate_bps: float | None = Field(
+        None, ge=0.0, description="given secret key rate of one system, bit/s; skips the physics model"
+    )
     pool_capacity_bits: float = Field(1e9, gt=0.0)
     systems: int = Field(1, ge=1, le=1000, description="identical QKD systems running in parallel on this link")
     cost: float | None = Field(
-        None, ge=0.0, description="cost of building this link when it is a design candidate (any currency); default: per-link plus per-km cost"
+        None,
+        ge=0.0,
+        description="cost of building this link when it is a design candidate (any currency); default: per-link plus per-km cost",
     )
 
     @model_validator(mode="after")
     def _needs_a_length_or_loss(self) -> Link:
         if self.endpoints[0] == self.endpoints[1]:
             raise ValueError(f"endpoints = {list(self.endpoints)}: must name two different nodes")
-        if self.key_rate_bps is None and self.channel is ChannelKind.FIBRE and self.length_km is None and self.loss_db is None:
+        if (
+            self.key_rate_bps is None
+            and self.channel is ChannelKind.FIBRE
+            and self.length_km is None
+            and self.loss_db is None
+        ):
             raise ValueError("a fibre link needs length_km or loss_db (or a given key_rate_bps)")
         return self
 

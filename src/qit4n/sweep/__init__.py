@@ -3,4 +3,4 @@
 from qit4n.sweep.points import key_rate_point
 from qit4n.sweep.runner import PointResult, grid, run_sweep
 
-__all__ = ["PointResult", "grid", "run_sweep", "key_rate_point"]
+__all__ = ["PointResult", "grid", "key_rate_point", "run_sweep"]

@@ -60,7 +60,8 @@ def _run_local(function, points, workers, progress, task) -> list[PointResult]:
 
 def _run_dask(function, points, scheduler_address, progress, task) -> list[PointResult]:
     try:
-        from dask.distributed import Client, as_completed as dask_completed
+        from dask.distributed import Client
+        from dask.distributed import as_completed as dask_completed
     except ImportError as error:
         raise ServiceError("a Dask scheduler address needs the 'dask' extra: pip install 'qit4n[dask]'") from error
     try:

@@ -8,16 +8,32 @@ CycloneDX CBOMs or TLS scans) into exposure probabilities, deadlines and a migra
 
 from qit4n.threat.assess import AlgorithmFinding, AssetRisk, assess_asset
 from qit4n.threat.assessment import DEFAULT_POLICIES, DEFAULT_TIMELINE, ThreatAssessment, assess_inventory
-from qit4n.threat.catalog import Catalog, CatalogChange, Policy, TimelineScenario, catalog_to_dict, diff_catalogs, load_catalog
+from qit4n.threat.catalog import (
+    Catalog,
+    CatalogChange,
+    Policy,
+    TimelineScenario,
+    catalog_to_dict,
+    diff_catalogs,
+    load_catalog,
+)
 from qit4n.threat.imports import assets_from_cbom, assets_from_certificates, assets_from_ssh_keys, inventory_from_file
 from qit4n.threat.inventory import AlgorithmUse, Asset, AssetLocation, Inventory, inventory_from_dict, load_inventory
 from qit4n.threat.mosca import Triangular, exposure_probabilities, forgery_probability, hndl_probability
 from qit4n.threat.paths import PathRisk, path_risks
-from qit4n.threat.planner import Recommendation, ScheduledMigration, default_qkd_key_rate_bps, recommend, schedule_migrations
+from qit4n.threat.planner import (
+    Recommendation,
+    ScheduledMigration,
+    default_qkd_key_rate_bps,
+    recommend,
+    schedule_migrations,
+)
 from qit4n.threat.policy import PolicyDeadline, policy_deadline
 from qit4n.threat.timeline import crqc_probability, crqc_table
 
 __all__ = [
+    "DEFAULT_POLICIES",
+    "DEFAULT_TIMELINE",
     "AlgorithmFinding",
     "AlgorithmUse",
     "Asset",
@@ -25,8 +41,6 @@ __all__ = [
     "AssetRisk",
     "Catalog",
     "CatalogChange",
-    "DEFAULT_POLICIES",
-    "DEFAULT_TIMELINE",
     "Inventory",
     "PathRisk",
     "Policy",

@@ -16,7 +16,7 @@ from qit4n.threat.inventory import Asset, Use
 from qit4n.threat.mosca import Triangular, Years, exposure_probabilities
 from qit4n.threat.policy import PolicyDeadline, policy_deadline
 
-__all__ = ["AlgorithmFinding", "AssetRisk", "resolve_algorithms", "assess_asset"]
+__all__ = ["AlgorithmFinding", "AssetRisk", "assess_asset", "resolve_algorithms"]
 
 _USES_BY_KIND: dict[str, tuple[Use, ...]] = {
     "kem": ("key-exchange",),
@@ -108,7 +108,9 @@ def resolve_algorithms(asset: Asset, catalog: Catalog, context: str = "asset") -
         algorithm = catalog.find_algorithm(item.name)
         if algorithm is None:
             known = ", ".join(a.id for a in catalog.algorithms)
-            raise ParameterError(f"{context}.algorithms[{index}].name = {item.name!r}: not in threat catalog {catalog.version} (known: {known})")
+            raise ParameterError(
+                f"{context}.algorithms[{index}].name = {item.name!r}: not in threat catalog {catalog.version} (known: {known})"
+            )
         uses = (item.use,) if item.use is not None else _USES_BY_KIND[algorithm.kind]
         estimates = tuple(estimate.id for estimate in catalog.estimates_for(algorithm.id))
         findings.extend(AlgorithmFinding(algorithm, use, _threat(algorithm), estimates, item.detail) for use in uses)
@@ -127,16 +129,22 @@ def _reasons(findings: list[AlgorithmFinding], hndl: float, forgery: float, risk
             cited = f" (resource estimates: {', '.join(finding.estimates)})" if finding.estimates else ""
             reasons.append(f"{algorithm.id} ({finding.use}) is broken by Shor's algorithm{cited}")
         elif finding.threat == "grover":
-            reasons.append(f"{algorithm.id} ({finding.use}): Grover search only; NIST category {algorithm.nist_category}")
+            reasons.append(
+                f"{algorithm.id} ({finding.use}): Grover search only; NIST category {algorithm.nist_category}"
+            )
         else:
-            reasons.append(f"{algorithm.id} ({finding.use}) is quantum-resistant: NIST category {algorithm.nist_category}")
+            reasons.append(
+                f"{algorithm.id} ({finding.use}) is quantum-resistant: NIST category {algorithm.nist_category}"
+            )
     timeline = risk_inputs["timeline"]
     if hndl > 0.0:
         reasons.append(
             f"harvest-now-decrypt-later: P(CRQC before {risk_inputs['now_year']:g} + x + y) = {hndl:.3f} under {timeline}"
         )
     if forgery > 0.0:
-        reasons.append(f"forgery: P(CRQC before {risk_inputs['now_year']:g} + max(y, t)) = {forgery:.3f} under {timeline}")
+        reasons.append(
+            f"forgery: P(CRQC before {risk_inputs['now_year']:g} + max(y, t)) = {forgery:.3f} under {timeline}"
+        )
     return reasons
 
 
@@ -186,4 +194,13 @@ def assess_asset(
         "policies": [policy.id for policy in policies],
         "catalog_version": catalog.version,
     }
-    return AssetRisk(asset, tuple(findings), hndl, forgery, either, deadlines, tuple(_reasons(findings, hndl, forgery, inputs)), inputs)
+    return AssetRisk(
+        asset,
+        tuple(findings),
+        hndl,
+        forgery,
+        either,
+        deadlines,
+        tuple(_reasons(findings, hndl, forgery, inputs)),
+        inputs,
+    )

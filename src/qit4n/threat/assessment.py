@@ -18,9 +18,16 @@ from qit4n.threat.assess import AssetRisk, assess_asset
 from qit4n.threat.catalog import Catalog, TimelineScenario, load_catalog
 from qit4n.threat.inventory import Inventory
 from qit4n.threat.paths import PathRisk, path_risks
-from qit4n.threat.planner import QkdRate, Recommendation, ScheduledMigration, default_qkd_key_rate_bps, recommend, schedule_migrations
+from qit4n.threat.planner import (
+    QkdRate,
+    Recommendation,
+    ScheduledMigration,
+    default_qkd_key_rate_bps,
+    recommend,
+    schedule_migrations,
+)
 
-__all__ = ["DEFAULT_TIMELINE", "DEFAULT_POLICIES", "ThreatAssessment", "assess_inventory"]
+__all__ = ["DEFAULT_POLICIES", "DEFAULT_TIMELINE", "ThreatAssessment", "assess_inventory"]
 
 #: Timeline scenario used when none is named.
 DEFAULT_TIMELINE = "gri-2023"
@@ -57,7 +64,10 @@ class ThreatAssessment:
                     "hndl_probability": risk.hndl_probability,
                     "forgery_probability": risk.forgery_probability,
                     "deadline": risk.deadline,
-                    "deadlines": {d.policy_id: {"year": d.year, "rule": d.rule, "deprecated": d.deprecated} for d in risk.deadlines},
+                    "deadlines": {
+                        d.policy_id: {"year": d.year, "rule": d.rule, "deprecated": d.deprecated}
+                        for d in risk.deadlines
+                    },
                     "recommendation": recommendation.action,
                     "plan": recommendation.to_dict(),
                     "reasons": [*risk.reasons, *recommendation.reasons],
@@ -163,9 +173,13 @@ def assess_inventory(
         node_ids = {node.id for node in network.nodes}
         for index, asset in enumerate(inventory.assets):
             if asset.location.link is not None and asset.location.link not in link_ids:
-                raise ParameterError(f"assets[{index}].location.link = {asset.location.link!r}: no such link in scenario {network.name}")
+                raise ParameterError(
+                    f"assets[{index}].location.link = {asset.location.link!r}: no such link in scenario {network.name}"
+                )
             if asset.location.node is not None and asset.location.node not in node_ids:
-                raise ParameterError(f"assets[{index}].location.node = {asset.location.node!r}: no such node in scenario {network.name}")
+                raise ParameterError(
+                    f"assets[{index}].location.node = {asset.location.node!r}: no such node in scenario {network.name}"
+                )
     risks = [
         assess_asset(asset, catalog, timeline, policies, now_year=now_year, context=f"assets[{index}]")
         for index, asset in enumerate(inventory.assets)
@@ -173,10 +187,20 @@ def assess_inventory(
     cnsa = "cnsa-2.0" in policy_ids
     recommendations = []
     for risk in risks:
-        length_km, rate_bps = _qkd_link(risk, network, qkd_key_rate_bps) if risk.key_exchange_vulnerable else (None, None)
+        length_km, rate_bps = (
+            _qkd_link(risk, network, qkd_key_rate_bps) if risk.key_exchange_vulnerable else (None, None)
+        )
         recommendations.append(recommend(risk, catalog, length_km=length_km, qkd_rate_bps=rate_bps, cnsa=cnsa))
     schedule = schedule_migrations(risks, timeline, now_year=now_year, teams=teams)
     paths = path_risks(network, risks) if network is not None else []
     return ThreatAssessment(
-        inventory, catalog.version, timeline, tuple(policy_ids), float(now_year), tuple(risks), tuple(recommendations), tuple(schedule), tuple(paths)
+        inventory,
+        catalog.version,
+        timeline,
+        tuple(policy_ids),
+        float(now_year),
+        tuple(risks),
+        tuple(recommendations),
+        tuple(schedule),
+        tuple(paths),
     )

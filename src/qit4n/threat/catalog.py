@@ -23,17 +23,17 @@ from qit4n.schema import StrictModel, validate_document
 
 __all__ = [
     "Algorithm",
+    "Catalog",
+    "CatalogChange",
+    "Policy",
+    "PolicyRule",
     "ResourceEstimate",
     "TimelineAnchor",
     "TimelineScenario",
-    "PolicyRule",
-    "Policy",
-    "Catalog",
-    "CatalogChange",
-    "load_catalog",
     "catalog_from_dict",
     "catalog_to_dict",
     "diff_catalogs",
+    "load_catalog",
 ]
 
 AlgorithmKind = Literal["kem", "key-exchange", "signature", "kem-or-signature", "symmetric", "hash"]
@@ -161,7 +161,9 @@ class Catalog(StrictModel):
         """The algorithm called ``name`` (id or alias, case-insensitive); :class:`ParameterError` if unknown."""
         found = self.find_algorithm(name)
         if found is None:
-            raise ParameterError(f"algorithm = {name!r}: not in threat catalog {self.version} (known: {', '.join(a.id for a in self.algorithms)})")
+            raise ParameterError(
+                f"algorithm = {name!r}: not in threat catalog {self.version} (known: {', '.join(a.id for a in self.algorithms)})"
+            )
         return found
 
     def find_algorithm(self, name: str) -> Algorithm | None:
@@ -210,7 +212,9 @@ def _read_folder(read_text) -> dict[str, Any]:
 @cache
 def _shipped() -> Catalog:
     folder = resources.files("qit4n.threat").joinpath("data")
-    return catalog_from_dict(_read_folder(lambda name: folder.joinpath(name).read_text(encoding="utf-8")), "shipped threat catalog")
+    return catalog_from_dict(
+        _read_folder(lambda name: folder.joinpath(name).read_text(encoding="utf-8")), "shipped threat catalog"
+    )
 
 
 def load_catalog(source: str | Path | None = None) -> Catalog:

@@ -31,7 +31,11 @@ def _algorithm_component(algorithm: Algorithm, use: str):
     from cyclonedx.model.crypto import AlgorithmProperties, CryptoAssetType, CryptoPrimitive, CryptoProperties
 
     kind = algorithm.kind if algorithm.kind != "kem-or-signature" else ("signature" if use == "signature" else "kem")
-    primitive = CryptoPrimitive.PKE if algorithm.kind == "kem-or-signature" and use != "signature" else getattr(CryptoPrimitive, _PRIMITIVES[kind])
+    primitive = (
+        CryptoPrimitive.PKE
+        if algorithm.kind == "kem-or-signature" and use != "signature"
+        else getattr(CryptoPrimitive, _PRIMITIVES[kind])
+    )
     properties = AlgorithmProperties(
         primitive=primitive,
         classical_security_level=algorithm.classical_bits,
@@ -72,7 +76,9 @@ def cbom_json(assessment: ThreatAssessment) -> str:
             Property(name="qit4n:catalog-version", value=assessment.catalog_version),
             *[Property(name="qit4n:reason", value=reason) for reason in entry["reasons"]],
         ]
-        asset_component = Component(name=risk.asset.name, type=ComponentType.APPLICATION, bom_ref=f"asset/{index}", properties=properties)
+        asset_component = Component(
+            name=risk.asset.name, type=ComponentType.APPLICATION, bom_ref=f"asset/{index}", properties=properties
+        )
         bom.components.add(asset_component)
         depends = []
         for finding in risk.findings:

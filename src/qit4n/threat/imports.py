@@ -9,7 +9,7 @@ rather than dropping them silently.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from qit4n.threat.catalog import Catalog, load_catalog
 from qit4n.threat.inventory import AlgorithmUse, Asset, Inventory, inventory_from_dict, load_inventory
 from qit4n.threat.keys import describe_key
 
-__all__ = ["assets_from_certificates", "assets_from_ssh_keys", "assets_from_cbom", "inventory_from_file"]
+__all__ = ["assets_from_cbom", "assets_from_certificates", "assets_from_ssh_keys", "inventory_from_file"]
 
 _SECONDS_PER_YEAR = 365.25 * 86_400.0
 _SSH_PREFIXES = ("ssh-", "ecdsa-sha2-", "sk-")
@@ -32,10 +32,12 @@ def assets_from_certificates(data: bytes, source: str = "certificates", now: dat
     from cryptography import x509
 
     try:
-        certificates = x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [x509.load_der_x509_certificate(data)]
+        certificates = (
+            x509.load_pem_x509_certificates(data) if b"-----BEGIN" in data else [x509.load_der_x509_certificate(data)]
+        )
     except ValueError as error:
         raise InputError(f"{source}: not a PEM or DER X.509 certificate ({error})") from None
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     assets = []
     for index, certificate in enumerate(certificates):
         key = describe_key(certificate.public_key())
@@ -51,7 +53,9 @@ def assets_from_certificates(data: bytes, source: str = "certificates", now: dat
             Asset(
                 name=subject,
                 category="pki-root" if is_ca else "certificate",
-                algorithms=[AlgorithmUse(name=key.catalog_algorithm, use="signature", detail=f"{key.label} key of {subject}")],
+                algorithms=[
+                    AlgorithmUse(name=key.catalog_algorithm, use="signature", detail=f"{key.label} key of {subject}")
+                ],
                 trust_lifetime_years=remaining_years if is_ca else 0.0,
             )
         )
@@ -77,7 +81,13 @@ def assets_from_ssh_keys(text: str, source: str = "ssh keys") -> list[Asset]:
             raise InputError(f"{source}: line {number}: {key_description.label} key is not in the threat catalog")
         comment = " ".join(fields[2:]) or f"line {number}"
         assets.append(
-            Asset(name=f"ssh {comment}", category="ssh", algorithms=[AlgorithmUse(name=key_description.catalog_algorithm, use="signature", detail=f"{fields[0]} key")])
+            Asset(
+                name=f"ssh {comment}",
+                category="ssh",
+                algorithms=[
+                    AlgorithmUse(name=key_description.catalog_algorithm, use="signature", detail=f"{fields[0]} key")
+                ],
+            )
         )
     if not assets:
         raise InputError(f"{source}: no SSH public key found")
@@ -116,7 +126,9 @@ def assets_from_cbom(document: dict[str, Any], catalog: Catalog, source: str = "
         use = _PRIMITIVE_USES.get(properties.get("primitive", ""))
         uses.append(AlgorithmUse(name=algorithm.id, use=use, detail=f"CBOM component {component.get('bom-ref', name)}"))
     if not uses:
-        raise InputError(f"{source}: no cryptographic-asset algorithm the threat catalog knows (unknown: {', '.join(unknown) or 'none'})")
+        raise InputError(
+            f"{source}: no cryptographic-asset algorithm the threat catalog knows (unknown: {', '.join(unknown) or 'none'})"
+        )
     metadata_component = (document.get("metadata") or {}).get("component") or {}
     return [Asset(name=metadata_component.get("name") or source, category="application", algorithms=uses)], unknown
 
@@ -139,7 +151,9 @@ def inventory_from_file(path: str | Path, catalog: Catalog | None = None) -> Inv
         return inventory_from_dict(document, str(file))
     if b"-----BEGIN CERTIFICATE" in data:
         return Inventory(name=file.stem, assets=assets_from_certificates(data, str(file)))
-    first_line = next((line.strip() for line in data.splitlines() if line.strip() and not line.lstrip().startswith(b"#")), b"")
+    first_line = next(
+        (line.strip() for line in data.splitlines() if line.strip() and not line.lstrip().startswith(b"#")), b""
+    )
     if any(first_line.startswith(prefix.encode()) for prefix in _SSH_PREFIXES):
         return Inventory(name=file.stem, assets=assets_from_ssh_keys(data.decode("utf-8", "replace"), str(file)))
     if head[:1] == b"\x30":

@@ -20,7 +20,7 @@ from qit4n.schema import StrictModel, problems_from, validate_document
 from qit4n.threat.catalog import Policy
 from qit4n.threat.mosca import Triangular, Years
 
-__all__ = ["AlgorithmUse", "AssetLocation", "Asset", "Inventory", "load_inventory", "inventory_from_dict", "Use"]
+__all__ = ["AlgorithmUse", "Asset", "AssetLocation", "Inventory", "Use", "inventory_from_dict", "load_inventory"]
 
 #: What an algorithm does for an asset.
 Use = Literal["key-exchange", "signature", "encryption", "hash", "symmetric"]
@@ -50,7 +50,9 @@ class Asset(StrictModel):
     algorithms: list[AlgorithmUse] = Field(min_length=1)
     secrecy_lifetime_years: Years = Field(0.0, description="x in Mosca's inequality")
     migration_time_years: Years = Field(1.0, description="y in Mosca's inequality")
-    trust_lifetime_years: float = Field(0.0, ge=0.0, le=200.0, description="how long relying parties keep trusting its signature keys")
+    trust_lifetime_years: float = Field(
+        0.0, ge=0.0, le=200.0, description="how long relying parties keep trusting its signature keys"
+    )
     risk: Literal["high", "medium", "low"] = "medium"
     location: AssetLocation = Field(default_factory=AssetLocation)
     handshakes_per_s: float = Field(0.0, ge=0.0, description="key exchanges per second, for the bandwidth cost of PQC")
@@ -77,7 +79,9 @@ class Asset(StrictModel):
             try:
                 return Triangular.model_validate(value)
             except ValidationError as error:
-                raise ValueError("; ".join(p.removeprefix("(top level): ") for p in problems_from(error, model=Triangular))) from None
+                raise ValueError(
+                    "; ".join(p.removeprefix("(top level): ") for p in problems_from(error, model=Triangular))
+                ) from None
         raise ValueError("must be a number of years or a triangular distribution {low, mode, high}")
 
 

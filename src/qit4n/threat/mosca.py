@@ -32,7 +32,15 @@ from qit4n.schema import StrictModel
 from qit4n.threat.catalog import TimelineScenario
 from qit4n.threat.timeline import crqc_probability
 
-__all__ = ["Triangular", "Years", "quantiles", "typical", "hndl_probability", "forgery_probability", "exposure_probabilities"]
+__all__ = [
+    "Triangular",
+    "Years",
+    "exposure_probabilities",
+    "forgery_probability",
+    "hndl_probability",
+    "quantiles",
+    "typical",
+]
 
 #: Quantile nodes per distributed variable in the numerical integration.
 DEFAULT_NODES = 64
@@ -48,7 +56,9 @@ class Triangular(StrictModel):
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
         if not self.low <= self.mode <= self.high:
-            raise ValueError(f"low = {self.low:g}, mode = {self.mode:g}, high = {self.high:g}: must satisfy low <= mode <= high")
+            raise ValueError(
+                f"low = {self.low:g}, mode = {self.mode:g}, high = {self.high:g}: must satisfy low <= mode <= high"
+            )
         return self
 
 
@@ -88,7 +98,12 @@ def _grid(secrecy_years: Years, migration_years: Years, nodes: int) -> tuple[np.
 
 
 def hndl_probability(
-    timeline: TimelineScenario, *, now_year: float, secrecy_years: Years, migration_years: Years, nodes: int = DEFAULT_NODES
+    timeline: TimelineScenario,
+    *,
+    now_year: float,
+    secrecy_years: Years,
+    migration_years: Years,
+    nodes: int = DEFAULT_NODES,
 ) -> float:
     """P(data whose key exchange is quantum-vulnerable is decrypted while still secret): ``E[F(now + x + y)]``.
 
@@ -102,7 +117,12 @@ def hndl_probability(
 
 
 def forgery_probability(
-    timeline: TimelineScenario, *, now_year: float, migration_years: Years, trust_years: float = 0.0, nodes: int = DEFAULT_NODES
+    timeline: TimelineScenario,
+    *,
+    now_year: float,
+    migration_years: Years,
+    trust_years: float = 0.0,
+    nodes: int = DEFAULT_NODES,
 ) -> float:
     """P(a quantum-vulnerable signature key is forged while still trusted): ``E[F(now + max(y, t))]``."""
     migration = quantiles(migration_years, nodes)

@@ -76,12 +76,28 @@ def path_risks(scenario: Scenario, risks: Sequence[AssetRisk]) -> list[PathRisk]
         try:
             route = nx.shortest_path(graph, source, target, weight="length_km")
         except nx.NetworkXNoPath:
-            raise NoKeyRouteError(f"demands[{index}] {source} -> {target}: no path in scenario {scenario.name}") from None
+            raise NoKeyRouteError(
+                f"demands[{index}] {source} -> {target}: no path in scenario {scenario.name}"
+            ) from None
         hops = [graph[a][b]["link_id"] for a, b in zip(route, route[1:])]
         candidates = [("none", 0.0)]
-        candidates += [(f"link {hop}: {r.asset.name}", r.exposure_probability) for hop in hops for r in by_link.get(hop, [])]
-        candidates += [(f"node {node}: {r.asset.name}", r.exposure_probability) for node in route for r in by_node.get(node, [])]
+        candidates += [
+            (f"link {hop}: {r.asset.name}", r.exposure_probability) for hop in hops for r in by_link.get(hop, [])
+        ]
+        candidates += [
+            (f"node {node}: {r.asset.name}", r.exposure_probability) for node in route for r in by_node.get(node, [])
+        ]
         weakest, exposure = max(candidates, key=lambda item: item[1])
         relays = tuple(node for node in route[1:-1] if scenario.node(node).role is NodeRole.TRUSTED_RELAY)
-        results.append(PathRisk(demand.name or f"{source}-{target}", (source, target), tuple(route), tuple(hops), exposure, weakest, relays))
+        results.append(
+            PathRisk(
+                demand.name or f"{source}-{target}",
+                (source, target),
+                tuple(route),
+                tuple(hops),
+                exposure,
+                weakest,
+                relays,
+            )
+        )
     return results

@@ -39,7 +39,14 @@ from qit4n.threat.assess import AssetRisk
 from qit4n.threat.catalog import Algorithm, Catalog, TimelineScenario
 from qit4n.threat.mosca import exposure_probabilities, typical
 
-__all__ = ["QkdRate", "default_qkd_key_rate_bps", "Recommendation", "ScheduledMigration", "recommend", "schedule_migrations"]
+__all__ = [
+    "QkdRate",
+    "Recommendation",
+    "ScheduledMigration",
+    "default_qkd_key_rate_bps",
+    "recommend",
+    "schedule_migrations",
+]
 
 #: Secret key rate (bit/s) a QKD link of a given fibre length (km) delivers.
 QkdRate = Callable[[float], float]
@@ -153,7 +160,9 @@ def recommend(
     reasons: list[str] = []
     key_exchange = signature = None
     kex_bytes = sig_bytes = 0
-    vulnerable_kex = [f.algorithm for f in risk.findings if f.shor_vulnerable and f.use in ("key-exchange", "encryption")]
+    vulnerable_kex = [
+        f.algorithm for f in risk.findings if f.shor_vulnerable and f.use in ("key-exchange", "encryption")
+    ]
     vulnerable_sig = [f.algorithm for f in risk.findings if f.shor_vulnerable and f.use == "signature"]
     if vulnerable_kex:
         key_exchange = "ml-kem-1024" if cnsa else "x25519mlkem768"
@@ -167,7 +176,9 @@ def recommend(
     bandwidth = risk.asset.bandwidth_bps
     pqc_bps = handshakes * (kex_bytes + sig_bytes) * 8.0
     pqc_fraction = pqc_bps / bandwidth if bandwidth else None
-    reasons.append(f"PQC adds {kex_bytes + sig_bytes} bytes per handshake = {pqc_bps:.4g} bit/s at {handshakes:g} handshakes/s")
+    reasons.append(
+        f"PQC adds {kex_bytes + sig_bytes} bytes per handshake = {pqc_bps:.4g} bit/s at {handshakes:g} handshakes/s"
+    )
     if not vulnerable_kex:
         return Recommendation(name, "pqc", None, signature, sig_bytes, pqc_bps, pqc_fraction, None, tuple(reasons))
     usable, why = _qkd_check(risk, length_km, qkd_rate_bps)
@@ -186,7 +197,15 @@ def recommend(
             reasons.append(f"QKD's classical channel is authenticated with {signature}")
         qkd_bps = handshakes * sig_bytes * 8.0
         return Recommendation(
-            name, "qkd", "qkd", signature, sig_bytes, qkd_bps, qkd_bps / bandwidth if bandwidth else None, qkd_rate_bps, tuple(reasons)
+            name,
+            "qkd",
+            "qkd",
+            signature,
+            sig_bytes,
+            qkd_bps,
+            qkd_bps / bandwidth if bandwidth else None,
+            qkd_rate_bps,
+            tuple(reasons),
         )
     reasons.append(f"key exchange {', '.join(a.id for a in vulnerable_kex)} -> {key_exchange} (FIPS 203)")
     if too_costly:
@@ -195,7 +214,17 @@ def recommend(
             "reduce full handshakes (session resumption)"
         )
     action: Action = "pqc" if cnsa else "hybrid"
-    return Recommendation(name, action, key_exchange, signature, kex_bytes + sig_bytes, pqc_bps, pqc_fraction, qkd_rate_bps, tuple(reasons))
+    return Recommendation(
+        name,
+        action,
+        key_exchange,
+        signature,
+        kex_bytes + sig_bytes,
+        pqc_bps,
+        pqc_fraction,
+        qkd_rate_bps,
+        tuple(reasons),
+    )
 
 
 def _ratio(risk: AssetRisk) -> float:
@@ -205,7 +234,9 @@ def _ratio(risk: AssetRisk) -> float:
 def _backward_smith_order(risks: list[AssetRisk], now_year: float) -> list[AssetRisk]:
     """Smith's backward rule in O(n log n): assets become eligible for the last slot as the end moves earlier."""
     keyed = [(_ratio(risk), risk.asset.name, index) for index, risk in enumerate(risks)]
-    by_deadline = sorted(range(len(risks)), key=lambda i: -(risks[i].deadline if risks[i].deadline is not None else math.inf))
+    by_deadline = sorted(
+        range(len(risks)), key=lambda i: -(risks[i].deadline if risks[i].deadline is not None else math.inf)
+    )
     eligible: list[tuple[float, str, int]] = []
     everyone = sorted(keyed)
     placed = [False] * len(risks)
@@ -274,7 +305,11 @@ def schedule_migrations(
                 deadline,
                 None if deadline is None else finish <= deadline,
                 planned,
-                {"team": team + 1, "weight": risk.exposure_probability, "migration_time_years": typical(risk.asset.migration_time_years)},
+                {
+                    "team": team + 1,
+                    "weight": risk.exposure_probability,
+                    "migration_time_years": typical(risk.asset.migration_time_years),
+                },
             )
         )
     return plan

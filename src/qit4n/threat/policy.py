@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from qit4n.threat.catalog import Algorithm, Policy, PolicyRule
 from qit4n.threat.inventory import Asset
 
-__all__ = ["PolicyDeadline", "rule_applies", "policy_deadline"]
+__all__ = ["PolicyDeadline", "policy_deadline", "rule_applies"]
 
 
 @dataclass(frozen=True)
@@ -57,4 +57,6 @@ def policy_deadline(policy: Policy, asset: Asset, vulnerable: list[Algorithm]) -
     if not with_deadline:
         return PolicyDeadline(policy.id, None, "", min(deprecations) if deprecations else None, policy.source)
     first = min(with_deadline, key=lambda rule: rule.deadline)
-    return PolicyDeadline(policy.id, first.deadline, first.name, min(deprecations) if deprecations else None, policy.source)
+    return PolicyDeadline(
+        policy.id, first.deadline, first.name, min(deprecations) if deprecations else None, policy.source
+    )

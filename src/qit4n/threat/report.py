@@ -11,10 +11,12 @@ from qit4n.threat.assessment import ThreatAssessment
 from qit4n.threat.catalog import TimelineScenario
 from qit4n.threat.timeline import crqc_probability
 
-__all__ = ["plot_timeline", "plot_schedule", "assessment_sections", "write_assessment_report"]
+__all__ = ["assessment_sections", "plot_schedule", "plot_timeline", "write_assessment_report"]
 
 
-def plot_timeline(scenarios: list[TimelineScenario], years: np.ndarray, path: Path, *, now_year: float | None = None) -> Path:
+def plot_timeline(
+    scenarios: list[TimelineScenario], years: np.ndarray, path: Path, *, now_year: float | None = None
+) -> Path:
     """P(CRQC by year), one line per scenario with its cited anchors marked; written as PNG."""
     import matplotlib
 
@@ -24,7 +26,9 @@ def plot_timeline(scenarios: list[TimelineScenario], years: np.ndarray, path: Pa
     figure, axes = plt.subplots(figsize=(7.0, 4.4), dpi=110)
     for scenario in scenarios:
         line = axes.plot(years, crqc_probability(scenario, years), label=scenario.id, linewidth=1.8)[0]
-        axes.plot([a.year for a in scenario.anchors], [a.probability for a in scenario.anchors], "o", color=line.get_color())
+        axes.plot(
+            [a.year for a in scenario.anchors], [a.probability for a in scenario.anchors], "o", color=line.get_color()
+        )
     if now_year is not None:
         axes.axvline(now_year, color="grey", linestyle=":", label="now")
     axes.set_xlabel("year")
@@ -62,7 +66,9 @@ def plot_schedule(assessment: ThreatAssessment, path: Path) -> Path:
     return path
 
 
-def assessment_sections(assessment: ThreatAssessment, scenarios: list[TimelineScenario], out_dir: Path) -> list[Section]:
+def assessment_sections(
+    assessment: ThreatAssessment, scenarios: list[TimelineScenario], out_dir: Path
+) -> list[Section]:
     """Report sections: timeline, per-asset risk and recommendation, schedule, network paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     years = np.arange(np.floor(assessment.now_year) - 2, np.floor(assessment.now_year) + 21)
@@ -84,7 +90,9 @@ def assessment_sections(assessment: ThreatAssessment, scenarios: list[TimelineSc
     ]
     timeline = Section(
         "Quantum threat timeline",
-        [f"Timeline scenario {assessment.timeline.id}: {assessment.timeline.source}. Catalog version {assessment.catalog_version}."],
+        [
+            f"Timeline scenario {assessment.timeline.id}: {assessment.timeline.source}. Catalog version {assessment.catalog_version}."
+        ],
         figures=[Figure("threat-timeline.png", "P(CRQC by year) per catalog scenario; dots are the cited anchors")],
     )
     risk = Section(
@@ -94,15 +102,33 @@ def assessment_sections(assessment: ThreatAssessment, scenarios: list[TimelineSc
             "P(CRQC before now + x + y) and forgery P(CRQC before now + max(y, t)), integrated over the quantiles of x and y.",
             f"Policies: {', '.join(assessment.policy_ids) or 'none'}.",
         ],
-        [Table(("asset", "vulnerable", "P(HNDL)", "P(forgery)", "P(exposed)", "deadline", "recommendation", "reasons"), rows)],
+        [
+            Table(
+                ("asset", "vulnerable", "P(HNDL)", "P(forgery)", "P(exposed)", "deadline", "recommendation", "reasons"),
+                rows,
+            )
+        ],
     )
     schedule = Section(
         "Migration schedule",
-        ["Order: Smith's backward rule: every deadline met where one team can, then the most exposure per migration-year first."],
+        [
+            "Order: Smith's backward rule: every deadline met where one team can, then the most exposure per migration-year first."
+        ],
         [
             Table(
                 ("order", "asset", "start", "finish", "deadline", "meets deadline", "exposure after plan"),
-                [(s.order, s.asset, s.start_year, s.finish_year, s.deadline, s.meets_deadline, s.planned_exposure_probability) for s in assessment.schedule],
+                [
+                    (
+                        s.order,
+                        s.asset,
+                        s.start_year,
+                        s.finish_year,
+                        s.deadline,
+                        s.meets_deadline,
+                        s.planned_exposure_probability,
+                    )
+                    for s in assessment.schedule
+                ],
             )
         ],
         [Figure("threat-schedule.png", "Migration schedule and deadlines")],
@@ -112,11 +138,22 @@ def assessment_sections(assessment: ThreatAssessment, scenarios: list[TimelineSc
         sections.append(
             Section(
                 "Network paths",
-                ["The weakest hop decides a path's exposure; trusted relays hold keys in the clear and are listed as exposure points."],
+                [
+                    "The weakest hop decides a path's exposure; trusted relays hold keys in the clear and are listed as exposure points."
+                ],
                 [
                     Table(
                         ("demand", "route", "P(exposed)", "weakest", "trusted relays"),
-                        [(p.demand, " – ".join(p.route), p.exposure_probability, p.weakest, ", ".join(p.trusted_relays) or "–") for p in assessment.paths],
+                        [
+                            (
+                                p.demand,
+                                " – ".join(p.route),
+                                p.exposure_probability,
+                                p.weakest,
+                                ", ".join(p.trusted_relays) or "–",
+                            )
+                            for p in assessment.paths
+                        ],
                     )
                 ],
             )

@@ -14,17 +14,26 @@ from __future__ import annotations
 import socket
 import struct
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from qit4n.errors import ParameterError, ServiceError
 from qit4n.threat.inventory import AlgorithmUse, Asset
 from qit4n.threat.keys import describe_key
 
-__all__ = ["DEFAULT_GROUPS", "DEFAULT_SIGNATURE_ALGORITHMS", "CertificateInfo", "TlsScan", "scan_tls", "parse_target"]
+__all__ = ["DEFAULT_GROUPS", "DEFAULT_SIGNATURE_ALGORITHMS", "CertificateInfo", "TlsScan", "parse_target", "scan_tls"]
 
 #: Key-exchange groups offered one at a time (OpenSSL names).
-DEFAULT_GROUPS = ("X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024", "x25519", "secp256r1", "secp384r1", "x448", "ffdhe2048")
+DEFAULT_GROUPS = (
+    "X25519MLKEM768",
+    "SecP256r1MLKEM768",
+    "SecP384r1MLKEM1024",
+    "x25519",
+    "secp256r1",
+    "secp384r1",
+    "x448",
+    "ffdhe2048",
+)
 #: Signature algorithms offered one at a time (TLS 1.3 SignatureScheme names).
 DEFAULT_SIGNATURE_ALGORITHMS = (
     "ecdsa_secp256r1_sha256",
@@ -78,19 +87,35 @@ class TlsScan:
         if self.negotiated_group is not None:
             uses.append(AlgorithmUse(name=self.negotiated_group, use="key-exchange", detail="negotiated group"))
         elif "DHE" not in self.cipher_suite and self.certificates and self.certificates[0].catalog_algorithm:
-            uses.append(AlgorithmUse(name=self.certificates[0].catalog_algorithm, use="key-exchange", detail="RSA key transport"))
+            uses.append(
+                AlgorithmUse(
+                    name=self.certificates[0].catalog_algorithm, use="key-exchange", detail="RSA key transport"
+                )
+            )
         for certificate in self.certificates:
             if certificate.catalog_algorithm is not None:
-                uses.append(AlgorithmUse(name=certificate.catalog_algorithm, use="signature", detail=f"certificate {certificate.subject}"))
+                uses.append(
+                    AlgorithmUse(
+                        name=certificate.catalog_algorithm, use="signature", detail=f"certificate {certificate.subject}"
+                    )
+                )
         symmetric = _cipher_algorithm(self.cipher_suite)
         if symmetric is not None:
             uses.append(AlgorithmUse(name=symmetric, use="symmetric", detail=self.cipher_suite))
-        return Asset.model_validate({"name": f"{self.host}:{self.port}", "category": "tls-service", "algorithms": uses, **fields})
+        return Asset.model_validate(
+            {"name": f"{self.host}:{self.port}", "category": "tls-service", "algorithms": uses, **fields}
+        )
 
 
 def _cipher_algorithm(cipher_suite: str) -> str | None:
     name = cipher_suite.upper().replace("-", "_")
-    for marker, algorithm in (("AES_256", "aes-256"), ("AES256", "aes-256"), ("AES_128", "aes-128"), ("AES128", "aes-128"), ("CHACHA20", "chacha20-poly1305")):
+    for marker, algorithm in (
+        ("AES_256", "aes-256"),
+        ("AES256", "aes-256"),
+        ("AES_128", "aes-128"),
+        ("AES128", "aes-128"),
+        ("CHACHA20", "chacha20-poly1305"),
+    ):
         if marker in name:
             return algorithm
     return None
@@ -111,7 +136,11 @@ def parse_target(target: str) -> tuple[str, int]:
 def _signature_names() -> dict[str, str]:
     from cryptography.x509.oid import SignatureAlgorithmOID
 
-    return {value.dotted_string: name.lower() for name, value in vars(SignatureAlgorithmOID).items() if not name.startswith("_")}
+    return {
+        value.dotted_string: name.lower()
+        for name, value in vars(SignatureAlgorithmOID).items()
+        if not name.startswith("_")
+    }
 
 
 def _certificate_info(certificate, now: datetime, names: dict[str, str]) -> CertificateInfo:
@@ -139,7 +168,15 @@ class _Handshake:
     chain: list
 
 
-def _handshake(host: str, port: int, timeout_s: float, *, group: str | None = None, sigalg: str | None = None, version: str | None = None):
+def _handshake(
+    host: str,
+    port: int,
+    timeout_s: float,
+    *,
+    group: str | None = None,
+    sigalg: str | None = None,
+    version: str | None = None,
+):
     """One handshake; ``None`` if the server refused the offer, ``False`` if this OpenSSL cannot offer it."""
     from cryptography.hazmat.bindings.openssl.binding import Binding
     from OpenSSL import SSL
@@ -213,7 +250,7 @@ def scan_tls(
     versions = tuple(v for v in _VERSIONS if _handshake(host, port, timeout_s, version=v))
     sigalgs = tuple(s for s in signature_algorithms if _handshake(host, port, timeout_s, sigalg=s))
     names = _signature_names()
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     return TlsScan(
         host=host,
         port=port,

@@ -39,7 +39,10 @@ def _container(keys: list[IssuedKey], *, quote_ids: bool = False) -> Response:
     request (``quote_ids``) are escaped.
     """
     quote = json.dumps if quote_ids else lambda key_id: f'"{key_id}"'
-    items = ",".join(f'{{"key_ID":{quote(key_id)},"key":"{base64.b64encode(material).decode("ascii")}"}}' for key_id, material in keys)
+    items = ",".join(
+        f'{{"key_ID":{quote(key_id)},"key":"{base64.b64encode(material).decode("ascii")}"}}'
+        for key_id, material in keys
+    )
     return Response('{"keys":[' + items + "]}", media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
@@ -49,13 +52,19 @@ async def get_status(slave_SAE_ID: str, caller: Caller, kme: TheKME) -> Status:
     return await kme.status(caller, slave_SAE_ID)
 
 
-@router.post("/{slave_SAE_ID}/enc_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key")
-async def post_enc_keys(slave_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyRequest | None, Body()] = None) -> Response:
+@router.post(
+    "/{slave_SAE_ID}/enc_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key"
+)
+async def post_enc_keys(
+    slave_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyRequest | None, Body()] = None
+) -> Response:
     """New keys for the calling master SAE, shared with ``slave_SAE_ID`` (and additional slaves)."""
     return _container(await kme.issue(caller, slave_SAE_ID, request or KeyRequest()))
 
 
-@router.get("/{slave_SAE_ID}/enc_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key (GET)")
+@router.get(
+    "/{slave_SAE_ID}/enc_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key (GET)"
+)
 async def get_enc_keys(
     slave_SAE_ID: str,
     caller: Caller,
@@ -67,13 +76,25 @@ async def get_enc_keys(
     return _container(await kme.issue(caller, slave_SAE_ID, KeyRequest(number=number, size=size)))
 
 
-@router.post("/{master_SAE_ID}/dec_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key with key IDs")
-async def post_dec_keys(master_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyIDs, Body()]) -> Response:
+@router.post(
+    "/{master_SAE_ID}/dec_keys",
+    response_model=KeyContainer,
+    response_model_exclude_none=True,
+    summary="Get key with key IDs",
+)
+async def post_dec_keys(
+    master_SAE_ID: str, caller: Caller, kme: TheKME, request: Annotated[KeyIDs, Body()]
+) -> Response:
     """The keys named by ``key_IDs``, issued to ``master_SAE_ID`` for the calling slave SAE."""
     return _container(kme.deliver(caller, master_SAE_ID, [item.key_ID for item in request.key_IDs]), quote_ids=True)
 
 
-@router.get("/{master_SAE_ID}/dec_keys", response_model=KeyContainer, response_model_exclude_none=True, summary="Get key with key IDs (GET)")
+@router.get(
+    "/{master_SAE_ID}/dec_keys",
+    response_model=KeyContainer,
+    response_model_exclude_none=True,
+    summary="Get key with key IDs (GET)",
+)
 async def get_dec_keys(master_SAE_ID: str, caller: Caller, kme: TheKME, key_ID: Annotated[str, Query()]) -> Response:
     """One key named by the ``key_ID`` query parameter."""
     return _container(kme.deliver(caller, master_SAE_ID, [KeyIDItem(key_ID=key_ID).key_ID]), quote_ids=True)
