@@ -33,7 +33,7 @@ from qit4n.postprocess import (
 from qit4n.postprocess.amplification import HashFamily, apply_hash, seed_bits_needed
 from qit4n.postprocess.bits import count_errors
 from qit4n.postprocess.cascade import reconcile_cascade_frames
-from qit4n.qkd.entropy import binary_entropy
+from qit4n.maths import binary_entropy
 
 
 def cascade_run(variant: CascadeVariant, size: int, qber: float, frames: int) -> dict[str, float]:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from qit4n.errors import ParameterError
+from qit4n.maths import binary_entropy
 from qit4n.postprocess import PublicChannel, noisy_copy, random_bits
 from qit4n.postprocess.ldpc import LdpcSettings, plan_frame, reconcile_ldpc
 from qit4n.postprocess.ldpc_codes import (
@@ -18,7 +19,6 @@ from qit4n.postprocess.ldpc_distributions import (
     node_degree_counts,
 )
 from qit4n.postprocess.ldpc_peg import peg_base_graph
-from qit4n.qkd.entropy import binary_entropy
 
 
 @pytest.mark.parametrize("rate", MOTHER_RATES)

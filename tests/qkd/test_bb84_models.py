@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from qit4n.errors import ParameterError
+from qit4n.maths import binary_entropy, binary_entropy_clipped
 from qit4n.qkd import _bb84_channel as channel
 from qit4n.qkd import get_protocol, make_parameters
 from qit4n.qkd.decoy import decoy_bounds
-from qit4n.qkd.entropy import binary_entropy, binary_entropy_clipped
 
 ASYMPTOTIC = ["bb84", "bb84-decoy", "bb84-decoy-inf"]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from qit4n.maths import binary_entropy
 from qit4n.postprocess import (
     CascadeAlice,
     CascadeBob,
@@ -26,7 +27,6 @@ from qit4n.postprocess import (
     reconcile_cascade,
 )
 from qit4n.postprocess.bits import count_errors
-from qit4n.qkd.entropy import binary_entropy
 
 
 def _efficiency(variant: CascadeVariant, size: int, qber: float, seed: int) -> tuple[float, bool]:

@@ -21,10 +21,10 @@ import math
 import numpy as np
 import pytest
 
+from qit4n.maths import binary_entropy
 from qit4n.physics import fibre_transmittance
 from qit4n.postprocess.estimation import DecoyCounts, lim_decoy_bounds, lim_key_length, tomamichel_key_length
 from qit4n.qkd import get_protocol, make_parameters
-from qit4n.qkd.entropy import binary_entropy
 
 
 @pytest.mark.parametrize("pulses", [1e10, 1e11])

@@ -15,11 +15,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from qit4n.maths import binary_entropy
 from qit4n.postprocess import PublicChannel, random_bits
 from qit4n.postprocess.bits import count_errors
 from qit4n.postprocess.ldpc import reconcile_ldpc
 from qit4n.postprocess.ldpc_codes import build_code, decode_sum_product, syndrome
-from qit4n.qkd.entropy import binary_entropy
 
 SIZE = 2**15
 

@@ -48,6 +48,7 @@ import math
 import pytest
 
 from qit4n.errors import ParameterError
+from qit4n.maths import binary_entropy
 from qit4n.postprocess.estimation import tomamichel_key_length
 from qit4n.postprocess.finite_key import (
     expected_key_rate,
@@ -56,7 +57,6 @@ from qit4n.postprocess.finite_key import (
     optimal_key_rate,
     secret_key_length_bits,
 )
-from qit4n.qkd.entropy import binary_entropy
 
 #: Table II of the paper: n, Q, r, test-basis probability, Q_tol, eps_rob (fractions).
 TABLE_II = [

@@ -265,9 +265,9 @@ def _bbm92_parameters(preset: str | None, overrides: dict[str, Any]) -> Any:
 def _run_bbm92(
     distance_km: float, pulses: int, preset: str | None, overrides: dict[str, Any], pipeline: Any, seed: int
 ) -> EntangledLinkRun:
+    from qit4n.maths import binary_entropy
     from qit4n.postprocess.estimation import tomamichel_key_length
     from qit4n.qkd.bbm92 import key_per_slot, pdc_gain_qber
-    from qit4n.qkd.entropy import binary_entropy
 
     params = _bbm92_parameters(preset, overrides)
     eta_channel = float(fibre_transmittance(distance_km, params.loss_db_per_km))

@@ -42,9 +42,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from qit4n.errors import ParameterError
+from qit4n.maths import binary_entropy
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
 from qit4n.postprocess.finite_key import secret_key_length_bits
-from qit4n.qkd.entropy import binary_entropy
 
 __all__ = [
     "DecoyBounds",

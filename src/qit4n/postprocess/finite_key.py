@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from qit4n.errors import ParameterError
-from qit4n.qkd.entropy import binary_entropy
+from qit4n.maths import binary_entropy
 
 __all__ = [
     "RateOptimum",

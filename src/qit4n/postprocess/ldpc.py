@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qit4n.errors import ParameterError
+from qit4n.maths import binary_entropy
 from qit4n.postprocess.bits import random_bits
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
 from qit4n.postprocess.ldpc_codes import (
@@ -47,7 +48,6 @@ from qit4n.postprocess.ldpc_codes import (
     syndrome,
 )
 from qit4n.postprocess.ldpc_distributions import MOTHER_RATES
-from qit4n.qkd.entropy import binary_entropy
 
 __all__ = ["BeliefPropagation", "LdpcPlan", "LdpcResult", "LdpcSettings", "plan_frame", "reconcile_ldpc"]
 

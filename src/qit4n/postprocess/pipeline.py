@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import Field
 
 from qit4n.errors import ParameterError
+from qit4n.maths import binary_entropy
 from qit4n.postprocess.amplification import HashFamily, amplify
 from qit4n.postprocess.authentication import KeyPool, TranscriptAuthenticator, authenticate_frame
 from qit4n.postprocess.bits import count_errors, random_bits
@@ -34,7 +35,6 @@ from qit4n.postprocess.channel import PublicChannel, Role, StageTraffic
 from qit4n.postprocess.estimation import estimate_qber_by_sampling, tomamichel_key_length
 from qit4n.postprocess.ldpc import reconcile_ldpc
 from qit4n.postprocess.verification import verify_keys
-from qit4n.qkd.entropy import binary_entropy
 from qit4n.schema import StrictModel
 
 __all__ = [

@@ -22,12 +22,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import Field
 
+from qit4n.maths import binary_entropy
 from qit4n.physics.fibre import loss_db_from_transmittance
 from qit4n.qin.bell import validate_bell_diagonal
 from qit4n.qin.chain import ChainParameters, delivered_correlations, simulate_chain_mc
 from qit4n.qin.montecarlo import Policy
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
-from qit4n.qkd.entropy import binary_entropy
 
 __all__ = ["PROTOCOL", "BBM92RepeaterParameters", "bit_error_rates", "key_rate", "secret_fraction"]
 

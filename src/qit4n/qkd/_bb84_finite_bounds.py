@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qit4n.maths import binary_entropy
 from qit4n.qkd._bb84_channel import (
     BB84Parameters,
     background_yield,
@@ -25,7 +26,6 @@ from qit4n.qkd._bb84_channel import (
     error_probability,
     error_rate,
 )
-from qit4n.qkd.entropy import binary_entropy
 
 __all__ = ["KeyLength", "Settings", "key_length"]
 

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from qit4n.maths import binary_entropy
 from qit4n.qkd._bb84_channel import BB84Parameters, key_rate_bps
 from qit4n.qkd.base import ProtocolSpec, RateResult
 from qit4n.qkd.decoy_infinite import single_photon_terms
-from qit4n.qkd.entropy import binary_entropy
 
 __all__ = ["PROTOCOL", "SinglePhotonParameters", "key_rate"]
 

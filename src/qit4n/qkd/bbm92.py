@@ -42,8 +42,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import Field
 
+from qit4n.maths import binary_entropy
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
-from qit4n.qkd.entropy import binary_entropy
 
 __all__ = [
     "PROTOCOL",

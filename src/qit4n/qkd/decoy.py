@@ -32,9 +32,9 @@ from numpy.typing import ArrayLike
 from pydantic import Field
 
 from qit4n.errors import ParameterError
+from qit4n.maths import binary_entropy_clipped
 from qit4n.qkd._bb84_channel import BB84Parameters, error_rate, in_blocks, key_rate_bps, linear_gain
 from qit4n.qkd.base import ProtocolSpec, RateResult
-from qit4n.qkd.entropy import binary_entropy_clipped
 from qit4n.qkd.optimise import golden_section_maximise
 
 __all__ = ["PROTOCOL", "DecoyParameters", "decoy_bounds", "key_rate"]

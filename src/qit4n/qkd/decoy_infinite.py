@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
+from qit4n.maths import binary_entropy, binary_entropy_clipped
 from qit4n.qkd._bb84_channel import (
     BB84Parameters,
     background_yield,
@@ -31,7 +32,6 @@ from qit4n.qkd._bb84_channel import (
     key_rate_bps,
 )
 from qit4n.qkd.base import ProtocolSpec, RateResult
-from qit4n.qkd.entropy import binary_entropy, binary_entropy_clipped
 from qit4n.qkd.optimise import golden_section_maximise
 
 __all__ = ["PROTOCOL", "InfiniteDecoyParameters", "key_rate", "single_photon_terms"]

@@ -32,11 +32,11 @@ import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
 from qit4n.errors import ParameterError
+from qit4n.maths import binary_entropy, binary_entropy_clipped
 from qit4n.qkd._mdi_decoy import both_sent, error_11_upper, yield_11_lower
 from qit4n.qkd._mdi_gains import BasisGains, gains_x, gains_z, single_photon_error_x, single_photon_yield
 from qit4n.qkd._mdi_search import maximise_positive
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
-from qit4n.qkd.entropy import binary_entropy, binary_entropy_clipped
 
 __all__ = ["PROTOCOL", "MDIParameters", "key_rate"]
 

@@ -46,10 +46,10 @@ import numpy as np
 from pydantic import Field
 
 from qit4n.errors import ParameterError
+from qit4n.maths import binary_entropy, binary_entropy_clipped
 from qit4n.qkd._mdi_gains import click_probability, i0_minus_one
 from qit4n.qkd._mdi_search import maximise_positive
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
-from qit4n.qkd.entropy import binary_entropy, binary_entropy_clipped
 
 __all__ = ["PROTOCOL", "TwinFieldParameters", "key_rate"]
 

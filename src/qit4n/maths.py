@@ -1,4 +1,7 @@
-"""Entropy functions shared by the key-rate models (vectorised, safe at the ends of [0, 1]).
+"""Neutral mathematics shared by every layer: entropy functions (vectorised, safe at the ends of [0, 1]).
+
+A foundation module: it imports no other qit4n package, so physics, models, estimators and
+repeater protocols can all use it.
 
 The binary entropy ``h2(x) = -x log2 x - (1-x) log2(1-x)`` appears in every discrete-variable
 key rate as the error-correction leak (times the efficiency ``f_EC``) and as the phase-error term
