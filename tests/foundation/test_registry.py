@@ -39,5 +39,5 @@ def test_lazy_members_are_imported_on_first_use() -> None:
 
     assert family.names() == ["entropy"]
     assert family.get("entropy") is binary_entropy
-    with pytest.raises(ParameterError, match="package.module:attribute"):
+    with pytest.raises(ParameterError, match=r"package\.module:attribute"):
         family.register_lazy("bad", "qit4n.maths")
