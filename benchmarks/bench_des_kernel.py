@@ -3,8 +3,9 @@
 Workloads: ``--events`` callbacks scheduled at random integer-picosecond times, then fired in order
 by :meth:`qit4n.des.Kernel.run` (the heap holds up to all of them); a self-rescheduling chain (each
 event schedules the next, one pending); and steady states with 1,000 and 100,000 events pending
-(each fired event schedules one more at a random delay), as simulations run. Baseline measured in the same run: a bare ``heapq`` loop over tuples with the
-same times (no cancellation, no priorities), the lower bound of any Python heap kernel.
+(each fired event schedules one more at a random delay), as simulations run. Baseline measured in
+the same run: a bare ``heapq`` loop over tuples with the same times (no cancellation, no
+priorities), the lower bound of any Python heap kernel.
 
 Usage: ``python benchmarks/bench_des_kernel.py [--quick] [--events N]``.
 """
@@ -98,15 +99,18 @@ def main() -> None:
     total_s = schedule_s + fire_s
     print(f"events: {count}")
     print(
-        f"schedule+fire: {total_s:.3f} s = {count / total_s / 1e6:.2f} M events/s (schedule {count / schedule_s / 1e6:.2f} M/s, fire {count / fire_s / 1e6:.2f} M/s)"
+        f"schedule+fire: {total_s:.3f} s = {count / total_s / 1e6:.2f} M events/s (schedule "
+        f"{count / schedule_s / 1e6:.2f} M/s, fire {count / fire_s / 1e6:.2f} M/s)"
     )
     print(f"chained (each event schedules the next): {count / chain_s / 1e6:.2f} M events/s")
     for pending, seconds in steady_s.items():
         print(
-            f"steady state with {pending} events pending (fire one, schedule one): {count / seconds / 1e6:.2f} M events/s"
+            f"steady state with {pending} events pending (fire one, schedule one): {count / seconds / 1e6:.2f} M "
+            "events/s"
         )
     print(
-        f"baseline bare heapq loop: {count / baseline_s / 1e6:.2f} M events/s; kernel / baseline time ratio {total_s / baseline_s:.2f}"
+        f"baseline bare heapq loop: {count / baseline_s / 1e6:.2f} M events/s; kernel / baseline time ratio "
+        f"{total_s / baseline_s:.2f}"
     )
 
 

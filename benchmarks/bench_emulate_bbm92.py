@@ -33,7 +33,8 @@ def main() -> None:
     cases = [(params, 0.0), (params, 25.0), (params, 100.0), (bright, 0.0)]
     emulate_bb84(LinkSettings(eta_channel=0.1), 1000, np.random.default_rng(0))
     print(
-        f"{'slots':>10} {'km':>5} {'mu':>4} {'eta_det':>7} {'BBM92 slots/s':>14} {'BB84 pulses/s':>14} {'ratio':>6} {'coincidences':>13}"
+        f"{'slots':>10} {'km':>5} {'mu':>4} {'eta_det':>7} {'BBM92 slots/s':>14} {'BB84 pulses/s':>14} {'ratio':>6} "
+        f"{'coincidences':>13}"
     )
     sizes = (10**6, 10**7) if args.quick else (10**6, 10**7, 10**8)
     for slots in sizes:
@@ -48,7 +49,8 @@ def main() -> None:
             records = emulate_bbm92(entangled, slots, rng)
             coincidences = np.intersect1d(records.alice.slots, records.bob.slots, assume_unique=True).size
             print(
-                f"{slots:>10.0e} {distance_km:>5.0f} {case.mean_pair_number:>4g} {case.eta_detector:>7g} {slots / ours:>14.3e} {slots / theirs:>14.3e} {theirs / ours:>6.2f} {coincidences:>13}"
+                f"{slots:>10.0e} {distance_km:>5.0f} {case.mean_pair_number:>4g} {case.eta_detector:>7g} "
+                f"{slots / ours:>14.3e} {slots / theirs:>14.3e} {theirs / ours:>6.2f} {coincidences:>13}"
             )
 
 

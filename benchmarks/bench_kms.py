@@ -50,7 +50,10 @@ class RawHTTPS:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port, ssl=self.context)
 
     async def request(self, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        head = (
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
         self.writer.write(head.encode() + body)
         header = await self.reader.readuntil(b"\r\n\r\n")
         status = int(header[9:12])
@@ -129,14 +132,17 @@ def main() -> None:
                 results[label] = asyncio.run(_drive(plan, master, slave, call, number, duration_s))
     baseline = results[runs[0][0]]["requests_per_s"]
     print(
-        f"concurrency {CONCURRENCY}, {duration_s:g} s per measurement, 256-bit keys, client and KMEs on the same machine"
+        f"concurrency {CONCURRENCY}, {duration_s:g} s per measurement, 256-bit keys, client and KMEs on the same "
+        "machine"
     )
     print(
-        f"{'measurement':50s} {'req/s':>9s} {'keys/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'failed':>7s} {'req/s vs baseline':>18s}"
+        f"{'measurement':50s} {'req/s':>9s} {'keys/s':>10s} {'p50 ms':>8s} {'p99 ms':>8s} {'failed':>7s} "
+        f"{'req/s vs baseline':>18s}"
     )
     for label, row in results.items():
         print(
-            f"{label:50s} {row['requests_per_s']:9.0f} {row['keys_per_s']:10.0f} {row['p50_ms']:8.1f} {row['p99_ms']:8.1f} {row['failures']:7d} "
+            f"{label:50s} {row['requests_per_s']:9.0f} {row['keys_per_s']:10.0f} {row['p50_ms']:8.1f} "
+            f"{row['p99_ms']:8.1f} {row['failures']:7d} "
             f"{row['requests_per_s'] / baseline:18.2f}"
         )
 

@@ -1,4 +1,5 @@
-"""Planning with full single-failure survivability on a synthetic network (target: 1,000 nodes, 3,000 links, 100 demands in <= 60 s).
+"""Planning with full single-failure survivability on a synthetic network (target: 1,000 nodes,
+3,000 links, 100 demands in <= 60 s).
 
 Times each phase of :func:`qit4n.net.plan_network` on a Waxman network from
 :func:`qit4n.scenario.generate.generate_scenario`: building the key network, the joint allocation
@@ -54,7 +55,8 @@ def baselines(nodes: int, links: int, demands: int, seed: int) -> None:
         result = allocate(compiled, specs, method=method)
         times[method] = time.perf_counter() - start
     print(
-        f"baseline allocation on {nodes} nodes / {links} links / {demands} demands: edge form {times['edges']:.2f} s, path form {times['paths']:.2f} s"
+        f"baseline allocation on {nodes} nodes / {links} links / {demands} demands: edge form {times['edges']:.2f} s, "
+        f"path form {times['paths']:.2f} s"
     )
     start = time.perf_counter()
     impacts = failure_impacts(compiled, result)
@@ -65,7 +67,8 @@ def baselines(nodes: int, links: int, demands: int, seed: int) -> None:
     tolerance = 2 * len(result) * compiled.quantum_bps  # integer flows are exact to one quantum per demand
     agree = all(abs(impact.capacity_lost_bps - lost) <= tolerance + 1e-9 * lost for impact, lost in zip(impacts, brute))
     print(
-        f"baseline survivability (recompute every demand after every failure): {everything:.2f} s vs {skipping:.2f} s ({everything / skipping:.1f}x); same capacity lost: {agree}"
+        f"baseline survivability (recompute every demand after every failure): {everything:.2f} s vs {skipping:.2f} s "
+        f"({everything / skipping:.1f}x); same capacity lost: {agree}"
     )
 
 
@@ -100,7 +103,8 @@ def main() -> None:
     timings = phases(nodes, links, demands, args.seed)
     planning = timings["build"] + timings["allocation"] + timings["min cuts"] + timings["survivability"]
     print(
-        f"synthetic Waxman network: {nodes} nodes, {links} links, {demands} demands ({timings['satisfied']} fully satisfied)"
+        f"synthetic Waxman network: {nodes} nodes, {links} links, {demands} demands ({timings['satisfied']} fully "
+        "satisfied)"
     )
     for name in ("generate", "build", "allocation", "min cuts", "survivability"):
         print(f"  {name:14s} {timings[name]:8.2f} s")

@@ -61,10 +61,12 @@ def main() -> None:
     simulate_network(network, SimulationConfig(duration_s=10.0))  # loads the cached numba kernel
     wall, cpu, result = timed_run(network, duration_s)
     print(
-        f"beijing-shanghai-backbone, {duration_s / 3600:g} h: wall {wall:.2f} s, CPU {cpu:.2f} s, {result.events_fired} events ({result.events_fired / wall / 1e3:.0f} k events/s)"
+        f"beijing-shanghai-backbone, {duration_s / 3600:g} h: wall {wall:.2f} s, CPU {cpu:.2f} s, "
+        f"{result.events_fired} events ({result.events_fired / wall / 1e3:.0f} k events/s)"
     )
     print(
-        f"  imbalance {result.totals_bits['imbalance_bits']:.3g} bits of {result.totals_bits['generated_bits']:.3g} generated"
+        f"  imbalance {result.totals_bits['imbalance_bits']:.3g} bits of {result.totals_bits['generated_bits']:.3g} "
+        "generated"
     )
     compiled = pools_module.PairPools.try_take
     pools_module.PairPools.try_take = numpy_try_take
@@ -77,7 +79,8 @@ def main() -> None:
         for a, b in zip(result.qos, base.qos)
     )
     print(
-        f"baseline (numpy pool kernel): wall {base_wall:.2f} s, CPU {base_cpu:.2f} s; speed-up {base_cpu / cpu:.1f}x (CPU); same deliveries: {same}"
+        f"baseline (numpy pool kernel): wall {base_wall:.2f} s, CPU {base_cpu:.2f} s; speed-up {base_cpu / cpu:.1f}x "
+        f"(CPU); same deliveries: {same}"
     )
     if args.cli:
         qit4n = str(Path(sys.executable).with_name("qit4n"))
@@ -88,7 +91,8 @@ def main() -> None:
             capture_output=True,
         )
         print(
-            f"qit4n simulate beijing-shanghai-backbone --duration {duration_s / 3600:g}h (whole command): {time.perf_counter() - start:.2f} s"
+            f"qit4n simulate beijing-shanghai-backbone --duration {duration_s / 3600:g}h (whole command): "
+            f"{time.perf_counter() - start:.2f} s"
         )
 
 

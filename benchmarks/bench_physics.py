@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -16,6 +17,10 @@ from qit4n.physics.freespace import FreeSpaceOptics, free_space_loss_db
 from qit4n.physics.raman import raman_noise_probability
 from qit4n.physics.satellite import micius_optics, pass_geometry, pass_windows, satellite_link_loss_db
 from qit4n.scenario import ClassicalChannel
+
+
+def _loop(model: Callable[[np.ndarray], object], values: np.ndarray) -> list[object]:
+    return [model(value) for value in values]
 
 
 def main() -> None:
@@ -40,12 +45,13 @@ def main() -> None:
     ]
     print(f"{'model':26s} {'points':>9s} {'vector s':>10s} {'points/s':>12s} {'loop points/s':>14s} {'speed-up':>9s}")
     for name, model, inputs in cases:
-        vector_s = best_seconds(lambda: model(inputs), repeats)
-        loop_s = best_seconds(lambda: [model(value) for value in inputs[:loop_points]], repeats)
+        vector_s = best_seconds(partial(model, inputs), repeats)
+        loop_s = best_seconds(partial(_loop, model, inputs[:loop_points]), repeats)
         vector_rate = inputs.size / vector_s
         loop_rate = loop_points / loop_s
         print(
-            f"{name:26s} {inputs.size:9d} {vector_s:10.4f} {vector_rate:12.3e} {loop_rate:14.3e} {vector_rate / loop_rate:9.0f}"
+            f"{name:26s} {inputs.size:9d} {vector_s:10.4f} {vector_rate:12.3e} {loop_rate:14.3e} "
+            f"{vector_rate / loop_rate:9.0f}"
         )
     window_s = best_seconds(
         lambda: pass_windows(micius, 40.39, 117.58, 900.0, 0.0, 86_400.0 * (1 if options.quick else 7)), repeats

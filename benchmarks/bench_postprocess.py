@@ -20,6 +20,7 @@ import numba
 import numpy as np
 
 from _timing import best_seconds
+from qit4n.maths import binary_entropy
 from qit4n.postprocess import (
     CascadeAlice,
     CascadeBob,
@@ -33,7 +34,6 @@ from qit4n.postprocess import (
 from qit4n.postprocess.amplification import HashFamily, apply_hash, seed_bits_needed
 from qit4n.postprocess.bits import count_errors
 from qit4n.postprocess.cascade import reconcile_cascade_frames
-from qit4n.maths import binary_entropy
 
 
 def cascade_run(variant: CascadeVariant, size: int, qber: float, frames: int) -> dict[str, float]:
@@ -185,17 +185,20 @@ def ldpc_kernel_ratio(qber: float, iterations: int = 10, repeats: int = 3) -> tu
 
 def ldpc_report(frames: int) -> None:
     print(
-        f"LDPC (QC-PEG codes, Elkouss et al. 2009 distributions, layered sum-product), 1e5-bit frames, {frames} frames per point"
+        f"LDPC (QC-PEG codes, Elkouss et al. 2009 distributions, layered sum-product), 1e5-bit frames, {frames} "
+        "frames per point"
     )
     print(
-        f"{'QBER':>5} {'f mean':>7} {'f max':>7} {'FER':>6} {'Mbit/s':>7} {'attempts':>8} {'kernel ns/edge':>14} {'scalar ns/edge':>14} "
+        f"{'QBER':>5} {'f mean':>7} {'f max':>7} {'FER':>6} {'Mbit/s':>7} {'attempts':>8} {'kernel ns/edge':>14} "
+        f"{'scalar ns/edge':>14} "
         f"{'speed-up':>8}"
     )
     for qber in (0.02, 0.05):
         run = ldpc_run(qber, frames)
         kernel, scalar = ldpc_kernel_ratio(qber)
         print(
-            f"{qber:5.2f} {run['efficiency']:7.4f} {run['efficiency_max']:7.4f} {run['frame_error_rate']:6.3f} {run['mbps']:7.2f} "
+            f"{qber:5.2f} {run['efficiency']:7.4f} {run['efficiency_max']:7.4f} {run['frame_error_rate']:6.3f} "
+            f"{run['mbps']:7.2f} "
             f"{run['attempts']:8.2f} {kernel:14.2f} {scalar:14.2f} {scalar / kernel:8.2f}"
         )
 
@@ -269,7 +272,8 @@ def _pa_row(bits: int, repeats: int) -> str:
         else float("nan")
     )
     return (
-        f"{bits:10.0e} {modular:8.1f} {toeplitz:8.1f} {fft:9.2f} {former:8.2f} {toeplitz / fft:8.1f} {toeplitz / former:8.1f} "
+        f"{bits:10.0e} {modular:8.1f} {toeplitz:8.1f} {fft:9.2f} {former:8.2f} {toeplitz / fft:8.1f} "
+        f"{toeplitz / former:8.1f} "
         f"{toeplitz / modular:8.2f} {exact!s:>9}"
     )
 
@@ -320,7 +324,8 @@ def main() -> None:
         print(f"{'':18} optimised/original throughput ratio {ratio:.2f}")
         efficiency, fer, mbps = cascade_batch_run(size, qber, frames)
         print(
-            f"{'cascade, batch':18} {qber:5.2f} {efficiency:7.4f} {'':7} {fer:6.3f} {mbps:7.2f}   ({frames} frames share round trips)"
+            f"{'cascade, batch':18} {qber:5.2f} {efficiency:7.4f} {'':7} {fer:6.3f} {mbps:7.2f}   ({frames} frames "
+            "share round trips)"
         )
     print()
     ldpc_report(3 if args.quick else 20)

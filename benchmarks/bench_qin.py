@@ -53,7 +53,8 @@ def main() -> None:
     run = simulate_chain_des(params, duration_s=20.0 * scale, seed=1, every_attempt=True)
     wall = time.perf_counter() - start
     print(
-        f"event-driven 4-segment chain (every attempt as messages): {run.events:,} events in {wall:.2f} s = {run.events / wall:,.0f} events/s, "
+        f"event-driven 4-segment chain (every attempt as messages): {run.events:,} events in {wall:.2f} s = "
+        f"{run.events / wall:,.0f} events/s, "
         f"{run.waiting_time_s.size} deliveries"
     )
 
@@ -66,8 +67,10 @@ def main() -> None:
         summary = run.summary()
         mode = "every attempt as messages" if every_attempt else "failed attempts skipped"
         print(
-            f"1,000-node chain (999 x 10 km, {mode}), {duration_s:g} s simulated: {wall:.2f} s wall (contract: <= 60 s), "
-            f"{run.events:,} events, {summary['delivered_pairs']} deliveries, mean fidelity {summary['fidelity_mean']:.4f}"
+            f"1,000-node chain (999 x 10 km, {mode}), {duration_s:g} s simulated: {wall:.2f} s wall (contract: <= 60 "
+            "s), "
+            f"{run.events:,} events, {summary['delivered_pairs']} deliveries, mean fidelity "
+            f"{summary['fidelity_mean']:.4f}"
         )
 
     eight = ChainParameters(segments=8, length_km=400.0)
@@ -77,7 +80,8 @@ def main() -> None:
         wall = time.perf_counter() - start
         print(
             f"Monte Carlo, 8-segment physical chain, {samples:,} samples: {wall:.3f} s "
-            f"(mean wait {result.summary()['waiting_time_mean_s'] * 1e3:.3f} ms, fidelity {result.summary()['fidelity_mean']:.4f})"
+            f"(mean wait {result.summary()['waiting_time_mean_s'] * 1e3:.3f} ms, fidelity "
+            f"{result.summary()['fidelity_mean']:.4f})"
         )
     for samples in (10_000, int(1_000_000 * scale)):
         start = time.perf_counter()

@@ -41,7 +41,8 @@ links = [{"node1": a, "node2": b, "attenuation": 0.0002, "distance": segment_m, 
 delay_ps_per_km = 5e6
 classical = [{"node1": a, "node2": b, "delay": int(km * delay_ps_per_km)}
              for a, b, km in (("r0", "r1", segment_km), ("r1", "r2", segment_km), ("r0", "r2", 2 * segment_km))]
-topology = RouterNetTopo({"nodes": nodes, "qconnections": links, "cconnections": classical, "stop_time": int(simulated_s * 1e12)})
+topology = RouterNetTopo({"nodes": nodes, "qconnections": links, "cconnections": classical,
+                          "stop_time": int(simulated_s * 1e12)})
 timeline = topology.get_timeline()
 initiator = RequestApp(timeline.get_entity_by_name("r0"))
 responder = RequestApp(timeline.get_entity_by_name("r2"))
@@ -49,7 +50,8 @@ initiator.start("r2", int(1e9), int(simulated_s * 1e12), memories, 0.5)
 start = time.perf_counter()
 timeline.init()
 timeline.run()
-print(json.dumps({"wall_s": time.perf_counter() - start, "pairs": initiator.memory_counter, "events": timeline.run_counter}))
+print(json.dumps({"wall_s": time.perf_counter() - start, "pairs": initiator.memory_counter,
+                  "events": timeline.run_counter}))
 """
 
 

@@ -74,10 +74,12 @@ def main() -> None:
     baseline = best_seconds(point_values, repeats)
     integrated = best_seconds(distributions, repeats)
     print(
-        f"exposure_probabilities, point values (baseline): {calls} calls in {baseline:.3f} s = {calls / baseline:,.0f} calls/s"
+        f"exposure_probabilities, point values (baseline): {calls} calls in {baseline:.3f} s = "
+        f"{calls / baseline:,.0f} calls/s"
     )
     print(
-        f"exposure_probabilities, triangular x and y (64 x 64 nodes): {calls} calls in {integrated:.3f} s = {calls / integrated:,.0f} calls/s"
+        f"exposure_probabilities, triangular x and y (64 x 64 nodes): {calls} calls in {integrated:.3f} s = "
+        f"{calls / integrated:,.0f} calls/s"
     )
     print(f"  ratio distributions / point values: {integrated / baseline:.2f}")
 
@@ -87,7 +89,8 @@ def main() -> None:
         lambda: assess_inventory(inventory, now_year=2026, catalog=catalog, policy_ids=policies), repeats
     )
     print(
-        f"assess_inventory: {assets} assets, 4 policies, plan and schedule in {whole:.3f} s = {1e3 * whole / assets:.2f} ms per asset"
+        f"assess_inventory: {assets} assets, 4 policies, plan and schedule in {whole:.3f} s = "
+        f"{1e3 * whole / assets:.2f} ms per asset"
     )
 
 

@@ -64,7 +64,8 @@ from sequence.topology.router_net_topo import RouterNetTopo
 from sequence.app.request_app import RequestApp
 from sequence.entanglement_management.generation.barret_kok import BarretKokA
 
-scenario, seed, memories, simulated_s, count_rate = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+scenario, seed, memories = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+simulated_s, count_rate = float(sys.argv[4]), sys.argv[5]
 record = {"outcomes": [], "deliver_ps": [], "reported": [], "overlaps": []}
 bells = {"phi+": [1, 0, 0, 1], "psi+": [0, 1, 1, 0], "psi-": [0, 1, -1, 0], "phi-": [1, 0, 0, -1]}  # BELL_ORDER
 
@@ -218,7 +219,8 @@ def scenario_a(python: Path, seeds: list[int], simulated_s: float) -> None:
     default = [_run_sequence(python, "a", seed, memories, simulated_s, "default") for seed in seeds]
     free = [_run_sequence(python, "a", seed, memories, simulated_s, "1e15") for seed in seeds]
     print(
-        f"\n### (a) two routers, {memories} memories, Barrett-Kok over 2 x {LINK_KM / 2:g} km, {len(seeds)} seeds x {simulated_s:g} s\n"
+        f"\n### (a) two routers, {memories} memories, Barrett-Kok over 2 x {LINK_KM / 2:g} km, {len(seeds)} seeds x "
+        f"{simulated_s:g} s\n"
     )
     print("| quantity | SeQUeNCe | qit4n | statistic | verdict |\n|---|---|---|---|---|")
     longest = 7
@@ -334,7 +336,8 @@ def scenario_b(python: Path, seeds: list[int], simulated_s: float) -> None:
         plain = bilateral_cnot(plain, plain)[0]
     print(
         f"qit4n with SeQUeNCe's swap rule F1 F2 x {SWAP_DEGRADATION} and {rounds} symmetric BBPSSW rounds: {book:.5f}; "
-        f"exact swap F1 F2 + (1-F1)(1-F2)/3 = {exact:.4f} (SeQUeNCe's rule: {RAW_FIDELITY**2 * SWAP_DEGRADATION:.4f}).\n"
+        f"exact swap F1 F2 + (1-F1)(1-F2)/3 = {exact:.4f} (SeQUeNCe's rule: "
+        f"{RAW_FIDELITY**2 * SWAP_DEGRADATION:.4f}).\n"
     )
     print("| quantity | SeQUeNCe | qit4n | statistic | verdict |\n|---|---|---|---|---|")
     _row(
@@ -346,7 +349,8 @@ def scenario_b(python: Path, seeds: list[int], simulated_s: float) -> None:
     )
     overlaps = np.array([o for run in runs for o in run["overlaps"]], dtype=float)
     print(
-        f"| Bell-state weights of delivered pairs [Phi+, Psi+, Psi-, Phi-] | {np.round(overlaps.mean(axis=0), 3).tolist()} | "
+        "| Bell-state weights of delivered pairs [Phi+, Psi+, Psi-, Phi-] | "
+        f"{np.round(overlaps.mean(axis=0), 3).tolist()} | "
         f"untwirled {np.round(plain, 3).tolist()}, twirled {np.round(twirled, 3).tolist()} | | |"
     )
     _fidelity_rows(runs, float(fidelity(plain)), f"exact swap + {rounds} untwirled CNOT rounds:", 0, reported_row=False)
@@ -361,7 +365,8 @@ def main() -> None:
     python = args.sequence_python
     if python is None or not python.exists():
         print(
-            "SeQUeNCe not available (pass --sequence-python PATH to a python with `sequence` installed): nothing compared."
+            "SeQUeNCe not available (pass --sequence-python PATH to a python with `sequence` installed): nothing "
+            "compared."
         )
         return
     probe = subprocess.run(

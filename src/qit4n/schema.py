@@ -58,7 +58,7 @@ def _allowed(error: Mapping[str, Any], model: type[BaseModel] | None) -> str:
         return f"unknown field{hint}"
     if kind in ("literal_error", "enum"):
         return f"must be one of {ctx.get('expected', '')}"
-    if kind.endswith("_parsing") or kind.endswith("_type"):
+    if kind.endswith(("_parsing", "_type")):
         return error["msg"].replace("Input should be", "must be")
     message = error["msg"]
     return message.removeprefix("Value error, ")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 
+import httpx
 import pytest
 
 from qit4n.errors import ServiceError
@@ -42,7 +43,7 @@ class Load:
                 try:
                     for key in client.get_key(self.slave, number=4):
                         self.acked[key.key_id] = key.key
-                except (ServiceError, OSError, Exception):
+                except (ServiceError, OSError, ValueError, httpx.HTTPError):  # the KME is down or restarting
                     time.sleep(0.02)
 
     def _fetch(self) -> None:
@@ -59,7 +60,7 @@ class Load:
                         self.fetched[key.key_id] = key.key
                 except KMEError:
                     self.in_doubt.update(pending)
-                except Exception:
+                except (ServiceError, OSError, ValueError, httpx.HTTPError):
                     self.in_doubt.update(pending)
                     time.sleep(0.02)
 

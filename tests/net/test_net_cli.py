@@ -117,7 +117,8 @@ def test_demo_section_runs_on_the_default_scenario(tmp_path):
 def test_plan_with_design(tmp_path):
     base = tmp_path / "base.yaml"
     base.write_text(
-        "name: base\nnodes:\n  - {id: A, latitude_deg: 0, longitude_deg: 0}\n  - {id: B, latitude_deg: 0, longitude_deg: 1}\n"
+        "name: base\nnodes:\n  - {id: A, latitude_deg: 0, longitude_deg: 0}\n"
+        "  - {id: B, latitude_deg: 0, longitude_deg: 1}\n"
         "  - {id: R, role: trusted-relay, latitude_deg: 0.5, longitude_deg: 0.5}\n"
         "links:\n  - {id: AR, endpoints: [A, R], key_rate_bps: 500}\n"
         "demands:\n  - {name: ab, endpoints: [A, B], key_rate_bps: 100}\n"
@@ -125,7 +126,8 @@ def test_plan_with_design(tmp_path):
     candidates = tmp_path / "candidates.yaml"
     candidates.write_text(
         "name: candidates\nnodes:\n  - {id: A}\n  - {id: B}\n  - {id: R}\n"
-        "links:\n  - {id: RB, endpoints: [R, B], key_rate_bps: 500}\n  - {id: AB, endpoints: [A, B], key_rate_bps: 500}\n"
+        "links:\n  - {id: RB, endpoints: [R, B], key_rate_bps: 500}\n"
+        "  - {id: AB, endpoints: [A, B], key_rate_bps: 500}\n"
     )
     result = runner.invoke(app, ["plan", str(base), "--design", str(candidates), "--json", "--no-survivability"])
     assert result.exit_code == 0, result.output

@@ -201,7 +201,8 @@ def test_poisson_sessions_load():
         duration_s=20000, seed=3, traffic={"kind": "sessions", "period_s": 20.0, "session_s": 10.0}, police=False
     )
     qos = simulate_network(chain_scenario([1e5], demand_bps=100), config).qos[0]
-    # Each session asks 100 bit/s for about 10 s (whole seconds, the first request at its start): 100 x 10.5 bits per 20 s.
+    # Each session asks 100 bit/s for about 10 s (whole seconds, the first request at its start):
+    # 100 x 10.5 bits per 20 s.
     assert qos.throughput_bps == pytest.approx(100 * 10.5 / 20, rel=0.1)
     assert qos.loss_ratio == 0.0
 

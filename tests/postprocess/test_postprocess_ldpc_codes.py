@@ -93,7 +93,7 @@ def test_codes_are_deterministic_and_cached():
 
 
 def test_build_code_rejects_unpublished_rate_and_bad_length():
-    with pytest.raises(ParameterError, match="rate = 0.62"):
+    with pytest.raises(ParameterError, match=r"rate = 0\.62"):
         build_code(4096, 0.62, lift=2)
     with pytest.raises(ParameterError, match="num_variables = 4097"):
         build_code(4097, 0.5, lift=2)
@@ -169,7 +169,7 @@ def test_tiny_frame_is_padded_by_shortening():
 
 def test_reconcile_rejects_bad_qber():
     rng = np.random.default_rng(0)
-    with pytest.raises(ParameterError, match="qber = 0.3"):
+    with pytest.raises(ParameterError, match=r"qber = 0\.3"):
         reconcile_ldpc(random_bits(100, rng), random_bits(100, rng), 0.3, PublicChannel(), rng)
 
 

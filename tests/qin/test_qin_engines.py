@@ -64,7 +64,8 @@ def test_end_node_notification_adds_the_classical_delay():
 
 
 def test_density_matrix_formalism_agrees_where_noise_is_pauli():
-    """Dephasing and depolarising memories, noisy swaps: per-delivery fidelities of the two formalisms agree to 1e-12."""
+    """Dephasing and depolarising memories, noisy swaps: per-delivery fidelities of the two formalisms
+    agree to 1e-12."""
     params = ChainParameters(
         segments=4,
         length_km=200.0,

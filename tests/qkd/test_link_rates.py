@@ -50,7 +50,8 @@ def test_given_key_rate_skips_the_model() -> None:
 
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 def test_classical_channels_raise_the_qber_and_lower_the_key(direction: str) -> None:
-    """The Raman clicks of a -20 dBm DWDM neighbour, shared by the two detectors, are added to the dark-count probability."""
+    """The Raman clicks of a -20 dBm DWDM neighbour, shared by the two detectors, are added to the
+    dark-count probability."""
     quiet = _two_node({"length_km": 25.0, "preset": "lim2014"})
     loud = _two_node(
         {"length_km": 25.0, "preset": "lim2014", "classical_channels": [{**DATA_FORWARD, "direction": direction}]}

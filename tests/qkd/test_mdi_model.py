@@ -158,7 +158,7 @@ def test_bad_parameters_name_field_value_and_range(field, value, message):
 
 
 def test_decoy_must_be_weaker_than_a_fixed_signal():
-    with pytest.raises(ParameterError, match="intensity_decoy = 0.4: must be < intensity_signal = 0.3"):
+    with pytest.raises(ParameterError, match=r"intensity_decoy = 0\.4: must be < intensity_signal = 0\.3"):
         make_parameters("mdi", overrides={"intensity_signal": 0.3, "intensity_decoy": 0.4})
 
 

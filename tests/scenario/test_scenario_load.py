@@ -101,7 +101,7 @@ def test_quantum_hardware_block_is_checked_against_the_chain_model() -> None:
 
 
 def test_missing_file_names_the_built_ins() -> None:
-    with pytest.raises(ScenarioError, match="built-ins: .*secoqc-vienna-2008"):
+    with pytest.raises(ScenarioError, match=r"built-ins: .*secoqc-vienna-2008"):
         load_scenario("no-such-scenario.yaml")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import socket
 import ssl
@@ -15,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, mldsa, rsa
 from cryptography.x509.oid import NameOID
+from OpenSSL import SSL
 
 NOW = datetime.datetime.now(datetime.UTC)
 
@@ -76,10 +78,9 @@ class LoopbackServer:
                 continue
             with connection:
                 connection.settimeout(5.0)
-                try:
+                # A refused offer (ssl.SSLError, an OSError, or OpenSSL.SSL.Error) is what probing is for.
+                with contextlib.suppress(OSError, SSL.Error):
                     self._handshake(connection)
-                except Exception:  # a refused offer (ssl.SSLError, OpenSSL.SSL.Error) is what probing is for
-                    pass
 
     def close(self) -> None:
         self._stop.set()
@@ -132,7 +133,6 @@ def python_ssl_server(pki) -> Iterator[LoopbackServer]:
 
 def _pyopenssl_server(cert_chain: Path, key_path: Path, groups: bytes) -> LoopbackServer:
     from cryptography.hazmat.bindings.openssl.binding import Binding
-    from OpenSSL import SSL
 
     context = SSL.Context(SSL.TLS_METHOD)
     context.set_min_proto_version(SSL.TLS1_3_VERSION)

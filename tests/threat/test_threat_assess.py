@@ -107,8 +107,8 @@ def test_reasons_cite_the_catalog_entries_and_inputs():
     text = " | ".join(entry["reasons"])
     assert "x25519 (key-exchange) is broken by Shor's algorithm" in text
     assert (
-        "ecdsa-p256 (signature) is broken by Shor's algorithm (resource estimates: roetteler-2017-p256, haner-2020-p256, litinski-2023-p256-active-volume)"
-        in text
+        "ecdsa-p256 (signature) is broken by Shor's algorithm (resource estimates: roetteler-2017-p256, "
+        "haner-2020-p256, litinski-2023-p256-active-volume)" in text
     )
     assert "= 0.310 under gri-2023" in text
     assert entry["inputs"]["catalog_version"] == CATALOG.version
@@ -123,7 +123,7 @@ def test_unknown_algorithm_names_the_field():
 
 
 def test_unknown_policy_names_the_valid_ones():
-    with pytest.raises(ParameterError, match="policy = 'nope': must be one of .*ours"):
+    with pytest.raises(ParameterError, match=r"policy = 'nope': must be one of .*ours"):
         _assess(("nope",))
 
 

@@ -144,7 +144,7 @@ def test_invalid_cbom_fails_schema_validation():
             }
         ],
     }
-    with pytest.raises(ServiceError, match="CycloneDX 1.6"):
+    with pytest.raises(ServiceError, match=r"CycloneDX 1\.6"):
         validate_cbom(json.dumps(document))
 
 

@@ -35,7 +35,7 @@ def test_backbone_has_32_relays_over_2000_km(backbone):
     """Chen et al. 2021: 32 trusted relays, >2,000 km; our trunk is built to 2,000 km (tolerance 0.5 km of rounding)."""
     demand = next(d for d in backbone.demands if d.allocation.demand.name == "beijing-shanghai")
     (route,) = demand.allocation.routes
-    relays = [node for node in route.path[1:-1]]
+    relays = list(route.path[1:-1])
     assert len(relays) == 32
     lengths = {frozenset(link.endpoints): link.length_km for link in backbone.network.links}
     trunk = sum(lengths[frozenset(pair)] for pair in zip(route.path[1:-2], route.path[2:-1]))
@@ -79,7 +79,8 @@ def test_saturated_poisson_demand_matches_plan_within_statistics():
 
 
 def test_tokyo_parallel_systems_add_up():
-    """Sasaki et al. 2011: three systems in parallel between Koganei and Otemachi; Koganei-Hongo gets their sum (1e-6)."""
+    """Sasaki et al. 2011: three systems in parallel between Koganei and Otemachi; Koganei-Hongo gets
+    their sum (1e-6)."""
     plan = plan_network(load_scenario("tokyo-2010"), survivability=False)
     parallel = sum(link.average_rate_bps for link in plan.network.links if set(link.endpoints) == {"KO", "OT"})
     hongo = next(link.average_rate_bps for link in plan.network.links if link.id == "IDQ-OT-HO")

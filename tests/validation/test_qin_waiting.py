@@ -20,7 +20,8 @@ def test_two_segment_closed_form(p, a):
 
 
 def test_two_segment_values_by_hand():
-    """K_2 evaluated by hand at p = 0.1: a = 1 gives 2.8/0.19 = 14.74 attempts, a = 0.5 twice that (29.47); tolerance 1e-9."""
+    """K_2 evaluated by hand at p = 0.1: a = 1 gives 2.8/0.19 = 14.74 attempts, a = 0.5 twice that
+    (29.47); tolerance 1e-9."""
     assert waiting.doubling_mean_waiting_time(2, 0.1, 1.0) == pytest.approx(14.736842105, rel=1e-9)
     assert waiting.doubling_mean_waiting_time(2, 0.1, 0.5) == pytest.approx(29.473684211, rel=1e-9)
 

@@ -44,10 +44,10 @@ def test_ml_kem_sizes_follow_fips_203(name):
 
 @pytest.mark.parametrize("name", ML_DSA)
 def test_ml_dsa_sizes_follow_fips_204(name):
-    k, l, gamma1_bits, omega, strength = ML_DSA[name]
+    k, ell, gamma1_bits, omega, strength = ML_DSA[name]
     entry = CATALOG.algorithm(name)
     assert entry.public_key_bytes == 32 + 32 * k * ((8380417 - 1).bit_length() - 13)
-    assert entry.signature_bytes == strength // 4 + 32 * l * (1 + gamma1_bits) + omega + k
+    assert entry.signature_bytes == strength // 4 + 32 * ell * (1 + gamma1_bits) + omega + k
 
 
 @pytest.mark.parametrize("name", SLH_DSA)
@@ -91,7 +91,8 @@ def test_ml_dsa_sizes_match_an_implementation(name, cls):
 
 
 def test_hybrid_key_shares_are_the_concatenation_of_their_components():
-    """draft-ietf-tls-ecdhe-mlkem Section 3: X25519MLKEM768 shares are ML-KEM-768 || X25519; SecP256r1MLKEM768 and SecP384r1MLKEM1024 are ECDH || ML-KEM."""
+    """draft-ietf-tls-ecdhe-mlkem Section 3: X25519MLKEM768 shares are ML-KEM-768 || X25519;
+    SecP256r1MLKEM768 and SecP384r1MLKEM1024 are ECDH || ML-KEM."""
     for hybrid in ("x25519mlkem768", "secp256r1mlkem768", "secp384r1mlkem1024"):
         entry = CATALOG.algorithm(hybrid)
         classical, kem = (CATALOG.algorithm(part) for part in entry.components)

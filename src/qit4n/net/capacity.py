@@ -81,7 +81,8 @@ def max_key_rate_bps(
     >>> from qit4n.net import build_network
     >>> chain = build_network(scenario_from_dict({"name": "chain",
     ...     "nodes": [{"id": "A"}, {"id": "R", "role": "trusted-relay"}, {"id": "B"}],
-    ...     "links": [{"endpoints": ["A", "R"], "key_rate_bps": 5000}, {"endpoints": ["R", "B"], "key_rate_bps": 3000}]}))
+    ...     "links": [{"endpoints": ["A", "R"], "key_rate_bps": 5000},
+    ...               {"endpoints": ["R", "B"], "key_rate_bps": 3000}]}))
     >>> round(max_key_rate_bps(chain, "A", "B"))
     3000
     """
@@ -105,7 +106,7 @@ def min_cut(
     solution = compiled.max_flow(s, t, capacity, blocked)
     side = compiled.source_side(solution, capacity, blocked)
     dead = set(failed_links)
-    links = []
+    links: list[str] = []
     value = 0.0
     for pair, (u, v) in enumerate(zip(compiled.pair_u, compiled.pair_v)):
         crossing = (side[u] and not side[v] and not blocked[v]) or (side[v] and not side[u] and not blocked[u])

@@ -48,7 +48,7 @@ def _merged(base: Scenario, candidates: Scenario) -> tuple[Scenario, list[int]]:
     known = {node.id for node in base.nodes}
     base_ids = {base.link_id(index) for index in range(len(base.links))}
     links = [link.model_dump(mode="json", exclude_defaults=True) for link in base.links]
-    for index, link in enumerate(base.links):
+    for index in range(len(base.links)):
         links[index]["id"] = base.link_id(index)
     positions = []
     for index, link in enumerate(candidates.links):
@@ -170,9 +170,11 @@ def design_network(
             f"design: no set of candidate links meets every demand at its rate {what} ({result.message})"
         )
     chosen = []
+    total_cost = 0.0
     for number, position in enumerate(candidate_positions):
         if result.x[number] > 0.5:
             link = links[position]
+            total_cost += float(cost[number])
             chosen.append(
                 {
                     "id": link.id,
@@ -182,4 +184,4 @@ def design_network(
                     "key_rate_bps": link.average_rate_bps,
                 }
             )
-    return DesignResult(tuple(chosen), float(sum(item["cost"] for item in chosen)), len(states))
+    return DesignResult(tuple(chosen), total_cost, len(states))

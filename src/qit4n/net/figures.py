@@ -93,7 +93,7 @@ def plot_pool_levels(
     """Pool levels over time for the ``most`` pools that vary most."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7.5, 4.6), dpi=110)
-    order = np.argsort(-np.ptp(levels_bits, axis=0))[:most] if levels_bits.size else []
+    order = np.argsort(-np.ptp(levels_bits, axis=0))[:most] if levels_bits.size else np.zeros(0, dtype=np.intp)
     hours = times_s / 3600.0
     for column in order:
         axes.plot(hours, levels_bits[:, column], label=labels[column], linewidth=1.4)

@@ -79,11 +79,11 @@ class CompiledNetwork:
         order = np.lexsort((cols, rows))
         self._indices = cols[order].astype(np.int32)
         self._indptr = np.searchsorted(rows[order], np.arange(n + 2)).astype(np.int32)
-        position = np.empty(len(order), dtype=np.int64)
-        position[order] = np.arange(len(order))
-        self._forward_at = position[:n_pairs]
-        self._backward_at = position[n_pairs : 2 * n_pairs]
-        self._super_at = position[2 * n_pairs :]
+        arc_at = np.empty(len(order), dtype=np.int64)
+        arc_at[order] = np.arange(len(order))
+        self._forward_at = arc_at[:n_pairs]
+        self._backward_at = arc_at[n_pairs : 2 * n_pairs]
+        self._super_at = arc_at[2 * n_pairs :]
         self.link_ids = [link.id for link in network.links]
         self.link_position = {link_id: position for position, link_id in enumerate(self.link_ids)}
 

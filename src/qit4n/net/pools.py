@@ -83,7 +83,8 @@ class PairPools:
         return wait_s
 
     def balance_bits(self) -> float:
-        """``initial + generated - (delivered + relay + level + discarded)``: zero up to rounding (after :meth:`close`)."""
+        """``initial + generated - (delivered + relay + level + discarded)``: zero up to rounding (after
+        :meth:`close`)."""
         return (
             self.initial_bits
             + self.generated_bits

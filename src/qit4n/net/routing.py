@@ -101,7 +101,8 @@ def widest_path(
     >>> from qit4n.scenario import scenario_from_dict
     >>> from qit4n.net import build_network
     >>> net = build_network(scenario_from_dict({"name": "square",
-    ...     "nodes": [{"id": "A"}, {"id": "B"}, {"id": "R1", "role": "trusted-relay"}, {"id": "R2", "role": "trusted-relay"}],
+    ...     "nodes": [{"id": "A"}, {"id": "B"},
+    ...               {"id": "R1", "role": "trusted-relay"}, {"id": "R2", "role": "trusted-relay"}],
     ...     "links": [{"endpoints": ["A", "R1"], "key_rate_bps": 10}, {"endpoints": ["R1", "B"], "key_rate_bps": 10},
     ...               {"endpoints": ["A", "R2"], "key_rate_bps": 50}, {"endpoints": ["R2", "B"], "key_rate_bps": 40}]}))
     >>> widest_path(net, "A", "B")

@@ -100,18 +100,17 @@ def failure_impacts(
     """Impact of each failure in ``failures`` (default: every single link and node) on the planned demands."""
     failures = single_failures(compiled) if failures is None else list(failures)
     baseline_capacity = compiled.pair_capacity()
-    references = []
-    for allocation in allocations:
+    # Reference flows of the demands that carry key, by allocation number.
+    references: dict[int, tuple[int, int, np.ndarray, FlowSolution]] = {}
+    for number, allocation in enumerate(allocations):
         s, t = compiled.index[allocation.demand.source], compiled.index[allocation.demand.target]
         blocked = compiled.blocked_nodes(s, t)
         planned = allocation.allocated_bps
-        flow = compiled.max_flow(s, t, baseline_capacity, blocked, limit_bps=planned) if planned > 0 else None
-        references.append((s, t, blocked, flow))
+        if planned > 0:
+            references[number] = (s, t, blocked, compiled.max_flow(s, t, baseline_capacity, blocked, limit_bps=planned))
     pair_users: dict[int, list[int]] = {}
     node_users: dict[int, list[int]] = {}
-    for number, (s, t, _, reference) in enumerate(references):
-        if reference is None:
-            continue
+    for number, (s, t, _, reference) in references.items():
         touched = {s, t}
         for pair in np.flatnonzero(reference._pair_flow_units).tolist():
             pair_users.setdefault(pair, []).append(number)

@@ -2,8 +2,9 @@
 
 Bob holds, for every pass ``q``, the order in which the pass visits the key (blocks are contiguous
 runs of ``order_q`` between ``bounds_q``), the position of each bit in that order, an XOR Fenwick
-tree over his key in that order, Alice's and his own block parities, and a cache of Alice's sub-block parities indexed by heap node (root 1, children ``2h`` and ``2h + 1``;
-the left child covers the first ``len // 2`` positions). A search is one row of ``searches``:
+tree over his key in that order, Alice's and his own block parities, and a cache of Alice's sub-block
+parities indexed by heap node (root 1, children ``2h`` and ``2h + 1``; the left child covers the
+first ``len // 2`` positions). A search is one row of ``searches``:
 ``(pass, block, node, start, end, alice_parity)`` over positions ``[start, end)`` of ``order_pass``.
 Random-halves passes are ``lazy`` until a search needs them: only their mask (the half of each
 bit, packed as bit ``r`` of a 64-bit word per key bit) and the two parities exist, and
@@ -68,8 +69,8 @@ def halves_order(mask: np.ndarray) -> tuple[np.ndarray, int]:
         bit = np.int64(mask[index])
         lows[low] = index
         highs[high] = index
-        low += 1 - bit
-        high += bit
+        low += int(1 - bit)
+        high += int(bit)
     order = np.empty(size, dtype=np.int32)
     order[:low] = lows[:low]
     order[low:] = highs[:high]

@@ -20,8 +20,12 @@ computing the GCM mode", Intel white paper 323640 (2010).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
 import numba
 import numpy as np
+import numpy.typing as npt
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -34,8 +38,10 @@ def _target_features() -> set[str]:
     """CPU features numba compiles for: its configured CPU name and features, else the host's."""
     import llvmlite.binding as llvm
 
-    if numba.config.CPU_NAME:
-        listed = numba.config.CPU_FEATURES or ""
+    # numba.config sets its attributes from the environment at import time (globals().update),
+    # which its stub cannot declare.
+    if numba.config.CPU_NAME:  # type: ignore[attr-defined]
+        listed = numba.config.CPU_FEATURES or ""  # type: ignore[attr-defined]
         return {item[1:] for item in listed.split(",") if item.startswith("+")}
     return {name for name, enabled in llvm.get_host_cpu_features().items() if enabled}
 
@@ -151,8 +157,7 @@ def _store(builder: ir.IRBuilder, value: ir.Value, pointer: ir.Value) -> None:
     builder.store(value, pointer, align=8)
 
 
-@intrinsic
-def butterflies(typingctx, f, low, high, c, lanes, hardware, mode):
+def _butterflies_typing(typingctx, f, low, high, c, lanes, hardware, mode):
     """``lanes`` additive-FFT butterflies on ``a = f[low + k]``, ``b = f[high + k]`` with constant
     ``c`` (GF(2^64), ``+`` is XOR): ``mode`` 0 forward ``a += c b; b += a``, 1 inverse
     ``b += a; a += c b``, 2 only ``a += c b``."""
@@ -179,8 +184,7 @@ def butterflies(typingctx, f, low, high, c, lanes, hardware, mode):
     return types.void(f, low, high, types.uint64, lanes, hardware, mode), codegen
 
 
-@intrinsic
-def multiply_lanes(typingctx, f, g, index, lanes, hardware):
+def _multiply_lanes_typing(typingctx, f, g, index, lanes, hardware):
     """``f[index + k] = f[index + k] g[index + k]`` in GF(2^64) for ``k < lanes``."""
     count, use_hardware = _literal(lanes, "lanes"), _literal(hardware, "hardware")
     if use_hardware and not HARDWARE_CLMUL:
@@ -196,8 +200,7 @@ def multiply_lanes(typingctx, f, g, index, lanes, hardware):
     return types.void(f, g, index, lanes, hardware), codegen
 
 
-@intrinsic
-def _clmul_words(typingctx, a, b, hardware):
+def _clmul_words_typing(typingctx, a, b, hardware):
     use_hardware = _literal(hardware, "hardware")
     if use_hardware and not HARDWARE_CLMUL:
         raise numba.errors.TypingError("this processor has no carry-less multiply instruction")
@@ -211,6 +214,16 @@ def _clmul_words(typingctx, a, b, hardware):
         )
 
     return types.UniTuple(types.uint64, 2)(types.uint64, types.uint64, hardware), codegen
+
+
+# Jitted code calls an intrinsic without ``typingctx`` (numba supplies it), but numba's stub types the
+# call with the typing function's parameters; the casts declare the signatures jitted code sees.
+_Words = npt.NDArray[np.uint64]
+butterflies = cast("Callable[[_Words, int, int, np.uint64 | int, int, int, int], None]", intrinsic(_butterflies_typing))
+multiply_lanes = cast("Callable[[_Words, _Words, int, int, int], None]", intrinsic(_multiply_lanes_typing))
+_clmul_words = cast(
+    "Callable[[np.uint64, np.uint64, int], tuple[np.uint64, np.uint64]]", intrinsic(_clmul_words_typing)
+)
 
 
 @numba.njit(cache=True)

@@ -28,6 +28,9 @@ Chen, J. and Fossorier, M. P. C., IEEE Trans. Commun. 50, 406 (2002), doi:10.110
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Literal, TypedDict, cast
+
 import numba
 import numpy as np
 from llvmlite import ir
@@ -39,8 +42,16 @@ __all__ = ["MIN_SUM", "SUM_PRODUCT", "accumulate_posterior", "layered_decode", "
 #: Check rules of :func:`layered_decode`.
 SUM_PRODUCT, MIN_SUM = 0, 1
 
-_JIT = {"cache": True, "fastmath": True, "error_model": "numpy"}
-_INLINE = {"fastmath": True, "error_model": "numpy", "inline": "always"}
+
+class _JitOptions(TypedDict, total=False):
+    cache: bool
+    fastmath: bool
+    error_model: Literal["python", "numpy"]
+    inline: Literal["never", "always"]
+
+
+_JIT: _JitOptions = {"cache": True, "fastmath": True, "error_model": "numpy"}
+_INLINE: _JitOptions = {"fastmath": True, "error_model": "numpy", "inline": "always"}
 _LOG2_E = np.float32(1.4426950408889634)
 _LN_2 = np.float32(0.6931471805599453)
 _ONE = np.float32(1.0)
@@ -49,8 +60,7 @@ _LARGEST_MAGNITUDE = np.float32(30.0)
 _BELOW_ONE = np.float32(0.99999994)
 
 
-@intrinsic
-def _float_bits(typingctx, value):
+def _float_bits_typing(typingctx, value):
     """The IEEE-754 bits of a float32, as an int32 (a bit cast, no conversion)."""
 
     def codegen(context, builder, signature, args):
@@ -59,14 +69,19 @@ def _float_bits(typingctx, value):
     return types.int32(types.float32), codegen
 
 
-@intrinsic
-def _bits_float(typingctx, value):
+def _bits_float_typing(typingctx, value):
     """The float32 whose IEEE-754 bits are the int32 ``value``."""
 
     def codegen(context, builder, signature, args):
         return builder.bitcast(args[0], ir.FloatType())
 
     return types.float32(types.int32), codegen
+
+
+# Jitted code calls an intrinsic without ``typingctx`` (numba supplies it), but numba's stub types the
+# call with the typing function's parameters; the casts declare the signature jitted code sees.
+_float_bits = cast("Callable[[np.float32], np.int32]", intrinsic(_float_bits_typing))
+_bits_float = cast("Callable[[np.int32], np.float32]", intrinsic(_bits_float_typing))
 
 
 @numba.njit(**_INLINE)

@@ -30,7 +30,8 @@ def _phase(offset_s: float, frequency_hz: float) -> float:
     phase = 2.0 * np.pi * frequency_hz * offset_s
     if abs(phase) >= np.pi:
         raise ParameterError(
-            f"offset_s = {offset_s:g}: |2 pi f offset| must be < pi (ambiguous beyond half a period of {frequency_hz:g} Hz)"
+            f"offset_s = {offset_s:g}: |2 pi f offset| must be < pi "
+            f"(ambiguous beyond half a period of {frequency_hz:g} Hz)"
         )
     return phase
 
@@ -41,7 +42,8 @@ def estimate_offset_s(
     """Offset estimates (shape ``(repeats,)``) from ``pairs`` pairs each (half in X, half in Y).
 
     >>> rng = np.random.default_rng(0)
-    >>> float(np.round(estimate_offset_s(rng, pairs=100_000, offset_s=1e-10, frequency_hz=1e9, visibility=0.9)[0] * 1e10, 1))
+    >>> estimates = estimate_offset_s(rng, pairs=100_000, offset_s=1e-10, frequency_hz=1e9, visibility=0.9)
+    >>> float(np.round(estimates[0] * 1e10, 1))
     1.0
     """
     if pairs < 2:

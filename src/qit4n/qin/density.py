@@ -90,7 +90,7 @@ def apply_operator(rho: np.ndarray, operator: np.ndarray, qubits: Sequence[int])
 
 def apply_channel(rho: np.ndarray, kraus: Sequence[np.ndarray], qubits: Sequence[int]) -> np.ndarray:
     """Apply the channel with Kraus operators ``kraus`` to ``qubits``."""
-    return sum(apply_operator(rho, operator, qubits) for operator in kraus)
+    return sum((apply_operator(rho, operator, qubits) for operator in kraus), np.zeros_like(rho))
 
 
 def partial_trace(rho: np.ndarray, keep: Sequence[int]) -> np.ndarray:

@@ -16,7 +16,7 @@ probabilistic swaps, and records memory occupancy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,13 +26,21 @@ from qit4n.des import PS_PER_S, Kernel
 from qit4n.errors import ParameterError
 from qit4n.qin.bell import correlations, from_correlations
 from qit4n.qin.chain import SPEED_OF_LIGHT_FIBRE_KM_PER_S, ChainParameters, LinkModel, link_model
-from qit4n.qin.density_pairs import DensityRules
+from qit4n.qin.density_pairs import DensityPair, DensityRules
 from qit4n.qin.memory import decay_rates_per_s
 from qit4n.qin.montecarlo import Policy
 from qit4n.qin.purify import dejmps
 from qit4n.qin.waiting import doubling_levels
 
 __all__ = ["ChainRun", "ChainSimulation", "simulate_chain_des"]
+
+#: Noise-free correlations ``(x, y, z)`` of a Bell-diagonal pair.
+_Correlations = tuple[float, float, float]
+
+
+def _as_correlations(values: Iterable[float]) -> _Correlations:
+    x, y, z = (float(v) for v in values)
+    return (x, y, z)
 
 
 class _Pair:
@@ -51,7 +59,7 @@ class _Pair:
         left_start_ps: int,
         right_start_ps: int,
         stored_ps: int,
-        state: object,
+        state: _Correlations | DensityPair,
         notice_ps: int = 0,
     ) -> None:
         self.left = left
@@ -145,9 +153,9 @@ class ChainSimulation:
             round(max(position, positions_km[-1] - position) / SPEED_OF_LIGHT_FIBRE_KM_PER_S * PS_PER_S)
             for position in positions_km
         ]
-        self.link_correlations = [tuple(float(v) for v in correlations(model.heralded.state)) for model in self.models]
-        self.swap_factor = tuple(float(v) for v in self.models[0].swap_correlation_factor)
-        self.density_rules = None
+        self.link_correlations = [_as_correlations(correlations(model.heralded.state)) for model in self.models]
+        self.swap_factor = _as_correlations(self.models[0].swap_correlation_factor)
+        self.density_rules: DensityRules | None = None
         if self.formalism == "density-matrix":
             self.density_rules = DensityRules(
                 self.params.memory, self.params.swap_gate_depolarising, self.params.swap_measurement_error
@@ -168,7 +176,7 @@ class ChainSimulation:
         self.round_start_ps = 0
         self.waits_ps: list[int] = []
         self.stores_ps: list[int] = []
-        self.delivered_correlations: list[tuple] = []
+        self.delivered_correlations: list[_Correlations] = []
         self.discarded = 0
         self.failed_swaps = 0
         self.qubits_in_memory = 0
@@ -222,6 +230,7 @@ class ChainSimulation:
         if not success:
             self._attempt(segment, generation)
             return
+        state: _Correlations | DensityPair
         if self.density_rules is None:
             state = self.link_correlations[segment]
         else:
@@ -254,7 +263,7 @@ class ChainSimulation:
             self._attempt(segment, self.generation)
             return
         now = self.kernel.now_ps
-        purified = _Pair(segment, segment + 1, now, now, 0, tuple(float(v) for v in correlations(state)))
+        purified = _Pair(segment, segment + 1, now, now, 0, _as_correlations(correlations(state)))
         self.pumped_rounds[segment] += 1
         if self.pumped_rounds[segment] < self.pumping_rounds:
             self.pumped[segment] = purified
@@ -273,40 +282,48 @@ class ChainSimulation:
             expiry = min(pair.left_start_ps, pair.right_start_ps) + self.cutoff_ps
             self.kernel.schedule_at(max(expiry, self.kernel.now_ps), self._expire, pair, self.generation)
         for node in (pair.left, pair.right):
-            if self._ready_to_swap(node):
-                self._swap(node)
+            swappable = self._swappable(node)
+            if swappable is not None:
+                self._swap(node, *swappable)
                 return
 
-    def _ready_to_swap(self, node: int) -> bool:
+    def _swappable(self, node: int) -> tuple[_Pair, _Pair] | None:
+        """The pairs ``node`` may swap now (left, right), if its policy allows a swap."""
         if node == 0 or node == self.params.segments:
-            return False
+            return None
         left, right = self.left_pair[node], self.right_pair[node]
         if left is None or right is None:
-            return False
+            return None
         if self.params.policy is Policy.SWAP_ASAP:
-            return True
+            return left, right
         half = node & -node
-        return left.left == node - half and right.right == node + half
+        return (left, right) if left.left == node - half and right.right == node + half else None
 
-    def _swap(self, node: int) -> None:
-        left, right = self.left_pair[node], self.right_pair[node]
+    def _swap(self, node: int, left: _Pair, right: _Pair) -> None:
         self._unlink(left)
         self._unlink(right)
         now = self.kernel.now_ps
         self._occupancy(-2)
         if self._random() < self._a:
             stored = left.stored_ps + right.stored_ps + 2 * now - left.right_start_ps - right.left_start_ps
-            if self.density_rules is None:
-                (lx, ly, lz), (rx, ry, rz), (sx, sy, sz) = left.state, right.state, self.swap_factor
-                joined = (lx * rx * sx, ly * ry * sy, lz * rz * sz)
-            else:
-                joined = self.density_rules.swap(left.state, right.state, now)
+            joined = self._swapped_state(left.state, right.state, now)
             notice = max(left.notice_ps, right.notice_ps, now + self.notice_delay_ps[node])
             self._store(_Pair(left.left, right.right, left.left_start_ps, right.right_start_ps, stored, joined, notice))
             return
         self.failed_swaps += 1
         self._occupancy(-2)
         self._restart(left.left, right.right, now)
+
+    def _swapped_state(
+        self, left: _Correlations | DensityPair, right: _Correlations | DensityPair, now_ps: int
+    ) -> _Correlations | DensityPair:
+        """State of the pair joined by swapping ``left`` and ``right`` (both in the run's formalism)."""
+        if isinstance(left, DensityPair) and isinstance(right, DensityPair) and self.density_rules is not None:
+            return self.density_rules.swap(left, right, now_ps)
+        if isinstance(left, tuple) and isinstance(right, tuple):
+            (lx, ly, lz), (rx, ry, rz), (sx, sy, sz) = left, right, self.swap_factor
+            return (lx * rx * sx, ly * ry * sy, lz * rz * sz)
+        raise TypeError(f"pair states {type(left).__name__} and {type(right).__name__}: not one formalism")
 
     def _unlink(self, pair: _Pair) -> None:
         pair.alive = False
@@ -338,10 +355,12 @@ class ChainSimulation:
         self._occupancy(-2)
         self.waits_ps.append(now - self.round_start_ps)
         self.stores_ps.append(pair.stored_ps + 2 * now - pair.left_start_ps - pair.right_start_ps)
-        if self.density_rules is None:
+        if isinstance(pair.state, DensityPair) and self.density_rules is not None:
+            self.density_fidelities.append(self.density_rules.fidelity(pair.state, now))
+        elif isinstance(pair.state, tuple):
             self.delivered_correlations.append(pair.state)
         else:
-            self.density_fidelities.append(self.density_rules.fidelity(pair.state, now))
+            raise TypeError(f"pair state {type(pair.state).__name__}: not in the run's formalism")
         self.generation += 1
         if self.on_delivery is None:
             self.start()

@@ -103,13 +103,14 @@ def _threat(algorithm: Algorithm) -> str:
 
 def resolve_algorithms(asset: Asset, catalog: Catalog, context: str = "asset") -> list[AlgorithmFinding]:
     """The catalog entry and use of each algorithm of ``asset``; :class:`ParameterError` names unknown ones."""
-    findings = []
+    findings: list[AlgorithmFinding] = []
     for index, item in enumerate(asset.algorithms):
         algorithm = catalog.find_algorithm(item.name)
         if algorithm is None:
             known = ", ".join(a.id for a in catalog.algorithms)
             raise ParameterError(
-                f"{context}.algorithms[{index}].name = {item.name!r}: not in threat catalog {catalog.version} (known: {known})"
+                f"{context}.algorithms[{index}].name = {item.name!r}: "
+                f"not in threat catalog {catalog.version} (known: {known})"
             )
         uses = (item.use,) if item.use is not None else _USES_BY_KIND[algorithm.kind]
         estimates = tuple(estimate.id for estimate in catalog.estimates_for(algorithm.id))
@@ -139,7 +140,8 @@ def _reasons(findings: list[AlgorithmFinding], hndl: float, forgery: float, risk
     timeline = risk_inputs["timeline"]
     if hndl > 0.0:
         reasons.append(
-            f"harvest-now-decrypt-later: P(CRQC before {risk_inputs['now_year']:g} + x + y) = {hndl:.3f} under {timeline}"
+            f"harvest-now-decrypt-later: P(CRQC before {risk_inputs['now_year']:g} + x + y) = {hndl:.3f} "
+            f"under {timeline}"
         )
     if forgery > 0.0:
         reasons.append(
@@ -165,7 +167,8 @@ def assess_asset(
     >>> from qit4n.threat.inventory import Asset
     >>> catalog = load_catalog()
     >>> asset = Asset(name="vpn", algorithms=["x25519", "ecdsa-p256"], secrecy_lifetime_years=5, migration_time_years=2)
-    >>> risk = assess_asset(asset, catalog, catalog.timeline("gri-2023"), [catalog.policy("nist-ir-8547")], now_year=2026)
+    >>> policies = [catalog.policy("nist-ir-8547")]
+    >>> risk = assess_asset(asset, catalog, catalog.timeline("gri-2023"), policies, now_year=2026)
     >>> risk.vulnerable, round(risk.hndl_probability, 3), round(risk.forgery_probability, 3), risk.deadline
     (True, 0.31, 0.11, 2035)
     """

@@ -112,7 +112,8 @@ class TimelineScenario(StrictModel):
                 raise ValueError(f"anchors[{index - 1}].year = {years[index]:g}: must be after {years[index - 1]:g}")
             if probabilities[index] < probabilities[index - 1]:
                 raise ValueError(
-                    f"anchors[{index - 1}].probability = {probabilities[index]:g}: must be >= {probabilities[index - 1]:g} (a CDF)"
+                    f"anchors[{index - 1}].probability = {probabilities[index]:g}: "
+                    f"must be >= {probabilities[index - 1]:g} (a CDF)"
                 )
         return self
 
@@ -162,7 +163,8 @@ class Catalog(StrictModel):
         found = self.find_algorithm(name)
         if found is None:
             raise ParameterError(
-                f"algorithm = {name!r}: not in threat catalog {self.version} (known: {', '.join(a.id for a in self.algorithms)})"
+                f"algorithm = {name!r}: not in threat catalog {self.version} "
+                f"(known: {', '.join(a.id for a in self.algorithms)})"
             )
         return found
 

@@ -127,7 +127,8 @@ def assets_from_cbom(document: dict[str, Any], catalog: Catalog, source: str = "
         uses.append(AlgorithmUse(name=algorithm.id, use=use, detail=f"CBOM component {component.get('bom-ref', name)}"))
     if not uses:
         raise InputError(
-            f"{source}: no cryptographic-asset algorithm the threat catalog knows (unknown: {', '.join(unknown) or 'none'})"
+            f"{source}: no cryptographic-asset algorithm the threat catalog knows "
+            f"(unknown: {', '.join(unknown) or 'none'})"
         )
     metadata_component = (document.get("metadata") or {}).get("component") or {}
     return [Asset(name=metadata_component.get("name") or source, category="application", algorithms=uses)], unknown

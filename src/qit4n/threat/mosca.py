@@ -23,8 +23,6 @@ Privacy 16(5), 38-41 (2018), IACR ePrint 2015/1075.
 
 from __future__ import annotations
 
-from typing import Union
-
 import numpy as np
 from pydantic import Field, model_validator
 
@@ -63,7 +61,7 @@ class Triangular(StrictModel):
 
 
 #: A duration in years: a number or a triangular distribution.
-Years = Union[float, Triangular]
+Years = float | Triangular
 
 
 def quantiles(value: Years, nodes: int = DEFAULT_NODES) -> np.ndarray:

@@ -35,9 +35,7 @@ def rule_applies(rule: PolicyRule, asset: Asset, vulnerable: list[Algorithm]) ->
         return False
     if rule.max_classical_bits is not None and min(a.classical_bits for a in vulnerable) > rule.max_classical_bits:
         return False
-    if rule.min_classical_bits is not None and max(a.classical_bits for a in vulnerable) < rule.min_classical_bits:
-        return False
-    return True
+    return rule.min_classical_bits is None or max(a.classical_bits for a in vulnerable) >= rule.min_classical_bits
 
 
 def policy_deadline(policy: Policy, asset: Asset, vulnerable: list[Algorithm]) -> PolicyDeadline:
@@ -52,11 +50,9 @@ def policy_deadline(policy: Policy, asset: Asset, vulnerable: list[Algorithm]) -
     (2035, 2030)
     """
     applicable = [rule for rule in policy.rules if rule_applies(rule, asset, vulnerable)]
-    with_deadline = [rule for rule in applicable if rule.deadline is not None]
+    with_deadline = [(rule.deadline, rule) for rule in applicable if rule.deadline is not None]
     deprecations = [rule.deprecated for rule in applicable if rule.deprecated is not None]
     if not with_deadline:
         return PolicyDeadline(policy.id, None, "", min(deprecations) if deprecations else None, policy.source)
-    first = min(with_deadline, key=lambda rule: rule.deadline)
-    return PolicyDeadline(
-        policy.id, first.deadline, first.name, min(deprecations) if deprecations else None, policy.source
-    )
+    deadline, first = min(with_deadline, key=lambda pair: pair[0])
+    return PolicyDeadline(policy.id, deadline, first.name, min(deprecations) if deprecations else None, policy.source)

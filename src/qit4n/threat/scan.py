@@ -11,6 +11,7 @@ reports what the server presents, it does not trust it.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 from dataclasses import asdict, dataclass
@@ -203,10 +204,8 @@ def _handshake(
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
         connection = SSL.Connection(context, raw)
         connection.set_connect_state()
-        try:
+        with contextlib.suppress(UnicodeError, ValueError):
             connection.set_tlsext_host_name(host.encode("idna"))
-        except (UnicodeError, ValueError):
-            pass
         try:
             connection.do_handshake()
         except (SSL.Error, OSError):
@@ -217,10 +216,8 @@ def _handshake(
             connection.get_group_name(),
             connection.get_peer_cert_chain(as_cryptography=True) or [],
         )
-        try:
+        with contextlib.suppress(SSL.Error, OSError):
             connection.shutdown()
-        except (SSL.Error, OSError):
-            pass
         return result
 
 
@@ -243,7 +240,9 @@ def scan_tls(
     first = _handshake(host, port, timeout_s)
     if not first:
         raise ServiceError(f"{host}:{port}: no TLS handshake with default settings")
-    accepted, rejected, unsupported = [], [], []
+    accepted: list[str] = []
+    rejected: list[str] = []
+    unsupported: list[str] = []
     for group in groups:
         outcome = _handshake(host, port, timeout_s, group=group)
         (unsupported if outcome is False else rejected if outcome is None else accepted).append(group)
