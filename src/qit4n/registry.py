@@ -57,6 +57,7 @@ class Registry(Generic[MemberT]):
         self.entry_point_group = entry_point_group
         self._members: dict[str, MemberT] = {}
         self._lazy: dict[str, str] = {}
+        self._order: list[str] = []
         self._entry_points_read = False
 
     @overload
@@ -79,6 +80,7 @@ class Registry(Generic[MemberT]):
             return decorator
         self._check_free(name)
         self._members[name] = member
+        self._order.append(name)
         return member
 
     def register_lazy(self, name: str, target: str) -> None:
@@ -88,11 +90,14 @@ class Registry(Generic[MemberT]):
             raise ParameterError(f"{self.family} target = {target!r}: must read 'package.module:attribute'")
         self._check_free(name)
         self._lazy[name] = target
+        self._order.append(name)
 
     def unregister(self, name: str) -> None:
         """Remove ``name`` (a no-op when it is not registered)."""
         self._members.pop(name, None)
         self._lazy.pop(name, None)
+        if name in self._order:
+            self._order.remove(name)
 
     def get(self, name: str) -> MemberT:
         """The member called ``name``; :class:`ParameterError` lists the valid names."""
@@ -109,10 +114,9 @@ class Registry(Generic[MemberT]):
         return member
 
     def names(self) -> list[str]:
-        """Every registered name, in registration order (eager and lazy members, then entry points)."""
+        """Every registered name, in registration order (entry points after the members registered by code)."""
         self._read_entry_points()
-        order = list(self._members) + [name for name in self._lazy if name not in self._members]
-        return order
+        return list(self._order)
 
     def __contains__(self, name: object) -> bool:
         self._read_entry_points()
@@ -137,3 +141,4 @@ class Registry(Generic[MemberT]):
         for entry in entry_points(group=self.entry_point_group):
             if entry.name not in self._members and entry.name not in self._lazy:
                 self._lazy[entry.name] = entry.value
+                self._order.append(entry.name)

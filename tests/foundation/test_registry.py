@@ -37,7 +37,9 @@ def test_lazy_members_are_imported_on_first_use() -> None:
     family.register_lazy("entropy", "qit4n.maths:binary_entropy")
     from qit4n.maths import binary_entropy
 
-    assert family.names() == ["entropy"]
+    family.register("after", 1)
+    assert family.names() == ["entropy", "after"]
     assert family.get("entropy") is binary_entropy
+    assert family.names() == ["entropy", "after"], "loading a lazy member keeps the registration order"
     with pytest.raises(ParameterError, match=r"package\.module:attribute"):
         family.register_lazy("bad", "qit4n.maths")
