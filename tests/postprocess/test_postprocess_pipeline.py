@@ -76,7 +76,7 @@ def test_authentication_key_paid_back_from_distilled_key():
 
 
 def test_bad_inputs_name_the_field():
-    with pytest.raises(ParameterError, match="qber = 0.6"):
+    with pytest.raises(ParameterError, match=r"qber = 0\.6"):
         distill_simulated(10_000, 0.6, PipelineSettings(), seed=0)
     with pytest.raises(ParameterError, match="reconciler = 'turbo': must be one of"):
         validate_parameters(PipelineSettings, {"reconciler": "turbo"})
