@@ -165,13 +165,22 @@ def reconcile_frames(
         bob_frames = [bob_key[start : start + settings.frame_bits] for start in chosen]
         errors += sum(count_errors(a, b) for a, b in zip(alice_frames, bob_frames))
         reconciled += sum(frame.size for frame in alice_frames)
+        disclosed_before = channel.traffic.get("reconciliation", StageTraffic()).disclosed_bits
         with session.stage("reconciliation"):
             results = reconciler.reconcile(alice_frames, bob_frames, qber, settings, channel, rng)
+        disclosed = channel.traffic.get("reconciliation", StageTraffic()).disclosed_bits - disclosed_before
+        credit = sum(result.padding_credit for result in results)
         if len(results) != len(alice_frames):
             raise ParameterError(
-                f"reconciler {settings.reconciler!r} returned {len(results)} frames: must return {len(alice_frames)}"
+                f"reconciler {settings.reconciler!r} frames = {len(results)}: "
+                f"must be {len(alice_frames)} (one per frame)"
             )
-        padding_credit += sum(result.padding_credit for result in results)
+        if not 0 <= credit <= disclosed:
+            raise ParameterError(
+                f"reconciler {settings.reconciler!r} padding_credit = {credit}: must be in [0, {disclosed}], "
+                "the bits it disclosed"
+            )
+        padding_credit += credit
         for alice_frame, result in zip(alice_frames, results):
             with session.stage("verification"):
                 verdict = verify_keys(alice_frame, result.key, channel, rng, settings.epsilon_cor)
