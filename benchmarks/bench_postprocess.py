@@ -22,6 +22,7 @@ import numpy as np
 from _timing import best_seconds
 from qit4n.maths import binary_entropy
 from qit4n.postprocess import (
+    HASH_FAMILIES,
     CascadeAlice,
     CascadeBob,
     CascadeSettings,
@@ -31,7 +32,7 @@ from qit4n.postprocess import (
     random_bits,
     reconcile_cascade,
 )
-from qit4n.postprocess.amplification import HashFamily, apply_hash, seed_bits_needed
+from qit4n.postprocess.amplification import TOEPLITZ
 from qit4n.postprocess.bits import count_errors
 from qit4n.postprocess.cascade import reconcile_cascade_frames
 
@@ -233,12 +234,11 @@ def gmp_kronecker_toeplitz(key: np.ndarray, seed: np.ndarray, output_bits: int) 
 
 def pa_report(sizes: tuple[int, ...]) -> None:
     """Input Mbit/s per CPU second of this process (output = input / 2): modular hashing and the
-    additive-FFT Toeplitz product (through ``apply_hash``, seed packed as it crosses the channel),
+    additive-FFT Toeplitz product (through ``TOEPLITZ.apply``, seed packed as it crosses the channel),
     against the numpy-FFT and former GMP Kronecker Toeplitz products on the same key and seed
     (the former only up to 1e7 bits: it needs 32 bits per input bit)."""
     warm = random_bits(4096, np.random.default_rng(0))
-    apply_hash(
-        HashFamily.TOEPLITZ,
+    TOEPLITZ.apply(
         warm,
         np.packbits(random_bits(6143, np.random.default_rng(1)), bitorder="little"),
         6143,
@@ -257,15 +257,16 @@ def _pa_row(bits: int, repeats: int) -> str:
     rng = np.random.default_rng(bits)
     key = random_bits(bits, rng)
     output = bits // 2
-    sizes = {family: seed_bits_needed(family, bits, output) for family in HashFamily}
-    packed = {family: np.frombuffer(rng.bytes((sizes[family] + 7) // 8), dtype=np.uint8) for family in HashFamily}
-    seed = np.unpackbits(packed[HashFamily.TOEPLITZ], bitorder="little", count=sizes[HashFamily.TOEPLITZ])
-    hashes = {family: partial(apply_hash, family, key, packed[family], sizes[family], output) for family in HashFamily}
-    modular = bits / best_seconds(hashes[HashFamily.MODULAR], repeats, cpu=True) / 1e6
-    toeplitz = bits / best_seconds(hashes[HashFamily.TOEPLITZ], repeats, cpu=True) / 1e6
+    families = {name: HASH_FAMILIES.get(name) for name in ("modular", "toeplitz")}
+    sizes = {name: family.seed_bits(bits, output) for name, family in families.items()}
+    packed = {name: np.frombuffer(rng.bytes((sizes[name] + 7) // 8), dtype=np.uint8) for name in families}
+    seed = np.unpackbits(packed["toeplitz"], bitorder="little", count=sizes["toeplitz"])
+    hashes = {name: partial(family.apply, key, packed[name], sizes[name], output) for name, family in families.items()}
+    modular = bits / best_seconds(hashes["modular"], repeats, cpu=True) / 1e6
+    toeplitz = bits / best_seconds(hashes["toeplitz"], repeats, cpu=True) / 1e6
     results: list[np.ndarray] = []
     fft = bits / best_seconds(lambda: results.append(fft_toeplitz(key, seed, output)), 1, cpu=True) / 1e6
-    exact = np.array_equal(results.pop(), hashes[HashFamily.TOEPLITZ]())
+    exact = np.array_equal(results.pop(), hashes["toeplitz"]())
     former = (
         bits / best_seconds(partial(gmp_kronecker_toeplitz, key, seed, output), 1, cpu=True) / 1e6
         if bits <= 10**7
@@ -284,9 +285,9 @@ def pa_anchor() -> None:
     bits, output = 2**27, 2**24
     rng = np.random.default_rng(27)
     key = random_bits(bits, rng)
-    seed_bits = seed_bits_needed(HashFamily.TOEPLITZ, bits, output)
+    seed_bits = TOEPLITZ.seed_bits(bits, output)
     packed = np.frombuffer(rng.bytes((seed_bits + 7) // 8), dtype=np.uint8)
-    seconds = best_seconds(lambda: apply_hash(HashFamily.TOEPLITZ, key, packed, seed_bits, output), 2, cpu=True)
+    seconds = best_seconds(lambda: TOEPLITZ.apply(key, packed, seed_bits, output), 2, cpu=True)
     print(
         f"Toeplitz, 2^27 bits to 2^24 (compression 0.125): {bits / seconds / 1e6:.1f} Mbit/s per CPU second "
         f"(Tang et al. 2019 on their CPU platform: 71.16 Mbit/s, ratio {bits / seconds / 1e6 / 71.16:.2f})"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from qit4n.errors import ParameterError
 from qit4n.postprocess import gf2_clmul
-from qit4n.postprocess.amplification import HashFamily, apply_hash, toeplitz_hash
+from qit4n.postprocess.amplification import TOEPLITZ, toeplitz_hash
 from qit4n.postprocess.bits import random_bits
 from qit4n.postprocess.gf2_basis import (
     CANTOR_BASIS,
@@ -268,7 +268,7 @@ def test_toeplitz_edge_lengths():
         toeplitz_hash(key, random_bits(50, rng), 2)
 
 
-def test_apply_hash_reads_only_the_seed_bits_it_is_given():
+def test_toeplitz_apply_reads_only_the_seed_bits_it_is_given():
     """The packed seed's last byte carries random bits past ``seed_bits`` (as ``amplify`` draws
     whole bytes); they must not enter the hash."""
     rng = np.random.default_rng(10)
@@ -278,11 +278,9 @@ def test_apply_hash_reads_only_the_seed_bits_it_is_given():
     packed[-1] |= np.uint8(0xFF << (seed.size % 8) & 0xFF)
     extra = np.concatenate([packed, np.full(5, 0xFF, np.uint8)])
     for candidate in (packed, extra):
-        assert np.array_equal(
-            apply_hash(HashFamily.TOEPLITZ, key, candidate, seed.size, 300), dense_toeplitz(key, seed, 300)
-        )
+        assert np.array_equal(TOEPLITZ.apply(key, candidate, seed.size, 300), dense_toeplitz(key, seed, 300))
     with pytest.raises(ParameterError, match="seed length = 1075"):
-        apply_hash(HashFamily.TOEPLITZ, key, packed, 1075, 300)
+        TOEPLITZ.apply(key, packed, 1075, 300)
 
 
 def test_packed_words_clear_bits_past_the_length_and_pad_missing_bytes():

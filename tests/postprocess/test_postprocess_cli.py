@@ -71,7 +71,7 @@ def test_postprocess_toeplitz_ldpc_frames():
     )
     assert completed.returncode == 2
     assert (
-        "amplification = 'sha': must be one of 'toeplitz' or 'modular'" in completed.stderr
+        "amplification = 'sha': must be one of toeplitz, modular" in completed.stderr
         and "Traceback" not in completed.stderr
     )
 

@@ -9,7 +9,16 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from qit4n.errors import ParameterError
-from qit4n.postprocess import PipelineSettings, Session, distill_sifted, distill_simulated, noisy_copy, random_bits
+from qit4n.postprocess import (
+    RECONCILERS,
+    PipelineSettings,
+    ReconciledFrame,
+    Session,
+    distill_sifted,
+    distill_simulated,
+    noisy_copy,
+    random_bits,
+)
 from qit4n.postprocess.channel import MessageKind
 from qit4n.schema import validate_parameters
 
@@ -99,3 +108,33 @@ def test_pipeline_invariants(bits, qber, reconciler, seed):
     assert summary["final_key_bits"] <= max(
         0, summary["reconciled_bits"] - summary["leak_ec_bits"] - summary["verification_bits"]
     )
+
+
+class _ClaimingReconciler:
+    """Copies Alice's frames without a message and claims ``credit`` padding bits per frame, or
+    returns one frame too few."""
+
+    def __init__(self, credit: int = 0, drop_one: bool = False) -> None:
+        self.credit = credit
+        self.drop_one = drop_one
+
+    def reconcile(self, alice_frames, bob_frames, qber_estimate, settings, channel, rng):
+        frames = [ReconciledFrame(frame.copy(), self.credit) for frame in alice_frames]
+        return frames[:-1] if self.drop_one else frames
+
+
+@pytest.mark.parametrize(
+    ("reconciler", "message"),
+    [
+        (_ClaimingReconciler(credit=10), r"reconciler 'claiming' padding_credit = 10: must be in \[0, 0\]"),
+        (_ClaimingReconciler(drop_one=True), r"reconciler 'claiming' frames = 0: must be 1 \(one per frame\)"),
+    ],
+)
+def test_pipeline_rejects_a_reconciler_that_misreports(reconciler, message):
+    """The leak is what the channel counted: a reconciler cannot credit bits it never disclosed."""
+    RECONCILERS.register("claiming", reconciler)
+    try:
+        with pytest.raises(ParameterError, match=message):
+            distill_simulated(10_000, 0.02, PipelineSettings(reconciler="claiming"), seed=0)
+    finally:
+        RECONCILERS.unregister("claiming")

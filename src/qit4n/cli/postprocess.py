@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from qit4n.cli.options import parse_settings
+from qit4n.postprocess import HASH_FAMILIES, RECONCILERS
 from qit4n.report import Figure, Section, Table
 from qit4n.scenario import Scenario
 
@@ -146,9 +147,9 @@ def register(app: typer.Typer) -> None:
     def postprocess_command(
         qber: Annotated[float, typer.Option("--qber", help="error rate of Bob's sifted bits")],
         bits: Annotated[int, typer.Option("--bits", help="number of sifted bits")],
-        reconciler: Annotated[str, typer.Option("--reconciler", help="cascade | cascade-original | ldpc")] = "cascade",
+        reconciler: Annotated[str, typer.Option("--reconciler", help=" | ".join(RECONCILERS.names()))] = "cascade",
         amplification: Annotated[
-            str, typer.Option("--amplification", help="privacy amplification: modular | toeplitz")
+            str, typer.Option("--amplification", help="privacy amplification: " + " | ".join(HASH_FAMILIES.names()))
         ] = "modular",
         frame_bits: Annotated[
             int | None, typer.Option("--frame-bits", help="bits reconciled and verified together (default 2^20)")
@@ -170,7 +171,7 @@ def register(app: typer.Typer) -> None:
         pulses: Annotated[float, typer.Option("--pulses", help="pulses to emulate, e.g. 1e8")],
         preset: Annotated[str | None, typer.Option("--preset", help="published parameter set")] = None,
         postprocess: Annotated[
-            str, typer.Option("--postprocess", help="reconciler: cascade | cascade-original | ldpc")
+            str, typer.Option("--postprocess", help="reconciler: " + " | ".join(RECONCILERS.names()))
         ] = "cascade",
         settings: Annotated[
             list[str] | None, typer.Option("--set", help="NAME=VALUE parameter override (repeatable)")

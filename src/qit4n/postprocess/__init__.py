@@ -6,35 +6,93 @@ reconciliation by Cascade (original and optimised) or rate-adaptive LDPC codes, 
 a polynomial hash over GF(2^64), privacy amplification (Toeplitz hashing by an additive FFT over
 GF(2^64), or Mersenne modular hashing on GMP integers), and Wegman-Carter authentication paid from
 the distilled key; :mod:`qit4n.postprocess.pipeline` composes them.
+
+Reconcilers and hash families are extension points (:data:`RECONCILERS`, :data:`HASH_FAMILIES`,
+see :mod:`qit4n.postprocess.families`). Importing this package loads only them and the public
+channel; every other name is imported on first use, so that ``qit4n --help`` need not compile
+the numerical kernels.
 """
 
-from qit4n.postprocess.amplification import HashFamily, amplify, mersenne_hash, toeplitz_hash
-from qit4n.postprocess.authentication import KeyPool, TranscriptAuthenticator, authenticate_frame
-from qit4n.postprocess.bits import count_errors, noisy_copy, random_bits
-from qit4n.postprocess.cascade import CascadeAlice, CascadeBob, CascadeSettings, CascadeVariant, reconcile_cascade
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role, StageTraffic
-from qit4n.postprocess.estimation import (
-    DecoyCounts,
-    estimate_qber_by_sampling,
-    lim_decoy_bounds,
-    lim_key_length,
-    tomamichel_key_length,
-)
-from qit4n.postprocess.finite_key import RateOptimum, expected_key_rate, optimal_key_rate
-from qit4n.postprocess.ldpc import LdpcSettings, reconcile_ldpc
-from qit4n.postprocess.pipeline import (
-    DistillResult,
-    PipelineSettings,
-    Reconciler,
-    Session,
-    distill_sifted,
-    distill_simulated,
-    reconcile_frames,
-)
-from qit4n.postprocess.sifting import SiftedKey, sift
-from qit4n.postprocess.verification import verify_keys
+from qit4n.postprocess.families import HASH_FAMILIES, RECONCILERS, HashFamily, ReconciledFrame, Reconciler
+
+if TYPE_CHECKING:
+    from qit4n.postprocess.amplification import amplify, mersenne_hash, toeplitz_hash
+    from qit4n.postprocess.authentication import KeyPool, TranscriptAuthenticator, authenticate_frame
+    from qit4n.postprocess.bits import count_errors, noisy_copy, random_bits
+    from qit4n.postprocess.cascade import (
+        CascadeAlice,
+        CascadeBob,
+        CascadeSettings,
+        CascadeVariant,
+        reconcile_cascade,
+    )
+    from qit4n.postprocess.estimation import (
+        DecoyCounts,
+        estimate_qber_by_sampling,
+        lim_decoy_bounds,
+        lim_key_length,
+        tomamichel_key_length,
+    )
+    from qit4n.postprocess.finite_key import RateOptimum, expected_key_rate, optimal_key_rate
+    from qit4n.postprocess.ldpc import LdpcSettings, reconcile_ldpc
+    from qit4n.postprocess.pipeline import (
+        DistillResult,
+        PipelineSettings,
+        Session,
+        distill_sifted,
+        distill_simulated,
+        reconcile_frames,
+    )
+    from qit4n.postprocess.sifting import SiftedKey, sift
+    from qit4n.postprocess.verification import verify_keys
+
+#: Submodule that defines each name imported on first use.
+_LAZY_MODULES = {
+    "amplification": ("amplify", "mersenne_hash", "toeplitz_hash"),
+    "authentication": ("KeyPool", "TranscriptAuthenticator", "authenticate_frame"),
+    "bits": ("count_errors", "noisy_copy", "random_bits"),
+    "cascade": ("CascadeAlice", "CascadeBob", "CascadeSettings", "CascadeVariant", "reconcile_cascade"),
+    "estimation": (
+        "DecoyCounts",
+        "estimate_qber_by_sampling",
+        "lim_decoy_bounds",
+        "lim_key_length",
+        "tomamichel_key_length",
+    ),
+    "finite_key": ("RateOptimum", "expected_key_rate", "optimal_key_rate"),
+    "ldpc": ("LdpcSettings", "reconcile_ldpc"),
+    "pipeline": (
+        "DistillResult",
+        "PipelineSettings",
+        "Session",
+        "distill_sifted",
+        "distill_simulated",
+        "reconcile_frames",
+    ),
+    "sifting": ("SiftedKey", "sift"),
+    "verification": ("verify_keys",),
+}
+_LAZY = {name: module for module, names in _LAZY_MODULES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
+    "HASH_FAMILIES",
+    "RECONCILERS",
     "CascadeAlice",
     "CascadeBob",
     "CascadeSettings",
@@ -49,6 +107,7 @@ __all__ = [
     "PipelineSettings",
     "PublicChannel",
     "RateOptimum",
+    "ReconciledFrame",
     "Reconciler",
     "Role",
     "Session",

@@ -21,23 +21,25 @@ Tang, B.-Y. et al., Sci. Rep. 9, 15733 (2019), doi:10.1038/s41598-019-50290-1 (f
 
 from __future__ import annotations
 
-import enum
+from dataclasses import dataclass
 
 import gmpy2
 import numpy as np
 
 from qit4n.errors import ParameterError
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
+from qit4n.postprocess.families import HashFamily
 from qit4n.postprocess.gf2_polynomial import bits_to_words, multiply, packed_to_words
 
 __all__ = [
     "MERSENNE_EXPONENTS",
-    "HashFamily",
+    "MODULAR",
+    "TOEPLITZ",
+    "ModularHashing",
+    "ToeplitzHashing",
     "amplify",
-    "apply_hash",
     "mersenne_exponent_above",
     "mersenne_hash",
-    "seed_bits_needed",
     "toeplitz_hash",
 ]
 
@@ -84,13 +86,6 @@ MERSENNE_EXPONENTS = (
     82589933,
     136279841,
 )
-
-
-class HashFamily(enum.Enum):
-    """The two-universal family used for privacy amplification."""
-
-    TOEPLITZ = "toeplitz"
-    MODULAR = "modular"
 
 
 def mersenne_exponent_above(num_bits: int) -> int:
@@ -167,38 +162,49 @@ def mersenne_hash(key: np.ndarray, multiplier: gmpy2.mpz, offset: gmpy2.mpz, out
     return _from_mpz(gmpy2.f_mod_2exp(value, output_bits), output_bits)
 
 
-def seed_bits_needed(family: HashFamily, key_bits: int, output_bits: int) -> int:
-    """Public random bits that choose the hash function.
+@dataclass(frozen=True)
+class ToeplitzHashing:
+    """:class:`~qit4n.postprocess.families.HashFamily` of Toeplitz matrices (:func:`toeplitz_hash`)."""
 
-    >>> seed_bits_needed(HashFamily.TOEPLITZ, 1000, 200)
-    1199
-    """
-    if family is HashFamily.TOEPLITZ:
+    def seed_bits(self, key_bits: int, output_bits: int) -> int:
+        """``n + m - 1`` bits: the first column and row of the matrix.
+
+        >>> TOEPLITZ.seed_bits(1000, 200)
+        1199
+        """
         return key_bits + output_bits - 1
-    return 2 * mersenne_exponent_above(key_bits)
 
-
-def apply_hash(
-    family: HashFamily, key: np.ndarray, packed_seed: np.ndarray, seed_bits: int, output_bits: int
-) -> np.ndarray:
-    """Hash ``key`` to ``output_bits`` with the function chosen by ``seed_bits`` seed bits, packed
-    little-endian in ``packed_seed`` (as they cross the channel).
-
-    For modular hashing the first ``k`` seed bits give ``a`` and the next ``k`` give ``b`` (each
-    reduced modulo ``2^k - 1``; ``a = 0`` becomes 1).
-    """
-    if family is HashFamily.TOEPLITZ:
+    def apply(self, key: np.ndarray, packed_seed: np.ndarray, seed_bits: int, output_bits: int) -> np.ndarray:
+        """``T x`` with the matrix given by the packed seed."""
         return _toeplitz_words(
             bits_to_words(key), key.size, packed_to_words(packed_seed, seed_bits), seed_bits, output_bits
         )
-    exponent = mersenne_exponent_above(key.size)
-    prime = gmpy2.bit_mask(exponent)
-    seed = gmpy2.f_mod_2exp(gmpy2.mpz.from_bytes(packed_seed.tobytes(), "little"), seed_bits)
-    multiplier = (seed & prime) % prime
-    offset = (seed >> exponent) % prime
-    if multiplier == 0:
-        multiplier = gmpy2.mpz(1)
-    return mersenne_hash(key, multiplier, offset, output_bits)
+
+
+@dataclass(frozen=True)
+class ModularHashing:
+    """:class:`~qit4n.postprocess.families.HashFamily` ``((a x + b) mod p) mod 2^m`` (:func:`mersenne_hash`)."""
+
+    def seed_bits(self, key_bits: int, output_bits: int) -> int:
+        """``2 k`` bits for ``a`` and ``b``, ``k`` the Mersenne exponent above ``key_bits``."""
+        return 2 * mersenne_exponent_above(key_bits)
+
+    def apply(self, key: np.ndarray, packed_seed: np.ndarray, seed_bits: int, output_bits: int) -> np.ndarray:
+        """The first ``k`` seed bits give ``a`` and the next ``k`` give ``b`` (each reduced modulo
+        ``2^k - 1``; ``a = 0`` becomes 1)."""
+        exponent = mersenne_exponent_above(key.size)
+        prime = gmpy2.bit_mask(exponent)
+        seed = gmpy2.f_mod_2exp(gmpy2.mpz.from_bytes(packed_seed.tobytes(), "little"), seed_bits)
+        multiplier = (seed & prime) % prime
+        offset = (seed >> exponent) % prime
+        if multiplier == 0:
+            multiplier = gmpy2.mpz(1)
+        return mersenne_hash(key, multiplier, offset, output_bits)
+
+
+#: The registered members ``toeplitz`` and ``modular`` of :data:`~qit4n.postprocess.HASH_FAMILIES`.
+TOEPLITZ = ToeplitzHashing()
+MODULAR = ModularHashing()
 
 
 def amplify(
@@ -213,7 +219,7 @@ def amplify(
 
     >>> from qit4n.postprocess.bits import random_bits
     >>> key = random_bits(4096, np.random.default_rng(0))
-    >>> a, b = amplify(key, key.copy(), 1000, HashFamily.MODULAR, PublicChannel(), np.random.default_rng(1))
+    >>> a, b = amplify(key, key.copy(), 1000, MODULAR, PublicChannel(), np.random.default_rng(1))
     >>> a.size, bool(np.array_equal(a, b))
     (1000, True)
     """
@@ -221,7 +227,7 @@ def amplify(
         raise ParameterError(f"output_bits = {output_bits}: must be in [0, {alice_key.size}]")
     if output_bits == 0:
         return np.zeros(0, np.uint8), np.zeros(0, np.uint8)
-    seed_bits = seed_bits_needed(family, alice_key.size, output_bits)
+    seed_bits = family.seed_bits(alice_key.size, output_bits)
     packed = np.frombuffer(rng.bytes((seed_bits + 7) // 8), dtype=np.uint8)
     received = channel.send(
         Message(
@@ -232,6 +238,6 @@ def amplify(
     )
     bob_bits = int(received.public["seed_bits"][0])
     return (
-        apply_hash(family, alice_key, packed, seed_bits, output_bits),
-        apply_hash(family, bob_key, received.public["seed"], bob_bits, output_bits),
+        family.apply(alice_key, packed, seed_bits, output_bits),
+        family.apply(bob_key, received.public["seed"], bob_bits, output_bits),
     )

@@ -28,18 +28,27 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qit4n.errors import ParameterError
 from qit4n.postprocess import cascade_kernels as kernels
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
+from qit4n.postprocess.families import ReconciledFrame
+
+if TYPE_CHECKING:
+    from qit4n.postprocess.pipeline import PipelineSettings
 
 __all__ = [
+    "OPTIMISED_CASCADE",
+    "ORIGINAL_CASCADE",
     "CascadeAlice",
     "CascadeAliceGroup",
     "CascadeBob",
+    "CascadeReconciler",
     "CascadeResult",
     "CascadeSettings",
     "CascadeVariant",
@@ -449,3 +458,35 @@ def reconcile_cascade(alice: CascadeAlice, bob: CascadeBob, channel: PublicChann
     True
     """
     return reconcile_cascade_frames([alice], [bob], channel)[0]
+
+
+@dataclass(frozen=True)
+class CascadeReconciler:
+    """:class:`~qit4n.postprocess.families.Reconciler` running one Cascade ``variant`` on a batch of
+    frames (one seed per frame drawn from ``rng``; ``clean_passes`` from the pipeline settings)."""
+
+    variant: CascadeVariant
+
+    def reconcile(
+        self,
+        alice_frames: Sequence[np.ndarray],
+        bob_frames: Sequence[np.ndarray],
+        qber_estimate: float,
+        settings: PipelineSettings,
+        channel: PublicChannel,
+        rng: np.random.Generator,
+    ) -> list[ReconciledFrame]:
+        """Bob's corrected frames (the batch shares round trips)."""
+        bobs = [
+            CascadeBob(
+                frame, CascadeSettings(self.variant, qber_estimate, int(rng.integers(2**63)), settings.clean_passes)
+            )
+            for frame in bob_frames
+        ]
+        results = reconcile_cascade_frames([CascadeAlice(frame) for frame in alice_frames], bobs, channel)
+        return [ReconciledFrame(result.key) for result in results]
+
+
+#: The registered members ``cascade`` and ``cascade-original`` of :data:`~qit4n.postprocess.RECONCILERS`.
+OPTIMISED_CASCADE = CascadeReconciler(CascadeVariant.OPTIMISED)
+ORIGINAL_CASCADE = CascadeReconciler(CascadeVariant.ORIGINAL)

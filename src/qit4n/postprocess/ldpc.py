@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,6 +41,7 @@ from qit4n.errors import ParameterError
 from qit4n.maths import binary_entropy
 from qit4n.postprocess.bits import random_bits
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
+from qit4n.postprocess.families import ReconciledFrame
 from qit4n.postprocess.ldpc_codes import (
     LdpcCode,
     build_code,
@@ -49,7 +52,22 @@ from qit4n.postprocess.ldpc_codes import (
 )
 from qit4n.postprocess.ldpc_distributions import MOTHER_RATES
 
-__all__ = ["BeliefPropagation", "LdpcPlan", "LdpcResult", "LdpcSettings", "plan_frame", "reconcile_ldpc"]
+if TYPE_CHECKING:
+    from qit4n.postprocess.pipeline import PipelineSettings
+
+__all__ = [
+    "LDPC_RECONCILER",
+    "BeliefPropagation",
+    "LdpcPlan",
+    "LdpcReconciler",
+    "LdpcResult",
+    "LdpcSettings",
+    "plan_frame",
+    "reconcile_ldpc",
+]
+
+#: Highest QBER estimate the mother codes are planned for; a higher estimate is capped here.
+_MAX_QBER = 0.19
 
 #: Base graph size (columns) built by PEG; longer codes are lifted by ``ceil(n / this)``, rounded up
 #: to a multiple of 16 (one AVX-512 register of float32 lanes) when above 16.
@@ -226,3 +244,29 @@ def reconcile_ldpc(
         revealed += chosen.size
     leak = int(target.size) - plan.punctured + revealed
     return LdpcResult(decoded[key_positions].copy(), leak, attempts, bool(converged), plan.punctured)
+
+
+@dataclass(frozen=True)
+class LdpcReconciler:
+    """:class:`~qit4n.postprocess.families.Reconciler` running :func:`reconcile_ldpc` frame by frame
+    (the estimate capped at 0.19); the punctured random bits are credited against the leak."""
+
+    settings: LdpcSettings = LdpcSettings()
+
+    def reconcile(
+        self,
+        alice_frames: Sequence[np.ndarray],
+        bob_frames: Sequence[np.ndarray],
+        qber_estimate: float,
+        settings: PipelineSettings,
+        channel: PublicChannel,
+        rng: np.random.Generator,
+    ) -> list[ReconciledFrame]:
+        """Bob's decoded frames, each with its punctured bits as ``padding_credit``."""
+        qber = min(qber_estimate, _MAX_QBER)
+        results = [reconcile_ldpc(a, b, qber, channel, rng, self.settings) for a, b in zip(alice_frames, bob_frames)]
+        return [ReconciledFrame(result.key, result.padding_credit) for result in results]
+
+
+#: The registered member ``ldpc`` of :data:`~qit4n.postprocess.RECONCILERS`.
+LDPC_RECONCILER = LdpcReconciler()

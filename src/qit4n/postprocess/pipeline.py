@@ -9,7 +9,6 @@ what remains after every cost.
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,30 +16,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from qit4n.errors import ParameterError
 from qit4n.maths import binary_entropy
-from qit4n.postprocess.amplification import HashFamily, amplify
+from qit4n.postprocess.amplification import amplify
 from qit4n.postprocess.authentication import KeyPool, TranscriptAuthenticator, authenticate_frame
 from qit4n.postprocess.bits import count_errors, random_bits
-from qit4n.postprocess.cascade import (
-    CascadeAlice,
-    CascadeBob,
-    CascadeSettings,
-    CascadeVariant,
-    reconcile_cascade_frames,
-)
 from qit4n.postprocess.channel import PublicChannel, Role, StageTraffic
 from qit4n.postprocess.estimation import estimate_qber_by_sampling, tomamichel_key_length
-from qit4n.postprocess.ldpc import reconcile_ldpc
+from qit4n.postprocess.families import HASH_FAMILIES, RECONCILERS
 from qit4n.postprocess.verification import verify_keys
+from qit4n.registry import Registry
 from qit4n.schema import StrictModel
 
 __all__ = [
     "DistillResult",
     "PipelineSettings",
-    "Reconciler",
     "ReconciliationOutcome",
     "Session",
     "distill_sifted",
@@ -53,19 +45,19 @@ __all__ = [
 INITIAL_AUTH_KEY_BITS = 4096
 
 
-class Reconciler(enum.Enum):
-    """Error-reconciliation method."""
-
-    CASCADE = "cascade"
-    CASCADE_ORIGINAL = "cascade-original"
-    LDPC = "ldpc"
+def _registered(registry: Registry[Any], name: str) -> str:
+    if name not in registry:
+        raise ValueError(f"must be one of {', '.join(registry.names())}")
+    return name
 
 
 class PipelineSettings(StrictModel):
     """Settings of the post-processing stack."""
 
-    reconciler: Reconciler = Field(Reconciler.CASCADE, description="error reconciliation method")
-    amplification: HashFamily = Field(HashFamily.MODULAR, description="two-universal family for privacy amplification")
+    reconciler: str = Field("cascade", description="error reconciliation method, a name in RECONCILERS")
+    amplification: str = Field(
+        "modular", description="two-universal family for privacy amplification, a name in HASH_FAMILIES"
+    )
     epsilon_sec: float = Field(1e-10, gt=0.0, lt=1.0, description="secrecy parameter")
     epsilon_cor: float = Field(1e-15, gt=0.0, lt=1.0, description="correctness parameter of verification")
     frame_bits: int = Field(2**20, ge=64, le=2**26, description="bits reconciled and verified together")
@@ -76,6 +68,16 @@ class PipelineSettings(StrictModel):
     clean_passes: int = Field(
         12, ge=1, le=40, description="optimised Cascade stops after this many passes without error"
     )
+
+    @field_validator("reconciler")
+    @classmethod
+    def _known_reconciler(cls, name: str) -> str:
+        return _registered(RECONCILERS, name)
+
+    @field_validator("amplification")
+    @classmethod
+    def _known_amplification(cls, name: str) -> str:
+        return _registered(HASH_FAMILIES, name)
 
 
 @dataclass
@@ -144,9 +146,11 @@ def reconcile_frames(
     session: Session,
     rng: np.random.Generator,
 ) -> ReconciliationOutcome:
-    """Reconcile and verify frame by frame (Cascade frames in batches that share round trips);
-    frames that fail verification are dropped by both parties. A tail shorter than 64 bits is not
-    used. For LDPC the random padding Alice punctures is credited against the disclosed syndrome."""
+    """Reconcile batches of frames with the reconciler named in ``settings`` (a batch may share round
+    trips), then verify frame by frame; frames that fail verification are dropped by both parties.
+    A tail shorter than 64 bits is not used. The leak is the reconciliation stage's disclosed bits
+    less the reconciler's ``padding_credit`` (random padding, such as LDPC's punctured bits)."""
+    reconciler = RECONCILERS.get(settings.reconciler)
     channel = session.channel
     qber = min(max(qber_estimate, 1e-4), 0.25)
     starts = [start for start in range(0, alice_key.size, settings.frame_bits) if alice_key.size - start >= 64]
@@ -161,19 +165,22 @@ def reconcile_frames(
         bob_frames = [bob_key[start : start + settings.frame_bits] for start in chosen]
         errors += sum(count_errors(a, b) for a, b in zip(alice_frames, bob_frames))
         reconciled += sum(frame.size for frame in alice_frames)
+        disclosed_before = channel.traffic.get("reconciliation", StageTraffic()).disclosed_bits
         with session.stage("reconciliation"):
-            if settings.reconciler is Reconciler.LDPC:
-                results = [
-                    reconcile_ldpc(a, b, min(qber, 0.19), channel, rng) for a, b in zip(alice_frames, bob_frames)
-                ]
-                padding_credit += sum(result.padding_credit for result in results)
-            else:
-                variant = CascadeVariant(settings.reconciler.value)
-                bobs = [
-                    CascadeBob(frame, CascadeSettings(variant, qber, int(rng.integers(2**63)), settings.clean_passes))
-                    for frame in bob_frames
-                ]
-                results = reconcile_cascade_frames([CascadeAlice(frame) for frame in alice_frames], bobs, channel)
+            results = reconciler.reconcile(alice_frames, bob_frames, qber, settings, channel, rng)
+        disclosed = channel.traffic.get("reconciliation", StageTraffic()).disclosed_bits - disclosed_before
+        credit = sum(result.padding_credit for result in results)
+        if len(results) != len(alice_frames):
+            raise ParameterError(
+                f"reconciler {settings.reconciler!r} frames = {len(results)}: "
+                f"must be {len(alice_frames)} (one per frame)"
+            )
+        if not 0 <= credit <= disclosed:
+            raise ParameterError(
+                f"reconciler {settings.reconciler!r} padding_credit = {credit}: must be in [0, {disclosed}], "
+                "the bits it disclosed"
+            )
+        padding_credit += credit
         for alice_frame, result in zip(alice_frames, results):
             with session.stage("verification"):
                 verdict = verify_keys(alice_frame, result.key, channel, rng, settings.epsilon_cor)
@@ -260,7 +267,7 @@ def finish(
     """
     with session.stage("amplification"):
         alice_final, bob_final = amplify(
-            rec.alice_key, rec.bob_key, max(0, length), settings.amplification, session.channel, rng
+            rec.alice_key, rec.bob_key, max(0, length), HASH_FAMILIES.get(settings.amplification), session.channel, rng
         )
     consumed_before = session.alice_auth.pool.consumed_bits
     with session.stage("authentication"):

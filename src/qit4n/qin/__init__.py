@@ -11,7 +11,7 @@ from qit4n.qin.abstract import abstract_waiting_time
 from qit4n.qin.bell import fidelity, swap, werner
 from qit4n.qin.chain import ChainParameters, ChainResult, link_model, simulate_chain_mc
 from qit4n.qin.des_chain import ChainRun, ChainSimulation, simulate_chain_des
-from qit4n.qin.heralded import barrett_kok, single_click
+from qit4n.qin.heralded import HERALDING_SCHEMES, HeraldingScheme, barrett_kok, single_click
 from qit4n.qin.memory import MemoryParameters
 from qit4n.qin.midpoint import midpoint_source
 from qit4n.qin.montecarlo import Policy, sample_chain
@@ -22,10 +22,12 @@ from qit4n.qin.teleport import average_teleportation_fidelity
 from qit4n.qin.waiting import doubling_mean_waiting_time
 
 __all__ = [
+    "HERALDING_SCHEMES",
     "ChainParameters",
     "ChainResult",
     "ChainRun",
     "ChainSimulation",
+    "HeraldingScheme",
     "MemoryParameters",
     "NetworkRun",
     "Policy",

@@ -3,7 +3,9 @@
 ``N`` equal segments of ``length_km / N`` with a midpoint heralding station each. An attempt lasts
 the time light needs to reach the midpoint and the herald to come back (``L0 / c`` in fibre) plus a
 preparation time; with a midpoint source (``scheme="midpoint-source"``) the photons travel from the
-midpoint to the nodes, which herald locally and then tell each other (``1.5 L0 / c``); ``memories_per_node`` multiplexed memories try in parallel, so a segment
+midpoint to the nodes, which herald locally and then tell each other (``1.5 L0 / c``; the factor is
+the scheme's ``light_time_factor``, see :data:`~qit4n.qin.heralded.HERALDING_SCHEMES`);
+``memories_per_node`` multiplexed memories try in parallel, so a segment
 succeeds in a step with ``1 - (1 - p)^m``. Swaps are Bell measurements on memories (success
 ``swap_success_probability`` times the read-out efficiency of both memories; gate and measurement
 noise as in :func:`qit4n.qin.bell.swap`). Memory noise acts for the exact time each qubit is
@@ -18,13 +20,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from qit4n.physics.fibre import DEFAULT_FIBRE_LOSS_DB_PER_KM, fibre_transmittance
 from qit4n.qin.bell import correlations
-from qit4n.qin.heralded import HeraldedOutcome, barrett_kok, single_click
+from qit4n.qin.heralded import HERALDING_SCHEMES, HeraldedOutcome
 from qit4n.qin.memory import MemoryParameters, decay_rates_per_s
-from qit4n.qin.midpoint import midpoint_source
 from qit4n.qin.montecarlo import ChainSamples, Policy, sample_chain
 from qit4n.schema import StrictModel
 
@@ -49,7 +50,7 @@ class ChainParameters(StrictModel):
     segments: int = Field(4, ge=1, le=100_000)
     length_km: float = Field(100.0, gt=0.0, le=100_000.0, description="end-to-end fibre length, km")
     loss_db_per_km: float = Field(DEFAULT_FIBRE_LOSS_DB_PER_KM, ge=0.0, le=10.0)
-    scheme: Literal["barrett-kok", "single-click", "midpoint-source"] = "barrett-kok"
+    scheme: str = Field("barrett-kok", description="heralding scheme, a name in qit4n.qin.HERALDING_SCHEMES")
     bright_state_population: float = Field(0.1, gt=0.0, lt=1.0, description="single-click emission probability alpha")
     source_mean_pairs: float = Field(
         0.01, gt=0.0, le=100.0, description="midpoint-source brightness: mean pairs per attempt"
@@ -70,6 +71,13 @@ class ChainParameters(StrictModel):
     swap_measurement_error: float = Field(0.0, ge=0.0, le=0.5)
     attempt_preparation_s: float = Field(0.0, ge=0.0, description="local time per attempt besides the light travel")
     policy: Policy = Policy.SWAP_ASAP
+
+    @field_validator("scheme")
+    @classmethod
+    def _known_scheme(cls, name: str) -> str:
+        if name not in HERALDING_SCHEMES:
+            raise ValueError(f"must be one of {', '.join(HERALDING_SCHEMES.names())}")
+        return name
 
 
 @dataclass(frozen=True)
@@ -99,23 +107,9 @@ def link_model(params: ChainParameters) -> LinkModel:
     eta_arm = (
         params.eta_emission * params.eta_detector * float(fibre_transmittance(segment_km / 2.0, params.loss_db_per_km))
     )
-    light_s = segment_km / SPEED_OF_LIGHT_FIBRE_KM_PER_S
-    if params.scheme == "midpoint-source":
-        heralded = midpoint_source(
-            mean_pairs=params.source_mean_pairs,
-            eta_a=eta_arm * params.memory_absorption_efficiency,
-            dark_count_probability=params.dark_count_probability,
-            statistics=params.source_statistics,
-        )
-        light_s *= 1.5
-    elif params.scheme == "barrett-kok":
-        heralded = barrett_kok(eta=eta_arm, dark_count_probability=params.dark_count_probability)
-    else:
-        heralded = single_click(
-            bright_state_population=params.bright_state_population,
-            eta=eta_arm,
-            dark_count_probability=params.dark_count_probability,
-        )
+    scheme = HERALDING_SCHEMES.get(params.scheme)
+    heralded = scheme.herald(params, eta_arm=eta_arm)
+    light_s = segment_km / SPEED_OF_LIGHT_FIBRE_KM_PER_S * scheme.light_time_factor
     per_memory = float(heralded.success_probability)
     flip = 1.0 - 2.0 * params.swap_measurement_error
     return LinkModel(

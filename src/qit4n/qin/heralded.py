@@ -8,6 +8,10 @@ without light in one detection window. Photon-number-resolving detectors are not
 photons in one detector give one click. The heralded pair is returned Bell-diagonal after the
 Pauli correction that maps the heralded Bell state to ``|Phi+>``.
 
+Schemes are members of :data:`HERALDING_SCHEMES` (one :class:`HeraldingScheme` interface, so
+:func:`qit4n.qin.chain.link_model` has no branch per scheme); the midpoint source of
+:mod:`qit4n.qin.midpoint` is a third.
+
 Branches of an attempt: *genuine* (the click came from the single emitted photon: the right Bell
 state), *random sign* (a dark count stood in for a lost photon: Psi+ or Psi- with probability 1/2)
 and *product* (``|00>`` or ``|11>`` spins: no entanglement, fidelity 0).
@@ -22,13 +26,28 @@ S. D. Barrett, P. Kok, Phys. Rev. A 71, 060310(R) (2005): success probability et
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from qit4n.errors import ParameterError
+from qit4n.registry import Registry
 
-__all__ = ["HeraldedOutcome", "barrett_kok", "sample_barrett_kok", "sample_single_click", "single_click"]
+if TYPE_CHECKING:
+    from qit4n.qin.chain import ChainParameters
+
+__all__ = [
+    "HERALDING_SCHEMES",
+    "BarrettKok",
+    "HeraldedOutcome",
+    "HeraldingScheme",
+    "SingleClick",
+    "barrett_kok",
+    "sample_barrett_kok",
+    "sample_single_click",
+    "single_click",
+]
 
 
 @dataclass(frozen=True)
@@ -154,3 +173,56 @@ def sample_barrett_kok(
     correct = (first_photons == 1) & ((sign_1 ^ sign_2) == (detector_1 ^ detector_2))
     count = heralded.sum()
     return count / attempts, float(correct[heralded].mean()) if count else 0.0
+
+
+class HeraldingScheme(Protocol):
+    """How one repeater segment heralds a pair: its per-attempt outcome and the light travel of an attempt."""
+
+    @property
+    def light_time_factor(self) -> float:
+        """Light travel of one attempt in units of the segment's one-way fibre time ``L0 / c``: 1 when
+        both photons meet at a midpoint station and the herald comes back, 1.5 when a midpoint source
+        sends them out and the nodes then tell each other."""
+        ...
+
+    def herald(self, params: ChainParameters, *, eta_arm: float) -> HeraldedOutcome:
+        """Success probability per attempt and heralded state of one segment of the chain ``params``.
+
+        ``eta_arm`` is the efficiency of one arm, node to midpoint: emission and collection,
+        detector, and fibre over half the segment. Scheme-specific fields of ``params`` (such as
+        ``bright_state_population``) are read by the scheme that needs them.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class SingleClick:
+    """:func:`single_click` with ``params.bright_state_population`` as ``alpha``."""
+
+    light_time_factor: float = 1.0
+
+    def herald(self, params: ChainParameters, *, eta_arm: float) -> HeraldedOutcome:
+        """Single-click outcome of one segment."""
+        return single_click(
+            bright_state_population=params.bright_state_population,
+            eta=eta_arm,
+            dark_count_probability=params.dark_count_probability,
+        )
+
+
+@dataclass(frozen=True)
+class BarrettKok:
+    """:func:`barrett_kok` of one segment."""
+
+    light_time_factor: float = 1.0
+
+    def herald(self, params: ChainParameters, *, eta_arm: float) -> HeraldedOutcome:
+        """Barrett-Kok outcome of one segment."""
+        return barrett_kok(eta=eta_arm, dark_count_probability=params.dark_count_probability)
+
+
+#: Heralding schemes of a repeater segment by name (entry-point group ``qit4n.heralding_schemes``).
+HERALDING_SCHEMES: Registry[HeraldingScheme] = Registry("heralding scheme", entry_point_group="qit4n.heralding_schemes")
+HERALDING_SCHEMES.register("barrett-kok", BarrettKok())
+HERALDING_SCHEMES.register("single-click", SingleClick())
+HERALDING_SCHEMES.register_lazy("midpoint-source", "qit4n.qin.midpoint:MIDPOINT_SOURCE")

@@ -34,7 +34,8 @@ protocols for quantum repeater networks", New J. Phys. 18, 083015 (2016), doi:10
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -42,7 +43,10 @@ from numpy.typing import ArrayLike
 from qit4n.errors import ParameterError
 from qit4n.qin.heralded import HeraldedOutcome
 
-__all__ = ["PairStatistics", "midpoint_source", "sample_midpoint_source"]
+if TYPE_CHECKING:
+    from qit4n.qin.chain import ChainParameters
+
+__all__ = ["MIDPOINT_SOURCE", "MidpointSource", "PairStatistics", "midpoint_source", "sample_midpoint_source"]
 
 PairStatistics = Literal["thermal", "poisson"]
 
@@ -137,3 +141,25 @@ def sample_midpoint_source(
         return 0.0, 0.0
     fidelity = np.where(genuine[heralded], 1.0, 0.25)
     return count / attempts, float(fidelity.mean())
+
+
+@dataclass(frozen=True)
+class MidpointSource:
+    """:class:`~qit4n.qin.heralded.HeraldingScheme` ``midpoint-source``: :func:`midpoint_source` with
+    the chain's ``source_mean_pairs`` and ``source_statistics``, each photon heralded with
+    ``eta_arm`` times ``memory_absorption_efficiency``; an attempt takes ``1.5 L0 / c``."""
+
+    light_time_factor: float = 1.5
+
+    def herald(self, params: ChainParameters, *, eta_arm: float) -> HeraldedOutcome:
+        """Midpoint-source outcome of one segment."""
+        return midpoint_source(
+            mean_pairs=params.source_mean_pairs,
+            eta_a=eta_arm * params.memory_absorption_efficiency,
+            dark_count_probability=params.dark_count_probability,
+            statistics=params.source_statistics,
+        )
+
+
+#: The registered member ``midpoint-source`` of :data:`~qit4n.qin.heralded.HERALDING_SCHEMES`.
+MIDPOINT_SOURCE = MidpointSource()
