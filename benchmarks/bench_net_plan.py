@@ -2,7 +2,7 @@
 3,000 links, 100 demands in <= 60 s).
 
 Times each phase of :func:`qit4n.net.plan_network` on a Waxman network from
-:func:`qit4n.scenario.generate.generate_scenario`: building the key network, the joint allocation
+:func:`qit4n.net.generate.generate_scenario`: building the key network, the joint allocation
 (path-form LP by column generation), the minimum cut of every demand, and every single link and
 node failure. Baselines measured in the same run: the edge-form allocation LP on a smaller network
 (where it is still practical) against the path form, and single-failure survivability recomputing
@@ -18,7 +18,7 @@ import time
 
 from qit4n.net import allocate, build_network, compile_network, demand_specs, failure_impacts, min_cut
 from qit4n.net import survivability as survivability_module
-from qit4n.scenario.generate import generate_scenario
+from qit4n.net.generate import generate_scenario
 
 
 def phases(nodes: int, links: int, demands: int, seed: int) -> dict[str, float]:

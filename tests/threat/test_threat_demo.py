@@ -19,13 +19,13 @@ def test_demo_section_runs_and_writes_figures(tmp_path):
 
 
 def test_demo_plan_uses_each_links_own_key_rate_model():
-    from qit4n.qkd.link import link_key_rate
+    from qit4n.links import link_budget
 
     scenario = load_scenario(DEFAULT_SCENARIO)
     result = assess_inventory(inventory_from_dict(demo_inventory(scenario)), now_year=2026, network=scenario)
     demand_bps = max(demand.key_rate_bps for demand in scenario.demands)
     for index, recommendation in enumerate(result.recommendations[: len(scenario.links)]):
-        rate_bps = link_key_rate(scenario, index).key_rate_bps
+        rate_bps = link_budget(scenario, index).key_rate_bps
         assert recommendation.qkd_key_rate_bps == rate_bps
         assert (recommendation.action == "qkd") == (rate_bps >= demand_bps)
     assert {path.demand for path in result.paths} == {demand.name for demand in scenario.demands}

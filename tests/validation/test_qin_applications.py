@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from qit4n.qin import bbm92, bell, clock, density, ghz, remote_gate
+from qit4n.qin import bell, clock, density, ghz, remote_gate
+from qit4n.qin import repeater_qkd as bbm92
 
 
 def test_bbm92_werner_threshold():

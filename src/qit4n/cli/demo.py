@@ -26,11 +26,10 @@ _LINK_COLUMNS = ("link", "km", "protocol", "loss dB", "QBER", "key bit/s")
 
 def link_rate_rows(scenario: Scenario) -> list[tuple]:
     """One row per link: id, length, protocol, loss, QBER and modelled key rate."""
-    from qit4n.qkd.link import link_key_rate
+    from qit4n.links import link_budgets
 
     rows = []
-    for index, link in enumerate(scenario.links):
-        rate = link_key_rate(scenario, index)
+    for index, (link, rate) in enumerate(zip(scenario.links, link_budgets(scenario))):
         rows.append(
             (
                 scenario.link_id(index),

@@ -60,9 +60,9 @@ def link_rates_bps(scenario) -> list[float]:
         if link.key_rate_bps is not None:
             rates.append(float(link.key_rate_bps))
         else:
-            from qit4n.qkd.link import link_key_rate_bps
+            from qit4n.links import link_budget
 
-            rates.append(float(link_key_rate_bps(scenario, index)))
+            rates.append(float(link_budget(scenario, index).key_rate_bps))
     return rates
 
 

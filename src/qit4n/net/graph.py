@@ -16,7 +16,7 @@ import networkx as nx
 import numpy as np
 
 from qit4n.errors import ParameterError
-from qit4n.net.passes import PeriodicPasses, pass_windows_for_link
+from qit4n.links import LinkBudget, PeriodicPasses, link_budgets
 from qit4n.scenario.model import ChannelKind, NodeRole, Scenario
 
 __all__ = ["RELAY_ROLES", "KeyNetwork", "NetLink", "build_network", "great_circle_km"]
@@ -25,7 +25,6 @@ __all__ = ["RELAY_ROLES", "KeyNetwork", "NetLink", "build_network", "great_circl
 RELAY_ROLES = frozenset({NodeRole.TRUSTED_RELAY, NodeRole.GROUND_STATION, NodeRole.SATELLITE})
 
 _EARTH_RADIUS_KM = 6371.0
-_DAY_S = 86_400.0
 
 
 @dataclass(frozen=True)
@@ -53,13 +52,18 @@ class NetLink:
 
 @dataclass
 class KeyNetwork:
-    """Links, nodes and relay permissions of one scenario (see the module docstring for the rule)."""
+    """Links, nodes and relay permissions of one scenario (see the module docstring for the rule).
+
+    ``budgets`` are the scenario's link budgets (:func:`qit4n.links.link_budgets`), in scenario
+    order, that the links' rates come from.
+    """
 
     scenario: Scenario
     links: list[NetLink]
     relays: frozenset[str]
     positions: dict[str, tuple[float, float]] = field(default_factory=dict)
     pass_model: PeriodicPasses = field(default_factory=PeriodicPasses)
+    budgets: tuple[LinkBudget, ...] = ()
 
     @property
     def node_ids(self) -> list[str]:
@@ -161,29 +165,20 @@ def _length_km(scenario: Scenario, index: int) -> float:
     return 0.0
 
 
-def _link_rate(scenario: Scenario, index: int, pass_model: PeriodicPasses) -> tuple[float, float]:
-    """(rate while producing key, duty cycle) of ``scenario.links[index]``."""
-    link = scenario.links[index]
-    if link.key_rate_bps is not None:
-        rate_bps = link.key_rate_bps * link.systems
-        if link.channel is not ChannelKind.SATELLITE:
-            return rate_bps, 1.0
-        windows = pass_windows_for_link(scenario, index, 0.0, _DAY_S, pass_model)
-        return rate_bps, sum(end - start for start, end in windows) / _DAY_S
-    from qit4n.qkd.link import link_key_rate
-
-    rate = link_key_rate(scenario, index)
-    return rate.key_rate_bps, rate.duty_cycle
-
-
 def build_network(
-    scenario: Scenario, *, users_relay: bool = False, pass_model: PeriodicPasses | None = None
+    scenario: Scenario,
+    *,
+    users_relay: bool = False,
+    pass_model: PeriodicPasses | None = None,
+    budgets: Sequence[LinkBudget] | None = None,
 ) -> KeyNetwork:
-    """The key network of ``scenario``: each link's key rate (given, or from its physics and protocol).
+    """The key network of ``scenario``, with each link's key rate and duty cycle from its :class:`LinkBudget`.
 
-    Links without ``key_rate_bps`` get it from :func:`qit4n.qkd.link.link_key_rate` (channel,
-    protocol, preset, devices, co-propagating classical channels, times ``systems``). Satellite
-    links produce key only during passes (:mod:`qit4n.net.passes`).
+    ``budgets`` are the scenario's link budgets when the caller already computed them
+    (:func:`qit4n.links.link_budgets` with the same ``pass_model``); otherwise they are computed
+    here: a given ``key_rate_bps``, or the rate from the link's channel, protocol, preset, devices
+    and co-propagating classical channels, times ``systems``. Satellite links produce key only
+    during passes (:mod:`qit4n.links.passes`).
 
     >>> from qit4n.scenario import scenario_from_dict
     >>> net = build_network(scenario_from_dict({"name": "pair", "nodes": [{"id": "A"}, {"id": "B"}],
@@ -192,21 +187,22 @@ def build_network(
     ('A-B#0', 2000.0)
     """
     model = pass_model or PeriodicPasses()
-    links = []
-    for index, link in enumerate(scenario.links):
-        rate_bps, duty = _link_rate(scenario, index, model)
-        links.append(
-            NetLink(
-                index=index,
-                id=scenario.link_id(index),
-                endpoints=link.endpoints,
-                key_rate_bps=float(rate_bps),
-                duty_cycle=float(duty),
-                pool_capacity_bits=link.pool_capacity_bits,
-                length_km=_length_km(scenario, index),
-                satellite=link.channel is ChannelKind.SATELLITE,
-            )
+    resolved = tuple(budgets) if budgets is not None else link_budgets(scenario, passes=model)
+    if len(resolved) != len(scenario.links):
+        raise ParameterError(f"budgets: {len(resolved)} given for the {len(scenario.links)} links of {scenario.name}")
+    links = [
+        NetLink(
+            index=budget.index,
+            id=budget.id,
+            endpoints=budget.endpoints,
+            key_rate_bps=float(budget.key_rate_bps),
+            duty_cycle=float(budget.duty_cycle),
+            pool_capacity_bits=scenario.links[budget.index].pool_capacity_bits,
+            length_km=_length_km(scenario, budget.index),
+            satellite=budget.channel is ChannelKind.SATELLITE,
         )
+        for budget in resolved
+    ]
     roles = set(RELAY_ROLES) | ({NodeRole.USER} if users_relay else set())
     relays = frozenset(node.id for node in scenario.nodes if node.role in roles)
     positions = {
@@ -214,4 +210,6 @@ def build_network(
         for node in scenario.nodes
         if node.latitude_deg is not None and node.longitude_deg is not None
     }
-    return KeyNetwork(scenario=scenario, links=links, relays=relays, positions=positions, pass_model=model)
+    return KeyNetwork(
+        scenario=scenario, links=links, relays=relays, positions=positions, pass_model=model, budgets=resolved
+    )

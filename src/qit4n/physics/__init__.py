@@ -21,7 +21,11 @@ from qit4n.physics.freespace import (
     free_space_transmittance,
     validate_optics,
 )
-from qit4n.physics.raman import raman_noise_probability, raman_scattering_coefficient
+from qit4n.physics.raman import (
+    dark_count_with_noise_probability,
+    raman_noise_probability,
+    raman_scattering_coefficient,
+)
 from qit4n.physics.satellite import (
     PassGeometry,
     micius_optics,
@@ -39,6 +43,7 @@ __all__ = [
     "PassGeometry",
     "SatelliteOptics",
     "dark_count_probability",
+    "dark_count_with_noise_probability",
     "dead_time_click_rate_hz",
     "detection_probability",
     "error_probability",

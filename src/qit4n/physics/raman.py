@@ -70,6 +70,7 @@ __all__ = [
     "O_BAND_FIBRE_LOSS_DB_PER_KM",
     "O_BAND_QUANTUM_WAVELENGTH_NM",
     "ClassicalChannelLike",
+    "dark_count_with_noise_probability",
     "raman_efficiency_per_w_m",
     "raman_noise_photons_per_gate",
     "raman_noise_power_w",
@@ -316,8 +317,8 @@ def raman_noise_probability(
     """Probability of a Raman noise click per gate at one detector of the quantum receiver.
 
     ``1 - exp(-eta_detector * 10^(-receiver_loss_db / 10) * photons)`` with ``photons`` from
-    :func:`raman_noise_photons_per_gate`. Add it to the protocol's ``dark_count_probability``
-    (per detector per gate). Broadcasts over ``length_km``; no classical channel gives zeros.
+    :func:`raman_noise_photons_per_gate`. Combine it with the protocol's ``dark_count_probability``
+    (per detector per gate) by :func:`dark_count_with_noise_probability`. Broadcasts over ``length_km``; no classical channel gives zeros.
 
     Parameters
     ----------
@@ -359,3 +360,25 @@ def raman_noise_probability(
     )
     eta = eta_detector * transmittance_from_loss_db(receiver_loss_db)
     return -np.expm1(-eta * photons)
+
+
+def dark_count_with_noise_probability(dark_count_probability: ArrayLike, noise_probability: ArrayLike) -> np.ndarray:
+    """Probability of a click per detector per gate from dark counts and an independent noise source.
+
+    ``1 - (1 - dark_count_probability) * (1 - noise_probability)``: a gate is quiet only when neither
+    the detector's dark counts nor the noise photons (Raman scattering from classical channels,
+    :func:`raman_noise_probability`) click it. This is the one formula qit4n uses to load a
+    detector with noise, in the link layer and in the emulator alike. Broadcasts.
+
+    >>> float(dark_count_with_noise_probability(1e-6, 0.0))
+    1e-06
+    >>> round(float(dark_count_with_noise_probability(0.5, 0.5)), 12)
+    0.75
+    """
+    dark = np.asarray(dark_count_probability, dtype=float)
+    noise = np.asarray(noise_probability, dtype=float)
+    if np.any((dark < 0.0) | (dark > 1.0)):
+        raise ParameterError(f"dark_count_probability = {dark}: must be in [0, 1]")
+    if np.any((noise < 0.0) | (noise > 1.0)):
+        raise ParameterError(f"noise_probability = {noise}: must be in [0, 1]")
+    return 1.0 - (1.0 - dark) * (1.0 - noise)

@@ -1,44 +1,47 @@
-"""Protocols by name: the one front door from a CLI word or a scenario field to a model."""
+"""Protocols by name: the one front door from a CLI word or a scenario field to a model.
+
+:data:`PROTOCOLS` lists qkd's own protocol modules (imported on first use) and every member of the
+entry-point group ``qit4n.protocols``, through which a higher package (``qit4n.qin``'s
+``bbm92-repeater``) or a third-party distribution adds a protocol without qkd naming it.
+"""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from qit4n.errors import ParameterError
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec
+from qit4n.registry import Registry
 from qit4n.schema import validate_parameters
 
-__all__ = ["PROTOCOL_MODULES", "get_protocol", "make_parameters", "protocol_names"]
+__all__ = ["PROTOCOLS", "get_protocol", "make_parameters", "protocol_names"]
 
-#: CLI name -> module that defines ``PROTOCOL`` (imported on first use).
-PROTOCOL_MODULES: Mapping[str, str] = {
-    "bb84": "qit4n.qkd.bb84",
-    "bb84-decoy": "qit4n.qkd.decoy",
-    "bb84-decoy-inf": "qit4n.qkd.decoy_infinite",
-    "bb84-decoy-finite": "qit4n.qkd.finite",
-    "mdi": "qit4n.qkd.mdi",
-    "tf": "qit4n.qkd.twinfield",
-    "cv-gg02": "qit4n.qkd.cv",
-    "plob": "qit4n.qkd.plob",
-    "tgw": "qit4n.qkd.tgw",
-    "bbm92-repeater": "qit4n.qin.bbm92",
-    "bbm92": "qit4n.qkd.bbm92",
-}
+#: Every QKD protocol by CLI name; each member is a :class:`ProtocolSpec`.
+PROTOCOLS: Registry[ProtocolSpec] = Registry("protocol", entry_point_group="qit4n.protocols")
+
+for _name, _module in (
+    ("bb84", "bb84"),
+    ("bb84-decoy", "decoy"),
+    ("bb84-decoy-inf", "decoy_infinite"),
+    ("bb84-decoy-finite", "finite"),
+    ("mdi", "mdi"),
+    ("tf", "twinfield"),
+    ("cv-gg02", "cv"),
+    ("plob", "plob"),
+    ("tgw", "tgw"),
+    ("bbm92", "bbm92"),
+):
+    PROTOCOLS.register_lazy(_name, f"qit4n.qkd.{_module}:PROTOCOL")
 
 
 def protocol_names() -> list[str]:
     """Names accepted by :func:`get_protocol`."""
-    return list(PROTOCOL_MODULES)
+    return PROTOCOLS.names()
 
 
 def get_protocol(name: str) -> ProtocolSpec:
     """The :class:`ProtocolSpec` called ``name``; :class:`ParameterError` lists the valid names."""
-    module_name = PROTOCOL_MODULES.get(name)
-    if module_name is None:
-        raise ParameterError(f"protocol = {name!r}: must be one of {', '.join(PROTOCOL_MODULES)}")
-    return importlib.import_module(module_name).PROTOCOL
+    return PROTOCOLS.get(name)
 
 
 def make_parameters(

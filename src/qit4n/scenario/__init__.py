@@ -1,5 +1,6 @@
-"""The scenario schema shared by planning, simulation and key management, and its loader."""
+"""The scenario schema shared by planning, simulation and key management, its loader and cross-reference checks."""
 
+from qit4n.scenario.checks import SCENARIO_CHECKS, ScenarioCheck, cross_reference_problems
 from qit4n.scenario.load import builtin_names, load_scenario, scenario_from_dict, scenario_to_yaml
 from qit4n.scenario.model import (
     ChannelKind,
@@ -22,8 +23,11 @@ __all__ = [
     "NodeRole",
     "QuantumReceiver",
     "Request",
+    "SCENARIO_CHECKS",
     "Scenario",
+    "ScenarioCheck",
     "builtin_names",
+    "cross_reference_problems",
     "load_scenario",
     "scenario_from_dict",
     "scenario_to_yaml",

@@ -10,9 +10,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from qit4n.errors import Qit4nError, ScenarioError
-from qit4n.scenario.model import ChannelKind, Scenario
-from qit4n.schema import problems_from, validate_parameters
+from qit4n.errors import ScenarioError
+from qit4n.scenario.checks import cross_reference_problems, model_problems
+from qit4n.scenario.model import Scenario
+from qit4n.schema import problems_from
 
 __all__ = ["builtin_names", "load_scenario", "scenario_from_dict", "scenario_to_yaml"]
 
@@ -43,67 +44,12 @@ def _read(source: str | Path) -> tuple[Any, str]:
     return data, text_source
 
 
-def _cross_reference_problems(scenario: Scenario) -> list[str]:
-    from qit4n.qkd.registry import make_parameters
-
-    problems = []
-    seen: set[str] = set()
-    for index, node in enumerate(scenario.nodes):
-        if node.id in seen:
-            problems.append(f"nodes[{index}].id = {node.id!r}: duplicate node id")
-        seen.add(node.id)
-    link_ids: set[str] = set()
-    for index, link in enumerate(scenario.links):
-        for end, endpoint in enumerate(link.endpoints):
-            if endpoint not in seen:
-                problems.append(f"links[{index}].endpoints[{end}] = {endpoint!r}: no such node")
-        if link.id:
-            if link.id in link_ids:
-                problems.append(f"links[{index}].id = {link.id!r}: duplicate link id")
-            link_ids.add(link.id)
-        if link.key_rate_bps is None:
-            try:
-                make_parameters(link.protocol, link.preset, link.device, context=f"links[{index}].device")
-            except Qit4nError as error:
-                problems.append(str(error) if "links[" in str(error) else f"links[{index}]: {error}")
-            if link.channel is not ChannelKind.FIBRE:
-                problems.extend(_optics_problems(link.optics, link.channel, f"links[{index}].optics"))
-    problems.extend(_quantum_hardware_problems(scenario.quantum_hardware))
-    for kind, items in (("demands", scenario.demands), ("requests", scenario.requests)):
-        for index, item in enumerate(items):
-            for end, endpoint in enumerate(item.endpoints):
-                if endpoint not in seen:
-                    problems.append(f"{kind}[{index}].endpoints[{end}] = {endpoint!r}: no such node")
-    return problems
-
-
-def _quantum_hardware_problems(hardware: dict[str, Any]) -> list[str]:
-    from qit4n.qin.chain import ChainParameters
-
-    problems = [
-        f"quantum_hardware.{name}: set by each request's path, not by the scenario"
-        for name in ("segments", "length_km")
-        if name in hardware
-    ]
-    try:
-        validate_parameters(ChainParameters, hardware, "quantum_hardware")
-    except Qit4nError as error:
-        problems.append(str(error))
-    return problems
-
-
-def _optics_problems(optics: dict[str, Any], channel: ChannelKind, context: str) -> list[str]:
-    from qit4n.physics.freespace import validate_optics
-
-    try:
-        validate_optics(optics, channel.value, context)
-    except Qit4nError as error:
-        return [str(error)]
-    return []
-
-
 def scenario_from_dict(data: Any, source: str = "scenario") -> Scenario:
-    """Validate a parsed scenario; :class:`ScenarioError` lists every problem with its path."""
+    """Validate a parsed scenario; :class:`ScenarioError` lists every problem with its path.
+
+    The schema first, then cross-references and the model checks of :data:`SCENARIO_CHECKS`
+    (see :mod:`qit4n.scenario.checks`), all reported together.
+    """
     if not isinstance(data, dict):
         raise ScenarioError(
             source, [f"(top level): must be a mapping with nodes, links and demands, got {type(data).__name__}"]
@@ -112,7 +58,7 @@ def scenario_from_dict(data: Any, source: str = "scenario") -> Scenario:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
         raise ScenarioError(source, problems_from(error, model=Scenario)) from None
-    problems = _cross_reference_problems(scenario)
+    problems = cross_reference_problems(scenario) + model_problems(scenario)
     if problems:
         raise ScenarioError(source, problems)
     return scenario

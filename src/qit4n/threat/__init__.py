@@ -24,7 +24,6 @@ from qit4n.threat.paths import PathRisk, path_risks
 from qit4n.threat.planner import (
     Recommendation,
     ScheduledMigration,
-    default_qkd_key_rate_bps,
     recommend,
     schedule_migrations,
 )
@@ -58,7 +57,6 @@ __all__ = [
     "catalog_to_dict",
     "crqc_probability",
     "crqc_table",
-    "default_qkd_key_rate_bps",
     "diff_catalogs",
     "exposure_probabilities",
     "forgery_probability",

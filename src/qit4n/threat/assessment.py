@@ -12,27 +12,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from qit4n.errors import ParameterError
+from qit4n.net import KeyNetwork, build_network
+from qit4n.qkd import get_protocol, key_rate_at_distance, make_parameters
 from qit4n.scenario.model import Scenario
 from qit4n.threat.assess import AssetRisk, assess_asset
 from qit4n.threat.catalog import Catalog, TimelineScenario, load_catalog
 from qit4n.threat.inventory import Inventory
 from qit4n.threat.paths import PathRisk, path_risks
-from qit4n.threat.planner import (
-    QkdRate,
-    Recommendation,
-    ScheduledMigration,
-    default_qkd_key_rate_bps,
-    recommend,
-    schedule_migrations,
-)
+from qit4n.threat.planner import QkdRate, Recommendation, ScheduledMigration, recommend, schedule_migrations
 
-__all__ = ["DEFAULT_POLICIES", "DEFAULT_TIMELINE", "ThreatAssessment", "assess_inventory"]
+__all__ = ["DEFAULT_POLICIES", "DEFAULT_QKD_PROTOCOL", "DEFAULT_TIMELINE", "ThreatAssessment", "assess_inventory"]
 
 #: Timeline scenario used when none is named.
 DEFAULT_TIMELINE = "gri-2023"
 #: Policies applied when none is named.
 DEFAULT_POLICIES = ("nist-ir-8547",)
+#: Protocol (default devices) that rates a QKD link known only by its fibre length.
+DEFAULT_QKD_PROTOCOL = "bb84-decoy"
 
 
 @dataclass(frozen=True)
@@ -105,29 +104,32 @@ class ThreatAssessment:
         }
 
 
-def _link_index(network: Scenario, link_id: str) -> int:
-    return next(index for index in range(len(network.links)) if network.link_id(index) == link_id)
+def _default_key_rate_bps(length_km: float) -> float:
+    result = key_rate_at_distance(
+        get_protocol(DEFAULT_QKD_PROTOCOL), make_parameters(DEFAULT_QKD_PROTOCOL), length_km
+    )
+    return float(np.asarray(result.key_rate_bps))
 
 
-def _qkd_link(risk: AssetRisk, network: Scenario | None, rate: QkdRate | None) -> tuple[float | None, float | None]:
+def _qkd_link(
+    risk: AssetRisk, network: KeyNetwork | None, rate: QkdRate | None
+) -> tuple[float | None, float | None]:
     """``(length_km, key rate)`` of the QKD link the asset could use, or ``None`` where unknown.
 
     An injected ``rate`` is evaluated at the length; otherwise a link of the network is rated by
-    its own protocol and devices (:func:`qit4n.qkd.link.link_key_rate`) and a bare length by the
-    default decoy BB84 model.
+    its link budget (:mod:`qit4n.links`: its own protocol and devices) and a bare length by
+    :data:`DEFAULT_QKD_PROTOCOL` with default devices.
     """
     location = risk.asset.location
     length_km = location.length_km
     if location.link is not None and network is not None:
-        index = _link_index(network, location.link)
-        length_km = length_km if length_km is not None else network.links[index].length_km
+        budget = network.budgets[network.link(location.link).index]
+        length_km = length_km if length_km is not None else budget.length_km
         if rate is None:
-            from qit4n.qkd.link import link_key_rate
-
-            return length_km, link_key_rate(network, index).key_rate_bps
+            return length_km, budget.key_rate_bps
     if length_km is None:
         return None, None
-    return length_km, float((rate or default_qkd_key_rate_bps)(length_km))
+    return length_km, float((rate or _default_key_rate_bps)(length_km))
 
 
 def assess_inventory(
@@ -156,7 +158,8 @@ def assess_inventory(
     catalog : Catalog, optional
         Defaults to the shipped catalog.
     network : Scenario, optional
-        The network the assets' ``location.link``/``node`` refer to (for lengths and paths).
+        The network the assets' ``location.link``/``node`` refer to (for lengths and paths); its
+        link budgets and key network are built once here.
     qkd_key_rate_bps : callable, optional
         Key rate of a QKD link of a given length. By default a network link is rated by its own
         protocol and devices, a bare ``location.length_km`` by qit4n's decoy BB84 model.
@@ -180,6 +183,7 @@ def assess_inventory(
                 raise ParameterError(
                     f"assets[{index}].location.node = {asset.location.node!r}: no such node in scenario {network.name}"
                 )
+    key_network = build_network(network) if network is not None else None
     risks = [
         assess_asset(asset, catalog, timeline, policies, now_year=now_year, context=f"assets[{index}]")
         for index, asset in enumerate(inventory.assets)
@@ -188,11 +192,11 @@ def assess_inventory(
     recommendations = []
     for risk in risks:
         length_km, rate_bps = (
-            _qkd_link(risk, network, qkd_key_rate_bps) if risk.key_exchange_vulnerable else (None, None)
+            _qkd_link(risk, key_network, qkd_key_rate_bps) if risk.key_exchange_vulnerable else (None, None)
         )
         recommendations.append(recommend(risk, catalog, length_km=length_km, qkd_rate_bps=rate_bps, cnsa=cnsa))
     schedule = schedule_migrations(risks, timeline, now_year=now_year, teams=teams)
-    paths = path_risks(network, risks) if network is not None else []
+    paths = path_risks(key_network, risks) if key_network is not None else []
     return ThreatAssessment(
         inventory,
         catalog.version,

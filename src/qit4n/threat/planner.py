@@ -5,7 +5,7 @@ Choice per asset (every choice lists its reasons):
 * nothing quantum-vulnerable: no action;
 * quantum-vulnerable key exchange: hybrid X25519MLKEM768 (pure ML-KEM-1024 under CNSA 2.0),
   unless QKD is usable. QKD is usable only where the asset's link has a length and a key demand
-  and qit4n's link model gives a key rate at that distance of at least the demand; it is then
+  and qit4n's link layer gives a key rate at that distance of at least the demand; it is then
   chosen when the data must stay secret for at least ``qkd_min_secrecy_years`` or when the PQC
   bandwidth overhead exceeds ``max_overhead_fraction`` of the asset's bandwidth;
 * quantum-vulnerable signatures: ML-DSA-65 (ML-DSA-87 under CNSA 2.0); QKD links keep needing
@@ -43,7 +43,6 @@ __all__ = [
     "QkdRate",
     "Recommendation",
     "ScheduledMigration",
-    "default_qkd_key_rate_bps",
     "recommend",
     "schedule_migrations",
 ]
@@ -52,17 +51,6 @@ __all__ = [
 QkdRate = Callable[[float], float]
 
 Action = Literal["none", "pqc", "hybrid", "qkd"]
-
-
-def default_qkd_key_rate_bps(length_km: float) -> float:
-    """Key rate of qit4n's decoy-state BB84 model with default devices over ``length_km`` of fibre."""
-    from qit4n.physics import fibre_transmittance
-    from qit4n.qkd import get_protocol, make_parameters
-
-    spec = get_protocol("bb84-decoy")
-    params = make_parameters("bb84-decoy")
-    eta = fibre_transmittance(length_km, params.loss_db_per_km)
-    return float(np.asarray(spec.evaluate(np.asarray(eta), params).key_rate_bps))
 
 
 @dataclass(frozen=True)

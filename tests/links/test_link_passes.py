@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from qit4n.errors import ParameterError
-from qit4n.net import PeriodicPasses, build_network
-from qit4n.net.passes import pass_windows_for_link
+from qit4n.links import PeriodicPasses, pass_windows_for_link
+from qit4n.net import build_network
 from qit4n.physics.freespace import validate_optics
 from qit4n.physics.satellite import pass_windows
 from qit4n.scenario import scenario_from_dict

@@ -7,7 +7,8 @@ give key up to ``e = 11.0%``, i.e. ``F = 1 - 1.5 e ~ 0.835``. With basis choice 
 the sifting factor tends to 1 (efficient BB84, Lo, Chau, Ardehali 2005); ``sifting`` sets it.
 
 :data:`PROTOCOL` follows :class:`qit4n.qkd.base.ProtocolSpec`, so the QKD network layer can use a
-repeater chain as a link type once the registry names it (``"bbm92-repeater"``).
+repeater chain as a link type: qin registers it as ``"bbm92-repeater"`` through the
+entry-point group ``qit4n.protocols`` (``pyproject.toml``), so qkd never names qin.
 
 References
 ----------

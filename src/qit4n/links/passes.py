@@ -1,8 +1,12 @@
 """When a satellite link produces key: pass windows from the orbit model, or a periodic schedule.
 
-A satellite QKD link supplies key only while the satellite is in view of its ground station and
-the night sky allows it. When the link's ``optics`` describe the orbit, the windows come from
-:func:`qit4n.physics.satellite.pass_windows`; a link rated by a given ``key_rate_bps`` with no
+A satellite QKD link supplies key only while the satellite is in view of its ground station. This
+module is the one path from a scenario link to its ground station (:func:`ground_station`) and to
+its pass windows (:func:`pass_windows_for_link`): the link budget's duty cycle and in-view key
+rate, and the key-pool simulation's pass events, all read these windows.
+
+When the link's rate is modelled, or its ``optics`` describe the orbit, the windows come from
+:func:`qit4n.physics.satellite.pass_windows`. A link rated by a given ``key_rate_bps`` with no
 optics (as in the ``beijing-shanghai-backbone`` scenario) uses :class:`PeriodicPasses` instead: one
 pass of ``pass_duration_s`` every ``period_s`` starting at ``first_pass_s``. The default, one
 300 s pass per night, is a documented assumption of the order of the Micius passes used for QKD
@@ -18,15 +22,15 @@ Nature 589, 214 (2021), doi:10.1038/s41586-020-03093-8.
 
 from __future__ import annotations
 
-import importlib.util
-
 from pydantic import Field, model_validator
 
 from qit4n.errors import ParameterError
+from qit4n.physics.freespace import SatelliteOptics, validate_optics
+from qit4n.physics.satellite import pass_windows
 from qit4n.scenario.model import NodeRole, Scenario
 from qit4n.schema import StrictModel
 
-__all__ = ["PeriodicPasses", "pass_windows_for_link"]
+__all__ = ["PeriodicPasses", "ground_station", "pass_windows_for_link", "satellite_optics"]
 
 
 class PeriodicPasses(StrictModel):
@@ -59,28 +63,33 @@ class PeriodicPasses(StrictModel):
         return windows
 
 
-def _physics_windows(
-    scenario: Scenario, index: int, start_s: float, duration_s: float
-) -> list[tuple[float, float]] | None:
-    link = scenario.links[index]
-    if not link.optics or importlib.util.find_spec("qit4n.physics.satellite") is None:
-        return None
-    from qit4n.physics import satellite
-    from qit4n.physics.freespace import validate_optics
+def ground_station(scenario: Scenario, index: int) -> tuple[float, float, float]:
+    """``(latitude_deg, longitude_deg, altitude_m)`` of the ground-station end of satellite link ``links[index]``.
 
-    if not hasattr(satellite, "pass_windows"):
-        return None
-    stations = [scenario.node(end) for end in link.endpoints if scenario.node(end).role is NodeRole.GROUND_STATION]
-    if not stations or stations[0].latitude_deg is None or stations[0].longitude_deg is None:
-        raise ParameterError(
-            f"links[{index}].endpoints: a satellite link with optics needs a ground-station node with coordinates"
-        )
-    station = stations[0]
-    optics = validate_optics(link.optics, "satellite", f"links[{index}].optics")
-    windows = satellite.pass_windows(
-        optics, station.latitude_deg, station.longitude_deg, station.altitude_m, start_s, duration_s
-    )
-    return [(float(a), float(b)) for a, b in windows]
+    Raises :class:`ParameterError` when neither end is a ground station, or the station has no
+    latitude and longitude.
+    """
+    link = scenario.links[index]
+    for endpoint in link.endpoints:
+        node = scenario.node(endpoint)
+        if node.role is NodeRole.GROUND_STATION:
+            if node.latitude_deg is None or node.longitude_deg is None:
+                raise ParameterError(f"nodes[{endpoint}]: a ground station needs latitude_deg and longitude_deg")
+            return node.latitude_deg, node.longitude_deg, node.altitude_m
+    raise ParameterError(f"links[{index}].endpoints: a satellite link needs a ground-station node at one end")
+
+
+def satellite_optics(scenario: Scenario, index: int) -> SatelliteOptics:
+    """The downlink optics and orbit of satellite link ``scenario.links[index]`` (defaults where omitted)."""
+    optics = validate_optics(scenario.links[index].optics, "satellite", f"links[{index}].optics")
+    if not isinstance(optics, SatelliteOptics):
+        raise ParameterError(f"links[{index}].optics: must describe a satellite link")
+    return optics
+
+
+def _from_orbit(scenario: Scenario, index: int) -> bool:
+    link = scenario.links[index]
+    return bool(link.optics) or link.key_rate_bps is None
 
 
 def pass_windows_for_link(
@@ -88,8 +97,10 @@ def pass_windows_for_link(
 ) -> list[tuple[float, float]]:
     """Pass windows of satellite link ``scenario.links[index]`` within ``[start_s, start_s + duration_s]``.
 
-    From the orbit model when the link has ``optics`` and :mod:`qit4n.physics.satellite` provides
-    ``pass_windows``; otherwise from the periodic ``schedule``.
+    From the orbit model when the link's rate is modelled or it has ``optics``; otherwise from the
+    periodic ``schedule``.
     """
-    windows = _physics_windows(scenario, index, start_s, duration_s)
-    return schedule.windows(start_s, duration_s) if windows is None else windows
+    if not _from_orbit(scenario, index):
+        return schedule.windows(start_s, duration_s)
+    windows = pass_windows(satellite_optics(scenario, index), *ground_station(scenario, index), start_s, duration_s)
+    return [(float(start), float(end)) for start, end in windows]
