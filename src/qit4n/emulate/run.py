@@ -88,6 +88,7 @@ def analytic_finite_rate(
     settings: LinkSettings, params: Any, pulses: int, epsilon_sec: float, epsilon_cor: float
 ) -> float:
     """Lim et al. 2014 key per pulse (``bb84-decoy-finite``) with the emulator's settings and pulses."""
+    from qit4n.physics.raman import dark_count_with_noise_probability
     from qit4n.qkd import get_protocol, make_parameters
 
     mu1, mu2, mu3 = settings.intensities
@@ -96,7 +97,9 @@ def analytic_finite_rate(
         "loss_db_per_km": params.loss_db_per_km,
         "repetition_rate_hz": settings.repetition_rate_hz,
         "eta_detector": settings.eta_detector,
-        "dark_count_probability": 1.0 - (1.0 - settings.dark_count_probability) * (1.0 - settings.noise_probability),
+        "dark_count_probability": float(
+            dark_count_with_noise_probability(settings.dark_count_probability, settings.noise_probability)
+        ),
         "afterpulse_probability": settings.afterpulse_probability,
         "misalignment_error": settings.misalignment_error,
         "error_correction_efficiency": params.error_correction_efficiency,

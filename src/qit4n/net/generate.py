@@ -113,9 +113,7 @@ def generate_scenario(
             picks = np.argsort(d, kind="stable")[:extra]
         chosen.update(zip(candidates_i[picks].tolist(), candidates_j[picks].tolist()))
     pairs = sorted(chosen)
-    length_km = [
-        max(great_circle_km(latitude[a], longitude[a], latitude[b], longitude[b]), 0.1) for a, b in pairs
-    ]
+    length_km = [max(great_circle_km(latitude[a], longitude[a], latitude[b], longitude[b]), 0.1) for a, b in pairs]
     length = np.round(np.array(length_km), 2)
     users = rng.choice(nodes, size=2 * demands, replace=False) if demands else np.zeros(0, dtype=int)
     user_set = set(users.tolist())

@@ -370,10 +370,10 @@ def dark_count_with_noise_probability(dark_count_probability: ArrayLike, noise_p
     :func:`raman_noise_probability`) click it. This is the one formula qit4n uses to load a
     detector with noise, in the link layer and in the emulator alike. Broadcasts.
 
-    >>> float(dark_count_with_noise_probability(1e-6, 0.0))
-    1e-06
-    >>> round(float(dark_count_with_noise_probability(0.5, 0.5)), 12)
+    >>> float(dark_count_with_noise_probability(0.5, 0.5))
     0.75
+    >>> dark_count_with_noise_probability([1e-6, 1e-3], 1e-3).round(9)
+    array([0.001001, 0.001999])
     """
     dark = np.asarray(dark_count_probability, dtype=float)
     noise = np.asarray(noise_probability, dtype=float)

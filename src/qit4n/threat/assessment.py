@@ -105,15 +105,11 @@ class ThreatAssessment:
 
 
 def _default_key_rate_bps(length_km: float) -> float:
-    result = key_rate_at_distance(
-        get_protocol(DEFAULT_QKD_PROTOCOL), make_parameters(DEFAULT_QKD_PROTOCOL), length_km
-    )
+    result = key_rate_at_distance(get_protocol(DEFAULT_QKD_PROTOCOL), make_parameters(DEFAULT_QKD_PROTOCOL), length_km)
     return float(np.asarray(result.key_rate_bps))
 
 
-def _qkd_link(
-    risk: AssetRisk, network: KeyNetwork | None, rate: QkdRate | None
-) -> tuple[float | None, float | None]:
+def _qkd_link(risk: AssetRisk, network: KeyNetwork | None, rate: QkdRate | None) -> tuple[float | None, float | None]:
     """``(length_km, key rate)`` of the QKD link the asset could use, or ``None`` where unknown.
 
     An injected ``rate`` is evaluated at the length; otherwise a link of the network is rated by
