@@ -7,7 +7,7 @@ import pytest
 from qit4n.errors import ParameterError
 from qit4n.links import PeriodicPasses, pass_windows_for_link
 from qit4n.net import build_network
-from qit4n.physics.freespace import validate_optics
+from qit4n.physics.freespace import SatelliteOptics
 from qit4n.physics.satellite import pass_windows
 from qit4n.scenario import scenario_from_dict
 
@@ -43,7 +43,7 @@ def _scenario(optics: dict):
 
 def test_orbit_windows_set_the_duty_cycle():
     network = build_network(_scenario(OPTICS))
-    windows = pass_windows(validate_optics(OPTICS, "satellite"), 40.396, 117.577, 890.0, 0.0, 86400.0)
+    windows = pass_windows(SatelliteOptics.model_validate(OPTICS), 40.396, 117.577, 890.0, 0.0, 86400.0)
     assert windows, "a 500 km sun-synchronous orbit passes over Xinglong every day"
     expected = sum(end - start for start, end in windows) / 86400.0
     link = network.links[0]

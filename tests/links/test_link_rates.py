@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from qit4n.errors import ParameterError
+from qit4n.links import link_budget
 from qit4n.physics.fibre import fibre_transmittance, transmittance_from_loss_db
-from qit4n.physics.freespace import FreeSpaceOptics, free_space_loss_db, validate_optics
+from qit4n.physics.freespace import FreeSpaceOptics, SatelliteOptics, free_space_loss_db
 from qit4n.physics.raman import dark_count_with_noise_probability, raman_noise_probability
 from qit4n.physics.satellite import pass_geometry, pass_windows
 from qit4n.qkd import get_protocol, make_parameters
-from qit4n.links import link_budget
+from qit4n.qkd.decoy import DecoyParameters
 from qit4n.scenario import ClassicalChannel, load_scenario, scenario_from_dict
 from qit4n.scenario.model import Scenario
 
@@ -31,6 +32,7 @@ def test_fibre_link_is_the_protocol_at_the_fibre_transmittance_times_its_systems
     params = make_parameters("bb84-decoy", "gys")
     expected = get_protocol("bb84-decoy").evaluate(fibre_transmittance(50.0, 0.21), params)
     rate = link_budget(scenario, 0)
+    assert expected.qber is not None
     assert rate.key_rate_bps == pytest.approx(2.0 * float(expected.key_rate_bps), rel=1e-12)
     assert rate.qber == pytest.approx(float(expected.qber), rel=1e-12)
     assert rate.loss_db == pytest.approx(50.0 * 0.21, rel=1e-12)
@@ -57,10 +59,12 @@ def test_classical_channels_raise_the_qber_and_lower_the_key(direction: str) -> 
         {"length_km": 25.0, "preset": "lim2014", "classical_channels": [{**DATA_FORWARD, "direction": direction}]}
     )
     quiet_rate, loud_rate = link_budget(quiet, 0), link_budget(loud, 0)
+    assert loud_rate.qber is not None and quiet_rate.qber is not None
     assert loud_rate.qber > quiet_rate.qber
     assert 0.0 < loud_rate.key_rate_bps < quiet_rate.key_rate_bps
 
     params = make_parameters("bb84-decoy", "lim2014")
+    assert isinstance(params, DecoyParameters)
     channel = ClassicalChannel(**{**DATA_FORWARD, "direction": direction})
     noise = float(
         raman_noise_probability(
@@ -146,7 +150,8 @@ def test_satellite_link_is_the_mean_over_the_day_while_in_view() -> None:
     pass windows cover, recomputed here; the samples in view are those inside the pass windows."""
     scenario = load_scenario("micius-xinglong")
     link, station = scenario.links[0], scenario.node("XL")
-    optics = validate_optics(link.optics, "satellite")
+    optics = SatelliteOptics.model_validate(link.optics)
+    assert station.latitude_deg is not None and station.longitude_deg is not None
     location = (station.latitude_deg, station.longitude_deg, station.altitude_m)
     geometry = pass_geometry(optics, *location, np.arange(0.0, 86_400.0, 10.0))
     visible = np.asarray(geometry.visible)

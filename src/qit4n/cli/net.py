@@ -395,8 +395,8 @@ def generate(
     seed: Annotated[int, typer.Option(help="seed of the random generator")] = 0,
 ) -> None:
     """Print a synthetic network scenario (YAML) with demands: ``qit4n scenario generate --nodes 50 > net.yaml``."""
-    from qit4n.scenario import scenario_to_yaml
     from qit4n.net.generate import generate_scenario
+    from qit4n.scenario import scenario_to_yaml
 
     typer.echo(
         scenario_to_yaml(generate_scenario(nodes, links=links, demands=demands, model=model, seed=seed)), nl=False

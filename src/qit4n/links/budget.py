@@ -91,7 +91,8 @@ class _Rate:
 def _raman_noise(link: Link, index: int, params: ChannelParameters) -> float:
     if "dark_count_probability" not in type(params).model_fields:
         raise ParameterError(
-            f"links[{index}].classical_channels: Raman noise is modelled for photon-counting protocols, not {link.protocol!r}"
+            f"links[{index}].classical_channels: Raman noise is modelled for photon-counting protocols, "
+            f"not {link.protocol!r}"
         )
     if link.length_km is None:
         raise ParameterError(
@@ -114,10 +115,10 @@ def _raman_noise(link: Link, index: int, params: ChannelParameters) -> float:
 def _channel_eta(link: Link, index: int, params: ChannelParameters) -> float:
     if link.loss_db is not None:
         return float(transmittance_from_loss_db(link.loss_db))
+    if link.length_km is None:
+        raise ParameterError(f"links[{index}]: a {link.channel.value} link needs length_km or loss_db")
     if link.channel is ChannelKind.FIBRE:
         return float(fibre_transmittance(link.length_km, params.loss_db_per_km))
-    if link.length_km is None:
-        raise ParameterError(f"links[{index}]: a free-space link needs length_km or loss_db")
     optics = validate_optics(link.optics, "free-space", f"links[{index}].optics")
     if not isinstance(optics, FreeSpaceOptics):
         raise ParameterError(f"links[{index}].optics: must describe a free-space link")

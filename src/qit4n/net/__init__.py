@@ -1,4 +1,4 @@
-"""QKD networks: trusted-relay key delivery, routing, capacity, joint allocation, survivability, design, key-pool simulation."""
+"""QKD networks: trusted-relay key delivery, routing, capacity, allocation, survivability, design, key pools."""
 
 from qit4n.net.allocation import DemandAllocation, DemandSpec, allocate
 from qit4n.net.capacity import MinCut, Route, max_flow_routes, max_key_rate_bps, min_cut

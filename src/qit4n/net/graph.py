@@ -160,9 +160,9 @@ def _length_km(scenario: Scenario, index: int) -> float:
     if link.length_km is not None:
         return link.length_km
     a, b = (scenario.node(end) for end in link.endpoints)
-    if None not in (a.latitude_deg, a.longitude_deg, b.latitude_deg, b.longitude_deg):
-        return great_circle_km(a.latitude_deg, a.longitude_deg, b.latitude_deg, b.longitude_deg)
-    return 0.0
+    if a.latitude_deg is None or a.longitude_deg is None or b.latitude_deg is None or b.longitude_deg is None:
+        return 0.0
+    return great_circle_km(a.latitude_deg, a.longitude_deg, b.latitude_deg, b.longitude_deg)
 
 
 def build_network(

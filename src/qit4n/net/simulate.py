@@ -26,10 +26,10 @@ from pydantic import Field
 
 from qit4n.des import PS_PER_S, Kernel
 from qit4n.errors import ParameterError
+from qit4n.links import PeriodicPasses, pass_windows_for_link
 from qit4n.net.capacity import max_flow_routes
 from qit4n.net.flows import compile_network
 from qit4n.net.graph import KeyNetwork, build_network
-from qit4n.links import PeriodicPasses, pass_windows_for_link
 from qit4n.net.plan import demand_specs
 from qit4n.net.pools import PairPools
 from qit4n.net.qos import DemandQoS, DemandRecord, summarise

@@ -1,4 +1,7 @@
-"""Channel and device physics: pure numpy functions of arrays (fibre, Raman noise, free space, satellites, detectors, sources)."""
+"""Channel and device physics: pure numpy functions of arrays.
+
+Fibre, Raman noise, free space, satellites, detectors, sources.
+"""
 
 from qit4n.physics.detector import (
     dark_count_probability,

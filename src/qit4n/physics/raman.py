@@ -10,7 +10,8 @@ eqs. 3 and 4 of [2]_)::
     forward  (classical travels with the quantum signal):
         P_f = P_in beta d_lambda (exp(-a_q L) - exp(-a_c L)) / (a_c - a_q)  ->  P_out beta L d_lambda
     backward (classical travels against it):
-        P_b = P_in beta d_lambda (1 - exp(-(a_c + a_q) L)) / (a_c + a_q)    ->  P_in beta d_lambda (1 - exp(-2 a L)) / (2 a)
+        P_b = P_in beta d_lambda (1 - exp(-(a_c + a_q) L)) / (a_c + a_q)
+            ->  P_in beta d_lambda (1 - exp(-2 a L)) / (2 a)
 
 where the arrows give the equal-attenuation forms of [1]_. The noise photons that reach the
 detector in a gate of width ``t_gate`` number ``P lambda_q t_gate / (h c)`` times the receiver
@@ -107,9 +108,14 @@ _LOW_SHIFT_SLOPE = _EFFICIENCY_PER_W_M[1] / _SHIFT_THZ[1]
 class ClassicalChannelLike(Protocol):
     """What the Raman model reads from a classical channel (e.g. :class:`qit4n.scenario.ClassicalChannel`)."""
 
-    wavelength_nm: float
-    launch_power_dbm: float
-    direction: Literal["forward", "backward"]
+    @property
+    def wavelength_nm(self) -> float: ...
+
+    @property
+    def launch_power_dbm(self) -> float: ...
+
+    @property
+    def direction(self) -> Literal["forward", "backward"]: ...
 
 
 def raman_efficiency_per_w_m(
@@ -318,11 +324,14 @@ def raman_noise_probability(
 
     ``1 - exp(-eta_detector * 10^(-receiver_loss_db / 10) * photons)`` with ``photons`` from
     :func:`raman_noise_photons_per_gate`. Combine it with the protocol's ``dark_count_probability``
-    (per detector per gate) by :func:`dark_count_with_noise_probability`. Broadcasts over ``length_km``; no classical channel gives zeros.
+    (per detector per gate) by :func:`dark_count_with_noise_probability`. Broadcasts over
+    ``length_km``; no classical channel gives zeros.
 
     Parameters
     ----------
-    classical_channels, length_km, quantum_wavelength_nm, loss_db_per_km, classical_loss_db_per_km, filter_bandwidth_nm, raman_coefficient_per_km_nm, temperature_k
+    classical_channels, length_km, quantum_wavelength_nm, loss_db_per_km, classical_loss_db_per_km
+        As in :func:`raman_noise_power_w`.
+    filter_bandwidth_nm, raman_coefficient_per_km_nm, temperature_k
         As in :func:`raman_noise_power_w`.
     gate_width_s : float
         Effective detection gate (or coincidence window), s.

@@ -15,6 +15,7 @@ from qit4n.scenario.model import (
 )
 
 __all__ = [
+    "SCENARIO_CHECKS",
     "ChannelKind",
     "ClassicalChannel",
     "Demand",
@@ -23,7 +24,6 @@ __all__ = [
     "NodeRole",
     "QuantumReceiver",
     "Request",
-    "SCENARIO_CHECKS",
     "Scenario",
     "ScenarioCheck",
     "builtin_names",

@@ -42,11 +42,12 @@ def cross_reference_problems(scenario: Scenario) -> list[str]:
             if link.id in link_ids:
                 problems.append(f"links[{index}].id = {link.id!r}: duplicate link id")
             link_ids.add(link.id)
-    for kind, items in (("demands", scenario.demands), ("requests", scenario.requests)):
-        for index, item in enumerate(items):
-            for end, endpoint in enumerate(item.endpoints):
-                if endpoint not in seen:
-                    problems.append(f"{kind}[{index}].endpoints[{end}] = {endpoint!r}: no such node")
+    wanted = [(f"demands[{index}]", demand.endpoints) for index, demand in enumerate(scenario.demands)]
+    wanted += [(f"requests[{index}]", request.endpoints) for index, request in enumerate(scenario.requests)]
+    for where, endpoints in wanted:
+        for end, endpoint in enumerate(endpoints):
+            if endpoint not in seen:
+                problems.append(f"{where}.endpoints[{end}] = {endpoint!r}: no such node")
     return problems
 
 

@@ -98,7 +98,8 @@ class Link(StrictModel):
     cost: float | None = Field(
         None,
         ge=0.0,
-        description="cost of building this link when it is a design candidate (any currency); default: per-link plus per-km cost",
+        description="cost of building this link when it is a design candidate (any currency); "
+        "default: per-link plus per-km cost",
     )
 
     @model_validator(mode="after")
@@ -151,9 +152,9 @@ class Scenario(StrictModel):
     requests: list[Request] = Field(default_factory=list)
     quantum_hardware: dict[str, Any] = Field(
         default_factory=dict,
-        description="entanglement-distribution hardware of the network's memory nodes and links for the requests: fields of "
-        "qit4n.qin.ChainParameters (scheme, efficiencies, dark counts, memory T1/T2, swap quality, policy) except segments and "
-        "length_km, which each request's path sets; defaults where omitted",
+        description="entanglement-distribution hardware of the network's memory nodes and links for the requests: "
+        "fields of qit4n.qin.ChainParameters (scheme, efficiencies, dark counts, memory T1/T2, swap quality, policy) "
+        "except segments and length_km, which each request's path sets; defaults where omitted",
     )
 
     def node(self, node_id: str) -> Node:

@@ -34,8 +34,12 @@ class PointResult:
 def grid(**axes: Iterable[Any]) -> list[dict[str, Any]]:
     """The Cartesian product of named axes, as a list of points (last axis varies fastest).
 
-    >>> grid(distance_km=[0, 50], eta_detector=[0.1, 0.2])
-    [{'distance_km': 0, 'eta_detector': 0.1}, {'distance_km': 0, 'eta_detector': 0.2}, {'distance_km': 50, 'eta_detector': 0.1}, {'distance_km': 50, 'eta_detector': 0.2}]
+    >>> for point in grid(distance_km=[0, 50], eta_detector=[0.1, 0.2]):
+    ...     print(point)
+    {'distance_km': 0, 'eta_detector': 0.1}
+    {'distance_km': 0, 'eta_detector': 0.2}
+    {'distance_km': 50, 'eta_detector': 0.1}
+    {'distance_km': 50, 'eta_detector': 0.2}
     """
     names = list(axes)
     return [dict(zip(names, values)) for values in itertools.product(*(list(axes[name]) for name in names))]

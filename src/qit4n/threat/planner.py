@@ -198,8 +198,8 @@ def recommend(
     reasons.append(f"key exchange {', '.join(a.id for a in vulnerable_kex)} -> {key_exchange} (FIPS 203)")
     if too_costly:
         reasons.append(
-            f"PQC overhead {pqc_fraction:.1%} of the bandwidth exceeds {max_overhead_fraction:.0%} and QKD is not usable: "
-            "reduce full handshakes (session resumption)"
+            f"PQC overhead {pqc_fraction:.1%} of the bandwidth exceeds {max_overhead_fraction:.0%} "
+            "and QKD is not usable: reduce full handshakes (session resumption)"
         )
     action: Action = "pqc" if cnsa else "hybrid"
     return Recommendation(
@@ -219,12 +219,14 @@ def _ratio(risk: AssetRisk) -> float:
     return risk.exposure_probability / max(typical(risk.asset.migration_time_years), 1e-9)
 
 
+def _deadline_year(risk: AssetRisk) -> float:
+    return math.inf if risk.deadline is None else float(risk.deadline)
+
+
 def _backward_smith_order(risks: list[AssetRisk], now_year: float) -> list[AssetRisk]:
     """Smith's backward rule in O(n log n): assets become eligible for the last slot as the end moves earlier."""
     keyed = [(_ratio(risk), risk.asset.name, index) for index, risk in enumerate(risks)]
-    by_deadline = sorted(
-        range(len(risks)), key=lambda i: -(risks[i].deadline if risks[i].deadline is not None else math.inf)
-    )
+    by_deadline = sorted(range(len(risks)), key=lambda i: -_deadline_year(risks[i]))
     eligible: list[tuple[float, str, int]] = []
     everyone = sorted(keyed)
     placed = [False] * len(risks)
@@ -241,10 +243,7 @@ def _backward_smith_order(risks: list[AssetRisk], now_year: float) -> list[Asset
             cursor += 1
         while eligible and placed[eligible[0][2]]:
             heapq.heappop(eligible)
-        if eligible:
-            index = heapq.heappop(eligible)[2]
-        else:
-            index = next(item[2] for item in everyone if not placed[item[2]])
+        index = heapq.heappop(eligible)[2] if eligible else next(item[2] for item in everyone if not placed[item[2]])
         placed[index] = True
         backwards.append(risks[index])
         end_year -= typical(risks[index].asset.migration_time_years)
@@ -261,9 +260,12 @@ def schedule_migrations(
     >>> from qit4n.threat.assess import assess_asset
     >>> catalog = load_catalog()
     >>> gri = catalog.timeline("gri-2023")
-    >>> slow = assess_asset(Asset(name="slow", algorithms=["x25519"], secrecy_lifetime_years=5, migration_time_years=4), catalog, gri, [], now_year=2026)
-    >>> quick = assess_asset(Asset(name="quick", algorithms=["x25519"], secrecy_lifetime_years=5, migration_time_years=1), catalog, gri, [], now_year=2026)
-    >>> [(item.asset, item.start_year, item.finish_year) for item in schedule_migrations([slow, quick], gri, now_year=2026)]
+    >>> def asset(name, years):
+    ...     return Asset(name=name, algorithms=["x25519"], secrecy_lifetime_years=5, migration_time_years=years)
+    >>> slow = assess_asset(asset("slow", 4), catalog, gri, [], now_year=2026)
+    >>> quick = assess_asset(asset("quick", 1), catalog, gri, [], now_year=2026)
+    >>> plan = schedule_migrations([slow, quick], gri, now_year=2026)
+    >>> [(item.asset, item.start_year, item.finish_year) for item in plan]
     [('quick', 2026.0, 2027.0), ('slow', 2027.0, 2031.0)]
     """
     ordered = _backward_smith_order([risk for risk in risks if risk.vulnerable], now_year)
