@@ -49,13 +49,22 @@ def test_the_tree_keeps_every_contract() -> None:
 
 
 @pytest.mark.parametrize(
-    ("module", "planted"),
+    ("module", "planted", "imported"),
     [
-        ("physics/fibre.py", "\n\ndef _planted() -> None:\n    import qit4n.cli  # a lazy import upwards\n"),
-        ("qkd/registry.py", "\n\ndef _planted() -> None:\n    from qit4n.qin import chain  # qkd naming qin\n"),
+        (
+            "physics/fibre.py",
+            "\n\ndef _planted() -> None:\n    import qit4n.cli  # a lazy import upwards\n",
+            "qit4n.cli",
+        ),
+        (
+            "qkd/registry.py",
+            "\n\ndef _planted() -> None:\n    from qit4n.qin import chain  # qkd naming qin\n",
+            "qit4n.qin",
+        ),
+        ("net/graph.py", "\nimport typer  # a framework outside the CLI\n", "typer"),
     ],
 )
-def test_a_planted_upward_import_breaks_the_layers_contract(tmp_path: Path, module: str, planted: str) -> None:
+def test_a_planted_violation_breaks_a_contract(tmp_path: Path, module: str, planted: str, imported: str) -> None:
     shutil.copytree(PACKAGE, tmp_path / "src" / "qit4n", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     target = tmp_path / "src" / "qit4n" / module
@@ -63,7 +72,8 @@ def test_a_planted_upward_import_breaks_the_layers_contract(tmp_path: Path, modu
     result = _lint_imports(tmp_path)
     assert result.returncode != 0, result.stdout
     importer = "qit4n." + module.removesuffix(".py").replace("/", ".")
-    assert f"{importer} -> qit4n." in result.stdout, result.stdout
+    assert f"{importer} -> {imported}" in result.stdout, result.stdout
+    assert "BROKEN" in result.stdout, result.stdout
 
 
 def _docstrings(tree: ast.Module) -> set[int]:
