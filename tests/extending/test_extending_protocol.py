@@ -9,14 +9,6 @@ import numpy as np
 import pytest
 
 import qit4n.qkd
-import qit4n.qkd.registry
-
-# Once qkd/registry.py holds the Registry, the test runs (and fails if qit4n.qkd does not export it).
-pytestmark = pytest.mark.skipif(
-    not hasattr(qit4n.qkd.registry, "PROTOCOLS"),
-    reason="qit4n.qkd.PROTOCOLS (the qkd registry as a qit4n.registry.Registry) is pending the merge of "
-    "branch 'layers' (issue 11); remove this skip after that merge",
-)
 
 
 @pytest.fixture
