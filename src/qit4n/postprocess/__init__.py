@@ -39,7 +39,7 @@ if TYPE_CHECKING:
         lim_key_length,
         tomamichel_key_length,
     )
-    from qit4n.postprocess.finite_key import RateOptimum, expected_key_rate, optimal_key_rate
+    from qit4n.qkd.finite_key import RateOptimum, expected_key_rate, optimal_key_rate
     from qit4n.postprocess.ldpc import LdpcSettings, reconcile_ldpc
     from qit4n.postprocess.pipeline import (
         DistillResult,
@@ -65,7 +65,7 @@ _LAZY_MODULES = {
         "lim_key_length",
         "tomamichel_key_length",
     ),
-    "finite_key": ("RateOptimum", "expected_key_rate", "optimal_key_rate"),
+    "qit4n.qkd.finite_key": ("RateOptimum", "expected_key_rate", "optimal_key_rate"),
     "ldpc": ("LdpcSettings", "reconcile_ldpc"),
     "pipeline": (
         "DistillResult",
@@ -85,7 +85,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(importlib.import_module(module if module.startswith("qit4n.") else f"{__name__}.{module}"), name)
     globals()[name] = value
     return value
 
