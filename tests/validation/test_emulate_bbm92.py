@@ -129,7 +129,7 @@ def test_entangled_source_tolerates_more_loss_than_decoy_bb84():
     positive further with the source in the middle, and reaches less far with the source at Alice.
     This checks the paper's qualitative claim only: its figures use the parameters of a 144 km
     free-space experiment, which are not reproduced here."""
-    from qit4n.emulate.run import _bbm92_parameters
+    from qit4n.emulate.entangled_link import _bbm92_parameters
     from qit4n.physics.fibre import fibre_transmittance
     from qit4n.qkd import get_protocol, make_parameters
 

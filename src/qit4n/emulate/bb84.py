@@ -96,7 +96,7 @@ def _register(pulses, fires, bases, dead_gates, afterpulse, basis_x, pool):
     ready = -1
     pending = -1
     pending_detector = 0
-    pending_basis = 0
+    pending_basis = np.uint8(0)
     used = 0
     index = 0
     while index < pulses.size or pending >= 0:
