@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from qit4n.emulate import EntangledLinkSettings, coincidence_statistics, emulate_bbm92
-from qit4n.qkd.bbm92 import PairStatistics, pdc_gain_qber
+from qit4n.physics.source import PairStatistics
+from qit4n.qkd.bbm92 import pdc_gain_qber
 
 #: Agreement required between emulated and analytic values, in binomial standard deviations.
 SIGMA_BOUND = 4.5

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from qit4n.emulate.bb84 import LinkRecords, emulate_bb84
-from qit4n.emulate.emulator import LinkRequest
+from qit4n.emulate.emulator import EMULATORS, LinkRequest
 from qit4n.emulate.settings import LinkSettings, link_settings
 from qit4n.emulate.statistics import IntensityStatistics, observed_statistics
 from qit4n.physics.fibre import fibre_transmittance
@@ -192,3 +192,5 @@ class DecoyLinkEmulator:
 
 #: The registered instance (:data:`qit4n.emulate.EMULATORS` ``bb84-decoy``, ``bb84-decoy-finite``).
 DECOY_LINK = DecoyLinkEmulator()
+EMULATORS.register("bb84-decoy", DECOY_LINK)
+EMULATORS.register("bb84-decoy-finite", DECOY_LINK)

@@ -106,7 +106,6 @@ class Emulator(Protocol[PreparedT, RecordsT]):
 
 
 #: Emulators by the protocol name they play (entry-point group ``qit4n.emulators``).
+#: The built-in emulators register themselves where they are defined (:mod:`qit4n.emulate.decoy_link`,
+#: :mod:`qit4n.emulate.entangled_link`), which :mod:`qit4n.emulate` imports.
 EMULATORS: Registry[Emulator[Any, Any]] = Registry("emulator", entry_point_group="qit4n.emulators")
-EMULATORS.register_lazy("bb84-decoy", "qit4n.emulate.decoy_link:DECOY_LINK")
-EMULATORS.register_lazy("bb84-decoy-finite", "qit4n.emulate.decoy_link:DECOY_LINK")
-EMULATORS.register_lazy("bbm92", "qit4n.emulate.entangled_link:ENTANGLED_LINK")

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from qit4n.emulate.bb84 import BASIS_X
-from qit4n.emulate.emulator import LinkRequest
+from qit4n.emulate.emulator import EMULATORS, LinkRequest
 from qit4n.emulate.entangled_pairs import (
     CoincidenceStatistics,
     EntangledLinkSettings,
@@ -277,3 +277,4 @@ class EntangledLinkEmulator:
 
 #: The registered instance (:data:`qit4n.emulate.EMULATORS` ``bbm92``).
 ENTANGLED_LINK = EntangledLinkEmulator()
+EMULATORS.register("bbm92", ENTANGLED_LINK)

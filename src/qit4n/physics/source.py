@@ -14,17 +14,28 @@ References
 
 from __future__ import annotations
 
+import enum
+
 import numpy as np
 from numpy.typing import ArrayLike
 
 from qit4n.errors import ParameterError
 
 __all__ = [
+    "PairStatistics",
     "poisson_multiphoton_probability",
     "poisson_photon_probability",
     "thermal_multiphoton_probability",
     "thermal_photon_probability",
 ]
+
+
+class PairStatistics(enum.Enum):
+    """Pair-number statistics of a pair source per slot: thermal, one mode pair per polarisation
+    (a single-mode SPDC source, [2]_), or Poisson (the many-mode limit)."""
+
+    THERMAL = "thermal"
+    POISSON = "poisson"
 
 
 def _photon_numbers(n: ArrayLike) -> np.ndarray:

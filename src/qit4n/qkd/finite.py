@@ -36,15 +36,8 @@ from pydantic import Field, model_validator
 
 from qit4n.errors import ParameterError
 from qit4n.maths import binary_entropy
-from qit4n.qkd._bb84_channel import (
-    BB84Parameters,
-    background_yield,
-    click_probability,
-    error_probability,
-    error_rate,
-    in_blocks,
-    key_rate_bps,
-)
+from qit4n.physics.detector import background_yield, detection_and_error_probability
+from qit4n.qkd._bb84_channel import BB84Parameters, error_rate, in_blocks, key_rate_bps
 from qit4n.qkd.base import ProtocolSpec, RateResult
 from qit4n.qkd.finite_key import decoy_bounds, lim_security_bits, single_photon_key_bits
 
@@ -150,7 +143,7 @@ def key_length(
     """Lim et al. 2014 Eq. (1) at total transmittance ``eta`` for the expected counts of ``N`` pulses.
 
     The counts are those of the paper's evaluation (Sec. IV) with the receiver model of
-    :mod:`qit4n.qkd._bb84_channel`: ``n_{X,k} = N q_x^2 p_k Q_k`` detections and
+    :mod:`qit4n.qkd._bb84_channel` (:mod:`qit4n.physics.detector`): ``n_{X,k} = N q_x^2 p_k Q_k`` detections and
     ``m_{X,k} = N q_x^2 p_k EQ_k`` errors (``Z`` likewise with ``(1 - q_x)^2``); the bounds are
     :func:`qit4n.qkd.finite_key.decoy_bounds`. Exactly one of ``pulses`` (N) and ``block_size_x``
     (n_X, then N follows from the expected detection rate) is given. ``finite=False`` drops every
@@ -162,8 +155,13 @@ def key_length(
     p_ap, e_d = params.afterpulse_probability, params.misalignment_error
     intensities = (settings.mu1, settings.mu2, settings.mu3)
     weights = (settings.p1, settings.p2, 1.0 - settings.p1 - settings.p2)
-    gains = [w * click_probability(k, eta, y0, p_ap) for k, w in zip(intensities, weights, strict=True)]
-    errors = [w * error_probability(k, eta, y0, e_d, p_ap) for k, w in zip(intensities, weights, strict=True)]
+    gains, errors = [], []
+    for mu, weight in zip(intensities, weights, strict=True):
+        gain, error = detection_and_error_probability(
+            mu, eta_detector=eta, dark_count_probability=y0, misalignment=e_d, afterpulse_probability=p_ap
+        )
+        gains.append(weight * gain)
+        errors.append(weight * error)
     gain_total = gains[0] + gains[1] + gains[2]
     x_weight = settings.q_x**2 if finite else 1.0
     z_weight = (1.0 - settings.q_x) ** 2 if finite else 1.0
