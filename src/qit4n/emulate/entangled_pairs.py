@@ -36,7 +36,7 @@ from pydantic import Field
 from qit4n.emulate.bb84 import BASIS_X, BASIS_Z, noise_positions
 from qit4n.errors import ParameterError
 from qit4n.physics.detector import DarkCountProbability, MisalignmentError, background_yield
-from qit4n.physics.source import PairStatistics
+from qit4n.physics.source import PairStatistics, nonempty_probability
 from qit4n.postprocess.bits import random_bits
 from qit4n.qkd.bbm92 import optimal_mean_pair_number, split_transmittance
 from qit4n.schema import StrictModel, validate_parameters
@@ -145,12 +145,6 @@ def _detected_photons(mean: float, size: int, statistics: PairStatistics, rng: n
     return 1 + rng.poisson(mean * (1.0 - first))
 
 
-def _clicks_probability(mean: float, statistics: PairStatistics) -> float:
-    if statistics is PairStatistics.THERMAL:
-        return mean / (1.0 + mean)
-    return float(-np.expm1(-mean))
-
-
 def _sorted_union(num_slots: int, *arrays: np.ndarray) -> np.ndarray:
     """Sorted distinct slot indices in the given arrays: by a mask over all slots when they are
     dense, else by a sort (both faster than ``np.union1d``'s hashing)."""
@@ -175,7 +169,7 @@ def _pair_photons(
     mean = either * settings.mean_pair_number / 2.0
     if mean <= 0.0:
         return np.zeros(0, np.int64), np.zeros((2, 2, 0), np.int64)
-    probability = _clicks_probability(mean, settings.pair_statistics)
+    probability = float(nonempty_probability(mean, settings.pair_statistics))
     per_mode = []
     for _ in range(2):
         slots = noise_positions(num_slots, probability, rng)
