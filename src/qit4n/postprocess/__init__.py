@@ -39,7 +39,6 @@ if TYPE_CHECKING:
         lim_key_length,
         tomamichel_key_length,
     )
-    from qit4n.qkd.finite_key import RateOptimum, expected_key_rate, optimal_key_rate
     from qit4n.postprocess.ldpc import LdpcSettings, reconcile_ldpc
     from qit4n.postprocess.pipeline import (
         DistillResult,
@@ -51,6 +50,7 @@ if TYPE_CHECKING:
     )
     from qit4n.postprocess.sifting import SiftedKey, sift
     from qit4n.postprocess.verification import verify_keys
+    from qit4n.qkd.finite_key import RateOptimum, expected_key_rate, optimal_key_rate
 
 #: Submodule that defines each name imported on first use.
 _LAZY_MODULES = {
