@@ -23,7 +23,7 @@ import numpy as np
 
 from qit4n.errors import ParameterError
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
-from qit4n.qkd.finite_key import DecoyEstimate, decoy_bounds, lim_key_length_bits, secret_key_length_bits
+from qit4n.qkd.finite_key import LimBounds, lim_bounds, lim_key_length_bits, secret_key_length_bits
 
 __all__ = [
     "DecoyBounds",
@@ -128,9 +128,9 @@ class DecoyCounts:
 
     intensities: Sequence[float]
     probabilities: Sequence[float]
-    detections_x: Sequence[float]
-    detections_z: Sequence[float]
-    errors_z: Sequence[float]
+    detections_x: Sequence[float] | np.ndarray
+    detections_z: Sequence[float] | np.ndarray
+    errors_z: Sequence[float] | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ def lim_decoy_bounds(counts: DecoyCounts, epsilon_sec: float) -> DecoyBounds:
     mu1, mu2, mu3 = counts.intensities
     if not (mu1 > mu2 + mu3 and mu2 > mu3 >= 0.0):
         raise ParameterError(f"intensities = {tuple(counts.intensities)}: need mu1 > mu2 + mu3 and mu2 > mu3 >= 0")
-    bounds = decoy_bounds(
+    bounds = lim_bounds(
         intensities=counts.intensities,
         probabilities=counts.probabilities,
         detections_x=counts.detections_x,
@@ -172,7 +172,7 @@ def lim_decoy_bounds(counts: DecoyCounts, epsilon_sec: float) -> DecoyBounds:
 def lim_key_length(bounds: DecoyBounds, leak_bits: float, epsilon_sec: float, epsilon_cor: float | None = None) -> int:
     """Lim et al. 2014, Eq. (1), floored and never negative; ``epsilon_cor=None`` leaves the
     verification cost to ``leak_bits``."""
-    estimate = DecoyEstimate(
+    estimate = LimBounds(
         vacuum_x=np.asarray(bounds.vacuum_x),
         single_x=np.asarray(bounds.single_x),
         single_z=np.asarray(bounds.single_z),

@@ -39,7 +39,7 @@ from qit4n.maths import binary_entropy
 from qit4n.physics.detector import background_yield, detection_and_error_probability
 from qit4n.qkd._bb84_channel import BB84Parameters, error_rate, in_blocks, key_rate_bps
 from qit4n.qkd.base import ProtocolSpec, RateResult
-from qit4n.qkd.finite_key import decoy_bounds, lim_security_bits, single_photon_key_bits
+from qit4n.qkd.finite_key import lim_bounds, lim_security_bits, single_photon_key_bits
 
 __all__ = ["PROTOCOL", "FiniteKeyParameters", "KeyLength", "Settings", "asymptotic_key_rate", "key_length", "key_rate"]
 
@@ -145,7 +145,7 @@ def key_length(
     The counts are those of the paper's evaluation (Sec. IV) with the receiver model of
     :mod:`qit4n.qkd._bb84_channel` (:mod:`qit4n.physics.detector`): ``n_{X,k} = N q_x^2 p_k Q_k`` detections and
     ``m_{X,k} = N q_x^2 p_k EQ_k`` errors (``Z`` likewise with ``(1 - q_x)^2``); the bounds are
-    :func:`qit4n.qkd.finite_key.decoy_bounds`. Exactly one of ``pulses`` (N) and ``block_size_x``
+    :func:`qit4n.qkd.finite_key.lim_bounds`. Exactly one of ``pulses`` (N) and ``block_size_x``
     (n_X, then N follows from the expected detection rate) is given. ``finite=False`` drops every
     statistical term and keeps the three intensities: the paper's asymptotic (dashed) curve.
     ``score`` equals ``length`` where the bounds are meaningful and otherwise ranks infeasible
@@ -168,7 +168,7 @@ def key_length(
     if block_size_x is not None:
         pulses = block_size_x / (x_weight * np.maximum(gain_total, 1e-300))
     n_pulses = np.asarray(pulses, dtype=float)
-    bounds = decoy_bounds(
+    bounds = lim_bounds(
         intensities=intensities,
         probabilities=weights,
         detections_x=[n_pulses * x_weight * g for g in gains],

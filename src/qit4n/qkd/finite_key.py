@@ -8,7 +8,7 @@ measured block. Every function broadcasts over numpy arrays.
 Lim, Curty, Walenta, Xu and Zbinden 2014, Eqs. (1)-(5), decoy-state BB84 with three intensities
 ``mu1 > mu2 + mu3``, ``mu2 > mu3 >= 0``, from per-intensity counts ``n_{X,k}`` (key basis) and
 ``n_{Z,k}``, ``m_{Z,k}`` (test basis detections and errors), with ``n^{+-}_{X,k} = e^k / p_k
-(n_{X,k} +- sqrt(n_X / 2 ln(21 / eps_sec)))`` (:func:`decoy_bounds`, :func:`lim_key_length_bits`)::
+(n_{X,k} +- sqrt(n_X / 2 ln(21 / eps_sec)))`` (:func:`lim_bounds`, :func:`lim_key_length_bits`)::
 
     s_{X,0} >= tau_0 (mu2 n^-_{X,mu3} - mu3 n^+_{X,mu2}) / (mu2 - mu3)
     s_{X,1} >= tau_1 mu1 [n^-_{X,mu2} - n^+_{X,mu3} - (mu2^2 - mu3^2) / mu1^2 (n^+_{X,mu1} - s_{X,0} / tau_0)]
@@ -68,13 +68,13 @@ from qit4n.maths import binary_entropy
 
 __all__ = [
     "SECRECY_TERMS",
-    "DecoyEstimate",
+    "LimBounds",
     "RateOptimum",
     "abort_probability",
-    "decoy_bounds",
     "expected_key_rate",
     "expected_signals",
     "key_basis_probability",
+    "lim_bounds",
     "lim_key_length_bits",
     "lim_security_bits",
     "optimal_key_rate",
@@ -88,11 +88,11 @@ SECRECY_TERMS = 21.0
 _LN2 = np.log(2.0)
 
 #: Three arrays, one per intensity ``mu1, mu2, mu3`` (in that order).
-PerIntensity = Sequence[ArrayLike]
+PerIntensity = Sequence[ArrayLike] | np.ndarray
 
 
 @dataclass(frozen=True)
-class DecoyEstimate:
+class LimBounds:
     """Lim et al. 2014 bounds, arrays of one broadcast shape.
 
     ``vacuum_x`` is clipped at zero; ``single_x``, ``single_z`` and ``single_errors_z`` are the
@@ -140,7 +140,7 @@ def _gamma(epsilon: ArrayLike, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> n
     return np.sqrt(spread * np.log2((c + d) / (c * d * (1.0 - b) * b) * SECRECY_TERMS**2 / np.square(epsilon)))
 
 
-def decoy_bounds(
+def lim_bounds(
     *,
     intensities: PerIntensity,
     probabilities: PerIntensity,
@@ -149,14 +149,14 @@ def decoy_bounds(
     errors_z: PerIntensity,
     epsilon_sec: ArrayLike,
     finite: bool = True,
-) -> DecoyEstimate:
+) -> LimBounds:
     """Lim et al. 2014, Eqs. (2)-(5): vacuum and single-photon bounds and the phase-error rate.
 
     Each argument but ``epsilon_sec`` holds three arrays (or floats), one per intensity
     ``mu1 > mu2 > mu3``; counts are expected or observed numbers of events. ``finite=False`` drops
     every statistical margin (the paper's asymptotic curve).
 
-    >>> bounds = decoy_bounds(
+    >>> bounds = lim_bounds(
     ...     intensities=(0.5, 0.1, 2e-4), probabilities=(0.7, 0.2, 0.1),
     ...     detections_x=(22349442, 1280895, 2048), detections_z=(1396840, 80056, 128), errors_z=(7150, 448, 24),
     ...     epsilon_sec=1e-10)
@@ -183,7 +183,7 @@ def decoy_bounds(
     single_z_safe = np.where(feasible, single_z, 1.0)
     ratio = np.maximum(v_z1, 0.0) / single_z_safe
     phase = ratio + (_gamma(epsilon_sec, ratio, single_z_safe, single_x_safe) if finite else 0.0)
-    return DecoyEstimate(vacuum_x, single_x, single_z, v_z1, np.where(feasible, phase, 0.5), feasible)
+    return LimBounds(vacuum_x, single_x, single_z, v_z1, np.where(feasible, phase, 0.5), feasible)
 
 
 def lim_security_bits(epsilon_sec: ArrayLike, epsilon_cor: ArrayLike | None = None) -> np.ndarray:
@@ -196,13 +196,13 @@ def lim_security_bits(epsilon_sec: ArrayLike, epsilon_cor: ArrayLike | None = No
     return 6.0 * np.log2(SECRECY_TERMS / np.asarray(epsilon_sec, dtype=float)) + correctness
 
 
-def single_photon_key_bits(bounds: DecoyEstimate) -> np.ndarray:
+def single_photon_key_bits(bounds: LimBounds) -> np.ndarray:
     """``s_X1 (1 - h(phi_X))`` of Eq. (1) where the bounds are feasible, else 0."""
     return np.where(bounds.feasible, bounds.single_x * (1.0 - binary_entropy(np.minimum(bounds.phase_error, 0.5))), 0.0)
 
 
 def lim_key_length_bits(
-    bounds: DecoyEstimate, leak_bits: ArrayLike, epsilon_sec: ArrayLike, epsilon_cor: ArrayLike | None = None
+    bounds: LimBounds, leak_bits: ArrayLike, epsilon_sec: ArrayLike, epsilon_cor: ArrayLike | None = None
 ) -> np.ndarray:
     """Lim et al. 2014, Eq. (1) in bits, before flooring (negative when no key can be drawn).
 
