@@ -80,8 +80,8 @@ class LinearGain(NamedTuple):
 def linear_gain(params: BB84Parameters) -> LinearGain:
     """Coefficients of the gain and error gain as linear functions of ``m = expm1(-eta mu)``.
 
-    The same model as :func:`gain_and_errors`, arranged so a sweep spends one exponential and four
-    array operations per intensity.
+    The model of :func:`qit4n.physics.detector.detection_and_error_probability` (``p_dc = Y0``),
+    arranged so a sweep spends one exponential and four array operations per intensity.
     """
     y0 = float(background_yield(params.dark_count_probability))
     p_ap = params.afterpulse_probability
