@@ -20,7 +20,8 @@ from qit4n.emulate import (
     run_link,
 )
 from qit4n.errors import ParameterError
-from qit4n.qkd.bbm92 import BBM92Parameters, PairStatistics
+from qit4n.physics.source import PairStatistics
+from qit4n.qkd.bbm92 import BBM92Parameters
 
 runner = CliRunner()
 

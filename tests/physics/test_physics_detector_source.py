@@ -9,11 +9,15 @@ from hypothesis import strategies as st
 
 from qit4n.errors import ParameterError
 from qit4n.physics.detector import (
+    GatedDetectorParameters,
     dark_count_probability,
+    dead_gates,
     dead_time_click_rate_hz,
+    detection_and_error_probability,
     detection_probability,
     error_probability,
     quantum_bit_error_rate,
+    registered_click_fraction,
 )
 from qit4n.physics.source import (
     poisson_multiphoton_probability,
@@ -121,3 +125,65 @@ def test_poisson_broadcasts_photon_numbers_against_intensities() -> None:
 def test_photon_number_must_be_non_negative_integer(bad: float) -> None:
     with pytest.raises(ParameterError, match=r"n = .*: must be a non-negative integer"):
         poisson_photon_probability(bad, 0.5)
+
+
+def test_dead_gates_round_the_dead_time_up_to_whole_gates() -> None:
+    assert dead_gates(20e-9, 1e9) == 20.0
+    assert dead_gates(20.2e-9, 1e9) == 21.0
+    assert dead_gates(0.0, 1e9) == 0.0
+    np.testing.assert_array_equal(dead_gates(np.array([1e-9, 1.5e-9]), 1e9), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("dead_time_s", [0.0, 7e-9, 20e-9, 20.4e-9])
+def test_rate_models_and_emulator_share_one_dead_time_convention(dead_time_s: float) -> None:
+    """The key-rate models (registered fraction) and the emulator (gates skipped) use the same n."""
+    from qit4n.emulate import LinkSettings
+    from qit4n.qkd import get_protocol, make_parameters
+
+    settings = LinkSettings(eta_channel=0.5, dead_time_s=dead_time_s)
+    assert settings.dead_gates == int(dead_gates(dead_time_s, settings.repetition_rate_hz))
+    eta = np.array([0.5])
+    plain = get_protocol("bb84-decoy").evaluate(eta, make_parameters("bb84-decoy"))
+    dead = get_protocol("bb84-decoy").evaluate(
+        eta, make_parameters("bb84-decoy", overrides={"dead_time_s": dead_time_s})
+    )
+    fraction = registered_click_fraction(plain.details["gain"], repetition_rate_hz=1e9, dead_time_s=dead_time_s)
+    np.testing.assert_allclose(dead.key_rate_bps, plain.key_rate_bps * fraction, rtol=1e-12)
+    assert float(fraction[0]) == pytest.approx(1.0 / (1.0 + settings.dead_gates * float(plain.details["gain"][0])))
+
+
+def test_afterpulses_add_clicks_that_are_coin_tosses() -> None:
+    gain, errors = detection_and_error_probability(
+        0.5, eta_detector=0.1, dark_count_probability=1e-6, misalignment=0.01, afterpulse_probability=0.04
+    )
+    clean_gain, clean_errors = detection_and_error_probability(
+        0.5, eta_detector=0.1, dark_count_probability=1e-6, misalignment=0.01
+    )
+    assert float(gain) == pytest.approx(1.04 * float(clean_gain))
+    assert float(errors) == pytest.approx(float(clean_errors) + 0.02 * float(clean_gain))
+    assert float(detection_probability(0.5, eta_detector=0.1, afterpulse_probability=0.04)) == pytest.approx(
+        1.04 * (1.0 - np.exp(-0.05))
+    )
+
+
+def test_receiver_schemas_compose_the_physics_detector_fields() -> None:
+    """Every receiver schema validates its detector fields with the one declaration in physics."""
+    from qit4n.emulate import LinkSettings
+    from qit4n.errors import ParameterError as Error
+    from qit4n.qin.chain import ChainParameters
+    from qit4n.qkd import get_protocol
+    from qit4n.schema import validate_parameters
+
+    schemas = [
+        get_protocol(name).parameters for name in ("bb84", "bb84-decoy", "bb84-decoy-finite", "mdi", "tf", "bbm92")
+    ]
+    for schema in [*schemas, ChainParameters]:
+        with pytest.raises(Error, match=r"eta_detector = 0: must be > 0"):
+            validate_parameters(schema, {"eta_detector": 0.0})
+    with pytest.raises(Error, match=r"dark_count_probability = 0.2: must be <= 0.1"):
+        validate_parameters(get_protocol("mdi").parameters, {"dark_count_probability": 0.2})
+    assert ChainParameters(dark_count_probability=0.2).dark_count_probability == 0.2
+    assert issubclass(LinkSettings, GatedDetectorParameters)
+    assert issubclass(get_protocol("bb84-decoy").parameters, GatedDetectorParameters)
+    with pytest.raises(Error, match=r"dead_time_s = -1: must be >= 0"):
+        validate_parameters(GatedDetectorParameters, {"dead_time_s": -1.0})

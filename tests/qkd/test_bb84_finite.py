@@ -7,8 +7,7 @@ import pytest
 
 from qit4n.errors import ParameterError
 from qit4n.qkd import get_protocol, make_parameters
-from qit4n.qkd._bb84_finite_bounds import Settings, key_length
-from qit4n.qkd.finite import asymptotic_key_rate, key_rate
+from qit4n.qkd.finite import Settings, asymptotic_key_rate, key_length, key_rate
 
 PAPER_LOSS_DB_PER_KM = 0.2
 

@@ -73,6 +73,26 @@ def test_decoy_bounds_are_valid_bounds() -> None:
     assert np.all(e1_upper >= e1 * (1 - 1e-12))
 
 
+@pytest.mark.parametrize("afterpulse", [0.0, 0.04])
+def test_linear_gain_is_the_physics_detector_model(afterpulse: float) -> None:
+    """The sweep-friendly coefficients reproduce qit4n.physics.detector with two detectors."""
+    from qit4n.physics.detector import background_yield, detection_and_error_probability
+
+    params = make_parameters("bb84-decoy", "gys", {"afterpulse_probability": afterpulse})
+    eta, mu = np.geomspace(1.0, 1e-5, 7), 0.45
+    line = channel.linear_gain(params)
+    m = np.expm1(-eta * mu)
+    gain, errors = detection_and_error_probability(
+        mu,
+        eta_detector=eta,
+        dark_count_probability=background_yield(params.dark_count_probability),
+        misalignment=params.misalignment_error,
+        afterpulse_probability=afterpulse,
+    )
+    np.testing.assert_allclose(line.gain_0 + line.gain_slope * m, gain, rtol=1e-10)
+    np.testing.assert_allclose(line.errors_0 + line.errors_slope * m, errors, rtol=1e-10)
+
+
 @pytest.mark.parametrize("protocol", ASYMPTOTIC + ["plob", "tgw"])
 def test_shapes_broadcast(protocol: str) -> None:
     eta = np.geomspace(1.0, 1e-4, 12).reshape(3, 4)

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from qit4n.emulate import EntangledLinkSettings, coincidence_statistics, emulate_bbm92
-from qit4n.qkd.bbm92 import PairStatistics, pdc_gain_qber
+from qit4n.physics.source import PairStatistics
+from qit4n.qkd.bbm92 import pdc_gain_qber
 
 #: Agreement required between emulated and analytic values, in binomial standard deviations.
 SIGMA_BOUND = 4.5
@@ -129,7 +130,7 @@ def test_entangled_source_tolerates_more_loss_than_decoy_bb84():
     positive further with the source in the middle, and reaches less far with the source at Alice.
     This checks the paper's qualitative claim only: its figures use the parameters of a 144 km
     free-space experiment, which are not reproduced here."""
-    from qit4n.emulate.run import _bbm92_parameters
+    from qit4n.emulate.entangled_link import _bbm92_parameters
     from qit4n.physics.fibre import fibre_transmittance
     from qit4n.qkd import get_protocol, make_parameters
 

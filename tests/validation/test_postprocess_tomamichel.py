@@ -50,7 +50,7 @@ import pytest
 from qit4n.errors import ParameterError
 from qit4n.maths import binary_entropy
 from qit4n.postprocess.estimation import tomamichel_key_length
-from qit4n.postprocess.finite_key import (
+from qit4n.qkd.finite_key import (
     expected_key_rate,
     expected_signals,
     key_basis_probability,

@@ -5,11 +5,15 @@
 double clicks, dead time); :func:`link_settings` builds its settings from the parameters of a
 BB84-family key-rate model. :func:`emulate_bbm92` draws, slot by slot, the clicks of both
 receivers of an entangled-pair (PDC) source on the link. Key lengths are decided by
-:mod:`qit4n.postprocess`.
+:mod:`qit4n.postprocess`. :func:`run_link` plays a link end to end through the emulator that
+:data:`EMULATORS` holds for the protocol (:mod:`qit4n.emulate.emulator` describes the interface).
 """
 
 from qit4n.emulate.bb84 import BASIS_X, BASIS_Z, AliceRecords, BobRecords, LinkRecords, emulate_bb84
-from qit4n.emulate.bbm92 import (
+from qit4n.emulate.decoy_link import LinkRun, analytic_finite_rate
+from qit4n.emulate.emulator import EMULATORS, EmulatedRun, Emulator, LinkRequest
+from qit4n.emulate.entangled_link import EntangledDistillResult, EntangledLinkRun, distill_entangled
+from qit4n.emulate.entangled_pairs import (
     CoincidenceStatistics,
     DetectionRecords,
     EntangledLinkSettings,
@@ -18,32 +22,27 @@ from qit4n.emulate.bbm92 import (
     emulate_bbm92,
     entangled_link_settings,
 )
-from qit4n.emulate.run import (
-    EMULATED_PROTOCOLS,
-    EntangledDistillResult,
-    EntangledLinkRun,
-    LinkRun,
-    analytic_finite_rate,
-    distill_entangled,
-    run_link,
-)
+from qit4n.emulate.run import run_link
 from qit4n.emulate.settings import LinkSettings, link_settings
 from qit4n.emulate.statistics import IntensityStatistics, expected_statistics, observed_statistics
 
 __all__ = [
     "BASIS_X",
     "BASIS_Z",
-    "EMULATED_PROTOCOLS",
+    "EMULATORS",
     "AliceRecords",
     "BobRecords",
     "CoincidenceStatistics",
     "DetectionRecords",
+    "EmulatedRun",
+    "Emulator",
     "EntangledDistillResult",
     "EntangledLinkRun",
     "EntangledLinkSettings",
     "EntangledRecords",
     "IntensityStatistics",
     "LinkRecords",
+    "LinkRequest",
     "LinkRun",
     "LinkSettings",
     "analytic_finite_rate",

@@ -26,6 +26,7 @@ import numpy as np
 
 from qit4n.emulate.settings import LinkSettings
 from qit4n.errors import ParameterError
+from qit4n.physics.raman import dark_count_with_noise_probability
 from qit4n.postprocess.bits import random_bits
 
 __all__ = ["BASIS_X", "BASIS_Z", "AliceRecords", "BobRecords", "LinkRecords", "emulate_bb84"]
@@ -96,7 +97,7 @@ def _register(pulses, fires, bases, dead_gates, afterpulse, basis_x, pool):
     ready = -1
     pending = -1
     pending_detector = 0
-    pending_basis = 0
+    pending_basis = np.uint8(0)
     used = 0
     index = 0
     while index < pulses.size or pending >= 0:
@@ -210,7 +211,7 @@ def emulate_bb84(
     alice_bits = random_bits(num_pulses, rng)
     photons_detected = _zero_truncated_poisson(eta * mus[intensities[detected]], rng)
 
-    noise = 1.0 - (1.0 - settings.dark_count_probability) * (1.0 - settings.noise_probability)
+    noise = float(dark_count_with_noise_probability(settings.dark_count_probability, settings.noise_probability))
     dark = [noise_positions(num_pulses, noise, rng) for _ in range(2)]
     candidates = np.union1d(np.union1d(detected, dark[0]), dark[1])
     photons = np.zeros(candidates.size, dtype=np.int64)

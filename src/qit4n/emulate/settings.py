@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from qit4n.schema import StrictModel, validate_parameters
+from qit4n.physics import detector
+from qit4n.physics.detector import GatedDetectorParameters, MisalignmentError
+from qit4n.schema import validate_parameters
 
 __all__ = ["DEFAULT_BASIS_X", "DEFAULT_INTENSITIES", "DEFAULT_PROBABILITIES", "LinkSettings", "link_settings"]
 
@@ -19,11 +21,13 @@ DEFAULT_PROBABILITIES = (0.7, 0.2, 0.1)
 DEFAULT_BASIS_X = 0.5
 
 
-class LinkSettings(StrictModel):
+class LinkSettings(GatedDetectorParameters):
     """Everything the emulator draws from: source, channel, receiver, clock.
 
-    ``noise_probability`` adds uncorrelated noise clicks per detector per gate (e.g. Raman
-    scattering from co-propagating classical channels, computed by :mod:`qit4n.physics`).
+    The receiver is :class:`qit4n.physics.detector.GatedDetectorParameters` (two detectors; dead
+    time in whole gates, :func:`qit4n.physics.detector.dead_gates`). ``noise_probability`` adds
+    uncorrelated noise clicks per detector per gate (e.g. Raman scattering from co-propagating
+    classical channels, computed by :mod:`qit4n.physics`).
     """
 
     intensities: tuple[float, float, float] = Field(
@@ -36,17 +40,9 @@ class LinkSettings(StrictModel):
         DEFAULT_BASIS_X, gt=0.0, lt=1.0, description="probability of the X (key) basis, both parties"
     )
     eta_channel: float = Field(..., ge=0.0, le=1.0, description="channel transmittance")
-    eta_detector: float = Field(0.1, gt=0.0, le=1.0, description="detection efficiency incl. receiver optics")
-    dark_count_probability: float = Field(6e-7, ge=0.0, le=0.1, description="dark counts per detector per gate")
     noise_probability: float = Field(0.0, ge=0.0, le=0.1, description="extra noise clicks per detector per gate")
-    misalignment_error: float = Field(
-        0.005, ge=0.0, le=0.5, description="probability that a photon hits the wrong detector"
-    )
-    afterpulse_probability: float = Field(
-        0.0, ge=0.0, le=0.5, description="probability that a click is followed by an afterpulse"
-    )
-    dead_time_s: float = Field(
-        0.0, ge=0.0, le=1e-3, description="receiver dead time after a click (non-paralysable), s"
+    misalignment_error: MisalignmentError = Field(
+        0.005, description="probability that a photon hits the wrong detector"
     )
     repetition_rate_hz: float = Field(1e9, gt=0.0, le=1e12, description="pulses per second")
 
@@ -66,8 +62,8 @@ class LinkSettings(StrictModel):
 
     @property
     def dead_gates(self) -> int:
-        """Gates the receiver stays blind after a click."""
-        return int(round(self.dead_time_s * self.repetition_rate_hz))
+        """Gates the receiver stays blind after a click (:func:`qit4n.physics.detector.dead_gates`)."""
+        return int(detector.dead_gates(self.dead_time_s, self.repetition_rate_hz))
 
 
 def link_settings(params: Any, eta_channel: float, noise_probability: float = 0.0) -> LinkSettings:

@@ -21,6 +21,7 @@ import numpy as np
 
 from qit4n.emulate.bb84 import BASIS_X, BASIS_Z, LinkRecords
 from qit4n.emulate.settings import LinkSettings
+from qit4n.physics.raman import dark_count_with_noise_probability
 
 __all__ = ["IntensityStatistics", "expected_statistics", "observed_statistics"]
 
@@ -65,7 +66,7 @@ def observed_statistics(records: LinkRecords) -> IntensityStatistics:
 def expected_statistics(settings: LinkSettings) -> tuple[np.ndarray, np.ndarray]:
     """Expected gain ``Q_k`` and QBER ``E_k`` (bases agree) per intensity, without dead time."""
     mus = np.asarray(settings.intensities)
-    noise = 1.0 - (1.0 - settings.dark_count_probability) * (1.0 - settings.noise_probability)
+    noise = float(dark_count_with_noise_probability(settings.dark_count_probability, settings.noise_probability))
     eta = settings.eta_total
     e_d = settings.misalignment_error
     gain = 1.0 - (1.0 - noise) ** 2 * np.exp(-eta * mus)

@@ -125,13 +125,13 @@ class DistilledLinkFiller:
 
 def producer_config(scenario, index: int, key_dir: Path, secret_hex: str, *, pulses_per_block: int) -> ProducerConfig:
     """The producer of ``scenario.links[index]``, its files under ``key_dir``; checks the link can be emulated."""
-    from qit4n.emulate.run import EMULATED_PROTOCOLS
+    from qit4n.emulate import EMULATORS
     from qit4n.scenario.model import ChannelKind
 
     link = scenario.links[index]
-    if link.protocol not in EMULATED_PROTOCOLS:
+    if link.protocol not in EMULATORS:
         raise ParameterError(
-            f"links[{index}].protocol = {link.protocol!r}: --supply emulated plays {', '.join(EMULATED_PROTOCOLS)}"
+            f"links[{index}].protocol = {link.protocol!r}: --supply emulated plays {', '.join(EMULATORS.names())}"
         )
     if link.channel is not ChannelKind.FIBRE or link.length_km is None:
         raise ParameterError(

@@ -14,17 +14,29 @@ References
 
 from __future__ import annotations
 
+import enum
+
 import numpy as np
 from numpy.typing import ArrayLike
 
 from qit4n.errors import ParameterError
 
 __all__ = [
+    "PairStatistics",
+    "nonempty_probability",
     "poisson_multiphoton_probability",
     "poisson_photon_probability",
     "thermal_multiphoton_probability",
     "thermal_photon_probability",
 ]
+
+
+class PairStatistics(enum.Enum):
+    """Pair-number statistics of a pair source per slot: thermal, one mode pair per polarisation
+    (a single-mode SPDC source, [2]_), or Poisson (the many-mode limit)."""
+
+    THERMAL = "thermal"
+    POISSON = "poisson"
 
 
 def _photon_numbers(n: ArrayLike) -> np.ndarray:
@@ -77,6 +89,18 @@ def thermal_photon_probability(n: ArrayLike, mean_photon_number: ArrayLike) -> n
     numbers = _photon_numbers(n)
     mu = np.asarray(mean_photon_number, dtype=float)
     return np.exp(xlogy(numbers, mu) - (numbers + 1.0) * np.log1p(mu))
+
+
+def nonempty_probability(mean_photon_number: ArrayLike, statistics: PairStatistics) -> np.ndarray:
+    """Probability of at least one photon (pair) in a mode: ``mu / (1 + mu)`` thermal, ``1 - exp(-mu)`` Poisson.
+
+    >>> [round(float(nonempty_probability(0.1, statistics)), 6) for statistics in PairStatistics]
+    [0.090909, 0.095163]
+    """
+    mu = np.asarray(mean_photon_number, dtype=float)
+    if statistics is PairStatistics.THERMAL:
+        return mu / (1.0 + mu)
+    return -np.expm1(-mu)
 
 
 def thermal_multiphoton_probability(mean_photon_number: ArrayLike) -> np.ndarray:

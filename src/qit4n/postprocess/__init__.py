@@ -39,7 +39,6 @@ if TYPE_CHECKING:
         lim_key_length,
         tomamichel_key_length,
     )
-    from qit4n.postprocess.finite_key import RateOptimum, expected_key_rate, optimal_key_rate
     from qit4n.postprocess.ldpc import LdpcSettings, reconcile_ldpc
     from qit4n.postprocess.pipeline import (
         DistillResult,
@@ -65,7 +64,6 @@ _LAZY_MODULES = {
         "lim_key_length",
         "tomamichel_key_length",
     ),
-    "finite_key": ("RateOptimum", "expected_key_rate", "optimal_key_rate"),
     "ldpc": ("LdpcSettings", "reconcile_ldpc"),
     "pipeline": (
         "DistillResult",
@@ -106,7 +104,6 @@ __all__ = [
     "MessageKind",
     "PipelineSettings",
     "PublicChannel",
-    "RateOptimum",
     "ReconciledFrame",
     "Reconciler",
     "Role",
@@ -120,12 +117,10 @@ __all__ = [
     "distill_sifted",
     "distill_simulated",
     "estimate_qber_by_sampling",
-    "expected_key_rate",
     "lim_decoy_bounds",
     "lim_key_length",
     "mersenne_hash",
     "noisy_copy",
-    "optimal_key_rate",
     "random_bits",
     "reconcile_cascade",
     "reconcile_frames",

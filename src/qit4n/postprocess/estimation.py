@@ -1,29 +1,9 @@
-"""Parameter estimation: QBER on a disclosed random sample, and secret key lengths from the
-finite-key bounds of Tomamichel et al. (2012) and, for decoy-state BB84 from observed counts,
-Lim et al. (2014).
+"""Parameter estimation: QBER on a disclosed random sample, and secret key lengths from observed
+counts with the finite-key bounds of :mod:`qit4n.qkd.finite_key` (Tomamichel et al. 2012 for a
+sampled QBER; Lim et al. 2014 for decoy-state BB84 per-intensity counts).
 
-Tomamichel et al. 2012, Theorem 2, Eq. (2) (BB84 with ``n`` key bits and ``k`` test bits whose
-error rate must not exceed ``Q_tol``; see :mod:`qit4n.postprocess.finite_key`)::
-
-    l <= n (q - h(Q_tol + mu)) - leak_EC - log2(2 / (eps_sec^2 eps_cor)),
-    mu = sqrt((n + k) / (n k) * (k + 1) / k * ln(4 / eps_sec)).
-
-Lim et al. 2014 (Eqs. 1-5), from per-intensity counts ``n_{X,k}`` (key basis) and ``n_{Z,k}``,
-``m_{Z,k}`` (test basis detections and errors), with ``n^{+-}_{X,k} = e^k / p_k (n_{X,k} +- sqrt(n_X
-/ 2 ln(21 / eps_sec)))``::
-
-    s_{X,0} >= tau_0 (mu2 n^-_{X,mu3} - mu3 n^+_{X,mu2}) / (mu2 - mu3)
-    s_{X,1} >= tau_1 mu1 [n^-_{X,mu2} - n^+_{X,mu3} - (mu2^2 - mu3^2) / mu1^2 (n^+_{X,mu1} - s_{X,0} / tau_0)]
-               / (mu1 (mu2 - mu3) - mu2^2 + mu3^2)
-    v_{Z,1} <= tau_1 (m^+_{Z,mu2} - m^-_{Z,mu3}) / (mu2 - mu3)
-    phi_X   <= v_{Z,1} / s_{Z,1} + gamma(eps_sec, v_{Z,1} / s_{Z,1}, s_{Z,1}, s_{X,1})
-    l = s_{X,0} + s_{X,1} (1 - h(phi_X)) - leak_EC - 6 log2(21 / eps_sec) - log2(2 / eps_cor)
-
-As printed in the paper, the single-photon bound uses the vacuum bound before it is clipped at
-zero (clipping it first would give a slightly larger, also valid, bound). In both, the term
-``log2(2/eps_cor)`` bounds the ``ceil(log2(1/eps_cor))`` bits of the verification hash; with
-``epsilon_cor=None`` the hash bits actually disclosed are expected in ``leak`` instead (the Lim
-length still subtracts the remaining 1 bit). Lengths are floored and never negative.
+These are the estimator's views of the equations the rate models use with expected counts: plain
+integers and floats, validated inputs, lengths floored and never negative.
 
 References
 ----------
@@ -42,9 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from qit4n.errors import ParameterError
-from qit4n.maths import binary_entropy
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
-from qit4n.postprocess.finite_key import secret_key_length_bits
+from qit4n.qkd.finite_key import LimBounds, lim_bounds, lim_key_length_bits, secret_key_length_bits
 
 __all__ = [
     "DecoyBounds",
@@ -55,9 +34,6 @@ __all__ = [
     "lim_key_length",
     "tomamichel_key_length",
 ]
-
-#: Lim et al. 2014 split the secrecy parameter into 21 terms (their Appendix B).
-SECRECY_TERMS = 21.0
 
 
 @dataclass(frozen=True)
@@ -152,9 +128,9 @@ class DecoyCounts:
 
     intensities: Sequence[float]
     probabilities: Sequence[float]
-    detections_x: Sequence[float]
-    detections_z: Sequence[float]
-    errors_z: Sequence[float]
+    detections_x: Sequence[float] | np.ndarray
+    detections_z: Sequence[float] | np.ndarray
+    errors_z: Sequence[float] | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -168,37 +144,6 @@ class DecoyBounds:
     phase_error: float
 
 
-def _tau(photons: int, counts: DecoyCounts) -> float:
-    return sum(
-        p * math.exp(-mu) * mu**photons / math.factorial(photons)
-        for mu, p in zip(counts.intensities, counts.probabilities)
-    )
-
-
-def _vacuum_single(
-    counts: Sequence[float], mus: Sequence[float], ps: Sequence[float], tau0: float, tau1: float, margin: float
-) -> tuple[float, float]:
-    total = float(sum(counts))
-    delta = math.sqrt(total / 2.0 * margin)
-    low = [math.exp(mu) / p * (c - delta) for c, mu, p in zip(counts, mus, ps)]
-    high = [math.exp(mu) / p * (c + delta) for c, mu, p in zip(counts, mus, ps)]
-    mu1, mu2, mu3 = mus
-    vacuum = tau0 * (mu2 * low[2] - mu3 * high[1]) / (mu2 - mu3)
-    single = (
-        tau1
-        * mu1
-        * (low[1] - high[2] - (mu2**2 - mu3**2) / mu1**2 * (high[0] - vacuum / tau0))
-        / (mu1 * (mu2 - mu3) - mu2**2 + mu3**2)
-    )
-    return max(0.0, vacuum), single
-
-
-def _gamma(epsilon: float, b: float, c: float, d: float) -> float:
-    b = min(max(b, 1e-15), 0.5)
-    spread = (c + d) * (1.0 - b) * b / (c * d * math.log(2.0))
-    return math.sqrt(spread * math.log2((c + d) / (c * d * (1.0 - b) * b) * SECRECY_TERMS**2 / epsilon**2))
-
-
 def lim_decoy_bounds(counts: DecoyCounts, epsilon_sec: float) -> DecoyBounds:
     """Lim et al. 2014, Eqs. (2)-(5), from observed counts.
 
@@ -207,34 +152,32 @@ def lim_decoy_bounds(counts: DecoyCounts, epsilon_sec: float) -> DecoyBounds:
     mu1, mu2, mu3 = counts.intensities
     if not (mu1 > mu2 + mu3 and mu2 > mu3 >= 0.0):
         raise ParameterError(f"intensities = {tuple(counts.intensities)}: need mu1 > mu2 + mu3 and mu2 > mu3 >= 0")
-    margin = math.log(SECRECY_TERMS / epsilon_sec)
-    tau0, tau1 = _tau(0, counts), _tau(1, counts)
-    vacuum_x, single_x = _vacuum_single(
-        counts.detections_x, counts.intensities, counts.probabilities, tau0, tau1, margin
+    bounds = lim_bounds(
+        intensities=counts.intensities,
+        probabilities=counts.probabilities,
+        detections_x=counts.detections_x,
+        detections_z=counts.detections_z,
+        errors_z=counts.errors_z,
+        epsilon_sec=epsilon_sec,
     )
-    _, single_z = _vacuum_single(counts.detections_z, counts.intensities, counts.probabilities, tau0, tau1, margin)
-    delta = math.sqrt(float(sum(counts.errors_z)) / 2.0 * margin)
-    ps = counts.probabilities
-    errors_z = counts.errors_z
-    v_z1 = (
-        tau1
-        * (math.exp(mu2) / ps[1] * (errors_z[1] + delta) - math.exp(mu3) / ps[2] * (errors_z[2] - delta))
-        / (mu2 - mu3)
+    return DecoyBounds(
+        vacuum_x=float(bounds.vacuum_x),
+        single_x=max(float(bounds.single_x), 0.0),
+        single_z=max(float(bounds.single_z), 0.0),
+        single_errors_z=max(float(bounds.single_errors_z), 0.0),
+        phase_error=min(float(bounds.phase_error), 0.5),
     )
-    if single_x <= 0.0 or single_z <= 0.0:
-        return DecoyBounds(vacuum_x, max(single_x, 0.0), max(single_z, 0.0), max(v_z1, 0.0), 0.5)
-    ratio = max(v_z1, 0.0) / single_z
-    phase = min(0.5, ratio + _gamma(epsilon_sec, ratio, single_z, single_x))
-    return DecoyBounds(vacuum_x, single_x, single_z, max(v_z1, 0.0), phase)
 
 
 def lim_key_length(bounds: DecoyBounds, leak_bits: float, epsilon_sec: float, epsilon_cor: float | None = None) -> int:
-    """Lim et al. 2014, Eq. (1); ``epsilon_cor=None`` leaves the verification cost to ``leak_bits``."""
-    length = (
-        bounds.vacuum_x
-        + bounds.single_x * (1.0 - float(binary_entropy(bounds.phase_error)))
-        - leak_bits
-        - 6.0 * math.log2(SECRECY_TERMS / epsilon_sec)
-        - (math.log2(2.0 / epsilon_cor) if epsilon_cor else 1.0)
+    """Lim et al. 2014, Eq. (1), floored and never negative; ``epsilon_cor=None`` leaves the
+    verification cost to ``leak_bits``."""
+    estimate = LimBounds(
+        vacuum_x=np.asarray(bounds.vacuum_x),
+        single_x=np.asarray(bounds.single_x),
+        single_z=np.asarray(bounds.single_z),
+        single_errors_z=np.asarray(bounds.single_errors_z),
+        phase_error=np.asarray(bounds.phase_error),
+        feasible=np.asarray(bounds.single_x > 0.0 and bounds.single_z > 0.0),
     )
-    return max(0, math.floor(length))
+    return max(0, math.floor(float(lim_key_length_bits(estimate, leak_bits, epsilon_sec, epsilon_cor))))

@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, field_validator
 
+from qit4n.physics.detector import DetectorEfficiency, WindowDarkCountProbability
 from qit4n.physics.fibre import DEFAULT_FIBRE_LOSS_DB_PER_KM, fibre_transmittance
 from qit4n.qin.bell import correlations
 from qit4n.qin.heralded import HERALDING_SCHEMES, HeraldedOutcome
@@ -60,8 +61,8 @@ class ChainParameters(StrictModel):
         0.9, gt=0.0, le=1.0, description="midpoint-source: photon absorbed by the memory"
     )
     eta_emission: float = Field(0.5, gt=0.0, le=1.0, description="photon emission, collection and coupling efficiency")
-    eta_detector: float = Field(0.9, gt=0.0, le=1.0)
-    dark_count_probability: float = Field(1e-6, ge=0.0, le=0.5, description="per detector and detection window")
+    eta_detector: DetectorEfficiency = 0.9
+    dark_count_probability: WindowDarkCountProbability = 1e-6
     memories_per_node: int = Field(1, ge=1, le=100_000, description="multiplexed memories per segment end")
     memory: MemoryParameters = MemoryParameters(t2_s=1.0, t1_s=10.0)
     swap_success_probability: float = Field(1.0, gt=0.0, le=1.0, description="Bell measurement success on memories")

@@ -46,9 +46,10 @@ from qit4n.qin.heralded import HeraldedOutcome
 if TYPE_CHECKING:
     from qit4n.qin.chain import ChainParameters
 
-__all__ = ["MIDPOINT_SOURCE", "MidpointSource", "PairStatistics", "midpoint_source", "sample_midpoint_source"]
+__all__ = ["MIDPOINT_SOURCE", "MidpointSource", "PairStatisticsName", "midpoint_source", "sample_midpoint_source"]
 
-PairStatistics = Literal["thermal", "poisson"]
+#: The values of :class:`qit4n.physics.source.PairStatistics`, as the repeater chain spells them.
+PairStatisticsName = Literal["thermal", "poisson"]
 
 
 def _check(name: str, value: ArrayLike, upper: float = 1.0) -> np.ndarray:
@@ -75,7 +76,7 @@ def midpoint_source(
     eta_a: ArrayLike,
     eta_b: ArrayLike | None = None,
     dark_count_probability: ArrayLike = 0.0,
-    statistics: PairStatistics = "thermal",
+    statistics: PairStatisticsName = "thermal",
 ) -> HeraldedOutcome:
     """Success probability per attempt and heralded Bell-diagonal state of the midpoint-source scheme.
 
@@ -112,7 +113,7 @@ def sample_midpoint_source(
     eta_a: float,
     eta_b: float | None = None,
     dark_count_probability: float = 0.0,
-    statistics: PairStatistics = "thermal",
+    statistics: PairStatisticsName = "thermal",
 ) -> tuple[float, float]:
     """Photon-level Monte Carlo of midpoint-source attempts: (heralded fraction, mean fidelity of heralded pairs).
 

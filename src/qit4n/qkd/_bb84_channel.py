@@ -1,8 +1,10 @@
-"""Shared parameters and the detection model of the BB84 family (weak coherent or single photons).
+"""Shared parameters of the BB84 family (weak coherent or single photons) on the detector model of
+:mod:`qit4n.physics.detector`.
 
 Bob has two threshold detectors behind a passive or active basis choice. A phase-randomised
 coherent pulse of mean photon number ``mu`` sent through total transmittance ``eta`` (channel
-times ``eta_detector``) gives (Ma, Qi, Zhao and Lo 2005, channel model; Lim et al. 2014, Sec. IV)
+times ``eta_detector``) gives (Ma, Qi, Zhao and Lo 2005, channel model; Lim et al. 2014, Sec. IV;
+:func:`qit4n.physics.detector.detection_and_error_probability` with ``p_dc = Y0``)
 
 * background yield ``Y0 = 1 - (1 - p_dc)^2`` (either of the two detectors fires in the dark),
 * detection probability ``D = 1 - (1 - Y0) exp(-eta mu)`` (afterpulses excluded),
@@ -12,7 +14,9 @@ times ``eta_detector``) gives (Ma, Qi, Zhao and Lo 2005, channel model; Lim et a
 
 so ``E = EQ / Q`` is the QBER at intensity ``mu``, at most 1/2 whenever ``e_d <= 1/2``. With
 ``p_ap = 0`` these are the Ma et al. forms (which write ``Q = Y0 + 1 - exp(-eta mu)`` and
-``EQ = Y0 / 2 + e_d (1 - exp(-eta mu))``), equal to ours to order ``Y0 eta mu``.
+``EQ = Y0 / 2 + e_d (1 - exp(-eta mu))``), equal to ours to order ``Y0 eta mu``. The detector
+dead time scales the key per second by the registered fraction of clicks, with the dead-time
+convention of :mod:`qit4n.physics.detector`.
 
 References
 ----------
@@ -29,19 +33,19 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import ArrayLike
-from pydantic import Field
 
-from qit4n.qkd.base import ChannelParameters, RateResult
+from qit4n.physics.detector import (
+    GatedDetectorParameters,
+    MisalignmentError,
+    background_yield,
+    registered_click_fraction,
+)
+from qit4n.qkd.base import ChannelParameters, ErrorCorrectionEfficiency, RateResult
 
 __all__ = [
     "BB84Parameters",
     "LinearGain",
-    "background_yield",
-    "click_probability",
-    "error_probability",
     "error_rate",
-    "gain_and_errors",
     "in_blocks",
     "key_rate_bps",
     "linear_gain",
@@ -51,61 +55,17 @@ __all__ = [
 BLOCK_POINTS = 32768
 
 
-class BB84Parameters(ChannelParameters):
+class BB84Parameters(GatedDetectorParameters, ChannelParameters):
     """Receiver and post-processing parameters shared by every BB84-family model.
 
     Defaults follow the fibre system of Lim et al. 2014, Sec. IV (InGaAs detectors: efficiency
     10 %, dark counts 6e-7 per gate, misalignment 0.5 %, ``f_EC = 1.16``) without afterpulses,
-    clocked at 1 GHz.
+    clocked at 1 GHz. The detector fields come from
+    :class:`qit4n.physics.detector.GatedDetectorParameters` (two detectors).
     """
 
-    eta_detector: float = Field(0.1, gt=0.0, le=1.0, description="Bob's detection efficiency incl. receiver optics")
-    dark_count_probability: float = Field(
-        6e-7, ge=0.0, le=0.1, description="dark-count probability per detector per gate (two detectors)"
-    )
-    afterpulse_probability: float = Field(0.0, ge=0.0, le=0.5, description="afterpulse probability per detection")
-    misalignment_error: float = Field(0.005, ge=0.0, le=0.5, description="optical error probability e_d")
-    error_correction_efficiency: float = Field(1.16, ge=1.0, le=3.0, description="f_EC: leak / Shannon limit")
-    dead_time_s: float = Field(0.0, ge=0.0, le=1e-3, description="detector dead time (non-paralysable), s")
-
-
-def background_yield(dark_count_probability: ArrayLike) -> np.ndarray:
-    """``Y0 = 1 - (1 - p_dc)^2``: probability that at least one of two detectors fires in the dark.
-
-    >>> round(float(background_yield(8.5e-7)), 12)
-    1.699999e-06
-    """
-    p = np.asarray(dark_count_probability, dtype=float)
-    return p * (2.0 - p)
-
-
-def click_probability(mu: ArrayLike, eta: ArrayLike, y0: ArrayLike, afterpulse: float = 0.0) -> np.ndarray:
-    """Gain ``Q`` of intensity ``mu`` over total transmittance ``eta`` (including the detector)."""
-    detection = 1.0 - (1.0 - y0) * np.exp(-np.multiply(eta, mu))
-    return detection * (1.0 + afterpulse)
-
-
-def error_probability(
-    mu: ArrayLike, eta: ArrayLike, y0: ArrayLike, misalignment: float, afterpulse: float = 0.0
-) -> np.ndarray:
-    """``E Q``: probability per pulse of a click with the wrong bit value."""
-    signal = -np.expm1(-np.multiply(eta, mu))
-    errors = 0.5 * y0 * (1.0 - signal) + misalignment * signal
-    if afterpulse:
-        errors = errors + 0.5 * afterpulse * (1.0 - (1.0 - y0) * (1.0 - signal))
-    return errors
-
-
-def gain_and_errors(
-    mu: ArrayLike, eta: ArrayLike, y0: float, misalignment: float, afterpulse: float = 0.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(Q, EQ)`` together, sharing one exponential (the hot path of sweeps)."""
-    signal = -np.expm1(-np.multiply(eta, mu))
-    detection = y0 + (1.0 - y0) * signal
-    errors = 0.5 * y0 * (1.0 - signal) + misalignment * signal
-    if afterpulse:
-        return detection * (1.0 + afterpulse), errors + 0.5 * afterpulse * detection
-    return detection, errors
+    misalignment_error: MisalignmentError = 0.005
+    error_correction_efficiency: ErrorCorrectionEfficiency = 1.16
 
 
 class LinearGain(NamedTuple):
@@ -120,8 +80,8 @@ class LinearGain(NamedTuple):
 def linear_gain(params: BB84Parameters) -> LinearGain:
     """Coefficients of the gain and error gain as linear functions of ``m = expm1(-eta mu)``.
 
-    The same model as :func:`gain_and_errors`, arranged so a sweep spends one exponential and four
-    array operations per intensity.
+    The model of :func:`qit4n.physics.detector.detection_and_error_probability` (``p_dc = Y0``),
+    arranged so a sweep spends one exponential and four array operations per intensity.
     """
     y0 = float(background_yield(params.dark_count_probability))
     p_ap = params.afterpulse_probability
@@ -142,13 +102,15 @@ def error_rate(errors: np.ndarray, gain: np.ndarray) -> np.ndarray:
 def key_rate_bps(key_per_pulse: np.ndarray, clicks_per_pulse: np.ndarray, params: BB84Parameters) -> np.ndarray:
     """Secret key per second: per-pulse rate times the clock, saturated by the detector dead time.
 
-    A non-paralysable detector with dead time ``tau`` registers ``r / (1 + r tau)`` of ``r`` clicks
-    per second (Rogers et al. 2007), so every click-derived quantity scales by that factor.
+    A non-paralysable gated detector registers the fraction ``1 / (1 + n p)`` of its ``p`` clicks
+    per gate (:func:`qit4n.physics.detector.registered_click_fraction`, Rogers et al. 2007), so
+    every click-derived quantity scales by that factor.
     """
     rate_hz = params.repetition_rate_hz
     if params.dead_time_s == 0.0:
         return key_per_pulse * rate_hz
-    return key_per_pulse * rate_hz / (1.0 + clicks_per_pulse * rate_hz * params.dead_time_s)
+    fraction = registered_click_fraction(clicks_per_pulse, repetition_rate_hz=rate_hz, dead_time_s=params.dead_time_s)
+    return key_per_pulse * rate_hz * fraction
 
 
 def in_blocks(
@@ -173,7 +135,8 @@ def in_blocks(
             eta.shape
         )
 
-    qber = None if parts[0].qber is None else join([part.qber for part in parts])
+    qbers = [part.qber for part in parts]
+    qber = None if any(q is None for q in qbers) else join([q for q in qbers if q is not None])
     details = {key: join([part.details[key] for part in parts]) for key in parts[0].details}
     return RateResult(
         join([part.key_rate_per_pulse for part in parts]), join([part.key_rate_bps for part in parts]), qber, details

@@ -29,9 +29,10 @@ quantity ``chi_BE = G((l1-1)/2) + G((l2-1)/2) - G((l3-1)/2) - G((l4-1)/2)`` with
 
 References
 ----------
-Lodewyck, J. et al., Phys. Rev. A 76, 042305 (2007), doi:10.1103/PhysRevA.76.042305 (homodyne); Fossier, S. et al., J. Phys. B 42, 114014 (2009),
-doi:10.1088/0953-4075/42/11/114014 (heterodyne); Laudenbach, F. et al., Adv. Quantum Technol. 1,
-1800011 (2018), doi:10.1002/qute.201800011 (review, same notation).
+Lodewyck, J. et al., Phys. Rev. A 76, 042305 (2007), doi:10.1103/PhysRevA.76.042305 (homodyne);
+Fossier, S. et al., J. Phys. B 42, 114014 (2009), doi:10.1088/0953-4075/42/11/114014 (heterodyne);
+Laudenbach, F. et al., Adv. Quantum Technol. 1, 1800011 (2018), doi:10.1002/qute.201800011 (review,
+same notation).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from qit4n.qkd.optimise import golden_section_maximise
 
@@ -20,8 +21,8 @@ __all__ = ["maximise_positive"]
 
 def maximise_positive(
     objective: Callable[[np.ndarray], np.ndarray],
-    lower: np.ndarray,
-    upper: np.ndarray,
+    lower: ArrayLike,
+    upper: ArrayLike,
     grid_points: int = 24,
     iterations: int = 30,
 ) -> tuple[np.ndarray, np.ndarray]:

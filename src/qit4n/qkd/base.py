@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Field
@@ -18,7 +18,10 @@ from pydantic import Field
 from qit4n.physics.fibre import DEFAULT_FIBRE_LOSS_DB_PER_KM
 from qit4n.schema import StrictModel
 
-__all__ = ["ChannelParameters", "ProtocolSpec", "RateResult"]
+__all__ = ["ChannelParameters", "ErrorCorrectionEfficiency", "ProtocolSpec", "RateResult"]
+
+#: ``f_EC``: the error-correction leak over the Shannon limit, in [1, 3].
+ErrorCorrectionEfficiency = Annotated[float, Field(ge=1.0, le=3.0, description="f_EC: leak / Shannon limit")]
 
 
 class ChannelParameters(StrictModel):

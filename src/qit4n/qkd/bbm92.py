@@ -10,7 +10,8 @@ the coincidences (Sec. II, "overall gain" and "overall QBER", ``e0 = 1/2``)::
 
     Q = 1 - (1 - Y0A) / (1 + eta_A l)^2 - (1 - Y0B) / (1 + eta_B l)^2
           + (1 - Y0A)(1 - Y0B) / (1 + eta_A l + eta_B l - eta_A eta_B l)^2
-    E Q = e0 Q - 2 (e0 - e_d) eta_A eta_B l (1 + l) / [(1 + eta_A l)(1 + eta_B l)(1 + eta_A l + eta_B l - eta_A eta_B l)]
+    E Q = e0 Q - 2 (e0 - e_d) eta_A eta_B l (1 + l)
+                 / [(1 + eta_A l)(1 + eta_B l)(1 + eta_A l + eta_B l - eta_A eta_B l)]
 
 and, since the source is basis independent, the Koashi-Preskill key rate with one-way
 post-processing (Sec. III) ``R = q Q [1 - f H2(E) - H2(E)]``, ``q`` the probability that the
@@ -36,19 +37,18 @@ Koashi, M. and Preskill, J., Phys. Rev. Lett. 90, 057902 (2003), doi:10.1103/Phy
 
 from __future__ import annotations
 
-import enum
-
 import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import Field
 
 from qit4n.maths import binary_entropy
-from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
+from qit4n.physics.detector import DetectorParameters, MisalignmentError
+from qit4n.physics.source import PairStatistics
+from qit4n.qkd.base import ChannelParameters, ErrorCorrectionEfficiency, ProtocolSpec, RateResult
 
 __all__ = [
     "PROTOCOL",
     "BBM92Parameters",
-    "PairStatistics",
     "key_per_slot",
     "key_rate",
     "optimal_mean_pair_number",
@@ -62,31 +62,18 @@ BACKGROUND_ERROR = 0.5
 _MU_GRID = np.geomspace(1e-5, 2.0, 241)
 
 
-class PairStatistics(enum.Enum):
-    """Pair-number statistics per slot: one thermal mode pair per polarisation (a single-mode PDC
-    source, Ma, Fung and Lo 2007) or Poisson (the many-mode limit)."""
-
-    THERMAL = "thermal"
-    POISSON = "poisson"
-
-
-class BBM92Parameters(ChannelParameters):
+class BBM92Parameters(DetectorParameters, ChannelParameters):
     """A PDC source somewhere on the fibre and two receivers with identical detectors.
 
-    Defaults: the receivers of :class:`qit4n.qkd._bb84_channel.BB84Parameters` (Lim et al. 2014,
-    Sec. IV) and the source in the middle of the link.
+    Defaults: the detectors of :class:`qit4n.physics.detector.DetectorParameters` on each side
+    (Lim et al. 2014, Sec. IV: two per side, counted per slot) and the source in the middle of the
+    link.
     """
 
-    eta_detector: float = Field(
-        0.1, gt=0.0, le=1.0, description="detection efficiency incl. receiver optics, each side"
+    misalignment_error: MisalignmentError = Field(
+        0.005, description="probability e_d that a coincidence's bits disagree by misalignment"
     )
-    dark_count_probability: float = Field(
-        6e-7, ge=0.0, le=0.1, description="dark-count probability per detector per slot (two per side)"
-    )
-    misalignment_error: float = Field(
-        0.005, ge=0.0, le=0.5, description="probability e_d that a coincidence's bits disagree by misalignment"
-    )
-    error_correction_efficiency: float = Field(1.16, ge=1.0, le=3.0, description="f_EC: leak / Shannon limit")
+    error_correction_efficiency: ErrorCorrectionEfficiency = 1.16
     mean_pair_number: float | None = Field(
         None, gt=0.0, le=10.0, description="mean photon pairs per slot mu = 2 lambda (None: optimised)"
     )

@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import Field
 
 from qit4n.errors import ParameterError
+from qit4n.physics.detector import DetectorEfficiency
 from qit4n.qkd._cv_holevo import detector_noise, holevo_bound, mutual_information
 from qit4n.qkd._mdi_search import maximise_positive
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
@@ -49,7 +50,7 @@ class CVParameters(ChannelParameters):
     )
     excess_noise: float = Field(0.01, ge=0.0, le=1.0, description="excess noise xi referred to the channel input, SNU")
     electronic_noise: float = Field(0.01, ge=0.0, le=1.0, description="detector electronic noise v_el, SNU")
-    eta_detector: float = Field(0.6, gt=0.0, le=1.0, description="detection efficiency incl. receiver optics")
+    eta_detector: DetectorEfficiency = 0.6
     reconciliation_efficiency: float = Field(0.95, gt=0.0, le=1.0, description="beta: reconciled / mutual information")
     detection: Literal["homodyne", "heterodyne"] = Field("homodyne", description="Bob's measurement")
 

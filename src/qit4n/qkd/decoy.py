@@ -28,7 +28,6 @@ arXiv:quant-ph/0212066 (GLLP).
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike
 from pydantic import Field
 
 from qit4n.errors import ParameterError
@@ -72,7 +71,11 @@ def _decoy_terms(eta: np.ndarray, nu: float, params: BB84Parameters) -> tuple[np
 
 
 def _signal_terms(
-    eta: np.ndarray, mu: ArrayLike, nu: float, decoy_terms: tuple[np.ndarray, np.ndarray], params: BB84Parameters
+    eta: np.ndarray,
+    mu: np.ndarray | float,
+    nu: float,
+    decoy_terms: tuple[np.ndarray, np.ndarray],
+    params: BB84Parameters,
 ) -> tuple[np.ndarray, ...]:
     """``(raw rate, Y1_L, e1_U, Q1_L, Q_mu, E_mu)`` for signal ``mu`` given the decoy terms."""
     gain_boosted, errors_scaled = decoy_terms
@@ -93,7 +96,7 @@ def _signal_terms(
 
 
 def decoy_bounds(
-    eta: np.ndarray, mu: ArrayLike, nu: float, params: BB84Parameters
+    eta: np.ndarray, mu: np.ndarray | float, nu: float, params: BB84Parameters
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(Y1_L, e1_U, Q_mu, E_mu)`` at total transmittance ``eta`` (Ma et al. 2005).
 
@@ -133,6 +136,7 @@ def key_rate(eta_channel: np.ndarray, params: DecoyParameters) -> RateResult:
 def _key_rate_block(eta_channel: np.ndarray, nu: float, params: DecoyParameters) -> RateResult:
     eta = eta_channel * params.eta_detector
     decoy_terms = _decoy_terms(eta, nu, params)
+    mu: np.ndarray | float
     if params.intensity_signal is None:
         lower = max(SIGNAL_SEARCH_RANGE[0], 1.001 * nu)
         mu, _ = golden_section_maximise(

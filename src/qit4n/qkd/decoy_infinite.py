@@ -23,14 +23,8 @@ import numpy as np
 from pydantic import Field
 
 from qit4n.maths import binary_entropy, binary_entropy_clipped
-from qit4n.qkd._bb84_channel import (
-    BB84Parameters,
-    background_yield,
-    error_rate,
-    gain_and_errors,
-    in_blocks,
-    key_rate_bps,
-)
+from qit4n.physics.detector import background_yield, detection_and_error_probability
+from qit4n.qkd._bb84_channel import BB84Parameters, error_rate, in_blocks, key_rate_bps
 from qit4n.qkd.base import ProtocolSpec, RateResult
 from qit4n.qkd.optimise import golden_section_maximise
 
@@ -63,7 +57,13 @@ def _rate_unclipped(
     eta: np.ndarray, mu: np.ndarray, y1: np.ndarray, privacy: np.ndarray, params: BB84Parameters
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     y0 = float(background_yield(params.dark_count_probability))
-    q_mu, eq_mu = gain_and_errors(mu, eta, y0, params.misalignment_error, params.afterpulse_probability)
+    q_mu, eq_mu = detection_and_error_probability(
+        mu,
+        eta_detector=eta,
+        dark_count_probability=y0,
+        misalignment=params.misalignment_error,
+        afterpulse_probability=params.afterpulse_probability,
+    )
     q1 = y1 * mu * np.exp(-mu)
     leak = params.error_correction_efficiency * q_mu * binary_entropy_clipped(error_rate(eq_mu, q_mu))
     return SIFTING_FACTOR * (q1 * privacy - leak), q_mu, eq_mu

@@ -29,15 +29,19 @@ Rubinstein, R. Y., Methodol. Comput. Appl. Probab. 1, 127 (1999) (cross-entropy 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from pydantic import Field, model_validator
 
 from qit4n.errors import ParameterError
-from qit4n.qkd._bb84_channel import BB84Parameters, in_blocks, key_rate_bps
-from qit4n.qkd._bb84_finite_bounds import KeyLength, Settings, key_length
+from qit4n.maths import binary_entropy
+from qit4n.physics.detector import background_yield, detection_and_error_probability
+from qit4n.qkd._bb84_channel import BB84Parameters, error_rate, in_blocks, key_rate_bps
 from qit4n.qkd.base import ProtocolSpec, RateResult
+from qit4n.qkd.finite_key import lim_bounds, lim_security_bits, single_photon_key_bits
 
-__all__ = ["PROTOCOL", "FiniteKeyParameters", "asymptotic_key_rate", "key_rate"]
+__all__ = ["PROTOCOL", "FiniteKeyParameters", "KeyLength", "Settings", "asymptotic_key_rate", "key_length", "key_rate"]
 
 #: Largest signal intensity the optimiser considers.
 MAX_SIGNAL_INTENSITY = 1.5
@@ -81,25 +85,116 @@ class FiniteKeyParameters(BB84Parameters):
             raise ValueError("pulses and block_size_x: set one of them, not both")
         if self.secrecy_per_bit is not None and "epsilon_sec" in self.model_fields_set:
             raise ValueError("epsilon_sec and secrecy_per_bit: set one of them, not both (secrecy_per_bit = null)")
-        if self.intensity_signal is not None and self.intensity_decoy is not None:
-            if self.intensity_signal <= self.intensity_decoy + self.intensity_vacuum:
-                raise ValueError(
-                    f"intensity_signal = {self.intensity_signal:g}: must be > intensity_decoy + intensity_vacuum"
-                )
+        signal, decoy, vacuum = self.intensity_signal, self.intensity_decoy, self.intensity_vacuum
+        if signal is not None and decoy is not None and signal <= decoy + vacuum:
+            raise ValueError(f"intensity_signal = {signal:g}: must be > intensity_decoy + intensity_vacuum")
         if self.intensity_decoy is not None and self.intensity_decoy <= self.intensity_vacuum:
             raise ValueError(f"intensity_decoy = {self.intensity_decoy:g}: must be > intensity_vacuum")
         if self.intensity_signal is not None and self.intensity_signal <= 2.0 * self.intensity_vacuum + 2e-4:
             raise ValueError(f"intensity_signal = {self.intensity_signal:g}: must be > 2 intensity_vacuum + 2e-4")
-        if self.intensity_signal is None and self.intensity_decoy is not None:
-            if 1.001 * (self.intensity_decoy + self.intensity_vacuum) >= MAX_SIGNAL_INTENSITY:
-                raise ValueError(
-                    f"intensity_decoy = {self.intensity_decoy:g}: must be < {MAX_SIGNAL_INTENSITY:g} / 1.001 - "
-                    "intensity_vacuum when intensity_signal is optimised"
-                )
-        if self.probability_signal is not None and self.probability_decoy is not None:
-            if self.probability_signal + self.probability_decoy >= 1.0:
-                raise ValueError("probability_signal + probability_decoy: must be < 1 (the vacuum needs pulses)")
+        if signal is None and decoy is not None and 1.001 * (decoy + vacuum) >= MAX_SIGNAL_INTENSITY:
+            raise ValueError(
+                f"intensity_decoy = {decoy:g}: must be < {MAX_SIGNAL_INTENSITY:g} / 1.001 - "
+                "intensity_vacuum when intensity_signal is optimised"
+            )
+        p_signal, p_decoy = self.probability_signal, self.probability_decoy
+        if p_signal is not None and p_decoy is not None and p_signal + p_decoy >= 1.0:
+            raise ValueError("probability_signal + probability_decoy: must be < 1 (the vacuum needs pulses)")
         return self
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Alice's intensities and probabilities (arrays that broadcast together)."""
+
+    mu1: np.ndarray
+    mu2: np.ndarray
+    mu3: np.ndarray
+    p1: np.ndarray
+    p2: np.ndarray
+    q_x: np.ndarray
+
+
+@dataclass(frozen=True)
+class KeyLength:
+    """Key length ``length`` (bits, unclipped), pulses ``pulses`` and the intermediate bounds."""
+
+    length: np.ndarray
+    score: np.ndarray
+    pulses: np.ndarray
+    n_x: np.ndarray
+    s_x0: np.ndarray
+    s_x1: np.ndarray
+    phase_error: np.ndarray
+    qber_x: np.ndarray
+
+
+def key_length(
+    eta: np.ndarray,
+    settings: Settings,
+    params: BB84Parameters,
+    *,
+    pulses: float | np.ndarray | None,
+    block_size_x: float | None,
+    epsilon_sec: float | np.ndarray,
+    epsilon_cor: float,
+    finite: bool = True,
+) -> KeyLength:
+    """Lim et al. 2014 Eq. (1) at total transmittance ``eta`` for the expected counts of ``N`` pulses.
+
+    The counts are those of the paper's evaluation (Sec. IV) with the receiver model of
+    :mod:`qit4n.qkd._bb84_channel` (:mod:`qit4n.physics.detector`): ``n_{X,k} = N q_x^2 p_k Q_k`` detections and
+    ``m_{X,k} = N q_x^2 p_k EQ_k`` errors (``Z`` likewise with ``(1 - q_x)^2``); the bounds are
+    :func:`qit4n.qkd.finite_key.lim_bounds`. Exactly one of ``pulses`` (N) and ``block_size_x``
+    (n_X, then N follows from the expected detection rate) is given. ``finite=False`` drops every
+    statistical term and keeps the three intensities: the paper's asymptotic (dashed) curve.
+    ``score`` equals ``length`` where the bounds are meaningful and otherwise ranks infeasible
+    settings by how far they miss, so an optimiser is never left on a flat zero.
+    """
+    y0 = background_yield(params.dark_count_probability)
+    p_ap, e_d = params.afterpulse_probability, params.misalignment_error
+    intensities = (settings.mu1, settings.mu2, settings.mu3)
+    weights = (settings.p1, settings.p2, 1.0 - settings.p1 - settings.p2)
+    gains, errors = [], []
+    for mu, weight in zip(intensities, weights, strict=True):
+        gain, error = detection_and_error_probability(
+            mu, eta_detector=eta, dark_count_probability=y0, misalignment=e_d, afterpulse_probability=p_ap
+        )
+        gains.append(weight * gain)
+        errors.append(weight * error)
+    gain_total = gains[0] + gains[1] + gains[2]
+    x_weight = settings.q_x**2 if finite else 1.0
+    z_weight = (1.0 - settings.q_x) ** 2 if finite else 1.0
+    if block_size_x is not None:
+        pulses = block_size_x / (x_weight * np.maximum(gain_total, 1e-300))
+    n_pulses = np.asarray(pulses, dtype=float)
+    bounds = lim_bounds(
+        intensities=intensities,
+        probabilities=weights,
+        detections_x=[n_pulses * x_weight * g for g in gains],
+        detections_z=[n_pulses * z_weight * g for g in gains],
+        errors_z=[n_pulses * z_weight * e for e in errors],
+        epsilon_sec=epsilon_sec,
+        finite=finite,
+    )
+    n_x = n_pulses * x_weight * gain_total
+    m_x = n_pulses * x_weight * (errors[0] + errors[1] + errors[2])
+    qber_x = error_rate(m_x, n_x)
+    leak = params.error_correction_efficiency * n_x * binary_entropy(qber_x)
+    security = lim_security_bits(epsilon_sec, epsilon_cor) if finite else 0.0
+    base = bounds.vacuum_x - leak - security
+    length = base + single_photon_key_bits(bounds)
+    # Beyond phase = 1/2 keep penalising (h2 continued linearly) so the optimiser sees a slope.
+    phase = bounds.phase_error
+    extended = np.where(phase < 0.5, binary_entropy(np.minimum(phase, 0.5)), 1.0 + 2.0 * (phase - 0.5))
+    score = np.where(
+        bounds.feasible,
+        base + bounds.single_x * (1.0 - extended),
+        -10.0 * n_x + np.minimum(bounds.single_x, bounds.single_z),
+    )
+    return KeyLength(
+        length, score, n_pulses * np.ones_like(length), n_x, bounds.vacuum_x, bounds.single_x, phase, qber_x
+    )
 
 
 def _sigmoid(u: np.ndarray) -> np.ndarray:
@@ -111,8 +206,9 @@ def _settings(u: np.ndarray, params: FiniteKeyParameters) -> Settings:
     """Map unconstrained coordinates ``u[..., 5]`` to settings that satisfy the protocol's constraints."""
     mu3 = params.intensity_vacuum
     if params.intensity_decoy is not None:
-        mu2 = np.full(u.shape[:-1], params.intensity_decoy)
-        mu1_low = 1.001 * (mu2 + mu3)
+        decoy = np.full(u.shape[:-1], params.intensity_decoy)
+        mu2: np.ndarray | None = decoy
+        mu1_low: float | np.ndarray = 1.001 * (decoy + mu3)
     else:
         mu1_low = 3.0 * mu3 + 1e-3
         mu2 = None
@@ -141,14 +237,26 @@ def _settings(u: np.ndarray, params: FiniteKeyParameters) -> Settings:
 
 def _evaluate(eta: np.ndarray, settings: Settings, params: FiniteKeyParameters, finite: bool) -> KeyLength:
     """Key length with ``eps_sec`` fixed or, with ``secrecy_per_bit``, solved for ``eps_sec = kappa l``."""
-    common = dict(pulses=params.pulses, block_size_x=params.block_size_x, epsilon_cor=params.epsilon_cor, finite=finite)
+
+    def length(epsilon_sec: float | np.ndarray) -> KeyLength:
+        return key_length(
+            eta,
+            settings,
+            params,
+            pulses=params.pulses,
+            block_size_x=params.block_size_x,
+            epsilon_sec=epsilon_sec,
+            epsilon_cor=params.epsilon_cor,
+            finite=finite,
+        )
+
     if params.secrecy_per_bit is None or not finite:
-        return key_length(eta, settings, params, epsilon_sec=params.epsilon_sec, **common)
+        return length(params.epsilon_sec)
     epsilon = np.full(np.broadcast(eta, settings.mu1).shape, params.epsilon_sec)
     for _ in range(_SECRECY_ITERATIONS):
-        result = key_length(eta, settings, params, epsilon_sec=epsilon, **common)
+        result = length(epsilon)
         epsilon = np.clip(params.secrecy_per_bit * np.maximum(result.length, 1.0), 1e-300, 0.5)
-    return key_length(eta, settings, params, epsilon_sec=epsilon, **common)
+    return length(epsilon)
 
 
 def _rank(result: KeyLength) -> np.ndarray:

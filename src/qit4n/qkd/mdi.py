@@ -33,10 +33,11 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from qit4n.errors import ParameterError
 from qit4n.maths import binary_entropy, binary_entropy_clipped
+from qit4n.physics.detector import DarkCountProbability, DetectorEfficiency, DetectorParameters, MisalignmentError
 from qit4n.qkd._mdi_decoy import both_sent, error_11_upper, yield_11_lower
 from qit4n.qkd._mdi_gains import BasisGains, gains_x, gains_z, single_photon_error_x, single_photon_yield
 from qit4n.qkd._mdi_search import maximise_positive
-from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
+from qit4n.qkd.base import ChannelParameters, ErrorCorrectionEfficiency, ProtocolSpec, RateResult
 
 __all__ = ["PROTOCOL", "MDIParameters", "key_rate"]
 
@@ -44,15 +45,13 @@ __all__ = ["PROTOCOL", "MDIParameters", "key_rate"]
 SIGNAL_SEARCH_RANGE = (1e-3, 1.5)
 
 
-class MDIParameters(ChannelParameters):
+class MDIParameters(DetectorParameters, ChannelParameters):
     """Decoy-state MDI-QKD: the relay's detectors, the channel split and the intensities."""
 
-    eta_detector: float = Field(0.145, gt=0.0, le=1.0, description="efficiency of each relay detector")
-    dark_count_probability: float = Field(
-        3e-6, ge=0.0, le=0.1, description="dark-count (background) probability per detector per gate"
-    )
-    misalignment_error: float = Field(0.015, ge=0.0, le=0.5, description="optical error probability e_d")
-    error_correction_efficiency: float = Field(1.16, ge=1.0, le=3.0, description="f_EC: leak / Shannon limit")
+    eta_detector: DetectorEfficiency = Field(0.145, description="efficiency of each relay detector")
+    dark_count_probability: DarkCountProbability = 3e-6
+    misalignment_error: MisalignmentError = 0.015
+    error_correction_efficiency: ErrorCorrectionEfficiency = 1.16
     decoy_method: Literal["vacuum+weak", "infinite"] = Field(
         "vacuum+weak", description="vacuum and one weak decoy, or the infinite-decoy limit (exact Y11, e11)"
     )

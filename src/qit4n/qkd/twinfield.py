@@ -47,9 +47,10 @@ from pydantic import Field
 
 from qit4n.errors import ParameterError
 from qit4n.maths import binary_entropy, binary_entropy_clipped
+from qit4n.physics.detector import DarkCountProbability, DetectorEfficiency, DetectorParameters, MisalignmentError
 from qit4n.qkd._mdi_gains import click_probability, i0_minus_one
 from qit4n.qkd._mdi_search import maximise_positive
-from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
+from qit4n.qkd.base import ChannelParameters, ErrorCorrectionEfficiency, ProtocolSpec, RateResult
 
 __all__ = ["PROTOCOL", "TwinFieldParameters", "key_rate"]
 
@@ -59,17 +60,15 @@ SIGNAL_SEARCH_RANGE = (1e-3, 2.0)
 SENDING_SEARCH_RANGE = (1e-6, 0.5)
 
 
-class TwinFieldParameters(ChannelParameters):
+class TwinFieldParameters(DetectorParameters, ChannelParameters):
     """SNS twin-field QKD: the relay's detectors, the interference error and the Z-window settings."""
 
-    eta_detector: float = Field(0.3, gt=0.0, le=1.0, description="efficiency of each relay detector")
-    dark_count_probability: float = Field(
-        1e-10, ge=0.0, le=0.1, description="dark-count (background) probability per detector per gate"
+    eta_detector: DetectorEfficiency = Field(0.3, description="efficiency of each relay detector")
+    dark_count_probability: DarkCountProbability = 1e-10
+    misalignment_error: MisalignmentError = Field(
+        0.03, description="error probability e_d of the single-photon interference (X windows)"
     )
-    misalignment_error: float = Field(
-        0.03, ge=0.0, le=0.5, description="error probability e_d of the single-photon interference (X windows)"
-    )
-    error_correction_efficiency: float = Field(1.1, ge=1.0, le=3.0, description="f_EC: leak / Shannon limit")
+    error_correction_efficiency: ErrorCorrectionEfficiency = 1.1
     intensity_signal: float | None = Field(
         None, gt=0.0, le=5.0, description="Z-window mean photon number mu of each user; None = optimised per point"
     )

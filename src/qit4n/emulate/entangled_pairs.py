@@ -35,8 +35,10 @@ from pydantic import Field
 
 from qit4n.emulate.bb84 import BASIS_X, BASIS_Z, noise_positions
 from qit4n.errors import ParameterError
+from qit4n.physics.detector import DarkCountProbability, MisalignmentError, background_yield
+from qit4n.physics.source import PairStatistics, nonempty_probability
 from qit4n.postprocess.bits import random_bits
-from qit4n.qkd.bbm92 import PairStatistics, optimal_mean_pair_number, split_transmittance
+from qit4n.qkd.bbm92 import optimal_mean_pair_number, split_transmittance
 from qit4n.schema import StrictModel, validate_parameters
 
 __all__ = [
@@ -59,14 +61,12 @@ class EntangledLinkSettings(StrictModel):
     )
     eta_alice: float = Field(..., ge=0.0, le=1.0, description="Alice's arm: channel times detector transmittance")
     eta_bob: float = Field(..., ge=0.0, le=1.0, description="Bob's arm: channel times detector transmittance")
-    dark_count_probability_alice: float = Field(
-        6e-7, ge=0.0, le=0.1, description="dark counts per detector per slot, Alice"
+    dark_count_probability_alice: DarkCountProbability = Field(
+        6e-7, description="dark counts per detector per slot, Alice"
     )
-    dark_count_probability_bob: float = Field(
-        6e-7, ge=0.0, le=0.1, description="dark counts per detector per slot, Bob"
-    )
-    misalignment_error: float = Field(
-        0.005, ge=0.0, le=0.5, description="probability that Bob's outcome in a slot is flipped"
+    dark_count_probability_bob: DarkCountProbability = Field(6e-7, description="dark counts per detector per slot, Bob")
+    misalignment_error: MisalignmentError = Field(
+        0.005, description="probability that Bob's outcome in a slot is flipped"
     )
     probability_basis_x: float = Field(0.5, gt=0.0, lt=1.0, description="probability of the X basis, each side")
     repetition_rate_hz: float = Field(1e9, gt=0.0, le=1e12, description="slots per second")
@@ -74,12 +74,12 @@ class EntangledLinkSettings(StrictModel):
     @property
     def background_alice(self) -> float:
         """``Y0A = 1 - (1 - p_dc)^2``: either of Alice's detectors fires in the dark."""
-        return 1.0 - (1.0 - self.dark_count_probability_alice) ** 2
+        return float(background_yield(self.dark_count_probability_alice))
 
     @property
     def background_bob(self) -> float:
         """``Y0B``: either of Bob's detectors fires in the dark."""
-        return 1.0 - (1.0 - self.dark_count_probability_bob) ** 2
+        return float(background_yield(self.dark_count_probability_bob))
 
     @property
     def sifting(self) -> float:
@@ -145,12 +145,6 @@ def _detected_photons(mean: float, size: int, statistics: PairStatistics, rng: n
     return 1 + rng.poisson(mean * (1.0 - first))
 
 
-def _clicks_probability(mean: float, statistics: PairStatistics) -> float:
-    if statistics is PairStatistics.THERMAL:
-        return mean / (1.0 + mean)
-    return float(-np.expm1(-mean))
-
-
 def _sorted_union(num_slots: int, *arrays: np.ndarray) -> np.ndarray:
     """Sorted distinct slot indices in the given arrays: by a mask over all slots when they are
     dense, else by a sort (both faster than ``np.union1d``'s hashing)."""
@@ -175,7 +169,7 @@ def _pair_photons(
     mean = either * settings.mean_pair_number / 2.0
     if mean <= 0.0:
         return np.zeros(0, np.int64), np.zeros((2, 2, 0), np.int64)
-    probability = _clicks_probability(mean, settings.pair_statistics)
+    probability = float(nonempty_probability(mean, settings.pair_statistics))
     per_mode = []
     for _ in range(2):
         slots = noise_positions(num_slots, probability, rng)
