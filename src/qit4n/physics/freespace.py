@@ -67,7 +67,9 @@ class BeamOptics(StrictModel):
         None,
         gt=0.0,
         le=1e5,
-        description="far-field half-angle divergence at the 1/e^2 radius, urad; default: diffraction limit of the transmitter",
+        description=(
+            "far-field half-angle divergence at the 1/e^2 radius, urad; default: diffraction limit of the transmitter"
+        ),
     )
     pointing_error_urad: float = Field(0.0, ge=0.0, le=1e4, description="rms pointing jitter per axis, urad")
     transmitter_efficiency: float = Field(1.0, gt=0.0, le=1.0, description="transmittance of the transmitter optics")
@@ -83,8 +85,8 @@ class BeamOptics(StrictModel):
         limit = float(diffraction_divergence_urad(self.wavelength_nm, self.transmitter_aperture_m))
         if self.beam_divergence_urad is not None and self.beam_divergence_urad < limit * (1.0 - 1e-9):
             raise ValueError(
-                f"beam_divergence_urad = {self.beam_divergence_urad:g}: must be >= {limit:.3g}, the diffraction limit of "
-                f"transmitter_aperture_m = {self.transmitter_aperture_m:g} at wavelength_nm = {self.wavelength_nm:g}"
+                f"beam_divergence_urad = {self.beam_divergence_urad:g}: must be >= {limit:.3g}, "
+                f"the diffraction limit of transmitter_aperture_m = {self.transmitter_aperture_m:g} at wavelength_nm = {self.wavelength_nm:g}"
             )
         return self
 
@@ -190,7 +192,8 @@ def collection_efficiency(optics: BeamOptics, distance_km: ArrayLike) -> np.ndar
     ``1 - exp(-2 a^2 / (w^2 + 4 sigma^2 z^2))`` with ``a`` the receiver radius, ``w`` from
     :func:`beam_radius_m` and ``sigma`` the rms pointing error per axis.
 
-    >>> round(float(collection_efficiency(BeamOptics(receiver_aperture_m=1.0, transmitter_aperture_m=0.3, beam_divergence_urad=5.0), 1000.0)), 5)
+    >>> optics = BeamOptics(receiver_aperture_m=1.0, transmitter_aperture_m=0.3, beam_divergence_urad=5.0)
+    >>> round(float(collection_efficiency(optics, 1000.0)), 5)
     0.01978
     """
     z_m = np.asarray(distance_km, dtype=float) * M_PER_KM
@@ -251,7 +254,9 @@ def free_space_transmittance(optics: FreeSpaceOptics, length_km: ArrayLike) -> n
     Product of the transmitter efficiency, :func:`collection_efficiency`, the air's
     ``10^(-attenuation * length / 10)`` and the receiver efficiency.
 
-    >>> link = FreeSpaceOptics(transmitter_aperture_m=0.1, receiver_aperture_m=0.3, atmospheric_attenuation_db_per_km=0.0)
+    >>> link = FreeSpaceOptics(
+    ...     transmitter_aperture_m=0.1, receiver_aperture_m=0.3, atmospheric_attenuation_db_per_km=0.0
+    ... )
     >>> round(float(free_space_transmittance(link, 1.0)), 6)
     1.0
     """
