@@ -86,7 +86,8 @@ class BeamOptics(StrictModel):
         if self.beam_divergence_urad is not None and self.beam_divergence_urad < limit * (1.0 - 1e-9):
             raise ValueError(
                 f"beam_divergence_urad = {self.beam_divergence_urad:g}: must be >= {limit:.3g}, "
-                f"the diffraction limit of transmitter_aperture_m = {self.transmitter_aperture_m:g} at wavelength_nm = {self.wavelength_nm:g}"
+                f"the diffraction limit of transmitter_aperture_m = {self.transmitter_aperture_m:g} "
+                f"at wavelength_nm = {self.wavelength_nm:g}"
             )
         return self
 
