@@ -11,7 +11,8 @@ import yaml
 from typer.testing import CliRunner
 
 from qit4n.cli import app
-from qit4n.cli.net import demo_section, parse_failure_spec
+from qit4n.cli.net import parse_failure_spec
+from qit4n.net.report import network_section
 from qit4n.scenario import load_scenario
 
 runner = CliRunner()
@@ -108,7 +109,7 @@ def test_failure_spec_errors_name_the_option():
 
 
 def test_demo_section_runs_on_the_default_scenario(tmp_path):
-    section = demo_section(load_scenario("secoqc-vienna-2008"), tmp_path)
+    section = network_section(load_scenario("secoqc-vienna-2008"), tmp_path)
     assert section.tables and section.figures
     for figure in section.figures:
         assert (tmp_path / figure.file_name).is_file()

@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from qit4n.cli import app
-from qit4n.cli.postprocess import demo_section
+from qit4n.emulate.report import emulated_link_section
 from qit4n.scenario import load_scenario
 
 runner = CliRunner()
@@ -121,6 +121,6 @@ def test_emulate_rejects_unknown_protocol():
 
 
 def test_demo_section_runs(tmp_path):
-    section = demo_section(load_scenario("secoqc-vienna-2008"), tmp_path)
+    section = emulated_link_section(load_scenario("secoqc-vienna-2008"), tmp_path)
     assert (tmp_path / "postprocess-bits.png").stat().st_size > 0
     assert section.tables and section.figures

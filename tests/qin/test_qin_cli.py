@@ -238,10 +238,10 @@ def test_run_is_deterministic_for_a_seed(cli_runner: CliRunner) -> None:
 
 
 def test_demo_section_runs_on_the_default_scenario(tmp_path: Path) -> None:
-    from qit4n.cli.qin import demo_section
+    from qit4n.qin.report import repeater_chain_section
     from qit4n.scenario import load_scenario
 
-    section = demo_section(load_scenario("secoqc-vienna-2008"), tmp_path)
+    section = repeater_chain_section(load_scenario("secoqc-vienna-2008"), tmp_path)
     rows = section.tables[0].rows
     assert [row[0] for row in rows] == list(range(8))
     assert rows[0][3] < rows[0][4]  # no repeater: below the repeaterless bound

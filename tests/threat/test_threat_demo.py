@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from qit4n.cli.demo import DEFAULT_SCENARIO
-from qit4n.cli.threat import demo_inventory, demo_section
 from qit4n.scenario import load_scenario
 from qit4n.threat import assess_inventory, inventory_from_dict
+from qit4n.threat.report import demo_inventory, threat_section
 
 
 def test_demo_section_runs_and_writes_figures(tmp_path):
     scenario = load_scenario(DEFAULT_SCENARIO)
-    section = demo_section(scenario, tmp_path)
+    section = threat_section(scenario, tmp_path)
     assert section.title == "Quantum threat"
     assert {figure.file_name for figure in section.figures} == {"threat-timeline.png", "threat-schedule.png"}
     for figure in section.figures:

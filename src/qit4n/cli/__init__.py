@@ -15,9 +15,7 @@ from qit4n.errors import Qit4nError
 
 __all__ = ["COMMAND_MODULES", "app", "main"]
 
-#: Modules whose ``register`` adds commands, in the order they appear in ``qit4n --help``; their
-#: ``demo_section`` builders fill the demo report in the same order (the data flow: links,
-#: networks, post-processing, key management, quantum networks, threat).
+#: Modules whose ``register`` adds commands, in the order they appear in ``qit4n --help``.
 COMMAND_MODULES = (
     "qit4n.cli.demo",
     "qit4n.cli.rate",
@@ -31,7 +29,8 @@ COMMAND_MODULES = (
 
 app = typer.Typer(
     name="qit4n",
-    help="Quantum information technology for networks: QKD links, networks, key management, quantum networks, quantum threat.",
+    help="Quantum information technology for networks: QKD links, networks, key management, quantum networks, "
+    "quantum threat.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

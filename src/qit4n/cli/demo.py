@@ -6,115 +6,84 @@ import importlib
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
-from rich.table import Table as RichTable
 
-from qit4n.report import Curve, Figure, Section, Table, plot_key_rate_vs_distance, write_report
+from qit4n.cli.render import rich_table
+from qit4n.report import REPORT_SECTIONS, SectionOutcome, build_sections, skipped_section, write_report
 from qit4n.scenario import Scenario, load_scenario
 
-__all__ = ["DEFAULT_SCENARIO", "demo_section", "link_rate_rows", "register"]
+__all__ = ["DEFAULT_SCENARIO", "REPORT_MODULES", "register", "section_plan"]
 
 #: The built-in scenario the demo runs on.
 DEFAULT_SCENARIO = "secoqc-vienna-2008"
 
-#: Protocols drawn in the demo's key-rate figure.
-_FIGURE_PROTOCOLS = ("bb84-decoy", "bb84-decoy-finite", "mdi", "tf", "cv-gg02", "plob")
-_LINK_COLUMNS = ("link", "km", "protocol", "loss dB", "QBER", "key bit/s")
+#: Modules whose import registers the demo's sections in :data:`qit4n.report.REPORT_SECTIONS`, in
+#: report order (the data flow: links, networks, post-processing, key management, quantum
+#: networks, threat). Sections registered by other code follow them.
+REPORT_MODULES = (
+    "qit4n.qkd.report",
+    "qit4n.net.report",
+    "qit4n.emulate.report",
+    "qit4n.kms.report",
+    "qit4n.qin.report",
+    "qit4n.threat.report",
+)
 
 
-def link_rate_rows(scenario: Scenario) -> list[tuple]:
-    """One row per link: id, length, protocol, loss, QBER and modelled key rate."""
-    from qit4n.links import link_budgets
-
-    rows = []
-    for index, (link, rate) in enumerate(zip(scenario.links, link_budgets(scenario))):
-        rows.append(
-            (
-                scenario.link_id(index),
-                link.length_km,
-                link.protocol,
-                rate.loss_db,
-                rate.qber,
-                rate.key_rate_bps,
-            )
-        )
-    return rows
+def section_plan() -> list[str | SectionOutcome]:
+    """Registered section names in report order; a module that needs a missing optional package is a skip note."""
+    plan: list[str | SectionOutcome] = []
+    for module in REPORT_MODULES:
+        known = set(REPORT_SECTIONS.names())
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            plan.append(skipped_section(module.split(".")[1], error.name))
+            continue
+        plan.extend(name for name in REPORT_SECTIONS.names() if name not in known)
+    listed = {item for item in plan if isinstance(item, str)}
+    plan.extend(name for name in REPORT_SECTIONS.names() if name not in listed)
+    return plan
 
 
-def demo_section(scenario: Scenario, out_dir: Path) -> Section:
-    """Links of the scenario with their key rates, and the key-rate-versus-distance comparison."""
-    from qit4n.qkd import get_protocol, make_parameters
-    from qit4n.qkd.evaluate import key_rate_at_distance
-
-    distance_km = np.linspace(0.0, 400.0, 161)
-    curves = []
-    for name in _FIGURE_PROTOCOLS:
-        spec = get_protocol(name)
-        result = key_rate_at_distance(spec, make_parameters(name), distance_km)
-        curves.append(Curve(name, distance_km, result.key_rate_per_pulse))
-    plot_key_rate_vs_distance(
-        curves, out_dir / "key-rate-vs-distance.png", title="Protocols at qit4n's default device parameters"
-    )
-    return Section(
-        "QKD links",
-        paragraphs=[
-            f"{scenario.description.strip()}",
-            "Each link's secret key rate is computed from its fibre length, protocol and device parameters "
-            "(qit4n defaults unless the scenario names a preset).",
-        ],
-        tables=[Table(_LINK_COLUMNS, link_rate_rows(scenario), caption=f"Links of {scenario.name}")],
-        figures=[
-            Figure(
-                "key-rate-vs-distance.png",
-                "Secret key rate per pulse versus fibre distance at qit4n's default devices: decoy BB84 (asymptotic and "
-                "finite-key), MDI-QKD, sending-or-not-sending twin-field, GG02 CV-QKD, and the PLOB repeaterless bound.",
-            )
-        ],
-    )
-
-
-def _sections(scenario: Scenario, out_dir: Path, console: Console) -> list[Section]:
-    from qit4n.cli import COMMAND_MODULES
-
-    builders = [getattr(importlib.import_module(name), "demo_section", None) for name in COMMAND_MODULES]
-    sections = []
+def _build(scenario: Scenario, out: Path, only: list[str], console: Console) -> list[SectionOutcome]:
+    plan = section_plan()
+    for name in only:
+        REPORT_SECTIONS.get(name)  # an unknown name raises ParameterError listing the registered ones
+    plan = [item for item in plan if not only or (isinstance(item, str) and item in only)]
+    outcomes = []
     with console.status("") as status:
-        for builder in builders:
-            if builder is None:
-                continue
-            part = builder.__module__.rsplit(".", 1)[-1]
-            status.update(f"running {part} …")
-            try:
-                sections.append(builder(scenario, out_dir))
-            except ModuleNotFoundError as error:
-                note = f"skipped: needs the optional package {error.name!r}; install everything with pip install 'qit4n[all]'"
-                console.print(f"[yellow]{part}: {note}[/yellow]")
-                sections.append(Section(part, paragraphs=[note.capitalize() + "."]))
-    return sections
+        for item in plan:
+            if isinstance(item, str):
+                status.update(f"running {item} …")
+                (item,) = build_sections(scenario, out, [item])
+            if item.skipped is not None:
+                console.print(f"[yellow]{item.name}: {item.skipped}[/yellow]")
+            outcomes.append(item)
+    return outcomes
 
 
 def demo(
     out: Annotated[Path, typer.Option(help="folder for the HTML report")] = Path("qit4n-report"),
     scenario_name: Annotated[str, typer.Option("--scenario", help="scenario file or built-in name")] = DEFAULT_SCENARIO,
+    section: Annotated[
+        list[str] | None, typer.Option(help="build only this registered report section (repeatable; default all)")
+    ] = None,
 ) -> None:
     """Run the main job on the built-in default scenario: link key rates, network, keys, report."""
+    from qit4n.qkd.report import links_table, scenario_link_rates
+
     console = Console()
     scenario = load_scenario(scenario_name)
     out.mkdir(parents=True, exist_ok=True)
-    sections = _sections(scenario, out, console)
-    links = sections[0].tables[0]
-    table = RichTable(title=links.caption)
-    for column in links.columns:
-        table.add_column(column, justify="right", no_wrap=True)
-    for row in links.rows:
-        table.add_row(
-            *("–" if cell is None else f"{cell:.3g}" if isinstance(cell, float) else str(cell) for cell in row)
-        )
-    console.print(table)
+    outcomes = _build(scenario, out, section or [], console)
+    console.print(rich_table(links_table(scenario, scenario_link_rates(scenario)), number_format=".3g", no_wrap=True))
     path = write_report(
-        out, f"qit4n demo: {scenario.name}", sections, intro="The main job of qit4n on its built-in default scenario."
+        out,
+        f"qit4n demo: {scenario.name}",
+        [outcome.section for outcome in outcomes],
+        intro="The main job of qit4n on its built-in default scenario.",
     )
     console.print(f"report written to {path}")
 

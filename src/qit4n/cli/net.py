@@ -1,33 +1,28 @@
-"""``qit4n plan``, ``qit4n simulate`` and ``qit4n scenario generate|show``: QKD network planning and key-pool simulation."""
+"""``qit4n plan``, ``qit4n simulate`` and ``qit4n scenario generate|show``: network planning and key-pool simulation."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import typer
 from rich.console import Console
-from rich.table import Table as RichTable
 
 from qit4n.cli.options import parse_duration_s
+from qit4n.cli.render import rich_table
 from qit4n.errors import ParameterError
-from qit4n.report import Figure, Section, Table, write_report
-from qit4n.scenario import Scenario, load_scenario
+from qit4n.report import write_report
+from qit4n.scenario import load_scenario
 
-__all__ = [
-    "demo_section",
-    "parse_failure_set",
-    "parse_failure_spec",
-    "plan_sections",
-    "register",
-    "simulation_sections",
-]
+if TYPE_CHECKING:
+    from qit4n.net.simulate import FailureEvent
+    from qit4n.net.survivability import Failure
 
-_SURVIVABILITY_ROWS = 40
+__all__ = ["parse_failure_set", "parse_failure_spec", "register"]
 
 
-def parse_failure_spec(spec: str):
+def parse_failure_spec(spec: str) -> FailureEvent:
     """Parse ``link:ID@TIME[+REPAIR]`` or ``node:ID@TIME[+REPAIR]`` (times with units, e.g. ``2h+30min``).
 
     >>> parse_failure_spec("link:A-B@2h+30min").model_dump()
@@ -51,7 +46,7 @@ def parse_failure_spec(spec: str):
     )
 
 
-def parse_failure_set(spec: str):
+def parse_failure_set(spec: str) -> Failure:
     """Parse a failure set ``link:ID,node:ID,...`` analysed as one failure.
 
     >>> parse_failure_set("link:A-B,node:R1")
@@ -59,7 +54,8 @@ def parse_failure_set(spec: str):
     """
     from qit4n.net.survivability import Failure
 
-    links, nodes = [], []
+    links: list[str] = []
+    nodes: list[str] = []
     for item in (part.strip() for part in spec.split(",")):
         kind, colon, element = item.partition(":")
         if not colon or not element or kind not in ("link", "node"):
@@ -68,168 +64,6 @@ def parse_failure_set(spec: str):
             )
         (links if kind == "link" else nodes).append(element)
     return Failure(links=tuple(links), nodes=tuple(nodes))
-
-
-def _rich_table(title: str, columns: list[str], rows: list[list]) -> RichTable:
-    table = RichTable(title=title)
-    for column in columns:
-        table.add_column(column, justify="right")
-    for row in rows:
-        table.add_row(
-            *("–" if cell is None else f"{cell:.4g}" if isinstance(cell, float) else str(cell) for cell in row)
-        )
-    return table
-
-
-def _route_text(routes: list[dict]) -> str:
-    if not routes:
-        return "–"
-    hops = sorted({len(route["path"]) - 1 for route in routes})
-    shown = "; ".join(
-        f"{'>'.join(route['path'])} ({route['rate_bps']:.4g})" for route in routes[:2] if len(route["path"]) <= 6
-    )
-    return shown or f"{len(routes)} route(s), {'/'.join(map(str, hops))} hops"
-
-
-def _plan_tables(result: dict) -> tuple[list, list, list]:
-    links = [
-        [link["id"], " – ".join(link["endpoints"]), link["key_rate_bps"], link["duty_cycle"], link["average_rate_bps"]]
-        for link in result["links"]
-    ]
-    demands = [
-        [
-            d["name"],
-            " – ".join(d["endpoints"]),
-            d["key_rate_bps"],
-            d["priority"],
-            d["max_key_rate_bps"],
-            d["allocated_bps"],
-            "yes" if d["satisfied"] else "NO",
-            _route_text(d["routes"]),
-        ]
-        for d in result["demands"]
-    ]
-    impacts = sorted(result["survivability"], key=lambda item: (-len(item["demands_lost"]), -item["capacity_lost_bps"]))
-    failures = [
-        [item["failed"], ", ".join(item["demands_lost"]) or "–", item["capacity_lost_bps"]]
-        for item in impacts[:_SURVIVABILITY_ROWS]
-    ]
-    return links, demands, failures
-
-
-_LINK_COLUMNS = ["link", "endpoints", "key rate (bit/s)", "duty cycle", "mean rate (bit/s)"]
-_DEMAND_COLUMNS = [
-    "demand",
-    "endpoints",
-    "requested (bit/s)",
-    "priority",
-    "max key rate (bit/s)",
-    "allocated (bit/s)",
-    "satisfied",
-    "routes (bit/s)",
-]
-_FAILURE_COLUMNS = ["failure", "demands lost", "capacity lost (bit/s)"]
-
-
-def plan_sections(plan, out_dir: Path, design=None) -> list[Section]:
-    """Report sections for a plan: the network map, links, demands and the worst failures."""
-    from qit4n.net.figures import plot_network
-
-    result = plan.to_dict()
-    links, demands, failures = _plan_tables(result)
-    plot_network(plan.network, out_dir / "net-network.png")
-    lost_any = sum(1 for item in result["survivability"] if item["demands_lost"])
-    sections = [
-        Section(
-            "QKD network plan",
-            paragraphs=[
-                "Key is relayed hop by hop through trusted nodes (ITU-T Y.3800 series): an end-to-end key consumes the same "
-                "number of bits on every link it crosses. Each demand's maximum key rate is a maximum flow through nodes "
-                "allowed to relay; the allocation shares link key among all demands (priority first, then max-min fair).",
-                f"{len(result['survivability'])} failures analysed; {lost_any} of them leave some demand below its allocation.",
-            ],
-            tables=[Table(_LINK_COLUMNS, links, caption="Links"), Table(_DEMAND_COLUMNS, demands, caption="Demands")],
-            figures=[
-                Figure(
-                    "net-network.png",
-                    "The network: nodes at their coordinates, links coloured by key rate (dashed: satellite).",
-                )
-            ],
-        ),
-        Section(
-            "Survivability",
-            tables=[
-                Table(_FAILURE_COLUMNS, failures, caption=f"Single failures, worst first (up to {_SURVIVABILITY_ROWS})")
-            ],
-        ),
-    ]
-    if design is not None:
-        rows = [[link["id"], " – ".join(link["endpoints"]), link["cost"]] for link in design["chosen_links"]]
-        sections.append(
-            Section(
-                "Design",
-                paragraphs=[f"Total cost {design['total_cost']:.4g}."],
-                tables=[Table(["link", "endpoints", "cost"], rows, caption="Chosen candidate links")],
-            )
-        )
-    return sections
-
-
-def simulation_sections(result, out_dir: Path, network) -> list[Section]:
-    """Report sections for a simulation: QoS table, conservation totals, pool levels and delivered key."""
-    from qit4n.net.figures import plot_delivered, plot_pool_levels
-
-    data = result.to_dict()
-    plot_pool_levels(
-        result.sample_times_s, result.pool_levels_bits, result.pair_labels, out_dir / "net-pool-levels.png"
-    )
-    names = [qos.name for qos in result.qos]
-    plot_delivered(result.sample_times_s, result.delivered_bits, names, out_dir / "net-delivered.png")
-    rows = [
-        [
-            d["name"],
-            d["throughput_bps"],
-            d["delay_median_s"],
-            d["delay_p99_s"],
-            d["loss_ratio"],
-            d["availability"],
-            ", ".join(f"{t:.4g}" if t is not None else "never" for t in d["restoration_times_s"]) or "–",
-        ]
-        for d in data["demands"]
-    ]
-    totals = [[name, value] for name, value in data["conservation"].items()]
-    return [
-        Section(
-            "Key-pool simulation",
-            paragraphs=[
-                f"{result.duration_s / 3600:.4g} h simulated, {result.events_fired} events. QoS parameters after ITU-T Y.3807."
-            ],
-            tables=[
-                Table(
-                    [
-                        "demand",
-                        "throughput (bit/s)",
-                        "delay median (s)",
-                        "delay p99 (s)",
-                        "loss ratio",
-                        "availability",
-                        "restoration (s)",
-                    ],
-                    rows,
-                    caption="QoS per demand",
-                ),
-                Table(
-                    ["bits", "value"],
-                    totals,
-                    caption="Conservation: initial + generated = delivered + relay + in pools + discarded",
-                ),
-            ],
-            figures=[
-                Figure("net-pool-levels.png", "Key pool levels over time."),
-                Figure("net-delivered.png", "End-to-end key delivered over time."),
-            ],
-        )
-    ]
 
 
 def plan(
@@ -248,51 +82,42 @@ def plan(
     ] = None,
 ) -> None:
     """Plan key delivery: link rates, per-demand capacity, joint allocation, routes and single-failure survivability."""
-    from qit4n.net.plan import plan_network
+    from qit4n.net.plan import PlanReport, plan_network
+    from qit4n.net.report import demands_table, design_table, failures_table, links_table, plan_sections
 
     loaded = load_scenario(scenario)
     extra = [parse_failure_set(spec) for spec in failure_set or []]
-    result = plan_network(loaded, users_relay=users_relay, survivability=survivability, extra_failures=extra)
-    design_result = None
+    result = PlanReport(
+        plan_network(loaded, users_relay=users_relay, survivability=survivability, extra_failures=extra)
+    )
     if design is not None:
         from qit4n.net.design import design_network
 
-        design_result = design_network(
+        chosen = design_network(
             loaded, load_scenario(design), cost_per_km=cost_per_km, cost_per_link=cost_per_link, users_relay=users_relay
-        ).to_dict()
-    output = result.to_dict()
-    if design_result is not None:
-        output["design"] = design_result
+        )
+        result = PlanReport(result.plan, chosen)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_report(
             out,
             f"qit4n plan: {loaded.name}",
-            plan_sections(result, out, design_result),
+            plan_sections(result.plan, out, result.design),
             intro=loaded.description.strip(),
         )
     if json_output:
-        typer.echo(json.dumps(output, indent=2))
+        typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     console = Console()
-    links, demands, failures = _plan_tables(output)
-    console.print(_rich_table("Links", _LINK_COLUMNS, links))
-    console.print(_rich_table("Demands", _DEMAND_COLUMNS, demands))
-    if failures:
+    console.print(rich_table(links_table(result.plan)))
+    console.print(rich_table(demands_table(result.plan)))
+    failures = failures_table(result.plan)
+    if failures.rows:
+        title = f"Survivability (worst {len(failures.rows)} of {len(result.plan.survivability)} failures)"
+        console.print(rich_table(failures, title=title))
+    if result.design is not None:
         console.print(
-            _rich_table(
-                f"Survivability (worst {len(failures)} of {len(output['survivability'])} failures)",
-                _FAILURE_COLUMNS,
-                failures,
-            )
-        )
-    if design_result is not None:
-        console.print(
-            _rich_table(
-                f"Design: total cost {design_result['total_cost']:.4g}",
-                ["link", "endpoints", "cost"],
-                [[link["id"], " – ".join(link["endpoints"]), link["cost"]] for link in design_result["chosen_links"]],
-            )
+            rich_table(design_table(result.design), title=f"Design: total cost {result.design.total_cost:.4g}")
         )
     if out is not None:
         console.print(f"report written to {out / 'index.html'}")
@@ -320,6 +145,7 @@ def simulate(
 ) -> None:
     """Simulate key generation, relay and consumption; report Y.3807 QoS per demand and the bit totals."""
     from qit4n.net.graph import build_network
+    from qit4n.net.report import conservation_table, qos_table, simulation_sections
     from qit4n.net.simulate import SimulationConfig, simulate_network
     from qit4n.schema import validate_parameters
 
@@ -345,44 +171,15 @@ def simulate(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_report(
-            out,
-            f"qit4n simulate: {loaded.name}",
-            simulation_sections(result, out, network),
-            intro=loaded.description.strip(),
+            out, f"qit4n simulate: {loaded.name}", simulation_sections(result, out), intro=loaded.description.strip()
         )
     if json_output:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     console = Console()
-    rows = [
-        [
-            q.name,
-            q.throughput_bps,
-            q.delay_median_s,
-            q.delay_p99_s,
-            q.loss_ratio,
-            q.availability,
-            ", ".join("never" if t is None else f"{t:.3g}" for t in q.restoration_times_s) or "–",
-        ]
-        for q in result.qos
-    ]
-    columns = [
-        "demand",
-        "throughput (bit/s)",
-        "delay median (s)",
-        "delay p99 (s)",
-        "loss ratio",
-        "availability",
-        "restoration (s)",
-    ]
-    console.print(
-        _rich_table(f"QoS over {result.duration_s / 3600:.4g} h ({result.events_fired} events)", columns, rows)
-    )
-    console.print(
-        _rich_table(
-            "Conservation (bits)", ["term", "bits"], [[name, value] for name, value in result.totals_bits.items()]
-        )
-    )
+    title = f"QoS over {result.duration_s / 3600:.4g} h ({result.events_fired} events)"
+    console.print(rich_table(qos_table(result, restoration_format=".3g"), title=title))
+    console.print(rich_table(conservation_table(result), title="Conservation (bits)"))
     if out is not None:
         console.print(f"report written to {out / 'index.html'}")
 
@@ -398,8 +195,10 @@ def generate(
     from qit4n.net.generate import generate_scenario
     from qit4n.scenario import scenario_to_yaml
 
+    # generate_scenario checks the model name and says which ones exist.
+    model_name = cast(Literal["waxman", "geometric"], model)
     typer.echo(
-        scenario_to_yaml(generate_scenario(nodes, links=links, demands=demands, model=model, seed=seed)), nl=False
+        scenario_to_yaml(generate_scenario(nodes, links=links, demands=demands, model=model_name, seed=seed)), nl=False
     )
 
 
@@ -411,40 +210,15 @@ def show(
     """Draw a scenario's network (nodes at their coordinates, links coloured by key rate) and list its links."""
     from qit4n.net.figures import plot_network
     from qit4n.net.graph import build_network
+    from qit4n.net.report import network_links_table
 
     loaded = load_scenario(scenario)
     network = build_network(loaded, users_relay=users_relay)
     plot_network(network, out)
     console = Console()
-    rows = [
-        [link.id, " – ".join(link.endpoints), link.length_km, link.key_rate_bps, link.duty_cycle]
-        for link in network.links
-    ]
-    console.print(
-        _rich_table(
-            f"{loaded.name}: {len(loaded.nodes)} nodes, {len(loaded.links)} links, {len(loaded.demands)} demands",
-            ["link", "endpoints", "length (km)", "key rate (bit/s)", "duty cycle"],
-            rows,
-        )
-    )
+    title = f"{loaded.name}: {len(loaded.nodes)} nodes, {len(loaded.links)} links, {len(loaded.demands)} demands"
+    console.print(rich_table(network_links_table(network), title=title))
     console.print(f"drawing written to {out}")
-
-
-def demo_section(scenario: Scenario, out_dir: Path) -> Section:
-    """Plan the scenario's demands and simulate its key pools for one hour; figures go to ``out_dir``."""
-    from qit4n.net.plan import plan_network
-    from qit4n.net.simulate import SimulationConfig, simulate_network
-
-    result = plan_network(scenario)
-    sections = plan_sections(result, out_dir)
-    simulation = simulate_network(result.network, SimulationConfig(duration_s=3600.0, samples=120))
-    sections += simulation_sections(simulation, out_dir, result.network)
-    return Section(
-        "QKD network: planning and key-pool simulation",
-        paragraphs=[paragraph for section in sections for paragraph in section.paragraphs],
-        tables=[table for section in sections for table in section.tables],
-        figures=[figure for section in sections for figure in section.figures],
-    )
 
 
 def register(app: typer.Typer) -> None:

@@ -14,10 +14,9 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from qit4n.errors import ParameterError
-from qit4n.report import Section
 from qit4n.scenario import Scenario
 
-__all__ = ["demo_inventory", "demo_section", "register"]
+__all__ = ["register"]
 
 threat_app = typer.Typer(
     help="Quantum threat to network cryptography: timeline, assessment, TLS scan, catalog.", no_args_is_help=True
@@ -131,30 +130,31 @@ def assess(
         from qit4n.threat.report import write_assessment_report
 
         write_assessment_report(result, catalog.timelines, out)
-    summary = result.to_dict()
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        typer.echo(json.dumps(result.to_dict(), indent=2))
         return
+    from qit4n.threat.report import asset_rows
+
+    rows = asset_rows(result)
     table = RichTable(
-        title=f"{summary['inventory']}: timeline {summary['timeline']['id']}, policies {', '.join(summary['policies'])}"
+        title=f"{result.inventory.name}: timeline {result.timeline.id}, policies {', '.join(result.policy_ids)}"
     )
     for column in ("asset", "vulnerable", "P(exposed)", "deadline", "recommendation", "start", "finish"):
         table.add_column(column)
-    for entry in summary["assets"]:
-        scheduled = entry["schedule"] or {}
+    for row in rows:
         table.add_row(
-            entry["name"],
-            "yes" if entry["vulnerable"] else "no",
-            f"{entry['exposure_probability']:.3f}",
-            str(entry["deadline"] or "–"),
-            entry["recommendation"],
-            f"{scheduled.get('start_year', 0):g}" if scheduled else "–",
-            f"{scheduled.get('finish_year', 0):g}" if scheduled else "–",
+            row.name,
+            "yes" if row.vulnerable else "no",
+            f"{row.exposure_probability:.3f}",
+            str(row.deadline or "–"),
+            row.recommendation,
+            "–" if row.start_year is None else f"{row.start_year:g}",
+            "–" if row.finish_year is None else f"{row.finish_year:g}",
         )
     Console().print(table)
-    for entry in summary["assets"]:
-        typer.echo(f"{entry['name']}:")
-        for reason in entry["reasons"]:
+    for row in rows:
+        typer.echo(f"{row.name}:")
+        for reason in row.reasons:
             typer.echo(f"  - {reason}")
 
 
@@ -196,7 +196,8 @@ def scan(
             key = f"{cert.key_type} {cert.curve or cert.key_bits}"
             table.add_row(
                 f"certificate {index}",
-                f"{cert.subject}: {key}, {cert.signature_algorithm}, expires {cert.not_after} ({cert.expires_in_days:.0f} d)",
+                f"{cert.subject}: {key}, {cert.signature_algorithm}, "
+                f"expires {cert.not_after} ({cert.expires_in_days:.0f} d)",
             )
         Console().print(table)
 
@@ -254,76 +255,6 @@ def catalog_command(
     for policy_entry in catalog.policies:
         table.add_row("policy", policy_entry.id, f"{len(policy_entry.rules)} rules", policy_entry.source)
     Console().print(table)
-
-
-def demo_inventory(scenario: Scenario) -> dict[str, Any]:
-    """An illustrative inventory for ``scenario``: a classical VPN on every link and a PKI root.
-
-    Each VPN uses ECDH P-256 with RSA-2048 signatures and AES-256, protects data for 5 to 20
-    years (triangular, mode 10) and needs 1 to 4 years to migrate (mode 2); its key demand is
-    the largest demand of the scenario.
-    """
-    demand_bps = max((demand.key_rate_bps for demand in scenario.demands), default=1000.0)
-    assets: list[dict[str, Any]] = [
-        {
-            "name": f"vpn {scenario.link_id(index)}",
-            "category": "vpn",
-            "algorithms": [
-                {"name": "ecdh-p256", "use": "key-exchange"},
-                {"name": "rsa-2048", "use": "signature"},
-                "aes-256",
-            ],
-            "secrecy_lifetime_years": {"low": 5, "mode": 10, "high": 20},
-            "migration_time_years": {"low": 1, "mode": 2, "high": 4},
-            "risk": "high",
-            "location": {"link": scenario.link_id(index)},
-            "handshakes_per_s": 0.1,
-            "key_demand_bps": demand_bps,
-        }
-        for index in range(len(scenario.links))
-    ]
-    assets.append(
-        {
-            "name": "network PKI root",
-            "category": "pki-root",
-            "algorithms": [{"name": "rsa-3072", "use": "signature"}],
-            "migration_time_years": 3,
-            "trust_lifetime_years": 15,
-            "risk": "high",
-            "location": {"node": scenario.nodes[0].id},
-        }
-    )
-    return {"name": f"{scenario.name} demo inventory", "assets": assets}
-
-
-def demo_section(scenario: Scenario, out_dir: Path) -> Section:
-    """Quantum threat to the scenario's classical cryptography: timeline, per-link plan, paths."""
-    from qit4n.threat import assess_inventory, inventory_from_dict, load_catalog
-    from qit4n.threat.report import assessment_sections
-
-    catalog = load_catalog()
-    inventory = inventory_from_dict(demo_inventory(scenario), "demo inventory")
-    result = assess_inventory(
-        inventory,
-        now_year=float(_this_year()),
-        catalog=catalog,
-        network=scenario,
-        policy_ids=("nist-ir-8547", "eu-roadmap"),
-    )
-    parts = assessment_sections(result, catalog.timelines, out_dir)
-    section = Section(
-        "Quantum threat",
-        [
-            "An illustrative inventory (a classical ECDH/RSA VPN on every link, one RSA PKI root) assessed with "
-            f"Mosca's inequality under {result.timeline.id}; QKD is proposed only where the link's own key-rate model "
-            "meets the largest demand of the scenario.",
-        ],
-    )
-    for part in parts:
-        section.paragraphs.extend([f"{part.title}: {text}" for text in part.paragraphs])
-        section.tables.extend(part.tables)
-        section.figures.extend(part.figures)
-    return section
 
 
 def register(app: typer.Typer) -> None:

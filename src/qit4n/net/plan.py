@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from qit4n.net.allocation import DemandAllocation, DemandSpec, allocate
 from qit4n.net.capacity import MinCut, min_cut
@@ -12,7 +13,10 @@ from qit4n.net.graph import KeyNetwork, build_network
 from qit4n.net.survivability import Failure, FailureImpact, failure_impacts, single_failures
 from qit4n.scenario.model import Scenario
 
-__all__ = ["DemandPlan", "Plan", "demand_specs", "plan_network"]
+if TYPE_CHECKING:
+    from qit4n.net.design import DesignResult
+
+__all__ = ["DemandPlan", "Plan", "PlanReport", "demand_specs", "plan_network"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,21 @@ class Plan:
             "demands": [demand.to_dict() for demand in self.demands],
             "survivability": [impact.to_dict() for impact in self.survivability],
         }
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """The result of ``qit4n plan``: a plan and, when candidate links were given, the design that chose among them."""
+
+    plan: Plan
+    design: DesignResult | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready form: :meth:`Plan.to_dict` with ``design`` added when there is one."""
+        output = self.plan.to_dict()
+        if self.design is not None:
+            output["design"] = self.design.to_dict()
+        return output
 
 
 def demand_specs(scenario: Scenario) -> list[DemandSpec]:

@@ -25,6 +25,7 @@ import numpy as np
 from pydantic import Field
 
 from qit4n.des import PS_PER_S, Kernel
+from qit4n.des.kernel import Event
 from qit4n.errors import ParameterError
 from qit4n.links import PeriodicPasses, pass_windows_for_link
 from qit4n.net.capacity import max_flow_routes
@@ -153,7 +154,7 @@ class _Demand:
         self.tokens_at = 0.0
         self.planned: list = []
         self.queue: deque = deque()
-        self.retry = None
+        self.retry: Event | None = None
         self.record = DemandRecord(spec.name)
         self.broken_since: list[float] = []
         self.outage_from: float | None = None

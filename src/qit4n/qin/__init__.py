@@ -14,8 +14,8 @@ from qit4n.qin.des_chain import ChainRun, ChainSimulation, simulate_chain_des
 from qit4n.qin.heralded import HERALDING_SCHEMES, HeraldingScheme, barrett_kok, single_click
 from qit4n.qin.memory import MemoryParameters
 from qit4n.qin.midpoint import midpoint_source
-from qit4n.qin.montecarlo import Policy, sample_chain
-from qit4n.qin.network import NetworkRun, simulate_network
+from qit4n.qin.montecarlo import SwapPolicy, sample_chain
+from qit4n.qin.network import NetworkRun, simulate_quantum_network
 from qit4n.qin.planner import plan_chain
 from qit4n.qin.purify import bbpssw, dejmps, pump
 from qit4n.qin.teleport import average_teleportation_fidelity
@@ -30,7 +30,7 @@ __all__ = [
     "HeraldingScheme",
     "MemoryParameters",
     "NetworkRun",
-    "Policy",
+    "SwapPolicy",
     "abstract_waiting_time",
     "average_teleportation_fidelity",
     "barrett_kok",
@@ -45,7 +45,7 @@ __all__ = [
     "sample_chain",
     "simulate_chain_des",
     "simulate_chain_mc",
-    "simulate_network",
+    "simulate_quantum_network",
     "single_click",
     "swap",
     "werner",

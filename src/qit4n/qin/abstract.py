@@ -11,7 +11,7 @@ import numpy as np
 
 from qit4n.errors import ParameterError
 from qit4n.qin import waiting
-from qit4n.qin.montecarlo import Policy, sample_chain
+from qit4n.qin.montecarlo import SwapPolicy, sample_chain
 
 __all__ = ["abstract_waiting_time"]
 
@@ -30,7 +30,7 @@ def abstract_waiting_time(
     segments: int,
     link_success_probability: float,
     swap_success_probability: float,
-    policy: Policy | str = Policy.DOUBLING,
+    policy: SwapPolicy | str = SwapPolicy.DOUBLING,
     samples: int = 100_000,
     rng: np.random.Generator,
 ) -> dict[str, float | int | str]:
@@ -44,7 +44,7 @@ def abstract_waiting_time(
     waiting.check_probabilities(link_success_probability, swap_success_probability)
     if segments < 1:
         raise ParameterError(f"segments = {segments}: must be >= 1")
-    policy = Policy(policy)
+    policy = SwapPolicy(policy)
     p, a = link_success_probability, swap_success_probability
     result: dict[str, float | int | str] = {
         "segments": segments,
@@ -56,10 +56,10 @@ def abstract_waiting_time(
     if a == 1.0:
         result["method"] = "closed-form"
         result["waiting_time_mean_attempts"] = waiting.mean_waiting_time_deterministic_swaps(segments, p)
-    elif policy is Policy.DOUBLING and segments == 2:
+    elif policy is SwapPolicy.DOUBLING and segments == 2:
         result["method"] = "closed-form"
         result["waiting_time_mean_attempts"] = waiting.mean_waiting_time_two_segments(p, a)
-    elif policy is Policy.DOUBLING and power_of_two and segments <= waiting.MAX_EXACT_SEGMENTS:
+    elif policy is SwapPolicy.DOUBLING and power_of_two and segments <= waiting.MAX_EXACT_SEGMENTS:
         result["method"] = "markov-chain"
         result["waiting_time_mean_attempts"] = waiting.doubling_mean_waiting_time(segments, p, a)
     else:
@@ -72,6 +72,6 @@ def abstract_waiting_time(
         result["waiting_time_p99_attempts"] = float(np.quantile(drawn.waiting_steps, 0.99))
         result["samples"] = samples
         return result
-    if policy is Policy.DOUBLING and power_of_two and segments <= waiting.MAX_EXACT_SEGMENTS:
+    if policy is SwapPolicy.DOUBLING and power_of_two and segments <= waiting.MAX_EXACT_SEGMENTS:
         result["waiting_time_p99_attempts"] = _exact_quantile(segments, p, a, 0.99)
     return result

@@ -27,7 +27,7 @@ from qit4n.physics.fibre import DEFAULT_FIBRE_LOSS_DB_PER_KM, fibre_transmittanc
 from qit4n.qin.bell import correlations
 from qit4n.qin.heralded import HERALDING_SCHEMES, HeraldedOutcome
 from qit4n.qin.memory import MemoryParameters, decay_rates_per_s
-from qit4n.qin.montecarlo import ChainSamples, Policy, sample_chain
+from qit4n.qin.montecarlo import ChainSamples, SwapPolicy, sample_chain
 from qit4n.schema import StrictModel
 
 __all__ = [
@@ -71,7 +71,7 @@ class ChainParameters(StrictModel):
     )
     swap_measurement_error: float = Field(0.0, ge=0.0, le=0.5)
     attempt_preparation_s: float = Field(0.0, ge=0.0, description="local time per attempt besides the light travel")
-    policy: Policy = Policy.SWAP_ASAP
+    policy: SwapPolicy = SwapPolicy.SWAP_ASAP
 
     @field_validator("scheme")
     @classmethod

@@ -8,17 +8,31 @@ the same length (Pirandola, Laurenza, Ottaviani, Banchi, Nat. Commun. 8, 15043 (
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from qit4n.physics.fibre import fibre_transmittance
 from qit4n.qin.chain import ChainParameters, simulate_chain_mc
 from qit4n.scenario import Scenario
 
-__all__ = ["chain_versus_repeaters", "demo_endpoints", "route_length_km"]
+__all__ = ["RepeaterPoint", "chain_versus_repeaters", "demo_endpoints", "route_length_km"]
+
+
+@dataclass(frozen=True)
+class RepeaterPoint:
+    """A chain with ``repeaters`` repeaters: its rate, mean fidelity, and pairs per channel use against PLOB."""
+
+    repeaters: int
+    rate_pairs_per_s: float
+    fidelity_mean: float
+    pairs_per_channel_use: float
+    repeaterless_bound_per_use: float
 
 
 def demo_endpoints(scenario: Scenario, preferred: tuple[str, str]) -> tuple[str, str]:
-    """Two quantum computers of ``scenario`` if it has them, else ``preferred`` if both exist, else its first and last nodes."""
+    """Two quantum computers of ``scenario`` if it has them, else ``preferred`` if both exist, else its first and
+    last nodes."""
     computers = [node.id for node in scenario.nodes if node.role.value == "quantum-computer"]
     if len(computers) >= 2:
         return computers[0], computers[1]
@@ -53,11 +67,11 @@ def chain_versus_repeaters(
     samples: int,
     rng: np.random.Generator,
     hardware: ChainParameters | None = None,
-) -> list[dict[str, float]]:
+) -> list[RepeaterPoint]:
     """One row per number of repeaters (0 .. ``max_repeaters``) with rate, fidelity and the bound.
 
     >>> rows = chain_versus_repeaters(100.0, max_repeaters=1, samples=2000, rng=np.random.default_rng(0))
-    >>> [row["repeaters"] for row in rows]
+    >>> [row.repeaters for row in rows]
     [0, 1]
     """
     hardware = hardware or ChainParameters()
@@ -69,14 +83,14 @@ def chain_versus_repeaters(
         result = simulate_chain_mc(params, samples, rng)
         summary = result.summary()
         rows.append(
-            {
-                "repeaters": repeaters,
-                "rate_pairs_per_s": summary["rate_pairs_per_s"],
-                "fidelity_mean": summary["fidelity_mean"],
-                "pairs_per_channel_use": summary["rate_pairs_per_s"]
+            RepeaterPoint(
+                repeaters=repeaters,
+                rate_pairs_per_s=summary["rate_pairs_per_s"],
+                fidelity_mean=summary["fidelity_mean"],
+                pairs_per_channel_use=summary["rate_pairs_per_s"]
                 * summary["attempt_time_s"]
                 / params.memories_per_node,
-                "repeaterless_bound_per_use": bound,
-            }
+                repeaterless_bound_per_use=bound,
+            )
         )
     return rows

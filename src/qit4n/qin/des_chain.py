@@ -28,7 +28,7 @@ from qit4n.qin.bell import correlations, from_correlations
 from qit4n.qin.chain import SPEED_OF_LIGHT_FIBRE_KM_PER_S, ChainParameters, LinkModel, link_model
 from qit4n.qin.density_pairs import DensityPair, DensityRules
 from qit4n.qin.memory import decay_rates_per_s
-from qit4n.qin.montecarlo import Policy
+from qit4n.qin.montecarlo import SwapPolicy
 from qit4n.qin.purify import dejmps
 from qit4n.qin.waiting import doubling_levels
 
@@ -135,7 +135,7 @@ class ChainSimulation:
     models: list[LinkModel] = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.params.policy is Policy.DOUBLING:
+        if self.params.policy is SwapPolicy.DOUBLING:
             doubling_levels(self.params.segments)
         if self.cutoff_s is not None and self.cutoff_s <= 0:
             raise ParameterError(f"cutoff_s = {self.cutoff_s:g}: must be > 0")
@@ -294,7 +294,7 @@ class ChainSimulation:
         left, right = self.left_pair[node], self.right_pair[node]
         if left is None or right is None:
             return None
-        if self.params.policy is Policy.SWAP_ASAP:
+        if self.params.policy is SwapPolicy.SWAP_ASAP:
             return left, right
         half = node & -node
         return (left, right) if left.left == node - half and right.right == node + half else None

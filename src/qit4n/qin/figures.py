@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from qit4n.qin.demo import RepeaterPoint
+    from qit4n.qin.network import NetworkRun
 
 __all__ = ["plot_chain_versus_repeaters", "plot_network_run"]
 
 
-def _pyplot():
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -18,17 +24,17 @@ def _pyplot():
     return plt
 
 
-def plot_network_run(run, out_dir: Path) -> list[tuple[str, str]]:
+def plot_network_run(run: NetworkRun, out_dir: Path) -> list[tuple[str, str]]:
     """Rates against requested rates, fidelity histograms and memory utilisation; returns (file, caption)."""
     plt = _pyplot()
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = run.request_rows()
-    names = [row["name"] for row in rows]
+    rows = run.request_outcomes()
+    names = [row.name for row in rows]
     figures = []
     figure, axis = plt.subplots(figsize=(7, 3.5))
     positions = np.arange(len(rows))
-    axis.bar(positions - 0.2, [row["rate_pairs_per_s"] for row in rows], 0.4, label="delivered")
-    axis.bar(positions + 0.2, [row["requested_pairs_per_s"] for row in rows], 0.4, label="requested")
+    axis.bar(positions - 0.2, [row.rate_pairs_per_s for row in rows], 0.4, label="delivered")
+    axis.bar(positions + 0.2, [row.requested_pairs_per_s for row in rows], 0.4, label="requested")
     axis.set_xticks(positions, names, rotation=15)
     axis.set_ylabel("pairs per second")
     axis.legend()
@@ -39,8 +45,8 @@ def plot_network_run(run, out_dir: Path) -> list[tuple[str, str]]:
     figure, axis = plt.subplots(figsize=(7, 3.5))
     for row, fidelities in zip(rows, run.fidelity):
         if fidelities.size:
-            axis.hist(fidelities, bins=40, histtype="step", label=row["name"])
-            axis.axvline(row["target_fidelity"], linestyle=":", color="grey")
+            axis.hist(fidelities, bins=40, histtype="step", label=row.name)
+            axis.axvline(row.target_fidelity, linestyle=":", color="grey")
     axis.set_xlabel("fidelity of delivered pairs")
     axis.set_ylabel("pairs")
     axis.legend(fontsize=8)
@@ -60,19 +66,19 @@ def plot_network_run(run, out_dir: Path) -> list[tuple[str, str]]:
     return figures
 
 
-def plot_chain_versus_repeaters(rows: list[dict], out_path: Path, title: str) -> None:
+def plot_chain_versus_repeaters(rows: Sequence[RepeaterPoint], out_path: Path, title: str) -> None:
     """Pairs per channel use and fidelity versus the number of repeaters, with the repeaterless bound."""
     plt = _pyplot()
-    repeaters = [row["repeaters"] for row in rows]
+    repeaters = [row.repeaters for row in rows]
     figure, (rate_axis, fidelity_axis) = plt.subplots(1, 2, figsize=(9, 3.5))
-    rate_axis.semilogy(repeaters, [row["pairs_per_channel_use"] for row in rows], "o-", label="repeater chain")
+    rate_axis.semilogy(repeaters, [row.pairs_per_channel_use for row in rows], "o-", label="repeater chain")
     rate_axis.semilogy(
-        repeaters, [row["repeaterless_bound_per_use"] for row in rows], "k--", label="repeaterless bound (PLOB)"
+        repeaters, [row.repeaterless_bound_per_use for row in rows], "k--", label="repeaterless bound (PLOB)"
     )
     rate_axis.set_xlabel("repeaters")
     rate_axis.set_ylabel("ebits per channel use")
     rate_axis.legend(fontsize=8)
-    fidelity_axis.plot(repeaters, [row["fidelity_mean"] for row in rows], "o-")
+    fidelity_axis.plot(repeaters, [row.fidelity_mean for row in rows], "o-")
     fidelity_axis.set_xlabel("repeaters")
     fidelity_axis.set_ylabel("mean fidelity")
     figure.suptitle(title, fontsize=10)

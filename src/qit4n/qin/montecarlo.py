@@ -23,10 +23,10 @@ import numpy as np
 from qit4n.errors import ParameterError
 from qit4n.qin.waiting import check_probabilities, doubling_levels
 
-__all__ = ["ChainSamples", "Policy", "sample_chain"]
+__all__ = ["ChainSamples", "SwapPolicy", "sample_chain"]
 
 
-class Policy(str, Enum):
+class SwapPolicy(str, Enum):
     """Order of the entanglement swaps in a chain."""
 
     SWAP_ASAP = "swap-asap"
@@ -41,11 +41,11 @@ class ChainSamples:
     storage_steps: np.ndarray
 
 
-def _swap_node_spans(segments: int, policy: Policy) -> list[tuple[int, int]]:
+def _swap_node_spans(segments: int, policy: SwapPolicy) -> list[tuple[int, int]]:
     """For each repeater node j = 1..N-1, the half-open segment range whose links it waits for."""
     spans = []
     for node in range(1, segments):
-        if policy is Policy.SWAP_ASAP:
+        if policy is SwapPolicy.SWAP_ASAP:
             spans.append((node - 1, node + 1))
         else:
             half = node & -node
@@ -53,12 +53,12 @@ def _swap_node_spans(segments: int, policy: Policy) -> list[tuple[int, int]]:
     return spans
 
 
-def _deterministic(rng: np.random.Generator, samples: int, segments: int, p: float, policy: Policy) -> ChainSamples:
+def _deterministic(rng: np.random.Generator, samples: int, segments: int, p: float, policy: SwapPolicy) -> ChainSamples:
     success_step = rng.geometric(p, size=(samples, segments))
     start = success_step - 1
     delivered = success_step.max(axis=1)
     storage = (2 * delivered - start[:, 0] - start[:, -1]).astype(float)
-    if policy is Policy.DOUBLING:
+    if policy is SwapPolicy.DOUBLING:
         doubling_levels(segments)
     for node, (low, high) in enumerate(_swap_node_spans(segments, policy), start=1):
         swap_step = success_step[:, low:high].max(axis=1)
@@ -108,7 +108,7 @@ def sample_chain(
     segments: int,
     link_success_probability: float,
     swap_success_probability: float = 1.0,
-    policy: Policy = Policy.DOUBLING,
+    policy: SwapPolicy = SwapPolicy.DOUBLING,
 ) -> ChainSamples:
     """Sample ``samples`` deliveries of a homogeneous chain (see the module docstring).
 
@@ -122,11 +122,12 @@ def sample_chain(
         raise ParameterError(f"segments = {segments}: must be >= 1")
     if samples < 1:
         raise ParameterError(f"samples = {samples}: must be >= 1")
-    policy = Policy(policy)
+    policy = SwapPolicy(policy)
     if swap_success_probability == 1.0:
         return _deterministic(rng, samples, segments, link_success_probability, policy)
-    if policy is not Policy.DOUBLING:
+    if policy is not SwapPolicy.DOUBLING:
         raise ParameterError(
-            f"policy = {policy.value!r}: probabilistic swaps (a < 1) are sampled for the doubling policy only; use the event engine for swap-asap"
+            f"policy = {policy.value!r}: probabilistic swaps (a < 1) are sampled for the doubling policy only; "
+            "use the event engine for swap-asap"
         )
     return _doubling(rng, samples, segments, link_success_probability, swap_success_probability)

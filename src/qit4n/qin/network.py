@@ -15,8 +15,10 @@ swap outcome over the fibre (classical message delay).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from itertools import islice
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +29,14 @@ from qit4n.qin.des_chain import ChainSimulation
 from qit4n.scenario import Scenario
 from qit4n.schema import validate_parameters
 
-__all__ = ["NetworkRun", "RequestPlan", "plan_requests", "quantum_graph", "simulate_network"]
+__all__ = [
+    "NetworkRun",
+    "RequestOutcome",
+    "RequestPlan",
+    "plan_requests",
+    "quantum_graph",
+    "simulate_quantum_network",
+]
 
 
 @dataclass(frozen=True)
@@ -138,14 +147,15 @@ def plan_requests(
     plans = []
     for index, request in enumerate(scenario.requests):
         name = request.name or f"{request.endpoints[0]}-{request.endpoints[1]}#{index}"
-        if chosen[index] is None:
+        choice = chosen[index]
+        if choice is None:
             plans.append(
                 RequestPlan(
                     index, name, request.endpoints, request.target_fidelity, request.pairs_per_s, (), (), 0.0, 0.0
                 )
             )
             continue
-        path, lengths, estimate = options[index][chosen[index]]
+        path, segment_lengths_km, estimate = options[index][choice]
         plans.append(
             RequestPlan(
                 index,
@@ -154,7 +164,7 @@ def plan_requests(
                 request.target_fidelity,
                 request.pairs_per_s,
                 tuple(path),
-                lengths,
+                segment_lengths_km,
                 effective_rate(path, estimate, usage(index)),
                 estimate["fidelity_mean"],
             )
@@ -197,6 +207,49 @@ class _Reservations:
 
 
 @dataclass(frozen=True)
+class RequestOutcome:
+    """What one request got: delivered pairs, rate and fidelity against its targets (``None`` without deliveries)."""
+
+    name: str
+    endpoints: tuple[str, str]
+    path: tuple[str, ...]
+    length_km: float
+    target_fidelity: float
+    requested_pairs_per_s: float
+    delivered_pairs: int
+    rate_pairs_per_s: float
+    fidelity_mean: float | None
+    fraction_above_target: float | None
+    waiting_time_mean_s: float | None
+    satisfied: bool
+    estimated_rate_pairs_per_s: float
+    estimated_fidelity: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (non-finite numbers as ``None``)."""
+        values = {
+            "name": self.name,
+            "endpoints": list(self.endpoints),
+            "path": list(self.path),
+            "length_km": self.length_km,
+            "target_fidelity": self.target_fidelity,
+            "requested_pairs_per_s": self.requested_pairs_per_s,
+            "delivered_pairs": self.delivered_pairs,
+            "rate_pairs_per_s": self.rate_pairs_per_s,
+            "fidelity_mean": self.fidelity_mean,
+            "fraction_above_target": self.fraction_above_target,
+            "waiting_time_mean_s": self.waiting_time_mean_s,
+            "satisfied": self.satisfied,
+            "estimated_rate_pairs_per_s": self.estimated_rate_pairs_per_s,
+            "estimated_fidelity": self.estimated_fidelity,
+        }
+        return {
+            key: None if isinstance(value, float) and not math.isfinite(value) else value
+            for key, value in values.items()
+        }
+
+
+@dataclass(frozen=True)
 class NetworkRun:
     """Per-request deliveries and per-node memory use of a network run."""
 
@@ -207,32 +260,33 @@ class NetworkRun:
     simulated_s: float
     events: int
 
-    def request_rows(self) -> list[dict]:
-        """One result object per request."""
-        rows = []
+    def request_outcomes(self) -> list[RequestOutcome]:
+        """One outcome per request, in the scenario's order."""
+        outcomes = []
         for plan, waits, fidelities in zip(self.plans, self.waiting_time_s, self.fidelity):
             count = int(waits.size)
             rate = count / self.simulated_s
             mean_fidelity = float(fidelities.mean()) if count else None
-            rows.append(
-                {
-                    "name": plan.name,
-                    "endpoints": list(plan.endpoints),
-                    "path": list(plan.path),
-                    "length_km": float(sum(plan.segment_lengths_km)),
-                    "target_fidelity": plan.target_fidelity,
-                    "requested_pairs_per_s": plan.pairs_per_s,
-                    "delivered_pairs": count,
-                    "rate_pairs_per_s": rate,
-                    "fidelity_mean": mean_fidelity,
-                    "fraction_above_target": float(np.mean(fidelities >= plan.target_fidelity)) if count else None,
-                    "waiting_time_mean_s": float(waits.mean()) if count else None,
-                    "satisfied": bool(count and rate >= plan.pairs_per_s and mean_fidelity >= plan.target_fidelity),
-                    "estimated_rate_pairs_per_s": plan.estimated_rate_pairs_per_s,
-                    "estimated_fidelity": plan.estimated_fidelity,
-                }
+            satisfied = mean_fidelity is not None and rate >= plan.pairs_per_s and mean_fidelity >= plan.target_fidelity
+            outcomes.append(
+                RequestOutcome(
+                    name=plan.name,
+                    endpoints=plan.endpoints,
+                    path=plan.path,
+                    length_km=float(sum(plan.segment_lengths_km)),
+                    target_fidelity=plan.target_fidelity,
+                    requested_pairs_per_s=plan.pairs_per_s,
+                    delivered_pairs=count,
+                    rate_pairs_per_s=rate,
+                    fidelity_mean=mean_fidelity,
+                    fraction_above_target=float(np.mean(fidelities >= plan.target_fidelity)) if count else None,
+                    waiting_time_mean_s=float(waits.mean()) if count else None,
+                    satisfied=bool(satisfied),
+                    estimated_rate_pairs_per_s=plan.estimated_rate_pairs_per_s,
+                    estimated_fidelity=plan.estimated_fidelity,
+                )
             )
-        return rows
+        return outcomes
 
 
 def _needs(plan: RequestPlan, per_side: int) -> dict[str, int]:
@@ -242,7 +296,7 @@ def _needs(plan: RequestPlan, per_side: int) -> dict[str, int]:
     return needs
 
 
-def simulate_network(
+def simulate_quantum_network(
     scenario: Scenario,
     *,
     duration_s: float,
@@ -254,8 +308,8 @@ def simulate_network(
     ``hardware`` (default: the scenario's ``quantum_hardware`` block, defaults where omitted).
 
     >>> from qit4n.scenario import load_scenario
-    >>> run = simulate_network(load_scenario("qin-metro-2qc"), duration_s=0.2, seed=1)
-    >>> [row["delivered_pairs"] > 0 for row in run.request_rows()]
+    >>> run = simulate_quantum_network(load_scenario("qin-metro-2qc"), duration_s=0.2, seed=1)
+    >>> [outcome.delivered_pairs > 0 for outcome in run.request_outcomes()]
     [True, True, True]
     """
     if duration_s <= 0:

@@ -17,7 +17,7 @@ import numpy as np
 from qit4n.errors import InfeasibleError
 from qit4n.qin.chain import ChainParameters, simulate_chain_mc
 from qit4n.qin.des_chain import simulate_chain_des
-from qit4n.qin.montecarlo import Policy
+from qit4n.qin.montecarlo import SwapPolicy
 
 __all__ = ["PlanCandidate", "plan_chain"]
 
@@ -56,9 +56,9 @@ def plan_chain(
 
     Raises :class:`InfeasibleError` naming the best fidelity reached when no candidate meets it.
     """
-    policies = [Policy.SWAP_ASAP]
+    policies = [SwapPolicy.SWAP_ASAP]
     if base.segments & (base.segments - 1) == 0 and base.segments > 2:
-        policies.append(Policy.DOUBLING)
+        policies.append(SwapPolicy.DOUBLING)
     candidates = []
     for policy in policies:
         params = base.model_copy(update={"policy": policy})

@@ -27,7 +27,7 @@ from qit4n.maths import binary_entropy
 from qit4n.physics.fibre import loss_db_from_transmittance
 from qit4n.qin.bell import validate_bell_diagonal
 from qit4n.qin.chain import ChainParameters, delivered_correlations, simulate_chain_mc
-from qit4n.qin.montecarlo import Policy
+from qit4n.qin.montecarlo import SwapPolicy
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
 
 __all__ = ["PROTOCOL", "BBM92RepeaterParameters", "bit_error_rates", "key_rate", "secret_fraction"]
@@ -79,7 +79,7 @@ def key_rate(eta_channel: ArrayLike, params: BBM92RepeaterParameters) -> RateRes
             loss_db_per_km=params.loss_db_per_km,
             memory={"t2_s": params.memory_t2_s, "t1_s": max(10.0, params.memory_t2_s)},
             memories_per_node=params.memories_per_node,
-            policy=Policy.SWAP_ASAP,
+            policy=SwapPolicy.SWAP_ASAP,
         )
         result = simulate_chain_mc(chain, params.samples, np.random.default_rng(params.seed))
         t = delivered_correlations(chain, result.link, result.storage_s).mean(axis=0)

@@ -1,6 +1,19 @@
-"""HTML reports and figures built from results (never computes results itself)."""
+"""HTML reports and figures built from results (never computes results itself), and the report-section family."""
 
 from qit4n.report.figures import Curve, plot_key_rate_vs_distance
 from qit4n.report.html import Figure, Section, Table, write_report
+from qit4n.report.sections import REPORT_SECTIONS, SectionBuilder, SectionOutcome, build_sections, skipped_section
 
-__all__ = ["Curve", "Figure", "Section", "Table", "plot_key_rate_vs_distance", "write_report"]
+__all__ = [
+    "REPORT_SECTIONS",
+    "Curve",
+    "Figure",
+    "Section",
+    "SectionBuilder",
+    "SectionOutcome",
+    "Table",
+    "build_sections",
+    "plot_key_rate_vs_distance",
+    "skipped_section",
+    "write_report",
+]

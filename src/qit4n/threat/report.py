@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from qit4n.report import Figure, Section, Table, write_report
-from qit4n.threat.assessment import ThreatAssessment
-from qit4n.threat.catalog import TimelineScenario
+from qit4n.report import REPORT_SECTIONS, Figure, Section, Table, write_report
+from qit4n.scenario import Scenario
+from qit4n.threat.assessment import ThreatAssessment, assess_inventory
+from qit4n.threat.catalog import TimelineScenario, load_catalog
+from qit4n.threat.inventory import inventory_from_dict
 from qit4n.threat.timeline import crqc_probability
 
-__all__ = ["assessment_sections", "plot_schedule", "plot_timeline", "write_assessment_report"]
+__all__ = [
+    "AssetRow",
+    "assessment_sections",
+    "asset_rows",
+    "demo_inventory",
+    "plot_schedule",
+    "plot_timeline",
+    "threat_section",
+    "write_assessment_report",
+]
 
 
 def plot_timeline(
@@ -74,24 +88,24 @@ def assessment_sections(
     years = np.arange(np.floor(assessment.now_year) - 2, np.floor(assessment.now_year) + 21)
     plot_timeline(scenarios, years, out_dir / "threat-timeline.png", now_year=assessment.now_year)
     plot_schedule(assessment, out_dir / "threat-schedule.png")
-    summary = assessment.to_dict()
     rows = [
         (
-            entry["name"],
-            "yes" if entry["vulnerable"] else "no",
-            entry["hndl_probability"],
-            entry["forgery_probability"],
-            entry["exposure_probability"],
-            entry["deadline"],
-            entry["recommendation"],
-            "; ".join(entry["reasons"]),
+            risk.asset.name,
+            "yes" if risk.vulnerable else "no",
+            risk.hndl_probability,
+            risk.forgery_probability,
+            risk.exposure_probability,
+            risk.deadline,
+            recommendation.action,
+            "; ".join([*risk.reasons, *recommendation.reasons]),
         )
-        for entry in summary["assets"]
+        for risk, recommendation in zip(assessment.risks, assessment.recommendations)
     ]
     timeline = Section(
         "Quantum threat timeline",
         [
-            f"Timeline scenario {assessment.timeline.id}: {assessment.timeline.source}. Catalog version {assessment.catalog_version}."
+            f"Timeline scenario {assessment.timeline.id}: {assessment.timeline.source}. "
+            f"Catalog version {assessment.catalog_version}."
         ],
         figures=[Figure("threat-timeline.png", "P(CRQC by year) per catalog scenario; dots are the cited anchors")],
     )
@@ -99,7 +113,8 @@ def assessment_sections(
         "Assets: exposure and recommendation",
         [
             "Exposure is Mosca's inequality with the timeline as the distribution of z: harvest-now-decrypt-later "
-            "P(CRQC before now + x + y) and forgery P(CRQC before now + max(y, t)), integrated over the quantiles of x and y.",
+            "P(CRQC before now + x + y) and forgery P(CRQC before now + max(y, t)), integrated over the quantiles of "
+            "x and y.",
             f"Policies: {', '.join(assessment.policy_ids) or 'none'}.",
         ],
         [
@@ -112,7 +127,8 @@ def assessment_sections(
     schedule = Section(
         "Migration schedule",
         [
-            "Order: Smith's backward rule: every deadline met where one team can, then the most exposure per migration-year first."
+            "Order: Smith's backward rule: every deadline met where one team can, then the most exposure per "
+            "migration-year first."
         ],
         [
             Table(
@@ -139,7 +155,8 @@ def assessment_sections(
             Section(
                 "Network paths",
                 [
-                    "The weakest hop decides a path's exposure; trusted relays hold keys in the clear and are listed as exposure points."
+                    "The weakest hop decides a path's exposure; trusted relays hold keys in the clear and are listed "
+                    "as exposure points."
                 ],
                 [
                     Table(
@@ -165,3 +182,108 @@ def write_assessment_report(assessment: ThreatAssessment, scenarios: list[Timeli
     """Write ``index.html`` with the timeline, the assets and the migration schedule into ``out_dir``."""
     sections = assessment_sections(assessment, scenarios, out_dir)
     return write_report(out_dir, f"Quantum threat assessment: {assessment.inventory.name}", sections)
+
+
+@dataclass(frozen=True)
+class AssetRow:
+    """One asset of an assessment as a summary shows it: risk, recommendation, schedule and reasons."""
+
+    name: str
+    vulnerable: bool
+    exposure_probability: float
+    deadline: int | None
+    recommendation: str
+    start_year: float | None
+    finish_year: float | None
+    reasons: tuple[str, ...]
+
+
+def asset_rows(assessment: ThreatAssessment) -> list[AssetRow]:
+    """The assets in inventory order, each with its risk, recommendation and scheduled migration."""
+    by_asset = {item.asset: item for item in assessment.schedule}
+    rows = []
+    for risk, recommendation in zip(assessment.risks, assessment.recommendations):
+        scheduled = by_asset.get(risk.asset.name)
+        rows.append(
+            AssetRow(
+                name=risk.asset.name,
+                vulnerable=risk.vulnerable,
+                exposure_probability=risk.exposure_probability,
+                deadline=risk.deadline,
+                recommendation=recommendation.action,
+                start_year=None if scheduled is None else scheduled.start_year,
+                finish_year=None if scheduled is None else scheduled.finish_year,
+                reasons=(*risk.reasons, *recommendation.reasons),
+            )
+        )
+    return rows
+
+
+def demo_inventory(scenario: Scenario) -> dict[str, Any]:
+    """An illustrative inventory for ``scenario``: a classical VPN on every link and a PKI root.
+
+    Each VPN uses ECDH P-256 with RSA-2048 signatures and AES-256, protects data for 5 to 20
+    years (triangular, mode 10) and needs 1 to 4 years to migrate (mode 2); its key demand is
+    the largest demand of the scenario.
+    """
+    demand_bps = max((demand.key_rate_bps for demand in scenario.demands), default=1000.0)
+    assets: list[dict[str, Any]] = [
+        {
+            "name": f"vpn {scenario.link_id(index)}",
+            "category": "vpn",
+            "algorithms": [
+                {"name": "ecdh-p256", "use": "key-exchange"},
+                {"name": "rsa-2048", "use": "signature"},
+                "aes-256",
+            ],
+            "secrecy_lifetime_years": {"low": 5, "mode": 10, "high": 20},
+            "migration_time_years": {"low": 1, "mode": 2, "high": 4},
+            "risk": "high",
+            "location": {"link": scenario.link_id(index)},
+            "handshakes_per_s": 0.1,
+            "key_demand_bps": demand_bps,
+        }
+        for index in range(len(scenario.links))
+    ]
+    assets.append(
+        {
+            "name": "network PKI root",
+            "category": "pki-root",
+            "algorithms": [{"name": "rsa-3072", "use": "signature"}],
+            "migration_time_years": 3,
+            "trust_lifetime_years": 15,
+            "risk": "high",
+            "location": {"node": scenario.nodes[0].id},
+        }
+    )
+    return {"name": f"{scenario.name} demo inventory", "assets": assets}
+
+
+def threat_section(scenario: Scenario, out_dir: Path) -> Section:
+    """Quantum threat to the scenario's classical cryptography: timeline, per-link plan, paths."""
+    catalog = load_catalog()
+    inventory = inventory_from_dict(demo_inventory(scenario), "demo inventory")
+    result = assess_inventory(
+        inventory,
+        now_year=float(datetime.now(UTC).year),
+        catalog=catalog,
+        network=scenario,
+        policy_ids=("nist-ir-8547", "eu-roadmap"),
+    )
+    parts = assessment_sections(result, catalog.timelines, out_dir)
+    section = Section(
+        "Quantum threat",
+        [
+            "An illustrative inventory (a classical ECDH/RSA VPN on every link, one RSA PKI root) assessed with "
+            f"Mosca's inequality under {result.timeline.id}; QKD is proposed only where the link's own key-rate model "
+            "meets the largest demand of the scenario.",
+        ],
+    )
+    for part in parts:
+        section.paragraphs.extend([f"{part.title}: {text}" for text in part.paragraphs])
+        section.tables.extend(part.tables)
+        section.figures.extend(part.figures)
+    return section
+
+
+REPORT_SECTIONS.register("threat", threat_section)
