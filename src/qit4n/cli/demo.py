@@ -31,19 +31,27 @@ REPORT_MODULES = (
 )
 
 
+def _module_of(name: str) -> str:
+    """The module that defines section ``name``'s builder (empty when it cannot be imported)."""
+    try:
+        return str(getattr(REPORT_SECTIONS.get(name), "__module__", ""))
+    except ModuleNotFoundError:
+        return ""
+
+
 def section_plan() -> list[str | SectionOutcome]:
     """Registered section names in report order; a module that needs a missing optional package is a skip note."""
-    plan: list[str | SectionOutcome] = []
+    missing: dict[str, SectionOutcome] = {}
     for module in REPORT_MODULES:
-        known = set(REPORT_SECTIONS.names())
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as error:
-            plan.append(skipped_section(module.split(".")[1], error.name))
-            continue
-        plan.extend(name for name in REPORT_SECTIONS.names() if name not in known)
-    listed = {item for item in plan if isinstance(item, str)}
-    plan.extend(name for name in REPORT_SECTIONS.names() if name not in listed)
+            missing[module] = skipped_section(module.split(".")[1], error.name)
+    owners = {name: _module_of(name) for name in REPORT_SECTIONS.names()}
+    plan: list[str | SectionOutcome] = []
+    for module in REPORT_MODULES:
+        plan.extend([missing[module]] if module in missing else [name for name in owners if owners[name] == module])
+    plan.extend(name for name in owners if owners[name] not in REPORT_MODULES)
     return plan
 
 

@@ -2,7 +2,7 @@
 
 >>> report = run_chain(ChainRequest(segments=2, link_success_probability=0.5, samples=1000))
 >>> report.summary["method"], round(report.summary["waiting_time_mean_attempts"], 4)
-('closed-form', 3.0)
+('closed-form', 2.6667)
 """
 
 from __future__ import annotations
