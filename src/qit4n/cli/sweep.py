@@ -29,6 +29,7 @@ def sweep(
 ) -> None:
     """Evaluate a protocol over a grid of points; each point reports its own status."""
     from qit4n.sweep import grid, key_rate_point, run_sweep
+    from qit4n.sweep.report import point_rows
 
     axes: dict[str, Any] = {"distance_km": parse_value_spec("--distance-km", distance_km).tolist()}
     for item in vary or []:
@@ -39,9 +40,7 @@ def sweep(
     fixed = {"protocol": protocol, **({"preset": preset} if preset else {}), **parse_settings("--set", set_ or [])}
     points = [{**fixed, **point} for point in grid(**axes)]
     results = run_sweep(key_rate_point, points, scheduler_address=scheduler, workers=workers, show_progress=not as_json)
-    rows = [
-        {**result.point, "status": result.status, **(result.value or {}), "error": result.error} for result in results
-    ]
+    rows = point_rows(results)
     if as_json:
         typer.echo(json.dumps(rows))
         return

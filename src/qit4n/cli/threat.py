@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -41,39 +41,25 @@ def timeline(
     last_year: Annotated[int | None, typer.Option("--to", help="last year (default: 20 years on)")] = None,
 ) -> None:
     """Probability of a cryptographically relevant quantum computer by year, per catalog scenario."""
-    from qit4n.threat import crqc_table, load_catalog
+    from qit4n.threat import load_catalog
+    from qit4n.threat.report import crqc_timeline_table, plot_timeline
 
     catalog = load_catalog()
     start = first_year if first_year is not None else _this_year()
-    stop = last_year if last_year is not None else start + 20
-    if stop < start:
-        raise ParameterError(f"--to = {stop}: must be >= --from = {start}")
-    years = np.arange(start, stop + 1)
-    table = crqc_table(catalog.timelines, years)
+    table = crqc_timeline_table(catalog, start, last_year if last_year is not None else start + 20)
     if plot is not None:
-        from qit4n.threat.report import plot_timeline
-
-        plot_timeline(catalog.timelines, years.astype(float), _writable(plot))
+        plot_timeline(catalog.timelines, np.array(table.years, dtype=float), _writable(plot))
     if as_json:
-        scenarios = [
-            {
-                "id": s.id,
-                "title": s.title,
-                "source": s.source,
-                "probability_by_year": dict(zip(years.tolist(), table[s.id])),
-            }
-            for s in catalog.timelines
-        ]
-        typer.echo(json.dumps({"catalog_version": catalog.version, "scenarios": scenarios}, indent=2))
+        typer.echo(json.dumps(table.to_json(), indent=2))
         return
-    rich_table = RichTable(title=f"P(CRQC by year), threat catalog {catalog.version}")
+    rich_table = RichTable(title=f"P(CRQC by year), threat catalog {table.catalog_version}")
     rich_table.add_column("year", justify="right")
-    for scenario in catalog.timelines:
+    for scenario in table.scenarios:
         rich_table.add_column(scenario.id, justify="right")
-    for index, year in enumerate(years):
-        rich_table.add_row(str(year), *(f"{table[s.id][index]:.3f}" for s in catalog.timelines))
+    for index, year in enumerate(table.years):
+        rich_table.add_row(str(year), *(f"{table.probability_by_scenario[s.id][index]:.3f}" for s in table.scenarios))
     Console().print(rich_table)
-    for scenario in catalog.timelines:
+    for scenario in table.scenarios:
         typer.echo(f"{scenario.id}: {scenario.source}")
 
 
@@ -220,20 +206,9 @@ def catalog_command(
         old = load_catalog(diff)
         changes = diff_catalogs(old, catalog)
         if as_json:
-            payload: Any = {
-                "old_version": old.version,
-                "new_version": catalog.version,
-                "changes": [
-                    {
-                        "table": c.table,
-                        "id": c.entry_id,
-                        "change": c.change,
-                        "fields": [{"field": f, "old": o, "new": n} for f, o, n in c.fields],
-                    }
-                    for c in changes
-                ],
-            }
-            typer.echo(json.dumps(payload, indent=2))
+            from qit4n.threat.report import catalog_diff_json
+
+            typer.echo(json.dumps(catalog_diff_json(old, catalog, changes), indent=2))
             return
         typer.echo(f"catalog {old.version} -> {catalog.version}: {len(changes)} change(s)")
         for change in changes:

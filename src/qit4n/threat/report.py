@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,17 +10,21 @@ from typing import Any
 
 import numpy as np
 
+from qit4n.errors import ParameterError
 from qit4n.report import REPORT_SECTIONS, Figure, Section, Table, write_report
 from qit4n.scenario import Scenario
 from qit4n.threat.assessment import ThreatAssessment, assess_inventory
-from qit4n.threat.catalog import TimelineScenario, load_catalog
+from qit4n.threat.catalog import Catalog, CatalogChange, TimelineScenario, load_catalog
 from qit4n.threat.inventory import inventory_from_dict
-from qit4n.threat.timeline import crqc_probability
+from qit4n.threat.timeline import crqc_probability, crqc_table
 
 __all__ = [
     "AssetRow",
+    "CrqcTimelineTable",
     "assessment_sections",
     "asset_rows",
+    "catalog_diff_json",
+    "crqc_timeline_table",
     "demo_inventory",
     "plot_schedule",
     "plot_timeline",
@@ -182,6 +187,55 @@ def write_assessment_report(assessment: ThreatAssessment, scenarios: list[Timeli
     """Write ``index.html`` with the timeline, the assets and the migration schedule into ``out_dir``."""
     sections = assessment_sections(assessment, scenarios, out_dir)
     return write_report(out_dir, f"Quantum threat assessment: {assessment.inventory.name}", sections)
+
+
+@dataclass(frozen=True)
+class CrqcTimelineTable:
+    """P(CRQC by year) of each timeline scenario of a catalog version, over consecutive years."""
+
+    catalog_version: str
+    scenarios: tuple[TimelineScenario, ...]
+    years: tuple[int, ...]
+    probability_by_scenario: Mapping[str, Sequence[float]]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` object of ``qit4n threat timeline``."""
+        scenarios = [
+            {
+                "id": s.id,
+                "title": s.title,
+                "source": s.source,
+                "probability_by_year": dict(zip(self.years, self.probability_by_scenario[s.id])),
+            }
+            for s in self.scenarios
+        ]
+        return {"catalog_version": self.catalog_version, "scenarios": scenarios}
+
+
+def crqc_timeline_table(catalog: Catalog, first_year: int, last_year: int) -> CrqcTimelineTable:
+    """The catalog's CRQC timelines from ``first_year`` to ``last_year`` (both included)."""
+    if last_year < first_year:
+        raise ParameterError(f"--to = {last_year}: must be >= --from = {first_year}")
+    years = np.arange(first_year, last_year + 1)
+    table = crqc_table(catalog.timelines, years)
+    return CrqcTimelineTable(catalog.version, tuple(catalog.timelines), tuple(years.tolist()), table)
+
+
+def catalog_diff_json(old: Catalog, new: Catalog, changes: Sequence[CatalogChange]) -> dict[str, Any]:
+    """The ``--json`` object of ``qit4n threat catalog --diff``."""
+    return {
+        "old_version": old.version,
+        "new_version": new.version,
+        "changes": [
+            {
+                "table": c.table,
+                "id": c.entry_id,
+                "change": c.change,
+                "fields": [{"field": f, "old": o, "new": n} for f, o, n in c.fields],
+            }
+            for c in changes
+        ],
+    }
 
 
 @dataclass(frozen=True)
