@@ -5,7 +5,7 @@ from qit4n.net.capacity import MinCut, Route, max_flow_routes, max_key_rate_bps,
 from qit4n.net.design import DesignResult, design_network
 from qit4n.net.flows import CompiledNetwork, compile_network
 from qit4n.net.graph import RELAY_ROLES, KeyNetwork, NetLink, build_network
-from qit4n.net.plan import DemandPlan, Plan, demand_specs, plan_network
+from qit4n.net.plan import DemandPlan, Plan, PlanReport, demand_specs, plan_network
 from qit4n.net.qos import DemandQoS
 from qit4n.net.routing import disjoint_paths, key_aware_path, path_bottleneck_bps, shortest_path, widest_path
 from qit4n.net.simulate import DemandTraffic, FailureEvent, SimulationConfig, SimulationResult, simulate_network
@@ -27,6 +27,7 @@ __all__ = [
     "MinCut",
     "NetLink",
     "Plan",
+    "PlanReport",
     "Route",
     "SimulationConfig",
     "SimulationResult",

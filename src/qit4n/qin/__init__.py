@@ -18,18 +18,22 @@ from qit4n.qin.montecarlo import SwapPolicy, sample_chain
 from qit4n.qin.network import NetworkRun, simulate_quantum_network
 from qit4n.qin.planner import plan_chain
 from qit4n.qin.purify import bbpssw, dejmps, pump
+from qit4n.qin.run import ChainReport, ChainRequest, NetworkRunReport, run_chain, run_network
 from qit4n.qin.teleport import average_teleportation_fidelity
 from qit4n.qin.waiting import doubling_mean_waiting_time
 
 __all__ = [
     "HERALDING_SCHEMES",
     "ChainParameters",
+    "ChainReport",
+    "ChainRequest",
     "ChainResult",
     "ChainRun",
     "ChainSimulation",
     "HeraldingScheme",
     "MemoryParameters",
     "NetworkRun",
+    "NetworkRunReport",
     "SwapPolicy",
     "abstract_waiting_time",
     "average_teleportation_fidelity",
@@ -42,6 +46,8 @@ __all__ = [
     "midpoint_source",
     "plan_chain",
     "pump",
+    "run_chain",
+    "run_network",
     "sample_chain",
     "simulate_chain_des",
     "simulate_chain_mc",

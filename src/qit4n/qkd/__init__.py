@@ -7,6 +7,7 @@ parameters come from defaults, a published preset and user overrides
 """
 
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec, RateResult
+from qit4n.qkd.compare import ComparisonResult, MaxDistance, RatePoint, compare_protocols, rate_curve
 from qit4n.qkd.distance import max_distance_km
 from qit4n.qkd.evaluate import key_rate_at_distance
 from qit4n.qkd.presets import Preset, all_presets, get_preset
@@ -15,14 +16,19 @@ from qit4n.qkd.registry import PROTOCOLS, get_protocol, make_parameters, protoco
 __all__ = [
     "PROTOCOLS",
     "ChannelParameters",
+    "ComparisonResult",
+    "MaxDistance",
     "Preset",
     "ProtocolSpec",
+    "RatePoint",
     "RateResult",
     "all_presets",
+    "compare_protocols",
     "get_preset",
     "get_protocol",
     "key_rate_at_distance",
     "make_parameters",
     "max_distance_km",
     "protocol_names",
+    "rate_curve",
 ]
