@@ -179,7 +179,7 @@ def simulate(
     console = Console()
     title = f"QoS over {result.duration_s / 3600:.4g} h ({result.events_fired} events)"
     console.print(rich_table(qos_table(result, restoration_format=".3g"), title=title))
-    console.print(rich_table(conservation_table(result), title="Conservation (bits)"))
+    console.print(rich_table(conservation_table(result, columns=("term", "bits")), title="Conservation (bits)"))
     if out is not None:
         console.print(f"report written to {out / 'index.html'}")
 

@@ -115,8 +115,8 @@ def run(
         typer.echo(json.dumps(report.to_json(figures), indent=2))
         return
     console = Console()
-    console.print(rich_table(requests_table(report)))
-    console.print(rich_table(memory_table(report), number_format=".3g"))
+    console.print(rich_table(requests_table(report), justify="left"))
+    console.print(rich_table(memory_table(report), number_format=".3g", justify="left"))
 
 
 def register(app: typer.Typer) -> None:

@@ -45,7 +45,9 @@ def _print_max_distances(results: tuple[MaxDistance, ...], as_json: bool) -> Non
         typer.echo(json.dumps(objects[0] if len(objects) == 1 else objects))
         return
     for item in results:
-        shown = _MAX_DISTANCE_TEXT.get(item.status, f"{item.max_distance_km:.2f} km")
+        shown = (
+            f"{item.max_distance_km:.2f} km" if item.max_distance_km is not None else _MAX_DISTANCE_TEXT[item.status]
+        )
         typer.echo(f"{item.protocol}: maximal distance {shown}")
 
 

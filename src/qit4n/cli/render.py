@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from rich.table import Table as RichTable
 
@@ -22,12 +22,17 @@ def cell_text(value: Any, number_format: str = ".4g") -> str:
 
 
 def rich_table(
-    table: Table, *, title: str | None = None, number_format: str = ".4g", no_wrap: bool = False
+    table: Table,
+    *,
+    title: str | None = None,
+    number_format: str = ".4g",
+    no_wrap: bool = False,
+    justify: Literal["left", "right"] = "right",
 ) -> RichTable:
-    """A report :class:`~qit4n.report.Table` for the console (right-aligned; ``title`` defaults to the caption)."""
+    """A report :class:`~qit4n.report.Table` for the console (``title`` defaults to the caption)."""
     shown = RichTable(title=table.caption if title is None else title)
     for column in table.columns:
-        shown.add_column(column, justify="right", no_wrap=no_wrap)
+        shown.add_column(column, justify=justify, no_wrap=no_wrap)
     for row in table.rows:
         shown.add_row(*(cell_text(cell, number_format) for cell in row))
     return shown

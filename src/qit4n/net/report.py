@@ -174,10 +174,10 @@ def qos_table(result: SimulationResult, *, restoration_format: str = ".4g") -> T
     return Table(columns, rows, caption="QoS per demand")
 
 
-def conservation_table(result: SimulationResult) -> Table:
-    """The bit totals of a simulation, which balance."""
+def conservation_table(result: SimulationResult, *, columns: Sequence[str] = ("bits", "value")) -> Table:
+    """The bit totals of a simulation, which balance (``columns`` name the term and the count)."""
     return Table(
-        ["bits", "value"],
+        columns,
         [[name, value] for name, value in result.totals_bits.items()],
         caption="Conservation: initial + generated = delivered + relay + in pools + discarded",
     )
