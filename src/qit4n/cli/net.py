@@ -87,16 +87,15 @@ def plan(
 
     loaded = load_scenario(scenario)
     extra = [parse_failure_set(spec) for spec in failure_set or []]
-    result = PlanReport(
-        plan_network(loaded, users_relay=users_relay, survivability=survivability, extra_failures=extra)
-    )
+    plan = plan_network(loaded, users_relay=users_relay, survivability=survivability, extra_failures=extra)
+    chosen = None
     if design is not None:
         from qit4n.net.design import design_network
 
         chosen = design_network(
             loaded, load_scenario(design), cost_per_km=cost_per_km, cost_per_link=cost_per_link, users_relay=users_relay
         )
-        result = PlanReport(result.plan, chosen)
+    result = PlanReport(plan, chosen)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_report(
