@@ -22,7 +22,6 @@ DEFAULT_SCENARIO = "secoqc-vienna-2008"
 #: report order (the data flow: links, networks, post-processing, key management, quantum
 #: networks, threat). Sections registered by other code follow them.
 REPORT_MODULES = (
-    "qit4n.qkd.report",
     "qit4n.net.report",
     "qit4n.emulate.report",
     "qit4n.kms.report",
@@ -80,13 +79,15 @@ def demo(
     ] = None,
 ) -> None:
     """Run the main job on the built-in default scenario: link key rates, network, keys, report."""
-    from qit4n.qkd.report import links_table, scenario_link_rates
+    from qit4n.net.report import scenario_link_rates, scenario_links_table
 
     console = Console()
     scenario = load_scenario(scenario_name)
     out.mkdir(parents=True, exist_ok=True)
     outcomes = _build(scenario, out, section or [], console)
-    console.print(rich_table(links_table(scenario, scenario_link_rates(scenario)), number_format=".3g", no_wrap=True))
+    console.print(
+        rich_table(scenario_links_table(scenario, scenario_link_rates(scenario)), number_format=".3g", no_wrap=True)
+    )
     path = write_report(
         out,
         f"qit4n demo: {scenario.name}",

@@ -1,8 +1,13 @@
-"""Report parts of the network layer, built from typed results: plan, design and simulation tables and sections."""
+"""Report parts of the network layer, built from typed results: the scenario's links, plan, design and simulation.
+
+The links section opens the demo report (the first package above the link layer reads every link
+of a scenario here); the network section plans the demands and simulates the key pools.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +15,8 @@ from qit4n.net.capacity import Route
 from qit4n.net.graph import KeyNetwork
 from qit4n.net.plan import Plan, plan_network
 from qit4n.net.simulate import SimulationConfig, SimulationResult, simulate_network
+from qit4n.qkd.link import link_key_rate
+from qit4n.qkd.report import plot_default_devices
 from qit4n.report import REPORT_SECTIONS, Figure, Section, Table
 from qit4n.scenario import Scenario
 
@@ -18,20 +25,77 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SURVIVABILITY_ROWS",
+    "ScenarioLinkRate",
     "conservation_table",
     "demands_table",
     "design_table",
     "failures_table",
+    "links_section",
     "links_table",
     "network_links_table",
     "network_section",
     "plan_sections",
     "qos_table",
+    "scenario_link_rates",
+    "scenario_links_table",
     "simulation_sections",
 ]
 
 #: Failures listed in a plan's survivability table (the worst first).
 SURVIVABILITY_ROWS = 40
+
+
+@dataclass(frozen=True)
+class ScenarioLinkRate:
+    """One link of a scenario with its modelled loss, QBER and key rate."""
+
+    link_id: str
+    length_km: float | None
+    protocol: str
+    loss_db: float | None
+    qber: float | None
+    key_rate_bps: float
+
+
+def scenario_link_rates(scenario: Scenario) -> tuple[ScenarioLinkRate, ...]:
+    """Every link of ``scenario`` with its key rate (fibre length, protocol and device parameters)."""
+    rates = []
+    for index, link in enumerate(scenario.links):
+        rate = link_key_rate(scenario, index)
+        rates.append(
+            ScenarioLinkRate(
+                scenario.link_id(index), link.length_km, link.protocol, rate.loss_db, rate.qber, rate.key_rate_bps
+            )
+        )
+    return tuple(rates)
+
+
+def scenario_links_table(scenario: Scenario, rates: Sequence[ScenarioLinkRate]) -> Table:
+    """The links of ``scenario`` with their key rates."""
+    rows = [(r.link_id, r.length_km, r.protocol, r.loss_db, r.qber, r.key_rate_bps) for r in rates]
+    return Table(("link", "km", "protocol", "loss dB", "QBER", "key bit/s"), rows, caption=f"Links of {scenario.name}")
+
+
+def links_section(scenario: Scenario, out_dir: Path) -> Section:
+    """Links of the scenario with their key rates, and the key-rate-versus-distance comparison."""
+    plot_default_devices(out_dir / "key-rate-vs-distance.png")
+    return Section(
+        "QKD links",
+        paragraphs=[
+            f"{scenario.description.strip()}",
+            "Each link's secret key rate is computed from its fibre length, protocol and device parameters "
+            "(qit4n defaults unless the scenario names a preset).",
+        ],
+        tables=[scenario_links_table(scenario, scenario_link_rates(scenario))],
+        figures=[
+            Figure(
+                "key-rate-vs-distance.png",
+                "Secret key rate per pulse versus fibre distance at qit4n's default devices: decoy BB84 (asymptotic "
+                "and finite-key), MDI-QKD, sending-or-not-sending twin-field, GG02 CV-QKD, and the PLOB repeaterless "
+                "bound.",
+            )
+        ],
+    )
 
 
 def _route_text(routes: Sequence[Route]) -> str:
@@ -222,4 +286,5 @@ def network_section(scenario: Scenario, out_dir: Path) -> Section:
     )
 
 
+REPORT_SECTIONS.register("links", links_section)
 REPORT_SECTIONS.register("net", network_section)
