@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
@@ -18,15 +19,47 @@ __all__ = ["DEFAULT_SCENARIO", "REPORT_MODULES", "register", "section_plan"]
 #: The built-in scenario the demo runs on.
 DEFAULT_SCENARIO = "secoqc-vienna-2008"
 
-#: Modules whose import registers the demo's sections in :data:`qit4n.report.REPORT_SECTIONS`, in
-#: report order (the data flow: links, networks, post-processing, key management, quantum
-#: networks, threat). Sections registered by other code follow them.
-REPORT_MODULES = (
-    "qit4n.net.report",
-    "qit4n.emulate.report",
-    "qit4n.kms.report",
-    "qit4n.qin.report",
-    "qit4n.threat.report",
+
+def _net_report() -> ModuleType:
+    from qit4n.net import report
+
+    return report
+
+
+def _emulate_report() -> ModuleType:
+    from qit4n.emulate import report
+
+    return report
+
+
+def _kms_report() -> ModuleType:
+    from qit4n.kms import report
+
+    return report
+
+
+def _qin_report() -> ModuleType:
+    from qit4n.qin import report
+
+    return report
+
+
+def _threat_report() -> ModuleType:
+    from qit4n.threat import report
+
+    return report
+
+
+#: Importers of the packages' report modules, whose import registers the demo's sections in
+#: :data:`qit4n.report.REPORT_SECTIONS`, in report order (the data flow: links and networks,
+#: post-processing, key management, quantum networks, threat). Sections registered by other code
+#: follow them.
+REPORT_MODULES: tuple[Callable[[], ModuleType], ...] = (
+    _net_report,
+    _emulate_report,
+    _kms_report,
+    _qin_report,
+    _threat_report,
 )
 
 
@@ -40,17 +73,19 @@ def _module_of(name: str) -> str:
 
 def section_plan() -> list[str | SectionOutcome]:
     """Registered section names in report order; a module that needs a missing optional package is a skip note."""
-    missing: dict[str, SectionOutcome] = {}
-    for module in REPORT_MODULES:
+    modules: list[str | SectionOutcome] = []
+    for load in REPORT_MODULES:
         try:
-            importlib.import_module(module)
+            modules.append(load().__name__)
         except ModuleNotFoundError as error:
-            missing[module] = skipped_section(module.split(".")[1], error.name)
+            modules.append(skipped_section(load.__name__.split("_")[1], error.name))
     owners = {name: _module_of(name) for name in REPORT_SECTIONS.names()}
     plan: list[str | SectionOutcome] = []
-    for module in REPORT_MODULES:
-        plan.extend([missing[module]] if module in missing else [name for name in owners if owners[name] == module])
-    plan.extend(name for name in owners if owners[name] not in REPORT_MODULES)
+    for module in modules:
+        plan.extend(
+            [module] if isinstance(module, SectionOutcome) else [name for name in owners if owners[name] == module]
+        )
+    plan.extend(name for name in owners if owners[name] not in modules)
     return plan
 
 
