@@ -6,7 +6,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from qit4n.emulate.run import EntangledLinkRun, LinkRun, run_link
+from qit4n.emulate.decoy_link import LinkRun
+from qit4n.emulate.emulator import EmulatedRun
+from qit4n.emulate.entangled_link import EntangledLinkRun
+from qit4n.emulate.run import run_link
 from qit4n.errors import ScenarioError
 from qit4n.report import REPORT_SECTIONS, Figure, Section, Table
 from qit4n.scenario import Link, Scenario
@@ -22,19 +25,21 @@ def _finite(value: Any) -> Any:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
-def run_json(run: LinkRun | EntangledLinkRun) -> dict[str, Any]:
+def run_json(run: EmulatedRun) -> dict[str, Any]:
     """The ``--json`` object of ``qit4n emulate``: the run's fields, non-finite numbers as ``null``."""
     return {key: _finite(value) for key, value in run.as_dict().items()}
 
 
-def run_title(run: LinkRun | EntangledLinkRun) -> str:
+def run_title(run: EmulatedRun) -> str:
     """One line naming the run: protocol, distance, pulses (and the source position of BBM92)."""
     if isinstance(run, EntangledLinkRun):
         return (
             f"{run.protocol} over {run.distance_km:g} km, {run.pulses:.3g} slots, "
             f"source at {run.source_position:g} of the link"
         )
-    return f"{run.protocol} over {run.distance_km:g} km, {run.pulses:.3g} pulses"
+    if isinstance(run, LinkRun):
+        return f"{run.protocol} over {run.distance_km:g} km, {run.pulses:.3g} pulses"
+    return f"{run.protocol}, {run.pulses:.3g} pulses"
 
 
 def _entangled_quantities(summary: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -80,11 +85,16 @@ def _decoy_quantities(summary: dict[str, Any]) -> list[tuple[str, Any]]:
     ]
 
 
-def run_quantities(run: LinkRun | EntangledLinkRun) -> list[tuple[str, Any]]:
-    """The run's detections, sifted bits, QBER, leak and key against the analytic rate, as (quantity, value)."""
+def run_quantities(run: EmulatedRun) -> list[tuple[str, Any]]:
+    """The run's detections, sifted bits, QBER, leak and key against the analytic rate, as (quantity, value).
+
+    Another registered emulator's run lists the numbers and flags of its ``as_dict``.
+    """
     if isinstance(run, EntangledLinkRun):
         return _entangled_quantities(run.as_dict())
-    return _decoy_quantities(run.as_dict())
+    if isinstance(run, LinkRun):
+        return _decoy_quantities(run.as_dict())
+    return [(name, value) for name, value in run_json(run).items() if isinstance(value, int | float | str | None)]
 
 
 def _bits_figure(run: LinkRun, path: Path) -> None:

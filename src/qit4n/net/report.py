@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qit4n.links import link_budgets
 from qit4n.net.capacity import Route
 from qit4n.net.graph import KeyNetwork
 from qit4n.net.plan import Plan, plan_network
 from qit4n.net.simulate import SimulationConfig, SimulationResult, simulate_network
-from qit4n.qkd.link import link_key_rate
 from qit4n.qkd.report import plot_default_devices
 from qit4n.report import REPORT_SECTIONS, Figure, Section, Table
 from qit4n.scenario import Scenario
@@ -60,8 +60,7 @@ class ScenarioLinkRate:
 def scenario_link_rates(scenario: Scenario) -> tuple[ScenarioLinkRate, ...]:
     """Every link of ``scenario`` with its key rate (fibre length, protocol and device parameters)."""
     rates = []
-    for index, link in enumerate(scenario.links):
-        rate = link_key_rate(scenario, index)
+    for index, (link, rate) in enumerate(zip(scenario.links, link_budgets(scenario))):
         rates.append(
             ScenarioLinkRate(
                 scenario.link_id(index), link.length_km, link.protocol, rate.loss_db, rate.qber, rate.key_rate_bps
