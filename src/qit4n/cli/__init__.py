@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "qit4n.cli.kms",
     "qit4n.cli.qin",
     "qit4n.cli.threat",
+    "qit4n.cli.qrng",
 )
 
 app = typer.Typer(

@@ -150,7 +150,8 @@ def markov_estimate(symbols: np.ndarray) -> Estimate:
     ]
     log_max = float(np.nanmax(np.where(np.isfinite(paths), paths, -np.inf)))
     entropy = min(-log_max / length, 1.0)
-    return Estimate("Markov", entropy, {"p_0": p0, "p_1": p1, "p_00": p00, "p_01": p01, "p_10": p10, "p_11": p11})
+    values = {"p_0": p0, "p_1": p1, "p_00": p00, "p_01": p01, "p_10": p10, "p_11": p11, "p_hat_max": 2.0**log_max}
+    return Estimate("Markov", entropy, {key: float(value) for key, value in values.items()})
 
 
 def _compression_g(z: float, log_u: np.ndarray, weights: np.ndarray, tail_log: np.ndarray, v: int) -> float:
@@ -292,9 +293,15 @@ def _prediction_estimate(name: str, correct: np.ndarray, alphabet: int) -> Estim
     return Estimate(name, -math.log2(p), values)
 
 
+def _radix(symbols: np.ndarray) -> int:
+    """One more than the largest symbol: the kernels' table width (the alphabet may have gaps)."""
+    return int(symbols.max()) + 1 if symbols.size else 1
+
+
 def multi_mcw_estimate(symbols: np.ndarray, alphabet: int) -> Estimate:
     """Section 6.3.7: the most common value in windows of 63, 255, 1023 and 4095 samples."""
-    return _prediction_estimate("MultiMCW", multi_mcw_correct(symbols.astype(np.int64), alphabet), alphabet)
+    data = symbols.astype(np.int64)
+    return _prediction_estimate("MultiMCW", multi_mcw_correct(data, _radix(data)), alphabet)
 
 
 def lag_estimate(symbols: np.ndarray, alphabet: int) -> Estimate:
@@ -304,9 +311,10 @@ def lag_estimate(symbols: np.ndarray, alphabet: int) -> Estimate:
 
 def multi_mmc_estimate(symbols: np.ndarray, alphabet: int) -> Estimate:
     """Section 6.3.9: Markov models of orders 1 to 16."""
-    return _prediction_estimate("MultiMMC", multi_mmc_correct(symbols, alphabet), alphabet)
+    return _prediction_estimate("MultiMMC", multi_mmc_correct(symbols, _radix(symbols)), alphabet)
 
 
 def lz78y_estimate(symbols: np.ndarray, alphabet: int) -> Estimate:
     """Section 6.3.10: an LZ78-like dictionary of contexts up to 16 samples."""
-    return _prediction_estimate("LZ78Y", lz78y_correct(symbols.astype(np.int64), alphabet), alphabet)
+    data = symbols.astype(np.int64)
+    return _prediction_estimate("LZ78Y", lz78y_correct(data, _radix(data)), alphabet)

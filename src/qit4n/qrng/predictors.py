@@ -240,7 +240,8 @@ def _ensemble(hits, num):
 
 
 def multi_mmc_correct(symbols: np.ndarray, alphabet: int) -> np.ndarray:
-    """Correct flags of the multi-Markov-model ensemble (orders 1 to 16, 100,000 entries each)."""
+    """Correct flags of the multi-Markov-model ensemble (orders 1 to 16, 100,000 entries each);
+    symbols lie in ``[0, alphabet)``."""
     data = np.ascontiguousarray(symbols, dtype=np.int64)
     hits = np.zeros(max(data.size - 2, 0), dtype=np.uint16)
     for d, ids in enumerate(context_ids(data, MMC_DEPTH)):
@@ -251,7 +252,9 @@ def multi_mmc_correct(symbols: np.ndarray, alphabet: int) -> np.ndarray:
 
 @numba.njit(cache=True, nogil=True)
 def lz78y_correct(symbols, alphabet):
-    """Correct flags of the LZ78Y predictor (contexts up to 16 symbols, 65,536 dictionary entries).
+    """Correct flags of the LZ78Y predictor (contexts up to 16 symbols, 65,536 dictionary entries;
+    the prediction is the most frequent follower of the dictionary context with the highest count,
+    the longest such context on ties, as the reference implementation does).
 
     The dictionary is a trie read backwards from the newest symbol: the node of a context of
     length ``j`` is the child of its length ``j - 1`` suffix; ``member`` marks the nodes that are
@@ -318,7 +321,7 @@ def lz78y_correct(symbols, alphabet):
             depth = j
         for j in range(depth, 0, -1):
             node = path[j]
-            if member[node] and best_count[node] >= top and best_count[node] > 0:
+            if member[node] and best_count[node] > top:
                 top = best_count[node]
                 prediction = best_value[node]
         correct[i - start] = prediction == symbols[i]
