@@ -225,7 +225,8 @@ def extract(
     output_bits = leftover_hash_output_bits(block, min_entropy / bits_per_symbol, epsilon)
     if output_bits == 0:
         raise ParameterError(
-            f"--block-bits = {block}: too short to extract anything at --min-entropy {min_entropy:g}, --epsilon {epsilon:g}"
+            f"--block-bits = {block}: too short to extract anything"
+            f" at --min-entropy {min_entropy:g}, --epsilon {epsilon:g}"
         )
     extractor = ToeplitzExtractor.from_generator(block, output_bits, np.random.default_rng(seed))
     started = time.perf_counter()
