@@ -232,17 +232,14 @@ def emulate(
         index = done + np.arange(size)
         quantum = np.ones(size)
         offset = drift_per_sample * index.astype(float)
-        eta0_scale = 1.0
         for fault in faults:
             hit = index >= fault.start_sample
             if fault.kind is FaultKind.SIGNAL_LOSS:
                 quantum[hit] = 0.0
             elif fault.kind is FaultKind.BIAS:
                 offset = offset + np.where(hit, fault.value, 0.0)
-                if done + size > fault.start_sample:
-                    eta0_scale = max(0.0, 1.0 - fault.value)
         if isinstance(source, BeamSplitterSource):
-            chunk = _beam_splitter_chunk(source, rng, size, index, faults, eta0_scale)
+            chunk = _beam_splitter_chunk(source, rng, done, size, faults)
         else:
             chunk = source.digitise(source.analog(rng, size, quantum, offset))
         _apply_digital(chunk, done, faults)
@@ -251,20 +248,31 @@ def emulate(
 
 
 def _beam_splitter_chunk(
-    source: BeamSplitterSource,
-    rng: np.random.Generator,
-    size: int,
-    index: np.ndarray,
-    faults: Sequence[Fault],
-    eta0_scale: float,
+    source: BeamSplitterSource, rng: np.random.Generator, first: int, size: int, faults: Sequence[Fault]
 ) -> np.ndarray:
-    quantum = not any(f.kind is FaultKind.SIGNAL_LOSS and f.start_sample <= index[0] for f in faults)
+    """Kept bits ``first .. first + size``, in segments between the faults' start indices."""
+    edges = sorted({first, first + size} | {f.start_sample for f in faults if first < f.start_sample < first + size})
+    pieces = []
+    for start, stop in zip(edges[:-1], edges[1:]):
+        active = [f for f in faults if f.start_sample <= start]
+        quantum = not any(f.kind is FaultKind.SIGNAL_LOSS for f in active)
+        eta0_scale = 1.0
+        for fault in active:
+            if fault.kind is FaultKind.BIAS:
+                eta0_scale *= max(0.0, 1.0 - fault.value)
+        pieces.append(_beam_splitter_bits(source, rng, stop - start, quantum, eta0_scale))
+    return np.concatenate(pieces)
+
+
+def _beam_splitter_bits(
+    source: BeamSplitterSource, rng: np.random.Generator, size: int, quantum: bool, eta0_scale: float
+) -> np.ndarray:
     out = np.zeros(0, dtype=np.uint8)
     while out.size < size:
         slots = max(1024, int(1.3 * (size - out.size) / max(source.mean_photons * 0.3, 1e-6)))
         fresh = source.bits(rng, min(slots, 1 << 26), quantum, eta0_scale)
         if fresh.size == 0 and not quantum:
-            fresh = np.zeros(size - out.size, dtype=np.uint8)  # no light and no dark counts: no bits at all
+            fresh = np.zeros(size - out.size, dtype=np.uint8)  # no light and no dark counts: a dead output
         out = np.concatenate((out, fresh))
     return out[:size]
 
