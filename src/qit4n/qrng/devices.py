@@ -102,7 +102,7 @@ def homodyne_min_entropy(
     sigma_q, sigma_e = noise_ratio_to_sigmas(qcnr_db)
     half_range = np.asarray(range_sigmas, dtype=float)
     if np.any(half_range <= 0):
-        raise ParameterError(f"range_sigmas = {range_sigmas}: must be > 0")
+        raise ParameterError(f"range_sigmas = {half_range.min():g}: must be > 0")
     delta = 2.0 * half_range / 2**adc_bits
     if conditional:
         spread, offset = sigma_q, classical_bound_sigmas * sigma_e
@@ -171,7 +171,7 @@ def beam_splitter_bit_probabilities(
     mean photon number ``mean_photons`` on a beam splitter (Poissonian splitting is independent)."""
     mu = np.asarray(mean_photons, dtype=float)
     if np.any(mu < 0):
-        raise ParameterError(f"mean_photons = {mean_photons}: must be >= 0")
+        raise ParameterError(f"mean_photons = {mu.min():g}: must be >= 0")
     for name, pair in (("eta", eta), ("dark_probability", dark_probability)):
         if not all(0.0 <= value <= 1.0 for value in pair):
             raise ParameterError(f"{name} = {pair}: each must be in [0, 1]")

@@ -121,10 +121,10 @@ def _statistics(raw, weights, values, median, active, out):
     for k in range(5):
         lag = (1, 2, 8, 16, 32)[k]
         if active[8 + k] or active[13 + k]:
-            same, product = 0, 0
+            same, product = 0, np.int64(0)
             for i in range(m - lag):
                 same += weights[i] == weights[i + lag]
-                product += np.int64(weights[i]) * np.int64(weights[i + lag])
+                product += weights[i] * weights[i + lag]
             out[8 + k], out[13 + k] = same, product
 
 
