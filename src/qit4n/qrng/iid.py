@@ -287,7 +287,7 @@ def assess_iid(
 
     >>> result = assess_iid(np.random.default_rng(2).integers(0, 16, 5000, dtype=np.uint8), 4, np.random.default_rng(3))
     >>> result.iid, round(result.min_entropy, 2)
-    (True, 3.57)
+    (True, 3.71)
     """
     if not 1 <= bits_per_symbol <= 8:
         raise ParameterError(f"bits_per_symbol = {bits_per_symbol}: must be in [1, 8]")
