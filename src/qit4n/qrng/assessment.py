@@ -46,13 +46,15 @@ __all__ = [
     "assess_non_iid",
     "assess_restarts",
     "read_samples",
+    "restart_cutoff",
     "to_bitstring",
 ]
 
 #: SP 800-90B asks for at least a million samples; smaller files are assessed with a warning flag.
 RECOMMENDED_SAMPLES = 1_000_000
 _RESTART_SHAPE = (1000, 1000)
-_RESTART_ALPHA = 0.01 / 2000
+#: Section 3.1.4.3: a 1% false-reject rate shared by the 2000 rows and columns (Sidak), as the reference tool.
+_RESTART_ALPHA = 1.0 - 0.99 ** (1.0 / 2000)
 
 
 def read_samples(path: Path | str, bits_per_symbol: int) -> np.ndarray:
@@ -142,12 +144,18 @@ def _estimator_calls(symbols: np.ndarray, binary: bool, alphabet: int) -> list[C
 
 
 def assess_non_iid(
-    samples: np.ndarray, bits_per_symbol: int, *, bitstring_bits: int | None = None, threads: int = 2
+    samples: np.ndarray,
+    bits_per_symbol: int,
+    *,
+    bitstring_bits: int | None = None,
+    bitstring: bool = True,
+    threads: int = 2,
 ) -> NonIidAssessment:
     """The initial entropy estimate of section 3.1.3 with every estimator's values.
 
     ``bitstring_bits`` truncates the bitstring (the reference tool's ``-t`` uses 1,000,000);
-    by default all bits are used (its ``-a``, the default).
+    by default all bits are used (its ``-a``, the default). ``bitstring=False`` skips it (the
+    restart tests assess the samples only).
 
     >>> rng = np.random.default_rng(1)
     >>> result = assess_non_iid(rng.integers(0, 2, 20_000, dtype=np.uint8), 1)
@@ -162,7 +170,7 @@ def assess_non_iid(
     alphabet = max(int(np.unique(data).size), 2)
     calls = _estimator_calls(data, bits_per_symbol == 1, alphabet)
     bit_calls: list[Callable[[], Estimate]] = []
-    if bits_per_symbol > 1:
+    if bits_per_symbol > 1 and bitstring:
         bits = to_bitstring(data, bits_per_symbol)[:bitstring_bits]
         bit_calls = _estimator_calls(bits, True, 2)
     # Longest first, so the pool's threads stay busy to the end.
@@ -210,20 +218,41 @@ def _max_mode_count(matrix: np.ndarray, axis: int) -> int:
     return int(max(np.bincount(line).max() for line in lines))
 
 
+def restart_cutoff(h_initial: float, samples_per_line: int = _RESTART_SHAPE[1]) -> int:
+    """Largest most-common-value count a row or column may show (section 3.1.4.3): the smallest ``x``
+    with ``P(max count > x) <= alpha`` when ``floor(2^H)`` symbols have probability ``2^-H`` and one
+    the rest (union bound over the symbols; the reference tool's cutoffs).
+
+    >>> restart_cutoff(5.0), restart_cutoff(7.5)
+    (63, 22)
+    """
+    p = 2.0**-h_initial
+    equal = math.floor(1.0 / p)
+    rest = 1.0 - equal * p
+    cutoff = 0
+    while (
+        equal * binom.sf(cutoff, samples_per_line, p) + (binom.sf(cutoff, samples_per_line, rest) if rest > 0 else 0.0)
+        > _RESTART_ALPHA
+    ):
+        cutoff += 1
+    return cutoff
+
+
 def assess_restarts(
     matrix: np.ndarray, bits_per_symbol: int, h_initial: float, *, threads: int = 2
 ) -> RestartAssessment:
-    """Sanity check (the most common value's count in each row and column against the binomial
-    cutoff at ``alpha = 0.01 / 2000``), then the non-IID estimate of the row and column datasets."""
+    """Sanity check (the most common value's count in each row and column against
+    :func:`restart_cutoff`), then the non-IID estimates of the row and column datasets (samples only,
+    no bitstring, as the reference tool)."""
     data = np.asarray(matrix, dtype=np.uint8)
     if data.shape != _RESTART_SHAPE:
         raise ParameterError(f"restart matrix shape = {data.shape}: must be {_RESTART_SHAPE} (restarts x samples)")
     if not 0.0 < h_initial <= bits_per_symbol:
         raise ParameterError(f"h_initial = {h_initial}: must be in (0, {bits_per_symbol}]")
-    cutoff = int(binom.isf(_RESTART_ALPHA, data.shape[1], 2.0**-h_initial))
+    cutoff = restart_cutoff(h_initial, data.shape[1])
     row_max, column_max = _max_mode_count(data, 1), _max_mode_count(data, 0)
     if row_max > cutoff or column_max > cutoff:
         return RestartAssessment(h_initial, cutoff, row_max, column_max, None, None)
-    rows = assess_non_iid(data.ravel(), bits_per_symbol, threads=threads)
-    columns = assess_non_iid(data.T.ravel(), bits_per_symbol, threads=threads)
+    rows = assess_non_iid(data.ravel(), bits_per_symbol, bitstring=False, threads=threads)
+    columns = assess_non_iid(data.T.ravel(), bits_per_symbol, bitstring=False, threads=threads)
     return RestartAssessment(h_initial, cutoff, row_max, column_max, rows, columns)
