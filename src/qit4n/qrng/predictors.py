@@ -152,11 +152,11 @@ def lag_correct(symbols):
     for i in range(1, n):
         value = symbols[i]
         correct[i - 1] = symbols[i - winner] == value
+        # Branch-free: on random data every other comparison would be mispredicted.
         for d in range(1, min(LAG_DEPTH, i) + 1):
-            if symbols[i - d] == value:
-                scores[d] += 1
-                if scores[d] >= scores[winner]:
-                    winner = d
+            hit = symbols[i - d] == value
+            scores[d] += hit
+            winner = d if hit & (scores[d] >= scores[winner]) else winner
     return correct
 
 
@@ -232,10 +232,9 @@ def _ensemble(hits, num):
         word = hits[i]
         correct[i] = (word >> winner) & 1
         for d in range(num):
-            if (word >> d) & 1:
-                scores[d] += 1
-                if scores[d] >= scores[winner]:
-                    winner = d
+            hit = (word >> d) & 1
+            scores[d] += hit
+            winner = d if (hit == 1) & (scores[d] >= scores[winner]) else winner
     return correct
 
 
