@@ -177,11 +177,7 @@ def assess_non_iid(
     every = bit_calls[::-1] + calls[::-1]
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         results = list(pool.map(lambda call: call(), every))[::-1]
-    original = tuple(results[: len(calls)])
-    bitstring = tuple(results[len(calls) :])
-    if bits_per_symbol == 1:
-        original, bitstring = original, ()
-    return NonIidAssessment(bits_per_symbol, int(data.size), original, bitstring)
+    return NonIidAssessment(bits_per_symbol, int(data.size), tuple(results[: len(calls)]), tuple(results[len(calls) :]))
 
 
 @dataclass(frozen=True)
