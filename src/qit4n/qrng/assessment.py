@@ -81,7 +81,9 @@ def to_bitstring(samples: np.ndarray, bits_per_symbol: int) -> np.ndarray:
 @dataclass(frozen=True)
 class NonIidAssessment:
     """Per-estimator results on the samples (``original``) and their bitstring (``bitstring``, empty
-    for binary samples), and the initial entropy estimate ``h_initial`` in bits per sample."""
+    for binary samples), and the initial entropy estimate ``h_initial`` in bits per sample. An
+    estimator that does not apply (t-tuple without a tuple seen 35 times, LRS without a repeat
+    that long) reports an infinite entropy (``None`` in :meth:`as_dict`)."""
 
     bits_per_symbol: int
     num_samples: int
@@ -90,7 +92,7 @@ class NonIidAssessment:
 
     @property
     def h_original(self) -> float:
-        return min(e.min_entropy for e in self.original)
+        return min(e.min_entropy for e in self.original) + 0.0  # + 0.0: no -0.0 for constant data
 
     @property
     def h_bitstring(self) -> float:
@@ -104,7 +106,14 @@ class NonIidAssessment:
 
     def as_dict(self) -> dict[str, object]:
         def rows(estimates: tuple[Estimate, ...]) -> list[dict[str, object]]:
-            return [{"estimator": e.name, "min_entropy": e.min_entropy, **e.values} for e in estimates]
+            return [
+                {
+                    "estimator": e.name,
+                    "min_entropy": e.min_entropy if math.isfinite(e.min_entropy) else None,
+                    **e.values,
+                }
+                for e in estimates
+            ]
 
         return {
             "bits_per_symbol": self.bits_per_symbol,
@@ -167,6 +176,13 @@ def assess_non_iid(
     data = np.ascontiguousarray(samples, dtype=np.uint8)
     if data.size and int(data.max()) >> bits_per_symbol:
         raise ParameterError(f"samples: value {int(data.max())} does not fit bits_per_symbol = {bits_per_symbol}")
+    with_bits = bits_per_symbol == 1 or bitstring
+    # The compression estimator needs 1002 blocks of 6 bits; the predictors, 64 samples.
+    needed = -(-6012 // bits_per_symbol) if with_bits else 64
+    if data.size < needed:
+        raise ParameterError(
+            f"samples = {data.size}: the non-IID track needs at least {needed} (1,000,000 recommended)"
+        )
     alphabet = max(int(np.unique(data).size), 2)
     calls = _estimator_calls(data, bits_per_symbol == 1, alphabet)
     bit_calls: list[Callable[[], Estimate]] = []

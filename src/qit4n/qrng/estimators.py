@@ -174,7 +174,7 @@ def compression_estimate(symbols: np.ndarray) -> Estimate:
     num_blocks = symbols.size // b
     v = num_blocks - d
     if v < 2:
-        raise ParameterError(f"compression estimate: samples = {symbols.size}: needs more than {b * (d + 1)}")
+        raise ParameterError(f"compression estimate: samples = {symbols.size}: needs at least {b * (d + 2)}")
     blocks = symbols[: num_blocks * b].astype(np.int64).reshape(num_blocks, b) @ (1 << np.arange(b - 1, -1, -1))
     positions = np.arange(1, num_blocks + 1, dtype=np.int64)
     last_seen = np.zeros(1 << b, dtype=np.int64)
@@ -222,7 +222,7 @@ def t_tuple_estimate(symbols: np.ndarray, counts: TupleCounts | None = None) -> 
     lengths = np.flatnonzero(largest >= _TUPLE_CUTOFF)
     lengths = lengths[lengths > 0]
     if lengths.size == 0:
-        raise ParameterError(f"t-tuple estimate: samples = {n}: no symbol occurs {_TUPLE_CUTOFF} times")
+        return Estimate("t-tuple", math.inf, {"t": 0})  # no tuple seen 35 times: the estimate does not apply
     t = int(lengths.max())
     i = np.arange(1, t + 1)
     p_max = float(np.max((largest[1 : t + 1] / (n - i + 1)) ** (1.0 / i)))
@@ -238,7 +238,7 @@ def lrs_estimate(symbols: np.ndarray, counts: TupleCounts | None = None) -> Esti
     u = int(below[0]) + 1 if below.size else counts.longest_repeat + 1
     v = counts.longest_repeat
     if v < u:
-        return Estimate("LRS", math.inf, {"u": u, "v": v})
+        return Estimate("LRS", math.inf, {"u": u, "v": v})  # no repeat long enough: the estimate does not apply
     w = np.arange(u, v + 1)
     totals = (n - w + 1).astype(float)
     p_w = counts.pairs[u : v + 1].astype(float) / (totals * (totals - 1.0) / 2.0)
