@@ -69,7 +69,9 @@ def up(
     supply: Annotated[
         str,
         typer.Option(
-            "--supply", help="link key: 'modelled' (the modelled rate) or 'emulated' (emulator + post-processing)"
+            "--supply",
+            help="link key supply, a name in qit4n.kms.KEY_SUPPLIES: 'modelled' (the modelled rate), "
+            "'emulated' (emulator + post-processing), or one a plugin registered",
         ),
     ] = "modelled",
     pulses_per_block: Annotated[
@@ -77,13 +79,13 @@ def up(
     ] = 30_000_000,
 ) -> None:
     """Start one KME process per node of SCENARIO on 127.0.0.1 and fill their pools from the links."""
-    from qit4n.kms.launcher import Network, plan_network
+    from qit4n.kms.launcher import Network, write_kme_plan
     from qit4n.scenario import load_scenario
 
     signal.signal(signal.SIGINT, _stop_requested)
     signal.signal(signal.SIGTERM, _stop_requested)
     state_dir = state if state is not None else Path(tempfile.mkdtemp(prefix="qit4n-kms-"))
-    plan = plan_network(
+    plan = write_kme_plan(
         load_scenario(scenario), state_dir, base_port=base_port, supply=supply, pulses_per_block=pulses_per_block
     )
     console = Console()

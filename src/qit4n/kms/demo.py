@@ -10,9 +10,9 @@ from pathlib import Path
 from qit4n.errors import ServiceError
 from qit4n.kms.config import sae_id_of
 from qit4n.kms.hybrid import Answer, HybridPolicy, Initiator, Offer, respond
-from qit4n.kms.launcher import plan_network
+from qit4n.kms.launcher import write_kme_plan
 from qit4n.kms.ops import InProcessNetwork, network_status, sae_client
-from qit4n.kms.relay import relay_route
+from qit4n.kms.routes import relay_route
 
 __all__ = ["hybrid_exchange", "pick_relayed_pair", "run_demo"]
 
@@ -59,7 +59,7 @@ def run_demo(scenario, out_dir: Path, *, keys: int = 4):
     master, slave = sae_id_of(source), sae_id_of(target)
     rows = []
     with tempfile.TemporaryDirectory(prefix="qit4n-kms-demo-") as folder:
-        plan = plan_network(scenario, Path(folder))
+        plan = write_kme_plan(scenario, Path(folder))
         with InProcessNetwork(plan), sae_client(plan, master) as master_client, sae_client(plan, slave) as slave_client:
             deadline = time.monotonic() + _FILL_WAIT_S
             while master_client.status(slave)["stored_key_count"] < keys and time.monotonic() < deadline:
@@ -91,9 +91,11 @@ def run_demo(scenario, out_dir: Path, *, keys: int = 4):
     return Section(
         title="Key management (ETSI GS QKD 014)",
         paragraphs=[
-            f"One KME per node of {scenario.name} ran on 127.0.0.1 with mutual TLS; link pools filled at the links' key rates.",
+            f"One KME per node of {scenario.name} ran on 127.0.0.1 with mutual TLS; "
+            "link pools filled at the links' key rates.",
             f"{master} (behind KME-{source}) and {slave} (behind KME-{target}) agreed {len(rows)} hybrid keys "
-            f"(QKD key relayed over {' → '.join(route)}, combined with ML-KEM-768 and X25519) and exchanged AES-GCM messages.",
+            f"(QKD key relayed over {' → '.join(route)}, combined with ML-KEM-768 and X25519) "
+            "and exchanged AES-GCM messages.",
         ],
         tables=[
             Table(
