@@ -8,11 +8,17 @@ import signal
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
+
+if TYPE_CHECKING:
+    from qit4n.kms.client import DeliveredKey
+    from qit4n.report import Section
+    from qit4n.scenario import Scenario
 
 __all__ = ["demo_section", "register"]
 
@@ -50,7 +56,7 @@ def openapi() -> None:
     typer.echo(json.dumps(etsi_openapi(), indent=1))
 
 
-def _stop_requested(_signum, _frame) -> None:
+def _stop_requested(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
@@ -154,7 +160,7 @@ def status(state: StateOption, as_json: JsonOption = False) -> None:
     console.print(pairs)
 
 
-def _print_keys(keys, as_json: bool) -> None:
+def _print_keys(keys: list[DeliveredKey], as_json: bool) -> None:
     rows = [{"key_ID": key.key_id, "key": base64.b64encode(key.key).decode("ascii")} for key in keys]
     if as_json:
         typer.echo(json.dumps({"keys": rows}, indent=1))
@@ -208,7 +214,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(kms_app, name="kms")
 
 
-def demo_section(scenario, out_dir: Path):
+def demo_section(scenario: Scenario, out_dir: Path) -> Section:
     """Run the scenario's KMEs for a few seconds; an SAE pair across a trusted relay agrees hybrid keys."""
     from qit4n.kms.demo import run_demo
 

@@ -21,8 +21,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from qit4n.errors import InsufficientKeyError, ParameterError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 
 __all__ = ["HYBRID_KEY_BYTES", "Answer", "HybridPolicy", "Initiator", "Offer", "cat_kdf", "respond"]
 
@@ -144,7 +148,7 @@ class Answer:
         return cls(base64.b64decode(data["x25519_public"]), base64.b64decode(data["mlkem_ciphertext"]))
 
 
-def _raw_public(key) -> bytes:
+def _raw_public(key: x25519.X25519PublicKey | mlkem.MLKEM768PublicKey) -> bytes:
     return key.public_bytes_raw()
 
 
