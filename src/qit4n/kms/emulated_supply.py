@@ -39,8 +39,7 @@ from pydantic import Field
 
 from qit4n.errors import ParameterError, ServiceError
 from qit4n.kms.config import LinkConfig
-from qit4n.kms.storage import KeyStorage
-from qit4n.kms.store import UnitMismatchError
+from qit4n.kms.storage import KeyStorage, UnitMismatchError
 from qit4n.kms.supply import KeySupply, LinkSupplyPlan, PoolFiller
 from qit4n.schema import StrictModel
 

@@ -17,8 +17,8 @@ from qit4n.kms.errors import EXTENSION_MANDATORY_UNSUPPORTED, KEYS_NOT_FOUND, SI
 from qit4n.kms.relay import RelayEngine
 from qit4n.kms.schemas import KeyRequest, Status
 from qit4n.kms.shape import KeyShape
-from qit4n.kms.storage import KeyStorage
-from qit4n.kms.store import KeyLookupError, batch_key_ids
+from qit4n.kms.storage import KeyLookupError, KeyStorage
+from qit4n.kms.store import batch_key_ids
 
 __all__ = ["Etsi014", "IssuedKey"]
 

@@ -31,8 +31,8 @@ from pydantic import Field
 from qit4n.kms.config import KMEConfig, LinkConfig
 from qit4n.kms.errors import EtsiError
 from qit4n.kms.shape import KeyShape
-from qit4n.kms.storage import KeyBatch, KeyStorage, PeerUnits
-from qit4n.kms.store import PoolExhaustedError, UnitMismatchError, new_batch_id
+from qit4n.kms.storage import KeyBatch, KeyStorage, PeerUnits, PoolExhaustedError, UnitMismatchError
+from qit4n.kms.store import new_batch_id
 from qit4n.kms.supply import KeySupply
 from qit4n.schema import StrictModel
 

@@ -3,7 +3,9 @@
 :class:`~qit4n.kms.store.KeyStore` (SQLite) implements it and documents the guarantees every
 implementation must keep: each change is all or nothing and committed before the KME answers, a
 link unit is spent at most once, and a key is delivered to each of its slaves at most once.
-Every method takes keyword arguments only, so a call says what each number is.
+Every method takes keyword arguments only, so a call says what each number is. The errors an
+implementation raises are part of the interface: :class:`PoolExhaustedError` (not enough owned
+units), :class:`UnitMismatchError` (units a peer may not name) and :class:`KeyLookupError`.
 """
 
 from __future__ import annotations
@@ -13,9 +15,36 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from qit4n.errors import ServiceError
 from qit4n.kms.shape import KeyShape
 
-__all__ = ["KeyBatch", "KeyStorage", "PeerUnits", "StoredKey", "UnitSource"]
+__all__ = [
+    "KeyBatch",
+    "KeyLookupError",
+    "KeyStorage",
+    "PeerUnits",
+    "PoolExhaustedError",
+    "StoredKey",
+    "UnitMismatchError",
+    "UnitSource",
+]
+
+
+class KeyLookupError(ServiceError):
+    """Some requested key IDs are unknown (``unauthorised=False``) or belong to another pair."""
+
+    def __init__(self, key_ids: list[str], *, unauthorised: bool) -> None:
+        self.key_ids = key_ids
+        self.unauthorised = unauthorised
+        super().__init__(f"key_IDs {key_ids}: {'issued for another SAE pair' if unauthorised else 'not found'}")
+
+
+class PoolExhaustedError(ServiceError):
+    """The link pool holds fewer owned units than a request needs."""
+
+
+class UnitMismatchError(ServiceError):
+    """A peer named units this end does not hold (already consumed, or owned by this end)."""
 
 
 class UnitSource(Protocol):

@@ -32,7 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qit4n.errors import ServiceError
-from qit4n.kms.storage import KeyBatch, PeerUnits, StoredKey, UnitSource
+from qit4n.kms.storage import (
+    KeyBatch,
+    KeyLookupError,
+    PeerUnits,
+    PoolExhaustedError,
+    StoredKey,
+    UnitMismatchError,
+    UnitSource,
+)
 
 __all__ = [
     "MAX_BATCH_KEYS",
@@ -58,23 +66,6 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 """
 
 _MAX_PARAMS = 900
-
-
-class KeyLookupError(ServiceError):
-    """Some requested key IDs are unknown (``unauthorised=False``) or belong to another pair."""
-
-    def __init__(self, key_ids: list[str], *, unauthorised: bool) -> None:
-        self.key_ids = key_ids
-        self.unauthorised = unauthorised
-        super().__init__(f"key_IDs {key_ids}: {'issued for another SAE pair' if unauthorised else 'not found'}")
-
-
-class PoolExhaustedError(ServiceError):
-    """The link pool holds fewer owned units than a request needs."""
-
-
-class UnitMismatchError(ServiceError):
-    """A peer named units this end does not hold (already consumed, or owned by this end)."""
 
 
 #: How far a peer may name units beyond this end's own supply (this end then catches up).
