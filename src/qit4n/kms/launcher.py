@@ -228,7 +228,11 @@ class Network:
         self.producers: dict[Path, subprocess.Popen[bytes]] = {}
 
     def __enter__(self) -> Network:
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def __exit__(self, *_exc: object) -> None:
