@@ -1,48 +1,33 @@
-"""Recipe "A new KMS API" (docs/extending.md): a toy interface registered in KME_INTERFACES and
-served by real KMEs (uvicorn, mutual TLS, SQLite) next to ETSI GS QKD 014."""
+"""Recipe "A new KMS API" of docs/extending.md: a toy interface registered in KME_INTERFACES and
+served by real KMEs (uvicorn, mutual TLS, SQLite) beside ETSI GS QKD 014."""
 
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends
 
 from qit4n.kms import KME_INTERFACES, write_kme_plan
 from qit4n.kms.client import sae_ssl_context
-from qit4n.kms.dependencies import calling_sae, get_kme
-from qit4n.kms.kme import KME
 from qit4n.kms.ops import InProcessNetwork, operator_cert, sae_client
 from qit4n.scenario import scenario_from_dict
 
-pool_levels = APIRouter(prefix="/pool/v1")
-
-
-@pool_levels.get("/levels")
-async def levels(caller: Annotated[str, Depends(calling_sae)], kme: Annotated[KME, Depends(get_kme)]) -> dict[str, Any]:
-    """Read only: the key each link of the caller's KME could spend now, in bits."""
-    unit_bits = kme.config.key_size_bits
-    return {
-        "sae": caller,
-        "links": {
-            link.link_id: kme.store.unit_count(link_id=link.link_id, owned_only=True) * unit_bits
-            for link in kme.config.links
-        },
-    }
-
 
 @pytest.fixture
-def registered():
-    KME_INTERFACES.register("pool-levels", pool_levels)
+def recipe(run_recipe: Callable[[str], ModuleType]) -> Iterator[ModuleType]:
     try:
-        yield
+        yield run_recipe("A new KMS API")
     finally:
         KME_INTERFACES.unregister("pool-levels")
 
 
-def test_a_registered_interface_is_served_beside_etsi_014(tmp_path, registered):
+def test_a_registered_interface_is_served_beside_etsi_014(tmp_path: Path, recipe: ModuleType) -> None:
+    assert KME_INTERFACES.get("pool-levels") is recipe.pool_levels
+    assert {"etsi014", "kme-peers", "pool-levels"} <= set(KME_INTERFACES.names())
     scenario = scenario_from_dict(
         {
             "name": "toy-api-pair",
@@ -51,7 +36,6 @@ def test_a_registered_interface_is_served_beside_etsi_014(tmp_path, registered):
         }
     )
     plan = write_kme_plan(scenario, tmp_path)
-    assert {"etsi014", "kme-peers", "pool-levels"} <= set(KME_INTERFACES.names())
     with InProcessNetwork(plan), httpx.Client(verify=sae_ssl_context(*plan.sae_cert("SAE-A"))) as http:
         url = plan.url("KME-A") + "/pool/v1/levels"
         deadline = time.monotonic() + 10.0
@@ -64,3 +48,8 @@ def test_a_registered_interface_is_served_beside_etsi_014(tmp_path, registered):
         with httpx.Client(verify=sae_ssl_context(*operator_cert(plan))) as operator:
             refused = operator.get(url)
     assert refused.status_code == 401 and "not an SAE attached to KME-A" in refused.json()["details"][0]["reason"]
+
+
+def test_the_interface_is_gone_once_unregistered(recipe: ModuleType) -> None:
+    KME_INTERFACES.unregister("pool-levels")
+    assert "pool-levels" not in KME_INTERFACES and sorted(KME_INTERFACES.names()) == ["etsi014", "kme-peers"]
