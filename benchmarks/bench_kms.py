@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from qit4n.kms.client import sae_ssl_context
-from qit4n.kms.launcher import Network, plan_network
+from qit4n.kms.launcher import Network, write_kme_plan
 from qit4n.scenario import scenario_from_dict
 
 CONCURRENCY = 16
@@ -118,7 +118,7 @@ def main() -> None:
     options = parser.parse_args()
     duration_s = 1.0 if options.quick else options.duration_s
     with tempfile.TemporaryDirectory(prefix="bench-kms-") as folder:
-        plan = plan_network(_scenario(), Path(folder), overrides={"max_key_per_request": 1000})
+        plan = write_kme_plan(_scenario(), Path(folder), overrides={"max_key_per_request": 1000})
         with Network(plan):
             time.sleep(1.0)
             runs = [

@@ -21,7 +21,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from qit4n.kms.hybrid import Answer, HybridPolicy, Initiator, Offer, respond
-from qit4n.kms.launcher import plan_network
+from qit4n.kms.launcher import write_kme_plan
 from qit4n.kms.ops import InProcessNetwork, sae_client
 from qit4n.scenario import scenario_from_dict
 
@@ -76,7 +76,7 @@ def main(policy: HybridPolicy = HybridPolicy.BOTH) -> list[str]:
     """Run the chat; returns the messages Bob decrypted."""
     received: list[str] = []
     with tempfile.TemporaryDirectory(prefix="hybrid-chat-") as folder:
-        plan = plan_network(_scenario(), Path(folder))
+        plan = write_kme_plan(_scenario(), Path(folder))
         with InProcessNetwork(plan):
             with sae_client(plan, "SAE-ALICE") as probe:
                 while probe.status("SAE-BOB")["stored_key_count"] < len(MESSAGES):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qit4n.kms.launcher import plan_network
+from qit4n.kms.launcher import write_kme_plan
 from qit4n.kms.ops import InProcessNetwork, sae_client
 from qit4n.scenario import scenario_from_dict
 
@@ -75,7 +75,7 @@ def live_network():
 @pytest.fixture(scope="module")
 def star_network(tmp_path_factory) -> LiveNetwork:
     state: Path = tmp_path_factory.mktemp("kms-star")
-    plan = plan_network(
+    plan = write_kme_plan(
         star_scenario(capacity_bits=4e5), state, overrides={"max_key_per_request": 200, "max_sae_id_count": 2}
     )
     with InProcessNetwork(plan):

@@ -202,10 +202,10 @@ def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path, make_star, live_ne
     """Two SAEs behind KME-D: the one not named when the key was issued is refused with 401; keys
     between them stay on KME-D (and a multicast copy is relayed to SAE-A's KME)."""
     from qit4n.kms.certs import create_ca, issue_certificate
-    from qit4n.kms.launcher import NetworkPlan, plan_network
+    from qit4n.kms.launcher import NetworkPlan, write_kme_plan
     from qit4n.kms.ops import InProcessNetwork
 
-    plan = plan_network(make_star(capacity_bits=1e5), tmp_path)
+    plan = write_kme_plan(make_star(capacity_bits=1e5), tmp_path)
     issue_certificate(create_ca(tmp_path / "certs"), tmp_path / "certs", "SAE-D2", server=False)
     directory = {**plan.directory, "SAE-D2": "KME-D"}
     configs = {

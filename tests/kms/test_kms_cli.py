@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -163,3 +164,16 @@ def test_openapi_prints_the_etsi_document():
     result = CliRunner().invoke(app, ["kms", "openapi"])
     assert result.exit_code == 0
     assert "/api/v1/keys/{slave_SAE_ID}/enc_keys" in json.loads(result.output)["paths"]
+
+
+def test_a_network_that_fails_to_start_leaves_no_process_behind(tmp_path, make_star):
+    from qit4n.errors import ServiceError
+    from qit4n.kms.launcher import Network, write_kme_plan
+
+    plan = write_kme_plan(make_star(), tmp_path)
+    broken = plan.state_dir / "kme" / "KME-D.json"
+    broken.write_text("{}")
+    network = Network(plan)
+    with pytest.raises(ServiceError, match="KME-D exited"), network:
+        pass
+    assert network.processes == {}

@@ -16,7 +16,7 @@ import pytest
 
 from qit4n.errors import ServiceError
 from qit4n.kms.client import KMEError, SAEClient
-from qit4n.kms.launcher import Network, plan_network
+from qit4n.kms.launcher import Network, write_kme_plan
 
 _LOAD_S = 0.8
 
@@ -97,7 +97,7 @@ class Load:
 
 @pytest.mark.timeout(120)
 def test_kill_9_under_load_loses_no_acknowledged_key_and_delivers_none_twice(tmp_path, make_star, live_network):
-    plan = plan_network(make_star(rate_bps=2e6, capacity_bits=2e6), tmp_path)
+    plan = write_kme_plan(make_star(rate_bps=2e6, capacity_bits=2e6), tmp_path)
     with Network(plan) as network:
         live_network(plan).wait_for_keys("SAE-A", "SAE-D", 200)
         live_network(plan).wait_for_keys("SAE-A", "SAE-C", 200)

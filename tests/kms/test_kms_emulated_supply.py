@@ -22,7 +22,7 @@ import yaml
 from qit4n.errors import ParameterError, ServiceError
 from qit4n.kms.client import KMEError, sae_ssl_context
 from qit4n.kms.emulated_supply import ProducerConfig, block_seed, committed_state, produce
-from qit4n.kms.launcher import Network, load_plan, plan_network
+from qit4n.kms.launcher import Network, load_plan, write_kme_plan
 from qit4n.kms.ops import InProcessNetwork, operator_cert, sae_client
 from qit4n.scenario import scenario_from_dict
 
@@ -54,7 +54,7 @@ def _unit(material: bytes, index: int) -> bytes:
 
 
 def test_both_saes_get_the_distilled_key_of_their_end_and_no_more(tmp_path):
-    plan = plan_network(_scenario(), tmp_path, supply="emulated", pulses_per_block=PULSES)
+    plan = write_kme_plan(_scenario(), tmp_path, supply="emulated", pulses_per_block=PULSES)
     producer = _producer(plan)
     state = produce(producer, blocks=1, pace=False)
     alice, bob = _distilled_bytes(producer.secret_hex, 0)
@@ -64,7 +64,10 @@ def test_both_saes_get_the_distilled_key_of_their_end_and_no_more(tmp_path):
     units = len(alice) // UNIT_BYTES
     with InProcessNetwork(plan), sae_client(plan, "SAE-A") as sae_a, sae_client(plan, "SAE-B") as sae_b:
         deadline = time.monotonic() + 10
-        while sae_a.status("SAE-B")["stored_key_count"] < (units + 1) // 2 and time.monotonic() < deadline:
+        while time.monotonic() < deadline and (
+            sae_a.status("SAE-B")["stored_key_count"] < (units + 1) // 2
+            or sae_b.status("SAE-A")["stored_key_count"] < units // 2
+        ):
             time.sleep(0.05)
         assert sae_a.status("SAE-B")["stored_key_count"] == (units + 1) // 2
         assert sae_b.status("SAE-A")["stored_key_count"] == units // 2
@@ -84,7 +87,7 @@ def test_both_saes_get_the_distilled_key_of_their_end_and_no_more(tmp_path):
 def test_relay_through_a_trusted_node_on_emulated_key(tmp_path):
     links = [{"id": f"{a}-{b}", "endpoints": [a, b], "length_km": 10.0} for a, b in (("A", "R"), ("R", "C"))]
     nodes = [{"id": "A"}, {"id": "R", "role": "trusted-relay"}, {"id": "C"}]
-    plan = plan_network(
+    plan = write_kme_plan(
         scenario_from_dict({"name": "kms-emulated-chain", "nodes": nodes, "links": links}),
         tmp_path,
         supply="emulated",
@@ -105,7 +108,7 @@ def test_relay_through_a_trusted_node_on_emulated_key(tmp_path):
 
 
 def test_kill_9_kmes_on_emulated_key_no_unit_is_served_twice(tmp_path):
-    plan = plan_network(_scenario(), tmp_path, supply="emulated", pulses_per_block=PULSES)
+    plan = write_kme_plan(_scenario(), tmp_path, supply="emulated", pulses_per_block=PULSES)
     producer = _producer(plan)
     produce(producer, blocks=1, pace=False)
     end0 = producer.key_files[0].read_bytes()
@@ -132,7 +135,7 @@ def test_kill_9_kmes_on_emulated_key_no_unit_is_served_twice(tmp_path):
 
 
 def test_a_restarted_producer_keeps_committed_key_and_drops_a_torn_append(tmp_path):
-    plan = plan_network(_scenario(), tmp_path, supply="emulated", pulses_per_block=PULSES)
+    plan = write_kme_plan(_scenario(), tmp_path, supply="emulated", pulses_per_block=PULSES)
     producer = _producer(plan)
     first = produce(producer, blocks=1, pace=False)
     committed = producer.key_files[0].read_bytes()
@@ -159,7 +162,7 @@ def test_a_block_whose_final_keys_differ_is_discarded(tmp_path, monkeypatch):
         return dataclasses.replace(run, distilled=distilled)
 
     monkeypatch.setattr(emulate_run, "run_link", bob_flips_a_bit)
-    plan = plan_network(_scenario(), tmp_path, supply="emulated", pulses_per_block=PULSES)
+    plan = write_kme_plan(_scenario(), tmp_path, supply="emulated", pulses_per_block=PULSES)
     producer = _producer(plan)
     assert produce(producer, blocks=1, pace=False) == {"bytes": 0, "blocks": 1, "discarded": 1}
     assert all(path.read_bytes() == b"" for path in producer.key_files)
@@ -239,7 +242,7 @@ def test_kms_up_supply_emulated_pool_follows_the_distilled_key(tmp_path):
 
 
 def test_one_producer_per_link_and_private_key_files(tmp_path):
-    plan = plan_network(_scenario(), tmp_path, supply="emulated", pulses_per_block=10_000)
+    plan = write_kme_plan(_scenario(), tmp_path, supply="emulated", pulses_per_block=10_000)
     producer = _producer(plan)
     assert produce(producer, blocks=1, pace=False) == {"bytes": 0, "blocks": 1, "discarded": 0}
     assert all(path.stat().st_mode & 0o077 == 0 for path in producer.key_files)
@@ -252,14 +255,14 @@ def test_one_producer_per_link_and_private_key_files(tmp_path):
 
 def test_supply_choice_is_checked_and_kept_with_the_state(tmp_path):
     with pytest.raises(ParameterError, match="supply = 'distilled'"):
-        plan_network(_scenario(), tmp_path / "a", supply="distilled")
-    given = plan_network(_scenario(length_km=None, key_rate_bps=1e3), tmp_path / "b", supply="emulated")
+        write_kme_plan(_scenario(), tmp_path / "a", supply="distilled")
+    given = write_kme_plan(_scenario(length_km=None, key_rate_bps=1e3), tmp_path / "b", supply="emulated")
     assert given.producers == () and given.configs["KME-A"].links[0].key_file is None
     reasons = json.loads((tmp_path / "b" / "network.json").read_text())["modelled_links"]
     assert list(reasons) == ["A-B"] and "links[0].length_km = None" in reasons["A-B"]
-    plan_network(_scenario(), tmp_path / "c")
+    write_kme_plan(_scenario(), tmp_path / "c")
     with pytest.raises(ServiceError, match="planned with supply 'modelled'"):
-        plan_network(_scenario(), tmp_path / "c", supply="emulated")
+        write_kme_plan(_scenario(), tmp_path / "c", supply="emulated")
 
 
 def test_cli_up_rejects_a_bad_supply_with_exit_2(tmp_path):

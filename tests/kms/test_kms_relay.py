@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qit4n.kms.client import KMEError
-from qit4n.kms.launcher import plan_network
+from qit4n.kms.launcher import write_kme_plan
 from qit4n.kms.ops import InProcessNetwork, network_status
 from qit4n.scenario import scenario_from_dict
 
@@ -21,7 +21,7 @@ def chain_scenario(relays: int, rate_bps: float = 1e6, capacity_bits: float = 2e
 
 
 def test_relay_across_three_trusted_nodes_spends_key_on_every_hop(tmp_path, live_network):
-    plan = plan_network(chain_scenario(3), tmp_path)
+    plan = write_kme_plan(chain_scenario(3), tmp_path)
     with InProcessNetwork(plan):
         live = live_network(plan)
         live.wait_for_keys("SAE-S", "SAE-T", 20)
@@ -41,7 +41,7 @@ def test_relay_across_three_trusted_nodes_spends_key_on_every_hop(tmp_path, live
 def test_a_failing_hop_leaves_no_half_delivered_key(tmp_path, make_star, live_network):
     """B-C holds too little key: the relay to C fails at B, so the multicast copy at D is voided."""
     scenario = make_star(rate_bps=1e6, capacity_bits=2e5, relay_capacity_bits=256 * 8)
-    plan = plan_network(scenario, tmp_path)
+    plan = write_kme_plan(scenario, tmp_path)
     with InProcessNetwork(plan):
         live = live_network(plan)
         live.wait_for_keys("SAE-A", "SAE-D", 50)

@@ -8,11 +8,17 @@ import signal
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
+
+if TYPE_CHECKING:
+    from qit4n.kms.client import DeliveredKey
+    from qit4n.report import Section
+    from qit4n.scenario import Scenario
 
 __all__ = ["demo_section", "register"]
 
@@ -50,7 +56,7 @@ def openapi() -> None:
     typer.echo(json.dumps(etsi_openapi(), indent=1))
 
 
-def _stop_requested(_signum, _frame) -> None:
+def _stop_requested(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
@@ -69,7 +75,9 @@ def up(
     supply: Annotated[
         str,
         typer.Option(
-            "--supply", help="link key: 'modelled' (the modelled rate) or 'emulated' (emulator + post-processing)"
+            "--supply",
+            help="link key supply, a name in qit4n.kms.KEY_SUPPLIES: 'modelled' (the modelled rate), "
+            "'emulated' (emulator + post-processing), or one a plugin registered",
         ),
     ] = "modelled",
     pulses_per_block: Annotated[
@@ -77,13 +85,13 @@ def up(
     ] = 30_000_000,
 ) -> None:
     """Start one KME process per node of SCENARIO on 127.0.0.1 and fill their pools from the links."""
-    from qit4n.kms.launcher import Network, plan_network
+    from qit4n.kms.launcher import Network, write_kme_plan
     from qit4n.scenario import load_scenario
 
     signal.signal(signal.SIGINT, _stop_requested)
     signal.signal(signal.SIGTERM, _stop_requested)
     state_dir = state if state is not None else Path(tempfile.mkdtemp(prefix="qit4n-kms-"))
-    plan = plan_network(
+    plan = write_kme_plan(
         load_scenario(scenario), state_dir, base_port=base_port, supply=supply, pulses_per_block=pulses_per_block
     )
     console = Console()
@@ -152,7 +160,7 @@ def status(state: StateOption, as_json: JsonOption = False) -> None:
     console.print(pairs)
 
 
-def _print_keys(keys, as_json: bool) -> None:
+def _print_keys(keys: list[DeliveredKey], as_json: bool) -> None:
     rows = [{"key_ID": key.key_id, "key": base64.b64encode(key.key).decode("ascii")} for key in keys]
     if as_json:
         typer.echo(json.dumps({"keys": rows}, indent=1))
@@ -206,7 +214,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(kms_app, name="kms")
 
 
-def demo_section(scenario, out_dir: Path):
+def demo_section(scenario: Scenario, out_dir: Path) -> Section:
     """Run the scenario's KMEs for a few seconds; an SAE pair across a trusted relay agrees hybrid keys."""
     from qit4n.kms.demo import run_demo
 

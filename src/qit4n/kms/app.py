@@ -1,25 +1,29 @@
-"""The KME's FastAPI application: ETSI GS QKD 014 routes, KME-to-KME routes, key supply task."""
+"""The KME's FastAPI application: every interface of :data:`KME_INTERFACES`, and the key supply task."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from fastapi import FastAPI
 
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.errors import install_error_handlers
+from qit4n.kms.interfaces import KME_INTERFACES
 from qit4n.kms.kme import KME
-from qit4n.kms.routers import keys, peers
 
 __all__ = ["create_app", "etsi_openapi"]
 
 _TITLE = "ETSI GS QKD 014 key delivery API (qit4n KME)"
 
 
-def create_app(config: KMEConfig) -> FastAPI:
-    """The application of one KME; its lifespan opens the store and runs the link supply."""
+def create_app(config: KMEConfig, *, interfaces: Sequence[str] | None = None) -> FastAPI:
+    """The application of one KME; its lifespan opens the store and runs the link supply.
+
+    ``interfaces`` names the members of :data:`KME_INTERFACES` to mount (default: all of them).
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -35,15 +39,21 @@ def create_app(config: KMEConfig) -> FastAPI:
                 await supply
             await kme.close()
 
-    app = FastAPI(title=_TITLE, version="1.1.1", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.include_router(keys.router)
-    app.include_router(peers.router)
+    app = _KMEApp(title=_TITLE, version="1.1.1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    for name in KME_INTERFACES.names() if interfaces is None else interfaces:
+        app.include_router(KME_INTERFACES.get(name))
     install_error_handlers(app)
-    app.openapi = lambda: app.openapi_schema or _publish(app)  # type: ignore[method-assign]
     return app
 
 
-def _publish(app: FastAPI) -> dict:
+class _KMEApp(FastAPI):
+    """A KME's application: its ``/openapi.json`` is the published document of :func:`_publish`."""
+
+    def openapi(self) -> dict[str, Any]:
+        return self.openapi_schema or _publish(self)
+
+
+def _publish(app: FastAPI) -> dict[str, Any]:
     from fastapi.openapi.utils import get_openapi
 
     document = get_openapi(title=app.title, version=app.version, routes=app.routes)
@@ -56,8 +66,8 @@ def _publish(app: FastAPI) -> dict:
     return document
 
 
-def etsi_openapi() -> dict:
+def etsi_openapi() -> dict[str, Any]:
     """The OpenAPI document of the ETSI GS QKD 014 API this KME publishes (``/openapi.json``)."""
     app = FastAPI(title=_TITLE, version="1.1.1")
-    app.include_router(keys.router)
+    app.include_router(KME_INTERFACES.get("etsi014"))
     return _publish(app)

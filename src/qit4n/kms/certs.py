@@ -16,6 +16,12 @@ import datetime as _dt
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qit4n.errors import ServiceError
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 __all__ = ["CertPaths", "common_name_of", "create_ca", "issue_certificate", "issue_entity_certs"]
 
@@ -36,7 +42,7 @@ def _write_private(path: Path, data: bytes) -> None:
     path.chmod(0o600)
 
 
-def _name(common_name: str):
+def _name(common_name: str) -> x509.Name:
     from cryptography import x509
     from cryptography.x509.oid import NameOID
 
@@ -95,6 +101,9 @@ def issue_certificate(ca: CertPaths, directory: Path, common_name: str, *, serve
         return CertPaths(cert_path, key_path, ca.cert)
     ca_key = serialization.load_pem_private_key(ca.key.read_bytes(), password=None)
     ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
+    ca_public = ca_cert.public_key()
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey) or not isinstance(ca_public, ec.EllipticCurvePublicKey):
+        raise ServiceError(f"{ca.key}: the CA key must be an ECDSA key (as create_ca writes)")
     key = ec.generate_private_key(ec.SECP256R1())
     now = _dt.datetime.now(_dt.UTC)
     usages = [ExtendedKeyUsageOID.CLIENT_AUTH] + ([ExtendedKeyUsageOID.SERVER_AUTH] if server else [])
@@ -108,7 +117,7 @@ def issue_certificate(ca: CertPaths, directory: Path, common_name: str, *, serve
         .not_valid_after(now + _dt.timedelta(days=_VALIDITY_DAYS))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_public), critical=False)
     )
     if server:
         names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]

@@ -10,9 +10,12 @@ import base64
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qit4n.errors import ServiceError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["AsyncSAEClient", "DeliveredKey", "KMEError", "SAEClient", "sae_ssl_context"]
 
@@ -42,7 +45,7 @@ def sae_ssl_context(cert: Path, key: Path, ca: Path) -> ssl.SSLContext:
     return context
 
 
-def _keys(response) -> list[DeliveredKey]:
+def _keys(response: httpx.Response) -> list[DeliveredKey]:
     if response.status_code != 200:
         try:
             body = response.json()
@@ -52,7 +55,7 @@ def _keys(response) -> list[DeliveredKey]:
     return [DeliveredKey(item["key_ID"], base64.b64decode(item["key"])) for item in response.json()["keys"]]
 
 
-def _json(response) -> dict:
+def _json(response: httpx.Response) -> dict[str, Any]:
     if response.status_code != 200:
         raise KMEError(response.status_code, response.json())
     return response.json()
@@ -92,7 +95,7 @@ class SAEClient:
     def __enter__(self) -> SAEClient:
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.close()
 
     def status(self, slave_sae_id: str) -> dict:

@@ -38,16 +38,16 @@ class LinkConfig(StrictModel):
         pattern=r"^[0-9a-f]{64}$", description="seed of the modelled key supply, shared by both ends"
     )
     parity: Literal[0, 1] = Field(description="this end owns the pool units whose index % 2 equals parity")
-    key_file: Path | None = Field(
-        None, description="emulated supply: this end's distilled key file (None: modelled supply)"
-    )
+    supply: str = Field("modelled", min_length=1, description="the link's key supply (a name in KEY_SUPPLIES)")
+    key_file: Path | None = Field(None, description="emulated supply: this end's distilled key file")
     committed_file: Path | None = Field(None, description="emulated supply: the link's committed key length")
 
     @model_validator(mode="after")
     def _files_together(self) -> LinkConfig:
         if (self.key_file is None) != (self.committed_file is None):
             raise ValueError(
-                f"links[{self.link_id}]: key_file and committed_file must be given together (emulated supply) or both omitted"
+                f"links[{self.link_id}]: key_file and committed_file must be given together (emulated supply) "
+                "or both omitted"
             )
         return self
 

@@ -6,46 +6,54 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qit4n.errors import ServiceError
 from qit4n.kms.config import sae_id_of
 from qit4n.kms.hybrid import Answer, HybridPolicy, Initiator, Offer, respond
-from qit4n.kms.launcher import plan_network
+from qit4n.kms.launcher import write_kme_plan
 from qit4n.kms.ops import InProcessNetwork, network_status, sae_client
-from qit4n.kms.relay import relay_route
+from qit4n.kms.routes import kme_network
+
+if TYPE_CHECKING:
+    from qit4n.kms.client import SAEClient
+    from qit4n.report import Section
+    from qit4n.scenario import Scenario
 
 __all__ = ["hybrid_exchange", "pick_relayed_pair", "run_demo"]
 
 _FILL_WAIT_S = 4.0
 
 
-def pick_relayed_pair(scenario) -> tuple[str, str, list[str]]:
+def pick_relayed_pair(scenario: Scenario) -> tuple[str, str, list[str]]:
     """Two user nodes whose key must cross at least one trusted node (a demand first), and the route."""
     users = [node.id for node in scenario.nodes if node.role.value == "user"]
     candidates = [tuple(demand.endpoints) for demand in scenario.demands] + [
         (a, b) for a in users for b in users if a < b
     ]
+    routes = kme_network(scenario).routes
     for source, target in candidates:
-        if source in users and target in users:
-            route = relay_route(scenario, source, target)
-            if len(route) > 2:
-                return source, target, route
+        hops = routes[source].get(target, []) if source in users and target in users else []
+        if len(hops) > 1:
+            return source, target, [source, *hops]
     raise ServiceError(f"scenario {scenario.name!r}: no pair of user nodes needs a trusted relay")
 
 
 def hybrid_exchange(
-    master_client, slave_client, master: str, slave: str, policy: HybridPolicy
+    master_client: SAEClient, slave_client: SAEClient, master: str, slave: str, policy: HybridPolicy
 ) -> tuple[str, bytes, bytes]:
     """One hybrid key agreed by two SAEs (both ends run here): (key_ID, master's key, slave's key)."""
     qkd = master_client.get_key(slave)[0]
     initiator = Initiator(master, slave, qkd_key=qkd.key, key_id=qkd.key_id, policy=policy)
     offer = Offer.from_json(initiator.offer.to_json())
+    if offer.key_id is None:
+        raise ServiceError(f"policy = {policy.value!r}: the offer names no QKD key")
     slave_qkd = slave_client.get_key_with_ids(master, [offer.key_id])[0]
     answer, slave_key = respond(offer, qkd_key=slave_qkd.key, policy=policy)
     return qkd.key_id, initiator.finish(Answer.from_json(answer.to_json())), slave_key
 
 
-def run_demo(scenario, out_dir: Path, *, keys: int = 4):
+def run_demo(scenario: Scenario, out_dir: Path, *, keys: int = 4) -> Section:
     """Run the KMEs for a few seconds and return a report section with figures in ``out_dir``."""
     import matplotlib
 
@@ -59,7 +67,7 @@ def run_demo(scenario, out_dir: Path, *, keys: int = 4):
     master, slave = sae_id_of(source), sae_id_of(target)
     rows = []
     with tempfile.TemporaryDirectory(prefix="qit4n-kms-demo-") as folder:
-        plan = plan_network(scenario, Path(folder))
+        plan = write_kme_plan(scenario, Path(folder))
         with InProcessNetwork(plan), sae_client(plan, master) as master_client, sae_client(plan, slave) as slave_client:
             deadline = time.monotonic() + _FILL_WAIT_S
             while master_client.status(slave)["stored_key_count"] < keys and time.monotonic() < deadline:
@@ -91,9 +99,11 @@ def run_demo(scenario, out_dir: Path, *, keys: int = 4):
     return Section(
         title="Key management (ETSI GS QKD 014)",
         paragraphs=[
-            f"One KME per node of {scenario.name} ran on 127.0.0.1 with mutual TLS; link pools filled at the links' key rates.",
+            f"One KME per node of {scenario.name} ran on 127.0.0.1 with mutual TLS; "
+            "link pools filled at the links' key rates.",
             f"{master} (behind KME-{source}) and {slave} (behind KME-{target}) agreed {len(rows)} hybrid keys "
-            f"(QKD key relayed over {' → '.join(route)}, combined with ML-KEM-768 and X25519) and exchanged AES-GCM messages.",
+            f"(QKD key relayed over {' → '.join(route)}, combined with ML-KEM-768 and X25519) "
+            "and exchanged AES-GCM messages.",
         ],
         tables=[
             Table(

@@ -1,5 +1,8 @@
 """Request dependencies: the caller's identity from its TLS client certificate, and the KME.
 
+Every interface of :data:`~qit4n.kms.interfaces.KME_INTERFACES` uses these: ``get_kme`` gives the
+KME (its ``config``, ``store``, ``relay`` engine and ``health()``), the others who is calling.
+
 The server's HTTP protocol (:mod:`qit4n.kms.server`) copies the subject common name of the
 verified client certificate into the request state; nothing in the request itself (headers,
 body) can change who the caller is.
@@ -16,7 +19,7 @@ __all__ = ["caller_id", "calling_kme", "calling_sae", "get_kme"]
 
 
 def _peer_name(request: Request) -> str:
-    name = getattr(request.state, "peer_cn", None)
+    name: str | None = getattr(request.state, "peer_cn", None)
     if not name:
         raise EtsiError(401, UNAUTHORIZED, [{"reason": "no verified client certificate"}])
     return name
@@ -27,7 +30,8 @@ def _peer_name(request: Request) -> str:
 
 async def get_kme(request: Request) -> KME:
     """The KME this server runs."""
-    return request.app.state.kme
+    kme: KME = request.app.state.kme
+    return kme
 
 
 async def caller_id(request: Request) -> str:
@@ -38,7 +42,7 @@ async def caller_id(request: Request) -> str:
 async def calling_sae(request: Request) -> str:
     """The SAE ID of the caller, which must be attached to this KME."""
     name = _peer_name(request)
-    kme = request.app.state.kme
+    kme: KME = request.app.state.kme
     if name not in kme.config.sae_ids:
         raise EtsiError(401, UNAUTHORIZED, [{"reason": f"{name!r} is not an SAE attached to {kme.config.kme_id}"}])
     return name

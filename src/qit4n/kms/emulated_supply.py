@@ -32,18 +32,25 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import Field
 
 from qit4n.errors import ParameterError, ServiceError
-from qit4n.kms.store import UnitMismatchError
+from qit4n.kms.config import LinkConfig
+from qit4n.kms.storage import KeyStorage, UnitMismatchError
+from qit4n.kms.supply import KeySupply, LinkSupplyPlan, PoolFiller
 from qit4n.schema import StrictModel
 
+if TYPE_CHECKING:
+    from qit4n.scenario import Link, Scenario
+
 __all__ = [
+    "EMULATED",
     "DistilledLinkFiller",
     "DistilledLinkSupply",
+    "EmulatedSupply",
     "ProducerConfig",
     "block_seed",
     "committed_state",
@@ -68,7 +75,8 @@ class ProducerConfig(StrictModel):
 def committed_state(path: Path) -> dict[str, int]:
     """``{"bytes", "blocks", "discarded"}`` committed so far (zeros before the first block)."""
     try:
-        return json.loads(path.read_text())
+        state: dict[str, int] = json.loads(path.read_text())
+        return state
     except FileNotFoundError:
         return {"bytes": 0, "blocks": 0, "discarded": 0}
 
@@ -90,6 +98,10 @@ class DistilledLinkSupply:
     def available_units(self) -> int:
         """Units distilled and committed at both ends so far."""
         return committed_state(self.committed_file)["bytes"] // self.unit_bytes
+
+    def distilled_units(self) -> int:
+        """Units distilled so far: :meth:`available_units`."""
+        return self.available_units()
 
     def units(self, start: int, count: int) -> list[bytes]:
         """Units ``start .. start+count-1``; raises :class:`UnitMismatchError` beyond the committed key."""
@@ -113,17 +125,51 @@ class DistilledLinkFiller:
         self.supply = supply
         self.capacity_units = int(capacity_bits // (8 * supply.unit_bytes))
 
-    def tick(self, store, _elapsed_s: float) -> int:
+    def tick(self, store: KeyStorage, elapsed_s: float) -> int:
         """Add the units committed since the last call (as room allows); returns how many."""
-        pooled = store.unit_count(self.link_id)
-        supplied = pooled + store.spent_units(self.link_id)
+        pooled = store.unit_count(link_id=self.link_id)
+        supplied = pooled + store.spent_units(link_id=self.link_id)
         count = min(self.supply.available_units() - supplied, self.capacity_units - pooled)
         if count > 0:
-            store.supply_units(self.link_id, count)
+            store.supply_units(link_id=self.link_id, count=count)
         return max(count, 0)
 
 
-def producer_config(scenario, index: int, key_dir: Path, secret_hex: str, *, pulses_per_block: int) -> ProducerConfig:
+class EmulatedSupply:
+    """``--supply emulated``: one producer per link distils key; the KMEs serve the committed key."""
+
+    def check_options(self, *, pulses_per_block: int) -> None:
+        """``pulses_per_block`` must lie in [1e4, 1e10]."""
+        if not 10_000 <= pulses_per_block <= 10**10:
+            raise ParameterError(f"pulses_per_block = {pulses_per_block}: must be in [1e4, 1e10]")
+
+    def plan_link(
+        self, scenario: Scenario, index: int, *, state_dir: Path, secret_hex: str, pulses_per_block: int
+    ) -> LinkSupplyPlan:
+        """Write the link's producer (``producers/link-I.json``, keys in ``keys/link-I/``)."""
+        producer = producer_config(
+            scenario, index, state_dir / "keys" / f"link-{index}", secret_hex, pulses_per_block=pulses_per_block
+        )
+        path = state_dir / "producers" / f"link-{index}.json"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(producer.model_dump_json(indent=1))
+        return LinkSupplyPlan(key_files=producer.key_files, committed_file=producer.committed_file, producer=path)
+
+    def open_link(self, link: LinkConfig, *, unit_bytes: int) -> tuple[KeySupply, PoolFiller]:
+        """The distilled supply of this end's key file and a filler that follows the committed key."""
+        if link.key_file is None or link.committed_file is None:
+            raise ParameterError(f"links[{link.link_id}].key_file = None: the emulated supply needs the key files")
+        supply = DistilledLinkSupply(link.key_file, link.committed_file, unit_bytes=unit_bytes)
+        return supply, DistilledLinkFiller(link.link_id, supply, capacity_bits=link.pool_capacity_bits)
+
+
+#: The emulated supply (registered as ``emulated`` in :data:`qit4n.kms.supply.KEY_SUPPLIES`).
+EMULATED = EmulatedSupply()
+
+
+def producer_config(
+    scenario: Scenario, index: int, key_dir: Path, secret_hex: str, *, pulses_per_block: int
+) -> ProducerConfig:
     """The producer of ``scenario.links[index]``, its files under ``key_dir``; checks the link can be emulated."""
     from qit4n.emulate import EMULATORS
     from qit4n.scenario.model import ChannelKind
@@ -190,7 +236,7 @@ def _recover(config: ProducerConfig) -> dict[str, int]:
     return state
 
 
-def _distil_block(config: ProducerConfig, link, block: int):
+def _distil_block(config: ProducerConfig, link: Link, block: int) -> tuple[bytes, bytes, bool, float]:
     """(Alice's key, Bob's key, kept, repetition rate) of one emulated and distilled block.
 
     A block is kept when the pipeline authenticated it with no failed verification frame and the
@@ -198,6 +244,8 @@ def _distil_block(config: ProducerConfig, link, block: int):
     """
     from qit4n.emulate.run import run_link
 
+    if link.length_km is None:
+        raise ParameterError(f"link {config.link_id}: length_km = None: the emulated supply needs a fibre length")
     run = run_link(
         link.protocol,
         link.length_km,
@@ -251,10 +299,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of a producer process: ``python -m qit4n.kms.emulated_supply PRODUCER.json``."""
     args = sys.argv[1:] if argv is None else argv
     config = ProducerConfig.model_validate_json(Path(args[0]).read_text())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         produce(config)
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

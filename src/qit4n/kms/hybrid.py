@@ -21,8 +21,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from qit4n.errors import InsufficientKeyError, ParameterError
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
 
 __all__ = ["HYBRID_KEY_BYTES", "Answer", "HybridPolicy", "Initiator", "Offer", "cat_kdf", "respond"]
 
@@ -40,9 +44,8 @@ class HybridPolicy(str, Enum):
 
     def components(self, have_qkd: bool) -> tuple[bool, bool]:
         """(use QKD, use PQC) under this policy; raises if the policy cannot be met."""
-        if self is HybridPolicy.QKD or self is HybridPolicy.BOTH:
-            if not have_qkd:
-                raise InsufficientKeyError(f"policy = {self.value!r}: needs a QKD key, none was delivered")
+        if self in (HybridPolicy.QKD, HybridPolicy.BOTH) and not have_qkd:
+            raise InsufficientKeyError(f"policy = {self.value!r}: needs a QKD key, none was delivered")
         return {
             HybridPolicy.QKD: (True, False),
             HybridPolicy.PQC: (False, True),
@@ -145,7 +148,7 @@ class Answer:
         return cls(base64.b64decode(data["x25519_public"]), base64.b64decode(data["mlkem_ciphertext"]))
 
 
-def _raw_public(key) -> bytes:
+def _raw_public(key: x25519.X25519PublicKey | mlkem.MLKEM768PublicKey) -> bytes:
     return key.public_bytes_raw()
 
 
@@ -185,7 +188,7 @@ class Initiator:
         """The hybrid key (32 bytes) from the responder's answer."""
         from cryptography.hazmat.primitives.asymmetric import x25519
 
-        secrets = [self._qkd_key] if self._use_qkd else []
+        secrets = [self._qkd_key] if self._use_qkd and self._qkd_key is not None else []
         if self._use_pqc:
             secrets.append(self._mlkem.decapsulate(answer.mlkem_ciphertext))
             secrets.append(self._x25519.exchange(x25519.X25519PublicKey.from_public_bytes(answer.x25519_public)))
@@ -211,7 +214,7 @@ def respond(offer: Offer, *, qkd_key: bytes | None, policy: HybridPolicy) -> tup
         )
     use_qkd, use_pqc = policy.components(qkd_key is not None)
     private = x25519.X25519PrivateKey.generate()
-    secrets = [qkd_key] if use_qkd else []
+    secrets = [qkd_key] if use_qkd and qkd_key is not None else []
     ciphertext = b""
     if use_pqc:
         shared, ciphertext = mlkem.MLKEM768PublicKey.from_public_bytes(offer.mlkem_encapsulation_key).encapsulate()

@@ -1,13 +1,14 @@
 """Plan and run the KMEs of a scenario on loopback, one process per KME.
 
-:func:`plan_network` writes everything a network of KMEs needs into a state folder: a CA and
+:func:`write_kme_plan` writes everything a network of KMEs needs into a state folder: a CA and
 certificates (``certs/``), one config per KME (``kme/KME-X.json``), the link secrets of the
 modelled key supply (``links.json``, kept so a restart resumes with the same pools), and
 ``network.json`` (URLs and the SAE directory) for clients. :class:`Network` starts and stops the
 KME processes; each keeps its SQLite database in ``db/``.
 
-With ``supply="emulated"`` the plan also holds one producer per link (``producers/link-I.json``)
-that fills ``keys/link-I/`` with key distilled by the emulator and post-processing stack
+The key supply of the links is a member of :data:`~qit4n.kms.supply.KEY_SUPPLIES`. With
+``supply="emulated"`` the plan also holds one producer per link (``producers/link-I.json``) that
+fills ``keys/link-I/`` with key distilled by the emulator and post-processing stack
 (:mod:`qit4n.kms.emulated_supply`); :class:`Network` runs the producers beside the KMEs.
 """
 
@@ -22,26 +23,25 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from qit4n.errors import ParameterError, ServiceError
 from qit4n.kms.certs import issue_entity_certs
 from qit4n.kms.config import KMEConfig, LinkConfig, kme_id_of, sae_id_of
-from qit4n.kms.relay import route_table
-from qit4n.kms.supply import new_link_secret
+from qit4n.kms.routes import kme_network
+from qit4n.kms.supply import KEY_SUPPLIES, LinkSupplyPlan, new_link_secret
+
+if TYPE_CHECKING:
+    from qit4n.scenario import Scenario
 
 __all__ = [
-    "SUPPLIES",
     "Network",
     "NetworkPlan",
     "free_port",
-    "link_rates_bps",
     "load_plan",
-    "plan_network",
     "scenario_entities",
+    "write_kme_plan",
 ]
-
-#: Key supplies of the link pools: the modelled rate, or the emulator and post-processing stack.
-SUPPLIES = ("modelled", "emulated")
 
 _READY_TIMEOUT_S = 30.0
 
@@ -50,20 +50,8 @@ def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def link_rates_bps(scenario) -> list[float]:
-    """Key rate of each link: ``key_rate_bps`` when the scenario gives it, else the link model."""
-    rates = []
-    for index, link in enumerate(scenario.links):
-        if link.key_rate_bps is not None:
-            rates.append(float(link.key_rate_bps))
-        else:
-            from qit4n.links import link_budget
-
-            rates.append(float(link_budget(scenario, index).key_rate_bps))
-    return rates
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @dataclass(frozen=True)
@@ -89,31 +77,55 @@ class NetworkPlan:
         return certs / f"{sae_id}.pem", certs / f"{sae_id}.key", certs / "ca.pem"
 
 
-def scenario_entities(scenario) -> tuple[list[str], list[str]]:
+def scenario_entities(scenario: Scenario) -> tuple[list[str], list[str]]:
     """(KME IDs, SAE IDs) of a scenario under the naming rule of :mod:`qit4n.kms.config`."""
     kme_ids = [kme_id_of(node.id) for node in scenario.nodes]
     sae_ids = [sae_id_of(node.id) for node in scenario.nodes if node.role.value == "user"]
     return kme_ids, sae_ids
 
 
-def plan_network(
-    scenario,
+def _planned_supply(state_dir: Path, supply: str) -> None:
+    network_path = state_dir / "network.json"
+    planned = json.loads(network_path.read_text()).get("supply", "modelled") if network_path.exists() else supply
+    if planned != supply:
+        raise ServiceError(
+            f"supply = {supply!r}: {state_dir} was planned with supply {planned!r} (its pools hold that key); "
+            "use another --state"
+        )
+
+
+def _link_secrets(scenario: Scenario, state_dir: Path) -> dict[str, str]:
+    secrets_path = state_dir / "links.json"
+    secrets: dict[str, str] = json.loads(secrets_path.read_text()) if secrets_path.exists() else {}
+    for index in range(len(scenario.links)):
+        secrets.setdefault(scenario.link_id(index), new_link_secret())
+    secrets_path.write_text(json.dumps(secrets, indent=1))
+    secrets_path.chmod(0o600)
+    return secrets
+
+
+def write_kme_plan(
+    scenario: Scenario,
     state_dir: Path,
     *,
     base_port: int | None = None,
-    overrides: dict | None = None,
+    overrides: dict[str, Any] | None = None,
     supply: str = "modelled",
     pulses_per_block: int = 30_000_000,
 ) -> NetworkPlan:
     """Write certificates and KME configs for ``scenario`` into ``state_dir`` (see module docstring).
 
+    The links' key rates and every KME's relay routes come from one evaluation of the scenario's
+    links (:func:`qit4n.kms.routes.kme_network`).
+
     Parameters
     ----------
     supply : str
-        ``modelled`` (pools filled at the modelled key rate) or ``emulated`` (key distilled by the
-        emulator and post-processing stack). With ``emulated``, links the emulator cannot play
-        (not fibre with ``length_km``, or a protocol it does not play) keep the modelled supply;
-        ``network.json`` lists them with the reason under ``modelled_links``.
+        A name in :data:`~qit4n.kms.supply.KEY_SUPPLIES`: ``modelled`` (pools filled at the modelled
+        key rate) or ``emulated`` (key distilled by the emulator and post-processing stack). Links
+        the chosen supply cannot serve (for ``emulated``: not fibre with ``length_km``, or a
+        protocol it does not play) keep the modelled supply; ``network.json`` lists them with the
+        reason under ``modelled_links``.
     pulses_per_block : int
         Emulated supply: pulses per emulated block (the finite-key block size).
     base_port : int or None
@@ -121,49 +133,28 @@ def plan_network(
     overrides : dict or None
         Extra :class:`KMEConfig` fields for every KME (e.g. ``{"max_key_per_request": 100}``).
     """
-    if supply not in SUPPLIES:
-        raise ParameterError(f"supply = {supply!r}: must be one of {', '.join(SUPPLIES)}")
-    if supply == "emulated" and not 10_000 <= pulses_per_block <= 10**10:
-        raise ParameterError(f"pulses_per_block = {pulses_per_block}: must be in [1e4, 1e10]")
-    network_path = state_dir / "network.json"
-    planned = json.loads(network_path.read_text()).get("supply", "modelled") if network_path.exists() else supply
-    if planned != supply:
-        raise ServiceError(
-            f"supply = {supply!r}: {state_dir} was planned with supply {planned!r} (its pools hold that key); use another --state"
-        )
+    kind = KEY_SUPPLIES.get(supply)
+    kind.check_options(pulses_per_block=pulses_per_block)
+    _planned_supply(state_dir, supply)
     state_dir.mkdir(parents=True, exist_ok=True)
     nodes = [node.id for node in scenario.nodes]
     user_nodes = [node.id for node in scenario.nodes if node.role.value == "user"]
     kme_ids = [kme_id_of(node) for node in nodes]
-    sae_ids = [sae_id_of(node) for node in user_nodes]
-    paths = issue_entity_certs(state_dir / "certs", kme_ids, sae_ids)
-    secrets_path = state_dir / "links.json"
-    secrets = json.loads(secrets_path.read_text()) if secrets_path.exists() else {}
-    rates = link_rates_bps(scenario)
+    paths = issue_entity_certs(state_dir / "certs", kme_ids, [sae_id_of(node) for node in user_nodes])
+    secrets = _link_secrets(scenario, state_dir)
+    network = kme_network(scenario)
+    link_plans: dict[int, tuple[str, LinkSupplyPlan]] = {}
+    modelled: dict[str, str] = {}
     for index in range(len(scenario.links)):
-        secrets.setdefault(scenario.link_id(index), new_link_secret())
-    secrets_path.write_text(json.dumps(secrets, indent=1))
-    secrets_path.chmod(0o600)
-    producers, modelled = {}, {}
-    if supply == "emulated":
-        from qit4n.kms.emulated_supply import producer_config
-
-        (state_dir / "producers").mkdir(exist_ok=True)
-        for index in range(len(scenario.links)):
-            try:
-                producer = producer_config(
-                    scenario,
-                    index,
-                    state_dir / "keys" / f"link-{index}",
-                    secrets[scenario.link_id(index)],
-                    pulses_per_block=pulses_per_block,
-                )
-            except ParameterError as error:
-                modelled[scenario.link_id(index)] = str(error)
-                continue
-            path = state_dir / "producers" / f"link-{index}.json"
-            path.write_text(producer.model_dump_json(indent=1))
-            producers[index] = (path, producer)
+        link_id = scenario.link_id(index)
+        try:
+            link_plan = kind.plan_link(
+                scenario, index, state_dir=state_dir, secret_hex=secrets[link_id], pulses_per_block=pulses_per_block
+            )
+            link_plans[index] = (supply, link_plan)
+        except ParameterError as error:
+            modelled[link_id] = str(error)
+            link_plans[index] = ("modelled", LinkSupplyPlan())
     ports = [base_port + i for i in range(len(nodes))] if base_port is not None else [free_port() for _ in nodes]
     urls = {kme_id: f"https://127.0.0.1:{port}" for kme_id, port in zip(kme_ids, ports)}
     directory = {sae_id_of(node): kme_id_of(node) for node in user_nodes}
@@ -174,25 +165,23 @@ def plan_network(
         for index, link in enumerate(scenario.links):
             if node not in link.endpoints:
                 continue
-            peer = link.endpoints[1] if link.endpoints[0] == node else link.endpoints[0]
+            end = 0 if node == link.endpoints[0] else 1
             link_id = scenario.link_id(index)
+            link_supply, link_plan = link_plans[index]
             links.append(
                 LinkConfig(
                     link_id=link_id,
-                    peer_kme_id=kme_id_of(peer),
-                    key_rate_bps=rates[index],
+                    peer_kme_id=kme_id_of(link.endpoints[1 - end]),
+                    key_rate_bps=network.rates_bps[index],
                     pool_capacity_bits=link.pool_capacity_bits,
                     secret_hex=secrets[link_id],
-                    parity=0 if node == link.endpoints[0] else 1,
-                    key_file=producers[index][1].key_files[0 if node == link.endpoints[0] else 1]
-                    if index in producers
-                    else None,
-                    committed_file=producers[index][1].committed_file if index in producers else None,
+                    parity=end,
+                    supply=link_supply,
+                    key_file=None if link_plan.key_files is None else link_plan.key_files[end],
+                    committed_file=link_plan.committed_file,
                 )
             )
-        routes = {
-            kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in route_table(scenario, node).items()
-        }
+        routes = {kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in network.routes[node].items()}
         config = KMEConfig(
             kme_id=kme_id,
             port=port,
@@ -209,13 +198,14 @@ def plan_network(
         )
         (state_dir / "kme" / f"{kme_id}.json").write_text(config.model_dump_json(indent=1))
         configs[kme_id] = config
-    network = {"kmes": urls, "saes": directory, "scenario": scenario.name, "supply": supply, "modelled_links": modelled}
-    network_path.write_text(json.dumps(network, indent=1))
-    return NetworkPlan(state_dir, configs, tuple(path for path, _ in producers.values()))
+    summary = {"kmes": urls, "saes": directory, "scenario": scenario.name, "supply": supply, "modelled_links": modelled}
+    (state_dir / "network.json").write_text(json.dumps(summary, indent=1))
+    producers = tuple(plan.producer for _, plan in link_plans.values() if plan.producer is not None)
+    return NetworkPlan(state_dir, configs, producers)
 
 
 def load_plan(state_dir: Path) -> NetworkPlan:
-    """Read the plan that :func:`plan_network` wrote into ``state_dir``."""
+    """Read the plan that :func:`write_kme_plan` wrote into ``state_dir``."""
     folder = state_dir / "kme"
     files = sorted(folder.glob("KME-*.json")) if folder.is_dir() else []
     if not files:
@@ -234,22 +224,24 @@ class Network:
 
     def __init__(self, plan: NetworkPlan) -> None:
         self.plan = plan
-        self.processes: dict[str, subprocess.Popen] = {}
-        self.producers: dict[Path, subprocess.Popen] = {}
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.producers: dict[Path, subprocess.Popen[bytes]] = {}
 
     def __enter__(self) -> Network:
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.stop()
 
-    def _spawn(self, module: str, config: Path, log_name: str) -> subprocess.Popen:
-        log = open(self.plan.state_dir / log_name, "ab")
+    def _spawn(self, module: str, config: Path, log_name: str) -> subprocess.Popen[bytes]:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        process = subprocess.Popen([sys.executable, "-m", module, str(config)], stdout=log, stderr=log, env=env)
-        log.close()
-        return process
+        with open(self.plan.state_dir / log_name, "ab") as log:
+            return subprocess.Popen([sys.executable, "-m", module, str(config)], stdout=log, stderr=log, env=env)
 
     def start(self, kme_ids: list[str] | None = None) -> None:
         """Start KME processes (all by default), and the link producers not running, and wait until

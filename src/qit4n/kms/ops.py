@@ -8,13 +8,19 @@ without a process per KME, for the demo and quick tests.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from qit4n.errors import ServiceError
 from qit4n.kms.certs import create_ca, issue_certificate
 from qit4n.kms.client import SAEClient, sae_ssl_context
 from qit4n.kms.launcher import NetworkPlan
+
+if TYPE_CHECKING:
+    import uvicorn
 
 __all__ = ["InProcessNetwork", "network_status", "operator_cert", "sae_client"]
 
@@ -36,7 +42,7 @@ def operator_cert(plan: NetworkPlan) -> tuple[Path, Path, Path]:
     return paths.cert, paths.key, paths.ca
 
 
-def network_status(plan: NetworkPlan, *, timeout_s: float = 5.0) -> dict:
+def network_status(plan: NetworkPlan, *, timeout_s: float = 5.0) -> dict[str, Any]:
     """Pool levels and counters of every KME, and the ETSI status of every SAE pair.
 
     Returns ``{"kmes": {KME ID: health or {"error": ...}}, "pairs": [ETSI status objects]}``.
@@ -75,8 +81,8 @@ class InProcessNetwork:
         self.plan = plan
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="qit4n-kms", daemon=True)
-        self._servers: dict = {}
-        self._tasks: dict = {}
+        self._servers: dict[str, uvicorn.Server] = {}
+        self._tasks: dict[str, Future[None]] = {}
 
     def __enter__(self) -> InProcessNetwork:
         from qit4n.kms.server import make_server
@@ -91,13 +97,11 @@ class InProcessNetwork:
         return self
 
     @staticmethod
-    async def _serve(server) -> None:
-        import contextlib
-
+    async def _serve(server: uvicorn.Server) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await server.serve()
 
-    async def _wait_started(self, kme_id: str, server) -> None:
+    async def _wait_started(self, kme_id: str, server: uvicorn.Server) -> None:
         for _ in range(3000):
             if server.started:
                 return
@@ -107,7 +111,7 @@ class InProcessNetwork:
             await asyncio.sleep(0.01)
         raise ServiceError(f"{kme_id} did not start within 30 s")
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         for server in self._servers.values():
             server.should_exit = True
         for task in self._tasks.values():

@@ -7,12 +7,20 @@ into each request's state (uvicorn does not expose the peer certificate to the a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import importlib
+import socket
 import ssl
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from qit4n.kms.certs import common_name_of
 from qit4n.kms.config import KMEConfig
+
+if TYPE_CHECKING:
+    import uvicorn
 
 __all__ = ["main", "make_server", "server_ssl_context"]
 
@@ -27,17 +35,20 @@ def server_ssl_context(config: KMEConfig) -> ssl.SSLContext:
     return context
 
 
-def _protocol_class():
+def _protocol_class() -> type[asyncio.Protocol]:
     """uvicorn's HTTP protocol (httptools when installed, else h11) recording the peer certificate."""
+    base: Any
     try:
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as Base
+        base = importlib.import_module("uvicorn.protocols.http.httptools_impl").HttpToolsProtocol
     except ImportError:
-        from uvicorn.protocols.http.h11_impl import H11Protocol as Base
+        base = importlib.import_module("uvicorn.protocols.http.h11_impl").H11Protocol
 
-    class PeerCertProtocol(Base):
+    class PeerCertProtocol(base):
         """Records the verified client certificate's common name once per connection."""
 
-        def connection_made(self, transport) -> None:  # type: ignore[override]
+        app_state: dict[str, Any]
+
+        def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(transport)
             ssl_object = transport.get_extra_info("ssl_object")
             name = common_name_of(ssl_object.getpeercert()) if ssl_object is not None else None
@@ -46,7 +57,7 @@ def _protocol_class():
     return PeerCertProtocol
 
 
-def make_server(config: KMEConfig):
+def make_server(config: KMEConfig) -> uvicorn.Server:
     """A ``uvicorn.Server`` for the KME of ``config`` (call ``.run()`` or ``await .serve()``).
 
     On shutdown the KME first closes its own connections to other KMEs, so that KMEs stopping
@@ -59,7 +70,7 @@ def make_server(config: KMEConfig):
     app = create_app(config)
 
     class KMEServer(uvicorn.Server):
-        async def shutdown(self, sockets=None) -> None:  # type: ignore[override]
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             kme = getattr(app.state, "kme", None)
             if kme is not None:
                 await kme.close_peers()
@@ -87,10 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of a KME process: ``python -m qit4n.kms.server CONFIG.json``."""
     args = sys.argv[1:] if argv is None else argv
     config = KMEConfig.model_validate_json(Path(args[0]).read_text())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         make_server(config).run()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

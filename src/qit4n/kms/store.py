@@ -27,19 +27,26 @@ import contextlib
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from qit4n.errors import ServiceError
+from qit4n.kms.storage import (
+    KeyBatch,
+    KeyLookupError,
+    PeerUnits,
+    PoolExhaustedError,
+    StoredKey,
+    UnitMismatchError,
+    UnitSource,
+)
 
 __all__ = [
     "MAX_BATCH_KEYS",
-    "KeyBatch",
     "KeyLookupError",
     "KeyStore",
     "PoolExhaustedError",
-    "StoredKey",
     "UnitMismatchError",
     "batch_key_ids",
     "new_batch_id",
@@ -59,23 +66,6 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 """
 
 _MAX_PARAMS = 900
-
-
-class KeyLookupError(ServiceError):
-    """Some requested key IDs are unknown (``unauthorised=False``) or belong to another pair."""
-
-    def __init__(self, key_ids: list[str], *, unauthorised: bool) -> None:
-        self.key_ids = key_ids
-        self.unauthorised = unauthorised
-        super().__init__(f"key_IDs {key_ids}: {'issued for another SAE pair' if unauthorised else 'not found'}")
-
-
-class PoolExhaustedError(ServiceError):
-    """The link pool holds fewer owned units than a request needs."""
-
-
-class UnitMismatchError(ServiceError):
-    """A peer named units this end does not hold (already consumed, or owned by this end)."""
 
 
 #: How far a peer may name units beyond this end's own supply (this end then catches up).
@@ -109,33 +99,40 @@ def split_key_id(key_id: str) -> tuple[str, int] | None:
     return str(uuid.UUID(int=value & ~(MAX_BATCH_KEYS - 1))), value & (MAX_BATCH_KEYS - 1)
 
 
-@dataclass(frozen=True)
-class KeyBatch:
-    """Keys issued together: one batch ID, ``count`` keys of ``size_bytes``, for these slaves."""
-
-    batch_id: str
-    master: str
-    slaves: list[str]
-    size_bytes: int
-    count: int
-
-
-@dataclass(frozen=True)
-class StoredKey:
-    """A key waiting for a slave SAE."""
-
-    key_id: str
-    master: str
-    material: bytes
-
-
-def _chunks(items: Sequence, size: int = _MAX_PARAMS) -> Iterable[Sequence]:
+def _chunks(items: Sequence[str], size: int = _MAX_PARAMS) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
+@dataclass
+class _Waiting:
+    """One ``batches`` row while :meth:`KeyStore.take` works on it."""
+
+    master: str
+    size_bytes: int
+    count: int
+    material: bytearray
+    delivered: bytearray
+    remaining: int
+
+    def holds(self, index: int) -> bool:
+        """Whether key ``index`` exists and has not been delivered yet."""
+        return index < self.count and not self.delivered[index // 8] >> (index % 8) & 1
+
+    def pop(self, index: int) -> bytes:
+        """Key ``index``'s bytes; its place is zeroed and marked delivered."""
+        span = slice(index * self.size_bytes, (index + 1) * self.size_bytes)
+        material = bytes(self.material[span])
+        self.material[span] = bytes(self.size_bytes)
+        self.delivered[index // 8] |= 1 << (index % 8)
+        self.remaining -= 1
+        return material
+
+
 class KeyStore:
     """The SQLite database of one KME (see the module docstring for the guarantees).
+
+    Implements :class:`~qit4n.kms.storage.KeyStorage`.
 
     Parameters
     ----------
@@ -207,12 +204,13 @@ class KeyStore:
 
     def _bump(self, cursor: sqlite3.Cursor, name: str, amount: int) -> None:
         cursor.execute(
-            "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+            "INSERT INTO counters (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
             (name, amount),
         )
 
     # -- link pools -------------------------------------------------------------------------
-    def register_link(self, link_id: str, parity: int) -> None:
+    def register_link(self, *, link_id: str, parity: int) -> None:
         """Declare a link; this end owns the unit indices with ``idx % 2 == parity``."""
         self._db.execute(
             "INSERT OR IGNORE INTO links (link, parity, supplied, cursor, spent) VALUES (?, ?, 0, ?, 0)",
@@ -220,24 +218,26 @@ class KeyStore:
         )
 
     def _link(self, cursor: sqlite3.Cursor, link_id: str) -> tuple[int, int, int, int]:
-        row = cursor.execute("SELECT parity, supplied, cursor, spent FROM links WHERE link = ?", (link_id,)).fetchone()
+        row: tuple[int, int, int, int] | None = cursor.execute(
+            "SELECT parity, supplied, cursor, spent FROM links WHERE link = ?", (link_id,)
+        ).fetchone()
         if row is None:
             raise UnitMismatchError(f"link {link_id}: not a link of this KME")
         return row
 
-    def supply_units(self, link_id: str, count: int) -> None:
+    def supply_units(self, *, link_id: str, count: int) -> None:
         """Record that the link delivered ``count`` more units (one transaction)."""
         with self._tx() as cursor:
             cursor.execute("UPDATE links SET supplied = supplied + ? WHERE link = ?", (count, link_id))
 
-    def unit_count(self, link_id: str, *, owned_only: bool = False) -> int:
+    def unit_count(self, *, link_id: str, owned_only: bool = False) -> int:
         """Unspent units in the link's pool (all, or only those this end may allocate)."""
         _parity, supplied, next_own, spent = self._link(self._db.cursor(), link_id)
         if owned_only:
             return 0 if next_own >= supplied else (supplied - 1 - next_own) // 2 + 1
         return max(supplied - spent, 0)
 
-    def _allocate(self, cursor: sqlite3.Cursor, link_id: str, supply, count: int) -> tuple[int, bytes]:
+    def _allocate(self, cursor: sqlite3.Cursor, link_id: str, supply: UnitSource, count: int) -> tuple[int, bytes]:
         _parity, supplied, next_own, _spent = self._link(cursor, link_id)
         last = next_own + 2 * (count - 1)
         if count < 1 or last >= supplied:
@@ -246,15 +246,17 @@ class KeyStore:
         cursor.execute("UPDATE links SET cursor = ?, spent = spent + ? WHERE link = ?", (last + 2, count, link_id))
         return next_own, b"".join(supply.units(next_own, 2 * count - 1)[::2])
 
-    def _consume(self, cursor: sqlite3.Cursor, link_id: str, start: int, count: int, supply) -> bytes:
+    def _consume(self, cursor: sqlite3.Cursor, units: PeerUnits) -> bytes:
         """Spend the peer's units ``start, start+2, ...`` (``count`` of them) once; their bytes."""
+        link_id, start, count = units.link_id, units.start, units.count
         parity, supplied, _next_own, _spent = self._link(cursor, link_id)
         last = start + 2 * (count - 1)
         if count < 1 or start < 0 or start % 2 == parity:
             raise UnitMismatchError(f"link {link_id}: units from {start} (x{count}) are not the peer's to name")
         if last >= supplied + MAX_UNITS_AHEAD:
             raise UnitMismatchError(
-                f"link {link_id}: unit {last} is more than {MAX_UNITS_AHEAD} units ahead of this end's supply ({supplied})"
+                f"link {link_id}: unit {last} is more than {MAX_UNITS_AHEAD} units ahead "
+                f"of this end's supply ({supplied})"
             )
         previous = cursor.execute(
             "SELECT lo, hi FROM consumed WHERE link = ? AND lo <= ? ORDER BY lo DESC LIMIT 1", (link_id, last)
@@ -267,9 +269,9 @@ class KeyStore:
         cursor.execute(
             "UPDATE links SET supplied = ?, spent = spent + ? WHERE link = ?", (max(supplied, last + 1), count, link_id)
         )
-        return b"".join(supply.units(start, 2 * count - 1)[::2])
+        return b"".join(units.supply.units(start, 2 * count - 1)[::2])
 
-    def allocate(self, link_id: str, supply, count: int) -> tuple[int, bytes]:
+    def allocate(self, *, link_id: str, supply: UnitSource, count: int) -> tuple[int, bytes]:
         """Take the next ``count`` owned units of a link (committed on return).
 
         Returns the first index (the units are ``start, start+2, ...``) and their bytes, concatenated.
@@ -278,53 +280,55 @@ class KeyStore:
             return self._allocate(cursor, link_id, supply, count)
 
     def forward(
-        self, in_link: str, in_start: int, in_count: int, in_supply, out_link: str, out_supply, out_count: int
+        self, *, consumed: PeerUnits, out_link_id: str, out_supply: UnitSource, out_count: int
     ) -> tuple[bytes, int, bytes]:
-        """Relay hop: consume the peer's named units of ``in_link`` and allocate units of ``out_link``.
+        """Relay hop: consume the peer's named units and allocate ``out_count`` units of ``out_link_id``.
 
         Returns the incoming pad, and the first index and pad of the outgoing units, in one commit.
         """
         with self._tx() as cursor:
-            pad_in = self._consume(cursor, in_link, in_start, in_count, in_supply)
-            out_start, pad_out = self._allocate(cursor, out_link, out_supply, out_count)
+            pad_in = self._consume(cursor, consumed)
+            out_start, pad_out = self._allocate(cursor, out_link_id, out_supply, out_count)
         return pad_in, out_start, pad_out
 
     # -- keys waiting for slaves --------------------------------------------------------------
-    def receive(self, in_link: str | None, in_start: int, in_count: int, in_supply, decode, batch: KeyBatch) -> None:
+    def receive(self, *, batch: KeyBatch, decode: Callable[[bytes], bytes], consumed: PeerUnits | None = None) -> None:
         """Final hop: consume the pad (if any), decode the batch's keys with it, store them per slave.
 
-        ``decode(pad) -> bytes`` returns the ``batch.count`` keys concatenated. One transaction.
+        ``decode(pad) -> bytes`` returns the batch's keys concatenated (``pad`` is ``b""`` when
+        nothing is ``consumed``: the keys were made here). One transaction.
         """
+        shape = batch.shape
         with self._tx() as cursor:
-            pad = self._consume(cursor, in_link, in_start, in_count, in_supply) if in_link is not None else b""
+            pad = self._consume(cursor, consumed) if consumed is not None else b""
             material = decode(pad)
-            if len(material) != batch.count * batch.size_bytes:
+            if len(material) != shape.total_bytes:
                 raise UnitMismatchError(
-                    f"batch {batch.batch_id}: {len(material)} key bytes, expected {batch.count * batch.size_bytes}"
+                    f"batch {batch.batch_id}: {len(material)} key bytes, expected {shape.total_bytes}"
                 )
-            delivered = bytes(-(-batch.count // 8))
+            delivered = bytes(-(-shape.number // 8))
             now_s = time.time()
             rows = [
                 (
                     batch.batch_id,
                     slave,
                     batch.master,
-                    batch.size_bytes,
-                    batch.count,
+                    shape.size_bytes,
+                    shape.number,
                     material,
                     delivered,
-                    batch.count,
+                    shape.number,
                     now_s,
                 )
                 for slave in batch.slaves
             ]
             cursor.executemany(
-                "INSERT INTO batches (batch_id, slave, master, size_bytes, count, material, delivered, remaining, created_s) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO batches (batch_id, slave, master, size_bytes, count, material, delivered, remaining, "
+                "created_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
-    def count_issued(self, number: int) -> None:
+    def count_issued(self, *, number: int) -> None:
         """Count ``number`` keys handed to a master SAE (kept in memory until :meth:`flush_counters`)."""
         self._issued_pending += number
 
@@ -335,7 +339,7 @@ class KeyStore:
                 self._bump(cursor, "issued", self._issued_pending)
             self._issued_pending = 0
 
-    def take(self, slave: str, master: str, key_ids: list[str]) -> list[StoredKey]:
+    def take(self, *, slave: str, master: str, key_ids: list[str]) -> list[StoredKey]:
         """Deliver keys to ``slave`` and erase them, all or none (one transaction).
 
         Raises
@@ -345,56 +349,56 @@ class KeyStore:
         """
         with self._tx() as cursor:
             parsed = {key_id: split_key_id(key_id) for key_id in key_ids}
-            rows = {}
+            rows: dict[str, _Waiting] = {}
             for batch_id in {part[0] for part in parsed.values() if part is not None}:
                 row = cursor.execute(
-                    "SELECT master, size_bytes, count, material, delivered, remaining FROM batches WHERE batch_id = ? AND slave = ?",
+                    "SELECT master, size_bytes, count, material, delivered, remaining FROM batches "
+                    "WHERE batch_id = ? AND slave = ?",
                     (batch_id, slave),
                 ).fetchone()
                 if row is not None:
-                    rows[batch_id] = [row[0], row[1], row[2], bytearray(row[3]), bytearray(row[4]), row[5]]
+                    rows[batch_id] = _Waiting(row[0], row[1], row[2], bytearray(row[3]), bytearray(row[4]), row[5])
             missing, foreign = [], []
+            found: dict[str, tuple[str, int]] = {}
             for key_id, part in parsed.items():
-                row = None if part is None else rows.get(part[0])
-                if row is None or part[1] >= row[2] or row[4][part[1] // 8] >> (part[1] % 8) & 1:
+                waiting = None if part is None else rows.get(part[0])
+                if part is None or waiting is None or not waiting.holds(part[1]):
                     missing.append(key_id)
-                elif row[0] != master:
+                elif waiting.master != master:
                     foreign.append(key_id)
+                else:
+                    found[key_id] = part
             if missing or foreign:
                 query = "SELECT 1 FROM batches WHERE batch_id = ? AND slave != ? AND count > ? LIMIT 1"
                 elsewhere = [
-                    k
-                    for k in missing
-                    if parsed[k] is not None
-                    and parsed[k][0] not in rows
-                    and cursor.execute(query, (parsed[k][0], slave, parsed[k][1])).fetchone()
+                    key_id
+                    for key_id in missing
+                    if (part := parsed[key_id]) is not None
+                    and part[0] not in rows
+                    and cursor.execute(query, (part[0], slave, part[1])).fetchone()
                 ]
                 raise KeyLookupError(
                     sorted(set(foreign + elsewhere)) or missing, unauthorised=bool(foreign or elsewhere)
                 )
-            if len({parsed[k] for k in key_ids}) != len(key_ids):
+            if len(set(found.values())) != len(key_ids):
                 raise KeyLookupError(key_ids, unauthorised=False)
             keys = []
             for key_id in key_ids:
-                batch_id, index = parsed[key_id]
-                row = rows[batch_id]
-                size = row[1]
-                keys.append(StoredKey(key_id, row[0], bytes(row[3][index * size : (index + 1) * size])))
-                row[3][index * size : (index + 1) * size] = bytes(size)
-                row[4][index // 8] |= 1 << (index % 8)
-                row[5] -= 1
-            for batch_id, row in rows.items():
-                if row[5] == 0:
+                batch_id, index = found[key_id]
+                keys.append(StoredKey(key_id, master, rows[batch_id].pop(index)))
+            for batch_id, waiting in rows.items():
+                if waiting.remaining == 0:
                     cursor.execute("DELETE FROM batches WHERE batch_id = ? AND slave = ?", (batch_id, slave))
                 else:
                     cursor.execute(
-                        "UPDATE batches SET material = ?, delivered = ?, remaining = ? WHERE batch_id = ? AND slave = ?",
-                        (bytes(row[3]), bytes(row[4]), row[5], batch_id, slave),
+                        "UPDATE batches SET material = ?, delivered = ?, remaining = ? "
+                        "WHERE batch_id = ? AND slave = ?",
+                        (bytes(waiting.material), bytes(waiting.delivered), waiting.remaining, batch_id, slave),
                     )
             self._bump(cursor, "delivered", len(key_ids))
         return keys
 
-    def void(self, batch_ids: list[str]) -> int:
+    def void(self, *, batch_ids: list[str]) -> int:
         """Delete key batches whose relay failed upstream (no half-delivered key); returns rows deleted."""
         deleted = 0
         with self._tx() as cursor:
@@ -403,27 +407,28 @@ class KeyStore:
                 deleted += cursor.execute(f"DELETE FROM batches WHERE batch_id IN ({marks})", tuple(chunk)).rowcount
         return deleted
 
-    def expire(self, older_than_s: float) -> int:
+    def expire(self, *, older_than_s: float) -> int:
         """Delete batches stored before the epoch time ``older_than_s`` (key lifetime); returns rows.
 
         Also removes keys orphaned by a crash between a slave's KME storing them and the master
         being answered: nobody knows their IDs, and they must not stay forever.
         """
         with self._tx() as cursor:
-            return cursor.execute("DELETE FROM batches WHERE created_s < ?", (older_than_s,)).rowcount
+            deleted: int = cursor.execute("DELETE FROM batches WHERE created_s < ?", (older_than_s,)).rowcount
+        return deleted
 
-    def waiting_keys(self, master: str | None = None, slave: str | None = None) -> int:
+    def waiting_keys(self, *, master: str | None = None, slave: str | None = None) -> int:
         """Keys stored for slaves and not yet delivered (optionally for one pair)."""
         if master is None or slave is None:
-            return self._db.execute("SELECT COALESCE(SUM(remaining), 0) FROM batches").fetchone()[0]
+            return int(self._db.execute("SELECT COALESCE(SUM(remaining), 0) FROM batches").fetchone()[0])
         query = "SELECT COALESCE(SUM(remaining), 0) FROM batches WHERE master = ? AND slave = ?"
-        return self._db.execute(query, (master, slave)).fetchone()[0]
+        return int(self._db.execute(query, (master, slave)).fetchone()[0])
 
     def counters(self) -> dict[str, int]:
         """Keys issued to masters and delivered to slaves since the database was created."""
         values = dict(self._db.execute("SELECT name, value FROM counters").fetchall())
         return {"issued": values.get("issued", 0) + self._issued_pending, "delivered": values.get("delivered", 0)}
 
-    def spent_units(self, link_id: str) -> int:
+    def spent_units(self, *, link_id: str) -> int:
         """Units of a link this end has spent (allocated or consumed) since the database was created."""
         return self._link(self._db.cursor(), link_id)[3]

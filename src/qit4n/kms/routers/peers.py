@@ -1,11 +1,11 @@
-"""KME-to-KME API (mutual TLS with KME certificates): key relay, void, health.
+"""KME-to-KME API (mutual TLS with KME certificates): key relay, void, health (interface ``kme-peers``).
 
 Not part of ETSI GS QKD 014; kept out of the published ETSI OpenAPI document.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import Field
@@ -36,10 +36,10 @@ class VoidRequest(StrictModel):
 
 
 @router.post("/relay")
-async def relay(batch: RelayBatch, sender: Annotated[str, Depends(calling_kme)], kme: TheKME) -> dict:
+async def relay(batch: RelayBatch, sender: Annotated[str, Depends(calling_kme)], kme: TheKME) -> dict[str, Any]:
     """Receive relay messages; each is processed on its own and answered with its own status."""
-    outcomes = await kme.relay_batch(sender, batch.messages)
-    results = []
+    outcomes = await kme.relay.relay_batch(sender, batch.messages)
+    results: list[dict[str, Any]] = []
     for outcome in outcomes:
         if outcome is None:
             results.append({"status": 200})
@@ -51,12 +51,12 @@ async def relay(batch: RelayBatch, sender: Annotated[str, Depends(calling_kme)],
 
 
 @router.post("/void")
-async def void(request: VoidRequest, _sender: Annotated[str, Depends(calling_kme)], kme: TheKME) -> dict:
+async def void(request: VoidRequest, _sender: Annotated[str, Depends(calling_kme)], kme: TheKME) -> dict[str, int]:
     """Delete keys that must not be delivered."""
-    return {"voided": kme.store.void(request.batch_IDs)}
+    return {"voided": kme.store.void(batch_ids=request.batch_IDs)}
 
 
 @router.get("/health")
-async def health(_caller: Annotated[str, Depends(caller_id)], kme: TheKME) -> dict:
+async def health(_caller: Annotated[str, Depends(caller_id)], kme: TheKME) -> dict[str, Any]:
     """Pool levels and counters (any certificate of the network's CA)."""
     return kme.health()

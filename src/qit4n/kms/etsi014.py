@@ -1,0 +1,131 @@
+"""ETSI GS QKD 014 semantics of a KME: Get status, Get key, Get key with key IDs.
+
+:class:`Etsi014` checks requests against the KME's limits, resolves SAEs to KMEs and maps store
+and relay outcomes onto the ETSI status codes; the key transport is the relay engine's
+(:class:`~qit4n.kms.relay.RelayEngine`) and the key state the store's. A key acknowledged to a
+master is always deliverable: the engine commits it at every slave's KME first.
+
+References
+----------
+ETSI GS QKD 014 V1.1.1 (2019-02), clauses 5.1-5.3 and 6.
+"""
+
+from __future__ import annotations
+
+from qit4n.kms.config import KMEConfig
+from qit4n.kms.errors import EXTENSION_MANDATORY_UNSUPPORTED, KEYS_NOT_FOUND, SIZE_NOT_MULTIPLE_OF_8, EtsiError
+from qit4n.kms.relay import RelayEngine
+from qit4n.kms.schemas import KeyRequest, Status
+from qit4n.kms.shape import KeyShape
+from qit4n.kms.storage import KeyLookupError, KeyStorage
+from qit4n.kms.store import batch_key_ids
+
+__all__ = ["Etsi014", "IssuedKey"]
+
+#: (key_ID, key bytes) as the key container lists them.
+IssuedKey = tuple[str, bytes]
+
+
+class Etsi014:
+    """The ETSI GS QKD 014 service of one KME (see the module docstring)."""
+
+    def __init__(self, config: KMEConfig, store: KeyStorage, relay: RelayEngine) -> None:
+        self.config = config
+        self.store = store
+        self.relay = relay
+
+    def _target_kme(self, sae_id: str, role: str) -> str:
+        kme_id = self.config.directory.get(sae_id)
+        if kme_id is None:
+            raise EtsiError(
+                400, f"{role} {sae_id!r} is not an SAE of this network", [{"parameter": role, "value": sae_id}]
+            )
+        if kme_id != self.config.kme_id and kme_id not in self.config.routes:
+            raise EtsiError(503, f"no key route from {self.config.kme_id} to {kme_id}", [{"target_KME_ID": kme_id}])
+        return kme_id
+
+    async def get_status(self, master: str, slave: str) -> Status:
+        """Status data for a master SAE and one of its slaves (clause 5.1).
+
+        ``stored_key_count`` is the number of ``key_size`` keys the route can carry now: the
+        smallest allocatable pool along it (each trusted node reports its own outgoing pool).
+        """
+        if master == slave:
+            raise EtsiError(400, "slave_SAE_ID must differ from the calling master SAE", [{"slave_SAE_ID": slave}])
+        target = self._target_kme(slave, "slave_SAE_ID")
+        cfg = self.config
+        if target == cfg.kme_id:
+            stored = max_count = cfg.max_key_per_request
+        else:
+            link = self.relay.first_link(target)
+            stored = await self.relay.route_owned_units(target)
+            max_count = int(link.pool_capacity_bits // (2 * cfg.key_size_bits))
+        return Status(
+            source_KME_ID=cfg.kme_id,
+            target_KME_ID=target,
+            master_SAE_ID=master,
+            slave_SAE_ID=slave,
+            key_size=cfg.key_size_bits,
+            stored_key_count=stored,
+            max_key_count=max_count,
+            max_key_per_request=cfg.max_key_per_request,
+            max_key_size=cfg.max_key_size_bits,
+            min_key_size=cfg.min_key_size_bits,
+            max_SAE_ID_count=cfg.max_sae_id_count,
+        )
+
+    def _check_request(self, master: str, slave: str, request: KeyRequest) -> tuple[KeyShape, list[str]]:
+        cfg = self.config
+        if request.extension_mandatory:
+            unsupported = [{"extension_mandatory_unsupported": request.extension_mandatory}]
+            raise EtsiError(400, EXTENSION_MANDATORY_UNSUPPORTED, unsupported)
+        number = 1 if request.number is None else request.number
+        size = cfg.key_size_bits if request.size is None else request.size
+        if number > cfg.max_key_per_request:
+            raise EtsiError(400, f"number = {number}: must be <= max_key_per_request = {cfg.max_key_per_request}")
+        if size % 8:
+            raise EtsiError(400, SIZE_NOT_MULTIPLE_OF_8, [{"size": size}])
+        if not cfg.min_key_size_bits <= size <= cfg.max_key_size_bits:
+            raise EtsiError(
+                400,
+                f"size = {size}: must lie in [min_key_size, max_key_size] = "
+                f"[{cfg.min_key_size_bits}, {cfg.max_key_size_bits}]",
+            )
+        extra = list(request.additional_slave_SAE_IDs or [])
+        if len(extra) > cfg.max_sae_id_count:
+            raise EtsiError(
+                400,
+                f"additional_slave_SAE_IDs: {len(extra)} given, must be <= max_SAE_ID_count = {cfg.max_sae_id_count}",
+            )
+        slaves = [slave, *extra]
+        if len(set(slaves)) != len(slaves) or master in slaves:
+            raise EtsiError(
+                400,
+                "additional_slave_SAE_IDs must be distinct and differ from the master and slave_SAE_ID",
+                [{"additional_slave_SAE_IDs": extra}],
+            )
+        return KeyShape(number=number, size_bits=size), slaves
+
+    async def get_key(self, master: str, slave: str, request: KeyRequest) -> list[IssuedKey]:
+        """Get key (clause 5.2): new keys for ``master``, committed at every slave's KME first."""
+        shape, slaves = self._check_request(master, slave, request)
+        slaves_by_kme: dict[str, list[str]] = {}
+        for sae_id in slaves:
+            slaves_by_kme.setdefault(self._target_kme(sae_id, "slave_SAE_ID"), []).append(sae_id)
+        batch_id, keys = await self.relay.distribute(
+            master=master, slaves_by_kme=slaves_by_kme, primary=self.config.directory[slave], shape=shape
+        )
+        self.store.count_issued(number=shape.number)
+        return list(zip(batch_key_ids(batch_id, shape.number), shape.split(keys)))
+
+    def get_key_with_ids(self, slave: str, master: str, key_ids: list[str]) -> list[IssuedKey]:
+        """Get key with key IDs (clause 5.3): all or none, each key to each named slave once."""
+        if len(set(key_ids)) != len(key_ids):
+            raise EtsiError(400, "key_IDs must not repeat a key_ID", [{"key_IDs": key_ids}])
+        try:
+            found = self.store.take(slave=slave, master=master, key_ids=key_ids)
+        except KeyLookupError as error:
+            if error.unauthorised:
+                raise EtsiError(401, "keys were not issued for this SAE pair", [{"key_IDs": error.key_ids}]) from None
+            raise EtsiError(400, KEYS_NOT_FOUND, [{"key_IDs_not_found": error.key_ids}]) from None
+        return [(item.key_id, item.material) for item in found]

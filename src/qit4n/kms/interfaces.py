@@ -1,0 +1,22 @@
+"""The interfaces a KME serves: :data:`KME_INTERFACES`, one FastAPI router per interface.
+
+Every KME application mounts every registered interface (:func:`qit4n.kms.app.create_app`).
+ETSI GS QKD 014 (``etsi014``, :mod:`qit4n.kms.routers.keys`) and the KME-to-KME API of key relay
+(``kme-peers``, :mod:`qit4n.kms.routers.peers`) are registered here; a new interface (ETSI GS QKD
+004 or 020, a controller's API) registers its router under a new name and reaches the KME's parts
+through the dependencies of :mod:`qit4n.kms.dependencies`, without touching the ETSI 014 code.
+The recipe is in ``docs/extending.md`` ("A new KMS API").
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from qit4n.registry import Registry
+
+__all__ = ["KME_INTERFACES"]
+
+#: Routers a KME application mounts, by interface name.
+KME_INTERFACES: Registry[APIRouter] = Registry("KME interface", entry_point_group="qit4n.kme_interfaces")
+KME_INTERFACES.register_lazy("etsi014", "qit4n.kms.routers.keys:router")
+KME_INTERFACES.register_lazy("kme-peers", "qit4n.kms.routers.peers:router")
