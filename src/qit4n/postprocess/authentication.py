@@ -24,7 +24,7 @@ import numpy as np
 from qit4n.errors import InsufficientKeyError, ParameterError
 from qit4n.postprocess.bits import bits_to_int
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role, kind_of
-from qit4n.postprocess.gf64 import WORD_BITS, bytes_to_words, key_tables, poly_hash_words
+from qit4n.postprocess.gf64 import WORD_BITS, bytes_to_framed_words, key_tables, poly_hash_words
 
 __all__ = ["AuthenticationResult", "KeyPool", "TranscriptAuthenticator", "authenticate_frame"]
 
@@ -78,7 +78,7 @@ class TranscriptAuthenticator:
         """Add one message's bytes to the transcript (tag messages themselves are not absorbed)."""
         if kind_of(data) is MessageKind.AUTH_TAG:
             return
-        words = bytes_to_words(data)
+        words = bytes_to_framed_words(data)
         self.words += words.size
         self._states = [poly_hash_words(tables, words, state) for tables, state in zip(self._tables, self._states)]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["WORD_BITS", "bits_to_words", "bytes_to_words", "key_tables", "poly_hash_words"]
+__all__ = ["WORD_BITS", "bits_to_framed_words", "bytes_to_framed_words", "key_tables", "poly_hash_words"]
 
 #: Bits per field element.
 WORD_BITS = 64
@@ -78,7 +78,7 @@ def poly_hash_words(tables: np.ndarray, words: np.ndarray, state: int = 0) -> in
     return int(_horner(tables, np.ascontiguousarray(words, dtype=np.uint64), np.uint64(state)))
 
 
-def bits_to_words(bits: np.ndarray) -> np.ndarray:
+def bits_to_framed_words(bits: np.ndarray) -> np.ndarray:
     """Pack a 0/1 array into 64-bit words (little-endian, zero padded) followed by its length.
 
     The trailing length word makes the encoding injective across lengths.
@@ -89,7 +89,7 @@ def bits_to_words(bits: np.ndarray) -> np.ndarray:
     return np.concatenate([padded.view("<u8").astype(np.uint64), np.array([bits.size], dtype=np.uint64)])
 
 
-def bytes_to_words(data: bytes) -> np.ndarray:
+def bytes_to_framed_words(data: bytes) -> np.ndarray:
     """Bytes as 64-bit words (zero padded) followed by the byte length (an injective encoding)."""
     padded = np.zeros(-(-len(data) // 8) * 8, dtype=np.uint8)
     padded[: len(data)] = np.frombuffer(data, dtype=np.uint8)

@@ -23,7 +23,7 @@ import numpy as np
 
 from qit4n.errors import ParameterError
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
-from qit4n.postprocess.gf64 import WORD_BITS, bits_to_words, key_tables, poly_hash_words
+from qit4n.postprocess.gf64 import WORD_BITS, bits_to_framed_words, key_tables, poly_hash_words
 
 __all__ = ["VerificationResult", "collision_bound", "hashes_needed", "verify_keys"]
 
@@ -55,7 +55,7 @@ class VerificationResult:
 
 
 def _hashes(key: np.ndarray, hash_keys: np.ndarray) -> np.ndarray:
-    words = bits_to_words(key)
+    words = bits_to_framed_words(key)
     return np.array([poly_hash_words(key_tables(int(k)), words) for k in hash_keys], dtype=np.uint64)
 
 
