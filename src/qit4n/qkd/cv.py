@@ -15,6 +15,11 @@ input. ``modulation_variance`` left ``None`` is optimised at every point. ``key_
 ``K`` times the symbol rate ``repetition_rate_hz``. ``qber`` is ``None``; ``details`` carries
 ``excess_noise``, ``mutual_information``, ``holevo_bound`` and ``modulation_variance``.
 
+Far away ``K`` is a small difference of two terms of order ``T``; both are evaluated to full
+relative precision (:mod:`qit4n.qkd._cv_holevo`), and a key smaller than
+``KEY_RESOLUTION (beta I_AB + chi_BE)`` counts as none, so that neither the optimiser of the
+modulation nor the maximal distance (:mod:`qit4n.qkd.distance`) can take rounding noise for key.
+
 References
 ----------
 Grosshans, F. et al., Nature 421, 238 (2003), doi:10.1038/nature01289 (GG02, reverse reconciliation).
@@ -39,6 +44,8 @@ __all__ = ["PROTOCOL", "CVParameters", "key_rate"]
 
 #: Range searched for an optimised modulation variance, SNU.
 MODULATION_SEARCH_RANGE = (0.05, 200.0)
+#: Relative size of the key, against ``beta I_AB + chi_BE``, below which it is not resolved.
+KEY_RESOLUTION = 1e-12
 
 
 class CVParameters(ChannelParameters):
@@ -85,7 +92,8 @@ def key_rate(eta_channel: np.ndarray, params: CVParameters) -> RateResult:
     else:
         v_a = np.full(t.shape, params.modulation_variance)
     key, information, leak_to_eve = _key_terms(t, v_a, params)
-    per_symbol = np.where(lit, np.maximum(key, 0.0), 0.0)
+    resolved = key > KEY_RESOLUTION * (params.reconciliation_efficiency * information + leak_to_eve)
+    per_symbol = np.where(lit & resolved, key, 0.0)
     details = {
         "excess_noise": np.full(t.shape, params.excess_noise),
         "mutual_information": np.where(lit, information, 0.0),

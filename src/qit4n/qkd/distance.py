@@ -1,16 +1,21 @@
-"""Longest fibre with a positive key: bracket on a coarse grid, then refine the sign change.
+"""Longest fibre with a positive key: the first sign change of the key rate, bracketed and refined.
 
-Each refinement evaluates a whole grid of lengths inside the current bracket in one vectorised call
-of the protocol (so an optimising model such as the finite-key one runs its optimiser once per
-round for all trial lengths, not once per bisection step), shrinking the bracket by the grid size
-per round. Rates are assumed to fall with length, as they do for every repeaterless model here.
+One vectorised call of the protocol evaluates a coarse grid of lengths (so an optimising model such
+as the finite-key one runs its optimiser once for all of them), a second one a finer grid inside
+the first cell without key; :func:`scipy.optimize.brentq` then refines the first sign change in
+that bracket. The rate is clipped at zero, so the function handed to ``brentq`` is the rate less
+the smallest normal float (as good as the unclipped rate for locating its sign change). The first
+sign change, not the last positive grid point, is the answer: a model that came back positive at
+greater length (rounding noise, for one) does not move it.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
+from scipy.optimize import brentq
 
 from qit4n.physics.fibre import fibre_transmittance
 from qit4n.qkd.base import ChannelParameters, ProtocolSpec
@@ -19,7 +24,8 @@ __all__ = ["max_distance_km"]
 
 #: Loss beyond which a positive rate counts as unbounded (transmittance 1e-300 is the float floor).
 UNBOUNDED_LOSS_DB = 3000.0
-_GRID_POINTS = 24
+_GRID_POINTS = 64
+_FLOOR = sys.float_info.min
 
 
 def max_distance_km(
@@ -29,11 +35,12 @@ def max_distance_km(
     tolerance_km: float = 1e-3,
     max_length_km: float | None = None,
 ) -> float | None:
-    """Largest fibre length (km) at which ``spec`` yields a positive key with ``params``.
+    """Length (km) of the first sign change of the key rate of ``spec`` with ``params``.
 
     ``None`` when there is no key even at zero length; ``math.inf`` when the key stays positive at
-    every length (no attenuation, or a bound such as PLOB that is positive for any ``eta > 0``).
-    The answer is within ``tolerance_km`` of the last length with a positive rate.
+    every length (no attenuation, or a bound such as PLOB that is positive for any ``eta > 0``);
+    ``max_length_km`` when it stays positive up to that cap. The answer is within ``tolerance_km``
+    of the sign change.
 
     >>> from qit4n.qkd import get_protocol, make_parameters
     >>> round(max_distance_km(get_protocol("bb84-decoy-inf"), make_parameters("bb84-decoy-inf", "gys")), 1)
@@ -42,23 +49,29 @@ def max_distance_km(
     inf
     """
 
-    def positive(lengths: np.ndarray) -> np.ndarray:
+    def rates(lengths: np.ndarray) -> np.ndarray:
         eta = fibre_transmittance(lengths, params.loss_db_per_km)
-        return spec.evaluate(eta, params).key_rate_per_pulse > 0.0
+        return np.asarray(spec.evaluate(eta, params).key_rate_per_pulse, dtype=float)
 
-    if not positive(np.array([0.0]))[0]:
+    if not rates(np.array([0.0]))[0] > 0.0:
         return None
     if params.loss_db_per_km == 0.0:
         return math.inf
     limit = max_length_km if max_length_km is not None else UNBOUNDED_LOSS_DB / params.loss_db_per_km
-    if max_length_km is None and positive(np.array([limit]))[0]:
-        return math.inf
     low, high = 0.0, limit
-    while high - low > tolerance_km:
-        grid = np.linspace(low, high, _GRID_POINTS + 2)[1:-1]
-        keyed = positive(grid)
-        last = int(np.flatnonzero(keyed)[-1]) if keyed.any() else -1
-        new_low = grid[last] if last >= 0 else low
-        new_high = grid[last + 1] if last + 1 < grid.size else high
-        low, high = new_low, new_high
-    return float(low)
+    for _ in range(2):
+        grid = np.linspace(low, high, _GRID_POINTS + 1)
+        keyless = np.flatnonzero(~(rates(grid[1:]) > 0.0))
+        if keyless.size == 0:
+            if high == limit:
+                return math.inf if max_length_km is None else float(limit)
+            break  # the cell was found keyless at ``high`` before: keep the bracket
+        first = int(keyless[0]) + 1
+        low, high = float(grid[first - 1]), float(grid[first])
+        if high - low <= tolerance_km:
+            return low
+
+    def signed(length_km: float) -> float:
+        return float(rates(np.array([length_km]))[0]) - _FLOOR
+
+    return float(brentq(signed, low, high, xtol=tolerance_km / 2.0))
