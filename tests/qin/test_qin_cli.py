@@ -145,6 +145,10 @@ def test_target_fidelity_picks_a_policy(cli_runner: CliRunner) -> None:
             ["--segments", "4", "--length-km", "1000", "--target-fidelity", "0.999", "--samples", "2000"],
             "--target-fidelity = 0.999",
         ),
+        (
+            ["--segments", "16", "--link-success-probability", "1e-300", "--swap-success-probability", "0.5"],
+            "link_success_probability = 1e-300",
+        ),
     ],
 )
 def test_bad_input_exits_2_naming_the_field(args, field) -> None:
@@ -274,3 +278,13 @@ def test_planner_adds_pumping_when_plain_chains_miss_the_target(cli_runner: CliR
     assert all(c["fidelity_mean"] < 0.6 for c in plain)
     assert report["pumping_rounds"] > 0 and report["engine"] == "des"
     assert report["fidelity_mean"] >= 0.6
+
+
+def test_chain_edges_answer_or_refuse_clearly(cli_runner: CliRunner) -> None:
+    """Issue 15: 64 segments with a = 1 gave 44.25 instead of 7.34; p = 1e-12 never finished its
+    99th percentile (a sampled chain at p = 1e-300, which overflowed 64-bit counters silently, is
+    refused in test_bad_input_exits_2_naming_the_field)."""
+    long_chain = _json(cli_runner, "qin", "chain", "--segments", "64", "--link-success-probability", "0.5", "--json")
+    assert long_chain["waiting_time_mean_attempts"] == pytest.approx(7.344, abs=1e-3)
+    rare = _json(cli_runner, "qin", "chain", "--segments", "2", "--link-success-probability", "1e-12", "--json")
+    assert rare["waiting_time_p99_attempts"] == 5295807939118

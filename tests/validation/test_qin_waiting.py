@@ -7,6 +7,12 @@ chains; for deterministic swaps (a = 1) the waiting time is the maximum of N geo
 ``sum_k (-1)^(k+1) C(N,k) / (1 - (1-p)^k)`` (Bernardes, Praxmeyer, van Loock, PRA 83, 012323 (2011)).
 """
 
+import math
+import time
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from math import comb
+
 import numpy as np
 import pytest
 
@@ -59,3 +65,58 @@ def test_exact_distribution_matches_samples():
     empirical = np.searchsorted(np.sort(drawn.waiting_steps), np.arange(201), side="right") / samples
     assert np.max(np.abs(empirical - cdf)) < np.sqrt(np.log(2 / 0.001) / (2 * samples))
     assert cdf[-1] > 0.999
+
+
+def _exact_deterministic_mean(segments: int, p: Fraction) -> float:
+    """The alternating binomial sum (Bernardes et al. 2011) in exact rational arithmetic."""
+    q = 1 - p
+    return float(sum((-1) ** (k + 1) * comb(segments, k) / (1 - q**k) for k in range(1, segments + 1)))
+
+
+@pytest.mark.parametrize("segments", [53, 64, 128])
+@pytest.mark.parametrize("p", [Fraction(1, 2), Fraction(1, 1000), Fraction(1, 10**5), Fraction(1, 10**9)])
+def test_deterministic_swaps_mean_keeps_its_precision_for_long_chains(segments, p):
+    """Issue 15: from ~53 segments the alternating sum cancelled in doubles (64 segments: 44.25 for
+    p = 0.5, -64,215 for p = 1e-3). Against the same sum in exact fractions, relative 1e-12 (the
+    small-p branch, Euler-Maclaurin H_N/lambda + 1/2, included)."""
+    assert waiting.mean_waiting_time_deterministic_swaps(segments, float(p)) == pytest.approx(
+        _exact_deterministic_mean(segments, p), rel=1e-12
+    )
+
+
+def test_deterministic_swaps_mean_at_the_issue_values():
+    """64 segments, a = 1: p = 0.5 gives 7.34 attempts and p = 1e-3 about 4,742 (issue 15)."""
+    assert waiting.mean_waiting_time_deterministic_swaps(64, 0.5) == pytest.approx(7.344, abs=1e-3)
+    assert waiting.mean_waiting_time_deterministic_swaps(64, 1e-3) == pytest.approx(4742.0, abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("segments", "p", "a"), [(2, 0.5, 0.5), (4, 0.3, 0.6), (8, 0.2, 0.5), (4, 0.01, 0.9), (2, 0.4, 1.0)]
+)
+def test_quantile_by_squaring_equals_step_by_step_propagation(segments, p, a):
+    """The 99th percentile from repeated squaring equals the first crossing of the propagated CDF."""
+    cdf = waiting.doubling_waiting_time_cdf(segments, p, a, 5000)
+    assert waiting.doubling_waiting_time_quantile(segments, p, a, 0.99) == int(np.searchsorted(cdf, 0.99))
+
+
+def test_quantile_at_p_1e_12_is_exact_and_fast():
+    """Issue 15: two segments at p = 1e-12 ran >10 minutes and 1.9 GB. With a = 1 the quantile is
+    the smallest t with (1 - q^t)^2 >= 0.99, t = ceil(ln(1 - sqrt(0.99)) / ln(1 - 1e-12)), here
+    evaluated at 50 digits; both exact routes must give it, within a second."""
+    with localcontext() as context:
+        context.prec = 50
+        p = Decimal("1e-12")
+        expected = math.ceil((1 - Decimal("0.99").sqrt()).ln() / (1 - p).ln())
+    started = time.perf_counter()
+    assert waiting.doubling_waiting_time_quantile(2, 1e-12, 1.0, 0.99) == expected
+    assert waiting.deterministic_swaps_waiting_time_quantile(2, 1e-12, 0.99) == expected
+    assert time.perf_counter() - started < 1.0
+
+
+@pytest.mark.parametrize("a", [1.0, 0.5])
+def test_markov_chain_mean_keeps_small_p_digits(a):
+    """At p = 1e-12 the fundamental matrix built from 1 - p lost four digits; the increment form
+    matches K_2 = (3 - 2p) / (a p (2 - p)) (Shchukin et al. 2019) to a relative 1e-12."""
+    assert waiting.doubling_mean_waiting_time(2, 1e-12, a) == pytest.approx(
+        waiting.mean_waiting_time_two_segments(1e-12, a), rel=1e-12
+    )

@@ -13,16 +13,10 @@ from qit4n.errors import ParameterError
 from qit4n.qin import waiting
 from qit4n.qin.montecarlo import SwapPolicy, sample_chain
 
-__all__ = ["abstract_waiting_time"]
+__all__ = ["MIN_SAMPLED_SUCCESS", "abstract_waiting_time"]
 
-
-def _exact_quantile(segments: int, p: float, a: float, level: float) -> int:
-    horizon = 64
-    while True:
-        cdf = waiting.doubling_waiting_time_cdf(segments, p, a, horizon)
-        if cdf[-1] >= level:
-            return int(np.searchsorted(cdf, level))
-        horizon *= 4
+#: Smallest ``p a^levels`` sampled: the mean (~1/(p a^levels) attempts) stays far below 2^63.
+MIN_SAMPLED_SUCCESS = 1e-15
 
 
 def abstract_waiting_time(
@@ -63,6 +57,12 @@ def abstract_waiting_time(
         result["method"] = "markov-chain"
         result["waiting_time_mean_attempts"] = waiting.doubling_mean_waiting_time(segments, p, a)
     else:
+        levels = max(segments - 1, 1).bit_length()
+        if p * a**levels < MIN_SAMPLED_SUCCESS:
+            raise ParameterError(
+                f"link_success_probability = {p:g}: sampling {segments} segments needs p * a^{levels} >= "
+                f"{MIN_SAMPLED_SUCCESS:g} (longer waits overflow 64-bit attempt counters)"
+            )
         drawn = sample_chain(
             rng, samples, segments=segments, link_success_probability=p, swap_success_probability=a, policy=policy
         )
@@ -73,5 +73,5 @@ def abstract_waiting_time(
         result["samples"] = samples
         return result
     if policy is SwapPolicy.DOUBLING and power_of_two and segments <= waiting.MAX_EXACT_SEGMENTS:
-        result["waiting_time_p99_attempts"] = _exact_quantile(segments, p, a, 0.99)
+        result["waiting_time_p99_attempts"] = waiting.doubling_waiting_time_quantile(segments, p, a, 0.99)
     return result
