@@ -17,8 +17,10 @@ Lim, Curty, Walenta, Xu and Zbinden 2014, Eqs. (1)-(5), decoy-state BB84 with th
     phi_X   <= v_{Z,1} / s_{Z,1} + gamma(eps_sec, v_{Z,1} / s_{Z,1}, s_{Z,1}, s_{X,1})
     l = s_{X,0} + s_{X,1} (1 - h(phi_X)) - leak_EC - 6 log2(21 / eps_sec) - log2(2 / eps_cor)
 
-As printed in the paper, the single-photon bound uses the vacuum bound before it is clipped at
-zero (clipping it first would give a slightly larger, also valid, bound).
+The vacuum bound is clipped at zero before it enters the single-photon bound (Eq. 3): the paper
+prints the raw expression, but ``s_{X,1}`` grows with ``s_{X,0}``, the vacuum count cannot be
+negative, and so ``max(s_{X,0}, 0)`` is also a valid and tighter lower bound; with small blocks,
+where the raw bound is negative, it gives up to ~2 % more key.
 
 Tomamichel, Lim, Gisin and Renner 2012, Theorem 2, Eq. (2) (:func:`secret_key_length_bits`): with
 ``n`` key bits (basis X), ``k`` test bits (basis Z) and the abort threshold ``Q_tol`` on the test
@@ -127,10 +129,10 @@ def _vacuum_single(
     n3_low = np.exp(mu3) / p3 * (c3 - delta)
     n3_up = np.exp(mu3) / p3 * (c3 + delta)
     tau0, tau1 = taus
-    s0 = tau0 * (mu2 * n3_low - mu3 * n2_up) / (mu2 - mu3)
+    s0 = np.maximum(tau0 * (mu2 * n3_low - mu3 * n2_up) / (mu2 - mu3), 0.0)
     ratio = (mu2 * mu2 - mu3 * mu3) / (mu1 * mu1)
     s1 = tau1 * mu1 * (n2_low - n3_up - ratio * (n1_up - s0 / tau0)) / (mu1 * (mu2 - mu3) - mu2 * mu2 + mu3 * mu3)
-    return np.maximum(s0, 0.0), s1
+    return s0, s1
 
 
 def _gamma(epsilon: ArrayLike, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -161,7 +163,7 @@ def lim_bounds(
     ...     detections_x=(22349442, 1280895, 2048), detections_z=(1396840, 80056, 128), errors_z=(7150, 448, 24),
     ...     epsilon_sec=1e-10)
     >>> round(float(bounds.single_x)), round(float(bounds.phase_error), 4)
-    (13486281, 0.0256)
+    (13505886, 0.0254)
     """
     weights = [np.asarray(p, dtype=float) for p in probabilities]
     mus = [np.asarray(mu, dtype=float) for mu in intensities]
