@@ -2,6 +2,13 @@
 and compare the measured secret key with the analytic finite-key rate (Lim et al. 2014) for the
 same pulses. Plays ``bb84-decoy`` and ``bb84-decoy-finite``.
 
+Intensities and probabilities the user leaves open are those that maximise the analytic
+finite-key rate (``bb84-decoy-finite``) for the requested pulses and distance, so the emulator runs
+the protocol the model would run. Measured and analytic keys use the same bounds
+(:mod:`qit4n.qkd.finite_key`, :func:`~qit4n.qkd.finite_key.lim_bounds`) on observed and expected
+counts respectively; the analytic rate is given twice, with the model's ``f_EC`` and with the
+efficiency the reconciler realised on the block (the like-for-like reference of the measured key).
+
 References
 ----------
 Lim, C. C. W., Curty, M., Walenta, N., Xu, F. and Zbinden, H., Phys. Rev. A 89, 022307 (2014),
@@ -23,7 +30,16 @@ from qit4n.emulate.settings import LinkSettings, link_settings
 from qit4n.emulate.statistics import IntensityStatistics, observed_statistics
 from qit4n.physics.fibre import fibre_transmittance
 
-__all__ = ["DECOY_LINK", "DecoyLinkEmulator", "DecoyLinkPlan", "LinkRun", "analytic_finite_rate"]
+__all__ = ["DECOY_LINK", "DecoyLinkEmulator", "DecoyLinkPlan", "LinkRun", "analytic_finite_rate", "optimised_settings"]
+
+#: The settings the analytic optimiser chooses where the user leaves them open.
+_FREE_SETTINGS = (
+    "intensity_signal",
+    "intensity_decoy",
+    "probability_signal",
+    "probability_decoy",
+    "probability_basis_x",
+)
 
 #: The two detectors of the receiver share the Raman photons: each sees half of them (3 dB).
 _DETECTOR_SPLIT_DB = 10.0 * math.log10(2.0)
@@ -40,6 +56,7 @@ class LinkRun:
     statistics: IntensityStatistics
     distilled: Any
     analytic_key_per_pulse: float
+    analytic_key_per_pulse_realised_ec: float
 
     @property
     def measured_key_per_pulse(self) -> float:
@@ -64,20 +81,21 @@ class LinkRun:
             "measured_key_rate_bps": self.measured_key_per_pulse * rate,
             "analytic_finite_key_per_pulse": self.analytic_key_per_pulse,
             "analytic_finite_key_rate_bps": self.analytic_key_per_pulse * rate,
+            "analytic_finite_key_per_pulse_realised_ec": self.analytic_key_per_pulse_realised_ec,
+            "analytic_finite_key_rate_bps_realised_ec": self.analytic_key_per_pulse_realised_ec * rate,
             **self.distilled.as_dict(),
         }
 
 
-def analytic_finite_rate(
+def _finite_values(
     settings: LinkSettings, params: Any, pulses: int, epsilon_sec: float, epsilon_cor: float
-) -> float:
-    """Lim et al. 2014 key per pulse (``bb84-decoy-finite``) with the emulator's settings and pulses."""
+) -> dict[str, Any]:
+    """``bb84-decoy-finite`` parameters for the emulator's receiver, source and pulses."""
     from qit4n.physics.raman import dark_count_with_noise_probability
-    from qit4n.qkd import get_protocol, make_parameters
 
     mu1, mu2, mu3 = settings.intensities
     p1, p2, _ = settings.probabilities
-    values = {
+    return {
         "loss_db_per_km": params.loss_db_per_km,
         "repetition_rate_hz": settings.repetition_rate_hz,
         "eta_detector": settings.eta_detector,
@@ -98,10 +116,45 @@ def analytic_finite_rate(
         "epsilon_sec": epsilon_sec,
         "epsilon_cor": epsilon_cor,
     }
+
+
+def analytic_finite_rate(
+    settings: LinkSettings,
+    params: Any,
+    pulses: int,
+    epsilon_sec: float,
+    epsilon_cor: float,
+    error_correction_efficiency: float | None = None,
+) -> float:
+    """Lim et al. 2014 key per pulse (``bb84-decoy-finite``) with the emulator's settings and pulses
+    (and ``error_correction_efficiency`` instead of the model's ``f_EC`` where given)."""
+    from qit4n.qkd import get_protocol, make_parameters
+
+    values = _finite_values(settings, params, pulses, epsilon_sec, epsilon_cor)
+    if error_correction_efficiency is not None:
+        values["error_correction_efficiency"] = error_correction_efficiency
     finite = make_parameters("bb84-decoy-finite", None, values, context="analytic")
     return float(
         get_protocol("bb84-decoy-finite").evaluate(np.array([settings.eta_channel]), finite).key_rate_per_pulse[0]
     )
+
+
+def optimised_settings(
+    params: Any, eta_channel: float, noise: float, pulses: int, epsilon_sec: float, epsilon_cor: float
+) -> LinkSettings:
+    """Link settings whose intensities and probabilities left open by ``params`` maximise the
+    analytic finite-key rate for ``pulses`` pulses at ``eta_channel`` (``bb84-decoy-finite``)."""
+    from qit4n.qkd import get_protocol, make_parameters
+
+    settings = link_settings(params, eta_channel, noise)
+    free = [name for name in _FREE_SETTINGS if getattr(params, name, None) is None]
+    if not free:
+        return settings
+    values = _finite_values(settings, params, pulses, epsilon_sec, epsilon_cor)
+    values.update(dict.fromkeys(free))
+    finite = make_parameters("bb84-decoy-finite", None, values, context="analytic")
+    details = get_protocol("bb84-decoy-finite").evaluate(np.array([eta_channel]), finite).details
+    return link_settings(params, eta_channel, noise, {name: float(details[name][0]) for name in free})
 
 
 def _raman_noise(classical_channels: Sequence[Any], receiver: Any, distance_km: float, params: Any) -> float:
@@ -152,7 +205,6 @@ class DecoyLinkEmulator:
         params = make_parameters(request.protocol, request.preset, request.overrides, context="--set")
         eta_channel = float(fibre_transmittance(request.distance_km, params.loss_db_per_km))
         noise = _raman_noise(request.classical_channels, request.receiver, request.distance_km, params)
-        settings = link_settings(params, eta_channel, noise)
         pipeline = validate_parameters(
             PipelineSettings,
             {
@@ -160,6 +212,9 @@ class DecoyLinkEmulator:
                 "epsilon_sec": getattr(params, "epsilon_sec", 1e-10),
                 "epsilon_cor": getattr(params, "epsilon_cor", 1e-15),
             },
+        )
+        settings = optimised_settings(
+            params, eta_channel, noise, request.pulses, pipeline.epsilon_sec, pipeline.epsilon_cor
         )
         return DecoyLinkPlan(request, params, settings, pipeline)
 
@@ -189,8 +244,24 @@ class DecoyLinkEmulator:
         )
         request = prepared.request
         pulses = records.num_pulses
-        analytic = analytic_finite_rate(settings, prepared.params, pulses, pipeline.epsilon_sec, pipeline.epsilon_cor)
-        return LinkRun(request.protocol, float(request.distance_km), pulses, settings, statistics, distilled, analytic)
+        epsilons = (pipeline.epsilon_sec, pipeline.epsilon_cor)
+        analytic = analytic_finite_rate(settings, prepared.params, pulses, *epsilons)
+        realised = distilled.result.reconciliation.efficiency
+        analytic_realised = (
+            analytic_finite_rate(settings, prepared.params, pulses, *epsilons, min(max(realised, 1.0), 3.0))
+            if math.isfinite(realised)
+            else analytic
+        )
+        return LinkRun(
+            request.protocol,
+            float(request.distance_km),
+            pulses,
+            settings,
+            statistics,
+            distilled,
+            analytic,
+            analytic_realised,
+        )
 
 
 #: The registered instance (:data:`qit4n.emulate.EMULATORS` ``bb84-decoy``, ``bb84-decoy-finite``).

@@ -13,6 +13,7 @@ Tomamichel, M., Lim, C. C. W., Gisin, N. and Renner, R., Nat. Commun. 3, 634 (20
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +128,7 @@ class EntangledLinkRun:
     analytic_asymptotic_key_per_pulse: float
     analytic_gain: float
     analytic_qber: float
+    analytic_key_per_pulse_realised_ec: float
 
     @property
     def measured_key_per_pulse(self) -> float:
@@ -154,6 +156,8 @@ class EntangledLinkRun:
             "measured_key_rate_bps": self.measured_key_per_pulse * rate,
             "analytic_finite_key_per_pulse": self.analytic_key_per_pulse,
             "analytic_finite_key_rate_bps": self.analytic_key_per_pulse * rate,
+            "analytic_finite_key_per_pulse_realised_ec": self.analytic_key_per_pulse_realised_ec,
+            "analytic_finite_key_rate_bps_realised_ec": self.analytic_key_per_pulse_realised_ec * rate,
             "mean_pair_number": settings.mean_pair_number,
             "pair_statistics": settings.pair_statistics.value,
             "source_position": self.source_position,
@@ -252,13 +256,17 @@ class EntangledLinkEmulator:
         sifted = pulses * gain * settings.sifting
         sample = max(1.0, round(pipeline.sample_fraction * sifted))
         key_bits = max(sifted - sample, 0.0)
-        leak = params.error_correction_efficiency * key_bits * float(binary_entropy(qber))
-        finite = (
-            tomamichel_key_length(
+
+        def finite_key_per_slot(efficiency: float) -> float:
+            leak = efficiency * key_bits * float(binary_entropy(qber))
+            length = tomamichel_key_length(
                 round(key_bits), round(sample), qber, leak, pipeline.epsilon_sec, pipeline.epsilon_cor
             )
-            / pulses
-        )
+            return length / pulses
+
+        realised = distilled.result.reconciliation.efficiency
+        finite = finite_key_per_slot(params.error_correction_efficiency)
+        finite_realised = finite_key_per_slot(realised) if math.isfinite(realised) else finite
         return EntangledLinkRun(
             prepared.request.protocol,
             float(prepared.request.distance_km),
@@ -272,6 +280,7 @@ class EntangledLinkEmulator:
             asymptotic,
             gain,
             qber,
+            finite_realised,
         )
 
 

@@ -61,6 +61,7 @@ def _entangled_quantities(summary: dict[str, Any]) -> list[tuple[str, Any]]:
         ("keys match", summary["keys_match"]),
         ("measured key rate (bit/s)", summary["measured_key_rate_bps"]),
         ("analytic finite-key rate (bit/s)", summary["analytic_finite_key_rate_bps"]),
+        ("analytic finite-key rate at the realised f_EC (bit/s)", summary["analytic_finite_key_rate_bps_realised_ec"]),
         ("analytic asymptotic rate (bit/s)", summary["analytic_asymptotic_key_rate_bps"]),
     ]
 
@@ -82,6 +83,7 @@ def _decoy_quantities(summary: dict[str, Any]) -> list[tuple[str, Any]]:
         ("keys match", summary["keys_match"]),
         ("measured key rate (bit/s)", summary["measured_key_rate_bps"]),
         ("analytic finite-key rate (bit/s)", summary["analytic_finite_key_rate_bps"]),
+        ("analytic finite-key rate at the realised f_EC (bit/s)", summary["analytic_finite_key_rate_bps_realised_ec"]),
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -66,21 +67,30 @@ class LinkSettings(GatedDetectorParameters):
         return int(detector.dead_gates(self.dead_time_s, self.repetition_rate_hz))
 
 
-def link_settings(params: Any, eta_channel: float, noise_probability: float = 0.0) -> LinkSettings:
+def link_settings(
+    params: Any, eta_channel: float, noise_probability: float = 0.0, chosen: Mapping[str, float] | None = None
+) -> LinkSettings:
     """Settings from a BB84-family parameters object (``qit4n.qkd.make_parameters``).
 
     Reads ``eta_detector``, ``dark_count_probability``, ``misalignment_error``, ``dead_time_s``,
     ``afterpulse_probability``,
     ``repetition_rate_hz`` and, where present and not ``None``, ``intensity_signal``,
     ``intensity_decoy``, ``intensity_vacuum``, ``probability_signal``, ``probability_decoy`` and
-    ``probability_basis_x``; the defaults of this module fill the rest.
+    ``probability_basis_x``; values of ``chosen`` under those names (an optimiser's choice) fill
+    what the parameters leave open, the defaults of this module the rest.
     """
-    mu1 = getattr(params, "intensity_signal", None) or DEFAULT_INTENSITIES[0]
-    mu2 = getattr(params, "intensity_decoy", None) or DEFAULT_INTENSITIES[1]
-    mu3 = getattr(params, "intensity_vacuum", None) or DEFAULT_INTENSITIES[2]
-    p1 = getattr(params, "probability_signal", None) or DEFAULT_PROBABILITIES[0]
-    p2 = getattr(params, "probability_decoy", None) or DEFAULT_PROBABILITIES[1]
-    basis = getattr(params, "probability_basis_x", None) or DEFAULT_BASIS_X
+    picked = dict(chosen or {})
+
+    def value(name: str, default: float) -> float:
+        given = getattr(params, name, None)
+        return float(given if given is not None else picked.get(name, default))
+
+    mu1 = value("intensity_signal", DEFAULT_INTENSITIES[0])
+    mu2 = value("intensity_decoy", DEFAULT_INTENSITIES[1])
+    mu3 = value("intensity_vacuum", DEFAULT_INTENSITIES[2])
+    p1 = value("probability_signal", DEFAULT_PROBABILITIES[0])
+    p2 = value("probability_decoy", DEFAULT_PROBABILITIES[1])
+    basis = value("probability_basis_x", DEFAULT_BASIS_X)
     values = {
         "intensities": (mu1, mu2, mu3),
         "probabilities": (p1, p2, 1.0 - p1 - p2),
