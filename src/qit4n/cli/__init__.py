@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "qit4n.cli.qin",
     "qit4n.cli.threat",
     "qit4n.cli.qrng",
+    "qit4n.cli.validate",
 )
 
 app = typer.Typer(

@@ -1,0 +1,194 @@
+"""``qit4n validate``: recompute every published anchor and write them as one HTML page.
+
+The anchors are those the validation tests hold qit4n to: the QKD models
+(:func:`qit4n.qkd.anchors.qkd_anchor_specs`), repeater waiting times (Shchukin et al. 2019;
+Bernardes et al. 2011) and the Micius downlink loss (Liao et al. 2017, as digitised by the Baidu
+QNET team), each with its paper, place, parameters, published value, qit4n's value, ratio and
+verdict. The page goes to ``--out`` (``index.html`` and the figures); the exit status is 1 if any
+anchor is outside its tolerance.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from fractions import Fraction
+from math import comb
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from qit4n.errors import ParameterError
+from qit4n.qkd.anchors import Anchor, AnchorSpec, evaluate_anchors, qkd_anchor_specs
+
+__all__ = ["collect_anchors", "register", "validate"]
+
+_LIAO_2017 = (
+    "Liao et al., Nature 549, 43 (2017), link efficiency digitised by Baidu QNET (micius2017_link_efficiency.csv)"
+)
+#: Slant range (km) and link loss (dB, detectors excluded) of that digitisation.
+_MICIUS_RANGE_KM = np.array(
+    [645.0, 700.0, 750.0, 805.0, 850.0, 900.0, 950.0, 1000.0, 1040.0, 1120.0, 1150.0, 1180.0, 1190.0]
+)
+_MICIUS_LOSS_DB = np.array(
+    [29.754, 30.540, 30.901, 31.106, 31.842, 32.284, 33.056, 34.422, 35.055, 37.784, 37.328, 38.038, 38.220]
+)
+
+
+def _exact_deterministic_mean(segments: int, p: Fraction) -> float:
+    q = 1 - p
+    return float(sum((-1) ** (k + 1) * comb(segments, k) / (1 - q**k) for k in range(1, segments + 1)))
+
+
+def _micius_loss_db(range_km: np.ndarray) -> np.ndarray:
+    """Loss of the ``micius-xinglong`` scenario's optics at the given slant ranges."""
+    from qit4n.physics.freespace import validate_optics
+    from qit4n.physics.satellite import SatelliteOptics, elevation_from_slant_range_deg, satellite_link_loss_db
+    from qit4n.scenario import load_scenario
+
+    scenario = load_scenario("micius-xinglong")
+    optics = validate_optics(scenario.links[0].optics, "satellite")
+    if not isinstance(optics, SatelliteOptics):
+        raise ParameterError("scenario micius-xinglong: its link's optics must describe a satellite link")
+    station = scenario.node("XL")
+    elevation = elevation_from_slant_range_deg(range_km, optics.altitude_km, station.altitude_m)
+    return np.asarray(satellite_link_loss_db(optics, elevation, ground_altitude_m=station.altitude_m))
+
+
+def _other_anchor_specs() -> list[AnchorSpec]:
+    from qit4n.qin import waiting
+
+    specs = [
+        AnchorSpec(
+            "qin waiting (Markov chain)",
+            "Shchukin, Schmidt, van Loock, PRA 100, 032322 (2019)",
+            "two-segment closed form K_2 = (3 - 2p) / (a p (2 - p))",
+            "2 segments, p = 0.1, a = 0.5",
+            (3 - 2 * 0.1) / (0.5 * 0.1 * (2 - 0.1)),
+            1e-9,
+            lambda: waiting.doubling_mean_waiting_time(2, 0.1, 0.5),
+            unit="attempts",
+        ),
+        AnchorSpec(
+            "qin waiting (deterministic swaps)",
+            "Bernardes, Praxmeyer, van Loock, PRA 83, 012323 (2011)",
+            "mean of the maximum of N geometric times (exact rational sum)",
+            "64 segments, p = 1e-3, a = 1",
+            _exact_deterministic_mean(64, Fraction(1, 1000)),
+            1e-12,
+            lambda: waiting.mean_waiting_time_deterministic_swaps(64, 1e-3),
+            unit="attempts",
+        ),
+    ]
+
+    def loss_at(range_km: float) -> Callable[[], float]:
+        return lambda: float(_micius_loss_db(np.array([range_km]))[0])
+
+    for range_km, loss_db in ((645.0, _MICIUS_LOSS_DB[0]), (1190.0, _MICIUS_LOSS_DB[-1])):
+        specs.append(
+            AnchorSpec(
+                "satellite link (micius-xinglong optics)",
+                _LIAO_2017,
+                "Fig. (link efficiency vs slant range)",
+                f"slant range {range_km:g} km",
+                float(loss_db),
+                1.2,
+                loss_at(range_km),
+                relative=False,
+                unit="dB",
+            )
+        )
+    return specs
+
+
+def collect_anchors() -> list[Anchor]:
+    """Every published anchor with qit4n's value."""
+    return evaluate_anchors(qkd_anchor_specs() + _other_anchor_specs())
+
+
+def _micius_figure(out: Path) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ranges = np.linspace(600.0, 1250.0, 131)
+    figure, axes = plt.subplots(figsize=(7.0, 4.2), dpi=110)
+    axes.plot(ranges, _micius_loss_db(ranges), label="qit4n, micius-xinglong optics")
+    axes.plot(_MICIUS_RANGE_KM, _MICIUS_LOSS_DB, "o", label="Liao et al. 2017 (QNET digitisation)")
+    axes.set_xlabel("slant range (km)")
+    axes.set_ylabel("link loss (dB, detectors excluded)")
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize="small")
+    figure.tight_layout()
+    name = "micius-link-loss.png"
+    out.mkdir(parents=True, exist_ok=True)
+    figure.savefig(out / name)
+    plt.close(figure)
+    return name
+
+
+_COLUMNS = ("model", "paper", "place", "parameters", "published", "qit4n", "unit", "ratio", "tolerance", "verdict")
+#: The columns printed in the terminal (the page has all of them).
+_TERMINAL_COLUMNS = ("model", "parameters", "published", "qit4n", "unit", "ratio", "verdict")
+
+
+def _write_page(anchors: list[Anchor], out: Path) -> Path:
+    from qit4n.report.html import Figure, Section, Table, write_report
+
+    rows = [[anchor.as_dict()[column] for column in _COLUMNS] for anchor in anchors]
+    failed = sum(not anchor.within for anchor in anchors)
+    summary = Section(
+        "Published anchors",
+        [f"{len(anchors) - failed} of {len(anchors)} anchors within tolerance."],
+        [Table(_COLUMNS, rows, caption="qit4n against the published values (ratio = qit4n / published)")],
+    )
+    curve = Section(
+        "Micius downlink loss",
+        ["The loss of the micius-xinglong scenario's optics along a pass, next to the published points."],
+        figures=[Figure(_micius_figure(out), "Link loss versus slant range: qit4n curve and Liao et al. 2017 points")],
+    )
+    return write_report(
+        out,
+        "qit4n validation",
+        [summary, curve],
+        intro="Every number below is recomputed by this run of qit4n against a value printed in a paper.",
+    )
+
+
+def validate(
+    out: Annotated[Path, typer.Option("--out", help="folder for index.html and its figures")] = Path(
+        "qit4n-validation"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="print the anchors as JSON")] = False,
+) -> None:
+    """Recompute every published anchor, write the validation page; exit 1 if any is out of tolerance."""
+    anchors = collect_anchors()
+    page = _write_page(anchors, out)
+    if as_json:
+        typer.echo(json.dumps([anchor.as_dict() for anchor in anchors]))
+    else:
+        table = RichTable(title="published anchors")
+        for column in _TERMINAL_COLUMNS:
+            table.add_column(column, overflow="fold")
+        for anchor in anchors:
+            values = anchor.as_dict()
+            table.add_row(
+                *(
+                    f"{values[column]:.6g}" if isinstance(values[column], float) else str(values[column])
+                    for column in _TERMINAL_COLUMNS
+                )
+            )
+        Console().print(table)
+        typer.echo(f"validation page written to {page}")
+    if not all(anchor.within for anchor in anchors):
+        raise typer.Exit(code=1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``validate`` to the CLI."""
+    app.command("validate")(validate)

@@ -1,0 +1,205 @@
+"""Published anchors of the QKD models: the numbers of the papers, recomputed by qit4n.
+
+Each :class:`Anchor` names the model, the paper and the place in it (equation, figure, table or
+text), the parameters, the published value and qit4n's value, with the tolerance the validation
+tests (``tests/validation/test_qkd_*.py``) hold it to. :func:`qkd_anchors` recomputes them all;
+``qit4n validate`` renders them with the anchors of the other packages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from qit4n.qkd.distance import max_distance_km
+from qit4n.qkd.registry import get_protocol, make_parameters
+
+__all__ = ["Anchor", "AnchorSpec", "evaluate_anchors", "qkd_anchor_specs"]
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """One published number against qit4n's (``relative``: tolerance as a fraction, else absolute)."""
+
+    model: str
+    paper: str
+    place: str
+    parameters: str
+    published: float
+    computed: float
+    tolerance: float
+    relative: bool = True
+    unit: str = ""
+
+    @property
+    def ratio(self) -> float:
+        """qit4n / published."""
+        return self.computed / self.published if self.published else float("nan")
+
+    @property
+    def within(self) -> bool:
+        """Whether qit4n's value is within the tolerance of the published one."""
+        allowed = self.tolerance * abs(self.published) if self.relative else self.tolerance
+        return bool(np.isfinite(self.computed)) and abs(self.computed - self.published) <= allowed
+
+    @property
+    def verdict(self) -> str:
+        """``pass`` or ``FAIL``."""
+        return "pass" if self.within else "FAIL"
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain dictionary (JSON-ready)."""
+        return {
+            "model": self.model,
+            "paper": self.paper,
+            "place": self.place,
+            "parameters": self.parameters,
+            "published": self.published,
+            "qit4n": self.computed,
+            "unit": self.unit,
+            "ratio": self.ratio,
+            "tolerance": f"{self.tolerance:g}{' relative' if self.relative else ' ' + self.unit}",
+            "verdict": self.verdict,
+        }
+
+
+@dataclass(frozen=True)
+class AnchorSpec:
+    """An anchor before qit4n's value is computed: everything but ``compute`` is fixed text or data."""
+
+    model: str
+    paper: str
+    place: str
+    parameters: str
+    published: float
+    tolerance: float
+    compute: Callable[[], float]
+    relative: bool = True
+    unit: str = ""
+
+    def evaluate(self) -> Anchor:
+        """The anchor with qit4n's value."""
+        return Anchor(
+            self.model,
+            self.paper,
+            self.place,
+            self.parameters,
+            self.published,
+            float(self.compute()),
+            self.tolerance,
+            self.relative,
+            self.unit,
+        )
+
+
+def evaluate_anchors(specs: list[AnchorSpec]) -> list[Anchor]:
+    """Every anchor of ``specs`` with qit4n's value."""
+    return [spec.evaluate() for spec in specs]
+
+
+def _distance(protocol: str, preset: str | None = None, overrides: dict[str, object] | None = None) -> float:
+    distance = max_distance_km(get_protocol(protocol), make_parameters(protocol, preset, overrides))
+    return float("nan") if distance is None else float(distance)
+
+
+def _lim_ratio_at_100_km() -> float:
+    eta = np.array([10 ** (-0.2 * 100 / 10)])
+    spec = get_protocol("bb84-decoy-finite")
+    large = spec.evaluate(eta, make_parameters("bb84-decoy-finite", "lim2014", {"block_size_x": 1e9}))
+    medium = spec.evaluate(eta, make_parameters("bb84-decoy-finite", "lim2014", {"block_size_x": 1e7}))
+    return float(large.key_rate_per_pulse[0] / medium.key_rate_per_pulse[0])
+
+
+def _slope(protocol: str) -> float:
+    eta = np.array([1e-6])
+    return float(get_protocol(protocol).evaluate(eta, make_parameters(protocol)).key_rate_per_pulse[0] / eta[0])
+
+
+_MA_2005 = "Ma, Qi, Zhao, Lo, PRA 72, 012326 (2005)"
+_LIM_2014 = "Lim, Curty, Walenta, Xu, Zbinden, PRA 89, 022307 (2014)"
+_GG02_REFERENCE = "issue 15: 80-digit evaluation of Lodewyck et al. PRA 76, 042305 (2007), Eqs. for chi_BE"
+
+
+def qkd_anchor_specs() -> list[AnchorSpec]:
+    """The QKD anchors of ``tests/validation`` (same parameters and tolerances)."""
+    return [
+        AnchorSpec(
+            "bb84-decoy-inf",
+            _MA_2005,
+            "Table I (GYS), Fig. 2 text",
+            "preset gys (0.21 dB/km, eta_Bob 4.5 %, Y0 1.7e-6, e_d 3.3 %, f 1.22)",
+            142.05,
+            0.005,
+            lambda: _distance("bb84-decoy-inf", "gys"),
+            unit="km",
+        ),
+        AnchorSpec(
+            "bb84-decoy",
+            _MA_2005,
+            "Sec. VI, vacuum + weak decoy",
+            "preset gys, weak decoy nu >= 0.05, mu optimised",
+            140.55,
+            0.01,
+            lambda: _distance("bb84-decoy", "gys", {"minimum_decoy_intensity": 0.05}),
+            unit="km",
+        ),
+        AnchorSpec(
+            "bb84-decoy-finite",
+            _LIM_2014,
+            "Sec. IV text (Fig. 1)",
+            "preset lim2014, n_X = 1e4",
+            135.0,
+            0.05,
+            lambda: _distance("bb84-decoy-finite", "lim2014", {"block_size_x": 1e4}),
+            unit="km",
+        ),
+        AnchorSpec(
+            "bb84-decoy-finite",
+            _LIM_2014,
+            "Sec. IV text (Fig. 1)",
+            "preset lim2014, R(n_X = 1e9) / R(n_X = 1e7) at 100 km",
+            1.75,
+            0.10,
+            _lim_ratio_at_100_km,
+        ),
+        AnchorSpec(
+            "plob",
+            "Pirandola, Laurenza, Ottaviani, Banchi, Nat. Commun. 8, 15043 (2017)",
+            "Eq. (1), high-loss limit",
+            "eta = 1e-6, key per use / eta",
+            1.44,
+            0.005,
+            lambda: _slope("plob"),
+        ),
+        AnchorSpec(
+            "tgw",
+            "Takeoka, Guha, Wilde, Nat. Commun. 5, 5235 (2014)",
+            "TGW bound, high-loss limit",
+            "eta = 1e-6, key per use / eta",
+            2.88,
+            0.005,
+            lambda: _slope("tgw"),
+        ),
+        AnchorSpec(
+            "cv-gg02",
+            _GG02_REFERENCE,
+            "maximal distance",
+            "beta 0.95, xi 0.01, homodyne, eta 0.6, v_el 0.01, 0.2 dB/km, V_A optimised",
+            1086.0,
+            0.001,
+            lambda: _distance("cv-gg02", None, {"reconciliation_efficiency": 0.95, "excess_noise": 0.01}),
+            unit="km",
+        ),
+        AnchorSpec(
+            "cv-gg02",
+            _GG02_REFERENCE,
+            "maximal distance",
+            "beta 0.95, xi 0.05, otherwise as above",
+            153.5,
+            0.001,
+            lambda: _distance("cv-gg02", None, {"reconciliation_efficiency": 0.95, "excess_noise": 0.05}),
+            unit="km",
+        ),
+    ]

@@ -1,0 +1,48 @@
+"""``qit4n validate``: the published anchors recomputed, written as a page, and a failing one caught."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qit4n.cli import app
+from qit4n.cli import validate as validate_module
+from qit4n.qkd.anchors import Anchor, AnchorSpec, evaluate_anchors
+
+
+def test_validate_writes_every_anchor_and_passes(cli_runner: CliRunner, tmp_path: Path) -> None:
+    """All anchors (Ma et al. 2005, Lim et al. 2014, PLOB, TGW, GG02 at 80 digits, Shchukin et al.
+    2019, Bernardes et al. 2011, Liao et al. 2017) are within their tolerances; the page lists them
+    with their papers and shows the Micius loss curve next to the published points."""
+    result = cli_runner.invoke(app, ["validate", "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    anchors = json.loads(result.stdout.splitlines()[0])
+    assert len(anchors) >= 12 and {anchor["verdict"] for anchor in anchors} == {"pass"}
+    assert {"Ma, Qi, Zhao, Lo, PRA 72, 012326 (2005)", "Lim, Curty, Walenta, Xu, Zbinden, PRA 89, 022307 (2014)"} <= {
+        anchor["paper"] for anchor in anchors
+    }
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "qit4n validation" in page and "micius-link-loss.png" in page and "Shchukin" in page
+    assert (tmp_path / "micius-link-loss.png").stat().st_size > 10_000
+
+
+def test_an_anchor_out_of_tolerance_fails_the_command(
+    cli_runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A qit4n value 2 % off a published one with a 1 % tolerance is a FAIL and exit status 1."""
+    wrong = AnchorSpec("toy", "nobody", "nowhere", "none", 100.0, 0.01, lambda: 102.0)
+    monkeypatch.setattr(validate_module, "collect_anchors", lambda: evaluate_anchors([wrong]))
+    result = cli_runner.invoke(app, ["validate", "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "FAIL" in result.output
+
+
+def test_anchor_tolerances() -> None:
+    assert Anchor("m", "p", "x", "q", 100.0, 100.9, 0.01).within
+    assert not Anchor("m", "p", "x", "q", 100.0, 101.1, 0.01).within
+    assert Anchor("m", "p", "x", "q", 30.0, 28.9, 1.2, relative=False, unit="dB").within
+    assert not Anchor("m", "p", "x", "q", 30.0, float("nan"), 1.2, relative=False).within
+    assert Anchor("m", "p", "x", "q", 2.0, 1.0, 1.0).ratio == 0.5
