@@ -349,7 +349,7 @@ def key_rate(eta_channel: np.ndarray, params: FiniteKeyParameters) -> RateResult
     >>> params = make_parameters("bb84-decoy-finite", "lim2014", {"block_size_x": 1e7})
     >>> result = key_rate(np.array([10 ** (-0.2 * 100 / 10)]), params)
     >>> f"{float(result.key_rate_per_pulse[0]):.1e}"
-    '4.7e-05'
+    '4.8e-05'
     """
     return _solve(eta_channel, params, finite=True)
 
