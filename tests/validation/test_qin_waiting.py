@@ -120,3 +120,12 @@ def test_markov_chain_mean_keeps_small_p_digits(a):
     assert waiting.doubling_mean_waiting_time(2, 1e-12, a) == pytest.approx(
         waiting.mean_waiting_time_two_segments(1e-12, a), rel=1e-12
     )
+
+
+@pytest.mark.parametrize(("segments", "p"), [(2, 0.3), (4, 0.05), (8, 0.5)])
+def test_deterministic_swaps_quantile_closed_form_equals_the_markov_chain(segments, p):
+    """With a = 1 the closed-form quantile of the maximum of N geometric times equals the doubling
+    chain's (both exact)."""
+    assert waiting.deterministic_swaps_waiting_time_quantile(
+        segments, p, 0.99
+    ) == waiting.doubling_waiting_time_quantile(segments, p, 1.0, 0.99)

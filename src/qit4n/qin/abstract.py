@@ -72,6 +72,8 @@ def abstract_waiting_time(
         result["waiting_time_p99_attempts"] = float(np.quantile(drawn.waiting_steps, 0.99))
         result["samples"] = samples
         return result
-    if policy is SwapPolicy.DOUBLING and power_of_two and segments <= waiting.MAX_EXACT_SEGMENTS:
+    if a == 1.0:
+        result["waiting_time_p99_attempts"] = waiting.deterministic_swaps_waiting_time_quantile(segments, p, 0.99)
+    elif policy is SwapPolicy.DOUBLING and power_of_two and segments <= waiting.MAX_EXACT_SEGMENTS:
         result["waiting_time_p99_attempts"] = waiting.doubling_waiting_time_quantile(segments, p, a, 0.99)
     return result
