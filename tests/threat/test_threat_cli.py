@@ -100,14 +100,17 @@ def test_scan_json_and_inventory_out(hybrid_server, tmp_path):
     (scan,) = json.loads(result.output)
     assert scan["negotiated_group"] == "X25519MLKEM768"
     scanned = yaml.safe_load(inventory_out.read_text())
+    # The server prefers X25519MLKEM768 but a legacy client still gets x25519: both are listed.
     assert [a["name"] for a in scanned["assets"][0]["algorithms"]] == [
         "X25519MLKEM768",
+        "x25519",
         "ecdsa-p256",
         "ecdsa-p256",
         "aes-256",
     ]
+    assert scan["verdict"] == "hybrid preferred, classical fallback accepted"
     assessed = runner.invoke(app, ["threat", "assess", str(inventory_out), "--json", "--year", "2026"])
-    assert json.loads(assessed.output)["assets"][0]["hndl_probability"] == 0.0
+    assert json.loads(assessed.output)["assets"][0]["hndl_probability"] > 0.0
 
 
 def test_catalog_diff_against_an_older_export(tmp_path):

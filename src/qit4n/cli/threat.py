@@ -148,44 +148,62 @@ def assess(
 def scan(
     targets: Annotated[list[str], typer.Argument(help="HOST:PORT of TLS servers")],
     timeout: Annotated[float, typer.Option(help="seconds per connection")] = 5.0,
+    workers: Annotated[int, typer.Option(help="targets scanned at the same time")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     inventory_out: Annotated[
         Path | None, typer.Option("--inventory-out", help="write the scanned endpoints as an inventory YAML")
     ] = None,
 ) -> None:
-    """Probe TLS servers: version, cipher, key-exchange group (ML-KEM hybrids too), certificates."""
-    from qit4n.threat.scan import parse_target, scan_tls
+    """Probe TLS servers: versions, key exchanges (ML-KEM hybrids, ECDHE, DHE, RSA), certificates.
+
+    Every target gets a result or an error; the exit status is 1 only when no target could be scanned.
+    """
+    from qit4n.threat.scan import parse_target, scan_targets
 
     if timeout <= 0:
         raise ParameterError(f"--timeout = {timeout:g}: must be > 0")
+    if not 1 <= workers <= 256:
+        raise ParameterError(f"--workers = {workers}: must be in [1, 256]")
     endpoints = [parse_target(target) for target in targets]
-    results = [scan_tls(host, port, timeout_s=timeout) for host, port in endpoints]
-    if inventory_out is not None:
-        assets = [result.to_asset().model_dump(mode="json", exclude_defaults=True) for result in results]
+    outcomes = scan_targets(endpoints, timeout_s=timeout, workers=workers)
+    scanned = [outcome.scan for outcome in outcomes if outcome.scan is not None]
+    if inventory_out is not None and scanned:
+        assets = [result.to_asset().model_dump(mode="json", exclude_defaults=True) for result in scanned]
         _writable(inventory_out).write_text(
             yaml.safe_dump({"name": "tls-scan", "assets": assets}, sort_keys=False), encoding="utf-8"
         )
     if as_json:
-        typer.echo(json.dumps([result.to_dict() for result in results], indent=2))
-        return
-    for result in results:
-        table = RichTable(title=f"{result.host}:{result.port}", show_header=False)
-        table.add_column("field")
-        table.add_column("value")
-        table.add_row("protocol", result.protocol_version)
-        table.add_row("cipher suite", result.cipher_suite)
-        table.add_row("negotiated group", str(result.negotiated_group))
-        table.add_row("accepted groups", ", ".join(result.accepted_groups) or "–")
-        table.add_row("accepted versions", ", ".join(result.accepted_versions))
-        table.add_row("signature algorithms", ", ".join(result.accepted_signature_algorithms) or "–")
-        for index, cert in enumerate(result.certificates):
-            key = f"{cert.key_type} {cert.curve or cert.key_bits}"
-            table.add_row(
-                f"certificate {index}",
-                f"{cert.subject}: {key}, {cert.signature_algorithm}, "
-                f"expires {cert.not_after} ({cert.expires_in_days:.0f} d)",
-            )
-        Console().print(table)
+        typer.echo(json.dumps([outcome.to_dict() for outcome in outcomes], indent=2))
+    else:
+        for outcome in outcomes:
+            if outcome.scan is None:
+                typer.echo(f"{outcome.target}: error: {outcome.error}", err=True)
+                continue
+            _print_scan(outcome.scan)
+    if not scanned:
+        raise typer.Exit(1)
+
+
+def _print_scan(result) -> None:
+    table = RichTable(title=f"{result.host}:{result.port}", show_header=False)
+    table.add_column("field")
+    table.add_column("value")
+    table.add_row("verdict", result.verdict)
+    table.add_row("protocol", result.protocol_version)
+    table.add_row("cipher suite", result.cipher_suite)
+    table.add_row("negotiated group", str(result.negotiated_group))
+    table.add_row("accepted groups", ", ".join(result.accepted_groups) or "–")
+    table.add_row("accepted versions", ", ".join(result.accepted_versions))
+    table.add_row("key exchanges", "; ".join(exchange.describe() for exchange in result.key_exchanges))
+    table.add_row("signature algorithms", ", ".join(result.accepted_signature_algorithms) or "–")
+    for index, cert in enumerate(result.certificates):
+        key = f"{cert.key_type} {cert.curve or cert.key_bits}"
+        table.add_row(
+            f"certificate {index}",
+            f"{cert.subject}: {key}, {cert.signature_algorithm}, "
+            f"expires {cert.not_after} ({cert.expires_in_days:.0f} d)",
+        )
+    Console().print(table)
 
 
 @threat_app.command("catalog")

@@ -54,6 +54,7 @@ class AlgorithmFinding:
             "classical_bits": self.algorithm.classical_bits,
             "estimates": list(self.estimates),
             "detail": self.detail,
+            "classical_weakness": self.algorithm.classical_weakness,
             "source": self.algorithm.source,
         }
 
@@ -85,6 +86,11 @@ class AssetRisk:
     def signature_vulnerable(self) -> bool:
         """True when a signature is quantum-vulnerable (forgery)."""
         return any(f.shor_vulnerable and f.use == "signature" for f in self.findings)
+
+    @property
+    def classically_weak(self) -> bool:
+        """True when an algorithm is already unsafe against classical attacks (RSA-1024, SHA-1, ...)."""
+        return any(f.algorithm.classical_weakness for f in self.findings)
 
     @property
     def deadline(self) -> int | None:
@@ -136,6 +142,10 @@ def _reasons(findings: list[AlgorithmFinding], hndl: float, forgery: float, risk
         else:
             reasons.append(
                 f"{algorithm.id} ({finding.use}) is quantum-resistant: NIST category {algorithm.nist_category}"
+            )
+        if algorithm.classical_weakness:
+            reasons.append(
+                f"{algorithm.id} ({finding.use}) is already weak classically: {algorithm.classical_weakness}"
             )
     timeline = risk_inputs["timeline"]
     if hndl > 0.0:

@@ -55,6 +55,7 @@ class Algorithm(StrictModel):
     shared_secret_bytes: int | None = Field(None, ge=0)
     aliases: list[str] = Field(default_factory=list)
     components: list[str] = Field(default_factory=list, description="parts of a hybrid")
+    classical_weakness: str = Field("", description="why it is already unsafe against classical attacks, with a source")
     source: str = Field(min_length=1)
 
 
