@@ -99,6 +99,12 @@ def assess(
 
     catalog = load_catalog()
     loaded = inventory_from_file(inventory, catalog)
+    unassessed = sorted({use.name for asset in loaded.assets for use in asset.unassessed_algorithms})
+    if unassessed:
+        typer.echo(
+            f"warning: not in threat catalog {catalog.version}, kept but not assessed: {', '.join(unassessed)}",
+            err=True,
+        )
     result = assess_inventory(
         loaded,
         now_year=year if year is not None else float(_this_year()),

@@ -147,6 +147,8 @@ def _reasons(findings: list[AlgorithmFinding], hndl: float, forgery: float, risk
             reasons.append(
                 f"{algorithm.id} ({finding.use}) is already weak classically: {algorithm.classical_weakness}"
             )
+    for name in risk_inputs["unassessed_algorithms"]:
+        reasons.append(f"{name}: not in threat catalog {risk_inputs['catalog_version']}; kept but not assessed")
     timeline = risk_inputs["timeline"]
     if hndl > 0.0:
         reasons.append(
@@ -204,6 +206,7 @@ def assess_asset(
         "migration_time_years": _describe_years(asset.migration_time_years),
         "trust_lifetime_years": asset.trust_lifetime_years,
         "algorithms": [f.algorithm.id for f in findings],
+        "unassessed_algorithms": [item.name for item in asset.unassessed_algorithms],
         "policies": [policy.id for policy in policies],
         "catalog_version": catalog.version,
     }
