@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import os
 import shutil
 import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,6 +273,71 @@ def openssl_server(pki) -> Iterator[Callable[..., OpenSslServer]]:
         server = OpenSslServer(
             "-cert", str(cert or pki["rsa"].cert_path), "-key", str(key or pki["rsa"].key_path), *arguments
         )
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()
+
+
+class SshServer:
+    """Debian's ``sshd`` on 127.0.0.1 with its own host keys and key-exchange list, stopped by :meth:`close`."""
+
+    def __init__(self, folder: Path, kex: str | None, host_keys: dict[str, object]) -> None:
+        binary = Path("/usr/sbin/sshd")
+        if not binary.is_file():
+            pytest.fail("sshd is missing: install the Debian package 'openssh-server'")
+        if os.geteuid() == 0:
+            Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd running as root insists on it
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        lines = [f"ListenAddress 127.0.0.1:{self.port}", "PidFile none", "UsePAM no", "StrictModes no"]
+        for label, key in host_keys.items():
+            path = folder / f"host_{label}"
+            path.write_bytes(
+                key.private_bytes(  # type: ignore[attr-defined]
+                    serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+                )
+            )
+            path.chmod(0o600)
+            lines.append(f"HostKey {path}")
+        if kex is not None:
+            lines.append(f"KexAlgorithms {kex}")
+        config = folder / "sshd_config"
+        config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self._process = subprocess.Popen(
+            [str(binary), "-D", "-e", "-f", str(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(100):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return
+            if self._process.poll() is not None:
+                raise RuntimeError(f"sshd did not start: {self._process.stderr.read() if self._process.stderr else ''}")
+            time.sleep(0.05)
+        raise RuntimeError("sshd did not listen within 5 s")
+
+    def close(self) -> None:
+        self._process.terminate()
+        self._process.wait(timeout=5)
+        if self._process.stderr is not None:
+            self._process.stderr.close()
+
+
+@pytest.fixture
+def sshd(tmp_path) -> Iterator[Callable[..., SshServer]]:
+    """Start ``sshd`` with ``kex`` (``None``: OpenSSH's default list) and host keys ``{label: private key}``."""
+    started: list[SshServer] = []
+
+    def start(kex: str | None, host_keys: dict[str, object]) -> SshServer:
+        folder = tmp_path / f"sshd{len(started)}"
+        folder.mkdir()
+        server = SshServer(folder, kex, host_keys)
         started.append(server)
         return server
 

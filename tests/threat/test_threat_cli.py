@@ -97,7 +97,7 @@ def test_scan_json_and_inventory_out(hybrid_server, tmp_path):
         app, ["threat", "scan", f"127.0.0.1:{hybrid_server.port}", "--json", "--inventory-out", str(inventory_out)]
     )
     assert result.exit_code == 0, result.output
-    (scan,) = json.loads(result.output)
+    (scan,) = json.loads(result.stdout)
     assert scan["negotiated_group"] == "X25519MLKEM768"
     scanned = yaml.safe_load(inventory_out.read_text())
     # The server prefers X25519MLKEM768 but a legacy client still gets x25519: both are listed.

@@ -39,11 +39,9 @@ __all__ = [
     "TLS_VERSIONS",
     "CertificateInfo",
     "KeyExchange",
-    "TargetResult",
     "TlsScan",
     "dh_prime_bits",
     "parse_target",
-    "scan_targets",
     "scan_tls",
 ]
 
@@ -471,42 +469,3 @@ def _distinct(exchanges: list[KeyExchange]) -> tuple[KeyExchange, ...]:
             seen.add(key)
             kept.append(exchange)
     return tuple(kept)
-
-
-@dataclass(frozen=True)
-class TargetResult:
-    """The scan of one target, or the one-line reason it could not be scanned."""
-
-    target: str
-    scan: TlsScan | None
-    error: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """``{"target", "error", ...scan fields}``; a failed target has only ``target`` and ``error``."""
-        return {"target": self.target, "error": self.error, **(self.scan.to_dict() if self.scan else {})}
-
-
-def scan_targets(
-    endpoints: list[tuple[str, int]], *, timeout_s: float = 5.0, workers: int = 1, **options: Any
-) -> list[TargetResult]:
-    """Scan every endpoint, ``workers`` at a time; one unreachable or non-TLS target does not stop the others.
-
-    Results come back in the order of ``endpoints``.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    if workers < 1:
-        raise ParameterError(f"workers = {workers}: must be >= 1")
-
-    def one(endpoint: tuple[str, int]) -> TargetResult:
-        host, port = endpoint
-        target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        try:
-            return TargetResult(target, scan_tls(host, port, timeout_s=timeout_s, **options), None)
-        except ServiceError as error:
-            return TargetResult(target, None, str(error))
-
-    if workers == 1:
-        return [one(endpoint) for endpoint in endpoints]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(one, endpoints))
