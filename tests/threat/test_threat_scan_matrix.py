@@ -141,3 +141,31 @@ def test_every_target_unreachable_exits_1():
     result = CliRunner().invoke(app, ["threat", "scan", f"127.0.0.1:{closed}", "--timeout", "1"])
     assert result.exit_code == 1
     assert "cannot connect" in result.output
+
+
+#: RFC 2409, Section 6.2: the 1024-bit MODP prime of Oakley group 2 (SSH's diffie-hellman-group1).
+OAKLEY_GROUP_2 = int(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"
+    "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF",
+    16,
+)
+
+
+def test_dhe_with_a_1024_bit_prime_is_classically_weak(openssl_server, tmp_path):
+    import base64
+
+    # PKCS #3 DHParameter, DER: SEQUENCE { INTEGER p (with a leading zero byte), INTEGER g = 2 }.
+    prime = b"\x00" + OAKLEY_GROUP_2.to_bytes(128, "big")
+    body = b"\x02\x81\x81" + prime + b"\x02\x01\x02"
+    der = b"\x30\x81" + bytes([len(body)]) + body
+    params = tmp_path / "dh1024.pem"
+    params.write_text(
+        "-----BEGIN DH PARAMETERS-----\n" + base64.encodebytes(der).decode() + "-----END DH PARAMETERS-----\n"
+    )
+    server = openssl_server("-tls1_2", "-cipher", "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0", "-dhparam", str(params))
+    scan = scan_tls("127.0.0.1", server.port, timeout_s=5.0)
+    assert [(e.method, e.dh_bits) for e in scan.key_exchanges] == [("dhe", 1024)]
+    risk = _risk(scan)
+    assert [f.algorithm.id for f in risk.findings if f.use == "key-exchange"] == ["dh-1024"]
+    assert risk.classically_weak and risk.deadline == 2014
