@@ -181,6 +181,14 @@ def hybrid_only_server(pki) -> Iterator[LoopbackServer]:
 
 
 @pytest.fixture(scope="session")
+def pure_mlkem_server(pki) -> Iterator[LoopbackServer]:
+    """pyOpenSSL: TLS 1.3, pure MLKEM768 only (no elliptic-curve share at all), EC P-256 chain."""
+    server = _pyopenssl_server(pki["chain"], pki["leaf"].key_path, b"MLKEM768")
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
 def hybrid_tls12_fallback_server(pki) -> Iterator[LoopbackServer]:
     """pyOpenSSL: TLS 1.2 and 1.3, groups X25519MLKEM768 then secp256r1 (TLS 1.2 ECDHE for legacy clients)."""
     server = _pyopenssl_server(pki["chain"], pki["leaf"].key_path, b"X25519MLKEM768:secp256r1", SSL.TLS1_2_VERSION)

@@ -105,6 +105,15 @@ def test_ml_kem_only_server_is_not_harvestable(pq_server):
     assert _risk(scan, secrecy_years=50).hndl_probability == 0.0
 
 
+def test_pure_ml_kem_server(pure_mlkem_server):
+    scan = scan_tls("127.0.0.1", pure_mlkem_server.port, timeout_s=5.0)
+    assert (scan.negotiated_group, scan.accepted_groups) == ("MLKEM768", ("MLKEM768",))
+    assert scan.verdict == "post-quantum key exchange only"
+    risk = _risk(scan, secrecy_years=50)
+    assert [f.algorithm.id for f in risk.findings if f.use == "key-exchange"] == ["ml-kem-768"]
+    assert risk.hndl_probability == 0.0 and risk.signature_vulnerable
+
+
 def test_rsa_1024_sha1_certificate_is_flagged(openssl_server, legacy_certificate):
     cert_path, key_path = legacy_certificate
     server = openssl_server("-cipher", "DEFAULT:@SECLEVEL=0", cert=cert_path, key=key_path)

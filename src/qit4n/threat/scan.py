@@ -4,7 +4,9 @@ The probe uses pyOpenSSL over the OpenSSL that the ``cryptography`` wheel bundle
 negotiates X25519MLKEM768 and SecP256r1MLKEM768, and at security level 0 still speaks TLS 1.0 and
 1.1), not the system OpenSSL of Python's ``ssl``. Each offer is a fresh connection:
 
-* one handshake with OpenSSL's default offer: what a current client gets;
+* one handshake with OpenSSL's default offer: what a current client gets; if the server refuses
+  it, a legacy offer (TLS 1.0 to 1.3, every cipher suite, security level 0) listing every probed
+  group (OpenSSL's default list has no pure ML-KEM group), then the same without a group list;
 * each protocol version alone (TLS 1.0 to 1.3);
 * each key-exchange group alone; ML-KEM and hybrid groups (and RFC 7919 ffdhe groups) only exist in
   TLS 1.3, so they are offered with TLS 1.3 only, and a group counts as accepted only when the
@@ -416,7 +418,11 @@ def scan_tls(
         When no TCP connection can be made, or the server completes no handshake at all (neither
         with the default offer nor with a legacy one).
     """
-    first = _handshake(host, port, timeout_s) or _handshake(host, port, timeout_s, versions=("TLSv1", "TLSv1.3"))
+    first = (
+        _handshake(host, port, timeout_s)
+        or _handshake(host, port, timeout_s, versions=("TLSv1", "TLSv1.3"), group=":".join(groups))
+        or _handshake(host, port, timeout_s, versions=("TLSv1", "TLSv1.3"))
+    )
     if not first:
         raise ServiceError(f"{host}:{port}: no TLS handshake (default and legacy TLS 1.0-1.3 offers)")
     exchanges = [first.key_exchange()]
