@@ -121,3 +121,20 @@ def test_bad_scan_options_name_the_option(arguments, message):
     outcome = runner.invoke(app, ["threat", "scan", *arguments])
     assert isinstance(outcome.exception, ParameterError)
     assert message in str(outcome.exception)
+
+
+def test_same_key_on_two_endpoints_is_reported(openssl_server, pki, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+
+    first = openssl_server("-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256")
+    second = openssl_server("-tls1_3")
+    csv_path = tmp_path / "findings.csv"
+    targets = [f"127.0.0.1:{first.port}", f"127.0.0.1:{second.port}"]
+    outcome = runner.invoke(app, ["threat", "scan", *targets, "--json", "--csv", str(csv_path)])
+    assert outcome.exit_code == 0, outcome.output
+    der = pki["rsa"].certificate.public_bytes(serialization.Encoding.DER)
+    assert [scan["chain_bytes"] for scan in json.loads(outcome.stdout)] == [len(der), len(der)]
+    reused = [
+        row for row in csv.DictReader(io.StringIO(csv_path.read_text())) if row["rule"] == "key-reused-across-hosts"
+    ]
+    assert sorted(row["target"] for row in reused) == sorted(targets)

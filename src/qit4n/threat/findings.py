@@ -6,6 +6,8 @@ Rules:
   so recorded sessions can be decrypted later (harvest now, decrypt later);
 * ``quantum-vulnerable-signature`` (warning): a certificate or host key signs with such a scheme;
 * ``classically-weak`` (error): already unsafe today (RSA-1024, SHA-1, DH-1024);
+* ``key-reused-across-hosts`` (warning): one certificate key on several endpoints (one key to
+  migrate, and one key whose compromise exposes all of them);
 * ``scan-error`` (note): the target could not be scanned.
 
 References
@@ -34,6 +36,7 @@ RULES = {
         "Signature scheme broken by Shor's algorithm (forgery once a CRQC exists)",
     ),
     "classically-weak": ("error", "Algorithm already unsafe against classical attacks"),
+    "key-reused-across-hosts": ("warning", "The same certificate key is presented by several endpoints"),
     "scan-error": ("note", "Target could not be scanned"),
 }
 
@@ -81,6 +84,23 @@ def scan_findings(results: list[TargetResult], catalog: Catalog, protocol: str =
                 findings.append(
                     _finding(result.target, protocol, "quantum-vulnerable-signature", algorithm.id, "signature", what)
                 )
+    findings.extend(_reused_keys(results, protocol))
+    return findings
+
+
+def _reused_keys(results: list[TargetResult], protocol: str) -> list[ScanFinding]:
+    targets_by_key: dict[str, list[str]] = {}
+    for result in results:
+        for certificate in getattr(result.scan, "certificates", ())[:1]:
+            targets_by_key.setdefault(certificate.public_key_sha256, []).append(result.target)
+    findings = []
+    for fingerprint, targets in targets_by_key.items():
+        if len(targets) > 1:
+            for target in targets:
+                message = (
+                    f"leaf key sha256:{fingerprint[:16]}... also on {', '.join(t for t in targets if t != target)}"
+                )
+                findings.append(_finding(target, protocol, "key-reused-across-hosts", "", "signature", message))
     return findings
 
 

@@ -25,6 +25,7 @@ presents, it does not trust it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import socket
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -84,6 +85,8 @@ class CertificateInfo:
     not_after: str
     expires_in_days: float
     catalog_algorithm: str | None
+    der_bytes: int
+    public_key_sha256: str
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,14 @@ class TlsScan:
             return "hybrid preferred, classical fallback accepted" if classical else "post-quantum key exchange only"
         return "classical preferred, hybrid accepted" if pq else "classical key exchange only"
 
+    @property
+    def chain_bytes(self) -> int:
+        """Bytes of the presented chain (DER), what every full handshake carries: the cost PQC signatures grow."""
+        return sum(certificate.der_bytes for certificate in self.certificates)
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible form, with the verdict."""
-        return {**asdict(self), "verdict": self.verdict}
+        """JSON-compatible form, with the verdict and the chain size."""
+        return {**asdict(self), "verdict": self.verdict, "chain_bytes": self.chain_bytes}
 
     def to_asset(self, **fields: Any) -> Asset:
         """An inventory asset: every key exchange the server accepts (the default one first), its
@@ -238,6 +246,7 @@ def _signature_names() -> dict[str, str]:
 
 def _certificate_info(certificate, now: datetime, names: dict[str, str]) -> CertificateInfo:
     from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
     key = describe_key(certificate.public_key())
     not_after = certificate.not_valid_after_utc
@@ -257,6 +266,10 @@ def _certificate_info(certificate, now: datetime, names: dict[str, str]) -> Cert
         not_after=not_after.isoformat(),
         expires_in_days=(not_after - now).total_seconds() / 86_400.0,
         catalog_algorithm=key.catalog_algorithm,
+        der_bytes=len(certificate.public_bytes(Encoding.DER)),
+        public_key_sha256=hashlib.sha256(
+            certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        ).hexdigest(),
     )
 
 
