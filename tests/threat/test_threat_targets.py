@@ -138,3 +138,31 @@ def test_same_key_on_two_endpoints_is_reported(openssl_server, pki, tmp_path):
         row for row in csv.DictReader(io.StringIO(csv_path.read_text())) if row["rule"] == "key-reused-across-hosts"
     ]
     assert sorted(row["target"] for row in reused) == sorted(targets)
+
+
+def test_scan_diff_and_cbom_of_a_reconfigured_host(openssl_server, hybrid_tls12_fallback_server, tmp_path):
+    """A host moves from TLS 1.2 RSA transport to hybrid ML-KEM with a TLS 1.2 ECDHE fallback: the
+    two scans are real; the second record is renamed to the first target, as if the same host changed."""
+    legacy = openssl_server("-tls1_2", "-cipher", "AES128-GCM-SHA256")
+    before, after, cbom = tmp_path / "before.jsonl", tmp_path / "after.json", tmp_path / "scan.cdx.json"
+    first = runner.invoke(app, ["threat", "scan", f"127.0.0.1:{legacy.port}", "--results", str(before)])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(
+        app, ["threat", "scan", f"127.0.0.1:{hybrid_tls12_fallback_server.port}", "--json", "--cbom", str(cbom)]
+    )
+    assert second.exit_code == 0, second.output
+    (record,) = json.loads(second.stdout)
+    record["target"] = f"127.0.0.1:{legacy.port}"
+    after.write_text(json.dumps([record]), encoding="utf-8")
+    diff = runner.invoke(app, ["threat", "scan-diff", str(before), str(after), "--json"])
+    assert diff.exit_code == 0, diff.output
+    changes = {change["field"]: change for change in json.loads(diff.stdout)}
+    assert set(changes) == {"verdict", "accepted_versions", "key_exchanges", "leaf_key_sha256"}
+    assert changes["verdict"]["old"] == "classical key exchange only"
+    assert changes["verdict"]["new"] == "hybrid preferred, classical fallback accepted"
+    assert "TLSv1.3 X25519MLKEM768" in changes["key_exchanges"]["new"]
+    # The CBOM of the second scan validates (cbom_json checks the CycloneDX 1.6 schema) and reads back.
+    from qit4n.threat import inventory_from_file
+
+    (asset,) = inventory_from_file(cbom).assets
+    assert {"x25519mlkem768", "ecdh-p256", "ecdsa-p256"} <= {use.name for use in asset.algorithms}

@@ -129,7 +129,8 @@ def assess(
 
     rows = asset_rows(result)
     table = RichTable(
-        title=f"{result.inventory.name}: timeline {result.timeline.id}, policies {', '.join(result.policy_ids)}"
+        title=f"{result.inventory.name}: timeline {result.timeline.id}, policies {', '.join(result.policy_ids)}, "
+        f"threat catalog {catalog.version} ({catalog.released})"
     )
     for column in ("asset", "vulnerable", "P(exposed)", "deadline", "recommendation", "start", "finish"):
         table.add_column(column)
@@ -169,6 +170,9 @@ def scan(
     sarif_out: Annotated[Path | None, typer.Option("--sarif", help="write the findings as SARIF 2.1.0")] = None,
     inventory_out: Annotated[
         Path | None, typer.Option("--inventory-out", help="write the scanned endpoints as an inventory YAML")
+    ] = None,
+    cbom: Annotated[
+        Path | None, typer.Option(help="write a CycloneDX 1.6 CBOM of the scanned endpoints, assessed (JSON)")
     ] = None,
 ) -> None:
     """Probe TLS servers (versions, key exchanges, certificates) or SSH servers (key exchanges, host keys).
@@ -227,6 +231,14 @@ def scan(
         _writable(inventory_out).write_text(
             yaml.safe_dump({"name": f"{protocol}-scan", "assets": assets}, sort_keys=False), encoding="utf-8"
         )
+    if cbom is not None and scanned:
+        from qit4n.threat import assess_inventory
+        from qit4n.threat.cbom import cbom_json
+        from qit4n.threat.inventory import Inventory
+
+        scanned_inventory = Inventory(name=f"{protocol}-scan", assets=[result.to_asset() for result in scanned])
+        assessment = assess_inventory(scanned_inventory, now_year=float(_this_year()), catalog=catalog)
+        _writable(cbom).write_text(cbom_json(assessment), encoding="utf-8")
     if csv_out is not None or sarif_out is not None:
         findings = scan_findings(outcomes, catalog, protocol)
         if csv_out is not None:
@@ -283,6 +295,24 @@ def _print_scan(result) -> None:
             f"expires {cert.not_after} ({cert.expires_in_days:.0f} d)",
         )
     Console().print(table)
+
+
+@threat_app.command("scan-diff")
+def scan_diff(
+    old: Annotated[Path, typer.Argument(help="earlier scan: --json output or --results JSON lines")],
+    new: Annotated[Path, typer.Argument(help="later scan, same formats")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """What changed between two scans: targets, verdicts, key exchanges, versions, leaf keys, errors."""
+    from qit4n.threat.scandiff import diff_scans, load_scan_records
+
+    changes = diff_scans(load_scan_records(old), load_scan_records(new))
+    if as_json:
+        typer.echo(json.dumps([vars(change) for change in changes], indent=2))
+        return
+    typer.echo(f"{len(changes)} change(s)")
+    for change in changes:
+        typer.echo(f"  {change.describe()}")
 
 
 @threat_app.command("catalog")
