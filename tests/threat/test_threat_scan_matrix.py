@@ -178,3 +178,21 @@ def test_dhe_with_a_1024_bit_prime_is_classically_weak(openssl_server, tmp_path)
     risk = _risk(scan)
     assert [f.algorithm.id for f in risk.findings if f.use == "key-exchange"] == ["dh-1024"]
     assert risk.classically_weak and risk.deadline == 2014
+
+
+@pytest.mark.parametrize("server_order", [True, False], ids=["serverpref", "client-order"])
+def test_cipher_suites_per_version_and_server_preference(openssl_server, server_order):
+    suites12 = "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA"
+    extra = ("-serverpref",) if server_order else ()
+    server = openssl_server("-cipher", f"{suites12}:@SECLEVEL=0", *extra)
+    scan = scan_tls("127.0.0.1", server.port, timeout_s=5.0)
+    # OpenSSL 3.0's default TLS 1.3 suites (s_server -ciphersuites default).
+    assert set(scan.cipher_suites["TLSv1.3"]) == {
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+        "TLS_AES_128_GCM_SHA256",
+    }
+    assert set(scan.cipher_suites["TLSv1.2"]) == set(suites12.split(":"))
+    if server_order:
+        assert scan.cipher_suites["TLSv1.2"] == tuple(suites12.split(":"))
+    assert scan.server_preference["TLSv1.2"] is server_order

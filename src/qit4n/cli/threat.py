@@ -286,7 +286,11 @@ def _print_scan(result) -> None:
     table.add_row("accepted groups", ", ".join(result.accepted_groups) or "–")
     table.add_row("accepted versions", ", ".join(result.accepted_versions))
     table.add_row("key exchanges", "; ".join(exchange.describe() for exchange in result.key_exchanges))
+    for version, suites in result.cipher_suites.items():
+        order = {True: ", server order", False: ", client order", None: ""}[result.server_preference[version]]
+        table.add_row(f"{version} suites", f"{', '.join(suites)}{order}")
     table.add_row("signature algorithms", ", ".join(result.accepted_signature_algorithms) or "–")
+    table.add_row("chain size", f"{result.chain_bytes} bytes")
     for index, cert in enumerate(result.certificates):
         key = f"{cert.key_type} {cert.curve or cert.key_bits}"
         table.add_row(

@@ -13,6 +13,9 @@ negotiates X25519MLKEM768 and SecP256r1MLKEM768, and at security level 0 still s
   server actually negotiated it;
 * for each version up to TLS 1.2, each key-exchange method alone (ECDHE, finite-field DHE, RSA key
   transport), which is what legacy clients fall back to;
+* for each accepted version, its cipher suites: TLS 1.3 suites one at a time; up to TLS 1.2 every
+  suite not yet seen, so the server's picks list them in its order, and whether the server
+  imposes its order;
 * each signature algorithm alone.
 
 The handshake runs over memory BIOs, so the probe sees the server's cleartext TLS 1.2 handshake and
@@ -39,6 +42,7 @@ __all__ = [
     "DEFAULT_GROUPS",
     "DEFAULT_SIGNATURE_ALGORITHMS",
     "PQ_GROUPS",
+    "TLS13_CIPHER_SUITES",
     "TLS_VERSIONS",
     "CertificateInfo",
     "KeyExchange",
@@ -68,6 +72,15 @@ TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 #: Key-exchange methods of TLS 1.2 and older, as OpenSSL cipher-string selectors.
 _LEGACY_METHODS = {"ecdhe": "kECDHE", "dhe": "kDHE", "rsa": "kRSA"}
 _LEGACY_CIPHERS = "ALL:COMPLEMENTOFDEFAULT:@SECLEVEL=0"
+#: TLS 1.3 cipher suites (RFC 8446, Appendix B.4), offered one at a time.
+TLS13_CIPHER_SUITES = (
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_CCM_SHA256",
+    "TLS_AES_128_CCM_8_SHA256",
+)
+_MAX_SUITES_PER_VERSION = 64
 _HANDSHAKE_RECORD, _SERVER_KEY_EXCHANGE = 22, 12
 
 
@@ -138,6 +151,8 @@ class TlsScan:
     accepted_signature_algorithms: tuple[str, ...]
     certificates: tuple[CertificateInfo, ...]
     key_exchanges: tuple[KeyExchange, ...]
+    cipher_suites: dict[str, tuple[str, ...]]
+    server_preference: dict[str, bool | None]
 
     @property
     def verdict(self) -> str:
@@ -312,7 +327,9 @@ class _Handshake:
         return KeyExchange(self.version, self.cipher, method, self.group, self.dh_bits if method == "dhe" else None)
 
 
-def _context(versions: tuple[str, str] | None, ciphers: str | None, group: str | None, sigalg: str | None):
+def _context(
+    versions: tuple[str, str] | None, ciphers: str | None, group: str | None, sigalg: str | None, suite13: str | None
+):
     """A client context for one offer; ``None`` when this OpenSSL cannot make it."""
     from cryptography.hazmat.bindings.openssl.binding import Binding
     from OpenSSL import SSL
@@ -331,6 +348,11 @@ def _context(versions: tuple[str, str] | None, ciphers: str | None, group: str |
         context.set_max_proto_version(codes[versions[1]])
         try:
             context.set_cipher_list((ciphers or _LEGACY_CIPHERS).encode())
+        except SSL.Error:
+            return None
+    if suite13 is not None:
+        try:
+            context.set_tls13_ciphersuites(suite13.encode())
         except SSL.Error:
             return None
     if group is not None and Binding.lib.SSL_CTX_set1_curves_list(context._context, group.encode()) != 1:
@@ -360,6 +382,7 @@ def _handshake(
     ciphers: str | None = None,
     group: str | None = None,
     sigalg: str | None = None,
+    suite13: str | None = None,
 ):
     """One handshake; ``None`` if the server refused the offer, ``False`` if this OpenSSL cannot offer it.
 
@@ -368,7 +391,7 @@ def _handshake(
     """
     from OpenSSL import SSL
 
-    context = _context(versions, ciphers, group, sigalg)
+    context = _context(versions, ciphers, group, sigalg, suite13)
     if context is None:
         return False
     try:
@@ -407,6 +430,44 @@ def _handshake(
             connection.shutdown()
             _flush(connection, raw)
         return result
+
+
+def _legacy_suites(host: str, port: int, timeout_s: float, version: str) -> tuple[tuple[str, ...], bool | None]:
+    """Suites a TLS 1.2-or-older ``version`` accepts, in the order the server picks them, and whether
+    the server imposes its own order (``None`` with fewer than two suites).
+
+    Each handshake offers every suite not yet seen; the server's pick is the next one (the
+    enumeration of sslyze and testssl.sh). Server preference: two accepted suites offered in both
+    orders give the same pick.
+    """
+    found: list[str] = []
+    while len(found) < _MAX_SUITES_PER_VERSION:
+        excluded = "".join(f":!{suite}" for suite in found)
+        outcome = _handshake(
+            host, port, timeout_s, versions=(version, version), ciphers=f"ALL:COMPLEMENTOFALL{excluded}:@SECLEVEL=0"
+        )
+        if not outcome or outcome.cipher in found:
+            break
+        found.append(outcome.cipher)
+    if len(found) < 2:
+        return tuple(found), None
+    picks = {
+        getattr(
+            _handshake(host, port, timeout_s, versions=(version, version), ciphers=f"{a}:{b}:@SECLEVEL=0"),
+            "cipher",
+            None,
+        )
+        for a, b in ((found[0], found[-1]), (found[-1], found[0]))
+    }
+    return tuple(found), len(picks) == 1
+
+
+def _tls13_suites(host: str, port: int, timeout_s: float) -> tuple[str, ...]:
+    return tuple(
+        suite
+        for suite in TLS13_CIPHER_SUITES
+        if _handshake(host, port, timeout_s, versions=("TLSv1.3", "TLSv1.3"), suite13=suite)
+    )
 
 
 def _group_offer(group: str) -> tuple[str, str]:
@@ -459,6 +520,13 @@ def scan_tls(
             outcome = _handshake(host, port, timeout_s, versions=(version, version), ciphers=f"{selector}:@SECLEVEL=0")
             if outcome and _method(outcome.version, outcome.cipher) == method:
                 exchanges.append(outcome.key_exchange())
+    suites: dict[str, tuple[str, ...]] = {}
+    preference: dict[str, bool | None] = {}
+    for version in versions:
+        if version == "TLSv1.3":
+            suites[version], preference[version] = _tls13_suites(host, port, timeout_s), None
+        else:
+            suites[version], preference[version] = _legacy_suites(host, port, timeout_s, version)
     sigalgs = tuple(s for s in signature_algorithms if _handshake(host, port, timeout_s, sigalg=s))
     names = _signature_names()
     moment = now or datetime.now(UTC)
@@ -475,6 +543,8 @@ def scan_tls(
         accepted_signature_algorithms=sigalgs,
         certificates=tuple(_certificate_info(certificate, moment, names) for certificate in first.chain),
         key_exchanges=_distinct(exchanges),
+        cipher_suites=suites,
+        server_preference=preference,
     )
 
 

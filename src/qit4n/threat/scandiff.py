@@ -74,6 +74,7 @@ _FIELDS = {
     "verdict": lambda record: record.get("verdict"),
     "accepted_versions": lambda record: record.get("accepted_versions"),
     "key_exchanges": _key_exchanges,
+    "cipher_suites": lambda record: record.get("cipher_suites"),
     "leaf_key_sha256": _leaf_key,
 }
 
