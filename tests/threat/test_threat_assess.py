@@ -30,7 +30,7 @@ INVENTORY = {
             "migration_time_years": 1,
             "risk": "low",
         },
-        # A root trusted 12 more years: forgery F(2038) = 0.33.
+        # A root trusted 12 more years: forgery F(2038) = 0.31 + 0.04 * (2038 - 2033) = 0.51.
         {
             "name": "root",
             "category": "firmware-signing",
@@ -62,7 +62,7 @@ def test_exposure_probabilities_match_hand_computation():
     assert by_name["legacy"]["hndl_probability"] == pytest.approx(0.088)
     assert by_name["legacy"]["forgery_probability"] == pytest.approx(0.088)
     assert by_name["root"]["hndl_probability"] == 0.0
-    assert by_name["root"]["forgery_probability"] == pytest.approx(0.33)
+    assert by_name["root"]["forgery_probability"] == pytest.approx(0.51)
     assert by_name["pqc"]["vulnerable"] is False and by_name["pqc"]["exposure_probability"] == 0.0
     assert [by_name[n]["vulnerable"] for n in ("vpn", "legacy", "root")] == [True, True, True]
 

@@ -107,28 +107,68 @@ def test_cbom_export_validates_and_reads_back(tmp_path):
     assert float(web["qit4n:exposure-probability"]) == pytest.approx(result.risks[0].exposure_probability, rel=1e-5)
     path = tmp_path / "svc.cdx.json"
     path.write_text(text, encoding="utf-8")
-    reread = inventory_from_file(path)
-    assert sorted(a.name for a in reread.assets[0].algorithms) == [
-        "aes-128",
-        "ecdsa-p256",
-        "ml-dsa-65",
-        "ml-kem-768",
-        "x25519",
-    ]
+    # Read back: each asset again holds its own algorithms (the CBOM dependencies), not one merged asset.
+    reread = {asset.name: sorted(a.name for a in asset.algorithms) for asset in inventory_from_file(path).assets}
+    assert reread == {"web": ["aes-128", "ecdsa-p256", "x25519"], "pq": ["ml-dsa-65", "ml-kem-768"]}
 
 
-def test_cbom_with_unknown_algorithms_only_is_an_input_error(tmp_path):
+def _algorithm(reference: str, name: str, primitive: str) -> dict:
+    return {
+        "type": "cryptographic-asset",
+        "bom-ref": reference,
+        "name": name,
+        "cryptoProperties": {"assetType": "algorithm", "algorithmProperties": {"primitive": primitive}},
+    }
+
+
+def test_cbom_keeps_unknown_algorithms_and_separate_assets(tmp_path):
     document = {
         "bomFormat": "CycloneDX",
         "specVersion": "1.6",
         "components": [
-            {"type": "cryptographic-asset", "name": "FancyCipher", "cryptoProperties": {"assetType": "algorithm"}}
+            {"type": "application", "bom-ref": "app/wallet", "name": "wallet"},
+            {"type": "application", "bom-ref": "app/vpn", "name": "vpn"},
+            _algorithm("alg/k1", "secp256k1", "signature"),
+            _algorithm("alg/dh", "DH-4096", "key-agree"),
+            _algorithm("alg/gost", "GOST R 34.10-2012", "signature"),
+            _algorithm("alg/aes", "AES-256-GCM", "ae"),
+            _algorithm("alg/mlkem", "ML-KEM-768", "kem"),
+        ],
+        "dependencies": [
+            {"ref": "app/wallet", "dependsOn": ["alg/k1", "alg/gost"]},
+            {"ref": "app/vpn", "dependsOn": ["alg/dh", "alg/aes"]},
         ],
     }
+    path = tmp_path / "estate.cdx.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assets = {asset.name: asset for asset in inventory_from_file(path).assets}
+    assert set(assets) == {"wallet", "vpn", "ml-kem-768 (alg/mlkem)"}
+    wallet, vpn = assets["wallet"], assets["vpn"]
+    assert [(u.name, u.use) for u in wallet.algorithms] == [("secp256k1", "signature")]
+    assert [u.name for u in wallet.unassessed_algorithms] == ["GOST R 34.10-2012"]
+    assert [(u.name, u.use) for u in vpn.algorithms] == [("ffdhe-4096", "key-exchange"), ("aes-256", "symmetric")]
+    result = assess_inventory(inventory_from_file(path), now_year=2026)
+    risks = {risk.asset.name: risk for risk in result.risks}
+    assert risks["wallet"].signature_vulnerable and risks["vpn"].key_exchange_vulnerable
+    assert any("GOST R 34.10-2012: not in threat catalog" in reason for reason in risks["wallet"].reasons)
+    assert not risks["ml-kem-768 (alg/mlkem)"].vulnerable
+
+
+def test_cbom_with_unknown_algorithms_only_keeps_them_and_warns(tmp_path):
+    from typer.testing import CliRunner
+
+    from qit4n.cli import app
+
+    document = {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [_algorithm("a", "FancyCipher", "ae")]}
     path = tmp_path / "x.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    with pytest.raises(InputError, match="unknown: FancyCipher"):
-        inventory_from_file(path)
+    (asset,) = inventory_from_file(path).assets
+    assert (asset.algorithms, [u.name for u in asset.unassessed_algorithms]) == ([], ["FancyCipher"])
+    result = CliRunner().invoke(app, ["threat", "assess", str(path), "--json", "--year", "2026"])
+    assert result.exit_code == 0, result.output
+    assert "warning: not in threat catalog" in result.stderr and "FancyCipher" in result.stderr
+    (entry,) = json.loads(result.stdout)["assets"]
+    assert entry["inputs"]["unassessed_algorithms"] == ["FancyCipher"]
 
 
 def test_invalid_cbom_fails_schema_validation():

@@ -22,9 +22,14 @@ CATALOG = load_catalog()
 GRI = CATALOG.timeline("gri-2023")
 
 
-def test_crqc_cdf_is_zero_before_survey_and_flat_after_last_anchor():
+def test_crqc_cdf_is_zero_before_survey_and_follows_its_tail_after_the_last_anchor():
     assert crqc_probability(GRI, [1990.0, 2023.0]).tolist() == [0.0, 0.0]
-    assert crqc_probability(GRI, [2038.0, 2100.0]).tolist() == [0.33, 0.33]
+    # gri-2023 keeps its 2028-2033 slope (0.04 a year) after 2033 and reaches 1 in 2050.25.
+    assert crqc_probability(GRI, [2038.0, 2050.25, 2100.0]) == pytest.approx([0.51, 1.0, 1.0], abs=1e-12)
+    # A 10-year and a 50-year secret no longer look alike.
+    assert float(crqc_probability(GRI, 2026 + 10 + 1)) < float(crqc_probability(GRI, 2026 + 50 + 1))
+    flat = CATALOG.timeline("gri-2023-pessimistic")
+    assert crqc_probability(flat, [2038.0, 2100.0]).tolist() == [0.33, 0.33]
 
 
 def test_point_values_are_exact():
@@ -69,7 +74,7 @@ def test_union_of_hndl_and_forgery_is_the_later_end():
         key_exchange_vulnerable=True,
         signature_vulnerable=True,
     )
-    assert (hndl, forgery, either) == pytest.approx((0.11, 0.322, 0.322))
+    assert (hndl, forgery, either) == pytest.approx((0.11, 0.43, 0.43))  # F(2028), F(2036) = 0.31 + 0.04 * 3
 
 
 def test_invalid_triangular_names_its_fields():

@@ -109,7 +109,8 @@ def test_schedule_meets_deadlines_then_follows_exposure_per_migration_year():
         ),
         assess_asset(Asset(name="safe", algorithms=["ml-kem-768"]), CATALOG, GRI, [policy], now_year=2026),
     ]
-    # Without deadlines, Smith's ratio rule: small F(2029) / 1 = 0.15 before big F(2040) / 4 = 0.0825.
+    # Without deadlines, Smith's ratio rule: small F(2029) / 1 = 0.15 before big F(2040) / 4 = 0.1475
+    # (gri-2023 rises at 0.04 a year after its last anchor, 0.31 in 2033).
     plan = schedule_migrations([_without_deadline(r) for r in risks], GRI, now_year=2026)
     assert [(p.asset, p.start_year, p.finish_year) for p in plan] == [
         ("small", 2026.0, 2027.0),
@@ -122,7 +123,7 @@ def test_schedule_meets_deadlines_then_follows_exposure_per_migration_year():
         ("big", 2026.0, 2030.0, 2030, True),
         ("small", 2030.0, 2031.0, 2035, True),
     ]
-    assert plan[0].planned_exposure_probability == pytest.approx(0.33)  # F(2026 + 10 + 4) = F(2040)
+    assert plan[0].planned_exposure_probability == pytest.approx(0.59)  # F(2026 + 10 + 4) = 0.31 + 0.04 * 7
     assert plan[1].planned_exposure_probability == pytest.approx(0.31)  # F(2026 + 2 + 5) = F(2033)
     parallel = schedule_migrations(risks, GRI, now_year=2026, teams=2)
     assert [(p.asset, p.start_year, p.finish_year) for p in parallel] == [
@@ -197,10 +198,10 @@ def test_weakest_hop_decides_and_relays_are_exposure_points():
     assert path.route == ("A", "R", "B") and path.hops == ("A-R", "R-B")
     assert path.trusted_relays == ("R",)
     assert path.weakest == "link R-B: weak"
-    # weak: F(2026 + 10 + 2) = F(2038) = 0.33; mild: F(2028) = 0.11; the path takes the larger.
-    assert result.risks[0].exposure_probability == pytest.approx(0.33)
+    # weak: F(2026 + 10 + 2) = F(2038) = 0.31 + 0.04 * 5 = 0.51; mild: F(2028) = 0.11; the path takes the larger.
+    assert result.risks[0].exposure_probability == pytest.approx(0.51)
     assert result.risks[1].exposure_probability == pytest.approx(0.11)
-    assert path.exposure_probability == pytest.approx(0.33)
+    assert path.exposure_probability == pytest.approx(0.51)
     # weak sits on a 30 km link: 1e5 * 10^-0.6 = 25119 bit/s >= 500 bit/s and 10-year secrets -> QKD.
     assert result.recommendations[0].action == "qkd"
     assert result.recommendations[0].qkd_key_rate_bps == pytest.approx(1e5 * 10 ** (-0.6))

@@ -58,9 +58,9 @@ def test_pyopenssl_server_negotiates_secp256r1mlkem768(p256_hybrid_server):
     assert result.to_asset().algorithms[0].name == "SecP256r1MLKEM768"
 
 
-def test_hybrid_key_exchange_is_not_harvestable_but_ecdsa_chain_is_forgeable(hybrid_server):
+def test_hybrid_only_key_exchange_is_not_harvestable_but_ecdsa_chain_is_forgeable(hybrid_only_server):
     catalog = load_catalog()
-    asset = scan_tls("127.0.0.1", hybrid_server.port).to_asset(secrecy_lifetime_years=10)
+    asset = scan_tls("127.0.0.1", hybrid_only_server.port).to_asset(secrecy_lifetime_years=10)
     risk = assess_asset(asset, catalog, catalog.timeline("gri-2023"), [], now_year=2026)
     assert risk.vulnerable
     assert not risk.key_exchange_vulnerable and risk.hndl_probability == 0.0

@@ -99,6 +99,12 @@ def assess(
 
     catalog = load_catalog()
     loaded = inventory_from_file(inventory, catalog)
+    unassessed = sorted({use.name for asset in loaded.assets for use in asset.unassessed_algorithms})
+    if unassessed:
+        typer.echo(
+            f"warning: not in threat catalog {catalog.version}, kept but not assessed: {', '.join(unassessed)}",
+            err=True,
+        )
     result = assess_inventory(
         loaded,
         now_year=year if year is not None else float(_this_year()),
@@ -123,7 +129,8 @@ def assess(
 
     rows = asset_rows(result)
     table = RichTable(
-        title=f"{result.inventory.name}: timeline {result.timeline.id}, policies {', '.join(result.policy_ids)}"
+        title=f"{result.inventory.name}: timeline {result.timeline.id}, policies {', '.join(result.policy_ids)}, "
+        f"threat catalog {catalog.version} ({catalog.released})"
     )
     for column in ("asset", "vulnerable", "P(exposed)", "deadline", "recommendation", "start", "finish"):
         table.add_column(column)
@@ -146,46 +153,170 @@ def assess(
 
 @threat_app.command("scan")
 def scan(
-    targets: Annotated[list[str], typer.Argument(help="HOST:PORT of TLS servers")],
+    targets: Annotated[
+        list[str] | None, typer.Argument(help="HOST:PORTS; HOST may be a CIDR block, PORTS a range N-M or a list")
+    ] = None,
+    targets_file: Annotated[Path | None, typer.Option("--targets-file", help="target specs, one per line")] = None,
+    protocol: Annotated[str, typer.Option(help="tls or ssh")] = "tls",
     timeout: Annotated[float, typer.Option(help="seconds per connection")] = 5.0,
+    workers: Annotated[int, typer.Option(help="targets scanned at the same time")] = 1,
+    rate: Annotated[float | None, typer.Option(help="at most this many targets started per second")] = None,
+    results: Annotated[
+        Path | None, typer.Option(help="append one JSON line per target as it completes (for --resume)")
+    ] = None,
+    resume: Annotated[bool, typer.Option(help="skip the targets already in --results")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="write the findings as CSV")] = None,
+    sarif_out: Annotated[Path | None, typer.Option("--sarif", help="write the findings as SARIF 2.1.0")] = None,
     inventory_out: Annotated[
         Path | None, typer.Option("--inventory-out", help="write the scanned endpoints as an inventory YAML")
     ] = None,
+    cbom: Annotated[
+        Path | None, typer.Option(help="write a CycloneDX 1.6 CBOM of the scanned endpoints, assessed (JSON)")
+    ] = None,
 ) -> None:
-    """Probe TLS servers: version, cipher, key-exchange group (ML-KEM hybrids too), certificates."""
-    from qit4n.threat.scan import parse_target, scan_tls
+    """Probe TLS servers (versions, key exchanges, certificates) or SSH servers (key exchanges, host keys).
+
+    Every target gets a result or an error; the exit status is 1 only when no target could be scanned.
+    """
+    from qit4n.threat import load_catalog
+    from qit4n.threat.findings import findings_csv, findings_sarif, scan_findings
+    from qit4n.threat.targets import done_targets, expand_target, format_target, read_targets_file, scan_targets
 
     if timeout <= 0:
         raise ParameterError(f"--timeout = {timeout:g}: must be > 0")
-    endpoints = [parse_target(target) for target in targets]
-    results = [scan_tls(host, port, timeout_s=timeout) for host, port in endpoints]
-    if inventory_out is not None:
-        assets = [result.to_asset().model_dump(mode="json", exclude_defaults=True) for result in results]
+    if not 1 <= workers <= 256:
+        raise ParameterError(f"--workers = {workers}: must be in [1, 256]")
+    if rate is not None and rate <= 0:
+        raise ParameterError(f"--rate = {rate:g}: must be > 0 targets per second")
+    if protocol not in ("tls", "ssh"):
+        raise ParameterError(f"--protocol = {protocol!r}: must be tls or ssh")
+    if resume and results is None:
+        raise ParameterError("--resume: needs --results FILE")
+    specs = [*(targets or []), *(read_targets_file(targets_file) if targets_file is not None else [])]
+    if not specs:
+        raise ParameterError("targets: give HOST:PORTS arguments or --targets-file")
+    endpoints = [endpoint for spec in specs for endpoint in expand_target(spec)]
+    if resume and results is not None:
+        done = done_targets(results)
+        endpoints = [endpoint for endpoint in endpoints if format_target(*endpoint) not in done]
+    catalog = load_catalog()
+    typer.echo(f"threat catalog {catalog.version} ({catalog.released}); {len(endpoints)} target(s)", err=True)
+    log = _writable(results).open("a", encoding="utf-8") if results is not None else None
+
+    def record(outcome) -> None:
+        if log is not None:
+            log.write(json.dumps(outcome.to_dict()) + "\n")
+            log.flush()
+
+    if protocol == "ssh":
+        from qit4n.threat.ssh import scan_ssh
+
+        def scanner(host: str, port: int):
+            return scan_ssh(host, port, timeout_s=timeout)
+    else:
+        from qit4n.threat.scan import scan_tls
+
+        def scanner(host: str, port: int):
+            return scan_tls(host, port, timeout_s=timeout)
+
+    try:
+        outcomes = scan_targets(endpoints, scanner, workers=workers, rate_per_s=rate, on_result=record)
+    finally:
+        if log is not None:
+            log.close()
+    scanned = [outcome.scan for outcome in outcomes if outcome.scan is not None]
+    if inventory_out is not None and scanned:
+        assets = [result.to_asset().model_dump(mode="json", exclude_defaults=True) for result in scanned]
         _writable(inventory_out).write_text(
-            yaml.safe_dump({"name": "tls-scan", "assets": assets}, sort_keys=False), encoding="utf-8"
+            yaml.safe_dump({"name": f"{protocol}-scan", "assets": assets}, sort_keys=False), encoding="utf-8"
         )
+    if cbom is not None and scanned:
+        from qit4n.threat import assess_inventory
+        from qit4n.threat.cbom import cbom_json
+        from qit4n.threat.inventory import Inventory
+
+        scanned_inventory = Inventory(name=f"{protocol}-scan", assets=[result.to_asset() for result in scanned])
+        assessment = assess_inventory(scanned_inventory, now_year=float(_this_year()), catalog=catalog)
+        _writable(cbom).write_text(cbom_json(assessment), encoding="utf-8")
+    if csv_out is not None or sarif_out is not None:
+        findings = scan_findings(outcomes, catalog, protocol)
+        if csv_out is not None:
+            _writable(csv_out).write_text(findings_csv(findings), encoding="utf-8")
+        if sarif_out is not None:
+            from qit4n import __version__
+
+            log_document = findings_sarif(findings, catalog, __version__)
+            _writable(sarif_out).write_text(json.dumps(log_document, indent=2), encoding="utf-8")
     if as_json:
-        typer.echo(json.dumps([result.to_dict() for result in results], indent=2))
+        typer.echo(json.dumps([outcome.to_dict() for outcome in outcomes], indent=2))
+    else:
+        for outcome in outcomes:
+            if outcome.scan is None:
+                typer.echo(f"{outcome.target}: error: {outcome.error}", err=True)
+            elif protocol == "ssh":
+                _print_ssh(outcome.scan)
+            else:
+                _print_scan(outcome.scan)
+    if endpoints and not scanned:
+        raise typer.Exit(1)
+
+
+def _print_ssh(result) -> None:
+    table = RichTable(title=f"ssh {result.host}:{result.port}", show_header=False)
+    table.add_column("field")
+    table.add_column("value")
+    table.add_row("verdict", result.verdict)
+    table.add_row("banner", result.banner)
+    table.add_row("key exchanges", ", ".join(result.kex_algorithms))
+    table.add_row("host-key algorithms", ", ".join(result.host_key_algorithms))
+    for key in result.host_keys:
+        table.add_row("host key", f"{key.key_type} {key.key_bits or ''} ({key.catalog_algorithm or 'not in catalog'})")
+    Console().print(table)
+
+
+def _print_scan(result) -> None:
+    table = RichTable(title=f"{result.host}:{result.port}", show_header=False)
+    table.add_column("field")
+    table.add_column("value")
+    table.add_row("verdict", result.verdict)
+    table.add_row("protocol", result.protocol_version)
+    table.add_row("cipher suite", result.cipher_suite)
+    table.add_row("negotiated group", str(result.negotiated_group))
+    table.add_row("accepted groups", ", ".join(result.accepted_groups) or "–")
+    table.add_row("accepted versions", ", ".join(result.accepted_versions))
+    table.add_row("key exchanges", "; ".join(exchange.describe() for exchange in result.key_exchanges))
+    for version, suites in result.cipher_suites.items():
+        order = {True: ", server order", False: ", client order", None: ""}[result.server_preference[version]]
+        table.add_row(f"{version} suites", f"{', '.join(suites)}{order}")
+    table.add_row("signature algorithms", ", ".join(result.accepted_signature_algorithms) or "–")
+    table.add_row("chain size", f"{result.chain_bytes} bytes")
+    for index, cert in enumerate(result.certificates):
+        key = f"{cert.key_type} {cert.curve or cert.key_bits}"
+        table.add_row(
+            f"certificate {index}",
+            f"{cert.subject}: {key}, {cert.signature_algorithm}, "
+            f"expires {cert.not_after} ({cert.expires_in_days:.0f} d)",
+        )
+    Console().print(table)
+
+
+@threat_app.command("scan-diff")
+def scan_diff(
+    old: Annotated[Path, typer.Argument(help="earlier scan: --json output or --results JSON lines")],
+    new: Annotated[Path, typer.Argument(help="later scan, same formats")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """What changed between two scans: targets, verdicts, key exchanges, versions, leaf keys, errors."""
+    from qit4n.threat.scandiff import diff_scans, load_scan_records
+
+    changes = diff_scans(load_scan_records(old), load_scan_records(new))
+    if as_json:
+        typer.echo(json.dumps([vars(change) for change in changes], indent=2))
         return
-    for result in results:
-        table = RichTable(title=f"{result.host}:{result.port}", show_header=False)
-        table.add_column("field")
-        table.add_column("value")
-        table.add_row("protocol", result.protocol_version)
-        table.add_row("cipher suite", result.cipher_suite)
-        table.add_row("negotiated group", str(result.negotiated_group))
-        table.add_row("accepted groups", ", ".join(result.accepted_groups) or "–")
-        table.add_row("accepted versions", ", ".join(result.accepted_versions))
-        table.add_row("signature algorithms", ", ".join(result.accepted_signature_algorithms) or "–")
-        for index, cert in enumerate(result.certificates):
-            key = f"{cert.key_type} {cert.curve or cert.key_bits}"
-            table.add_row(
-                f"certificate {index}",
-                f"{cert.subject}: {key}, {cert.signature_algorithm}, "
-                f"expires {cert.not_after} ({cert.expires_in_days:.0f} d)",
-            )
-        Console().print(table)
+    typer.echo(f"{len(changes)} change(s)")
+    for change in changes:
+        typer.echo(f"  {change.describe()}")
 
 
 @threat_app.command("catalog")

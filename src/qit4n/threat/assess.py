@@ -54,6 +54,7 @@ class AlgorithmFinding:
             "classical_bits": self.algorithm.classical_bits,
             "estimates": list(self.estimates),
             "detail": self.detail,
+            "classical_weakness": self.algorithm.classical_weakness,
             "source": self.algorithm.source,
         }
 
@@ -85,6 +86,11 @@ class AssetRisk:
     def signature_vulnerable(self) -> bool:
         """True when a signature is quantum-vulnerable (forgery)."""
         return any(f.shor_vulnerable and f.use == "signature" for f in self.findings)
+
+    @property
+    def classically_weak(self) -> bool:
+        """True when an algorithm is already unsafe against classical attacks (RSA-1024, SHA-1, ...)."""
+        return any(f.algorithm.classical_weakness for f in self.findings)
 
     @property
     def deadline(self) -> int | None:
@@ -137,6 +143,12 @@ def _reasons(findings: list[AlgorithmFinding], hndl: float, forgery: float, risk
             reasons.append(
                 f"{algorithm.id} ({finding.use}) is quantum-resistant: NIST category {algorithm.nist_category}"
             )
+        if algorithm.classical_weakness:
+            reasons.append(
+                f"{algorithm.id} ({finding.use}) is already weak classically: {algorithm.classical_weakness}"
+            )
+    for name in risk_inputs["unassessed_algorithms"]:
+        reasons.append(f"{name}: not in threat catalog {risk_inputs['catalog_version']}; kept but not assessed")
     timeline = risk_inputs["timeline"]
     if hndl > 0.0:
         reasons.append(
@@ -194,6 +206,7 @@ def assess_asset(
         "migration_time_years": _describe_years(asset.migration_time_years),
         "trust_lifetime_years": asset.trust_lifetime_years,
         "algorithms": [f.algorithm.id for f in findings],
+        "unassessed_algorithms": [item.name for item in asset.unassessed_algorithms],
         "policies": [policy.id for policy in policies],
         "catalog_version": catalog.version,
     }

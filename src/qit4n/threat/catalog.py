@@ -55,6 +55,7 @@ class Algorithm(StrictModel):
     shared_secret_bytes: int | None = Field(None, ge=0)
     aliases: list[str] = Field(default_factory=list)
     components: list[str] = Field(default_factory=list, description="parts of a hybrid")
+    classical_weakness: str = Field("", description="why it is already unsafe against classical attacks, with a source")
     source: str = Field(min_length=1)
 
 
@@ -74,6 +75,9 @@ class ResourceEstimate(StrictModel):
     toffoli_formula: str = ""
     runtime_hours: float | None = Field(None, gt=0)
     runtime_hours_below: float | None = Field(None, gt=0)
+    amortised_hours_per_key: float | None = Field(
+        None, gt=0, description="throughput when many keys are computed in a pipeline: not the runtime of one key"
+    )
     physical_error_rate: float | str | None = None
     code_cycle_us: float | None = Field(None, gt=0)
     reaction_time_us: float | None = Field(None, gt=0)
@@ -101,6 +105,11 @@ class TimelineScenario(StrictModel):
     title: str
     start_year: float = Field(ge=1990, le=2200, description="survey year: the CDF is 0 here")
     anchors: list[TimelineAnchor] = Field(min_length=1)
+    after_last_anchor: Literal["flat", "last-slope"] = Field(
+        "flat",
+        description="beyond the last anchor: stay at its value (the rest of the mass is 'later or never'), or "
+        "keep rising at the slope of the last segment until 1 (an assumption of qit4n, not of the source)",
+    )
     source: str = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -2,8 +2,9 @@
 
 :func:`inventory_from_file` picks the reader from the file's content: a CycloneDX JSON BOM, PEM
 certificates, SSH public key lines, a DER certificate, otherwise a YAML/JSON inventory.
-:func:`assets_from_cbom` returns the algorithm names the catalog does not know next to the assets,
-rather than dropping them silently.
+:func:`assets_from_cbom` keeps the algorithms the catalog does not know on their assets (as
+``unassessed_algorithms``, reported by the assessment) and also returns their names, rather than
+dropping them silently.
 """
 
 from __future__ import annotations
@@ -22,6 +23,19 @@ __all__ = ["assets_from_cbom", "assets_from_certificates", "assets_from_ssh_keys
 
 _SECONDS_PER_YEAR = 365.25 * 86_400.0
 _SSH_PREFIXES = ("ssh-", "ecdsa-sha2-", "sk-")
+
+
+def _weak_signature_hash(certificate, subject: str) -> list[AlgorithmUse]:
+    """``[sha-1]`` when the certificate is signed with SHA-1, else ``[]``."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    try:
+        hash_algorithm = certificate.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        return []
+    if hash_algorithm is None or hash_algorithm.name != "sha1":
+        return []
+    return [AlgorithmUse(name="sha-1", use="hash", detail=f"signature hash of {subject}")]
 
 
 def assets_from_certificates(data: bytes, source: str = "certificates", now: datetime | None = None) -> list[Asset]:
@@ -54,7 +68,8 @@ def assets_from_certificates(data: bytes, source: str = "certificates", now: dat
                 name=subject,
                 category="pki-root" if is_ca else "certificate",
                 algorithms=[
-                    AlgorithmUse(name=key.catalog_algorithm, use="signature", detail=f"{key.label} key of {subject}")
+                    AlgorithmUse(name=key.catalog_algorithm, use="signature", detail=f"{key.label} key of {subject}"),
+                    *_weak_signature_hash(certificate, subject),
                 ],
                 trust_lifetime_years=remaining_years if is_ca else 0.0,
             )
@@ -106,32 +121,65 @@ _PRIMITIVE_USES = {
 }
 
 
+def _cbom_algorithm(component: dict[str, Any], catalog: Catalog) -> tuple[AlgorithmUse, bool]:
+    """The algorithm of a ``cryptographic-asset`` component and whether the catalog knows it."""
+    name = str(component.get("name", "")) or str(component.get("bom-ref", "unnamed"))
+    properties = (component.get("cryptoProperties") or {}).get("algorithmProperties") or {}
+    algorithm = catalog.find_algorithm(name)
+    if algorithm is None and properties.get("parameterSetIdentifier"):
+        algorithm = catalog.find_algorithm(f"{name}-{properties['parameterSetIdentifier']}")
+    use = _PRIMITIVE_USES.get(properties.get("primitive", ""))
+    detail = f"CBOM component {component.get('bom-ref', name)}"
+    return AlgorithmUse(name=algorithm.id if algorithm else name, use=use, detail=detail), algorithm is not None
+
+
+def _cbom_asset(name: str, category: str, found: list[tuple[AlgorithmUse, bool]]) -> Asset:
+    return Asset(
+        name=name,
+        category=category,
+        algorithms=[use for use, known in found if known],
+        unassessed_algorithms=[use for use, known in found if not known],
+    )
+
+
 def assets_from_cbom(document: dict[str, Any], catalog: Catalog, source: str = "cbom") -> tuple[list[Asset], list[str]]:
-    """One asset holding the algorithms of a CycloneDX CBOM, and the names the catalog does not know."""
+    """Assets of a CycloneDX CBOM, and the algorithm names the catalog does not know.
+
+    A component that depends on algorithm components (CycloneDX ``dependencies``) becomes one asset
+    holding them; every algorithm component no other component depends on becomes an asset of its
+    own. Algorithms the catalog does not know stay on their asset as ``unassessed_algorithms``.
+    """
     if document.get("bomFormat") != "CycloneDX":
         raise InputError(f"{source}: bomFormat must be 'CycloneDX'")
-    uses, unknown = [], []
-    for component in document.get("components", []):
-        crypto = component.get("cryptoProperties") or {}
-        if component.get("type") != "cryptographic-asset" or crypto.get("assetType") != "algorithm":
+    components = [c for c in document.get("components", []) if isinstance(c, dict)]
+    algorithms = {
+        str(component.get("bom-ref", component.get("name", index))): _cbom_algorithm(component, catalog)
+        for index, component in enumerate(components)
+        if component.get("type") == "cryptographic-asset"
+        and (component.get("cryptoProperties") or {}).get("assetType") == "algorithm"
+    }
+    if not algorithms:
+        raise InputError(f"{source}: no cryptographic-asset algorithm component")
+    depends = {
+        str(entry.get("ref")): [str(ref) for ref in entry.get("dependsOn", []) if str(ref) in algorithms]
+        for entry in document.get("dependencies", []) or []
+        if isinstance(entry, dict)
+    }
+    assets, used = [], set()
+    for component in components:
+        reference = str(component.get("bom-ref", ""))
+        refs = depends.get(reference, [])
+        if component.get("type") == "cryptographic-asset" or not refs:
             continue
-        name = component.get("name", "")
-        properties = crypto.get("algorithmProperties") or {}
-        algorithm = catalog.find_algorithm(name)
-        if algorithm is None and properties.get("parameterSetIdentifier"):
-            algorithm = catalog.find_algorithm(f"{name}-{properties['parameterSetIdentifier']}")
-        if algorithm is None:
-            unknown.append(name)
-            continue
-        use = _PRIMITIVE_USES.get(properties.get("primitive", ""))
-        uses.append(AlgorithmUse(name=algorithm.id, use=use, detail=f"CBOM component {component.get('bom-ref', name)}"))
-    if not uses:
-        raise InputError(
-            f"{source}: no cryptographic-asset algorithm the threat catalog knows "
-            f"(unknown: {', '.join(unknown) or 'none'})"
+        used.update(refs)
+        assets.append(
+            _cbom_asset(str(component.get("name") or reference), "application", [algorithms[ref] for ref in refs])
         )
-    metadata_component = (document.get("metadata") or {}).get("component") or {}
-    return [Asset(name=metadata_component.get("name") or source, category="application", algorithms=uses)], unknown
+    for reference, found in algorithms.items():
+        if reference not in used:
+            assets.append(_cbom_asset(f"{found[0].name} ({reference})", "cryptographic-asset", [found]))
+    unknown = sorted({use.name for use, known in algorithms.values() if not known})
+    return assets, unknown
 
 
 def inventory_from_file(path: str | Path, catalog: Catalog | None = None) -> Inventory:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from qit4n.errors import InputError
 from qit4n.schema import StrictModel, problems_from, validate_document
@@ -47,7 +47,10 @@ class Asset(StrictModel):
 
     name: str = Field(min_length=1)
     category: str = Field("tls-service", description="e.g. tls-service, vpn, network-link, code-signing, pki-root, ssh")
-    algorithms: list[AlgorithmUse] = Field(min_length=1)
+    unassessed_algorithms: list[AlgorithmUse] = Field(
+        default_factory=list, description="algorithms the threat catalog does not know: kept and reported, not assessed"
+    )
+    algorithms: list[AlgorithmUse] = Field(default_factory=list)
     secrecy_lifetime_years: Years = Field(0.0, description="x in Mosca's inequality")
     migration_time_years: Years = Field(1.0, description="y in Mosca's inequality")
     trust_lifetime_years: float = Field(
@@ -59,11 +62,18 @@ class Asset(StrictModel):
     bandwidth_bps: float | None = Field(None, gt=0.0, description="capacity available to the asset")
     key_demand_bps: float | None = Field(None, gt=0.0, description="secret key rate QKD would have to supply")
 
-    @field_validator("algorithms", mode="before")
+    @field_validator("algorithms", "unassessed_algorithms", mode="before")
     @classmethod
     def _names_as_uses(cls, value: Any) -> Any:
         if isinstance(value, list):
             return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("algorithms", mode="after")
+    @classmethod
+    def _at_least_one(cls, value: list[AlgorithmUse], info: ValidationInfo) -> list[AlgorithmUse]:
+        if not value and not info.data.get("unassessed_algorithms"):
+            raise ValueError("must list at least 1 algorithm")
         return value
 
     @field_validator("secrecy_lifetime_years", "migration_time_years", mode="before")

@@ -1,40 +1,63 @@
-"""Probe a TLS server: version, cipher suite, key-exchange group (ML-KEM hybrids included), certificates.
+"""Probe a TLS server: versions, key exchanges (ML-KEM hybrids, ECDHE, DHE, RSA transport), certificates.
 
 The probe uses pyOpenSSL over the OpenSSL that the ``cryptography`` wheel bundles (3.5 or later
-negotiates X25519MLKEM768 and SecP256r1MLKEM768), not the system OpenSSL of Python's ``ssl``.
-Groups and signature algorithms are offered one at a time, each on a fresh connection, to learn
-which the server accepts. pyOpenSSL has no public call to set groups, so the probe calls
-``SSL_CTX_set1_curves_list`` (``set1_groups_list`` under its older name) from the bindings of
-``cryptography`` on the context pyOpenSSL wraps. Certificates are not verified: the probe
-reports what the server presents, it does not trust it.
+negotiates X25519MLKEM768 and SecP256r1MLKEM768, and at security level 0 still speaks TLS 1.0 and
+1.1), not the system OpenSSL of Python's ``ssl``. Each offer is a fresh connection:
+
+* one handshake with OpenSSL's default offer: what a current client gets; if the server refuses
+  it, a legacy offer (TLS 1.0 to 1.3, every cipher suite, security level 0) listing every probed
+  group (OpenSSL's default list has no pure ML-KEM group), then the same without a group list;
+* each protocol version alone (TLS 1.0 to 1.3);
+* each key-exchange group alone; ML-KEM and hybrid groups (and RFC 7919 ffdhe groups) only exist in
+  TLS 1.3, so they are offered with TLS 1.3 only, and a group counts as accepted only when the
+  server actually negotiated it;
+* for each version up to TLS 1.2, each key-exchange method alone (ECDHE, finite-field DHE, RSA key
+  transport), which is what legacy clients fall back to;
+* for each accepted version, its cipher suites: TLS 1.3 suites one at a time; up to TLS 1.2 every
+  suite not yet seen, so the server's picks list them in its order, and whether the server
+  imposes its order;
+* each signature algorithm alone.
+
+The handshake runs over memory BIOs, so the probe sees the server's cleartext TLS 1.2 handshake and
+reads the size of a DHE prime from its ServerKeyExchange (OpenSSL names no group for DHE).
+pyOpenSSL has no public call to set groups, so the probe calls ``SSL_CTX_set1_curves_list`` from
+the bindings of ``cryptography``. Certificates are not verified: the probe reports what the server
+presents, it does not trust it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import socket
-import struct
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from qit4n.errors import ParameterError, ServiceError
 from qit4n.threat.inventory import AlgorithmUse, Asset
-from qit4n.threat.keys import describe_key
+from qit4n.threat.keys import describe_key, dh_catalog_id
 
-__all__ = ["DEFAULT_GROUPS", "DEFAULT_SIGNATURE_ALGORITHMS", "CertificateInfo", "TlsScan", "parse_target", "scan_tls"]
+__all__ = [
+    "DEFAULT_GROUPS",
+    "DEFAULT_SIGNATURE_ALGORITHMS",
+    "PQ_GROUPS",
+    "TLS13_CIPHER_SUITES",
+    "TLS_VERSIONS",
+    "CertificateInfo",
+    "KeyExchange",
+    "TlsScan",
+    "dh_prime_bits",
+    "parse_target",
+    "scan_tls",
+]
 
+#: Key-exchange groups that resist a quantum computer (pure ML-KEM and ML-KEM hybrids), OpenSSL names.
+PQ_GROUPS = ("X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024", "MLKEM512", "MLKEM768", "MLKEM1024")
 #: Key-exchange groups offered one at a time (OpenSSL names).
-DEFAULT_GROUPS = (
-    "X25519MLKEM768",
-    "SecP256r1MLKEM768",
-    "SecP384r1MLKEM1024",
-    "x25519",
-    "secp256r1",
-    "secp384r1",
-    "x448",
-    "ffdhe2048",
-)
+DEFAULT_GROUPS = (*PQ_GROUPS, "x25519", "secp256r1", "secp384r1", "x448", "ffdhe2048", "ffdhe3072", "ffdhe4096")
+#: Groups that only exist in TLS 1.3 (ML-KEM, hybrids, RFC 7919 named finite-field groups).
+_TLS13_GROUPS = frozenset(name.lower() for name in (*PQ_GROUPS, "ffdhe2048", "ffdhe3072", "ffdhe4096"))
 #: Signature algorithms offered one at a time (TLS 1.3 SignatureScheme names).
 DEFAULT_SIGNATURE_ALGORITHMS = (
     "ecdsa_secp256r1_sha256",
@@ -44,7 +67,21 @@ DEFAULT_SIGNATURE_ALGORITHMS = (
     "ed25519",
     "mldsa65",
 )
-_VERSIONS = ("TLSv1.2", "TLSv1.3")
+#: Protocol versions probed, oldest first (the bundled OpenSSL has no SSL 3.0).
+TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+#: Key-exchange methods of TLS 1.2 and older, as OpenSSL cipher-string selectors.
+_LEGACY_METHODS = {"ecdhe": "kECDHE", "dhe": "kDHE", "rsa": "kRSA"}
+_LEGACY_CIPHERS = "ALL:COMPLEMENTOFDEFAULT:@SECLEVEL=0"
+#: TLS 1.3 cipher suites (RFC 8446, Appendix B.4), offered one at a time.
+TLS13_CIPHER_SUITES = (
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+    "TLS_AES_128_CCM_SHA256",
+    "TLS_AES_128_CCM_8_SHA256",
+)
+_MAX_SUITES_PER_VERSION = 64
+_HANDSHAKE_RECORD, _SERVER_KEY_EXCHANGE = 22, 12
 
 
 @dataclass(frozen=True)
@@ -57,14 +94,50 @@ class CertificateInfo:
     key_bits: int | None
     curve: str | None
     signature_algorithm: str
+    signature_hash: str | None
     not_after: str
     expires_in_days: float
     catalog_algorithm: str | None
+    der_bytes: int
+    public_key_sha256: str
+
+
+@dataclass(frozen=True)
+class KeyExchange:
+    """A key exchange the server completed: version, cipher suite, method and group (or DH prime size)."""
+
+    version: str
+    cipher_suite: str
+    method: str
+    group: str | None
+    dh_bits: int | None
+
+    @property
+    def post_quantum(self) -> bool:
+        """True for an ML-KEM or ML-KEM hybrid group."""
+        return self.group is not None and self.group.lower() in {name.lower() for name in PQ_GROUPS}
+
+    def catalog_algorithm(self, certificate_algorithm: str | None) -> str | None:
+        """The catalog id of what protects the session key; RSA transport uses the certificate's key."""
+        if self.group is not None:
+            return self.group
+        if self.method == "dhe":
+            return dh_catalog_id(self.dh_bits) if self.dh_bits else "ffdhe-2048"
+        if self.method == "rsa" and certificate_algorithm is not None and certificate_algorithm.startswith("rsa-"):
+            return certificate_algorithm
+        return None
+
+    def describe(self) -> str:
+        """E.g. ``TLSv1.2 DHE-RSA-AES128-GCM-SHA256 (DHE 2048 bits)``."""
+        what = self.group or (f"DHE {self.dh_bits} bits" if self.method == "dhe" else f"{self.method} key exchange")
+        if self.method == "rsa":
+            what = "RSA key transport"
+        return f"{self.version} {self.cipher_suite} ({what})"
 
 
 @dataclass(frozen=True)
 class TlsScan:
-    """What a TLS server negotiated and accepted."""
+    """What a TLS server negotiated by default and what else it accepted."""
 
     host: str
     port: int
@@ -77,27 +150,55 @@ class TlsScan:
     accepted_versions: tuple[str, ...]
     accepted_signature_algorithms: tuple[str, ...]
     certificates: tuple[CertificateInfo, ...]
+    key_exchanges: tuple[KeyExchange, ...]
+    cipher_suites: dict[str, tuple[str, ...]]
+    server_preference: dict[str, bool | None]
+
+    @property
+    def verdict(self) -> str:
+        """The key-exchange verdict, e.g. ``hybrid preferred, classical fallback accepted``."""
+        if not self.key_exchanges:
+            return "no key exchange"
+        preferred = self.key_exchanges[0].post_quantum
+        pq = any(exchange.post_quantum for exchange in self.key_exchanges)
+        classical = any(not exchange.post_quantum for exchange in self.key_exchanges)
+        if preferred:
+            return "hybrid preferred, classical fallback accepted" if classical else "post-quantum key exchange only"
+        return "classical preferred, hybrid accepted" if pq else "classical key exchange only"
+
+    @property
+    def chain_bytes(self) -> int:
+        """Bytes of the presented chain (DER), what every full handshake carries: the cost PQC signatures grow."""
+        return sum(certificate.der_bytes for certificate in self.certificates)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible form."""
-        return asdict(self)
+        """JSON-compatible form, with the verdict and the chain size."""
+        return {**asdict(self), "verdict": self.verdict, "chain_bytes": self.chain_bytes}
 
     def to_asset(self, **fields: Any) -> Asset:
-        """An inventory asset for this endpoint: its key exchange, certificate keys and cipher."""
-        uses = []
-        if self.negotiated_group is not None:
-            uses.append(AlgorithmUse(name=self.negotiated_group, use="key-exchange", detail="negotiated group"))
-        elif "DHE" not in self.cipher_suite and self.certificates and self.certificates[0].catalog_algorithm:
-            uses.append(
-                AlgorithmUse(
-                    name=self.certificates[0].catalog_algorithm, use="key-exchange", detail="RSA key transport"
-                )
-            )
+        """An inventory asset: every key exchange the server accepts (the default one first), its
+        certificate keys and signature hashes, and the default cipher."""
+        leaf = self.certificates[0].catalog_algorithm if self.certificates else None
+        uses: list[AlgorithmUse] = []
+        seen: set[str] = set()
+        for index, exchange in enumerate(self.key_exchanges):
+            name = exchange.catalog_algorithm(leaf)
+            if name is None or name.lower() in seen:
+                continue
+            seen.add(name.lower())
+            role = "negotiated by default" if index == 0 else "accepted fallback (legacy clients)"
+            uses.append(AlgorithmUse(name=name, use="key-exchange", detail=f"{role}: {exchange.describe()}"))
         for certificate in self.certificates:
             if certificate.catalog_algorithm is not None:
                 uses.append(
                     AlgorithmUse(
                         name=certificate.catalog_algorithm, use="signature", detail=f"certificate {certificate.subject}"
+                    )
+                )
+            if certificate.signature_hash == "sha1":
+                uses.append(
+                    AlgorithmUse(
+                        name="sha-1", use="hash", detail=f"signature hash of certificate {certificate.subject}"
                     )
                 )
         symmetric = _cipher_algorithm(self.cipher_suite)
@@ -120,6 +221,20 @@ def _cipher_algorithm(cipher_suite: str) -> str | None:
         if marker in name:
             return algorithm
     return None
+
+
+def _method(version: str, cipher_suite: str) -> str:
+    """``tls13``, ``ecdhe``, ``dhe``, ``rsa`` (key transport) or ``other`` (PSK, SRP) from an OpenSSL suite name."""
+    name = cipher_suite.upper()
+    if version == "TLSv1.3":
+        return "tls13"
+    if "PSK" in name or "SRP" in name:
+        return "other"
+    if name.startswith(("ECDHE-", "AECDH-")):
+        return "ecdhe"
+    if name.startswith(("DHE-", "EDH-", "ADH-")):
+        return "dhe"
+    return "rsa"
 
 
 def parse_target(target: str) -> tuple[str, int]:
@@ -145,9 +260,16 @@ def _signature_names() -> dict[str, str]:
 
 
 def _certificate_info(certificate, now: datetime, names: dict[str, str]) -> CertificateInfo:
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     key = describe_key(certificate.public_key())
     not_after = certificate.not_valid_after_utc
     oid = certificate.signature_algorithm_oid.dotted_string
+    try:
+        hash_algorithm = certificate.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        hash_algorithm = None
     return CertificateInfo(
         subject=certificate.subject.rfc4514_string(),
         issuer=certificate.issuer.rfc4514_string(),
@@ -155,10 +277,41 @@ def _certificate_info(certificate, now: datetime, names: dict[str, str]) -> Cert
         key_bits=key.key_bits,
         curve=key.curve,
         signature_algorithm=names.get(oid, oid),
+        signature_hash=None if hash_algorithm is None else hash_algorithm.name,
         not_after=not_after.isoformat(),
         expires_in_days=(not_after - now).total_seconds() / 86_400.0,
         catalog_algorithm=key.catalog_algorithm,
+        der_bytes=len(certificate.public_bytes(Encoding.DER)),
+        public_key_sha256=hashlib.sha256(
+            certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        ).hexdigest(),
     )
+
+
+def dh_prime_bits(server_bytes: bytes) -> int | None:
+    """Bit length of the DH prime in the first cleartext ServerKeyExchange of ``server_bytes`` (RFC 5246, 7.4.3).
+
+    >>> record = bytes([22, 3, 3, 0, 8, 12, 0, 0, 4, 0, 2, 0x80, 0x01])
+    >>> dh_prime_bits(record)
+    16
+    """
+    handshake = bytearray()
+    offset = 0
+    while offset + 5 <= len(server_bytes):
+        content_type, length = server_bytes[offset], int.from_bytes(server_bytes[offset + 3 : offset + 5], "big")
+        if content_type != _HANDSHAKE_RECORD:
+            break
+        handshake += server_bytes[offset + 5 : offset + 5 + length]
+        offset += 5 + length
+    offset = 0
+    while offset + 4 <= len(handshake):
+        message_type, length = handshake[offset], int.from_bytes(handshake[offset + 1 : offset + 4], "big")
+        body = handshake[offset + 4 : offset + 4 + length]
+        if message_type == _SERVER_KEY_EXCHANGE and len(body) >= 2:
+            prime_length = int.from_bytes(body[:2], "big")
+            return int.from_bytes(body[2 : 2 + prime_length], "big").bit_length() or None
+        offset += 4 + length
+    return None
 
 
 @dataclass(frozen=True)
@@ -166,7 +319,58 @@ class _Handshake:
     version: str
     cipher: str
     group: str | None
+    dh_bits: int | None
     chain: list
+
+    def key_exchange(self) -> KeyExchange:
+        method = _method(self.version, self.cipher)
+        return KeyExchange(self.version, self.cipher, method, self.group, self.dh_bits if method == "dhe" else None)
+
+
+def _context(
+    versions: tuple[str, str] | None, ciphers: str | None, group: str | None, sigalg: str | None, suite13: str | None
+):
+    """A client context for one offer; ``None`` when this OpenSSL cannot make it."""
+    from cryptography.hazmat.bindings.openssl.binding import Binding
+    from OpenSSL import SSL
+
+    codes = {
+        "TLSv1": SSL.TLS1_VERSION,
+        "TLSv1.1": SSL.TLS1_1_VERSION,
+        "TLSv1.2": SSL.TLS1_2_VERSION,
+        "TLSv1.3": SSL.TLS1_3_VERSION,
+    }
+    context = SSL.Context(SSL.TLS_METHOD)
+    context.set_verify(SSL.VERIFY_NONE, lambda *args: True)
+    if versions is not None:
+        # Legacy offers: every version in the range, every cipher, at OpenSSL's security level 0.
+        context.set_min_proto_version(codes[versions[0]])
+        context.set_max_proto_version(codes[versions[1]])
+        try:
+            context.set_cipher_list((ciphers or _LEGACY_CIPHERS).encode())
+        except SSL.Error:
+            return None
+    if suite13 is not None:
+        try:
+            context.set_tls13_ciphersuites(suite13.encode())
+        except SSL.Error:
+            return None
+    if group is not None and Binding.lib.SSL_CTX_set1_curves_list(context._context, group.encode()) != 1:
+        return None
+    if sigalg is not None and Binding.lib.SSL_CTX_set1_sigalgs_list(context._context, sigalg.encode()) != 1:
+        return None
+    return context
+
+
+def _flush(connection, raw: socket.socket) -> None:
+    from OpenSSL import SSL
+
+    while True:
+        try:
+            data = connection.bio_read(65536)
+        except SSL.WantReadError:
+            return
+        raw.sendall(data)
 
 
 def _handshake(
@@ -174,51 +378,101 @@ def _handshake(
     port: int,
     timeout_s: float,
     *,
+    versions: tuple[str, str] | None = None,
+    ciphers: str | None = None,
     group: str | None = None,
     sigalg: str | None = None,
-    version: str | None = None,
+    suite13: str | None = None,
 ):
-    """One handshake; ``None`` if the server refused the offer, ``False`` if this OpenSSL cannot offer it."""
-    from cryptography.hazmat.bindings.openssl.binding import Binding
+    """One handshake; ``None`` if the server refused the offer, ``False`` if this OpenSSL cannot offer it.
+
+    ``versions`` (lowest, highest) switches to a legacy offer: that version range, all cipher suites
+    (or ``ciphers``) at security level 0. Without it the offer is OpenSSL's default.
+    """
     from OpenSSL import SSL
 
-    context = SSL.Context(SSL.TLS_METHOD)
-    context.set_verify(SSL.VERIFY_NONE, lambda *args: True)
-    if version is not None:
-        code = {"TLSv1.2": SSL.TLS1_2_VERSION, "TLSv1.3": SSL.TLS1_3_VERSION}[version]
-        context.set_min_proto_version(code)
-        context.set_max_proto_version(code)
-    if group is not None and Binding.lib.SSL_CTX_set1_curves_list(context._context, group.encode()) != 1:
-        return False
-    if sigalg is not None and Binding.lib.SSL_CTX_set1_sigalgs_list(context._context, sigalg.encode()) != 1:
+    context = _context(versions, ciphers, group, sigalg, suite13)
+    if context is None:
         return False
     try:
         raw = socket.create_connection((host, port), timeout=timeout_s)
     except OSError as error:
         raise ServiceError(f"{host}:{port}: cannot connect ({error})") from None
     with raw:
-        # pyOpenSSL needs a blocking socket; the operating system enforces the timeout instead.
-        raw.settimeout(None)
-        timeval = struct.pack("ll", int(timeout_s), int((timeout_s % 1.0) * 1e6))
-        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
-        raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
-        connection = SSL.Connection(context, raw)
+        connection = SSL.Connection(context, None)
         connection.set_connect_state()
         with contextlib.suppress(UnicodeError, ValueError):
             connection.set_tlsext_host_name(host.encode("idna"))
+        received = bytearray()
         try:
-            connection.do_handshake()
+            while True:
+                try:
+                    connection.do_handshake()
+                    break
+                except SSL.WantReadError:
+                    _flush(connection, raw)
+                data = raw.recv(65536)
+                if not data:
+                    return None
+                received += data
+                connection.bio_write(data)
+            _flush(connection, raw)
         except (SSL.Error, OSError):
             return None
         result = _Handshake(
             connection.get_protocol_version_name(),
             connection.get_cipher_name() or "",
             connection.get_group_name(),
+            dh_prime_bits(bytes(received)),
             connection.get_peer_cert_chain(as_cryptography=True) or [],
         )
         with contextlib.suppress(SSL.Error, OSError):
             connection.shutdown()
+            _flush(connection, raw)
         return result
+
+
+def _legacy_suites(host: str, port: int, timeout_s: float, version: str) -> tuple[tuple[str, ...], bool | None]:
+    """Suites a TLS 1.2-or-older ``version`` accepts, in the order the server picks them, and whether
+    the server imposes its own order (``None`` with fewer than two suites).
+
+    Each handshake offers every suite not yet seen; the server's pick is the next one (the
+    enumeration of sslyze and testssl.sh). Server preference: two accepted suites offered in both
+    orders give the same pick.
+    """
+    found: list[str] = []
+    while len(found) < _MAX_SUITES_PER_VERSION:
+        excluded = "".join(f":!{suite}" for suite in found)
+        outcome = _handshake(
+            host, port, timeout_s, versions=(version, version), ciphers=f"ALL:COMPLEMENTOFALL{excluded}:@SECLEVEL=0"
+        )
+        if not outcome or outcome.cipher in found:
+            break
+        found.append(outcome.cipher)
+    if len(found) < 2:
+        return tuple(found), None
+    picks = {
+        getattr(
+            _handshake(host, port, timeout_s, versions=(version, version), ciphers=f"{a}:{b}:@SECLEVEL=0"),
+            "cipher",
+            None,
+        )
+        for a, b in ((found[0], found[-1]), (found[-1], found[0]))
+    }
+    return tuple(found), len(picks) == 1
+
+
+def _tls13_suites(host: str, port: int, timeout_s: float) -> tuple[str, ...]:
+    return tuple(
+        suite
+        for suite in TLS13_CIPHER_SUITES
+        if _handshake(host, port, timeout_s, versions=("TLSv1.3", "TLSv1.3"), suite13=suite)
+    )
+
+
+def _group_offer(group: str) -> tuple[str, str]:
+    """The version range a group is offered in: TLS 1.3 only for ML-KEM, hybrid and ffdhe groups."""
+    return ("TLSv1.3", "TLSv1.3") if group.lower() in _TLS13_GROUPS else ("TLSv1", "TLSv1.3")
 
 
 def scan_tls(
@@ -235,18 +489,44 @@ def scan_tls(
     Raises
     ------
     ServiceError
-        When no TCP connection can be made, or the server completes no handshake at all.
+        When no TCP connection can be made, or the server completes no handshake at all (neither
+        with the default offer nor with a legacy one).
     """
-    first = _handshake(host, port, timeout_s)
+    first = (
+        _handshake(host, port, timeout_s)
+        or _handshake(host, port, timeout_s, versions=("TLSv1", "TLSv1.3"), group=":".join(groups))
+        or _handshake(host, port, timeout_s, versions=("TLSv1", "TLSv1.3"))
+    )
     if not first:
-        raise ServiceError(f"{host}:{port}: no TLS handshake with default settings")
+        raise ServiceError(f"{host}:{port}: no TLS handshake (default and legacy TLS 1.0-1.3 offers)")
+    exchanges = [first.key_exchange()]
     accepted: list[str] = []
     rejected: list[str] = []
     unsupported: list[str] = []
     for group in groups:
-        outcome = _handshake(host, port, timeout_s, group=group)
-        (unsupported if outcome is False else rejected if outcome is None else accepted).append(group)
-    versions = tuple(v for v in _VERSIONS if _handshake(host, port, timeout_s, version=v))
+        outcome = _handshake(host, port, timeout_s, versions=_group_offer(group), group=group)
+        if outcome is False:
+            unsupported.append(group)
+        elif outcome is None or (outcome.group or "").lower() != group.lower():
+            rejected.append(group)
+        else:
+            accepted.append(group)
+            exchanges.append(outcome.key_exchange())
+    versions = tuple(v for v in TLS_VERSIONS if _handshake(host, port, timeout_s, versions=(v, v)))
+    for version in versions:
+        if version == "TLSv1.3":
+            continue
+        for method, selector in _LEGACY_METHODS.items():
+            outcome = _handshake(host, port, timeout_s, versions=(version, version), ciphers=f"{selector}:@SECLEVEL=0")
+            if outcome and _method(outcome.version, outcome.cipher) == method:
+                exchanges.append(outcome.key_exchange())
+    suites: dict[str, tuple[str, ...]] = {}
+    preference: dict[str, bool | None] = {}
+    for version in versions:
+        if version == "TLSv1.3":
+            suites[version], preference[version] = _tls13_suites(host, port, timeout_s), None
+        else:
+            suites[version], preference[version] = _legacy_suites(host, port, timeout_s, version)
     sigalgs = tuple(s for s in signature_algorithms if _handshake(host, port, timeout_s, sigalg=s))
     names = _signature_names()
     moment = now or datetime.now(UTC)
@@ -262,4 +542,19 @@ def scan_tls(
         accepted_versions=versions,
         accepted_signature_algorithms=sigalgs,
         certificates=tuple(_certificate_info(certificate, moment, names) for certificate in first.chain),
+        key_exchanges=_distinct(exchanges),
+        cipher_suites=suites,
+        server_preference=preference,
     )
+
+
+def _distinct(exchanges: list[KeyExchange]) -> tuple[KeyExchange, ...]:
+    """Key exchanges with repeats (same version, method, group and prime size) removed, order kept."""
+    seen: set[tuple[str, str, str | None, int | None]] = set()
+    kept = []
+    for exchange in exchanges:
+        key = (exchange.version, exchange.method, exchange.group, exchange.dh_bits)
+        if key not in seen:
+            seen.add(key)
+            kept.append(exchange)
+    return tuple(kept)
