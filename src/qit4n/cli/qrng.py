@@ -17,7 +17,7 @@ from rich.table import Table as RichTable
 from qit4n.cli.options import parse_settings
 from qit4n.errors import InputError, ParameterError
 
-__all__ = ["parse_fault", "register"]
+__all__ = ["open_randomness", "parse_fault", "register"]
 
 qrng_app = typer.Typer(
     help="Quantum random number generation: device emulation, SP 800-90B assessment, extraction, health tests.",
@@ -88,6 +88,40 @@ def parse_fault(text: str) -> Any:
     if len(parts) > 3 or start < 0 or not math.isfinite(start):
         raise ParameterError(usage)
     return Fault(kind, int(start), value, bit)
+
+
+#: Seed-sequence key that separates an emulated QRNG's stream from the emulation's own generator.
+_QRNG_STREAM = 0x51524E47
+
+
+def open_randomness(option: str, text: str | None, seed: int) -> Any:
+    """The source of ``--randomness``: ``None`` when omitted, ``qrng:MODEL[,FAULT...]`` (an emulated
+    device, health tests and extractor, its stream seeded from ``seed``) or ``file:PATH``.
+
+    >>> open_randomness("--randomness", "qrng:homodyne", 0).name
+    'qrng:homodyne'
+    """
+    from qit4n.qrng.source import DEVICE_MODELS, FileSource, QrngSource
+
+    if text is None:
+        return None
+    usage = (
+        f"{option} = {text!r}: must be qrng:MODEL[,FAULT...] with MODEL one of {', '.join(DEVICE_MODELS)} "
+        "and FAULT as KIND@START[:VALUE[:BIT]], or file:PATH"
+    )
+    kind, separator, rest = text.partition(":")
+    if not separator or not rest:
+        raise ParameterError(usage)
+    if kind == "file":
+        return FileSource(rest)
+    if kind != "qrng":
+        raise ParameterError(usage)
+    model, *fault_texts = rest.split(",")
+    if model not in DEVICE_MODELS:
+        raise ParameterError(usage)
+    faults = [parse_fault(fault) for fault in fault_texts]
+    stream = np.random.SeedSequence([seed, _QRNG_STREAM])
+    return QrngSource(DEVICE_MODELS[model](), name=f"qrng:{model}", seed=stream, faults=faults)
 
 
 def _positive(option: str, value: float) -> None:
