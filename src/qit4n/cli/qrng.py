@@ -65,63 +65,22 @@ def _pair(name: str, text: str) -> tuple[float, float]:
 
 
 def parse_fault(text: str) -> Any:
-    """``KIND@START[:VALUE[:BIT]]``, e.g. ``stuck-bit@1e5:1:0`` or ``signal-loss@200000``.
+    """``KIND@START[:VALUE[:BIT]]`` (:func:`qit4n.qrng.source.parse_fault`)."""
+    from qit4n.qrng.source import parse_fault as parse
 
-    >>> parse_fault("bias@1e5:0.5")
-    Fault(kind=<FaultKind.BIAS: 'bias'>, start_sample=100000, value=0.5, bit=0)
-    """
-    from qit4n.qrng import Fault, FaultKind
-
-    kinds = ", ".join(kind.value for kind in FaultKind)
-    usage = f"--fault = {text!r}: must look like KIND@START[:VALUE[:BIT]] with KIND one of {kinds}"
-    kind_text, separator, rest = text.partition("@")
-    if not separator:
-        raise ParameterError(usage)
-    try:
-        kind = FaultKind(kind_text)
-        parts = rest.split(":")
-        start = float(parts[0])
-        value = float(parts[1]) if len(parts) > 1 else 0.0
-        bit = int(parts[2]) if len(parts) > 2 else 0
-    except ValueError:
-        raise ParameterError(usage) from None
-    if len(parts) > 3 or start < 0 or not math.isfinite(start):
-        raise ParameterError(usage)
-    return Fault(kind, int(start), value, bit)
-
-
-#: Seed-sequence key that separates an emulated QRNG's stream from the emulation's own generator.
-_QRNG_STREAM = 0x51524E47
+    return parse(text)
 
 
 def open_randomness(option: str, text: str | None, seed: int) -> Any:
-    """The source of ``--randomness``: ``None`` when omitted, ``qrng:MODEL[,FAULT...]`` (an emulated
-    device, health tests and extractor, its stream seeded from ``seed``) or ``file:PATH``.
+    """The source of ``--randomness`` (:func:`qit4n.qrng.source.open_source`), ``None`` when omitted;
+    an emulated device's stream is seeded from ``seed``.
 
     >>> open_randomness("--randomness", "qrng:homodyne", 0).name
     'qrng:homodyne'
     """
-    from qit4n.qrng.source import DEVICE_MODELS, FileSource, QrngSource
+    from qit4n.qrng.source import open_source
 
-    if text is None:
-        return None
-    usage = (
-        f"{option} = {text!r}: must be qrng:MODEL[,FAULT...] with MODEL one of {', '.join(DEVICE_MODELS)} "
-        "and FAULT as KIND@START[:VALUE[:BIT]], or file:PATH"
-    )
-    kind, separator, rest = text.partition(":")
-    if not separator or not rest:
-        raise ParameterError(usage)
-    if kind == "file":
-        return FileSource(rest)
-    if kind != "qrng":
-        raise ParameterError(usage)
-    model, *fault_texts = rest.split(",")
-    if model not in DEVICE_MODELS:
-        raise ParameterError(usage)
-    faults = [parse_fault(fault) for fault in fault_texts]
-    stream = np.random.SeedSequence([seed, _QRNG_STREAM])
-    return QrngSource(DEVICE_MODELS[model](), name=f"qrng:{model}", seed=stream, faults=faults)
+    return None if text is None else open_source(text, option=option, seed=seed)
 
 
 def _positive(option: str, value: float) -> None:

@@ -17,19 +17,27 @@ standard's ``2^-20`` would stop a healthy source about once per million samples.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
 from qit4n.errors import InputError, ParameterError, RandomnessError
-from qit4n.qrng.emulation import BeamSplitterSource, Fault, HomodyneSource, PhaseNoiseSource, Source, emulate
+from qit4n.qrng.emulation import (
+    BeamSplitterSource,
+    Fault,
+    FaultKind,
+    HomodyneSource,
+    PhaseNoiseSource,
+    Source,
+    emulate,
+)
 from qit4n.qrng.extraction import ToeplitzExtractor, leftover_hash_output_bits, samples_to_packed_bits
 from qit4n.qrng.health import Alarm, HealthMonitor
 from qit4n.randomness import HealthState
 
-__all__ = ["DEVICE_MODELS", "FEED_ALPHA", "FileSource", "QrngSource"]
+__all__ = ["DEVICE_MODELS", "FEED_ALPHA", "FileSource", "QrngSource", "open_source", "parse_fault"]
 
 #: False-positive probability per sample of the health tests of a feeding source.
 FEED_ALPHA = 2.0**-40
@@ -134,16 +142,20 @@ class QrngSource:
 
 
 class FileSource:
-    """Uniform bytes read in order from a file or device node, health-tested as 8-bit samples of
-    full entropy; running out is an error too (``exhausted``)."""
+    """Uniform bytes read in order from a file or a seekable device node (opened for each read),
+    health-tested as 8-bit samples of full entropy; running out is an error too (``exhausted``)."""
 
-    def __init__(self, path: Path | str, *, alpha: float = FEED_ALPHA, chunk_bytes: int = 1 << 20) -> None:
+    def __init__(
+        self, path: Path | str, *, alpha: float = FEED_ALPHA, chunk_bytes: int = 1 << 20, option: str = "randomness"
+    ) -> None:
         self.path = Path(path)
         self._name = f"file:{self.path}"
         try:
-            self._handle: BinaryIO = self.path.open("rb")
+            with self.path.open("rb"):
+                pass
         except OSError as error:
-            raise InputError(f"--randomness = {self._name!r}: cannot read ({error.strerror or error})") from None
+            raise InputError(f"{option} = {self._name!r}: cannot read ({error.strerror or error})") from None
+        self._offset = 0
         self.monitor = HealthMonitor(entropy_bits=8.0, bits_per_sample=8, alpha=alpha, bit_planes=False)
         self._chunk_bytes = chunk_bytes
         self._buffer = bytearray()
@@ -160,16 +172,18 @@ class FileSource:
         if self._failure is not None:
             raise self._failure
         while len(self._buffer) < num_bytes:
-            data = self._handle.read(max(self._chunk_bytes, num_bytes - len(self._buffer)))
+            with self.path.open("rb") as handle:
+                if self._offset:
+                    handle.seek(self._offset)
+                data = handle.read(max(self._chunk_bytes, num_bytes - len(self._buffer)))
+            self._offset += len(data)
             if not data:
                 read = self.monitor.samples_seen
                 self._failure = RandomnessError(self._name, "exhausted", f"after {read} bytes ({num_bytes} wanted)")
-                self._handle.close()
                 raise self._failure
             alarms = self.monitor.feed(np.frombuffer(data, dtype=np.uint8))
             if alarms:
                 self._failure = _alarm_error(self._name, alarms[0])
-                self._handle.close()
                 raise self._failure
             self._buffer += data
         out = bytes(self._buffer[:num_bytes])
@@ -187,3 +201,59 @@ class FileSource:
             detail=None if failure is None else str(failure),
             raw_samples_tested=self.monitor.samples_seen,
         )
+
+
+def parse_fault(text: str, option: str = "--fault") -> Fault:
+    """``KIND@START[:VALUE[:BIT]]``, e.g. ``stuck-bit@1e5:1:0`` or ``signal-loss@200000``.
+
+    >>> parse_fault("bias@1e5:0.5")
+    Fault(kind=<FaultKind.BIAS: 'bias'>, start_sample=100000, value=0.5, bit=0)
+    """
+    kinds = ", ".join(kind.value for kind in FaultKind)
+    usage = f"{option} = {text!r}: must look like KIND@START[:VALUE[:BIT]] with KIND one of {kinds}"
+    kind_text, separator, rest = text.partition("@")
+    if not separator:
+        raise ParameterError(usage)
+    try:
+        kind = FaultKind(kind_text)
+        parts = rest.split(":")
+        start = float(parts[0])
+        value = float(parts[1]) if len(parts) > 1 else 0.0
+        bit = int(parts[2]) if len(parts) > 2 else 0
+    except ValueError:
+        raise ParameterError(usage) from None
+    if len(parts) > 3 or start < 0 or not math.isfinite(start):
+        raise ParameterError(usage)
+    return Fault(kind, int(start), value, bit)
+
+
+#: Seed-sequence key that separates an emulated QRNG's stream from its user's own generator.
+_QRNG_STREAM = 0x51524E47
+
+
+def open_source(text: str, *, option: str = "randomness", seed: int | None = None) -> QrngSource | FileSource:
+    """A source from its specification: ``qrng:MODEL[,FAULT...]`` (an emulated device of
+    :data:`DEVICE_MODELS` with faults as :func:`parse_fault` reads them; its stream seeded from
+    ``seed``, or fresh OS entropy when ``None``) or ``file:PATH``. ``option`` names the setting in
+    error messages.
+
+    >>> open_source("qrng:homodyne,stuck-value@1e6:7", seed=0).name
+    'qrng:homodyne'
+    """
+    usage = (
+        f"{option} = {text!r}: must be qrng:MODEL[,FAULT...] with MODEL one of {', '.join(DEVICE_MODELS)} "
+        "and FAULT as KIND@START[:VALUE[:BIT]], or file:PATH"
+    )
+    kind, separator, rest = text.partition(":")
+    if not separator or not rest:
+        raise ParameterError(usage)
+    if kind == "file":
+        return FileSource(rest, option=option)
+    if kind != "qrng":
+        raise ParameterError(usage)
+    model, *fault_texts = rest.split(",")
+    if model not in DEVICE_MODELS:
+        raise ParameterError(usage)
+    faults = [parse_fault(fault, f"{option} fault") for fault in fault_texts]
+    stream = np.random.SeedSequence(None if seed is None else [seed, _QRNG_STREAM])
+    return QrngSource(DEVICE_MODELS[model](), name=f"qrng:{model}", seed=stream, faults=faults)
