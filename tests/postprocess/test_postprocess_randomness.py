@@ -39,7 +39,9 @@ def test_the_amplification_seed_is_the_source_bytes(tmp_path):
     key = random_bits(4096, np.random.default_rng(2))
     seed_bits = TOEPLITZ.seed_bits(key.size, 1000)
     payload = np.random.default_rng(3).bytes((seed_bits + 7) // 8)
-    alice, bob = amplify(key, key.copy(), 1000, TOEPLITZ, PublicChannel(), None, seeds=_file(tmp_path, payload))  # type: ignore[arg-type]
+    alice, bob = amplify(
+        key, key.copy(), 1000, TOEPLITZ, PublicChannel(), np.random.default_rng(0), seeds=_file(tmp_path, payload)
+    )
     expected = TOEPLITZ.apply(key, np.frombuffer(payload, dtype=np.uint8), seed_bits, 1000)
     assert np.array_equal(alice, expected) and np.array_equal(bob, expected)
 
