@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from qit4n.cli.demo import section_plan
 from qit4n.qrng.report import FAULT_START, fault_responses, qrng_section
 
 
@@ -30,8 +29,3 @@ def test_the_section_holds_the_three_tables_and_the_figure(tmp_path):
     assert 0.0 < h_initial < entropy.rows[0][2]  # the statistical estimate stays below the physical bound
     assert len(health.rows) == 9
     assert (tmp_path / "qrng-min-entropy.png").stat().st_size > 0
-
-
-def test_the_demo_places_the_section_after_post_processing():
-    plan = [item for item in section_plan() if isinstance(item, str)]
-    assert plan.index("qrng") == plan.index("postprocess") + 1
