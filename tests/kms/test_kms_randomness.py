@@ -59,3 +59,14 @@ def test_without_a_qrng_the_health_has_no_randomness_entry(tmp_path):
     kme = _kme(tmp_path, None)
     assert len(_local_keys(kme, 2)) == 64
     assert "randomness" not in kme.health()
+
+
+def test_the_health_endpoint_of_a_served_kme_shows_its_qrng(tmp_path, make_star):
+    from qit4n.kms.launcher import write_kme_plan
+    from qit4n.kms.ops import InProcessNetwork, network_status
+
+    plan = write_kme_plan(make_star(), tmp_path, overrides={"randomness": "qrng:beam-splitter"})
+    with InProcessNetwork(plan):
+        kmes = network_status(plan)["kmes"]
+    assert {state["randomness"]["source"] for state in kmes.values()} == {"qrng:beam-splitter"}
+    assert all(state["randomness"]["healthy"] for state in kmes.values())
