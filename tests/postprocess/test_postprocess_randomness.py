@@ -82,3 +82,13 @@ def test_cli_randomness_from_a_file(tmp_path):
     missing = tmp_path / "missing.bin"
     done = subprocess.run([*base, "--randomness", f"file:{missing}"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "--randomness = 'file:" in done.stderr
+
+
+def test_the_table_output_shows_the_source_health(cli_runner):
+    from qit4n.cli import app
+
+    result = cli_runner.invoke(
+        app, ["postprocess", "--qber", "0.02", "--bits", "20000", "--randomness", "qrng:homodyne"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "qrng:homodyne" in result.output and "randomness healthy" in result.output

@@ -60,7 +60,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(summary.to_json()))
         else:
-            Console().print(quantities_table(summary_title(summary), summary_quantities(summary)))
+            rows = summary_quantities(summary) + _randomness_rows(source)
+            Console().print(quantities_table(summary_title(summary), rows))
 
     @app.command("emulate")
     def emulate_command(
@@ -112,7 +113,19 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(run_json(run)))
         else:
-            Console().print(quantities_table(run_title(run), run_quantities(run)))
+            Console().print(quantities_table(run_title(run), run_quantities(run) + _randomness_rows(source)))
+
+
+def _randomness_rows(source: Any) -> list[tuple[str, Any]]:
+    """The randomness source's health as table rows (none without a source)."""
+    if source is None:
+        return []
+    state = source.health()
+    return [
+        ("randomness source", state.source),
+        ("randomness healthy", str(state.healthy)),
+        ("randomness bytes drawn", state.bytes_delivered),
+    ]
 
 
 def _classical_channel(text: str) -> Any:
