@@ -12,6 +12,7 @@ traceback and exits with status 2. Messages name the input, the value and the al
     │   ├── NoKeyRouteError         no path with key between two nodes
     │   └── InsufficientKeyError    a key pool cannot serve a request
     └── ServiceError                a service (KME, sweep cluster) failed or refused a request
+        └── RandomnessError         a randomness source failed a health test or ran out
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "ParameterError",
     "PresetError",
     "Qit4nError",
+    "RandomnessError",
     "ScenarioError",
     "ServiceError",
 ]
@@ -69,3 +71,13 @@ class InsufficientKeyError(InfeasibleError):
 
 class ServiceError(Qit4nError):
     """A service failed or refused a request."""
+
+
+class RandomnessError(ServiceError):
+    """A randomness source that stopped: ``source`` names it, ``test`` the failed health test (or
+    ``"exhausted"``); its consumer draws nothing more from it."""
+
+    def __init__(self, source: str, test: str, detail: str) -> None:
+        self.source = source
+        self.test = test
+        super().__init__(f"randomness source {source}: {test} {detail}; no further output is drawn from it")

@@ -44,10 +44,11 @@ def test_a_registered_section_appears_in_the_demo_report(
 def test_the_demo_runs_the_packages_sections_in_data_flow_order() -> None:
     from qit4n.cli.demo import section_plan
 
-    assert [item for item in section_plan() if isinstance(item, str)][:6] == [
+    assert [item for item in section_plan() if isinstance(item, str)][:7] == [
         "links",
         "net",
         "postprocess",
+        "qrng",
         "kms",
         "qin",
         "threat",

@@ -32,6 +32,12 @@ def _emulate_report() -> ModuleType:
     return report
 
 
+def _qrng_report() -> ModuleType:
+    from qit4n.qrng import report
+
+    return report
+
+
 def _kms_report() -> ModuleType:
     from qit4n.kms import report
 
@@ -52,11 +58,12 @@ def _threat_report() -> ModuleType:
 
 #: Importers of the packages' report modules, whose import registers the demo's sections in
 #: :data:`qit4n.report.REPORT_SECTIONS`, in report order (the data flow: links and networks,
-#: post-processing, key management, quantum networks, threat). Sections registered by other code
-#: follow them.
+#: post-processing, random numbers, key management, quantum networks, threat). Sections registered
+#: by other code follow them.
 REPORT_MODULES: tuple[Callable[[], ModuleType], ...] = (
     _net_report,
     _emulate_report,
+    _qrng_report,
     _kms_report,
     _qin_report,
     _threat_report,

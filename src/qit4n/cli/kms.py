@@ -83,16 +83,33 @@ def up(
     pulses_per_block: Annotated[
         int, typer.Option("--pulses-per-block", help="emulated supply: pulses per emulated block")
     ] = 30_000_000,
+    randomness: Annotated[
+        str | None,
+        typer.Option(
+            "--randomness",
+            help="QRNG mixed into the keys each KME generates itself: qrng:MODEL[,FAULT...] or file:PATH "
+            "(health in /kme/v1/health; default: the OS alone)",
+        ),
+    ] = None,
 ) -> None:
     """Start one KME process per node of SCENARIO on 127.0.0.1 and fill their pools from the links."""
     from qit4n.kms.launcher import Network, write_kme_plan
+    from qit4n.qrng.source import open_source
     from qit4n.scenario import load_scenario
+
+    if randomness is not None:
+        open_source(randomness, option="--randomness")  # a bad specification fails here, not in every KME
 
     signal.signal(signal.SIGINT, _stop_requested)
     signal.signal(signal.SIGTERM, _stop_requested)
     state_dir = state if state is not None else Path(tempfile.mkdtemp(prefix="qit4n-kms-"))
     plan = write_kme_plan(
-        load_scenario(scenario), state_dir, base_port=base_port, supply=supply, pulses_per_block=pulses_per_block
+        load_scenario(scenario),
+        state_dir,
+        base_port=base_port,
+        supply=supply,
+        pulses_per_block=pulses_per_block,
+        overrides=None if randomness is None else {"randomness": randomness},
     )
     console = Console()
     with Network(plan):

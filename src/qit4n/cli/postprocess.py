@@ -14,6 +14,15 @@ from qit4n.postprocess import HASH_FAMILIES, RECONCILERS
 
 __all__ = ["register"]
 
+RandomnessOption = Annotated[
+    str | None,
+    typer.Option(
+        "--randomness",
+        help="source of the random choices and seeds: qrng:MODEL[,FAULT...] (homodyne | phase-noise | "
+        "beam-splitter, health-tested and extracted) or file:PATH (default: the seeded generator)",
+    ),
+]
+
 
 def register(app: typer.Typer) -> None:
     """Add ``postprocess`` and ``emulate`` to the CLI."""
@@ -30,19 +39,29 @@ def register(app: typer.Typer) -> None:
             int | None, typer.Option("--frame-bits", help="bits reconciled and verified together (default 2^20)")
         ] = None,
         seed: Annotated[int, typer.Option("--seed", help="seed of the random generator")] = 0,
+        randomness: RandomnessOption = None,
         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     ) -> None:
         """Run the post-processing stack on BITS sifted bits with errors at rate QBER."""
+        from qit4n.cli.qrng import open_randomness
         from qit4n.postprocess.report import summary_quantities, summary_title
         from qit4n.postprocess.summary import postprocess_simulated
 
+        source = open_randomness("--randomness", randomness, seed)
         summary = postprocess_simulated(
-            bits, qber, reconciler=reconciler, amplification=amplification, frame_bits=frame_bits, seed=seed
+            bits,
+            qber,
+            reconciler=reconciler,
+            amplification=amplification,
+            frame_bits=frame_bits,
+            seed=seed,
+            randomness=source,
         )
         if as_json:
             typer.echo(json.dumps(summary.to_json()))
         else:
-            Console().print(quantities_table(summary_title(summary), summary_quantities(summary)))
+            rows = summary_quantities(summary) + _randomness_rows(source)
+            Console().print(quantities_table(summary_title(summary), rows))
 
     @app.command("emulate")
     def emulate_command(
@@ -65,6 +84,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         seed: Annotated[int, typer.Option("--seed", help="seed of the random generator")] = 0,
+        randomness: RandomnessOption = None,
         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     ) -> None:
         """Emulate a link pulse by pulse, distil the key and compare with the analytic finite-key rate.
@@ -72,9 +92,11 @@ def register(app: typer.Typer) -> None:
         bbm92: an entangled-pair source on the link; set it with --set mean_pair_number=MU,
         pair_statistics=thermal|poisson, source_position=S (0: at Alice, 0.5: middle).
         """
+        from qit4n.cli.qrng import open_randomness
         from qit4n.emulate import run_link
         from qit4n.emulate.report import run_json, run_quantities, run_title
 
+        source = open_randomness("--randomness", randomness, seed)
         overrides = parse_settings("--set", settings or [])
         channels = [_classical_channel(text) for text in classical or []]
         run = run_link(
@@ -86,11 +108,24 @@ def register(app: typer.Typer) -> None:
             reconciler=postprocess,
             seed=seed,
             classical_channels=channels,
+            randomness=source,
         )
         if as_json:
             typer.echo(json.dumps(run_json(run)))
         else:
-            Console().print(quantities_table(run_title(run), run_quantities(run)))
+            Console().print(quantities_table(run_title(run), run_quantities(run) + _randomness_rows(source)))
+
+
+def _randomness_rows(source: Any) -> list[tuple[str, Any]]:
+    """The randomness source's health as table rows (none without a source)."""
+    if source is None:
+        return []
+    state = source.health()
+    return [
+        ("randomness source", state.source),
+        ("randomness healthy", str(state.healthy)),
+        ("randomness bytes drawn", state.bytes_delivered),
+    ]
 
 
 def _classical_channel(text: str) -> Any:

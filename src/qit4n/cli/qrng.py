@@ -17,7 +17,7 @@ from rich.table import Table as RichTable
 from qit4n.cli.options import parse_settings
 from qit4n.errors import InputError, ParameterError
 
-__all__ = ["parse_fault", "register"]
+__all__ = ["open_randomness", "parse_fault", "register"]
 
 qrng_app = typer.Typer(
     help="Quantum random number generation: device emulation, SP 800-90B assessment, extraction, health tests.",
@@ -65,29 +65,22 @@ def _pair(name: str, text: str) -> tuple[float, float]:
 
 
 def parse_fault(text: str) -> Any:
-    """``KIND@START[:VALUE[:BIT]]``, e.g. ``stuck-bit@1e5:1:0`` or ``signal-loss@200000``.
+    """``KIND@START[:VALUE[:BIT]]`` (:func:`qit4n.qrng.source.parse_fault`)."""
+    from qit4n.qrng.source import parse_fault as parse
 
-    >>> parse_fault("bias@1e5:0.5")
-    Fault(kind=<FaultKind.BIAS: 'bias'>, start_sample=100000, value=0.5, bit=0)
+    return parse(text)
+
+
+def open_randomness(option: str, text: str | None, seed: int) -> Any:
+    """The source of ``--randomness`` (:func:`qit4n.qrng.source.open_source`), ``None`` when omitted;
+    an emulated device's stream is seeded from ``seed``.
+
+    >>> open_randomness("--randomness", "qrng:homodyne", 0).name
+    'qrng:homodyne'
     """
-    from qit4n.qrng import Fault, FaultKind
+    from qit4n.qrng.source import open_source
 
-    kinds = ", ".join(kind.value for kind in FaultKind)
-    usage = f"--fault = {text!r}: must look like KIND@START[:VALUE[:BIT]] with KIND one of {kinds}"
-    kind_text, separator, rest = text.partition("@")
-    if not separator:
-        raise ParameterError(usage)
-    try:
-        kind = FaultKind(kind_text)
-        parts = rest.split(":")
-        start = float(parts[0])
-        value = float(parts[1]) if len(parts) > 1 else 0.0
-        bit = int(parts[2]) if len(parts) > 2 else 0
-    except ValueError:
-        raise ParameterError(usage) from None
-    if len(parts) > 3 or start < 0 or not math.isfinite(start):
-        raise ParameterError(usage)
-    return Fault(kind, int(start), value, bit)
+    return None if text is None else open_source(text, option=option, seed=seed)
 
 
 def _positive(option: str, value: float) -> None:

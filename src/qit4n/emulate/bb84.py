@@ -10,6 +10,11 @@ followed further). Each detected photon reaches the detector of Alice's bit with
 from dark counts and extra noise. A double click becomes a random bit (squashing). After a
 click the receiver is blind for the dead time (non-paralysable).
 
+The parties' choices (Alice's intensity, basis and bit, Bob's basis, the bit a double click
+becomes) come from the seeded generator, or from a :class:`~qit4n.randomness.RandomnessSource`
+(a QRNG) when one is given; the physics (photon numbers, detection, dark counts) always comes from
+the generator.
+
 References
 ----------
 Lo, H.-K., Ma, X. and Chen, K., Phys. Rev. Lett. 94, 230504 (2005), doi:10.1103/PhysRevLett.94.230504.
@@ -28,6 +33,8 @@ from qit4n.emulate.settings import LinkSettings
 from qit4n.errors import ParameterError
 from qit4n.physics.raman import dark_count_with_noise_probability
 from qit4n.postprocess.bits import random_bits
+from qit4n.randomness import RandomnessSource, uniforms
+from qit4n.randomness import random_bits as source_bits
 
 __all__ = ["BASIS_X", "BASIS_Z", "AliceRecords", "BobRecords", "LinkRecords", "emulate_bb84"]
 
@@ -169,6 +176,24 @@ def _choose(
     return intensities, bases, detected[:count].copy()
 
 
+def _choose_from_source(
+    choice_uniforms: np.ndarray,
+    detection_uniforms: np.ndarray,
+    cumulative: np.ndarray,
+    probabilities: np.ndarray,
+    detection: np.ndarray,
+    basis_x: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_choose` with the choices and the detection from separate uniforms: ``choice_uniforms``
+    (from a randomness source) pick the intensity interval and, by their position inside it, the
+    basis; ``detection_uniforms`` (physics, from the generator) decide detection."""
+    intensities = np.clip(np.searchsorted(cumulative, choice_uniforms, side="right") - 1, 0, probabilities.size - 1)
+    inside = (choice_uniforms - cumulative[intensities]) / probabilities[intensities]
+    bases = (inside >= basis_x).astype(np.uint8)
+    detected = np.flatnonzero(detection_uniforms < detection[intensities])
+    return intensities.astype(np.uint8), bases, detected
+
+
 def _zero_truncated_poisson(mean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Poisson counts conditioned on being at least one, by inversion of the conditional tail
     ``P(N > k | N >= 1) = P(k + 1, mean) / P(1, mean)`` (regularised incomplete gamma), exact and
@@ -189,9 +214,17 @@ def _zero_truncated_poisson(mean: np.ndarray, rng: np.random.Generator) -> np.nd
 
 
 def emulate_bb84(
-    settings: LinkSettings, num_pulses: int, rng: np.random.Generator, *, photon_numbers: bool = False
+    settings: LinkSettings,
+    num_pulses: int,
+    rng: np.random.Generator,
+    *,
+    photon_numbers: bool = False,
+    choices: RandomnessSource | None = None,
 ) -> LinkRecords:
     """Emulate ``num_pulses`` pulses of decoy-state BB84 and return Alice's and Bob's records.
+
+    ``choices``, when given, supplies the parties' random choices (see the module docstring);
+    without it every draw comes from ``rng`` as before.
 
     >>> from qit4n.emulate.settings import LinkSettings
     >>> records = emulate_bb84(LinkSettings(eta_channel=0.1), 100_000, np.random.default_rng(1))
@@ -205,10 +238,18 @@ def emulate_bb84(
     cumulative = np.concatenate([[0.0], np.cumsum(probabilities)[:-1]])
     eta = settings.eta_total
     detection = -np.expm1(-eta * mus)
-    intensities, alice_bases, detected = _choose(
-        rng.random(num_pulses), cumulative, probabilities, detection, settings.probability_basis_x
-    )
-    alice_bits = random_bits(num_pulses, rng)
+    basis_x = settings.probability_basis_x
+    if choices is None:
+        intensities, alice_bases, detected = _choose(
+            rng.random(num_pulses), cumulative, probabilities, detection, basis_x
+        )
+        alice_bits = random_bits(num_pulses, rng)
+    else:
+        choice_uniforms = uniforms(choices, num_pulses)
+        intensities, alice_bases, detected = _choose_from_source(
+            choice_uniforms, rng.random(num_pulses), cumulative, probabilities, detection, basis_x
+        )
+        alice_bits = source_bits(choices, num_pulses)
     photons_detected = _zero_truncated_poisson(eta * mus[intensities[detected]], rng)
 
     noise = float(dark_count_with_noise_probability(settings.dark_count_probability, settings.noise_probability))
@@ -216,7 +257,8 @@ def emulate_bb84(
     candidates = np.union1d(np.union1d(detected, dark[0]), dark[1])
     photons = np.zeros(candidates.size, dtype=np.int64)
     photons[np.searchsorted(candidates, detected)] = photons_detected
-    bob_bases = (rng.random(candidates.size) >= settings.probability_basis_x).astype(np.uint8)
+    bob_uniforms = rng.random(candidates.size) if choices is None else uniforms(choices, candidates.size)
+    bob_bases = (bob_uniforms >= basis_x).astype(np.uint8)
     match = bob_bases == alice_bases[candidates]
     right_probability = np.where(match, 1.0 - settings.misalignment_error, 0.5)
     to_right = rng.binomial(photons, right_probability)
@@ -239,7 +281,8 @@ def emulate_bb84(
             pool,
         )
     double = fires[0] & fires[1]
-    bob_bits = np.where(double, random_bits(candidates.size, rng), fires[1]).astype(np.uint8)
+    squash = random_bits(candidates.size, rng) if choices is None else source_bits(choices, candidates.size)
+    bob_bits = np.where(double, squash, fires[1]).astype(np.uint8)
     bob = BobRecords(candidates, bob_bases, bob_bits, double)
     numbers = None
     if photon_numbers:

@@ -29,6 +29,7 @@ from qit4n.emulate.emulator import EMULATORS, LinkRequest
 from qit4n.emulate.settings import LinkSettings, link_settings
 from qit4n.emulate.statistics import IntensityStatistics, observed_statistics
 from qit4n.physics.fibre import fibre_transmittance
+from qit4n.randomness import RandomnessSource
 
 __all__ = ["DECOY_LINK", "DecoyLinkEmulator", "DecoyLinkPlan", "LinkRun", "analytic_finite_rate", "optimised_settings"]
 
@@ -218,14 +219,29 @@ class DecoyLinkEmulator:
         )
         return DecoyLinkPlan(request, params, settings, pipeline)
 
-    def emulate(self, prepared: DecoyLinkPlan, pulses: int, rng: np.random.Generator) -> LinkRecords:
-        """Alice's and Bob's records of ``pulses`` pulses."""
-        return emulate_bb84(prepared.settings, pulses, rng)
+    def emulate(
+        self,
+        prepared: DecoyLinkPlan,
+        pulses: int,
+        rng: np.random.Generator,
+        *,
+        randomness: RandomnessSource | None = None,
+    ) -> LinkRecords:
+        """Alice's and Bob's records of ``pulses`` pulses (choices from ``randomness`` if given)."""
+        return emulate_bb84(prepared.settings, pulses, rng, choices=randomness)
 
-    def distil(self, prepared: DecoyLinkPlan, records: LinkRecords, rng: np.random.Generator) -> LinkRun:
-        """Sifting, decoy bounds on the observed counts, reconciliation and amplification; the
-        analytic Lim et al. key per pulse for the same settings and pulses."""
+    def distil(
+        self,
+        prepared: DecoyLinkPlan,
+        records: LinkRecords,
+        rng: np.random.Generator,
+        *,
+        randomness: RandomnessSource | None = None,
+    ) -> LinkRun:
+        """Sifting, decoy bounds on the observed counts, reconciliation and amplification (seeds from
+        ``randomness`` if given); the analytic Lim et al. key per pulse for the same settings and pulses."""
         from qit4n.postprocess.link import distill_decoy_link
+        from qit4n.postprocess.pipeline import Session
 
         settings, pipeline = prepared.settings, prepared.pipeline
         statistics = observed_statistics(records)
@@ -241,6 +257,7 @@ class DecoyLinkEmulator:
             settings.probabilities,
             pipeline,
             rng,
+            None if randomness is None else Session.start(rng, pipeline, seeds=randomness),
         )
         request = prepared.request
         pulses = records.num_pulses

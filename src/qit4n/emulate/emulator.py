@@ -10,6 +10,11 @@ the same way, with no branch per protocol:
 3. :meth:`Emulator.distil` sifts, estimates, reconciles and amplifies the records (with
    :mod:`qit4n.postprocess`) and returns an :class:`EmulatedRun`.
 
+Both :meth:`Emulator.emulate` and :meth:`Emulator.distil` take a keyword ``randomness``: a
+:class:`~qit4n.randomness.RandomnessSource` (a QRNG) that supplies the parties' random choices and
+the post-processing seeds. ``run_link`` passes it only when the caller gives one, so an emulator
+that never draws from a QRNG may leave the keyword out.
+
 A new emulator is a class with these three methods registered in :data:`EMULATORS` under the
 protocol names it plays (``EMULATORS.register("my-protocol", MyEmulator())``), or an entry point
 of the group ``qit4n.emulators`` in a distribution's ``pyproject.toml``. See ``docs/extending.md``.
@@ -23,6 +28,7 @@ from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
+from qit4n.randomness import RandomnessSource
 from qit4n.registry import Registry
 
 __all__ = ["EMULATORS", "ClockedSettings", "DistilledBlock", "EmulatedRun", "Emulator", "LinkRequest"]
@@ -96,12 +102,23 @@ class Emulator(Protocol[PreparedT, RecordsT]):
         """Validated settings for ``request``; :class:`~qit4n.errors.ParameterError` names a bad field."""
         ...
 
-    def emulate(self, prepared: PreparedT, pulses: int, rng: np.random.Generator) -> RecordsT:
-        """Detection records of ``pulses`` pulses (slots), drawn from ``rng``."""
+    def emulate(
+        self, prepared: PreparedT, pulses: int, rng: np.random.Generator, *, randomness: RandomnessSource | None = None
+    ) -> RecordsT:
+        """Detection records of ``pulses`` pulses (slots), drawn from ``rng`` (the parties' choices
+        from ``randomness`` when given)."""
         ...
 
-    def distil(self, prepared: PreparedT, records: RecordsT, rng: np.random.Generator) -> EmulatedRun:
-        """The records distilled into a key, with the analytic references of the model."""
+    def distil(
+        self,
+        prepared: PreparedT,
+        records: RecordsT,
+        rng: np.random.Generator,
+        *,
+        randomness: RandomnessSource | None = None,
+    ) -> EmulatedRun:
+        """The records distilled into a key (seeds from ``randomness`` when given), with the
+        analytic references of the model."""
         ...
 
 

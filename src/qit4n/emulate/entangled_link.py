@@ -31,6 +31,7 @@ from qit4n.emulate.entangled_pairs import (
 )
 from qit4n.errors import InfeasibleError, ParameterError
 from qit4n.physics.fibre import fibre_transmittance
+from qit4n.randomness import RandomnessSource
 
 __all__ = [
     "ENTANGLED_LINK",
@@ -64,8 +65,11 @@ class EntangledDistillResult:
         }
 
 
-def distill_entangled(records: EntangledRecords, pipeline: Any, rng: np.random.Generator) -> EntangledDistillResult:
-    """Coincidences, sifting, then :func:`qit4n.postprocess.pipeline.distill_sifted` on both bases.
+def distill_entangled(
+    records: EntangledRecords, pipeline: Any, rng: np.random.Generator, *, seeds: RandomnessSource | None = None
+) -> EntangledDistillResult:
+    """Coincidences, sifting, then :func:`qit4n.postprocess.pipeline.distill_sifted` on both bases
+    (the pre-shared key and amplification seeds from ``seeds`` if given).
 
     Bob announces his click slots; Alice marks those where she clicked too; the coincidences are
     sifted like BB84 (:func:`qit4n.postprocess.sifting.sift`). :class:`InfeasibleError` if fewer
@@ -76,7 +80,7 @@ def distill_entangled(records: EntangledRecords, pipeline: Any, rng: np.random.G
     from qit4n.postprocess.sifting import sift
 
     alice, bob = records.alice, records.bob
-    session = Session.start(rng, pipeline)
+    session = Session.start(rng, pipeline, seeds=seeds)
     with session.stage("sifting"):
         clicks = session.channel.send(
             Message(MessageKind.SIFT_BASES, Role.BOB, public={"slots": bob.slots.astype(np.uint64)})
@@ -226,12 +230,24 @@ class EntangledLinkEmulator:
         settings = entangled_link_settings(params, eta_channel)
         return EntangledLinkPlan(request, params, eta_channel, settings, pipeline)
 
-    def emulate(self, prepared: EntangledLinkPlan, pulses: int, rng: np.random.Generator) -> EntangledRecords:
-        """Both receivers' clicks over ``pulses`` slots."""
-        return emulate_bbm92(prepared.settings, pulses, rng)
+    def emulate(
+        self,
+        prepared: EntangledLinkPlan,
+        pulses: int,
+        rng: np.random.Generator,
+        *,
+        randomness: RandomnessSource | None = None,
+    ) -> EntangledRecords:
+        """Both receivers' clicks over ``pulses`` slots (choices from ``randomness`` if given)."""
+        return emulate_bbm92(prepared.settings, pulses, rng, choices=randomness)
 
     def distil(
-        self, prepared: EntangledLinkPlan, records: EntangledRecords, rng: np.random.Generator
+        self,
+        prepared: EntangledLinkPlan,
+        records: EntangledRecords,
+        rng: np.random.Generator,
+        *,
+        randomness: RandomnessSource | None = None,
     ) -> EntangledLinkRun:
         """Coincidences distilled; the analytic gain, QBER, asymptotic rate and Tomamichel length."""
         from qit4n.maths import binary_entropy
@@ -241,7 +257,7 @@ class EntangledLinkEmulator:
         params, settings, pipeline = prepared.params, prepared.settings, prepared.pipeline
         pulses = records.num_slots
         statistics = coincidence_statistics(records)
-        distilled = distill_entangled(records, pipeline, rng)
+        distilled = distill_entangled(records, pipeline, rng, seeds=randomness)
         expected_gain, expected_qber = pdc_gain_qber(
             settings.eta_alice,
             settings.eta_bob,

@@ -39,6 +39,8 @@ from qit4n.physics.detector import DarkCountProbability, MisalignmentError, back
 from qit4n.physics.source import PairStatistics, nonempty_probability
 from qit4n.postprocess.bits import random_bits
 from qit4n.qkd.bbm92 import optimal_mean_pair_number, split_transmittance
+from qit4n.randomness import RandomnessSource, uniforms
+from qit4n.randomness import random_bits as source_bits
 from qit4n.schema import StrictModel, validate_parameters
 
 __all__ = [
@@ -186,16 +188,30 @@ def _pair_photons(
     return union, photons
 
 
-def _outcomes(fires: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _outcomes(
+    fires: np.ndarray, rng: np.random.Generator, choices: RandomnessSource | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Clicked slots (mask), bits (a double click becomes a random bit) and double clicks."""
     clicked = fires[0] | fires[1]
     double = fires[0] & fires[1]
-    bits = np.where(double, random_bits(fires.shape[1], rng), fires[1]).astype(np.uint8)
+    size = fires.shape[1]
+    squash = random_bits(size, rng) if choices is None else source_bits(choices, size)
+    bits = np.where(double, squash, fires[1]).astype(np.uint8)
     return clicked, bits, double
 
 
-def emulate_bbm92(settings: EntangledLinkSettings, num_slots: int, rng: np.random.Generator) -> EntangledRecords:
+def emulate_bbm92(
+    settings: EntangledLinkSettings,
+    num_slots: int,
+    rng: np.random.Generator,
+    *,
+    choices: RandomnessSource | None = None,
+) -> EntangledRecords:
     """Emulate ``num_slots`` slots of BBM92 and return Alice's and Bob's click records.
+
+    The basis choices and the bits of double clicks come from ``choices`` (a QRNG) when given, else
+    from ``rng``; either way they are drawn only for the slots where some detector may click (the
+    choices elsewhere never show). The physics always comes from ``rng``.
 
     >>> settings = EntangledLinkSettings(eta_alice=0.1, eta_bob=0.1, mean_pair_number=0.1)
     >>> records = emulate_bbm92(settings, 1_000_000, np.random.default_rng(1))
@@ -212,8 +228,12 @@ def emulate_bbm92(settings: EntangledLinkSettings, num_slots: int, rng: np.rando
     candidates = _sorted_union(num_slots, slots, *darks)
     where = np.searchsorted(candidates, slots)
     count = candidates.size
-    alice_bases = (rng.random(count) >= settings.probability_basis_x).astype(np.uint8)
-    bob_bases = (rng.random(count) >= settings.probability_basis_x).astype(np.uint8)
+    if choices is None:
+        alice_uniforms, bob_uniforms = rng.random(count), rng.random(count)
+    else:
+        alice_uniforms, bob_uniforms = uniforms(choices, count), uniforms(choices, count)
+    alice_bases = (alice_uniforms >= settings.probability_basis_x).astype(np.uint8)
+    bob_bases = (bob_uniforms >= settings.probability_basis_x).astype(np.uint8)
 
     alice_fires = np.zeros((2, count), bool)
     alice_fires[:, where] = photons[0] > 0
@@ -232,7 +252,7 @@ def emulate_bbm92(settings: EntangledLinkSettings, num_slots: int, rng: np.rando
 
     records = []
     for fires, bases in ((alice_fires, alice_bases), (bob_fires, bob_bases)):
-        clicked, bits, double = _outcomes(fires, rng)
+        clicked, bits, double = _outcomes(fires, rng, choices)
         records.append(DetectionRecords(candidates[clicked], bases[clicked], bits[clicked], double[clicked]))
     return EntangledRecords(records[0], records[1], num_slots)
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from qit4n.emulate.emulator import EMULATORS, EmulatedRun, LinkRequest
 from qit4n.errors import ParameterError
+from qit4n.randomness import RandomnessSource
 
 __all__ = ["run_link"]
 
@@ -28,6 +29,7 @@ def run_link(
     seed: int = 0,
     classical_channels: Sequence[Any] = (),
     receiver: Any = None,
+    randomness: RandomnessSource | None = None,
 ) -> EmulatedRun:
     """Emulate ``pulses`` pulses (slots) over ``distance_km`` of fibre and distil them.
 
@@ -37,7 +39,11 @@ def run_link(
     the model's parameters; ``classical_channels`` (:class:`qit4n.scenario.ClassicalChannel`)
     sharing the fibre add Raman noise, filtered by ``receiver``
     (:class:`qit4n.scenario.QuantumReceiver`, defaults if omitted), where the emulator models it.
-    The generator is seeded with ``seed``.
+    The generator is seeded with ``seed``. ``randomness`` (a QRNG,
+    :class:`qit4n.qrng.source.QrngSource`) supplies the parties' basis, intensity and bit choices
+    and the post-processing seeds instead of the generator; when its health tests fail the run
+    stops with :class:`~qit4n.errors.RandomnessError`, and the distilled result's ``randomness``
+    entry shows its health.
 
     >>> run = run_link("bb84-decoy", 10.0, 2_000_000, seed=1)
     >>> run.distilled.result.keys_match
@@ -62,5 +68,8 @@ def run_link(
     )
     prepared = emulator.prepare(request)
     rng = np.random.default_rng(seed)
-    records = emulator.emulate(prepared, pulses, rng)
-    return emulator.distil(prepared, records, rng)
+    if randomness is None:
+        records = emulator.emulate(prepared, pulses, rng)
+        return emulator.distil(prepared, records, rng)
+    records = emulator.emulate(prepared, pulses, rng, randomness=randomness)
+    return emulator.distil(prepared, records, rng, randomness=randomness)

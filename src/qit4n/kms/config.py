@@ -80,6 +80,11 @@ class KMEConfig(StrictModel):
         3600.0, gt=0.0, description="keys not fetched by their slave within this time are erased"
     )
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    randomness: str | None = Field(
+        None,
+        description="QRNG mixed into the keys this KME generates itself: qrng:MODEL[,FAULT...] or file:PATH "
+        "(default: the OS alone)",
+    )
 
     @model_validator(mode="after")
     def _sizes_consistent(self) -> KMEConfig:

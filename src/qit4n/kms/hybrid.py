@@ -8,6 +8,14 @@ its X25519 public key and an ML-KEM ciphertext. Both feed the secrets that the
 the key ID, both SAE IDs and every public message, in the manner of the CatKDF of
 ETSI TS 103 744. The result stays secret while at least one of the combined secrets does.
 
+Where a QRNG enters: the ML-KEM and X25519 key pairs and encapsulations draw from the OS through
+``cryptography``, which takes no other generator, so a QRNG cannot feed them here. Nor is QRNG
+output mixed into the combiner: a value one SAE draws reaches the other only over the public
+channel, so it would add nothing secret. The QRNG enters through the QKD key: a KME configured
+with ``randomness`` (:class:`~qit4n.kms.config.KMEConfig`) XORs QRNG bytes into the keys it
+generates itself (:meth:`qit4n.kms.relay.RelayEngine.fresh_keys`), and an emulated link's choices
+and seeds can draw from a QRNG (``qit4n emulate --randomness``).
+
 References
 ----------
 ETSI TS 103 744 V1.1.1 (2020-03), Quantum-safe hybrid key exchanges, clause 8.2 (CatKDF).

@@ -40,7 +40,12 @@ class KME:
             self.fillers.append(filler)
         for link in config.links:
             self.store.register_link(link_id=link.link_id, parity=link.parity)
-        self.relay = RelayEngine(config, self.store, self.supplies)
+        self.randomness = None
+        if config.randomness is not None:
+            from qit4n.qrng.source import open_source
+
+            self.randomness = open_source(config.randomness, option="randomness")
+        self.relay = RelayEngine(config, self.store, self.supplies, self.randomness)
 
     async def start(self) -> None:
         """Open the connections to other KMEs."""
@@ -90,4 +95,4 @@ class KME:
             "links": links,
             "waiting_keys": self.store.waiting_keys(),
             **self.store.counters(),
-        }
+        } | ({} if self.randomness is None else {"randomness": self.randomness.health().as_dict()})

@@ -28,12 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from qit4n.errors import RandomnessError
 from qit4n.kms.config import KMEConfig, LinkConfig
 from qit4n.kms.errors import EtsiError
 from qit4n.kms.shape import KeyShape
 from qit4n.kms.storage import KeyBatch, KeyStorage, PeerUnits, PoolExhaustedError, UnitMismatchError
 from qit4n.kms.store import new_batch_id
 from qit4n.kms.supply import KeySupply
+from qit4n.randomness import RandomnessSource
 from qit4n.schema import StrictModel
 
 if TYPE_CHECKING:
@@ -143,12 +145,21 @@ class RelayEngine:
         The KME's store; every hop commits there before it answers.
     supplies : mapping
         Link ID -> the link's key supply (units of ``config.key_size_bits`` bits).
+    randomness : RandomnessSource, optional
+        A QRNG whose bytes are XORed into the keys this KME generates itself (:meth:`fresh_keys`).
     """
 
-    def __init__(self, config: KMEConfig, store: KeyStorage, supplies: Mapping[str, KeySupply]) -> None:
+    def __init__(
+        self,
+        config: KMEConfig,
+        store: KeyStorage,
+        supplies: Mapping[str, KeySupply],
+        randomness: RandomnessSource | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.supplies = supplies
+        self.randomness = randomness
         self.unit_bits = config.key_size_bits
         self._client: httpx.AsyncClient | None = None
         self._batchers: dict[str, RelayBatcher] = {}
@@ -198,6 +209,18 @@ class RelayEngine:
         owned = [link["owned_bits"] for link in links.values() if link["peer"] == next_kme_id]
         return max(owned, default=0) // self.unit_bits
 
+    def fresh_keys(self, num_bytes: int) -> bytes:
+        """Key material this KME generates itself: the OS's bytes, XOR the QRNG's when one is set (the
+        XOR is uniform if either input is). A QRNG that failed its health tests stops key
+        generation: :class:`EtsiError` 503 naming the source and the test."""
+        keys = os.urandom(num_bytes)
+        if self.randomness is None:
+            return keys
+        try:
+            return xor_bytes(keys, self.randomness.random_bytes(num_bytes))
+        except RandomnessError as error:
+            raise EtsiError(503, f"no key was issued: {error}") from None
+
     async def distribute(
         self, *, master: str, slaves_by_kme: dict[str, list[str]], primary: str, shape: KeyShape
     ) -> tuple[str, bytes]:
@@ -213,7 +236,7 @@ class RelayEngine:
         batch_id = new_batch_id()
         plans: list[tuple[str, int, bytes | None]] = []
         if primary == kme_id:
-            keys = os.urandom(shape.total_bytes)
+            keys = self.fresh_keys(shape.total_bytes)
         else:
             start, keys = self._allocate_first_hop(primary, shape)
             plans.append((primary, start, None))

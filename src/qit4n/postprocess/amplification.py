@@ -30,6 +30,7 @@ from qit4n.errors import ParameterError
 from qit4n.postprocess.channel import Message, MessageKind, PublicChannel, Role
 from qit4n.postprocess.families import HashFamily
 from qit4n.postprocess.gf2_polynomial import bits_to_words, multiply, packed_to_words
+from qit4n.randomness import RandomnessSource
 
 __all__ = [
     "MERSENNE_EXPONENTS",
@@ -214,8 +215,11 @@ def amplify(
     family: HashFamily,
     channel: PublicChannel,
     rng: np.random.Generator,
+    *,
+    seeds: RandomnessSource | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Alice draws the hash seed and sends it (public); both compress their keys to ``output_bits``.
+    """Alice draws the hash seed (from ``seeds`` if given, else ``rng``) and sends it (public); both
+    compress their keys to ``output_bits``.
 
     >>> from qit4n.postprocess.bits import random_bits
     >>> key = random_bits(4096, np.random.default_rng(0))
@@ -228,7 +232,8 @@ def amplify(
     if output_bits == 0:
         return np.zeros(0, np.uint8), np.zeros(0, np.uint8)
     seed_bits = family.seed_bits(alice_key.size, output_bits)
-    packed = np.frombuffer(rng.bytes((seed_bits + 7) // 8), dtype=np.uint8)
+    seed_bytes = (seed_bits + 7) // 8
+    packed = np.frombuffer(rng.bytes(seed_bytes) if seeds is None else seeds.random_bytes(seed_bytes), dtype=np.uint8)
     received = channel.send(
         Message(
             MessageKind.AMPLIFY_SEED,

@@ -115,5 +115,6 @@ def distill_decoy_link(
         passed,
         dict(session.channel.traffic),
         dict(session.seconds),
+        session.randomness_state(),
     )
     return LinkDistillResult(int(alice_x.size), sifted_z, qber_z, counts, bounds, result)

@@ -27,6 +27,8 @@ from qit4n.postprocess.channel import PublicChannel, Role, StageTraffic
 from qit4n.postprocess.estimation import estimate_qber_by_sampling, tomamichel_key_length
 from qit4n.postprocess.families import HASH_FAMILIES, RECONCILERS
 from qit4n.postprocess.verification import verify_keys
+from qit4n.randomness import RandomnessSource
+from qit4n.randomness import random_bits as source_bits
 from qit4n.registry import Registry
 from qit4n.schema import StrictModel
 
@@ -83,23 +85,44 @@ class PipelineSettings(StrictModel):
 @dataclass
 class Session:
     """Both parties' state that outlives a frame: the channel, the pre-shared pool copies and
-    their transcript authenticators, and the stage clocks."""
+    their transcript authenticators, the stage clocks, and the source of the seeds (``None``: the
+    generator passed to each stage)."""
 
     channel: PublicChannel
     alice_auth: TranscriptAuthenticator
     bob_auth: TranscriptAuthenticator
     seconds: dict[str, float] = field(default_factory=dict)
+    seeds: RandomnessSource | None = None
 
     @classmethod
     def start(
-        cls, rng: np.random.Generator, settings: PipelineSettings, pool_bits: np.ndarray | None = None
+        cls,
+        rng: np.random.Generator,
+        settings: PipelineSettings,
+        pool_bits: np.ndarray | None = None,
+        *,
+        seeds: RandomnessSource | None = None,
     ) -> Session:
-        """New session; ``pool_bits`` is the pre-shared key (random if omitted), copied to both parties."""
-        shared = random_bits(INITIAL_AUTH_KEY_BITS, rng) if pool_bits is None else pool_bits
+        """New session; ``pool_bits`` is the pre-shared key (random if omitted), copied to both parties.
+
+        With ``seeds`` (a QRNG, :mod:`qit4n.randomness`) the random pre-shared key (the
+        authentication keys and pads) and every privacy-amplification seed come from it instead of
+        ``rng``; a failing source stops the session with :class:`~qit4n.errors.RandomnessError`.
+        """
+        if pool_bits is not None:
+            shared = pool_bits
+        elif seeds is not None:
+            shared = source_bits(seeds, INITIAL_AUTH_KEY_BITS)
+        else:
+            shared = random_bits(INITIAL_AUTH_KEY_BITS, rng)
         alice_auth = TranscriptAuthenticator(KeyPool(shared), settings.auth_hashes)
         bob_auth = TranscriptAuthenticator(KeyPool(shared), settings.auth_hashes)
         channel = PublicChannel({Role.ALICE: alice_auth.absorb, Role.BOB: bob_auth.absorb})
-        return cls(channel, alice_auth, bob_auth)
+        return cls(channel, alice_auth, bob_auth, seeds=seeds)
+
+    def randomness_state(self) -> dict[str, Any] | None:
+        """The seed source's health (:meth:`~qit4n.randomness.HealthState.as_dict`), ``None`` without one."""
+        return None if self.seeds is None else self.seeds.health().as_dict()
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -216,6 +239,7 @@ class DistillResult:
     authenticated: bool
     traffic: dict[str, StageTraffic]
     seconds: dict[str, float]
+    randomness: dict[str, Any] | None = None
 
     @property
     def keys_match(self) -> bool:
@@ -250,7 +274,7 @@ class DistillResult:
             "keys_match": self.keys_match,
             "seconds": dict(self.seconds),
             "traffic": {name: traffic.as_dict() for name, traffic in self.traffic.items()},
-        }
+        } | ({} if self.randomness is None else {"randomness": self.randomness})
 
 
 def finish(
@@ -267,7 +291,13 @@ def finish(
     """
     with session.stage("amplification"):
         alice_final, bob_final = amplify(
-            rec.alice_key, rec.bob_key, max(0, length), HASH_FAMILIES.get(settings.amplification), session.channel, rng
+            rec.alice_key,
+            rec.bob_key,
+            max(0, length),
+            HASH_FAMILIES.get(settings.amplification),
+            session.channel,
+            rng,
+            seeds=session.seeds,
         )
     consumed_before = session.alice_auth.pool.consumed_bits
     with session.stage("authentication"):
@@ -287,6 +317,8 @@ def distill_sifted(
     settings: PipelineSettings,
     rng: np.random.Generator,
     session: Session | None = None,
+    *,
+    seeds: RandomnessSource | None = None,
 ) -> DistillResult:
     """Run the stack on sifted keys: sampling estimation, reconciliation, verification,
     privacy amplification to the Tomamichel et al. (2012) length, authentication.
@@ -302,7 +334,7 @@ def distill_sifted(
     """
     if alice_key.shape != bob_key.shape:
         raise ParameterError(f"key lengths = {alice_key.size}, {bob_key.size}: must be equal")
-    session = session or Session.start(rng, settings)
+    session = session or Session.start(rng, settings, seeds=seeds)
     sample_size = max(1, round(settings.sample_fraction * alice_key.size))
     with session.stage("estimation"):
         estimate = estimate_qber_by_sampling(alice_key, bob_key, sample_size, session.channel, rng)
@@ -322,11 +354,15 @@ def distill_sifted(
         passed,
         dict(session.channel.traffic),
         dict(session.seconds),
+        session.randomness_state(),
     )
 
 
-def distill_simulated(num_bits: int, qber: float, settings: PipelineSettings, seed: int) -> DistillResult:
-    """Distil ``num_bits`` sifted bits of which exactly ``round(qber * num_bits)`` are in error.
+def distill_simulated(
+    num_bits: int, qber: float, settings: PipelineSettings, seed: int, *, seeds: RandomnessSource | None = None
+) -> DistillResult:
+    """Distil ``num_bits`` sifted bits of which exactly ``round(qber * num_bits)`` are in error;
+    ``seeds`` supplies the pre-shared key and amplification seeds (:meth:`Session.start`).
 
     >>> result = distill_simulated(100_000, 0.03, PipelineSettings(), seed=1)
     >>> result.keys_match
@@ -341,4 +377,4 @@ def distill_simulated(num_bits: int, qber: float, settings: PipelineSettings, se
     rng = np.random.default_rng(seed)
     alice_key = random_bits(num_bits, rng)
     bob_key = noisy_copy(alice_key, qber, rng)
-    return distill_sifted(alice_key, bob_key, settings, rng)
+    return distill_sifted(alice_key, bob_key, settings, rng, seeds=seeds)

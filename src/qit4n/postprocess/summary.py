@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qit4n.postprocess.pipeline import DistillResult, PipelineSettings, distill_simulated
+from qit4n.randomness import RandomnessSource
 from qit4n.schema import validate_parameters
 
 __all__ = ["PostprocessSummary", "postprocess_simulated"]
@@ -44,11 +45,13 @@ def postprocess_simulated(
     amplification: str = "modular",
     frame_bits: int | None = None,
     seed: int = 0,
+    randomness: RandomnessSource | None = None,
 ) -> PostprocessSummary:
-    """Distil ``num_bits`` simulated sifted bits with errors at rate ``qber`` (see :func:`distill_simulated`)."""
+    """Distil ``num_bits`` simulated sifted bits with errors at rate ``qber`` (see :func:`distill_simulated`);
+    ``randomness`` supplies the pre-shared key and amplification seeds."""
     values: dict[str, Any] = {"reconciler": reconciler, "amplification": amplification}
     if frame_bits is not None:
         values["frame_bits"] = frame_bits
     settings = validate_parameters(PipelineSettings, values)
-    result = distill_simulated(num_bits, qber, settings, seed)
+    result = distill_simulated(num_bits, qber, settings, seed, seeds=randomness)
     return PostprocessSummary(qber, reconciler, amplification, settings.frame_bits, result)

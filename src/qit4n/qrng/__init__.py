@@ -1,5 +1,9 @@
 """Quantum random number generation: device models, emulation, SP 800-90B assessment, health tests, extraction.
 
+:class:`QrngSource` (device, online health tests, extractor) and :class:`FileSource` implement
+:class:`qit4n.randomness.RandomnessSource`, which the emulator, the post-processing pipeline and
+the KME accept.
+
 Layering: ``qrng`` sits above ``postprocess`` (its extractor reuses the GF(2)[x] product of
 :mod:`qit4n.postprocess.gf2_polynomial`) and below ``emulate``; consumers above it (emulator,
 KMS) draw from it, and ``postprocess`` receives QRNG seeds from its caller, never by importing it.
@@ -43,6 +47,7 @@ from qit4n.qrng.health import (
     repetition_count_cutoff,
 )
 from qit4n.qrng.iid import IidAssessment, assess_iid
+from qit4n.qrng.source import FileSource, QrngSource, open_source
 
 __all__ = [
     "Alarm",
@@ -50,11 +55,13 @@ __all__ = [
     "Estimate",
     "Fault",
     "FaultKind",
+    "FileSource",
     "HealthMonitor",
     "HomodyneSource",
     "IidAssessment",
     "NonIidAssessment",
     "PhaseNoiseSource",
+    "QrngSource",
     "RestartAssessment",
     "Source",
     "ToeplitzExtractor",
@@ -69,6 +76,7 @@ __all__ = [
     "homodyne_min_entropy",
     "leftover_hash_output_bits",
     "noise_ratio_to_sigmas",
+    "open_source",
     "phase_noise_bin_probabilities",
     "phase_noise_min_entropy",
     "read_samples",
