@@ -4,7 +4,10 @@
 the time light needs to reach the midpoint and the herald to come back (``L0 / c`` in fibre) plus a
 preparation time; with a midpoint source (``scheme="midpoint-source"``) the photons travel from the
 midpoint to the nodes, which herald locally and then tell each other (``1.5 L0 / c``; the factor is
-the scheme's ``light_time_factor``, see :data:`~qit4n.qin.heralded.HERALDING_SCHEMES`);
+the scheme's ``light_time_factor``, see :data:`~qit4n.qin.heralded.HERALDING_SCHEMES`); the
+heralded pair carries the imperfections of generation (two-photon visibility, dark counts,
+multi-photon terms, phase noise, arm efficiency mismatch) or, with ``raw_fidelity``, a Werner state
+of that fidelity as in tools that use one number;
 ``memories_per_node`` multiplexed memories try in parallel, so a segment
 succeeds in a step with ``1 - (1 - p)^m``. Swaps are Bell measurements on memories (success
 ``swap_success_probability`` times the read-out efficiency of both memories; gate and measurement
@@ -25,7 +28,7 @@ from pydantic import Field, field_validator
 from qit4n.physics.detector import DetectorEfficiency, WindowDarkCountProbability
 from qit4n.physics.fibre import DEFAULT_FIBRE_LOSS_DB_PER_KM, fibre_transmittance
 from qit4n.qin.bell import correlations
-from qit4n.qin.heralded import HERALDING_SCHEMES, HeraldedOutcome
+from qit4n.qin.heralded import HERALDING_SCHEMES, HeraldedOutcome, with_raw_fidelity
 from qit4n.qin.memory import MemoryParameters, decay_rates_per_s
 from qit4n.qin.montecarlo import ChainSamples, SwapPolicy, sample_chain
 from qit4n.schema import StrictModel
@@ -63,6 +66,21 @@ class ChainParameters(StrictModel):
     eta_emission: float = Field(0.5, gt=0.0, le=1.0, description="photon emission, collection and coupling efficiency")
     eta_detector: DetectorEfficiency = 0.9
     dark_count_probability: WindowDarkCountProbability = 1e-6
+    two_photon_visibility: float = Field(
+        1.0, ge=0.0, le=1.0, description="Hong-Ou-Mandel visibility of the two nodes' photons (1: indistinguishable)"
+    )
+    phase_noise_rad: float = Field(
+        0.0, ge=0.0, le=np.pi, description="single-click: standard deviation of the arms' optical phase difference, rad"
+    )
+    efficiency_mismatch: float = Field(
+        0.0, ge=0.0, lt=1.0, description="relative efficiency mismatch m of the two arms: eta (1 + m) and eta (1 - m)"
+    )
+    raw_fidelity: float | None = Field(
+        None,
+        ge=0.25,
+        le=1.0,
+        description="phenomenological Werner fidelity of every heralded pair (overrides the model)",
+    )
     memories_per_node: int = Field(1, ge=1, le=100_000, description="multiplexed memories per segment end")
     memory: MemoryParameters = MemoryParameters(t2_s=1.0, t1_s=10.0)
     swap_success_probability: float = Field(1.0, gt=0.0, le=1.0, description="Bell measurement success on memories")
@@ -110,6 +128,8 @@ def link_model(params: ChainParameters) -> LinkModel:
     )
     scheme = HERALDING_SCHEMES.get(params.scheme)
     heralded = scheme.herald(params, eta_arm=eta_arm)
+    if params.raw_fidelity is not None:
+        heralded = with_raw_fidelity(heralded, params.raw_fidelity)
     light_s = segment_km / SPEED_OF_LIGHT_FIBRE_KM_PER_S * scheme.light_time_factor
     per_memory = float(heralded.success_probability)
     flip = 1.0 - 2.0 * params.swap_measurement_error

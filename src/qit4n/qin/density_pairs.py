@@ -14,7 +14,7 @@ import numpy as np
 
 from qit4n.des import PS_PER_S
 from qit4n.qin.circuits import swap_circuit
-from qit4n.qin.density import apply_channel, depolarising_kraus, from_bell_diagonal, memory_kraus, to_bell_diagonal
+from qit4n.qin.density import apply_channel, depolarising_kraus, memory_kraus, to_bell_diagonal
 from qit4n.qin.memory import MemoryParameters
 
 __all__ = ["DensityPair", "DensityRules"]
@@ -37,9 +37,9 @@ class DensityRules:
     gate_depolarising: float
     measurement_error: float
 
-    def fresh(self, bell_diagonal: np.ndarray, start_ps: int) -> DensityPair:
-        """A heralded pair whose qubits were initialised at ``start_ps``."""
-        return DensityPair(from_bell_diagonal(bell_diagonal), start_ps, start_ps)
+    def fresh(self, rho: np.ndarray, start_ps: int) -> DensityPair:
+        """A heralded pair (density matrix ``rho``) whose qubits were initialised at ``start_ps``."""
+        return DensityPair(np.asarray(rho, dtype=complex), start_ps, start_ps)
 
     def _decay(self, rho: np.ndarray, qubit: int, wait_ps: int) -> np.ndarray:
         if wait_ps <= 0:

@@ -234,7 +234,7 @@ class ChainSimulation:
         if self.density_rules is None:
             state = self.link_correlations[segment]
         else:
-            state = self.density_rules.fresh(self.models[segment].heralded.state, start_ps)
+            state = self.density_rules.fresh(self.models[segment].heralded.density_matrix, start_ps)
         pair = _Pair(segment, segment + 1, start_ps, start_ps, 0, state)
         self._occupancy(2)
         if self.pumping_rounds:

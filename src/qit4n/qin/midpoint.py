@@ -148,15 +148,18 @@ def sample_midpoint_source(
 class MidpointSource:
     """:class:`~qit4n.qin.heralded.HeraldingScheme` ``midpoint-source``: :func:`midpoint_source` with
     the chain's ``source_mean_pairs`` and ``source_statistics``, each photon heralded with
-    ``eta_arm`` times ``memory_absorption_efficiency``; an attempt takes ``1.5 L0 / c``."""
+    ``eta_arm`` times ``memory_absorption_efficiency`` (times ``1 +- efficiency_mismatch`` at the two
+    nodes); an attempt takes ``1.5 L0 / c``. No photons interfere, so visibility and phase noise do not apply."""
 
     light_time_factor: float = 1.5
 
     def herald(self, params: ChainParameters, *, eta_arm: float) -> HeraldedOutcome:
         """Midpoint-source outcome of one segment."""
+        eta_node = eta_arm * params.memory_absorption_efficiency
         return midpoint_source(
             mean_pairs=params.source_mean_pairs,
-            eta_a=eta_arm * params.memory_absorption_efficiency,
+            eta_a=min(1.0, eta_node * (1.0 + params.efficiency_mismatch)),
+            eta_b=eta_node * (1.0 - params.efficiency_mismatch),
             dark_count_probability=params.dark_count_probability,
             statistics=params.source_statistics,
         )
