@@ -20,9 +20,16 @@ def test_validate_writes_every_anchor_and_passes(cli_runner: CliRunner, tmp_path
     result = cli_runner.invoke(app, ["validate", "--out", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output
     anchors = json.loads(result.stdout.splitlines()[0])
-    assert len(anchors) >= 12 and {anchor["verdict"] for anchor in anchors} == {"pass"}
-    assert {"Ma, Qi, Zhao, Lo, PRA 72, 012326 (2005)", "Lim, Curty, Walenta, Xu, Zbinden, PRA 89, 022307 (2014)"} <= {
-        anchor["paper"] for anchor in anchors
+    assert len(anchors) >= 20 and {anchor["verdict"] for anchor in anchors} == {"pass"}
+    assert {
+        "Ma, Qi, Zhao, Lo, PRA 72, 012326 (2005)",
+        "Lim, Curty, Walenta, Xu, Zbinden, PRA 89, 022307 (2014)",
+        "Lo, Curty, Qi, PRL 108, 130503 (2012)",
+        "Wang, Yu, Hu, PRA 98, 062323 (2018)",
+        "Lucamarini, Yuan, Dynes, Shields, Nature 557, 400 (2018)",
+    } <= {anchor["paper"] for anchor in anchors}
+    assert {"mdi", "tf (sending-or-not-sending)", "Raman scattering (silica)"} <= {
+        anchor["model"] for anchor in anchors
     }
     page = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert "qit4n validation" in page and "micius-link-loss.png" in page and "Shchukin" in page
@@ -46,3 +53,19 @@ def test_anchor_tolerances() -> None:
     assert Anchor("m", "p", "x", "q", 30.0, 28.9, 1.2, relative=False, unit="dB").within
     assert not Anchor("m", "p", "x", "q", 30.0, float("nan"), 1.2, relative=False).within
     assert Anchor("m", "p", "x", "q", 2.0, 1.0, 1.0).ratio == 0.5
+    assert Anchor("m", "p", "x", "q", 40.0, 46.4, 10.0, relative=False, at_least=True).within
+    assert not Anchor("m", "p", "x", "q", 40.0, 39.9, 10.0, relative=False, at_least=True).within
+    assert not Anchor("m", "p", "x", "q", 40.0, 50.1, 10.0, relative=False, at_least=True).within
+
+
+def test_demo_section_writes_and_links_the_validation_page(tmp_path: Path) -> None:
+    """The ``validation`` report section (registered for ``qit4n demo``) writes the page into the
+    report folder, names its relative path and counts the anchors per model, all within tolerance."""
+    from qit4n.cli.demo import section_plan
+
+    assert "validation" in section_plan()
+    section = validate_module.validation_section(None, tmp_path)
+    assert (tmp_path / "validation" / "index.html").is_file()
+    assert "validation/index.html" in section.paragraphs[0]
+    rows = section.tables[0].rows
+    assert sum(row[1] for row in rows) >= 20 and all(row[1] == row[2] for row in rows)

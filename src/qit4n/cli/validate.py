@@ -1,11 +1,13 @@
 """``qit4n validate``: recompute every published anchor and write them as one HTML page.
 
 The anchors are those the validation tests hold qit4n to: the QKD models
-(:func:`qit4n.qkd.anchors.qkd_anchor_specs`), repeater waiting times (Shchukin et al. 2019;
-Bernardes et al. 2011) and the Micius downlink loss (Liao et al. 2017, as digitised by the Baidu
-QNET team), each with its paper, place, parameters, published value, qit4n's value, ratio and
+(:func:`qit4n.qkd.anchors.qkd_anchor_specs`: decoy BB84, finite-key, MDI, twin-field, bounds,
+GG02), repeater waiting times (Shchukin et al. 2019; Bernardes et al. 2011), the Raman gain of
+silica (Stolen and Ippen 1973) and the Micius downlink loss (Liao et al. 2017, as digitised by the
+Baidu QNET team), each with its paper, place, parameters, published value, qit4n's value, ratio and
 verdict. The page goes to ``--out`` (``index.html`` and the figures); the exit status is 1 if any
-anchor is outside its tolerance.
+anchor is outside its tolerance. ``qit4n demo`` gets a ``validation`` section
+(:func:`validation_section`) that writes the same page into its report folder and links it.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from rich.table import Table as RichTable
 
 from qit4n.errors import ParameterError
 from qit4n.qkd.anchors import Anchor, AnchorSpec, evaluate_anchors, qkd_anchor_specs
+from qit4n.report import REPORT_SECTIONS, Figure, Section, Table, write_report
 
-__all__ = ["collect_anchors", "register", "validate"]
+__all__ = ["collect_anchors", "register", "validate", "validation_section"]
 
 _LIAO_2017 = (
     "Liao et al., Nature 549, 43 (2017), link efficiency digitised by Baidu QNET (micius2017_link_efficiency.csv)"
@@ -105,9 +108,52 @@ def _other_anchor_specs() -> list[AnchorSpec]:
     return specs
 
 
+def _raman_peak_shift_thz() -> float:
+    from qit4n.physics.raman import raman_efficiency_per_w_m
+
+    shift_thz = np.linspace(0.0, 42.0, 42001)
+    return float(shift_thz[np.argmax(raman_efficiency_per_w_m(shift_thz))])
+
+
+def _raman_peak_gain_m_per_w() -> float:
+    from qit4n.physics.raman import FIBRE_EFFECTIVE_AREA_UM2, raman_efficiency_per_w_m
+
+    peak = float(np.max(raman_efficiency_per_w_m(np.linspace(0.0, 42.0, 42001))))
+    return 2.0 * peak * FIBRE_EFFECTIVE_AREA_UM2 * 1e-12
+
+
+def _raman_anchor_specs() -> list[AnchorSpec]:
+    """The Raman anchors of ``tests/validation/test_physics_raman_published.py``."""
+    paper = "Stolen, Ippen, Appl. Phys. Lett. 22, 276 (1973); Agrawal, Nonlinear Fiber Optics, sec. 8.1.1"
+    table = "SSMF Raman efficiency table (GNPy, after Curri et al. 2016)"
+    return [
+        AnchorSpec(
+            "Raman scattering (silica)",
+            paper,
+            "gain peak shift, about 13.2 THz (440 cm^-1)",
+            table,
+            13.2,
+            0.5,
+            _raman_peak_shift_thz,
+            relative=False,
+            unit="THz",
+        ),
+        AnchorSpec(
+            "Raman scattering (silica)",
+            paper,
+            "co-polarised peak gain, about 6e-14 m/W at a 1550 nm pump",
+            f"{table}: twice the polarisation-averaged peak times A_eff = 80 um^2",
+            6e-14,
+            0.10,
+            _raman_peak_gain_m_per_w,
+            unit="m/W",
+        ),
+    ]
+
+
 def collect_anchors() -> list[Anchor]:
     """Every published anchor with qit4n's value."""
-    return evaluate_anchors(qkd_anchor_specs() + _other_anchor_specs())
+    return evaluate_anchors(qkd_anchor_specs() + _raman_anchor_specs() + _other_anchor_specs())
 
 
 def _micius_figure(out: Path) -> str:
@@ -138,8 +184,6 @@ _TERMINAL_COLUMNS = ("model", "parameters", "published", "qit4n", "unit", "ratio
 
 
 def _write_page(anchors: list[Anchor], out: Path) -> Path:
-    from qit4n.report.html import Figure, Section, Table, write_report
-
     rows = [[anchor.as_dict()[column] for column in _COLUMNS] for anchor in anchors]
     failed = sum(not anchor.within for anchor in anchors)
     summary = Section(
@@ -187,6 +231,31 @@ def validate(
         typer.echo(f"validation page written to {page}")
     if not all(anchor.within for anchor in anchors):
         raise typer.Exit(code=1)
+
+
+def validation_section(scenario: object, out_dir: Path) -> Section:
+    """``qit4n demo`` section: recompute the anchors, write the validation page into ``out_dir/validation``
+    and summarise it per model (the scenario does not enter)."""
+    anchors = collect_anchors()
+    page = _write_page(anchors, out_dir / "validation")
+    models: dict[str, list[Anchor]] = {}
+    for anchor in anchors:
+        models.setdefault(anchor.model, []).append(anchor)
+    rows = [[model, len(group), sum(anchor.within for anchor in group)] for model, group in models.items()]
+    failed = sum(not anchor.within for anchor in anchors)
+    return Section(
+        "Validation against published results",
+        [
+            f"{len(anchors) - failed} of {len(anchors)} published anchors are within tolerance in this run. "
+            f"The full table (paper, equation or figure, parameters, published value, qit4n value, ratio, "
+            f"verdict) and the reproduced curves are on the validation page: {page.relative_to(out_dir).as_posix()} "
+            "(also written by `qit4n validate --out DIR`, which exits non-zero if any anchor fails)."
+        ],
+        [Table(("model", "anchors", "within tolerance"), rows, caption="Published anchors by model")],
+    )
+
+
+REPORT_SECTIONS.register("validation", validation_section)
 
 
 def register(app: typer.Typer) -> None:
