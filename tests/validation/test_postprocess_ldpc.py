@@ -51,3 +51,26 @@ def test_efficiency_at_two_percent_on_2_15_bit_frames():
         efficiencies.append(result.leak_bits / (SIZE * float(binary_entropy(count_errors(alice, bob) / SIZE))))
     assert min(efficiencies) >= 1.0
     assert np.mean(efficiencies) <= 1.13
+
+
+@pytest.mark.parametrize("qber", [0.02, 0.05])
+def test_efficiency_on_realistic_blocks_with_an_estimated_qber(qber):
+    """Issue 15 item 5: 1e6-bit blocks with independent (binomial) errors, the QBER estimated from the
+    10 % sample the pipeline discloses, the other 9e5 bits reconciled as one frame with that estimate.
+    Over 4 blocks every frame is corrected and the mean efficiency (realised QBER) is <= 1.10 (the
+    issue's target; 20 blocks in benchmarks/bench_ldpc_realistic.py: 1.095 at 2 %, 1.086 at 5 %)."""
+    from qit4n.postprocess import noisy_copy
+    from qit4n.postprocess.estimation import estimate_qber_by_sampling
+
+    efficiencies = []
+    for seed in range(1, 5):
+        rng = np.random.default_rng(seed)
+        alice = random_bits(1_000_000, rng)
+        bob = noisy_copy(alice, qber, rng, exact=False)
+        channel = PublicChannel()
+        estimate = estimate_qber_by_sampling(alice, bob, 100_000, channel, rng)
+        result = reconcile_ldpc(estimate.alice_key, estimate.bob_key, estimate.qber, channel, rng)
+        assert np.array_equal(result.key, estimate.alice_key)
+        realised = count_errors(estimate.alice_key, estimate.bob_key) / estimate.alice_key.size
+        efficiencies.append(result.leak_bits / (estimate.alice_key.size * float(binary_entropy(realised))))
+    assert min(efficiencies) >= 1.0 and np.mean(efficiencies) <= 1.10
