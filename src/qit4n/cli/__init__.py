@@ -6,14 +6,19 @@ A command module defines ``register(app: typer.Typer) -> None``. Errors a user c
 
 from __future__ import annotations
 
+import errno
 import importlib
+import math
+import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import typer
 
 from qit4n.errors import Qit4nError
 
-__all__ = ["COMMAND_MODULES", "app", "main"]
+__all__ = ["COMMAND_MODULES", "app", "command", "main"]
 
 #: Modules whose ``register`` adds commands, in the order they appear in ``qit4n --help``.
 COMMAND_MODULES = (
@@ -57,20 +62,105 @@ OPTIONAL_PACKAGE_EXTRAS = {
 }
 
 
-def main() -> None:
-    """Run the CLI; user errors exit with status 2 and a one-paragraph message."""
-    try:
-        app()
-    except Qit4nError as error:
-        typer.echo(f"error: {error}", err=True)
-        sys.exit(2)
-    except ModuleNotFoundError as error:
+#: Modules whose exceptions are network or cluster failures (exit 1), named so none of them is imported here.
+_RUNTIME_MODULES = ("httpx", "httpcore", "distributed", "dask", "ssl", "socket", "asyncio", "tornado")
+
+
+def _check_value(name: str, value: Any) -> None:
+    """Refuse a NaN or infinite number on any option, and a negative ``--seed``."""
+    for item in value if isinstance(value, tuple | list) else [value]:
+        if isinstance(item, float) and not math.isfinite(item):
+            raise typer.BadParameter(f"{item}: must be a finite number")
+        if name == "seed" and isinstance(item, int) and not isinstance(item, bool) and item < 0:
+            raise typer.BadParameter(f"{item}: a seed must be >= 0")
+
+
+def _checked(callback: Callable[..., Any] | None) -> Callable[..., Any]:
+    def check(ctx: Any, param: Any, value: Any) -> Any:
+        _check_value(str(param.name), value)
+        return value if callback is None else callback(ctx, param, value)
+
+    return check
+
+
+def command() -> Any:
+    """The click command of :data:`app` with every option checked by :func:`_check_value`."""
+    root = typer.main.get_command(app)
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        pending.extend(getattr(node, "commands", {}).values())
+        for param in node.params:
+            param.callback = _checked(param.callback)
+    return root
+
+
+def _describe(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:500]
+
+
+def _failure(error: BaseException) -> tuple[str, int] | None:
+    """``(message, exit status)`` for an expected failure, or None for a bug."""
+    module = type(error).__module__.split(".")[0]
+    if isinstance(error, Qit4nError):
+        return str(error), 2
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] in OPTIONAL_PACKAGE_EXTRAS:
         top = (error.name or "").split(".")[0]
-        if top not in OPTIONAL_PACKAGE_EXTRAS:
-            raise
-        extra = OPTIONAL_PACKAGE_EXTRAS[top]
-        typer.echo(
-            f"error: this command needs the optional package {top!r}: pip install 'qit4n[{extra}]' (or 'qit4n[all]')",
-            err=True,
+        return (
+            f"this command needs the optional package {top!r}: pip install 'qit4n[{OPTIONAL_PACKAGE_EXTRAS[top]}]' "
+            "(or 'qit4n[all]')",
+            2,
         )
-        sys.exit(2)
+    if isinstance(error, UnicodeDecodeError):
+        return f"input is not UTF-8 text: {_describe(error)}", 2
+    if isinstance(error, MemoryError):
+        return f"out of memory: {_describe(error)}; ask for less", 1
+    if isinstance(error, RecursionError):
+        return "input nested too deeply", 2
+    if module in _RUNTIME_MODULES or isinstance(error, ConnectionError | TimeoutError):
+        return f"network: {_describe(error)}", 1
+    if isinstance(error, OSError):
+        where = error.filename if error.filename is not None else "input/output"
+        why = error.strerror or _describe(error)
+        return f"{where}: {why}", 2 if error.errno in _USAGE_ERRNOS else 1
+    return None
+
+
+#: ``errno`` values that come from a path the user gave (exit 2); other I/O failures exit 1.
+_USAGE_ERRNOS = frozenset(
+    {
+        errno.ENOENT,
+        errno.EISDIR,
+        errno.ENOTDIR,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EEXIST,
+        errno.EROFS,
+        errno.ENAMETOOLONG,
+        errno.ELOOP,
+        errno.EINVAL,
+    }
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; expected failures print ``error: <what>: <why>`` and exit 2 (usage) or 1 (runtime)."""
+    try:
+        command()(args=argv, prog_name="qit4n")
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except Exception as error:  # every expected failure is mapped here; a bug is reported as one
+        failure = _failure(error)
+        if failure is None:
+            if os.environ.get("QIT4N_DEBUG"):
+                raise
+            failure = (
+                f"internal error: {type(error).__name__}: {_describe(error)} "
+                "(a bug: please report it; QIT4N_DEBUG=1 shows the traceback)",
+                1,
+            )
+        message, status = failure
+        typer.echo(f"error: {message}", err=True)
+        sys.exit(status)

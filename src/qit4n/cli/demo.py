@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated
@@ -11,6 +14,7 @@ import typer
 from rich.console import Console
 
 from qit4n.cli.render import rich_table
+from qit4n.errors import ParameterError
 from qit4n.report import REPORT_SECTIONS, SectionOutcome, build_sections, skipped_section, write_report
 from qit4n.scenario import Scenario, load_scenario
 
@@ -113,30 +117,58 @@ def _build(scenario: Scenario, out: Path, only: list[str], console: Console) -> 
     return outcomes
 
 
+def _replaceable(out: Path) -> None:
+    """Refuse an ``--out`` that is a file, or a non-empty folder that is not a qit4n report."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise ParameterError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / "index.html").is_file():
+        raise ParameterError(f"--out {out}: a non-empty folder that is not a qit4n report; name a new or empty folder")
+
+
+@contextmanager
+def _atomic_folder(out: Path) -> Iterator[Path]:
+    """A temporary sibling of ``out`` to write into, renamed to ``out`` on success and removed on failure."""
+    _replaceable(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        yield staging
+        staging.chmod(0o755)
+        if out.is_dir():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+            out.replace(old / out.name)
+            staging.replace(out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.replace(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def demo(
-    out: Annotated[Path, typer.Option(help="folder for the HTML report")] = Path("qit4n-report"),
+    out: Annotated[Path, typer.Option(help="folder for the HTML report (replaced as a whole)")] = Path("qit4n-report"),
     scenario_name: Annotated[str, typer.Option("--scenario", help="scenario file or built-in name")] = DEFAULT_SCENARIO,
     section: Annotated[
         list[str] | None, typer.Option(help="build only this registered report section (repeatable; default all)")
     ] = None,
 ) -> None:
-    """Run the main job on the built-in default scenario: link key rates, network, keys, report."""
+    """Run the main job on a scenario (default: the built-in default): link key rates, network, keys, report."""
     from qit4n.net.report import scenario_link_rates, scenario_links_table
 
     console = Console()
     scenario = load_scenario(scenario_name)
-    out.mkdir(parents=True, exist_ok=True)
-    outcomes = _build(scenario, out, section or [], console)
+    with _atomic_folder(out) as staging:
+        outcomes = _build(scenario, staging, section or [], console)
+        write_report(
+            staging,
+            f"qit4n demo: {scenario.name}",
+            [outcome.section for outcome in outcomes],
+            intro=f"The main job of qit4n on the scenario {scenario.name}.",
+        )
     console.print(
         rich_table(scenario_links_table(scenario, scenario_link_rates(scenario)), number_format=".3g", no_wrap=True)
     )
-    path = write_report(
-        out,
-        f"qit4n demo: {scenario.name}",
-        [outcome.section for outcome in outcomes],
-        intro="The main job of qit4n on its built-in default scenario.",
-    )
-    console.print(f"report written to {path}")
+    console.print(f"report written to {out / 'index.html'}")
 
 
 def register(app: typer.Typer) -> None:

@@ -122,6 +122,21 @@ def plan(
         console.print(f"report written to {out / 'index.html'}")
 
 
+#: The most requests per demand a ``simulate`` run may ask for (duration / period).
+MAX_REQUESTS_PER_DEMAND = 10_000_000
+
+
+def _check_request_count(duration_s: float, period_s: float) -> None:
+    """Refuse a run that makes no request at all, or so many that it would run for hours."""
+    if duration_s < period_s:
+        raise ParameterError(f"--duration {duration_s:g} s is shorter than --period {period_s:g} s: no request is made")
+    requests = duration_s / period_s
+    if requests > MAX_REQUESTS_PER_DEMAND:
+        raise ParameterError(
+            f"--duration / --period asks for {requests:.3g} requests per demand; at most {MAX_REQUESTS_PER_DEMAND:.0e}"
+        )
+
+
 def simulate(
     scenario: Annotated[str, typer.Argument(help="scenario file or built-in name")],
     duration: Annotated[str, typer.Option(help="simulated time, e.g. 24h")] = "24h",
@@ -165,6 +180,14 @@ def simulate(
         },
         context="simulate",
     )
+    if not loaded.links:
+        raise ParameterError(f"scenario {loaded.name!r}: has no links, so no key to simulate")
+    _check_request_count(config.duration_s, config.traffic.period_s)
+    for spec, event in zip(fail or [], config.failures, strict=True):
+        if event.time_s >= config.duration_s:
+            raise ParameterError(
+                f"--fail {spec!r}: at {event.time_s:g} s, not before the end ({config.duration_s:g} s)"
+            )
     network = build_network(loaded, users_relay=users_relay, pass_model=config.passes)
     result = simulate_network(network, config)
     if out is not None:

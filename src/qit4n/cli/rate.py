@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from qit4n.cli.options import parse_settings, parse_value_spec
+from qit4n.cli.options import check_figure_path, parse_distances_km, parse_settings
 from qit4n.errors import ParameterError
 from qit4n.qkd.registry import protocol_names
 
@@ -77,6 +76,8 @@ def rate(
     protocols = [name.strip() for name in compare.split(",") if name.strip()] if compare else []
     if not protocols and not protocol:
         raise ParameterError("PROTOCOL: give a protocol, or --compare with a comma list of protocols")
+    if preset is not None and not preset.strip():
+        raise ParameterError("--preset '': name a preset (see `qit4n presets`) or leave the option out")
     settings = parse_settings("--set", set_ or [])
     if pulses is not None:
         settings["pulses"] = pulses
@@ -88,9 +89,9 @@ def rate(
         )
         _print_max_distances(results, as_json)
         return
-    distances = parse_value_spec("--distance-km", distance_km)
-    if np.any(distances < 0):
-        raise ParameterError(f"--distance-km = {distance_km!r}: distances must be >= 0")
+    distances = parse_distances_km("--distance-km", distance_km)
+    if plot is not None:
+        check_figure_path("--plot", plot)
     result = (
         compare_protocols(protocols, distances, preset, settings)
         if compare

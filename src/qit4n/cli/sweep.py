@@ -9,8 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from qit4n.cli.options import parse_settings, parse_value_spec
+from qit4n.cli.options import MAX_VALUES, check_scheduler_address, parse_distances_km, parse_settings, parse_value_spec
 from qit4n.errors import ParameterError
+from qit4n.qkd.registry import protocol_names
 
 __all__ = ["register"]
 
@@ -28,10 +29,17 @@ def sweep(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Evaluate a protocol over a grid of points; each point reports its own status."""
+    from qit4n.qkd import make_parameters
     from qit4n.sweep import grid, key_rate_point, run_sweep
     from qit4n.sweep.report import point_rows
 
-    axes: dict[str, Any] = {"distance_km": parse_value_spec("--distance-km", distance_km).tolist()}
+    if protocol not in protocol_names():
+        raise ParameterError(f"PROTOCOL = {protocol!r}: must be one of {', '.join(protocol_names())}")
+    if preset is not None and not preset.strip():
+        raise ParameterError("--preset '': name a preset (see `qit4n presets`) or leave the option out")
+    if scheduler is not None:
+        scheduler = check_scheduler_address("--scheduler", scheduler)
+    axes: dict[str, Any] = {"distance_km": parse_distances_km("--distance-km", distance_km).tolist()}
     for item in vary or []:
         name, separator, spec = item.partition("=")
         if not separator:
@@ -39,6 +47,11 @@ def sweep(
         axes[name.strip()] = parse_value_spec(f"--vary {name.strip()}", spec).tolist()
     fixed = {"protocol": protocol, **({"preset": preset} if preset else {}), **parse_settings("--set", set_ or [])}
     points = [{**fixed, **point} for point in grid(**axes)]
+    if len(points) > MAX_VALUES:
+        raise ParameterError(f"the grid asks for {len(points):,} points; at most {MAX_VALUES:,}")
+    make_parameters(
+        protocol, preset, {k: v for k, v in points[0].items() if k not in ("protocol", "preset", "distance_km")}
+    )
     results = run_sweep(key_rate_point, points, scheduler_address=scheduler, workers=workers, show_progress=not as_json)
     rows = point_rows(results)
     if as_json:
@@ -56,6 +69,9 @@ def sweep(
             )
         )
     Console().print(table)
+    if not any(row["status"] == "ok" for row in rows):
+        typer.echo("error: sweep: every point failed (see the table)", err=True)
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from qit4n.cli.options import check_figure_path
 from qit4n.errors import ParameterError
 from qit4n.scenario import Scenario
 
@@ -25,6 +26,10 @@ threat_app = typer.Typer(
 
 def _this_year() -> int:
     return datetime.now(UTC).year
+
+
+#: The years ``threat timeline`` tabulates: from the first public quantum-threat estimates to well past any forecast.
+_FIRST_YEAR, _LAST_YEAR = 1990, 2200
 
 
 def _writable(path: Path) -> Path:
@@ -44,9 +49,17 @@ def timeline(
     from qit4n.threat import load_catalog
     from qit4n.threat.report import crqc_timeline_table, plot_timeline
 
-    catalog = load_catalog()
     start = first_year if first_year is not None else _this_year()
-    table = crqc_timeline_table(catalog, start, last_year if last_year is not None else start + 20)
+    stop = last_year if last_year is not None else start + 20
+    for option, year in (("--from", start), ("--to", stop)):
+        if not _FIRST_YEAR <= year <= _LAST_YEAR:
+            raise ParameterError(f"{option} = {year}: must be a year in [{_FIRST_YEAR}, {_LAST_YEAR}]")
+    if stop < start:
+        raise ParameterError(f"--to = {stop}: must not be before --from = {start}")
+    if plot is not None:
+        check_figure_path("--plot", plot)
+    catalog = load_catalog()
+    table = crqc_timeline_table(catalog, start, stop)
     if plot is not None:
         plot_timeline(catalog.timelines, np.array(table.years, dtype=float), _writable(plot))
     if as_json:

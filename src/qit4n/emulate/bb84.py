@@ -71,6 +71,20 @@ class LinkRecords:
     photon_numbers: np.ndarray | None = None
 
 
+def sorted_union(num_slots: int, *arrays: np.ndarray) -> np.ndarray:
+    """Sorted distinct slot indices in the given arrays: by a mask over all slots when they are
+    dense, else by a sort (both faster than ``np.union1d``'s hashing)."""
+    if sum(array.size for array in arrays) * 16 > num_slots:
+        mask = np.zeros(num_slots, bool)
+        for array in arrays:
+            mask[array] = True
+        return np.flatnonzero(mask)
+    merged = np.sort(np.concatenate(arrays))
+    keep = np.ones(merged.size, bool)
+    keep[1:] = merged[1:] != merged[:-1]
+    return merged[keep]
+
+
 def noise_positions(num_pulses: int, probability: float, rng: np.random.Generator) -> np.ndarray:
     """Gates where an independent per-gate event of ``probability`` happens (geometric gaps)."""
     if probability <= 0.0:
@@ -254,7 +268,7 @@ def emulate_bb84(
 
     noise = float(dark_count_with_noise_probability(settings.dark_count_probability, settings.noise_probability))
     dark = [noise_positions(num_pulses, noise, rng) for _ in range(2)]
-    candidates = np.union1d(np.union1d(detected, dark[0]), dark[1])
+    candidates = sorted_union(num_pulses, detected, *dark)
     photons = np.zeros(candidates.size, dtype=np.int64)
     photons[np.searchsorted(candidates, detected)] = photons_detected
     bob_uniforms = rng.random(candidates.size) if choices is None else uniforms(choices, candidates.size)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from qit4n.emulate.bb84 import BASIS_X, BASIS_Z, noise_positions
+from qit4n.emulate.bb84 import BASIS_X, BASIS_Z, noise_positions, sorted_union
 from qit4n.errors import ParameterError
 from qit4n.physics.detector import DarkCountProbability, MisalignmentError, background_yield
 from qit4n.physics.source import PairStatistics, nonempty_probability
@@ -147,20 +147,6 @@ def _detected_photons(mean: float, size: int, statistics: PairStatistics, rng: n
     return 1 + rng.poisson(mean * (1.0 - first))
 
 
-def _sorted_union(num_slots: int, *arrays: np.ndarray) -> np.ndarray:
-    """Sorted distinct slot indices in the given arrays: by a mask over all slots when they are
-    dense, else by a sort (both faster than ``np.union1d``'s hashing)."""
-    if sum(array.size for array in arrays) * 16 > num_slots:
-        mask = np.zeros(num_slots, bool)
-        for array in arrays:
-            mask[array] = True
-        return np.flatnonzero(mask)
-    merged = np.sort(np.concatenate(arrays))
-    keep = np.ones(merged.size, bool)
-    keep[1:] = merged[1:] != merged[:-1]
-    return merged[keep]
-
-
 def _pair_photons(
     settings: EntangledLinkSettings, num_slots: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -179,7 +165,7 @@ def _pair_photons(
         alice = rng.binomial(detected, eta_a / either)
         bob = rng.binomial(alice, eta_b) + detected - alice
         per_mode.append((slots, alice, bob))
-    union = _sorted_union(num_slots, per_mode[0][0], per_mode[1][0])
+    union = sorted_union(num_slots, per_mode[0][0], per_mode[1][0])
     photons = np.zeros((2, 2, union.size), np.int64)  # (party, mode pair, slot)
     for mode, (slots, alice, bob) in enumerate(per_mode):
         where = np.searchsorted(union, slots)
@@ -225,7 +211,7 @@ def emulate_bbm92(
         noise_positions(num_slots, p, rng)
         for p in (settings.dark_count_probability_alice,) * 2 + (settings.dark_count_probability_bob,) * 2
     ]
-    candidates = _sorted_union(num_slots, slots, *darks)
+    candidates = sorted_union(num_slots, slots, *darks)
     where = np.searchsorted(candidates, slots)
     count = candidates.size
     if choices is None:

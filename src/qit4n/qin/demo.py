@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 
+from qit4n.errors import ScenarioError
 from qit4n.physics.fibre import fibre_transmittance
 from qit4n.qin.chain import ChainParameters, simulate_chain_mc
 from qit4n.scenario import Scenario
@@ -30,26 +32,44 @@ class RepeaterPoint:
     repeaterless_bound_per_use: float
 
 
-def demo_endpoints(scenario: Scenario, preferred: tuple[str, str]) -> tuple[str, str]:
-    """Two quantum computers of ``scenario`` if it has them, else ``preferred`` if both exist, else its first and
-    last nodes."""
-    computers = [node.id for node in scenario.nodes if node.role.value == "quantum-computer"]
-    if len(computers) >= 2:
-        return computers[0], computers[1]
-    ids = {node.id for node in scenario.nodes}
-    if set(preferred) <= ids:
-        return preferred
-    return scenario.nodes[0].id, scenario.nodes[-1].id
-
-
-def route_length_km(scenario: Scenario, source: str, target: str) -> float:
-    """Fibre length of the shortest route between two nodes of ``scenario`` (any role)."""
-    import networkx as nx
-
+def _fibre_graph(scenario: Scenario) -> nx.Graph:
+    """The scenario's nodes joined by its links that have a fibre length, weighted by ``length_km``."""
     graph = nx.Graph()
     for link in scenario.links:
         if link.length_km is not None:
             graph.add_edge(*link.endpoints, length_km=link.length_km)
+    return graph
+
+
+def _joined(graph: nx.Graph, source: str, target: str) -> bool:
+    return source != target and source in graph and target in graph and nx.has_path(graph, source, target)
+
+
+def demo_endpoints(scenario: Scenario, preferred: tuple[str, str]) -> tuple[str, str]:
+    """Two quantum computers of ``scenario`` if it has two joined by fibre, else ``preferred`` if joined, else the
+    first node with a fibre link and the node farthest from it along fibre."""
+    graph = _fibre_graph(scenario)
+    computers = [node.id for node in scenario.nodes if node.role.value == "quantum-computer"]
+    if len(computers) >= 2 and _joined(graph, computers[0], computers[1]):
+        return computers[0], computers[1]
+    if _joined(graph, *preferred):
+        return preferred
+    for node in scenario.nodes:
+        if node.id in graph:
+            lengths = nx.single_source_dijkstra_path_length(graph, node.id, weight="length_km")
+            farthest = max(lengths, key=lambda other: lengths[other])
+            if farthest != node.id:
+                return node.id, farthest
+    raise ScenarioError(scenario.name, ["links: no two nodes are joined by links with length_km (fibre)"])
+
+
+def route_length_km(scenario: Scenario, source: str, target: str) -> float:
+    """Fibre length of the shortest route between two nodes of ``scenario`` (any role)."""
+    graph = _fibre_graph(scenario)
+    if not _joined(graph, source, target):
+        raise ScenarioError(
+            scenario.name, [f"links: no fibre route (links with length_km) joins {source} and {target}"]
+        )
     return float(nx.shortest_path_length(graph, source, target, weight="length_km"))
 
 

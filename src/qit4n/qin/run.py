@@ -261,7 +261,10 @@ def _hardware_values(scenario_hardware: Mapping[str, Any], overrides: Mapping[st
     for name, value in overrides.items():
         parent, dot, child = name.partition(".")
         if dot:
-            values.setdefault(parent, {})[child] = value
+            group = values.setdefault(parent, {})
+            if not isinstance(group, dict):
+                raise ParameterError(f"--set {name}: {parent} is a single value, not a group with fields")
+            group[child] = value
         else:
             values[name] = value
     return values

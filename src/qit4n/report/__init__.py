@@ -2,7 +2,14 @@
 
 from qit4n.report.figures import Curve, plot_key_rate_vs_distance
 from qit4n.report.html import Figure, Section, Table, write_report
-from qit4n.report.sections import REPORT_SECTIONS, SectionBuilder, SectionOutcome, build_sections, skipped_section
+from qit4n.report.sections import (
+    REPORT_SECTIONS,
+    SectionBuilder,
+    SectionOutcome,
+    build_sections,
+    not_applicable_section,
+    skipped_section,
+)
 
 __all__ = [
     "REPORT_SECTIONS",
@@ -13,6 +20,7 @@ __all__ = [
     "SectionOutcome",
     "Table",
     "build_sections",
+    "not_applicable_section",
     "plot_key_rate_vs_distance",
     "skipped_section",
     "write_report",

@@ -20,10 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qit4n.errors import Qit4nError
 from qit4n.registry import Registry
 from qit4n.report.html import Section
 
-__all__ = ["REPORT_SECTIONS", "SectionBuilder", "SectionOutcome", "build_sections", "skipped_section"]
+__all__ = [
+    "REPORT_SECTIONS",
+    "SectionBuilder",
+    "SectionOutcome",
+    "build_sections",
+    "not_applicable_section",
+    "skipped_section",
+]
 
 #: ``(scenario, out_dir) -> Section``: builds one section from a scenario, writing its figures into ``out_dir``.
 SectionBuilder = Callable[[Any, Path], Section]
@@ -34,7 +42,7 @@ REPORT_SECTIONS: Registry[SectionBuilder] = Registry("report section", entry_poi
 
 @dataclass(frozen=True)
 class SectionOutcome:
-    """One built section; ``skipped`` says why it holds only a note (a missing optional package)."""
+    """One built section; ``skipped`` says why it holds only a note (a missing package, or it does not apply)."""
 
     name: str
     section: Section
@@ -47,10 +55,19 @@ def skipped_section(name: str, missing_module: str | None) -> SectionOutcome:
     return SectionOutcome(name, Section(name, paragraphs=[note.capitalize() + "."]), note)
 
 
+def not_applicable_section(name: str, error: Qit4nError) -> SectionOutcome:
+    """The note that replaces section ``name`` when the scenario lacks what it needs (``error`` says what)."""
+    reason = " ".join(str(error).split())
+    note = f"not applicable to this scenario: {reason}"
+    return SectionOutcome(name, Section(name, paragraphs=[f"Not built: {reason}."]), note)
+
+
 def build_sections(scenario: Any, out_dir: Path, names: Sequence[str] | None = None) -> list[SectionOutcome]:
     """Build the registered sections called ``names`` (default: all, in registration order).
 
-    A builder that needs a missing optional package yields :func:`skipped_section` instead of failing.
+    A builder that needs a missing optional package yields :func:`skipped_section`, and one whose scenario
+    lacks what it needs (it raises :class:`~qit4n.errors.Qit4nError`) yields :func:`not_applicable_section`,
+    instead of failing.
     """
     outcomes = []
     for name in REPORT_SECTIONS.names() if names is None else names:
@@ -58,4 +75,6 @@ def build_sections(scenario: Any, out_dir: Path, names: Sequence[str] | None = N
             outcomes.append(SectionOutcome(name, REPORT_SECTIONS.get(name)(scenario, out_dir)))
         except ModuleNotFoundError as error:
             outcomes.append(skipped_section(name, error.name))
+        except Qit4nError as error:
+            outcomes.append(not_applicable_section(name, error))
     return outcomes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,23 +25,84 @@ def builtin_names() -> list[str]:
     return sorted(entry.name.removesuffix(".yaml") for entry in folder.iterdir() if entry.name.endswith(".yaml"))
 
 
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_BaseLoader):
+    """Safe YAML loading (libyaml's parser when present) that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, Hashable) and key in seen:
+                mark = key_node.start_mark
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} given twice (line {mark.line + 1})", mark
+                )
+            seen.add(key) if isinstance(key, Hashable) else None
+        return dict(super().construct_mapping(node, deep=deep))
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _UniqueKeyLoader.construct_mapping)
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    for key in keys:
+        if keys.count(key) > 1:
+            raise ValueError(f"key {key!r} given twice")
+    return dict(pairs)
+
+
+def _parse(text: str, as_json: bool) -> Any:
+    """Parse scenario text; duplicate keys are refused (a second ``links:`` would replace the first)."""
+    if as_json:
+        return json.loads(text, object_pairs_hook=_unique_pairs)
+    return yaml.load(text, Loader=_UniqueKeyLoader)
+
+
+#: Integers beyond this magnitude are refused at load time (no scenario quantity needs them; floats cannot hold them).
+_MAX_INTEGER = 10**18
+
+
+def _huge_numbers(data: Any) -> list[str]:
+    """A problem line per integer in ``data`` too large for any scenario field (walked without recursion)."""
+    problems: list[str] = []
+    pending: list[tuple[str, Any]] = [("", data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend((f"{path}.{key}" if path else str(key), item) for key, item in value.items())
+        elif isinstance(value, list):
+            pending.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INTEGER:
+            problems.append(f"{path or '(top level)'}: a number with {len(str(abs(value)))} digits; at most 1e18")
+    return problems
+
+
 def _read(source: str | Path) -> tuple[Any, str]:
     text_source = str(source)
     if text_source in builtin_names():
         entry = resources.files("qit4n.scenario").joinpath("builtin", f"{text_source}.yaml")
-        return yaml.safe_load(entry.read_text(encoding="utf-8")), f"built-in scenario {text_source}"
+        return _parse(entry.read_text(encoding="utf-8"), as_json=False), f"built-in scenario {text_source}"
     path = Path(source)
     if not path.is_file():
         raise ScenarioError(
             text_source, [f"no such file, and not a built-in scenario (built-ins: {', '.join(builtin_names())})"]
         )
-    text = path.read_text(encoding="utf-8")
+    as_json = path.suffix.lower() == ".json"
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise ScenarioError(
-            text_source, [f"not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {error}"]
-        ) from None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(text_source, ["not UTF-8 text (a binary file?)"]) from None
+    try:
+        data = _parse(text, as_json)
+    except (ValueError, yaml.YAMLError) as error:
+        message = " ".join(str(error).split())[:300]
+        raise ScenarioError(text_source, [f"not valid {'JSON' if as_json else 'YAML'}: {message}"]) from None
+    except RecursionError:
+        raise ScenarioError(text_source, ["nested too deeply"]) from None
     return data, text_source
 
 
@@ -72,6 +134,9 @@ def load_scenario(source: str | Path) -> Scenario:
     (6, 8)
     """
     data, label = _read(source)
+    problems = _huge_numbers(data)
+    if problems:
+        raise ScenarioError(label, problems)
     return scenario_from_dict(data, label)
 
 

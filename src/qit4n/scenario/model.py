@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from qit4n.schema import StrictModel
 
@@ -25,6 +25,12 @@ __all__ = [
     "Request",
     "Scenario",
 ]
+
+
+class _FiniteModel(StrictModel):
+    """A scenario model: every number must be finite (``.inf`` or ``.nan`` in a file is refused)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 class NodeRole(str, Enum):
@@ -46,7 +52,7 @@ class ChannelKind(str, Enum):
     SATELLITE = "satellite"
 
 
-class Node(StrictModel):
+class Node(_FiniteModel):
     """A site of the network."""
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
@@ -58,7 +64,7 @@ class Node(StrictModel):
     memories: int = Field(0, ge=0, le=1_000_000, description="quantum memories (repeaters, quantum computers)")
 
 
-class ClassicalChannel(StrictModel):
+class ClassicalChannel(_FiniteModel):
     """A classical DWDM channel sharing the fibre of a quantum link (source of Raman noise)."""
 
     wavelength_nm: float = Field(1550.12, ge=1260.0, le=1675.0)
@@ -68,7 +74,7 @@ class ClassicalChannel(StrictModel):
     )
 
 
-class QuantumReceiver(StrictModel):
+class QuantumReceiver(_FiniteModel):
     """The quantum receiver's spectral and temporal filtering, which sets how much Raman noise it sees."""
 
     quantum_wavelength_nm: float = Field(1550.12, ge=1260.0, le=1675.0)
@@ -76,7 +82,7 @@ class QuantumReceiver(StrictModel):
     gate_width_s: float = Field(1e-9, gt=0.0, le=1e-6)
 
 
-class Link(StrictModel):
+class Link(_FiniteModel):
     """A quantum link between two nodes (QKD or entanglement distribution)."""
 
     id: str = Field("", max_length=64)
@@ -91,9 +97,9 @@ class Link(StrictModel):
     classical_channels: list[ClassicalChannel] = Field(default_factory=list)
     receiver: QuantumReceiver = Field(default_factory=QuantumReceiver)
     key_rate_bps: float | None = Field(
-        None, ge=0.0, description="given secret key rate of one system, bit/s; skips the physics model"
+        None, ge=0.0, le=1e15, description="given secret key rate of one system, bit/s; skips the physics model"
     )
-    pool_capacity_bits: float = Field(1e9, gt=0.0)
+    pool_capacity_bits: float = Field(1e9, gt=0.0, le=1e18)
     systems: int = Field(1, ge=1, le=1000, description="identical QKD systems running in parallel on this link")
     cost: float | None = Field(
         None,
@@ -113,10 +119,15 @@ class Link(StrictModel):
             and self.loss_db is None
         ):
             raise ValueError("a fibre link needs length_km or loss_db (or a given key_rate_bps)")
+        if self.key_rate_bps is None and not self.loss_db and self.length_km == 0:
+            raise ValueError(
+                "length_km = 0 with no loss_db: a lossless channel has an unbounded key rate under the repeaterless "
+                "bounds; give length_km > 0, loss_db > 0 or key_rate_bps"
+            )
         return self
 
 
-class Demand(StrictModel):
+class Demand(_FiniteModel):
     """A pair of users asking for end-to-end secret key."""
 
     endpoints: tuple[str, str]
@@ -131,7 +142,7 @@ class Demand(StrictModel):
         return self
 
 
-class Request(StrictModel):
+class Request(_FiniteModel):
     """A request for entangled pairs between two nodes of a quantum information network."""
 
     endpoints: tuple[str, str]
@@ -140,7 +151,7 @@ class Request(StrictModel):
     name: str = ""
 
 
-class Scenario(StrictModel):
+class Scenario(_FiniteModel):
     """A network and what its users want from it."""
 
     name: str = Field(min_length=1)
