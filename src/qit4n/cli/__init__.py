@@ -18,7 +18,7 @@ import typer
 
 from qit4n.errors import Qit4nError
 
-__all__ = ["COMMAND_MODULES", "app", "command", "main"]
+__all__ = ["COMMAND_MODULES", "app", "command", "failure_message", "main"]
 
 #: Modules whose ``register`` adds commands, in the order they appear in ``qit4n --help``.
 COMMAND_MODULES = (
@@ -100,7 +100,17 @@ def _describe(error: BaseException) -> str:
     return text[:500]
 
 
-def _failure(error: BaseException) -> tuple[str, int] | None:
+def _request_url(error: BaseException) -> str:
+    """``URL: `` of the HTTP request that failed, when the error carries one."""
+    try:
+        request = getattr(error, "request", None)
+    except RuntimeError:  # an HTTP client error raised before its request was attached
+        return ""
+    url = getattr(request, "url", None)
+    return f"{url}: " if url is not None else ""
+
+
+def failure_message(error: BaseException) -> tuple[str, int] | None:
     """``(message, exit status)`` for an expected failure, or None for a bug."""
     module = type(error).__module__.split(".")[0]
     if isinstance(error, Qit4nError):
@@ -119,7 +129,7 @@ def _failure(error: BaseException) -> tuple[str, int] | None:
     if isinstance(error, RecursionError):
         return "input nested too deeply", 2
     if module in _RUNTIME_MODULES or isinstance(error, ConnectionError | TimeoutError):
-        return f"network: {_describe(error)}", 1
+        return f"network: {_request_url(error)}{_describe(error)}", 1
     if isinstance(error, OSError):
         where = error.filename if error.filename is not None else "input/output"
         why = error.strerror or _describe(error)
@@ -152,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo("error: interrupted", err=True)
         sys.exit(130)
     except Exception as error:  # every expected failure is mapped here; a bug is reported as one
-        failure = _failure(error)
+        failure = failure_message(error)
         if failure is None:
             if os.environ.get("QIT4N_DEBUG"):
                 raise

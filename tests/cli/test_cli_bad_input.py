@@ -1,0 +1,218 @@
+"""No user input ends in a traceback: ``qit4n.cli.main`` maps every expected failure to ``error: what: why``.
+
+A property-based test draws commands and options from pools of awkward values (NaN, infinities,
+negative seeds, huge sizes, empty strings, and paths of every kind: a folder, a file under a regular
+file, a read-only folder, ``/proc`` files, a binary file) and asserts: no traceback, no ``internal
+error``, exit status in {0, 1, 2}, and a bounded time. The named cases below are the ones issue 14
+found, each with the exit status and message it must give.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import FrameType
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qit4n.cli import failure_message, main
+
+#: Seconds one example may run.
+TIME_LIMIT_S = 20
+
+
+class _TooSlow(BaseException):
+    """The alarm's signal that a command ran past :data:`TIME_LIMIT_S` (a ``BaseException``: main must not map it)."""
+
+
+def _alarm(signum: int, frame: FrameType | None) -> None:
+    raise _TooSlow
+
+
+def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, float]:
+    """Run ``qit4n argv`` in this process; its exit status, its stdout and stderr together, and seconds taken."""
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(TIME_LIMIT_S)
+    start = time.perf_counter()
+    status: int | str | None = 0
+    try:
+        main(argv)
+    except SystemExit as done:
+        status = done.code
+    except _TooSlow:
+        status = "timeout"
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    captured = capsys.readouterr()
+    code = status if isinstance(status, int) else (0 if status is None else -1)
+    return code, captured.out + captured.err, time.perf_counter() - start
+
+
+@pytest.fixture(scope="module")
+def paths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Awkward paths: a folder, a file under a regular file, a read-only folder, /proc files, a binary file."""
+    root = tmp_path_factory.mktemp("paths")
+    regular = root / "regular.txt"
+    regular.write_text("not a scenario\n")
+    binary = root / "binary.yaml"
+    binary.write_bytes(bytes(range(256)) * 8)
+    read_only = root / "read-only"
+    read_only.mkdir()
+    read_only.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    yield {
+        "folder": str(root),
+        "under-a-file": str(regular / "x.png"),
+        "read-only": str(read_only / "x.png"),
+        "read-only-folder": str(read_only),
+        "proc": "/proc/self/status",
+        "proc-folder": "/proc/self",
+        "binary": str(binary),
+        "regular": str(regular),
+        "missing": str(root / "missing" / "deeper.json"),
+        "empty": "",
+    }
+    read_only.chmod(stat.S_IRWXU)
+
+
+_NUMBERS = ["nan", "inf", "-inf", "-1", "0", "1", "0.5", "1e300", "-5", "x", "", "1e12", "3"]
+
+
+def _values(paths: dict[str, str]) -> st.SearchStrategy[str]:
+    return st.sampled_from(_NUMBERS + list(paths.values()))
+
+
+#: Each command with a base command line that runs quickly, and the options the test varies.
+COMMANDS: dict[str, tuple[list[str], list[str]]] = {
+    "rate": (["rate", "bb84-decoy", "--distance-km", "0,50"], ["--distance-km", "--pulses", "--preset", "--plot"]),
+    "rate-compare": (["rate", "--compare", "bb84-decoy,plob", "--distance-km", "10"], ["--set", "--plot"]),
+    "sweep": (["sweep", "plob", "--distance-km", "10", "--workers", "1"], ["--distance-km", "--vary", "--preset"]),
+    "plan": (["plan", "secoqc-vienna-2008"], ["--cost-per-km", "--cost-per-link", "--out", "--failure-set"]),
+    "simulate": (["simulate", "secoqc-vienna-2008", "--duration", "1h"], ["--seed", "--period", "--duration", "--out"]),
+    "scenario-show": (["scenario", "show"], ["SCENARIO", "--out"]),
+    "plan-file": (["plan"], ["SCENARIO"]),
+    "postprocess": (["postprocess", "--qber", "0.02", "--bits", "20000"], ["--qber", "--bits", "--seed"]),
+    "emulate": (["emulate", "bb84-decoy", "--pulses", "1e5"], ["--distance-km", "--pulses", "--seed"]),
+    "qin-chain": (["qin", "chain", "--link-success-probability", "0.5", "--samples", "100"], ["--segments", "--seed"]),
+    "threat-timeline": (["threat", "timeline"], ["--from", "--to", "--plot"]),
+    "threat-catalog": (["threat", "catalog"], ["--export", "--diff"]),
+    "qrng-simulate": (["qrng", "simulate", "--samples", "1000"], ["--out", "--seed", "--samples", "--rate-sps"]),
+    "qrng-assess": (["qrng", "assess"], ["FILE", "--bits-per-symbol"]),
+    "validate": (["validate", "--json"], ["--out"]),
+}
+
+
+def _argv(base: list[str], options: list[tuple[str, str]]) -> list[str]:
+    argv = list(base)
+    for option, value in options:
+        argv += [value] if option.isupper() else [option, value]
+    return argv
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_no_input_ends_in_a_traceback(
+    data: st.DataObject, paths: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = data.draw(st.sampled_from(sorted(COMMANDS)), label="command")
+    base, varied = COMMANDS[name]
+    chosen = data.draw(st.lists(st.sampled_from(varied), min_size=1, max_size=2, unique=True), label="options")
+    options = [(option, data.draw(_values(paths), label=option)) for option in chosen]
+    argv = _argv(base, options)
+    code, output, seconds = run_cli(argv, capsys)
+    assert "Traceback" not in output, (argv, output)
+    assert "internal error" not in output, (argv, output)
+    assert code in (0, 1, 2), (argv, code, output)
+    assert seconds < TIME_LIMIT_S, (argv, seconds)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["rate", "bb84-decoy", "--distance-km", "0:1e12:1"], "asks for 1e+12 points; at most 100,000"),
+        (["rate", "bb84-decoy", "--distance-km", "1e308"], "distances must be in [0, 100000] km"),
+        (["rate", "bb84-decoy", "--pulses", "nan"], "nan: must be a finite number"),
+        (["rate", "bb84-decoy", "--preset", ""], "--preset ''"),
+        (["rate", "bb84-decoy", "--plot", "figure.unknown"], "must end in .png"),
+        (["qrng", "simulate", "--out", "x.bin", "--seed", "-3"], "a seed must be >= 0"),
+        (["plan", "secoqc-vienna-2008", "--cost-per-km", "inf"], "inf: must be a finite number"),
+        (["threat", "timeline", "--to", "99999999"], "--to = 99999999: must be a year in"),
+        (["threat", "timeline", "--from", "-5"], "--from = -5: must be a year in"),
+        (["threat", "assess", "inventory.yaml", "--year", "nan"], "nan: must be a finite number"),
+        (["simulate", "secoqc-vienna-2008", "--period", "1ps"], "requests per demand"),
+        (["simulate", "secoqc-vienna-2008", "--duration", "1ps"], "no request is made"),
+        (["simulate", "secoqc-vienna-2008", "--duration", "1h", "--fail", "link:BREI-STP@48h"], "not before the end"),
+        (["qin", "run", "qin-metro-2qc", "--set", "eta_detector.x=1"], "eta_detector is a single value"),
+        (["sweep", "nosuch"], "PROTOCOL = 'nosuch'"),
+        (["sweep", "plob", "--vary", "nosuch=1,2"], "nosuch"),
+        (["sweep", "plob", "--preset", "nosuch"], "preset = 'nosuch'"),
+        (["sweep", "plob", "--distance-km", "-5"], "distances must be in"),
+        (["sweep", "plob", "--scheduler", "garbage"], "must look like tcp://HOST:PORT"),
+        (["scenario", "show", "/bin/sh"], "not UTF-8 text"),
+    ],
+)
+def test_issue_cases_are_usage_errors_with_a_clear_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, output, _ = run_cli(argv, capsys)
+    assert code == 2, output
+    assert output.startswith("error: ") or "Invalid value" in output, output
+    assert message in output and "Traceback" not in output
+
+
+def test_output_paths_that_cannot_be_written_are_usage_errors(
+    paths: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    keys = ["under-a-file", "proc-folder"] + ([] if os.geteuid() == 0 else ["read-only"])  # root writes anywhere
+    for key in keys:
+        code, output, _ = run_cli(["rate", "plob", "--distance-km", "10", "--plot", paths[key] + ".png"], capsys)
+        assert code == 2 and output.startswith("error: ") and "Traceback" not in output, (key, output)
+
+
+def test_an_unreachable_dask_scheduler_is_a_runtime_error(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("distributed")
+    code, output, _ = run_cli(["sweep", "plob", "--distance-km", "10", "--scheduler", "tcp://127.0.0.1:9"], capsys)
+    assert code in (1, 2) and output.strip().startswith("error: ") and "Traceback" not in output, output
+
+
+def test_deep_nesting_duplicate_keys_and_huge_numbers_in_a_scenario(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = {
+        "deep.json": "[" * 100_000 + "]" * 100_000,
+        "deep.yaml": "a: " + "[" * 5000 + "]" * 5000,
+        "twice.yaml": "name: x\nnodes: []\nlinks: []\nlinks: []\ndemands: []\n",
+        "twice.json": '{"name": "x", "links": [], "links": []}',
+        "huge.yaml": "name: x\nnodes: []\nlinks: []\ndemands: []\nextra: 1" + "0" * 400 + "\n",
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        code, output, _ = run_cli(["plan", str(tmp_path / name)], capsys)
+        assert code == 2 and output.startswith("error: ") and "Traceback" not in output, (name, output)
+
+
+def _raised(action: Callable[[], object]) -> BaseException:
+    try:
+        action()
+    except Exception as error:  # noqa: BLE001 (any exception is the result)
+        return error
+    raise AssertionError("expected an exception")
+
+
+def test_runtime_failures_map_to_exit_1_and_path_failures_to_exit_2(tmp_path: Path) -> None:
+    httpx = pytest.importorskip("httpx")
+    refused = _raised(lambda: httpx.get("http://127.0.0.1:9/api", timeout=2))  # nothing listens on port 9
+    message, code = failure_message(refused) or ("", 0)
+    assert code == 1 and message.startswith("network: http://127.0.0.1:9/api: ")
+    assert failure_message(MemoryError()) == ("out of memory: MemoryError; ask for less", 1)
+    folder = _raised(lambda: tmp_path.read_text())
+    assert failure_message(folder) == (f"{tmp_path}: Is a directory", 2)
+    binary = _raised(lambda: bytes([0xFF, 0xFE, 0xFA]).decode("utf-8"))
+    assert (failure_message(binary) or ("", 0))[1] == 2
+    assert failure_message(RuntimeError("a bug")) is None
