@@ -54,8 +54,6 @@ def timeline(
     for option, year in (("--from", start), ("--to", stop)):
         if not _FIRST_YEAR <= year <= _LAST_YEAR:
             raise ParameterError(f"{option} = {year}: must be a year in [{_FIRST_YEAR}, {_LAST_YEAR}]")
-    if stop < start:
-        raise ParameterError(f"--to = {stop}: must not be before --from = {start}")
     if plot is not None:
         check_figure_path("--plot", plot)
     catalog = load_catalog()
