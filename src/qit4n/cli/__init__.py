@@ -12,7 +12,7 @@ import math
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -42,6 +42,32 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version_text() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("qit4n")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"qit4n {_version_text()}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool, typer.Option("--version", help="print qit4n's version and exit", is_eager=True, callback=_print_version)
+    ] = False,
+) -> None:
+    """Quantum information technology for networks: QKD links, networks, key management, quantum networks,
+    quantum threat."""
+
 
 for _module_name in COMMAND_MODULES:
     importlib.import_module(_module_name).register(app)

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import typer
 from rich.console import Console
+from rich.table import Table as RichTable
 
 from qit4n.cli.options import parse_duration_s
 from qit4n.cli.render import rich_table
 from qit4n.errors import ParameterError
 from qit4n.report import write_report
-from qit4n.scenario import load_scenario
+from qit4n.scenario import builtin_names, load_scenario
 
 if TYPE_CHECKING:
     from qit4n.net.simulate import FailureEvent
@@ -243,6 +244,34 @@ def show(
     console.print(f"drawing written to {out}")
 
 
+def list_scenarios(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """List the built-in scenarios: name, nodes, links, demands and title."""
+    rows = []
+    for name in builtin_names():
+        loaded = load_scenario(name)
+        rows.append(
+            {
+                "name": name,
+                "nodes": len(loaded.nodes),
+                "links": len(loaded.links),
+                "demands": len(loaded.demands),
+                "description": " ".join((loaded.description or "").split()),
+            }
+        )
+    if as_json:
+        typer.echo(json.dumps(rows))
+        return
+    table = RichTable(title="built-in scenarios (use the name wherever a scenario is asked for)")
+    for column in rows[0] if rows else ():
+        table.add_column(
+            column, justify="left" if column in ("name", "description") else "right", no_wrap=column == "name"
+        )
+    for row in rows:
+        first_sentence = str(row["description"]).split(". ")[0].rstrip(".")
+        table.add_row(*[str(value) for value in row.values()][:-1], first_sentence)
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``plan``, ``simulate`` and ``scenario generate|show`` to the CLI."""
     app.command("plan")(plan)
@@ -250,4 +279,5 @@ def register(app: typer.Typer) -> None:
     scenario_app = typer.Typer(help="Synthetic scenarios and network drawings.", no_args_is_help=True)
     scenario_app.command("generate")(generate)
     scenario_app.command("show")(show)
+    scenario_app.command("list")(list_scenarios)
     app.add_typer(scenario_app, name="scenario")
