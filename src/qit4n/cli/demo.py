@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from qit4n.cli.render import rich_table
+from qit4n.cli.render import progress, rich_table
 from qit4n.errors import ParameterError
 from qit4n.report import REPORT_SECTIONS, SectionOutcome, build_sections, skipped_section, write_report
 from qit4n.scenario import Scenario, load_scenario
@@ -106,14 +106,16 @@ def _build(scenario: Scenario, out: Path, only: list[str], console: Console) -> 
         REPORT_SECTIONS.get(name)  # an unknown name raises ParameterError listing the registered ones
     plan = [item for item in plan if not only or (isinstance(item, str) and item in only)]
     outcomes = []
-    with console.status("") as status:
+    with progress() as bar:
+        task = bar.add_task("report sections", total=len(plan))
         for item in plan:
             if isinstance(item, str):
-                status.update(f"running {item} …")
+                bar.update(task, description=f"section {item}")
                 (item,) = build_sections(scenario, out, [item])
             if item.skipped is not None:
                 console.print(f"[yellow]{item.name}: {item.skipped}[/yellow]")
             outcomes.append(item)
+            bar.advance(task)
     return outcomes
 
 

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from qit4n.cli.options import parse_settings
-from qit4n.cli.render import quantities_table
+from qit4n.cli.render import progress, quantities_table
 from qit4n.postprocess import HASH_FAMILIES, RECONCILERS
 
 __all__ = ["register"]
@@ -99,17 +99,19 @@ def register(app: typer.Typer) -> None:
         source = open_randomness("--randomness", randomness, seed)
         overrides = parse_settings("--set", settings or [])
         channels = [_classical_channel(text) for text in classical or []]
-        run = run_link(
-            protocol,
-            distance_km,
-            int(pulses),
-            preset=preset,
-            overrides=overrides,
-            reconciler=postprocess,
-            seed=seed,
-            classical_channels=channels,
-            randomness=source,
-        )
+        with progress(quiet=as_json) as bar:
+            bar.add_task(f"emulating {pulses:.3g} pulses of {protocol}, then distilling", total=None)
+            run = run_link(
+                protocol,
+                distance_km,
+                int(pulses),
+                preset=preset,
+                overrides=overrides,
+                reconciler=postprocess,
+                seed=seed,
+                classical_channels=channels,
+                randomness=source,
+            )
         if as_json:
             typer.echo(json.dumps(run_json(run)))
         else:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Literal
 
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from qit4n.report import Table
 
-__all__ = ["cell_text", "quantities_table", "rich_table"]
+__all__ = ["cell_text", "progress", "quantities_table", "rich_table"]
 
 
 def cell_text(value: Any, number_format: str = ".4g") -> str:
@@ -46,3 +48,19 @@ def quantities_table(title: str, rows: Iterable[tuple[str, Any]], *, number_form
     for name, value in rows:
         shown.add_row(name, cell_text(value, number_format))
     return shown
+
+
+def progress(*, quiet: bool = False) -> Progress:
+    """A progress display on stderr (spinner, task, bar, count, elapsed time); silent under ``quiet`` or when
+    stderr is not a terminal, so ``--json`` output and pipes stay clean."""
+    console = Console(stderr=True)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=quiet or not console.is_terminal,
+    )
