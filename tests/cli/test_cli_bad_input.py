@@ -145,6 +145,8 @@ def test_no_input_ends_in_a_traceback(
         (["rate", "bb84-decoy", "--preset", ""], "--preset ''"),
         (["rate", "bb84-decoy", "--plot", "figure.unknown"], "must end in .png"),
         (["qrng", "simulate", "--out", "x.bin", "--seed", "-3"], "a seed must be >= 0"),
+        (["qrng", "simulate", "--out", "x.bin", "--samples", "1e300"], "must be at most 1e+10 samples"),
+        (["qrng", "monitor", "--samples", "1e12"], "must be at most 1e+10 samples"),
         (["plan", "secoqc-vienna-2008", "--cost-per-km", "inf"], "inf: must be a finite number"),
         (["threat", "timeline", "--to", "99999999"], "--to = 99999999: must be a year in"),
         (["threat", "timeline", "--from", "-5"], "--from = -5: must be a year in"),

@@ -88,6 +88,18 @@ def _positive(option: str, value: float) -> None:
         raise ParameterError(f"{option} = {value}: must be a finite number > 0")
 
 
+#: Most samples one command emulates: 1e10 one-byte samples are a 10 GB file and minutes of work.
+MAX_EMULATED_SAMPLES = 10**10
+
+
+def _sample_count(option: str, value: float) -> int:
+    """``value`` as a number of samples in [1, MAX_EMULATED_SAMPLES]; ParameterError otherwise."""
+    _positive(option, value)
+    if value > MAX_EMULATED_SAMPLES:
+        raise ParameterError(f"{option} = {value:g}: must be at most {MAX_EMULATED_SAMPLES:.0e} samples")
+    return max(1, int(value))
+
+
 def _emit(payload: dict[str, Any], as_json: bool, title: str, rows: list[tuple[str, Any]]) -> None:
     if as_json:
         typer.echo(json.dumps(payload, indent=2, default=float))
@@ -117,14 +129,14 @@ def simulate(
     """Emulate a device and write its raw samples."""
     from qit4n.qrng import emulate, write_samples
 
-    _positive("--samples", samples)
+    count = _sample_count("--samples", samples)
     _positive("--rate-sps", rate_sps)
     if not math.isfinite(drift):
         raise ParameterError(f"--drift = {drift}: must be finite")
     source = _source(model, settings)
     faults = [parse_fault(text) for text in fault or []]
     written = write_samples(
-        out, emulate(source, int(samples), np.random.default_rng(seed), faults=faults, drift_per_sample=drift)
+        out, emulate(source, count, np.random.default_rng(seed), faults=faults, drift_per_sample=drift)
     )
     payload = {
         "model": model,
@@ -271,8 +283,7 @@ def monitor(
     """Run the SP 800-90B health tests online over a file or an emulated stream."""
     from qit4n.qrng import HealthMonitor, emulate
 
-    _positive("--chunk-samples", chunk_samples)
-    chunk = int(chunk_samples)
+    chunk = _sample_count("--chunk-samples", chunk_samples)
     if file is not None:
         if bits_per_symbol is None:
             raise ParameterError("--bits-per-symbol: required with FILE (1-8)")
@@ -283,12 +294,12 @@ def monitor(
         bits = bits_per_symbol
         origin = str(file)
     else:
-        _positive("--samples", samples)
+        count = _sample_count("--samples", samples)
         source = _source(model, settings)
         faults = [parse_fault(text) for text in fault or []]
         bits = source.bits_per_sample
         min_entropy = source.min_entropy_per_sample() if min_entropy is None else min_entropy
-        chunks = emulate(source, int(samples), np.random.default_rng(seed), chunk_samples=chunk, faults=faults)
+        chunks = emulate(source, count, np.random.default_rng(seed), chunk_samples=chunk, faults=faults)
         origin = f"emulated {model}"
     health = HealthMonitor(entropy_bits=min_entropy, bits_per_sample=bits, alpha=alpha)
     for piece in chunks:
