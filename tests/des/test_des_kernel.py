@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
+import random
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -74,3 +77,77 @@ def test_events_fire_in_time_priority_sequence_order(schedule: list[tuple[int, i
         kernel.schedule_at(time_ps, fired.append, (time_ps, priority, sequence), priority=priority)
     kernel.run()
     assert fired == sorted(fired)
+
+
+class _HeapOracle:
+    """The ordering contract written as one plain heap: what the calendar kernel must reproduce."""
+
+    def __init__(self) -> None:
+        self.now_ps = 0
+        self.heap: list[list] = []
+        self.sequence = 0
+
+    def schedule_at(self, time_ps: int, callback, *args, priority: int = 0) -> list:
+        self.sequence += 1
+        event = [time_ps, priority, self.sequence, callback, args]
+        heapq.heappush(self.heap, event)
+        return event
+
+    def schedule_in(self, delay_ps: int, callback, *args, priority: int = 0) -> list:
+        return self.schedule_at(self.now_ps + delay_ps, callback, *args, priority=priority)
+
+    @staticmethod
+    def cancel(event: list) -> None:
+        event[3] = None
+
+    def run(self, until_ps: int) -> None:
+        while self.heap and self.heap[0][0] <= until_ps:
+            event = heapq.heappop(self.heap)
+            if event[3] is not None:
+                callback, event[3] = event[3], None
+                self.now_ps = event[0]
+                callback(*event[4])
+
+
+def _hold_model(kernel: Kernel | _HeapOracle, seed: int, initial: int, spread_ps: int) -> list[tuple[int, int]]:
+    """Many pending events (clustered times, equal times, mixed priorities), callbacks that schedule and cancel."""
+    rng = random.Random(seed)
+    fired: list[tuple[int, int]] = []
+    handles: list[list] = []
+
+    def fire(label: int) -> None:
+        fired.append((kernel.now_ps, label))
+        if len(fired) < 4 * initial:
+            for extra in range(rng.randint(0, 2)):
+                delay = rng.choice((0, 1, rng.randrange(spread_ps), rng.randrange(spread_ps * 1000)))
+                handle = kernel.schedule_in(delay, fire, 10 * label + extra, priority=rng.randint(-1, 1))
+                handles.append(handle)
+            if handles and rng.random() < 0.2:
+                kernel.cancel(handles[rng.randrange(len(handles))])
+
+    for label in range(initial):
+        time_ps = rng.randrange(spread_ps) if label % 3 else 1000 * (label % 7)
+        handles.append(kernel.schedule_at(time_ps, fire, label, priority=rng.randint(-2, 2)))
+    kernel.run(until_ps=spread_ps * 500)
+    return fired
+
+
+@pytest.mark.parametrize(("seed", "initial", "spread_ps"), [(1, 5000, 10**6), (2, 3000, 50), (3, 20, 10**9)])
+def test_calendar_kernel_fires_exactly_as_one_heap_with_many_pending(seed: int, initial: int, spread_ps: int) -> None:
+    """Bucketed storage must not change the (time, priority, sequence) order, nor cancellation, at any scale."""
+    expected = _hold_model(_HeapOracle(), seed, initial, spread_ps)
+    assert len(expected) > 2 * initial
+    assert _hold_model(Kernel(), seed, initial, spread_ps) == expected
+
+
+def test_peek_and_run_until_cross_bucket_boundaries() -> None:
+    kernel = Kernel()
+    times_ps = random.Random(4).sample(range(10**9), 5000)
+    for time_ps in times_ps:
+        kernel.schedule_at(time_ps, int)
+    ordered = sorted(times_ps)
+    assert kernel.peek_ps() == ordered[0]
+    assert kernel.run(until_ps=ordered[2499]) == 2500
+    assert kernel.peek_ps() == ordered[2500] and kernel.now_ps == ordered[2499]
+    assert kernel.run(max_events=10) == 10 and kernel.now_ps == ordered[2509]
+    assert kernel.run() == 2490 and kernel.peek_ps() is None
