@@ -124,15 +124,19 @@ def failure_impacts(
             dead_nodes = [compiled.index[node] for node in failure.nodes]
         except KeyError as error:
             raise ParameterError(f"failure {failure.label!r}: no such link or node {error.args[0]!r}") from None
-        capacity = compiled.pair_capacity(positions)
         dead_pairs = compiled.link_pair[positions] if positions else np.zeros(0, dtype=np.int64)
-        link_ends = {compiled.network.links[position].endpoints for position in positions}
-        node_set = set(failure.nodes)
         candidates = sorted(
             {number for pair in dead_pairs.tolist() for number in pair_users.get(pair, ())}
             | {number for node in dead_nodes for number in node_users.get(node, ())}
         )
         lost, remaining, reroutes, capacity_lost = [], {}, {}, 0.0
+        if not candidates:
+            # Most single failures touch no reference flow: skip the O(links) capacity copy for them.
+            impacts.append(FailureImpact(failure, (), 0.0, {}, {}))
+            continue
+        capacity = compiled.pair_capacity(positions)
+        link_ends = {compiled.network.links[position].endpoints for position in positions}
+        node_set = set(failure.nodes)
         for number in candidates:
             allocation = allocations[number]
             s, t, blocked, reference = references[number]
