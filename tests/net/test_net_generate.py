@@ -52,7 +52,7 @@ def test_large_network_is_connected_without_duplicate_links() -> None:
     graph = coo_matrix((np.ones(len(ends)), (ends[:, 0], ends[:, 1])), shape=(nodes, nodes))
     assert connected_components(graph, directed=False)[0] == 1
     assert len(scenario.links) == 3 * nodes and len({tuple(sorted(pair)) for pair in ends.tolist()}) == 3 * nodes
-    assert all(link.length_km >= 0.1 for link in scenario.links)
+    assert all(link.length_km is not None and link.length_km >= 0.1 for link in scenario.links)
 
 
 def test_a_square_beyond_the_poles_is_refused_in_one_line() -> None:
