@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import signal
 import tempfile
@@ -17,6 +18,7 @@ from rich.table import Table as RichTable
 
 if TYPE_CHECKING:
     from qit4n.kms.client import DeliveredKey
+    from qit4n.kms.launcher import StateLock
     from qit4n.report import Section
     from qit4n.scenario import Scenario
 
@@ -92,19 +94,42 @@ def up(
         ),
     ] = None,
 ) -> None:
-    """Start one KME process per node of SCENARIO on 127.0.0.1 and fill their pools from the links."""
-    from qit4n.kms.launcher import Network, write_kme_plan
+    """Start one KME process per node of SCENARIO on 127.0.0.1, fill their pools from the links, and
+    supervise them (a KME that exits is restarted with back-off). The state folder is locked while
+    this runs; without --state a private temporary folder is used and removed at the end."""
+    from qit4n.kms.launcher import StateLock
     from qit4n.qrng.source import open_source
     from qit4n.scenario import load_scenario
 
     if randomness is not None:
         open_source(randomness, option="--randomness")  # a bad specification fails here, not in every KME
-
+    loaded = load_scenario(scenario)
     signal.signal(signal.SIGINT, _stop_requested)
     signal.signal(signal.SIGTERM, _stop_requested)
-    state_dir = state if state is not None else Path(tempfile.mkdtemp(prefix="qit4n-kms-"))
+    with contextlib.ExitStack() as stack:
+        state_dir = (
+            state if state is not None else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qit4n-kms-")))
+        )
+        lock = StateLock(state_dir)
+        lock.acquire()
+        stack.callback(lock.release)
+        _run_network(loaded, state_dir, lock, base_port, duration_s, supply, pulses_per_block, randomness)
+
+
+def _run_network(
+    scenario: Scenario,
+    state_dir: Path,
+    lock: StateLock,
+    base_port: int | None,
+    duration_s: float | None,
+    supply: str,
+    pulses_per_block: int,
+    randomness: str | None,
+) -> None:
+    from qit4n.kms.launcher import Network, write_kme_plan
+
     plan = write_kme_plan(
-        load_scenario(scenario),
+        scenario,
         state_dir,
         base_port=base_port,
         supply=supply,
@@ -112,8 +137,8 @@ def up(
         overrides=None if randomness is None else {"randomness": randomness},
     )
     console = Console()
-    with Network(plan):
-        table = RichTable(title=f"KMEs of {scenario} (state: {state_dir})")
+    with Network(plan, lock=lock) as network:
+        table = RichTable(title=f"KMEs of {scenario.name} (state: {state_dir})")
         for column in ("KME", "URL", "SAEs", "links"):
             table.add_column(column)
         for kme_id, config in plan.configs.items():
@@ -129,6 +154,8 @@ def up(
             deadline = None if duration_s is None else time.monotonic() + duration_s
             while deadline is None or time.monotonic() < deadline:
                 time.sleep(0.2)
+                for kme_id in network.supervise():
+                    console.print(f"{kme_id} exited; restarted (restart {network.restarts[kme_id].count})")
         except KeyboardInterrupt:
             console.print("stopping")
 

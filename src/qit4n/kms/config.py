@@ -80,6 +80,11 @@ class KMEConfig(StrictModel):
         3600.0, gt=0.0, description="keys not fetched by their slave within this time are erased"
     )
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    kek_file: Path | None = Field(
+        None,
+        description="key-encryption key sealing the stored keys (32 bytes, mode 0600, created if missing; "
+        "default: the database path + '.kek')",
+    )
     randomness: str | None = Field(
         None,
         description="QRNG mixed into the keys this KME generates itself: qrng:MODEL[,FAULT...] or file:PATH "

@@ -30,7 +30,7 @@ class KME:
 
     def __init__(self, config: KMEConfig) -> None:
         self.config = config
-        self.store: KeyStorage = KeyStore(config.database, synchronous=config.synchronous)
+        self.store: KeyStorage = KeyStore(config.database, synchronous=config.synchronous, kek_file=config.kek_file)
         self.supplies: dict[str, KeySupply] = {}
         self.fillers: list[PoolFiller] = []
         unit_bytes = config.key_size_bits // 8
@@ -72,6 +72,7 @@ class KME:
             self.store.flush_counters()
             if now - last_expiry >= _EXPIRY_INTERVAL_S:
                 self.store.expire(older_than_s=time.time() - self.config.key_lifetime_s)
+                self.store.scrub()
                 last_expiry = now
             last = now
 
