@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from qit4n.schema import StrictModel
 
-__all__ = ["KMEConfig", "LinkConfig", "kme_id_of", "sae_id_of"]
+__all__ = ["KMEConfig", "LinkConfig", "SAEQuota", "kme_id_of", "sae_id_of"]
 
 
 def kme_id_of(node_id: str) -> str:
@@ -52,6 +52,15 @@ class LinkConfig(StrictModel):
         return self
 
 
+class SAEQuota(StrictModel):
+    """Limits of one SAE (None: unlimited)."""
+
+    requests_per_s: float | None = Field(None, gt=0.0, le=1e6, description="average ETSI calls per second")
+    burst_requests: int = Field(10, ge=1, le=1_000_000, description="calls allowed at once above the average")
+    max_keys_per_request: int | None = Field(None, ge=1, le=100_000, description="keys or key_IDs in one call")
+    pool_share: float = Field(1.0, gt=0.0, le=1.0, description="share of each link pool (capacity and rate)")
+
+
 class KMEConfig(StrictModel):
     """Everything one KME process needs; written as JSON by the launcher."""
 
@@ -80,6 +89,11 @@ class KMEConfig(StrictModel):
         3600.0, gt=0.0, description="keys not fetched by their slave within this time are erased"
     )
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    max_request_bytes: int = Field(
+        1 << 20, ge=1024, le=1 << 30, description="larger request bodies are refused (400) before being read"
+    )
+    quotas: dict[str, SAEQuota] = Field(default_factory=dict, description="SAE ID -> its quota")
+    default_quota: SAEQuota = Field(default_factory=SAEQuota, description="quota of SAEs not named in quotas")
     kek_file: Path | None = Field(
         None,
         description="key-encryption key sealing the stored keys (32 bytes, mode 0600, created if missing; "

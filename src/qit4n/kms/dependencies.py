@@ -45,6 +45,7 @@ async def calling_sae(request: Request) -> str:
     kme: KME = request.app.state.kme
     if name not in kme.config.sae_ids:
         raise EtsiError(401, UNAUTHORIZED, [{"reason": f"{name!r} is not an SAE attached to {kme.config.kme_id}"}])
+    kme.quotas.admit_call(name)
     return name
 
 

@@ -12,8 +12,11 @@ ETSI GS QKD 014 V1.1.1 (2019-02), clauses 5.1-5.3 and 6.
 
 from __future__ import annotations
 
+import asyncio
+
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.errors import EXTENSION_MANDATORY_UNSUPPORTED, KEYS_NOT_FOUND, SIZE_NOT_MULTIPLE_OF_8, EtsiError
+from qit4n.kms.quotas import QuotaBook
 from qit4n.kms.relay import RelayEngine
 from qit4n.kms.schemas import KeyRequest, Status
 from qit4n.kms.shape import KeyShape
@@ -29,10 +32,11 @@ IssuedKey = tuple[str, bytes]
 class Etsi014:
     """The ETSI GS QKD 014 service of one KME (see the module docstring)."""
 
-    def __init__(self, config: KMEConfig, store: KeyStorage, relay: RelayEngine) -> None:
+    def __init__(self, config: KMEConfig, store: KeyStorage, relay: RelayEngine, quotas: QuotaBook) -> None:
         self.config = config
         self.store = store
         self.relay = relay
+        self.quotas = quotas
 
     def _target_kme(self, sae_id: str, role: str) -> str:
         kme_id = self.config.directory.get(sae_id)
@@ -83,6 +87,7 @@ class Etsi014:
         size = cfg.key_size_bits if request.size is None else request.size
         if number > cfg.max_key_per_request:
             raise EtsiError(400, f"number = {number}: must be <= max_key_per_request = {cfg.max_key_per_request}")
+        self.quotas.check_size(master, number, "number")
         if size % 8:
             raise EtsiError(400, SIZE_NOT_MULTIPLE_OF_8, [{"size": size}])
         if not cfg.min_key_size_bits <= size <= cfg.max_key_size_bits:
@@ -112,18 +117,33 @@ class Etsi014:
         slaves_by_kme: dict[str, list[str]] = {}
         for sae_id in slaves:
             slaves_by_kme.setdefault(self._target_kme(sae_id, "slave_SAE_ID"), []).append(sae_id)
+        unit_bits = self.config.key_size_bits
+        for target in slaves_by_kme:
+            if target != self.config.kme_id:
+                link = self.relay.first_link(target)
+                self.quotas.draw_pool(
+                    master,
+                    link_id=link.link_id,
+                    bits=shape.pool_units(unit_bits=unit_bits) * unit_bits,
+                    capacity_bits=link.pool_capacity_bits,
+                    rate_bps=link.key_rate_bps,
+                )
         batch_id, keys = await self.relay.distribute(
             master=master, slaves_by_kme=slaves_by_kme, primary=self.config.directory[slave], shape=shape
         )
         self.store.count_issued(number=shape.number)
         return list(zip(batch_key_ids(batch_id, shape.number), shape.split(keys)))
 
-    def get_key_with_ids(self, slave: str, master: str, key_ids: list[str]) -> list[IssuedKey]:
-        """Get key with key IDs (clause 5.3): all or none, each key to each named slave once."""
+    async def get_key_with_ids(self, slave: str, master: str, key_ids: list[str]) -> list[IssuedKey]:
+        """Get key with key IDs (clause 5.3): all or none, each key to each named slave once.
+
+        The store work runs in a worker thread, so a large request does not stall other SAEs.
+        """
+        self.quotas.check_size(slave, len(key_ids), "key_IDs")
         if len(set(key_ids)) != len(key_ids):
             raise EtsiError(400, "key_IDs must not repeat a key_ID", [{"key_IDs": key_ids}])
         try:
-            found = self.store.take(slave=slave, master=master, key_ids=key_ids)
+            found = await asyncio.to_thread(self.store.take, slave=slave, master=master, key_ids=key_ids)
         except KeyLookupError as error:
             if error.unauthorised:
                 raise EtsiError(401, "keys were not issued for this SAE pair", [{"key_IDs": error.key_ids}]) from None

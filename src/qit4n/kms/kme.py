@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from qit4n.kms.config import KMEConfig
+from qit4n.kms.quotas import QuotaBook
 from qit4n.kms.relay import RelayEngine
 from qit4n.kms.storage import KeyStorage
 from qit4n.kms.store import KeyStore
@@ -30,6 +31,7 @@ class KME:
 
     def __init__(self, config: KMEConfig) -> None:
         self.config = config
+        self.quotas = QuotaBook(config.quotas, config.default_quota)
         self.store: KeyStorage = KeyStore(config.database, synchronous=config.synchronous, kek_file=config.kek_file)
         self.supplies: dict[str, KeySupply] = {}
         self.fillers: list[PoolFiller] = []

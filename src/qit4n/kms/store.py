@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -171,6 +172,7 @@ class KeyStore:
         self._db.executescript(_SCHEMA)
         self._grouped = False
         self._issued_pending = 0
+        self._lock = threading.RLock()  # one connection; callers may use it from a worker thread
 
     def close(self) -> None:
         """Flush the counters, scrub the WAL and close the database (committed data stays on disk)."""
@@ -181,6 +183,10 @@ class KeyStore:
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
         """One transaction, or a savepoint inside :meth:`group` (all or nothing either way)."""
+        with self._lock:
+            yield from self._tx_locked()
+
+    def _tx_locked(self) -> Iterator[sqlite3.Cursor]:
         cursor = self._db.cursor()
         if self._grouped:
             cursor.execute("SAVEPOINT step")
@@ -207,6 +213,10 @@ class KeyStore:
         Used for a batch of relay messages; the caller must not answer any of them before the
         block has exited.
         """
+        with self._lock:
+            yield from self._group_locked()
+
+    def _group_locked(self) -> Iterator[None]:
         if self._grouped:
             yield
             return
@@ -231,10 +241,11 @@ class KeyStore:
     # -- link pools -------------------------------------------------------------------------
     def register_link(self, *, link_id: str, parity: int) -> None:
         """Declare a link; this end owns the unit indices with ``idx % 2 == parity``."""
-        self._db.execute(
-            "INSERT OR IGNORE INTO links (link, parity, supplied, cursor, spent) VALUES (?, ?, 0, ?, 0)",
-            (link_id, parity, parity),
-        )
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO links (link, parity, supplied, cursor, spent) VALUES (?, ?, 0, ?, 0)",
+                (link_id, parity, parity),
+            )
 
     def _link(self, cursor: sqlite3.Cursor, link_id: str) -> tuple[int, int, int, int]:
         row: tuple[int, int, int, int] | None = cursor.execute(
@@ -251,7 +262,8 @@ class KeyStore:
 
     def unit_count(self, *, link_id: str, owned_only: bool = False) -> int:
         """Unspent units in the link's pool (all, or only those this end may allocate)."""
-        _parity, supplied, next_own, spent = self._link(self._db.cursor(), link_id)
+        with self._lock:
+            _parity, supplied, next_own, spent = self._link(self._db.cursor(), link_id)
         if owned_only:
             return 0 if next_own >= supplied else (supplied - 1 - next_own) // 2 + 1
         return max(supplied - spent, 0)
@@ -451,21 +463,24 @@ class KeyStore:
     def scrub(self) -> bool:
         """Checkpoint the WAL into the database and truncate it, so erased keys leave no old page
         image behind; False if a reader kept the checkpoint from completing (try again later)."""
-        if self._grouped:
-            return False
-        busy, _frames, _done = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        with self._lock:
+            if self._grouped:
+                return False
+            busy, _frames, _done = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         return not busy
 
     def waiting_keys(self, *, master: str | None = None, slave: str | None = None) -> int:
         """Keys stored for slaves and not yet delivered (optionally for one pair)."""
-        if master is None or slave is None:
-            return int(self._db.execute("SELECT COALESCE(SUM(remaining), 0) FROM batches").fetchone()[0])
-        query = "SELECT COALESCE(SUM(remaining), 0) FROM batches WHERE master = ? AND slave = ?"
-        return int(self._db.execute(query, (master, slave)).fetchone()[0])
+        with self._lock:
+            if master is None or slave is None:
+                return int(self._db.execute("SELECT COALESCE(SUM(remaining), 0) FROM batches").fetchone()[0])
+            query = "SELECT COALESCE(SUM(remaining), 0) FROM batches WHERE master = ? AND slave = ?"
+            return int(self._db.execute(query, (master, slave)).fetchone()[0])
 
     def counters(self) -> dict[str, int]:
         """Keys issued to masters and delivered to slaves since the database was created."""
-        values = dict(self._db.execute("SELECT name, value FROM counters").fetchall())
+        with self._lock:
+            values = dict(self._db.execute("SELECT name, value FROM counters").fetchall())
         return {
             "issued": values.get("issued", 0) + self._issued_pending,
             "delivered": values.get("delivered", 0),
@@ -474,4 +489,5 @@ class KeyStore:
 
     def spent_units(self, *, link_id: str) -> int:
         """Units of a link this end has spent (allocated or consumed) since the database was created."""
-        return self._link(self._db.cursor(), link_id)[3]
+        with self._lock:
+            return self._link(self._db.cursor(), link_id)[3]
