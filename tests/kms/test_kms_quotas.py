@@ -80,3 +80,35 @@ def test_a_body_above_max_request_bytes_is_refused_unread(limited):
     with httpx.Client(base_url=limited.url("KME-D"), verify=limited.context("SAE-D"), timeout=10) as slave:
         answer = slave.post("/api/v1/keys/SAE-A/dec_keys", json=body)
     assert answer.status_code == 400 and "max_request_bytes = 4096" in answer.json()["message"]
+
+
+def test_kms_up_reads_quotas_from_a_kms_config_file_and_names_a_bad_field(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import yaml
+
+    scenario = {
+        "name": "kms-quota-pair",
+        "nodes": [{"id": "A"}, {"id": "D"}],
+        "links": [{"id": "A-D", "endpoints": ["A", "D"], "key_rate_bps": 1e6, "pool_capacity_bits": 2e5}],
+    }
+    (tmp_path / "pair.yaml").write_text(yaml.safe_dump(scenario))
+    settings = tmp_path / "kms.yaml"
+    command = [sys.executable, "-c", "from qit4n.cli import main; main()", "kms", "up", str(tmp_path / "pair.yaml")]
+    settings.write_text(yaml.safe_dump({"quotas": {"SAE-A": {"pool_share": 1.5}}}))
+    bad = subprocess.run([*command, "--config", str(settings)], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "quotas.SAE-A.pool_share" in bad.stderr and str(settings) in bad.stderr
+    settings.write_text(yaml.safe_dump({"quotas": {"SAE-A": {"requests_per_s": 5}}, "max_request_bytes": 8192}))
+    state = tmp_path / "state"
+    good = subprocess.run(
+        [*command, "--config", str(settings), "--state", str(state), "--duration-s", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert good.returncode == 0, good.stdout + good.stderr
+    config = json.loads((state / "kme" / "KME-A.json").read_text())
+    assert config["quotas"]["SAE-A"]["requests_per_s"] == 5 and config["max_request_bytes"] == 8192

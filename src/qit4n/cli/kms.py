@@ -93,6 +93,14 @@ def up(
             "(health in /kme/v1/health; default: the OS alone)",
         ),
     ] = None,
+    kms_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="KMS config file (YAML/JSON): per-SAE quotas, default_quota, max_request_bytes, key_lifetime_s, "
+            "max_key_per_request",
+        ),
+    ] = None,
 ) -> None:
     """Start one KME process per node of SCENARIO on 127.0.0.1, fill their pools from the links, and
     supervise them (a KME that exits is restarted with back-off). The state folder is locked while
@@ -104,6 +112,9 @@ def up(
     if randomness is not None:
         open_source(randomness, option="--randomness")  # a bad specification fails here, not in every KME
     loaded = load_scenario(scenario)
+    overrides = {} if kms_config is None else _kms_settings(kms_config)
+    if randomness is not None:
+        overrides["randomness"] = randomness
     signal.signal(signal.SIGINT, _stop_requested)
     signal.signal(signal.SIGTERM, _stop_requested)
     with contextlib.ExitStack() as stack:
@@ -113,7 +124,22 @@ def up(
         lock = StateLock(state_dir)
         lock.acquire()
         stack.callback(lock.release)
-        _run_network(loaded, state_dir, lock, base_port, duration_s, supply, pulses_per_block, randomness)
+        _run_network(loaded, state_dir, lock, base_port, duration_s, supply, pulses_per_block, overrides)
+
+
+def _kms_settings(path: Path) -> dict[str, object]:
+    """The KMEConfig overrides of a KMS config file; InputError names the file and each bad field."""
+    import yaml
+
+    from qit4n.errors import InputError
+    from qit4n.kms.config import KMSSettings
+    from qit4n.schema import validate_document
+
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise InputError(f"--config {path}: cannot read it ({type(error).__name__})") from None
+    return validate_document(KMSSettings, data, f"--config {path}", "KMS settings").overrides()
 
 
 def _run_network(
@@ -124,7 +150,7 @@ def _run_network(
     duration_s: float | None,
     supply: str,
     pulses_per_block: int,
-    randomness: str | None,
+    overrides: dict[str, object],
 ) -> None:
     from qit4n.kms.launcher import Network, write_kme_plan
 
@@ -134,7 +160,7 @@ def _run_network(
         base_port=base_port,
         supply=supply,
         pulses_per_block=pulses_per_block,
-        overrides=None if randomness is None else {"randomness": randomness},
+        overrides=overrides,
     )
     console = Console()
     with Network(plan, lock=lock) as network:

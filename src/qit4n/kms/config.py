@@ -14,7 +14,7 @@ from pydantic import Field, model_validator
 
 from qit4n.schema import StrictModel
 
-__all__ = ["KMEConfig", "LinkConfig", "SAEQuota", "kme_id_of", "sae_id_of"]
+__all__ = ["KMEConfig", "KMSSettings", "LinkConfig", "SAEQuota", "kme_id_of", "sae_id_of"]
 
 
 def kme_id_of(node_id: str) -> str:
@@ -125,3 +125,26 @@ class KMEConfig(StrictModel):
     def link_to(self, peer_kme_id: str) -> LinkConfig | None:
         """The (first) link to ``peer_kme_id``, or None."""
         return next((link for link in self.links if link.peer_kme_id == peer_kme_id), None)
+
+
+class KMSSettings(StrictModel):
+    """The operator's KMS config file (``qit4n kms up --config FILE``): settings for every KME.
+
+    Example (YAML)::
+
+        default_quota: {requests_per_s: 200, burst_requests: 50, pool_share: 0.5}
+        quotas:
+          SAE-A: {max_keys_per_request: 100, pool_share: 0.25}
+        max_request_bytes: 65536
+        key_lifetime_s: 600
+    """
+
+    quotas: dict[str, SAEQuota] = Field(default_factory=dict, description="SAE ID -> its quota")
+    default_quota: SAEQuota = Field(default_factory=SAEQuota, description="quota of SAEs not named in quotas")
+    max_request_bytes: int = Field(1 << 20, ge=1024, le=1 << 30)
+    key_lifetime_s: float = Field(3600.0, gt=0.0, le=86400.0 * 365)
+    max_key_per_request: int = Field(1000, ge=1, le=100_000)
+
+    def overrides(self) -> dict[str, object]:
+        """The :class:`KMEConfig` fields this file sets."""
+        return self.model_dump(exclude_unset=True)
