@@ -279,6 +279,38 @@ def dec_key(
         _print_keys(client.get_key_with_ids(master, key_id), as_json)
 
 
+audit_app = typer.Typer(help="The KMEs' hash-chained audit logs.", no_args_is_help=True)
+kms_app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    logs: Annotated[
+        list[Path] | None, typer.Argument(help="audit log files (default: every log under --state)")
+    ] = None,
+    state: Annotated[Path | None, typer.Option("--state", help="verify every KME's log of this state")] = None,
+) -> None:
+    """Check the hash chain of audit logs; exit 1 naming the first broken line if one was tampered with."""
+    from qit4n.errors import InputError
+    from qit4n.kms.audit import verify_log
+
+    paths = list(logs or []) + (sorted((state / "audit").glob("*.jsonl")) if state is not None else [])
+    if not paths:
+        raise InputError("audit verify: give audit log files or --state with an audit/ folder")
+    broken = 0
+    for path in paths:
+        if not path.is_file():
+            raise InputError(f"{path}: no such audit log")
+        verdict = verify_log(path)
+        if verdict.intact:
+            typer.echo(f"{path}: intact, {verdict.entries} entries, head {verdict.head}")
+        else:
+            broken += 1
+            typer.echo(f"{path}: TAMPERED at line {verdict.broken_line}: {verdict.reason}")
+    if broken:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``kms`` command group."""
     app.add_typer(kms_app, name="kms")

@@ -90,10 +90,13 @@ class KMEConfig(StrictModel):
     )
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     max_request_bytes: int = Field(
-        1 << 20, ge=1024, le=1 << 30, description="larger request bodies are refused (400) before being read"
+        1 << 16, ge=1024, le=1 << 30, description="larger request bodies are refused (400) before being read"
     )
     quotas: dict[str, SAEQuota] = Field(default_factory=dict, description="SAE ID -> its quota")
     default_quota: SAEQuota = Field(default_factory=SAEQuota, description="quota of SAEs not named in quotas")
+    audit_file: Path | None = Field(
+        None, description="hash-chained audit log (JSON lines, mode 0600; default: the database path + '.audit.jsonl')"
+    )
     kek_file: Path | None = Field(
         None,
         description="key-encryption key sealing the stored keys (32 bytes, mode 0600, created if missing; "
@@ -141,7 +144,7 @@ class KMSSettings(StrictModel):
 
     quotas: dict[str, SAEQuota] = Field(default_factory=dict, description="SAE ID -> its quota")
     default_quota: SAEQuota = Field(default_factory=SAEQuota, description="quota of SAEs not named in quotas")
-    max_request_bytes: int = Field(1 << 20, ge=1024, le=1 << 30)
+    max_request_bytes: int = Field(1 << 16, ge=1024, le=1 << 30)
     key_lifetime_s: float = Field(3600.0, gt=0.0, le=86400.0 * 365)
     max_key_per_request: int = Field(1000, ge=1, le=100_000)
 

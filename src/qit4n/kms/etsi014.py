@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 
+from qit4n.kms.audit import AuditLog
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.errors import EXTENSION_MANDATORY_UNSUPPORTED, KEYS_NOT_FOUND, SIZE_NOT_MULTIPLE_OF_8, EtsiError
 from qit4n.kms.quotas import QuotaBook
@@ -32,11 +33,14 @@ IssuedKey = tuple[str, bytes]
 class Etsi014:
     """The ETSI GS QKD 014 service of one KME (see the module docstring)."""
 
-    def __init__(self, config: KMEConfig, store: KeyStorage, relay: RelayEngine, quotas: QuotaBook) -> None:
+    def __init__(
+        self, config: KMEConfig, store: KeyStorage, relay: RelayEngine, quotas: QuotaBook, audit: AuditLog
+    ) -> None:
         self.config = config
         self.store = store
         self.relay = relay
         self.quotas = quotas
+        self.audit = audit
 
     def _target_kme(self, sae_id: str, role: str) -> str:
         kme_id = self.config.directory.get(sae_id)
@@ -132,20 +136,27 @@ class Etsi014:
             master=master, slaves_by_kme=slaves_by_kme, primary=self.config.directory[slave], shape=shape
         )
         self.store.count_issued(number=shape.number)
-        return list(zip(batch_key_ids(batch_id, shape.number), shape.split(keys)))
+        key_ids = batch_key_ids(batch_id, shape.number)
+        self.audit.record("enc_keys", master=master, slaves=slaves, first_key_ID=key_ids[0], count=shape.number)
+        return list(zip(key_ids, shape.split(keys)))
 
     async def get_key_with_ids(self, slave: str, master: str, key_ids: list[str]) -> list[IssuedKey]:
         """Get key with key IDs (clause 5.3): all or none, each key to each named slave once.
 
         The store work runs in a worker thread, so a large request does not stall other SAEs.
         """
+        limit = self.config.max_key_per_request
+        if len(key_ids) > limit:
+            raise EtsiError(400, f"key_IDs: {len(key_ids)} given, must be <= max_key_per_request = {limit}")
         self.quotas.check_size(slave, len(key_ids), "key_IDs")
         if len(set(key_ids)) != len(key_ids):
             raise EtsiError(400, "key_IDs must not repeat a key_ID", [{"key_IDs": key_ids}])
         try:
             found = await asyncio.to_thread(self.store.take, slave=slave, master=master, key_ids=key_ids)
         except KeyLookupError as error:
+            self.audit.record("dec_keys_refused", slave=slave, master=master, key_IDs=key_ids)
             if error.unauthorised:
                 raise EtsiError(401, "keys were not issued for this SAE pair", [{"key_IDs": error.key_ids}]) from None
             raise EtsiError(400, KEYS_NOT_FOUND, [{"key_IDs_not_found": error.key_ids}]) from None
+        self.audit.record("dec_keys", slave=slave, master=master, key_IDs=key_ids)
         return [(item.key_id, item.material) for item in found]

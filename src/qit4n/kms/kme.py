@@ -14,6 +14,8 @@ import asyncio
 import time
 from typing import Any
 
+from qit4n.kms.atrest import private_dir
+from qit4n.kms.audit import AuditLog
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.quotas import QuotaBook
 from qit4n.kms.relay import RelayEngine
@@ -48,6 +50,10 @@ class KME:
 
             self.randomness = open_source(config.randomness, option="randomness")
         self.relay = RelayEngine(config, self.store, self.supplies, self.randomness)
+        audit_file = config.audit_file or config.database.with_name(config.database.name + ".audit.jsonl")
+        if not audit_file.parent.exists():
+            private_dir(audit_file.parent)
+        self.audit = AuditLog(audit_file, config.kme_id)
 
     async def start(self) -> None:
         """Open the connections to other KMEs."""
@@ -61,6 +67,7 @@ class KME:
         """Close the connections and the store."""
         await self.close_peers()
         self.store.close()
+        self.audit.close()
 
     async def run_supply(self) -> None:
         """Fill the link pools at their key rates until cancelled (side effect: writes the store)."""
@@ -73,7 +80,9 @@ class KME:
                 filler.tick(self.store, now - last)
             self.store.flush_counters()
             if now - last_expiry >= _EXPIRY_INTERVAL_S:
-                self.store.expire(older_than_s=time.time() - self.config.key_lifetime_s)
+                expired = self.store.expire(older_than_s=time.time() - self.config.key_lifetime_s)
+                if expired:
+                    self.audit.record("expired", batches=expired)
                 self.store.scrub()
                 last_expiry = now
             last = now
@@ -97,5 +106,7 @@ class KME:
             "sae_ids": self.config.sae_ids,
             "links": links,
             "waiting_keys": self.store.waiting_keys(),
+            "audit_entries": self.audit.seq,
+            "audit_head": self.audit.head,
             **self.store.counters(),
         } | ({} if self.randomness is None else {"randomness": self.randomness.health().as_dict()})

@@ -190,6 +190,7 @@ def write_kme_plan(
             port=port,
             database=state_dir / "db" / f"{kme_id}.sqlite",
             kek_file=state_dir / "kek" / f"{kme_id}.key",
+            audit_file=state_dir / "audit" / f"{kme_id}.jsonl",
             cert=paths[kme_id].cert,
             key=paths[kme_id].key,
             ca=paths[kme_id].ca,
