@@ -68,7 +68,7 @@ def test_one_sae_cannot_take_more_than_its_share_of_a_pool(limited):
                 taken_bits += 256 * len(master.get_key("SAE-D", number=10))
         refill_bits = SHARE * RATE_BPS * (time.monotonic() - started)
         assert len(other.get_key("SAE-A", number=10)) == 10
-    assert refused.value.status_code == 503 and "share (0.25) of link" in refused.value.body["message"]
+    assert refused.value.status_code == 503 and "share (0.25) of the key pool" in refused.value.body["message"]
     # the earlier test drew 20 keys of SAE-A's share; the refused call asked for 10 keys
     share_bits = SHARE * 2 * CAPACITY_BITS
     assert share_bits - 256 * 30 <= taken_bits <= share_bits + refill_bits

@@ -14,7 +14,10 @@ from pydantic import Field, model_validator
 
 from qit4n.schema import StrictModel
 
-__all__ = ["KMEConfig", "KMSSettings", "LinkConfig", "SAEQuota", "kme_id_of", "sae_id_of"]
+__all__ = ["OPERATOR_ID", "KMEConfig", "KMSSettings", "LinkConfig", "SAEQuota", "kme_id_of", "sae_id_of"]
+
+#: Common name of the operator's client certificate: the only non-KME caller of a KME's health endpoint.
+OPERATOR_ID = "qit4n-operator"
 
 
 def kme_id_of(node_id: str) -> str:

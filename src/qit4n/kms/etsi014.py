@@ -13,6 +13,8 @@ ETSI GS QKD 014 V1.1.1 (2019-02), clauses 5.1-5.3 and 6.
 from __future__ import annotations
 
 import asyncio
+import logging
+import uuid
 
 from qit4n.kms.audit import AuditLog
 from qit4n.kms.config import KMEConfig
@@ -26,8 +28,22 @@ from qit4n.kms.store import batch_key_ids
 
 __all__ = ["Etsi014", "IssuedKey"]
 
+_log = logging.getLogger("qit4n.kms")
+
 #: (key_ID, key bytes) as the key container lists them.
 IssuedKey = tuple[str, bytes]
+
+
+def _without_topology(error: EtsiError, slaves: list[str]) -> EtsiError:
+    """The 503 an SAE sees for a failed key transport: no KME, link or hop named, only an incident
+    ID that the KME's log pairs with the full reason (for the operator)."""
+    incident = str(uuid.uuid4())
+    _log.warning("incident %s: %s", incident, error)
+    return EtsiError(
+        503,
+        f"keys for {', '.join(slaves)} cannot be issued now; retry later (incident {incident})",
+        [{"incident": incident}],
+    )
 
 
 class Etsi014:
@@ -49,7 +65,7 @@ class Etsi014:
                 400, f"{role} {sae_id!r} is not an SAE of this network", [{"parameter": role, "value": sae_id}]
             )
         if kme_id != self.config.kme_id and kme_id not in self.config.routes:
-            raise EtsiError(503, f"no key route from {self.config.kme_id} to {kme_id}", [{"target_KME_ID": kme_id}])
+            raise EtsiError(503, f"no key route to {role} {sae_id!r}", [{role: sae_id}])
         return kme_id
 
     async def get_status(self, master: str, slave: str) -> Status:
@@ -132,9 +148,14 @@ class Etsi014:
                     capacity_bits=link.pool_capacity_bits,
                     rate_bps=link.key_rate_bps,
                 )
-        batch_id, keys = await self.relay.distribute(
-            master=master, slaves_by_kme=slaves_by_kme, primary=self.config.directory[slave], shape=shape
-        )
+        try:
+            batch_id, keys = await self.relay.distribute(
+                master=master, slaves_by_kme=slaves_by_kme, primary=self.config.directory[slave], shape=shape
+            )
+        except EtsiError as error:
+            if error.status_code != 503:
+                raise
+            raise _without_topology(error, slaves) from None
         self.store.count_issued(number=shape.number)
         key_ids = batch_key_ids(batch_id, shape.number)
         self.audit.record("enc_keys", master=master, slaves=slaves, first_key_ID=key_ids[0], count=shape.number)

@@ -88,6 +88,6 @@ class QuotaBook:
         if not bucket.take(bits):
             raise EtsiError(
                 503,
-                f"{sae_id} holds its share ({share:g}) of link {link_id}'s pool; retry later",
-                [{"link": link_id, "pool_share": share}],
+                f"{sae_id} has taken its share ({share:g}) of the key pool; retry later",
+                [{"pool_share": share}],
             )
