@@ -69,7 +69,10 @@ def verify_log(path: Path) -> AuditVerdict:
 
 
 class AuditLog:
-    """The audit log of one KME (``path`` is created 0600 if missing; an existing chain is continued)."""
+    """The audit log of one KME (``path`` is created 0600 if missing; an existing chain is continued).
+
+    Each entry is appended with one ``write`` on a descriptor opened for it, so no file handle
+    outlives a call."""
 
     def __init__(self, path: Path, kme_id: str) -> None:
         self.path = path
@@ -84,17 +87,17 @@ class AuditLog:
             self.seq, self.head = verdict.entries, verdict.head
         else:
             self.seq, self.head = 0, _GENESIS
-        self._handle = os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="utf-8")
+        os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
 
     def record(self, event: str, **fields: Any) -> None:
         """Append one entry (``fields``: SAE IDs, key_IDs, counts; never key material)."""
         entry = {"seq": self.seq, "time_s": round(time.time(), 6), "kme": self.kme_id, "event": event, **fields}
         entry["prev"] = self.head
         entry["hash"] = self.head = _digest(self.head, entry)
-        self._handle.write(json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n")
-        self._handle.flush()
+        line = (json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n").encode()
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND)  # one write per entry, no handle kept open
+        try:
+            os.write(descriptor, line)
+        finally:
+            os.close(descriptor)
         self.seq += 1
-
-    def close(self) -> None:
-        """Close the file (entries written so far stay)."""
-        self._handle.close()

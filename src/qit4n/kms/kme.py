@@ -67,7 +67,6 @@ class KME:
         """Close the connections and the store."""
         await self.close_peers()
         self.store.close()
-        self.audit.close()
 
     async def run_supply(self) -> None:
         """Fill the link pools at their key rates until cancelled (side effect: writes the store)."""
