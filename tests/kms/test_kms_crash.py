@@ -18,7 +18,7 @@ from qit4n.errors import ServiceError
 from qit4n.kms.client import KMEError, SAEClient
 from qit4n.kms.launcher import Network, write_kme_plan
 
-_LOAD_S = 0.8
+_PROGRESS_TIMEOUT_S = 60.0
 
 
 class Load:
@@ -74,6 +74,16 @@ class Load:
         for thread in self.threads:
             thread.join(timeout=10)
 
+    def wait_for(self, acked: int, fetched: int = 0) -> None:
+        """Let the load run until it has ``acked`` keys acknowledged and ``fetched`` fetched, however
+        slow the machine (a KME crash then always happens mid-load, with enough keys to audit)."""
+        deadline = time.monotonic() + _PROGRESS_TIMEOUT_S
+        while len(self.acked) < acked or len(self.fetched) < fetched:
+            assert time.monotonic() < deadline, (
+                f"load made no progress: {len(self.acked)} acked, {len(self.fetched)} fetched"
+            )
+            time.sleep(0.01)
+
     def audit(self) -> tuple[int, int]:
         """Fetch every key again; returns (keys delivered after the restart, keys refused)."""
         assert all(self.acked[key_id] == key for key_id, key in self.fetched.items())
@@ -102,12 +112,12 @@ def test_kill_9_under_load_loses_no_acknowledged_key_and_delivers_none_twice(tmp
         live_network(plan).wait_for_keys("SAE-A", "SAE-D", 200)
         live_network(plan).wait_for_keys("SAE-A", "SAE-C", 200)
         with Load(plan, "SAE-A", "SAE-D", fetch=True) as direct:
-            time.sleep(_LOAD_S)
+            direct.wait_for(acked=24, fetched=6)
             network.kill("KME-D")
             time.sleep(0.3)
         network.start(["KME-D"])
         with Load(plan, "SAE-A", "SAE-C", fetch=False) as relayed:
-            time.sleep(_LOAD_S)
+            relayed.wait_for(acked=12)
             network.kill("KME-B")
             time.sleep(0.2)
             network.kill("KME-A")

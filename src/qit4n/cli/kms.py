@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import signal
 import tempfile
@@ -17,6 +18,7 @@ from rich.table import Table as RichTable
 
 if TYPE_CHECKING:
     from qit4n.kms.client import DeliveredKey
+    from qit4n.kms.launcher import StateLock
     from qit4n.report import Section
     from qit4n.scenario import Scenario
 
@@ -91,29 +93,78 @@ def up(
             "(health in /kme/v1/health; default: the OS alone)",
         ),
     ] = None,
+    kms_config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="KMS config file (YAML/JSON): per-SAE quotas, default_quota, max_request_bytes, key_lifetime_s, "
+            "max_key_per_request",
+        ),
+    ] = None,
 ) -> None:
-    """Start one KME process per node of SCENARIO on 127.0.0.1 and fill their pools from the links."""
-    from qit4n.kms.launcher import Network, write_kme_plan
+    """Start one KME process per node of SCENARIO on 127.0.0.1, fill their pools from the links, and
+    supervise them (a KME that exits is restarted with back-off). The state folder is locked while
+    this runs; without --state a private temporary folder is used and removed at the end."""
+    from qit4n.kms.launcher import StateLock
     from qit4n.qrng.source import open_source
     from qit4n.scenario import load_scenario
 
     if randomness is not None:
         open_source(randomness, option="--randomness")  # a bad specification fails here, not in every KME
-
+    loaded = load_scenario(scenario)
+    overrides = {} if kms_config is None else _kms_settings(kms_config)
+    if randomness is not None:
+        overrides["randomness"] = randomness
     signal.signal(signal.SIGINT, _stop_requested)
     signal.signal(signal.SIGTERM, _stop_requested)
-    state_dir = state if state is not None else Path(tempfile.mkdtemp(prefix="qit4n-kms-"))
+    with contextlib.ExitStack() as stack:
+        state_dir = (
+            state if state is not None else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qit4n-kms-")))
+        )
+        lock = StateLock(state_dir)
+        lock.acquire()
+        stack.callback(lock.release)
+        _run_network(loaded, state_dir, lock, base_port, duration_s, supply, pulses_per_block, overrides)
+
+
+def _kms_settings(path: Path) -> dict[str, object]:
+    """The KMEConfig overrides of a KMS config file; InputError names the file and each bad field."""
+    import yaml
+
+    from qit4n.errors import InputError
+    from qit4n.kms.config import KMSSettings
+    from qit4n.schema import validate_document
+
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise InputError(f"--config {path}: cannot read it ({type(error).__name__})") from None
+    return validate_document(KMSSettings, data, f"--config {path}", "KMS settings").overrides()
+
+
+def _run_network(
+    scenario: Scenario,
+    state_dir: Path,
+    lock: StateLock,
+    base_port: int | None,
+    duration_s: float | None,
+    supply: str,
+    pulses_per_block: int,
+    overrides: dict[str, object],
+) -> None:
+    from qit4n.kms.launcher import Network, write_kme_plan
+
     plan = write_kme_plan(
-        load_scenario(scenario),
+        scenario,
         state_dir,
         base_port=base_port,
         supply=supply,
         pulses_per_block=pulses_per_block,
-        overrides=None if randomness is None else {"randomness": randomness},
+        overrides=overrides,
     )
     console = Console()
-    with Network(plan):
-        table = RichTable(title=f"KMEs of {scenario} (state: {state_dir})")
+    with Network(plan, lock=lock) as network:
+        table = RichTable(title=f"KMEs of {scenario.name} (state: {state_dir})")
         for column in ("KME", "URL", "SAEs", "links"):
             table.add_column(column)
         for kme_id, config in plan.configs.items():
@@ -129,6 +180,8 @@ def up(
             deadline = None if duration_s is None else time.monotonic() + duration_s
             while deadline is None or time.monotonic() < deadline:
                 time.sleep(0.2)
+                for kme_id in network.supervise():
+                    console.print(f"{kme_id} exited; restarted (restart {network.restarts[kme_id].count})")
         except KeyboardInterrupt:
             console.print("stopping")
 
@@ -224,6 +277,38 @@ def dec_key(
 
     with sae_client(load_plan(state), sae) as client:
         _print_keys(client.get_key_with_ids(master, key_id), as_json)
+
+
+audit_app = typer.Typer(help="The KMEs' hash-chained audit logs.", no_args_is_help=True)
+kms_app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    logs: Annotated[
+        list[Path] | None, typer.Argument(help="audit log files (default: every log under --state)")
+    ] = None,
+    state: Annotated[Path | None, typer.Option("--state", help="verify every KME's log of this state")] = None,
+) -> None:
+    """Check the hash chain of audit logs; exit 1 naming the first broken line if one was tampered with."""
+    from qit4n.errors import InputError
+    from qit4n.kms.audit import verify_log
+
+    paths = list(logs or []) + (sorted((state / "audit").glob("*.jsonl")) if state is not None else [])
+    if not paths:
+        raise InputError("audit verify: give audit log files or --state with an audit/ folder")
+    broken = 0
+    for path in paths:
+        if not path.is_file():
+            raise InputError(f"{path}: no such audit log")
+        verdict = verify_log(path)
+        if verdict.intact:
+            typer.echo(f"{path}: intact, {verdict.entries} entries, head {verdict.head}")
+        else:
+            broken += 1
+            typer.echo(f"{path}: TAMPERED at line {verdict.broken_line}: {verdict.reason}")
+    if broken:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qit4n.kms.config import KMEConfig
-from qit4n.kms.errors import install_error_handlers
+from qit4n.kms.errors import EtsiError, install_error_handlers
 from qit4n.kms.interfaces import KME_INTERFACES
 from qit4n.kms.kme import KME
 
-__all__ = ["create_app", "etsi_openapi"]
+__all__ = ["BodyLimit", "create_app", "etsi_openapi"]
 
 _TITLE = "ETSI GS QKD 014 key delivery API (qit4n KME)"
 
@@ -40,10 +42,48 @@ def create_app(config: KMEConfig, *, interfaces: Sequence[str] | None = None) ->
             await kme.close()
 
     app = _KMEApp(title=_TITLE, version="1.1.1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(BodyLimit, max_bytes=config.max_request_bytes)
     for name in KME_INTERFACES.names() if interfaces is None else interfaces:
         app.include_router(KME_INTERFACES.get(name))
     install_error_handlers(app)
     return app
+
+
+class BodyLimit:
+    """ASGI middleware: a request body above ``max_bytes`` gets the ETSI 400 body, unread."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(int(declared), send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise EtsiError(400, f"request body above max_request_bytes = {self.max_bytes}")
+            return message
+
+        await self.app(scope, counted, send)
+
+    async def _refuse(self, size: int, send: Send) -> None:
+        error = EtsiError(
+            400, f"request body of {size} bytes: must be <= max_request_bytes = {self.max_bytes}", [{"bytes": size}]
+        )
+        body = json.dumps(error.body()).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 400, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 class _KMEApp(FastAPI):

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qit4n.errors import ServiceError
+from qit4n.kms.atrest import private_dir, write_private
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -38,8 +39,7 @@ class CertPaths:
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
-    path.chmod(0o600)
+    write_private(path, data)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -57,7 +57,7 @@ def create_ca(directory: Path, common_name: str = "qit4n test CA") -> CertPaths:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     cert_path, key_path = directory / "ca.pem", directory / "ca.key"
     if cert_path.exists() and key_path.exists():
         return CertPaths(cert_path, key_path, cert_path)
@@ -80,7 +80,7 @@ def create_ca(directory: Path, common_name: str = "qit4n test CA") -> CertPaths:
         key_path,
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
     )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return CertPaths(cert_path, key_path, cert_path)
 
 
@@ -95,7 +95,7 @@ def issue_certificate(ca: CertPaths, directory: Path, common_name: str, *, serve
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID
 
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     cert_path, key_path = directory / f"{common_name}.pem", directory / f"{common_name}.key"
     if cert_path.exists() and key_path.exists():
         return CertPaths(cert_path, key_path, ca.cert)
@@ -127,7 +127,7 @@ def issue_certificate(ca: CertPaths, directory: Path, common_name: str, *, serve
         key_path,
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
     )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return CertPaths(cert_path, key_path, ca.cert)
 
 

@@ -14,7 +14,10 @@ from pydantic import Field, model_validator
 
 from qit4n.schema import StrictModel
 
-__all__ = ["KMEConfig", "LinkConfig", "kme_id_of", "sae_id_of"]
+__all__ = ["OPERATOR_ID", "KMEConfig", "KMSSettings", "LinkConfig", "SAEQuota", "kme_id_of", "sae_id_of"]
+
+#: Common name of the operator's client certificate: the only non-KME caller of a KME's health endpoint.
+OPERATOR_ID = "qit4n-operator"
 
 
 def kme_id_of(node_id: str) -> str:
@@ -52,6 +55,15 @@ class LinkConfig(StrictModel):
         return self
 
 
+class SAEQuota(StrictModel):
+    """Limits of one SAE (None: unlimited)."""
+
+    requests_per_s: float | None = Field(None, gt=0.0, le=1e6, description="average ETSI calls per second")
+    burst_requests: int = Field(10, ge=1, le=1_000_000, description="calls allowed at once above the average")
+    max_keys_per_request: int | None = Field(None, ge=1, le=100_000, description="keys or key_IDs in one call")
+    pool_share: float = Field(1.0, gt=0.0, le=1.0, description="share of each link pool (capacity and rate)")
+
+
 class KMEConfig(StrictModel):
     """Everything one KME process needs; written as JSON by the launcher."""
 
@@ -80,6 +92,19 @@ class KMEConfig(StrictModel):
         3600.0, gt=0.0, description="keys not fetched by their slave within this time are erased"
     )
     synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
+    max_request_bytes: int = Field(
+        1 << 16, ge=1024, le=1 << 30, description="larger request bodies are refused (400) before being read"
+    )
+    quotas: dict[str, SAEQuota] = Field(default_factory=dict, description="SAE ID -> its quota")
+    default_quota: SAEQuota = Field(default_factory=SAEQuota, description="quota of SAEs not named in quotas")
+    audit_file: Path | None = Field(
+        None, description="hash-chained audit log (JSON lines, mode 0600; default: the database path + '.audit.jsonl')"
+    )
+    kek_file: Path | None = Field(
+        None,
+        description="key-encryption key sealing the stored keys (32 bytes, mode 0600, created if missing; "
+        "default: the database path + '.kek')",
+    )
     randomness: str | None = Field(
         None,
         description="QRNG mixed into the keys this KME generates itself: qrng:MODEL[,FAULT...] or file:PATH "
@@ -106,3 +131,26 @@ class KMEConfig(StrictModel):
     def link_to(self, peer_kme_id: str) -> LinkConfig | None:
         """The (first) link to ``peer_kme_id``, or None."""
         return next((link for link in self.links if link.peer_kme_id == peer_kme_id), None)
+
+
+class KMSSettings(StrictModel):
+    """The operator's KMS config file (``qit4n kms up --config FILE``): settings for every KME.
+
+    Example (YAML)::
+
+        default_quota: {requests_per_s: 200, burst_requests: 50, pool_share: 0.5}
+        quotas:
+          SAE-A: {max_keys_per_request: 100, pool_share: 0.25}
+        max_request_bytes: 65536
+        key_lifetime_s: 600
+    """
+
+    quotas: dict[str, SAEQuota] = Field(default_factory=dict, description="SAE ID -> its quota")
+    default_quota: SAEQuota = Field(default_factory=SAEQuota, description="quota of SAEs not named in quotas")
+    max_request_bytes: int = Field(1 << 16, ge=1024, le=1 << 30)
+    key_lifetime_s: float = Field(3600.0, gt=0.0, le=86400.0 * 365)
+    max_key_per_request: int = Field(1000, ge=1, le=100_000)
+
+    def overrides(self) -> dict[str, object]:
+        """The :class:`KMEConfig` fields this file sets."""
+        return self.model_dump(exclude_unset=True)

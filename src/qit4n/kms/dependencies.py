@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from qit4n.kms.config import OPERATOR_ID
 from qit4n.kms.errors import UNAUTHORIZED, EtsiError
 from qit4n.kms.kme import KME
 
-__all__ = ["caller_id", "calling_kme", "calling_sae", "get_kme"]
+__all__ = ["caller_id", "calling_kme", "calling_operator", "calling_sae", "get_kme"]
 
 
 def _peer_name(request: Request) -> str:
@@ -35,7 +36,7 @@ async def get_kme(request: Request) -> KME:
 
 
 async def caller_id(request: Request) -> str:
-    """Common name of the caller's verified certificate; 401 if there is none."""
+    """Common name of the caller's verified certificate; 401 if there is none (for added interfaces)."""
     return _peer_name(request)
 
 
@@ -45,6 +46,7 @@ async def calling_sae(request: Request) -> str:
     kme: KME = request.app.state.kme
     if name not in kme.config.sae_ids:
         raise EtsiError(401, UNAUTHORIZED, [{"reason": f"{name!r} is not an SAE attached to {kme.config.kme_id}"}])
+    kme.quotas.admit_call(name)
     return name
 
 
@@ -53,4 +55,12 @@ async def calling_kme(request: Request) -> str:
     name = _peer_name(request)
     if name not in request.app.state.kme.config.peers:
         raise EtsiError(401, UNAUTHORIZED, [{"reason": f"{name!r} is not a KME of this network"}])
+    return name
+
+
+async def calling_operator(request: Request) -> str:
+    """The operator (certificate ``OPERATOR_ID``) or a KME of this network; 401 for anyone else (SAEs)."""
+    name = _peer_name(request)
+    if name != OPERATOR_ID and name not in request.app.state.kme.config.peers:
+        raise EtsiError(401, UNAUTHORIZED, [{"reason": "the health endpoint is for the operator and KMEs only"}])
     return name

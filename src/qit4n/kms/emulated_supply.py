@@ -38,6 +38,7 @@ import numpy as np
 from pydantic import Field
 
 from qit4n.errors import ParameterError, ServiceError
+from qit4n.kms.atrest import private_dir, write_private
 from qit4n.kms.config import LinkConfig
 from qit4n.kms.storage import KeyStorage, UnitMismatchError
 from qit4n.kms.supply import KeySupply, LinkSupplyPlan, PoolFiller
@@ -151,8 +152,9 @@ class EmulatedSupply:
             scenario, index, state_dir / "keys" / f"link-{index}", secret_hex, pulses_per_block=pulses_per_block
         )
         path = state_dir / "producers" / f"link-{index}.json"
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(producer.model_dump_json(indent=1))
+        private_dir(path.parent)
+        private_dir(state_dir / "keys")
+        write_private(path, producer.model_dump_json(indent=1))
         return LinkSupplyPlan(key_files=producer.key_files, committed_file=producer.committed_file, producer=path)
 
     def open_link(self, link: LinkConfig, *, unit_bytes: int) -> tuple[KeySupply, PoolFiller]:
@@ -205,7 +207,7 @@ def block_seed(secret_hex: str, block: int) -> int:
 
 def _write_committed(path: Path, state: dict[str, int]) -> None:
     temporary = path.with_suffix(".tmp")
-    with open(temporary, "w") as handle:
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
         json.dump(state, handle)
         handle.flush()
         os.fsync(handle.fileno())
@@ -215,8 +217,9 @@ def _write_committed(path: Path, state: dict[str, int]) -> None:
 @contextlib.contextmanager
 def _sole_producer(config: ProducerConfig) -> Iterator[None]:
     """Hold the link's lock file for the block; a second producer of the same link is refused."""
-    config.committed_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with open(config.committed_file.with_suffix(".lock"), "w") as lock:
+    private_dir(config.committed_file.parent)
+    lock_path = config.committed_file.with_suffix(".lock")
+    with os.fdopen(os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -12,8 +12,14 @@ ETSI GS QKD 014 V1.1.1 (2019-02), clauses 5.1-5.3 and 6.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import uuid
+
+from qit4n.kms.audit import AuditLog
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.errors import EXTENSION_MANDATORY_UNSUPPORTED, KEYS_NOT_FOUND, SIZE_NOT_MULTIPLE_OF_8, EtsiError
+from qit4n.kms.quotas import QuotaBook
 from qit4n.kms.relay import RelayEngine
 from qit4n.kms.schemas import KeyRequest, Status
 from qit4n.kms.shape import KeyShape
@@ -22,17 +28,35 @@ from qit4n.kms.store import batch_key_ids
 
 __all__ = ["Etsi014", "IssuedKey"]
 
+_log = logging.getLogger("qit4n.kms")
+
 #: (key_ID, key bytes) as the key container lists them.
 IssuedKey = tuple[str, bytes]
+
+
+def _without_topology(error: EtsiError, slaves: list[str]) -> EtsiError:
+    """The 503 an SAE sees for a failed key transport: no KME, link or hop named, only an incident
+    ID that the KME's log pairs with the full reason (for the operator)."""
+    incident = str(uuid.uuid4())
+    _log.warning("incident %s: %s", incident, error)
+    return EtsiError(
+        503,
+        f"keys for {', '.join(slaves)} cannot be issued now; retry later (incident {incident})",
+        [{"incident": incident}],
+    )
 
 
 class Etsi014:
     """The ETSI GS QKD 014 service of one KME (see the module docstring)."""
 
-    def __init__(self, config: KMEConfig, store: KeyStorage, relay: RelayEngine) -> None:
+    def __init__(
+        self, config: KMEConfig, store: KeyStorage, relay: RelayEngine, quotas: QuotaBook, audit: AuditLog
+    ) -> None:
         self.config = config
         self.store = store
         self.relay = relay
+        self.quotas = quotas
+        self.audit = audit
 
     def _target_kme(self, sae_id: str, role: str) -> str:
         kme_id = self.config.directory.get(sae_id)
@@ -41,7 +65,7 @@ class Etsi014:
                 400, f"{role} {sae_id!r} is not an SAE of this network", [{"parameter": role, "value": sae_id}]
             )
         if kme_id != self.config.kme_id and kme_id not in self.config.routes:
-            raise EtsiError(503, f"no key route from {self.config.kme_id} to {kme_id}", [{"target_KME_ID": kme_id}])
+            raise EtsiError(503, f"no key route to {role} {sae_id!r}", [{role: sae_id}])
         return kme_id
 
     async def get_status(self, master: str, slave: str) -> Status:
@@ -83,6 +107,7 @@ class Etsi014:
         size = cfg.key_size_bits if request.size is None else request.size
         if number > cfg.max_key_per_request:
             raise EtsiError(400, f"number = {number}: must be <= max_key_per_request = {cfg.max_key_per_request}")
+        self.quotas.check_size(master, number, "number")
         if size % 8:
             raise EtsiError(400, SIZE_NOT_MULTIPLE_OF_8, [{"size": size}])
         if not cfg.min_key_size_bits <= size <= cfg.max_key_size_bits:
@@ -112,20 +137,47 @@ class Etsi014:
         slaves_by_kme: dict[str, list[str]] = {}
         for sae_id in slaves:
             slaves_by_kme.setdefault(self._target_kme(sae_id, "slave_SAE_ID"), []).append(sae_id)
-        batch_id, keys = await self.relay.distribute(
-            master=master, slaves_by_kme=slaves_by_kme, primary=self.config.directory[slave], shape=shape
-        )
+        unit_bits = self.config.key_size_bits
+        for target in slaves_by_kme:
+            if target != self.config.kme_id:
+                link = self.relay.first_link(target)
+                self.quotas.draw_pool(
+                    master,
+                    link_id=link.link_id,
+                    bits=shape.pool_units(unit_bits=unit_bits) * unit_bits,
+                    capacity_bits=link.pool_capacity_bits,
+                    rate_bps=link.key_rate_bps,
+                )
+        try:
+            batch_id, keys = await self.relay.distribute(
+                master=master, slaves_by_kme=slaves_by_kme, primary=self.config.directory[slave], shape=shape
+            )
+        except EtsiError as error:
+            if error.status_code != 503:
+                raise
+            raise _without_topology(error, slaves) from None
         self.store.count_issued(number=shape.number)
-        return list(zip(batch_key_ids(batch_id, shape.number), shape.split(keys)))
+        key_ids = batch_key_ids(batch_id, shape.number)
+        self.audit.record("enc_keys", master=master, slaves=slaves, first_key_ID=key_ids[0], count=shape.number)
+        return list(zip(key_ids, shape.split(keys)))
 
-    def get_key_with_ids(self, slave: str, master: str, key_ids: list[str]) -> list[IssuedKey]:
-        """Get key with key IDs (clause 5.3): all or none, each key to each named slave once."""
+    async def get_key_with_ids(self, slave: str, master: str, key_ids: list[str]) -> list[IssuedKey]:
+        """Get key with key IDs (clause 5.3): all or none, each key to each named slave once.
+
+        The store work runs in a worker thread, so a large request does not stall other SAEs.
+        """
+        limit = self.config.max_key_per_request
+        if len(key_ids) > limit:
+            raise EtsiError(400, f"key_IDs: {len(key_ids)} given, must be <= max_key_per_request = {limit}")
+        self.quotas.check_size(slave, len(key_ids), "key_IDs")
         if len(set(key_ids)) != len(key_ids):
             raise EtsiError(400, "key_IDs must not repeat a key_ID", [{"key_IDs": key_ids}])
         try:
-            found = self.store.take(slave=slave, master=master, key_ids=key_ids)
+            found = await asyncio.to_thread(self.store.take, slave=slave, master=master, key_ids=key_ids)
         except KeyLookupError as error:
+            self.audit.record("dec_keys_refused", slave=slave, master=master, key_IDs=key_ids)
             if error.unauthorised:
                 raise EtsiError(401, "keys were not issued for this SAE pair", [{"key_IDs": error.key_ids}]) from None
             raise EtsiError(400, KEYS_NOT_FOUND, [{"key_IDs_not_found": error.key_ids}]) from None
+        self.audit.record("dec_keys", slave=slave, master=master, key_IDs=key_ids)
         return [(item.key_id, item.material) for item in found]

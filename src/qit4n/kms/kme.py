@@ -14,7 +14,10 @@ import asyncio
 import time
 from typing import Any
 
+from qit4n.kms.atrest import private_dir
+from qit4n.kms.audit import AuditLog
 from qit4n.kms.config import KMEConfig
+from qit4n.kms.quotas import QuotaBook
 from qit4n.kms.relay import RelayEngine
 from qit4n.kms.storage import KeyStorage
 from qit4n.kms.store import KeyStore
@@ -30,7 +33,8 @@ class KME:
 
     def __init__(self, config: KMEConfig) -> None:
         self.config = config
-        self.store: KeyStorage = KeyStore(config.database, synchronous=config.synchronous)
+        self.quotas = QuotaBook(config.quotas, config.default_quota)
+        self.store: KeyStorage = KeyStore(config.database, synchronous=config.synchronous, kek_file=config.kek_file)
         self.supplies: dict[str, KeySupply] = {}
         self.fillers: list[PoolFiller] = []
         unit_bytes = config.key_size_bits // 8
@@ -46,6 +50,10 @@ class KME:
 
             self.randomness = open_source(config.randomness, option="randomness")
         self.relay = RelayEngine(config, self.store, self.supplies, self.randomness)
+        audit_file = config.audit_file or config.database.with_name(config.database.name + ".audit.jsonl")
+        if not audit_file.parent.exists():
+            private_dir(audit_file.parent)
+        self.audit = AuditLog(audit_file, config.kme_id)
 
     async def start(self) -> None:
         """Open the connections to other KMEs."""
@@ -71,7 +79,10 @@ class KME:
                 filler.tick(self.store, now - last)
             self.store.flush_counters()
             if now - last_expiry >= _EXPIRY_INTERVAL_S:
-                self.store.expire(older_than_s=time.time() - self.config.key_lifetime_s)
+                expired = self.store.expire(older_than_s=time.time() - self.config.key_lifetime_s)
+                if expired:
+                    self.audit.record("expired", batches=expired)
+                self.store.scrub()
                 last_expiry = now
             last = now
 
@@ -94,5 +105,7 @@ class KME:
             "sae_ids": self.config.sae_ids,
             "links": links,
             "waiting_keys": self.store.waiting_keys(),
+            "audit_entries": self.audit.seq,
+            "audit_head": self.audit.head,
             **self.store.counters(),
         } | ({} if self.randomness is None else {"randomness": self.randomness.health().as_dict()})

@@ -14,6 +14,7 @@ fills ``keys/link-I/`` with key distilled by the emulator and post-processing st
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qit4n.errors import ParameterError, ServiceError
+from qit4n.kms.atrest import check_private, private_dir, write_private
 from qit4n.kms.certs import issue_entity_certs
 from qit4n.kms.config import KMEConfig, LinkConfig, kme_id_of, sae_id_of
 from qit4n.kms.routes import kme_network
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Network",
     "NetworkPlan",
+    "StateLock",
     "free_port",
     "load_plan",
     "scenario_entities",
@@ -99,8 +102,7 @@ def _link_secrets(scenario: Scenario, state_dir: Path) -> dict[str, str]:
     secrets: dict[str, str] = json.loads(secrets_path.read_text()) if secrets_path.exists() else {}
     for index in range(len(scenario.links)):
         secrets.setdefault(scenario.link_id(index), new_link_secret())
-    secrets_path.write_text(json.dumps(secrets, indent=1))
-    secrets_path.chmod(0o600)
+    write_private(secrets_path, json.dumps(secrets, indent=1))
     return secrets
 
 
@@ -135,8 +137,9 @@ def write_kme_plan(
     """
     kind = KEY_SUPPLIES.get(supply)
     kind.check_options(pulses_per_block=pulses_per_block)
+    check_private(state_dir)
     _planned_supply(state_dir, supply)
-    state_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(state_dir)
     nodes = [node.id for node in scenario.nodes]
     user_nodes = [node.id for node in scenario.nodes if node.role.value == "user"]
     kme_ids = [kme_id_of(node) for node in nodes]
@@ -159,7 +162,7 @@ def write_kme_plan(
     urls = {kme_id: f"https://127.0.0.1:{port}" for kme_id, port in zip(kme_ids, ports)}
     directory = {sae_id_of(node): kme_id_of(node) for node in user_nodes}
     configs = {}
-    (state_dir / "kme").mkdir(exist_ok=True)
+    private_dir(state_dir / "kme")
     for node, kme_id, port in zip(nodes, kme_ids, ports):
         links = []
         for index, link in enumerate(scenario.links):
@@ -186,6 +189,8 @@ def write_kme_plan(
             kme_id=kme_id,
             port=port,
             database=state_dir / "db" / f"{kme_id}.sqlite",
+            kek_file=state_dir / "kek" / f"{kme_id}.key",
+            audit_file=state_dir / "audit" / f"{kme_id}.jsonl",
             cert=paths[kme_id].cert,
             key=paths[kme_id].key,
             ca=paths[kme_id].ca,
@@ -196,16 +201,17 @@ def write_kme_plan(
             routes=routes,
             **(overrides or {}),
         )
-        (state_dir / "kme" / f"{kme_id}.json").write_text(config.model_dump_json(indent=1))
+        write_private(state_dir / "kme" / f"{kme_id}.json", config.model_dump_json(indent=1))
         configs[kme_id] = config
     summary = {"kmes": urls, "saes": directory, "scenario": scenario.name, "supply": supply, "modelled_links": modelled}
-    (state_dir / "network.json").write_text(json.dumps(summary, indent=1))
+    write_private(state_dir / "network.json", json.dumps(summary, indent=1))
     producers = tuple(plan.producer for _, plan in link_plans.values() if plan.producer is not None)
     return NetworkPlan(state_dir, configs, producers)
 
 
 def load_plan(state_dir: Path) -> NetworkPlan:
     """Read the plan that :func:`write_kme_plan` wrote into ``state_dir``."""
+    check_private(state_dir)
     folder = state_dir / "kme"
     files = sorted(folder.glob("KME-*.json")) if folder.is_dir() else []
     if not files:
@@ -219,13 +225,95 @@ def load_plan(state_dir: Path) -> NetworkPlan:
     return NetworkPlan(state_dir, configs, tuple(sorted((state_dir / "producers").glob("link-*.json"))))
 
 
-class Network:
-    """The KME processes of a plan. Use as a context manager, or call :meth:`start`/:meth:`stop`."""
+class StateLock:
+    """An exclusive lock on a state folder (``kms.lock``), so one supervisor runs its KMEs at a time."""
 
-    def __init__(self, plan: NetworkPlan) -> None:
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "kms.lock"
+        self._handle: Any = None
+
+    def acquire(self) -> None:
+        """Take the lock; ServiceError if another process holds it."""
+        if self._handle is not None:
+            return
+        check_private(self.path.parent)
+        private_dir(self.path.parent)
+        handle = os.fdopen(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), "r+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise ServiceError(
+                f"--state {self.path.parent}: already in use by `qit4n kms up` (pid {holder}); "
+                "stop it first or use another --state"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._handle = handle
+
+    def release(self) -> None:
+        """Give the lock up (also released by the kernel when this process dies)."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: the child gets SIGTERM when the supervisor dies, even by SIGKILL (PR_SET_PDEATHSIG)."""
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() == 1:  # the supervisor died before the call above
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _load_prctl() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True).prctl
+
+
+_PR_SET_PDEATHSIG = 1
+_PRCTL = _load_prctl()
+
+
+@dataclass
+class _Restarts:
+    """Restart book-keeping of one supervised process."""
+
+    count: int = 0
+    due_s: float | None = None
+
+
+class Network:
+    """The KME processes of a plan. Use as a context manager, or call :meth:`start`/:meth:`stop`.
+
+    Holds the state's :class:`StateLock` while running. Every child runs in its own process group
+    (a Ctrl-C on the terminal reaches the supervisor only) and receives SIGTERM when the
+    supervisor dies, however it dies. :meth:`supervise` restarts children that exited, with
+    exponential back-off, and gives up after ``max_restarts``.
+    """
+
+    def __init__(
+        self,
+        plan: NetworkPlan,
+        *,
+        lock: StateLock | None = None,
+        max_restarts: int = 5,
+        backoff_s: float = 0.5,
+    ) -> None:
         self.plan = plan
+        self.lock = lock if lock is not None else StateLock(plan.state_dir)
+        self.max_restarts = max_restarts
+        self.backoff_s = backoff_s
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.producers: dict[Path, subprocess.Popen[bytes]] = {}
+        self.restarts: dict[str, _Restarts] = {}
 
     def __enter__(self) -> Network:
         try:
@@ -240,12 +328,22 @@ class Network:
 
     def _spawn(self, module: str, config: Path, log_name: str) -> subprocess.Popen[bytes]:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        with open(self.plan.state_dir / log_name, "ab") as log:
-            return subprocess.Popen([sys.executable, "-m", module, str(config)], stdout=log, stderr=log, env=env)
+        descriptor = os.open(self.plan.state_dir / log_name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(descriptor, "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", module, str(config)],
+                stdout=log,
+                stderr=log,
+                env=env,
+                umask=0o077,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
 
     def start(self, kme_ids: list[str] | None = None) -> None:
         """Start KME processes (all by default), and the link producers not running, and wait until
         each KME accepts TLS connections."""
+        self.lock.acquire()
         for path in self.plan.producers:
             if path not in self.producers or self.producers[path].poll() is not None:
                 self.producers[path] = self._spawn("qit4n.kms.emulated_supply", path, f"producer-{path.stem}.log")
@@ -271,6 +369,38 @@ class Network:
                 time.sleep(0.05)
         raise ServiceError(f"{kme_id} did not listen on {config.url} within {_READY_TIMEOUT_S:g} s")
 
+    def supervise(self) -> list[str]:
+        """Restart the children that exited (call periodically); returns the KMEs restarted now.
+
+        A KME that exits is restarted after ``backoff_s * 2**n`` seconds (n: its restarts so far);
+        after ``max_restarts`` restarts ServiceError says which KME gave up and where its log is.
+        """
+        now = time.monotonic()
+        restarted = []
+        for path, producer in list(self.producers.items()):
+            if producer.poll() is not None:
+                self.producers[path] = self._spawn("qit4n.kms.emulated_supply", path, f"producer-{path.stem}.log")
+        for kme_id, process in list(self.processes.items()):
+            if process.poll() is None:
+                continue
+            book = self.restarts.setdefault(kme_id, _Restarts())
+            if book.due_s is None:
+                if book.count >= self.max_restarts:
+                    log = self.plan.state_dir / f"{kme_id}.log"
+                    raise ServiceError(
+                        f"{kme_id} exited with status {process.returncode} after {book.count} restarts; "
+                        f"giving up (log: {log})"
+                    )
+                book.due_s = now + self.backoff_s * 2**book.count
+            if now >= book.due_s:
+                book.count += 1
+                book.due_s = None
+                self.processes[kme_id] = self._spawn(
+                    "qit4n.kms.server", self.plan.state_dir / "kme" / f"{kme_id}.json", f"{kme_id}.log"
+                )
+                restarted.append(kme_id)
+        return restarted
+
     def kill(self, kme_id: str) -> None:
         """SIGKILL one KME (crash test) and reap it."""
         process = self.processes.pop(kme_id)
@@ -295,3 +425,5 @@ class Network:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        if not self.processes:
+            self.lock.release()

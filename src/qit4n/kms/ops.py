@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Any
 from qit4n.errors import ServiceError
 from qit4n.kms.certs import create_ca, issue_certificate
 from qit4n.kms.client import SAEClient, sae_ssl_context
+from qit4n.kms.config import OPERATOR_ID
 from qit4n.kms.launcher import NetworkPlan
 
 if TYPE_CHECKING:
     import uvicorn
 
 __all__ = ["InProcessNetwork", "network_status", "operator_cert", "sae_client"]
-
-OPERATOR_ID = "qit4n-operator"
 
 
 def sae_client(plan: NetworkPlan, sae_id: str) -> SAEClient:

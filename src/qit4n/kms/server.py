@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import os
 import socket
 import ssl
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qit4n.kms.atrest import StateModeError, check_private
 from qit4n.kms.certs import common_name_of
 from qit4n.kms.config import KMEConfig
 
@@ -95,9 +97,21 @@ def make_server(config: KMEConfig) -> uvicorn.Server:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of a KME process: ``python -m qit4n.kms.server CONFIG.json``."""
+    """Entry point of a KME process: ``python -m qit4n.kms.server CONFIG.json``.
+
+    Files it creates are private (umask 077); a config, private key or database folder that other
+    users can read makes it exit with status 2 and one line naming the path and its mode.
+    """
     args = sys.argv[1:] if argv is None else argv
-    config = KMEConfig.model_validate_json(Path(args[0]).read_text())
+    os.umask(0o077)
+    path = Path(args[0])
+    try:
+        check_private(path)
+        config = KMEConfig.model_validate_json(path.read_text())
+        check_private(config.key, config.database.parent, *([config.kek_file] if config.kek_file else []))
+    except StateModeError as error:
+        print(f"qit4n kms: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
     with contextlib.suppress(KeyboardInterrupt):
         make_server(config).run()
 

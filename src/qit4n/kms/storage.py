@@ -137,7 +137,11 @@ class KeyStorage(Protocol):
         ...
 
     def expire(self, *, older_than_s: float) -> int:
-        """Delete batches stored before the epoch time ``older_than_s``; returns rows deleted."""
+        """Delete batches stored before the epoch time ``older_than_s`` (counted as expired keys); returns rows."""
+        ...
+
+    def scrub(self) -> bool:
+        """Remove erased keys' remnants (old page images) from durable storage; False if it must be retried."""
         ...
 
     def waiting_keys(self, *, master: str | None = None, slave: str | None = None) -> int:
@@ -153,5 +157,5 @@ class KeyStorage(Protocol):
         ...
 
     def counters(self) -> dict[str, int]:
-        """Keys issued to masters and delivered to slaves so far."""
+        """Keys issued to masters, delivered to slaves and expired so far."""
         ...

@@ -19,12 +19,21 @@ Every change is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``). A KME comm
 answers, so after ``kill -9`` a key that was acknowledged is still there, and a key that was
 delivered is gone: nothing acknowledged is lost and nothing is delivered twice. WAL with
 ``synchronous=NORMAL`` survives a process crash; ``synchronous=FULL`` also survives power loss.
+
+At rest (:mod:`qit4n.kms.atrest`): the database and its ``-wal``/``-shm`` files are mode 0600 in
+a 0700 folder; waiting key material is sealed with AES-256-GCM under the KME's key-encryption key,
+bound to its (batch, slave) row; ``secure_delete`` overwrites deleted and replaced rows with
+zeros, and :meth:`KeyStore.scrub` (a truncating WAL checkpoint, run by the KME every second)
+removes the old page images from the WAL, so a delivered, voided or expired key is not
+recoverable from either file afterwards.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qit4n.errors import ServiceError
+from qit4n.kms.atrest import KeySealer, check_private, private_dir
 from qit4n.kms.storage import (
     KeyBatch,
     KeyLookupError,
@@ -140,28 +150,43 @@ class KeyStore:
         Database file; created with its tables if missing.
     synchronous : str
         ``NORMAL`` (survives a process crash) or ``FULL`` (survives power loss too).
+    kek_file : Path or None
+        The key-encryption key (32 bytes, mode 0600; created if missing); default: the database
+        path with ``.kek`` appended.
     """
 
-    def __init__(self, path: Path, *, synchronous: str = "NORMAL") -> None:
+    def __init__(self, path: Path, *, synchronous: str = "NORMAL", kek_file: Path | None = None) -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise ServiceError(f"synchronous = {synchronous!r}: must be NORMAL or FULL")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():
+            private_dir(path.parent)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite gives -wal/-shm the same mode
+        check_private(path.parent)
         self.path = path
+        self._sealer = KeySealer(kek_file if kek_file is not None else path.with_name(path.name + ".kek"))
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA secure_delete=ON")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(_SCHEMA)
         self._grouped = False
         self._issued_pending = 0
+        self._lock = threading.RLock()  # one connection; callers may use it from a worker thread
 
     def close(self) -> None:
-        """Flush the counters and close the database (committed data stays on disk)."""
+        """Flush the counters, scrub the WAL and close the database (committed data stays on disk)."""
         self.flush_counters()
+        self.scrub()
         self._db.close()
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Cursor]:
         """One transaction, or a savepoint inside :meth:`group` (all or nothing either way)."""
+        with self._lock:
+            yield from self._tx_locked()
+
+    def _tx_locked(self) -> Iterator[sqlite3.Cursor]:
         cursor = self._db.cursor()
         if self._grouped:
             cursor.execute("SAVEPOINT step")
@@ -188,6 +213,10 @@ class KeyStore:
         Used for a batch of relay messages; the caller must not answer any of them before the
         block has exited.
         """
+        with self._lock:
+            yield from self._group_locked()
+
+    def _group_locked(self) -> Iterator[None]:
         if self._grouped:
             yield
             return
@@ -212,10 +241,11 @@ class KeyStore:
     # -- link pools -------------------------------------------------------------------------
     def register_link(self, *, link_id: str, parity: int) -> None:
         """Declare a link; this end owns the unit indices with ``idx % 2 == parity``."""
-        self._db.execute(
-            "INSERT OR IGNORE INTO links (link, parity, supplied, cursor, spent) VALUES (?, ?, 0, ?, 0)",
-            (link_id, parity, parity),
-        )
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO links (link, parity, supplied, cursor, spent) VALUES (?, ?, 0, ?, 0)",
+                (link_id, parity, parity),
+            )
 
     def _link(self, cursor: sqlite3.Cursor, link_id: str) -> tuple[int, int, int, int]:
         row: tuple[int, int, int, int] | None = cursor.execute(
@@ -232,7 +262,8 @@ class KeyStore:
 
     def unit_count(self, *, link_id: str, owned_only: bool = False) -> int:
         """Unspent units in the link's pool (all, or only those this end may allocate)."""
-        _parity, supplied, next_own, spent = self._link(self._db.cursor(), link_id)
+        with self._lock:
+            _parity, supplied, next_own, spent = self._link(self._db.cursor(), link_id)
         if owned_only:
             return 0 if next_own >= supplied else (supplied - 1 - next_own) // 2 + 1
         return max(supplied - spent, 0)
@@ -315,7 +346,7 @@ class KeyStore:
                     batch.master,
                     shape.size_bytes,
                     shape.number,
-                    material,
+                    self._sealer.seal(material, context=f"{batch.batch_id}/{slave}"),
                     delivered,
                     shape.number,
                     now_s,
@@ -357,7 +388,8 @@ class KeyStore:
                     (batch_id, slave),
                 ).fetchone()
                 if row is not None:
-                    rows[batch_id] = _Waiting(row[0], row[1], row[2], bytearray(row[3]), bytearray(row[4]), row[5])
+                    material = self._sealer.open(row[3], context=f"{batch_id}/{slave}")
+                    rows[batch_id] = _Waiting(row[0], row[1], row[2], bytearray(material), bytearray(row[4]), row[5])
             missing, foreign = [], []
             found: dict[str, tuple[str, int]] = {}
             for key_id, part in parsed.items():
@@ -393,7 +425,13 @@ class KeyStore:
                     cursor.execute(
                         "UPDATE batches SET material = ?, delivered = ?, remaining = ? "
                         "WHERE batch_id = ? AND slave = ?",
-                        (bytes(waiting.material), bytes(waiting.delivered), waiting.remaining, batch_id, slave),
+                        (
+                            self._sealer.seal(bytes(waiting.material), context=f"{batch_id}/{slave}"),
+                            bytes(waiting.delivered),
+                            waiting.remaining,
+                            batch_id,
+                            slave,
+                        ),
                     )
             self._bump(cursor, "delivered", len(key_ids))
         return keys
@@ -414,21 +452,42 @@ class KeyStore:
         being answered: nobody knows their IDs, and they must not stay forever.
         """
         with self._tx() as cursor:
+            keys = cursor.execute(
+                "SELECT COALESCE(SUM(remaining), 0) FROM batches WHERE created_s < ?", (older_than_s,)
+            ).fetchone()[0]
             deleted: int = cursor.execute("DELETE FROM batches WHERE created_s < ?", (older_than_s,)).rowcount
+            if keys:
+                self._bump(cursor, "expired", int(keys))
         return deleted
+
+    def scrub(self) -> bool:
+        """Checkpoint the WAL into the database and truncate it, so erased keys leave no old page
+        image behind; False if a reader kept the checkpoint from completing (try again later)."""
+        with self._lock:
+            if self._grouped:
+                return False
+            busy, _frames, _done = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
 
     def waiting_keys(self, *, master: str | None = None, slave: str | None = None) -> int:
         """Keys stored for slaves and not yet delivered (optionally for one pair)."""
-        if master is None or slave is None:
-            return int(self._db.execute("SELECT COALESCE(SUM(remaining), 0) FROM batches").fetchone()[0])
-        query = "SELECT COALESCE(SUM(remaining), 0) FROM batches WHERE master = ? AND slave = ?"
-        return int(self._db.execute(query, (master, slave)).fetchone()[0])
+        with self._lock:
+            if master is None or slave is None:
+                return int(self._db.execute("SELECT COALESCE(SUM(remaining), 0) FROM batches").fetchone()[0])
+            query = "SELECT COALESCE(SUM(remaining), 0) FROM batches WHERE master = ? AND slave = ?"
+            return int(self._db.execute(query, (master, slave)).fetchone()[0])
 
     def counters(self) -> dict[str, int]:
         """Keys issued to masters and delivered to slaves since the database was created."""
-        values = dict(self._db.execute("SELECT name, value FROM counters").fetchall())
-        return {"issued": values.get("issued", 0) + self._issued_pending, "delivered": values.get("delivered", 0)}
+        with self._lock:
+            values = dict(self._db.execute("SELECT name, value FROM counters").fetchall())
+        return {
+            "issued": values.get("issued", 0) + self._issued_pending,
+            "delivered": values.get("delivered", 0),
+            "expired": values.get("expired", 0),
+        }
 
     def spent_units(self, *, link_id: str) -> int:
         """Units of a link this end has spent (allocated or consumed) since the database was created."""
-        return self._link(self._db.cursor(), link_id)[3]
+        with self._lock:
+            return self._link(self._db.cursor(), link_id)[3]

@@ -33,7 +33,7 @@ router = APIRouter(prefix="/api/v1/keys", responses=_ERRORS)
 
 async def etsi014_service(kme: Annotated[KME, Depends(get_kme)]) -> Etsi014:
     """The ETSI GS QKD 014 semantics over the KME's store and relay engine."""
-    return Etsi014(kme.config, kme.store, kme.relay)
+    return Etsi014(kme.config, kme.store, kme.relay, kme.quotas, kme.audit)
 
 
 Caller = Annotated[str, Depends(calling_sae)]
@@ -95,7 +95,7 @@ async def post_dec_keys(
 ) -> Response:
     """The keys named by ``key_IDs``, issued to ``master_SAE_ID`` for the calling slave SAE."""
     key_ids = [item.key_ID for item in request.key_IDs]
-    return _container(etsi.get_key_with_ids(caller, master_SAE_ID, key_ids), quote_ids=True)
+    return _container(await etsi.get_key_with_ids(caller, master_SAE_ID, key_ids), quote_ids=True)
 
 
 @router.get(
@@ -106,4 +106,5 @@ async def post_dec_keys(
 )
 async def get_dec_keys(master_SAE_ID: str, caller: Caller, etsi: Service, key_ID: Annotated[str, Query()]) -> Response:
     """One key named by the ``key_ID`` query parameter."""
-    return _container(etsi.get_key_with_ids(caller, master_SAE_ID, [KeyIDItem(key_ID=key_ID).key_ID]), quote_ids=True)
+    key_ids = [KeyIDItem(key_ID=key_ID).key_ID]
+    return _container(await etsi.get_key_with_ids(caller, master_SAE_ID, key_ids), quote_ids=True)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import Field
 
-from qit4n.kms.dependencies import caller_id, calling_kme, get_kme
+from qit4n.kms.dependencies import calling_kme, calling_operator, get_kme
 from qit4n.kms.errors import EtsiError
 from qit4n.kms.kme import KME
 from qit4n.kms.relay import RelayMessage
@@ -57,6 +57,6 @@ async def void(request: VoidRequest, _sender: Annotated[str, Depends(calling_kme
 
 
 @router.get("/health")
-async def health(_caller: Annotated[str, Depends(caller_id)], kme: TheKME) -> dict[str, Any]:
-    """Pool levels and counters (any certificate of the network's CA)."""
+async def health(_caller: Annotated[str, Depends(calling_operator)], kme: TheKME) -> dict[str, Any]:
+    """Pool levels and counters (the operator's certificate or a KME's; SAEs get 401)."""
     return kme.health()
