@@ -55,7 +55,55 @@ def _alarm_error(name: str, alarm: Alarm) -> RandomnessError:
     return RandomnessError(name, f"{alarm.test} test", detail)
 
 
-class QrngSource:
+class _HealthTestedSource:
+    """Delivery and health state shared by the sources: bytes come from ``_refill`` (which appends
+    to the buffer or raises), and the first failure stops the source for good."""
+
+    _name: str
+    monitor: HealthMonitor
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._delivered = 0
+        self._failure: RandomnessError | None = None
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def _refill(self, missing_bytes: int) -> None:
+        raise NotImplementedError
+
+    def _fail(self, failure: RandomnessError) -> RandomnessError:
+        self._failure = failure
+        self._buffer.clear()
+        return failure
+
+    def random_bytes(self, num_bytes: int) -> bytes:
+        if num_bytes < 0:
+            raise ParameterError(f"num_bytes = {num_bytes}: must be >= 0")
+        if self._failure is not None:
+            raise self._failure
+        while len(self._buffer) < num_bytes:
+            self._refill(num_bytes - len(self._buffer))
+        out = bytes(self._buffer[:num_bytes])
+        del self._buffer[:num_bytes]
+        self._delivered += num_bytes
+        return out
+
+    def health(self) -> HealthState:
+        failure = self._failure
+        return HealthState(
+            source=self._name,
+            healthy=failure is None,
+            bytes_delivered=self._delivered,
+            failed_test=None if failure is None else failure.test,
+            detail=None if failure is None else str(failure),
+            raw_samples_tested=self.monitor.samples_seen,
+        )
+
+
+class QrngSource(_HealthTestedSource):
     """An emulated QRNG device, health-tested online and Toeplitz-extracted (see the module docstring).
 
     ``seed`` seeds both the device's noise and the extractor's seed (the extractor seed is public and
@@ -80,6 +128,7 @@ class QrngSource:
     ) -> None:
         if block_samples < 1024:
             raise ParameterError(f"block_samples = {block_samples}: must be >= 1024")
+        super().__init__()
         self.device = device
         self._name = name or f"qrng:{type(device).__name__}"
         bits = device.bits_per_sample
@@ -99,55 +148,24 @@ class QrngSource:
         self._chunks: Iterator[np.ndarray] = emulate(
             device, 1 << 62, generator, chunk_samples=block_samples, faults=faults
         )
-        self._buffer = bytearray()
-        self._delivered = 0
-        self._failure: RandomnessError | None = None
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def _refill(self) -> None:
+    def _refill(self, missing_bytes: int) -> None:
         chunk = next(self._chunks)
         alarms = self.monitor.feed(chunk)
         if alarms:
-            self._failure = _alarm_error(self._name, alarms[0])
-            self._buffer.clear()
-            raise self._failure
+            raise self._fail(_alarm_error(self._name, alarms[0]))
         packed = samples_to_packed_bits(chunk, self.device.bits_per_sample)
         self._buffer += self.extractor.extract(packed).tobytes()
 
-    def random_bytes(self, num_bytes: int) -> bytes:
-        if num_bytes < 0:
-            raise ParameterError(f"num_bytes = {num_bytes}: must be >= 0")
-        if self._failure is not None:
-            raise self._failure
-        while len(self._buffer) < num_bytes:
-            self._refill()
-        out = bytes(self._buffer[:num_bytes])
-        del self._buffer[:num_bytes]
-        self._delivered += num_bytes
-        return out
 
-    def health(self) -> HealthState:
-        failure = self._failure
-        return HealthState(
-            source=self._name,
-            healthy=failure is None,
-            bytes_delivered=self._delivered,
-            failed_test=None if failure is None else failure.test,
-            detail=None if failure is None else str(failure),
-            raw_samples_tested=self.monitor.samples_seen,
-        )
-
-
-class FileSource:
+class FileSource(_HealthTestedSource):
     """Uniform bytes read in order from a file or a seekable device node (opened for each read),
     health-tested as 8-bit samples of full entropy; running out is an error too (``exhausted``)."""
 
     def __init__(
         self, path: Path | str, *, alpha: float = FEED_ALPHA, chunk_bytes: int = 1 << 20, option: str = "randomness"
     ) -> None:
+        super().__init__()
         self.path = Path(path)
         self._name = f"file:{self.path}"
         try:
@@ -158,49 +176,22 @@ class FileSource:
         self._offset = 0
         self.monitor = HealthMonitor(entropy_bits=8.0, bits_per_sample=8, alpha=alpha, bit_planes=False)
         self._chunk_bytes = chunk_bytes
-        self._buffer = bytearray()
-        self._delivered = 0
-        self._failure: RandomnessError | None = None
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def random_bytes(self, num_bytes: int) -> bytes:
-        if num_bytes < 0:
-            raise ParameterError(f"num_bytes = {num_bytes}: must be >= 0")
-        if self._failure is not None:
-            raise self._failure
-        while len(self._buffer) < num_bytes:
-            with self.path.open("rb") as handle:
-                if self._offset:
-                    handle.seek(self._offset)
-                data = handle.read(max(self._chunk_bytes, num_bytes - len(self._buffer)))
-            self._offset += len(data)
-            if not data:
-                read = self.monitor.samples_seen
-                self._failure = RandomnessError(self._name, "exhausted", f"after {read} bytes ({num_bytes} wanted)")
-                raise self._failure
-            alarms = self.monitor.feed(np.frombuffer(data, dtype=np.uint8))
-            if alarms:
-                self._failure = _alarm_error(self._name, alarms[0])
-                raise self._failure
-            self._buffer += data
-        out = bytes(self._buffer[:num_bytes])
-        del self._buffer[:num_bytes]
-        self._delivered += num_bytes
-        return out
-
-    def health(self) -> HealthState:
-        failure = self._failure
-        return HealthState(
-            source=self._name,
-            healthy=failure is None,
-            bytes_delivered=self._delivered,
-            failed_test=None if failure is None else failure.test,
-            detail=None if failure is None else str(failure),
-            raw_samples_tested=self.monitor.samples_seen,
-        )
+    def _refill(self, missing_bytes: int) -> None:
+        with self.path.open("rb") as handle:
+            if self._offset:
+                handle.seek(self._offset)
+            data = handle.read(max(self._chunk_bytes, missing_bytes))
+        self._offset += len(data)
+        if not data:
+            read = self.monitor.samples_seen
+            raise self._fail(
+                RandomnessError(self._name, "exhausted", f"after {read} bytes ({missing_bytes} more wanted)")
+            )
+        alarms = self.monitor.feed(np.frombuffer(data, dtype=np.uint8))
+        if alarms:
+            raise self._fail(_alarm_error(self._name, alarms[0]))
+        self._buffer += data
 
 
 def parse_fault(text: str, option: str = "--fault") -> Fault:
