@@ -11,10 +11,13 @@ Alice's. Two variants:
   sizes are powers of two and only the first two passes use small blocks: ``k1 =
   2^(ceil(log2(1/Q)) - 1)`` and ``k2 = 8 k1`` (sizes tuned with ``benchmarks/bench_postprocess.py``
   for efficiency and throughput), then passes of two random halves (BICONF-like) until
-  ``clean_passes`` passes in a row find no error, so a frame with errors left slips through with
-  probability at most ``2^-clean_passes``. Reuse of information: Alice's sub-block parities
-  revealed in earlier searches are remembered, and the last block's parity of every pass after
-  the first is deduced from the key's total parity instead of being disclosed.
+  ``clean_passes`` random-halves passes in a row find no error (the two block passes do not
+  count: they can miss an even number of errors every time), so a frame with errors left slips
+  through with probability at most ``2^-clean_passes`` (each bit's half is a fair coin, so any
+  non-empty error set has an odd count in the first half with probability exactly 1/2). Reuse
+  of information: Alice's sub-block parities revealed in earlier searches are remembered, and the
+  last block's parity of every pass after the first is deduced from the key's total parity
+  instead of being disclosed.
 
 References
 ----------
@@ -439,7 +442,8 @@ def reconcile_cascade_frames(
         for i in set(queried) | {i for i, _ in opening}:
             if searches[i].shape[0] == 0:
                 corrections[i] += pass_corrections[i]
-                clean_run[i] = clean_run[i] + 1 if pass_corrections[i] == 0 else 0
+                halves = bobs[i].settings.variant is CascadeVariant.OPTIMISED and pass_index[i] >= 2
+                clean_run[i] = clean_run[i] + 1 if halves and pass_corrections[i] == 0 else 0
                 pass_corrections[i] = 0
                 pass_index[i] += 1
                 active[i] = not _finished(bobs[i].settings, pass_index[i], clean_run[i])
