@@ -50,6 +50,11 @@ def missing_requirements() -> str | None:
     absent = [name for name in REQUIRED_COMMANDS if shutil.which(name) is None]
     if absent:
         return f"needs the commands {', '.join(absent)} (Debian: iproute2 wireguard-tools wireguard-go iputils-ping)"
+    probe = f"qit4n-probe-{os.getpid()}"
+    made = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True, timeout=30)
+    if made.returncode != 0:
+        return f"this machine refuses network namespaces ({made.stderr.strip()})"
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True, timeout=30)
     return None
 
 
