@@ -26,14 +26,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qit4n.errors import ParameterError, ServiceError
+from qit4n.errors import InputError, ParameterError, ServiceError
 from qit4n.kms.atrest import check_private, private_dir, write_private
-from qit4n.kms.certs import issue_entity_certs
-from qit4n.kms.config import KMEConfig, LinkConfig, kme_id_of, sae_id_of
+from qit4n.kms.certs import DEFAULT_CERT_DAYS, DEFAULT_CRL_DAYS
+from qit4n.kms.config import KMEConfig, KMEHost, LinkConfig, https_url, kme_id_of, read_kme_config, sae_id_of
+from qit4n.kms.pki import copy_private, ensure_certs, entities_of, is_throwaway
 from qit4n.kms.routes import kme_network
 from qit4n.kms.supply import KEY_SUPPLIES, LinkSupplyPlan, new_link_secret
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from qit4n.scenario import Scenario
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "StateLock",
     "free_port",
     "load_plan",
+    "run_kme",
     "scenario_entities",
     "write_kme_plan",
 ]
@@ -49,10 +53,11 @@ __all__ = [
 _READY_TIMEOUT_S = 30.0
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` (an address of this machine) that is free now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
 
@@ -106,6 +111,40 @@ def _link_secrets(scenario: Scenario, state_dir: Path) -> dict[str, str]:
     return secrets
 
 
+@dataclass(frozen=True)
+class _Placement:
+    """Where one KME listens (``bind``), the name others use (``address``) and its port."""
+
+    bind: str
+    address: str
+    port: int
+
+
+def _placements(kme_ids: list[str], hosts: dict[str, KMEHost], base_port: int | None) -> dict[str, _Placement]:
+    unknown = sorted(set(hosts) - set(kme_ids))
+    if unknown:
+        raise InputError(f"hosts: {', '.join(unknown)}: not a KME of this scenario (KMEs: {', '.join(kme_ids)})")
+    placements = {}
+    for index, kme_id in enumerate(kme_ids):
+        where = hosts.get(kme_id, KMEHost(address="127.0.0.1"))
+        bind = where.bind or where.address
+        port = where.port if where.port is not None else base_port + index if base_port is not None else None
+        if port is None:
+            try:
+                port = free_port(bind if bind not in ("0.0.0.0", "::") else where.address)
+            except OSError:
+                raise InputError(
+                    f"hosts.{kme_id}.port: give a port (no free one can be probed on {bind} from this machine)"
+                ) from None
+        placements[kme_id] = _Placement(bind, where.address, port)
+    taken: dict[tuple[str, int], str] = {}
+    for kme_id, place in placements.items():
+        other = taken.setdefault((place.address, place.port), kme_id)
+        if other != kme_id:
+            raise InputError(f"hosts.{kme_id}: {place.address}:{place.port} is already {other}'s")
+    return placements
+
+
 def write_kme_plan(
     scenario: Scenario,
     state_dir: Path,
@@ -114,6 +153,10 @@ def write_kme_plan(
     overrides: dict[str, Any] | None = None,
     supply: str = "modelled",
     pulses_per_block: int = 30_000_000,
+    hosts: dict[str, KMEHost] | None = None,
+    ca_dir: Path | None = None,
+    cert_days: float = DEFAULT_CERT_DAYS,
+    crl_days: float = DEFAULT_CRL_DAYS,
 ) -> NetworkPlan:
     """Write certificates and KME configs for ``scenario`` into ``state_dir`` (see module docstring).
 
@@ -134,16 +177,29 @@ def write_kme_plan(
         KME ``i`` (in node order) listens on ``base_port + i``; None picks free ports.
     overrides : dict or None
         Extra :class:`KMEConfig` fields for every KME (e.g. ``{"max_key_per_request": 100}``).
+    hosts : dict or None
+        KME ID -> :class:`KMEHost` (address, bind address, port) for KMEs spread over machines;
+        the others listen on 127.0.0.1. Each address also gets a bundle ``hosts/<address>/`` with
+        its KMEs' configs (paths relative to the bundle), certificates and the SAE certificates of
+        its KMEs, to copy to that machine and run with ``qit4n kms serve``.
+    ca_dir : Path or None
+        An offline CA (:mod:`qit4n.kms.pki`) that issues the missing certificates; None uses the
+        certificates already in ``certs/`` or, on a fresh state, a throwaway CA whose key is not kept.
+    cert_days, crl_days : float
+        Lifetime of the certificates issued, and of the CRL (offline CA only), in days.
     """
     kind = KEY_SUPPLIES.get(supply)
     kind.check_options(pulses_per_block=pulses_per_block)
+    if hosts and supply != "modelled":
+        raise InputError(f"hosts: the {supply} supply runs its producers on this machine; use the modelled supply")
     check_private(state_dir)
     _planned_supply(state_dir, supply)
     private_dir(state_dir)
     nodes = [node.id for node in scenario.nodes]
     user_nodes = [node.id for node in scenario.nodes if node.role.value == "user"]
     kme_ids = [kme_id_of(node) for node in nodes]
-    paths = issue_entity_certs(state_dir / "certs", kme_ids, [sae_id_of(node) for node in user_nodes])
+    places = _placements(kme_ids, hosts or {}, base_port)
+    certs = state_dir / "certs"
     secrets = _link_secrets(scenario, state_dir)
     network = kme_network(scenario)
     link_plans: dict[int, tuple[str, LinkSupplyPlan]] = {}
@@ -158,12 +214,10 @@ def write_kme_plan(
         except ParameterError as error:
             modelled[link_id] = str(error)
             link_plans[index] = ("modelled", LinkSupplyPlan())
-    ports = [base_port + i for i in range(len(nodes))] if base_port is not None else [free_port() for _ in nodes]
-    urls = {kme_id: f"https://127.0.0.1:{port}" for kme_id, port in zip(kme_ids, ports)}
+    urls = {kme_id: https_url(place.address, place.port) for kme_id, place in places.items()}
     directory = {sae_id_of(node): kme_id_of(node) for node in user_nodes}
     configs = {}
-    private_dir(state_dir / "kme")
-    for node, kme_id, port in zip(nodes, kme_ids, ports):
+    for node, kme_id in zip(nodes, kme_ids):
         links = []
         for index, link in enumerate(scenario.links):
             if node not in link.endpoints:
@@ -185,28 +239,69 @@ def write_kme_plan(
                 )
             )
         routes = {kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in network.routes[node].items()}
-        config = KMEConfig(
+        place = places[kme_id]
+        configs[kme_id] = KMEConfig(
             kme_id=kme_id,
-            port=port,
+            host=place.bind,
+            port=place.port,
             database=state_dir / "db" / f"{kme_id}.sqlite",
             kek_file=state_dir / "kek" / f"{kme_id}.key",
             audit_file=state_dir / "audit" / f"{kme_id}.jsonl",
-            cert=paths[kme_id].cert,
-            key=paths[kme_id].key,
-            ca=paths[kme_id].ca,
+            cert=certs / f"{kme_id}.pem",
+            key=certs / f"{kme_id}.key",
+            ca=certs / "ca.pem",
             sae_ids=[sae_id_of(node)] if node in user_nodes else [],
             directory=directory,
             peers={other: url for other, url in urls.items() if other != kme_id},
             links=links,
             routes=routes,
+            public_host=place.address if place.address != place.bind else None,
             **(overrides or {}),
         )
+    ensure_certs(certs, entities_of(configs.values()), ca_dir=ca_dir, days=cert_days, crl_days=crl_days)
+    if not is_throwaway(certs) and (certs / "crl.pem").exists():
+        configs = {kme_id: config.model_copy(update={"crl": certs / "crl.pem"}) for kme_id, config in configs.items()}
+    private_dir(state_dir / "kme")
+    for kme_id, config in configs.items():
         write_private(state_dir / "kme" / f"{kme_id}.json", config.model_dump_json(indent=1))
-        configs[kme_id] = config
     summary = {"kmes": urls, "saes": directory, "scenario": scenario.name, "supply": supply, "modelled_links": modelled}
     write_private(state_dir / "network.json", json.dumps(summary, indent=1))
+    if hosts:
+        _write_bundles(state_dir, configs, places)
     producers = tuple(plan.producer for _, plan in link_plans.values() if plan.producer is not None)
     return NetworkPlan(state_dir, configs, producers)
+
+
+def _relative(config: KMEConfig) -> KMEConfig:
+    """``config`` with its state paths relative to a bundle folder (``certs/``, ``db/``, ``kek/``, ``audit/``)."""
+    return config.model_copy(
+        update={
+            "database": Path("db") / config.database.name,
+            "kek_file": None if config.kek_file is None else Path("kek") / config.kek_file.name,
+            "audit_file": None if config.audit_file is None else Path("audit") / config.audit_file.name,
+            "cert": Path("certs") / config.cert.name,
+            "key": Path("certs") / config.key.name,
+            "ca": Path("certs") / config.ca.name,
+            "crl": None if config.crl is None else Path("certs") / config.crl.name,
+        }
+    )
+
+
+def _write_bundles(state_dir: Path, configs: dict[str, KMEConfig], places: dict[str, _Placement]) -> None:
+    """One folder per address under ``hosts/``: its KMEs' configs, certificates and their SAEs' certificates."""
+    certs = state_dir / "certs"
+    for address in dict.fromkeys(place.address for place in places.values()):
+        bundle = private_dir(state_dir / "hosts" / address)
+        held = [config for kme_id, config in configs.items() if places[kme_id].address == address]
+        for name in ("ca.pem", "crl.pem"):
+            if (certs / name).exists():
+                copy_private(certs / name, bundle / "certs" / name)
+        for config in held:
+            for entity in (config.kme_id, *config.sae_ids):
+                for suffix in (".pem", ".key"):
+                    copy_private(certs / f"{entity}{suffix}", bundle / "certs" / f"{entity}{suffix}")
+            write_private(bundle / f"{config.kme_id}.json", _relative(config).model_dump_json(indent=1))
+        copy_private(state_dir / "network.json", bundle / "network.json")
 
 
 def load_plan(state_dir: Path) -> NetworkPlan:
@@ -223,6 +318,31 @@ def load_plan(state_dir: Path) -> NetworkPlan:
         config = KMEConfig.model_validate_json(path.read_text())
         configs[config.kme_id] = config
     return NetworkPlan(state_dir, configs, tuple(sorted((state_dir / "producers").glob("link-*.json"))))
+
+
+def run_kme(config_path: Path) -> None:
+    """Run the KME of one config file until SIGINT/SIGTERM (``qit4n kms serve CONFIG``).
+
+    Relative paths in the file are taken from its folder (the per-host bundles of
+    :func:`write_kme_plan`). Like ``python -m qit4n.kms.server``, files it creates are private
+    (umask 077), and a config, private key, database folder or KEK that other users can read is
+    refused (:class:`~qit4n.kms.atrest.StateModeError`) before anything is opened.
+    """
+    import contextlib
+
+    from qit4n.kms.server import make_server
+
+    os.umask(0o077)
+    if not config_path.is_file():
+        raise InputError(f"CONFIG {config_path}: no such KME config file")
+    check_private(config_path)
+    try:
+        config = read_kme_config(config_path)
+    except ValueError as error:
+        raise InputError(f"CONFIG {config_path}: not a KME config ({str(error).splitlines()[0]})") from None
+    check_private(config.key, config.database.parent, *([config.kek_file] if config.kek_file else []))
+    with contextlib.suppress(KeyboardInterrupt):
+        make_server(config).run()
 
 
 class StateLock:
@@ -296,7 +416,8 @@ class Network:
     Holds the state's :class:`StateLock` while running. Every child runs in its own process group
     (a Ctrl-C on the terminal reaches the supervisor only) and receives SIGTERM when the
     supervisor dies, however it dies. :meth:`supervise` restarts children that exited, with
-    exponential back-off, and gives up after ``max_restarts``.
+    exponential back-off, and gives up after ``max_restarts``. ``on_ready(kme_id)`` is called as
+    each KME starts accepting connections (progress display).
     """
 
     def __init__(
@@ -306,8 +427,10 @@ class Network:
         lock: StateLock | None = None,
         max_restarts: int = 5,
         backoff_s: float = 0.5,
+        on_ready: Callable[[str], None] | None = None,
     ) -> None:
         self.plan = plan
+        self.on_ready = on_ready
         self.lock = lock if lock is not None else StateLock(plan.state_dir)
         self.max_restarts = max_restarts
         self.backoff_s = backoff_s
@@ -353,6 +476,8 @@ class Network:
             )
         for kme_id in kme_ids or list(self.plan.configs):
             self._wait_ready(kme_id)
+            if self.on_ready is not None:
+                self.on_ready(kme_id)
 
     def _wait_ready(self, kme_id: str) -> None:
         config = self.plan.configs[kme_id]
