@@ -82,11 +82,8 @@ def issue(
     another CA), and a fresh CRL."""
     from qit4n.kms.pki import ensure_certs, publish
 
-    before = {path.name: path.stat().st_mtime_ns for path in (state / "certs").glob("*.pem")}
-    ensure_certs(state / "certs", _entities(state), ca_dir=ca, **_lifetimes(days, crl_days))
+    issued = ensure_certs(state / "certs", _entities(state), ca_dir=ca, **_lifetimes(days, crl_days))
     publish(state)
-    after = {path.name: path.stat().st_mtime_ns for path in (state / "certs").glob("*.pem")}
-    issued = sorted(name[:-4] for name, stamp in after.items() if before.get(name) != stamp and name != "crl.pem")
     typer.echo(f"issued: {', '.join(issued) or 'nothing (all valid)'}; CRL renewed")
 
 

@@ -293,7 +293,8 @@ class CertificateAuthority:
         cert = builder.sign(self.key, hashes.SHA256())
 
         paths = CertPaths(directory / f"{entity}.pem", directory / f"{entity}.key", directory / "ca.pem")
-        replace_private(paths.ca, self.cert_pem)
+        if not paths.ca.exists() or paths.ca.read_bytes() != self.cert_pem:
+            replace_private(paths.ca, self.cert_pem)
         replace_private(paths.key, _pem_key(key))
         replace_private(paths.cert, cert.public_bytes(serialization.Encoding.PEM))
         record = {"entity": entity, "not_after": cert.not_valid_after_utc.isoformat()}

@@ -311,7 +311,8 @@ def load_plan(state_dir: Path) -> NetworkPlan:
     files = sorted(folder.glob("KME-*.json")) if folder.is_dir() else []
     if not files:
         raise ServiceError(
-            f"--state {state_dir}: no KME configs found (run `qit4n kms up SCENARIO --state {state_dir}` first)"
+            f"--state {state_dir}: no KME configs found (run `qit4n kms plan` or "
+            f"`qit4n kms up SCENARIO --state {state_dir}` first)"
         )
     configs = {}
     for path in files:

@@ -135,8 +135,8 @@ def ensure_certs(
     ca_dir: Path | None = None,
     days: float = DEFAULT_CERT_DAYS,
     crl_days: float = DEFAULT_CRL_DAYS,
-) -> dict[str, CertPaths]:
-    """Make sure every entity has a valid certificate in ``certs``; returns the paths by entity.
+) -> list[str]:
+    """Make sure every entity has a valid certificate in ``certs``; returns the entities (re)issued now.
 
     With ``ca_dir`` the offline CA there issues what is missing, expired or lacks a host name (and
     the CRL is refreshed). Without it, a throwaway state is renewed as a whole (module docstring);
@@ -159,6 +159,7 @@ def ensure_certs(
         if stale:
             ca = CertificateAuthority.create(None, common_name=THROWAWAY_CA_NAME, days=days)
             _issue(ca, certs, entities, entities.names, days)
+            return entities.names
     else:
         stale = _stale(certs, entities, renew_days=0.0)
         if stale:
@@ -167,7 +168,7 @@ def ensure_certs(
                 f"{certs}: certificates need the offline CA ({listed}); run "
                 f"`qit4n kms certs issue --ca CA_DIR --state {certs.parent}`"
             )
-    return {entity: _paths(certs, entity) for entity in entities.names}
+    return list(stale) if ca_dir is not None else []
 
 
 def rotate(
