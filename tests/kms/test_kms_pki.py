@@ -133,7 +133,9 @@ def test_a_state_from_before_the_offline_ca_loses_its_online_ca_key(tmp_path, ma
     CertificateAuthority.create(state / "certs")  # the old layout: ca.key beside the certificates
     write_kme_plan(make_star(), state)
     assert not (state / "certs" / "ca.key").exists()
-    assert certificate_info(state / "certs" / "SAE-A.pem").issuer == certificate_info(state / "certs" / "ca.pem").subject
+    assert (
+        certificate_info(state / "certs" / "SAE-A.pem").issuer == certificate_info(state / "certs" / "ca.pem").subject
+    )
 
 
 def test_an_offline_state_that_needs_a_certificate_names_the_command(offline, make_star):
@@ -188,7 +190,9 @@ def test_a_running_kme_keeps_serving_across_a_rotation_and_serves_the_new_certif
         asker = threading.Thread(target=keep_asking)
         asker.start()
         time.sleep(0.3)
-        result = CliRunner().invoke(app, ["kms", "certs", "rotate", "--ca", str(ca_dir), "--state", str(plan.state_dir)])
+        result = CliRunner().invoke(
+            app, ["kms", "certs", "rotate", "--ca", str(ca_dir), "--state", str(plan.state_dir)]
+        )
         new = _serial(plan, "KME-A")
         deadline = time.monotonic() + 10
         while _probe_as(plan, "SAE-A", "KME-A")[0] != new and time.monotonic() < deadline:
