@@ -29,7 +29,7 @@ from qit4n.kms.pki import revoked_serials
 RELOADING_TLS = importlib.util.find_spec("qit4n.kms.tls") is not None
 
 
-def _probe(url: str, ca: Path, cert: Path, key: Path) -> tuple[int | None, int | None]:
+def _probe(url: str, ca: Path, cert: Path, key: Path, slave: str = "SAE-D") -> tuple[int | None, int | None]:
     """(serial of the KME's certificate, HTTP status of an ETSI status call) over a new TLS connection
     opened by pyOpenSSL, not by qit4n's TLS code; (None, None) if the handshake fails, (serial, None) if
     the KME closes the connection instead of answering."""
@@ -62,7 +62,7 @@ def _probe(url: str, ca: Path, cert: Path, key: Path) -> tuple[int | None, int |
         served = connection.get_peer_certificate(as_cryptography=True)
         serial = None if served is None else served.serial_number
         try:
-            request = f"GET /api/v1/keys/SAE-D/status HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+            request = f"GET /api/v1/keys/{slave}/status HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
             connection.sendall(request.encode())
             answer = patiently(lambda: connection.recv(4096))
         except (SSL.Error, OSError):
@@ -71,7 +71,7 @@ def _probe(url: str, ca: Path, cert: Path, key: Path) -> tuple[int | None, int |
 
 
 def _probe_as(plan, sae_id: str, kme_id: str) -> tuple[int | None, int | None]:
-    return _probe(plan.url(kme_id), *_ca_cert_key(plan, sae_id))
+    return _probe(plan.url(kme_id), *_ca_cert_key(plan, sae_id), slave="SAE-D" if sae_id != "SAE-D" else "SAE-A")
 
 
 def _ca_cert_key(plan, entity: str) -> tuple[Path, Path, Path]:
@@ -171,16 +171,20 @@ def test_rotate_replaces_certificates_atomically_and_a_restarted_kme_serves_the_
 
 
 @pytest.mark.skipif(not RELOADING_TLS, reason="needs the reloading TLS layer of the pqtls branch (qit4n.kms.tls)")
-def test_a_running_kme_keeps_serving_across_a_rotation_and_serves_the_new_certificate(offline):
+def test_a_running_kme_keeps_serving_across_a_rotation_and_serves_the_new_certificate(offline, tmp_path):
     plan, ca_dir = offline
     old = _serial(plan, "KME-A")
     failures: list[object] = []
     stop = threading.Event()
+    held = []  # the SAE keeps the pair it loaded (still valid) while the files are replaced
+    for source in _ca_cert_key(plan, "SAE-A"):
+        held.append(tmp_path / f"held-{source.name}")
+        held[-1].write_bytes(source.read_bytes())
 
     def keep_asking() -> None:  # a new TLS connection per request, as new SAE sessions do
         while not stop.is_set():
             try:
-                _, code = _probe_as(plan, "SAE-A", "KME-A")
+                _, code = _probe(plan.url("KME-A"), *held)
                 if code != 200:
                     failures.append(code)
             except OSError as error:
