@@ -146,10 +146,28 @@ def test_plan_writes_one_private_bundle_per_address_with_relative_paths(tmp_path
     assert certificate_info(relay / "certs" / "KME-B.pem").names == ("127.0.0.3", "localhost")
 
 
-def _serve(config: Path) -> subprocess.Popen[str]:
+DEPLOY = Path(__file__).parents[2] / "deploy"
+
+
+def _unit_command(bundle: Path, kme_id: str) -> list[str]:
+    """The ExecStart of ``deploy/systemd/qit4n-kme@.service`` for ``kme_id``, with the bundle in place of
+    /var/lib/qit4n-kms and this Python in place of the installed ``qit4n``."""
+    unit = (DEPLOY / "systemd" / "qit4n-kme@.service").read_text()
+    (line,) = [line for line in unit.splitlines() if line.startswith("ExecStart=")]
+    program, *arguments = line.removeprefix("ExecStart=").split()
+    assert program.endswith("/qit4n")
+    return [
+        sys.executable,
+        "-m",
+        "qit4n",
+        *(a.replace("/var/lib/qit4n-kms", str(bundle)).replace("%i", kme_id) for a in arguments),
+    ]
+
+
+def _serve(config: Path, command: list[str] | None = None) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
     return subprocess.Popen(
-        [sys.executable, "-m", "qit4n", "kms", "serve", str(config)],
+        command or [sys.executable, "-m", "qit4n", "kms", "serve", str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -175,8 +193,9 @@ def test_kmes_served_alone_on_distinct_addresses_relay_a_key_end_to_end(tmp_path
     plan = load_plan(state)
     processes = {}
     try:
-        for kme_id, address in ADDRESSES.items():
-            processes[kme_id] = _serve(state / "hosts" / address / f"{kme_id}.json")
+        for kme_id, address in ADDRESSES.items():  # as the systemd unit in deploy/ starts them
+            bundle = state / "hosts" / address
+            processes[kme_id] = _serve(bundle / f"{kme_id}.json", _unit_command(bundle, kme_id))
         for kme_id, config in plan.configs.items():
             _wait_listening(processes[kme_id], ADDRESSES[kme_id], config.port)
             with pytest.raises(OSError):  # bound to its own address only
@@ -219,3 +238,31 @@ def test_kms_serve_refuses_a_config_others_can_read_with_one_line(tmp_path, make
         == f"error: CONFIG {tmp_path / 'nothing.json'}: no such KME config file"
     )
     assert missing.returncode == 2
+
+
+def test_the_example_host_map_in_deploy_plans_the_vienna_network_on_six_machines(tmp_path):
+    CertificateAuthority.create(tmp_path / "ca")
+    example = DEPLOY / "kms-hosts.example.yaml"
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        [
+            "kms",
+            "plan",
+            "secoqc-vienna-2008",
+            "--state",
+            str(tmp_path / "st"),
+            "--ca",
+            str(tmp_path / "ca"),
+            "--config",
+            str(example),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    bundles = sorted(path.name for path in (tmp_path / "st" / "hosts").iterdir())
+    assert bundles == sorted(f"kme-{node}.example.net" for node in ("sie", "erd", "gud", "brei", "for", "stp"))
+    sie = tmp_path / "st" / "hosts" / "kme-sie.example.net"
+    config = read_kme_config(sie / "KME-SIE.json")
+    assert (config.host, config.public_host, config.port) == ("0.0.0.0", "kme-sie.example.net", 8443)
+    assert config.peers["KME-ERD"] == "https://kme-erd.example.net:8443"
+    assert certificate_info(sie / "certs" / "KME-SIE.pem").names == ("kme-sie.example.net",)
