@@ -106,7 +106,7 @@ def up(
     (a KME that exits is restarted with back-off). The state folder is locked while this runs; without
     --state a private temporary folder is used and removed at the end. Certificates come from the state
     (`kms plan`, `kms certs`) or --ca; a fresh state gets a throwaway CA whose key is not kept."""
-    from qit4n.kms.launcher import StateLock
+    from qit4n.kms.launcher import TEMPORARY_STATE_PREFIX, StateLock, remove_orphan_states
     from qit4n.qrng.source import open_source
     from qit4n.scenario import load_scenario
 
@@ -120,8 +120,13 @@ def up(
     signal.signal(signal.SIGINT, _stop_requested)
     signal.signal(signal.SIGTERM, _stop_requested)
     with contextlib.ExitStack() as stack:
+        if state is None:
+            for orphan in remove_orphan_states(Path(tempfile.gettempdir())):
+                Console(stderr=True).print(f"removed {orphan}, the temporary state of a killed `kms up`")
         state_dir = (
-            state if state is not None else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qit4n-kms-")))
+            state
+            if state is not None
+            else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=TEMPORARY_STATE_PREFIX)))
         )
         lock = StateLock(state_dir)
         lock.acquire()

@@ -40,11 +40,13 @@ if TYPE_CHECKING:
     from qit4n.scenario import Scenario
 
 __all__ = [
+    "TEMPORARY_STATE_PREFIX",
     "Network",
     "NetworkPlan",
     "StateLock",
     "free_port",
     "load_plan",
+    "remove_orphan_states",
     "run_kme",
     "scenario_entities",
     "write_kme_plan",
@@ -344,6 +346,37 @@ def run_kme(config_path: Path) -> None:
     check_private(config.key, config.database.parent, *([config.kek_file] if config.kek_file else []))
     with contextlib.suppress(KeyboardInterrupt):
         make_server(config).run()
+
+
+#: Prefix of the temporary state folder of ``kms up`` without ``--state``.
+TEMPORARY_STATE_PREFIX = "qit4n-kms-"
+_ORPHAN_AGE_S = 30.0
+
+
+def remove_orphan_states(folder: Path) -> list[Path]:
+    """Remove the temporary states that killed ``kms up`` runs left in ``folder``; returns them.
+
+    A supervisor killed by SIGKILL cannot remove its temporary state (its KMEs die with it). A folder
+    ``qit4n-kms-*`` owned by this user is an orphan when its ``kms.lock`` is older than 30 s and no
+    process holds it; the check takes the lock, so a running ``kms up`` is never touched.
+    """
+    import shutil
+
+    removed = []
+    for candidate in sorted(folder.glob(f"{TEMPORARY_STATE_PREFIX}*")):
+        lock_path = candidate / "kms.lock"
+        if candidate.is_symlink() or not lock_path.is_file() or candidate.stat().st_uid != os.getuid():
+            continue
+        if time.time() - lock_path.stat().st_mtime < _ORPHAN_AGE_S:
+            continue
+        with os.fdopen(os.open(lock_path, os.O_RDWR), "r+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            shutil.rmtree(candidate)
+        removed.append(candidate)
+    return removed
 
 
 class StateLock:
