@@ -286,3 +286,22 @@ def test_a_bad_certs_command_exits_2_with_one_line_and_no_traceback(tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"error: --state {tmp_path}: no KME configs found (run `qit4n kms plan")
+
+
+def test_an_offline_ca_takes_a_throwaway_state_over_whole_and_revokes_only_in_its_own(tmp_path, make_star):
+    from qit4n.kms.pki import revoke
+
+    state = tmp_path / "state"
+    write_kme_plan(make_star(), state)
+    ca_dir = tmp_path / "ca"
+    authority = CertificateAuthority.create(ca_dir)
+    with pytest.raises(InputError, match="from another CA than --ca"):
+        revoke(state, ca_dir, entities=["SAE-A"], serials=[])
+    assert not (state / "certs" / "crl.pem").exists()
+    result = CliRunner().invoke(app, ["kms", "certs", "rotate", "--ca", str(ca_dir), "--state", str(state), "SAE-A"])
+    assert result.exit_code == 0 and "rotated: KME-A, KME-B, KME-C, KME-D, SAE-A, SAE-C, SAE-D" in result.output
+    assert (state / "certs" / "ca.pem").read_bytes() == authority.cert_pem
+    subject = certificate_info(state / "certs" / "ca.pem").subject
+    assert {certificate_info(path).issuer for path in (state / "certs").glob("[KSq]*.pem")} == {subject}
+    plan = write_kme_plan(make_star(), state)  # now an offline-CA state: the KMEs check its CRL
+    assert {config.crl for config in plan.configs.values()} == {state / "certs" / "crl.pem"}

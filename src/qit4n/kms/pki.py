@@ -128,6 +128,11 @@ def _issue(ca: CertificateAuthority, certs: Path, entities: Entities, chosen: li
         ca.issue(certs, entity, server=entity in entities.servers, hosts=hosts, days=days)
 
 
+def _same_ca(certs: Path, ca: CertificateAuthority) -> bool:
+    """True if the state's ``ca.pem`` is ``ca``'s certificate."""
+    return (certs / "ca.pem").is_file() and (certs / "ca.pem").read_bytes() == ca.cert_pem
+
+
 def ensure_certs(
     certs: Path,
     entities: Entities,
@@ -148,7 +153,7 @@ def ensure_certs(
         (certs / "ca.pem").unlink(missing_ok=True)
     if ca_dir is not None:
         ca = CertificateAuthority.load(ca_dir)
-        if (certs / "ca.pem").exists() and (certs / "ca.pem").read_bytes() != ca.cert_pem:
+        if (certs / "ca.pem").exists() and not _same_ca(certs, ca):
             stale = dict.fromkeys(entities.names, "issued by another CA")
         else:
             stale = _stale(certs, entities, renew_days=0.0)
@@ -189,7 +194,9 @@ def rotate(
     if unknown:
         raise InputError(f"{', '.join(unknown)}: not an entity of {state_dir} (entities: {', '.join(entities.names)})")
     selected = list(chosen or entities.names)
-    if within_days is not None:
+    if not _same_ca(certs, ca):  # a new CA: every certificate must move to it at once
+        selected = entities.names
+    elif within_days is not None:
         stale = _stale(certs, entities, renew_days=within_days)
         selected = [entity for entity in selected if entity in stale]
     _issue(ca, certs, entities, selected, days)
@@ -203,6 +210,11 @@ def revoke(
 ) -> list[int]:
     """Revoke certificates with the offline CA and publish the new CRL into the state; returns the serials."""
     ca = CertificateAuthority.load(ca_dir)
+    if not _same_ca(state_dir / "certs", ca):
+        raise InputError(
+            f"--state {state_dir}: its certificates come from another CA than --ca {ca_dir}; "
+            f"its CRL would make every KME refuse every peer (move the state to this CA with `kms certs issue`)"
+        )
     revoked = ca.revoke(entities=entities, serials=serials)
     private_dir(state_dir / "certs")
     replace_private(state_dir / "certs" / "crl.pem", ca.write_crl(days=crl_days))
