@@ -38,7 +38,10 @@ def operator_cert(plan: NetworkPlan) -> tuple[Path, Path, Path]:
     certs = plan.state_dir / "certs"
     cert = certs / f"{OPERATOR_ID}.pem"
     if not cert.is_file():
-        raise ServiceError(f"{cert}: no operator certificate; issue it with `qit4n kms certs issue --ca CA_DIR`")
+        raise ServiceError(
+            f"{cert}: no operator certificate; `qit4n kms up` on this state issues it, "
+            "or `qit4n kms certs issue --ca CA_DIR` for a state of an offline CA"
+        )
     return cert, certs / f"{OPERATOR_ID}.key", certs / "ca.pem"
 
 
