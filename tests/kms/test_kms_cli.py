@@ -35,6 +35,7 @@ def _start_up(scenario_file: Path, state: Path) -> tuple[subprocess.Popen, str]:
     )
     lines = []
     deadline = time.monotonic() + 60
+    assert process.stdout is not None
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         lines.append(line)

@@ -42,7 +42,7 @@ def _probe(url: str, ca: Path, cert: Path, key: Path, slave: str = "SAE-D") -> t
     context.use_certificate_chain_file(str(cert))
     context.use_privatekey_file(str(key))
 
-    def patiently(call):  # type: ignore[no-untyped-def]
+    def patiently(call):
         for _ in range(100):
             try:
                 return call()
@@ -212,6 +212,7 @@ def test_a_running_kme_keeps_serving_across_a_rotation_and_serves_the_new_certif
 
 def test_revoke_lists_every_unexpired_certificate_of_the_entity_in_a_crl_signed_by_the_ca(offline):
     from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
     from OpenSSL import crypto
 
     plan, ca_dir = offline
@@ -225,7 +226,8 @@ def test_revoke_lists_every_unexpired_certificate_of_the_entity_in_a_crl_signed_
     crl_file = plan.state_dir / "certs" / "crl.pem"
     assert revoked_serials(crl_file) == {first, second} == revoked_serials(ca_dir / "crl.pem")
     crl = x509.load_pem_x509_crl(crl_file.read_bytes())
-    assert crl.is_signature_valid(x509.load_pem_x509_certificate((ca_dir / "ca.pem").read_bytes()).public_key())
+    ca_public = x509.load_pem_x509_certificate((ca_dir / "ca.pem").read_bytes()).public_key()
+    assert isinstance(ca_public, ec.EllipticCurvePublicKey) and crl.is_signature_valid(ca_public)
     # an X.509 verifier with the CRL (OpenSSL through pyOpenSSL) refuses SAE-A and accepts SAE-D
     store = crypto.X509Store()
     store.add_cert(crypto.X509.from_cryptography(x509.load_pem_x509_certificate((ca_dir / "ca.pem").read_bytes())))
