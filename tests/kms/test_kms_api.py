@@ -166,13 +166,14 @@ def test_an_sae_calling_a_kme_it_is_not_attached_to_gets_401(star_network):
 def test_tls_handshake_fails_without_or_with_a_foreign_client_certificate(star_network, tmp_path):
     import ssl
 
-    from qit4n.kms.certs import CertificateAuthority
+    from qit4n.kms.certs import create_ca, issue_certificate
 
     ca_file = star_network.plan.sae_cert("SAE-A")[2]
     bare = ssl.create_default_context(cafile=str(ca_file))
     with httpx.Client(verify=bare, timeout=5) as client, pytest.raises(httpx.HTTPError):
         client.get(star_network.url("KME-A") + "/api/v1/keys/SAE-D/status")
-    rogue = CertificateAuthority.create(None).issue(tmp_path / "rogue", "SAE-A", server=False)
+    rogue_ca = create_ca(tmp_path / "rogue")
+    rogue = issue_certificate(rogue_ca, tmp_path / "rogue", "SAE-A", server=False)
     forged = ssl.create_default_context(cafile=str(ca_file))
     forged.load_cert_chain(str(rogue.cert), str(rogue.key))
     with httpx.Client(verify=forged, timeout=5) as client, pytest.raises(httpx.HTTPError):
@@ -200,13 +201,12 @@ def test_the_kme_to_kme_api_refuses_saes(star_network):
 def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path, make_star, live_network):
     """Two SAEs behind KME-D: the one not named when the key was issued is refused with 401; keys
     between them stay on KME-D (and a multicast copy is relayed to SAE-A's KME)."""
-    from qit4n.kms.certs import CertificateAuthority
+    from qit4n.kms.certs import create_ca, issue_certificate
     from qit4n.kms.launcher import NetworkPlan, write_kme_plan
     from qit4n.kms.ops import InProcessNetwork
 
-    ca = CertificateAuthority.create(tmp_path / "ca")
-    plan = write_kme_plan(make_star(capacity_bits=1e5), tmp_path / "state", ca_dir=tmp_path / "ca")
-    ca.issue(tmp_path / "state" / "certs", "SAE-D2", server=False)
+    plan = write_kme_plan(make_star(capacity_bits=1e5), tmp_path, ca_dir=create_ca(tmp_path / "ca").cert.parent)
+    issue_certificate(create_ca(tmp_path / "ca"), tmp_path / "certs", "SAE-D2", server=False)
     directory = {**plan.directory, "SAE-D2": "KME-D"}
     configs = {
         kme_id: config.model_copy(
@@ -214,7 +214,7 @@ def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path, make_star, live_ne
         )
         for kme_id, config in plan.configs.items()
     }
-    plan = NetworkPlan(tmp_path / "state", configs)
+    plan = NetworkPlan(tmp_path, configs)
     with InProcessNetwork(plan):
         live = live_network(plan)
         live.wait_for_keys("SAE-A", "SAE-D", 1)

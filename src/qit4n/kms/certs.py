@@ -50,6 +50,8 @@ __all__ = [
     "CertificateAuthority",
     "certificate_info",
     "common_name_of",
+    "create_ca",
+    "issue_certificate",
     "replace_private",
 ]
 
@@ -374,6 +376,31 @@ class CertificateAuthority:
         if self.directory is not None:
             replace_private(self.directory / "crl.pem", crl)
         return crl
+
+
+def create_ca(directory: Path, common_name: str = "qit4n test CA") -> CertPaths:
+    """The CA in ``directory`` (created if absent) as paths: ``ca.pem``, ``ca.key``, ``ca.pem``.
+
+    For tests and one-off tools; a KMS state never holds a CA key (use ``qit4n kms certs``).
+    """
+    if not (directory / "ca.key").exists():
+        CertificateAuthority.create(directory, common_name=common_name)
+    return CertPaths(directory / "ca.pem", directory / "ca.key", directory / "ca.pem")
+
+
+def issue_certificate(
+    ca: CertPaths,
+    directory: Path,
+    common_name: str,
+    *,
+    server: bool,
+    hosts: Iterable[str] = ("127.0.0.1", "localhost"),
+    days: float = DEFAULT_CERT_DAYS,
+) -> CertPaths:
+    """Issue ``<common_name>.pem``/``.key`` into ``directory`` with the CA of :func:`create_ca`."""
+    return CertificateAuthority.load(ca.cert.parent).issue(
+        directory, common_name, server=server, hosts=hosts, days=days
+    )
 
 
 def _serials_of(issued: dict[str, dict[str, str]], entities: set[str], now: _dt.datetime) -> list[str]:

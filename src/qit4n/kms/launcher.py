@@ -261,7 +261,7 @@ def write_kme_plan(
             **(overrides or {}),
         )
     ensure_certs(certs, entities_of(configs.values()), ca_dir=ca_dir, days=cert_days, crl_days=crl_days)
-    if not is_throwaway(certs) and (certs / "crl.pem").exists():
+    if not is_throwaway(certs) and (certs / "crl.pem").exists() and "crl" not in (overrides or {}):
         configs = {kme_id: config.model_copy(update={"crl": certs / "crl.pem"}) for kme_id, config in configs.items()}
     private_dir(state_dir / "kme")
     for kme_id, config in configs.items():
