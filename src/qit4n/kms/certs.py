@@ -300,10 +300,12 @@ class CertificateAuthority:
         replace_private(paths.key, _pem_key(key))
         replace_private(paths.cert, cert.public_bytes(serialization.Encoding.PEM))
         record = {"entity": entity, "not_after": cert.not_valid_after_utc.isoformat()}
-        self._record(
-            "issued.json",
-            lambda book: book.setdefault("issued", {}).__setitem__(format(cert.serial_number, "x"), record),
-        )
+
+        def add(book: dict[str, Any]) -> None:  # expired entries go: nothing needs to revoke them any more
+            issued = {serial: kept for serial, kept in book.get("issued", {}).items() if _not_after(kept) > now}
+            book["issued"] = {**issued, format(cert.serial_number, "x"): record}
+
+        self._record("issued.json", add)
         return paths
 
     def _book(self, name: str) -> dict[str, Any]:
@@ -403,13 +405,13 @@ def issue_certificate(
     )
 
 
+def _not_after(record: dict[str, str]) -> _dt.datetime:
+    return _dt.datetime.fromisoformat(record["not_after"])
+
+
 def _serials_of(issued: dict[str, dict[str, str]], entities: set[str], now: _dt.datetime) -> list[str]:
     """Hex serials of the certificates in ``issued`` held by ``entities`` and not yet expired at ``now``."""
-    return [
-        serial
-        for serial, record in issued.items()
-        if record["entity"] in entities and _dt.datetime.fromisoformat(record["not_after"]) > now
-    ]
+    return [serial for serial, record in issued.items() if record["entity"] in entities and _not_after(record) > now]
 
 
 def common_name_of(peer_cert: dict | None) -> str | None:
