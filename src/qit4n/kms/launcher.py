@@ -1,10 +1,12 @@
-"""Plan and run the KMEs of a scenario on loopback, one process per KME.
+"""Plan and run the KMEs of a scenario, one process per KME.
 
-:func:`write_kme_plan` writes everything a network of KMEs needs into a state folder: a CA and
-certificates (``certs/``), one config per KME (``kme/KME-X.json``), the link secrets of the
-modelled key supply (``links.json``, kept so a restart resumes with the same pools), and
-``network.json`` (URLs and the SAE directory) for clients. :class:`Network` starts and stops the
-KME processes; each keeps its SQLite database in ``db/``.
+:func:`write_kme_plan` writes everything a network of KMEs needs into a state folder: the CA
+certificate, a CRL and the entities' certificates (``certs/``, :mod:`qit4n.kms.pki`; never a CA
+key), one config per KME (``kme/KME-X.json``), the link secrets of the modelled key supply
+(``links.json``, kept so a restart resumes with the same pools), ``network.json`` (URLs and the SAE
+directory) for clients, and with a ``hosts`` map one bundle per machine (:mod:`qit4n.kms.hosts`)
+to run with ``qit4n kms serve`` (:func:`run_kme`). :class:`Network` starts and stops the KME
+processes; each keeps its SQLite database in ``db/``.
 
 The key supply of the links is a member of :data:`~qit4n.kms.supply.KEY_SUPPLIES`. With
 ``supply="emulated"`` the plan also holds one producer per link (``producers/link-I.json``) that
@@ -30,7 +32,8 @@ from qit4n.errors import InputError, ParameterError, ServiceError
 from qit4n.kms.atrest import check_private, private_dir, write_private
 from qit4n.kms.certs import DEFAULT_CERT_DAYS, DEFAULT_CRL_DAYS
 from qit4n.kms.config import KMEConfig, KMEHost, LinkConfig, https_url, kme_id_of, read_kme_config, sae_id_of
-from qit4n.kms.pki import copy_private, ensure_certs, entities_of, is_throwaway
+from qit4n.kms.hosts import free_port, placements, write_bundles
+from qit4n.kms.pki import ensure_certs, entities_of, is_throwaway
 from qit4n.kms.routes import kme_network
 from qit4n.kms.supply import KEY_SUPPLIES, LinkSupplyPlan, new_link_secret
 
@@ -53,15 +56,6 @@ __all__ = [
 ]
 
 _READY_TIMEOUT_S = 30.0
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port on ``host`` (an address of this machine) that is free now."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -111,40 +105,6 @@ def _link_secrets(scenario: Scenario, state_dir: Path) -> dict[str, str]:
         secrets.setdefault(scenario.link_id(index), new_link_secret())
     write_private(secrets_path, json.dumps(secrets, indent=1))
     return secrets
-
-
-@dataclass(frozen=True)
-class _Placement:
-    """Where one KME listens (``bind``), the name others use (``address``) and its port."""
-
-    bind: str
-    address: str
-    port: int
-
-
-def _placements(kme_ids: list[str], hosts: dict[str, KMEHost], base_port: int | None) -> dict[str, _Placement]:
-    unknown = sorted(set(hosts) - set(kme_ids))
-    if unknown:
-        raise InputError(f"hosts: {', '.join(unknown)}: not a KME of this scenario (KMEs: {', '.join(kme_ids)})")
-    placements = {}
-    for index, kme_id in enumerate(kme_ids):
-        where = hosts.get(kme_id, KMEHost(address="127.0.0.1"))
-        bind = where.bind or where.address
-        port = where.port if where.port is not None else base_port + index if base_port is not None else None
-        if port is None:
-            try:
-                port = free_port(bind if bind not in ("0.0.0.0", "::") else where.address)
-            except OSError:
-                raise InputError(
-                    f"hosts.{kme_id}.port: give a port (no free one can be probed on {bind} from this machine)"
-                ) from None
-        placements[kme_id] = _Placement(bind, where.address, port)
-    taken: dict[tuple[str, int], str] = {}
-    for kme_id, place in placements.items():
-        other = taken.setdefault((place.address, place.port), kme_id)
-        if other != kme_id:
-            raise InputError(f"hosts.{kme_id}: {place.address}:{place.port} is already {other}'s")
-    return placements
 
 
 def write_kme_plan(
@@ -200,7 +160,7 @@ def write_kme_plan(
     nodes = [node.id for node in scenario.nodes]
     user_nodes = [node.id for node in scenario.nodes if node.role.value == "user"]
     kme_ids = [kme_id_of(node) for node in nodes]
-    places = _placements(kme_ids, hosts or {}, base_port)
+    places = placements(kme_ids, hosts or {}, base_port)
     certs = state_dir / "certs"
     secrets = _link_secrets(scenario, state_dir)
     network = kme_network(scenario)
@@ -269,41 +229,9 @@ def write_kme_plan(
     summary = {"kmes": urls, "saes": directory, "scenario": scenario.name, "supply": supply, "modelled_links": modelled}
     write_private(state_dir / "network.json", json.dumps(summary, indent=1))
     if hosts:
-        _write_bundles(state_dir, configs, places)
+        write_bundles(state_dir, configs, places)
     producers = tuple(plan.producer for _, plan in link_plans.values() if plan.producer is not None)
     return NetworkPlan(state_dir, configs, producers)
-
-
-def _relative(config: KMEConfig) -> KMEConfig:
-    """``config`` with its state paths relative to a bundle folder (``certs/``, ``db/``, ``kek/``, ``audit/``)."""
-    return config.model_copy(
-        update={
-            "database": Path("db") / config.database.name,
-            "kek_file": None if config.kek_file is None else Path("kek") / config.kek_file.name,
-            "audit_file": None if config.audit_file is None else Path("audit") / config.audit_file.name,
-            "cert": Path("certs") / config.cert.name,
-            "key": Path("certs") / config.key.name,
-            "ca": Path("certs") / config.ca.name,
-            "crl": None if config.crl is None else Path("certs") / config.crl.name,
-        }
-    )
-
-
-def _write_bundles(state_dir: Path, configs: dict[str, KMEConfig], places: dict[str, _Placement]) -> None:
-    """One folder per address under ``hosts/``: its KMEs' configs, certificates and their SAEs' certificates."""
-    certs = state_dir / "certs"
-    for address in dict.fromkeys(place.address for place in places.values()):
-        bundle = private_dir(state_dir / "hosts" / address)
-        held = [config for kme_id, config in configs.items() if places[kme_id].address == address]
-        for name in ("ca.pem", "crl.pem"):
-            if (certs / name).exists():
-                copy_private(certs / name, bundle / "certs" / name)
-        for config in held:
-            for entity in (config.kme_id, *config.sae_ids):
-                for suffix in (".pem", ".key"):
-                    copy_private(certs / f"{entity}{suffix}", bundle / "certs" / f"{entity}{suffix}")
-            write_private(bundle / f"{config.kme_id}.json", _relative(config).model_dump_json(indent=1))
-        copy_private(state_dir / "network.json", bundle / "network.json")
 
 
 def load_plan(state_dir: Path) -> NetworkPlan:
