@@ -46,3 +46,14 @@ def test_emulate_writes_no_progress_when_stderr_is_not_a_terminal() -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "emulating" not in run.stderr
+
+
+def test_kms_up_shows_planning_and_each_kme_starting_on_a_terminal(tmp_path: Path) -> None:
+    scenario = tmp_path / "pair.yaml"
+    scenario.write_text(
+        "name: pair\nnodes: [{id: A}, {id: B}]\n"
+        "links: [{endpoints: [A, B], key_rate_bps: 1.0e5, pool_capacity_bits: 1.0e6}]\n"
+    )
+    shown = _stderr_on_a_terminal(["kms", "up", str(scenario), "--state", str(tmp_path / "st"), "--duration-s", "0"])
+    assert "planning: configs and certificates" in shown
+    assert "KME-B listening" in shown and "2/2" in shown

@@ -205,8 +205,8 @@ def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path, make_star, live_ne
     from qit4n.kms.launcher import NetworkPlan, write_kme_plan
     from qit4n.kms.ops import InProcessNetwork
 
-    plan = write_kme_plan(make_star(capacity_bits=1e5), tmp_path)
-    issue_certificate(create_ca(tmp_path / "certs"), tmp_path / "certs", "SAE-D2", server=False)
+    plan = write_kme_plan(make_star(capacity_bits=1e5), tmp_path, ca_dir=create_ca(tmp_path / "ca").cert.parent)
+    issue_certificate(create_ca(tmp_path / "ca"), tmp_path / "certs", "SAE-D2", server=False)
     directory = {**plan.directory, "SAE-D2": "KME-D"}
     configs = {
         kme_id: config.model_copy(

@@ -35,6 +35,7 @@ def _start_up(scenario_file: Path, state: Path) -> tuple[subprocess.Popen, str]:
     )
     lines = []
     deadline = time.monotonic() + 60
+    assert process.stdout is not None
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         lines.append(line)
@@ -142,13 +143,18 @@ def test_up_status_get_key_dec_key_and_restart_resume(tmp_path):
         _stop(up)
 
 
-def test_certs_writes_a_ca_and_one_certificate_per_entity(tmp_path):
+def test_plan_with_an_offline_ca_writes_one_certificate_per_entity_and_no_ca_key(tmp_path):
     scenario_file = tmp_path / "pair.yaml"
     scenario_file.write_text(yaml.safe_dump(SCENARIO))
-    result = CliRunner().invoke(app, ["kms", "certs", str(scenario_file), "--out", str(tmp_path / "certs")])
+    runner = CliRunner()
+    assert runner.invoke(app, ["kms", "certs", "init", "--ca", str(tmp_path / "ca")]).exit_code == 0
+    result = runner.invoke(
+        app, ["kms", "plan", str(scenario_file), "--state", str(tmp_path / "st"), "--ca", str(tmp_path / "ca")]
+    )
     assert result.exit_code == 0, result.output
-    names = sorted(path.name for path in (tmp_path / "certs").glob("*.pem"))
-    assert names == ["KME-A.pem", "KME-D.pem", "SAE-A.pem", "SAE-D.pem", "ca.pem"]
+    names = sorted(path.name for path in (tmp_path / "st" / "certs").glob("*.pem"))
+    assert names == ["KME-A.pem", "KME-D.pem", "SAE-A.pem", "SAE-D.pem", "ca.pem", "crl.pem", "qit4n-operator.pem"]
+    assert not list((tmp_path / "st").rglob("ca.key"))
 
 
 def test_bad_input_exits_2_with_a_message_and_no_traceback(tmp_path):

@@ -10,14 +10,17 @@ import tempfile
 import time
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from qit4n.cli.kms_certs import certs_app
+
 if TYPE_CHECKING:
     from qit4n.kms.client import DeliveredKey
+    from qit4n.kms.config import KMSSettings
     from qit4n.kms.launcher import StateLock
     from qit4n.report import Section
     from qit4n.scenario import Scenario
@@ -32,22 +35,26 @@ StateOption = Annotated[
     Path, typer.Option("--state", help="folder with the network's certificates, configs and databases")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
+CaDirOption = Annotated[
+    Path | None,
+    typer.Option("--ca", help="offline CA folder (`kms certs init`) that issues missing certificates"),
+]
+CertDaysOption = Annotated[
+    float | None, typer.Option("--cert-days", help="lifetime of certificates issued now, in days (default 30)")
+]
+KmsConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="KMS config file (YAML/JSON): per-SAE quotas, default_quota, max_request_bytes, key_lifetime_s, "
+        "max_key_per_request, hosts (where each KME runs)",
+    ),
+]
+BasePortOption = Annotated[
+    int | None, typer.Option("--base-port", min=1024, max=65000, help="first port; default: free ports")
+]
 
-
-@kms_app.command("certs")
-def certs(
-    scenario: Annotated[str, typer.Argument(help="scenario file or built-in name")],
-    out: Annotated[Path, typer.Option("--out", help="folder for the CA and certificates")] = Path("kms-certs"),
-) -> None:
-    """Create a CA and a certificate for every KME and SAE of SCENARIO."""
-    from qit4n.kms.certs import issue_entity_certs
-    from qit4n.kms.launcher import scenario_entities
-    from qit4n.scenario import load_scenario
-
-    kme_ids, sae_ids = scenario_entities(load_scenario(scenario))
-    paths = issue_entity_certs(out, kme_ids, sae_ids)
-    for entity, path in paths.items():
-        typer.echo(f"{entity}\t{path.cert}")
+kms_app.add_typer(certs_app, name="certs")
 
 
 @kms_app.command("openapi")
@@ -68,9 +75,7 @@ def up(
     state: Annotated[
         Path | None, typer.Option("--state", help="keep certificates and databases here (a restart resumes)")
     ] = None,
-    base_port: Annotated[
-        int | None, typer.Option("--base-port", min=1024, max=65000, help="first port; default: free ports")
-    ] = None,
+    base_port: BasePortOption = None,
     duration_s: Annotated[
         float | None, typer.Option("--duration-s", min=0.0, help="stop after this many seconds (default: until Ctrl-C)")
     ] = None,
@@ -93,42 +98,108 @@ def up(
             "(health in /kme/v1/health; default: the OS alone)",
         ),
     ] = None,
-    kms_config: Annotated[
-        Path | None,
-        typer.Option(
-            "--config",
-            help="KMS config file (YAML/JSON): per-SAE quotas, default_quota, max_request_bytes, key_lifetime_s, "
-            "max_key_per_request",
-        ),
-    ] = None,
+    kms_config: KmsConfigOption = None,
+    ca: CaDirOption = None,
+    cert_days: CertDaysOption = None,
 ) -> None:
-    """Start one KME process per node of SCENARIO on 127.0.0.1, fill their pools from the links, and
-    supervise them (a KME that exits is restarted with back-off). The state folder is locked while
-    this runs; without --state a private temporary folder is used and removed at the end."""
-    from qit4n.kms.launcher import StateLock
+    """Start one KME process per node of SCENARIO, fill their pools from the links, and supervise them
+    (a KME that exits is restarted with back-off). The state folder is locked while this runs; without
+    --state a private temporary folder is used and removed at the end. Certificates come from the state
+    (`kms plan`, `kms certs`) or --ca; a fresh state gets a throwaway CA whose key is not kept."""
+    from qit4n.kms.launcher import TEMPORARY_STATE_PREFIX, StateLock, remove_orphan_states
     from qit4n.qrng.source import open_source
     from qit4n.scenario import load_scenario
 
     if randomness is not None:
         open_source(randomness, option="--randomness")  # a bad specification fails here, not in every KME
     loaded = load_scenario(scenario)
-    overrides = {} if kms_config is None else _kms_settings(kms_config)
+    options = _plan_options(kms_config, base_port, ca, cert_days)
+    options.update(supply=supply, pulses_per_block=pulses_per_block)
     if randomness is not None:
-        overrides["randomness"] = randomness
+        options["overrides"]["randomness"] = randomness
     signal.signal(signal.SIGINT, _stop_requested)
     signal.signal(signal.SIGTERM, _stop_requested)
     with contextlib.ExitStack() as stack:
+        if state is None:
+            for orphan in remove_orphan_states(Path(tempfile.gettempdir())):
+                Console(stderr=True).print(f"removed {orphan}, the temporary state of a killed `kms up`")
         state_dir = (
-            state if state is not None else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qit4n-kms-")))
+            state
+            if state is not None
+            else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=TEMPORARY_STATE_PREFIX)))
         )
         lock = StateLock(state_dir)
         lock.acquire()
         stack.callback(lock.release)
-        _run_network(loaded, state_dir, lock, base_port, duration_s, supply, pulses_per_block, overrides)
+        _run_network(loaded, state_dir, lock, duration_s, options)
 
 
-def _kms_settings(path: Path) -> dict[str, object]:
-    """The KMEConfig overrides of a KMS config file; InputError names the file and each bad field."""
+@kms_app.command("plan")
+def plan(
+    scenario: Annotated[str, typer.Argument(help="scenario file or built-in name")],
+    state: StateOption,
+    ca: CaDirOption = None,
+    kms_config: KmsConfigOption = None,
+    base_port: BasePortOption = None,
+    cert_days: CertDaysOption = None,
+) -> None:
+    """Write the state of SCENARIO's network without starting it: KME configs, link secrets, and
+    certificates issued by the offline CA --ca. With `hosts` in --config, also one bundle per machine
+    under STATE/hosts/ADDRESS/ (configs with relative paths, certificates, CRL) to copy there and run
+    with `qit4n kms serve`."""
+    from qit4n.kms.launcher import StateLock, write_kme_plan
+    from qit4n.scenario import load_scenario
+
+    loaded = load_scenario(scenario)
+    options = _plan_options(kms_config, base_port, ca, cert_days)
+    lock = StateLock(state)
+    lock.acquire()
+    try:
+        written = write_kme_plan(loaded, state, **options)
+    finally:
+        lock.release()
+    table = RichTable(title=f"KMEs of {loaded.name} (state: {state})")
+    for column in ("KME", "URL", "listens on", "config"):
+        table.add_column(column)
+    for kme_id, config in written.configs.items():
+        address = config.public_host or config.host
+        bundle = state / "hosts" / address / f"{kme_id}.json"
+        shown = bundle if bundle.exists() else state / "kme" / f"{kme_id}.json"
+        table.add_row(kme_id, config.url, config.host, str(shown))
+    Console().print(table)
+
+
+@kms_app.command("serve")
+def serve(
+    config: Annotated[
+        Path, typer.Argument(help="a KME config: STATE/hosts/ADDRESS/KME-X.json (kms plan) or STATE/kme/KME-X.json")
+    ],
+) -> None:
+    """Run one KME alone from its config file until Ctrl-C or SIGTERM (one machine of a network spread
+    over several). Refuses a config, key, database folder or KEK that other users can read."""
+    from qit4n.kms.launcher import run_kme
+
+    run_kme(config)
+
+
+def _plan_options(
+    kms_config: Path | None, base_port: int | None, ca: Path | None, cert_days: float | None
+) -> dict[str, Any]:
+    """Keyword arguments of :func:`~qit4n.kms.launcher.write_kme_plan` from the common options."""
+    from qit4n.kms.certs import DEFAULT_CERT_DAYS
+
+    settings = None if kms_config is None else _kms_settings(kms_config)
+    return {
+        "base_port": base_port,
+        "overrides": {} if settings is None else settings.overrides(),
+        "hosts": {} if settings is None else settings.hosts,
+        "ca_dir": ca,
+        "cert_days": DEFAULT_CERT_DAYS if cert_days is None else cert_days,
+    }
+
+
+def _kms_settings(path: Path) -> KMSSettings:
+    """A KMS config file, validated; InputError names the file and each bad field."""
     import yaml
 
     from qit4n.errors import InputError
@@ -139,31 +210,26 @@ def _kms_settings(path: Path) -> dict[str, object]:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
         raise InputError(f"--config {path}: cannot read it ({type(error).__name__})") from None
-    return validate_document(KMSSettings, data, f"--config {path}", "KMS settings").overrides()
+    return validate_document(KMSSettings, data, f"--config {path}", "KMS settings")
 
 
 def _run_network(
-    scenario: Scenario,
-    state_dir: Path,
-    lock: StateLock,
-    base_port: int | None,
-    duration_s: float | None,
-    supply: str,
-    pulses_per_block: int,
-    overrides: dict[str, object],
+    scenario: Scenario, state_dir: Path, lock: StateLock, duration_s: float | None, options: dict[str, Any]
 ) -> None:
+    from qit4n.cli.render import progress
     from qit4n.kms.launcher import Network, write_kme_plan
 
-    plan = write_kme_plan(
-        scenario,
-        state_dir,
-        base_port=base_port,
-        supply=supply,
-        pulses_per_block=pulses_per_block,
-        overrides=overrides,
-    )
     console = Console()
-    with Network(plan, lock=lock) as network:
+    with contextlib.ExitStack() as running:
+        with progress() as bar:
+            task = bar.add_task("planning: configs and certificates", total=None)
+            plan = write_kme_plan(scenario, state_dir, **options)
+            bar.update(task, description=f"starting {len(plan.configs)} KMEs", total=len(plan.configs), completed=0)
+
+            def ready(kme_id: str) -> None:
+                bar.update(task, advance=1, description=f"{kme_id} listening")
+
+            network = running.enter_context(Network(plan, lock=lock, on_ready=ready))
         table = RichTable(title=f"KMEs of {scenario.name} (state: {state_dir})")
         for column in ("KME", "URL", "SAEs", "links"):
             table.add_column(column)
@@ -171,7 +237,7 @@ def _run_network(
             links = (f"{link.link_id} ({'modelled' if link.key_file is None else 'emulated'})" for link in config.links)
             table.add_row(kme_id, config.url, ", ".join(config.sae_ids), ", ".join(links))
         console.print(table)
-        if supply == "emulated":
+        if options["supply"] == "emulated":
             console.print(
                 f"link key: emulated and distilled ({len(plan.producers)} producers, keys in {state_dir / 'keys'})"
             )

@@ -7,17 +7,53 @@ Each QKD link joins the KMEs of its two endpoints with a key pool.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from qit4n.schema import StrictModel
 
-__all__ = ["OPERATOR_ID", "KMEConfig", "KMSSettings", "LinkConfig", "SAEQuota", "kme_id_of", "sae_id_of"]
+__all__ = [
+    "OPERATOR_ID",
+    "HostName",
+    "KMEConfig",
+    "KMEHost",
+    "KMSSettings",
+    "LinkConfig",
+    "SAEQuota",
+    "https_url",
+    "kme_id_of",
+    "read_kme_config",
+    "sae_id_of",
+]
 
 #: Common name of the operator's client certificate: the only non-KME caller of a KME's health endpoint.
 OPERATOR_ID = "qit4n-operator"
+
+
+_DNS_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DNS_NAME = re.compile(rf"^(?=.{{1,253}}$){_DNS_LABEL}(\.{_DNS_LABEL})*$")
+
+
+def _host_name(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        if not _DNS_NAME.match(value):
+            raise ValueError(f"{value!r}: must be an IP address or a DNS host name (RFC 1123)") from None
+        return value.lower()
+
+
+#: An IP address (v4 or v6) or a DNS host name, normalised (lower case, canonical address form).
+HostName = Annotated[str, AfterValidator(_host_name)]
+
+
+def https_url(host: str, port: int) -> str:
+    """``https://HOST:PORT``, with an IPv6 address in brackets."""
+    return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
 
 
 def kme_id_of(node_id: str) -> str:
@@ -68,7 +104,9 @@ class KMEConfig(StrictModel):
     """Everything one KME process needs; written as JSON by the launcher."""
 
     kme_id: str = Field(min_length=1)
-    host: Literal["127.0.0.1"] = "127.0.0.1"
+    host: HostName = Field(
+        "127.0.0.1", description="address the KME listens on (an IP address or host name; 0.0.0.0 or :: for all)"
+    )
     port: int = Field(ge=1, le=65535)
     database: Path
     cert: Path
@@ -110,6 +148,10 @@ class KMEConfig(StrictModel):
         description="QRNG mixed into the keys this KME generates itself: qrng:MODEL[,FAULT...] or file:PATH "
         "(default: the OS alone)",
     )
+    public_host: HostName | None = Field(
+        None, description="name or address SAEs and other KMEs use to reach this KME (default: host)"
+    )
+    crl: Path | None = Field(None, description="certificate revocation list (PEM) checked for every TLS peer")
 
     @model_validator(mode="after")
     def _sizes_consistent(self) -> KMEConfig:
@@ -125,12 +167,45 @@ class KMEConfig(StrictModel):
 
     @property
     def url(self) -> str:
-        """Base URL of this KME."""
-        return f"https://{self.host}:{self.port}"
+        """Base URL of this KME, as SAEs and other KMEs reach it."""
+        return https_url(self.public_host or self.host, self.port)
 
     def link_to(self, peer_kme_id: str) -> LinkConfig | None:
         """The (first) link to ``peer_kme_id``, or None."""
         return next((link for link in self.links if link.peer_kme_id == peer_kme_id), None)
+
+
+class KMEHost(StrictModel):
+    """Where one KME runs: the name others reach it by, the address it listens on, its port."""
+
+    address: HostName = Field(description="host name or IP address SAEs and other KMEs connect to")
+    bind: HostName | None = Field(None, description="address to listen on (default: address; 0.0.0.0 for all)")
+    port: int | None = Field(None, ge=1, le=65535, description="TCP port (default: --base-port + index, or free)")
+
+
+def read_kme_config(path: Path) -> KMEConfig:
+    """A KME config file; relative paths in it are taken relative to the file's folder."""
+    config = KMEConfig.model_validate_json(path.read_text())
+    base = path.parent
+    updates = {
+        name: base / value
+        for name, value in config
+        if name in _PATH_FIELDS and isinstance(value, Path) and not value.is_absolute()
+    }
+    links = [
+        link.model_copy(
+            update={
+                name: base / value
+                for name in ("key_file", "committed_file")
+                if (value := getattr(link, name)) is not None and not value.is_absolute()
+            }
+        )
+        for link in config.links
+    ]
+    return config.model_copy(update={**updates, "links": links})
+
+
+_PATH_FIELDS = ("database", "cert", "key", "ca", "audit_file", "kek_file", "crl")
 
 
 class KMSSettings(StrictModel):
@@ -143,6 +218,9 @@ class KMSSettings(StrictModel):
           SAE-A: {max_keys_per_request: 100, pool_share: 0.25}
         max_request_bytes: 65536
         key_lifetime_s: 600
+        hosts:                      # KMEs on several machines (the others stay on 127.0.0.1)
+          KME-A: {address: kme-a.example.net, bind: 0.0.0.0, port: 8443}
+          KME-B: {address: 10.0.0.2, port: 8443}
     """
 
     quotas: dict[str, SAEQuota] = Field(default_factory=dict, description="SAE ID -> its quota")
@@ -150,7 +228,8 @@ class KMSSettings(StrictModel):
     max_request_bytes: int = Field(1 << 16, ge=1024, le=1 << 30)
     key_lifetime_s: float = Field(3600.0, gt=0.0, le=86400.0 * 365)
     max_key_per_request: int = Field(1000, ge=1, le=100_000)
+    hosts: dict[str, KMEHost] = Field(default_factory=dict, description="KME ID -> where it runs")
 
     def overrides(self) -> dict[str, object]:
-        """The :class:`KMEConfig` fields this file sets."""
-        return self.model_dump(exclude_unset=True)
+        """The :class:`KMEConfig` fields this file sets (all but ``hosts``)."""
+        return self.model_dump(exclude_unset=True, exclude={"hosts"})

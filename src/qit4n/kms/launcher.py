@@ -1,10 +1,12 @@
-"""Plan and run the KMEs of a scenario on loopback, one process per KME.
+"""Plan and run the KMEs of a scenario, one process per KME.
 
-:func:`write_kme_plan` writes everything a network of KMEs needs into a state folder: a CA and
-certificates (``certs/``), one config per KME (``kme/KME-X.json``), the link secrets of the
-modelled key supply (``links.json``, kept so a restart resumes with the same pools), and
-``network.json`` (URLs and the SAE directory) for clients. :class:`Network` starts and stops the
-KME processes; each keeps its SQLite database in ``db/``.
+:func:`write_kme_plan` writes everything a network of KMEs needs into a state folder: the CA
+certificate, a CRL and the entities' certificates (``certs/``, :mod:`qit4n.kms.pki`; never a CA
+key), one config per KME (``kme/KME-X.json``), the link secrets of the modelled key supply
+(``links.json``, kept so a restart resumes with the same pools), ``network.json`` (URLs and the SAE
+directory) for clients, and with a ``hosts`` map one bundle per machine (:mod:`qit4n.kms.hosts`)
+to run with ``qit4n kms serve`` (:func:`run_kme`). :class:`Network` starts and stops the KME
+processes; each keeps its SQLite database in ``db/``.
 
 The key supply of the links is a member of :data:`~qit4n.kms.supply.KEY_SUPPLIES`. With
 ``supply="emulated"`` the plan also holds one producer per link (``producers/link-I.json``) that
@@ -26,35 +28,34 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qit4n.errors import ParameterError, ServiceError
+from qit4n.errors import InputError, ParameterError, ServiceError
 from qit4n.kms.atrest import check_private, private_dir, write_private
-from qit4n.kms.certs import issue_entity_certs
-from qit4n.kms.config import KMEConfig, LinkConfig, kme_id_of, sae_id_of
+from qit4n.kms.certs import DEFAULT_CERT_DAYS, DEFAULT_CRL_DAYS
+from qit4n.kms.config import KMEConfig, KMEHost, LinkConfig, https_url, kme_id_of, read_kme_config, sae_id_of
+from qit4n.kms.hosts import free_port, placements, write_bundles
+from qit4n.kms.pki import ensure_certs, entities_of, is_throwaway
 from qit4n.kms.routes import kme_network
 from qit4n.kms.supply import KEY_SUPPLIES, LinkSupplyPlan, new_link_secret
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from qit4n.scenario import Scenario
 
 __all__ = [
+    "TEMPORARY_STATE_PREFIX",
     "Network",
     "NetworkPlan",
     "StateLock",
     "free_port",
     "load_plan",
+    "remove_orphan_states",
+    "run_kme",
     "scenario_entities",
     "write_kme_plan",
 ]
 
 _READY_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,10 @@ def write_kme_plan(
     overrides: dict[str, Any] | None = None,
     supply: str = "modelled",
     pulses_per_block: int = 30_000_000,
+    hosts: dict[str, KMEHost] | None = None,
+    ca_dir: Path | None = None,
+    cert_days: float = DEFAULT_CERT_DAYS,
+    crl_days: float = DEFAULT_CRL_DAYS,
 ) -> NetworkPlan:
     """Write certificates and KME configs for ``scenario`` into ``state_dir`` (see module docstring).
 
@@ -134,16 +139,29 @@ def write_kme_plan(
         KME ``i`` (in node order) listens on ``base_port + i``; None picks free ports.
     overrides : dict or None
         Extra :class:`KMEConfig` fields for every KME (e.g. ``{"max_key_per_request": 100}``).
+    hosts : dict or None
+        KME ID -> :class:`KMEHost` (address, bind address, port) for KMEs spread over machines;
+        the others listen on 127.0.0.1. Each address also gets a bundle ``hosts/<address>/`` with
+        its KMEs' configs (paths relative to the bundle), certificates and the SAE certificates of
+        its KMEs, to copy to that machine and run with ``qit4n kms serve``.
+    ca_dir : Path or None
+        An offline CA (:mod:`qit4n.kms.pki`) that issues the missing certificates; None uses the
+        certificates already in ``certs/`` or, on a fresh state, a throwaway CA whose key is not kept.
+    cert_days, crl_days : float
+        Lifetime of the certificates issued, and of the CRL (offline CA only), in days.
     """
     kind = KEY_SUPPLIES.get(supply)
     kind.check_options(pulses_per_block=pulses_per_block)
+    if hosts and supply != "modelled":
+        raise InputError(f"hosts: the {supply} supply runs its producers on this machine; use the modelled supply")
     check_private(state_dir)
     _planned_supply(state_dir, supply)
     private_dir(state_dir)
     nodes = [node.id for node in scenario.nodes]
     user_nodes = [node.id for node in scenario.nodes if node.role.value == "user"]
     kme_ids = [kme_id_of(node) for node in nodes]
-    paths = issue_entity_certs(state_dir / "certs", kme_ids, [sae_id_of(node) for node in user_nodes])
+    places = placements(kme_ids, hosts or {}, base_port)
+    certs = state_dir / "certs"
     secrets = _link_secrets(scenario, state_dir)
     network = kme_network(scenario)
     link_plans: dict[int, tuple[str, LinkSupplyPlan]] = {}
@@ -158,12 +176,10 @@ def write_kme_plan(
         except ParameterError as error:
             modelled[link_id] = str(error)
             link_plans[index] = ("modelled", LinkSupplyPlan())
-    ports = [base_port + i for i in range(len(nodes))] if base_port is not None else [free_port() for _ in nodes]
-    urls = {kme_id: f"https://127.0.0.1:{port}" for kme_id, port in zip(kme_ids, ports)}
+    urls = {kme_id: https_url(place.address, place.port) for kme_id, place in places.items()}
     directory = {sae_id_of(node): kme_id_of(node) for node in user_nodes}
     configs = {}
-    private_dir(state_dir / "kme")
-    for node, kme_id, port in zip(nodes, kme_ids, ports):
+    for node, kme_id in zip(nodes, kme_ids):
         links = []
         for index, link in enumerate(scenario.links):
             if node not in link.endpoints:
@@ -185,26 +201,35 @@ def write_kme_plan(
                 )
             )
         routes = {kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in network.routes[node].items()}
-        config = KMEConfig(
+        place = places[kme_id]
+        configs[kme_id] = KMEConfig(
             kme_id=kme_id,
-            port=port,
+            host=place.bind,
+            port=place.port,
             database=state_dir / "db" / f"{kme_id}.sqlite",
             kek_file=state_dir / "kek" / f"{kme_id}.key",
             audit_file=state_dir / "audit" / f"{kme_id}.jsonl",
-            cert=paths[kme_id].cert,
-            key=paths[kme_id].key,
-            ca=paths[kme_id].ca,
+            cert=certs / f"{kme_id}.pem",
+            key=certs / f"{kme_id}.key",
+            ca=certs / "ca.pem",
             sae_ids=[sae_id_of(node)] if node in user_nodes else [],
             directory=directory,
             peers={other: url for other, url in urls.items() if other != kme_id},
             links=links,
             routes=routes,
+            public_host=place.address if place.address != place.bind else None,
             **(overrides or {}),
         )
+    ensure_certs(certs, entities_of(configs.values()), ca_dir=ca_dir, days=cert_days, crl_days=crl_days)
+    if not is_throwaway(certs) and (certs / "crl.pem").exists() and "crl" not in (overrides or {}):
+        configs = {kme_id: config.model_copy(update={"crl": certs / "crl.pem"}) for kme_id, config in configs.items()}
+    private_dir(state_dir / "kme")
+    for kme_id, config in configs.items():
         write_private(state_dir / "kme" / f"{kme_id}.json", config.model_dump_json(indent=1))
-        configs[kme_id] = config
     summary = {"kmes": urls, "saes": directory, "scenario": scenario.name, "supply": supply, "modelled_links": modelled}
     write_private(state_dir / "network.json", json.dumps(summary, indent=1))
+    if hosts:
+        write_bundles(state_dir, configs, places)
     producers = tuple(plan.producer for _, plan in link_plans.values() if plan.producer is not None)
     return NetworkPlan(state_dir, configs, producers)
 
@@ -216,13 +241,70 @@ def load_plan(state_dir: Path) -> NetworkPlan:
     files = sorted(folder.glob("KME-*.json")) if folder.is_dir() else []
     if not files:
         raise ServiceError(
-            f"--state {state_dir}: no KME configs found (run `qit4n kms up SCENARIO --state {state_dir}` first)"
+            f"--state {state_dir}: no KME configs found (run `qit4n kms plan` or "
+            f"`qit4n kms up SCENARIO --state {state_dir}` first)"
         )
     configs = {}
     for path in files:
         config = KMEConfig.model_validate_json(path.read_text())
         configs[config.kme_id] = config
     return NetworkPlan(state_dir, configs, tuple(sorted((state_dir / "producers").glob("link-*.json"))))
+
+
+def run_kme(config_path: Path) -> None:
+    """Run the KME of one config file until SIGINT/SIGTERM (``qit4n kms serve CONFIG``).
+
+    Relative paths in the file are taken from its folder (the per-host bundles of
+    :func:`write_kme_plan`). Like ``python -m qit4n.kms.server``, files it creates are private
+    (umask 077), and a config, private key, database folder or KEK that other users can read is
+    refused (:class:`~qit4n.kms.atrest.StateModeError`) before anything is opened.
+    """
+    import contextlib
+
+    from qit4n.kms.server import make_server
+
+    os.umask(0o077)
+    if not config_path.is_file():
+        raise InputError(f"CONFIG {config_path}: no such KME config file")
+    check_private(config_path)
+    try:
+        config = read_kme_config(config_path)
+    except ValueError as error:
+        raise InputError(f"CONFIG {config_path}: not a KME config ({str(error).splitlines()[0]})") from None
+    check_private(config.key, config.database.parent, *([config.kek_file] if config.kek_file else []))
+    with contextlib.suppress(KeyboardInterrupt):
+        make_server(config).run()
+
+
+#: Prefix of the temporary state folder of ``kms up`` without ``--state``.
+TEMPORARY_STATE_PREFIX = "qit4n-kms-"
+_ORPHAN_AGE_S = 30.0
+
+
+def remove_orphan_states(folder: Path) -> list[Path]:
+    """Remove the temporary states that killed ``kms up`` runs left in ``folder``; returns them.
+
+    A supervisor killed by SIGKILL cannot remove its temporary state (its KMEs die with it). A folder
+    ``qit4n-kms-*`` owned by this user is an orphan when its ``kms.lock`` is older than 30 s and no
+    process holds it; the check takes the lock, so a running ``kms up`` is never touched.
+    """
+    import shutil
+
+    removed = []
+    for candidate in sorted(folder.glob(f"{TEMPORARY_STATE_PREFIX}*")):
+        lock_path = candidate / "kms.lock"
+        if candidate.is_symlink() or not lock_path.is_file() or candidate.stat().st_uid != os.getuid():
+            continue
+        if time.time() - lock_path.stat().st_mtime < _ORPHAN_AGE_S:
+            continue
+        with os.fdopen(os.open(lock_path, os.O_RDWR), "r+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            shutil.rmtree(candidate)
+        removed.append(candidate)
+    return removed
 
 
 class StateLock:
@@ -296,7 +378,8 @@ class Network:
     Holds the state's :class:`StateLock` while running. Every child runs in its own process group
     (a Ctrl-C on the terminal reaches the supervisor only) and receives SIGTERM when the
     supervisor dies, however it dies. :meth:`supervise` restarts children that exited, with
-    exponential back-off, and gives up after ``max_restarts``.
+    exponential back-off, and gives up after ``max_restarts``. ``on_ready(kme_id)`` is called as
+    each KME starts accepting connections (progress display).
     """
 
     def __init__(
@@ -306,8 +389,10 @@ class Network:
         lock: StateLock | None = None,
         max_restarts: int = 5,
         backoff_s: float = 0.5,
+        on_ready: Callable[[str], None] | None = None,
     ) -> None:
         self.plan = plan
+        self.on_ready = on_ready
         self.lock = lock if lock is not None else StateLock(plan.state_dir)
         self.max_restarts = max_restarts
         self.backoff_s = backoff_s
@@ -353,6 +438,8 @@ class Network:
             )
         for kme_id in kme_ids or list(self.plan.configs):
             self._wait_ready(kme_id)
+            if self.on_ready is not None:
+                self.on_ready(kme_id)
 
     def _wait_ready(self, kme_id: str) -> None:
         config = self.plan.configs[kme_id]

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qit4n.errors import ServiceError
-from qit4n.kms.certs import create_ca, issue_certificate
 from qit4n.kms.client import SAEClient, sae_ssl_context
 from qit4n.kms.config import OPERATOR_ID
 from qit4n.kms.launcher import NetworkPlan
@@ -35,10 +34,15 @@ def sae_client(plan: NetworkPlan, sae_id: str) -> SAEClient:
 
 
 def operator_cert(plan: NetworkPlan) -> tuple[Path, Path, Path]:
-    """(certificate, key, CA) of the operator, who may read any KME's pool levels."""
+    """(certificate, key, CA) of the operator, who may read any KME's pool levels (issued with the plan)."""
     certs = plan.state_dir / "certs"
-    paths = issue_certificate(create_ca(certs), certs, OPERATOR_ID, server=False)
-    return paths.cert, paths.key, paths.ca
+    cert = certs / f"{OPERATOR_ID}.pem"
+    if not cert.is_file():
+        raise ServiceError(
+            f"{cert}: no operator certificate; `qit4n kms up` on this state issues it, "
+            "or `qit4n kms certs issue --ca CA_DIR` for a state of an offline CA"
+        )
+    return cert, certs / f"{OPERATOR_ID}.key", certs / "ca.pem"
 
 
 def network_status(plan: NetworkPlan, *, timeout_s: float = 5.0) -> dict[str, Any]:
