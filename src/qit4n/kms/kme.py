@@ -3,7 +3,8 @@
 :class:`KME` owns the parts every interface shares: the durable store
 (:class:`~qit4n.kms.storage.KeyStorage`), one key supply and pool filler per QKD link (from
 :data:`~qit4n.kms.supply.KEY_SUPPLIES`) and the relay engine towards other KMEs
-(:class:`~qit4n.kms.relay.RelayEngine`). The interfaces the application mounts
+(:class:`~qit4n.kms.relay.RelayEngine`, counting relayed keys into the KME's Prometheus metrics,
+:class:`~qit4n.kms.metrics.KMEMetrics`). The interfaces the application mounts
 (:data:`~qit4n.kms.interfaces.KME_INTERFACES`: ETSI GS QKD 014, the KME-to-KME API, and any
 added later) reach these parts through the KME; none of them lives here.
 """
@@ -17,8 +18,8 @@ from typing import Any
 from qit4n.kms.atrest import private_dir
 from qit4n.kms.audit import AuditLog
 from qit4n.kms.config import KMEConfig
+from qit4n.kms.metrics import CountingRelayEngine, KMEMetrics
 from qit4n.kms.quotas import QuotaBook
-from qit4n.kms.relay import RelayEngine
 from qit4n.kms.storage import KeyStorage
 from qit4n.kms.store import KeyStore
 from qit4n.kms.supply import KEY_SUPPLIES, KeySupply, PoolFiller
@@ -49,11 +50,13 @@ class KME:
             from qit4n.qrng.source import open_source
 
             self.randomness = open_source(config.randomness, option="randomness")
-        self.relay = RelayEngine(config, self.store, self.supplies, self.randomness)
+        self.metrics = KMEMetrics(config.kme_id)
+        self.relay = CountingRelayEngine(config, self.store, self.supplies, self.randomness).count_into(self.metrics)
         audit_file = config.audit_file or config.database.with_name(config.database.name + ".audit.jsonl")
         if not audit_file.parent.exists():
             private_dir(audit_file.parent)
         self.audit = AuditLog(audit_file, config.kme_id)
+        self.metrics.watch(self)
 
     async def start(self) -> None:
         """Open the connections to other KMEs."""
