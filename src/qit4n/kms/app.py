@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.errors import EtsiError, install_error_handlers
 from qit4n.kms.interfaces import KME_INTERFACES
+from qit4n.kms.kek import open_sealer
 from qit4n.kms.kme import KME
 from qit4n.kms.metrics import RequestMetrics
 
@@ -26,11 +27,14 @@ def create_app(config: KMEConfig, *, interfaces: Sequence[str] | None = None) ->
     """The application of one KME; its lifespan opens the store and runs the link supply.
 
     ``interfaces`` names the members of :data:`KME_INTERFACES` to mount (default: all of them).
+    The key-encryption key is opened here, before any server starts, so that a wrong token PIN or
+    KEK file is a :class:`~qit4n.kms.kek.KekError` of this call.
     """
+    sealer = open_sealer(config)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        kme = KME(config)
+        kme = KME(config, sealer=sealer)
         await kme.start()
         app.state.kme = kme
         supply = asyncio.create_task(kme.run_supply())

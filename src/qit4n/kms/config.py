@@ -14,7 +14,16 @@ from pydantic import Field, model_validator
 
 from qit4n.schema import StrictModel
 
-__all__ = ["OPERATOR_ID", "KMEConfig", "KMSSettings", "LinkConfig", "SAEQuota", "kme_id_of", "sae_id_of"]
+__all__ = [
+    "OPERATOR_ID",
+    "KMEConfig",
+    "KMSSettings",
+    "LinkConfig",
+    "Pkcs11Kek",
+    "SAEQuota",
+    "kme_id_of",
+    "sae_id_of",
+]
 
 #: Common name of the operator's client certificate: the only non-KME caller of a KME's health endpoint.
 OPERATOR_ID = "qit4n-operator"
@@ -64,6 +73,33 @@ class SAEQuota(StrictModel):
     pool_share: float = Field(1.0, gt=0.0, le=1.0, description="share of each link pool (capacity and rate)")
 
 
+class Pkcs11Kek(StrictModel):
+    """A key-encryption key on a PKCS#11 token (``kek: pkcs11``); the PIN comes from ``pin_env`` or ``pin_file``."""
+
+    module: Path = Field(description="the token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so")
+    token_label: str = Field(min_length=1, max_length=32)
+    key_label: str | None = Field(
+        None, min_length=1, max_length=64, description="the AES-256 key on the token (default: qit4n-kek-KME_ID)"
+    )
+    pin_env: str | None = Field(
+        None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="environment variable holding the user PIN"
+    )
+    pin_file: Path | None = Field(None, description="file holding the user PIN (mode 0600)")
+
+    @model_validator(mode="after")
+    def _one_pin_source(self) -> Pkcs11Kek:
+        if (self.pin_env is None) == (self.pin_file is None):
+            raise ValueError("pkcs11: give exactly one of pin_env and pin_file")
+        return self
+
+
+def _kek_source_consistent(kek: str, pkcs11: Pkcs11Kek | None) -> None:
+    if kek == "pkcs11" and pkcs11 is None:
+        raise ValueError("kek = 'pkcs11': the pkcs11 settings (module, token_label, pin_env or pin_file) are missing")
+    if kek == "file" and pkcs11 is not None:
+        raise ValueError("pkcs11 is set but kek = 'file': set kek = 'pkcs11' to use the token")
+
+
 class KMEConfig(StrictModel):
     """Everything one KME process needs; written as JSON by the launcher."""
 
@@ -102,14 +138,26 @@ class KMEConfig(StrictModel):
     )
     kek_file: Path | None = Field(
         None,
-        description="key-encryption key sealing the stored keys (32 bytes, mode 0600, created if missing; "
-        "default: the database path + '.kek')",
+        description="kek = 'file': the key-encryption key sealing the stored keys (32 bytes); kek = 'pkcs11': the "
+        "store's data key wrapped by the token's key (mode 0600, created if missing; default: the database path + "
+        "'.kek')",
     )
     randomness: str | None = Field(
         None,
         description="QRNG mixed into the keys this KME generates itself: qrng:MODEL[,FAULT...] or file:PATH "
         "(default: the OS alone)",
     )
+    kek: Literal["file", "pkcs11"] = Field(
+        "file",
+        description="where the key-encryption key lives: 'file' (kek_file; development) or 'pkcs11' (a token; "
+        "kek_file then holds the store's data key wrapped by the token's key)",
+    )
+    pkcs11: Pkcs11Kek | None = Field(None, description="the token, with kek = 'pkcs11'")
+
+    @model_validator(mode="after")
+    def _kek_source(self) -> KMEConfig:
+        _kek_source_consistent(self.kek, self.pkcs11)
+        return self
 
     @model_validator(mode="after")
     def _sizes_consistent(self) -> KMEConfig:
@@ -143,6 +191,8 @@ class KMSSettings(StrictModel):
           SAE-A: {max_keys_per_request: 100, pool_share: 0.25}
         max_request_bytes: 65536
         key_lifetime_s: 600
+        kek: pkcs11          # the key-encryption key on a PKCS#11 token (default: file)
+        pkcs11: {module: /usr/lib/softhsm/libsofthsm2.so, token_label: qit4n, pin_env: QIT4N_TOKEN_PIN}
     """
 
     quotas: dict[str, SAEQuota] = Field(default_factory=dict, description="SAE ID -> its quota")
@@ -150,6 +200,13 @@ class KMSSettings(StrictModel):
     max_request_bytes: int = Field(1 << 16, ge=1024, le=1 << 30)
     key_lifetime_s: float = Field(3600.0, gt=0.0, le=86400.0 * 365)
     max_key_per_request: int = Field(1000, ge=1, le=100_000)
+    kek: Literal["file", "pkcs11"] = "file"
+    pkcs11: Pkcs11Kek | None = None
+
+    @model_validator(mode="after")
+    def _kek_source(self) -> KMSSettings:
+        _kek_source_consistent(self.kek, self.pkcs11)
+        return self
 
     def overrides(self) -> dict[str, object]:
         """The :class:`KMEConfig` fields this file sets."""

@@ -15,9 +15,10 @@ import asyncio
 import time
 from typing import Any
 
-from qit4n.kms.atrest import private_dir
+from qit4n.kms.atrest import KeySealer, private_dir
 from qit4n.kms.audit import AuditLog
 from qit4n.kms.config import KMEConfig
+from qit4n.kms.kek import open_sealer
 from qit4n.kms.metrics import CountingRelayEngine, KMEMetrics
 from qit4n.kms.quotas import QuotaBook
 from qit4n.kms.storage import KeyStorage
@@ -30,12 +31,16 @@ _EXPIRY_INTERVAL_S = 1.0
 
 
 class KME:
-    """One KME (see the module docstring): construct, then ``await start()``; ``await close()`` at the end."""
+    """One KME (see the module docstring): construct, then ``await start()``; ``await close()`` at the end.
 
-    def __init__(self, config: KMEConfig) -> None:
+    ``sealer`` seals the stored keys; default: :func:`~qit4n.kms.kek.open_sealer` of ``config``.
+    """
+
+    def __init__(self, config: KMEConfig, *, sealer: KeySealer | None = None) -> None:
         self.config = config
         self.quotas = QuotaBook(config.quotas, config.default_quota)
-        self.store: KeyStorage = KeyStore(config.database, synchronous=config.synchronous, kek_file=config.kek_file)
+        sealer = sealer or open_sealer(config)  # from the kek_file or the PKCS#11 token (qit4n.kms.kek)
+        self.store: KeyStorage = KeyStore(config.database, synchronous=config.synchronous, sealer=sealer)
         self.supplies: dict[str, KeySupply] = {}
         self.fillers: list[PoolFiller] = []
         unit_bytes = config.key_size_bits // 8
