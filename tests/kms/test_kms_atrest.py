@@ -139,7 +139,7 @@ def test_sealed_keys_open_only_with_their_kek_and_row(tmp_path):
     store.close()
     kek = Path(f"{path}.kek")
     assert stat.S_IMODE(kek.stat().st_mode) == 0o600 and len(kek.read_bytes()) == 32
-    sealer = KeySealer(kek)
+    sealer = KeySealer.from_file(kek)
     blob = sealer.seal(b"k" * 32, context="b/S")
     with pytest.raises(ServiceError, match="authentication failed"):
         sealer.open(blob, context="b/T")  # moved to another slave's row
@@ -148,8 +148,8 @@ def test_sealed_keys_open_only_with_their_kek_and_row(tmp_path):
         KeyStore(path).take(slave="S", master="M", key_ids=[key_id])
     kek.write_bytes(b"short")
     with pytest.raises(ServiceError, match="must be 32 bytes"):
-        KeySealer(kek)
+        KeySealer.from_file(kek)
     kek.chmod(0o644)
     with pytest.raises(StateModeError, match="mode 0644"):
-        KeySealer(kek)
+        KeySealer.from_file(kek)
     assert batch_id

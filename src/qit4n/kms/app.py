@@ -14,7 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.errors import EtsiError, install_error_handlers
 from qit4n.kms.interfaces import KME_INTERFACES
+from qit4n.kms.kek import open_sealer
 from qit4n.kms.kme import KME
+from qit4n.kms.metrics import RequestMetrics
 
 __all__ = ["BodyLimit", "create_app", "etsi_openapi"]
 
@@ -25,11 +27,14 @@ def create_app(config: KMEConfig, *, interfaces: Sequence[str] | None = None) ->
     """The application of one KME; its lifespan opens the store and runs the link supply.
 
     ``interfaces`` names the members of :data:`KME_INTERFACES` to mount (default: all of them).
+    The key-encryption key is opened here, before any server starts, so that a wrong token PIN or
+    KEK file is a :class:`~qit4n.kms.kek.KekError` of this call.
     """
+    sealer = open_sealer(config)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        kme = KME(config)
+        kme = KME(config, sealer=sealer)
         await kme.start()
         app.state.kme = kme
         supply = asyncio.create_task(kme.run_supply())
@@ -42,9 +47,12 @@ def create_app(config: KMEConfig, *, interfaces: Sequence[str] | None = None) ->
             await kme.close()
 
     app = _KMEApp(title=_TITLE, version="1.1.1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    routers = [KME_INTERFACES.get(name) for name in (KME_INTERFACES.names() if interfaces is None else interfaces)]
     app.add_middleware(BodyLimit, max_bytes=config.max_request_bytes)
-    for name in KME_INTERFACES.names() if interfaces is None else interfaces:
-        app.include_router(KME_INTERFACES.get(name))
+    # Outermost, so that the body limit's refusals are measured too (under the route they aimed at).
+    app.add_middleware(RequestMetrics, routes=[route for router in routers for route in router.routes])
+    for router in routers:
+        app.include_router(router)
     install_error_handlers(app)
     return app
 

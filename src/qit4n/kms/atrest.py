@@ -5,9 +5,10 @@ and ``kme/*.json``, private keys, key databases and their ``-wal``/``-shm`` file
 files), so folders are created ``0700`` and files ``0600``. :func:`check_private` walks a state
 folder at start and refuses one that other local users can read.
 
-Key material in a KME's database is sealed with AES-256-GCM under a key-encryption key (KEK)
-read from a ``0600`` file (:class:`KeySealer`): the development route; the associated data binds
-each sealed blob to its batch and slave, so a blob moved to another row does not open.
+Key material in a KME's database is sealed with AES-256-GCM (:class:`KeySealer`) under a
+key-encryption key (KEK) read from a ``0600`` file, the development route, or under a data key
+that a PKCS#11 token's key unwraps (:mod:`qit4n.kms.kek`); the associated data binds each sealed
+blob to its batch and slave, so a blob moved to another row does not open.
 """
 
 from __future__ import annotations
@@ -72,17 +73,25 @@ def check_private(*paths: Path) -> None:
 
 
 class KeySealer:
-    """AES-256-GCM sealing of key material under a KEK file (created 0600 with 32 random bytes if missing).
+    """AES-256-GCM sealing of key material under a 32-byte key.
 
     Parameters
     ----------
-    kek_file : Path
-        The key-encryption key: exactly 32 bytes, mode 0600.
+    key : bytes
+        32 bytes: the KEK of a file (:meth:`from_file`) or a data key unwrapped by a PKCS#11 token
+        (:func:`qit4n.kms.kek.open_sealer`).
     """
 
-    def __init__(self, kek_file: Path) -> None:
+    def __init__(self, key: bytes) -> None:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+        if len(key) != KEK_BYTES:
+            raise ServiceError(f"a key-encryption key must be {KEK_BYTES} bytes, found {len(key)}")
+        self._aead = AESGCM(key)
+
+    @classmethod
+    def from_file(cls, kek_file: Path) -> KeySealer:
+        """The sealer of a KEK file (exactly 32 bytes, mode 0600; created with random bytes if missing)."""
         if not kek_file.exists():
             private_dir(kek_file.parent)
             write_private(kek_file, os.urandom(KEK_BYTES))
@@ -90,8 +99,7 @@ class KeySealer:
         kek = kek_file.read_bytes()
         if len(kek) != KEK_BYTES:
             raise ServiceError(f"{kek_file}: a key-encryption key must be {KEK_BYTES} bytes, found {len(kek)}")
-        self.kek_file = kek_file
-        self._aead = AESGCM(kek)
+        return cls(kek)
 
     def seal(self, material: bytes, *, context: str) -> bytes:
         """Nonce (12 bytes) + ciphertext + tag of ``material``, bound to ``context``."""

@@ -23,6 +23,7 @@ __all__ = [
     "KMEHost",
     "KMSSettings",
     "LinkConfig",
+    "Pkcs11Kek",
     "SAEQuota",
     "https_url",
     "kme_id_of",
@@ -100,6 +101,33 @@ class SAEQuota(StrictModel):
     pool_share: float = Field(1.0, gt=0.0, le=1.0, description="share of each link pool (capacity and rate)")
 
 
+class Pkcs11Kek(StrictModel):
+    """A key-encryption key on a PKCS#11 token (``kek: pkcs11``); the PIN comes from ``pin_env`` or ``pin_file``."""
+
+    module: Path = Field(description="the token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so")
+    token_label: str = Field(min_length=1, max_length=32)
+    key_label: str | None = Field(
+        None, min_length=1, max_length=64, description="the AES-256 key on the token (default: qit4n-kek-KME_ID)"
+    )
+    pin_env: str | None = Field(
+        None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="environment variable holding the user PIN"
+    )
+    pin_file: Path | None = Field(None, description="file holding the user PIN (mode 0600)")
+
+    @model_validator(mode="after")
+    def _one_pin_source(self) -> Pkcs11Kek:
+        if (self.pin_env is None) == (self.pin_file is None):
+            raise ValueError("pkcs11: give exactly one of pin_env and pin_file")
+        return self
+
+
+def _kek_source_consistent(kek: str, pkcs11: Pkcs11Kek | None) -> None:
+    if kek == "pkcs11" and pkcs11 is None:
+        raise ValueError("kek = 'pkcs11': the pkcs11 settings (module, token_label, pin_env or pin_file) are missing")
+    if kek == "file" and pkcs11 is not None:
+        raise ValueError("pkcs11 is set but kek = 'file': set kek = 'pkcs11' to use the token")
+
+
 class KMEConfig(StrictModel):
     """Everything one KME process needs; written as JSON by the launcher."""
 
@@ -140,8 +168,9 @@ class KMEConfig(StrictModel):
     )
     kek_file: Path | None = Field(
         None,
-        description="key-encryption key sealing the stored keys (32 bytes, mode 0600, created if missing; "
-        "default: the database path + '.kek')",
+        description="kek = 'file': the key-encryption key sealing the stored keys (32 bytes); kek = 'pkcs11': the "
+        "store's data key wrapped by the token's key (mode 0600, created if missing; default: the database path + "
+        "'.kek')",
     )
     randomness: str | None = Field(
         None,
@@ -152,6 +181,17 @@ class KMEConfig(StrictModel):
         None, description="name or address SAEs and other KMEs use to reach this KME (default: host)"
     )
     crl: Path | None = Field(None, description="certificate revocation list (PEM) checked for every TLS peer")
+    kek: Literal["file", "pkcs11"] = Field(
+        "file",
+        description="where the key-encryption key lives: 'file' (kek_file; development) or 'pkcs11' (a token; "
+        "kek_file then holds the store's data key wrapped by the token's key)",
+    )
+    pkcs11: Pkcs11Kek | None = Field(None, description="the token, with kek = 'pkcs11'")
+
+    @model_validator(mode="after")
+    def _kek_source(self) -> KMEConfig:
+        _kek_source_consistent(self.kek, self.pkcs11)
+        return self
 
     @model_validator(mode="after")
     def _sizes_consistent(self) -> KMEConfig:
@@ -221,6 +261,8 @@ class KMSSettings(StrictModel):
         hosts:                      # KMEs on several machines (the others stay on 127.0.0.1)
           KME-A: {address: kme-a.example.net, bind: 0.0.0.0, port: 8443}
           KME-B: {address: 10.0.0.2, port: 8443}
+        kek: pkcs11          # the key-encryption key on a PKCS#11 token (default: file)
+        pkcs11: {module: /usr/lib/softhsm/libsofthsm2.so, token_label: qit4n, pin_env: QIT4N_TOKEN_PIN}
     """
 
     quotas: dict[str, SAEQuota] = Field(default_factory=dict, description="SAE ID -> its quota")
@@ -229,6 +271,13 @@ class KMSSettings(StrictModel):
     key_lifetime_s: float = Field(3600.0, gt=0.0, le=86400.0 * 365)
     max_key_per_request: int = Field(1000, ge=1, le=100_000)
     hosts: dict[str, KMEHost] = Field(default_factory=dict, description="KME ID -> where it runs")
+    kek: Literal["file", "pkcs11"] = "file"
+    pkcs11: Pkcs11Kek | None = None
+
+    @model_validator(mode="after")
+    def _kek_source(self) -> KMSSettings:
+        _kek_source_consistent(self.kek, self.pkcs11)
+        return self
 
     def overrides(self) -> dict[str, object]:
         """The :class:`KMEConfig` fields this file sets (all but ``hosts``)."""

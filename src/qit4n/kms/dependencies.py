@@ -59,8 +59,12 @@ async def calling_kme(request: Request) -> str:
 
 
 async def calling_operator(request: Request) -> str:
-    """The operator (certificate ``OPERATOR_ID``) or a KME of this network; 401 for anyone else (SAEs)."""
+    """The operator (certificate ``OPERATOR_ID``) or a KME of this network; 401 for anyone else (SAEs).
+
+    Guards the operator endpoints: health and metrics."""
     name = _peer_name(request)
     if name != OPERATOR_ID and name not in request.app.state.kme.config.peers:
-        raise EtsiError(401, UNAUTHORIZED, [{"reason": "the health endpoint is for the operator and KMEs only"}])
+        raise EtsiError(
+            401, UNAUTHORIZED, [{"reason": "the health and metrics endpoints are for the operator and KMEs only"}]
+        )
     return name

@@ -3,7 +3,8 @@
 :class:`KME` owns the parts every interface shares: the durable store
 (:class:`~qit4n.kms.storage.KeyStorage`), one key supply and pool filler per QKD link (from
 :data:`~qit4n.kms.supply.KEY_SUPPLIES`) and the relay engine towards other KMEs
-(:class:`~qit4n.kms.relay.RelayEngine`). The interfaces the application mounts
+(:class:`~qit4n.kms.relay.RelayEngine`, counting relayed keys into the KME's Prometheus metrics,
+:class:`~qit4n.kms.metrics.KMEMetrics`). The interfaces the application mounts
 (:data:`~qit4n.kms.interfaces.KME_INTERFACES`: ETSI GS QKD 014, the KME-to-KME API, and any
 added later) reach these parts through the KME; none of them lives here.
 """
@@ -14,11 +15,12 @@ import asyncio
 import time
 from typing import Any
 
-from qit4n.kms.atrest import private_dir
+from qit4n.kms.atrest import KeySealer, private_dir
 from qit4n.kms.audit import AuditLog
 from qit4n.kms.config import KMEConfig
+from qit4n.kms.kek import open_sealer
+from qit4n.kms.metrics import CountingRelayEngine, KMEMetrics
 from qit4n.kms.quotas import QuotaBook
-from qit4n.kms.relay import RelayEngine
 from qit4n.kms.storage import KeyStorage
 from qit4n.kms.store import KeyStore
 from qit4n.kms.supply import KEY_SUPPLIES, KeySupply, PoolFiller
@@ -29,12 +31,16 @@ _EXPIRY_INTERVAL_S = 1.0
 
 
 class KME:
-    """One KME (see the module docstring): construct, then ``await start()``; ``await close()`` at the end."""
+    """One KME (see the module docstring): construct, then ``await start()``; ``await close()`` at the end.
 
-    def __init__(self, config: KMEConfig) -> None:
+    ``sealer`` seals the stored keys; default: :func:`~qit4n.kms.kek.open_sealer` of ``config``.
+    """
+
+    def __init__(self, config: KMEConfig, *, sealer: KeySealer | None = None) -> None:
         self.config = config
         self.quotas = QuotaBook(config.quotas, config.default_quota)
-        self.store: KeyStorage = KeyStore(config.database, synchronous=config.synchronous, kek_file=config.kek_file)
+        sealer = sealer or open_sealer(config)  # from the kek_file or the PKCS#11 token (qit4n.kms.kek)
+        self.store: KeyStorage = KeyStore(config.database, synchronous=config.synchronous, sealer=sealer)
         self.supplies: dict[str, KeySupply] = {}
         self.fillers: list[PoolFiller] = []
         unit_bytes = config.key_size_bits // 8
@@ -49,11 +55,13 @@ class KME:
             from qit4n.qrng.source import open_source
 
             self.randomness = open_source(config.randomness, option="randomness")
-        self.relay = RelayEngine(config, self.store, self.supplies, self.randomness)
+        self.metrics = KMEMetrics(config.kme_id)
+        self.relay = CountingRelayEngine(config, self.store, self.supplies, self.randomness).count_into(self.metrics)
         audit_file = config.audit_file or config.database.with_name(config.database.name + ".audit.jsonl")
         if not audit_file.parent.exists():
             private_dir(audit_file.parent)
         self.audit = AuditLog(audit_file, config.kme_id)
+        self.metrics.watch(self)
 
     async def start(self) -> None:
         """Open the connections to other KMEs."""

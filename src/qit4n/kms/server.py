@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qit4n.kms.atrest import StateModeError, check_private
+from qit4n.errors import ServiceError
+from qit4n.kms.atrest import check_private
 from qit4n.kms.certs import common_name_of
 from qit4n.kms.config import KMEConfig
 
@@ -100,7 +101,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of a KME process: ``python -m qit4n.kms.server CONFIG.json``.
 
     Files it creates are private (umask 077); a config, private key or database folder that other
-    users can read makes it exit with status 2 and one line naming the path and its mode.
+    users can read, or a key-encryption key it cannot open (a wrong token PIN), makes it exit with
+    status 2 and one line naming the path or setting.
     """
     args = sys.argv[1:] if argv is None else argv
     os.umask(0o077)
@@ -109,11 +111,12 @@ def main(argv: list[str] | None = None) -> None:
         check_private(path)
         config = KMEConfig.model_validate_json(path.read_text())
         check_private(config.key, config.database.parent, *([config.kek_file] if config.kek_file else []))
-    except StateModeError as error:
+        server = make_server(config)  # opens the key-encryption key (qit4n.kms.kek): a wrong PIN stops here
+    except ServiceError as error:  # StateModeError, KekError
         print(f"qit4n kms: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     with contextlib.suppress(KeyboardInterrupt):
-        make_server(config).run()
+        server.run()
 
 
 if __name__ == "__main__":

@@ -153,9 +153,13 @@ class KeyStore:
     kek_file : Path or None
         The key-encryption key (32 bytes, mode 0600; created if missing); default: the database
         path with ``.kek`` appended.
+    sealer : KeySealer or None
+        Seals the stored keys instead of ``kek_file``'s key (e.g. a PKCS#11 token's, :mod:`qit4n.kms.kek`).
     """
 
-    def __init__(self, path: Path, *, synchronous: str = "NORMAL", kek_file: Path | None = None) -> None:
+    def __init__(
+        self, path: Path, *, synchronous: str = "NORMAL", kek_file: Path | None = None, sealer: KeySealer | None = None
+    ) -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise ServiceError(f"synchronous = {synchronous!r}: must be NORMAL or FULL")
         if not path.parent.exists():
@@ -164,7 +168,7 @@ class KeyStore:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite gives -wal/-shm the same mode
         check_private(path.parent)
         self.path = path
-        self._sealer = KeySealer(kek_file if kek_file is not None else path.with_name(path.name + ".kek"))
+        self._sealer = sealer or KeySealer.from_file(kek_file or path.with_name(path.name + ".kek"))
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA secure_delete=ON")
         self._db.execute("PRAGMA journal_mode=WAL")
