@@ -185,6 +185,16 @@ def scan(
     cbom: Annotated[
         Path | None, typer.Option(help="write a CycloneDX 1.6 CBOM of the scanned endpoints, assessed (JSON)")
     ] = None,
+    trust_store: Annotated[
+        Path | None,
+        typer.Option(help="PEM file or folder of trust anchors the chain must validate to (default /etc/ssl/certs)"),
+    ] = None,
+    servername: Annotated[
+        str | None, typer.Option(help="name sent as SNI and checked against the certificate (default: HOST)")
+    ] = None,
+    starttls: Annotated[
+        str | None, typer.Option(help="upgrade with STARTTLS first: smtp, imap, pop3, ftp or ldap")
+    ] = None,
 ) -> None:
     """Probe TLS servers (versions, key exchanges, certificates) or SSH servers (key exchanges, host keys).
 
@@ -204,6 +214,14 @@ def scan(
         raise ParameterError(f"--protocol = {protocol!r}: must be tls or ssh")
     if resume and results is None:
         raise ParameterError("--resume: needs --results FILE")
+    if protocol == "ssh" and (starttls is not None or trust_store is not None or servername is not None):
+        raise ParameterError("--starttls, --trust-store, --servername: only with --protocol tls")
+    store = _trust_store(trust_store) if protocol == "tls" else None
+    if starttls is not None:
+        from qit4n.threat.starttls import STARTTLS
+
+        if starttls not in STARTTLS:
+            raise ParameterError(f"--starttls = {starttls!r}: must be one of {', '.join(STARTTLS.names())}")
     specs = [*(targets or []), *(read_targets_file(targets_file) if targets_file is not None else [])]
     if not specs:
         raise ParameterError("targets: give HOST:PORTS arguments or --targets-file")
@@ -229,7 +247,7 @@ def scan(
         from qit4n.threat.scan import scan_tls
 
         def scanner(host: str, port: int):
-            return scan_tls(host, port, timeout_s=timeout)
+            return scan_tls(host, port, timeout_s=timeout, server_name=servername, trust_store=store, starttls=starttls)
 
     try:
         outcomes = scan_targets(endpoints, scanner, workers=workers, rate_per_s=rate, on_result=record)
@@ -273,6 +291,18 @@ def scan(
         raise typer.Exit(1)
 
 
+def _trust_store(path: Path | None):
+    """The trust store to validate chains against; the system one when it exists, else none (with a warning)."""
+    from qit4n.threat.trust import DEFAULT_TRUST_STORE, TrustStore
+
+    if path is not None:
+        return TrustStore.open(path)
+    if not DEFAULT_TRUST_STORE.is_dir():
+        typer.echo(f"warning: no system trust store at {DEFAULT_TRUST_STORE}; trust paths not checked", err=True)
+        return None
+    return TrustStore.open(DEFAULT_TRUST_STORE)
+
+
 def _print_ssh(result) -> None:
     table = RichTable(title=f"ssh {result.host}:{result.port}", show_header=False)
     table.add_column("field")
@@ -302,6 +332,15 @@ def _print_scan(result) -> None:
         table.add_row(f"{version} suites", f"{', '.join(suites)}{order}")
     table.add_row("signature algorithms", ", ".join(result.accepted_signature_algorithms) or "–")
     table.add_row("chain size", f"{result.chain_bytes} bytes")
+    if result.trust is not None:
+        table.add_row("trust", result.trust.verdict)
+        for index, entry in enumerate(result.trust.path):
+            cert = entry.certificate
+            origin = "trust store" if entry.from_trust_store else "presented"
+            table.add_row(
+                f"path {index}",
+                f"{cert.subject} ({origin}): {cert.key_type} {cert.curve or cert.key_bits}, {cert.signature_algorithm}",
+            )
     for index, cert in enumerate(result.certificates):
         key = f"{cert.key_type} {cert.curve or cert.key_bits}"
         table.add_row(
