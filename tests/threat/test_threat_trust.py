@@ -18,7 +18,10 @@ from typer.testing import CliRunner
 from qit4n.cli import app
 from qit4n.errors import ParameterError
 from qit4n.threat import assess_asset, load_catalog
+from qit4n.threat.findings import scan_findings
 from qit4n.threat.scan import scan_tls
+from qit4n.threat.scandiff import diff_scans
+from qit4n.threat.targets import TargetResult
 from qit4n.threat.trust import TrustStore
 
 from .conftest import _pyopenssl_server
@@ -208,3 +211,17 @@ def test_cli_trust_store_and_servername(openssl_server, chains):
     assert "trusted; hostname matches" in table.stdout and "CN=Trust Test Root (trust store)" in table.stdout
     missing = runner.invoke(app, ["threat", "scan", target, "--trust-store", str(chains / "nope")])
     assert isinstance(missing.exception, ParameterError) and "no such file or folder" in str(missing.exception)
+
+
+def test_untrusted_chain_is_a_finding_and_a_scan_diff(openssl_server, chains):
+    server = _serve(openssl_server, chains, "expired")
+    target = f"127.0.0.1:{server.port}"
+    store = TrustStore.open(chains / "store")
+    outcome = TargetResult(
+        target, scan_tls("127.0.0.1", server.port, server_name="good.test", trust_store=store), None, 0.1
+    )
+    (finding,) = [f for f in scan_findings([outcome], load_catalog()) if f.rule == "untrusted-certificate"]
+    assert finding.level == "error" and finding.message.startswith("not trusted: certificate has expired (depth 0)")
+    before = {target: {**outcome.to_dict(), "trust": None}}
+    (change,) = diff_scans(before, {target: outcome.to_dict()})
+    assert (change.field, change.old) == ("trust", None) and change.new.startswith("not trusted")
