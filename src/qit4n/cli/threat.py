@@ -267,7 +267,7 @@ def scan(
 
         scanned_inventory = Inventory(name=f"{protocol}-scan", assets=[result.to_asset() for result in scanned])
         assessment = assess_inventory(scanned_inventory, now_year=float(_this_year()), catalog=catalog)
-        _writable(cbom).write_text(cbom_json(assessment), encoding="utf-8")
+        _writable(cbom).write_text(cbom_json(assessment, scanned), encoding="utf-8")
     if csv_out is not None or sarif_out is not None:
         findings = scan_findings(outcomes, catalog, protocol)
         if csv_out is not None:

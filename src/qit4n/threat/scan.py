@@ -48,6 +48,7 @@ __all__ = [
     "CertificateInfo",
     "KeyExchange",
     "TlsScan",
+    "cipher_algorithm",
     "dh_prime_bits",
     "parse_target",
     "scan_tls",
@@ -199,7 +200,7 @@ class TlsScan:
                         detail=f"trust anchor {anchor.subject} (from {trust.trust_store})",
                     )
                 )
-        symmetric = _cipher_algorithm(self.cipher_suite)
+        symmetric = cipher_algorithm(self.cipher_suite)
         if symmetric is not None:
             uses.append(AlgorithmUse(name=symmetric, use="symmetric", detail=self.cipher_suite))
         return Asset.model_validate(
@@ -207,7 +208,8 @@ class TlsScan:
         )
 
 
-def _cipher_algorithm(cipher_suite: str) -> str | None:
+def cipher_algorithm(cipher_suite: str) -> str | None:
+    """The catalog id of a cipher suite's bulk cipher (``aes-128``, ``aes-256``, ``chacha20-poly1305``), if known."""
     name = cipher_suite.upper().replace("-", "_")
     for marker, algorithm in (
         ("AES_256", "aes-256"),
