@@ -331,6 +331,9 @@ def _print_scan(result) -> None:
         order = {True: ", server order", False: ", client order", None: ""}[result.server_preference[version]]
         table.add_row(f"{version} suites", f"{', '.join(suites)}{order}")
     table.add_row("signature algorithms", ", ".join(result.accepted_signature_algorithms) or "–")
+    for probe in result.raw_probes:
+        verdict = "accepted" if probe.accepted else "not accepted"
+        table.add_row(f"{probe.offer} (raw hello)", f"{verdict}: {probe.detail}")
     table.add_row("chain size", f"{result.chain_bytes} bytes")
     if result.trust is not None:
         table.add_row("trust", result.trust.verdict)

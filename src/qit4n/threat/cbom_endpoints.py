@@ -68,16 +68,16 @@ def _tls_protocols(scan, index: int, algorithms: dict[str, Any], catalog: Catalo
             for exchange in scan.key_exchanges
             if exchange.version == version
         ]
-        number = version.removeprefix("TLSv")
+        number = {"SSLv3": "3.0", "TLSv1": "1.0"}.get(version, version.removeprefix("TLSv"))
         properties = ProtocolProperties(
             type=ProtocolPropertiesType.TLS,
-            version="1.0" if number == "1" else number,
+            version=number,
             cipher_suites=suites,
             crypto_refs=list(dict.fromkeys(ref for ref in exchanges if ref is not None)),
         )
         components.append(
             _crypto_component(
-                f"TLS {properties.version}",
+                f"{'SSL' if version == 'SSLv3' else 'TLS'} {number}",
                 f"crypto/protocol/{index}/{version}",
                 CryptoProperties(asset_type=CryptoAssetType.PROTOCOL, protocol_properties=properties),
             )

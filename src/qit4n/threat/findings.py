@@ -71,6 +71,10 @@ def scan_findings(results: list[TargetResult], catalog: Catalog, protocol: str =
         trust = getattr(result.scan, "trust", None)
         if trust is not None and not trust.valid:
             findings.append(_finding(result.target, protocol, "untrusted-certificate", "", "signature", trust.verdict))
+        for probe in getattr(result.scan, "raw_probes", ()):
+            if probe.offer == "SSLv3" and probe.accepted:
+                message = "SSL 3.0 accepted; RFC 7568 prohibits it (POODLE, CVE-2014-3566)"
+                findings.append(_finding(result.target, protocol, "classically-weak", "sslv3", "protocol", message))
         asset = result.scan.to_asset()
         for use in asset.algorithms:
             algorithm = catalog.find_algorithm(use.name)

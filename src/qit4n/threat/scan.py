@@ -37,12 +37,14 @@ from qit4n.errors import ParameterError, ServiceError
 from qit4n.threat.certificates import CertificateInfo, certificate_info
 from qit4n.threat.inventory import AlgorithmUse, Asset
 from qit4n.threat.keys import dh_catalog_id
+from qit4n.threat.rawhello import RawProbe, probe_group, probe_legacy_version
 from qit4n.threat.trust import TrustPath, TrustStore, expect_name, trust_path
 
 __all__ = [
     "DEFAULT_GROUPS",
     "DEFAULT_SIGNATURE_ALGORITHMS",
     "PQ_GROUPS",
+    "RAW_PQ_GROUPS",
     "TLS13_CIPHER_SUITES",
     "TLS_VERSIONS",
     "CertificateInfo",
@@ -56,6 +58,8 @@ __all__ = [
 
 #: Key-exchange groups that resist a quantum computer (pure ML-KEM and ML-KEM hybrids), OpenSSL names.
 PQ_GROUPS = ("X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024", "MLKEM512", "MLKEM768", "MLKEM1024")
+#: Post-quantum groups the bundled OpenSSL cannot offer, probed with a hand-built ClientHello (:mod:`.rawhello`).
+RAW_PQ_GROUPS = ("X25519Kyber768Draft00",)
 #: Key-exchange groups offered one at a time (OpenSSL names).
 DEFAULT_GROUPS = (*PQ_GROUPS, "x25519", "secp256r1", "secp384r1", "x448", "ffdhe2048", "ffdhe3072", "ffdhe4096")
 #: Groups that only exist in TLS 1.3 (ML-KEM, hybrids, RFC 7919 named finite-field groups).
@@ -98,8 +102,8 @@ class KeyExchange:
 
     @property
     def post_quantum(self) -> bool:
-        """True for an ML-KEM or ML-KEM hybrid group."""
-        return self.group is not None and self.group.lower() in {name.lower() for name in PQ_GROUPS}
+        """True for an ML-KEM, ML-KEM hybrid or Kyber draft hybrid group."""
+        return self.group is not None and self.group.lower() in {name.lower() for name in (*PQ_GROUPS, *RAW_PQ_GROUPS)}
 
     def catalog_algorithm(self, certificate_algorithm: str | None) -> str | None:
         """The catalog id of what protects the session key; RSA transport uses the certificate's key."""
@@ -138,6 +142,7 @@ class TlsScan:
     cipher_suites: dict[str, tuple[str, ...]]
     server_preference: dict[str, bool | None]
     trust: TrustPath | None = None
+    raw_probes: tuple[RawProbe, ...] = ()
 
     @property
     def verdict(self) -> str:
@@ -530,6 +535,14 @@ def scan_tls(
         else:
             suites[version], preference[version] = _legacy_suites(endpoint, version)
     sigalgs = tuple(s for s in signature_algorithms if _handshake(endpoint, sigalg=s))
+    raw = (
+        probe_legacy_version(endpoint.connect),
+        *(probe_group(endpoint.connect, group, endpoint.name) for group in RAW_PQ_GROUPS),
+    )
+    for probe in raw[1:]:
+        if probe.accepted:
+            accepted.append(probe.offer)
+            exchanges.append(KeyExchange("TLSv1.3", probe.cipher_suite or "", "tls13", probe.offer, None))
     moment = now or datetime.now(UTC)
     return TlsScan(
         host=host,
@@ -540,12 +553,13 @@ def scan_tls(
         accepted_groups=tuple(accepted),
         rejected_groups=tuple(rejected),
         unsupported_groups=tuple(unsupported),
-        accepted_versions=versions,
+        accepted_versions=("SSLv3", *versions) if raw[0].accepted else versions,
         accepted_signature_algorithms=sigalgs,
         certificates=tuple(certificate_info(certificate, moment) for certificate in first.chain),
         key_exchanges=_distinct(exchanges),
         cipher_suites=suites,
         server_preference=preference,
+        raw_probes=raw,
         trust=None
         if trust_store is None
         else trust_path(
