@@ -22,7 +22,7 @@ from qit4n.threat.findings import scan_findings
 from qit4n.threat.scan import scan_tls
 from qit4n.threat.scandiff import diff_scans
 from qit4n.threat.targets import TargetResult
-from qit4n.threat.trust import TrustStore
+from qit4n.threat.trust import TrustStore, check_server_name
 
 from .conftest import _pyopenssl_server
 
@@ -225,3 +225,9 @@ def test_untrusted_chain_is_a_finding_and_a_scan_diff(openssl_server, chains):
     before = {target: {**outcome.to_dict(), "trust": None}}
     (change,) = diff_scans(before, {target: outcome.to_dict()})
     assert (change.field, change.old) == ("trust", None) and change.new.startswith("not trusted")
+
+
+@pytest.mark.parametrize("name", ["a b.test", "x" * 254, "-bad.test", ""])
+def test_bad_servername_is_refused(name):
+    with pytest.raises(ParameterError, match=r"--servername = .*must be a DNS name"):
+        check_server_name(name)

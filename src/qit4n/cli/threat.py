@@ -217,6 +217,10 @@ def scan(
     if protocol == "ssh" and (starttls is not None or trust_store is not None or servername is not None):
         raise ParameterError("--starttls, --trust-store, --servername: only with --protocol tls")
     store = _trust_store(trust_store) if protocol == "tls" else None
+    if servername is not None:
+        from qit4n.threat.trust import check_server_name
+
+        check_server_name(servername)
     if starttls is not None:
         from qit4n.threat.starttls import STARTTLS
 

@@ -23,7 +23,15 @@ from typing import Any
 from qit4n.errors import ParameterError
 from qit4n.threat.certificates import CertificateInfo, certificate_info
 
-__all__ = ["DEFAULT_TRUST_STORE", "PathCertificate", "TrustPath", "TrustStore", "trust_path"]
+__all__ = [
+    "DEFAULT_TRUST_STORE",
+    "PathCertificate",
+    "TrustPath",
+    "TrustStore",
+    "check_server_name",
+    "expect_name",
+    "trust_path",
+]
 
 #: Debian's system trust store (package ``ca-certificates``): one PEM file per anchor, hashed links.
 DEFAULT_TRUST_STORE = Path("/etc/ssl/certs")
@@ -86,6 +94,26 @@ def _pem_certificates(path: Path, x509) -> bool:
         return bool(x509.load_pem_x509_certificates(path.read_bytes()))
     except (OSError, ValueError):
         return False
+
+
+def check_server_name(name: str) -> str:
+    """``name`` if it is a DNS name (IDNA, at most 253 characters) or an IP address; :class:`ParameterError` otherwise.
+
+    >>> check_server_name("www.example.test"), check_server_name("127.0.0.1")
+    ('www.example.test', '127.0.0.1')
+    """
+    try:
+        ipaddress.ip_address(name)
+        return name
+    except ValueError:
+        pass
+    try:
+        encoded = name.encode("idna")
+    except UnicodeError:
+        encoded = b""
+    if not 0 < len(encoded) <= 253 or not re.fullmatch(rb"[A-Za-z0-9*]([A-Za-z0-9.-]*[A-Za-z0-9])?", encoded):
+        raise ParameterError(f"--servername = {name!r}: must be a DNS name (at most 253 characters) or an IP address")
+    return name
 
 
 def expect_name(connection, server_name: str) -> None:
