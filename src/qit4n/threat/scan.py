@@ -21,8 +21,11 @@ negotiates X25519MLKEM768 and SecP256r1MLKEM768, and at security level 0 still s
 The handshake runs over memory BIOs, so the probe sees the server's cleartext TLS 1.2 handshake and
 reads the size of a DHE prime from its ServerKeyExchange (OpenSSL names no group for DHE).
 pyOpenSSL has no public call to set groups, so the probe calls ``SSL_CTX_set1_curves_list`` from
-the bindings of ``cryptography``. Certificates are not verified: the probe reports what the server
-presents, it does not trust it.
+the bindings of ``cryptography``. Only the first handshake verifies the chain, and only when a trust
+store is given (:mod:`.trust`): errors are recorded, never fatal, so every server is scanned.
+``starttls`` runs a protocol's upgrade (:mod:`.starttls`) before every handshake, and two offers
+this OpenSSL cannot make, SSL 3.0 and X25519Kyber768Draft00, go out as hand-built ClientHellos
+(:mod:`.rawhello`).
 """
 
 from __future__ import annotations
