@@ -108,7 +108,7 @@ def test_reasons_cite_the_catalog_entries_and_inputs():
     assert "x25519 (key-exchange) is broken by Shor's algorithm" in text
     assert (
         "ecdsa-p256 (signature) is broken by Shor's algorithm (resource estimates: roetteler-2017-p256, "
-        "haner-2020-p256, litinski-2023-p256-active-volume)" in text
+        "haner-2020-p256, litinski-2023-p256-active-volume, chevignard-schrottenloher-2026-p256, luo-2026-p256)" in text
     )
     assert "= 0.310 under gri-2023" in text
     assert entry["inputs"]["catalog_version"] == CATALOG.version

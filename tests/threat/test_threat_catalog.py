@@ -113,3 +113,22 @@ def test_unknown_field_is_rejected():
 def test_missing_catalog_path_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no such catalog"):
         load_catalog(tmp_path / "absent.yaml")
+
+
+def test_post_2025_ecdlp_estimates_match_their_abstracts():
+    """Chevignard, Schrottenloher et al. (February 2026), abstract: 3.12n + o(n) qubits, 1098 for n = 256, 22 runs
+    of 2^38.10 Toffoli gates. Luo et al., arXiv:2604.02311, abstract: 5n + 4 floor(log2 n) + O(1) qubits, 1333 for
+    n = 256. Tolerance: the catalog rounds 2^38.10 to four digits."""
+    catalog = load_catalog()
+    estimates = {estimate.id: estimate for estimate in catalog.estimates}
+    rns = estimates["chevignard-schrottenloher-2026-p256"]
+    assert rns.logical_qubits == 1098 and rns.toffoli_gates == pytest.approx(2**38.10, rel=1e-3)
+    assert rns.logical_qubits > 3.12 * 256  # the o(n) term is positive at n = 256
+    euclid = estimates["luo-2026-p256"]
+    assert euclid.logical_qubits == 1333
+    leading = 5 * 256 + 4 * 8  # 5n + 4 floor(log2 n)
+    assert 0 <= euclid.logical_qubits - leading < 64  # the O(1) term: 21 qubits
+    # Both are narrower than the earlier low-width circuit (Haner et al. 2020, 2124 logical qubits).
+    assert max(rns.logical_qubits, euclid.logical_qubits) < (estimates["haner-2020-p256"].logical_qubits or 0)
+    for estimate in (rns, euclid):
+        assert estimate.breaks("ecdsa-p256") and estimate.breaks("secp256k1")

@@ -157,7 +157,17 @@ def test_scan_diff_and_cbom_of_a_reconfigured_host(openssl_server, hybrid_tls12_
     diff = runner.invoke(app, ["threat", "scan-diff", str(before), str(after), "--json"])
     assert diff.exit_code == 0, diff.output
     changes = {change["field"]: change for change in json.loads(diff.stdout)}
-    assert set(changes) == {"verdict", "accepted_versions", "key_exchanges", "cipher_suites", "leaf_key_sha256"}
+    assert set(changes) == {
+        "verdict",
+        "accepted_versions",
+        "key_exchanges",
+        "cipher_suites",
+        "leaf_key_sha256",
+        "trust",
+    }
+    # Neither test chain validates to the system trust store; the reasons differ (self-signed, unknown issuer).
+    assert changes["trust"]["old"].startswith("not trusted: self-signed certificate (depth 0)")
+    assert changes["trust"]["new"].startswith("not trusted: unable to get local issuer certificate (depth 1)")
     assert changes["verdict"]["old"] == "classical key exchange only"
     assert changes["verdict"]["new"] == "hybrid preferred, classical fallback accepted"
     assert "TLSv1.3 X25519MLKEM768" in changes["key_exchanges"]["new"]

@@ -185,6 +185,16 @@ def scan(
     cbom: Annotated[
         Path | None, typer.Option(help="write a CycloneDX 1.6 CBOM of the scanned endpoints, assessed (JSON)")
     ] = None,
+    trust_store: Annotated[
+        Path | None,
+        typer.Option(help="PEM file or folder of trust anchors the chain must validate to (default /etc/ssl/certs)"),
+    ] = None,
+    servername: Annotated[
+        str | None, typer.Option(help="name sent as SNI and checked against the certificate (default: HOST)")
+    ] = None,
+    starttls: Annotated[
+        str | None, typer.Option(help="upgrade with STARTTLS first: smtp, imap, pop3, ftp or ldap")
+    ] = None,
 ) -> None:
     """Probe TLS servers (versions, key exchanges, certificates) or SSH servers (key exchanges, host keys).
 
@@ -204,6 +214,18 @@ def scan(
         raise ParameterError(f"--protocol = {protocol!r}: must be tls or ssh")
     if resume and results is None:
         raise ParameterError("--resume: needs --results FILE")
+    if protocol == "ssh" and (starttls is not None or trust_store is not None or servername is not None):
+        raise ParameterError("--starttls, --trust-store, --servername: only with --protocol tls")
+    store = _trust_store(trust_store) if protocol == "tls" else None
+    if servername is not None:
+        from qit4n.threat.trust import check_server_name
+
+        check_server_name(servername)
+    if starttls is not None:
+        from qit4n.threat.starttls import STARTTLS
+
+        if starttls not in STARTTLS:
+            raise ParameterError(f"--starttls = {starttls!r}: must be one of {', '.join(STARTTLS.names())}")
     specs = [*(targets or []), *(read_targets_file(targets_file) if targets_file is not None else [])]
     if not specs:
         raise ParameterError("targets: give HOST:PORTS arguments or --targets-file")
@@ -229,7 +251,7 @@ def scan(
         from qit4n.threat.scan import scan_tls
 
         def scanner(host: str, port: int):
-            return scan_tls(host, port, timeout_s=timeout)
+            return scan_tls(host, port, timeout_s=timeout, server_name=servername, trust_store=store, starttls=starttls)
 
     try:
         outcomes = scan_targets(endpoints, scanner, workers=workers, rate_per_s=rate, on_result=record)
@@ -249,7 +271,7 @@ def scan(
 
         scanned_inventory = Inventory(name=f"{protocol}-scan", assets=[result.to_asset() for result in scanned])
         assessment = assess_inventory(scanned_inventory, now_year=float(_this_year()), catalog=catalog)
-        _writable(cbom).write_text(cbom_json(assessment), encoding="utf-8")
+        _writable(cbom).write_text(cbom_json(assessment, scanned), encoding="utf-8")
     if csv_out is not None or sarif_out is not None:
         findings = scan_findings(outcomes, catalog, protocol)
         if csv_out is not None:
@@ -271,6 +293,18 @@ def scan(
                 _print_scan(outcome.scan)
     if endpoints and not scanned:
         raise typer.Exit(1)
+
+
+def _trust_store(path: Path | None):
+    """The trust store to validate chains against; the system one when it exists, else none (with a warning)."""
+    from qit4n.threat.trust import DEFAULT_TRUST_STORE, TrustStore
+
+    if path is not None:
+        return TrustStore.open(path)
+    if not DEFAULT_TRUST_STORE.is_dir():
+        typer.echo(f"warning: no system trust store at {DEFAULT_TRUST_STORE}; trust paths not checked", err=True)
+        return None
+    return TrustStore.open(DEFAULT_TRUST_STORE)
 
 
 def _print_ssh(result) -> None:
@@ -301,7 +335,19 @@ def _print_scan(result) -> None:
         order = {True: ", server order", False: ", client order", None: ""}[result.server_preference[version]]
         table.add_row(f"{version} suites", f"{', '.join(suites)}{order}")
     table.add_row("signature algorithms", ", ".join(result.accepted_signature_algorithms) or "–")
+    for probe in result.raw_probes:
+        verdict = "accepted" if probe.accepted else "not accepted"
+        table.add_row(f"{probe.offer} (raw hello)", f"{verdict}: {probe.detail}")
     table.add_row("chain size", f"{result.chain_bytes} bytes")
+    if result.trust is not None:
+        table.add_row("trust", result.trust.verdict)
+        for index, entry in enumerate(result.trust.path):
+            cert = entry.certificate
+            origin = "trust store" if entry.from_trust_store else "presented"
+            table.add_row(
+                f"path {index}",
+                f"{cert.subject} ({origin}): {cert.key_type} {cert.curve or cert.key_bits}, {cert.signature_algorithm}",
+            )
     for index, cert in enumerate(result.certificates):
         key = f"{cert.key_type} {cert.curve or cert.key_bits}"
         table.add_row(

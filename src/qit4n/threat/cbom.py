@@ -14,6 +14,7 @@ OWASP CycloneDX 1.6 specification, ECMA-424 1st edition (2024), ``cryptoProperti
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from qit4n.errors import ServiceError
@@ -53,15 +54,25 @@ def _algorithm_component(algorithm: Algorithm, use: str):
     )
 
 
-def cbom_json(assessment: ThreatAssessment) -> str:
-    """The assessment as CycloneDX 1.6 JSON text (validated; see :func:`validate_cbom`)."""
+def cbom_json(assessment: ThreatAssessment, scans: Sequence[Any] = ()) -> str:
+    """The assessment as CycloneDX 1.6 JSON text (validated; see :func:`validate_cbom`).
+
+    ``scans`` (TLS or SSH scans whose assets were assessed) add each endpoint's protocol, certificate
+    and public-key components (:mod:`qit4n.threat.cbom_endpoints`).
+    """
     from cyclonedx.model import Property
     from cyclonedx.model.bom import Bom
     from cyclonedx.model.component import Component, ComponentType
     from cyclonedx.output.json import JsonV1Dot6
 
+    from qit4n.threat.catalog import load_catalog
+    from qit4n.threat.cbom_endpoints import endpoint_components
+
     bom = Bom()
     algorithms: dict[str, Any] = {}
+    keys: dict[str, Any] = {}
+    scan_by_asset = {scan.to_asset().name: scan for scan in scans}
+    catalog = load_catalog()
     summary = {entry["name"]: entry for entry in assessment.to_dict()["assets"]}
     for index, risk in enumerate(assessment.risks):
         entry = summary[risk.asset.name]
@@ -87,6 +98,11 @@ def cbom_json(assessment: ThreatAssessment) -> str:
                 algorithms[key] = _algorithm_component(finding.algorithm, finding.use)
                 bom.components.add(algorithms[key])
             depends.append(algorithms[key])
+        if risk.asset.name in scan_by_asset:
+            endpoint, new_keys = endpoint_components(scan_by_asset[risk.asset.name], index, algorithms, keys, catalog)
+            for component in [*endpoint, *new_keys]:
+                bom.components.add(component)
+            depends.extend(endpoint)
         bom.register_dependency(asset_component, depends)
     text = JsonV1Dot6(bom).output_as_string(indent=2)
     validate_cbom(text)

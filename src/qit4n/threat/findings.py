@@ -6,6 +6,8 @@ Rules:
   so recorded sessions can be decrypted later (harvest now, decrypt later);
 * ``quantum-vulnerable-signature`` (warning): a certificate or host key signs with such a scheme;
 * ``classically-weak`` (error): already unsafe today (RSA-1024, SHA-1, DH-1024);
+* ``untrusted-certificate`` (error): the chain does not validate to the trust store, or not for the
+  name asked for (expired, unknown root, wrong host);
 * ``key-reused-across-hosts`` (warning): one certificate key on several endpoints (one key to
   migrate, and one key whose compromise exposes all of them);
 * ``scan-error`` (note): the target could not be scanned.
@@ -36,6 +38,7 @@ RULES = {
         "Signature scheme broken by Shor's algorithm (forgery once a CRQC exists)",
     ),
     "classically-weak": ("error", "Algorithm already unsafe against classical attacks"),
+    "untrusted-certificate": ("error", "Certificate chain does not validate to the trust store for the server name"),
     "key-reused-across-hosts": ("warning", "The same certificate key is presented by several endpoints"),
     "scan-error": ("note", "Target could not be scanned"),
 }
@@ -65,6 +68,13 @@ def scan_findings(results: list[TargetResult], catalog: Catalog, protocol: str =
         if result.scan is None:
             findings.append(_finding(result.target, protocol, "scan-error", "", "", result.error or "no result"))
             continue
+        trust = getattr(result.scan, "trust", None)
+        if trust is not None and not trust.valid:
+            findings.append(_finding(result.target, protocol, "untrusted-certificate", "", "signature", trust.verdict))
+        for probe in getattr(result.scan, "raw_probes", ()):
+            if probe.offer == "SSLv3" and probe.accepted:
+                message = "SSL 3.0 accepted; RFC 7568 prohibits it (POODLE, CVE-2014-3566)"
+                findings.append(_finding(result.target, protocol, "classically-weak", "sslv3", "protocol", message))
         asset = result.scan.to_asset()
         for use in asset.algorithms:
             algorithm = catalog.find_algorithm(use.name)

@@ -142,41 +142,93 @@ def _cbom_asset(name: str, category: str, found: list[tuple[AlgorithmUse, bool]]
     )
 
 
+_MATERIAL_TYPES = {"protocol": "protocol", "certificate": "certificate", "related-crypto-material": "key"}
+
+
+def _material_refs(component: dict[str, Any]) -> list[str]:
+    """What a protocol, certificate or key component refers to (CycloneDX 1.6 ``cryptoProperties``)."""
+    crypto = component.get("cryptoProperties") or {}
+    kind = crypto.get("assetType")
+    refs: list[Any] = []
+    if kind == "protocol":
+        protocol = crypto.get("protocolProperties") or {}
+        refs = list(protocol.get("cryptoRefArray") or [])
+        for suite in protocol.get("cipherSuites") or []:
+            refs.extend((suite or {}).get("algorithms") or [])
+    elif kind == "certificate":
+        certificate = crypto.get("certificateProperties") or {}
+        refs = [certificate.get("signatureAlgorithmRef"), certificate.get("subjectPublicKeyRef")]
+    elif kind == "related-crypto-material":
+        refs = [(crypto.get("relatedCryptoMaterialProperties") or {}).get("algorithmRef")]
+    return [str(ref) for ref in refs if ref]
+
+
 def assets_from_cbom(document: dict[str, Any], catalog: Catalog, source: str = "cbom") -> tuple[list[Asset], list[str]]:
     """Assets of a CycloneDX CBOM, and the algorithm names the catalog does not know.
 
     A component that depends on algorithm components (CycloneDX ``dependencies``) becomes one asset
-    holding them; every algorithm component no other component depends on becomes an asset of its
-    own. Algorithms the catalog does not know stay on their asset as ``unassessed_algorithms``.
+    holding them. Protocol, certificate and key components (``assetType`` ``protocol``,
+    ``certificate``, ``related-crypto-material``) stand for the algorithms they refer to: a protocol's
+    ``cryptoRefArray`` and cipher-suite algorithms, a certificate's ``signatureAlgorithmRef`` and
+    ``subjectPublicKeyRef``, a key's ``algorithmRef``. One that nothing depends on becomes an asset of
+    its own (category ``protocol``, ``certificate`` or ``key``), and so does every algorithm component
+    nothing reaches. Algorithms the catalog does not know stay on their asset as ``unassessed_algorithms``.
     """
     if document.get("bomFormat") != "CycloneDX":
         raise InputError(f"{source}: bomFormat must be 'CycloneDX'")
     components = [c for c in document.get("components", []) if isinstance(c, dict)]
+    crypto = [c for c in components if c.get("type") == "cryptographic-asset"]
     algorithms = {
         str(component.get("bom-ref", component.get("name", index))): _cbom_algorithm(component, catalog)
-        for index, component in enumerate(components)
-        if component.get("type") == "cryptographic-asset"
-        and (component.get("cryptoProperties") or {}).get("assetType") == "algorithm"
+        for index, component in enumerate(crypto)
+        if (component.get("cryptoProperties") or {}).get("assetType") == "algorithm"
     }
     if not algorithms:
         raise InputError(f"{source}: no cryptographic-asset algorithm component")
+    materials = {
+        str(component["bom-ref"]): component
+        for component in crypto
+        if component.get("bom-ref") and (component.get("cryptoProperties") or {}).get("assetType") in _MATERIAL_TYPES
+    }
+    reached: set[str] = set()
+
+    def resolve(reference: str, trail: frozenset[str] = frozenset()) -> list[str]:
+        """The algorithm refs ``reference`` stands for; marks every component passed as reached."""
+        if reference in trail:
+            return []
+        reached.add(reference)
+        if reference in algorithms:
+            return [reference]
+        if reference not in materials:
+            return []
+        return [ref for inner in _material_refs(materials[reference]) for ref in resolve(inner, trail | {reference})]
+
     depends = {
-        str(entry.get("ref")): [str(ref) for ref in entry.get("dependsOn", []) if str(ref) in algorithms]
+        str(entry.get("ref")): [str(ref) for ref in entry.get("dependsOn", [])]
         for entry in document.get("dependencies", []) or []
         if isinstance(entry, dict)
     }
-    assets, used = [], set()
+    assets = []
     for component in components:
         reference = str(component.get("bom-ref", ""))
-        refs = depends.get(reference, [])
-        if component.get("type") == "cryptographic-asset" or not refs:
+        if component.get("type") == "cryptographic-asset":
             continue
-        used.update(refs)
-        assets.append(
-            _cbom_asset(str(component.get("name") or reference), "application", [algorithms[ref] for ref in refs])
-        )
+        refs = list(dict.fromkeys(ref for dependency in depends.get(reference, []) for ref in resolve(dependency)))
+        if refs:
+            name = str(component.get("name") or reference)
+            assets.append(_cbom_asset(name, "application", [algorithms[ref] for ref in refs]))
+    # A key that a certificate points at belongs to that certificate, whichever comes first.
+    referenced = {ref for component in materials.values() for ref in _material_refs(component) if ref in materials}
+    for reference, component in materials.items():
+        if reference in reached or reference in referenced:
+            continue
+        refs = list(dict.fromkeys(resolve(reference)))
+        if refs:
+            kind = _MATERIAL_TYPES[component["cryptoProperties"]["assetType"]]
+            name = f"{component.get('name') or kind} ({reference})"
+            assets.append(_cbom_asset(name, kind, [algorithms[ref] for ref in refs]))
     for reference, found in algorithms.items():
-        if reference not in used:
+        if reference not in reached:
             assets.append(_cbom_asset(f"{found[0].name} ({reference})", "cryptographic-asset", [found]))
     unknown = sorted({use.name for use, known in algorithms.values() if not known})
     return assets, unknown

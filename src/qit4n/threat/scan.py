@@ -21,32 +21,39 @@ negotiates X25519MLKEM768 and SecP256r1MLKEM768, and at security level 0 still s
 The handshake runs over memory BIOs, so the probe sees the server's cleartext TLS 1.2 handshake and
 reads the size of a DHE prime from its ServerKeyExchange (OpenSSL names no group for DHE).
 pyOpenSSL has no public call to set groups, so the probe calls ``SSL_CTX_set1_curves_list`` from
-the bindings of ``cryptography``. Certificates are not verified: the probe reports what the server
-presents, it does not trust it.
+the bindings of ``cryptography``. Only the first handshake verifies the chain, and only when a trust
+store is given (:mod:`.trust`): errors are recorded, never fatal, so every server is scanned.
+``starttls`` runs a protocol's upgrade (:mod:`.starttls`) before every handshake, and two offers
+this OpenSSL cannot make, SSL 3.0 and X25519Kyber768Draft00, go out as hand-built ClientHellos
+(:mod:`.rawhello`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import socket
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from qit4n.errors import ParameterError, ServiceError
+from qit4n.threat.certificates import CertificateInfo, certificate_info
 from qit4n.threat.inventory import AlgorithmUse, Asset
-from qit4n.threat.keys import describe_key, dh_catalog_id
+from qit4n.threat.keys import dh_catalog_id
+from qit4n.threat.rawhello import RawProbe, probe_group, probe_legacy_version
+from qit4n.threat.trust import TrustPath, TrustStore, expect_name, trust_path
 
 __all__ = [
     "DEFAULT_GROUPS",
     "DEFAULT_SIGNATURE_ALGORITHMS",
     "PQ_GROUPS",
+    "RAW_PQ_GROUPS",
     "TLS13_CIPHER_SUITES",
     "TLS_VERSIONS",
     "CertificateInfo",
     "KeyExchange",
     "TlsScan",
+    "cipher_algorithm",
     "dh_prime_bits",
     "parse_target",
     "scan_tls",
@@ -54,6 +61,8 @@ __all__ = [
 
 #: Key-exchange groups that resist a quantum computer (pure ML-KEM and ML-KEM hybrids), OpenSSL names.
 PQ_GROUPS = ("X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024", "MLKEM512", "MLKEM768", "MLKEM1024")
+#: Post-quantum groups the bundled OpenSSL cannot offer, probed with a hand-built ClientHello (:mod:`.rawhello`).
+RAW_PQ_GROUPS = ("X25519Kyber768Draft00",)
 #: Key-exchange groups offered one at a time (OpenSSL names).
 DEFAULT_GROUPS = (*PQ_GROUPS, "x25519", "secp256r1", "secp384r1", "x448", "ffdhe2048", "ffdhe3072", "ffdhe4096")
 #: Groups that only exist in TLS 1.3 (ML-KEM, hybrids, RFC 7919 named finite-field groups).
@@ -85,24 +94,6 @@ _HANDSHAKE_RECORD, _SERVER_KEY_EXCHANGE = 22, 12
 
 
 @dataclass(frozen=True)
-class CertificateInfo:
-    """One certificate of the presented chain, leaf first."""
-
-    subject: str
-    issuer: str
-    key_type: str
-    key_bits: int | None
-    curve: str | None
-    signature_algorithm: str
-    signature_hash: str | None
-    not_after: str
-    expires_in_days: float
-    catalog_algorithm: str | None
-    der_bytes: int
-    public_key_sha256: str
-
-
-@dataclass(frozen=True)
 class KeyExchange:
     """A key exchange the server completed: version, cipher suite, method and group (or DH prime size)."""
 
@@ -114,8 +105,8 @@ class KeyExchange:
 
     @property
     def post_quantum(self) -> bool:
-        """True for an ML-KEM or ML-KEM hybrid group."""
-        return self.group is not None and self.group.lower() in {name.lower() for name in PQ_GROUPS}
+        """True for an ML-KEM, ML-KEM hybrid or Kyber draft hybrid group."""
+        return self.group is not None and self.group.lower() in {name.lower() for name in (*PQ_GROUPS, *RAW_PQ_GROUPS)}
 
     def catalog_algorithm(self, certificate_algorithm: str | None) -> str | None:
         """The catalog id of what protects the session key; RSA transport uses the certificate's key."""
@@ -153,6 +144,8 @@ class TlsScan:
     key_exchanges: tuple[KeyExchange, ...]
     cipher_suites: dict[str, tuple[str, ...]]
     server_preference: dict[str, bool | None]
+    trust: TrustPath | None = None
+    raw_probes: tuple[RawProbe, ...] = ()
 
     @property
     def verdict(self) -> str:
@@ -173,11 +166,14 @@ class TlsScan:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible form, with the verdict and the chain size."""
-        return {**asdict(self), "verdict": self.verdict, "chain_bytes": self.chain_bytes}
+        fields = asdict(self)
+        fields["trust"] = None if self.trust is None else self.trust.to_dict()
+        return {**fields, "verdict": self.verdict, "chain_bytes": self.chain_bytes}
 
     def to_asset(self, **fields: Any) -> Asset:
         """An inventory asset: every key exchange the server accepts (the default one first), its
-        certificate keys and signature hashes, and the default cipher."""
+        certificate keys and signature hashes, the trust anchor's key when the path ends in the trust
+        store, and the default cipher."""
         leaf = self.certificates[0].catalog_algorithm if self.certificates else None
         uses: list[AlgorithmUse] = []
         seen: set[str] = set()
@@ -201,7 +197,18 @@ class TlsScan:
                         name="sha-1", use="hash", detail=f"signature hash of certificate {certificate.subject}"
                     )
                 )
-        symmetric = _cipher_algorithm(self.cipher_suite)
+        trust = self.trust
+        for entry in trust.path if trust is not None else ():
+            anchor = entry.certificate
+            if trust is not None and entry.from_trust_store and anchor.catalog_algorithm is not None:
+                uses.append(
+                    AlgorithmUse(
+                        name=anchor.catalog_algorithm,
+                        use="signature",
+                        detail=f"trust anchor {anchor.subject} (from {trust.trust_store})",
+                    )
+                )
+        symmetric = cipher_algorithm(self.cipher_suite)
         if symmetric is not None:
             uses.append(AlgorithmUse(name=symmetric, use="symmetric", detail=self.cipher_suite))
         return Asset.model_validate(
@@ -209,7 +216,8 @@ class TlsScan:
         )
 
 
-def _cipher_algorithm(cipher_suite: str) -> str | None:
+def cipher_algorithm(cipher_suite: str) -> str | None:
+    """The catalog id of a cipher suite's bulk cipher (``aes-128``, ``aes-256``, ``chacha20-poly1305``), if known."""
     name = cipher_suite.upper().replace("-", "_")
     for marker, algorithm in (
         ("AES_256", "aes-256"),
@@ -249,45 +257,6 @@ def parse_target(target: str) -> tuple[str, int]:
     return host.strip("[]"), int(port_text)
 
 
-def _signature_names() -> dict[str, str]:
-    from cryptography.x509.oid import SignatureAlgorithmOID
-
-    return {
-        value.dotted_string: name.lower()
-        for name, value in vars(SignatureAlgorithmOID).items()
-        if not name.startswith("_")
-    }
-
-
-def _certificate_info(certificate, now: datetime, names: dict[str, str]) -> CertificateInfo:
-    from cryptography.exceptions import UnsupportedAlgorithm
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    key = describe_key(certificate.public_key())
-    not_after = certificate.not_valid_after_utc
-    oid = certificate.signature_algorithm_oid.dotted_string
-    try:
-        hash_algorithm = certificate.signature_hash_algorithm
-    except UnsupportedAlgorithm:
-        hash_algorithm = None
-    return CertificateInfo(
-        subject=certificate.subject.rfc4514_string(),
-        issuer=certificate.issuer.rfc4514_string(),
-        key_type=key.key_type,
-        key_bits=key.key_bits,
-        curve=key.curve,
-        signature_algorithm=names.get(oid, oid),
-        signature_hash=None if hash_algorithm is None else hash_algorithm.name,
-        not_after=not_after.isoformat(),
-        expires_in_days=(not_after - now).total_seconds() / 86_400.0,
-        catalog_algorithm=key.catalog_algorithm,
-        der_bytes=len(certificate.public_bytes(Encoding.DER)),
-        public_key_sha256=hashlib.sha256(
-            certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-        ).hexdigest(),
-    )
-
-
 def dh_prime_bits(server_bytes: bytes) -> int | None:
     """Bit length of the DH prime in the first cleartext ServerKeyExchange of ``server_bytes`` (RFC 5246, 7.4.3).
 
@@ -321,6 +290,8 @@ class _Handshake:
     group: str | None
     dh_bits: int | None
     chain: list
+    verified_chain: list | None = None
+    verify_errors: tuple[tuple[int, int], ...] = ()
 
     def key_exchange(self) -> KeyExchange:
         method = _method(self.version, self.cipher)
@@ -373,36 +344,67 @@ def _flush(connection, raw: socket.socket) -> None:
         raw.sendall(data)
 
 
+@dataclass(frozen=True)
+class _Endpoint:
+    """Where and how to connect: address, timeout, the name asked for (SNI) and the STARTTLS preamble."""
+
+    host: str
+    port: int
+    timeout_s: float
+    server_name: str | None = None
+    starttls: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.server_name or self.host
+
+    def connect(self) -> socket.socket:
+        """A TCP connection, past the STARTTLS exchange when one is set, ready for a ClientHello."""
+        try:
+            raw = socket.create_connection((self.host, self.port), timeout=self.timeout_s)
+        except OSError as error:
+            raise ServiceError(f"{self.host}:{self.port}: cannot connect ({error})") from None
+        if self.starttls is not None:
+            from qit4n.threat.starttls import STARTTLS
+
+            try:
+                STARTTLS.get(self.starttls)(raw, self.name)
+            except (ServiceError, OSError) as error:
+                raw.close()
+                raise ServiceError(f"{self.host}:{self.port}: STARTTLS ({self.starttls}) failed: {error}") from None
+        return raw
+
+
 def _handshake(
-    host: str,
-    port: int,
-    timeout_s: float,
+    endpoint: _Endpoint,
     *,
     versions: tuple[str, str] | None = None,
     ciphers: str | None = None,
     group: str | None = None,
     sigalg: str | None = None,
     suite13: str | None = None,
+    trust: TrustStore | None = None,
 ):
     """One handshake; ``None`` if the server refused the offer, ``False`` if this OpenSSL cannot offer it.
 
     ``versions`` (lowest, highest) switches to a legacy offer: that version range, all cipher suites
     (or ``ciphers``) at security level 0. Without it the offer is OpenSSL's default.
+    The endpoint's name goes in the SNI and, with ``trust``, is the name the chain is verified for.
     """
     from OpenSSL import SSL
 
     context = _context(versions, ciphers, group, sigalg, suite13)
     if context is None:
         return False
-    try:
-        raw = socket.create_connection((host, port), timeout=timeout_s)
-    except OSError as error:
-        raise ServiceError(f"{host}:{port}: cannot connect ({error})") from None
-    with raw:
+    verify_errors = trust.configure(context) if trust is not None else []
+    name = endpoint.name
+    with endpoint.connect() as raw:
         connection = SSL.Connection(context, None)
         connection.set_connect_state()
         with contextlib.suppress(UnicodeError, ValueError):
-            connection.set_tlsext_host_name(host.encode("idna"))
+            connection.set_tlsext_host_name(name.encode("idna"))
+        if trust is not None:
+            expect_name(connection, name)
         received = bytearray()
         try:
             while True:
@@ -425,6 +427,8 @@ def _handshake(
             connection.get_group_name(),
             dh_prime_bits(bytes(received)),
             connection.get_peer_cert_chain(as_cryptography=True) or [],
+            connection.get_verified_chain(as_cryptography=True) if trust is not None else None,
+            tuple(verify_errors),
         )
         with contextlib.suppress(SSL.Error, OSError):
             connection.shutdown()
@@ -432,7 +436,7 @@ def _handshake(
         return result
 
 
-def _legacy_suites(host: str, port: int, timeout_s: float, version: str) -> tuple[tuple[str, ...], bool | None]:
+def _legacy_suites(endpoint: _Endpoint, version: str) -> tuple[tuple[str, ...], bool | None]:
     """Suites a TLS 1.2-or-older ``version`` accepts, in the order the server picks them, and whether
     the server imposes its own order (``None`` with fewer than two suites).
 
@@ -444,7 +448,7 @@ def _legacy_suites(host: str, port: int, timeout_s: float, version: str) -> tupl
     while len(found) < _MAX_SUITES_PER_VERSION:
         excluded = "".join(f":!{suite}" for suite in found)
         outcome = _handshake(
-            host, port, timeout_s, versions=(version, version), ciphers=f"ALL:COMPLEMENTOFALL{excluded}:@SECLEVEL=0"
+            endpoint, versions=(version, version), ciphers=f"ALL:COMPLEMENTOFALL{excluded}:@SECLEVEL=0"
         )
         if not outcome or outcome.cipher in found:
             break
@@ -453,7 +457,7 @@ def _legacy_suites(host: str, port: int, timeout_s: float, version: str) -> tupl
         return tuple(found), None
     picks = {
         getattr(
-            _handshake(host, port, timeout_s, versions=(version, version), ciphers=f"{a}:{b}:@SECLEVEL=0"),
+            _handshake(endpoint, versions=(version, version), ciphers=f"{a}:{b}:@SECLEVEL=0"),
             "cipher",
             None,
         )
@@ -462,11 +466,9 @@ def _legacy_suites(host: str, port: int, timeout_s: float, version: str) -> tupl
     return tuple(found), len(picks) == 1
 
 
-def _tls13_suites(host: str, port: int, timeout_s: float) -> tuple[str, ...]:
+def _tls13_suites(endpoint: _Endpoint) -> tuple[str, ...]:
     return tuple(
-        suite
-        for suite in TLS13_CIPHER_SUITES
-        if _handshake(host, port, timeout_s, versions=("TLSv1.3", "TLSv1.3"), suite13=suite)
+        suite for suite in TLS13_CIPHER_SUITES if _handshake(endpoint, versions=("TLSv1.3", "TLSv1.3"), suite13=suite)
     )
 
 
@@ -483,8 +485,15 @@ def scan_tls(
     groups: tuple[str, ...] = DEFAULT_GROUPS,
     signature_algorithms: tuple[str, ...] = DEFAULT_SIGNATURE_ALGORITHMS,
     now: datetime | None = None,
+    server_name: str | None = None,
+    trust_store: TrustStore | None = None,
+    starttls: str | None = None,
 ) -> TlsScan:
     """Probe the TLS server at ``host:port``.
+
+    ``server_name`` (default ``host``) is sent as SNI and is the name the chain is verified for
+    against ``trust_store`` (no trust check without one). ``starttls`` names a protocol of
+    :data:`qit4n.threat.starttls.STARTTLS` whose upgrade runs before every handshake.
 
     Raises
     ------
@@ -492,10 +501,11 @@ def scan_tls(
         When no TCP connection can be made, or the server completes no handshake at all (neither
         with the default offer nor with a legacy one).
     """
+    endpoint = _Endpoint(host, port, timeout_s, server_name, starttls)
     first = (
-        _handshake(host, port, timeout_s)
-        or _handshake(host, port, timeout_s, versions=("TLSv1", "TLSv1.3"), group=":".join(groups))
-        or _handshake(host, port, timeout_s, versions=("TLSv1", "TLSv1.3"))
+        _handshake(endpoint, trust=trust_store)
+        or _handshake(endpoint, versions=("TLSv1", "TLSv1.3"), group=":".join(groups), trust=trust_store)
+        or _handshake(endpoint, versions=("TLSv1", "TLSv1.3"), trust=trust_store)
     )
     if not first:
         raise ServiceError(f"{host}:{port}: no TLS handshake (default and legacy TLS 1.0-1.3 offers)")
@@ -504,7 +514,7 @@ def scan_tls(
     rejected: list[str] = []
     unsupported: list[str] = []
     for group in groups:
-        outcome = _handshake(host, port, timeout_s, versions=_group_offer(group), group=group)
+        outcome = _handshake(endpoint, versions=_group_offer(group), group=group)
         if outcome is False:
             unsupported.append(group)
         elif outcome is None or (outcome.group or "").lower() != group.lower():
@@ -512,23 +522,30 @@ def scan_tls(
         else:
             accepted.append(group)
             exchanges.append(outcome.key_exchange())
-    versions = tuple(v for v in TLS_VERSIONS if _handshake(host, port, timeout_s, versions=(v, v)))
+    versions = tuple(v for v in TLS_VERSIONS if _handshake(endpoint, versions=(v, v)))
     for version in versions:
         if version == "TLSv1.3":
             continue
         for method, selector in _LEGACY_METHODS.items():
-            outcome = _handshake(host, port, timeout_s, versions=(version, version), ciphers=f"{selector}:@SECLEVEL=0")
+            outcome = _handshake(endpoint, versions=(version, version), ciphers=f"{selector}:@SECLEVEL=0")
             if outcome and _method(outcome.version, outcome.cipher) == method:
                 exchanges.append(outcome.key_exchange())
     suites: dict[str, tuple[str, ...]] = {}
     preference: dict[str, bool | None] = {}
     for version in versions:
         if version == "TLSv1.3":
-            suites[version], preference[version] = _tls13_suites(host, port, timeout_s), None
+            suites[version], preference[version] = _tls13_suites(endpoint), None
         else:
-            suites[version], preference[version] = _legacy_suites(host, port, timeout_s, version)
-    sigalgs = tuple(s for s in signature_algorithms if _handshake(host, port, timeout_s, sigalg=s))
-    names = _signature_names()
+            suites[version], preference[version] = _legacy_suites(endpoint, version)
+    sigalgs = tuple(s for s in signature_algorithms if _handshake(endpoint, sigalg=s))
+    raw = (
+        probe_legacy_version(endpoint.connect),
+        *(probe_group(endpoint.connect, group, endpoint.name) for group in RAW_PQ_GROUPS),
+    )
+    for probe in raw[1:]:
+        if probe.accepted:
+            accepted.append(probe.offer)
+            exchanges.append(KeyExchange("TLSv1.3", probe.cipher_suite or "", "tls13", probe.offer, None))
     moment = now or datetime.now(UTC)
     return TlsScan(
         host=host,
@@ -539,12 +556,18 @@ def scan_tls(
         accepted_groups=tuple(accepted),
         rejected_groups=tuple(rejected),
         unsupported_groups=tuple(unsupported),
-        accepted_versions=versions,
+        accepted_versions=("SSLv3", *versions) if raw[0].accepted else versions,
         accepted_signature_algorithms=sigalgs,
-        certificates=tuple(_certificate_info(certificate, moment, names) for certificate in first.chain),
+        certificates=tuple(certificate_info(certificate, moment) for certificate in first.chain),
         key_exchanges=_distinct(exchanges),
         cipher_suites=suites,
         server_preference=preference,
+        raw_probes=raw,
+        trust=None
+        if trust_store is None
+        else trust_path(
+            trust_store, endpoint.name, list(first.verify_errors), first.verified_chain, first.chain, moment
+        ),
     )
 
 

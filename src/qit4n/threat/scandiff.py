@@ -76,6 +76,7 @@ _FIELDS = {
     "key_exchanges": _key_exchanges,
     "cipher_suites": lambda record: record.get("cipher_suites"),
     "leaf_key_sha256": _leaf_key,
+    "trust": lambda record: (record.get("trust") or {}).get("verdict"),
 }
 
 
