@@ -176,7 +176,7 @@ class FileSource(_HealthTestedSource):
         self.path = Path(path)
         self._name = f"file:{self.path}"
         self._stream: BinaryIO | None = None
-        self._kind = path_kind(self.path, option)
+        self._kind = path_kind(self.path, option, shown=self._name)
         self._offset = 0
         self.monitor = HealthMonitor(entropy_bits=8.0, bits_per_sample=8, alpha=alpha, bit_planes=False)
         self._chunk_bytes = chunk_bytes

@@ -31,21 +31,22 @@ class PathKind(Enum):
     DEVICE = "device"
 
 
-def path_kind(path: Path, option: str) -> PathKind:
+def path_kind(path: Path, option: str, shown: str | None = None) -> PathKind:
     """The kind of ``path``, checked readable without opening it; :class:`InputError` naming
-    ``option`` for a missing, unreadable or directory path.
+    ``option`` and ``shown`` (default: the path) for a missing, unreadable or directory path.
 
     >>> path_kind(Path("/dev/null"), "FILE")
     <PathKind.DEVICE: 'device'>
     """
+    where = f"{option} = {shown if shown is not None else str(path)!r}"
     try:
         mode = path.stat().st_mode
     except OSError as error:
-        raise InputError(f"{option} = {str(path)!r}: cannot read ({error.strerror or error})") from None
+        raise InputError(f"{where}: cannot read ({error.strerror or error})") from None
     if stat.S_ISDIR(mode):
-        raise InputError(f"{option} = {str(path)!r}: cannot read (is a directory)")
+        raise InputError(f"{where}: cannot read (is a directory)")
     if not os.access(path, os.R_OK):
-        raise InputError(f"{option} = {str(path)!r}: cannot read (permission denied)")
+        raise InputError(f"{where}: cannot read (permission denied)")
     if stat.S_ISREG(mode):
         return PathKind.REGULAR
     if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
