@@ -8,6 +8,8 @@ count cutoff is 1 + ceil(40 / 6.73) = 7.
 from __future__ import annotations
 
 import math
+import os
+import threading
 
 import numpy as np
 import pytest
@@ -92,3 +94,54 @@ def test_open_source_reads_the_specifications(tmp_path):
             open_source(bad, option="--randomness")
     with pytest.raises(InputError, match="cannot read"):
         open_source(f"file:{tmp_path / 'missing.bin'}")
+
+
+def _feed_fifo(path, payload: bytes) -> threading.Thread:
+    """A writer that opens the FIFO (waiting for its reader), writes ``payload`` and closes it."""
+
+    def write() -> None:
+        with open(path, "wb") as handle:
+            handle.write(payload)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return writer
+
+
+def test_file_source_reads_a_fifo_in_order_until_its_writer_closes(tmp_path):
+    """Pipes as sources (issue 17): a named pipe is read from one handle, in order, across draws
+    larger and smaller than the read chunk; after the writer closes, the source is exhausted."""
+    fifo = tmp_path / "qrng.fifo"
+    os.mkfifo(fifo)
+    payload = np.random.default_rng(5).integers(0, 256, 300_000, dtype=np.uint8).tobytes()
+    source = FileSource(fifo, chunk_bytes=65_536)
+    writer = _feed_fifo(fifo, payload)
+    drawn = source.random_bytes(1000) + source.random_bytes(200_000) + source.random_bytes(99_000)
+    assert drawn == payload
+    writer.join(timeout=10)
+    with pytest.raises(RandomnessError, match="exhausted after 300000 bytes"):
+        source.random_bytes(1)
+    assert source.health().bytes_delivered == 300_000 and source.health().failed_test == "exhausted"
+
+
+def test_file_source_stops_a_stuck_fifo(tmp_path):
+    """A pipe that delivers one repeated byte trips the repetition count test (cutoff 1 + 40 / 8 = 6
+    at alpha = 2^-40 and 8 bits per byte) and the source stops and closes its handle."""
+    fifo = tmp_path / "stuck.fifo"
+    os.mkfifo(fifo)
+    source = FileSource(fifo, chunk_bytes=4096)
+    _feed_fifo(fifo, bytes(range(256)) * 4 + b"\x07" * 1000)
+    with pytest.raises(RandomnessError, match="repetition count"):
+        source.random_bytes(2048)
+    assert source._stream is not None and source._stream.closed
+
+
+def test_file_source_checks_a_fifo_without_waiting_for_its_writer(tmp_path):
+    """Constructing the source does not open the FIFO (that would wait for a writer); a directory or
+    a missing path is refused at once."""
+    fifo = tmp_path / "idle.fifo"
+    os.mkfifo(fifo)
+    assert FileSource(fifo).health().healthy
+    for bad in (tmp_path, tmp_path / "missing"):
+        with pytest.raises(InputError, match="cannot read"):
+            FileSource(bad)

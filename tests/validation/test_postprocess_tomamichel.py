@@ -38,6 +38,23 @@ What is reproduced and what is not (measured, this implementation):
   31.9, 22.4, 48.5, 35.9 %: 1.006-1.25 of it, within 2 % at n = 1e6. The published optimum lies
   between the two for every row; the residual at small n could not be traced to any single
   convention (leak, M, eps split, robustness bound) and is left open.
+
+Further checks (issue 15, item 6; scripts not kept, numbers measured):
+
+- The table's eps_rob column is not the abort probability of its own p_x and Q_tol under any
+  standard tail: with k = n (p_z / p_x)^2 (3821, 5691, 7955, 9228, 20408, 25201 test bits) the
+  exact binomial tail is 5e-15, 3e-9, 3e-19, 2e-10, 8e-22, 2e-12, Chernoff's bound 3e-20 to 6e-8
+  and Hoeffding's 18.8, 15.5, 12.6, 11.6, 11.4, 7.9 %, against the printed 2.3, 3.0, 0.8, 1.0,
+  0.6, 0.7 %. The binomial tail reaches the printed values only at k = 242 to 3178 (p_z 8-25
+  points lower than printed). So the paper's robustness bound, which it does not print, decides
+  the rates, and the rows cannot be recomputed from the columns alone.
+- Alternative readings at the table's (p_x, Q_tol, eps_rob), Eq. (2): Supplementary (S3)
+  maximised over the eps split, and the exact binomial sum of (S19) in place of n h, change the
+  rates by under 1 % (0.86-0.92 of r). Reading the table's n as the whole sifted block n + k and
+  the leak as 1.1 n h(Q) instead of h(Q_tol) (both against the paper's text) gives 1.004, 0.924,
+  1.013, 1.016, 0.998, 0.997 of r: five rows within 2 %, the n = 1e4, Q = 2.5 % row 8 % low. No
+  reading consistent with the text reproduces all six rows to the printed digits, so the rates
+  stay bracketed.
 """
 
 from __future__ import annotations

@@ -117,7 +117,13 @@ def test_information_and_holevo_bound_keep_full_precision_far_away(v_a, length_k
         (0.95, 0.01, 1086.0),
         (0.95, 0.05, 153.5),
         # The 394 km for beta 0.9 is not reproduced with these settings: the 80-digit
-        # reference below brackets the sign change at 778.15 km instead.
+        # reference below brackets the sign change at 778.15 km instead. Scanned (qit4n, each
+        # change alone from beta 0.9, xi 0.01, homodyne, eta 0.6, v_el 0.01, 0.2 dB/km, V_A
+        # optimised): xi 0.005 / 0.012 / 0.015 / 0.02 / 0.025 / 0.03 -> 1664.6 / 631.9 / 486.4 /
+        # 342.4 / 257.1 / 201.0 km (394 km needs xi = 0.01786); heterodyne -> 778.2 km; eta 1,
+        # v_el 0 -> 764.8 km; beta 0.85 / 0.92 -> 575.9 / 883.3 km; V_A fixed at 1 / 2 / 3 / 4 / 5 /
+        # 10 / 20 -> 638.1 / 775.0 / 748.0 / 650.3 / 515.2 / 57.6 / 33.8 km (394 km needs V_A =
+        # 5.78). No round setting gives 394 km; the filer's parameters are needed.
         (0.9, 0.01, None),
     ],
 )

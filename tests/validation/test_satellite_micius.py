@@ -6,16 +6,19 @@ to the 1 m telescope at Xinglong, a secure key of about 1.1 kbit/s over a pass f
 range down to 645 km and back.
 
 What was calibrated and what is predicted. We could not read the paper's text; the pass and the
-link efficiency below are the Baidu QNET team's digitisation of its figures (baidu/QCompute,
+link efficiency are the Baidu QNET team's digitisation of its figures (baidu/QCompute,
 Extensions/QuantumNetwork/examples/data/micius2017_track.csv and micius2017_link_efficiency.csv,
-2022), the receiver values those of the ``micius`` preset (QNET's transcription: 100 MHz,
-intensities 0.8/0.1/0, detector efficiency 0.5; dark counts, misalignment and f_EC assumed).
+2022; the latter ships as ``micius_link_loss_points()``), the receiver values those of the
+``micius`` preset (QNET's transcription: 100 MHz, intensities 0.8/0.1/0, detector efficiency 0.5;
+dark counts, misalignment and f_EC assumed).
 
 * The pass duration is a prediction of the orbit model alone (nothing fitted).
-* The key rate is a prediction of the decoy-state models from the digitised link efficiency
-  (measured input, key output); the 1.1 kbit/s is not used anywhere else.
-* The scenario's two effective optics values are a fit to the digitised link efficiency; that
-  test only checks the fit's quality (the model's shape against 13 points).
+* The key rate is a prediction of the decoy-state models from the shipped optics
+  (``micius_optics()``, fitted to the digitised link efficiency, no key rate used in the fit);
+  the 1.1 kbit/s is not used anywhere else.
+* The optics' two effective values are a fit to the digitised link efficiency
+  (tests/validation/test_physics_satellite_published.py); here the scenario is checked to ship
+  the same optics.
 """
 
 from __future__ import annotations
@@ -24,9 +27,14 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from qit4n.physics.fibre import transmittance_from_loss_db
 from qit4n.physics.freespace import validate_optics
-from qit4n.physics.satellite import elevation_from_slant_range_deg, micius_optics, pass_geometry, satellite_link_loss_db
+from qit4n.physics.satellite import (
+    elevation_from_slant_range_deg,
+    micius_link_loss_points,
+    micius_optics,
+    pass_geometry,
+    satellite_link_transmittance,
+)
 from qit4n.qkd import get_protocol, make_parameters
 from qit4n.scenario import load_scenario
 
@@ -35,14 +43,6 @@ XINGLONG = (40.39, 117.58, 900.0)
 REPORTED_KEY_RATE_BPS = 1100.0
 #: QNET digitisation of the pass: 1196.3 km at t = 0 s, 645 km at closest, 1189.2 km at t = 274.0 s.
 TRACK_START_KM, TRACK_END_KM, TRACK_DURATION_S, CLOSEST_KM = 1196.3, 1189.2, 274.0, 645.0
-#: QNET digitisation of the link efficiency (loss excluding the detectors' efficiency): rows of
-#: micius2017_link_efficiency.csv at these slant ranges, km -> dB.
-DIGITISED_RANGE_KM = np.array(
-    [645.0, 700.0, 750.0, 805.0, 850.0, 900.0, 950.0, 1000.0, 1040.0, 1120.0, 1150.0, 1180.0, 1190.0]
-)
-DIGITISED_LOSS_DB = np.array(
-    [29.754, 30.540, 30.901, 31.106, 31.842, 32.284, 33.056, 34.422, 35.055, 37.784, 37.328, 38.038, 38.220]
-)
 
 
 def _pass_with_closest_approach(closest_km: float) -> tuple[np.ndarray, np.ndarray]:
@@ -96,23 +96,25 @@ def test_pass_through_645_km_lasts_as_long_as_the_published_one(liao_pass: tuple
     assert duration == pytest.approx(TRACK_DURATION_S, abs=5.0)
 
 
-def test_key_rate_from_the_published_link_efficiency_brackets_the_reported_rate(
+def test_key_rate_from_the_shipped_optics_brackets_the_reported_rate(
     liao_pass: tuple[np.ndarray, np.ndarray],
 ) -> None:
     """Liao et al. (2017): about 1.1 kbit/s of secure key over the pass between 1200 km and 645 km.
 
-    Input: the digitised link efficiency along the model pass (interpolated in slant range, the
-    1190 km value held to 1200 km), detectors of efficiency 0.5 and the rest of the ``micius``
+    Input: the link transmittance of ``micius_optics()`` (the shipped fit to the digitised link
+    efficiency) along the model pass, detectors of efficiency 0.5 and the rest of the ``micius``
     preset. Predictions: the asymptotic decoy-state rate (Ma et al. 2005) averaged over the pass
     must lie above the reported finite-key rate, by less than a factor 5; the finite-key rate of
     Lim et al. (2014) for one pass's pulses at the pass-mean transmittance must lie below it, by
     less than a factor 3 (Lim et al. key only the X basis, half of Liao et al.'s sifted key). With
-    the 22 dB / 35 dB calibration of ``micius_optics()`` instead of the digitised loss, the
-    asymptotic rate is about 15 times the reported one and this test fails.
+    the optics this preset held before (receiver 0.57, zenith 0.34, calibrated to an unverified
+    22 dB / 35 dB) the asymptotic rate is about 15 times the reported one and this test fails.
     """
     times, ranges = liao_pass
     inside = ranges <= 1200.0
-    eta = transmittance_from_loss_db(np.interp(ranges[inside], DIGITISED_RANGE_KM, DIGITISED_LOSS_DB))
+    optics = micius_optics()
+    elevation = elevation_from_slant_range_deg(ranges[inside], optics.altitude_km, XINGLONG[2])
+    eta = satellite_link_transmittance(optics, elevation, ground_altitude_m=XINGLONG[2])
     asymptotic = get_protocol("bb84-decoy").evaluate(eta, make_parameters("bb84-decoy", "micius"))
     asymptotic_bps = float(np.mean(asymptotic.key_rate_bps))
     pass_s = float(np.ptp(times[inside]))
@@ -125,19 +127,15 @@ def test_key_rate_from_the_published_link_efficiency_brackets_the_reported_rate(
     assert REPORTED_KEY_RATE_BPS / finite_bps < 3.0
 
 
-def test_scenario_optics_follow_the_digitised_link_efficiency() -> None:
-    """Liao et al. (2017) link efficiency as digitised by QNET, 645 km to 1190 km (13 points).
-
-    The scenario ``micius-xinglong`` takes the micius_optics() geometry and fits two values,
-    receiver efficiency 0.060 and zenith transmittance 0.57, to these points by least squares (a
-    calibration, not a prediction). The check is on the model's shape: Gaussian-beam diffraction
-    plus a plane-parallel atmosphere must follow all 13 points within 1.2 dB, rms below 0.7 dB.
-    """
+def test_scenario_ships_the_fitted_optics() -> None:
+    """The scenario ``micius-xinglong`` and ``micius_optics()`` hold the same optics, the
+    least-squares fit to Liao et al.'s digitised link efficiency (receiver 0.060, zenith 0.57), so
+    that the scenario's loss follows all 13 points within 1.1 dB (measured 1.05 dB)."""
     scenario = load_scenario("micius-xinglong")
-    link = scenario.links[0]
-    optics = validate_optics(link.optics, "satellite")
+    optics = validate_optics(scenario.links[0].optics, "satellite")
+    assert optics == micius_optics()
     station = scenario.node("XL")
-    elevation = elevation_from_slant_range_deg(DIGITISED_RANGE_KM, optics.altitude_km, station.altitude_m)
-    residual = DIGITISED_LOSS_DB - satellite_link_loss_db(optics, elevation, ground_altitude_m=station.altitude_m)
-    assert float(np.max(np.abs(residual))) < 1.2
-    assert float(np.sqrt(np.mean(residual**2))) < 0.7
+    points = micius_link_loss_points()
+    elevation = elevation_from_slant_range_deg(points.slant_range_km, optics.altitude_km, station.altitude_m)
+    eta = satellite_link_transmittance(optics, elevation, ground_altitude_m=station.altitude_m)
+    assert float(np.max(np.abs(points.loss_db + 10 * np.log10(eta)))) < 1.1

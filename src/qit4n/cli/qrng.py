@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,6 +29,10 @@ _MODELS = ("homodyne", "phase-noise", "beam-splitter")
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 BitsOption = Annotated[int, typer.Option("--bits-per-symbol", help="bits per sample, 1-8 (one sample per byte)")]
 SeedOption = Annotated[int, typer.Option("--seed", help="seed of the random generator")]
+MaxSamplesOption = Annotated[
+    float | None,
+    typer.Option("--max-samples", help="read at most this many samples (needed for a device such as /dev/urandom)"),
+]
 
 
 def _source(model: str, settings: list[str] | None) -> Any:
@@ -156,12 +161,26 @@ def simulate(
     _emit(payload, as_json, f"{model} QRNG emulation", rows)
 
 
-def _read(file: Path, bits_per_symbol: int) -> np.ndarray:
+def _read(file: Path, bits_per_symbol: int, max_samples: float | None) -> np.ndarray:
+    """Samples of FILE: a file, a pipe or FIFO (``/dev/stdin``) read to its end, or a device."""
     from qit4n.qrng import read_samples
 
     if not 1 <= bits_per_symbol <= 8:
         raise ParameterError(f"--bits-per-symbol = {bits_per_symbol}: must be in [1, 8]")
-    return read_samples(file, bits_per_symbol)
+    limit = None if max_samples is None else _sample_count("--max-samples", max_samples)
+    if limit is not None and limit < 2:
+        raise ParameterError(f"--max-samples = {max_samples:g}: must be >= 2")
+    return read_samples(file, bits_per_symbol, max_samples=limit)
+
+
+def _stream_samples(file: Path, bits_per_symbol: int, max_samples: float | None, chunk: int) -> Iterator[np.ndarray]:
+    """Samples of FILE in chunks of ``chunk`` as they are read (a pipe is monitored while it flows)."""
+    from qit4n.qrng.streams import iter_chunks
+
+    limit = None if max_samples is None else _sample_count("--max-samples", max_samples)
+    mask = np.uint8((1 << bits_per_symbol) - 1)
+    pieces = iter_chunks(file, "FILE", limit, chunk_bytes=chunk)
+    return (np.frombuffer(piece, dtype=np.uint8) & mask for piece in pieces)
 
 
 @qrng_app.command("assess")
@@ -173,14 +192,15 @@ def assess(
         bool, typer.Option("--truncate", help="use only the first 1,000,000 bits of the bitstring (reference -t)")
     ] = False,
     seed: SeedOption = 0,
+    max_samples: MaxSamplesOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """NIST SP 800-90B entropy assessment of a sample file."""
+    """NIST SP 800-90B entropy assessment of a sample file, pipe (/dev/stdin) or device."""
     from qit4n.qrng import assess_iid, assess_non_iid
 
     if track not in ("non-iid", "iid", "both"):
         raise ParameterError(f"--track = {track!r}: must be non-iid, iid or both")
-    data = _read(file, bits_per_symbol)
+    data = _read(file, bits_per_symbol, max_samples)
     payload: dict[str, Any] = {"file": str(file), "samples": int(data.size)}
     rows: list[tuple[str, Any]] = [("samples", int(data.size))]
     if data.size < 1_000_000:
@@ -211,12 +231,13 @@ def extract(
     epsilon: Annotated[float, typer.Option("--epsilon", help="security parameter (statistical distance)")] = 2.0**-100,
     block_bits: Annotated[float, typer.Option("--block-bits", help="raw bits per Toeplitz block")] = 1e6,
     seed: SeedOption = 0,
+    max_samples: MaxSamplesOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Toeplitz-extract nearly uniform bits (leftover hash lemma output length)."""
     from qit4n.qrng import ToeplitzExtractor, assess_non_iid, leftover_hash_output_bits, samples_to_packed_bits
 
-    data = _read(file, bits_per_symbol)
+    data = _read(file, bits_per_symbol, max_samples)
     if min_entropy is None:
         min_entropy = assess_non_iid(data, bits_per_symbol).h_initial
     if not 0.0 < min_entropy <= bits_per_symbol:
@@ -278,19 +299,21 @@ def monitor(
     ] = None,
     settings: Annotated[list[str] | None, typer.Option("--set", help="NAME=VALUE model parameter (repeatable)")] = None,
     seed: SeedOption = 0,
+    max_samples: MaxSamplesOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the SP 800-90B health tests online over a file or an emulated stream."""
+    """Run the SP 800-90B health tests online over a file, a pipe or an emulated stream."""
     from qit4n.qrng import HealthMonitor, emulate
 
     chunk = _sample_count("--chunk-samples", chunk_samples)
     if file is not None:
         if bits_per_symbol is None:
             raise ParameterError("--bits-per-symbol: required with FILE (1-8)")
-        data = _read(file, bits_per_symbol)
+        if not 1 <= bits_per_symbol <= 8:
+            raise ParameterError(f"--bits-per-symbol = {bits_per_symbol}: must be in [1, 8]")
         if min_entropy is None:
             raise ParameterError("--min-entropy: required with FILE (bits per sample, from qit4n qrng assess)")
-        chunks: Any = (data[i : i + chunk] for i in range(0, data.size, chunk))
+        chunks: Any = _stream_samples(file, bits_per_symbol, max_samples, chunk)
         bits = bits_per_symbol
         origin = str(file)
     else:

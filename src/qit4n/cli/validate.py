@@ -24,21 +24,17 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from qit4n.errors import ParameterError
+from qit4n.physics.satellite import micius_link_loss_points
 from qit4n.qkd.anchors import Anchor, AnchorSpec, evaluate_anchors, qkd_anchor_specs
 from qit4n.report import REPORT_SECTIONS, Figure, Section, Table, write_report
 
 __all__ = ["collect_anchors", "register", "validate", "validation_section"]
 
+#: Altitude of the Xinglong ground station (``physics/data/micius_optics.yaml``), m.
+_XINGLONG_ALTITUDE_M = 900.0
+
 _LIAO_2017 = (
     "Liao et al., Nature 549, 43 (2017), link efficiency digitised by Baidu QNET (micius2017_link_efficiency.csv)"
-)
-#: Slant range (km) and link loss (dB, detectors excluded) of that digitisation.
-_MICIUS_RANGE_KM = np.array(
-    [645.0, 700.0, 750.0, 805.0, 850.0, 900.0, 950.0, 1000.0, 1040.0, 1120.0, 1150.0, 1180.0, 1190.0]
-)
-_MICIUS_LOSS_DB = np.array(
-    [29.754, 30.540, 30.901, 31.106, 31.842, 32.284, 33.056, 34.422, 35.055, 37.784, 37.328, 38.038, 38.220]
 )
 
 
@@ -48,18 +44,12 @@ def _exact_deterministic_mean(segments: int, p: Fraction) -> float:
 
 
 def _micius_loss_db(range_km: np.ndarray) -> np.ndarray:
-    """Loss of the ``micius-xinglong`` scenario's optics at the given slant ranges."""
-    from qit4n.physics.freespace import validate_optics
-    from qit4n.physics.satellite import SatelliteOptics, elevation_from_slant_range_deg, satellite_link_loss_db
-    from qit4n.scenario import load_scenario
+    """Loss of the shipped Micius optics (``micius_optics()``, Xinglong at 900 m) at the given slant ranges."""
+    from qit4n.physics.satellite import elevation_from_slant_range_deg, micius_optics, satellite_link_loss_db
 
-    scenario = load_scenario("micius-xinglong")
-    optics = validate_optics(scenario.links[0].optics, "satellite")
-    if not isinstance(optics, SatelliteOptics):
-        raise ParameterError("scenario micius-xinglong: its link's optics must describe a satellite link")
-    station = scenario.node("XL")
-    elevation = elevation_from_slant_range_deg(range_km, optics.altitude_km, station.altitude_m)
-    return np.asarray(satellite_link_loss_db(optics, elevation, ground_altitude_m=station.altitude_m))
+    optics = micius_optics()
+    elevation = elevation_from_slant_range_deg(range_km, optics.altitude_km, _XINGLONG_ALTITUDE_M)
+    return np.asarray(satellite_link_loss_db(optics, elevation, ground_altitude_m=_XINGLONG_ALTITUDE_M))
 
 
 def _other_anchor_specs() -> list[AnchorSpec]:
@@ -91,16 +81,20 @@ def _other_anchor_specs() -> list[AnchorSpec]:
     def loss_at(range_km: float) -> Callable[[], float]:
         return lambda: float(_micius_loss_db(np.array([range_km]))[0])
 
-    for range_km, loss_db in ((645.0, _MICIUS_LOSS_DB[0]), (1190.0, _MICIUS_LOSS_DB[-1])):
+    points = micius_link_loss_points()
+    for range_km, loss_db in (
+        (points.slant_range_km[0], points.loss_db[0]),
+        (points.slant_range_km[-1], points.loss_db[-1]),
+    ):
         specs.append(
             AnchorSpec(
-                "satellite link (micius-xinglong optics)",
+                "satellite link (micius_optics(), fitted to the digitised curve)",
                 _LIAO_2017,
                 "Fig. (link efficiency vs slant range)",
                 f"slant range {range_km:g} km",
                 float(loss_db),
-                1.2,
-                loss_at(range_km),
+                1.1,
+                loss_at(float(range_km)),
                 relative=False,
                 unit="dB",
             )
@@ -164,8 +158,9 @@ def _micius_figure(out: Path) -> str:
 
     ranges = np.linspace(600.0, 1250.0, 131)
     figure, axes = plt.subplots(figsize=(7.0, 4.2), dpi=110)
-    axes.plot(ranges, _micius_loss_db(ranges), label="qit4n, micius-xinglong optics")
-    axes.plot(_MICIUS_RANGE_KM, _MICIUS_LOSS_DB, "o", label="Liao et al. 2017 (QNET digitisation)")
+    points = micius_link_loss_points()
+    axes.plot(ranges, _micius_loss_db(ranges), label="qit4n, micius_optics() (least-squares fit)")
+    axes.plot(points.slant_range_km, points.loss_db, "o", label="Liao et al. 2017 (QNET digitisation)")
     axes.set_xlabel("slant range (km)")
     axes.set_ylabel("link loss (dB, detectors excluded)")
     axes.grid(True, alpha=0.3)
@@ -193,7 +188,10 @@ def _write_page(anchors: list[Anchor], out: Path) -> Path:
     )
     curve = Section(
         "Micius downlink loss",
-        ["The loss of the micius-xinglong scenario's optics along a pass, next to the published points."],
+        [
+            "The loss of the shipped Micius optics (also those of the micius-xinglong scenario) along a pass,"
+            " next to the published points they are fitted to."
+        ],
         figures=[Figure(_micius_figure(out), "Link loss versus slant range: qit4n curve and Liao et al. 2017 points")],
     )
     return write_report(

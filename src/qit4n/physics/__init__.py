@@ -30,7 +30,9 @@ from qit4n.physics.raman import (
     raman_scattering_coefficient,
 )
 from qit4n.physics.satellite import (
+    LinkLossPoints,
     PassGeometry,
+    micius_link_loss_points,
     micius_optics,
     pass_geometry,
     pass_windows,
@@ -43,6 +45,7 @@ from qit4n.physics.source import poisson_photon_probability, thermal_photon_prob
 __all__ = [
     "DEFAULT_FIBRE_LOSS_DB_PER_KM",
     "FreeSpaceOptics",
+    "LinkLossPoints",
     "PassGeometry",
     "SatelliteOptics",
     "dark_count_probability",
@@ -55,6 +58,7 @@ __all__ = [
     "free_space_loss_db",
     "free_space_transmittance",
     "loss_db_from_transmittance",
+    "micius_link_loss_points",
     "micius_optics",
     "pass_geometry",
     "pass_windows",

@@ -47,8 +47,10 @@ from qit4n.physics.freespace import (
 )
 
 __all__ = [
+    "LinkLossPoints",
     "PassGeometry",
     "elevation_from_slant_range_deg",
+    "micius_link_loss_points",
     "micius_optics",
     "orbital_period_s",
     "pass_geometry",
@@ -342,17 +344,56 @@ def pass_windows(
     return windows
 
 
-def micius_optics() -> SatelliteOptics:
-    """The Micius downlink of [2]_ (``physics/data/micius_optics.yaml``, values and sources inside).
-
-    >>> micius_optics().receiver_aperture_m
-    1.0
-    """
+def _micius_document() -> dict[str, object]:
     import yaml
 
     text = resources.files("qit4n.physics").joinpath("data/micius_optics.yaml").read_text(encoding="utf-8")
     document = yaml.safe_load(text)
-    model = validate_optics(document["optics"], "satellite", "micius_optics.yaml:optics")
+    if not isinstance(document, dict):
+        raise ParameterError("micius_optics.yaml: must be a mapping")
+    return document
+
+
+def micius_optics() -> SatelliteOptics:
+    """The Micius downlink of [2]_ (``physics/data/micius_optics.yaml``, values and sources inside).
+
+    Its receiver efficiency and zenith transmittance are the least-squares fit of this module's
+    link model to :func:`micius_link_loss_points`.
+
+    >>> micius_optics().receiver_aperture_m, micius_optics().receiver_efficiency
+    (1.0, 0.06)
+    """
+    optics = _micius_document()["optics"]
+    if not isinstance(optics, dict):
+        raise ParameterError("micius_optics.yaml:optics: must be a mapping")
+    model = validate_optics(optics, "satellite", "micius_optics.yaml:optics")
     if not isinstance(model, SatelliteOptics):
         raise ParameterError("micius_optics.yaml:optics: must describe a satellite link")
     return model
+
+
+@dataclass(frozen=True)
+class LinkLossPoints:
+    """Published link loss at given slant ranges (arrays of one shape), with their source."""
+
+    slant_range_km: np.ndarray
+    loss_db: np.ndarray
+    source: str
+
+
+def micius_link_loss_points() -> LinkLossPoints:
+    """Link loss of the Micius downlink against slant range, detectors excluded: Liao et al.'s
+    measured curve [2]_ as digitised by the Baidu QNET team (13 points, 645 to 1190 km).
+
+    >>> points = micius_link_loss_points()
+    >>> float(points.slant_range_km[0]), float(points.loss_db[0])
+    (645.0, 29.754)
+    """
+    curve = _micius_document()["digitised_link_loss"]
+    if not isinstance(curve, dict):
+        raise ParameterError("micius_optics.yaml:digitised_link_loss: must be a mapping")
+    return LinkLossPoints(
+        np.asarray(curve["slant_range_km"], dtype=float),
+        np.asarray(curve["loss_db"], dtype=float),
+        str(curve["source"]),
+    )

@@ -170,7 +170,45 @@ _WYH_2018 = "Wang, Yu, Hu, PRA 98, 062323 (2018)"
 _WYH_DISTANCE_KM = {0.15: 700.0, 0.25: 600.0, 0.35: 500.0}
 _MA_2005 = "Ma, Qi, Zhao, Lo, PRA 72, 012326 (2005)"
 _LIM_2014 = "Lim, Curty, Walenta, Xu, Zbinden, PRA 89, 022307 (2014)"
+_LODEWYCK_2007 = "Lodewyck et al., PRA 76, 042305 (2007), arXiv:0706.4255 (as read by a third-party validation page)"
 _GG02_REFERENCE = "issue 15: 80-digit evaluation of Lodewyck et al. PRA 76, 042305 (2007), Eqs. for chi_BE"
+
+
+def _lodewyck_at_25_km(quantity: str) -> Callable[[], float]:
+    """``quantity`` (``key``, ``mutual_information`` or ``holevo_bound``) of preset lodewyck2007 at 25 km, kb/s."""
+
+    def compute() -> float:
+        params = make_parameters("cv-gg02", "lodewyck2007")
+        eta = np.array([10.0 ** (-params.loss_db_per_km * 25.0 / 10.0)])
+        result = get_protocol("cv-gg02").evaluate(eta, params)
+        per_symbol = result.key_rate_per_pulse if quantity == "key" else result.details[quantity]
+        return float(per_symbol[0]) * float(params.repetition_rate_hz) / 1e3
+
+    return compute
+
+
+def _lodewyck_anchor_specs() -> list[AnchorSpec]:
+    """GG02 at the 25 km operating point of Lodewyck et al. 2007 (``tests/validation/test_qkd_cv.py``)."""
+    parameters = "preset lodewyck2007: T 0.302, V_A 18.5, xi 0.005, eta 0.606, v_el 0.041, beta 0.898, 350 kHz"
+    printed = (
+        ("mutual_information", "I_AB", 365.0),
+        ("holevo_bound", "chi_BE", 316.0),
+        ("key", "beta I_AB - chi_BE", 12.3),
+    )
+    return [
+        AnchorSpec(
+            "cv-gg02",
+            _LODEWYCK_2007,
+            f"25 km operating point: {name} printed as {value:g} kb/s",
+            parameters,
+            value,
+            0.5 if quantity != "key" else 0.05,
+            _lodewyck_at_25_km(quantity),
+            relative=False,
+            unit="kb/s",
+        )
+        for quantity, name, value in printed
+    ]
 
 
 def _mdi_tf_anchor_specs() -> list[AnchorSpec]:
@@ -229,82 +267,86 @@ def _mdi_tf_anchor_specs() -> list[AnchorSpec]:
 
 def qkd_anchor_specs() -> list[AnchorSpec]:
     """The QKD anchors of ``tests/validation`` (same parameters and tolerances)."""
-    return _mdi_tf_anchor_specs() + [
-        AnchorSpec(
-            "bb84-decoy-inf",
-            _MA_2005,
-            "Table I (GYS), Fig. 2 text",
-            "preset gys (0.21 dB/km, eta_Bob 4.5 %, Y0 1.7e-6, e_d 3.3 %, f 1.22)",
-            142.05,
-            0.005,
-            lambda: _distance("bb84-decoy-inf", "gys"),
-            unit="km",
-        ),
-        AnchorSpec(
-            "bb84-decoy",
-            _MA_2005,
-            "Sec. VI, vacuum + weak decoy",
-            "preset gys, weak decoy nu >= 0.05, mu optimised",
-            140.55,
-            0.01,
-            lambda: _distance("bb84-decoy", "gys", {"minimum_decoy_intensity": 0.05}),
-            unit="km",
-        ),
-        AnchorSpec(
-            "bb84-decoy-finite",
-            _LIM_2014,
-            "Sec. IV text (Fig. 1)",
-            "preset lim2014, n_X = 1e4",
-            135.0,
-            0.05,
-            lambda: _distance("bb84-decoy-finite", "lim2014", {"block_size_x": 1e4}),
-            unit="km",
-        ),
-        AnchorSpec(
-            "bb84-decoy-finite",
-            _LIM_2014,
-            "Sec. IV text (Fig. 1)",
-            "preset lim2014, R(n_X = 1e9) / R(n_X = 1e7) at 100 km",
-            1.75,
-            0.10,
-            _lim_ratio_at_100_km,
-        ),
-        AnchorSpec(
-            "plob",
-            "Pirandola, Laurenza, Ottaviani, Banchi, Nat. Commun. 8, 15043 (2017)",
-            "Eq. (1), high-loss limit",
-            "eta = 1e-6, key per use / eta",
-            1.44,
-            0.005,
-            lambda: _slope("plob"),
-        ),
-        AnchorSpec(
-            "tgw",
-            "Takeoka, Guha, Wilde, Nat. Commun. 5, 5235 (2014)",
-            "TGW bound, high-loss limit",
-            "eta = 1e-6, key per use / eta",
-            2.88,
-            0.005,
-            lambda: _slope("tgw"),
-        ),
-        AnchorSpec(
-            "cv-gg02",
-            _GG02_REFERENCE,
-            "maximal distance",
-            "beta 0.95, xi 0.01, homodyne, eta 0.6, v_el 0.01, 0.2 dB/km, V_A optimised",
-            1086.0,
-            0.001,
-            lambda: _distance("cv-gg02", None, {"reconciliation_efficiency": 0.95, "excess_noise": 0.01}),
-            unit="km",
-        ),
-        AnchorSpec(
-            "cv-gg02",
-            _GG02_REFERENCE,
-            "maximal distance",
-            "beta 0.95, xi 0.05, otherwise as above",
-            153.5,
-            0.001,
-            lambda: _distance("cv-gg02", None, {"reconciliation_efficiency": 0.95, "excess_noise": 0.05}),
-            unit="km",
-        ),
-    ]
+    return (
+        _mdi_tf_anchor_specs()
+        + _lodewyck_anchor_specs()
+        + [
+            AnchorSpec(
+                "bb84-decoy-inf",
+                _MA_2005,
+                "Table I (GYS), Fig. 2 text",
+                "preset gys (0.21 dB/km, eta_Bob 4.5 %, Y0 1.7e-6, e_d 3.3 %, f 1.22)",
+                142.05,
+                0.005,
+                lambda: _distance("bb84-decoy-inf", "gys"),
+                unit="km",
+            ),
+            AnchorSpec(
+                "bb84-decoy",
+                _MA_2005,
+                "Sec. VI, vacuum + weak decoy",
+                "preset gys, weak decoy nu >= 0.05, mu optimised",
+                140.55,
+                0.01,
+                lambda: _distance("bb84-decoy", "gys", {"minimum_decoy_intensity": 0.05}),
+                unit="km",
+            ),
+            AnchorSpec(
+                "bb84-decoy-finite",
+                _LIM_2014,
+                "Sec. IV text (Fig. 1)",
+                "preset lim2014, n_X = 1e4",
+                135.0,
+                0.05,
+                lambda: _distance("bb84-decoy-finite", "lim2014", {"block_size_x": 1e4}),
+                unit="km",
+            ),
+            AnchorSpec(
+                "bb84-decoy-finite",
+                _LIM_2014,
+                "Sec. IV text (Fig. 1)",
+                "preset lim2014, R(n_X = 1e9) / R(n_X = 1e7) at 100 km",
+                1.75,
+                0.10,
+                _lim_ratio_at_100_km,
+            ),
+            AnchorSpec(
+                "plob",
+                "Pirandola, Laurenza, Ottaviani, Banchi, Nat. Commun. 8, 15043 (2017)",
+                "Eq. (1), high-loss limit",
+                "eta = 1e-6, key per use / eta",
+                1.44,
+                0.005,
+                lambda: _slope("plob"),
+            ),
+            AnchorSpec(
+                "tgw",
+                "Takeoka, Guha, Wilde, Nat. Commun. 5, 5235 (2014)",
+                "TGW bound, high-loss limit",
+                "eta = 1e-6, key per use / eta",
+                2.88,
+                0.005,
+                lambda: _slope("tgw"),
+            ),
+            AnchorSpec(
+                "cv-gg02",
+                _GG02_REFERENCE,
+                "maximal distance",
+                "beta 0.95, xi 0.01, homodyne, eta 0.6, v_el 0.01, 0.2 dB/km, V_A optimised",
+                1086.0,
+                0.001,
+                lambda: _distance("cv-gg02", None, {"reconciliation_efficiency": 0.95, "excess_noise": 0.01}),
+                unit="km",
+            ),
+            AnchorSpec(
+                "cv-gg02",
+                _GG02_REFERENCE,
+                "maximal distance",
+                "beta 0.95, xi 0.05, otherwise as above",
+                153.5,
+                0.001,
+                lambda: _distance("cv-gg02", None, {"reconciliation_efficiency": 0.95, "excess_noise": 0.05}),
+                unit="km",
+            ),
+        ]
+    )

@@ -38,6 +38,7 @@ from qit4n.qrng.estimators import (
     multi_mmc_estimate,
     t_tuple_estimate,
 )
+from qit4n.qrng.streams import read_prefix
 from qit4n.qrng.tuples import TupleCounts, tuple_counts
 
 __all__ = [
@@ -57,18 +58,20 @@ _RESTART_SHAPE = (1000, 1000)
 _RESTART_ALPHA = 1.0 - 0.99 ** (1.0 / 2000)
 
 
-def read_samples(path: Path | str, bits_per_symbol: int) -> np.ndarray:
+def read_samples(
+    path: Path | str, bits_per_symbol: int, *, max_samples: int | None = None, option: str = "FILE"
+) -> np.ndarray:
     """Samples stored one per byte, the low ``bits_per_symbol`` bits being the symbol (the reference
-    tool's format)."""
+    tool's format), from a file, a pipe or FIFO (``/dev/stdin``) read to its end, or a device (which
+    needs ``max_samples``); at most ``max_samples`` of them. ``option`` names the path in errors."""
     if not 1 <= bits_per_symbol <= 8:
         raise ParameterError(f"bits_per_symbol = {bits_per_symbol}: must be in [1, 8]")
+    if max_samples is not None and max_samples < 2:
+        raise ParameterError(f"max_samples = {max_samples}: must be >= 2")
     file = Path(path)
-    try:
-        raw = np.fromfile(file, dtype=np.uint8)
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
-        raise InputError(f"FILE = {str(file)!r}: cannot read ({error.strerror or error})") from None
+    raw = np.frombuffer(read_prefix(file, option, max_samples), dtype=np.uint8)
     if raw.size < 2:
-        raise InputError(f"FILE = {str(file)!r}: {raw.size} samples, needs at least 2 (1,000,000 recommended)")
+        raise InputError(f"{option} = {str(file)!r}: {raw.size} samples, needs at least 2 (1,000,000 recommended)")
     return raw & np.uint8((1 << bits_per_symbol) - 1)
 
 

@@ -7,8 +7,8 @@ then blocks of them are hashed by a seeded Toeplitz extractor to the leftover-ha
 ``epsilon``. A block in which a test raises an alarm is discarded whole and the source stops:
 every later draw raises :class:`~qit4n.errors.RandomnessError` naming the source and the test.
 
-:class:`FileSource` reads bytes that are already uniform (a vendor QRNG's output file or device
-node) and runs the same two tests on them, with the claimed entropy of 8 bits per byte.
+:class:`FileSource` reads bytes that are already uniform (a vendor QRNG's output file, device
+node or pipe) and runs the same two tests on them, with the claimed entropy of 8 bits per byte.
 
 The false-positive probability of the tests defaults to ``2^-40`` per sample (the low end that
 SP 800-90B section 4.4 allows), because a consumer draws tens of millions of samples and the
@@ -20,10 +20,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-from qit4n.errors import InputError, ParameterError, RandomnessError
+from qit4n.errors import ParameterError, RandomnessError
 from qit4n.qrng.emulation import (
     BeamSplitterSource,
     Fault,
@@ -35,6 +36,7 @@ from qit4n.qrng.emulation import (
 )
 from qit4n.qrng.extraction import ToeplitzExtractor, leftover_hash_output_bits, samples_to_packed_bits
 from qit4n.qrng.health import Alarm, HealthMonitor
+from qit4n.qrng.streams import PathKind, path_kind
 from qit4n.randomness import HealthState
 
 __all__ = ["DEVICE_MODELS", "FEED_ALPHA", "FileSource", "QrngSource", "open_source", "parse_fault"]
@@ -159,8 +161,13 @@ class QrngSource(_HealthTestedSource):
 
 
 class FileSource(_HealthTestedSource):
-    """Uniform bytes read in order from a file or a seekable device node (opened for each read),
-    health-tested as 8-bit samples of full entropy; running out is an error too (``exhausted``)."""
+    """Uniform bytes read in order from a file, a pipe or FIFO (``/dev/stdin``) or a device node,
+    health-tested as 8-bit samples of full entropy; running out is an error too (``exhausted``).
+
+    A regular file is reopened at its offset for each read; a stream or device is opened once, at
+    the first draw (opening a FIFO waits for its writer), and read in order until its end.
+    :meth:`close` releases that handle.
+    """
 
     def __init__(
         self, path: Path | str, *, alpha: float = FEED_ALPHA, chunk_bytes: int = 1 << 20, option: str = "randomness"
@@ -168,30 +175,47 @@ class FileSource(_HealthTestedSource):
         super().__init__()
         self.path = Path(path)
         self._name = f"file:{self.path}"
-        try:
-            with self.path.open("rb"):
-                pass
-        except OSError as error:
-            raise InputError(f"{option} = {self._name!r}: cannot read ({error.strerror or error})") from None
+        self._stream: BinaryIO | None = None
+        self._kind = path_kind(self.path, option, shown=self._name)
         self._offset = 0
         self.monitor = HealthMonitor(entropy_bits=8.0, bits_per_sample=8, alpha=alpha, bit_planes=False)
         self._chunk_bytes = chunk_bytes
 
+    def _read(self, num_bytes: int) -> bytes:
+        try:
+            if self._kind is PathKind.REGULAR:
+                with self.path.open("rb") as handle:
+                    handle.seek(self._offset)
+                    return handle.read(num_bytes)
+            if self._stream is None:
+                self._stream = self.path.open("rb")
+            return self._stream.read(num_bytes)
+        except OSError as error:
+            detail = f"cannot read ({error.strerror or error})"
+            raise self._fail(RandomnessError(self._name, "unreadable", detail)) from None
+
     def _refill(self, missing_bytes: int) -> None:
-        with self.path.open("rb") as handle:
-            if self._offset:
-                handle.seek(self._offset)
-            data = handle.read(max(self._chunk_bytes, missing_bytes))
+        data = self._read(max(self._chunk_bytes, missing_bytes))
         self._offset += len(data)
         if not data:
+            self.close()
             read = self.monitor.samples_seen
             raise self._fail(
                 RandomnessError(self._name, "exhausted", f"after {read} bytes ({missing_bytes} more wanted)")
             )
         alarms = self.monitor.feed(np.frombuffer(data, dtype=np.uint8))
         if alarms:
+            self.close()
             raise self._fail(_alarm_error(self._name, alarms[0]))
         self._buffer += data
+
+    def close(self) -> None:
+        """Release the stream's handle (a regular file holds none); later draws of a stream then fail."""
+        if self._stream is not None:
+            self._stream.close()
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def parse_fault(text: str, option: str = "--fault") -> Fault:
