@@ -205,7 +205,10 @@ class KMEConfig(StrictModel):
     )
     pkcs11: Pkcs11Kek | None = Field(None, description="the token, with kek = 'pkcs11'")
     tls_groups: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_TLS_GROUPS), min_length=1, max_length=8, description=_TLS_GROUPS_DESCRIPTION
+        default_factory=lambda: list(DEFAULT_TLS_GROUPS),
+        min_length=1,
+        max_length=8,
+        description=_TLS_GROUPS_DESCRIPTION,
     )
 
     _tls_groups_known = field_validator("tls_groups")(_check_tls_groups)
@@ -294,7 +297,10 @@ class KMSSettings(StrictModel):
     key_lifetime_s: float = Field(3600.0, gt=0.0, le=86400.0 * 365)
     max_key_per_request: int = Field(1000, ge=1, le=100_000)
     tls_groups: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_TLS_GROUPS), min_length=1, max_length=8, description=_TLS_GROUPS_DESCRIPTION
+        default_factory=lambda: list(DEFAULT_TLS_GROUPS),
+        min_length=1,
+        max_length=8,
+        description=_TLS_GROUPS_DESCRIPTION,
     )
     hosts: dict[str, KMEHost] = Field(default_factory=dict, description="KME ID -> where it runs")
     kek: Literal["file", "pkcs11"] = "file"

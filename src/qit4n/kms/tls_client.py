@@ -16,7 +16,7 @@ import select
 import socket
 import ssl
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,15 +71,19 @@ class _SyncTlsStream(httpcore.NetworkStream):
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
         engine = TlsEngine(self._source.current(), server=False, server_hostname=server_hostname)
-        with _mapped(httpcore.ConnectTimeout, httpcore.ConnectError):
-            self._sock.settimeout(timeout)
-            while not engine.do_handshake():
+        try:
+            with _mapped(httpcore.ConnectTimeout, httpcore.ConnectError):
+                self._sock.settimeout(timeout)
+                while not engine.do_handshake():
+                    self._sock.sendall(engine.outgoing())
+                    data = self._sock.recv(_READ_BYTES)
+                    if not data:
+                        raise EOFError("server closed the connection during the handshake")
+                    engine.receive(data)
                 self._sock.sendall(engine.outgoing())
-                data = self._sock.recv(_READ_BYTES)
-                if not data:
-                    raise EOFError("server closed the connection during the handshake")
-                engine.receive(data)
-            self._sock.sendall(engine.outgoing())
+        except (httpcore.ConnectError, httpcore.ConnectTimeout):
+            self._sock.close()
+            raise
         self._engine = engine
         return self
 
@@ -112,7 +116,8 @@ class _SyncTlsStream(httpcore.NetworkStream):
 
     def close(self) -> None:
         if self._engine is not None:
-            with _suppressed():
+            # Best effort: the connection may already be gone.
+            with suppress(OSError):
                 self._sock.sendall(self._engine.close_notify())
         self._sock.close()
 
@@ -182,14 +187,18 @@ class _AsyncTlsStream(httpcore.AsyncNetworkStream):
         import anyio
 
         engine = TlsEngine(self._source.current(), server=False, server_hostname=server_hostname)
-        with _mapped(httpcore.ConnectTimeout, httpcore.ConnectError), anyio.fail_after(timeout):
-            while not engine.do_handshake():
+        try:
+            with _mapped(httpcore.ConnectTimeout, httpcore.ConnectError), anyio.fail_after(timeout):
+                while not engine.do_handshake():
+                    await self._send(engine.outgoing())
+                    data = await self._receive()
+                    if not data:
+                        raise EOFError("server closed the connection during the handshake")
+                    engine.receive(data)
                 await self._send(engine.outgoing())
-                data = await self._receive()
-                if not data:
-                    raise EOFError("server closed the connection during the handshake")
-                engine.receive(data)
-            await self._send(engine.outgoing())
+        except (httpcore.ConnectError, httpcore.ConnectTimeout):
+            await self._stream.aclose()
+            raise
         self._engine = engine
         return self
 
@@ -224,7 +233,7 @@ class _AsyncTlsStream(httpcore.AsyncNetworkStream):
         import anyio
 
         if self._engine is not None:
-            with _suppressed(), anyio.move_on_after(1.0):
+            with suppress(OSError), anyio.move_on_after(1.0):
                 await self._send(self._engine.close_notify())
         await self._stream.aclose()
 
@@ -275,17 +284,6 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
         import anyio
 
         await anyio.sleep(seconds)
-
-
-@contextmanager
-def _suppressed() -> Iterator[None]:
-    """Best effort (close_notify on a connection that may already be gone)."""
-    from OpenSSL import SSL
-
-    try:
-        yield
-    except (OSError, SSL.Error, httpcore.NetworkError):
-        pass
 
 
 def _placeholder_context() -> ssl.SSLContext:
