@@ -45,23 +45,27 @@ class RawHTTPS:
     """A lean HTTP/1.1 keep-alive client over one TLS connection (asyncio streams, the KMS's TLS engine).
 
     The KMEs and this client share the machine's cores, so the client is kept cheap: one
-    pre-built request line, a header scan and a ``Content-Length`` read per call.
+    pre-built request line, a header scan and a ``Content-Length`` read per call. Open with
+    :meth:`connect`.
     """
 
-    def __init__(self, url: str, source: ContextSource) -> None:
-        host, port = url.removeprefix("https://").split(":")
-        self.host, self.port, self.source = host, int(port), source
-        self.reader = self.writer = None
-        self.engine: TlsEngine | None = None
+    def __init__(
+        self, host: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, engine: TlsEngine
+    ) -> None:
+        self.host, self.reader, self.writer, self.engine = host, reader, writer, engine
         self.buffer = bytearray()
 
-    async def open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        self.engine = TlsEngine(self.source.current(), server=False, server_hostname=self.host)
-        while not self.engine.do_handshake():
-            self.writer.write(self.engine.outgoing())
-            await self._fill()
-        self.writer.write(self.engine.outgoing())
+    @classmethod
+    async def connect(cls, url: str, source: ContextSource) -> RawHTTPS:
+        """A connection to ``url`` whose TLS handshake is done."""
+        host, port = url.removeprefix("https://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        connection = cls(host, reader, writer, TlsEngine(source.current(), server=False, server_hostname=host))
+        while not connection.engine.do_handshake():
+            writer.write(connection.engine.outgoing())
+            await connection._fill()
+        writer.write(connection.engine.outgoing())
+        return connection
 
     async def _fill(self) -> None:
         data = await self.reader.read(1 << 16)
@@ -105,8 +109,7 @@ def sae_source(plan, sae_id: str) -> ContextSource:
 async def _drive(plan, master: str, slave: str, call: str, number: int, duration_s: float) -> dict:
     source = sae_source(plan, master)
     url = plan.url(plan.directory[master])
-    connections = [RawHTTPS(url, source) for _ in range(CONCURRENCY)]
-    await asyncio.gather(*(connection.open() for connection in connections))
+    connections = await asyncio.gather(*(RawHTTPS.connect(url, source) for _ in range(CONCURRENCY)))
     latencies: list[float] = []
     keys = failures = 0
     if call == "status":

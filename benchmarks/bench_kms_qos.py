@@ -1,7 +1,8 @@
 """KME isolation: other SAEs' Get key latency while one SAE sends maximal requests (issue 12).
 
-Usage: ``python benchmarks/bench_kms_qos.py [--quick] [--duration-s S] [--groups pq|classical]``. Starts real KME processes
-(mutual TLS, SQLite WAL, keys sealed at rest). The victim, SAE-A, asks KME-A for 1 key per call
+Usage: ``python benchmarks/bench_kms_qos.py [--quick] [--duration-s S] [--groups pq|classical]``.
+Starts real KME processes (mutual TLS 1.3, X25519MLKEM768 unless ``--groups classical``, SQLite
+WAL, keys sealed at rest). The victim, SAE-A, asks KME-A for 1 key per call
 for SAE-D (4 connections; KME-D stores every key). The noisy SAE, SAE-D, talks to KME-D on 2
 connections with one kind of maximal request:
 
@@ -52,9 +53,11 @@ def _noisy_request(kind: str) -> tuple[str, str, bytes]:
 
 
 async def _measure(plan, noisy: str | None, duration_s: float) -> dict:
-    victim = [RawHTTPS(plan.url("KME-A"), sae_source(plan, "SAE-A")) for _ in range(VICTIM_CONNECTIONS)]
-    loud = [RawHTTPS(plan.url("KME-D"), sae_source(plan, "SAE-D")) for _ in range(NOISY_CONNECTIONS)]
-    await asyncio.gather(*(connection.open() for connection in victim + loud))
+    victim_source, loud_source = sae_source(plan, "SAE-A"), sae_source(plan, "SAE-D")
+    victim = await asyncio.gather(
+        *(RawHTTPS.connect(plan.url("KME-A"), victim_source) for _ in range(VICTIM_CONNECTIONS))
+    )
+    loud = await asyncio.gather(*(RawHTTPS.connect(plan.url("KME-D"), loud_source) for _ in range(NOISY_CONNECTIONS)))
     latencies: list[float] = []
     noisy_calls = failures = 0
     body = json.dumps({"number": 1, "size": 256}).encode()
@@ -107,7 +110,7 @@ def main() -> None:
         ("SAE-D: dec_keys, 64 KiB of key_IDs", "dec_keys"),
         ("SAE-D: dec_keys, 2.6 MB (refused)", "oversize"),
     ]
-    quotas = {
+    quotas: dict[str, dict[str, object]] = {
         "no quota": {},
         f"SAE-D quota {NOISY_QUOTA_PER_S:g} calls/s": {
             "quotas": {"SAE-D": {"requests_per_s": NOISY_QUOTA_PER_S, "burst_requests": 5}}

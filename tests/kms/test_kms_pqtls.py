@@ -173,28 +173,36 @@ def test_the_threat_scanner_reports_post_quantum_only(pq_network):
     assert all(exchange.post_quantum for exchange in scan.key_exchanges)
 
 
-def test_a_revoked_client_certificate_is_refused_after_the_crl_is_replaced(pq_network, tls_probe, tmp_path):
+def test_a_revoked_client_certificate_is_refused_after_the_crl_is_replaced(pq_network, tls_probe):
+    import time
+
+    from qit4n.kms.tls_server import REVOCATION_CHECK_S
+
     plan = pq_network.plan
-    url = pq_network.url("KME-D")
+    url, path = pq_network.url("KME-D"), "/api/v1/keys/SAE-A/status"
     cert, key, ca = plan.sae_cert("SAE-D")
-    assert tls_probe(url, ca, cert=cert, key=key, path="/api/v1/keys/SAE-A/status") == ("X25519MLKEM768", 200)
+    assert tls_probe(url, ca, cert=cert, key=key, path=path) == ("X25519MLKEM768", 200)
     ca_paths = create_ca(plan.state_dir / "certs")
     crl = plan.configs["KME-D"].crl
     assert crl is not None
-    _write_crl(ca_paths, crl, [_serial(cert)])
-    try:
-        assert tls_probe(url, ca, cert=cert, key=key, path="/api/v1/keys/SAE-A/status")[1] is None
-        with (
-            httpx.Client(base_url=url, transport=pq_network.transport("SAE-D"), timeout=5) as client,
-            pytest.raises(httpx.HTTPError),
-        ):
-            client.get("/api/v1/keys/SAE-A/status")
-        # Other SAEs are unaffected.
-        with pq_network.client("SAE-A") as client:
-            assert client.status("SAE-D")["slave_SAE_ID"] == "SAE-D"
-    finally:
-        _write_crl(ca_paths, crl, [])
-    assert tls_probe(url, ca, cert=cert, key=key, path="/api/v1/keys/SAE-A/status") == ("X25519MLKEM768", 200)
+    with httpx.Client(base_url=url, transport=pq_network.transport("SAE-D"), timeout=5) as open_client:
+        assert open_client.get(path).status_code == 200
+        _write_crl(ca_paths, crl, [_serial(cert)])
+        try:
+            assert tls_probe(url, ca, cert=cert, key=key, path=path)[1] is None  # new handshakes fail
+            with (
+                httpx.Client(base_url=url, transport=pq_network.transport("SAE-D"), timeout=5) as client,
+                pytest.raises(httpx.HTTPError),
+            ):
+                client.get(path)
+            time.sleep(REVOCATION_CHECK_S + 0.1)
+            with pytest.raises(httpx.HTTPError):  # the connection opened before the revocation is closed
+                open_client.get(path)
+            with pq_network.client("SAE-A") as other:  # other SAEs are unaffected
+                assert other.status("SAE-D")["slave_SAE_ID"] == "SAE-D"
+        finally:
+            _write_crl(ca_paths, crl, [])
+    assert tls_probe(url, ca, cert=cert, key=key, path=path) == ("X25519MLKEM768", 200)
 
 
 def test_a_rotated_server_certificate_serves_new_connections_and_keeps_open_ones(pq_network, tmp_path):

@@ -11,7 +11,9 @@ certificate, so the KMS keeps uvicorn and httpx and terminates TLS itself over m
 
 * Groups: ``tls_groups`` of a KME; the default offers ML-KEM hybrids only, so a classical client
   is refused unless a classical group (``x25519``) is configured. TLS 1.3 only.
-* Revocation: a CRL file (PEM or DER) makes every certificate of the peer's chain checked against it.
+* Revocation: with a CRL file (PEM or DER), the peer's certificate is checked against its issuer's
+  CRL during the handshake (no CRL for that issuer: refused); open connections of a certificate
+  that a replaced CRL lists are closed by the server (:mod:`qit4n.kms.tls_server`).
 * Rotation: :class:`ContextSource` stats the certificate, key, CA and CRL files at each new
   connection and rebuilds the context when one was replaced; open connections keep their context.
 """
@@ -110,7 +112,7 @@ def build_context(files: TlsFiles, groups: Sequence[str], *, server: bool) -> SS
             raise ServiceError("TLS context has no certificate store")
         for crl in crls:
             store.add_crl(crl)
-        store.set_flags(crypto.X509StoreFlags.CRL_CHECK | crypto.X509StoreFlags.CRL_CHECK_ALL)
+        store.set_flags(crypto.X509StoreFlags.CRL_CHECK)  # the peer's own certificate, against its issuer's CRL
     if server:
         context.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT)
         # No resumption: every connection presents (and has checked) a certificate, so a revoked
@@ -126,19 +128,22 @@ class ContextSource:
     """The current context of one TLS end, rebuilt when one of its files was replaced.
 
     A rebuild that fails (e.g. a certificate replaced before its key) keeps the previous context
-    and is retried at the next connection.
+    and is retried at the next connection. :attr:`generation` counts the rebuilds, so that open
+    connections can check their peer against a replaced CRL (:meth:`is_revoked`).
     """
 
     def __init__(self, files: TlsFiles, groups: Sequence[str], *, server: bool) -> None:
         self.files = files
         self.groups = tuple(groups)
         self.server = server
+        self.generation = 0
         self._lock = threading.Lock()
         self._signature = files.signature()
         self._context = build_context(files, self.groups, server=server)
+        self._crls = _load_crls(files.crl) if files.crl is not None else []
 
     def current(self) -> SSL.Context:
-        """The context for a new connection."""
+        """The context for a new connection (rebuilt first if a file was replaced)."""
         try:
             signature = self.files.signature()
         except OSError:
@@ -147,12 +152,22 @@ class ContextSource:
             with self._lock:
                 if signature != self._signature:
                     try:
-                        self._context = build_context(self.files, self.groups, server=self.server)
-                    except ServiceError as error:
+                        context = build_context(self.files, self.groups, server=self.server)
+                        crls = _load_crls(self.files.crl) if self.files.crl is not None else []
+                    except (ServiceError, OSError, ValueError) as error:
                         _log.warning("TLS files changed but cannot be loaded (keeping the previous ones): %s", error)
                         return self._context
-                    self._signature = signature
+                    self._signature, self._context, self._crls = signature, context, crls
+                    self.generation += 1
         return self._context
+
+    def is_revoked(self, certificate: x509.Certificate) -> bool:
+        """Whether the current CRL of ``certificate``'s issuer lists it."""
+        return any(
+            crl.issuer == certificate.issuer
+            and crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is not None
+            for crl in self._crls
+        )
 
 
 class TlsSession:

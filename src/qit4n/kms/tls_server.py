@@ -6,6 +6,10 @@ handshake with pyOpenSSL over memory BIOs (:class:`~qit4n.kms.tls.TlsEngine`, a 
 :class:`~qit4n.kms.tls.ContextSource`), then creates uvicorn's HTTP protocol and hands it the
 plaintext through :class:`TlsTransport`, which offers the public ``asyncio.Transport`` API
 (``get_extra_info("ssl_object")`` is the connection's :class:`~qit4n.kms.tls.TlsSession`).
+
+Certificates, keys, CA and CRL replaced on disk apply to new handshakes; open connections keep
+working, except that a client whose certificate a replaced CRL lists is disconnected on its next
+request (the files are checked at most every :data:`REVOCATION_CHECK_S` per connection).
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from typing import Any, cast
 
 from qit4n.kms.tls import ContextSource, TlsEngine
 
-__all__ = ["HANDSHAKE_TIMEOUT_S", "TlsTransport", "tls_protocol_class"]
+__all__ = ["HANDSHAKE_TIMEOUT_S", "REVOCATION_CHECK_S", "TlsTransport", "tls_protocol_class"]
 
 #: A client that has not completed its handshake within this time is disconnected.
 HANDSHAKE_TIMEOUT_S = 10.0
+#: An open connection looks for a replaced CRL at most this often (when data arrives).
+REVOCATION_CHECK_S = 1.0
 _log = logging.getLogger(__name__)
 
 
@@ -108,6 +114,8 @@ def tls_protocol_class(source: ContextSource, http_class: type[asyncio.Protocol]
             self._http: asyncio.Protocol | None = None
             self._transport: TlsTransport | None = None
             self._timer: asyncio.TimerHandle | None = None
+            self._generation = source.generation
+            self._next_check = 0.0
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             self._raw = cast(asyncio.Transport, transport)
@@ -126,6 +134,8 @@ def tls_protocol_class(source: ContextSource, http_class: type[asyncio.Protocol]
                     if not done:
                         return
                     self._start_http(engine, raw)
+                elif self._revoked(engine):
+                    return
                 plaintext = engine.read()
             except SSL.Error as error:
                 _log.debug("TLS from %s failed: %s", raw.get_extra_info("peername"), error)
@@ -140,7 +150,26 @@ def tls_protocol_class(source: ContextSource, http_class: type[asyncio.Protocol]
             if engine.closed and self._transport is not None:
                 self._transport.close()
 
+        def _revoked(self, engine: TlsEngine) -> bool:
+            """True (and the connection closed) when a replaced CRL lists the client's certificate."""
+            now = asyncio.get_running_loop().time()
+            if now < self._next_check:
+                return False
+            self._next_check = now + REVOCATION_CHECK_S
+            source.current()
+            if source.generation == self._generation:
+                return False
+            self._generation = source.generation
+            certificate = engine.session.peer_certificate
+            if certificate is None or not source.is_revoked(certificate) or self._transport is None:
+                return False
+            _log.warning("closing the connection of %s: its certificate was revoked", engine.session.peer_common_name)
+            self._transport.close()
+            return True
+
         def _start_http(self, engine: TlsEngine, raw: asyncio.Transport) -> None:
+            self._generation = source.generation
+            self._next_check = asyncio.get_running_loop().time() + REVOCATION_CHECK_S
             if self._timer is not None:
                 self._timer.cancel()
             self._http = http_class(**self._http_kwargs)
