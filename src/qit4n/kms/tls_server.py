@@ -120,6 +120,7 @@ def tls_protocol_class(source: ContextSource, http_class: type[asyncio.Protocol]
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             self._raw = cast(asyncio.Transport, transport)
             self._engine = TlsEngine(source.current(), server=True)
+            self._generation = source.generation  # the files this connection's handshake checks against
             self._timer = asyncio.get_running_loop().call_later(HANDSHAKE_TIMEOUT_S, self._raw.abort)
 
         def data_received(self, data: bytes) -> None:
@@ -168,7 +169,6 @@ def tls_protocol_class(source: ContextSource, http_class: type[asyncio.Protocol]
             return True
 
         def _start_http(self, engine: TlsEngine, raw: asyncio.Transport) -> None:
-            self._generation = source.generation
             self._next_check = asyncio.get_running_loop().time() + REVOCATION_CHECK_S
             if self._timer is not None:
                 self._timer.cancel()
