@@ -210,6 +210,7 @@ def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path, make_star, live_ne
     with InProcessNetwork(plan):
         live = live_network(plan)
         live.wait_for_keys("SAE-A", "SAE-D", 1)
+        live.wait_for_keys("SAE-D", "SAE-A", 3)  # KME-D's own units of link A-D pad the multicast copy below
         with live.client("SAE-A") as master, live.client("SAE-D") as named, live.client("SAE-D2") as other:
             key = master.get_key("SAE-D")[0]
             with pytest.raises(KMEError) as refused:
