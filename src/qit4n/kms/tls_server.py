@@ -44,8 +44,6 @@ class TlsTransport(asyncio.Transport):
             return self._engine.session
         if name == "sslcontext":
             return self._engine.connection.get_context()
-        if name == "peercert":
-            return self._engine.session.peer_certificate
         return self._raw.get_extra_info(name, default)
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
