@@ -62,16 +62,18 @@ def _group_and_peer(client: httpx.Client, url: str) -> tuple[int, str | None, st
 
 @pytest.fixture(scope="module")
 def pq_network(tmp_path_factory, make_star, live_network):
-    """The star network with default groups and a CRL (revoking nothing yet) on every KME."""
-    crl_dir = tmp_path_factory.mktemp("crl")
-    crl = crl_dir / "network.crl"
-    plan = write_kme_plan(
-        make_star(capacity_bits=4e5), tmp_path_factory.mktemp("kms-pq") / "state", overrides={"crl": crl}
-    )
-    _write_crl(create_ca(plan.state_dir / "certs"), crl, [])
+    """The star network with default groups, certificates from an offline CA and its CRL on every KME."""
+    ca_dir = tmp_path_factory.mktemp("ca")
+    ca = create_ca(ca_dir)
+    state = tmp_path_factory.mktemp("kms-pq") / "state"
+    plan = write_kme_plan(make_star(capacity_bits=4e5), state, ca_dir=ca_dir)
+    crl = plan.configs["KME-A"].crl
+    assert crl is not None and {config.crl for config in plan.configs.values()} == {crl}
+    _write_crl(ca, crl, [])  # ours, made with cryptography, replaces the one the plan wrote
     with InProcessNetwork(plan):
         live = live_network(plan)
         live.wait_for_keys("SAE-A", "SAE-C", 40)
+        live.ca = ca
         yield live
 
 
@@ -182,7 +184,7 @@ def test_a_revoked_client_certificate_is_refused_after_the_crl_is_replaced(pq_ne
     url, path = pq_network.url("KME-D"), "/api/v1/keys/SAE-A/status"
     cert, key, ca = plan.sae_cert("SAE-D")
     assert tls_probe(url, ca, cert=cert, key=key, path=path) == ("X25519MLKEM768", 200)
-    ca_paths = create_ca(plan.state_dir / "certs")
+    ca_paths = pq_network.ca
     crl = plan.configs["KME-D"].crl
     assert crl is not None
     with httpx.Client(base_url=url, transport=pq_network.transport("SAE-D"), timeout=5) as open_client:
@@ -215,7 +217,7 @@ def test_a_rotated_server_certificate_serves_new_connections_and_keeps_open_ones
     with httpx.Client(transport=pq_network.transport("SAE-A", limits=limits), timeout=5) as open_client:
         before = _group_and_peer(open_client, url)
         old_serial = _serial(config.cert)
-        fresh = issue_certificate(create_ca(plan.state_dir / "certs"), tmp_path / "fresh", "KME-A", server=True)
+        fresh = issue_certificate(pq_network.ca, tmp_path / "fresh", "KME-A", server=True)
         os.replace(fresh.key, config.key)  # key first: until the certificate follows, the old pair stays in use
         assert open_client.get(url).status_code == 200
         os.replace(fresh.cert, config.cert)
