@@ -1,7 +1,8 @@
 """KME isolation: other SAEs' Get key latency while one SAE sends maximal requests (issue 12).
 
-Usage: ``python benchmarks/bench_kms_qos.py [--quick] [--duration-s S]``. Starts real KME processes
-(mutual TLS, SQLite WAL, keys sealed at rest). The victim, SAE-A, asks KME-A for 1 key per call
+Usage: ``python benchmarks/bench_kms_qos.py [--quick] [--duration-s S] [--groups pq|classical]``.
+Starts real KME processes (mutual TLS 1.3, X25519MLKEM768 unless ``--groups classical``, SQLite
+WAL, keys sealed at rest). The victim, SAE-A, asks KME-A for 1 key per call
 for SAE-D (4 connections; KME-D stores every key). The noisy SAE, SAE-D, talks to KME-D on 2
 connections with one kind of maximal request:
 
@@ -28,8 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_kms import RawHTTPS
-from qit4n.kms.client import sae_ssl_context
+from bench_kms import GROUPS, RawHTTPS, sae_source
 from qit4n.kms.launcher import Network, write_kme_plan
 from qit4n.scenario import scenario_from_dict
 
@@ -53,9 +53,11 @@ def _noisy_request(kind: str) -> tuple[str, str, bytes]:
 
 
 async def _measure(plan, noisy: str | None, duration_s: float) -> dict:
-    victim = [RawHTTPS(plan.url("KME-A"), sae_ssl_context(*plan.sae_cert("SAE-A"))) for _ in range(VICTIM_CONNECTIONS)]
-    loud = [RawHTTPS(plan.url("KME-D"), sae_ssl_context(*plan.sae_cert("SAE-D"))) for _ in range(NOISY_CONNECTIONS)]
-    await asyncio.gather(*(connection.open() for connection in victim + loud))
+    victim_source, loud_source = sae_source(plan, "SAE-A"), sae_source(plan, "SAE-D")
+    victim = await asyncio.gather(
+        *(RawHTTPS.connect(plan.url("KME-A"), victim_source) for _ in range(VICTIM_CONNECTIONS))
+    )
+    loud = await asyncio.gather(*(RawHTTPS.connect(plan.url("KME-D"), loud_source) for _ in range(NOISY_CONNECTIONS)))
     latencies: list[float] = []
     noisy_calls = failures = 0
     body = json.dumps({"number": 1, "size": 256}).encode()
@@ -99,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1 s per measurement")
     parser.add_argument("--duration-s", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--groups", choices=["pq", "classical"], default="pq", help="TLS key exchange")
     options = parser.parse_args()
     duration_s = 1.0 if options.quick else options.duration_s
     rows = [
@@ -107,17 +110,21 @@ def main() -> None:
         ("SAE-D: dec_keys, 64 KiB of key_IDs", "dec_keys"),
         ("SAE-D: dec_keys, 2.6 MB (refused)", "oversize"),
     ]
-    quotas = {
+    quotas: dict[str, dict[str, object]] = {
         "no quota": {},
         f"SAE-D quota {NOISY_QUOTA_PER_S:g} calls/s": {
             "quotas": {"SAE-D": {"requests_per_s": NOISY_QUOTA_PER_S, "burst_requests": 5}}
         },
     }
-    print(f"victim SAE-A: Get key 1 x 256 bit on {VICTIM_CONNECTIONS} connections, {duration_s:g} s per row")
+    print(
+        f"victim SAE-A: Get key 1 x 256 bit on {VICTIM_CONNECTIONS} connections, {duration_s:g} s per row, "
+        f"TLS 1.3 key exchange {', '.join(GROUPS[options.groups])}"
+    )
     for quota_label, overrides in quotas.items():
         results = {}
         with tempfile.TemporaryDirectory(prefix="bench-kms-qos-") as folder:
-            plan = write_kme_plan(_scenario(), Path(folder), overrides=overrides)
+            overrides = {**overrides, "tls_groups": GROUPS[options.groups]}
+            plan = write_kme_plan(_scenario(), Path(folder) / "state", overrides=overrides)
             with Network(plan):
                 time.sleep(1.0)
                 for label, noisy in rows:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from qit4n.kms import KME_INTERFACES, write_kme_plan
-from qit4n.kms.client import sae_ssl_context
+from qit4n.kms.client import sae_transport
 from qit4n.kms.ops import InProcessNetwork, operator_cert, sae_client
 from qit4n.scenario import scenario_from_dict
 
@@ -36,7 +36,7 @@ def test_a_registered_interface_is_served_beside_etsi_014(tmp_path: Path, recipe
         }
     )
     plan = write_kme_plan(scenario, tmp_path)
-    with InProcessNetwork(plan), httpx.Client(verify=sae_ssl_context(*plan.sae_cert("SAE-A"))) as http:
+    with InProcessNetwork(plan), httpx.Client(transport=sae_transport(*plan.sae_cert("SAE-A"))) as http:
         url = plan.url("KME-A") + "/pool/v1/levels"
         deadline = time.monotonic() + 10.0
         while (before := http.get(url).json())["links"]["A-B"] < 2 * 256 and time.monotonic() < deadline:
@@ -45,7 +45,7 @@ def test_a_registered_interface_is_served_beside_etsi_014(tmp_path: Path, recipe
         with sae_client(plan, "SAE-A") as alice:
             (key,) = alice.get_key("SAE-B", size_bits=256)
         assert len(key.key) == 32
-        with httpx.Client(verify=sae_ssl_context(*operator_cert(plan))) as operator:
+        with httpx.Client(transport=sae_transport(*operator_cert(plan))) as operator:
             refused = operator.get(url)
     assert refused.status_code == 401 and "not an SAE attached to KME-A" in refused.json()["details"][0]["reason"]
 

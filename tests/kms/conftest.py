@@ -6,7 +6,6 @@ runs with ``--import-mode=importlib``.
 
 from __future__ import annotations
 
-import ssl
 from pathlib import Path
 
 import pytest
@@ -44,10 +43,11 @@ class LiveNetwork:
     def url(self, kme_id: str) -> str:
         return self.plan.url(kme_id)
 
-    def context(self, sae_id: str) -> ssl.SSLContext:
-        from qit4n.kms.client import sae_ssl_context
+    def transport(self, sae_id: str, **options):
+        """An httpx transport with the SAE's certificate (post-quantum TLS, see ``sae_transport``)."""
+        from qit4n.kms.client import sae_transport
 
-        return sae_ssl_context(*self.plan.sae_cert(sae_id))
+        return sae_transport(*self.plan.sae_cert(sae_id), **options)
 
     def wait_for_keys(self, master: str, slave: str, count: int, timeout_s: float = 10.0) -> None:
         import time
@@ -58,6 +58,70 @@ class LiveNetwork:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"{master}->{slave}: pool did not reach {count} keys")
                 time.sleep(0.05)
+
+
+def probe_tls(
+    url: str,
+    ca: Path,
+    *,
+    cert: Path | None = None,
+    key: Path | None = None,
+    groups: str | None = None,
+    max_version: str | None = None,
+    path: str = "/api/v1/keys/SAE-D/status",
+) -> tuple[str | None, int | None]:
+    """An independent client (pyOpenSSL written here, not qit4n's TLS code): handshake, GET ``path``.
+
+    Returns (negotiated group, HTTP status); the status is None when the server refused the
+    handshake or closed the connection instead of answering; the group is None when no handshake completed.
+    """
+    import select
+    import socket
+
+    from cryptography.hazmat.bindings.openssl.binding import Binding
+    from OpenSSL import SSL
+
+    host, port = url.removeprefix("https://").rsplit(":", 1)
+    context = SSL.Context(SSL.TLS_METHOD)
+    context.load_verify_locations(str(ca))
+    context.set_verify(SSL.VERIFY_PEER)
+    if cert is not None and key is not None:
+        context.use_certificate_chain_file(str(cert))
+        context.use_privatekey_file(str(key))
+    if groups is not None:
+        assert Binding.lib.SSL_CTX_set1_curves_list(context._context, groups.encode()) == 1
+    if max_version is not None:
+        context.set_max_proto_version({"TLSv1.2": SSL.TLS1_2_VERSION, "TLSv1.3": SSL.TLS1_3_VERSION}[max_version])
+
+    def patiently(call):
+        for _ in range(50):
+            try:
+                return call()
+            except SSL.WantReadError:
+                select.select([raw], [], [], 0.1)
+        raise TimeoutError("no answer within 5 s")
+
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.setblocking(False)
+        connection = SSL.Connection(context, raw)
+        connection.set_connect_state()
+        try:
+            patiently(connection.do_handshake)
+        except SSL.Error:
+            return None, None
+        group = connection.get_group_name()
+        try:
+            connection.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            answer = patiently(lambda: connection.recv(4096))
+        except (SSL.Error, OSError):
+            return group, None
+        return group, int(answer.split(b" ")[1]) if answer.startswith(b"HTTP/1.1 ") else None
+
+
+@pytest.fixture(scope="session")
+def tls_probe():
+    """The independent TLS client :func:`probe_tls`."""
+    return probe_tls
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from qit4n.kms.client import KMEError
+from qit4n.kms.client import KMEError, sae_transport
 
 STATUS_FIELDS = {
     "source_KME_ID",
@@ -26,7 +26,7 @@ STATUS_FIELDS = {
 
 
 def _raw(live, sae_id: str, kme_id: str) -> httpx.Client:
-    return httpx.Client(base_url=live.url(kme_id), verify=live.context(sae_id), timeout=10)
+    return httpx.Client(base_url=live.url(kme_id), transport=live.transport(sae_id), timeout=10)
 
 
 def test_get_status_has_every_spec_field(star_network):
@@ -163,33 +163,25 @@ def test_an_sae_calling_a_kme_it_is_not_attached_to_gets_401(star_network):
     assert set(status.json()) <= {"message", "details"}
 
 
-def test_tls_handshake_fails_without_or_with_a_foreign_client_certificate(star_network, tmp_path):
-    import ssl
-
+def test_tls_handshake_fails_without_or_with_a_foreign_client_certificate(star_network, tls_probe, tmp_path):
     from qit4n.kms.certs import create_ca, issue_certificate
 
-    ca_file = star_network.plan.sae_cert("SAE-A")[2]
-    bare = ssl.create_default_context(cafile=str(ca_file))
-    with httpx.Client(verify=bare, timeout=5) as client, pytest.raises(httpx.HTTPError):
-        client.get(star_network.url("KME-A") + "/api/v1/keys/SAE-D/status")
+    url, (cert, key, ca) = star_network.url("KME-A"), star_network.plan.sae_cert("SAE-A")
+    assert tls_probe(url, ca, cert=cert, key=key) == ("X25519MLKEM768", 200)
+    assert tls_probe(url, ca)[1] is None
     rogue_ca = create_ca(tmp_path / "rogue")
     rogue = issue_certificate(rogue_ca, tmp_path / "rogue", "SAE-A", server=False)
-    forged = ssl.create_default_context(cafile=str(ca_file))
-    forged.load_cert_chain(str(rogue.cert), str(rogue.key))
-    with httpx.Client(verify=forged, timeout=5) as client, pytest.raises(httpx.HTTPError):
-        client.get(star_network.url("KME-A") + "/api/v1/keys/SAE-D/status")
+    assert tls_probe(url, ca, cert=rogue.cert, key=rogue.key)[1] is None
+    with (
+        httpx.Client(transport=sae_transport(rogue.cert, rogue.key, ca), timeout=5) as client,
+        pytest.raises(httpx.HTTPError),
+    ):
+        client.get(url + "/api/v1/keys/SAE-D/status")
 
 
-def test_tls_1_2_is_accepted_and_the_minimum(star_network):
-    import ssl
-
-    from qit4n.kms.server import server_ssl_context
-
-    context = star_network.context("SAE-A")
-    context.maximum_version = ssl.TLSVersion.TLSv1_2
-    with httpx.Client(verify=context, timeout=5) as client:
-        assert client.get(star_network.url("KME-A") + "/api/v1/keys/SAE-D/status").status_code == 200
-    assert server_ssl_context(star_network.plan.configs["KME-A"]).minimum_version == ssl.TLSVersion.TLSv1_2
+def test_tls_1_3_is_the_minimum(star_network, tls_probe):
+    url, (cert, key, ca) = star_network.url("KME-A"), star_network.plan.sae_cert("SAE-A")
+    assert tls_probe(url, ca, cert=cert, key=key, max_version="TLSv1.2", groups="X25519MLKEM768:x25519") == (None, None)
 
 
 def test_the_kme_to_kme_api_refuses_saes(star_network):
@@ -218,6 +210,7 @@ def test_a_slave_not_named_on_the_same_kme_gets_401(tmp_path, make_star, live_ne
     with InProcessNetwork(plan):
         live = live_network(plan)
         live.wait_for_keys("SAE-A", "SAE-D", 1)
+        live.wait_for_keys("SAE-D", "SAE-A", 3)  # KME-D's own units of link A-D pad the multicast copy below
         with live.client("SAE-A") as master, live.client("SAE-D") as named, live.client("SAE-D2") as other:
             key = master.get_key("SAE-D")[0]
             with pytest.raises(KMEError) as refused:

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from qit4n.errors import ParameterError, ServiceError
-from qit4n.kms.client import KMEError, sae_ssl_context
+from qit4n.kms.client import KMEError, sae_transport
 from qit4n.kms.emulated_supply import ProducerConfig, block_seed, committed_state, produce
 from qit4n.kms.launcher import Network, load_plan, write_kme_plan
 from qit4n.kms.ops import InProcessNetwork, operator_cert, sae_client
@@ -209,9 +209,9 @@ def test_kms_up_supply_emulated_pool_follows_the_distilled_key(tmp_path):
     try:
         plan = load_plan(tmp_path / "state")
         producer = _producer(plan)
-        context = sae_ssl_context(*operator_cert(plan))
+        transport = sae_transport(*operator_cert(plan))
         with (
-            httpx.Client(verify=context, timeout=5) as http,
+            httpx.Client(transport=transport, timeout=5) as http,
             sae_client(plan, "SAE-A") as sae_a,
             sae_client(plan, "SAE-B") as sae_b,
         ):

@@ -89,7 +89,7 @@ requests = st.sampled_from(OPERATIONS).flatmap(
 @pytest.fixture(scope="module")
 def clients(star_network):
     opened = {
-        sae: httpx.Client(base_url=star_network.url(kme), verify=star_network.context(sae), timeout=10)
+        sae: httpx.Client(base_url=star_network.url(kme), transport=star_network.transport(sae), timeout=10)
         for sae, kme in CALLERS.items()
     }
     yield opened

@@ -9,7 +9,7 @@ import httpx
 import prometheus_client
 from prometheus_client.parser import text_string_to_metric_families
 
-from qit4n.kms.client import KMEError, sae_ssl_context
+from qit4n.kms.client import KMEError, sae_transport
 from qit4n.kms.launcher import write_kme_plan
 from qit4n.kms.ops import InProcessNetwork, operator_cert
 
@@ -39,7 +39,7 @@ def delta(after: dict, before: dict, name: str, **labels: str) -> float:
 def test_metrics_count_what_the_test_did_per_kme(tmp_path, make_star, live_network):
     plan = write_kme_plan(make_star(capacity_bits=4e5), tmp_path, overrides={"key_lifetime_s": LIFETIME_S})
     kmes = ("KME-A", "KME-B", "KME-C", "KME-D")
-    with InProcessNetwork(plan), httpx.Client(verify=sae_ssl_context(*operator_cert(plan)), timeout=10) as operator:
+    with InProcessNetwork(plan), httpx.Client(transport=sae_transport(*operator_cert(plan)), timeout=10) as operator:
         live = live_network(plan)
         live.wait_for_keys("SAE-A", "SAE-D", 20)
         live.wait_for_keys("SAE-A", "SAE-C", 20)
@@ -56,7 +56,7 @@ def test_metrics_count_what_the_test_did_per_kme(tmp_path, make_star, live_netwo
                 assert error.status_code == 400
         with live.client("SAE-C") as slave:
             slave.get_key_with_ids("SAE-A", [key.key_id for key in relayed])
-        with httpx.Client(verify=live.context("SAE-A"), timeout=10) as sae:
+        with httpx.Client(transport=live.transport("SAE-A"), timeout=10) as sae:
             assert sae.get(plan.url("KME-A") + "/kme/v1/metrics").status_code == 401  # operator only
             assert sae.get(plan.url("KME-A") + "/no/such/path").status_code == 404
             big = sae.post(plan.url("KME-A") + "/api/v1/keys/SAE-D/enc_keys", content=b" " * (1 << 17))

@@ -99,6 +99,6 @@ def test_post_bodies(document):
 
 
 def test_the_running_kme_publishes_the_same_document(star_network):
-    with httpx.Client(verify=star_network.context("SAE-A"), timeout=5) as client:
+    with httpx.Client(transport=star_network.transport("SAE-A"), timeout=5) as client:
         published = client.get(star_network.url("KME-A") + "/openapi.json").json()
     assert published["paths"] == etsi_openapi()["paths"]

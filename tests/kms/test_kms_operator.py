@@ -17,7 +17,7 @@ def test_health_is_for_the_operator_only_and_503_bodies_name_no_kme_or_link(tmp_
         live = live_network(plan)
         live.wait_for_keys("SAE-A", "SAE-D", 10)
         for sae_id in ("SAE-A", "SAE-C"):
-            with httpx.Client(verify=live.context(sae_id), timeout=10) as http:
+            with httpx.Client(transport=live.transport(sae_id), timeout=10) as http:
                 answer = http.get(plan.url("KME-A") + "/kme/v1/health")
             assert answer.status_code == 401 and "operator" in answer.text and "links" not in answer.text
         assert "links" in network_status(plan)["kmes"]["KME-A"]  # the operator's certificate

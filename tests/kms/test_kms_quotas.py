@@ -76,7 +76,7 @@ def test_one_sae_cannot_take_more_than_its_share_of_a_pool(limited):
 
 def test_a_body_above_max_request_bytes_is_refused_unread(limited):
     body = {"key_IDs": [{"key_ID": "00000000-0000-4000-8000-000000000000"}] * 200}
-    with httpx.Client(base_url=limited.url("KME-D"), verify=limited.context("SAE-D"), timeout=10) as slave:
+    with httpx.Client(base_url=limited.url("KME-D"), transport=limited.transport("SAE-D"), timeout=10) as slave:
         answer = slave.post("/api/v1/keys/SAE-A/dec_keys", json=body)
     assert answer.status_code == 400 and "max_request_bytes = 4096" in answer.json()["message"]
 

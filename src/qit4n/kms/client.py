@@ -1,5 +1,8 @@
 """A small SAE client for the ETSI GS QKD 014 API (mutual TLS with the SAE's certificate).
 
+The clients speak post-quantum TLS (:mod:`qit4n.kms.tls_client`): they offer ``groups``, ML-KEM
+hybrids by default, and check the KME's certificate against the CA (and a CRL when given).
+
 >>> SAEClient.__name__
 'SAEClient'
 """
@@ -7,17 +10,18 @@
 from __future__ import annotations
 
 import base64
-import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qit4n.errors import ServiceError
+from qit4n.kms.tls import DEFAULT_TLS_GROUPS
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["AsyncSAEClient", "DeliveredKey", "KMEError", "SAEClient", "sae_ssl_context"]
+__all__ = ["AsyncSAEClient", "DeliveredKey", "KMEError", "SAEClient", "sae_transport"]
 
 
 @dataclass(frozen=True)
@@ -37,12 +41,22 @@ class KMEError(ServiceError):
         super().__init__(f"KME answered {status_code}: {body}")
 
 
-def sae_ssl_context(cert: Path, key: Path, ca: Path) -> ssl.SSLContext:
-    """Client TLS context: the SAE's certificate, and the network CA to check the KME."""
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(ca))
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(str(cert), str(key))
-    return context
+def sae_transport(
+    cert: Path,
+    key: Path,
+    ca: Path,
+    *,
+    groups: Sequence[str] = DEFAULT_TLS_GROUPS,
+    crl: Path | None = None,
+    limits: httpx.Limits | None = None,
+) -> httpx.HTTPTransport:
+    """An httpx transport with the SAE's certificate, checking the KME against the network CA, offering ``groups``.
+
+    Use it as ``httpx.Client(transport=sae_transport(...))``.
+    """
+    from qit4n.kms.tls_client import client_tls_source, tls_transport
+
+    return tls_transport(client_tls_source(cert, key, ca, groups=groups, crl=crl), limits=limits)
 
 
 def _keys(response: httpx.Response) -> list[DeliveredKey]:
@@ -81,12 +95,24 @@ class SAEClient:
         e.g. ``https://127.0.0.1:8443``.
     cert, key, ca : Path
         The SAE's certificate and key, and the CA that signed the KME's certificate.
+    groups : sequence of str
+        TLS key-exchange groups offered (default: ML-KEM hybrids only).
     """
 
-    def __init__(self, kme_url: str, cert: Path, key: Path, ca: Path, *, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        kme_url: str,
+        cert: Path,
+        key: Path,
+        ca: Path,
+        *,
+        timeout_s: float = 10.0,
+        groups: Sequence[str] = DEFAULT_TLS_GROUPS,
+    ) -> None:
         import httpx
 
-        self._http = httpx.Client(base_url=kme_url, verify=sae_ssl_context(cert, key, ca), timeout=timeout_s)
+        transport = sae_transport(cert, key, ca, groups=groups)
+        self._http = httpx.Client(base_url=kme_url, transport=transport, timeout=timeout_s)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -104,11 +130,8 @@ class SAEClient:
 
     def kme_id(self) -> str:
         """The KME ID in the server certificate this client verified (its subject common name)."""
-        from qit4n.kms.certs import common_name_of
-
         with self._http.stream("GET", "/openapi.json") as response:
-            ssl_object = response.extensions["network_stream"].get_extra_info("ssl_object")
-            name = common_name_of(ssl_object.getpeercert())
+            name = response.extensions["network_stream"].get_extra_info("ssl_object").peer_common_name
         if name is None:
             raise ServiceError("the KME's certificate has no common name")
         return name
@@ -137,14 +160,23 @@ class AsyncSAEClient:
     """The asyncio twin of :class:`SAEClient` (used by the benchmarks)."""
 
     def __init__(
-        self, kme_url: str, cert: Path, key: Path, ca: Path, *, timeout_s: float = 10.0, connections: int = 16
+        self,
+        kme_url: str,
+        cert: Path,
+        key: Path,
+        ca: Path,
+        *,
+        timeout_s: float = 10.0,
+        connections: int = 16,
+        groups: Sequence[str] = DEFAULT_TLS_GROUPS,
     ) -> None:
         import httpx
 
+        from qit4n.kms.tls_client import async_tls_transport, client_tls_source
+
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        self._http = httpx.AsyncClient(
-            base_url=kme_url, verify=sae_ssl_context(cert, key, ca), timeout=timeout_s, limits=limits
-        )
+        transport = async_tls_transport(client_tls_source(cert, key, ca, groups=groups), limits=limits)
+        self._http = httpx.AsyncClient(base_url=kme_url, transport=transport, timeout=timeout_s)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

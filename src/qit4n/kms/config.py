@@ -12,8 +12,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from qit4n.kms.tls import CLASSICAL_TLS_GROUPS, DEFAULT_TLS_GROUPS, PQ_TLS_GROUPS
 from qit4n.schema import StrictModel
 
 __all__ = [
@@ -90,6 +91,22 @@ class LinkConfig(StrictModel):
                 "or both omitted"
             )
         return self
+
+
+_TLS_GROUPS_DESCRIPTION = (
+    "key-exchange groups this KME accepts and offers to other KMEs, in order of preference (TLS 1.3); "
+    f"ML-KEM hybrids {', '.join(PQ_TLS_GROUPS)}; classical {', '.join(CLASSICAL_TLS_GROUPS)} only where needed"
+)
+
+
+def _check_tls_groups(groups: list[str]) -> list[str]:
+    allowed = (*PQ_TLS_GROUPS, *CLASSICAL_TLS_GROUPS)
+    for index, group in enumerate(groups):
+        if group not in allowed:
+            raise ValueError(f"tls_groups[{index}] = {group!r}: must be one of {', '.join(allowed)}")
+    if len(set(groups)) != len(groups):
+        raise ValueError(f"tls_groups = {groups}: a group is named twice")
+    return groups
 
 
 class SAEQuota(StrictModel):
@@ -187,6 +204,14 @@ class KMEConfig(StrictModel):
         "kek_file then holds the store's data key wrapped by the token's key)",
     )
     pkcs11: Pkcs11Kek | None = Field(None, description="the token, with kek = 'pkcs11'")
+    tls_groups: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_TLS_GROUPS),
+        min_length=1,
+        max_length=8,
+        description=_TLS_GROUPS_DESCRIPTION,
+    )
+
+    _tls_groups_known = field_validator("tls_groups")(_check_tls_groups)
 
     @model_validator(mode="after")
     def _kek_source(self) -> KMEConfig:
@@ -258,6 +283,7 @@ class KMSSettings(StrictModel):
           SAE-A: {max_keys_per_request: 100, pool_share: 0.25}
         max_request_bytes: 65536
         key_lifetime_s: 600
+        tls_groups: [X25519MLKEM768, x25519]   # also accept classical clients
         hosts:                      # KMEs on several machines (the others stay on 127.0.0.1)
           KME-A: {address: kme-a.example.net, bind: 0.0.0.0, port: 8443}
           KME-B: {address: 10.0.0.2, port: 8443}
@@ -270,6 +296,12 @@ class KMSSettings(StrictModel):
     max_request_bytes: int = Field(1 << 16, ge=1024, le=1 << 30)
     key_lifetime_s: float = Field(3600.0, gt=0.0, le=86400.0 * 365)
     max_key_per_request: int = Field(1000, ge=1, le=100_000)
+    tls_groups: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_TLS_GROUPS),
+        min_length=1,
+        max_length=8,
+        description=_TLS_GROUPS_DESCRIPTION,
+    )
     hosts: dict[str, KMEHost] = Field(default_factory=dict, description="KME ID -> where it runs")
     kek: Literal["file", "pkcs11"] = "file"
     pkcs11: Pkcs11Kek | None = None
@@ -278,6 +310,8 @@ class KMSSettings(StrictModel):
     def _kek_source(self) -> KMSSettings:
         _kek_source_consistent(self.kek, self.pkcs11)
         return self
+
+    _tls_groups_known = field_validator("tls_groups")(_check_tls_groups)
 
     def overrides(self) -> dict[str, object]:
         """The :class:`KMEConfig` fields this file sets (all but ``hosts``)."""

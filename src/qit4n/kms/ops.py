@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qit4n.errors import ServiceError
-from qit4n.kms.client import SAEClient, sae_ssl_context
+from qit4n.kms.client import SAEClient, sae_transport
 from qit4n.kms.config import OPERATOR_ID
 from qit4n.kms.launcher import NetworkPlan
 
@@ -30,7 +30,7 @@ def sae_client(plan: NetworkPlan, sae_id: str) -> SAEClient:
     kme_id = plan.directory.get(sae_id)
     if kme_id is None:
         raise ServiceError(f"--sae = {sae_id!r}: not an SAE of this network; SAEs: {', '.join(sorted(plan.directory))}")
-    return SAEClient(plan.url(kme_id), *plan.sae_cert(sae_id))
+    return SAEClient(plan.url(kme_id), *plan.sae_cert(sae_id), groups=plan.configs[kme_id].tls_groups)
 
 
 def operator_cert(plan: NetworkPlan) -> tuple[Path, Path, Path]:
@@ -52,9 +52,10 @@ def network_status(plan: NetworkPlan, *, timeout_s: float = 5.0) -> dict[str, An
     """
     import httpx
 
-    context = sae_ssl_context(*operator_cert(plan))
+    groups = [group for config in plan.configs.values() for group in config.tls_groups]
+    transport = sae_transport(*operator_cert(plan), groups=list(dict.fromkeys(groups)))
     kmes = {}
-    with httpx.Client(verify=context, timeout=timeout_s) as http:
+    with httpx.Client(transport=transport, timeout=timeout_s) as http:
         for kme_id, config in plan.configs.items():
             try:
                 response = http.get(config.url + "/kme/v1/health")

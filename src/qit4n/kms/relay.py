@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -35,13 +34,14 @@ from qit4n.kms.shape import KeyShape
 from qit4n.kms.storage import KeyBatch, KeyStorage, PeerUnits, PoolExhaustedError, UnitMismatchError
 from qit4n.kms.store import new_batch_id
 from qit4n.kms.supply import KeySupply
+from qit4n.kms.tls import ContextSource, TlsFiles
 from qit4n.randomness import RandomnessSource
 from qit4n.schema import StrictModel
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["RelayBatcher", "RelayEngine", "RelayMessage", "client_ssl_context", "xor_bytes"]
+__all__ = ["RelayBatcher", "RelayEngine", "RelayMessage", "client_tls_source", "xor_bytes"]
 
 #: Sends one batch request to a peer KME and returns its JSON answer.
 PostBatch = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -127,12 +127,9 @@ class RelayBatcher:
                     future.set_exception(EtsiError(503, f"relay hop refused: {result.get('message')}", [result]))
 
 
-def client_ssl_context(config: KMEConfig) -> ssl.SSLContext:
-    """TLS client context of a KME towards other KMEs: its own certificate, the network's CA."""
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(config.ca))
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(str(config.cert), str(config.key))
-    return context
+def client_tls_source(config: KMEConfig) -> ContextSource:
+    """TLS client of a KME towards other KMEs: its own certificate, the network's CA and CRL, its ``tls_groups``."""
+    return ContextSource(TlsFiles(config.cert, config.key, config.ca, config.crl), config.tls_groups, server=False)
 
 
 class RelayEngine:
@@ -168,10 +165,11 @@ class RelayEngine:
         """Open the HTTPS client used towards other KMEs."""
         import httpx
 
+        from qit4n.kms.tls_client import async_tls_transport
+
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-        self._client = httpx.AsyncClient(
-            verify=client_ssl_context(self.config), timeout=self.config.peer_timeout_s, limits=limits
-        )
+        transport = async_tls_transport(client_tls_source(self.config), limits=limits)
+        self._client = httpx.AsyncClient(transport=transport, timeout=self.config.peer_timeout_s)
 
     async def close(self) -> None:
         """Close the connections to other KMEs (no relay is possible afterwards)."""

@@ -1,8 +1,10 @@
-"""Run one KME: uvicorn over HTTPS with mandatory client certificates (TLS 1.2 or later).
+"""Run one KME: uvicorn over post-quantum mutual TLS 1.3 (:mod:`qit4n.kms.tls`).
 
 ``python -m qit4n.kms.server CONFIG.json`` runs the KME described by a :class:`KMEConfig` file until
-SIGINT/SIGTERM. The HTTP protocol class copies the verified client certificate's common name
-into each request's state (uvicorn does not expose the peer certificate to the application).
+SIGINT/SIGTERM. uvicorn itself runs without ``ssl``: its HTTP protocol sits behind the TLS
+protocol of :mod:`qit4n.kms.tls_server` (ML-KEM hybrids, client certificates required, CRL,
+certificate rotation), and copies the verified client certificate's common name into each
+request's state (uvicorn does not expose the peer certificate to the application).
 """
 
 from __future__ import annotations
@@ -12,34 +14,30 @@ import contextlib
 import importlib
 import os
 import socket
-import ssl
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qit4n.errors import ServiceError
 from qit4n.kms.atrest import check_private
-from qit4n.kms.certs import common_name_of
 from qit4n.kms.config import KMEConfig
+from qit4n.kms.tls import ContextSource, TlsFiles
+from qit4n.kms.tls_server import tls_protocol_class
 
 if TYPE_CHECKING:
     import uvicorn
 
-__all__ = ["main", "make_server", "server_ssl_context"]
+__all__ = ["main", "make_server", "server_tls_source"]
 
 
-def server_ssl_context(config: KMEConfig) -> ssl.SSLContext:
-    """Server TLS context: the KME certificate, client certificates required and checked against the CA."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(str(config.cert), str(config.key))
-    context.load_verify_locations(cafile=str(config.ca))
-    context.verify_mode = ssl.CERT_REQUIRED
-    return context
+def server_tls_source(config: KMEConfig) -> ContextSource:
+    """Server TLS: the KME certificate, client certificates required and checked against the CA and CRL,
+    ``config.tls_groups`` only; files replaced on disk are picked up by new connections."""
+    return ContextSource(TlsFiles(config.cert, config.key, config.ca, config.crl), config.tls_groups, server=True)
 
 
-def _protocol_class() -> type[asyncio.Protocol]:
-    """uvicorn's HTTP protocol (httptools when installed, else h11) recording the peer certificate."""
+def _protocol_class(config: KMEConfig) -> type[asyncio.Protocol]:
+    """TLS in front of uvicorn's HTTP protocol (httptools when installed, else h11) recording the peer."""
     base: Any
     try:
         base = importlib.import_module("uvicorn.protocols.http.httptools_impl").HttpToolsProtocol
@@ -53,11 +51,11 @@ def _protocol_class() -> type[asyncio.Protocol]:
 
         def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(transport)
-            ssl_object = transport.get_extra_info("ssl_object")
-            name = common_name_of(ssl_object.getpeercert()) if ssl_object is not None else None
+            session = transport.get_extra_info("ssl_object")
+            name = session.peer_common_name if session is not None else None
             self.app_state = {**self.app_state, "peer_cn": name}
 
-    return PeerCertProtocol
+    return tls_protocol_class(server_tls_source(config), PeerCertProtocol)
 
 
 def make_server(config: KMEConfig) -> uvicorn.Server:
@@ -83,12 +81,7 @@ def make_server(config: KMEConfig) -> uvicorn.Server:
         app,
         host=config.host,
         port=config.port,
-        http=_protocol_class(),
-        ssl_certfile=str(config.cert),
-        ssl_keyfile=str(config.key),
-        ssl_ca_certs=str(config.ca),
-        ssl_cert_reqs=ssl.CERT_REQUIRED,
-        ssl_context_factory=lambda _config, _default: server_ssl_context(config),
+        http=_protocol_class(config),
         log_level="warning",
         access_log=False,
         lifespan="on",
