@@ -153,3 +153,32 @@ def test_sealed_keys_open_only_with_their_kek_and_row(tmp_path):
     with pytest.raises(StateModeError, match="mode 0644"):
         KeySealer.from_file(kek)
     assert batch_id
+
+
+def test_check_private_ignores_files_that_vanish_during_the_walk(tmp_path):
+    """A KME's database folder changes while it is checked: a file gone between listing and stat is skipped."""
+    import threading
+
+    from qit4n.kms.atrest import check_private
+
+    folder = tmp_path / "db"
+    folder.mkdir(mode=0o700)
+    for index in range(1000):
+        (folder / f"a-{index}").touch(mode=0o600)
+    stop = threading.Event()
+
+    def churn() -> None:
+        while not stop.is_set():
+            for index in range(50):
+                path = folder / f"k-{index}.sqlite-journal"
+                path.touch(mode=0o600)
+                path.unlink()
+
+    worker = threading.Thread(target=churn)
+    worker.start()
+    try:
+        for _ in range(10):
+            check_private(folder)
+    finally:
+        stop.set()
+        worker.join()

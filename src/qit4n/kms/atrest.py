@@ -59,13 +59,17 @@ def _mode_error(path: Path, mode: int) -> StateModeError:
 
 def check_private(*paths: Path) -> None:
     """Refuse (:class:`StateModeError`) if a path, or anything under a folder among them, is open to
-    group or others. Missing paths are skipped; symbolic links are not followed."""
+    group or others. Missing paths are skipped, and so are entries that vanish while the folder is
+    walked (SQLite's ``-journal`` files come and go while a KME runs); symbolic links are not followed."""
     for root in paths:
         if not root.exists():
             continue
         entries = [root] if not root.is_dir() else [root, *sorted(root.rglob("*"))]
         for entry in entries:
-            mode = entry.lstat().st_mode
+            try:
+                mode = entry.lstat().st_mode
+            except FileNotFoundError:
+                continue
             if stat.S_ISLNK(mode):
                 continue
             if mode & _OTHERS:
