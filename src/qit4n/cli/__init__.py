@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qit4n.errors import Qit4nError
+from qit4n.errors import Qit4nError, escape_controls
 
 __all__ = ["COMMAND_MODULES", "app", "command", "failure_message", "main"]
 
@@ -198,5 +198,5 @@ def main(argv: list[str] | None = None) -> None:
                 1,
             )
         message, status = failure
-        typer.echo(f"error: {message}", err=True)
+        typer.echo(f"error: {escape_controls(message, allowed=chr(10))}", err=True)
         sys.exit(status)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from qit4n.cli.options import parse_duration_s
+from qit4n.cli.options import check_figure_path, parse_duration_s
 from qit4n.cli.render import rich_table
 from qit4n.errors import ParameterError
 from qit4n.report import write_report
@@ -227,21 +227,34 @@ def generate(
 
 def show(
     scenario: Annotated[str, typer.Argument(help="scenario file or built-in name")],
-    out: Annotated[Path, typer.Option(help="PNG file for the drawing")] = Path("network.png"),
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            "--out",
+            help="also draw the network (nodes at their coordinates, links coloured by key rate) to this "
+            ".png, .svg or .pdf file; nothing is written without it",
+        ),
+    ] = None,
     users_relay: Annotated[bool, typer.Option("--users-relay", help="let user nodes relay key too")] = False,
 ) -> None:
-    """Draw a scenario's network (nodes at their coordinates, links coloured by key rate) and list its links."""
-    from qit4n.net.figures import plot_network
+    """List a scenario's links with their key rates; with --plot, also draw its network to a file."""
     from qit4n.net.graph import build_network
     from qit4n.net.report import network_links_table
 
+    if plot is not None:
+        check_figure_path("--plot", plot)
     loaded = load_scenario(scenario)
     network = build_network(loaded, users_relay=users_relay)
-    plot_network(network, out)
+    if plot is not None:
+        from qit4n.net.figures import plot_network
+
+        plot_network(network, plot)
     console = Console()
     title = f"{loaded.name}: {len(loaded.nodes)} nodes, {len(loaded.links)} links, {len(loaded.demands)} demands"
     console.print(rich_table(network_links_table(network), title=title))
-    console.print(f"drawing written to {out}")
+    if plot is not None:
+        console.print(f"drawing written to {plot}")
 
 
 def list_scenarios(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
