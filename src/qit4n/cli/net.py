@@ -13,8 +13,8 @@ from rich.table import Table as RichTable
 from qit4n.cli.options import check_figure_path, parse_duration_s
 from qit4n.cli.render import rich_table
 from qit4n.errors import ParameterError
-from qit4n.report import write_report
-from qit4n.scenario import builtin_names, load_scenario
+from qit4n.report import Provenance, write_report
+from qit4n.scenario import builtin_names, load_scenario, scenario_digest
 
 if TYPE_CHECKING:
     from qit4n.net.simulate import FailureEvent
@@ -77,7 +77,12 @@ def plan(
     cost_per_km: Annotated[float, typer.Option(help="design: cost per km of candidate link")] = 1.0,
     cost_per_link: Annotated[float, typer.Option(help="design: fixed cost per candidate link")] = 0.0,
     users_relay: Annotated[bool, typer.Option("--users-relay", help="let user nodes relay key too")] = False,
-    survivability: Annotated[bool, typer.Option(" /--no-survivability", help="skip the failure analysis")] = True,
+    survivability: Annotated[
+        bool,
+        typer.Option(
+            "--survivability/--no-survivability", help="analyse every single failure (--no-survivability: skip it)"
+        ),
+    ] = True,
     failure_set: Annotated[
         list[str] | None, typer.Option(help="also analyse this set failing together: link:ID,node:ID,... (repeatable)")
     ] = None,
@@ -104,13 +109,14 @@ def plan(
             f"qit4n plan: {loaded.name}",
             plan_sections(result.plan, out, result.design),
             intro=loaded.description.strip(),
+            provenance=Provenance.collect(scenario=scenario_digest(loaded)),
         )
     if json_output:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     console = Console()
     console.print(rich_table(links_table(result.plan)))
-    console.print(rich_table(demands_table(result.plan)))
+    console.print(rich_table(demands_table(result.plan), headers=_DEMAND_HEADERS))
     failures = failures_table(result.plan)
     if failures.rows:
         title = f"Survivability (worst {len(failures.rows)} of {len(result.plan.survivability)} failures)"
@@ -136,6 +142,25 @@ def _check_request_count(duration_s: float, period_s: float) -> None:
         raise ParameterError(
             f"--duration / --period asks for {requests:.3g} requests per demand; at most {MAX_REQUESTS_PER_DEMAND:.0e}"
         )
+
+
+#: Console names of the plan's demand columns, short enough for an 80-column terminal.
+_DEMAND_HEADERS = {
+    "requested (bit/s)": "asked (bit/s)",
+    "max key rate (bit/s)": "max (bit/s)",
+    "allocated (bit/s)": "given (bit/s)",
+    "priority": "prio.",
+    "satisfied": "met",
+}
+
+#: Console names of the QoS columns, short enough for an 80-column terminal.
+_QOS_HEADERS = {
+    "throughput (bit/s)": "bit/s",
+    "delay median (s)": "delay p50 (s)",
+    "loss ratio": "loss",
+    "availability": "avail.",
+    "restoration (s)": "restore (s)",
+}
 
 
 def simulate(
@@ -194,14 +219,18 @@ def simulate(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_report(
-            out, f"qit4n simulate: {loaded.name}", simulation_sections(result, out), intro=loaded.description.strip()
+            out,
+            f"qit4n simulate: {loaded.name}",
+            simulation_sections(result, out),
+            intro=loaded.description.strip(),
+            provenance=Provenance.collect(scenario=scenario_digest(loaded), seed=str(seed)),
         )
     if json_output:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     console = Console()
     title = f"QoS over {result.duration_s / 3600:.4g} h ({result.events_fired} events)"
-    console.print(rich_table(qos_table(result, restoration_format=".3g"), title=title))
+    console.print(rich_table(qos_table(result, restoration_format=".3g"), title=title, headers=_QOS_HEADERS))
     console.print(rich_table(conservation_table(result, columns=("term", "bits")), title="Conservation (bits)"))
     if out is not None:
         console.print(f"report written to {out / 'index.html'}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Hashable
 from importlib import resources
@@ -16,7 +17,7 @@ from qit4n.scenario.checks import cross_reference_problems, model_problems
 from qit4n.scenario.model import Scenario
 from qit4n.schema import problems_from
 
-__all__ = ["builtin_names", "load_scenario", "scenario_from_dict", "scenario_to_yaml"]
+__all__ = ["builtin_names", "load_scenario", "scenario_digest", "scenario_from_dict", "scenario_to_yaml"]
 
 
 def builtin_names() -> list[str]:
@@ -159,3 +160,14 @@ def load_scenario(source: str | Path) -> Scenario:
 def scenario_to_yaml(scenario: Scenario) -> str:
     """The scenario as YAML text that :func:`load_scenario` reads back unchanged."""
     return yaml.safe_dump(scenario.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """``NAME sha256:HEX12``: the scenario's name and the start of the SHA-256 of its validated content
+    (defaults filled in), the same for a file and its YAML or JSON round trip.
+
+    >>> scenario_digest(load_scenario("secoqc-vienna-2008")).startswith("secoqc-vienna-2008 sha256:")
+    True
+    """
+    content = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return f"{scenario.name} sha256:{hashlib.sha256(content.encode()).hexdigest()[:12]}"

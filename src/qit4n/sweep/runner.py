@@ -60,8 +60,10 @@ def local_workers(requested: int | None, num_points: int) -> int:
 
     >>> local_workers(1, 10)
     1
-    >>> local_workers(10_000, 3)
-    3
+    >>> local_workers(10_000, 1)
+    1
+    >>> local_workers(10_000, 10_000) == usable_cores()
+    True
     """
     if requested is not None and requested < 1:
         raise ParameterError(f"workers = {requested}: must be >= 1")
