@@ -314,6 +314,13 @@ def list_scenarios(as_json: Annotated[bool, typer.Option("--json", help="print J
     Console().print(table)
 
 
+def schema() -> None:
+    """Print the JSON Schema of the scenario format (field by field: docs/scenario-format.md)."""
+    from qit4n.scenario import Scenario
+
+    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
 def register(app: typer.Typer) -> None:
     """Add ``plan``, ``simulate`` and ``scenario generate|show`` to the CLI."""
     app.command("plan")(plan)
@@ -322,4 +329,5 @@ def register(app: typer.Typer) -> None:
     scenario_app.command("generate")(generate)
     scenario_app.command("show")(show)
     scenario_app.command("list")(list_scenarios)
+    scenario_app.command("schema")(schema)
     app.add_typer(scenario_app, name="scenario")
