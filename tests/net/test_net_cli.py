@@ -155,3 +155,16 @@ def test_plan_with_a_failure_set():
     last = json.loads(result.output)["survivability"][-1]
     assert last["failed_links"] == ["CRL-ENG", "ENG-WCAM"]
     assert set(last["demands_lost"]) == {"crl-eng-100g", "eng-wcam-100g"}
+
+
+def test_seed_with_deterministic_traffic_says_it_changes_nothing():
+    """Issue 14: the README passed ``--seed`` to ``simulate`` whose default constant traffic draws nothing."""
+    args = ["simulate", "secoqc-vienna-2008", "--duration", "10min", "--json"]
+    first = subprocess.run([QIT4N, *args, "--seed", "1"], capture_output=True, text=True, timeout=120)
+    second = subprocess.run([QIT4N, *args, "--seed", "2"], capture_output=True, text=True, timeout=120)
+    assert "note: --seed has no effect with --traffic constant" in first.stderr
+    assert json.loads(first.stdout)["demands"] == json.loads(second.stdout)["demands"]
+    poisson = subprocess.run(
+        [QIT4N, *args, "--seed", "1", "--traffic", "poisson"], capture_output=True, text=True, timeout=120
+    )
+    assert poisson.returncode == 0 and "note:" not in poisson.stderr

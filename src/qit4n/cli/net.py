@@ -144,6 +144,9 @@ def _check_request_count(duration_s: float, period_s: float) -> None:
         )
 
 
+#: Traffic models that draw nothing at random: ``--seed`` changes nothing for them.
+_DETERMINISTIC_TRAFFIC = ("constant", "rekey")
+
 #: Console names of the plan's demand columns, short enough for an 80-column terminal.
 _DEMAND_HEADERS = {
     "requested (bit/s)": "asked (bit/s)",
@@ -166,7 +169,10 @@ _QOS_HEADERS = {
 def simulate(
     scenario: Annotated[str, typer.Argument(help="scenario file or built-in name")],
     duration: Annotated[str, typer.Option(help="simulated time, e.g. 24h")] = "24h",
-    seed: Annotated[int, typer.Option(help="seed of the random generator")] = 0,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="seed of the random generator (poisson and sessions traffic; constant and rekey are exact)"),
+    ] = None,
     traffic: Annotated[str, typer.Option(help="constant, poisson, rekey or sessions")] = "constant",
     period: Annotated[
         str, typer.Option(help="request period (constant, rekey) or mean interval (poisson requests, session starts)")
@@ -190,11 +196,13 @@ def simulate(
     from qit4n.schema import validate_parameters
 
     loaded = load_scenario(scenario)
+    if seed is not None and traffic in _DETERMINISTIC_TRAFFIC:
+        typer.echo(f"note: --seed has no effect with --traffic {traffic}, which draws nothing at random", err=True)
     config = validate_parameters(
         SimulationConfig,
         {
             "duration_s": parse_duration_s("--duration", duration),
-            "seed": seed,
+            "seed": seed or 0,
             "traffic": {
                 "kind": traffic,
                 "period_s": parse_duration_s("--period", period),
@@ -223,7 +231,7 @@ def simulate(
             f"qit4n simulate: {loaded.name}",
             simulation_sections(result, out),
             intro=loaded.description.strip(),
-            provenance=Provenance.collect(scenario=scenario_digest(loaded), seed=str(seed)),
+            provenance=Provenance.collect(scenario=scenario_digest(loaded), seed=str(config.seed)),
         )
     if json_output:
         typer.echo(json.dumps(result.to_dict(), indent=2))

@@ -18,7 +18,7 @@ from rich.progress import Progress
 
 from qit4n.errors import ParameterError, ServiceError
 
-__all__ = ["PointResult", "grid", "local_workers", "run_sweep", "usable_cores"]
+__all__ = ["WORKER_WAIT_S", "PointResult", "grid", "local_workers", "run_sweep", "usable_cores"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,10 @@ def grid(**axes: Iterable[Any]) -> list[dict[str, Any]]:
     """
     names = list(axes)
     return [dict(zip(names, values)) for values in itertools.product(*(list(axes[name]) for name in names))]
+
+
+#: Seconds a sweep waits for a Dask scheduler to have at least one worker before it gives up.
+WORKER_WAIT_S = 10.0
 
 
 def usable_cores() -> int:
@@ -97,6 +101,14 @@ def _run_dask(function, points, scheduler_address, progress, task) -> list[Point
         client = Client(scheduler_address, timeout="5s")
     except (OSError, TimeoutError) as error:
         raise ServiceError(f"scheduler_address = {scheduler_address!r}: cannot connect ({error})") from None
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+    except TimeoutError:
+        client.close()
+        raise ServiceError(
+            f"scheduler_address = {scheduler_address!r}: no worker joined within {WORKER_WAIT_S:g} s; "
+            f"start one with `dask worker {scheduler_address}`"
+        ) from None
     results = []
     with client:
         futures = client.map(_evaluate, [function] * len(points), range(len(points)), points, pure=False)
