@@ -56,9 +56,9 @@ def test_a_scheduler_without_workers_is_a_service_error_not_a_hang(monkeypatch: 
     from qit4n.sweep import runner
 
     monkeypatch.setattr(runner, "WORKER_WAIT_S", 1.0)
-    with distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=None, host="127.0.0.1") as cluster:
-        with pytest.raises(ServiceError, match="no worker joined within 1 s; start one with `dask worker"):
-            run_sweep(square_or_fail, grid(x=[1]), scheduler_address=cluster.scheduler_address, show_progress=False)
+    cluster = distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=None, host="127.0.0.1")
+    with cluster, pytest.raises(ServiceError, match="no worker joined within 1 s; start one with `dask worker"):
+        run_sweep(square_or_fail, grid(x=[1]), scheduler_address=cluster.scheduler_address, show_progress=False)
 
 
 def test_workers_must_be_positive() -> None:
