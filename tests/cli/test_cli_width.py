@@ -47,6 +47,8 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytes
         ),
         (["plan", "--help"], ["--survivability / --no-survivability"]),
         (["--help"], ["scenario"]),
+        (["params", "bb84-decoy"], ["dark_count_probability", "error_correction_efficiency", "dB/km"]),
+        (["presets"], ["lim2014"]),
     ],
 )
 def test_output_fits_80_columns_and_nothing_is_cut(

@@ -20,6 +20,8 @@ __all__ = ["UNIT_SUFFIXES", "field_rows", "scenario_format_markdown"]
 
 #: Name endings and the unit each stands for (the house rule: units in every dimensional name).
 UNIT_SUFFIXES = {
+    "_db_per_km": "dB/km",
+    "_hz": "Hz",
     "_km": "km",
     "_db": "dB",
     "_dbm": "dBm",
