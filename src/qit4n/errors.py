@@ -17,6 +17,8 @@ traceback and exits with status 2. Messages name the input, the value and the al
 
 from __future__ import annotations
 
+import unicodedata
+
 __all__ = [
     "InfeasibleError",
     "InputError",
@@ -28,6 +30,8 @@ __all__ = [
     "RandomnessError",
     "ScenarioError",
     "ServiceError",
+    "escape_controls",
+    "has_controls",
 ]
 
 
@@ -81,3 +85,35 @@ class RandomnessError(ServiceError):
         self.source = source
         self.test = test
         super().__init__(f"randomness source {source}: {test} {detail}; no further output is drawn from it")
+
+
+#: Bidirectional-text controls: they reorder what a terminal shows (CVE-2021-42574, "Trojan Source").
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _is_control(character: str) -> bool:
+    return character in _BIDI_CONTROLS or unicodedata.category(character) == "Cc"
+
+
+def has_controls(text: str, *, allowed: str = "") -> bool:
+    r"""Whether ``text`` holds a control character (C0, C1, DEL or a bidi control) not in ``allowed``.
+
+    >>> has_controls("link-\x1b[31mA"), has_controls("two\nlines", allowed="\n\t"), has_controls("Zürich")
+    (True, False, False)
+    """
+    return any(_is_control(character) and character not in allowed for character in text)
+
+
+def escape_controls(text: str, *, allowed: str = "") -> str:
+    r"""``text`` with each control character not in ``allowed`` written as its escape, so that no input
+    reaches a terminal raw.
+
+    >>> print(escape_controls("link-\x1b[31mA\u202e"))
+    link-\x1b[31mA\u202e
+    """
+    if not has_controls(text, allowed=allowed):
+        return text
+    return "".join(
+        repr(character)[1:-1] if _is_control(character) and character not in allowed else character
+        for character in text
+    )

@@ -88,21 +88,42 @@ def _values(paths: dict[str, str]) -> st.SearchStrategy[str]:
     return st.sampled_from(_NUMBERS + [path for key, path in paths.items() if key != "scratch"])
 
 
-_NUMBERS = ["nan", "inf", "-inf", "-1", "0", "1", "0.5", "1e300", "-5", "x", "", "1e12", "3"]
+_NUMBERS = [
+    "nan",
+    "inf",
+    "-inf",
+    "-1",
+    "0",
+    "1",
+    "0.5",
+    "1e300",
+    "-5",
+    "x",
+    "",
+    "1e12",
+    "3",
+    "1000000000",
+    "1e9s",
+    "64",
+]
 
 
 #: Each command with a base command line that runs quickly, and the options the test varies.
 COMMANDS: dict[str, tuple[list[str], list[str]]] = {
     "rate": (["rate", "bb84-decoy", "--distance-km", "0,50"], ["--distance-km", "--pulses", "--preset", "--plot"]),
     "rate-compare": (["rate", "--compare", "bb84-decoy,plob", "--distance-km", "10"], ["--set", "--plot"]),
-    "sweep": (["sweep", "plob", "--distance-km", "10", "--workers", "1"], ["--distance-km", "--vary", "--preset"]),
+    "sweep": (["sweep", "plob", "--distance-km", "10"], ["--distance-km", "--vary", "--preset", "--workers"]),
     "plan": (["plan", "secoqc-vienna-2008"], ["--cost-per-km", "--cost-per-link", "--out", "--failure-set"]),
     "simulate": (["simulate", "secoqc-vienna-2008", "--duration", "1h"], ["--seed", "--period", "--duration", "--out"]),
-    "scenario-show": (["scenario", "show"], ["SCENARIO", "--out"]),
+    "scenario-show": (["scenario", "show"], ["SCENARIO", "--plot"]),
     "plan-file": (["plan"], ["SCENARIO"]),
     "postprocess": (["postprocess", "--qber", "0.02", "--bits", "20000"], ["--qber", "--bits", "--seed"]),
+    "scenario-show-plot": (["scenario", "show", "secoqc-vienna-2008"], ["--plot"]),
     "emulate": (["emulate", "bb84-decoy", "--pulses", "1e5"], ["--distance-km", "--pulses", "--seed"]),
     "qin-chain": (["qin", "chain", "--link-success-probability", "0.5", "--samples", "100"], ["--segments", "--seed"]),
+    "qin-chain-physical": (["qin", "chain", "--length-km", "100", "--samples", "100"], ["--segments", "--samples"]),
+    "qin-chain-des": (["qin", "chain", "--engine", "des", "--length-km", "100", "--duration", "1s"], ["--duration"]),
+    "qin-run": (["qin", "run", "qin-metro-2qc", "--duration", "10ms"], ["--duration", "--seed"]),
     "threat-timeline": (["threat", "timeline"], ["--from", "--to", "--plot"]),
     "threat-catalog": (["threat", "catalog"], ["--export", "--diff"]),
     "qrng-simulate": (["qrng", "simulate", "--samples", "1000"], ["--out", "--seed", "--samples", "--rate-sps"]),
@@ -161,6 +182,16 @@ def test_no_input_ends_in_a_traceback(
         (["sweep", "plob", "--distance-km", "-5"], "distances must be in"),
         (["sweep", "plob", "--scheduler", "garbage"], "must look like tcp://HOST:PORT"),
         (["scenario", "show", "/bin/sh"], "not UTF-8 text"),
+        (["qin", "chain", "--segments", "100000", "--length-km", "1000"], "samples x segments = 100000 x 100000"),
+        (["qin", "chain", "--segments", "1000", "--length-km", "1000", "--samples", "100000"], "at most 3e+07"),
+        (["qin", "chain", "--segments", "1000000", "--length-km", "1000"], "segments = 1e+06: must be <= 100000"),
+        (["postprocess", "--qber", "0.02", "--bits", "100000000000000"], "must be in [1000, 1e+08]"),
+        (["simulate", "secoqc-vienna-2008", "--duration", "1e9s"], "duration_s = 1e+09: must be <= 1e+08"),
+        (["simulate", "secoqc-vienna-2008", "--duration", "1e8s", "--period", "20s"], "at most 5e+06 events"),
+        (["qin", "run", "qin-metro-2qc", "--duration", "1e9s"], "at most 5e+06 events, so at most about"),
+        (["qin", "chain", "--engine", "des", "--length-km", "100", "--duration", "1e9s"], "at most 5e+06 events"),
+        (["qin", "chain", "--engine", "des", "--segments", "1024", "--length-km", "1000"], "at most 5e+06 events"),
+        (["sweep", "plob", "--workers", "0"], "workers = 0: must be >= 1"),
     ],
 )
 def test_issue_cases_are_usage_errors_with_a_clear_message(
@@ -222,3 +253,48 @@ def test_runtime_failures_map_to_exit_1_and_path_failures_to_exit_2(tmp_path: Pa
     binary = _raised(lambda: bytes([0xFF, 0xFE, 0xFA]).decode("utf-8"))
     assert (failure_message(binary) or ("", 0))[1] == 2
     assert failure_message(RuntimeError("a bug")) is None
+
+
+def test_workers_beyond_the_cores_are_capped_with_a_note(capsys: pytest.CaptureFixture[str]) -> None:
+    from qit4n.sweep.runner import local_workers, usable_cores
+
+    code, output, _ = run_cli(["sweep", "plob", "--distance-km", "10,20", "--workers", "64"], capsys)
+    assert code == 0 and f"note: --workers 64 is more than the {usable_cores()} usable cores" in output, output
+    assert local_workers(64, 1000) == usable_cores() and local_workers(64, 1) == 1 and local_workers(None, 3) >= 1
+
+
+def test_control_characters_in_scenario_text_are_refused_and_never_printed_raw(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Escape codes (ESC, CSI, BEL), bidi overrides and line breaks in ids, names and keys: a problem each, escaped."""
+    scenario = tmp_path / "escape.yaml"
+    scenario.write_text(
+        'name: "x\\e[2J"\n'
+        'description: "two\\nlines are fine\\u009b31m"\n'
+        "nodes: [{id: A}, {id: B}]\n"
+        "links:\n"
+        '  - {id: "L\\e[31mred\\u202e", endpoints: [A, B], length_km: 10}\n'
+        '  - {endpoints: [A, B], length_km: 10, device: {"k\\a": 1}}\n'
+        '  - {id: "two\\nlines", endpoints: [A, B], length_km: 10}\n'
+        'demands: [{endpoints: [A, B], key_rate_bps: 1, name: "tab\\there"}]\n'
+    )
+    for command in (["plan"], ["simulate"], ["scenario", "show"]):
+        code, output, _ = run_cli([*command, str(scenario)], capsys)
+        assert code == 2 and output.startswith("error: ") and "6 problem(s)" in output, output
+        assert not any(character in output for character in "\x1b\x07\x9b\u202e\t"), repr(output)
+        for problem in (
+            "name = 'x\\x1b[2J'",
+            "description = 'two\\nlines are fine\\x9b31m'",
+            "links[0].id = 'L\\x1b[31mred\\u202e'",
+            "links[1].device.k\\x07: a key with control characters",
+            "links[2].id = 'two\\nlines'",
+            "demands[0].name = 'tab\\there'",
+        ):
+            assert problem in output, (problem, output)
+
+
+def test_control_characters_in_a_command_line_value_are_escaped_in_the_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, output, _ = run_cli(["rate", "bb\x1b[31m84"], capsys)
+    assert code == 2 and "protocol = 'bb\\x1b[31m84'" in output and "\x1b" not in output, repr(output)

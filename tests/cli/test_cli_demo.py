@@ -33,7 +33,8 @@ def test_demo_writes_a_complete_report_for_each_builtin_scenario(
     assert result.exit_code == 0, result.output
     page = (out / "index.html").read_text()
     assert f"qit4n demo: {name}" in page
-    assert page.count("<section ") == len(REPORT_SECTIONS.names())
+    assert page.count("<section ") == len(REPORT_SECTIONS.names()) + 1  # + the references
+    assert "<h2>References</h2>" in page and "<h2>Provenance</h2>" in page and "https://doi.org/" in page
     for image in out.glob("*.png"):
         assert image.read_bytes()[:4] == b"\x89PNG"
         assert image.name in page

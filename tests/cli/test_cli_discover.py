@@ -31,3 +31,30 @@ def test_scenario_list_names_every_builtin_with_its_size(cli_runner: CliRunner) 
         )
     table = cli_runner.invoke(app, ["scenario", "list"], env={"COLUMNS": "80"})
     assert all(name in table.stdout for name in builtin_names())
+
+
+def test_params_lists_every_set_name_with_unit_range_default_and_the_presets_that_set_it(
+    cli_runner: CliRunner,
+) -> None:
+    from qit4n.qkd import all_presets, get_protocol
+
+    result = cli_runner.invoke(app, ["params", "bb84-decoy", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert set(rows) == set(get_protocol("bb84-decoy").parameters.model_fields)
+    assert rows["loss_db_per_km"]["unit"] == "dB/km" and rows["loss_db_per_km"]["allowed"] == ">= 0, <= 10"
+    assert rows["eta_detector"]["default"] == "0.1" and rows["eta_detector"]["meaning"]
+    gys = all_presets()["gys"].parameters
+    assert all("gys" in rows[name]["set by presets"] for name in gys)
+    bad = cli_runner.invoke(app, ["params", "nosuch"])
+    assert bad.exit_code != 0
+
+
+def test_presets_show_their_caveats(cli_runner: CliRunner) -> None:
+    from qit4n.qkd import all_presets
+
+    result = cli_runner.invoke(app, ["presets"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    for preset in all_presets().values():
+        if preset.notes:
+            assert " ".join(preset.notes.split())[:60] in result.stdout, preset.name

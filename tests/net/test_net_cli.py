@@ -76,9 +76,21 @@ def test_scenario_generate_and_show(tmp_path):
     assert len(yaml.safe_load(result.output)["nodes"]) == 15
     assert len(load_scenario(path).demands) == 3
     picture = tmp_path / "net.png"
-    shown = runner.invoke(app, ["scenario", "show", str(path), "--out", str(picture)])
+    shown = runner.invoke(app, ["scenario", "show", str(path), "--plot", str(picture)])
     assert shown.exit_code == 0, shown.output
-    assert picture.stat().st_size > 1000
+    assert picture.stat().st_size > 1000 and f"drawing written to {picture}" in shown.output
+
+
+def test_scenario_show_writes_no_picture_unless_asked(tmp_path, monkeypatch):
+    """Issue 14: ``scenario show`` wrote ``network.png`` into the working folder unasked."""
+    monkeypatch.chdir(tmp_path)
+    shown = runner.invoke(app, ["scenario", "show", "secoqc-vienna-2008"])
+    assert shown.exit_code == 0, shown.output
+    assert list(tmp_path.iterdir()) == [] and "drawing written" not in shown.output
+    help_text = runner.invoke(app, ["scenario", "show", "--help"], env={"COLUMNS": "240"}).output
+    assert "nothing is written without it" in help_text
+    old_name = runner.invoke(app, ["scenario", "show", "secoqc-vienna-2008", "--out", "net.svg"])
+    assert old_name.exit_code == 0 and (tmp_path / "net.svg").stat().st_size > 1000
 
 
 def test_bad_input_exits_2_without_traceback():
@@ -143,3 +155,16 @@ def test_plan_with_a_failure_set():
     last = json.loads(result.output)["survivability"][-1]
     assert last["failed_links"] == ["CRL-ENG", "ENG-WCAM"]
     assert set(last["demands_lost"]) == {"crl-eng-100g", "eng-wcam-100g"}
+
+
+def test_seed_with_deterministic_traffic_says_it_changes_nothing():
+    """Issue 14: the README passed ``--seed`` to ``simulate`` whose default constant traffic draws nothing."""
+    args = ["simulate", "secoqc-vienna-2008", "--duration", "10min", "--json"]
+    first = subprocess.run([QIT4N, *args, "--seed", "1"], capture_output=True, text=True, timeout=120)
+    second = subprocess.run([QIT4N, *args, "--seed", "2"], capture_output=True, text=True, timeout=120)
+    assert "note: --seed has no effect with --traffic constant" in first.stderr
+    assert json.loads(first.stdout)["demands"] == json.loads(second.stdout)["demands"]
+    poisson = subprocess.run(
+        [QIT4N, *args, "--seed", "1", "--traffic", "poisson"], capture_output=True, text=True, timeout=120
+    )
+    assert poisson.returncode == 0 and "note:" not in poisson.stderr

@@ -50,6 +50,17 @@ def test_unreachable_scheduler_is_a_service_error() -> None:
         run_sweep(square_or_fail, grid(x=[1]), scheduler_address="tcp://127.0.0.1:9", show_progress=False)
 
 
+def test_a_scheduler_without_workers_is_a_service_error_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 14: a Dask scheduler with no workers made ``sweep --scheduler`` wait silently for ever."""
+    distributed = pytest.importorskip("dask.distributed")
+    from qit4n.sweep import runner
+
+    monkeypatch.setattr(runner, "WORKER_WAIT_S", 1.0)
+    cluster = distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=None, host="127.0.0.1")
+    with cluster, pytest.raises(ServiceError, match="no worker joined within 1 s; start one with `dask worker"):
+        run_sweep(square_or_fail, grid(x=[1]), scheduler_address=cluster.scheduler_address, show_progress=False)
+
+
 def test_workers_must_be_positive() -> None:
     with pytest.raises(ParameterError, match="workers = 0: must be >= 1"):
         run_sweep(square_or_fail, grid(x=[1]), workers=0)

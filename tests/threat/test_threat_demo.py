@@ -15,7 +15,8 @@ def test_demo_section_runs_and_writes_figures(tmp_path):
     assert {figure.file_name for figure in section.figures} == {"threat-timeline.png", "threat-schedule.png"}
     for figure in section.figures:
         assert (tmp_path / figure.file_name).read_bytes()[:4] == b"\x89PNG"
-    assert len(section.tables) == 3
+    captions = [table.caption for table in section.tables]  # assets, cited estimates, schedule, paths
+    assert len(section.tables) == 4 and captions[1] == "Quantum resource estimates cited above"
 
 
 def test_demo_plan_uses_each_links_own_key_rate_model():

@@ -10,13 +10,15 @@ import errno
 import importlib
 import math
 import os
+import shlex
+import shutil
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
-from qit4n.errors import Qit4nError
+from qit4n.errors import Qit4nError, escape_controls
 
 __all__ = ["COMMAND_MODULES", "app", "command", "failure_message", "main"]
 
@@ -109,15 +111,25 @@ def _checked(callback: Callable[..., Any] | None) -> Callable[..., Any]:
     return check
 
 
+#: Terminals narrower than this get click's plain help, which wraps, instead of rich's panels.
+WIDE_HELP_COLUMNS = 100
+
+
 def command() -> Any:
-    """The click command of :data:`app` with every option checked by :func:`_check_value`."""
+    """The click command of :data:`app` with every option checked by :func:`_check_value` (plain help
+    in terminals narrower than :data:`WIDE_HELP_COLUMNS`)."""
     root = typer.main.get_command(app)
+    narrow = shutil.get_terminal_size().columns < WIDE_HELP_COLUMNS
     pending = [root]
     while pending:
         node = pending.pop()
         pending.extend(getattr(node, "commands", {}).values())
         for param in node.params:
             param.callback = _checked(param.callback)
+            if getattr(param, "is_flag", False):
+                param.metavar = ""  # a flag takes no value: no <bool> tag in the help
+        if narrow:  # rich's option table cuts long option names; click's plain help wraps them
+            setattr(node, "rich_markup_mode", None)  # noqa: B010 (typer commands have it; click.Command does not)
     return root
 
 
@@ -182,6 +194,9 @@ _USAGE_ERRNOS = frozenset(
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; expected failures print ``error: <what>: <why>`` and exit 2 (usage) or 1 (runtime)."""
+    from qit4n.report.provenance import COMMAND_LINE
+
+    COMMAND_LINE.set(shlex.join(["qit4n", *(sys.argv[1:] if argv is None else argv)]))
     try:
         command()(args=argv, prog_name="qit4n")
     except KeyboardInterrupt:
@@ -198,5 +213,5 @@ def main(argv: list[str] | None = None) -> None:
                 1,
             )
         message, status = failure
-        typer.echo(f"error: {message}", err=True)
+        typer.echo(f"error: {escape_controls(message, allowed=chr(10))}", err=True)
         sys.exit(status)

@@ -15,10 +15,19 @@ from rich.console import Console
 
 from qit4n.cli.render import progress, rich_table
 from qit4n.errors import ParameterError
-from qit4n.report import REPORT_SECTIONS, SectionOutcome, build_sections, skipped_section, write_report
-from qit4n.scenario import Scenario, load_scenario
+from qit4n.report import (
+    REPORT_SECTIONS,
+    Provenance,
+    Section,
+    SectionOutcome,
+    Table,
+    build_sections,
+    skipped_section,
+    write_report,
+)
+from qit4n.scenario import Scenario, load_scenario, scenario_digest
 
-__all__ = ["DEFAULT_SCENARIO", "REPORT_MODULES", "register", "section_plan"]
+__all__ = ["DEFAULT_SCENARIO", "REPORT_MODULES", "references_section", "register", "section_plan"]
 
 #: The built-in scenario the demo runs on.
 DEFAULT_SCENARIO = "secoqc-vienna-2008"
@@ -147,6 +156,23 @@ def _atomic_folder(out: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def references_section(scenario: Scenario) -> Section:
+    """The works the report's models and data come from, each with its DOI, arXiv id or address as a link."""
+    from qit4n.qkd.registry import get_protocol, protocol_names
+    from qit4n.threat import load_catalog
+
+    rows: list[tuple[str, str]] = [(f"scenario data: {scenario.name}", source) for source in scenario.sources]
+    for name in protocol_names():
+        spec = get_protocol(name)
+        rows.append((f"key rate: {name} ({spec.title})", spec.reference))
+    rows.extend((f"CRQC timeline: {timeline.id}", timeline.source) for timeline in load_catalog().timelines)
+    return Section(
+        "References",
+        ["The models behind the numbers above; the validation page lists the published figure each anchor reproduces."],
+        [Table(("used for", "reference"), rows)],
+    )
+
+
 def demo(
     out: Annotated[Path, typer.Option(help="folder for the HTML report (replaced as a whole)")] = Path("qit4n-report"),
     scenario_name: Annotated[str, typer.Option("--scenario", help="scenario file or built-in name")] = DEFAULT_SCENARIO,
@@ -164,8 +190,11 @@ def demo(
         write_report(
             staging,
             f"qit4n demo: {scenario.name}",
-            [outcome.section for outcome in outcomes],
+            [*(outcome.section for outcome in outcomes), references_section(scenario)],
             intro=f"The main job of qit4n on the scenario {scenario.name}.",
+            provenance=Provenance.collect(
+                scenario=scenario_digest(scenario), seeds="fixed in each section: the demo is deterministic"
+            ),
         )
     console.print(
         rich_table(scenario_links_table(scenario, scenario_link_rates(scenario)), number_format=".3g", no_wrap=True)

@@ -10,11 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from qit4n.cli.options import parse_duration_s
+from qit4n.cli.options import check_figure_path, parse_duration_s
 from qit4n.cli.render import rich_table
 from qit4n.errors import ParameterError
-from qit4n.report import write_report
-from qit4n.scenario import builtin_names, load_scenario
+from qit4n.report import Provenance, write_report
+from qit4n.scenario import builtin_names, load_scenario, scenario_digest
 
 if TYPE_CHECKING:
     from qit4n.net.simulate import FailureEvent
@@ -77,7 +77,12 @@ def plan(
     cost_per_km: Annotated[float, typer.Option(help="design: cost per km of candidate link")] = 1.0,
     cost_per_link: Annotated[float, typer.Option(help="design: fixed cost per candidate link")] = 0.0,
     users_relay: Annotated[bool, typer.Option("--users-relay", help="let user nodes relay key too")] = False,
-    survivability: Annotated[bool, typer.Option(" /--no-survivability", help="skip the failure analysis")] = True,
+    survivability: Annotated[
+        bool,
+        typer.Option(
+            "--survivability/--no-survivability", help="analyse every single failure (--no-survivability: skip it)"
+        ),
+    ] = True,
     failure_set: Annotated[
         list[str] | None, typer.Option(help="also analyse this set failing together: link:ID,node:ID,... (repeatable)")
     ] = None,
@@ -104,13 +109,14 @@ def plan(
             f"qit4n plan: {loaded.name}",
             plan_sections(result.plan, out, result.design),
             intro=loaded.description.strip(),
+            provenance=Provenance.collect(scenario=scenario_digest(loaded)),
         )
     if json_output:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     console = Console()
     console.print(rich_table(links_table(result.plan)))
-    console.print(rich_table(demands_table(result.plan)))
+    console.print(rich_table(demands_table(result.plan), headers=_DEMAND_HEADERS))
     failures = failures_table(result.plan)
     if failures.rows:
         title = f"Survivability (worst {len(failures.rows)} of {len(result.plan.survivability)} failures)"
@@ -138,10 +144,35 @@ def _check_request_count(duration_s: float, period_s: float) -> None:
         )
 
 
+#: Traffic models that draw nothing at random: ``--seed`` changes nothing for them.
+_DETERMINISTIC_TRAFFIC = ("constant", "rekey")
+
+#: Console names of the plan's demand columns, short enough for an 80-column terminal.
+_DEMAND_HEADERS = {
+    "requested (bit/s)": "asked (bit/s)",
+    "max key rate (bit/s)": "max (bit/s)",
+    "allocated (bit/s)": "given (bit/s)",
+    "priority": "prio.",
+    "satisfied": "met",
+}
+
+#: Console names of the QoS columns, short enough for an 80-column terminal.
+_QOS_HEADERS = {
+    "throughput (bit/s)": "bit/s",
+    "delay median (s)": "delay p50 (s)",
+    "loss ratio": "loss",
+    "availability": "avail.",
+    "restoration (s)": "restore (s)",
+}
+
+
 def simulate(
     scenario: Annotated[str, typer.Argument(help="scenario file or built-in name")],
     duration: Annotated[str, typer.Option(help="simulated time, e.g. 24h")] = "24h",
-    seed: Annotated[int, typer.Option(help="seed of the random generator")] = 0,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="seed of the random generator (poisson and sessions traffic; constant and rekey are exact)"),
+    ] = None,
     traffic: Annotated[str, typer.Option(help="constant, poisson, rekey or sessions")] = "constant",
     period: Annotated[
         str, typer.Option(help="request period (constant, rekey) or mean interval (poisson requests, session starts)")
@@ -165,11 +196,13 @@ def simulate(
     from qit4n.schema import validate_parameters
 
     loaded = load_scenario(scenario)
+    if seed is not None and traffic in _DETERMINISTIC_TRAFFIC:
+        typer.echo(f"note: --seed has no effect with --traffic {traffic}, which draws nothing at random", err=True)
     config = validate_parameters(
         SimulationConfig,
         {
             "duration_s": parse_duration_s("--duration", duration),
-            "seed": seed,
+            "seed": seed or 0,
             "traffic": {
                 "kind": traffic,
                 "period_s": parse_duration_s("--period", period),
@@ -194,14 +227,18 @@ def simulate(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_report(
-            out, f"qit4n simulate: {loaded.name}", simulation_sections(result, out), intro=loaded.description.strip()
+            out,
+            f"qit4n simulate: {loaded.name}",
+            simulation_sections(result, out),
+            intro=loaded.description.strip(),
+            provenance=Provenance.collect(scenario=scenario_digest(loaded), seed=str(config.seed)),
         )
     if json_output:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     console = Console()
     title = f"QoS over {result.duration_s / 3600:.4g} h ({result.events_fired} events)"
-    console.print(rich_table(qos_table(result, restoration_format=".3g"), title=title))
+    console.print(rich_table(qos_table(result, restoration_format=".3g"), title=title, headers=_QOS_HEADERS))
     console.print(rich_table(conservation_table(result, columns=("term", "bits")), title="Conservation (bits)"))
     if out is not None:
         console.print(f"report written to {out / 'index.html'}")
@@ -227,21 +264,34 @@ def generate(
 
 def show(
     scenario: Annotated[str, typer.Argument(help="scenario file or built-in name")],
-    out: Annotated[Path, typer.Option(help="PNG file for the drawing")] = Path("network.png"),
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            "--out",
+            help="also draw the network (nodes at their coordinates, links coloured by key rate) to this "
+            ".png, .svg or .pdf file; nothing is written without it",
+        ),
+    ] = None,
     users_relay: Annotated[bool, typer.Option("--users-relay", help="let user nodes relay key too")] = False,
 ) -> None:
-    """Draw a scenario's network (nodes at their coordinates, links coloured by key rate) and list its links."""
-    from qit4n.net.figures import plot_network
+    """List a scenario's links with their key rates; with --plot, also draw its network to a file."""
     from qit4n.net.graph import build_network
     from qit4n.net.report import network_links_table
 
+    if plot is not None:
+        check_figure_path("--plot", plot)
     loaded = load_scenario(scenario)
     network = build_network(loaded, users_relay=users_relay)
-    plot_network(network, out)
+    if plot is not None:
+        from qit4n.net.figures import plot_network
+
+        plot_network(network, plot)
     console = Console()
     title = f"{loaded.name}: {len(loaded.nodes)} nodes, {len(loaded.links)} links, {len(loaded.demands)} demands"
     console.print(rich_table(network_links_table(network), title=title))
-    console.print(f"drawing written to {out}")
+    if plot is not None:
+        console.print(f"drawing written to {plot}")
 
 
 def list_scenarios(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
@@ -272,6 +322,13 @@ def list_scenarios(as_json: Annotated[bool, typer.Option("--json", help="print J
     Console().print(table)
 
 
+def schema() -> None:
+    """Print the JSON Schema of the scenario format (field by field: docs/scenario-format.md)."""
+    from qit4n.scenario import Scenario
+
+    typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+
+
 def register(app: typer.Typer) -> None:
     """Add ``plan``, ``simulate`` and ``scenario generate|show`` to the CLI."""
     app.command("plan")(plan)
@@ -280,4 +337,5 @@ def register(app: typer.Typer) -> None:
     scenario_app.command("generate")(generate)
     scenario_app.command("show")(show)
     scenario_app.command("list")(list_scenarios)
+    scenario_app.command("schema")(schema)
     app.add_typer(scenario_app, name="scenario")

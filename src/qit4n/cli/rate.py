@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -125,9 +127,46 @@ def presets(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] 
     for preset in items.values():
         table.add_row(preset.name, ", ".join(preset.protocols), preset.title, preset.source)
     Console().print(table)
+    width = max(40, shutil.get_terminal_size().columns)
+    for preset in items.values():
+        if preset.notes:
+            typer.echo(
+                textwrap.fill(f"{preset.name}: {' '.join(preset.notes.split())}", width, subsequent_indent="    ")
+            )
+
+
+def params(
+    protocol: Annotated[str, typer.Argument(help="protocol name, as for `qit4n rate`")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """List a protocol's parameters (the --set names): unit, allowed range, default, meaning, presets that set it."""
+    from qit4n.qkd import all_presets, get_protocol
+    from qit4n.scenario.reference import field_rows
+
+    spec = get_protocol(protocol)
+    setters: dict[str, list[str]] = {}
+    for preset in all_presets().values():
+        if protocol in preset.protocols:
+            for name in {**preset.parameters, **preset.protocol_parameters.get(protocol, {})}:
+                setters.setdefault(name, []).append(preset.name)
+    rows = [
+        [text.replace("`", "").replace("**", "") for text in row] + [", ".join(setters.get(row[0].strip("`"), []))]
+        for row in field_rows(spec.parameters)
+    ]
+    columns = ["name", "type", "unit", "allowed", "default", "meaning", "set by presets"]
+    if as_json:
+        typer.echo(json.dumps([dict(zip(columns, row, strict=True)) for row in rows]))
+        return
+    table = RichTable(title=f"parameters of {protocol} (--set NAME=VALUE; --preset NAME)")
+    for column in ("name", "unit", "allowed", "default", "meaning", "set by presets"):
+        table.add_column(column, overflow="fold", no_wrap=column == "name")
+    for row in rows:
+        table.add_row(row[0], row[2], row[3], row[4], row[5], row[6])
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``rate`` and ``presets`` to the CLI."""
+    """Add ``rate``, ``presets`` and ``params`` to the CLI."""
     app.command("rate")(rate)
     app.command("presets")(presets)
+    app.command("params")(params)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from rich.console import Console
@@ -11,7 +11,7 @@ from rich.table import Table as RichTable
 
 from qit4n.report import Table
 
-__all__ = ["cell_text", "progress", "quantities_table", "rich_table"]
+__all__ = ["LABEL_MIN_WIDTH", "TEXT_MIN_WIDTH", "cell_text", "progress", "quantities_table", "rich_table"]
 
 
 def cell_text(value: Any, number_format: str = ".4g") -> str:
@@ -23,6 +23,13 @@ def cell_text(value: Any, number_format: str = ".4g") -> str:
     return str(value)
 
 
+#: Characters of the first (label) column kept on one line when the table must shrink.
+LABEL_MIN_WIDTH = 26
+
+#: Characters of another text column kept on one line when the table must shrink.
+TEXT_MIN_WIDTH = 16
+
+
 def rich_table(
     table: Table,
     *,
@@ -30,21 +37,86 @@ def rich_table(
     number_format: str = ".4g",
     no_wrap: bool = False,
     justify: Literal["left", "right"] = "right",
+    headers: Mapping[str, str] | None = None,
+    width: int | None = None,
 ) -> RichTable:
-    """A report :class:`~qit4n.report.Table` for the console (``title`` defaults to the caption)."""
+    """A report :class:`~qit4n.report.Table` for the console (``title`` defaults to the caption).
+
+    Fits ``width`` columns (default: the terminal's) where it can without cutting anything: a
+    number keeps its width, the first column keeps up to :data:`LABEL_MIN_WIDTH` characters on a
+    line, headers wrap between words and longer text folds onto the next line instead of being cut.
+    ``headers`` renames columns for the console (shorter names than the report's).
+    """
+    names = [(headers or {}).get(column, column) for column in table.columns]
+    cells = [[cell_text(cell, number_format) for cell in row] for row in table.rows]
+    widths = _fitted_widths(names, table.rows, cells, Console().width if width is None else width)
     shown = RichTable(title=table.caption if title is None else title)
-    for column in table.columns:
-        shown.add_column(column, justify=justify, no_wrap=no_wrap)
-    for row in table.rows:
-        shown.add_row(*(cell_text(cell, number_format) for cell in row))
+    for index, name in enumerate(names):
+        shown.add_column(
+            name,
+            justify="left" if index == 0 and justify == "right" and not _numeric(table.rows, index) else justify,
+            no_wrap=no_wrap,
+            overflow="fold",
+            width=None if widths is None else widths[index],
+        )
+    for row in cells:
+        shown.add_row(*row)
     return shown
+
+
+def _numeric(rows: Sequence[Sequence[Any]], index: int) -> bool:
+    values = [row[index] for row in rows if index < len(row) and row[index] is not None]
+    return bool(values) and all(isinstance(value, int | float) and not isinstance(value, bool) for value in values)
+
+
+def _least_widths(
+    names: list[str], rows: Sequence[Sequence[Any]], cells: list[list[str]], *, header_word_cap: int | None
+) -> list[int]:
+    """The narrowest each column may get: a number's full width; some text; the header's longest word
+    (at most ``header_word_cap`` characters when given)."""
+    least = []
+    for index, name in enumerate(names):
+        header_word = max(len(word) for word in name.split() or [""])
+        if header_word_cap is not None:
+            header_word = min(header_word, header_word_cap)
+        texts = [row[index] for row in cells if index < len(row)]
+        if _numeric(rows, index):
+            least.append(max([header_word] + [len(text) for text in texts]))
+        else:
+            keep = LABEL_MIN_WIDTH if index == 0 else TEXT_MIN_WIDTH
+            if header_word_cap is not None:
+                keep = header_word_cap
+            least.append(max(header_word, min(keep, max((len(text) for text in texts), default=0))))
+    return least
+
+
+def _fitted_widths(
+    names: list[str], rows: Sequence[Sequence[Any]], cells: list[list[str]], total: int
+) -> list[int] | None:
+    """Column widths that fit ``total`` characters, or None when the natural widths fit (or nothing does)."""
+    widest = [
+        max([len(row[index]) for row in cells if index < len(row)] + [len(name)]) for index, name in enumerate(names)
+    ]
+    borders = 3 * len(names) + 1
+    if sum(widest) + borders <= total:
+        return None
+    least = _least_widths(names, rows, cells, header_word_cap=None)
+    spare = total - borders - sum(least)
+    if spare < 0:  # let long header words and text fold too, never a number
+        least = _least_widths(names, rows, cells, header_word_cap=6)
+        spare = total - borders - sum(least)
+    if spare < 0:
+        return None
+    wants = [full - low for full, low in zip(widest, least, strict=True)]
+    extra = [spare * want // max(sum(wants), 1) for want in wants]
+    return [low + more for low, more in zip(least, extra, strict=True)]
 
 
 def quantities_table(title: str, rows: Iterable[tuple[str, Any]], *, number_format: str = ".4g") -> RichTable:
     """A two-column ``quantity | value`` table."""
     shown = RichTable(title=title)
-    shown.add_column("quantity")
-    shown.add_column("value", justify="right")
+    shown.add_column("quantity", overflow="fold")
+    shown.add_column("value", justify="right", overflow="fold")
     for name, value in rows:
         shown.add_row(name, cell_text(value, number_format))
     return shown

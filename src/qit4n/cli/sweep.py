@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from qit4n.cli.options import MAX_VALUES, check_scheduler_address, parse_distances_km, parse_settings, parse_value_spec
+from qit4n.cli.render import cell_text
 from qit4n.errors import ParameterError
 from qit4n.qkd.registry import protocol_names
 
@@ -25,13 +26,16 @@ def sweep(
     preset: Annotated[str | None, typer.Option(help="published parameter set")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="fixed parameter: NAME=VALUE (repeatable)")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")] = None,
-    workers: Annotated[int | None, typer.Option(help="local worker processes (default: one per core)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="local worker processes (default and most: one per usable core)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Evaluate a protocol over a grid of points; each point reports its own status."""
     from qit4n.qkd import make_parameters
     from qit4n.sweep import grid, key_rate_point, run_sweep
     from qit4n.sweep.report import point_rows
+    from qit4n.sweep.runner import usable_cores
 
     if protocol not in protocol_names():
         raise ParameterError(f"PROTOCOL = {protocol!r}: must be one of {', '.join(protocol_names())}")
@@ -52,6 +56,11 @@ def sweep(
     make_parameters(
         protocol, preset, {k: v for k, v in points[0].items() if k not in ("protocol", "preset", "distance_km")}
     )
+    if workers is not None and scheduler is None and workers > usable_cores():
+        typer.echo(
+            f"note: --workers {workers} is more than the {usable_cores()} usable cores; using {usable_cores()}",
+            err=True,
+        )
     results = run_sweep(key_rate_point, points, scheduler_address=scheduler, workers=workers, show_progress=not as_json)
     rows = point_rows(results)
     if as_json:
@@ -64,7 +73,9 @@ def sweep(
     for row in rows:
         table.add_row(
             *(
-                str(row.get(column) if row["status"] == "ok" or column in axes or column == "status" else row["error"])
+                cell_text(row.get(column))
+                if row["status"] == "ok" or column in axes or column == "status"
+                else str(row["error"])
                 for column in columns
             )
         )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -70,8 +72,9 @@ def timeline(
     for index, year in enumerate(table.years):
         rich_table.add_row(str(year), *(f"{table.probability_by_scenario[s.id][index]:.3f}" for s in table.scenarios))
     Console().print(rich_table)
+    width = max(40, shutil.get_terminal_size().columns)
     for scenario in table.scenarios:
-        typer.echo(f"{scenario.id}: {scenario.source}")
+        typer.echo(textwrap.fill(f"{scenario.id}: {scenario.source}", width, subsequent_indent="    "))
 
 
 def _network(name: str | None) -> Scenario | None:
@@ -144,7 +147,7 @@ def assess(
         f"threat catalog {catalog.version} ({catalog.released})"
     )
     for column in ("asset", "vulnerable", "P(exposed)", "deadline", "recommendation", "start", "finish"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
             row.name,
@@ -156,10 +159,11 @@ def assess(
             "–" if row.finish_year is None else f"{row.finish_year:g}",
         )
     Console().print(table)
+    width = max(40, shutil.get_terminal_size().columns)
     for row in rows:
         typer.echo(f"{row.name}:")
         for reason in row.reasons:
-            typer.echo(f"  - {reason}")
+            typer.echo(textwrap.fill(reason, width, initial_indent="  - ", subsequent_indent="    "))
 
 
 @threat_app.command("scan")
@@ -407,7 +411,7 @@ def catalog_command(
         return
     table = RichTable(title=f"threat catalog {catalog.version} ({catalog.released})")
     for column in ("table", "id", "summary", "source"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")  # a DOI is folded onto the next line, never cut
     for algorithm in catalog.algorithms:
         level = "quantum-vulnerable" if algorithm.quantum_vulnerable else f"NIST category {algorithm.nist_category}"
         table.add_row("algorithm", algorithm.id, level, algorithm.source)

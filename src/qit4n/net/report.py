@@ -16,6 +16,7 @@ from qit4n.net.capacity import Route
 from qit4n.net.graph import KeyNetwork
 from qit4n.net.plan import Plan, plan_network
 from qit4n.net.simulate import SimulationConfig, SimulationResult, simulate_network
+from qit4n.qkd.registry import get_protocol
 from qit4n.qkd.report import plot_default_devices
 from qit4n.report import REPORT_SECTIONS, Figure, Section, Table
 from qit4n.scenario import Scenario
@@ -55,6 +56,8 @@ class ScenarioLinkRate:
     loss_db: float | None
     qber: float | None
     key_rate_bps: float
+    #: ``given`` (the scenario's ``key_rate_bps``), else the protocol's kind: ``asymptotic``, ``finite-key``, ``bound``.
+    kind: str = "asymptotic"
 
 
 def scenario_link_rates(scenario: Scenario) -> tuple[ScenarioLinkRate, ...]:
@@ -63,7 +66,13 @@ def scenario_link_rates(scenario: Scenario) -> tuple[ScenarioLinkRate, ...]:
     for index, (link, rate) in enumerate(zip(scenario.links, link_budgets(scenario))):
         rates.append(
             ScenarioLinkRate(
-                scenario.link_id(index), link.length_km, link.protocol, rate.loss_db, rate.qber, rate.key_rate_bps
+                scenario.link_id(index),
+                link.length_km,
+                link.protocol,
+                rate.loss_db,
+                rate.qber,
+                rate.key_rate_bps,
+                "given" if link.key_rate_bps is not None else get_protocol(link.protocol).key_kind,
             )
         )
     return tuple(rates)
@@ -71,8 +80,13 @@ def scenario_link_rates(scenario: Scenario) -> tuple[ScenarioLinkRate, ...]:
 
 def scenario_links_table(scenario: Scenario, rates: Sequence[ScenarioLinkRate]) -> Table:
     """The links of ``scenario`` with their key rates."""
-    rows = [(r.link_id, r.length_km, r.protocol, r.loss_db, r.qber, r.key_rate_bps) for r in rates]
-    return Table(("link", "km", "protocol", "loss dB", "QBER", "key bit/s"), rows, caption=f"Links of {scenario.name}")
+    rows = [(r.link_id, r.length_km, r.protocol, r.loss_db, r.qber, r.key_rate_bps, r.kind) for r in rates]
+    return Table(
+        ("link", "km", "protocol", "loss dB", "QBER", "key bit/s", "rate kind"),
+        rows,
+        caption=f"Links of {scenario.name} (rate kind: asymptotic key rates unless stated; the post-processing "
+        "section compares one link's measured and finite-key rates)",
+    )
 
 
 def links_section(scenario: Scenario, out_dir: Path) -> Section:

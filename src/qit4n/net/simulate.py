@@ -36,6 +36,7 @@ from qit4n.net.pools import PairPools
 from qit4n.net.qos import DemandQoS, DemandRecord, summarise
 from qit4n.scenario.model import Scenario
 from qit4n.schema import StrictModel
+from qit4n.workload import run_within_budget
 
 __all__ = ["DemandTraffic", "FailureEvent", "SimulationConfig", "SimulationResult", "simulate_network"]
 
@@ -453,7 +454,7 @@ class _Simulator:
 
         for row, time_s in enumerate(sample_times_s):
             self.kernel.schedule_at(round(time_s * PS_PER_S), sample, row, priority=1)
-        self.kernel.run(until_ps=duration_ps)
+        run_within_budget(self.kernel, until_ps=duration_ps, field="duration_s")
         self.pools.close(config.duration_s)
         qos = []
         for demand in self.demands:

@@ -33,6 +33,7 @@ from qit4n.registry import Registry
 from qit4n.schema import StrictModel
 
 __all__ = [
+    "MAX_SIMULATED_BITS",
     "DistillResult",
     "PipelineSettings",
     "ReconciliationOutcome",
@@ -358,6 +359,10 @@ def distill_sifted(
     )
 
 
+#: The most sifted bits :func:`distill_simulated` draws: 1e8 take about 1.3 GB and 70 s (measured on 2 cores).
+MAX_SIMULATED_BITS = 100_000_000
+
+
 def distill_simulated(
     num_bits: int, qber: float, settings: PipelineSettings, seed: int, *, seeds: RandomnessSource | None = None
 ) -> DistillResult:
@@ -370,8 +375,8 @@ def distill_simulated(
     """
     from qit4n.postprocess.bits import noisy_copy
 
-    if num_bits < 1000:
-        raise ParameterError(f"bits = {num_bits}: must be >= 1000")
+    if not 1000 <= num_bits <= MAX_SIMULATED_BITS:
+        raise ParameterError(f"bits = {num_bits:,}: must be in [1000, {MAX_SIMULATED_BITS:.0e}]")
     if not 0.0 <= qber <= 0.25:
         raise ParameterError(f"qber = {qber}: must be in [0, 0.25]")
     rng = np.random.default_rng(seed)

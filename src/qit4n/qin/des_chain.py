@@ -31,6 +31,7 @@ from qit4n.qin.memory import decay_rates_per_s
 from qit4n.qin.montecarlo import SwapPolicy
 from qit4n.qin.purify import dejmps
 from qit4n.qin.waiting import doubling_levels
+from qit4n.workload import run_within_budget
 
 __all__ = ["ChainRun", "ChainSimulation", "simulate_chain_des"]
 
@@ -422,5 +423,5 @@ def simulate_chain_des(
         pumping_rounds=pumping_rounds,
     )
     simulation.start()
-    kernel.run(until_ps=round(duration_s * PS_PER_S))
+    run_within_budget(kernel, until_ps=round(duration_s * PS_PER_S), field="duration_s")
     return simulation.result(duration_s)

@@ -23,7 +23,11 @@ import numpy as np
 from qit4n.errors import ParameterError
 from qit4n.qin.waiting import check_probabilities, doubling_levels
 
-__all__ = ["ChainSamples", "SwapPolicy", "sample_chain"]
+__all__ = ["MAX_SAMPLED_SEGMENTS", "ChainSamples", "SwapPolicy", "sample_chain"]
+
+#: The most ``samples x segments`` one call may sample: each costs a few 8-byte cells, so 3e7 is about
+#: 1.5 GB and 30 s at 1,000 segments (measured on 2 cores); a larger request is refused before allocating.
+MAX_SAMPLED_SEGMENTS = 30_000_000
 
 
 class SwapPolicy(str, Enum):
@@ -122,6 +126,11 @@ def sample_chain(
         raise ParameterError(f"segments = {segments}: must be >= 1")
     if samples < 1:
         raise ParameterError(f"samples = {samples}: must be >= 1")
+    if samples * segments > MAX_SAMPLED_SEGMENTS:
+        raise ParameterError(
+            f"samples x segments = {samples} x {segments} = {samples * segments:.3g}: must be at most "
+            f"{MAX_SAMPLED_SEGMENTS:.0e} (ask for fewer samples or segments)"
+        )
     policy = SwapPolicy(policy)
     if swap_success_probability == 1.0:
         return _deterministic(rng, samples, segments, link_success_probability, policy)

@@ -28,6 +28,7 @@ from qit4n.qin.chain import ChainParameters, simulate_chain_mc
 from qit4n.qin.des_chain import ChainSimulation
 from qit4n.scenario import Scenario
 from qit4n.schema import validate_parameters
+from qit4n.workload import run_within_budget
 
 __all__ = [
     "NetworkRun",
@@ -360,7 +361,7 @@ def simulate_quantum_network(
         chain_index[id(chain)] = plan.index
         waiting.append(plan.index)
     serve_waiting()
-    kernel.run(until_ps=round(duration_s * PS_PER_S))
+    run_within_budget(kernel, until_ps=round(duration_s * PS_PER_S), field="duration_s")
     for node in capacity:
         reservations._account(node)
     memory_use = {

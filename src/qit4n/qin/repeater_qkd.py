@@ -99,6 +99,7 @@ PROTOCOL = ProtocolSpec(
     title="BBM92 over a quantum repeater chain (qit4n.qin)",
     parameters=BBM92RepeaterParameters,
     key_rate=key_rate,
-    reference="Bennett, Brassard, Mermin, PRL 68, 557 (1992); Shor, Preskill, PRL 85, 441 (2000)",
+    reference="Bennett, Brassard, Mermin, PRL 68, 557 (1992), doi:10.1103/PhysRevLett.68.557; "
+    "Shor, Preskill, PRL 85, 441 (2000), doi:10.1103/PhysRevLett.85.441",
     repeaterless=False,
 )

@@ -11,8 +11,8 @@ import numpy as np
 from qit4n.qin.demo import chain_versus_repeaters, demo_endpoints, route_length_km
 from qit4n.qin.figures import plot_chain_versus_repeaters, plot_network_run
 from qit4n.qin.run import ChainReport, NetworkRunReport
-from qit4n.report import REPORT_SECTIONS, Figure, Section, Table, write_report
-from qit4n.scenario import Scenario
+from qit4n.report import REPORT_SECTIONS, Figure, Provenance, Section, Table, write_report
+from qit4n.scenario import Scenario, scenario_digest
 
 __all__ = [
     "DEMO_ENDPOINTS",
@@ -83,7 +83,12 @@ def write_network_report(report: NetworkRunReport, out_dir: Path) -> list[str]:
         tables=[Table(["request", "path", "pairs/s", "requested", "fidelity", "target", "satisfied"], rows)],
         figures=[Figure(name, caption) for name, caption in figures],
     )
-    write_report(out_dir, f"qit4n qin run {report.scenario.name}", [section])
+    write_report(
+        out_dir,
+        f"qit4n qin run {report.scenario.name}",
+        [section],
+        provenance=Provenance.collect(scenario=scenario_digest(report.scenario), seed=str(report.seed)),
+    )
     return names
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -57,6 +57,9 @@ class ProtocolSpec:
     key_rate: Callable[[np.ndarray, Any], RateResult]
     reference: str
     repeaterless: bool = True
+    #: What the rate is: an ``asymptotic`` key rate (infinitely many signals), a ``finite-key`` rate
+    #: (a stated block size and security parameter), or a ``bound`` (no protocol reaches it).
+    key_kind: Literal["asymptotic", "finite-key", "bound"] = "asymptotic"
 
     def evaluate(self, eta_channel: np.ndarray, params: ChannelParameters) -> RateResult:
         """Key rate at the channel transmittances ``eta_channel`` (any shape)."""

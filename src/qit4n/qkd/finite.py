@@ -369,4 +369,5 @@ PROTOCOL = ProtocolSpec(
     parameters=FiniteKeyParameters,
     key_rate=key_rate,
     reference="Lim, Curty, Walenta, Xu, Zbinden, Phys. Rev. A 89, 022307 (2014), doi:10.1103/PhysRevA.89.022307",
+    key_kind="finite-key",
 )

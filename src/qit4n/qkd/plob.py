@@ -52,4 +52,5 @@ PROTOCOL = ProtocolSpec(
     parameters=PLOBParameters,
     key_rate=key_rate,
     reference="Pirandola, Laurenza, Ottaviani, Banchi, Nat. Commun. 8, 15043 (2017), doi:10.1038/ncomms15043",
+    key_kind="bound",
 )

@@ -50,4 +50,5 @@ PROTOCOL = ProtocolSpec(
     parameters=TGWParameters,
     key_rate=key_rate,
     reference="Takeoka, Guha, Wilde, Nat. Commun. 5, 5235 (2014), doi:10.1038/ncomms6235",
+    key_kind="bound",
 )

@@ -2,6 +2,7 @@
 
 from qit4n.report.figures import Curve, plot_key_rate_vs_distance
 from qit4n.report.html import Figure, Section, Table, write_report
+from qit4n.report.provenance import Provenance
 from qit4n.report.sections import (
     REPORT_SECTIONS,
     SectionBuilder,
@@ -15,6 +16,7 @@ __all__ = [
     "REPORT_SECTIONS",
     "Curve",
     "Figure",
+    "Provenance",
     "Section",
     "SectionBuilder",
     "SectionOutcome",

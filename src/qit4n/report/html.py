@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Figure", "Section", "Table", "write_report"]
+from qit4n.report.provenance import Provenance
+
+__all__ = ["Figure", "Section", "Table", "linked_text", "write_report"]
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,45 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
 
 
+#: ``doi:10.NNNN/...``, ``arXiv:NNNN.NNNNN`` and web addresses in report text (after HTML escaping).
+_REFERENCE = re.compile(
+    r"(?P<doi>doi:\s*(?P<doi_id>10\.\d{4,9}/[^\s,;<>]+))|(?P<arxiv>arXiv:\s*(?P<arxiv_id>\d{4}\.\d{4,5}(?:v\d+)?))"
+    r"|(?P<url>https?://[^\s,;<>]+)"
+)
+
+
+def _reference_link(match: re.Match[str]) -> str:
+    text = match.group(0)
+    trailing = ""
+    while text[-1] in ".)" and (text[-1] == "." or text.count("(") < text.count(")")):
+        text, trailing = text[:-1], text[-1] + trailing
+    if match.group("doi"):
+        target = "https://doi.org/" + text.split(":", 1)[1].strip()
+    elif match.group("arxiv"):
+        target = "https://arxiv.org/abs/" + text.split(":", 1)[1].strip()
+    else:
+        target = text
+    return f'<a href="{target}">{text}</a>{trailing}'
+
+
+def linked_text(text: str) -> str:
+    """``text`` escaped for HTML, with each DOI, arXiv id and web address a link.
+
+    >>> linked_text("Lim et al., Phys. Rev. A 89, 022307 (2014), doi:10.1103/PhysRevA.89.022307.")
+    'Lim et al., Phys. Rev. A 89, 022307 (2014), <a href="https://doi.org/10.1103/PhysRevA.89.022307">\
+doi:10.1103/PhysRevA.89.022307</a>.'
+    >>> linked_text("(arXiv:1905.09749) & <b>")
+    '(<a href="https://arxiv.org/abs/1905.09749">arXiv:1905.09749</a>) &amp; &lt;b&gt;'
+    """
+    return _REFERENCE.sub(_reference_link, html.escape(text, quote=False))
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     if value is None:
         return "–"
-    return html.escape(str(value))
+    return linked_text(str(value))
 
 
 def _table_html(table: Table) -> str:
@@ -66,11 +101,32 @@ td:first-child, th:first-child { text-align: left; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #dde; }
 figcaption { font-size: .9rem; color: #444; }
 nav a { margin-right: 1rem; }
+table.provenance { font-size: .85rem; } table.provenance th, table.provenance td { text-align: left; }
 """
 
 
-def write_report(out_dir: Path, title: str, sections: Sequence[Section], intro: str = "") -> Path:
-    """Write ``index.html`` into ``out_dir`` (figures must already be there); returns its path."""
+def _footer_html(provenance: Provenance) -> str:
+    rows = "".join(
+        f"<tr><th>{html.escape(label)}</th><td>{'<code>' if label == 'command' else ''}{html.escape(text)}"
+        f"{'</code>' if label == 'command' else ''}</td></tr>"
+        for label, text in provenance.lines()
+    )
+    return f"<footer><h2>Provenance</h2><table class='provenance'><tbody>{rows}</tbody></table></footer>"
+
+
+def write_report(
+    out_dir: Path,
+    title: str,
+    sections: Sequence[Section],
+    intro: str = "",
+    *,
+    provenance: Provenance | None = None,
+) -> Path:
+    """Write ``index.html`` into ``out_dir`` (figures must already be there); returns its path.
+
+    The page ends with a provenance footer (:class:`~qit4n.report.provenance.Provenance`; collected
+    from the running process when not given).
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     anchors = [f"s{index}" for index in range(len(sections))]
     nav = " ".join(
@@ -79,7 +135,7 @@ def write_report(out_dir: Path, title: str, sections: Sequence[Section], intro: 
     parts = []
     for anchor, section in zip(anchors, sections):
         parts.append(f'<section id="{anchor}"><h2>{html.escape(section.title)}</h2>')
-        parts.extend(f"<p>{html.escape(paragraph)}</p>" for paragraph in section.paragraphs)
+        parts.extend(f"<p>{linked_text(paragraph)}</p>" for paragraph in section.paragraphs)
         parts.extend(_table_html(table) for table in section.tables)
         parts.extend(
             f'<figure><img src="{html.escape(figure.file_name)}" alt="{html.escape(figure.caption)}">'
@@ -87,12 +143,12 @@ def write_report(out_dir: Path, title: str, sections: Sequence[Section], intro: 
             for figure in section.figures
         )
         parts.append("</section>")
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    footer = _footer_html(provenance or Provenance.collect())
     page = (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>"
         f"<p>{html.escape(intro)}</p><nav>{nav}</nav>{''.join(parts)}"
-        f"<footer><p><small>Generated by qit4n on {stamp}.</small></p></footer></body></html>"
+        f"{footer}</body></html>"
     )
     path = out_dir / "index.html"
     path.write_text(page, encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Hashable
 from importlib import resources
@@ -11,12 +12,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from qit4n.errors import ScenarioError
+from qit4n.errors import ScenarioError, escape_controls, has_controls
 from qit4n.scenario.checks import cross_reference_problems, model_problems
 from qit4n.scenario.model import Scenario
 from qit4n.schema import problems_from
 
-__all__ = ["builtin_names", "load_scenario", "scenario_from_dict", "scenario_to_yaml"]
+__all__ = ["builtin_names", "load_scenario", "scenario_digest", "scenario_from_dict", "scenario_to_yaml"]
 
 
 def builtin_names() -> list[str]:
@@ -66,16 +67,32 @@ def _parse(text: str, as_json: bool) -> Any:
 _MAX_INTEGER = 10**18
 
 
-def _huge_numbers(data: Any) -> list[str]:
-    """A problem line per integer in ``data`` too large for any scenario field (walked without recursion)."""
+#: Fields whose text may span lines (tabs and line breaks allowed); every other string is one line.
+_MULTILINE_FIELDS = frozenset({"description"})
+
+
+def _value_problems(data: Any) -> list[str]:
+    """A problem line per integer in ``data`` too large for any scenario field, and per key or text
+    holding a control character (escape codes would reach the terminal); walked without recursion."""
     problems: list[str] = []
     pending: list[tuple[str, Any]] = [("", data)]
     while pending:
         path, value = pending.pop()
         if isinstance(value, dict):
-            pending.extend((f"{path}.{key}" if path else str(key), item) for key, item in value.items())
+            for key, item in reversed(value.items()):
+                key_path = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str) and has_controls(key):
+                    problems.append(f"{escape_controls(key_path)}: a key with control characters")
+                pending.append((key_path, item))
         elif isinstance(value, list):
-            pending.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+            pending.extend((f"{path}[{index}]", item) for index, item in reversed(list(enumerate(value))))
+        elif isinstance(value, str):
+            allowed = "\n\t\r" if path.rsplit(".", 1)[-1] in _MULTILINE_FIELDS else ""
+            if has_controls(value, allowed=allowed):
+                problems.append(
+                    f"{escape_controls(path)} = '{escape_controls(value[:80])}': control characters "
+                    "(escape codes, bidi controls{}) are not allowed".format("" if allowed else ", line breaks, tabs")
+                )
         elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INTEGER:
             problems.append(f"{path or '(top level)'}: a number with {len(str(abs(value)))} digits; at most 1e18")
     return problems
@@ -134,7 +151,7 @@ def load_scenario(source: str | Path) -> Scenario:
     (6, 8)
     """
     data, label = _read(source)
-    problems = _huge_numbers(data)
+    problems = _value_problems(data)
     if problems:
         raise ScenarioError(label, problems)
     return scenario_from_dict(data, label)
@@ -143,3 +160,14 @@ def load_scenario(source: str | Path) -> Scenario:
 def scenario_to_yaml(scenario: Scenario) -> str:
     """The scenario as YAML text that :func:`load_scenario` reads back unchanged."""
     return yaml.safe_dump(scenario.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """``NAME sha256:HEX12``: the scenario's name and the start of the SHA-256 of its validated content
+    (defaults filled in), the same for a file and its YAML or JSON round trip.
+
+    >>> scenario_digest(load_scenario("secoqc-vienna-2008")).startswith("secoqc-vienna-2008 sha256:")
+    True
+    """
+    content = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return f"{scenario.name} sha256:{hashlib.sha256(content.encode()).hexdigest()[:12]}"

@@ -8,6 +8,7 @@ function must be importable (defined at module level) so that worker processes c
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from rich.progress import Progress
 
 from qit4n.errors import ParameterError, ServiceError
 
-__all__ = ["PointResult", "grid", "run_sweep"]
+__all__ = ["WORKER_WAIT_S", "PointResult", "grid", "local_workers", "run_sweep", "usable_cores"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,34 @@ def grid(**axes: Iterable[Any]) -> list[dict[str, Any]]:
     """
     names = list(axes)
     return [dict(zip(names, values)) for values in itertools.product(*(list(axes[name]) for name in names))]
+
+
+#: Seconds a sweep waits for a Dask scheduler to have at least one worker before it gives up.
+WORKER_WAIT_S = 10.0
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity where the platform tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def local_workers(requested: int | None, num_points: int) -> int:
+    """Worker processes for a local sweep: ``requested`` (default one per core), but never more than the
+    usable cores (more processes only compete for them) nor than the points.
+
+    >>> local_workers(1, 10)
+    1
+    >>> local_workers(10_000, 1)
+    1
+    >>> local_workers(10_000, 10_000) == usable_cores()
+    True
+    """
+    if requested is not None and requested < 1:
+        raise ParameterError(f"workers = {requested}: must be >= 1")
+    return max(1, min(requested or usable_cores(), usable_cores(), num_points))
 
 
 def _evaluate(function: Callable[[Mapping[str, Any]], Any], index: int, point: Mapping[str, Any]) -> PointResult:
@@ -72,6 +101,14 @@ def _run_dask(function, points, scheduler_address, progress, task) -> list[Point
         client = Client(scheduler_address, timeout="5s")
     except (OSError, TimeoutError) as error:
         raise ServiceError(f"scheduler_address = {scheduler_address!r}: cannot connect ({error})") from None
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+    except TimeoutError:
+        client.close()
+        raise ServiceError(
+            f"scheduler_address = {scheduler_address!r}: no worker joined within {WORKER_WAIT_S:g} s; "
+            f"start one with `dask worker {scheduler_address}`"
+        ) from None
     results = []
     with client:
         futures = client.map(_evaluate, [function] * len(points), range(len(points)), points, pure=False)
@@ -100,19 +137,19 @@ def run_sweep(
     scheduler_address
         A Dask scheduler such as ``tcp://127.0.0.1:8786``; ``None`` uses local processes.
     workers
-        Local worker processes (default: one per core); ignored with a scheduler.
+        Local worker processes (default: one per core; at most one per usable core and one per
+        point, see :func:`local_workers`); ignored with a scheduler.
     show_progress
         Draw a progress bar on the terminal.
     """
-    if workers is not None and workers < 1:
-        raise ParameterError(f"workers = {workers}: must be >= 1")
     points = list(points)
+    processes = local_workers(workers, len(points))
     if not points:
         return []
     with Progress(disable=not show_progress, transient=True) as progress:
         task = progress.add_task("sweep", total=len(points))
         if scheduler_address is None:
-            results = _run_local(function, points, workers, progress, task)
+            results = _run_local(function, points, processes, progress, task)
         else:
             results = _run_dask(function, points, scheduler_address, progress, task)
     return sorted(results, key=lambda result: result.index)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ __all__ = [
     "demo_inventory",
     "plot_schedule",
     "plot_timeline",
+    "shared_reasons",
     "threat_section",
     "write_assessment_report",
 ]
@@ -85,14 +87,72 @@ def plot_schedule(assessment: ThreatAssessment, path: Path) -> Path:
     return path
 
 
+def shared_reasons(reasons_by_asset: Sequence[Sequence[str]]) -> tuple[list[str], list[str]]:
+    """Each asset's reasons as one cell, a reason given for several assets cited as ``R1``, ``R2``...,
+    and the numbered notes ``R1 (n assets): text`` that the cells cite (in order of first use).
+
+    >>> shared_reasons([["a", "b", "x"], ["a", "b", "y"], ["c"]])
+    (['R1, R2; x', 'R1, R2; y', 'c'], ['R1 (2 assets): a', 'R2 (2 assets): b'])
+    >>> shared_reasons([["a", "b", "c", "d"], ["a", "b", "c", "d"]])[0]
+    ['R1–R4', 'R1–R4']
+    """
+    counts = Counter(reason for reasons in reasons_by_asset for reason in dict.fromkeys(reasons))
+    shared = [reason for reason in counts if counts[reason] > 1]
+    label = {reason: f"R{index}" for index, reason in enumerate(shared, start=1)}
+    cells = []
+    for reasons in reasons_by_asset:
+        cited = [int(label[reason][1:]) for reason in dict.fromkeys(reasons) if reason in label]
+        own = [reason for reason in reasons if reason not in label]
+        cells.append("; ".join(part for part in (_number_runs(cited), "; ".join(own)) if part))
+    return cells, [f"{label[reason]} ({counts[reason]} assets): {reason}" for reason in shared]
+
+
+def _number_runs(numbers: Sequence[int]) -> str:
+    """``R1–R9, R12`` for [1, ..., 9, 12]: runs of three or more consecutive numbers as a range."""
+    runs: list[list[int]] = []
+    for number in sorted(numbers):
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(
+        f"R{run[0]}–R{run[-1]}" if len(run) > 2 else ", ".join(f"R{number}" for number in run) for run in runs
+    )
+
+
+def _estimates_table(texts: Sequence[str], catalog: Catalog) -> list[Table]:
+    """The catalog's resource estimates named in ``texts``, with their sources (none: no table)."""
+    cited = [estimate for estimate in catalog.estimates if any(estimate.id in text for text in texts)]
+    if not cited:
+        return []
+    return [
+        Table(
+            ("resource estimate", "breaks", "source"),
+            [(estimate.id, estimate.target, estimate.source) for estimate in cited],
+            caption="Quantum resource estimates cited above",
+        )
+    ]
+
+
 def assessment_sections(
-    assessment: ThreatAssessment, scenarios: list[TimelineScenario], out_dir: Path
+    assessment: ThreatAssessment,
+    scenarios: list[TimelineScenario],
+    out_dir: Path,
+    *,
+    catalog: Catalog | None = None,
 ) -> list[Section]:
-    """Report sections: timeline, per-asset risk and recommendation, schedule, network paths."""
+    """Report sections: timeline, per-asset risk and recommendation, schedule, network paths (``catalog``:
+    where the cited resource estimates are looked up; default the shipped catalog)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     years = np.arange(np.floor(assessment.now_year) - 2, np.floor(assessment.now_year) + 21)
     plot_timeline(scenarios, years, out_dir / "threat-timeline.png", now_year=assessment.now_year)
     plot_schedule(assessment, out_dir / "threat-schedule.png")
+    cells, shared = shared_reasons(
+        [
+            [*risk.reasons, *recommendation.reasons]
+            for risk, recommendation in zip(assessment.risks, assessment.recommendations)
+        ]
+    )
     rows = [
         (
             risk.asset.name,
@@ -102,9 +162,9 @@ def assessment_sections(
             risk.exposure_probability,
             risk.deadline,
             recommendation.action,
-            "; ".join([*risk.reasons, *recommendation.reasons]),
+            cell,
         )
-        for risk, recommendation in zip(assessment.risks, assessment.recommendations)
+        for risk, recommendation, cell in zip(assessment.risks, assessment.recommendations, cells, strict=True)
     ]
     timeline = Section(
         "Quantum threat timeline",
@@ -121,12 +181,19 @@ def assessment_sections(
             "P(CRQC before now + x + y) and forgery P(CRQC before now + max(y, t)), integrated over the quantiles of "
             "x and y.",
             f"Policies: {', '.join(assessment.policy_ids) or 'none'}.",
+            *(
+                ["Reasons given for several assets are numbered once here and cited by number in the table."]
+                if shared
+                else []
+            ),
+            *shared,
         ],
         [
             Table(
                 ("asset", "vulnerable", "P(HNDL)", "P(forgery)", "P(exposed)", "deadline", "recommendation", "reasons"),
                 rows,
-            )
+            ),
+            *_estimates_table(cells + shared, catalog or load_catalog()),
         ],
     )
     schedule = Section(
@@ -324,7 +391,7 @@ def threat_section(scenario: Scenario, out_dir: Path) -> Section:
         network=scenario,
         policy_ids=("nist-ir-8547", "eu-roadmap"),
     )
-    parts = assessment_sections(result, catalog.timelines, out_dir)
+    parts = assessment_sections(result, catalog.timelines, out_dir, catalog=catalog)
     section = Section(
         "Quantum threat",
         [
