@@ -38,6 +38,7 @@ __all__ = [
     "failure_impacts",
     "impacts_of",
     "single_failures",
+    "touches_flow",
 ]
 
 _RELATIVE = 1e-6
@@ -171,6 +172,12 @@ def _located(context: FailureContext, failure: Failure) -> tuple[list[int], list
     return positions, dead_nodes, dead_pairs, candidates
 
 
+def touches_flow(context: FailureContext, failure: Failure) -> bool:
+    """Whether ``failure`` touches some demand's reference flow (only those need a max-flow);
+    :class:`ParameterError` if it names an unknown link or node."""
+    return bool(_located(context, failure)[3])
+
+
 def impacts_of(context: FailureContext, failures: Sequence[Failure]) -> list[FailureImpact]:
     """Impact of each failure of ``failures`` (one task of the analysis)."""
     compiled, allocations = context.compiled, context.allocations
@@ -229,7 +236,7 @@ def failure_impacts(
     context = failure_context(compiled, allocations)
     if mapper is None:
         return impacts_of(context, failures)
-    work = [index for index, failure in enumerate(failures) if _located(context, failure)[3]]
+    work = [index for index, failure in enumerate(failures) if touches_flow(context, failure)]
     impacts: list[FailureImpact | None] = [None] * len(failures)
     for index in sorted(set(range(len(failures))) - set(work)):
         impacts[index] = FailureImpact(failures[index], (), 0.0, {}, {})
