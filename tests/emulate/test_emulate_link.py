@@ -98,9 +98,9 @@ def test_raman_noise_from_classical_channels_reaches_the_detectors():
 @pytest.mark.parametrize("mean", [1e-7, 0.05, 2.0])
 def test_detected_photon_numbers_are_zero_truncated_poisson(mean):
     """E[N | N >= 1] = mean / (1 - exp(-mean)) for a Poisson N (variance from the same law)."""
-    from qit4n.emulate.bb84 import _zero_truncated_poisson
+    from qit4n.emulate.bb84 import zero_truncated_poisson
 
-    counts = _zero_truncated_poisson(np.full(200_000, mean), np.random.default_rng(11))
+    counts = zero_truncated_poisson(np.full(200_000, mean), np.random.default_rng(11))
     expected = mean / -np.expm1(-mean)
     second = (mean + mean**2) / -np.expm1(-mean)
     sigma = np.sqrt(max(second - expected**2, 1e-12) / counts.size)

@@ -32,7 +32,7 @@ def test_the_toy_emulator_runs_through_run_link(recipe: ModuleType) -> None:
 def test_the_toy_emulator_names_a_bad_field_and_the_generic_checks_apply(recipe: ModuleType) -> None:
     with pytest.raises(ParameterError, match=r"qber = 0\.2: must be < 0\.11 \(distance_km = 200\)"):
         run_link("toy-bsc", 200.0, 50_000)
-    with pytest.raises(ParameterError, match=r"pulses = 5: must be in \[1e4, 1e9\]"):
+    with pytest.raises(ParameterError, match=r"pulses = 5: must be in \[1e4, 1e12\]"):
         run_link("toy-bsc", 10.0, 5)
 
 

@@ -108,6 +108,21 @@ def test_bad_input_exits_2_without_traceback():
     assert run.returncode == 2 and "NOPE" in run.stderr and "Traceback" not in run.stderr
     run = subprocess.run([QIT4N, "scenario", "generate", "--nodes", "1"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "nodes = 1" in run.stderr
+    run = subprocess.run(
+        [QIT4N, "scenario", "generate", "--format", "xml"], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 2 and "--format = 'xml': must be yaml or json" in run.stderr
+
+
+def test_scenario_generate_json_plans_like_yaml(tmp_path):
+    arguments = ["scenario", "generate", "--nodes", "40", "--demands", "4", "--seed", "6"]
+    as_yaml = runner.invoke(app, arguments)
+    as_json = runner.invoke(app, [*arguments, "--format", "json"])
+    assert as_yaml.exit_code == 0 and as_json.exit_code == 0, as_json.output
+    (tmp_path / "net.yaml").write_text(as_yaml.output)
+    (tmp_path / "net.json").write_text(as_json.output)
+    plans = [runner.invoke(app, ["plan", str(tmp_path / name), "--json"]) for name in ("net.yaml", "net.json")]
+    assert plans[0].exit_code == 0 and json.loads(plans[0].stdout) == json.loads(plans[1].stdout)
 
 
 def test_failure_spec_errors_name_the_option():

@@ -208,7 +208,7 @@ def _choose_from_source(
     return intensities.astype(np.uint8), bases, detected
 
 
-def _zero_truncated_poisson(mean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def zero_truncated_poisson(mean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Poisson counts conditioned on being at least one, by inversion of the conditional tail
     ``P(N > k | N >= 1) = P(k + 1, mean) / P(1, mean)`` (regularised incomplete gamma), exact and
     fast even for tiny means."""
@@ -264,7 +264,7 @@ def emulate_bb84(
             choice_uniforms, rng.random(num_pulses), cumulative, probabilities, detection, basis_x
         )
         alice_bits = source_bits(choices, num_pulses)
-    photons_detected = _zero_truncated_poisson(eta * mus[intensities[detected]], rng)
+    photons_detected = zero_truncated_poisson(eta * mus[intensities[detected]], rng)
 
     noise = float(dark_count_with_noise_probability(settings.dark_count_probability, settings.noise_probability))
     dark = [noise_positions(num_pulses, noise, rng) for _ in range(2)]

@@ -24,10 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from qit4n.emulate.bb84 import LinkRecords, emulate_bb84
+from qit4n.emulate.bb84 import emulate_bb84
+from qit4n.emulate.decoy_stream import DecoyChunk, DecoyStream, chunk_from_records
 from qit4n.emulate.emulator import EMULATORS, LinkRequest
 from qit4n.emulate.settings import LinkSettings, link_settings
-from qit4n.emulate.statistics import IntensityStatistics, observed_statistics
+from qit4n.emulate.statistics import IntensityStatistics, StatisticsTally
+from qit4n.errors import ParameterError
 from qit4n.physics.fibre import fibre_transmittance
 from qit4n.randomness import RandomnessSource
 
@@ -41,6 +43,9 @@ _FREE_SETTINGS = (
     "probability_decoy",
     "probability_basis_x",
 )
+
+#: Most pulses of a per-pulse emulation (choices from a randomness source): about 12 bytes a pulse.
+_MAX_PER_PULSE = 10**9
 
 #: The two detectors of the receiver share the Raman photons: each sees half of them (3 dB).
 _DETECTOR_SPLIT_DB = 10.0 * math.log10(2.0)
@@ -226,14 +231,22 @@ class DecoyLinkEmulator:
         rng: np.random.Generator,
         *,
         randomness: RandomnessSource | None = None,
-    ) -> LinkRecords:
-        """Alice's and Bob's records of ``pulses`` pulses (choices from ``randomness`` if given)."""
-        return emulate_bb84(prepared.settings, pulses, rng, choices=randomness)
+    ) -> DecoyStream | list[DecoyChunk]:
+        """Alice's and Bob's records of ``pulses`` pulses: a :class:`~qit4n.emulate.decoy_stream.DecoyStream`
+        seeded from ``rng``, drawn as the distillation consumes it; with ``randomness`` (the choices
+        from a QRNG, one per pulse) the per-pulse emulation as one chunk, up to 1e9 pulses."""
+        if randomness is None:
+            return DecoyStream(prepared.settings, pulses, entropy=int(rng.integers(2**63)))
+        if pulses > _MAX_PER_PULSE:
+            raise ParameterError(
+                f"pulses = {pulses}: must be <= 1e9 with a randomness source (its choices are drawn pulse by pulse)"
+            )
+        return [chunk_from_records(emulate_bb84(prepared.settings, pulses, rng, choices=randomness))]
 
     def distil(
         self,
         prepared: DecoyLinkPlan,
-        records: LinkRecords,
+        records: DecoyStream | list[DecoyChunk],
         rng: np.random.Generator,
         *,
         randomness: RandomnessSource | None = None,
@@ -244,23 +257,19 @@ class DecoyLinkEmulator:
         from qit4n.postprocess.pipeline import Session
 
         settings, pipeline = prepared.settings, prepared.pipeline
-        statistics = observed_statistics(records)
-        alice, bob = records.alice, records.bob
+        tally = StatisticsTally()
+        chunks = records.chunks() if isinstance(records, DecoyStream) else records
         distilled = distill_decoy_link(
-            alice.bases,
-            alice.intensities,
-            alice.bits,
-            bob.pulses,
-            bob.bases,
-            bob.bits,
+            tally.watch(chunks),
             settings.intensities,
             settings.probabilities,
             pipeline,
             rng,
             None if randomness is None else Session.start(rng, pipeline, seeds=randomness),
         )
+        statistics = tally.result()
         request = prepared.request
-        pulses = records.num_pulses
+        pulses = int(statistics.sent.sum())
         epsilons = (pipeline.epsilon_sec, pipeline.epsilon_cor)
         analytic = analytic_finite_rate(settings, prepared.params, pulses, *epsilons)
         realised = distilled.result.reconciliation.efficiency

@@ -14,6 +14,7 @@ Tomamichel, M., Lim, C. C. W., Gisin, N. and Renner, R., Nat. Commun. 3, 634 (20
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +27,9 @@ from qit4n.emulate.entangled_pairs import (
     EntangledLinkSettings,
     EntangledRecords,
     coincidence_statistics,
-    emulate_bbm92,
     entangled_link_settings,
 )
+from qit4n.emulate.entangled_stream import EntangledStream
 from qit4n.errors import InfeasibleError, ParameterError
 from qit4n.physics.fibre import fibre_transmittance
 from qit4n.randomness import RandomnessSource
@@ -66,54 +67,74 @@ class EntangledDistillResult:
 
 
 def distill_entangled(
-    records: EntangledRecords, pipeline: Any, rng: np.random.Generator, *, seeds: RandomnessSource | None = None
+    chunks: Iterable[EntangledRecords],
+    pipeline: Any,
+    rng: np.random.Generator,
+    *,
+    seeds: RandomnessSource | None = None,
 ) -> EntangledDistillResult:
     """Coincidences, sifting, then :func:`qit4n.postprocess.pipeline.distill_sifted` on both bases
     (the pre-shared key and amplification seeds from ``seeds`` if given).
 
-    Bob announces his click slots; Alice marks those where she clicked too; the coincidences are
-    sifted like BB84 (:func:`qit4n.postprocess.sifting.sift`). :class:`InfeasibleError` if fewer
-    than two sifted bits remain.
+    Per chunk of records (consumed as they come; only the sifted bits are kept), Bob announces his
+    click slots, Alice marks those where she clicked too, and the coincidences are sifted like
+    BB84 (:func:`qit4n.postprocess.sifting.sift`). :class:`InfeasibleError` if fewer than two
+    sifted bits remain.
     """
-    from qit4n.postprocess.channel import Message, MessageKind, Role
     from qit4n.postprocess.pipeline import Session, distill_sifted
+
+    session = Session.start(rng, pipeline, seeds=seeds)
+    keys: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    slots = 0
+    coincidences = 0
+    for chunk in chunks:
+        slots += chunk.num_slots
+        with session.stage("sifting"):
+            count, alice_key, bob_key = _sift_chunk(chunk, session)
+        coincidences += count
+        keys.append((alice_key.bits, bob_key.bits, alice_key.bases))
+    alice_bits, bob_bits, bases = (
+        np.concatenate([key[part] for key in keys]) if keys else np.zeros(0, np.uint8) for part in range(3)
+    )
+    keys.clear()
+    if alice_bits.size < 2:
+        raise InfeasibleError(
+            f"pulses = {slots}: {alice_bits.size} sifted coincidences, too few to distil; emulate more slots"
+        )
+    result = distill_sifted(alice_bits, bob_bits, pipeline, rng, session)
+    in_x = bases == BASIS_X
+    return EntangledDistillResult(coincidences, int(in_x.sum()), int((~in_x).sum()), result)
+
+
+def _sift_chunk(records: EntangledRecords, session: Any) -> tuple[int, Any, Any]:
+    """One chunk's coincidences and sifted keys: ``(coincidences, alice, bob)``."""
+    from qit4n.postprocess.channel import Message, MessageKind, Role
     from qit4n.postprocess.sifting import sift
 
     alice, bob = records.alice, records.bob
-    session = Session.start(rng, pipeline, seeds=seeds)
-    with session.stage("sifting"):
-        clicks = session.channel.send(
-            Message(MessageKind.SIFT_BASES, Role.BOB, public={"slots": bob.slots.astype(np.uint64)})
-        )
-        _, in_alice, in_bob = np.intersect1d(
-            alice.slots, clicks.public["slots"].astype(np.int64), assume_unique=True, return_indices=True
-        )
-        coincident = np.zeros(bob.slots.size, np.uint8)
-        coincident[in_bob] = 1
-        answer = session.channel.send(
-            Message(
-                MessageKind.SIFT_MATCHES, Role.ALICE, public={"coincident": np.packbits(coincident, bitorder="little")}
-            )
-        )
-        bob_keeps = np.unpackbits(answer.public["coincident"], bitorder="little", count=bob.slots.size).astype(bool)
-        count = in_alice.size
-        alice_key, bob_key = sift(
-            alice.bases[in_alice],
-            np.zeros(count, np.uint8),
-            alice.bits[in_alice],
-            np.arange(count),
-            bob.bases[bob_keeps],
-            bob.bits[bob_keeps],
-            session.channel,
-        )
-    if alice_key.bits.size < 2:
-        raise InfeasibleError(
-            f"pulses = {records.num_slots}: {alice_key.bits.size} sifted coincidences, too few to distil; "
-            "emulate more slots"
-        )
-    result = distill_sifted(alice_key.bits, bob_key.bits, pipeline, rng, session)
-    in_x = alice_key.bases == BASIS_X
-    return EntangledDistillResult(int(count), int(in_x.sum()), int((~in_x).sum()), result)
+    clicks = session.channel.send(
+        Message(MessageKind.SIFT_BASES, Role.BOB, public={"slots": bob.slots.astype(np.uint64)})
+    )
+    _, in_alice, in_bob = np.intersect1d(
+        alice.slots, clicks.public["slots"].astype(np.int64), assume_unique=True, return_indices=True
+    )
+    coincident = np.zeros(bob.slots.size, np.uint8)
+    coincident[in_bob] = 1
+    answer = session.channel.send(
+        Message(MessageKind.SIFT_MATCHES, Role.ALICE, public={"coincident": np.packbits(coincident, bitorder="little")})
+    )
+    bob_keeps = np.unpackbits(answer.public["coincident"], bitorder="little", count=bob.slots.size).astype(bool)
+    count = in_alice.size
+    alice_key, bob_key = sift(
+        alice.bases[in_alice],
+        np.zeros(count, np.uint8),
+        alice.bits[in_alice],
+        np.arange(count),
+        bob.bases[bob_keeps],
+        bob.bits[bob_keeps],
+        session.channel,
+    )
+    return int(count), alice_key, bob_key
 
 
 @dataclass(frozen=True)
@@ -237,14 +258,15 @@ class EntangledLinkEmulator:
         rng: np.random.Generator,
         *,
         randomness: RandomnessSource | None = None,
-    ) -> EntangledRecords:
-        """Both receivers' clicks over ``pulses`` slots (choices from ``randomness`` if given)."""
-        return emulate_bbm92(prepared.settings, pulses, rng, choices=randomness)
+    ) -> EntangledStream:
+        """Both receivers' clicks over ``pulses`` slots, streamed from a seed drawn from ``rng``
+        (choices from ``randomness`` if given)."""
+        return EntangledStream(prepared.settings, pulses, entropy=int(rng.integers(2**63)), choices=randomness)
 
     def distil(
         self,
         prepared: EntangledLinkPlan,
-        records: EntangledRecords,
+        records: EntangledStream,
         rng: np.random.Generator,
         *,
         randomness: RandomnessSource | None = None,
@@ -256,8 +278,9 @@ class EntangledLinkEmulator:
 
         params, settings, pipeline = prepared.params, prepared.settings, prepared.pipeline
         pulses = records.num_slots
-        statistics = coincidence_statistics(records)
-        distilled = distill_entangled(records, pipeline, rng, seeds=randomness)
+        tally: list[CoincidenceStatistics] = []
+        distilled = distill_entangled(_counted(records.chunks(), tally), pipeline, rng, seeds=randomness)
+        statistics = _added(tally)
         expected_gain, expected_qber = pdc_gain_qber(
             settings.eta_alice,
             settings.eta_bob,
@@ -298,6 +321,25 @@ class EntangledLinkEmulator:
             qber,
             finite_realised,
         )
+
+
+def _counted(chunks: Iterable[EntangledRecords], tally: list[CoincidenceStatistics]) -> Iterator[EntangledRecords]:
+    """Yield ``chunks``, appending each one's :func:`coincidence_statistics` to ``tally``."""
+    for chunk in chunks:
+        tally.append(coincidence_statistics(chunk))
+        yield chunk
+
+
+def _added(parts: list[CoincidenceStatistics]) -> CoincidenceStatistics:
+    """The counts of consecutive chunks added up."""
+    return CoincidenceStatistics(
+        sum(part.slots for part in parts),
+        sum(part.clicks_alice for part in parts),
+        sum(part.clicks_bob for part in parts),
+        sum(part.coincidences for part in parts),
+        np.sum([part.sifted for part in parts], axis=0),
+        np.sum([part.errors for part in parts], axis=0),
+    )
 
 
 #: The registered instance (:data:`qit4n.emulate.EMULATORS` ``bbm92``).

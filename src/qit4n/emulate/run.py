@@ -15,7 +15,10 @@ from qit4n.emulate.emulator import EMULATORS, EmulatedRun, LinkRequest
 from qit4n.errors import ParameterError
 from qit4n.randomness import RandomnessSource
 
-__all__ = ["run_link"]
+__all__ = ["MAX_PULSES", "run_link"]
+
+#: Most pulses (slots) of one run: the records stream in chunks, so memory follows the detections.
+MAX_PULSES = 10**12
 
 
 def run_link(
@@ -53,8 +56,8 @@ def run_link(
         raise ParameterError(f"protocol = {protocol!r}: the emulator plays {', '.join(EMULATORS.names())}")
     if distance_km < 0:
         raise ParameterError(f"distance_km = {distance_km:g}: must be >= 0")
-    if not 10_000 <= pulses <= 10**9:
-        raise ParameterError(f"pulses = {pulses}: must be in [1e4, 1e9] (the records take about 12 bytes per pulse)")
+    if not 10_000 <= pulses <= MAX_PULSES:
+        raise ParameterError(f"pulses = {pulses}: must be in [1e4, 1e12]")
     emulator = EMULATORS.get(protocol)
     request = LinkRequest(
         protocol=protocol,

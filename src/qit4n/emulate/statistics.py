@@ -15,15 +15,17 @@ These agree with Ma et al. 2005, Eqs. (15)-(17) (``Q = Y0 + 1 - e^{-eta mu}``, `
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from qit4n.emulate.bb84 import BASIS_X, BASIS_Z, LinkRecords
+from qit4n.emulate.decoy_stream import DecoyChunk
 from qit4n.emulate.settings import LinkSettings
 from qit4n.physics.raman import dark_count_with_noise_probability
 
-__all__ = ["IntensityStatistics", "expected_statistics", "observed_statistics"]
+__all__ = ["IntensityStatistics", "StatisticsTally", "expected_statistics", "observed_statistics"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,34 @@ def observed_statistics(records: LinkRecords) -> IntensityStatistics:
     return IntensityStatistics(
         sent, clicks / np.maximum(sent, 1.0), count(in_x), count(in_x & wrong), count(in_z), count(in_z & wrong)
     )
+
+
+class StatisticsTally:
+    """:func:`observed_statistics` of a stream of chunks, added up as they pass (a harness view)."""
+
+    def __init__(self) -> None:
+        self._counts = np.zeros((6, 3))
+
+    def watch(self, chunks: Iterable[DecoyChunk]) -> Iterator[DecoyChunk]:
+        """Yield ``chunks`` unchanged, counting each."""
+        for chunk in chunks:
+            self._add(chunk)
+            yield chunk
+
+    def _add(self, chunk: DecoyChunk) -> None:
+        intensity = chunk.alice_intensities
+        sifted = chunk.alice_bases == chunk.bob_bases
+        wrong = chunk.alice_bits != chunk.bob_bits
+        in_x = sifted & (chunk.bob_bases == BASIS_X)
+        in_z = sifted & (chunk.bob_bases == BASIS_Z)
+        for row, mask in enumerate((None, in_x, in_x & wrong, in_z, in_z & wrong), start=1):
+            self._counts[row] += np.bincount(intensity if mask is None else intensity[mask], minlength=3)
+        self._counts[0] += chunk.sent
+
+    def result(self) -> IntensityStatistics:
+        """The counts so far."""
+        sent, clicks, sifted_x, errors_x, sifted_z, errors_z = (row.copy() for row in self._counts)
+        return IntensityStatistics(sent, clicks / np.maximum(sent, 1.0), sifted_x, errors_x, sifted_z, errors_z)
 
 
 def expected_statistics(settings: LinkSettings) -> tuple[np.ndarray, np.ndarray]:

@@ -10,11 +10,15 @@ routes of that flow.
 A failure that removes none of a feasible flow of the allocated rate leaves the demand served
 (the same flow still works), so only demands whose reference flow crosses the failure are
 recomputed; this is exact and makes full single-failure analysis of large networks fast.
+
+Every failure is analysed on its own, so the analysis spreads over many machines: a
+:data:`FailureMapper` (for instance :func:`qit4n.sweep.dask_batch_mapper`) receives the shared
+:class:`FailureContext` once and batches of failures as tasks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +28,18 @@ from qit4n.net.allocation import DemandAllocation
 from qit4n.net.capacity import Route
 from qit4n.net.flows import CompiledNetwork, FlowSolution
 
-__all__ = ["Failure", "FailureImpact", "failure_impacts", "single_failures"]
+__all__ = [
+    "BATCH_FAILURES",
+    "Failure",
+    "FailureContext",
+    "FailureImpact",
+    "FailureMapper",
+    "failure_context",
+    "failure_impacts",
+    "impacts_of",
+    "single_failures",
+    "touches_flow",
+]
 
 _RELATIVE = 1e-6
 
@@ -94,13 +109,34 @@ def _route_hits(route: Route, links: set[tuple[str, str]], nodes: set[str]) -> b
     return any((u, v) in links or (v, u) in links for u, v in zip(route.path[:-1], route.path[1:]))
 
 
-def failure_impacts(
-    compiled: CompiledNetwork, allocations: Sequence[DemandAllocation], failures: Sequence[Failure] | None = None
-) -> list[FailureImpact]:
-    """Impact of each failure in ``failures`` (default: every single link and node) on the planned demands."""
-    failures = single_failures(compiled) if failures is None else list(failures)
+@dataclass(frozen=True)
+class FailureContext:
+    """What every failure's analysis reads: the network, the allocations, each carrying demand's
+    reference flow (by allocation number: source, target, blocked nodes, flow) and, per node pair
+    and per node, the demands whose reference flow uses it. Built once; shipped once to each
+    worker of a cluster."""
+
+    compiled: CompiledNetwork
+    allocations: tuple[DemandAllocation, ...]
+    references: dict[int, tuple[int, int, np.ndarray, FlowSolution]]
+    pair_users: dict[int, list[int]]
+    node_users: dict[int, list[int]]
+
+
+#: ``mapper(function, context, batches)`` returns ``[function(context, batch) for batch in batches]``,
+#: in order, wherever it runs them (:func:`qit4n.sweep.dask_batch_mapper` runs them on a Dask cluster).
+FailureMapper = Callable[
+    [Callable[[FailureContext, list[Failure]], list[FailureImpact]], FailureContext, list[list[Failure]]],
+    list[list[FailureImpact]],
+]
+
+#: Failures per task when a mapper spreads the analysis.
+BATCH_FAILURES = 32
+
+
+def failure_context(compiled: CompiledNetwork, allocations: Sequence[DemandAllocation]) -> FailureContext:
+    """The reference flows of the demands that carry key, and who uses each pair and node."""
     baseline_capacity = compiled.pair_capacity()
-    # Reference flows of the demands that carry key, by allocation number.
     references: dict[int, tuple[int, int, np.ndarray, FlowSolution]] = {}
     for number, allocation in enumerate(allocations):
         s, t = compiled.index[allocation.demand.source], compiled.index[allocation.demand.target]
@@ -117,18 +153,37 @@ def failure_impacts(
             touched.update((int(compiled.pair_u[pair]), int(compiled.pair_v[pair])))
         for node in touched:
             node_users.setdefault(node, []).append(number)
+    return FailureContext(compiled, tuple(allocations), references, pair_users, node_users)
+
+
+def _located(context: FailureContext, failure: Failure) -> tuple[list[int], list[int], np.ndarray, list[int]]:
+    """Link positions, node indices, node pairs and candidate demands (allocation numbers) of ``failure``."""
+    compiled = context.compiled
+    try:
+        positions = [compiled.link_position[link_id] for link_id in failure.links]
+        dead_nodes = [compiled.index[node] for node in failure.nodes]
+    except KeyError as error:
+        raise ParameterError(f"failure {failure.label!r}: no such link or node {error.args[0]!r}") from None
+    dead_pairs = compiled.link_pair[positions] if positions else np.zeros(0, dtype=np.int64)
+    candidates = sorted(
+        {number for pair in dead_pairs.tolist() for number in context.pair_users.get(pair, ())}
+        | {number for node in dead_nodes for number in context.node_users.get(node, ())}
+    )
+    return positions, dead_nodes, dead_pairs, candidates
+
+
+def touches_flow(context: FailureContext, failure: Failure) -> bool:
+    """Whether ``failure`` touches some demand's reference flow (only those need a max-flow);
+    :class:`ParameterError` if it names an unknown link or node."""
+    return bool(_located(context, failure)[3])
+
+
+def impacts_of(context: FailureContext, failures: Sequence[Failure]) -> list[FailureImpact]:
+    """Impact of each failure of ``failures`` (one task of the analysis)."""
+    compiled, allocations = context.compiled, context.allocations
     impacts = []
     for failure in failures:
-        try:
-            positions = [compiled.link_position[link_id] for link_id in failure.links]
-            dead_nodes = [compiled.index[node] for node in failure.nodes]
-        except KeyError as error:
-            raise ParameterError(f"failure {failure.label!r}: no such link or node {error.args[0]!r}") from None
-        dead_pairs = compiled.link_pair[positions] if positions else np.zeros(0, dtype=np.int64)
-        candidates = sorted(
-            {number for pair in dead_pairs.tolist() for number in pair_users.get(pair, ())}
-            | {number for node in dead_nodes for number in node_users.get(node, ())}
-        )
+        positions, dead_nodes, dead_pairs, candidates = _located(context, failure)
         lost, remaining, reroutes, capacity_lost = [], {}, {}, 0.0
         if not candidates:
             # Most single failures touch no reference flow: skip the O(links) capacity copy for them.
@@ -139,7 +194,7 @@ def failure_impacts(
         node_set = set(failure.nodes)
         for number in candidates:
             allocation = allocations[number]
-            s, t, blocked, reference = references[number]
+            s, t, blocked, reference = context.references[number]
             name, planned = allocation.demand.name, allocation.allocated_bps
             if s in dead_nodes or t in dead_nodes:
                 after, solution = 0.0, None
@@ -162,3 +217,32 @@ def failure_impacts(
                 reroutes[name] = tuple(Route(tuple(path), rate) for path, rate in compiled.decompose(solution))
         impacts.append(FailureImpact(failure, tuple(lost), capacity_lost, remaining, reroutes))
     return impacts
+
+
+def failure_impacts(
+    compiled: CompiledNetwork,
+    allocations: Sequence[DemandAllocation],
+    failures: Sequence[Failure] | None = None,
+    *,
+    mapper: FailureMapper | None = None,
+) -> list[FailureImpact]:
+    """Impact of each failure in ``failures`` (default: every single link and node) on the planned demands.
+
+    Each failure is independent. With ``mapper`` the failures that touch some reference flow (the
+    only ones that need a max-flow) go out in batches of :data:`BATCH_FAILURES`, the others are
+    answered here; the result is the same list as without it.
+    """
+    failures = single_failures(compiled) if failures is None else list(failures)
+    context = failure_context(compiled, allocations)
+    if mapper is None:
+        return impacts_of(context, failures)
+    work = [index for index, failure in enumerate(failures) if touches_flow(context, failure)]
+    impacts: list[FailureImpact | None] = [None] * len(failures)
+    for index in sorted(set(range(len(failures))) - set(work)):
+        impacts[index] = FailureImpact(failures[index], (), 0.0, {}, {})
+    batches = [work[start : start + BATCH_FAILURES] for start in range(0, len(work), BATCH_FAILURES)]
+    answers = mapper(impacts_of, context, [[failures[index] for index in batch] for batch in batches])
+    for batch, answer in zip(batches, answers, strict=True):
+        for index, impact in zip(batch, answer, strict=True):
+            impacts[index] = impact
+    return [impact for impact in impacts if impact is not None]

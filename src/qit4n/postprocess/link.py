@@ -16,9 +16,9 @@ doi:10.1103/PhysRevA.89.022307, arXiv:1311.7129.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from qit4n.postprocess.estimation import DecoyBounds, DecoyCounts, lim_decoy_bou
 from qit4n.postprocess.pipeline import DistillResult, PipelineSettings, Session, finish, reconcile_frames
 from qit4n.postprocess.sifting import SiftedKey, sift
 
-__all__ = ["LinkDistillResult", "distill_decoy_link"]
+__all__ = ["DecoyRecordChunk", "LinkDistillResult", "distill_decoy_link"]
 
 _KEY_BASIS, _TEST_BASIS = 0, 1
 
@@ -67,38 +67,71 @@ def _z_errors(alice: SiftedKey, bob: SiftedKey, session: Session) -> np.ndarray:
     return answer.public["errors_z"].astype(float)
 
 
+class DecoyRecordChunk(Protocol):
+    """One chunk of a decoy link's records: Bob's detections (pulse index, sorted; basis; bit) and
+    Alice's basis, intensity index and bit at exactly those pulses
+    (:class:`qit4n.emulate.decoy_stream.DecoyChunk`)."""
+
+    @property
+    def pulses(self) -> np.ndarray: ...
+
+    @property
+    def bob_bases(self) -> np.ndarray: ...
+
+    @property
+    def bob_bits(self) -> np.ndarray: ...
+
+    @property
+    def alice_bases(self) -> np.ndarray: ...
+
+    @property
+    def alice_intensities(self) -> np.ndarray: ...
+
+    @property
+    def alice_bits(self) -> np.ndarray: ...
+
+
 def distill_decoy_link(
-    alice_bases: np.ndarray,
-    alice_intensities: np.ndarray,
-    alice_bits: np.ndarray,
-    bob_pulses: np.ndarray,
-    bob_bases: np.ndarray,
-    bob_bits: np.ndarray,
+    chunks: Iterable[DecoyRecordChunk],
     intensities: Sequence[float],
     probabilities: Sequence[float],
     settings: PipelineSettings,
     rng: np.random.Generator,
     session: Session | None = None,
 ) -> LinkDistillResult:
-    """Sift, estimate (Lim et al. 2014 on observed counts), reconcile, verify, amplify, authenticate."""
+    """Sift, estimate (Lim et al. 2014 on observed counts), reconcile, verify, amplify, authenticate.
+
+    ``chunks`` are consumed as they come: each is sifted and its Z-basis errors counted, and only
+    the sifted X-basis bits and the counts are kept, so memory follows the key, not the pulses.
+    """
     session = session or Session.start(rng, settings)
-    with session.stage("sifting"):
-        alice, bob = sift(alice_bases, alice_intensities, alice_bits, bob_pulses, bob_bases, bob_bits, session.channel)
-    with session.stage("estimation"):
-        errors_z = _z_errors(alice, bob, session)
-    in_x = bob.bases == _KEY_BASIS
-    in_z = ~in_x
-    counts = DecoyCounts(
-        tuple(intensities),
-        tuple(probabilities),
-        np.bincount(bob.intensities[in_x], minlength=3).astype(float),
-        np.bincount(bob.intensities[in_z], minlength=3).astype(float),
-        errors_z,
-    )
+    sifted_x: list[tuple[np.ndarray, np.ndarray]] = []
+    count_x, count_z, errors_z = np.zeros(3), np.zeros(3), np.zeros(3)
+    for chunk in chunks:
+        with session.stage("sifting"):
+            alice, bob = sift(
+                chunk.alice_bases,
+                chunk.alice_intensities,
+                chunk.alice_bits,
+                chunk.pulses,
+                chunk.bob_bases,
+                chunk.bob_bits,
+                session.channel,
+                alice_pulses=chunk.pulses,
+            )
+        with session.stage("estimation"):
+            errors_z += _z_errors(alice, bob, session)
+        in_x = bob.bases == _KEY_BASIS
+        count_x += np.bincount(bob.intensities[in_x], minlength=3)
+        count_z += np.bincount(bob.intensities[~in_x], minlength=3)
+        sifted_x.append((alice.select(_KEY_BASIS), bob.select(_KEY_BASIS)))
+    alice_x = np.concatenate([pair[0] for pair in sifted_x]) if sifted_x else np.zeros(0, np.uint8)
+    bob_x = np.concatenate([pair[1] for pair in sifted_x]) if sifted_x else np.zeros(0, np.uint8)
+    sifted_x.clear()
+    counts = DecoyCounts(tuple(intensities), tuple(probabilities), count_x, count_z, errors_z)
     bounds = lim_decoy_bounds(counts, settings.epsilon_sec)
-    sifted_z = int(in_z.sum())
+    sifted_z = int(count_z.sum())
     qber_z = float(errors_z.sum() / sifted_z) if sifted_z else 0.5
-    alice_x, bob_x = alice.select(_KEY_BASIS), bob.select(_KEY_BASIS)
     rec = reconcile_frames(alice_x, bob_x, min(max(qber_z, 1e-3), 0.25), settings, session, rng)
     leak = rec.leak_ec_bits + rec.verification_bits
     length = 0 if rec.frame_errors else min(lim_key_length(bounds, leak, settings.epsilon_sec), rec.alice_key.size)

@@ -33,6 +33,16 @@ def _pack(values: np.ndarray) -> np.ndarray:
     return np.packbits(values.astype(np.uint8), bitorder="little")
 
 
+def _rows(pulses: np.ndarray, alice_pulses: np.ndarray | None) -> np.ndarray:
+    """Rows of Alice's records for the announced ``pulses``."""
+    if alice_pulses is None:
+        return pulses
+    rows = np.searchsorted(alice_pulses, pulses)
+    if rows.size and (rows.max() >= alice_pulses.size or not np.array_equal(alice_pulses[rows], pulses)):
+        raise ValueError("bob_pulses: Bob announced a pulse outside alice_pulses")
+    return rows
+
+
 def sift(
     alice_bases: np.ndarray,
     alice_intensities: np.ndarray,
@@ -41,11 +51,15 @@ def sift(
     bob_bases: np.ndarray,
     bob_bits: np.ndarray,
     channel: PublicChannel,
+    *,
+    alice_pulses: np.ndarray | None = None,
 ) -> tuple[SiftedKey, SiftedKey]:
     """Sift Alice's per-pulse records against Bob's detections; returns ``(alice, bob)`` keys.
 
-    ``alice_*`` are per pulse sent; ``bob_pulses`` are the indices of Bob's detections (sorted)
-    with his basis and bit for each.
+    ``alice_*`` are per pulse sent, or, with ``alice_pulses`` (sorted pulse indices), per pulse of
+    ``alice_pulses`` only (a streamed emulation keeps Alice's choices only where Bob can have
+    clicked; :class:`ValueError` if Bob announces a pulse outside them); ``bob_pulses`` are the
+    indices of Bob's detections (sorted) with his basis and bit for each.
 
     >>> a_bases = np.array([0, 1, 1, 0], np.uint8); a_bits = np.array([1, 0, 1, 1], np.uint8)
     >>> a, b = sift(a_bases, np.zeros(4, np.uint8), a_bits, np.array([0, 2, 3]), np.array([0, 0, 0], np.uint8),
@@ -65,7 +79,7 @@ def sift(
             },
         )
     )
-    pulses = request.public["pulses"].astype(np.int64)
+    pulses = _rows(request.public["pulses"].astype(np.int64), alice_pulses)
     bob_bases_seen = np.unpackbits(request.public["bases"], bitorder="little", count=count)
     alice_match = alice_bases[pulses] == bob_bases_seen
     answer = channel.send(

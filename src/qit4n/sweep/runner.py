@@ -12,13 +12,17 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from rich.progress import Progress
 
 from qit4n.errors import ParameterError, ServiceError
 
-__all__ = ["WORKER_WAIT_S", "PointResult", "grid", "local_workers", "run_sweep", "usable_cores"]
+__all__ = ["WORKER_WAIT_S", "PointResult", "dask_batch_mapper", "grid", "local_workers", "run_sweep", "usable_cores"]
+
+S = TypeVar("S")
+B = TypeVar("B")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -91,10 +95,12 @@ def _run_local(function, points, workers, progress, task) -> list[PointResult]:
     return results
 
 
-def _run_dask(function, points, scheduler_address, progress, task) -> list[PointResult]:
+def _client(scheduler_address: str) -> Any:
+    """A Dask client of the scheduler at ``scheduler_address`` with at least one worker
+    (:class:`ServiceError` if dask is missing, the scheduler does not answer within 5 s, or no
+    worker joins within :data:`WORKER_WAIT_S`)."""
     try:
         from dask.distributed import Client
-        from dask.distributed import as_completed as dask_completed
     except ImportError as error:
         raise ServiceError("a Dask scheduler address needs the 'dask' extra: pip install 'qit4n[dask]'") from error
     try:
@@ -109,6 +115,13 @@ def _run_dask(function, points, scheduler_address, progress, task) -> list[Point
             f"scheduler_address = {scheduler_address!r}: no worker joined within {WORKER_WAIT_S:g} s; "
             f"start one with `dask worker {scheduler_address}`"
         ) from None
+    return client
+
+
+def _run_dask(function, points, scheduler_address, progress, task) -> list[PointResult]:
+    from dask.distributed import as_completed as dask_completed
+
+    client = _client(scheduler_address)
     results = []
     with client:
         futures = client.map(_evaluate, [function] * len(points), range(len(points)), points, pure=False)
@@ -116,6 +129,26 @@ def _run_dask(function, points, scheduler_address, progress, task) -> list[Point
             results.append(future.result())
             progress.advance(task)
     return results
+
+
+def dask_batch_mapper(scheduler_address: str) -> Callable[[Callable[[S, B], R], S, Sequence[B]], list[R]]:
+    """A mapper that runs ``function(shared, batch)`` for every batch on the Dask cluster at
+    ``scheduler_address`` and returns the answers in the order of the batches.
+
+    ``shared`` is scattered once to every worker (broadcast); each task then carries only its
+    batch and its answer. This is the ``mapper`` of :func:`qit4n.net.plan.plan_network` and
+    :func:`qit4n.net.survivability.failure_impacts`; the analysis is the same as without it.
+    """
+
+    def mapper(function: Callable[[S, B], R], shared: S, batches: Sequence[B]) -> list[R]:
+        if not batches:
+            return []
+        with _client(scheduler_address) as client:
+            on_workers = client.scatter(shared, broadcast=True)
+            futures = client.map(function, [on_workers] * len(batches), list(batches), pure=False)
+            return list(client.gather(futures))
+
+    return mapper
 
 
 def run_sweep(
