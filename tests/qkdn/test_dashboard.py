@@ -99,7 +99,7 @@ def cut(state: NetworkState, link_id: str, alarm: Alarm) -> NetworkState:
 class StateServer:
     """A uvicorn server on 127.0.0.1 serving the dashboard and a state the test replaces at will."""
 
-    def __init__(self, state: NetworkState) -> None:
+    def __init__(self, state: NetworkState, port: int = 0) -> None:
         import uvicorn
         from fastapi import FastAPI
         from fastapi.responses import HTMLResponse, Response
@@ -117,8 +117,10 @@ class StateServer:
             return Response(self.state.model_dump_json(), media_type="application/json")
 
         self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", port))
+        self.port = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
         self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
         self._thread.start()
@@ -250,6 +252,15 @@ def test_the_page_follows_the_state_and_says_when_the_connection_is_lost(browser
     _wait(browser, lambda d: "connection lost" in _find(d, "#connection").text, '"connection lost"')
     assert _find(browser, "body").get_attribute("data-connection") == "lost"
     assert _find(browser, link).get_attribute("data-state") == "down"  # the last state stays drawn
+
+    # The controller is back (same address): the page goes live again and draws the new state.
+    restarted = StateServer(state.model_copy(update={"sequence": 3}), port=server.port)
+    try:
+        _wait(browser, lambda d: _find(d, "#sequence").text == "3", "sequence 3 after the restart")
+        assert _find(browser, "#connection").text == "live"
+        assert _find(browser, link).get_attribute("data-state") == "up"
+    finally:
+        restarted.stop()
 
 
 def test_nodes_without_coordinates_are_laid_out_on_a_circle(browser: Any) -> None:
