@@ -156,9 +156,12 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def _wait(driver: Any, condition: Any, what: str) -> Any:
+    """Wait for ``condition``; a redraw between finding an element and reading it only means: look again."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, WAIT_S, poll_frequency=0.05).until(condition, message=f"page never showed {what}")
+    wait = WebDriverWait(driver, WAIT_S, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException])
+    return wait.until(condition, message=f"page never showed {what}")
 
 
 def _find(driver: Any, selector: str) -> Any:
