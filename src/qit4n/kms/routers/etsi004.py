@@ -1,0 +1,97 @@
+"""ETSI GS QKD 004 application interface, a REST binding (interface ``etsi004``), and its KME-to-KME calls.
+
+The GS defines OPEN_CONNECT, GET_KEY and CLOSE abstractly. This binding maps each call onto one
+``POST`` with a JSON body under ``/api/v1/ksid`` (next to ETSI 014's ``/api/v1/keys``), on the same
+mutual-TLS server, with the caller's SAE ID taken from its client certificate as in ETSI 014:
+
+- ``POST /api/v1/ksid/open_connect`` ``{"source", "destination", "qos", "KSID"}``
+  -> ``{"status", "message", "KSID", "qos"}``;
+- ``POST /api/v1/ksid/get_key`` ``{"KSID", "index", "metadata_size"}``
+  -> ``{"status", "message", "key_buffer", "index", "metadata", "metadata_size"}``;
+- ``POST /api/v1/ksid/close`` ``{"KSID"}`` -> ``{"status", "message"}``.
+
+Every outcome the GS names is a status value (0-8) of an HTTP 200 answer, because they are
+results of the call (status 1 is a success); HTTP errors are kept for what the binding itself
+refuses, with ETSI 014's error body: 400 for a malformed request, 401 for a caller that is not
+the SAE it names. POST everywhere, because every call changes state and keys must not sit in
+URLs or caches.
+
+The KME-to-KME calls of key streams (``kme-streams``, under ``/kme/v1/streams``) let the
+destination's KME join, fetch key_IDs from, and close a stream at the source's KME.
+
+References
+----------
+ETSI GS QKD 004 V2.1.1 (2020-08), clause 6.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from qit4n.kms.dependencies import calling_kme, calling_sae, get_kme
+from qit4n.kms.errors import EtsiError
+from qit4n.kms.etsi004 import Etsi004, GetKeyRequest, GetKeyResult, KSIDRequest, OpenConnectRequest, OpenResult
+from qit4n.kms.kme import KME
+from qit4n.kms.schemas import ErrorBody
+from qit4n.schema import StrictModel
+
+__all__ = ["peer_router", "router"]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Bad request format"},
+    401: {"model": ErrorBody, "description": "Unauthorized"},
+}
+
+router = APIRouter(prefix="/api/v1/ksid", responses=_ERRORS, tags=["ETSI GS QKD 004"])
+peer_router = APIRouter(prefix="/kme/v1/streams", include_in_schema=False)
+
+
+async def etsi004_service(kme: Annotated[KME, Depends(get_kme)]) -> Etsi004:
+    """The KME's ETSI GS QKD 004 service."""
+    return kme.etsi004
+
+
+Caller = Annotated[str, Depends(calling_sae)]
+Service = Annotated[Etsi004, Depends(etsi004_service)]
+
+
+@router.post("/open_connect", response_model=OpenResult, response_model_exclude_none=True, summary="OPEN_CONNECT")
+async def open_connect(request: OpenConnectRequest, caller: Caller, etsi: Service) -> OpenResult:
+    """Open a key stream (source, KSID null or proposed) or join one (destination, with the KSID)."""
+    return await etsi.open_connect(caller, request)
+
+
+@router.post("/get_key", response_model=GetKeyResult, response_model_exclude_none=True, summary="GET_KEY")
+async def get_key(request: GetKeyRequest, caller: Caller, etsi: Service) -> GetKeyResult:
+    """The key chunk of (KSID, index): the same bytes at both ends, each delivered once."""
+    return await etsi.get_key(caller, request)
+
+
+@router.post("/close", response_model=GetKeyResult, response_model_exclude_none=True, summary="CLOSE")
+async def close(request: KSIDRequest, caller: Caller, etsi: Service) -> GetKeyResult:
+    """Close the key stream at both ends."""
+    return await etsi.close_stream(caller, request.KSID)
+
+
+class _PeerCall(StrictModel):
+    KSID: str
+    source: str | None = None
+    destination: str | None = None
+    index: int | None = None
+
+
+@peer_router.post("/{call}")
+async def peer_call(
+    call: str, body: _PeerCall, sender: Annotated[str, Depends(calling_kme)], etsi: Service
+) -> dict[str, Any]:
+    """connect, key or close, from the KME of the stream's other end."""
+    if call not in ("connect", "key", "close"):
+        raise EtsiError(400, f"stream call {call!r}: must be connect, key or close")
+    fields = body.model_dump()
+    if call == "connect" and (body.source is None or body.destination is None):
+        raise EtsiError(400, "connect needs source and destination")
+    if call == "key" and body.index is None:
+        raise EtsiError(400, "key needs index")
+    return await etsi.peer_request(sender, call, body.KSID, fields)
