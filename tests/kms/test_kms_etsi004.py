@@ -212,3 +212,22 @@ def test_drained_pool_is_status_6_with_a_timeout_and_2_without(saes):
     assert answers[-1] == 2 and set(answers) <= {0, 2}, answers
     time.sleep(0.5)
     assert saes["SAE-A"].get_key(no_wait, len(answers) - 1)["status"] == 0
+
+
+def test_the_binding_publishes_its_own_openapi_document(net):
+    with httpx.Client(transport=net.transport("SAE-A")) as http:
+        document = http.get(net.url("KME-A") + "/api/v1/ksid/openapi.json").json()
+        kme_document = http.get(net.url("KME-A") + "/openapi.json").json()
+    assert set(document["paths"]) == {f"/api/v1/ksid/{call}" for call in ("open_connect", "get_key", "close")}
+    qos = document["components"]["schemas"]["QoS"]["properties"]
+    assert set(qos) == {
+        "key_chunk_size",
+        "max_bps",
+        "min_bps",
+        "jitter",
+        "priority",
+        "timeout",
+        "ttl",
+        "metadata_mimetype",
+    }
+    assert not any(path.startswith("/api/v1/ksid") for path in kme_document["paths"])  # that one stays ETSI 014

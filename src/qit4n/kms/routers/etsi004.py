@@ -37,14 +37,19 @@ from qit4n.kms.kme import KME
 from qit4n.kms.schemas import ErrorBody
 from qit4n.schema import StrictModel
 
-__all__ = ["peer_router", "router"]
+__all__ = ["etsi004_openapi", "peer_router", "router"]
+
+_TITLE = "ETSI GS QKD 004 application interface, REST binding (qit4n KME)"
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "Bad request format"},
     401: {"model": ErrorBody, "description": "Unauthorized"},
 }
 
-router = APIRouter(prefix="/api/v1/ksid", responses=_ERRORS, tags=["ETSI GS QKD 004"])
+# ``router`` (what a KME mounts) stays out of the KME's /openapi.json, which is the ETSI 014 document;
+# ``_documented`` holds the same operations for this binding's own document (/api/v1/ksid/openapi.json).
+router = APIRouter(prefix="/api/v1/ksid", responses=_ERRORS, include_in_schema=False)
+_documented = APIRouter(prefix="/api/v1/ksid", responses=_ERRORS)
 peer_router = APIRouter(prefix="/kme/v1/streams", include_in_schema=False)
 
 
@@ -57,22 +62,54 @@ Caller = Annotated[str, Depends(calling_sae)]
 Service = Annotated[Etsi004, Depends(etsi004_service)]
 
 
-@router.post("/open_connect", response_model=OpenResult, response_model_exclude_none=True, summary="OPEN_CONNECT")
 async def open_connect(request: OpenConnectRequest, caller: Caller, etsi: Service) -> OpenResult:
     """Open a key stream (source, KSID null or proposed) or join one (destination, with the KSID)."""
     return await etsi.open_connect(caller, request)
 
 
-@router.post("/get_key", response_model=GetKeyResult, response_model_exclude_none=True, summary="GET_KEY")
 async def get_key(request: GetKeyRequest, caller: Caller, etsi: Service) -> GetKeyResult:
     """The key chunk of (KSID, index): the same bytes at both ends, each delivered once."""
     return await etsi.get_key(caller, request)
 
 
-@router.post("/close", response_model=GetKeyResult, response_model_exclude_none=True, summary="CLOSE")
 async def close(request: KSIDRequest, caller: Caller, etsi: Service) -> GetKeyResult:
     """Close the key stream at both ends."""
     return await etsi.close_stream(caller, request.KSID)
+
+
+def etsi004_openapi() -> dict[str, Any]:
+    """The OpenAPI document of this binding (served at ``/api/v1/ksid/openapi.json``)."""
+    from fastapi.openapi.utils import get_openapi
+
+    document = get_openapi(title=_TITLE, version="2.1.1", routes=_documented.routes)
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            operation.get("responses", {}).pop("422", None)
+    for name in ("HTTPValidationError", "ValidationError"):
+        document.get("components", {}).get("schemas", {}).pop(name, None)
+    return document
+
+
+@router.get("/openapi.json")
+async def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document of the ETSI GS QKD 004 binding (no client certificate identity needed)."""
+    return etsi004_openapi()
+
+
+for _path, _endpoint, _model, _summary in (
+    ("/open_connect", open_connect, OpenResult, "OPEN_CONNECT"),
+    ("/get_key", get_key, GetKeyResult, "GET_KEY"),
+    ("/close", close, GetKeyResult, "CLOSE"),
+):
+    for _router in (router, _documented):
+        _router.add_api_route(
+            _path,
+            _endpoint,
+            methods=["POST"],
+            response_model=_model,
+            response_model_exclude_none=True,
+            summary=_summary,
+        )
 
 
 class _PeerCall(StrictModel):
