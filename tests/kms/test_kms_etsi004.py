@@ -231,3 +231,78 @@ def test_the_binding_publishes_its_own_openapi_document(net):
         "metadata_mimetype",
     }
     assert not any(path.startswith("/api/v1/ksid") for path in kme_document["paths"])  # that one stays ETSI 014
+
+
+def test_both_ends_asking_at_once_get_one_key_per_index(net, saes):
+    """The first GET_KEY of an index makes its key at the source's KME once, whichever end asks."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ksid = open_pair(saes, "SAE-A", "SAE-C")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for index in range(5):
+            source, dest = pool.map(lambda sae, i: saes[sae].get_key(ksid, i), ["SAE-A", "SAE-C"], [index, index])
+            assert source["status"] == dest["status"] == 0 and source["key_buffer"] == dest["key_buffer"]
+
+
+def test_ttl_closes_the_stream(saes):
+    ksid = open_pair(saes, "SAE-A", "SAE-D", ttl=1)
+    assert saes["SAE-A"].get_key(ksid)["status"] == 0
+    time.sleep(1.1)
+    expired = saes["SAE-D"].get_key(ksid, 0)
+    assert expired["status"] == 4 and "ttl = 1 s" in expired["message"]
+
+
+def test_stream_state_is_private(net):
+    for kme_id, config in net.plan.configs.items():
+        path = config.database.with_name(config.database.name + ".streams")
+        assert path.stat().st_mode & 0o777 == 0o600, kme_id
+
+
+def two_sae_plan(tmp_path):
+    """KME-A with SAE-A and SAE-X attached, linked to KME-D (SAE-D)."""
+    from qit4n.kms.pki import ensure_certs, entities_of
+    from qit4n.scenario import scenario_from_dict
+
+    scenario = scenario_from_dict(
+        {
+            "name": "etsi004-pair",
+            "nodes": [{"id": "A"}, {"id": "D"}],
+            "links": [{"id": "A-D", "endpoints": ["A", "D"], "key_rate_bps": 1e6, "pool_capacity_bits": 1e5}],
+        }
+    )
+    plan = write_kme_plan(scenario, tmp_path)
+    for kme_id, config in list(plan.configs.items()):
+        update = {"directory": config.directory | {"SAE-X": "KME-A"}}
+        if kme_id == "KME-A":
+            update["sae_ids"] = [*config.sae_ids, "SAE-X"]
+        plan.configs[kme_id] = config.model_copy(update=update)
+    ensure_certs(plan.state_dir / "certs", entities_of(plan.configs.values()))
+    return plan
+
+
+def test_one_kme_serves_both_ends_and_a_restart_keeps_open_streams(tmp_path, live_network):
+    plan = two_sae_plan(tmp_path)
+    with InProcessNetwork(plan):
+        live = live_network(plan)
+        live.wait_for_keys("SAE-A", "SAE-D", 10)
+        clients = {sae: stream_client(live, sae) for sae in ("SAE-A", "SAE-X", "SAE-D")}
+        local = open_pair(clients, "SAE-A", "SAE-X", key_chunk_size=16)  # both ends on KME-A
+        for index in range(3):
+            first, second = clients["SAE-X"].get_key(local, index), clients["SAE-A"].get_key(local, index)
+            assert first["status"] == second["status"] == 0 and first["key_buffer"] == second["key_buffer"]
+        linked = open_pair(clients, "SAE-A", "SAE-D")
+        before = clients["SAE-A"].get_key(linked, 0)  # made now; SAE-D takes it after the restart
+        waiting = clients["SAE-X"].open_connect("SAE-X", "SAE-D")["KSID"]  # its peer joins after the restart
+        for client in clients.values():
+            client.close()
+    with InProcessNetwork(plan):
+        clients = {sae: stream_client(live, sae) for sae in ("SAE-A", "SAE-X", "SAE-D")}
+        assert clients["SAE-D"].get_key(linked, 0)["key_buffer"] == before["key_buffer"]
+        assert clients["SAE-A"].get_key(linked, 1)["key_buffer"] == clients["SAE-D"].get_key(linked, 1)["key_buffer"]
+        with pytest.raises(KMEError):  # delivered before the restart: never again
+            clients["SAE-A"].get_key(linked, 0)
+        assert clients["SAE-D"].open_connect("SAE-X", "SAE-D", ksid=waiting)["status"] == 0
+        assert clients["SAE-X"].get_key(waiting, 0)["key_buffer"] == clients["SAE-D"].get_key(waiting, 0)["key_buffer"]
+        assert clients["SAE-A"].get_key(local, 3)["status"] == 0
+        for client in clients.values():
+            client.close()
