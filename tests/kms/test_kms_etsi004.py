@@ -17,7 +17,7 @@ import pytest
 from qit4n.kms.client import KMEError
 from qit4n.kms.client004 import StreamClient
 from qit4n.kms.launcher import write_kme_plan
-from qit4n.kms.ops import InProcessNetwork
+from qit4n.kms.ops import InProcessNetwork, network_status
 
 _RATE_BPS = 1e5
 
@@ -91,6 +91,18 @@ def test_close_ends_the_stream_at_both_ends(saes):
         after = saes[sae].get_key(ksid, 1)
         assert after["status"] == 4 and "closed" in after["message"], after
     assert saes["SAE-A"].open_connect("SAE-A", "SAE-C", ksid=ksid)["status"] == 5  # a KSID is not reused
+
+
+def test_close_erases_the_keys_still_waiting_at_either_kme(net, saes):
+    ksid = open_pair(saes, "SAE-A", "SAE-C")
+    for index in range(3):  # made and taken at the source; waiting for SAE-C at KME-C
+        assert saes["SAE-A"].get_key(ksid, index)["status"] == 0
+    assert saes["SAE-C"].get_key(ksid, 3)["status"] == 0  # and one waiting for SAE-A at KME-A
+    before = network_status(net.plan)["kmes"]
+    assert saes["SAE-A"].close_stream(ksid)["status"] == 0
+    after = network_status(net.plan)["kmes"]
+    assert before["KME-C"]["waiting_keys"] - after["KME-C"]["waiting_keys"] == 3
+    assert before["KME-A"]["waiting_keys"] - after["KME-A"]["waiting_keys"] == 1
 
 
 def test_unknown_ksid_is_status_4(saes):
@@ -292,6 +304,9 @@ def test_one_kme_serves_both_ends_and_a_restart_keeps_open_streams(tmp_path, liv
             assert first["status"] == second["status"] == 0 and first["key_buffer"] == second["key_buffer"]
         linked = open_pair(clients, "SAE-A", "SAE-D")
         before = clients["SAE-A"].get_key(linked, 0)  # made now; SAE-D takes it after the restart
+        with pytest.raises(KMEError) as foreign:  # SAE-X shares KME-A but is no end of this stream
+            clients["SAE-X"].get_key(linked, 1)
+        assert foreign.value.status_code == 401
         waiting = clients["SAE-X"].open_connect("SAE-X", "SAE-D")["KSID"]  # its peer joins after the restart
         for client in clients.values():
             client.close()

@@ -170,7 +170,7 @@ class Etsi004:
         self.quotas = quotas
         self.audit = audit
         self.book = StreamBook(streams_path(config.database))
-        self._making: dict[tuple[str, int], asyncio.Lock] = {}
+        self._making: dict[str, asyncio.Lock] = {}  # per open stream: its keys are made one at a time
         self._client: httpx.AsyncClient | None = None
 
     async def close(self) -> None:
@@ -366,22 +366,18 @@ class Etsi004:
 
     async def key_for(self, ksid: str, index: int) -> str:
         """At the source's KME: the key_ID of (``ksid``, ``index``), made on first request (status 2 if no key)."""
-        lock = self._making.setdefault((ksid, index), asyncio.Lock())
-        async with lock:
-            try:
-                known = self.book.key_id(ksid, index)
-                if known is not None:
-                    return known
-                source_end = self.book.end(ksid, "source")
-                if source_end is None or source_end.closed:
-                    raise _Outcome(4, f"key stream {ksid} is not open at the source's KME")
-                if not source_end.peer_connected:
-                    raise _Outcome(3, f"{source_end.destination} has not opened {ksid}")
-                key_id = await self._make_key(source_end)
-                self.book.record_key(ksid, index, key_id)
-                return key_id
-            finally:
-                self._making.pop((ksid, index), None)
+        async with self._making.setdefault(ksid, asyncio.Lock()):
+            known = self.book.key_id(ksid, index)
+            if known is not None:
+                return known
+            source_end = self.book.end(ksid, "source")
+            if source_end is None or source_end.closed:
+                raise _Outcome(4, f"key stream {ksid} is not open at the source's KME")
+            if not source_end.peer_connected:
+                raise _Outcome(3, f"{source_end.destination} has not opened {ksid}")
+            key_id = await self._make_key(source_end)
+            self.book.record_key(ksid, index, key_id)
+            return key_id
 
     async def _make_key(self, end: StreamEnd) -> str:
         kme_id = self.config.kme_id
@@ -416,22 +412,28 @@ class Etsi004:
             end = self._caller_end(caller, ksid)
         except _Outcome as outcome:
             return GetKeyResult(status=outcome.status, message=str(outcome))
-        self.close_here(ksid)
+        batch_ids = self.close_here(ksid)
         other_kme = self.config.directory[end.peer]
         if other_kme != self.config.kme_id:
             try:
-                await self._peer_call(other_kme, "/kme/v1/streams/close", {"KSID": ksid})
+                answer = await self._peer_call(
+                    other_kme, "/kme/v1/streams/close", {"KSID": ksid, "batch_IDs": batch_ids}
+                )
+                self.close_here(ksid, answer.get("batch_IDs") or [])
             except _Outcome as outcome:  # the other end sees the closed stream on its next call, or its ttl
                 _log.warning("key stream %s: close not delivered to %s: %s", ksid, other_kme, outcome)
         self.audit.record("stream_close", KSID=ksid, sae=caller)
         return GetKeyResult(status=0, message=STATUS[0])
 
-    def close_here(self, ksid: str) -> None:
-        """Close the ends of ``ksid`` at this KME and void the stream's keys waiting here."""
+    def close_here(self, ksid: str, peer_batch_ids: list[str] | None = None) -> list[str]:
+        """Close the ends of ``ksid`` at this KME; void the stream's keys waiting here (those this KME
+        recorded, and ``peer_batch_ids``, those the other end's KME recorded). Returns the former."""
         key_ids = self.book.close_stream(ksid)
+        self._making.pop(ksid, None)
         batch_ids = [part[0] for key_id in key_ids if (part := split_key_id(key_id)) is not None]
-        if batch_ids:
-            self.store.void(batch_ids=batch_ids)
+        if batch_ids or peer_batch_ids:
+            self.store.void(batch_ids=sorted({*batch_ids, *(peer_batch_ids or [])}))
+        return batch_ids
 
     # -- KME-to-KME ----------------------------------------------------------------------------
     async def _peer_call(self, kme_id: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -470,7 +472,9 @@ class Etsi004:
                 raise EtsiError(401, f"key stream {ksid} has no end at {sender}")
             if path == "key":
                 return {"status": 0, "message": STATUS[0], "key_ID": await self.key_for(ksid, int(body["index"]))}
-            self.close_here(ksid)
-            return {"status": 0, "message": STATUS[0]}
+            if not ends:
+                return {"status": 0, "message": STATUS[0]}
+            own = self.close_here(ksid, list(body.get("batch_IDs") or []))
+            return {"status": 0, "message": STATUS[0], "batch_IDs": own}
         except _Outcome as outcome:
             return {"status": outcome.status, "message": str(outcome)}

@@ -29,6 +29,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
+from pydantic import Field
 
 from qit4n.kms.dependencies import calling_kme, calling_sae, get_kme
 from qit4n.kms.errors import EtsiError
@@ -117,6 +118,7 @@ class _PeerCall(StrictModel):
     source: str | None = None
     destination: str | None = None
     index: int | None = None
+    batch_IDs: list[str] | None = Field(None, max_length=1 << 16)
 
 
 @peer_router.post("/{call}")
