@@ -13,12 +13,16 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from qit4n.errors import ServiceError
 from qit4n.kms.client import KMEError, sae_transport
 from qit4n.kms.tls import DEFAULT_TLS_GROUPS
 
-__all__ = ["StreamClient"]
+if TYPE_CHECKING:
+    from qit4n.kms.launcher import NetworkPlan
+
+__all__ = ["StreamClient", "stream_between"]
 
 
 class StreamClient:
@@ -83,3 +87,40 @@ class StreamClient:
     def close_stream(self, ksid: str) -> dict[str, Any]:
         """CLOSE: ``{"status", "message"}``."""
         return self._call("close", {"KSID": ksid})
+
+
+def _plan_client(plan: NetworkPlan, sae_id: str) -> StreamClient:
+    kme_id = plan.directory.get(sae_id)
+    if kme_id is None:
+        raise ServiceError(f"SAE {sae_id!r}: not an SAE of this network; SAEs: {', '.join(sorted(plan.directory))}")
+    return StreamClient(plan.url(kme_id), *plan.sae_cert(sae_id), groups=plan.configs[kme_id].tls_groups)
+
+
+def _expect(answer: dict[str, Any], status: int, call: str) -> dict[str, Any]:
+    if answer["status"] != status:
+        raise ServiceError(f"{call}: status {answer['status']} ({answer['message']})")
+    return answer
+
+
+def stream_between(
+    plan: NetworkPlan, source: str, destination: str, *, count: int, qos: dict[str, Any]
+) -> tuple[str, list[bytes]]:
+    """Open a key stream, acting for both SAEs with their certificates from ``plan``; take ``count``
+    chunks at both ends, check that they agree, close it: (KSID, the chunks).
+
+    Raises :class:`~qit4n.errors.ServiceError` with the KME's status and message when a call fails.
+    """
+    with _plan_client(plan, source) as sender, _plan_client(plan, destination) as receiver:
+        ksid = _expect(sender.open_connect(source, destination, qos), 1, "OPEN_CONNECT (source)")["KSID"]
+        try:
+            _expect(receiver.open_connect(source, destination, qos, ksid=ksid), 0, "OPEN_CONNECT (destination)")
+            chunks = []
+            for index in range(count):
+                mine = _expect(sender.get_key(ksid, index), 0, f"GET_KEY {index} (source)")["key_buffer"]
+                theirs = _expect(receiver.get_key(ksid, index), 0, f"GET_KEY {index} (destination)")["key_buffer"]
+                if mine != theirs:
+                    raise ServiceError(f"GET_KEY {index}: the two ends got different keys")
+                chunks.append(mine)
+        finally:
+            sender.close_stream(ksid)
+    return ksid, chunks
