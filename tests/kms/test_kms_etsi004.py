@@ -128,12 +128,14 @@ def test_ksid_in_use_is_status_5(saes):
 
 def test_qos_that_cannot_be_met_is_status_7_with_a_counter_proposal(saes):
     answer = saes["SAE-A"].open_connect(
-        "SAE-A", "SAE-D", {"min_bps": 2 * _RATE_BPS, "key_chunk_size": 4096, "metadata_mimetype": "text/plain"}
+        "SAE-A",
+        "SAE-D",
+        {"min_bps": 2 * _RATE_BPS, "key_chunk_size": 4096, "metadata_mimetype": "text/plain", "timeout": 120_000},
     )
     assert answer["status"] == 7 and "KSID" not in answer
     counter = answer["qos"]
     assert counter["key_chunk_size"] == 1024 and counter["metadata_mimetype"] == "application/json"
-    assert counter["min_bps"] <= _RATE_BPS
+    assert counter["min_bps"] <= _RATE_BPS and counter["timeout"] == 60_000 and counter["jitter"] == 0
     accepted = saes["SAE-A"].open_connect("SAE-A", "SAE-D", counter)
     assert accepted["status"] == 1 and accepted["qos"] == counter
 

@@ -49,6 +49,7 @@ __all__ = [
     "Etsi004",
     "GetKeyRequest",
     "GetKeyResult",
+    "KSIDRequest",
     "OpenConnectRequest",
     "OpenResult",
     "QoS",
@@ -240,11 +241,7 @@ class Etsi004:
         lifetime_s = int(self.config.key_lifetime_s)
         if qos.ttl > lifetime_s:
             changes["ttl"] = lifetime_s
-        if not changes:
-            return None
-        if "min_bps" in changes and qos.max_bps and qos.max_bps < qos.min_bps:
-            changes["max_bps"] = qos.max_bps
-        return qos.model_copy(update=changes)
+        return qos.model_copy(update=changes) if changes else None
 
     async def _open_destination(self, request: OpenConnectRequest) -> OpenResult:
         ksid = request.KSID

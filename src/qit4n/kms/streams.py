@@ -28,10 +28,7 @@ from typing import Any
 
 from qit4n.kms.atrest import check_private, private_dir
 
-__all__ = ["ROLES", "StreamBook", "StreamEnd", "streams_path"]
-
-#: The two ends of a stream.
-ROLES = ("source", "destination")
+__all__ = ["StreamBook", "StreamEnd", "streams_path"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS streams (ksid TEXT NOT NULL, role TEXT NOT NULL, source TEXT NOT NULL,
