@@ -93,13 +93,14 @@ def test_close_ends_the_stream_at_both_ends(saes):
     assert saes["SAE-A"].open_connect("SAE-A", "SAE-C", ksid=ksid)["status"] == 5  # a KSID is not reused
 
 
-def test_close_erases_the_keys_still_waiting_at_either_kme(net, saes):
+@pytest.mark.parametrize("closer", ["SAE-A", "SAE-C"])
+def test_close_erases_the_keys_still_waiting_at_either_kme(net, saes, closer):
     ksid = open_pair(saes, "SAE-A", "SAE-C")
     for index in range(3):  # made and taken at the source; waiting for SAE-C at KME-C
         assert saes["SAE-A"].get_key(ksid, index)["status"] == 0
     assert saes["SAE-C"].get_key(ksid, 3)["status"] == 0  # and one waiting for SAE-A at KME-A
     before = network_status(net.plan)["kmes"]
-    assert saes["SAE-A"].close_stream(ksid)["status"] == 0
+    assert saes[closer].close_stream(ksid)["status"] == 0
     after = network_status(net.plan)["kmes"]
     assert before["KME-C"]["waiting_keys"] - after["KME-C"]["waiting_keys"] == 3
     assert before["KME-A"]["waiting_keys"] - after["KME-A"]["waiting_keys"] == 1

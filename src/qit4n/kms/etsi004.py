@@ -416,7 +416,8 @@ class Etsi004:
                 answer = await self._peer_call(
                     other_kme, "/kme/v1/streams/close", {"KSID": ksid, "batch_IDs": batch_ids}
                 )
-                self.close_here(ksid, answer.get("batch_IDs") or [])
+                if end.role == "destination":  # only the source's KME (the keys' master KME) names batches to void
+                    self.close_here(ksid, list(answer.get("batch_IDs") or []))
             except _Outcome as outcome:  # the other end sees the closed stream on its next call, or its ttl
                 _log.warning("key stream %s: close not delivered to %s: %s", ksid, other_kme, outcome)
         self.audit.record("stream_close", KSID=ksid, sae=caller)
@@ -471,7 +472,9 @@ class Etsi004:
                 return {"status": 0, "message": STATUS[0], "key_ID": await self.key_for(ksid, int(body["index"]))}
             if not ends:
                 return {"status": 0, "message": STATUS[0]}
-            own = self.close_here(ksid, list(body.get("batch_IDs") or []))
+            # Batches named by the sender are voided only when it is the source's KME, the keys' master KME.
+            from_master = peer_end is not None and self.config.directory.get(peer_end.source) == sender
+            own = self.close_here(ksid, list(body.get("batch_IDs") or []) if from_master else [])
             return {"status": 0, "message": STATUS[0], "batch_IDs": own}
         except _Outcome as outcome:
             return {"status": outcome.status, "message": str(outcome)}
