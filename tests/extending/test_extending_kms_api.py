@@ -53,7 +53,9 @@ def test_a_registered_interface_is_served_beside_etsi_014(tmp_path: Path, recipe
 def test_the_interface_is_gone_once_unregistered(recipe: ModuleType) -> None:
     KME_INTERFACES.unregister("pool-levels")
     assert "pool-levels" not in KME_INTERFACES and sorted(KME_INTERFACES.names()) == [
+        "etsi004",
         "etsi014",
         "kme-metrics",
         "kme-peers",
+        "kme-streams",
     ]

@@ -345,6 +345,34 @@ def dec_key(
         _print_keys(client.get_key_with_ids(master, key_id), as_json)
 
 
+@kms_app.command("stream")
+def stream(
+    state: StateOption,
+    source: Annotated[str, typer.Option("--source", help="the source SAE")],
+    destination: Annotated[str, typer.Option("--destination", help="the destination SAE")],
+    count: Annotated[int, typer.Option("--count", min=1, max=1000, help="key chunks (indexes 0..count-1)")] = 4,
+    chunk_bytes: Annotated[int, typer.Option("--chunk-bytes", min=1, max=1024, help="QoS key_chunk_size")] = 32,
+    as_json: JsonOption = False,
+) -> None:
+    """An ETSI GS QKD 004 key stream from SOURCE to DESTINATION (both ends, with their certificates)."""
+    from qit4n.kms.client004 import stream_between
+    from qit4n.kms.launcher import load_plan
+
+    qos = {"key_chunk_size": chunk_bytes, "timeout": 5000}
+    ksid, chunks = stream_between(load_plan(state), source, destination, count=count, qos=qos)
+    keys = [base64.b64encode(chunk).decode("ascii") for chunk in chunks]
+    if as_json:
+        rows = [{"index": index, "key": key} for index, key in enumerate(keys)]
+        typer.echo(json.dumps({"KSID": ksid, "keys": rows}, indent=1))
+        return
+    table = RichTable(title=f"KSID {ksid}: the same key at both ends")
+    table.add_column("index")
+    table.add_column("key (base64)")
+    for index, key in enumerate(keys):
+        table.add_row(str(index), key)
+    Console().print(table)
+
+
 audit_app = typer.Typer(help="The KMEs' hash-chained audit logs.", no_args_is_help=True)
 kms_app.add_typer(audit_app, name="audit")
 

@@ -4,7 +4,8 @@
 (:class:`~qit4n.kms.storage.KeyStorage`), one key supply and pool filler per QKD link (from
 :data:`~qit4n.kms.supply.KEY_SUPPLIES`) and the relay engine towards other KMEs
 (:class:`~qit4n.kms.relay.RelayEngine`, counting relayed keys into the KME's Prometheus metrics,
-:class:`~qit4n.kms.metrics.KMEMetrics`). The interfaces the application mounts
+:class:`~qit4n.kms.metrics.KMEMetrics`) and the key streams of ETSI GS QKD 004
+(:class:`~qit4n.kms.etsi004.Etsi004`, whose state is the KME's). The interfaces the application mounts
 (:data:`~qit4n.kms.interfaces.KME_INTERFACES`: ETSI GS QKD 014, the KME-to-KME API, and any
 added later) reach these parts through the KME; none of them lives here.
 """
@@ -18,6 +19,7 @@ from typing import Any
 from qit4n.kms.atrest import KeySealer, private_dir
 from qit4n.kms.audit import AuditLog
 from qit4n.kms.config import KMEConfig
+from qit4n.kms.etsi004 import Etsi004
 from qit4n.kms.kek import open_sealer
 from qit4n.kms.metrics import CountingRelayEngine, KMEMetrics
 from qit4n.kms.quotas import QuotaBook
@@ -62,6 +64,7 @@ class KME:
             private_dir(audit_file.parent)
         self.audit = AuditLog(audit_file, config.kme_id)
         self.metrics.watch(self)
+        self.etsi004 = Etsi004(config, self.store, self.relay, self.quotas, self.audit)
 
     async def start(self) -> None:
         """Open the connections to other KMEs."""
@@ -74,6 +77,7 @@ class KME:
     async def close(self) -> None:
         """Close the connections and the store."""
         await self.close_peers()
+        await self.etsi004.close()
         self.store.close()
 
     async def run_supply(self) -> None:
