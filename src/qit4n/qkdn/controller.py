@@ -4,13 +4,13 @@ Every ``poll_interval_s`` the controller reads each KME's control interface
 (:mod:`qit4n.kms.routers.control`, with the operator's certificate): pool level, key rate and QBER
 of its links, and whether they are cut. From the two ends' reports it derives each link's state
 (``down``: an end KME does not answer or reports the link cut; ``aborted``: QBER above
-``qber_abort``; ``degraded``: producing below its planned rate; else ``up``), raises and clears
-alarms, and computes every KME's relay routes with :func:`qit4n.net.shortest_path` (fewest hops)
-over the links in service, key-aware: links whose pool holds less than ``pool_low_share`` of its
-capacity are avoided while another route exists. Routes that changed are pushed to the KMEs
-(``PUT /kme/v1/control/routes``). Events and alarms are kept under ``STATE/qkdn/`` so a restart
-resumes them; link faults recorded in ``STATE/qkdn/faults.json`` (:mod:`qit4n.qkdn.faults`, the
-emulated physical layer) are re-applied to a KME that (re)joins.
+``qber_abort``, or no key at all at the QBER reported; ``degraded``: producing below its planned
+rate; else ``up``), raises and clears alarms, and computes every KME's relay routes with
+:func:`qit4n.net.shortest_path` (fewest hops) over the links in service, key-aware: links whose pool
+holds less than ``pool_low_share`` of its capacity are avoided while another route exists. Routes
+that changed are pushed to the KMEs (``PUT /kme/v1/control/routes``). Events and alarms are kept
+under ``STATE/qkdn/`` so a restart resumes them; link faults recorded in ``STATE/qkdn/faults.json``
+(:mod:`qit4n.qkdn.faults`, the emulated physical layer) are re-applied to a KME that (re)joins.
 """
 
 from __future__ import annotations
@@ -257,6 +257,14 @@ class Controller:
             return LinkStatus.ABORTED, f"QBER {qber:.3f} above {self.settings.qber_abort:.3f}", 0.0, qber, pool_bits
         rate = float(min(end["key_rate_bps"] for end in known))
         planned = float(min(end["planned_rate_bps"] for end in known))
+        if rate <= 0.0 < planned:
+            return (
+                LinkStatus.ABORTED,
+                "no key left after error correction and privacy amplification",
+                0.0,
+                qber,
+                pool_bits,
+            )
         if rate < planned:
             return LinkStatus.DEGRADED, f"rate {rate:.4g} of {planned:.4g} bit/s", rate, qber, pool_bits
         return LinkStatus.UP, "", rate, qber, pool_bits
@@ -299,7 +307,7 @@ class Controller:
                 reason = self._link_state(index)[1]
                 active[(source, "down")] = (AlarmSeverity.MAJOR, f"link {link.id} down ({reason})")
             elif link.state == LinkStatus.ABORTED:
-                text = f"link {link.id} aborted: QBER {link.qber:.3f} above {self.settings.qber_abort:.3f}"
+                text = f"link {link.id} aborted ({self._link_state(index)[1]})"
                 active[(source, "aborted")] = (AlarmSeverity.MAJOR, text)
             elif link.state == LinkStatus.DEGRADED:
                 active[(source, "degraded")] = (AlarmSeverity.MINOR, f"link {link.id} degraded")

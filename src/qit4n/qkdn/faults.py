@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,7 +128,7 @@ def apply_fault(plan: ControllerPlan, action: str, target: str, *, classical: st
     scenario = plan.scenario()
     node_ids = [node.id for node in scenario.nodes]
     path = _path(plan.state_dir)
-    with open(path.with_suffix(".lock"), "a") as lock:
+    with os.fdopen(os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600), "r+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         faults = read_faults(plan.state_dir)
         if action in ("cut", "noise") or (action == "restore" and target not in node_ids):
