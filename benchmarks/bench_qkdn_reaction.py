@@ -24,7 +24,7 @@ import httpx
 from qit4n.kms.launcher import Network, write_kme_plan
 from qit4n.kms.tls_client import tls_transport
 from qit4n.qkdn.faults import apply_fault
-from qit4n.qkdn.plan import ControllerPlan, write_controller_plan
+from qit4n.qkdn.plan import ControllerPlan, start_controller, write_controller_plan
 from qit4n.scenario import load_scenario
 
 
@@ -73,7 +73,7 @@ def main() -> None:
         kmes = write_kme_plan(scenario, state)
         plan = write_controller_plan(scenario, kmes)
         with Network(kmes) as network, httpx.Client(transport=tls_transport(plan.operator_tls()), timeout=5) as http:
-            network.start_service("qkdn-controller", "qit4n.qkdn.server", state)
+            start_controller(network, state)
             _wait(lambda: http.get(plan.url + "/qkdn/v1/state").status_code == 200)
             ready_s = time.monotonic() - started
             _wait(lambda: all(_routes(http, plan).values()))

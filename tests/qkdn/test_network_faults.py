@@ -23,7 +23,7 @@ from qit4n.kms.client import KMEError
 from qit4n.kms.launcher import Network, write_kme_plan
 from qit4n.kms.ops import sae_client
 from qit4n.qkdn.faults import apply_fault
-from qit4n.qkdn.plan import write_controller_plan
+from qit4n.qkdn.plan import start_controller, write_controller_plan
 from qit4n.scenario import load_scenario
 
 pytestmark = pytest.mark.timeout(120)
@@ -42,7 +42,7 @@ def secoqc(tmp_path_factory: pytest.TempPathFactory) -> Any:
     kmes = write_kme_plan(scenario, state)
     plan = write_controller_plan(scenario, kmes)
     with Network(kmes) as network:
-        network.start_service("qkdn-controller", "qit4n.qkdn.server", state)
+        start_controller(network, state)
         _wait(lambda: _state(state)["sequence"] > 0, "the controller answers")
         ready_s = time.monotonic() - started
         yield plan, network, ready_s

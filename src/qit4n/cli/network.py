@@ -76,7 +76,7 @@ def up(
     """Start a KME per node of SCENARIO and the QKDN controller; Ctrl-C stops everything. A restart on
     the same --state resumes it (pools, alarms, events, faults)."""
     from qit4n.kms.launcher import Network, StateLock, write_kme_plan
-    from qit4n.qkdn.plan import write_controller_plan
+    from qit4n.qkdn.plan import start_controller, write_controller_plan
     from qit4n.scenario import load_scenario
 
     loaded = load_scenario(scenario)
@@ -91,7 +91,7 @@ def up(
             kmes = write_kme_plan(loaded, state, supply=supply)
             plan = write_controller_plan(loaded, kmes)
             network = running.enter_context(Network(kmes, lock=lock))
-            network.start_service("qkdn-controller", "qit4n.qkdn.server", state)
+            start_controller(network, state)
             _wait_controller(plan, network)
             killed = _apply_kills(network, set(), console)
             console.print(

@@ -18,17 +18,26 @@ from qit4n.errors import ServiceError
 from qit4n.kms.atrest import private_dir, write_private
 from qit4n.kms.config import OPERATOR_ID, https_url
 from qit4n.kms.hosts import free_port
-from qit4n.kms.launcher import NetworkPlan, load_plan
+from qit4n.kms.launcher import Network, NetworkPlan, load_plan
 from qit4n.kms.pki import Entities, ensure_certs, entities_of
 from qit4n.kms.tls import ContextSource, TlsFiles
 
 if TYPE_CHECKING:
     from qit4n.scenario import Scenario
 
-__all__ = ["CONTROLLER_ID", "ControllerPlan", "load_controller_plan", "write_controller_plan"]
+__all__ = [
+    "CONTROLLER_ID",
+    "CONTROLLER_MODULE",
+    "ControllerPlan",
+    "load_controller_plan",
+    "start_controller",
+    "write_controller_plan",
+]
 
 #: Common name of the controller's server certificate.
 CONTROLLER_ID = "qkdn-controller"
+#: The controller process's module (``python -m``).
+CONTROLLER_MODULE = "qit4n.qkdn.server"
 _HOST = "127.0.0.1"
 
 
@@ -103,3 +112,8 @@ def load_controller_plan(state_dir: Path) -> ControllerPlan:
     if not saved.is_file():
         raise ServiceError(f"--state {state_dir}: no QKDN controller planned (run `qit4n network up SCENARIO --state`)")
     return ControllerPlan(load_plan(state_dir), int(json.loads(saved.read_text())["port"]))
+
+
+def start_controller(network: Network, state_dir: Path) -> None:
+    """Run the controller of ``state_dir`` as a supervised child of ``network`` (log ``qkdn-controller.log``)."""
+    network.start_service(CONTROLLER_ID, CONTROLLER_MODULE, state_dir)
