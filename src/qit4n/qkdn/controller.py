@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Controller", "ControllerSettings", "LinkSample", "qkdl_uuid", "qkdn_uuid"]
 
+#: Cleared alarms kept (the oldest are dropped beyond this).
+_KEPT_CLEARED_ALARMS = 1000
 _NAMESPACE = uuid.UUID("6d2c3c8e-8a51-4d0c-9d1e-2f1a4c0b7e21")
 
 
@@ -118,7 +120,7 @@ class Controller:
         self._links: list[LinkState] = []
         self._content: str = ""
         self._client: httpx.AsyncClient | None = None
-        self._kinds: dict[str, str] = {}  # alarm ID -> condition kind (rebuilt from the text after a restart)
+        self._kinds: dict[str, str] = {}  # alarm ID -> the kind of condition it reports (down, aborted, ...)
         self._load()
 
     # -- persistence ------------------------------------------------------------------------------
@@ -126,14 +128,22 @@ class Controller:
         alarms = self.folder / "alarms.json"
         if alarms.exists():
             for item in json.loads(alarms.read_text()):
-                alarm = Alarm.model_validate(item)
+                alarm = Alarm.model_validate(item["alarm"])
                 self.memory.alarms[str(alarm.id)] = alarm
+                self._kinds[str(alarm.id)] = item["kind"]
         events = self.folder / "events.jsonl"
         if events.exists():
             self.memory.events = [json.loads(line) for line in events.read_text().splitlines() if line.strip()]
 
     def _save_alarms(self) -> None:
-        alarms = [alarm.model_dump(mode="json") for alarm in self.memory.alarms.values()]
+        cleared = [key for key, alarm in self.memory.alarms.items() if alarm.cleared_at is not None]
+        for key in cleared[: max(0, len(cleared) - _KEPT_CLEARED_ALARMS)]:
+            del self.memory.alarms[key]
+            self._kinds.pop(key, None)
+        alarms = [
+            {"kind": self._kinds.get(key, "other"), "alarm": alarm.model_dump(mode="json")}
+            for key, alarm in self.memory.alarms.items()
+        ]
         write_private(self.folder / "alarms.json", json.dumps(alarms, indent=1))
 
     def _event(self, kind: str, source: str, **detail: Any) -> None:
@@ -320,7 +330,7 @@ class Controller:
         active = self._conditions()
         now = _now()
         raised = {
-            (alarm.source, self._kind(alarm)): key
+            (alarm.source, self._kinds.get(key, "other")): key
             for key, alarm in self.memory.alarms.items()
             if alarm.cleared_at is None
         }
@@ -339,15 +349,6 @@ class Controller:
                 changed = True
         if changed:
             self._save_alarms()
-
-    def _kind(self, alarm: Alarm) -> str:
-        kind = self._kinds.get(str(alarm.id))
-        if kind is not None:
-            return kind
-        for candidate in ("pool low", "aborted", "degraded", "down", "does not answer"):
-            if candidate in alarm.text:
-                return {"pool low": "pool-low", "does not answer": "down"}.get(candidate, candidate)
-        return "other"
 
     # -- routes -----------------------------------------------------------------------------------
     def compute_routes(self) -> dict[str, dict[str, list[str]]]:
