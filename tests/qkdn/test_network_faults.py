@@ -205,6 +205,8 @@ def test_views_need_the_operator_and_speak_etsi_015(secoqc: Any) -> None:
     brei = document["qkd_node"][3]
     direct = [link for link in brei["qkd_links"]["qkd_link"] if link["qkdl_type"] == "DIRECT"]
     assert len(direct) == 4 and len(brei["qkd_interfaces"]["qkd_interface"]) == 4
+    page = fetch_text(plan, "/dashboard")
+    assert page.startswith("<!doctype html>") and 'content="/qkdn/v1/state"' in page
     metrics = fetch_text(plan, "/qkdn/v1/metrics")
     assert 'qit4n_qkdn_link_key_rate_bps{link="BREI-STP"}' in metrics
     history = fetch(plan.state_dir, "/qkdn/v1/history/BREI-STP")["samples"]

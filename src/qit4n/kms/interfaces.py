@@ -7,7 +7,8 @@ ETSI GS QKD 014 (``etsi014``, :mod:`qit4n.kms.routers.keys`), the KME-to-KME API
 calls (``etsi004``, ``kme-streams``, :mod:`qit4n.kms.routers.etsi004`) and the operator's and QKDN
 controller's control interface (``kme-control``, :mod:`qit4n.kms.routers.control`) are registered
 here; a new interface (ETSI GS QKD 020, another controller's API) registers its router under a new
-name and reaches the KME's parts through the dependencies of :mod:`qit4n.kms.dependencies`, without touching the ETSI 014 code.
+name and reaches the KME's parts through the dependencies of :mod:`qit4n.kms.dependencies`,
+without touching the ETSI 014 code.
 The recipe is in ``docs/extending.md`` ("A new KMS API").
 """
 

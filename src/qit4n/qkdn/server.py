@@ -7,7 +7,8 @@ certificate; clients must present the operator's certificate):
 - ``GET /qkdn/v1/etsi015``: the same in ETSI GS QKD 015 terms (:mod:`qit4n.qkdn.etsi015`);
 - ``GET /qkdn/v1/history/{link_id}``: the link's performance history (rate, QBER, pool);
 - ``GET /qkdn/v1/events``: every event (state changes, alarms, route installs);
-- ``GET /qkdn/v1/metrics``: Prometheus metrics (one registry, :func:`metrics_registry`).
+- ``GET /qkdn/v1/metrics``: Prometheus metrics (one registry, :func:`metrics_registry`);
+- ``GET /dashboard``: the live dashboard page (:func:`qit4n.qkdn.dashboard.dashboard_html`).
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from qit4n.errors import ServiceError
 from qit4n.kms.config import OPERATOR_ID
 from qit4n.qkdn.controller import Controller, ControllerSettings
+from qit4n.qkdn.dashboard import dashboard_html
 from qit4n.qkdn.etsi015 import etsi015_document
 from qit4n.qkdn.plan import ControllerPlan, load_controller_plan
 from qit4n.qkdn.state import LinkStatus, NodeStatus
@@ -141,6 +143,10 @@ def create_app(plan: ControllerPlan, settings: ControllerSettings | None = None)
     @app.get("/qkdn/v1/events")
     async def events(_caller: Operator) -> dict[str, Any]:
         return {"events": controller.events}
+
+    @app.get("/dashboard")
+    async def dashboard(_caller: Operator) -> HTMLResponse:
+        return HTMLResponse(dashboard_html(), headers={"Cache-Control": "no-store"})
 
     @app.get("/qkdn/v1/metrics")
     async def metrics(_caller: Operator) -> Response:
