@@ -55,6 +55,7 @@ def test_the_interface_is_gone_once_unregistered(recipe: ModuleType) -> None:
     assert "pool-levels" not in KME_INTERFACES and sorted(KME_INTERFACES.names()) == [
         "etsi004",
         "etsi014",
+        "kme-control",
         "kme-metrics",
         "kme-peers",
         "kme-streams",

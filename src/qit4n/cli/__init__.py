@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "qit4n.cli.net",
     "qit4n.cli.postprocess",
     "qit4n.cli.kms",
+    "qit4n.cli.network",
     "qit4n.cli.qin",
     "qit4n.cli.threat",
     "qit4n.cli.qrng",

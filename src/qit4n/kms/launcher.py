@@ -379,7 +379,8 @@ class Network:
     (a Ctrl-C on the terminal reaches the supervisor only) and receives SIGTERM when the
     supervisor dies, however it dies. :meth:`supervise` restarts children that exited, with
     exponential back-off, and gives up after ``max_restarts``. ``on_ready(kme_id)`` is called as
-    each KME starts accepting connections (progress display).
+    each KME starts accepting connections (progress display). :meth:`start_service` adds another
+    supervised child (the QKDN controller of :mod:`qit4n.qkdn`), restarted and stopped with the KMEs.
     """
 
     def __init__(
@@ -398,6 +399,7 @@ class Network:
         self.backoff_s = backoff_s
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.producers: dict[Path, subprocess.Popen[bytes]] = {}
+        self.services: dict[str, tuple[str, Path, subprocess.Popen[bytes]]] = {}
         self.restarts: dict[str, _Restarts] = {}
 
     def __enter__(self) -> Network:
@@ -441,6 +443,14 @@ class Network:
             if self.on_ready is not None:
                 self.on_ready(kme_id)
 
+    def start_service(self, name: str, module: str, argument: Path) -> subprocess.Popen[bytes]:
+        """Run ``python -m MODULE ARGUMENT`` as a child like the KMEs (log ``NAME.log`` in the state);
+        :meth:`supervise` restarts it when it exits, :meth:`stop` stops it."""
+        self.lock.acquire()
+        process = self._spawn(module, argument, f"{name}.log")
+        self.services[name] = (module, argument, process)
+        return process
+
     def _wait_ready(self, kme_id: str) -> None:
         config = self.plan.configs[kme_id]
         deadline = time.monotonic() + _READY_TIMEOUT_S
@@ -467,6 +477,10 @@ class Network:
         for path, producer in list(self.producers.items()):
             if producer.poll() is not None:
                 self.producers[path] = self._spawn("qit4n.kms.emulated_supply", path, f"producer-{path.stem}.log")
+        for name, (module, argument, service) in list(self.services.items()):
+            if service.poll() is not None:
+                self.services[name] = (module, argument, self._spawn(module, argument, f"{name}.log"))
+                restarted.append(name)
         for kme_id, process in list(self.processes.items()):
             if process.poll() is None:
                 continue
@@ -495,12 +509,22 @@ class Network:
         process.wait()
 
     def stop(self, kme_ids: list[str] | None = None) -> None:
-        """Stop KMEs with SIGTERM (clean shutdown), SIGKILL after 10 s; all of them also stops the producers."""
+        """Stop KMEs with SIGTERM (clean shutdown), SIGKILL after 10 s; all of them also stops the producers
+        and services."""
         if kme_ids is None:
             producers, self.producers = self.producers, {}
             for process in producers.values():
                 process.kill()
                 process.wait()
+            services, self.services = self.services, {}
+            for _, _, service in services.values():
+                service.terminate()
+            for _, _, service in services.values():
+                try:
+                    service.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    service.kill()
+                    service.wait()
         chosen = [kme_id for kme_id in (kme_ids or list(self.processes)) if kme_id in self.processes]
         for kme_id in chosen:
             if self.processes[kme_id].poll() is None:
@@ -512,5 +536,5 @@ class Network:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if not self.processes:
+        if not self.processes and not self.services:
             self.lock.release()

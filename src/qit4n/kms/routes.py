@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING
 from qit4n.errors import NoKeyRouteError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from qit4n.kms.config import KMEConfig
     from qit4n.net import KeyNetwork
     from qit4n.scenario import Scenario
 
-__all__ = ["KMENetwork", "kme_network", "relay_route"]
+__all__ = ["KMENetwork", "install_routes", "kme_network", "relay_route"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +78,19 @@ def relay_route(scenario: Scenario, source: str, target: str) -> list[str]:
     from qit4n.net import shortest_path
 
     return shortest_path(_key_network(scenario), source, target, weight="hops")
+
+
+def install_routes(config: KMEConfig, routes: Mapping[str, list[str]]) -> None:
+    """Replace a running KME's relay routes (a QKDN controller's push) in place.
+
+    The relay engine and the ETSI 014 service read ``config.routes`` on every request, so the new
+    routes apply to the next request; a target missing from ``routes`` has no route (ETSI 503).
+    ValueError when a route does not start on a QKD link of this KME or does not end at its target.
+    """
+    for target, hops in routes.items():
+        if not hops or hops[-1] != target or target == config.kme_id:
+            raise ValueError(f"routes[{target!r}] = {hops}: must be the next KMEs ending at {target!r}")
+        if config.link_to(hops[0]) is None:
+            raise ValueError(f"routes[{target!r}]: {config.kme_id} has no QKD link to {hops[0]!r}")
+    config.routes.clear()
+    config.routes.update({target: list(hops) for target, hops in routes.items()})

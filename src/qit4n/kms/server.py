@@ -27,7 +27,7 @@ from qit4n.kms.tls_server import tls_protocol_class
 if TYPE_CHECKING:
     import uvicorn
 
-__all__ = ["main", "make_server", "server_tls_source"]
+__all__ = ["main", "make_server", "peer_cert_protocol", "server_tls_source"]
 
 
 def server_tls_source(config: KMEConfig) -> ContextSource:
@@ -36,8 +36,9 @@ def server_tls_source(config: KMEConfig) -> ContextSource:
     return ContextSource(TlsFiles(config.cert, config.key, config.ca, config.crl), config.tls_groups, server=True)
 
 
-def _protocol_class(config: KMEConfig) -> type[asyncio.Protocol]:
-    """TLS in front of uvicorn's HTTP protocol (httptools when installed, else h11) recording the peer."""
+def peer_cert_protocol(source: ContextSource) -> type[asyncio.Protocol]:
+    """TLS from ``source`` in front of uvicorn's HTTP protocol (httptools when installed, else h11),
+    recording the verified client certificate's common name as ``request.state.peer_cn``."""
     base: Any
     try:
         base = importlib.import_module("uvicorn.protocols.http.httptools_impl").HttpToolsProtocol
@@ -55,7 +56,7 @@ def _protocol_class(config: KMEConfig) -> type[asyncio.Protocol]:
             name = session.peer_common_name if session is not None else None
             self.app_state = {**self.app_state, "peer_cn": name}
 
-    return tls_protocol_class(server_tls_source(config), PeerCertProtocol)
+    return tls_protocol_class(source, PeerCertProtocol)
 
 
 def make_server(config: KMEConfig) -> uvicorn.Server:
@@ -81,7 +82,7 @@ def make_server(config: KMEConfig) -> uvicorn.Server:
         app,
         host=config.host,
         port=config.port,
-        http=_protocol_class(config),
+        http=peer_cert_protocol(server_tls_source(config)),
         log_level="warning",
         access_log=False,
         lifespan="on",

@@ -1,0 +1,136 @@
+"""The KME's control interface for the operator and a QKDN controller (interface ``kme-control``).
+
+``GET /kme/v1/control`` reports each QKD link as this KME sees it (pool level, the key rate it is
+filled at now, QBER, whether the link is cut) and the relay routes in force; ``PUT
+/kme/v1/control/routes`` installs new relay routes (:func:`qit4n.kms.routes.install_routes`);
+``PUT /kme/v1/control/links/{link_id}`` changes a link's physical condition: ``cut`` stops its key
+supply, ``rate_factor`` scales the supply's rate, ``qber`` is the error rate the link measures now
+(issue 13's run-time faults). Only the operator's certificate is accepted (KMEs and SAEs get 401).
+Not part of ETSI GS QKD 014; kept out of the published ETSI OpenAPI document.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import Field
+
+from qit4n.kms.config import OPERATOR_ID
+from qit4n.kms.dependencies import caller_id, get_kme
+from qit4n.kms.errors import UNAUTHORIZED, EtsiError
+from qit4n.kms.kme import KME
+from qit4n.kms.routes import install_routes
+from qit4n.kms.storage import KeyStorage
+from qit4n.kms.supply import PoolFiller
+from qit4n.schema import StrictModel
+
+__all__ = ["LinkCondition", "RoutesUpdate", "router"]
+
+router = APIRouter(prefix="/kme/v1/control", include_in_schema=False)
+
+TheKME = Annotated[KME, Depends(get_kme)]
+
+
+async def calling_controller(caller: Annotated[str, Depends(caller_id)]) -> str:
+    """The operator (or the controller, which holds the operator's certificate); 401 for anyone else."""
+    if caller != OPERATOR_ID:
+        raise EtsiError(401, UNAUTHORIZED, [{"reason": "the control interface is for the operator only"}])
+    return caller
+
+
+Operator = Annotated[str, Depends(calling_controller)]
+
+
+class LinkCondition(StrictModel):
+    """A QKD link's physical condition at this KME's end."""
+
+    cut: bool = Field(False, description="no key is produced (fibre cut)")
+    rate_factor: float = Field(1.0, ge=0.0, le=1.0, description="share of the planned key rate produced now")
+    qber: float | None = Field(None, ge=0.0, le=0.5, description="QBER measured now; None: not reported")
+
+
+class RoutesUpdate(StrictModel):
+    """Relay routes to install: target KME ID -> next KMEs, ending at the target."""
+
+    routes: dict[str, list[str]]
+    version: int = Field(0, ge=0, description="the controller's route version (echoed in GET)")
+
+
+class _GatedFiller:
+    """A link's pool filler run at ``condition``: nothing while cut, else the elapsed time scaled by
+    ``rate_factor`` (for the modelled supply, the rate; the emulated supply releases what its
+    producer committed whatever the factor)."""
+
+    def __init__(self, inner: PoolFiller, conditions: dict[str, LinkCondition], link_id: str) -> None:
+        self.inner = inner
+        self.conditions = conditions
+        self.link_id = link_id
+
+    def tick(self, store: KeyStorage, elapsed_s: float) -> int:
+        """Tick the wrapped filler unless the link is cut."""
+        condition = self.conditions[self.link_id]
+        if condition.cut or condition.rate_factor == 0.0:
+            return 0
+        return self.inner.tick(store, elapsed_s * condition.rate_factor)
+
+
+def _conditions(request: Request, kme: KME) -> dict[str, LinkCondition]:
+    """Link ID -> condition, created on first use by wrapping each link's filler."""
+    conditions: dict[str, LinkCondition] | None = getattr(request.app.state, "link_conditions", None)
+    if conditions is None:
+        conditions = {}
+        for index, (link, filler) in enumerate(zip(kme.config.links, kme.fillers)):
+            conditions[link.link_id] = LinkCondition()
+            kme.fillers[index] = _GatedFiller(filler, conditions, link.link_id)
+        request.app.state.link_conditions = conditions
+        request.app.state.route_version = 0
+    return conditions
+
+
+@router.get("")
+async def control_state(request: Request, _caller: Operator, kme: TheKME) -> dict[str, Any]:
+    """Links (pool, rate now, QBER, cut) and relay routes of this KME."""
+    conditions = _conditions(request, kme)
+    health = kme.health()["links"]
+    links = {}
+    for link in kme.config.links:
+        condition = conditions[link.link_id]
+        rate = 0.0 if condition.cut else link.key_rate_bps * condition.rate_factor
+        links[link.link_id] = {
+            **health[link.link_id],
+            "planned_rate_bps": link.key_rate_bps,
+            "key_rate_bps": rate,
+            **condition.model_dump(),
+        }
+    return {
+        "kme_id": kme.config.kme_id,
+        "links": links,
+        "routes": kme.config.routes,
+        "route_version": request.app.state.route_version,
+    }
+
+
+@router.put("/routes")
+async def put_routes(request: Request, update: RoutesUpdate, _caller: Operator, kme: TheKME) -> dict[str, int]:
+    """Install relay routes; 400 naming the route when one does not fit this KME's links."""
+    _conditions(request, kme)
+    try:
+        install_routes(kme.config, update.routes)
+    except ValueError as error:
+        raise EtsiError(400, str(error)) from None
+    request.app.state.route_version = update.version
+    kme.audit.record("routes", version=update.version, targets=len(update.routes))
+    return {"installed": len(update.routes), "version": update.version}
+
+
+@router.put("/links/{link_id}")
+async def put_link(
+    request: Request, link_id: str, condition: LinkCondition, _caller: Operator, kme: TheKME
+) -> dict[str, Any]:
+    """Set a link's condition at this end; 404 for a link this KME does not have."""
+    conditions = _conditions(request, kme)
+    if link_id not in conditions:
+        raise EtsiError(404, f"link {link_id!r}: not a QKD link of {kme.config.kme_id}")
+    conditions[link_id] = condition
+    return {"link_id": link_id, **condition.model_dump()}

@@ -1,0 +1,444 @@
+"""The QKDN controller (ITU-T Y.3804 control layer, Y.3805 SDN controller): state, events, routes.
+
+Every ``poll_interval_s`` the controller reads each KME's control interface
+(:mod:`qit4n.kms.routers.control`, with the operator's certificate): pool level, key rate and QBER
+of its links, and whether they are cut. From the two ends' reports it derives each link's state
+(``down``: an end KME does not answer or reports the link cut; ``aborted``: QBER above
+``qber_abort``, or no key at all at the QBER reported; ``degraded``: producing below its planned
+rate; else ``up``), raises and clears alarms, and computes every KME's relay routes with
+:func:`qit4n.net.shortest_path` (fewest hops) over the links in service, key-aware: links whose pool
+holds less than ``pool_low_share`` of its capacity are avoided while another route exists. Routes
+that changed are pushed to the KMEs (``PUT /kme/v1/control/routes``). Events and alarms are kept
+under ``STATE/qkdn/`` so a restart resumes them; link faults recorded in ``STATE/qkdn/faults.json``
+(:mod:`qit4n.qkdn.faults`, the emulated physical layer) are re-applied to a KME that (re)joins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from qit4n.errors import NoKeyRouteError
+from qit4n.kms.atrest import write_private
+from qit4n.kms.config import kme_id_of
+from qit4n.qkdn.faults import read_faults
+from qit4n.qkdn.state import (
+    Alarm,
+    AlarmSeverity,
+    LinkState,
+    LinkStatus,
+    NetworkState,
+    NodeState,
+    NodeStatus,
+    RouteState,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from qit4n.net import KeyNetwork
+    from qit4n.qkdn.plan import ControllerPlan
+    from qit4n.scenario import Scenario
+
+__all__ = ["Controller", "ControllerSettings", "LinkSample", "qkdl_uuid", "qkdn_uuid"]
+
+#: Cleared alarms kept (the oldest are dropped beyond this).
+_KEPT_CLEARED_ALARMS = 1000
+_NAMESPACE = uuid.UUID("6d2c3c8e-8a51-4d0c-9d1e-2f1a4c0b7e21")
+
+
+def qkdn_uuid(network: str, node_id: str) -> uuid.UUID:
+    """Stable ``qkdn_id`` of a node (UUID 5 of the network and node names)."""
+    return uuid.uuid5(_NAMESPACE, f"{network}/node/{node_id}")
+
+
+def qkdl_uuid(network: str, link_id: str) -> uuid.UUID:
+    """Stable ``qkdl_id`` of a link (UUID 5 of the network and link names)."""
+    return uuid.uuid5(_NAMESPACE, f"{network}/link/{link_id}")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ControllerSettings:
+    """Polling and event thresholds of the controller."""
+
+    poll_interval_s: float = 0.1
+    request_timeout_s: float = 2.0
+    pool_low_share: float = 0.01
+    #: BB84's asymptotic abort threshold, 11.0 % (P. W. Shor and J. Preskill, PRL 85, 441 (2000)).
+    qber_abort: float = 0.11
+    history_samples: int = 600
+
+
+@dataclass(frozen=True)
+class LinkSample:
+    """One point of a link's performance history."""
+
+    time_s: float
+    key_rate_bps: float
+    qber: float | None
+    pool_bits: float
+
+
+@dataclass
+class _Memory:
+    """What persists across polls: alarms, events, routes installed, history."""
+
+    alarms: dict[str, Alarm] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    installed: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    history: dict[str, deque[LinkSample]] = field(default_factory=dict)
+
+
+class Controller:
+    """The controller of one state folder: ``await start()``, ``await poll()`` (or ``run()``), ``await close()``."""
+
+    def __init__(self, plan: ControllerPlan, settings: ControllerSettings | None = None) -> None:
+        from qit4n.net import build_network
+
+        self.plan = plan
+        self.settings = settings or ControllerSettings()
+        self.scenario: Scenario = plan.scenario()
+        self.network: KeyNetwork = build_network(self.scenario, users_relay=True)
+        self.folder = plan.state_dir / "qkdn"
+        self.memory = _Memory()
+        self.route_version = 0
+        self.sequence = 0
+        self.polls = 0
+        self._reports: dict[str, dict[str, Any] | None] = {}
+        self._nodes: list[NodeState] = []
+        self._links: list[LinkState] = []
+        self._content: str = ""
+        self._client: httpx.AsyncClient | None = None
+        self._kinds: dict[str, str] = {}  # alarm ID -> the kind of condition it reports (down, aborted, ...)
+        self._load()
+
+    # -- persistence ------------------------------------------------------------------------------
+    def _load(self) -> None:
+        alarms = self.folder / "alarms.json"
+        if alarms.exists():
+            for item in json.loads(alarms.read_text()):
+                alarm = Alarm.model_validate(item["alarm"])
+                self.memory.alarms[str(alarm.id)] = alarm
+                self._kinds[str(alarm.id)] = item["kind"]
+        events = self.folder / "events.jsonl"
+        if events.exists():
+            self.memory.events = [json.loads(line) for line in events.read_text().splitlines() if line.strip()]
+
+    def _save_alarms(self) -> None:
+        cleared = [key for key, alarm in self.memory.alarms.items() if alarm.cleared_at is not None]
+        for key in cleared[: max(0, len(cleared) - _KEPT_CLEARED_ALARMS)]:
+            del self.memory.alarms[key]
+            self._kinds.pop(key, None)
+        alarms = [
+            {"kind": self._kinds.get(key, "other"), "alarm": alarm.model_dump(mode="json")}
+            for key, alarm in self.memory.alarms.items()
+        ]
+        write_private(self.folder / "alarms.json", json.dumps(alarms, indent=1))
+
+    def _event(self, kind: str, source: str, **detail: Any) -> None:
+        event = {"time": _now().isoformat(), "time_s": time.time(), "kind": kind, "source": source, **detail}
+        self.memory.events.append(event)
+        with (self.folder / "events.jsonl").open("a") as log:
+            log.write(json.dumps(event) + "\n")
+
+    # -- life cycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Open the HTTPS client towards the KMEs (operator's certificate)."""
+        import httpx
+
+        from qit4n.kms.tls_client import async_tls_transport
+
+        transport = async_tls_transport(self.plan.operator_tls(), limits=httpx.Limits(max_connections=256))
+        self._client = httpx.AsyncClient(transport=transport, timeout=self.settings.request_timeout_s)
+
+    async def close(self) -> None:
+        """Close the connections to the KMEs."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        while True:
+            started = time.monotonic()
+            await self.poll()
+            await asyncio.sleep(max(0.0, self.settings.poll_interval_s - (time.monotonic() - started)))
+
+    # -- one control cycle ------------------------------------------------------------------------
+    async def _report(self, kme_id: str) -> dict[str, Any] | None:
+        assert self._client is not None, "start() first"
+        try:
+            response = await self._client.get(self.plan.kmes.url(kme_id) + "/kme/v1/control")
+        except Exception:  # noqa: BLE001 - any transport failure means the KME does not answer
+            return None
+        return response.json() if response.status_code == 200 else None
+
+    async def poll(self) -> None:
+        """Read every KME, update nodes, links and alarms, and push the routes that changed."""
+        kme_ids = list(self.plan.kmes.configs)
+        answers = await asyncio.gather(*(self._report(kme_id) for kme_id in kme_ids))
+        previous = self._reports
+        self._reports = dict(zip(kme_ids, answers))
+        rejoined = [kme for kme in kme_ids if self._reports[kme] is not None and previous.get(kme) is None]
+        if rejoined and self.polls > 0:
+            await self._reapply_faults(rejoined)
+        self._update_nodes()
+        self._update_links()
+        self._update_alarms()
+        await self._push_routes()
+        self.polls += 1
+        content = json.dumps(
+            [[n.model_dump(mode="json") for n in self._nodes], [lk.model_dump(mode="json") for lk in self._links]]
+            + [self.routes(), [a.model_dump(mode="json") for a in self.memory.alarms.values()]]
+        )
+        if content != self._content:
+            self._content = content
+            self.sequence += 1
+
+    async def _reapply_faults(self, kme_ids: list[str]) -> None:
+        """A KME that restarted has forgotten the physical condition of its links: tell it again."""
+        assert self._client is not None
+        faults = read_faults(self.plan.state_dir)
+        for kme_id in kme_ids:
+            for link in self.plan.kmes.configs[kme_id].links:
+                condition = faults.links.get(link.link_id)
+                if condition is not None:
+                    url = f"{self.plan.kmes.url(kme_id)}/kme/v1/control/links/{link.link_id}"
+                    body = {key: condition[key] for key in ("cut", "rate_factor", "qber")}
+                    with contextlib.suppress(Exception):  # the next rejoin tries again
+                        await self._client.put(url, json=body)
+            self.memory.installed.pop(kme_id, None)
+
+    def _update_nodes(self) -> None:
+        nodes = []
+        for node in self.scenario.nodes:
+            kme_id = kme_id_of(node.id)
+            up = self._reports.get(kme_id) is not None
+            was = next((item.state for item in self._nodes if item.id == node.id), None)
+            state = NodeStatus.UP if up else NodeStatus.DOWN
+            if was is not None and was != state:
+                self._event(f"node-{state.value}", f"node:{node.id}")
+            elif was is None and not up:
+                self._event("node-down", f"node:{node.id}")
+            nodes.append(
+                NodeState(
+                    id=node.id,
+                    qkdn_id=qkdn_uuid(self.scenario.name, node.id),
+                    kme_id=kme_id,
+                    role=node.role,
+                    latitude_deg=node.latitude_deg,
+                    longitude_deg=node.longitude_deg,
+                    state=state,
+                )
+            )
+        self._nodes = nodes
+
+    def _end_reports(self, index: int) -> list[dict[str, Any] | None]:
+        link_id = self.scenario.link_id(index)
+        ends = []
+        for node_id in self.scenario.links[index].endpoints:
+            report = self._reports.get(kme_id_of(node_id))
+            ends.append(None if report is None else report["links"].get(link_id))
+        return ends
+
+    def _link_state(self, index: int) -> tuple[LinkStatus, str, float, float | None, float]:
+        """(state, reason, key rate, QBER, pool bits) of ``scenario.links[index]``."""
+        ends = self._end_reports(index)
+        known = [end for end in ends if end is not None]
+        pool_bits = float(min((end["pool_bits"] for end in known), default=0.0))
+        qbers = [end["qber"] for end in known if end.get("qber") is not None]
+        qber = max(qbers) if qbers else None
+        if len(known) < len(ends):
+            return LinkStatus.DOWN, "an end node is down", 0.0, qber, pool_bits
+        if any(end["cut"] for end in known):
+            return LinkStatus.DOWN, "cut", 0.0, qber, pool_bits
+        if qber is not None and qber > self.settings.qber_abort:
+            return LinkStatus.ABORTED, f"QBER {qber:.3f} above {self.settings.qber_abort:.3f}", 0.0, qber, pool_bits
+        rate = float(min(end["key_rate_bps"] for end in known))
+        planned = float(min(end["planned_rate_bps"] for end in known))
+        if rate <= 0.0 < planned:
+            return (
+                LinkStatus.ABORTED,
+                "no key left after error correction and privacy amplification",
+                0.0,
+                qber,
+                pool_bits,
+            )
+        if rate < planned:
+            return LinkStatus.DEGRADED, f"rate {rate:.4g} of {planned:.4g} bit/s", rate, qber, pool_bits
+        return LinkStatus.UP, "", rate, qber, pool_bits
+
+    def _update_links(self) -> None:
+        links = []
+        now_s = time.time()
+        for index, link in enumerate(self.scenario.links):
+            link_id = self.scenario.link_id(index)
+            state, reason, rate, qber, pool_bits = self._link_state(index)
+            was = self._links[index].state if len(self._links) > index else None
+            if was != state:
+                self._event(f"link-{state.value}", f"link:{link_id}", reason=reason)
+            history = self.memory.history.setdefault(link_id, deque(maxlen=self.settings.history_samples))
+            history.append(LinkSample(now_s, rate, qber, pool_bits))
+            links.append(
+                LinkState(
+                    id=link_id,
+                    qkdl_id=qkdl_uuid(self.scenario.name, link_id),
+                    endpoints=link.endpoints,
+                    state=state,
+                    key_rate_bps=rate,
+                    qber=qber,
+                    pool_bits=pool_bits,
+                    pool_capacity_bits=link.pool_capacity_bits,
+                )
+            )
+        self._links = links
+
+    # -- alarms -----------------------------------------------------------------------------------
+    def _conditions(self) -> dict[tuple[str, str], tuple[AlarmSeverity, str]]:
+        """Active conditions: (source, kind) -> (severity, text)."""
+        active: dict[tuple[str, str], tuple[AlarmSeverity, str]] = {}
+        for node in self._nodes:
+            if node.state == NodeStatus.DOWN:
+                active[(f"node:{node.id}", "down")] = (AlarmSeverity.CRITICAL, f"node {node.id}: KME does not answer")
+        for index, link in enumerate(self._links):
+            source = f"link:{link.id}"
+            if link.state == LinkStatus.DOWN:
+                reason = self._link_state(index)[1]
+                active[(source, "down")] = (AlarmSeverity.MAJOR, f"link {link.id} down ({reason})")
+            elif link.state == LinkStatus.ABORTED:
+                text = f"link {link.id} aborted ({self._link_state(index)[1]})"
+                active[(source, "aborted")] = (AlarmSeverity.MAJOR, text)
+            elif link.state == LinkStatus.DEGRADED:
+                active[(source, "degraded")] = (AlarmSeverity.MINOR, f"link {link.id} degraded")
+            if link.pool_bits < self.settings.pool_low_share * link.pool_capacity_bits:
+                text = f"link {link.id} pool low: {link.pool_bits:.0f} bits"
+                active[(source, "pool-low")] = (AlarmSeverity.WARNING, text)
+        return active
+
+    def _update_alarms(self) -> None:
+        active = self._conditions()
+        now = _now()
+        raised = {
+            (alarm.source, self._kinds.get(key, "other")): key
+            for key, alarm in self.memory.alarms.items()
+            if alarm.cleared_at is None
+        }
+        changed = False
+        for condition, key in raised.items():
+            if condition not in active:
+                self.memory.alarms[key] = self.memory.alarms[key].model_copy(update={"cleared_at": now})
+                self._event("alarm-cleared", condition[0], alarm=key)
+                changed = True
+        for condition, (severity, text) in active.items():
+            if condition not in raised:
+                alarm = Alarm(id=uuid.uuid4(), severity=severity, source=condition[0], text=text, raised_at=now)
+                self.memory.alarms[str(alarm.id)] = alarm
+                self._kinds[str(alarm.id)] = condition[1]
+                self._event("alarm-raised", condition[0], alarm=str(alarm.id), severity=severity.value, text=text)
+                changed = True
+        if changed:
+            self._save_alarms()
+
+    # -- routes -----------------------------------------------------------------------------------
+    def compute_routes(self) -> dict[str, dict[str, list[str]]]:
+        """Node -> target node -> next nodes, for every node up (see the module docstring)."""
+        from qit4n.net import shortest_path
+
+        down_nodes = [node.id for node in self._nodes if node.state == NodeStatus.DOWN]
+        unusable = [link.id for link in self._links if link.state in (LinkStatus.DOWN, LinkStatus.ABORTED)]
+        low = [
+            link.id
+            for link in self._links
+            if link.pool_bits < self.settings.pool_low_share * link.pool_capacity_bits and link.id not in unusable
+        ]
+        routes: dict[str, dict[str, list[str]]] = {}
+        for source in self.network.node_ids:
+            if source in down_nodes:
+                continue
+            routes[source] = {}
+            for target in self.network.node_ids:
+                if target == source or target in down_nodes:
+                    continue
+                for failed in ([*unusable, *low], unusable):
+                    try:
+                        path = shortest_path(
+                            self.network, source, target, weight="hops", failed_links=failed, failed_nodes=down_nodes
+                        )
+                    except NoKeyRouteError:
+                        continue
+                    routes[source][target] = path[1:]
+                    break
+        return routes
+
+    def routes(self) -> list[dict[str, Any]]:
+        """Routes installed, as ``RouteState`` dictionaries."""
+        return [
+            {"source_kme": source, "target_kme": target, "path": [source, *hops]}
+            for source, table in sorted(self.memory.installed.items())
+            for target, hops in sorted(table.items())
+        ]
+
+    async def _push_routes(self) -> None:
+        assert self._client is not None
+        wanted = {
+            kme_id_of(source): {kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in table.items()}
+            for source, table in self.compute_routes().items()
+        }
+        for kme_id in list(self.memory.installed):
+            if kme_id not in wanted:
+                del self.memory.installed[kme_id]
+        changed = {kme: table for kme, table in wanted.items() if self.memory.installed.get(kme) != table}
+        if not changed:
+            return
+        self.route_version += 1
+        version = self.route_version
+
+        async def push(kme_id: str, table: dict[str, list[str]]) -> bool:
+            assert self._client is not None
+            try:
+                response = await self._client.put(
+                    self.plan.kmes.url(kme_id) + "/kme/v1/control/routes", json={"routes": table, "version": version}
+                )
+            except Exception:  # noqa: BLE001 - retried on the next poll
+                return False
+            return response.status_code == 200
+
+        results = await asyncio.gather(*(push(kme, table) for kme, table in changed.items()))
+        done = [kme for kme, ok in zip(changed, results) if ok]
+        for kme_id in done:
+            self.memory.installed[kme_id] = changed[kme_id]
+        if done:
+            self._event("routes-installed", "controller", version=version, kmes=sorted(done))
+
+    # -- views ------------------------------------------------------------------------------------
+    def state(self) -> NetworkState:
+        """The network as last polled (the contract of ``GET /qkdn/v1/state``)."""
+        return NetworkState(
+            network=self.scenario.name,
+            generated_at=_now(),
+            sequence=self.sequence,
+            nodes=self._nodes,
+            links=self._links,
+            routes=[RouteState.model_validate(route) for route in self.routes()],
+            alarms=sorted(self.memory.alarms.values(), key=lambda alarm: alarm.raised_at, reverse=True),
+        )
+
+    def history(self, link_id: str) -> list[LinkSample]:
+        """The performance history of one link (oldest first)."""
+        return list(self.memory.history.get(link_id, ()))
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """Every event since the state was created (node/link state changes, alarms, route installs)."""
+        return self.memory.events
