@@ -266,3 +266,13 @@ def test_the_example_host_map_in_deploy_plans_the_vienna_network_on_six_machines
     assert (config.host, config.public_host, config.port) == ("0.0.0.0", "kme-sie.example.net", 8443)
     assert config.peers["KME-ERD"] == "https://kme-erd.example.net:8443"
     assert certificate_info(sie / "certs" / "KME-SIE.pem").names == ("kme-sie.example.net",)
+
+
+def test_placements_never_hand_two_kmes_the_same_probed_port(monkeypatch):
+    """The OS may return a port it just handed out again (seen under load: KME-FOR got KME-SIE's port)."""
+    from qit4n.kms import hosts
+
+    ports = iter([45057, 45057, 45057, 45100])
+    monkeypatch.setattr(hosts, "free_port", lambda host="127.0.0.1": next(ports))
+    chosen = hosts.placements(["KME-SIE", "KME-FOR"], {}, None)
+    assert [chosen["KME-SIE"].port, chosen["KME-FOR"].port] == [45057, 45100]

@@ -30,6 +30,21 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+def _unclaimed_port(kme_id: str, host: str, chosen: dict[str, Placement]) -> int:
+    """A free port on ``host`` that no KME placed so far uses (the OS may hand a just-probed port out again)."""
+    claimed = {place.port for place in chosen.values()}
+    for _ in range(100):
+        try:
+            port = free_port(host)
+        except OSError:
+            raise InputError(
+                f"hosts.{kme_id}.port: give a port (no free one can be probed on {host} from this machine)"
+            ) from None
+        if port not in claimed:
+            return port
+    raise InputError(f"hosts.{kme_id}.port: no free port on {host} that another KME has not taken; give one")
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where one KME listens (``bind``), the name others use (``address``) and its port."""
@@ -44,18 +59,13 @@ def placements(kme_ids: list[str], hosts: dict[str, KMEHost], base_port: int | N
     unknown = sorted(set(hosts) - set(kme_ids))
     if unknown:
         raise InputError(f"hosts: {', '.join(unknown)}: not a KME of this scenario (KMEs: {', '.join(kme_ids)})")
-    chosen = {}
+    chosen: dict[str, Placement] = {}
     for index, kme_id in enumerate(kme_ids):
         where = hosts.get(kme_id, KMEHost(address="127.0.0.1"))
         bind = where.bind or where.address
         port = where.port if where.port is not None else base_port + index if base_port is not None else None
         if port is None:
-            try:
-                port = free_port(bind if bind not in ("0.0.0.0", "::") else where.address)
-            except OSError:
-                raise InputError(
-                    f"hosts.{kme_id}.port: give a port (no free one can be probed on {bind} from this machine)"
-                ) from None
+            port = _unclaimed_port(kme_id, bind if bind not in ("0.0.0.0", "::") else where.address, chosen)
         chosen[kme_id] = Placement(bind, where.address, port)
     taken: dict[tuple[str, int], str] = {}
     for kme_id, place in chosen.items():
