@@ -188,6 +188,7 @@ class KeyStore:
                 self._db.execute(f"ALTER TABLE batches ADD COLUMN {name} {declaration}")
         self._grouped = False
         self._issued_pending = 0
+        self._reserved: dict[str, int] = {}
         self._lock = threading.RLock()  # one connection; callers may use it from a worker thread
 
     def close(self) -> None:
@@ -258,9 +259,10 @@ class KeyStore:
     def register_link(self, *, link_id: str, parity: int, reserved_units: int = 0) -> None:
         """Declare a link; this end owns the unit indices with ``idx % 2 == parity``.
 
-        The first ``reserved_units`` units (an even number) are spent at once at both ends: they
-        hold the link's authentication key. A link registered before with another reservation
-        is refused (:class:`~qit4n.errors.ServiceError`): its ends would disagree on that key.
+        The first ``reserved_units`` units (an even number) hold the link's authentication key:
+        never allocated nor accepted from the peer, they count as spent as they are supplied. A
+        link registered before with another reservation is refused
+        (:class:`~qit4n.errors.ServiceError`): its ends would disagree on that key.
         """
         if reserved_units < 0 or reserved_units % 2:
             raise ServiceError(f"reserved_units = {reserved_units}: must be an even number >= 0")
@@ -268,8 +270,8 @@ class KeyStore:
             known = cursor.execute("SELECT 1 FROM links WHERE link = ?", (link_id,)).fetchone()
             if known is None:
                 cursor.execute(
-                    "INSERT INTO links (link, parity, supplied, cursor, spent) VALUES (?, ?, 0, ?, ?)",
-                    (link_id, parity, reserved_units + parity, reserved_units),
+                    "INSERT INTO links (link, parity, supplied, cursor, spent) VALUES (?, ?, 0, ?, 0)",
+                    (link_id, parity, reserved_units + parity),
                 )
                 if reserved_units:
                     peer_first = 1 - parity
@@ -278,6 +280,7 @@ class KeyStore:
                         (link_id, peer_first, reserved_units - 2 + peer_first),
                     )
                 cursor.execute("INSERT INTO reserved (link, units) VALUES (?, ?)", (link_id, reserved_units))
+                self._reserved[link_id] = reserved_units
                 return
             row = cursor.execute("SELECT units FROM reserved WHERE link = ?", (link_id,)).fetchone()
             if (0 if row is None else row[0]) != reserved_units:
@@ -286,6 +289,7 @@ class KeyStore:
                     f"authentication key, this KME needs {reserved_units}; the database predates authenticated "
                     "relay: start from a fresh state folder"
                 )
+            self._reserved[link_id] = reserved_units
 
     def _link(self, cursor: sqlite3.Cursor, link_id: str) -> tuple[int, int, int, int]:
         row: tuple[int, int, int, int] | None = cursor.execute(
@@ -295,10 +299,19 @@ class KeyStore:
             raise UnitMismatchError(f"link {link_id}: not a link of this KME")
         return row
 
+    def _reserved_arriving(self, link_id: str, before: int, after: int) -> int:
+        """Reserved units among units ``before .. after - 1`` (spent as they are supplied)."""
+        reserved = self._reserved.get(link_id, 0)
+        return max(0, min(after, reserved) - min(before, reserved))
+
     def supply_units(self, *, link_id: str, count: int) -> None:
         """Record that the link delivered ``count`` more units (one transaction)."""
         with self._tx() as cursor:
-            cursor.execute("UPDATE links SET supplied = supplied + ? WHERE link = ?", (count, link_id))
+            _parity, supplied, _next_own, _spent = self._link(cursor, link_id)
+            cursor.execute(
+                "UPDATE links SET supplied = supplied + ?, spent = spent + ? WHERE link = ?",
+                (count, self._reserved_arriving(link_id, supplied, supplied + count), link_id),
+            )
 
     def unit_count(self, *, link_id: str, owned_only: bool = False) -> int:
         """Unspent units in the link's pool (all, or only those this end may allocate)."""
@@ -337,8 +350,10 @@ class KeyStore:
                 f"link {link_id}: units {start}..{last} overlap units {previous[0]}..{previous[1]} already consumed"
             )
         cursor.execute("INSERT INTO consumed (link, lo, hi) VALUES (?, ?, ?)", (link_id, start, last))
+        now_supplied = max(supplied, last + 1)
         cursor.execute(
-            "UPDATE links SET supplied = ?, spent = spent + ? WHERE link = ?", (max(supplied, last + 1), count, link_id)
+            "UPDATE links SET supplied = ?, spent = spent + ? WHERE link = ?",
+            (now_supplied, count + self._reserved_arriving(link_id, supplied, now_supplied), link_id),
         )
         return b"".join(units.supply.units(start, 2 * count - 1)[::2])
 
