@@ -325,18 +325,16 @@ class RelayEngine:
         if kme_id in slaves_by_kme:
             local = KeyBatch(batch_id, master, slaves_by_kme[kme_id], shape)
             self.store.receive(batch=local, decode=lambda _pad: keys)
-        batches = {target: KeyBatch(batch_id, master, slaves_by_kme[target], shape) for target, *_ in sends}
         results = await asyncio.gather(
-            *(self._send(target, start, cipher, pad, batches[target]) for target, start, cipher, pad in sends),
+            *(
+                self._deliver(
+                    target, start, cipher, pad, KeyBatch(batch_id, master, slaves_by_kme[target], shape), keys, e2e_keys
+                )
+                for target, start, cipher, pad in sends
+            ),
             return_exceptions=True,
         )
         failures = [result for result in results if isinstance(result, BaseException)]
-        if not failures:
-            results = await asyncio.gather(
-                *(self._confirm(target, batch, keys, EndToEnd(e2e_keys[target])) for target, batch in batches.items()),
-                return_exceptions=True,
-            )
-            failures = [result for result in results if isinstance(result, BaseException)]
         if failures:
             await self._void_everywhere(batch_id, e2e_keys)
             raise EtsiError(
@@ -356,21 +354,42 @@ class RelayEngine:
                 503, "not enough key stored on KME for this request", [{"link": link.link_id, "reason": str(error)}]
             ) from None
 
-    async def _send(self, target: str, start: int, cipher: bytes | None, pad: bytes, batch: KeyBatch) -> None:
+    async def _deliver(
+        self,
+        target: str,
+        start: int,
+        cipher: bytes | None,
+        pad: bytes,
+        batch: KeyBatch,
+        keys: bytes,
+        e2e_keys: dict[str, bytes],
+    ) -> None:
+        """Relay the batch to ``target`` and confirm it there end to end.
+
+        A slave's KME one link away receives the keys under this KME's link tag and answers with
+        its receipt at once; one behind trusted nodes stores them pending until the confirm
+        message, which goes directly to it, past the trusted nodes, and is answered with the receipt.
+        """
         route = self.config.routes[target]
         link_id = self.first_link(target).link_id
         message = self._hop_message(
             receiver=route[0], link_id=link_id, start=start, batch=batch, route=route, cipher=cipher, pad=pad
         )
-        await self._relay_to(route[0], message)
+        result = await self._relay_to(route[0], message)
+        e2e = EndToEnd(e2e_keys[target])
+        if len(route) > 1:
+            tag = e2e.confirm_tag(batch.batch_id, batch.master, batch.slaves, keys)
+            batcher = self._confirmers.get(target)
+            if batcher is None:
+                batcher = self._confirmers[target] = RelayBatcher(
+                    lambda body: self._post(target, "/kme/v1/confirm", body)
+                )
+            result = await batcher.submit({"batch_ID": batch.batch_id, "tag": base64.b64encode(tag).decode("ascii")})
+        self._check_receipt(target, batch, keys, e2e, result)
 
-    async def _confirm(self, target: str, batch: KeyBatch, keys: bytes, e2e: EndToEnd) -> None:
-        """Confirm the batch at ``target`` directly: send the confirm tag, check the receipt tag."""
-        tag = e2e.confirm_tag(batch.batch_id, batch.master, batch.slaves, keys)
-        batcher = self._confirmers.get(target)
-        if batcher is None:
-            batcher = self._confirmers[target] = RelayBatcher(lambda body: self._post(target, "/kme/v1/confirm", body))
-        result = await batcher.submit({"batch_ID": batch.batch_id, "tag": base64.b64encode(tag).decode("ascii")})
+    @staticmethod
+    def _check_receipt(target: str, batch: KeyBatch, keys: bytes, e2e: EndToEnd, result: dict[str, Any]) -> None:
+        """Raise 503 unless ``result`` carries the receipt tag of exactly ``keys`` under ``e2e``."""
         try:
             receipt = base64.b64decode(str(result.get("receipt", "")), validate=True)
         except (binascii.Error, ValueError):
@@ -392,11 +411,11 @@ class RelayEngine:
         answer: dict[str, Any] = response.json()
         return answer
 
-    async def _relay_to(self, kme_id: str, message: dict[str, Any]) -> None:
+    async def _relay_to(self, kme_id: str, message: dict[str, Any]) -> dict[str, Any]:
         batcher = self._batchers.get(kme_id)
         if batcher is None:
             batcher = self._batchers[kme_id] = RelayBatcher(lambda body: self._post(kme_id, "/kme/v1/relay", body))
-        await batcher.submit(message)
+        return await batcher.submit(message)
 
     async def _void_everywhere(self, batch_id: str, e2e_keys: dict[str, bytes]) -> None:
         """Void the batch here and at every KME it was sent to (each void tagged with that KME's ``E``)."""
@@ -418,34 +437,34 @@ class RelayEngine:
         )
 
     # -- trusted nodes and slaves' KMEs -----------------------------------------------------------
-    async def relay_batch(self, sender: str, messages: list[RelayMessage]) -> list[BaseException | None]:
-        """Receive relay messages from ``sender``; one outcome (None or the error) per message.
+    async def relay_batch(self, sender: str, messages: list[RelayMessage]) -> list[dict[str, Any] | BaseException]:
+        """Receive relay messages from ``sender``; one outcome (the answer's fields, or the error) per message.
 
         The store work of all messages commits together (group commit, before anything is
         answered or forwarded); then the messages that go on are forwarded concurrently. A
         message whose tag fails, or that names units already consumed (a replay), is refused
         with 401 and changes nothing.
         """
-        outcomes: list[BaseException | None] = []
+        outcomes: list[dict[str, Any] | BaseException] = []
         forwards: list[tuple[int, str, dict[str, Any]]] = []
         with self.store.group():
             for position, message in enumerate(messages):
                 try:
-                    onward = self._relay_step(sender, message)
+                    next_kme, fields = self._relay_step(sender, message)
                 except EtsiError as error:
                     outcomes.append(error)
                     continue
                 except Exception as error:  # noqa: BLE001 - one bad message must not sink the batch
                     outcomes.append(EtsiError(503, f"relay step failed: {type(error).__name__}: {error}"))
                     continue
-                outcomes.append(None)
-                if onward is not None:
-                    forwards.append((position, *onward))
+                outcomes.append(fields if next_kme is None else {})
+                if next_kme is not None:
+                    forwards.append((position, next_kme, fields))
         results = await asyncio.gather(
             *(self._relay_to(kme_id, body) for _, kme_id, body in forwards), return_exceptions=True
         )
         for (position, _, _), result in zip(forwards, results):
-            outcomes[position] = result
+            outcomes[position] = result if isinstance(result, BaseException) else {}
         return outcomes
 
     def _check_tag(self, sender: str, link: LinkConfig, message: RelayMessage, cipher: bytes | None) -> None:
@@ -475,8 +494,13 @@ class RelayEngine:
             self.refused["relay"] += 1
             raise EtsiError(401, "relay message failed its link authentication tag", [{"link_id": link.link_id}])
 
-    def _relay_step(self, sender: str, message: RelayMessage) -> tuple[str, dict[str, Any]] | None:
-        """Store work of one relay hop; returns (next KME, message) when the keys go on."""
+    def _relay_step(self, sender: str, message: RelayMessage) -> tuple[str | None, dict[str, Any]]:
+        """Store work of one relay hop: (next KME, message) when the keys go on, else (None, answer fields).
+
+        At the slave's KME, keys that come straight from the master's KME (under its link tag) are
+        deliverable at once and answered with the receipt tag; keys that crossed trusted nodes
+        wait, pending, for the master's KME's confirm message (:meth:`confirm`).
+        """
         cfg = self.config
         link = next((link for link in cfg.links if link.link_id == message.link_id), None)
         if link is None or link.peer_kme_id != sender or message.route[0] != cfg.kme_id:
@@ -504,9 +528,21 @@ class RelayEngine:
                     if cfg.directory.get(sae_id) != cfg.kme_id:
                         raise EtsiError(400, f"slave {sae_id!r} is not attached to {cfg.kme_id}")
                 batch = KeyBatch(message.batch_ID, message.master_SAE_ID, message.slave_SAE_IDs, shape)
-                self.store.receive(batch=batch, decode=decode, consumed=consumed, e2e_bytes=E2E_BYTES)
+                direct = cfg.directory.get(message.master_SAE_ID) == sender
+                payload = b""
+
+                def keep(pad: bytes) -> bytes:
+                    nonlocal payload
+                    payload = decode(pad)
+                    return payload
+
+                self.store.receive(batch=batch, decode=keep, consumed=consumed, e2e_bytes=E2E_BYTES, pending=not direct)
                 self.auth_units[link.link_id] += layout.overhead_units
-                return None
+                if not direct:
+                    return None, {}
+                keys, e2e = payload[:-E2E_BYTES], EndToEnd(payload[-E2E_BYTES:])
+                receipt = e2e.receipt_tag(batch.batch_id, batch.master, batch.slaves, keys)
+                return None, {"receipt": base64.b64encode(receipt).decode("ascii")}
             out_link = cfg.link_to(message.route[1])
             if out_link is None:
                 raise EtsiError(400, f"{cfg.kme_id} has no QKD link to {message.route[1]}")

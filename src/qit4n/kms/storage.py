@@ -132,9 +132,10 @@ class KeyStorage(Protocol):
         decode: Callable[[bytes], bytes],
         consumed: PeerUnits | None = None,
         e2e_bytes: int = 0,
+        pending: bool = False,
     ) -> None:
         """Store a batch for its slaves; ``decode(pad)`` gives the keys from the consumed pad (b"" without),
-        then ``e2e_bytes`` of end-to-end key, in which case the batch waits for :meth:`confirm`."""
+        then ``e2e_bytes`` of end-to-end key; a ``pending`` batch waits for :meth:`confirm`."""
         ...
 
     def confirm(self, *, batch_id: str, check: Callable[[str, list[str], bytes, bytes], bool]) -> bool:

@@ -174,7 +174,13 @@ class KeyStore:
             private_dir(path.parent)
         if not path.exists():
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite gives -wal/-shm the same mode
-        check_private(path.parent)
+        for attempt in range(3):  # another KME's transient -journal file may vanish while the folder is scanned
+            try:
+                check_private(path.parent)
+                break
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
         self.path = path
         self._sealer = sealer or KeySealer.from_file(kek_file or path.with_name(path.name + ".kek"))
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -385,13 +391,14 @@ class KeyStore:
         decode: Callable[[bytes], bytes],
         consumed: PeerUnits | None = None,
         e2e_bytes: int = 0,
+        pending: bool = False,
     ) -> None:
         """Final hop: consume the pad (if any), decode the batch's keys with it, store them per slave.
 
         ``decode(pad) -> bytes`` returns the batch's keys concatenated (``pad`` is ``b""`` when
         nothing is ``consumed``: the keys were made here), followed by ``e2e_bytes`` bytes of
-        end-to-end key when ``e2e_bytes > 0``: the batch is then stored pending, not deliverable
-        before :meth:`confirm`. One transaction.
+        end-to-end key (kept, sealed, to check the confirm and void tags). A ``pending`` batch is
+        not deliverable before :meth:`confirm`. One transaction.
         """
         shape = batch.shape
         with self._tx() as cursor:
@@ -415,7 +422,7 @@ class KeyStore:
                     delivered,
                     shape.number,
                     now_s,
-                    0 if e2e else 1,
+                    0 if pending else 1,
                     self._sealer.seal(e2e, context=f"{batch.batch_id}/{slave}/e2e") if e2e else None,
                 )
                 for slave in batch.slaves

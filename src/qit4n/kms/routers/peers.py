@@ -54,9 +54,10 @@ class VoidRequest(StrictModel):
     voids: list[BatchTag] = Field(min_length=1, max_length=1024)
 
 
-def _result(outcome: BaseException | None, **fields: Any) -> dict[str, Any]:
-    if outcome is None:
-        return {"status": 200, **fields}
+def _result(outcome: dict[str, Any] | BaseException) -> dict[str, Any]:
+    """One message's answer: 200 with the outcome's fields, or the error's status and message."""
+    if isinstance(outcome, dict):
+        return {"status": 200, **outcome}
     if isinstance(outcome, EtsiError):
         return {"status": outcome.status_code, "message": outcome.message}
     return {"status": 503, "message": f"{type(outcome).__name__}: {outcome}"}
@@ -78,7 +79,7 @@ async def confirm(batch: ConfirmBatch, sender: Annotated[str, Depends(calling_km
     results = []
     for message in batch.messages:
         try:
-            results.append(_result(None, receipt=kme.relay.confirm(sender, message.batch_ID, message.tag)))
+            results.append(_result({"receipt": kme.relay.confirm(sender, message.batch_ID, message.tag)}))
         except EtsiError as error:
             kme.audit.record("confirm_refused", sender=sender, batch_ID=message.batch_ID, reason=error.message)
             results.append(_result(error))
@@ -91,7 +92,7 @@ async def void(request: VoidRequest, sender: Annotated[str, Depends(calling_kme)
     results = []
     for item in request.voids:
         try:
-            results.append(_result(None, voided=kme.relay.void(sender, item.batch_ID, item.tag)))
+            results.append(_result({"voided": kme.relay.void(sender, item.batch_ID, item.tag)}))
         except EtsiError as error:
             kme.audit.record("void_refused", sender=sender, batch_ID=item.batch_ID, reason=error.message)
             results.append(_result(error))
