@@ -77,12 +77,13 @@ async def relay(batch: RelayBatch, sender: Annotated[str, Depends(calling_kme)],
 async def confirm(batch: ConfirmBatch, sender: Annotated[str, Depends(calling_kme)], kme: TheKME) -> dict[str, Any]:
     """Make pending batches deliverable; each result carries the receipt tag."""
     results = []
-    for message in batch.messages:
-        try:
-            results.append(_result({"receipt": kme.relay.confirm(sender, message.batch_ID, message.tag)}))
-        except EtsiError as error:
-            kme.audit.record("confirm_refused", sender=sender, batch_ID=message.batch_ID, reason=error.message)
-            results.append(_result(error))
+    with kme.store.group():  # one commit for the batch, before anything is answered
+        for message in batch.messages:
+            try:
+                results.append(_result({"receipt": kme.relay.confirm(sender, message.batch_ID, message.tag)}))
+            except EtsiError as error:
+                kme.audit.record("confirm_refused", sender=sender, batch_ID=message.batch_ID, reason=error.message)
+                results.append(_result(error))
     return {"results": results}
 
 
