@@ -38,7 +38,16 @@ from pydantic import Field
 from qit4n.errors import RandomnessError
 from qit4n.kms.config import KMEConfig, LinkConfig
 from qit4n.kms.errors import EtsiError
-from qit4n.kms.relayauth import E2E_BYTES, EndToEnd, HopLayout, hop_transcript, link_authenticator, reserved_units
+from qit4n.kms.relayauth import (
+    E2E_BYTES,
+    EndToEnd,
+    HopLayout,
+    confirm_batch,
+    hop_transcript,
+    link_authenticator,
+    reserved_units,
+    void_batch,
+)
 from qit4n.kms.shape import KeyShape
 from qit4n.kms.storage import KeyBatch, KeyStorage, PeerUnits, PoolExhaustedError, UnitMismatchError
 from qit4n.kms.store import new_batch_id
@@ -576,62 +585,17 @@ class RelayEngine:
         return message.route[1], forward
 
     def confirm(self, sender: str, batch_id: str, tag: str) -> str:
-        """Slave's KME: make a pending batch deliverable on the master's KME's confirm tag.
-
-        Returns the receipt tag (base64). Raises :class:`EtsiError` 401 when ``sender`` is not the
-        master's KME (the batch stays) or when the tag does not verify (the batch is deleted: its
-        keys differ from the master's, or the confirmation was forged).
-        """
-        receipt = b""
-
-        def check(master: str, slaves: list[str], keys: bytes, e2e_key: bytes) -> bool:
-            nonlocal receipt
-            if self.config.directory.get(master) != sender:
-                raise EtsiError(401, f"{sender} is not the KME of batch {batch_id}'s master SAE")
-            e2e = EndToEnd(e2e_key)
-            try:
-                received = base64.b64decode(tag, validate=True)
-            except (binascii.Error, ValueError):
-                received = b""
-            if not hmac.compare_digest(received, e2e.confirm_tag(batch_id, master, slaves, keys)):
-                return False
-            receipt = e2e.receipt_tag(batch_id, master, slaves, keys)
-            return True
-
+        """Slave's KME: :func:`~qit4n.kms.relayauth.confirm_batch` (refusals counted)."""
         try:
-            confirmed = self.store.confirm(batch_id=batch_id, check=check)
+            return confirm_batch(self.store, self.config.directory, sender=sender, batch_id=batch_id, tag=tag)
         except EtsiError:
             self.refused["confirm"] += 1
             raise
-        if not confirmed:
-            self.refused["confirm"] += 1
-            raise EtsiError(401, f"batch {batch_id}: not pending here, or its confirm tag does not verify (voided)")
-        return base64.b64encode(receipt).decode("ascii")
 
     def void(self, sender: str, batch_id: str, tag: str) -> int:
-        """Slave's KME: void a batch on its master's KME's void tag; returns the rows deleted.
-
-        Raises :class:`EtsiError` 401 (nothing deleted) when ``sender`` is not the KME of the
-        batch's master SAE or the tag does not verify. An unknown batch voids nothing (0).
-        """
-        reason = ""
-
-        def authorise(batch: str, master: str, e2e_key: bytes | None) -> bool:
-            nonlocal reason
-            if self.config.directory.get(master) != sender:
-                reason = f"{sender} is not the KME of the batch's master SAE"
-                return False
-            try:
-                received = base64.b64decode(tag, validate=True)
-            except (binascii.Error, ValueError):
-                received = b""
-            if e2e_key is None or not hmac.compare_digest(received, EndToEnd(e2e_key).void_tag(batch)):
-                reason = "its void tag does not verify"
-                return False
-            return True
-
-        voided = self.store.void(batch_ids=[batch_id], authorise=authorise)
-        if reason:
+        """Slave's KME: :func:`~qit4n.kms.relayauth.void_batch` (refusals counted)."""
+        try:
+            return void_batch(self.store, self.config.directory, sender=sender, batch_id=batch_id, tag=tag)
+        except EtsiError:
             self.refused["void"] += 1
-            raise EtsiError(401, f"void of batch {batch_id} refused: {reason}")
-        return voided
+            raise

@@ -30,11 +30,16 @@ to ``n`` times the per-tag bound).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import base64
+import binascii
+import hmac
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from qit4n.kms.errors import EtsiError
 from qit4n.kms.shape import KeyShape
+from qit4n.kms.storage import KeyStorage
 
 if TYPE_CHECKING:
     from qit4n.postprocess.authentication import MessageAuthenticator
@@ -44,10 +49,12 @@ __all__ = [
     "TAG_BYTES",
     "EndToEnd",
     "HopLayout",
+    "confirm_batch",
     "confirm_transcript",
     "hop_transcript",
     "link_authenticator",
     "reserved_units",
+    "void_batch",
 ]
 
 _BITS_PER_BYTE = 8
@@ -218,3 +225,59 @@ class EndToEnd:
     def void_tag(self, batch_id: str) -> bytes:
         """Master's KME -> slave's KME: void this batch."""
         return self._mac.tag(confirm_transcript(_VOID_LABEL, batch_id, "", [], b""), pad=self._pads[2])
+
+
+def _decoded(tag: str) -> bytes:
+    try:
+        return base64.b64decode(tag, validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def confirm_batch(store: KeyStorage, directory: Mapping[str, str], *, sender: str, batch_id: str, tag: str) -> str:
+    """Slave's KME: make a pending batch deliverable on the master's KME's confirm tag (base64).
+
+    Returns the receipt tag (base64). Raises :class:`~qit4n.kms.errors.EtsiError` 401 when
+    ``sender`` is not the KME of the batch's master SAE (``directory``: SAE ID -> KME ID; the batch
+    stays) or when the tag does not verify (the batch is deleted: its keys differ from the master's,
+    or the confirmation was forged).
+    """
+    receipt = b""
+
+    def check(master: str, slaves: list[str], keys: bytes, e2e_key: bytes) -> bool:
+        nonlocal receipt
+        if directory.get(master) != sender:
+            raise EtsiError(401, f"{sender} is not the KME of batch {batch_id}'s master SAE")
+        e2e = EndToEnd(e2e_key)
+        if not hmac.compare_digest(_decoded(tag), e2e.confirm_tag(batch_id, master, slaves, keys)):
+            return False
+        receipt = e2e.receipt_tag(batch_id, master, slaves, keys)
+        return True
+
+    if not store.confirm(batch_id=batch_id, check=check):
+        raise EtsiError(401, f"batch {batch_id}: not pending here, or its confirm tag does not verify (voided)")
+    return base64.b64encode(receipt).decode("ascii")
+
+
+def void_batch(store: KeyStorage, directory: Mapping[str, str], *, sender: str, batch_id: str, tag: str) -> int:
+    """Slave's KME: void a batch on its master's KME's void tag (base64); returns the rows deleted.
+
+    Raises :class:`~qit4n.kms.errors.EtsiError` 401 (nothing deleted) when ``sender`` is not the KME
+    of the batch's master SAE or the tag does not verify. An unknown batch voids nothing (0).
+    """
+    reason = ""
+
+    def authorise(batch: str, master: str, e2e_key: bytes | None) -> bool:
+        nonlocal reason
+        if directory.get(master) != sender:
+            reason = f"{sender} is not the KME of the batch's master SAE"
+            return False
+        if e2e_key is None or not hmac.compare_digest(_decoded(tag), EndToEnd(e2e_key).void_tag(batch)):
+            reason = "its void tag does not verify"
+            return False
+        return True
+
+    voided = store.void(batch_ids=[batch_id], authorise=authorise)
+    if reason:
+        raise EtsiError(401, f"void of batch {batch_id} refused: {reason}")
+    return voided
