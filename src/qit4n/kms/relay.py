@@ -309,8 +309,8 @@ class RelayEngine:
 
         The keys are the first hop's pad towards ``primary`` (the KME of the first slave), or
         random when ``primary`` is this KME; other KMEs get them XOR their own first hop's pad.
-        Each slave's KME stores them pending; then this KME confirms them there end to end
-        (:meth:`_confirm`). Returns only after every KME has confirmed; if any transport or check
+        Each slave's KME checks them end to end with this KME (:meth:`_deliver`). Returns only
+        after every KME has confirmed them; if any transport or check
         fails the batch is voided everywhere and :class:`EtsiError` 503 is raised. ``slaves_by_kme``
         maps each slave's KME (this one included, when a slave is attached here) to its slaves.
         """

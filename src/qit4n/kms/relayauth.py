@@ -135,8 +135,10 @@ def hop_transcript(
 
 
 def confirm_transcript(label: bytes, batch_id: str, master: str, slaves: list[str], keys: bytes) -> bytes:
-    """The bytes an end-to-end tag covers: its purpose, the batch, its SAEs and the keys."""
-    return _framed([label, batch_id.encode(), master.encode(), _framed(slave.encode() for slave in slaves), keys])
+    """The bytes an end-to-end tag covers: its purpose, the batch, its SAEs (slaves in sorted order) and the keys."""
+    return _framed(
+        [label, batch_id.encode(), master.encode(), _framed(slave.encode() for slave in sorted(slaves)), keys]
+    )
 
 
 @dataclass(frozen=True)
