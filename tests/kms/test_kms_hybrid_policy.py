@@ -33,6 +33,7 @@ def identities(tmp_path_factory):
 
     outsider = identity(other_ca, outside, "SAE-A")
     return {
+        "folder": network,
         "SAE-A": identity(ca, network, "SAE-A"),
         "SAE-B": identity(ca, network, "SAE-B"),
         # a forged 'SAE-A' whose signatures verify under its own certificate, which the network CA did not issue
@@ -114,3 +115,21 @@ def test_stripping_the_qkd_share_under_either_is_noticed_by_both_sides(identitie
         initiator.finish(forged)
     with pytest.raises(HybridAuthenticationError, match="confirmation"):
         responder.finish(Finished(bytes(32)))
+
+
+def test_a_revoked_certificate_is_refused_once_the_crl_is_loaded(identities):
+    from qit4n.kms.certs import CertificateAuthority
+
+    network = identities["folder"]
+    authority = CertificateAuthority.load(network)
+    assert authority.revoke(entities=["SAE-A"])
+    authority.write_crl()
+    bob = identities["SAE-B"]
+    with_crl = SAEIdentity.from_files(
+        network / "SAE-B.pem", network / "SAE-B.key", network / "ca.pem", network / "crl.pem"
+    )
+    qkd = os.urandom(32)
+    offer = Initiator(identities["SAE-A"], "SAE-B", qkd_key=qkd, key_id="k-1", policy=HybridPolicy.BOTH).offer
+    assert Responder(bob, offer, qkd_key=qkd, policy=HybridPolicy.BOTH).peer_sae_id == "SAE-A"
+    with pytest.raises(HybridAuthenticationError, match="revoked"):
+        Responder(with_crl, offer, qkd_key=qkd, policy=HybridPolicy.BOTH)

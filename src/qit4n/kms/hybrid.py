@@ -163,7 +163,8 @@ def _verify_signature(public: object, signature: bytes, data: bytes) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class SAEIdentity:
-    """What an SAE presents in mutual TLS: its certificate (PEM), private key, and the network CA.
+    """What an SAE presents in mutual TLS: its certificate (PEM), private key, the network CA, and
+    optionally the CA's revocation list.
 
     The hybrid exchange signs with the same key, so the peer authenticates the same identity the
     KMEs do. Build it with :meth:`from_files` (the paths ``qit4n kms certs`` writes).
@@ -173,10 +174,12 @@ class SAEIdentity:
     certificate_pem: bytes
     private_key: CertificateIssuerPrivateKeyTypes
     ca: x509.Certificate
+    crl: x509.CertificateRevocationList | None = None
 
     @classmethod
-    def from_files(cls, cert: Path, key: Path, ca: Path) -> SAEIdentity:
-        """Load an SAE's certificate, key and CA certificate (PEM files); the SAE ID is the common name."""
+    def from_files(cls, cert: Path, key: Path, ca: Path, crl: Path | None = None) -> SAEIdentity:
+        """Load an SAE's certificate, key and CA certificate (PEM files), and the CA's CRL if given;
+        the SAE ID is the certificate's common name."""
         from cryptography import x509
         from cryptography.hazmat.primitives import serialization
         from cryptography.x509.oid import NameOID
@@ -186,11 +189,16 @@ class SAEIdentity:
         if not names:
             raise ParameterError(f"{cert}: the certificate has no common name (the SAE ID)")
         private_key = serialization.load_pem_private_key(key.read_bytes(), password=None)
+        authority = x509.load_pem_x509_certificate(ca.read_bytes())
+        revoked = None if crl is None else x509.load_pem_x509_crl(crl.read_bytes())
+        if revoked is not None and not revoked.is_signature_valid(authority.public_key()):  # type: ignore[arg-type]
+            raise ParameterError(f"{crl}: the CRL is not signed by the CA of {ca}")
         return cls(
             str(names[0].value),
             certificate.public_bytes(serialization.Encoding.PEM),
             private_key,  # type: ignore[arg-type]
-            x509.load_pem_x509_certificate(ca.read_bytes()),
+            authority,
+            revoked,
         )
 
     def sign(self, data: bytes) -> bytes:
@@ -199,7 +207,8 @@ class SAEIdentity:
 
     def check_peer(self, certificate_pem: bytes, signature: bytes, data: bytes, *, peer_sae_id: str) -> None:
         """Raise :class:`HybridAuthenticationError` unless ``certificate_pem`` is a valid client
-        certificate of the network CA for ``peer_sae_id`` and ``signature`` signs ``data`` with it."""
+        certificate of the network CA for ``peer_sae_id``, not revoked by :attr:`crl` when one is
+        loaded, and ``signature`` signs ``data`` with it."""
         from cryptography import x509
         from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -217,6 +226,10 @@ class SAEIdentity:
         now = _dt.datetime.now(_dt.UTC)
         if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
             raise HybridAuthenticationError(f"{peer_sae_id}: certificate not valid now")
+        if self.crl is not None and self.crl.get_revoked_certificate_by_serial_number(certificate.serial_number):
+            raise HybridAuthenticationError(
+                f"{peer_sae_id}: certificate revoked (serial {certificate.serial_number:x})"
+            )
         names = [str(name.value) for name in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
         if names != [peer_sae_id]:
             raise HybridAuthenticationError(f"certificate names {names}, the message claims {peer_sae_id!r}")
