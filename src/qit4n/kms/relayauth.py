@@ -12,12 +12,15 @@ its tag except with probability ``(L / 2^64)^2`` per try
 (:meth:`~qit4n.postprocess.authentication.MessageAuthenticator.forgery_bound`).
 
 End to end. With the keys a relay message carries a fresh 512-bit end-to-end key ``E`` (one-time
-padded on every hop like the keys): a 128-bit hash key and three 128-bit pads. The slave's KME
-stores the batch *pending*; the master's KME then sends it, directly over mutual TLS, a confirm
-tag of the keys it issued (:meth:`EndToEnd.confirm_tag`), the slave's KME checks it against the
-keys it received, marks the batch deliverable and answers with a receipt tag of them
-(:meth:`EndToEnd.receipt_tag`), which the master's KME checks before it answers its SAE. A void
-from the master's KME carries :meth:`EndToEnd.void_tag`. Every tag of ``E`` is used once.
+padded on every hop like the keys): a 128-bit hash key and three 128-bit pads. When the keys
+crossed trusted nodes, the slave's KME stores the batch *pending*; the master's KME then sends it,
+directly over mutual TLS, a confirm tag of the keys it issued (:meth:`EndToEnd.confirm_tag`,
+checked by :func:`confirm_batch`); the slave's KME checks it against the keys it received, marks
+the batch deliverable and answers with a receipt tag of them (:meth:`EndToEnd.receipt_tag`),
+which the master's KME checks before it answers its SAE. When the slave's KME is one link away,
+the keys came under the master's KME's own link tag: they are deliverable at once and the receipt
+comes back with the relay answer. A void from the master's KME carries :meth:`EndToEnd.void_tag`
+(checked by :func:`void_batch`). Every tag of ``E`` is used once.
 
 References
 ----------
