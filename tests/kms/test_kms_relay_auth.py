@@ -18,7 +18,7 @@ import time
 import httpx
 import pytest
 
-from qit4n.kms.client import KMEError, sae_ssl_context
+from qit4n.kms.client import KMEError, sae_transport
 from qit4n.kms.launcher import free_port, write_kme_plan
 from qit4n.kms.ops import InProcessNetwork, network_status
 from qit4n.kms.relay import RelayEngine
@@ -40,10 +40,16 @@ class Proxy:
         from starlette.requests import Request
         from starlette.responses import Response
         from starlette.routing import Route
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        from qit4n.kms.tls import ContextSource, TlsFiles
+        from qit4n.kms.tls_client import async_tls_transport, client_tls_source
+        from qit4n.kms.tls_server import tls_protocol_class
 
         server, client = plan.configs[server_kme], plan.configs[client_kme]
         self.upstream_url = server.url
-        self.context = sae_ssl_context(client.cert, client.key, client.ca)
+        self.client_files = (client.cert, client.key, client.ca)
+        upstream = client_tls_source(*self.client_files, groups=client.tls_groups)
         self.tamper = None
         self.recorded: dict[str, list[bytes]] = {}
         self.port = free_port()
@@ -53,7 +59,7 @@ class Proxy:
             self.recorded.setdefault(request.url.path, []).append(body)
             if self.tamper is not None:
                 body = self.tamper(request.url.path, body)
-            async with httpx.AsyncClient(verify=self.context, timeout=10) as http:
+            async with httpx.AsyncClient(transport=async_tls_transport(upstream), timeout=10) as http:
                 answer = await http.request(
                     request.method,
                     self.upstream_url + request.url.path,
@@ -63,8 +69,9 @@ class Proxy:
             return Response(answer.content, status_code=answer.status_code, media_type="application/json")
 
         app = Starlette(routes=[Route("/{path:path}", forward, methods=["GET", "POST"])])
+        tls = ContextSource(TlsFiles(server.cert, server.key, server.ca, None), server.tls_groups, server=True)
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, ssl_certfile=str(server.cert), ssl_keyfile=str(server.key),
+            app, host="127.0.0.1", port=self.port, http=tls_protocol_class(tls, H11Protocol),
             log_level="warning", lifespan="off",
         )  # fmt: skip
         self.server = uvicorn.Server(config)
@@ -88,7 +95,7 @@ class Proxy:
 
     def post_upstream(self, path: str, body: bytes) -> dict:
         """Send ``body`` to the real KME as the client KME (an attacker's replay)."""
-        with httpx.Client(verify=self.context, timeout=10) as http:
+        with httpx.Client(transport=sae_transport(*self.client_files), timeout=10) as http:
             answer = http.post(self.upstream_url + path, content=body, headers={"content-type": "application/json"})
         assert answer.status_code == 200, answer.text
         return answer.json()
@@ -212,7 +219,7 @@ def test_only_the_masters_kme_can_void_a_batch(attacked):
         key = master.get_key("SAE-T")[0]
     batch_id = key.key_id[:-4] + "0000"
     forged = {"voids": [{"batch_ID": batch_id, "tag": base64.b64encode(bytes(16)).decode()}]}
-    with httpx.Client(verify=sae_ssl_context(trusted_node.cert, trusted_node.key, trusted_node.ca)) as http:
+    with httpx.Client(transport=sae_transport(trusted_node.cert, trusted_node.key, trusted_node.ca)) as http:
         answer = http.post(live.url("KME-T") + "/kme/v1/void", json=forged).json()
     assert answer["results"][0]["status"] == 401 and "not the KME" in answer["results"][0]["message"]
     assert _audit_events(live.plan, "KME-T")[-1]["event"] == "void_refused"

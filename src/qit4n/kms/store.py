@@ -174,13 +174,7 @@ class KeyStore:
             private_dir(path.parent)
         if not path.exists():
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite gives -wal/-shm the same mode
-        for attempt in range(3):  # another KME's transient -journal file may vanish while the folder is scanned
-            try:
-                check_private(path.parent)
-                break
-            except FileNotFoundError:
-                if attempt == 2:
-                    raise
+        check_private(path.parent)
         self.path = path
         self._sealer = sealer or KeySealer.from_file(kek_file or path.with_name(path.name + ".kek"))
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
