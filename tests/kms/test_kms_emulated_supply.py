@@ -28,6 +28,10 @@ from qit4n.scenario import scenario_from_dict
 
 PULSES = 30_000_000
 UNIT_BYTES = 32
+#: Units 0 and 1 of every link hold its authentication key; a request of 256-bit keys spends, after
+#: its keys, 3 units per hop on authentication (end-to-end key and tag pad): qit4n.kms.relayauth.
+FIRST_KEY_UNIT = 2
+OVERHEAD_UNITS = 3
 
 
 def _scenario(capacity_bits: float = 1e6, **link):
@@ -69,15 +73,16 @@ def test_both_saes_get_the_distilled_key_of_their_end_and_no_more(tmp_path):
             or sae_b.status("SAE-A")["stored_key_count"] < units // 2
         ):
             time.sleep(0.05)
-        assert sae_a.status("SAE-B")["stored_key_count"] == (units + 1) // 2
-        assert sae_b.status("SAE-A")["stored_key_count"] == units // 2
+        owned_a, owned_b = (units + 1) // 2 - 1, units // 2 - 1  # unit 0 or 1 is the link's authentication key
+        assert sae_a.status("SAE-B")["stored_key_count"] == owned_a - OVERHEAD_UNITS
+        assert sae_b.status("SAE-A")["stored_key_count"] == owned_b - OVERHEAD_UNITS
         from_a = sae_a.get_key("SAE-B", number=2)
         from_b = sae_b.get_key("SAE-A", number=2)
-        assert [key.key for key in from_a] == [_unit(alice, 0), _unit(alice, 2)]
-        assert [key.key for key in from_b] == [_unit(bob, 1), _unit(bob, 3)]
+        assert [key.key for key in from_a] == [_unit(alice, 2), _unit(alice, 4)]
+        assert [key.key for key in from_b] == [_unit(bob, 3), _unit(bob, 5)]
         assert sae_b.get_key_with_ids("SAE-A", [key.key_id for key in from_a]) == from_a
         assert sae_a.get_key_with_ids("SAE-B", [key.key_id for key in from_b]) == from_b
-        rest = (units + 1) // 2 - 2
+        rest = owned_a - (2 + OVERHEAD_UNITS) - OVERHEAD_UNITS
         with pytest.raises(KMEError) as error:
             sae_a.get_key("SAE-B", number=rest + 1)
         assert error.value.status_code == 503
@@ -104,7 +109,7 @@ def test_relay_through_a_trusted_node_on_emulated_key(tmp_path):
         keys = sae_a.get_key("SAE-C", number=2)
         assert sae_c.get_key_with_ids("SAE-A", [key.key_id for key in keys]) == keys
     first_hop = producers[0].key_files[0].read_bytes()
-    assert [key.key for key in keys] == [_unit(first_hop, 0), _unit(first_hop, 2)]
+    assert [key.key for key in keys] == [_unit(first_hop, FIRST_KEY_UNIT), _unit(first_hop, FIRST_KEY_UNIT + 2)]
 
 
 def test_kill_9_kmes_on_emulated_key_no_unit_is_served_twice(tmp_path):
@@ -131,7 +136,8 @@ def test_kill_9_kmes_on_emulated_key_no_unit_is_served_twice(tmp_path):
         with sae_client(plan, "SAE-A") as sae_a, sae_client(plan, "SAE-B") as sae_b:
             second = sae_a.get_key("SAE-B", number=1)
             assert sae_b.get_key_with_ids("SAE-A", [first[1].key_id, second[0].key_id]) == [first[1], second[0]]
-    assert [key.key for key in first + second] == [_unit(end0, 0), _unit(end0, 2), _unit(end0, 4)]
+    # the first request took units 2, 4 for keys and 6, 8, 10 for authentication
+    assert [key.key for key in first + second] == [_unit(end0, 2), _unit(end0, 4), _unit(end0, 12)]
 
 
 def test_a_restarted_producer_keeps_committed_key_and_drops_a_torn_append(tmp_path):
@@ -195,7 +201,7 @@ def _kms_up(scenario_file, state, *options: str) -> subprocess.Popen:
 
 
 def test_kms_up_supply_emulated_pool_follows_the_distilled_key(tmp_path):
-    capacity_units = 8
+    capacity_units = 12  # 6 owned by each end: a request of 2 keys takes 5
     scenario_file = tmp_path / "pair.yaml"
     link = {
         "id": "A-B",
@@ -237,7 +243,9 @@ def test_kms_up_supply_emulated_pool_follows_the_distilled_key(tmp_path):
         output, _ = up.communicate(timeout=30)
     assert up.returncode == 0, output
     end0 = producer.key_files[0].read_bytes()
-    assert [key.key for key in taken] == [_unit(end0, 2 * i) for i in range(len(taken))]
+    per_request = 2 * (2 + OVERHEAD_UNITS)  # units between the first keys of two requests of 2 keys
+    expected = [_unit(end0, FIRST_KEY_UNIT + per_request * (i // 2) + 2 * (i % 2)) for i in range(len(taken))]
+    assert [key.key for key in taken] == expected
     assert end0 == producer.key_files[1].read_bytes()
 
 

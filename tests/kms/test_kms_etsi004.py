@@ -253,6 +253,8 @@ def test_both_ends_asking_at_once_get_one_key_per_index(net, saes):
     """The first GET_KEY of an index makes its key at the source's KME once, whichever end asks."""
     from concurrent.futures import ThreadPoolExecutor
 
+    # the test before drained A-B; each key spends 4 units per hop (the key, 3 for its authentication)
+    net.wait_for_keys("SAE-A", "SAE-C", 20)
     ksid = open_pair(saes, "SAE-A", "SAE-C")
     with ThreadPoolExecutor(max_workers=2) as pool:
         for index in range(5):

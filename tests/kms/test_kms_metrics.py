@@ -75,10 +75,12 @@ def test_metrics_count_what_the_test_did_per_kme(tmp_path, make_star, live_netwo
         for sample, role in ((a, "forwarded"), (a, "received"), (b, "sent"), (b, "received"), (d, "sent")):
             assert sample[("qit4n_kms_keys_relayed_total", (("role", role),))] == 0
         assert d[("qit4n_kms_waiting_keys", ())] == 3 and c[("qit4n_kms_waiting_keys", ())] == 0
-        # Pool units spent: one 256-bit unit per 256-bit key on every hop.
-        assert delta(a, a0, "qit4n_kms_link_spent_bits_total", link="A-D", peer="KME-D") == 5 * KEY_BITS
-        assert delta(a, a0, "qit4n_kms_link_spent_bits_total", link="A-B", peer="KME-B") == 3 * KEY_BITS
-        assert delta(b, b0, "qit4n_kms_link_spent_bits_total", link="B-C", peer="KME-C") == 3 * KEY_BITS
+        # Pool units spent: one 256-bit unit per 256-bit key on every hop, plus 3 units per request and hop
+        # for its authentication (end-to-end key and tag pad, qit4n.kms.relayauth).
+        auth = 3
+        assert delta(a, a0, "qit4n_kms_link_spent_bits_total", link="A-D", peer="KME-D") == (5 + auth) * KEY_BITS
+        assert delta(a, a0, "qit4n_kms_link_spent_bits_total", link="A-B", peer="KME-B") == (3 + auth) * KEY_BITS
+        assert delta(b, b0, "qit4n_kms_link_spent_bits_total", link="B-C", peer="KME-C") == (3 + auth) * KEY_BITS
         for link, peer in (("A-B", "KME-B"), ("A-D", "KME-D")):
             labels = (("link", link), ("peer", peer))
             assert a[("qit4n_kms_pool_capacity_bits", labels)] == 4e5

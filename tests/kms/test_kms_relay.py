@@ -33,9 +33,12 @@ def test_relay_across_three_trusted_nodes_spends_key_on_every_hop(tmp_path, live
     hops = ["S", "R1", "R2", "R3", "T"]
     for left, right in zip(hops, hops[1:]):
         link_id = next(link.link_id for link in plan.configs[f"KME-{left}"].links if link.peer_kme_id == f"KME-{right}")
-        sent = after[f"KME-{left}"]["links"][link_id]["spent_bits"]
-        received = after[f"KME-{right}"]["links"][link_id]["spent_bits"]
-        assert sent == received == 8 * 512, (link_id, sent, received)
+        sent = after[f"KME-{left}"]["links"][link_id]
+        received = after[f"KME-{right}"]["links"][link_id]
+        # keys, plus the link's hash key (2 units, once) and per message a 512-bit end-to-end key and a tag (3 units)
+        auth_bits = (2 + 3) * 256
+        assert sent["spent_bits"] == received["spent_bits"] == 8 * 512 + auth_bits, (link_id, sent, received)
+        assert sent["auth_bits"] == received["auth_bits"] == auth_bits
 
 
 def test_a_failing_hop_leaves_no_half_delivered_key(tmp_path, make_star, live_network):

@@ -10,7 +10,8 @@
 
 from __future__ import annotations
 
-from qit4n.kms.hybrid import Answer, HybridPolicy, Initiator, Offer, cat_kdf, respond
+from qit4n.kms.certs import create_ca, issue_certificate
+from qit4n.kms.hybrid import Answer, Finished, HybridPolicy, Initiator, Offer, Responder, SAEIdentity, cat_kdf
 
 RFC5869_A3_OKM = "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"
 
@@ -25,12 +26,16 @@ def test_cat_kdf_hashes_the_concatenation_in_order():
     assert cat_kdf([b"\x01", b"\x02"], b"") != cat_kdf([b"\x02", b"\x01"], b"")
 
 
-def test_ml_kem_768_message_sizes_match_fips_203_table_3():
-    initiator = Initiator("SAE-A", "SAE-B", qkd_key=None, key_id=None, policy=HybridPolicy.PQC)
+def test_ml_kem_768_message_sizes_match_fips_203_table_3(tmp_path):
+    ca = create_ca(tmp_path)
+    paths = [issue_certificate(ca, tmp_path, sae_id, server=False) for sae_id in ("SAE-A", "SAE-B")]
+    alice, bob = (SAEIdentity.from_files(path.cert, path.key, path.ca) for path in paths)
+    initiator = Initiator(alice, "SAE-B", qkd_key=None, key_id=None, policy=HybridPolicy.PQC)
     assert len(initiator.offer.mlkem_encapsulation_key) == 1184
-    answer, key = respond(Offer.from_json(initiator.offer.to_json()), qkd_key=None, policy=HybridPolicy.PQC)
-    assert len(answer.mlkem_ciphertext) == 1088
-    assert initiator.finish(Answer.from_json(answer.to_json())) == key
+    responder = Responder(bob, Offer.from_json(initiator.offer.to_json()), qkd_key=None, policy=HybridPolicy.PQC)
+    assert len(responder.answer.mlkem_ciphertext) == 1088
+    key, finished = initiator.finish(Answer.from_json(responder.answer.to_json()))
+    assert responder.finish(Finished.from_json(finished.to_json())) == key
 
 
 def test_x25519_reproduces_rfc7748_section_6_1():

@@ -9,7 +9,17 @@ link key comes from); ``docs/extending.md`` has the recipes.
 
 from qit4n.kms.client import AsyncSAEClient, DeliveredKey, KMEError, SAEClient
 from qit4n.kms.config import KMEConfig, LinkConfig, kme_id_of, sae_id_of
-from qit4n.kms.hybrid import Answer, HybridPolicy, Initiator, Offer, cat_kdf, respond
+from qit4n.kms.hybrid import (
+    Answer,
+    Finished,
+    HybridAuthenticationError,
+    HybridPolicy,
+    Initiator,
+    Offer,
+    Responder,
+    SAEIdentity,
+    cat_kdf,
+)
 from qit4n.kms.interfaces import KME_INTERFACES
 from qit4n.kms.launcher import Network, NetworkPlan, load_plan, write_kme_plan
 from qit4n.kms.routes import relay_route
@@ -24,6 +34,8 @@ __all__ = [
     "Answer",
     "AsyncSAEClient",
     "DeliveredKey",
+    "Finished",
+    "HybridAuthenticationError",
     "HybridPolicy",
     "Initiator",
     "KMEConfig",
@@ -36,14 +48,15 @@ __all__ = [
     "Network",
     "NetworkPlan",
     "Offer",
+    "Responder",
     "SAEClient",
+    "SAEIdentity",
     "SeededLinkSupply",
     "SupplyKind",
     "cat_kdf",
     "kme_id_of",
     "load_plan",
     "relay_route",
-    "respond",
     "sae_id_of",
     "write_kme_plan",
 ]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from qit4n.errors import ServiceError
 from qit4n.kms.config import sae_id_of
-from qit4n.kms.hybrid import Answer, HybridPolicy, Initiator, Offer, respond
+from qit4n.kms.hybrid import Answer, Finished, HybridPolicy, Initiator, Offer, Responder, SAEIdentity
 from qit4n.kms.launcher import write_kme_plan
 from qit4n.kms.ops import InProcessNetwork, network_status, sae_client
 from qit4n.kms.routes import kme_network
@@ -40,17 +40,25 @@ def pick_relayed_pair(scenario: Scenario) -> tuple[str, str, list[str]]:
 
 
 def hybrid_exchange(
-    master_client: SAEClient, slave_client: SAEClient, master: str, slave: str, policy: HybridPolicy
+    master_client: SAEClient,
+    slave_client: SAEClient,
+    master: SAEIdentity,
+    slave: SAEIdentity,
+    policy: HybridPolicy,
 ) -> tuple[str, bytes, bytes]:
-    """One hybrid key agreed by two SAEs (both ends run here): (key_ID, master's key, slave's key)."""
-    qkd = master_client.get_key(slave)[0]
-    initiator = Initiator(master, slave, qkd_key=qkd.key, key_id=qkd.key_id, policy=policy)
+    """One authenticated hybrid key agreed by two SAEs (both ends run here): (key_ID, master's key, slave's key).
+
+    Each message goes through its wire form, as it would between two hosts.
+    """
+    qkd = master_client.get_key(slave.sae_id)[0]
+    initiator = Initiator(master, slave.sae_id, qkd_key=qkd.key, key_id=qkd.key_id, policy=policy)
     offer = Offer.from_json(initiator.offer.to_json())
     if offer.key_id is None:
         raise ServiceError(f"policy = {policy.value!r}: the offer names no QKD key")
-    slave_qkd = slave_client.get_key_with_ids(master, [offer.key_id])[0]
-    answer, slave_key = respond(offer, qkd_key=slave_qkd.key, policy=policy)
-    return qkd.key_id, initiator.finish(Answer.from_json(answer.to_json())), slave_key
+    slave_qkd = slave_client.get_key_with_ids(offer.master_sae_id, [offer.key_id])[0]
+    responder = Responder(slave, offer, qkd_key=slave_qkd.key, policy=policy)
+    master_key, finished = initiator.finish(Answer.from_json(responder.answer.to_json()))
+    return qkd.key_id, master_key, responder.finish(Finished.from_json(finished.to_json()))
 
 
 def run_demo(scenario: Scenario, out_dir: Path, *, keys: int = 4) -> Section:
@@ -74,7 +82,11 @@ def run_demo(scenario: Scenario, out_dir: Path, *, keys: int = 4) -> Section:
                 time.sleep(0.1)
             for _ in range(keys):
                 key_id, master_key, slave_key = hybrid_exchange(
-                    master_client, slave_client, master, slave, HybridPolicy.BOTH
+                    master_client,
+                    slave_client,
+                    SAEIdentity.from_files(*plan.sae_cert(master)),
+                    SAEIdentity.from_files(*plan.sae_cert(slave)),
+                    HybridPolicy.BOTH,
                 )
                 nonce = os.urandom(12)
                 sealed = AESGCM(master_key).encrypt(nonce, b"hello over QKD + ML-KEM", key_id.encode())

@@ -21,6 +21,7 @@ from qit4n.kms.config import KMEConfig
 from qit4n.kms.errors import EXTENSION_MANDATORY_UNSUPPORTED, KEYS_NOT_FOUND, SIZE_NOT_MULTIPLE_OF_8, EtsiError
 from qit4n.kms.quotas import QuotaBook
 from qit4n.kms.relay import RelayEngine
+from qit4n.kms.relayauth import HopLayout
 from qit4n.kms.schemas import KeyRequest, Status
 from qit4n.kms.shape import KeyShape
 from qit4n.kms.storage import KeyLookupError, KeyStorage
@@ -71,8 +72,9 @@ class Etsi014:
     async def get_status(self, master: str, slave: str) -> Status:
         """Status data for a master SAE and one of its slaves (clause 5.1).
 
-        ``stored_key_count`` is the number of ``key_size`` keys the route can carry now: the
-        smallest allocatable pool along it (each trusted node reports its own outgoing pool).
+        ``stored_key_count`` is the number of ``key_size`` keys the route can carry now in one
+        request: the smallest allocatable pool along it (each trusted node reports its own
+        outgoing pool) less the units a request spends on authentication.
         """
         if master == slave:
             raise EtsiError(400, "slave_SAE_ID must differ from the calling master SAE", [{"slave_SAE_ID": slave}])
@@ -144,7 +146,7 @@ class Etsi014:
                 self.quotas.draw_pool(
                     master,
                     link_id=link.link_id,
-                    bits=shape.pool_units(unit_bits=unit_bits) * unit_bits,
+                    bits=HopLayout(shape, unit_bits).total_units * unit_bits,
                     capacity_bits=link.pool_capacity_bits,
                     rate_bps=link.key_rate_bps,
                 )

@@ -23,6 +23,7 @@ from qit4n.kms.etsi004 import Etsi004
 from qit4n.kms.kek import open_sealer
 from qit4n.kms.metrics import CountingRelayEngine, KMEMetrics
 from qit4n.kms.quotas import QuotaBook
+from qit4n.kms.relayauth import reserved_units
 from qit4n.kms.storage import KeyStorage
 from qit4n.kms.store import KeyStore
 from qit4n.kms.supply import KEY_SUPPLIES, KeySupply, PoolFiller
@@ -50,8 +51,9 @@ class KME:
             supply, filler = KEY_SUPPLIES.get(link.supply).open_link(link, unit_bytes=unit_bytes)
             self.supplies[link.link_id] = supply
             self.fillers.append(filler)
+        reserved = reserved_units(config.key_size_bits)
         for link in config.links:
-            self.store.register_link(link_id=link.link_id, parity=link.parity)
+            self.store.register_link(link_id=link.link_id, parity=link.parity, reserved_units=reserved)
         self.randomness = None
         if config.randomness is not None:
             from qit4n.qrng.source import open_source
@@ -67,7 +69,10 @@ class KME:
         self.etsi004 = Etsi004(config, self.store, self.relay, self.quotas, self.audit)
 
     async def start(self) -> None:
-        """Open the connections to other KMEs."""
+        """Open the connections to other KMEs; load the authentication kernel (numba) before the first relay."""
+        from qit4n.postprocess.authentication import MessageAuthenticator
+
+        MessageAuthenticator(bytes(16)).digest(b"")
         await self.relay.start()
 
     async def close_peers(self) -> None:
@@ -101,6 +106,7 @@ class KME:
     def health(self) -> dict[str, Any]:
         """Pool levels and key counters of this KME (KME-to-KME and operator API)."""
         unit_bits = self.config.key_size_bits
+        reserved = reserved_units(unit_bits)
         links = {}
         for link in self.config.links:
             distilled_units = self.supplies[link.link_id].distilled_units()
@@ -111,6 +117,7 @@ class KME:
                 "capacity_bits": link.pool_capacity_bits,
                 "spent_bits": self.store.spent_units(link_id=link.link_id) * unit_bits,
                 "distilled_bits": None if distilled_units is None else distilled_units * unit_bits,
+                "auth_bits": (reserved + self.relay.auth_units[link.link_id]) * unit_bits,
             }
         return {
             "kme_id": self.config.kme_id,
@@ -119,5 +126,6 @@ class KME:
             "waiting_keys": self.store.waiting_keys(),
             "audit_entries": self.audit.seq,
             "audit_head": self.audit.head,
+            "refused": {kind: self.relay.refused[kind] for kind in ("relay", "confirm", "void")},
             **self.store.counters(),
         } | ({} if self.randomness is None else {"randomness": self.randomness.health().as_dict()})

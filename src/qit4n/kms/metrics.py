@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -153,9 +153,9 @@ class CountingRelayEngine(RelayEngine):
             self.metrics.relayed.labels(role="sent").inc(shape.number * remote)
         return answer
 
-    async def relay_batch(self, sender: str, messages: list[RelayMessage]) -> list[BaseException | None]:
+    async def relay_batch(self, sender: str, messages: list[RelayMessage]) -> list[dict[str, Any] | BaseException]:
         outcomes = await super().relay_batch(sender, messages)
-        done = [message for message, outcome in zip(messages, outcomes) if outcome is None]
+        done = [message for message, outcome in zip(messages, outcomes) if not isinstance(outcome, BaseException)]
         received = sum(message.count for message in done if len(message.route) == 1)
         forwarded = sum(message.count for message in done) - received
         if received:

@@ -6,10 +6,15 @@ later hop the trusted node XORs it with fresh link key of the next hop (one-time
 ciphertext with the unit IDs. Each hop consumes as much link key as the key is long, so every hop
 spends key and no key crosses a link in clear.
 
+Every hop message carries a Wegman-Carter tag under the hop's link key, and the master's and the
+slave's KMEs confirm end to end that the same keys arrived before the master is answered
+(:mod:`qit4n.kms.relayauth`). A hop spends, besides the keys' pad, the pad of a 512-bit end-to-end
+key and of the 128-bit tag.
+
 :class:`RelayEngine` is the KME-to-KME side of a KME: it makes the keys of a request, carries them
-to every slave's KME before the master is answered, and voids them everywhere if any transport
-fails (no half-delivered key). Relay messages to one peer travel in batches (:class:`RelayBatcher`).
-The routes come from the plan (:mod:`qit4n.kms.routes`).
+to every slave's KME and confirms them there before the master is answered, and voids them
+everywhere if any transport or check fails (no half-delivered key). Messages to one peer travel in
+batches (:class:`RelayBatcher`). The routes come from the plan (:mod:`qit4n.kms.routes`).
 
 References
 ----------
@@ -21,6 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
+import collections
+import hmac
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -30,6 +38,16 @@ from pydantic import Field
 from qit4n.errors import RandomnessError
 from qit4n.kms.config import KMEConfig, LinkConfig
 from qit4n.kms.errors import EtsiError
+from qit4n.kms.relayauth import (
+    E2E_BYTES,
+    EndToEnd,
+    HopLayout,
+    confirm_batch,
+    hop_transcript,
+    link_authenticator,
+    reserved_units,
+    void_batch,
+)
 from qit4n.kms.shape import KeyShape
 from qit4n.kms.storage import KeyBatch, KeyStorage, PeerUnits, PoolExhaustedError, UnitMismatchError
 from qit4n.kms.store import new_batch_id
@@ -40,6 +58,8 @@ from qit4n.schema import StrictModel
 
 if TYPE_CHECKING:
     import httpx
+
+    from qit4n.postprocess.authentication import MessageAuthenticator
 
 __all__ = ["RelayBatcher", "RelayEngine", "RelayMessage", "client_tls_source", "xor_bytes"]
 
@@ -72,8 +92,11 @@ class RelayMessage(StrictModel):
     slave_SAE_IDs: list[str] = Field(min_length=1, description="slaves attached to the last KME of the route")
     route: list[str] = Field(min_length=1, description="KMEs still to visit; the first is the receiver")
     link_id: str
-    unit_start: int = Field(ge=0, description="first of the sender's units of link_id that pad the keys")
-    ciphertext: str | None = Field(None, description="base64 of the keys XOR pads; None on the first hop (keys = pads)")
+    unit_start: int = Field(ge=0, le=1 << 62, description="first of the sender's units of link_id that pad the keys")
+    ciphertext: str | None = Field(
+        None, description="base64 of the keys and end-to-end key XOR pads; None on the first hop (they are the pads)"
+    )
+    tag: str = Field(max_length=64, description="base64 of the Wegman-Carter tag under the link's key")
 
     @property
     def shape(self) -> KeyShape:
@@ -92,16 +115,16 @@ class RelayBatcher:
     def __init__(self, post: PostBatch, *, max_batch: int = 64) -> None:
         self._post = post
         self._max_batch = max_batch
-        self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[dict[str, Any]]]] = []
         self._task: asyncio.Task[None] | None = None
 
-    async def submit(self, message: dict[str, Any]) -> None:
-        """Send ``message``; returns when the peer has processed it, raises if it failed."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def submit(self, message: dict[str, Any]) -> dict[str, Any]:
+        """Send ``message``; returns the peer's result for it once processed, raises if it failed."""
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting.append((message, future))
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain())
-        await future
+        return await future
 
     async def _drain(self) -> None:
         while self._waiting:
@@ -122,7 +145,7 @@ class RelayBatcher:
                 if future.done():
                     continue
                 if result.get("status") == 200:
-                    future.set_result(None)
+                    future.set_result(result)
                 else:
                     future.set_exception(EtsiError(503, f"relay hop refused: {result.get('message')}", [result]))
 
@@ -160,6 +183,12 @@ class RelayEngine:
         self.unit_bits = config.key_size_bits
         self._client: httpx.AsyncClient | None = None
         self._batchers: dict[str, RelayBatcher] = {}
+        self._confirmers: dict[str, RelayBatcher] = {}
+        self._authenticators: dict[str, MessageAuthenticator] = {}
+        #: Units spent on authentication (end-to-end keys and tags) per link, since start.
+        self.auth_units: collections.Counter[str] = collections.Counter()
+        #: Refused messages by kind (``relay``, ``confirm``, ``void``), since start.
+        self.refused: collections.Counter[str] = collections.Counter()
 
     async def start(self) -> None:
         """Open the HTTPS client used towards other KMEs."""
@@ -177,6 +206,55 @@ class RelayEngine:
             client, self._client = self._client, None
             await client.aclose()
 
+    # -- link authentication -------------------------------------------------------------------
+    def authenticator(self, link_id: str) -> MessageAuthenticator:
+        """The Wegman-Carter tagger of a link, keyed by its reserved first units (cached)."""
+        mac = self._authenticators.get(link_id)
+        if mac is None:
+            units = self.supplies[link_id].units(0, reserved_units(self.unit_bits))
+            mac = self._authenticators[link_id] = link_authenticator(b"".join(units))
+        return mac
+
+    def _hop_message(
+        self,
+        *,
+        receiver: str,
+        link_id: str,
+        start: int,
+        batch: KeyBatch,
+        route: list[str],
+        cipher: bytes | None,
+        pad: bytes,
+    ) -> dict[str, Any]:
+        """A relay message to ``receiver`` over ``link_id`` whose units (from ``start``) gave ``pad``, tagged."""
+        layout = HopLayout(batch.shape, self.unit_bits)
+        transcript = hop_transcript(
+            sender=self.config.kme_id,
+            receiver=receiver,
+            link_id=link_id,
+            unit_start=start,
+            batch_id=batch.batch_id,
+            shape=batch.shape,
+            master=batch.master,
+            slaves=batch.slaves,
+            route=route,
+            ciphertext=cipher,
+        )
+        tag = self.authenticator(link_id).tag(transcript, pad=layout.tag_pad(pad))
+        self.auth_units[link_id] += layout.overhead_units
+        return {
+            "batch_ID": batch.batch_id,
+            "count": batch.shape.number,
+            "size": batch.shape.size_bits,
+            "master_SAE_ID": batch.master,
+            "slave_SAE_IDs": batch.slaves,
+            "route": route,
+            "link_id": link_id,
+            "unit_start": start,
+            "ciphertext": None if cipher is None else base64.b64encode(cipher).decode("ascii"),
+            "tag": base64.b64encode(tag).decode("ascii"),
+        }
+
     # -- the master's KME ----------------------------------------------------------------------
     def first_link(self, target: str) -> LinkConfig:
         """The link of the first hop towards the KME ``target`` (which must have a route)."""
@@ -186,8 +264,13 @@ class RelayEngine:
             raise EtsiError(503, f"{self.config.kme_id} has no QKD link to {next_kme}")
         return link
 
+    def overhead_units(self) -> int:
+        """Units each hop spends on authentication per request (end-to-end key and tag)."""
+        return HopLayout(KeyShape(number=1, size_bits=self.unit_bits), self.unit_bits).overhead_units
+
     async def route_owned_units(self, target: str) -> int:
-        """Units the route to ``target`` can pad now: the smallest allocatable pool along it.
+        """Keys of ``key_size_bits`` the route to ``target`` can carry in one request now: the smallest
+        allocatable pool along it, less the authentication overhead of a request.
 
         Each trusted node reports its own outgoing pool (KME-to-KME health); an unreachable one counts 0.
         """
@@ -197,7 +280,7 @@ class RelayEngine:
         levels = await asyncio.gather(*(self._owned_units(hop, nxt) for hop, nxt in hops), return_exceptions=True)
         for level in levels:
             stored = min(stored, 0 if isinstance(level, BaseException) else level)
-        return stored
+        return max(stored - self.overhead_units(), 0)
 
     async def _owned_units(self, kme_id: str, next_kme_id: str) -> int:
         if self._client is None:
@@ -222,73 +305,108 @@ class RelayEngine:
     async def distribute(
         self, *, master: str, slaves_by_kme: dict[str, list[str]], primary: str, shape: KeyShape
     ) -> tuple[str, bytes]:
-        """New keys of ``shape`` for ``master``, committed at every slave's KME: (batch ID, keys).
+        """New keys of ``shape`` for ``master``, committed and confirmed at every slave's KME: (batch ID, keys).
 
         The keys are the first hop's pad towards ``primary`` (the KME of the first slave), or
         random when ``primary`` is this KME; other KMEs get them XOR their own first hop's pad.
-        Returns only after every KME has committed; if any transport fails the batch is voided
-        everywhere and :class:`EtsiError` 503 is raised. ``slaves_by_kme`` maps each slave's KME
-        (this one included, when a slave is attached here) to its slaves.
+        Each slave's KME checks them end to end with this KME (:meth:`_deliver`). Returns only
+        after every KME has confirmed them; if any transport or check
+        fails the batch is voided everywhere and :class:`EtsiError` 503 is raised. ``slaves_by_kme``
+        maps each slave's KME (this one included, when a slave is attached here) to its slaves.
         """
         kme_id = self.config.kme_id
         batch_id = new_batch_id()
-        plans: list[tuple[str, int, bytes | None]] = []
+        layout = HopLayout(shape, self.unit_bits)
+        sends: list[tuple[str, int, bytes | None, bytes]] = []
+        e2e_keys: dict[str, bytes] = {}
         if primary == kme_id:
             keys = self.fresh_keys(shape.total_bytes)
         else:
-            start, keys = self._allocate_first_hop(primary, shape)
-            plans.append((primary, start, None))
+            start, pad = self._allocate_first_hop(primary, layout)
+            payload = layout.payload_pad(pad)
+            keys, e2e_keys[primary] = payload[:-E2E_BYTES], payload[-E2E_BYTES:]
+            sends.append((primary, start, None, pad))
         for target in slaves_by_kme:
             if target not in (primary, kme_id):
-                start, pad_keys = self._allocate_first_hop(target, shape)
-                plans.append((target, start, xor_bytes(keys, pad_keys)))
+                start, pad = self._allocate_first_hop(target, layout)
+                e2e_keys[target] = self.fresh_keys(E2E_BYTES)
+                sends.append((target, start, xor_bytes(keys + e2e_keys[target], layout.payload_pad(pad)), pad))
         if kme_id in slaves_by_kme:
             local = KeyBatch(batch_id, master, slaves_by_kme[kme_id], shape)
             self.store.receive(batch=local, decode=lambda _pad: keys)
         results = await asyncio.gather(
             *(
-                self._send(target, start, cipher, KeyBatch(batch_id, master, slaves_by_kme[target], shape))
-                for target, start, cipher in plans
+                self._deliver(
+                    target, start, cipher, pad, KeyBatch(batch_id, master, slaves_by_kme[target], shape), keys, e2e_keys
+                )
+                for target, start, cipher, pad in sends
             ),
             return_exceptions=True,
         )
         failures = [result for result in results if isinstance(result, BaseException)]
         if failures:
-            await self._void_everywhere(list(slaves_by_kme), batch_id)
+            await self._void_everywhere(batch_id, e2e_keys)
             raise EtsiError(
                 503, "key relay to a slave SAE's KME failed; no key was issued", [{"reason": str(failures[0])}]
             )
         return batch_id, keys
 
-    def _allocate_first_hop(self, target: str, shape: KeyShape) -> tuple[int, bytes]:
-        """(first unit, keys) of the pad of ``shape`` on the first link towards ``target``."""
+    def _allocate_first_hop(self, target: str, layout: HopLayout) -> tuple[int, bytes]:
+        """(first unit, pad) of a relay message of ``layout`` on the first link towards ``target``."""
         link = self.first_link(target)
         try:
-            start, pad = self.store.allocate(
-                link_id=link.link_id,
-                supply=self.supplies[link.link_id],
-                count=shape.pool_units(unit_bits=self.unit_bits),
+            return self.store.allocate(
+                link_id=link.link_id, supply=self.supplies[link.link_id], count=layout.total_units
             )
         except PoolExhaustedError as error:
             raise EtsiError(
                 503, "not enough key stored on KME for this request", [{"link": link.link_id, "reason": str(error)}]
             ) from None
-        return start, shape.keys_from_pad(pad, unit_bits=self.unit_bits)
 
-    async def _send(self, target: str, start: int, cipher: bytes | None, batch: KeyBatch) -> None:
+    async def _deliver(
+        self,
+        target: str,
+        start: int,
+        cipher: bytes | None,
+        pad: bytes,
+        batch: KeyBatch,
+        keys: bytes,
+        e2e_keys: dict[str, bytes],
+    ) -> None:
+        """Relay the batch to ``target`` and confirm it there end to end.
+
+        A slave's KME one link away receives the keys under this KME's link tag and answers with
+        its receipt at once; one behind trusted nodes stores them pending until the confirm
+        message, which goes directly to it, past the trusted nodes, and is answered with the receipt.
+        """
         route = self.config.routes[target]
-        message = {
-            "batch_ID": batch.batch_id,
-            "count": batch.shape.number,
-            "size": batch.shape.size_bits,
-            "master_SAE_ID": batch.master,
-            "slave_SAE_IDs": batch.slaves,
-            "route": route,
-            "link_id": self.first_link(target).link_id,
-            "unit_start": start,
-            "ciphertext": None if cipher is None else base64.b64encode(cipher).decode("ascii"),
-        }
-        await self._relay_to(route[0], message)
+        link_id = self.first_link(target).link_id
+        message = self._hop_message(
+            receiver=route[0], link_id=link_id, start=start, batch=batch, route=route, cipher=cipher, pad=pad
+        )
+        result = await self._relay_to(route[0], message)
+        e2e = EndToEnd(e2e_keys[target])
+        if len(route) > 1:
+            tag = e2e.confirm_tag(batch.batch_id, batch.master, batch.slaves, keys)
+            batcher = self._confirmers.get(target)
+            if batcher is None:
+                batcher = self._confirmers[target] = RelayBatcher(
+                    lambda body: self._post(target, "/kme/v1/confirm", body)
+                )
+            result = await batcher.submit({"batch_ID": batch.batch_id, "tag": base64.b64encode(tag).decode("ascii")})
+        self._check_receipt(target, batch, keys, e2e, result)
+
+    @staticmethod
+    def _check_receipt(target: str, batch: KeyBatch, keys: bytes, e2e: EndToEnd, result: dict[str, Any]) -> None:
+        """Raise 503 unless ``result`` carries the receipt tag of exactly ``keys`` under ``e2e``."""
+        try:
+            receipt = base64.b64decode(str(result.get("receipt", "")), validate=True)
+        except (binascii.Error, ValueError):
+            receipt = b""
+        if not hmac.compare_digest(receipt, e2e.receipt_tag(batch.batch_id, batch.master, batch.slaves, keys)):
+            raise EtsiError(
+                503, f"{target} answered batch {batch.batch_id} with a wrong receipt: keys differ end to end"
+            )
 
     async def _post(self, kme_id: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         url = self.config.peers.get(kme_id)
@@ -302,51 +420,96 @@ class RelayEngine:
         answer: dict[str, Any] = response.json()
         return answer
 
-    async def _relay_to(self, kme_id: str, message: dict[str, Any]) -> None:
+    async def _relay_to(self, kme_id: str, message: dict[str, Any]) -> dict[str, Any]:
         batcher = self._batchers.get(kme_id)
         if batcher is None:
             batcher = self._batchers[kme_id] = RelayBatcher(lambda body: self._post(kme_id, "/kme/v1/relay", body))
-        await batcher.submit(message)
+        return await batcher.submit(message)
 
-    async def _void_everywhere(self, kme_ids: list[str], batch_id: str) -> None:
+    async def _void_everywhere(self, batch_id: str, e2e_keys: dict[str, bytes]) -> None:
+        """Void the batch here and at every KME it was sent to (each void tagged with that KME's ``E``)."""
         self.store.void(batch_ids=[batch_id])
-        remote = [kme_id for kme_id in kme_ids if kme_id != self.config.kme_id]
         await asyncio.gather(
-            *(self._post(kme_id, "/kme/v1/void", {"batch_IDs": [batch_id]}) for kme_id in remote),
+            *(
+                self._post(
+                    kme_id,
+                    "/kme/v1/void",
+                    {
+                        "voids": [
+                            {"batch_ID": batch_id, "tag": base64.b64encode(EndToEnd(e2e).void_tag(batch_id)).decode()}
+                        ]
+                    },
+                )
+                for kme_id, e2e in e2e_keys.items()
+            ),
             return_exceptions=True,
         )
 
     # -- trusted nodes and slaves' KMEs -----------------------------------------------------------
-    async def relay_batch(self, sender: str, messages: list[RelayMessage]) -> list[BaseException | None]:
-        """Receive relay messages from ``sender``; one outcome (None or the error) per message.
+    async def relay_batch(self, sender: str, messages: list[RelayMessage]) -> list[dict[str, Any] | BaseException]:
+        """Receive relay messages from ``sender``; one outcome (the answer's fields, or the error) per message.
 
         The store work of all messages commits together (group commit, before anything is
-        answered or forwarded); then the messages that go on are forwarded concurrently.
+        answered or forwarded); then the messages that go on are forwarded concurrently. A
+        message whose tag fails, or that names units already consumed (a replay), is refused
+        with 401 and changes nothing.
         """
-        outcomes: list[BaseException | None] = []
+        outcomes: list[dict[str, Any] | BaseException] = []
         forwards: list[tuple[int, str, dict[str, Any]]] = []
         with self.store.group():
             for position, message in enumerate(messages):
                 try:
-                    onward = self._relay_step(sender, message)
+                    next_kme, fields = self._relay_step(sender, message)
                 except EtsiError as error:
                     outcomes.append(error)
                     continue
                 except Exception as error:  # noqa: BLE001 - one bad message must not sink the batch
                     outcomes.append(EtsiError(503, f"relay step failed: {type(error).__name__}: {error}"))
                     continue
-                outcomes.append(None)
-                if onward is not None:
-                    forwards.append((position, *onward))
+                outcomes.append(fields if next_kme is None else {})
+                if next_kme is not None:
+                    forwards.append((position, next_kme, fields))
         results = await asyncio.gather(
             *(self._relay_to(kme_id, body) for _, kme_id, body in forwards), return_exceptions=True
         )
         for (position, _, _), result in zip(forwards, results):
-            outcomes[position] = result
+            outcomes[position] = result if isinstance(result, BaseException) else {}
         return outcomes
 
-    def _relay_step(self, sender: str, message: RelayMessage) -> tuple[str, dict[str, Any]] | None:
-        """Store work of one relay hop; returns (next KME, message) when the keys go on."""
+    def _check_tag(self, sender: str, link: LinkConfig, message: RelayMessage, cipher: bytes | None) -> None:
+        """Refuse (401) a relay message whose tag does not verify under the link's key and its tag pad."""
+        layout = HopLayout(message.shape, self.unit_bits)
+        try:
+            tag = base64.b64decode(message.tag, validate=True)
+            supply = self.supplies[link.link_id]
+            pad = b"".join(supply.units(layout.tag_start(message.unit_start), 2 * layout.tag_units - 1)[::2])
+            mac = self.authenticator(link.link_id)
+        except (binascii.Error, ValueError, UnitMismatchError) as error:
+            self.refused["relay"] += 1
+            raise EtsiError(401, f"relay message cannot be authenticated: {error}") from None
+        transcript = hop_transcript(
+            sender=sender,
+            receiver=self.config.kme_id,
+            link_id=link.link_id,
+            unit_start=message.unit_start,
+            batch_id=message.batch_ID,
+            shape=message.shape,
+            master=message.master_SAE_ID,
+            slaves=message.slave_SAE_IDs,
+            route=message.route,
+            ciphertext=cipher,
+        )
+        if not mac.verify(transcript, pad=layout.tag_pad(pad), tag=tag):
+            self.refused["relay"] += 1
+            raise EtsiError(401, "relay message failed its link authentication tag", [{"link_id": link.link_id}])
+
+    def _relay_step(self, sender: str, message: RelayMessage) -> tuple[str | None, dict[str, Any]]:
+        """Store work of one relay hop: (next KME, message) when the keys go on, else (None, answer fields).
+
+        At the slave's KME, keys that come straight from the master's KME (under its link tag) are
+        deliverable at once and answered with the receipt tag; keys that crossed trusted nodes
+        wait, pending, for the master's KME's confirm message (:meth:`confirm`).
+        """
         cfg = self.config
         link = next((link for link in cfg.links if link.link_id == message.link_id), None)
         if link is None or link.peer_kme_id != sender or message.route[0] != cfg.kme_id:
@@ -354,24 +517,41 @@ class RelayEngine:
                 401, "relay message does not match a QKD link with the sending KME", [{"link_id": message.link_id}]
             )
         shape = message.shape
-        cipher = None if message.ciphertext is None else base64.b64decode(message.ciphertext)
-        if cipher is not None and len(cipher) != shape.total_bytes:
+        layout = HopLayout(shape, self.unit_bits)
+        try:
+            cipher = None if message.ciphertext is None else base64.b64decode(message.ciphertext, validate=True)
+        except (binascii.Error, ValueError):
+            raise EtsiError(400, "ciphertext is not base64") from None
+        if cipher is not None and len(cipher) != layout.payload_bytes:
             raise EtsiError(400, "ciphertext length does not match count and size")
+        self._check_tag(sender, link, message, cipher)
 
         def decode(pad: bytes) -> bytes:
-            keys = shape.keys_from_pad(pad, unit_bits=self.unit_bits)
-            return keys if cipher is None else xor_bytes(cipher, keys)
+            payload = layout.payload_pad(pad)
+            return payload if cipher is None else xor_bytes(cipher, payload)
 
-        units = shape.pool_units(unit_bits=self.unit_bits)
-        consumed = PeerUnits(link.link_id, message.unit_start, units, self.supplies[link.link_id])
+        consumed = PeerUnits(link.link_id, message.unit_start, layout.total_units, self.supplies[link.link_id])
         try:
             if len(message.route) == 1:
                 for sae_id in message.slave_SAE_IDs:
                     if cfg.directory.get(sae_id) != cfg.kme_id:
                         raise EtsiError(400, f"slave {sae_id!r} is not attached to {cfg.kme_id}")
                 batch = KeyBatch(message.batch_ID, message.master_SAE_ID, message.slave_SAE_IDs, shape)
-                self.store.receive(batch=batch, decode=decode, consumed=consumed)
-                return None
+                direct = cfg.directory.get(message.master_SAE_ID) == sender
+                payload = b""
+
+                def keep(pad: bytes) -> bytes:
+                    nonlocal payload
+                    payload = decode(pad)
+                    return payload
+
+                self.store.receive(batch=batch, decode=keep, consumed=consumed, e2e_bytes=E2E_BYTES, pending=not direct)
+                self.auth_units[link.link_id] += layout.overhead_units
+                if not direct:
+                    return None, {}
+                keys, e2e = payload[:-E2E_BYTES], EndToEnd(payload[-E2E_BYTES:])
+                receipt = e2e.receipt_tag(batch.batch_id, batch.master, batch.slaves, keys)
+                return None, {"receipt": base64.b64encode(receipt).decode("ascii")}
             out_link = cfg.link_to(message.route[1])
             if out_link is None:
                 raise EtsiError(400, f"{cfg.kme_id} has no QKD link to {message.route[1]}")
@@ -379,16 +559,43 @@ class RelayEngine:
                 consumed=consumed,
                 out_link_id=out_link.link_id,
                 out_supply=self.supplies[out_link.link_id],
-                out_count=units,
+                out_count=layout.total_units,
             )
-        except (UnitMismatchError, PoolExhaustedError) as error:
+        except UnitMismatchError as error:
+            self.refused["relay"] += 1
+            raise EtsiError(
+                401,
+                "relay message names link units already consumed (a replay) or not the sender's",
+                [{"reason": str(error)}],
+            ) from None
+        except PoolExhaustedError as error:
             raise EtsiError(503, "relay hop cannot pad the key", [{"kme": cfg.kme_id, "reason": str(error)}]) from None
-        cipher_out = xor_bytes(decode(pad_in), shape.keys_from_pad(pad_out, unit_bits=self.unit_bits))
-        forward = message.model_dump(mode="json")
-        forward.update(
-            route=message.route[1:],
+        self.auth_units[link.link_id] += layout.overhead_units
+        cipher_out = xor_bytes(decode(pad_in), layout.payload_pad(pad_out))
+        batch = KeyBatch(message.batch_ID, message.master_SAE_ID, message.slave_SAE_IDs, shape)
+        forward = self._hop_message(
+            receiver=message.route[1],
             link_id=out_link.link_id,
-            unit_start=out_start,
-            ciphertext=base64.b64encode(cipher_out).decode("ascii"),
+            start=out_start,
+            batch=batch,
+            route=message.route[1:],
+            cipher=cipher_out,
+            pad=pad_out,
         )
         return message.route[1], forward
+
+    def confirm(self, sender: str, batch_id: str, tag: str) -> str:
+        """Slave's KME: :func:`~qit4n.kms.relayauth.confirm_batch` (refusals counted)."""
+        try:
+            return confirm_batch(self.store, self.config.directory, sender=sender, batch_id=batch_id, tag=tag)
+        except EtsiError:
+            self.refused["confirm"] += 1
+            raise
+
+    def void(self, sender: str, batch_id: str, tag: str) -> int:
+        """Slave's KME: :func:`~qit4n.kms.relayauth.void_batch` (refusals counted)."""
+        try:
+            return void_batch(self.store, self.config.directory, sender=sender, batch_id=batch_id, tag=tag)
+        except EtsiError:
+            self.refused["void"] += 1
+            raise

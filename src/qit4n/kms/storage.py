@@ -95,8 +95,9 @@ class KeyStorage(Protocol):
         """Group commit: the changes made inside commit together on exit (each still all-or-nothing)."""
         ...
 
-    def register_link(self, *, link_id: str, parity: int) -> None:
-        """Declare a link; this end owns the unit indices with ``index % 2 == parity``."""
+    def register_link(self, *, link_id: str, parity: int, reserved_units: int = 0) -> None:
+        """Declare a link; this end owns the unit indices with ``index % 2 == parity``; the first
+        ``reserved_units`` units hold its authentication key and are spent at once."""
         ...
 
     def supply_units(self, *, link_id: str, count: int) -> None:
@@ -124,16 +125,29 @@ class KeyStorage(Protocol):
         """
         ...
 
-    def receive(self, *, batch: KeyBatch, decode: Callable[[bytes], bytes], consumed: PeerUnits | None = None) -> None:
-        """Store a batch for its slaves; ``decode(pad)`` gives the keys from the consumed pad (b"" without)."""
+    def receive(
+        self,
+        *,
+        batch: KeyBatch,
+        decode: Callable[[bytes], bytes],
+        consumed: PeerUnits | None = None,
+        e2e_bytes: int = 0,
+        pending: bool = False,
+    ) -> None:
+        """Store a batch for its slaves; ``decode(pad)`` gives the keys from the consumed pad (b"" without),
+        then ``e2e_bytes`` of end-to-end key; a ``pending`` batch waits for :meth:`confirm`."""
+        ...
+
+    def confirm(self, *, batch_id: str, check: Callable[[str, list[str], bytes, bytes], bool]) -> bool:
+        """Make a pending batch deliverable if ``check(master, slaves, keys, e2e)`` accepts it, else delete it."""
         ...
 
     def take(self, *, slave: str, master: str, key_ids: list[str]) -> list[StoredKey]:
         """Deliver keys to ``slave`` and erase them, all or none."""
         ...
 
-    def void(self, *, batch_ids: list[str]) -> int:
-        """Delete batches whose relay failed; returns rows deleted."""
+    def void(self, *, batch_ids: list[str], authorise: Callable[[str, str, bytes | None], bool] | None = None) -> int:
+        """Delete batches whose relay failed (those ``authorise(batch_id, master, e2e)`` accepts); rows deleted."""
         ...
 
     def expire(self, *, older_than_s: float) -> int:

@@ -13,7 +13,10 @@ Keys waiting for slave SAEs live in ``batches``: the keys issued by one Get key 
 slave, with a bitmap of the keys already delivered; a delivered key's bytes are overwritten with
 zeros and the row is deleted when its last key is delivered. A key_ID is its batch's UUID with
 the key's index in the low 16 bits, so a lookup is one row whatever the batch size. Consumed
-link units are recorded as runs (``consumed``), one row per relay message.
+link units are recorded as runs (``consumed``), one row per relay message. A relayed batch is
+stored *pending* with its sealed end-to-end key (:mod:`qit4n.kms.relayauth`) and is deliverable
+only once :meth:`KeyStore.confirm` has checked the master's KME's confirm tag. The first units of a
+link (``reserved``) hold its authentication hash key and are never allocated.
 
 Every change is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``). A KME commits before it
 answers, so after ``kill -9`` a key that was acknowledged is still there, and a key that was
@@ -70,10 +73,15 @@ CREATE TABLE IF NOT EXISTS consumed (link TEXT NOT NULL, lo INTEGER NOT NULL, hi
     PRIMARY KEY (link, lo)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batches (batch_id TEXT NOT NULL, slave TEXT NOT NULL, master TEXT NOT NULL,
     size_bytes INTEGER NOT NULL, count INTEGER NOT NULL, material BLOB NOT NULL, delivered BLOB NOT NULL,
-    remaining INTEGER NOT NULL, created_s REAL NOT NULL, PRIMARY KEY (batch_id, slave)) WITHOUT ROWID;
+    remaining INTEGER NOT NULL, created_s REAL NOT NULL, confirmed INTEGER NOT NULL DEFAULT 1, e2e BLOB,
+    PRIMARY KEY (batch_id, slave)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS batches_age ON batches (created_s);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS reserved (link TEXT PRIMARY KEY, units INTEGER NOT NULL);
 """
+
+#: Columns added to ``batches`` since its first release (added to older databases on open).
+_ADDED_COLUMNS = {"confirmed": "INTEGER NOT NULL DEFAULT 1", "e2e": "BLOB"}
 
 _MAX_PARAMS = 900
 
@@ -174,8 +182,13 @@ class KeyStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(batches)")}
+        for name, declaration in _ADDED_COLUMNS.items():
+            if name not in columns:
+                self._db.execute(f"ALTER TABLE batches ADD COLUMN {name} {declaration}")
         self._grouped = False
         self._issued_pending = 0
+        self._reserved: dict[str, int] = {}
         self._lock = threading.RLock()  # one connection; callers may use it from a worker thread
 
     def close(self) -> None:
@@ -243,13 +256,40 @@ class KeyStore:
         )
 
     # -- link pools -------------------------------------------------------------------------
-    def register_link(self, *, link_id: str, parity: int) -> None:
-        """Declare a link; this end owns the unit indices with ``idx % 2 == parity``."""
-        with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO links (link, parity, supplied, cursor, spent) VALUES (?, ?, 0, ?, 0)",
-                (link_id, parity, parity),
-            )
+    def register_link(self, *, link_id: str, parity: int, reserved_units: int = 0) -> None:
+        """Declare a link; this end owns the unit indices with ``idx % 2 == parity``.
+
+        The first ``reserved_units`` units (an even number) hold the link's authentication key:
+        never allocated nor accepted from the peer, they count as spent as they are supplied. A
+        link registered before with another reservation is refused
+        (:class:`~qit4n.errors.ServiceError`): its ends would disagree on that key.
+        """
+        if reserved_units < 0 or reserved_units % 2:
+            raise ServiceError(f"reserved_units = {reserved_units}: must be an even number >= 0")
+        with self._tx() as cursor:
+            known = cursor.execute("SELECT 1 FROM links WHERE link = ?", (link_id,)).fetchone()
+            if known is None:
+                cursor.execute(
+                    "INSERT INTO links (link, parity, supplied, cursor, spent) VALUES (?, ?, 0, ?, 0)",
+                    (link_id, parity, reserved_units + parity),
+                )
+                if reserved_units:
+                    peer_first = 1 - parity
+                    cursor.execute(
+                        "INSERT INTO consumed (link, lo, hi) VALUES (?, ?, ?)",
+                        (link_id, peer_first, reserved_units - 2 + peer_first),
+                    )
+                cursor.execute("INSERT INTO reserved (link, units) VALUES (?, ?)", (link_id, reserved_units))
+                self._reserved[link_id] = reserved_units
+                return
+            row = cursor.execute("SELECT units FROM reserved WHERE link = ?", (link_id,)).fetchone()
+            if (0 if row is None else row[0]) != reserved_units:
+                raise ServiceError(
+                    f"{self.path}: link {link_id} reserves {0 if row is None else row[0]} units for its "
+                    f"authentication key, this KME needs {reserved_units}; the database predates authenticated "
+                    "relay: start from a fresh state folder"
+                )
+            self._reserved[link_id] = reserved_units
 
     def _link(self, cursor: sqlite3.Cursor, link_id: str) -> tuple[int, int, int, int]:
         row: tuple[int, int, int, int] | None = cursor.execute(
@@ -259,10 +299,19 @@ class KeyStore:
             raise UnitMismatchError(f"link {link_id}: not a link of this KME")
         return row
 
+    def _reserved_arriving(self, link_id: str, before: int, after: int) -> int:
+        """Reserved units among units ``before .. after - 1`` (spent as they are supplied)."""
+        reserved = self._reserved.get(link_id, 0)
+        return max(0, min(after, reserved) - min(before, reserved))
+
     def supply_units(self, *, link_id: str, count: int) -> None:
         """Record that the link delivered ``count`` more units (one transaction)."""
         with self._tx() as cursor:
-            cursor.execute("UPDATE links SET supplied = supplied + ? WHERE link = ?", (count, link_id))
+            _parity, supplied, _next_own, _spent = self._link(cursor, link_id)
+            cursor.execute(
+                "UPDATE links SET supplied = supplied + ?, spent = spent + ? WHERE link = ?",
+                (count, self._reserved_arriving(link_id, supplied, supplied + count), link_id),
+            )
 
     def unit_count(self, *, link_id: str, owned_only: bool = False) -> int:
         """Unspent units in the link's pool (all, or only those this end may allocate)."""
@@ -301,8 +350,10 @@ class KeyStore:
                 f"link {link_id}: units {start}..{last} overlap units {previous[0]}..{previous[1]} already consumed"
             )
         cursor.execute("INSERT INTO consumed (link, lo, hi) VALUES (?, ?, ?)", (link_id, start, last))
+        now_supplied = max(supplied, last + 1)
         cursor.execute(
-            "UPDATE links SET supplied = ?, spent = spent + ? WHERE link = ?", (max(supplied, last + 1), count, link_id)
+            "UPDATE links SET supplied = ?, spent = spent + ? WHERE link = ?",
+            (now_supplied, count + self._reserved_arriving(link_id, supplied, now_supplied), link_id),
         )
         return b"".join(units.supply.units(start, 2 * count - 1)[::2])
 
@@ -327,16 +378,27 @@ class KeyStore:
         return pad_in, out_start, pad_out
 
     # -- keys waiting for slaves --------------------------------------------------------------
-    def receive(self, *, batch: KeyBatch, decode: Callable[[bytes], bytes], consumed: PeerUnits | None = None) -> None:
+    def receive(
+        self,
+        *,
+        batch: KeyBatch,
+        decode: Callable[[bytes], bytes],
+        consumed: PeerUnits | None = None,
+        e2e_bytes: int = 0,
+        pending: bool = False,
+    ) -> None:
         """Final hop: consume the pad (if any), decode the batch's keys with it, store them per slave.
 
         ``decode(pad) -> bytes`` returns the batch's keys concatenated (``pad`` is ``b""`` when
-        nothing is ``consumed``: the keys were made here). One transaction.
+        nothing is ``consumed``: the keys were made here), followed by ``e2e_bytes`` bytes of
+        end-to-end key (kept, sealed, to check the confirm and void tags). A ``pending`` batch is
+        not deliverable before :meth:`confirm`. One transaction.
         """
         shape = batch.shape
         with self._tx() as cursor:
             pad = self._consume(cursor, consumed) if consumed is not None else b""
-            material = decode(pad)
+            decoded = decode(pad)
+            material, e2e = (decoded[:-e2e_bytes], decoded[-e2e_bytes:]) if e2e_bytes else (decoded, b"")
             if len(material) != shape.total_bytes:
                 raise UnitMismatchError(
                     f"batch {batch.batch_id}: {len(material)} key bytes, expected {shape.total_bytes}"
@@ -354,14 +416,40 @@ class KeyStore:
                     delivered,
                     shape.number,
                     now_s,
+                    0 if pending else 1,
+                    self._sealer.seal(e2e, context=f"{batch.batch_id}/{slave}/e2e") if e2e else None,
                 )
                 for slave in batch.slaves
             ]
             cursor.executemany(
                 "INSERT INTO batches (batch_id, slave, master, size_bytes, count, material, delivered, remaining, "
-                "created_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_s, confirmed, e2e) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
+
+    def confirm(self, *, batch_id: str, check: Callable[[str, list[str], bytes, bytes], bool]) -> bool:
+        """Make a pending batch deliverable if ``check(master, slaves, keys, e2e)`` accepts it.
+
+        A batch that ``check`` refuses is deleted (its keys can never be delivered); one that is
+        not pending (unknown, confirmed already, or stored without end-to-end key) is refused
+        and left alone. Returns whether the batch was confirmed. One transaction.
+        """
+        with self._tx() as cursor:
+            rows = cursor.execute(
+                "SELECT slave, master, material, e2e FROM batches WHERE batch_id = ? AND confirmed = 0 "
+                "AND e2e IS NOT NULL ORDER BY slave",
+                (batch_id,),
+            ).fetchall()
+            if not rows:
+                return False
+            slave, master = rows[0][0], rows[0][1]
+            keys = self._sealer.open(rows[0][2], context=f"{batch_id}/{slave}")
+            e2e = self._sealer.open(rows[0][3], context=f"{batch_id}/{slave}/e2e")
+            if check(master, [row[0] for row in rows], keys, e2e):
+                cursor.execute("UPDATE batches SET confirmed = 1 WHERE batch_id = ?", (batch_id,))
+                return True
+            cursor.execute("DELETE FROM batches WHERE batch_id = ?", (batch_id,))
+            return False
 
     def count_issued(self, *, number: int) -> None:
         """Count ``number`` keys handed to a master SAE (kept in memory until :meth:`flush_counters`)."""
@@ -388,7 +476,7 @@ class KeyStore:
             for batch_id in {part[0] for part in parsed.values() if part is not None}:
                 row = cursor.execute(
                     "SELECT master, size_bytes, count, material, delivered, remaining FROM batches "
-                    "WHERE batch_id = ? AND slave = ?",
+                    "WHERE batch_id = ? AND slave = ? AND confirmed = 1",
                     (batch_id, slave),
                 ).fetchone()
                 if row is not None:
@@ -440,10 +528,26 @@ class KeyStore:
             self._bump(cursor, "delivered", len(key_ids))
         return keys
 
-    def void(self, *, batch_ids: list[str]) -> int:
-        """Delete key batches whose relay failed upstream (no half-delivered key); returns rows deleted."""
+    def void(self, *, batch_ids: list[str], authorise: Callable[[str, str, bytes | None], bool] | None = None) -> int:
+        """Delete key batches whose relay failed upstream (no half-delivered key); returns rows deleted.
+
+        With ``authorise``, a stored batch is deleted only if ``authorise(batch_id, master, e2e)``
+        accepts it (``e2e`` is its end-to-end key, None for a batch made here); the others stay.
+        """
         deleted = 0
         with self._tx() as cursor:
+            if authorise is not None:
+                allowed = []
+                for batch_id in batch_ids:
+                    row = cursor.execute(
+                        "SELECT slave, master, e2e FROM batches WHERE batch_id = ? LIMIT 1", (batch_id,)
+                    ).fetchone()
+                    if row is None:
+                        continue
+                    e2e = None if row[2] is None else self._sealer.open(row[2], context=f"{batch_id}/{row[0]}/e2e")
+                    if authorise(batch_id, row[1], e2e):
+                        allowed.append(batch_id)
+                batch_ids = allowed
             for chunk in _chunks(batch_ids):
                 marks = ",".join("?" * len(chunk))
                 deleted += cursor.execute(f"DELETE FROM batches WHERE batch_id IN ({marks})", tuple(chunk)).rowcount

@@ -23,7 +23,12 @@ from qit4n.postprocess.families import HASH_FAMILIES, RECONCILERS, HashFamily, R
 
 if TYPE_CHECKING:
     from qit4n.postprocess.amplification import amplify, mersenne_hash, toeplitz_hash
-    from qit4n.postprocess.authentication import KeyPool, TranscriptAuthenticator, authenticate_frame
+    from qit4n.postprocess.authentication import (
+        KeyPool,
+        MessageAuthenticator,
+        TranscriptAuthenticator,
+        authenticate_frame,
+    )
     from qit4n.postprocess.bits import count_errors, noisy_copy, random_bits
     from qit4n.postprocess.cascade import (
         CascadeAlice,
@@ -54,7 +59,7 @@ if TYPE_CHECKING:
 #: Submodule that defines each name imported on first use.
 _LAZY_MODULES = {
     "amplification": ("amplify", "mersenne_hash", "toeplitz_hash"),
-    "authentication": ("KeyPool", "TranscriptAuthenticator", "authenticate_frame"),
+    "authentication": ("KeyPool", "MessageAuthenticator", "TranscriptAuthenticator", "authenticate_frame"),
     "bits": ("count_errors", "noisy_copy", "random_bits"),
     "cascade": ("CascadeAlice", "CascadeBob", "CascadeSettings", "CascadeVariant", "reconcile_cascade"),
     "estimation": (
@@ -101,6 +106,7 @@ __all__ = [
     "KeyPool",
     "LdpcSettings",
     "Message",
+    "MessageAuthenticator",
     "MessageKind",
     "PipelineSettings",
     "PublicChannel",
