@@ -63,3 +63,29 @@ def test_a_failing_hop_leaves_no_half_delivered_key(tmp_path, make_star, live_ne
         with live.client("SAE-A") as master, live.client("SAE-D") as slave:
             key = master.get_key("SAE-D")[0]
             assert slave.get_key_with_ids("SAE-A", [key.key_id])[0].key == key.key
+
+
+def test_relay_batches_stay_within_the_peers_body_limit():
+    """Many waiting hop messages are split so that no request body exceeds max_bytes (16 messages of
+    100 keys once made a 69 kB batch that the next KME refused with 400); one oversize message goes alone."""
+    import asyncio
+    import json
+
+    from qit4n.kms.relay import RelayBatcher
+
+    bodies: list[int] = []
+
+    async def post(body):
+        bodies.append(len(json.dumps(body)))
+        await asyncio.sleep(0.01)
+        return {"results": [{"status": 200, "echo": message["n"]} for message in body["messages"]]}
+
+    async def run():
+        batcher = RelayBatcher(post, max_bytes=16_384)
+        messages = [{"n": index, "cipher": "x" * 5_000} for index in range(20)] + [{"n": 20, "cipher": "y" * 20_000}]
+        return await asyncio.gather(*(batcher.submit(message) for message in messages))
+
+    results = asyncio.run(run())
+    assert [result["echo"] for result in results] == list(range(21))
+    assert max(size for size in bodies if size < 20_000) <= 16_384
+    assert sum(size > 16_384 for size in bodies) == 1

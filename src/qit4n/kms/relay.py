@@ -29,6 +29,7 @@ import base64
 import binascii
 import collections
 import hmac
+import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -108,13 +109,15 @@ class RelayBatcher:
     """Sends relay messages to one peer KME, many per HTTPS request.
 
     Messages submitted while a request is in flight go together in the next one (at most
-    ``max_batch``); the peer processes each message on its own and answers one status per
-    message, so one failing message fails only its own submitter.
+    ``max_batch`` messages and ``max_bytes`` of JSON, the peers' request-body limit; a message
+    alone above it still goes alone); the peer processes each message on its own and answers one
+    status per message, so one failing message fails only its own submitter.
     """
 
-    def __init__(self, post: PostBatch, *, max_batch: int = 64) -> None:
+    def __init__(self, post: PostBatch, *, max_batch: int = 64, max_bytes: int = 1 << 16) -> None:
         self._post = post
         self._max_batch = max_batch
+        self._max_bytes = max_bytes
         self._waiting: list[tuple[dict[str, Any], asyncio.Future[dict[str, Any]]]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -128,7 +131,8 @@ class RelayBatcher:
 
     async def _drain(self) -> None:
         while self._waiting:
-            batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
+            count = self._batch_size()
+            batch, self._waiting = self._waiting[:count], self._waiting[count:]
             try:
                 answer = await self._post({"messages": [message for message, _ in batch]})
                 results = answer["results"]
@@ -148,6 +152,15 @@ class RelayBatcher:
                     future.set_result(result)
                 else:
                     future.set_exception(EtsiError(503, f"relay hop refused: {result.get('message')}", [result]))
+
+    def _batch_size(self) -> int:
+        """How many waiting messages fit in one request: ``{"messages": [m1, m2, ...]}`` within the limits."""
+        size_bytes = len('{"messages": []}')
+        for count, (message, _) in enumerate(self._waiting[: self._max_batch]):
+            size_bytes += len(json.dumps(message)) + 2
+            if size_bytes > self._max_bytes:
+                return max(count, 1)
+        return min(len(self._waiting), self._max_batch)
 
 
 def client_tls_source(config: KMEConfig) -> ContextSource:
@@ -391,7 +404,7 @@ class RelayEngine:
             batcher = self._confirmers.get(target)
             if batcher is None:
                 batcher = self._confirmers[target] = RelayBatcher(
-                    lambda body: self._post(target, "/kme/v1/confirm", body)
+                    lambda body: self._post(target, "/kme/v1/confirm", body), max_bytes=self.config.max_request_bytes
                 )
             result = await batcher.submit({"batch_ID": batch.batch_id, "tag": base64.b64encode(tag).decode("ascii")})
         self._check_receipt(target, batch, keys, e2e, result)
@@ -423,7 +436,9 @@ class RelayEngine:
     async def _relay_to(self, kme_id: str, message: dict[str, Any]) -> dict[str, Any]:
         batcher = self._batchers.get(kme_id)
         if batcher is None:
-            batcher = self._batchers[kme_id] = RelayBatcher(lambda body: self._post(kme_id, "/kme/v1/relay", body))
+            batcher = self._batchers[kme_id] = RelayBatcher(
+                lambda body: self._post(kme_id, "/kme/v1/relay", body), max_bytes=self.config.max_request_bytes
+            )
         return await batcher.submit(message)
 
     async def _void_everywhere(self, batch_id: str, e2e_keys: dict[str, bytes]) -> None:
