@@ -67,7 +67,7 @@ def main() -> None:
     print(f"in this process: {local_s:.2f} s (context {context_s:.2f} s)")
     timings = {}
     for workers in args.workers:
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
             mapper = dask_batch_mapper(cluster.scheduler_address)
             mapper(impacts_of, context, [[failures[0]]])  # workers import qit4n before the clock
             start = time.perf_counter()

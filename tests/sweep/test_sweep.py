@@ -37,7 +37,7 @@ def test_dask_cluster_of_two_workers() -> None:
     points = [{"protocol": "plob", "distance_km": d} for d in (10.0, 50.0, 100.0)] + [
         {"protocol": "plob", "distance_km": 10.0, "colour": 1}
     ]
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         results = run_sweep(key_rate_point, points, scheduler_address=cluster.scheduler_address, show_progress=False)
     assert [result.status for result in results] == ["ok", "ok", "ok", "error"]
     rates = [result.value["key_rate_per_pulse"] for result in results[:3]]
@@ -56,7 +56,7 @@ def test_a_scheduler_without_workers_is_a_service_error_not_a_hang(monkeypatch: 
     from qit4n.sweep import runner
 
     monkeypatch.setattr(runner, "WORKER_WAIT_S", 1.0)
-    cluster = distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=None, host="127.0.0.1")
+    cluster = distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=":0", host="127.0.0.1")
     with cluster, pytest.raises(ServiceError, match="no worker joined within 1 s; start one with `dask worker"):
         run_sweep(square_or_fail, grid(x=[1]), scheduler_address=cluster.scheduler_address, show_progress=False)
 
