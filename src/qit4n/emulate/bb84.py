@@ -38,8 +38,10 @@ from qit4n.randomness import random_bits as source_bits
 
 __all__ = ["BASIS_X", "BASIS_Z", "AliceRecords", "BobRecords", "LinkRecords", "emulate_bb84"]
 
-#: Basis labels in the records: X carries the key, Z estimates the phase error.
-BASIS_X, BASIS_Z = 0, 1
+#: Basis label of the records for X, the basis that carries the key.
+BASIS_X = 0
+#: Basis label of the records for Z, the basis that estimates the phase error.
+BASIS_Z = 1
 
 
 @dataclass(frozen=True)
