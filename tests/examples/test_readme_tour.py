@@ -86,7 +86,7 @@ class _Services:
         self.folder, self.env = folder, env
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self, command: list[str] | str, ready_line: str | None) -> None:
+    def start(self, command: list[str] | str, ready_line: str | None) -> subprocess.Popen[bytes]:
         log = self.folder / f"service-{len(self.processes)}.log"
         with log.open("w", encoding="utf-8") as output:
             process = subprocess.Popen(
@@ -102,6 +102,7 @@ class _Services:
         self.processes.append(process)
         if ready_line is not None:
             self._wait_for(process, log, ready_line)
+        return process
 
     @staticmethod
     def _wait_for(process: subprocess.Popen[bytes], log: Path, ready_line: str) -> None:
@@ -112,10 +113,14 @@ class _Services:
             time.sleep(0.1)
         raise AssertionError(f"service did not print {ready_line!r}:\n{log.read_text(encoding='utf-8')[-2000:]}")
 
+    def interrupt(self, process: subprocess.Popen[bytes]) -> None:
+        """Ctrl-C, without waiting: a service whose users have run stops while the tour goes on."""
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+
     def stop(self) -> None:
         for process in reversed(self.processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGINT)
+            self.interrupt(process)
         for process in reversed(self.processes):
             try:
                 process.wait(timeout=15)
@@ -133,21 +138,23 @@ def services(tmp_path: Path, shell_env: dict[str, str]) -> Iterator[_Services]:
         started.stop()
 
 
-def _dask_scheduler(services: _Services) -> str:
-    """Start ``dask scheduler`` and one ``dask worker``; return the scheduler's address."""
+def _dask_scheduler(services: _Services) -> tuple[str, list[subprocess.Popen[bytes]]]:
+    """Start ``dask scheduler`` and one ``dask worker``; return the scheduler's address and both."""
     from distributed import Client
 
     port = _free_port_run(1)
     address = f"tcp://127.0.0.1:{port}"
     dask = str(Path(sys.executable).parent / "dask")
-    services.start([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], None)
-    services.start([dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], None)
+    processes = [
+        services.start([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], None),
+        services.start([dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], None),
+    ]
     deadline = time.monotonic() + SERVICE_START_LIMIT_S
     while True:
         try:
             with Client(address, timeout=2) as client:
                 client.wait_for_workers(1, timeout=SERVICE_START_LIMIT_S)
-            return address
+            return address, processes
         except OSError:
             if time.monotonic() > deadline:
                 raise
@@ -165,15 +172,21 @@ def test_readme_tour_runs_as_written(tmp_path: Path, shell_env: dict[str, str], 
     if shutil.which("bash") is None or not (Path(sys.executable).parent / "dask").exists():
         pytest.skip("needs bash and the dask command")
     kme_base_port = _free_port_run(8)
+    commands = tour_commands()
+    started: list[tuple[str, subprocess.Popen[bytes]]] = []
     timings: dict[str, float] = {}
-    for command in tour_commands():
+    for index, command in enumerate(commands):
         line = command
         if "--scheduler" in line:
-            line = line.replace("tcp://127.0.0.1:8786", _dask_scheduler(services))
+            address, processes = _dask_scheduler(services)
+            line = line.replace("tcp://127.0.0.1:8786", address)
+            started += [("--scheduler", process) for process in processes]
         line = line.replace("8443", str(kme_base_port))
         start = time.perf_counter()
         if re.match(r"qit4n (kms|network) up ", line):
-            services.start(line, "running; Ctrl-C stops")
+            state_option = re.search(r"--state (\S+)", command)
+            assert state_option is not None, command
+            started.append((state_option.group(1), services.start(line, "running; Ctrl-C stops")))
             timings[command] = time.perf_counter() - start
             continue
         result = subprocess.run(
@@ -190,5 +203,9 @@ def test_readme_tour_runs_as_written(tmp_path: Path, shell_env: dict[str, str], 
         assert result.returncode == 0, f"{command}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
         assert "Traceback" not in result.stderr, f"{command}\n{result.stderr[-2000:]}"
         assert timings[command] < COMMAND_LIMIT_S, f"{command} took {timings[command]:.1f} s"
+        later = " ".join(commands[index + 1 :])
+        for needle, process in started:
+            if needle not in later and not (needle.startswith("kms") and "8443" in later):
+                services.interrupt(process)
     assert (tmp_path / "cmp.png").is_file() and (tmp_path / "cbom.json").is_file()
     assert (tmp_path / "qit4n-report" / "index.html").is_file()
