@@ -54,6 +54,7 @@ def test_compare_draws_the_classic_figure(cli_runner: CliRunner, tmp_path: Path)
     )
     assert result.exit_code == 0, result.output
     assert figure.stat().st_size > 10_000 and figure.read_bytes()[:4] == b"\x89PNG"
+    assert result.stdout.splitlines()[0] == f"figure written to {figure}", "said before the long table"
 
 
 def test_finite_key_takes_pulses(cli_runner: CliRunner) -> None:

@@ -27,8 +27,16 @@ def _code_cells(path: Path) -> list[str]:
     return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
 
 
-def test_there_are_notebooks() -> None:
-    assert len(NOTEBOOKS) >= 2
+def test_there_is_a_notebook_per_capability() -> None:
+    capabilities = {
+        "link-budget-and-key-rate",
+        "post-processing",
+        "network-planning",
+        "kms-client",
+        "repeater-chains",
+        "threat-assessment",
+    }
+    assert capabilities <= {path.stem for path in NOTEBOOKS}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)

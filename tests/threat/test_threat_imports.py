@@ -190,3 +190,21 @@ def test_invalid_cbom_fails_schema_validation():
 
 def test_catalog_is_default_for_cbom_import():
     assert load_catalog().algorithm("ML-KEM-768").id == "ml-kem-768"
+
+
+def test_shipped_example_inventory_is_read_by_name_from_any_folder(tmp_path, monkeypatch):
+    from importlib import resources
+    from pathlib import Path
+
+    from qit4n.threat import example_inventories
+
+    checkout_copy = Path(__file__).resolve().parents[2] / "examples" / "inventory.yaml"
+    shipped = resources.files("qit4n.threat").joinpath("data", "inventories", "secoqc-vienna-example.yaml")
+    assert shipped.read_text(encoding="utf-8") == checkout_copy.read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert example_inventories() == ["secoqc-vienna-example"]
+    by_name = inventory_from_file("secoqc-vienna-example")
+    assert by_name == inventory_from_file(checkout_copy)
+    assert by_name.scenario == "secoqc-vienna-2008" and len(by_name.assets) >= 2
+    with pytest.raises(InputError, match=r"nope: no such file \(shipped examples: secoqc-vienna-example\)"):
+        inventory_from_file("nope")

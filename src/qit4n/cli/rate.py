@@ -108,9 +108,9 @@ def rate(
     elif as_csv:
         typer.echo(result.to_csv(), nl=False)
     else:
-        _print_table(result)
         if plot is not None:
             typer.echo(f"figure written to {plot}")
+        _print_table(result)
 
 
 def presets(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:

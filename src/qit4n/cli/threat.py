@@ -88,7 +88,11 @@ def _network(name: str | None) -> Scenario | None:
 @threat_app.command("assess")
 def assess(
     inventory: Annotated[
-        Path, typer.Argument(help="inventory YAML/JSON, PEM/DER certificates, SSH public keys or a CycloneDX CBOM")
+        Path,
+        typer.Argument(
+            help="inventory YAML/JSON, PEM/DER certificates, SSH public keys or a CycloneDX CBOM; "
+            "or a shipped example's name: secoqc-vienna-example"
+        ),
     ],
     scenario: Annotated[
         str | None,

@@ -99,7 +99,8 @@ def run_quantities(run: EmulatedRun) -> list[tuple[str, Any]]:
     return [(name, value) for name, value in run_json(run).items() if isinstance(value, int | float | str | None)]
 
 
-def _bits_figure(run: LinkRun, path: Path) -> None:
+def _bits_figure(run: LinkRun, path: Path | None) -> Any:
+    """Where the bits of ``run`` went, as stacked bars: written to ``path``, or the open figure if ``path`` is None."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -119,7 +120,7 @@ def _bits_figure(run: LinkRun, path: Path) -> None:
         ("authentication key", min(summary["auth_key_bits"], amplified), "#66a61e"),
         ("net secret key", summary["final_key_bits"], "#1b9e77"),
     ]
-    figure, axis = plt.subplots(figsize=(8.0, 3.2))
+    figure, axis = plt.subplots(figsize=(9.5, 3.2))
     axis.barh(["detections"], [summary["detections"]], color="#999999", label="detections")
     axis.barh(["sifted"], [summary["sifted_z_bits"]], color="#a6761d", label="Z basis (disclosed for estimation)")
     axis.barh(["sifted"], [key], left=[summary["sifted_z_bits"]], color="#1f78b4", label="X basis (key)")
@@ -131,10 +132,14 @@ def _bits_figure(run: LinkRun, path: Path) -> None:
     axis.set_title(
         f"Where the bits went: {summary['protocol']}, {summary['distance_km']:g} km, {summary['pulses']:.2g} pulses"
     )
-    axis.legend(fontsize=7, loc="lower right")
+    # right of the axes: inside, any corner covers the detections bar, which spans the whole width
+    axis.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     figure.tight_layout()
+    if path is None:
+        return figure
     figure.savefig(path, dpi=120)
     plt.close(figure)
+    return None
 
 
 def _distilled_table(run: LinkRun) -> Table:

@@ -17,7 +17,13 @@ from qit4n.threat.catalog import (
     diff_catalogs,
     load_catalog,
 )
-from qit4n.threat.imports import assets_from_cbom, assets_from_certificates, assets_from_ssh_keys, inventory_from_file
+from qit4n.threat.imports import (
+    assets_from_cbom,
+    assets_from_certificates,
+    assets_from_ssh_keys,
+    example_inventories,
+    inventory_from_file,
+)
 from qit4n.threat.inventory import AlgorithmUse, Asset, AssetLocation, Inventory, inventory_from_dict, load_inventory
 from qit4n.threat.mosca import Triangular, exposure_probabilities, forgery_probability, hndl_probability
 from qit4n.threat.paths import PathRisk, path_risks
@@ -58,6 +64,7 @@ __all__ = [
     "crqc_probability",
     "crqc_table",
     "diff_catalogs",
+    "example_inventories",
     "exposure_probabilities",
     "forgery_probability",
     "hndl_probability",

@@ -1,7 +1,9 @@
 """Assets from files: X.509 certificates (PEM or DER), SSH public keys and CycloneDX CBOMs.
 
 :func:`inventory_from_file` picks the reader from the file's content: a CycloneDX JSON BOM, PEM
-certificates, SSH public key lines, a DER certificate, otherwise a YAML/JSON inventory.
+certificates, SSH public key lines, a DER certificate, otherwise a YAML/JSON inventory. A name from
+:func:`example_inventories` (an inventory shipped with qit4n, such as ``secoqc-vienna-example``) is
+read when no such file exists.
 :func:`assets_from_cbom` keeps the algorithms the catalog does not know on their assets (as
 ``unassessed_algorithms``, reported by the assessment) and also returns their names, rather than
 dropping them silently.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,13 @@ from qit4n.threat.catalog import Catalog, load_catalog
 from qit4n.threat.inventory import AlgorithmUse, Asset, Inventory, inventory_from_dict, load_inventory
 from qit4n.threat.keys import describe_key
 
-__all__ = ["assets_from_cbom", "assets_from_certificates", "assets_from_ssh_keys", "inventory_from_file"]
+__all__ = [
+    "assets_from_cbom",
+    "assets_from_certificates",
+    "assets_from_ssh_keys",
+    "example_inventories",
+    "inventory_from_file",
+]
 
 _SECONDS_PER_YEAR = 365.25 * 86_400.0
 _SSH_PREFIXES = ("ssh-", "ecdsa-sha2-", "sk-")
@@ -234,11 +243,32 @@ def assets_from_cbom(document: dict[str, Any], catalog: Catalog, source: str = "
     return assets, unknown
 
 
+def _examples_folder():
+    return resources.files("qit4n.threat").joinpath("data", "inventories")
+
+
+def example_inventories() -> list[str]:
+    """Names of the example inventories shipped with qit4n, usable wherever an inventory file is.
+
+    >>> example_inventories()
+    ['secoqc-vienna-example']
+    """
+    return sorted(
+        entry.name.removesuffix(".yaml") for entry in _examples_folder().iterdir() if entry.name.endswith(".yaml")
+    )
+
+
 def inventory_from_file(path: str | Path, catalog: Catalog | None = None) -> Inventory:
-    """Read an inventory, certificates, SSH public keys or a CycloneDX CBOM, choosing by content."""
+    """Read an inventory, certificates, SSH public keys or a CycloneDX CBOM, choosing by content.
+
+    A shipped example's name (see :func:`example_inventories`) reads that example when no such file exists.
+    """
     file = Path(path)
     if not file.is_file():
-        raise InputError(f"{file}: no such file")
+        if str(path) in example_inventories():
+            with resources.as_file(_examples_folder().joinpath(f"{path}.yaml")) as shipped:
+                return load_inventory(shipped)
+        raise InputError(f"{file}: no such file (shipped examples: {', '.join(example_inventories())})")
     data = file.read_bytes()
     head = data.lstrip()[:64]
     if head.startswith(b"{"):
