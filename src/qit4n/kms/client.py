@@ -13,7 +13,7 @@ import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from qit4n.errors import ServiceError
 from qit4n.kms.tls import DEFAULT_TLS_GROUPS
@@ -21,7 +21,7 @@ from qit4n.kms.tls import DEFAULT_TLS_GROUPS
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["AsyncSAEClient", "DeliveredKey", "KMEError", "SAEClient", "sae_transport"]
+__all__ = ["AsyncSAEClient", "BlockingKMEClient", "DeliveredKey", "KMEError", "SAEClient", "sae_transport"]
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,39 @@ def _enc_body(number: int | None, size_bits: int | None, additional: list[str] |
     return body
 
 
-class SAEClient:
+class BlockingKMEClient:
+    """An SAE's blocking HTTPS connection pool towards its KME (post-quantum mutual TLS); a context manager.
+
+    The base of :class:`SAEClient` (ETSI 014) and :class:`qit4n.kms.client004.StreamClient` (ETSI 004).
+    """
+
+    def __init__(
+        self,
+        kme_url: str,
+        cert: Path,
+        key: Path,
+        ca: Path,
+        *,
+        timeout_s: float,
+        groups: Sequence[str] = DEFAULT_TLS_GROUPS,
+    ) -> None:
+        import httpx
+
+        transport = sae_transport(cert, key, ca, groups=groups)
+        self._http = httpx.Client(base_url=kme_url, transport=transport, timeout=timeout_s)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class SAEClient(BlockingKMEClient):
     """Blocking client of one SAE towards its KME.
 
     Parameters
@@ -109,20 +141,7 @@ class SAEClient:
         timeout_s: float = 10.0,
         groups: Sequence[str] = DEFAULT_TLS_GROUPS,
     ) -> None:
-        import httpx
-
-        transport = sae_transport(cert, key, ca, groups=groups)
-        self._http = httpx.Client(base_url=kme_url, transport=transport, timeout=timeout_s)
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
-
-    def __enter__(self) -> SAEClient:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
+        super().__init__(kme_url, cert, key, ca, timeout_s=timeout_s, groups=groups)
 
     def status(self, slave_sae_id: str) -> dict:
         """Get status (clause 5.1)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qit4n.errors import ServiceError
-from qit4n.kms.client import KMEError, sae_transport
+from qit4n.kms.client import BlockingKMEClient, KMEError
 from qit4n.kms.tls import DEFAULT_TLS_GROUPS
 
 if TYPE_CHECKING:
@@ -25,8 +25,11 @@ if TYPE_CHECKING:
 __all__ = ["StreamClient", "stream_between"]
 
 
-class StreamClient:
-    """Blocking ETSI GS QKD 004 client of one SAE towards its KME (arguments as for ``SAEClient``)."""
+class StreamClient(BlockingKMEClient):
+    """Blocking ETSI GS QKD 004 client of one SAE towards its KME (arguments as for ``SAEClient``).
+
+    The read timeout defaults to 70 s, above the longest GET_KEY wait a stream may ask for (60 s).
+    """
 
     def __init__(
         self,
@@ -38,21 +41,7 @@ class StreamClient:
         timeout_s: float = 70.0,
         groups: Sequence[str] = DEFAULT_TLS_GROUPS,
     ) -> None:
-        import httpx
-
-        self._http = httpx.Client(
-            base_url=kme_url, transport=sae_transport(cert, key, ca, groups=groups), timeout=timeout_s
-        )
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
-
-    def __enter__(self) -> StreamClient:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
+        super().__init__(kme_url, cert, key, ca, timeout_s=timeout_s, groups=groups)
 
     def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self._http.post(f"/api/v1/ksid/{path}", json=body)

@@ -291,18 +291,22 @@ def _placeholder_context() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
+def _pool_options(limits: httpx.Limits) -> dict[str, Any]:
+    """The httpcore pool arguments both transports share: the limits, and a context the streams ignore."""
+    return {
+        "ssl_context": _placeholder_context(),
+        "max_connections": limits.max_connections,
+        "max_keepalive_connections": limits.max_keepalive_connections,
+        "keepalive_expiry": limits.keepalive_expiry,
+    }
+
+
 def tls_transport(source: ContextSource, *, limits: httpx.Limits | None = None) -> httpx.HTTPTransport:
     """An ``httpx.HTTPTransport`` whose HTTPS connections use ``source`` (give it as ``transport=``)."""
     limits = limits or httpx.Limits()
     transport = httpx.HTTPTransport(verify=_placeholder_context(), limits=limits)
     # httpx takes no network backend, so its connection pool is replaced by one with ours.
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=_placeholder_context(),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=_SyncBackend(source),
-    )
+    transport._pool = httpcore.ConnectionPool(**_pool_options(limits), network_backend=_SyncBackend(source))
     return transport
 
 
@@ -310,11 +314,5 @@ def async_tls_transport(source: ContextSource, *, limits: httpx.Limits | None = 
     """The asyncio twin of :func:`tls_transport` (give it to ``httpx.AsyncClient(transport=...)``)."""
     limits = limits or httpx.Limits()
     transport = httpx.AsyncHTTPTransport(verify=_placeholder_context(), limits=limits)
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=_placeholder_context(),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=_AsyncBackend(source),
-    )
+    transport._pool = httpcore.AsyncConnectionPool(**_pool_options(limits), network_backend=_AsyncBackend(source))
     return transport
