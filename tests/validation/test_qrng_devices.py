@@ -1,10 +1,10 @@
 """QRNG device models against their papers' formulas, computed independently.
 
-The figures of Haw et al. (2015, Fig. 3: conditional min-entropy against the quantum-to-classical
-noise ratio) and Abellan et al. (2014) could not be read numerically here, so each model is checked
-against an independent computation of the published formula (numerical integration of the bin
-probabilities and a brute-force worst case over the classical offset), plus the closed-form limits
-the papers state.
+Each model is checked against an independent computation of the published formula (numerical
+integration of the bin probabilities and a brute-force worst case over the classical offset), plus
+the closed-form limits the papers state. The numbers printed in papers (Xu et al. 2012; Herrero-Collantes
+and Garcia-Escartin 2017), and why those of Haw et al. 2015, Abellan et al. 2014 and Gabriel et al.
+2010 cannot be reproduced from what is published, are in ``test_qrng_published.py``.
 """
 
 from __future__ import annotations

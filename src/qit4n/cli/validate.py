@@ -2,7 +2,9 @@
 
 The anchors are those the validation tests hold qit4n to: the QKD models
 (:func:`qit4n.qkd.anchors.qkd_anchor_specs`: decoy BB84, finite-key, MDI, twin-field, bounds,
-GG02), repeater waiting times (Shchukin et al. 2019; Bernardes et al. 2011), the Raman gain of
+GG02), the QRNG device models (:func:`qit4n.qrng.anchors.qrng_anchor_specs`: Xu et al. 2012,
+Herrero-Collantes and Garcia-Escartin 2017), repeater waiting times (Shchukin et al. 2019; Bernardes
+et al. 2011), the Raman gain of
 silica (Stolen and Ippen 1973) and the Micius downlink loss (Liao et al. 2017, as digitised by the
 Baidu QNET team), each with its paper, place, parameters, published value, qit4n's value, ratio and
 verdict. The page goes to ``--out`` (``index.html`` and the figures); the exit status is 1 if any
@@ -26,6 +28,7 @@ from rich.table import Table as RichTable
 
 from qit4n.physics.satellite import micius_link_loss_points
 from qit4n.qkd.anchors import Anchor, AnchorSpec, evaluate_anchors, qkd_anchor_specs
+from qit4n.qrng.anchors import qrng_anchor_specs
 from qit4n.report import REPORT_SECTIONS, Figure, Section, Table, write_report
 
 __all__ = ["collect_anchors", "register", "validate", "validation_section"]
@@ -147,7 +150,7 @@ def _raman_anchor_specs() -> list[AnchorSpec]:
 
 def collect_anchors() -> list[Anchor]:
     """Every published anchor with qit4n's value."""
-    return evaluate_anchors(qkd_anchor_specs() + _raman_anchor_specs() + _other_anchor_specs())
+    return evaluate_anchors(qkd_anchor_specs() + qrng_anchor_specs() + _raman_anchor_specs() + _other_anchor_specs())
 
 
 def _micius_figure(out: Path) -> str:

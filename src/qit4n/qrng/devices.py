@@ -13,7 +13,9 @@ classical noise leaves in one digitised sample:
 - laser phase noise: the phase difference of consecutive pulses ``theta ~ N(0, sigma_theta^2)``
   (wrapped) read as ``V = cos(theta + phi)`` through an unbalanced interferometer, plus Gaussian
   classical noise, digitised the same way (Abellan et al. 2014, section 2: the arcsine density of
-  a fully diffused phase, ``sigma_theta >> 2 pi``);
+  a fully diffused phase, ``sigma_theta >> 2 pi``; a narrow spread read over a narrow ADC range is
+  the linear regime of Xu et al. 2012). Bin probabilities are exact (the wrapped normal's
+  distribution function at ``arccos`` of the bin edges);
 - beam splitter and two detectors: a weak coherent pulse of mean photon number ``mu`` meets a
   beam splitter of transmissivity ``T``; detector ``j`` clicks with ``1 - (1 - d_j) exp(-mu T_j
   eta_j)``; a slot with exactly one click gives a bit. Efficiency mismatch biases the bits toward
@@ -25,6 +27,7 @@ References
 Haw, J. Y. et al., Phys. Rev. Applied 3, 054004 (2015), doi:10.1103/PhysRevApplied.3.054004.
 Gabriel, C. et al., Nature Photonics 4, 711 (2010), doi:10.1038/nphoton.2010.197.
 Abellan, C. et al., Optics Express 22, 1645 (2014), doi:10.1364/OE.22.001645.
+Xu, F. et al., Optics Express 20, 12366 (2012), doi:10.1364/OE.20.012366.
 Jennewein, T. et al., Rev. Sci. Instrum. 71, 1675 (2000), doi:10.1063/1.1150518.
 Stefanov, A. et al., J. Mod. Opt. 47, 595 (2000), doi:10.1080/09500340008233380.
 """
@@ -113,21 +116,37 @@ def homodyne_min_entropy(
     return -np.log2(np.maximum(middle, end))
 
 
-def phase_noise_bin_probabilities(
-    phase_sigma_rad: float, *, adc_bits: int, bias_rad: float = np.pi / 2, grid_points: int = 200_001
+def _phase_noise_cdf(values: np.ndarray, phase_sigma_rad: float, bias_rad: float) -> np.ndarray:
+    """``P(cos(theta + bias) <= v)`` for a wrapped normal ``theta`` of standard deviation ``phase_sigma_rad``:
+    ``cos(psi) <= v`` exactly when ``psi mod 2 pi`` lies in ``[arccos v, 2 pi - arccos v]``. Narrow phases sum
+    the normal over its wraps, wide ones use the wrapped normal's Fourier series (both to double precision)."""
+    low = np.arccos(np.clip(values, -1.0, 1.0)) - bias_rad
+    high = 2.0 * np.pi - np.arccos(np.clip(values, -1.0, 1.0)) - bias_rad
+    if phase_sigma_rad <= np.pi:
+        wraps = np.arange(-6, 7)[:, None] * 2.0 * np.pi
+        return np.sum(ndtr((high + wraps) / phase_sigma_rad) - ndtr((low + wraps) / phase_sigma_rad), axis=0)
+    orders = np.arange(1, int(np.ceil(9.0 / phase_sigma_rad)) + 2)[:, None]
+    weights = np.exp(-0.5 * (orders * phase_sigma_rad) ** 2) / (np.pi * orders)
+    return (high - low) / (2.0 * np.pi) + np.sum(weights * (np.sin(orders * high) - np.sin(orders * low)), axis=0)
+
+
+def _phase_noise_bins(
+    phase_sigma_rad: float, adc_bits: int, bias_rad: float, half_range: float, shift: float
 ) -> np.ndarray:
+    """Probabilities of the ``2^n`` ADC bins over ``[-half_range, half_range]`` (end bins take the tails) of
+    ``cos(theta + bias) + shift``."""
+    edges = np.linspace(-half_range, half_range, 2**adc_bits + 1)[1:-1] - shift
+    cdf = np.concatenate(([0.0], _phase_noise_cdf(edges, phase_sigma_rad, bias_rad), [1.0]))
+    return np.diff(cdf)
+
+
+def phase_noise_bin_probabilities(phase_sigma_rad: float, *, adc_bits: int, bias_rad: float = np.pi / 2) -> np.ndarray:
     """Probabilities of the ``2^n`` ADC bins over ``[-1, 1]`` of ``V = cos(theta + bias)``, ``theta``
     a wrapped normal phase of standard deviation ``phase_sigma_rad`` (no classical noise)."""
     _check_bits(adc_bits)
     if phase_sigma_rad <= 0:
         raise ParameterError(f"phase_sigma_rad = {phase_sigma_rad}: must be > 0")
-    theta = np.linspace(-np.pi, np.pi, grid_points, endpoint=False)
-    wraps = np.arange(-50, 51)[:, None] * 2.0 * np.pi
-    density = np.exp(-0.5 * ((theta + wraps) / phase_sigma_rad) ** 2).sum(axis=0)
-    density /= density.sum()
-    bins = 2**adc_bits
-    index = np.clip(((np.cos(theta + bias_rad) + 1.0) / 2.0 * bins).astype(np.int64), 0, bins - 1)
-    return np.bincount(index, weights=density, minlength=bins)
+    return _phase_noise_bins(phase_sigma_rad, adc_bits, bias_rad, 1.0, 0.0)
 
 
 def phase_noise_min_entropy(
@@ -138,25 +157,25 @@ def phase_noise_min_entropy(
     classical_bound_sigmas: float = 5.0,
     bias_rad: float = np.pi / 2,
     offsets: int = 201,
+    adc_half_range: float | None = None,
 ) -> float:
     """Min-entropy per sample (bits) of a phase-diffusion QRNG (Abellan et al. 2014): the largest
     bin probability of ``V = cos(theta + bias) + e`` over classical offsets ``|e| <= e_max``
-    (``classical_sigma`` in units of the interference amplitude), ADC range ``[-1 - e_max, 1 + e_max]``.
+    (``classical_sigma`` in units of the interference amplitude), ADC range ``[-1 - e_max, 1 + e_max]``
+    unless ``adc_half_range`` sets it (a narrow phase spread read in its linear regime, Xu et al. 2012).
 
     >>> round(phase_noise_min_entropy(100.0, adc_bits=8), 2)  # arcsine law: end bins dominate
     4.65
     """
     _check_bits(adc_bits)
-    fine = phase_noise_bin_probabilities(phase_sigma_rad, adc_bits=min(adc_bits + 6, 20), bias_rad=bias_rad)
+    if phase_sigma_rad <= 0:
+        raise ParameterError(f"phase_sigma_rad = {phase_sigma_rad}: must be > 0")
     e_max = classical_bound_sigmas * classical_sigma
-    half_range = 1.0 + e_max
-    centres = -1.0 + (np.arange(fine.size) + 0.5) * 2.0 / fine.size
+    half_range = 1.0 + e_max if adc_half_range is None else adc_half_range
+    if half_range <= 0:
+        raise ParameterError(f"adc_half_range = {half_range}: must be > 0")
     shifts = np.linspace(-e_max, e_max, offsets) if e_max > 0 else np.zeros(1)
-    bins = 2**adc_bits
-    worst = 0.0
-    for shift in shifts:
-        index = np.clip(((centres + shift + half_range) / (2.0 * half_range) * bins).astype(np.int64), 0, bins - 1)
-        worst = max(worst, float(np.bincount(index, weights=fine, minlength=bins).max()))
+    worst = max(float(_phase_noise_bins(phase_sigma_rad, adc_bits, bias_rad, half_range, s).max()) for s in shifts)
     return float(-np.log2(worst))
 
 
