@@ -89,6 +89,19 @@ def test_phase_noise_arcsine_limit() -> None:
     assert phase_noise_min_entropy(100.0, adc_bits=8, classical_sigma=0.05) < phase_noise_min_entropy(100.0, adc_bits=8)
 
 
+@pytest.mark.parametrize(("classical_sigma", "adc_bits"), [(0.02, 8), (0.05, 10), (0.01, 12)])
+def test_phase_noise_worst_classical_offset_closed_form(classical_sigma: float, adc_bits: int) -> None:
+    """Fully diffused phase (arcsine law) plus an offset |e| <= e_max = 5 sigma_c over an ADC range
+    +-(1 + e_max): the adversary's best offset puts the fringe's edge at the top of the range, so the
+    end bin of width delta = 2 (1 + e_max) / 2^n holds arccos(1 - delta) / pi; tolerance 1e-9 bits.
+    (The grid-based bins used before this was exact gave 4.5859 bits at sigma_c 0.02, 8 bits: 0.004
+    too many.)"""
+    delta = 2 * (1 + 5 * classical_sigma) / 2**adc_bits
+    expected = -math.log2(math.acos(1 - delta) / math.pi)
+    ours = phase_noise_min_entropy(100.0, adc_bits=adc_bits, classical_sigma=classical_sigma)
+    assert ours == pytest.approx(expected, abs=1e-9)
+
+
 def test_phase_noise_small_diffusion_concentrates() -> None:
     """A phase spread well below pi (insufficient diffusion, Abellan et al. 2014 Fig. 2) leaves far less
     entropy than the arcsine law; compared with direct integration of the normal density, 1e-3."""
