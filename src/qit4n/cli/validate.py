@@ -28,7 +28,6 @@ from rich.table import Table as RichTable
 
 from qit4n.physics.satellite import micius_link_loss_points
 from qit4n.qkd.anchors import Anchor, AnchorSpec, evaluate_anchors, qkd_anchor_specs
-from qit4n.qrng.anchors import qrng_anchor_specs
 from qit4n.report import REPORT_SECTIONS, Figure, Section, Table, write_report
 
 __all__ = ["collect_anchors", "register", "validate", "validation_section"]
@@ -150,6 +149,8 @@ def _raman_anchor_specs() -> list[AnchorSpec]:
 
 def collect_anchors() -> list[Anchor]:
     """Every published anchor with qit4n's value."""
+    from qit4n.qrng.anchors import qrng_anchor_specs  # here: qrng (numba) stays out of every command's start-up
+
     return evaluate_anchors(qkd_anchor_specs() + qrng_anchor_specs() + _raman_anchor_specs() + _other_anchor_specs())
 
 
