@@ -151,3 +151,58 @@ def test_peek_and_run_until_cross_bucket_boundaries() -> None:
     assert kernel.peek_ps() == ordered[2500] and kernel.now_ps == ordered[2499]
     assert kernel.run(max_events=10) == 10 and kernel.now_ps == ordered[2509]
     assert kernel.run() == 2490 and kernel.peek_ps() is None
+
+
+def test_cancel_after_fire_and_twice_is_harmless() -> None:
+    kernel = Kernel()
+    fired: list[int] = []
+    event = kernel.schedule_at(3, fired.append, 3)
+    later = kernel.schedule_at(9, fired.append, 9)
+    assert kernel.run(until_ps=5) == 1 and not kernel.is_pending(event)
+    kernel.cancel(event)
+    kernel.cancel(later)
+    kernel.cancel(later)
+    assert kernel.run() == 0 and fired == [3] and kernel.peek_ps() is None and kernel.events_fired == 1
+
+
+def test_scheduling_before_now_is_refused_after_a_run_and_the_queue_is_unchanged() -> None:
+    kernel = Kernel()
+    kernel.schedule_at(10, int)
+    kernel.run(until_ps=100)
+    with pytest.raises(ParameterError, match=r"time_ps = 99: must be >= now \(100 ps\)"):
+        kernel.schedule_at(99, int)
+    kernel.schedule_at(100, int)
+    assert kernel.peek_ps() == 100 and kernel.run() == 1
+
+
+@pytest.mark.parametrize("base_ps", [2**63 - 10**7, 2**63 + 5, 10**30])
+def test_times_near_and_beyond_the_int64_limit_keep_exact_order(base_ps: int) -> None:
+    """Times are Python ints: no packing, so nothing wraps at 2**63 ps (106 days) or later."""
+    kernel = Kernel(start_ps=base_ps)
+    rng = random.Random(5)
+    offsets = [rng.randrange(10**6) for _ in range(3000)]  # enough to switch to buckets
+    fired: list[int] = []
+    for offset in offsets:
+        kernel.schedule_at(base_ps + offset, lambda: fired.append(kernel.now_ps))
+    assert kernel.run() == len(offsets)
+    assert fired == sorted(base_ps + offset for offset in offsets) and kernel.now_ps == base_ps + max(offsets)
+
+
+def test_equal_times_fire_in_schedule_order_with_buckets_in_use() -> None:
+    """FIFO among equal (time, priority), also when thousands of events share a time and a bucket."""
+    kernel = Kernel()
+    fired: list[tuple[int, int]] = []
+    for label in range(6000):
+        kernel.schedule_at((label % 3) * 10**9, fired.append, ((label % 3) * 10**9, label))
+    kernel.run()
+    assert fired == sorted(fired)
+
+
+def test_cancelling_every_pending_event_fires_nothing_at_scale() -> None:
+    kernel = Kernel()
+    fired: list[int] = []
+    events = [kernel.schedule_at(time_ps, fired.append, time_ps) for time_ps in range(0, 10**8, 10**4)]
+    for event in events:
+        kernel.cancel(event)
+    assert not any(kernel.is_pending(event) for event in events)
+    assert kernel.peek_ps() is None and kernel.run() == 0 and fired == []
