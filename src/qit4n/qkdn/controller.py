@@ -6,9 +6,12 @@ of its links, and whether they are cut. From the two ends' reports it derives ea
 (``down``: an end KME does not answer or reports the link cut; ``aborted``: QBER above
 ``qber_abort``, or no key at all at the QBER reported; ``degraded``: producing below its planned
 rate; else ``up``), raises and clears alarms, and computes every KME's relay routes with
-:func:`qit4n.net.shortest_path` (fewest hops) over the links in service, key-aware: links whose pool
-holds less than ``pool_low_share`` of its capacity are avoided while another route exists. Routes
-that changed are pushed to the KMEs (``PUT /kme/v1/control/routes``). Events and alarms are kept
+fewest hops (breadth first on the scenario's key network) over the links in service, key-aware:
+links whose pool holds less than ``pool_low_share`` of its capacity are avoided while another route
+exists. Routes that changed are pushed to the KMEs (``PUT /kme/v1/control/routes``), all at once.
+Each poll ends by publishing one :class:`~qit4n.qkdn.state.NetworkState` (nodes, links, the routes
+the KMEs took and the alarms of that poll together), so a reader never sees a node down with the
+routes of before. Events and alarms are kept
 under ``STATE/qkdn/`` so a restart resumes them; link faults recorded in ``STATE/qkdn/faults.json``
 (:mod:`qit4n.qkdn.faults`, the emulated physical layer) are re-applied to a KME that (re)joins.
 """
@@ -25,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from qit4n.errors import NoKeyRouteError
 from qit4n.kms.atrest import write_private
 from qit4n.kms.config import kme_id_of
 from qit4n.qkdn.faults import read_faults
@@ -119,6 +121,10 @@ class Controller:
         self._nodes: list[NodeState] = []
         self._links: list[LinkState] = []
         self._content: str = ""
+        self._routes_for: tuple[tuple[frozenset[str], ...], dict[str, dict[str, list[str]]]] | None = None
+        self._route_states: list[RouteState] = []
+        self._published_routes: list[RouteState] | None = None
+        self._snapshot: NetworkState | None = None
         self._client: httpx.AsyncClient | None = None
         self._kinds: dict[str, str] = {}  # alarm ID -> the kind of condition it reports (down, aborted, ...)
         self._load()
@@ -198,13 +204,27 @@ class Controller:
         self._update_alarms()
         await self._push_routes()
         self.polls += 1
+        self._publish()
+
+    def _publish(self) -> None:
+        """Make this poll's nodes, links, routes and alarms the state served (one object, replaced at once)."""
+        alarms = sorted(self.memory.alarms.values(), key=lambda alarm: alarm.raised_at, reverse=True)
         content = json.dumps(
             [[n.model_dump(mode="json") for n in self._nodes], [lk.model_dump(mode="json") for lk in self._links]]
-            + [self.routes(), [a.model_dump(mode="json") for a in self.memory.alarms.values()]]
+            + [[a.model_dump(mode="json") for a in alarms]]
         )
-        if content != self._content:
-            self._content = content
+        if content != self._content or self._published_routes is not self._route_states:
+            self._content, self._published_routes = content, self._route_states
             self.sequence += 1
+        self._snapshot = NetworkState(
+            network=self.scenario.name,
+            generated_at=_now(),
+            sequence=self.sequence,
+            nodes=self._nodes,
+            links=self._links,
+            routes=self._route_states,
+            alarms=alarms,
+        )
 
     async def _reapply_faults(self, kme_ids: list[str]) -> None:
         """A KME that restarted has forgotten the physical condition of its links: tell it again."""
@@ -219,13 +239,15 @@ class Controller:
                     with contextlib.suppress(Exception):  # the next rejoin tries again
                         await self._client.put(url, json=body)
             self.memory.installed.pop(kme_id, None)
+        self._installed_changed()
 
     def _update_nodes(self) -> None:
         nodes = []
+        before = {item.id: item.state for item in self._nodes}
         for node in self.scenario.nodes:
             kme_id = kme_id_of(node.id)
             up = self._reports.get(kme_id) is not None
-            was = next((item.state for item in self._nodes if item.id == node.id), None)
+            was = before.get(node.id)
             state = NodeStatus.UP if up else NodeStatus.DOWN
             if was is not None and was != state:
                 self._event(f"node-{state.value}", f"node:{node.id}")
@@ -351,40 +373,83 @@ class Controller:
             self._save_alarms()
 
     # -- routes -----------------------------------------------------------------------------------
-    def compute_routes(self) -> dict[str, dict[str, list[str]]]:
-        """Node -> target node -> next nodes, for every node up (see the module docstring)."""
-        from qit4n.net import shortest_path
-
-        down_nodes = [node.id for node in self._nodes if node.state == NodeStatus.DOWN]
-        unusable = [link.id for link in self._links if link.state in (LinkStatus.DOWN, LinkStatus.ABORTED)]
-        low = [
+    def _route_inputs(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """(nodes down, links unusable, links with a low pool): all that the routes depend on."""
+        down = frozenset(node.id for node in self._nodes if node.state == NodeStatus.DOWN)
+        unusable = frozenset(link.id for link in self._links if link.state in (LinkStatus.DOWN, LinkStatus.ABORTED))
+        low = frozenset(
             link.id
             for link in self._links
             if link.pool_bits < self.settings.pool_low_share * link.pool_capacity_bits and link.id not in unusable
-        ]
+        )
+        return down, unusable, low
+
+    def _adjacency(self, down: frozenset[str], failed: frozenset[str]) -> dict[str, list[str]]:
+        """Node -> neighbours over the links in service that carry key (in link order, parallel links once)."""
+        adjacency: dict[str, list[str]] = {node: [] for node in self.network.node_ids if node not in down}
+        for link in self.network.links:
+            u, v = link.endpoints
+            if link.id in failed or u in down or v in down or link.average_rate_bps <= 0 or u == v:
+                continue
+            if v not in adjacency[u]:
+                adjacency[u].append(v)
+                adjacency[v].append(u)
+        return adjacency
+
+    def _fewest_hops(self, adjacency: dict[str, list[str]], source: str) -> dict[str, list[str]]:
+        """Target -> fewest-hop path from ``source`` (breadth first; only relay nodes are passed through)."""
+        previous: dict[str, str] = {source: source}
+        frontier = [source]
+        while frontier:
+            following = []
+            for node in frontier:
+                if node != source and node not in self.network.relays:
+                    continue  # a node that may not relay ends a path
+                for neighbour in adjacency[node]:
+                    if neighbour not in previous:
+                        previous[neighbour] = node
+                        following.append(neighbour)
+            frontier = following
+        paths = {}
+        for target in previous:
+            if target != source:
+                path = [target]
+                while path[-1] != source:
+                    path.append(previous[path[-1]])
+                paths[target] = path[::-1]
+        return paths
+
+    def compute_routes(self) -> dict[str, dict[str, list[str]]]:
+        """Node -> target node -> next nodes, for every node up (see the module docstring).
+
+        One breadth-first search per source over the links in service avoiding low pools, and one
+        more allowing them for the targets the first cannot reach. The result is kept and reused
+        while the nodes down and the links unusable or low stay the same.
+        """
+        inputs = self._route_inputs()
+        if self._routes_for is not None and self._routes_for[0] == inputs:
+            return self._routes_for[1]
+        down, unusable, low = inputs
+        preferred = self._adjacency(down, unusable | low)
+        fallback = self._adjacency(down, unusable) if low else preferred
         routes: dict[str, dict[str, list[str]]] = {}
         for source in self.network.node_ids:
-            if source in down_nodes:
+            if source in down:
                 continue
-            routes[source] = {}
-            for target in self.network.node_ids:
-                if target == source or target in down_nodes:
-                    continue
-                for failed in ([*unusable, *low], unusable):
-                    try:
-                        path = shortest_path(
-                            self.network, source, target, weight="hops", failed_links=failed, failed_nodes=down_nodes
-                        )
-                    except NoKeyRouteError:
-                        continue
-                    routes[source][target] = path[1:]
-                    break
+            paths = self._fewest_hops(preferred, source)
+            if fallback is not preferred and len(paths) < len(preferred) - 1:
+                paths = {**self._fewest_hops(fallback, source), **paths}
+            routes[source] = {target: paths[target][1:] for target in self.network.node_ids if target in paths}
+        self._routes_for = (inputs, routes)
         return routes
 
     def routes(self) -> list[dict[str, Any]]:
         """Routes installed, as ``RouteState`` dictionaries."""
-        return [
-            {"source_kme": source, "target_kme": target, "path": [source, *hops]}
+        return [route.model_dump() for route in self._route_states]
+
+    def _installed_changed(self) -> None:
+        self._route_states = [
+            RouteState(source_kme=source, target_kme=target, path=[source, *hops])
             for source, table in sorted(self.memory.installed.items())
             for target, hops in sorted(table.items())
         ]
@@ -395,11 +460,13 @@ class Controller:
             kme_id_of(source): {kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in table.items()}
             for source, table in self.compute_routes().items()
         }
-        for kme_id in list(self.memory.installed):
-            if kme_id not in wanted:
-                del self.memory.installed[kme_id]
+        gone = [kme_id for kme_id in self.memory.installed if kme_id not in wanted]
+        for kme_id in gone:
+            del self.memory.installed[kme_id]
         changed = {kme: table for kme, table in wanted.items() if self.memory.installed.get(kme) != table}
         if not changed:
+            if gone:
+                self._installed_changed()
             return
         self.route_version += 1
         version = self.route_version
@@ -418,21 +485,18 @@ class Controller:
         done = [kme for kme, ok in zip(changed, results) if ok]
         for kme_id in done:
             self.memory.installed[kme_id] = changed[kme_id]
+        if done or gone:
+            self._installed_changed()
         if done:
             self._event("routes-installed", "controller", version=version, kmes=sorted(done))
 
     # -- views ------------------------------------------------------------------------------------
     def state(self) -> NetworkState:
-        """The network as last polled (the contract of ``GET /qkdn/v1/state``)."""
-        return NetworkState(
-            network=self.scenario.name,
-            generated_at=_now(),
-            sequence=self.sequence,
-            nodes=self._nodes,
-            links=self._links,
-            routes=[RouteState.model_validate(route) for route in self.routes()],
-            alarms=sorted(self.memory.alarms.values(), key=lambda alarm: alarm.raised_at, reverse=True),
-        )
+        """The network as of the last poll (the contract of ``GET /qkdn/v1/state``), consistent as a whole."""
+        if self._snapshot is None:
+            self._publish()
+        assert self._snapshot is not None
+        return self._snapshot
 
     def history(self, link_id: str) -> list[LinkSample]:
         """The performance history of one link (oldest first)."""
