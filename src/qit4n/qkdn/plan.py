@@ -110,7 +110,10 @@ def load_controller_plan(state_dir: Path) -> ControllerPlan:
     """The controller plan of a state written by :func:`write_controller_plan`."""
     saved = state_dir / "qkdn" / "controller.json"
     if not saved.is_file():
-        raise ServiceError(f"--state {state_dir}: no QKDN controller planned (run `qit4n network up SCENARIO --state`)")
+        raise ServiceError(
+            f"--state {state_dir}: not a network state (no qkdn/controller.json: no QKDN controller planned); "
+            f"start one with `qit4n network up SCENARIO --state {state_dir}`"
+        )
     return ControllerPlan(load_plan(state_dir), int(json.loads(saved.read_text())["port"]))
 
 
