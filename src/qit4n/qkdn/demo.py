@@ -216,6 +216,7 @@ class _ControllerThread:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await self.controller.close()
+        await asyncio.sleep(0.1)  # the closed connections' transports finish closing on this loop
 
     def _call(self, coroutine: Any) -> None:
         asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
