@@ -5,15 +5,16 @@ Every ``poll_interval_s`` the controller reads each KME's control interface
 of its links, and whether they are cut. From the two ends' reports it derives each link's state
 (``down``: an end KME does not answer or reports the link cut; ``aborted``: QBER above
 ``qber_abort``, or no key at all at the QBER reported; ``degraded``: producing below its planned
-rate; else ``up``), raises and clears alarms, and computes every KME's relay routes with
-fewest hops (breadth first on the scenario's key network) over the links in service, key-aware:
-links whose pool holds less than ``pool_low_share`` of its capacity are avoided while another route
-exists. Routes that changed are pushed to the KMEs (``PUT /kme/v1/control/routes``), all at once.
-Each poll ends by publishing one :class:`~qit4n.qkdn.state.NetworkState` (nodes, links, the routes
-the KMEs took and the alarms of that poll together), so a reader never sees a node down with the
-routes of before. Events and alarms are kept
-under ``STATE/qkdn/`` so a restart resumes them; link faults recorded in ``STATE/qkdn/faults.json``
-(:mod:`qit4n.qkdn.faults`, the emulated physical layer) are re-applied to a KME that (re)joins.
+rate; else ``up``), raises and clears alarms, and computes every KME's relay routes with fewest
+hops (:func:`qit4n.kms.routes.fewest_hop_paths`, breadth first on the scenario's key network) over
+the links in service, key-aware: links whose pool holds less than ``pool_low_share`` of its
+capacity are avoided while another route exists. Routes that changed are pushed to the KMEs
+(``PUT /kme/v1/control/routes``), all at once. Each poll ends by publishing one
+:class:`~qit4n.qkdn.state.NetworkState` (nodes, links, the routes the KMEs took and the alarms of
+that poll together), so a reader never sees a node down with the routes of before. Events and
+alarms are kept under ``STATE/qkdn/`` so a restart resumes them; link faults recorded in
+``STATE/qkdn/faults.json`` (:mod:`qit4n.qkdn.faults`, the emulated physical layer) are re-applied
+to a KME that (re)joins.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from qit4n.kms.atrest import write_private
 from qit4n.kms.config import kme_id_of
+from qit4n.kms.routes import fewest_hop_paths, link_adjacency
 from qit4n.qkdn.faults import read_faults
 from qit4n.qkdn.state import (
     Alarm,
@@ -384,41 +386,6 @@ class Controller:
         )
         return down, unusable, low
 
-    def _adjacency(self, down: frozenset[str], failed: frozenset[str]) -> dict[str, list[str]]:
-        """Node -> neighbours over the links in service that carry key (in link order, parallel links once)."""
-        adjacency: dict[str, list[str]] = {node: [] for node in self.network.node_ids if node not in down}
-        for link in self.network.links:
-            u, v = link.endpoints
-            if link.id in failed or u in down or v in down or link.average_rate_bps <= 0 or u == v:
-                continue
-            if v not in adjacency[u]:
-                adjacency[u].append(v)
-                adjacency[v].append(u)
-        return adjacency
-
-    def _fewest_hops(self, adjacency: dict[str, list[str]], source: str) -> dict[str, list[str]]:
-        """Target -> fewest-hop path from ``source`` (breadth first; only relay nodes are passed through)."""
-        previous: dict[str, str] = {source: source}
-        frontier = [source]
-        while frontier:
-            following = []
-            for node in frontier:
-                if node != source and node not in self.network.relays:
-                    continue  # a node that may not relay ends a path
-                for neighbour in adjacency[node]:
-                    if neighbour not in previous:
-                        previous[neighbour] = node
-                        following.append(neighbour)
-            frontier = following
-        paths = {}
-        for target in previous:
-            if target != source:
-                path = [target]
-                while path[-1] != source:
-                    path.append(previous[path[-1]])
-                paths[target] = path[::-1]
-        return paths
-
     def compute_routes(self) -> dict[str, dict[str, list[str]]]:
         """Node -> target node -> next nodes, for every node up (see the module docstring).
 
@@ -430,15 +397,15 @@ class Controller:
         if self._routes_for is not None and self._routes_for[0] == inputs:
             return self._routes_for[1]
         down, unusable, low = inputs
-        preferred = self._adjacency(down, unusable | low)
-        fallback = self._adjacency(down, unusable) if low else preferred
+        preferred = link_adjacency(self.network, failed_links=unusable | low, failed_nodes=down)
+        fallback = link_adjacency(self.network, failed_links=unusable, failed_nodes=down) if low else preferred
         routes: dict[str, dict[str, list[str]]] = {}
         for source in self.network.node_ids:
             if source in down:
                 continue
-            paths = self._fewest_hops(preferred, source)
+            paths = fewest_hop_paths(self.network, preferred, source)
             if fallback is not preferred and len(paths) < len(preferred) - 1:
-                paths = {**self._fewest_hops(fallback, source), **paths}
+                paths = {**fewest_hop_paths(self.network, fallback, source), **paths}
             routes[source] = {target: paths[target][1:] for target in self.network.node_ids if target in paths}
         self._routes_for = (inputs, routes)
         return routes
