@@ -119,6 +119,8 @@ class Controller:
         self.route_version = 0
         self.sequence = 0
         self.polls = 0
+        #: How long the last :meth:`poll` took (s): reading every KME, routing, pushing, publishing.
+        self.last_poll_s = 0.0
         self._reports: dict[str, dict[str, Any] | None] = {}
         self._nodes: list[NodeState] = []
         self._links: list[LinkState] = []
@@ -194,6 +196,7 @@ class Controller:
 
     async def poll(self) -> None:
         """Read every KME, update nodes, links and alarms, and push the routes that changed."""
+        started = time.monotonic()
         kme_ids = list(self.plan.kmes.configs)
         answers = await asyncio.gather(*(self._report(kme_id) for kme_id in kme_ids))
         previous = self._reports
@@ -207,6 +210,7 @@ class Controller:
         await self._push_routes()
         self.polls += 1
         self._publish()
+        self.last_poll_s = time.monotonic() - started
 
     def _publish(self) -> None:
         """Make this poll's nodes, links, routes and alarms the state served (one object, replaced at once)."""

@@ -31,7 +31,7 @@ from qit4n.qkdn.controller import Controller, ControllerSettings
 from qit4n.qkdn.dashboard import dashboard_html
 from qit4n.qkdn.etsi015 import etsi015_document
 from qit4n.qkdn.plan import ControllerPlan, load_controller_plan
-from qit4n.qkdn.state import LinkStatus, NodeStatus
+from qit4n.qkdn.state import LinkStatus, NetworkState, NodeStatus
 
 if TYPE_CHECKING:
     import uvicorn
@@ -87,7 +87,9 @@ class _StateCollector:
         routes.add_metric([], len(state.routes))
         versions = CounterMetricFamily("qit4n_qkdn_route_pushes", "route versions pushed to the KMEs")
         versions.add_metric([], self.controller.route_version)
-        yield from (rate, pool, qber, up, nodes, alarms, routes, versions)
+        poll = GaugeMetricFamily("qit4n_qkdn_poll_seconds", "duration of the last poll (read, route, push)")
+        poll.add_metric([], self.controller.last_poll_s)
+        yield from (rate, pool, qber, up, nodes, alarms, routes, versions, poll)
 
 
 def metrics_registry(controller: Controller) -> CollectorRegistry:
@@ -126,9 +128,14 @@ def create_app(plan: ControllerPlan, settings: ControllerSettings | None = None)
     async def refused(_request: Request, error: _Refused) -> JSONResponse:
         return JSONResponse({"message": f"{error.args[0]!r}: the controller answers the operator only"}, 401)
 
+    rendered: list[tuple[NetworkState, bytes]] = []  # the last snapshot served and its JSON
+
     @app.get("/qkdn/v1/state")
-    async def state(_caller: Operator) -> dict[str, Any]:
-        return controller.state().model_dump(mode="json")
+    async def state(_caller: Operator) -> Response:
+        snapshot = controller.state()
+        if not rendered or rendered[0][0] is not snapshot:  # one rendering per poll, however many readers
+            rendered[:] = [(snapshot, snapshot.model_dump_json().encode())]
+        return Response(rendered[0][1], media_type="application/json")
 
     @app.get("/qkdn/v1/etsi015")
     async def etsi015(_caller: Operator) -> dict[str, Any]:
