@@ -50,6 +50,9 @@ from qit4n.qkdn.plan import CONTROLLER_MODULE, ControllerPlan, write_controller_
 from qit4n.scenario import Scenario, load_scenario
 
 _READY_TIMEOUT_S = 600.0
+#: Routes count as settled when the controller pushed none for this long (pools filling past their
+#: low mark change routes at the start).
+_SETTLE_S = 15.0
 
 
 def _crosses(kme_id: str, routes: dict[str, list[str]], ends: set[str]) -> bool:
@@ -251,6 +254,15 @@ async def _bench(args: argparse.Namespace) -> None:
                     await asyncio.sleep(0.5)
                     tables = await _tables(http, plan, kme_ids)
                 ready_s = time.monotonic() - started
+
+                def settled(last: list[float] = []) -> bool:  # noqa: B006 - the pushes seen at the previous look
+                    pushes = _metrics(sync_http, plan)["qit4n_qkdn_route_pushes_total"]
+                    still = bool(last) and last[-1] == pushes
+                    last.append(pushes)
+                    return still
+
+                await asyncio.to_thread(_wait, settled, _READY_TIMEOUT_S, _SETTLE_S)  # pools past their low mark
+                settled_s = time.monotonic() - started
                 links = _pick_links(scenario, tables, args.links)
                 results: dict[str, dict[str, Any]] = {}
                 polls: list[float] = []
@@ -285,6 +297,7 @@ async def _bench(args: argparse.Namespace) -> None:
         "load_average_after": [round(value, 2) for value in os.getloadavg()],
         "plan_s": round(planned_s, 2),
         "ready_s": round(ready_s, 2),
+        "routes_settled_s": round(settled_s, 2),
         "reaction_s": {
             link_id: {
                 "affected_kmes": entry["affected"],

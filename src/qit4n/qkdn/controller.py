@@ -127,6 +127,9 @@ class Controller:
         self._content: str = ""
         self._routes_for: tuple[tuple[frozenset[str], ...], dict[str, dict[str, list[str]]]] | None = None
         self._route_states: list[RouteState] = []
+        self._route_parts: dict[str, list[RouteState]] = {}  # source KME -> its installed routes
+        self._wanted_for: tuple[object, dict[str, dict[str, list[str]]]] | None = None
+        self._settled: dict[str, dict[str, list[str]]] | None = None  # the routes every KME up holds
         self._published_routes: list[RouteState] | None = None
         self._snapshot: NetworkState | None = None
         self._client: httpx.AsyncClient | None = None
@@ -189,7 +192,7 @@ class Controller:
     async def _report(self, kme_id: str) -> dict[str, Any] | None:
         assert self._client is not None, "start() first"
         try:
-            response = await self._client.get(self.plan.kmes.url(kme_id) + "/kme/v1/control")
+            response = await self._client.get(self.plan.kmes.url(kme_id) + "/kme/v1/control?routes=false")
         except Exception:  # noqa: BLE001 - any transport failure means the KME does not answer
             return None
         return response.json() if response.status_code == 200 else None
@@ -245,7 +248,8 @@ class Controller:
                     with contextlib.suppress(Exception):  # the next rejoin tries again
                         await self._client.put(url, json=body)
             self.memory.installed.pop(kme_id, None)
-        self._installed_changed()
+        self._installed_changed(kme_ids)
+        self._settled = None
 
     def _update_nodes(self) -> None:
         nodes = []
@@ -418,26 +422,45 @@ class Controller:
         """Routes installed, as ``RouteState`` dictionaries."""
         return [route.model_dump() for route in self._route_states]
 
-    def _installed_changed(self) -> None:
-        self._route_states = [
-            RouteState(source_kme=source, target_kme=target, path=[source, *hops])
-            for source, table in sorted(self.memory.installed.items())
-            for target, hops in sorted(table.items())
-        ]
+    def _installed_changed(self, kme_ids: list[str]) -> None:
+        """Rebuild the published routes of ``kme_ids`` (the others' are kept as they are)."""
+        for source in kme_ids:
+            table = self.memory.installed.get(source)
+            if table is None:
+                self._route_parts.pop(source, None)
+                continue
+            self._route_parts[source] = [  # built from the controller's own tables: no validation needed
+                RouteState.model_construct(source_kme=source, target_kme=target, path=[source, *hops])
+                for target, hops in sorted(table.items())
+            ]
+        self._route_states = [route for source in sorted(self._route_parts) for route in self._route_parts[source]]
+
+    def _wanted(self) -> dict[str, dict[str, list[str]]]:
+        """KME -> target KME -> next KMEs: :meth:`compute_routes` in KME IDs (converted once per change)."""
+        routes = self.compute_routes()
+        if self._wanted_for is None or self._wanted_for[0] is not routes:
+            wanted = {
+                kme_id_of(source): {
+                    kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in table.items()
+                }
+                for source, table in routes.items()
+            }
+            self._wanted_for = (routes, wanted)
+        return self._wanted_for[1]
 
     async def _push_routes(self) -> None:
         assert self._client is not None
-        wanted = {
-            kme_id_of(source): {kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in table.items()}
-            for source, table in self.compute_routes().items()
-        }
+        wanted = self._wanted()
+        if wanted is self._settled:  # every KME holds these routes already
+            return
         gone = [kme_id for kme_id in self.memory.installed if kme_id not in wanted]
         for kme_id in gone:
             del self.memory.installed[kme_id]
         changed = {kme: table for kme, table in wanted.items() if self.memory.installed.get(kme) != table}
         if not changed:
             if gone:
-                self._installed_changed()
+                self._installed_changed(gone)
+            self._settled = wanted
             return
         self.route_version += 1
         version = self.route_version
@@ -457,7 +480,7 @@ class Controller:
         for kme_id in done:
             self.memory.installed[kme_id] = changed[kme_id]
         if done or gone:
-            self._installed_changed()
+            self._installed_changed([*done, *gone])
         if done:
             self._event("routes-installed", "controller", version=version, kmes=sorted(done))
 
