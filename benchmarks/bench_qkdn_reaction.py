@@ -218,6 +218,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated network")
     parser.add_argument("--kmes-per-process", type=int, default=1)
     parser.add_argument("--links", type=int, default=None, help="cut only the links that change the most routes")
+    parser.add_argument(
+        "--request-timeout-s", type=float, default=None, help="the controller's KME request timeout (default 2 s)"
+    )
     parser.add_argument("--worker", nargs="+", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
@@ -234,6 +237,10 @@ async def _bench(args: argparse.Namespace) -> None:
         state.mkdir(mode=0o700)
         started = time.monotonic()
         plan = write_controller_plan(scenario, write_kme_plan(scenario, state))
+        if args.request_timeout_s is not None:
+            saved = state / "qkdn" / "controller.json"
+            settings = {"request_timeout_s": args.request_timeout_s}
+            saved.write_text(json.dumps({**json.loads(saved.read_text()), "settings": settings}))
         planned_s = time.monotonic() - started
         transport = async_tls_transport(plan.operator_tls(), limits=httpx.Limits(max_connections=256))
         with (
@@ -291,6 +298,7 @@ async def _bench(args: argparse.Namespace) -> None:
         "nodes": len(scenario.nodes),
         "links": len(scenario.links),
         "kmes_per_process": args.kmes_per_process,
+        "controller_request_timeout_s": args.request_timeout_s or 2.0,
         "processes": math.ceil(len(scenario.nodes) / args.kmes_per_process) + 1,
         "cpus": os.cpu_count(),
         "load_average_before": [round(value, 2) for value in load_before],

@@ -110,10 +110,12 @@ def write_controller_plan(
         ) from None
     write_private(folder / "scenario.json", scenario.model_dump_json(exclude_none=True))
     saved = folder / "controller.json"
-    if port is None and saved.exists():
-        port = int(json.loads(saved.read_text())["port"])
+    before = json.loads(saved.read_text()) if saved.exists() else {}
+    if port is None and before:
+        port = int(before["port"])
     chosen = ControllerPlan(kmes, port if port is not None else free_port(_HOST))
-    write_private(saved, json.dumps({"url": chosen.url, "port": chosen.port}, indent=1))
+    kept = {"settings": before["settings"]} if "settings" in before else {}
+    write_private(saved, json.dumps({"url": chosen.url, "port": chosen.port, **kept}, indent=1))
     return chosen
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
     from prometheus_client.core import Metric
 
-__all__ = ["create_app", "main", "make_server", "metrics_registry"]
+__all__ = ["controller_settings", "create_app", "main", "make_server", "metrics_registry"]
 
 
 class _Refused(Exception):
@@ -181,12 +182,23 @@ def make_server(plan: ControllerPlan, settings: ControllerSettings | None = None
     return uvicorn.Server(config)
 
 
+def controller_settings(plan: ControllerPlan) -> ControllerSettings:
+    """The settings in ``qkdn/controller.json``'s optional ``settings`` (e.g. a longer
+    ``request_timeout_s`` for hundreds of KMEs sharing a few cores); the defaults otherwise."""
+    saved = json.loads((plan.state_dir / "qkdn" / "controller.json").read_text())
+    try:
+        return ControllerSettings(**saved.get("settings", {}))
+    except TypeError as error:
+        raise ServiceError(f"qkdn/controller.json: settings: {error}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the controller process: ``python -m qit4n.qkdn.server STATE_DIR``."""
     args = sys.argv[1:] if argv is None else argv
     os.umask(0o077)
     try:
-        server = make_server(load_controller_plan(Path(args[0])))
+        plan = load_controller_plan(Path(args[0]))
+        server = make_server(plan, controller_settings(plan))
     except ServiceError as error:
         print(f"qit4n qkdn: {error}", file=sys.stderr)
         raise SystemExit(2) from None
