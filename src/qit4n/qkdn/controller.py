@@ -132,7 +132,7 @@ class Controller:
         self._settled: dict[str, dict[str, list[str]]] | None = None  # the routes every KME up holds
         self._published_routes: list[RouteState] | None = None
         self._snapshot: NetworkState | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._clients: dict[str, httpx.AsyncClient] = {}  # one small pool per KME
         self._kinds: dict[str, str] = {}  # alarm ID -> the kind of condition it reports (down, aborted, ...)
         self._load()
 
@@ -167,19 +167,32 @@ class Controller:
 
     # -- life cycle -------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Open the HTTPS client towards the KMEs (operator's certificate)."""
+        """Open an HTTPS client towards each KME (operator's certificate).
+
+        One small connection pool per KME rather than one shared pool: a shared pool scans all its
+        connections on every request, which costs the square of the KMEs per poll.
+        """
         import httpx
 
         from qit4n.kms.tls_client import async_tls_transport
 
-        transport = async_tls_transport(self.plan.operator_tls(), limits=httpx.Limits(max_connections=256))
-        self._client = httpx.AsyncClient(transport=transport, timeout=self.settings.request_timeout_s)
+        source = self.plan.operator_tls()
+        self._clients = {
+            kme_id: httpx.AsyncClient(
+                transport=async_tls_transport(source, limits=httpx.Limits(max_connections=4)),
+                timeout=self.settings.request_timeout_s,
+            )
+            for kme_id in self.plan.kmes.configs
+        }
+
+    def _http(self, kme_id: str) -> httpx.AsyncClient:
+        assert self._clients, "start() first"
+        return self._clients[kme_id]
 
     async def close(self) -> None:
         """Close the connections to the KMEs."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+        clients, self._clients = self._clients, {}
+        await asyncio.gather(*(client.aclose() for client in clients.values()))
 
     async def run(self) -> None:
         """Poll until cancelled."""
@@ -190,9 +203,8 @@ class Controller:
 
     # -- one control cycle ------------------------------------------------------------------------
     async def _report(self, kme_id: str) -> dict[str, Any] | None:
-        assert self._client is not None, "start() first"
         try:
-            response = await self._client.get(self.plan.kmes.url(kme_id) + "/kme/v1/control?routes=false")
+            response = await self._http(kme_id).get(self.plan.kmes.url(kme_id) + "/kme/v1/control?routes=false")
         except Exception:  # noqa: BLE001 - any transport failure means the KME does not answer
             return None
         return response.json() if response.status_code == 200 else None
@@ -237,7 +249,6 @@ class Controller:
 
     async def _reapply_faults(self, kme_ids: list[str]) -> None:
         """A KME that restarted has forgotten the physical condition of its links: tell it again."""
-        assert self._client is not None
         faults = read_faults(self.plan.state_dir)
         for kme_id in kme_ids:
             for link in self.plan.kmes.configs[kme_id].links:
@@ -246,7 +257,7 @@ class Controller:
                     url = f"{self.plan.kmes.url(kme_id)}/kme/v1/control/links/{link.link_id}"
                     body = {key: condition[key] for key in ("cut", "rate_factor", "qber")}
                     with contextlib.suppress(Exception):  # the next rejoin tries again
-                        await self._client.put(url, json=body)
+                        await self._http(kme_id).put(url, json=body)
             self.memory.installed.pop(kme_id, None)
         self._installed_changed(kme_ids)
         self._settled = None
@@ -449,7 +460,6 @@ class Controller:
         return self._wanted_for[1]
 
     async def _push_routes(self) -> None:
-        assert self._client is not None
         wanted = self._wanted()
         if wanted is self._settled:  # every KME holds these routes already
             return
@@ -466,9 +476,8 @@ class Controller:
         version = self.route_version
 
         async def push(kme_id: str, table: dict[str, list[str]]) -> bool:
-            assert self._client is not None
             try:
-                response = await self._client.put(
+                response = await self._http(kme_id).put(
                     self.plan.kmes.url(kme_id) + "/kme/v1/control/routes", json={"routes": table, "version": version}
                 )
             except Exception:  # noqa: BLE001 - retried on the next poll
