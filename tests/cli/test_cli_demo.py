@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,16 @@ def test_demo_writes_a_report_with_the_link_table_and_figures(cli_runner: CliRun
     assert result.exit_code == 0, result.output
     page = (out / "index.html").read_text()
     assert "BREI-STP" in page and "key-rate-vs-distance.png" in page
+    # the QKD network section: faults came and went, SAEs kept getting keys, nothing lost or served twice
+    ledger = re.search(
+        r"Ledger: (\d+) keys requested, (\d+) delivered to both SAEs, (\d+) refused with ETSI 503, "
+        r"(\d+) lost, (\d+) duplicated",
+        page,
+    )
+    assert ledger is not None and "qkdn_fault_timeline.png" in page
+    requested, delivered, refused, lost, duplicated = map(int, ledger.groups())
+    assert lost == 0 and duplicated == 0 and delivered > 0 and refused > 0 and requested >= delivered + refused
+    assert "no key route to slave_SAE_ID" in page and "network fault cut SIE-FOR" in page
     for image in out.glob("*.png"):
         assert image.read_bytes()[:4] == b"\x89PNG"
     assert "report written to" in result.stdout

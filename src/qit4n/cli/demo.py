@@ -57,6 +57,12 @@ def _kms_report() -> ModuleType:
     return report
 
 
+def _qkdn_report() -> ModuleType:
+    from qit4n.qkdn import report
+
+    return report
+
+
 def _qin_report() -> ModuleType:
     from qit4n.qin import report
 
@@ -71,13 +77,15 @@ def _threat_report() -> ModuleType:
 
 #: Importers of the packages' report modules, whose import registers the demo's sections in
 #: :data:`qit4n.report.REPORT_SECTIONS`, in report order (the data flow: links and networks,
-#: post-processing, random numbers, key management, quantum networks, threat). Sections registered
+#: post-processing, random numbers, key management, the QKD network under faults, quantum networks,
+#: threat). Sections registered
 #: by other code follow them.
 REPORT_MODULES: tuple[Callable[[], ModuleType], ...] = (
     _net_report,
     _emulate_report,
     _qrng_report,
     _kms_report,
+    _qkdn_report,
     _qin_report,
     _threat_report,
 )

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["certs_app"]
 
 certs_app = typer.Typer(
-    help="Offline CA: issue, rotate and revoke KME, SAE and operator certificates.", no_args_is_help=True
+    help="Offline CA: issue, rotate and revoke KME, SAE, operator and QKDN controller certificates.",
+    no_args_is_help=True,
 )
 
 CaOption = Annotated[Path, typer.Option("--ca", help="the CA folder (ca.pem, ca.key, CRL); keep it offline")]
@@ -33,14 +34,29 @@ CrlDaysOption = Annotated[
     float | None,
     typer.Option("--crl-days", help="days until the CRL's next update, renew it before then (default 7)"),
 ]
-EntitiesArgument = Annotated[list[str] | None, typer.Argument(help="entity IDs (KME-X, SAE-X, qit4n-operator)")]
+EntitiesArgument = Annotated[
+    list[str] | None, typer.Argument(help="entity IDs (KME-X, SAE-X, qit4n-operator, qkdn-controller)")
+]
 
 
-def _entities(state: Path) -> Entities:
+ControllerOption = Annotated[
+    bool,
+    typer.Option(
+        "--controller",
+        help="also the QKDN controller's server certificate (for `qit4n network up`; kept once issued)",
+    ),
+]
+
+
+def _entities(state: Path, *, controller: bool = False) -> Entities:
+    """The state's KMEs, SAEs and operator, and the QKDN controller if asked or if the state has one."""
     from qit4n.kms.launcher import load_plan
     from qit4n.kms.pki import entities_of
+    from qit4n.qkdn.plan import CONTROLLER_ID, controller_entities
 
-    return entities_of(load_plan(state).configs.values())
+    entities = entities_of(load_plan(state).configs.values())
+    has_controller = (state / "certs" / f"{CONTROLLER_ID}.pem").exists() or (state / "qkdn").is_dir()
+    return controller_entities(entities) if controller or has_controller else entities
 
 
 def _lifetimes(days: float | None, crl_days: float | None) -> dict[str, float]:
@@ -77,12 +93,14 @@ def issue(
     state: StateOption,
     days: DaysOption = None,
     crl_days: CrlDaysOption = None,
+    controller: ControllerOption = False,
 ) -> None:
     """Issue every certificate the state lacks (or that expired, names the wrong hosts or comes from
-    another CA), and a fresh CRL."""
+    another CA), and a fresh CRL. With --controller, also the QKDN controller's (`qit4n network up`)."""
     from qit4n.kms.pki import ensure_certs, publish
 
-    issued = ensure_certs(state / "certs", _entities(state), ca_dir=ca, **_lifetimes(days, crl_days))
+    entities = _entities(state, controller=controller)
+    issued = ensure_certs(state / "certs", entities, ca_dir=ca, **_lifetimes(days, crl_days))
     publish(state)
     typer.echo(f"issued: {', '.join(issued) or 'nothing (all valid)'}; CRL renewed")
 

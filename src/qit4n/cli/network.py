@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import socket
 import time
@@ -129,8 +130,32 @@ def fault(
     from qit4n.qkdn.faults import apply_fault
     from qit4n.qkdn.plan import load_controller_plan
 
-    recorded = apply_fault(load_controller_plan(state), action, target, classical=classical)
+    plan = load_controller_plan(state)
+    recorded = apply_fault(plan, action, target, classical=classical)
     typer.echo(f"{action} {target}: {json.dumps(recorded)}")
+    if not _running(state):
+        typer.echo(
+            f"note: no network is running on --state {state}; the fault is recorded in "
+            f"{state / 'qkdn' / 'faults.json'} and applies when `qit4n network up ... --state {state}` starts",
+            err=True,
+        )
+
+
+def _running(state: Path) -> bool:
+    """Whether a supervisor (``network up``) holds the state's lock now."""
+    import fcntl
+
+    try:
+        handle = os.open(state / "kms.lock", os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(handle)
+    return False
 
 
 def fetch(state_dir: Path, path: str) -> Any:

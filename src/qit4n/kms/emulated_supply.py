@@ -17,6 +17,14 @@ length and goes on with the next block, so committed bytes never change.
 The producer is paced to the link's repetition rate (never faster than the physical link), and
 block ``b`` is emulated with a seed derived from the link secret and ``b``.
 
+The link's physical condition (``qit4n network fault``, :mod:`qit4n.qkdn.faults`) reaches the
+producer through ``condition.json`` next to the committed file (:func:`write_link_condition`), read
+before every block: while the link is cut no block is emulated, and at a ``rate_factor`` below 1
+(a "degraded" link, e.g. Raman noise from a classical channel that leaves the QBER under the abort
+threshold) each block keeps only that share of its final key, the first ``floor(rate_factor *
+length)`` bytes at both ends, as a privacy amplification to the lower secret fraction would; the
+pools then fill at ``rate_factor`` of the distilled rate, as the modelled supply's do.
+
 References
 ----------
 ITU-T Y.3803 (2020), key management for QKD networks (key supply from the QKD module).
@@ -55,10 +63,17 @@ __all__ = [
     "ProducerConfig",
     "block_seed",
     "committed_state",
+    "condition_file",
     "main",
     "produce",
     "producer_config",
+    "read_link_condition",
+    "write_link_condition",
 ]
+
+
+#: How often a producer of a cut link looks at its condition again, in seconds.
+_CUT_POLL_S = 0.1
 
 
 class ProducerConfig(StrictModel):
@@ -195,6 +210,28 @@ def producer_config(
     )
 
 
+def condition_file(committed_file: Path) -> Path:
+    """Where a link's condition is kept for its producer (next to its committed file)."""
+    return committed_file.with_name("condition.json")
+
+
+def write_link_condition(committed_file: Path, *, cut: bool, rate_factor: float) -> None:
+    """Tell the link's producer its condition (module docstring); ``rate_factor`` must lie in [0, 1]."""
+    if not 0.0 <= rate_factor <= 1.0:
+        raise ParameterError(f"rate_factor = {rate_factor}: must be in [0, 1]")
+    private_dir(committed_file.parent)
+    write_private(condition_file(committed_file), json.dumps({"cut": cut, "rate_factor": rate_factor}))
+
+
+def read_link_condition(committed_file: Path) -> tuple[bool, float]:
+    """(cut, rate factor) of the link; (False, 1.0) when no condition was ever written."""
+    try:
+        condition = json.loads(condition_file(committed_file).read_text())
+    except FileNotFoundError:
+        return False, 1.0
+    return bool(condition["cut"]), float(condition["rate_factor"])
+
+
 def _bytes_of(bits: np.ndarray) -> bytes:
     """Whole bytes of a bit array (little bit order); the last ``size % 8`` bits are dropped."""
     return np.packbits(bits[: bits.size // 8 * 8], bitorder="little").tobytes()
@@ -279,7 +316,15 @@ def produce(config: ProducerConfig, *, blocks: int | None = None, pace: bool = T
         started = time.monotonic()
         done = 0
         while blocks is None or done < blocks:
+            cut, rate_factor = read_link_condition(config.committed_file)
+            if cut or rate_factor <= 0.0:
+                time.sleep(_CUT_POLL_S)  # no photons, no block
+                started += _CUT_POLL_S
+                continue
             alice, bob, kept, repetition_rate_hz = _distil_block(config, link, state["blocks"])
+            if rate_factor < 1.0:
+                share = int(len(alice) * rate_factor)
+                alice, bob = alice[:share], bob[:share]
             if kept and alice:
                 for path, key in zip(config.key_files, (alice, bob)):
                     with open(path, "ab") as handle:

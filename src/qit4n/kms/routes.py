@@ -2,8 +2,10 @@
 
 Every KME of a key management network is a trusted node, so user sites relay too (as in SECOQC):
 the network is built with ``users_relay=True``. A route is the fewest QKD links with key between
-two nodes (:func:`qit4n.net.shortest_path` by hop count). The physics of every link (its key
-rate) is computed once per plan, in :func:`kme_network`, whatever the number of KMEs.
+two nodes, as :func:`qit4n.net.shortest_path` by hop count finds them, found for every target of a
+source by one breadth-first search (:func:`fewest_hop_paths`; a 200-node, 600-link network is
+routed in a fraction of a second instead of minutes). The physics of every link (its key rate) is
+computed once per plan, in :func:`kme_network`, whatever the number of KMEs.
 """
 
 from __future__ import annotations
@@ -11,16 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qit4n.errors import NoKeyRouteError
-
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Collection, Mapping
 
     from qit4n.kms.config import KMEConfig
     from qit4n.net import KeyNetwork
     from qit4n.scenario import Scenario
 
-__all__ = ["KMENetwork", "install_routes", "kme_network", "relay_route"]
+__all__ = ["KMENetwork", "fewest_hop_paths", "install_routes", "kme_network", "link_adjacency", "relay_route"]
 
 
 @dataclass(frozen=True)
@@ -43,26 +43,68 @@ def _key_network(scenario: Scenario) -> KeyNetwork:
     return build_network(scenario, users_relay=True)
 
 
-def _routes_from(network: KeyNetwork, source: str) -> dict[str, list[str]]:
-    from qit4n.net import shortest_path
+def link_adjacency(
+    network: KeyNetwork, *, failed_links: Collection[str] = (), failed_nodes: Collection[str] = ()
+) -> dict[str, list[str]]:
+    """Node -> neighbours over the links with key, less failed links and nodes (link order, parallel links once)."""
+    dead_links, dead_nodes = set(failed_links), set(failed_nodes)
+    adjacency: dict[str, list[str]] = {node: [] for node in network.node_ids if node not in dead_nodes}
+    for link in network.links:
+        u, v = link.endpoints
+        if link.id in dead_links or u in dead_nodes or v in dead_nodes or link.average_rate_bps <= 0 or u == v:
+            continue
+        if v not in adjacency[u]:
+            adjacency[u].append(v)
+            adjacency[v].append(u)
+    return adjacency
 
-    routes = {}
-    for target in network.node_ids:
-        if target == source:
-            continue
-        try:
-            routes[target] = shortest_path(network, source, target, weight="hops")[1:]
-        except NoKeyRouteError:
-            continue
-    return routes
+
+def fewest_hop_paths(network: KeyNetwork, adjacency: Mapping[str, list[str]], source: str) -> dict[str, list[str]]:
+    """Target -> a fewest-hop path from ``source`` (both ends included), breadth first over ``adjacency``.
+
+    Only nodes allowed to relay (``network.relays``) are passed through; others end a path.
+
+    >>> from qit4n.scenario import scenario_from_dict
+    >>> s = scenario_from_dict({"name": "chain", "nodes": [{"id": "A"}, {"id": "B"}, {"id": "C"}],
+    ...     "links": [{"endpoints": ["A", "B"], "key_rate_bps": 1e3}, {"endpoints": ["B", "C"], "key_rate_bps": 1e3}]})
+    >>> network = _key_network(s)
+    >>> fewest_hop_paths(network, link_adjacency(network), "A")
+    {'B': ['A', 'B'], 'C': ['A', 'B', 'C']}
+    """
+    previous = {source: source}
+    frontier = [source]
+    while frontier:
+        following = []
+        for node in frontier:
+            if node != source and node not in network.relays:
+                continue
+            for neighbour in adjacency.get(node, ()):
+                if neighbour not in previous:
+                    previous[neighbour] = node
+                    following.append(neighbour)
+        frontier = following
+    paths = {}
+    for target in previous:
+        if target != source:
+            path = [target]
+            while path[-1] != source:
+                path.append(previous[path[-1]])
+            paths[target] = path[::-1]
+    return paths
+
+
+def _routes_from(network: KeyNetwork, adjacency: Mapping[str, list[str]], source: str) -> dict[str, list[str]]:
+    paths = fewest_hop_paths(network, adjacency, source)
+    return {target: paths[target][1:] for target in network.node_ids if target in paths}
 
 
 def kme_network(scenario: Scenario) -> KMENetwork:
     """Link rates and every node's relay routes, from one evaluation of the scenario's links."""
     network = _key_network(scenario)
+    adjacency = link_adjacency(network)
     return KMENetwork(
         rates_bps=tuple(link.key_rate_bps for link in network.links),
-        routes={node: _routes_from(network, node) for node in network.node_ids},
+        routes={node: _routes_from(network, adjacency, node) for node in network.node_ids},
     )
 
 

@@ -5,12 +5,16 @@ Every ``poll_interval_s`` the controller reads each KME's control interface
 of its links, and whether they are cut. From the two ends' reports it derives each link's state
 (``down``: an end KME does not answer or reports the link cut; ``aborted``: QBER above
 ``qber_abort``, or no key at all at the QBER reported; ``degraded``: producing below its planned
-rate; else ``up``), raises and clears alarms, and computes every KME's relay routes with
-:func:`qit4n.net.shortest_path` (fewest hops) over the links in service, key-aware: links whose pool
-holds less than ``pool_low_share`` of its capacity are avoided while another route exists. Routes
-that changed are pushed to the KMEs (``PUT /kme/v1/control/routes``). Events and alarms are kept
-under ``STATE/qkdn/`` so a restart resumes them; link faults recorded in ``STATE/qkdn/faults.json``
-(:mod:`qit4n.qkdn.faults`, the emulated physical layer) are re-applied to a KME that (re)joins.
+rate; else ``up``), raises and clears alarms, and computes every KME's relay routes with fewest
+hops (:func:`qit4n.kms.routes.fewest_hop_paths`, breadth first on the scenario's key network) over
+the links in service, key-aware: links whose pool holds less than ``pool_low_share`` of its
+capacity are avoided while another route exists. Routes that changed are pushed to the KMEs
+(``PUT /kme/v1/control/routes``), all at once. Each poll ends by publishing one
+:class:`~qit4n.qkdn.state.NetworkState` (nodes, links, the routes the KMEs took and the alarms of
+that poll together), so a reader never sees a node down with the routes of before. Events and
+alarms are kept under ``STATE/qkdn/`` so a restart resumes them; link faults recorded in
+``STATE/qkdn/faults.json`` (:mod:`qit4n.qkdn.faults`, the emulated physical layer) are re-applied
+to a KME that (re)joins.
 """
 
 from __future__ import annotations
@@ -25,9 +29,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from qit4n.errors import NoKeyRouteError
 from qit4n.kms.atrest import write_private
 from qit4n.kms.config import kme_id_of
+from qit4n.kms.routes import fewest_hop_paths, link_adjacency
 from qit4n.qkdn.faults import read_faults
 from qit4n.qkdn.state import (
     Alarm,
@@ -115,11 +119,20 @@ class Controller:
         self.route_version = 0
         self.sequence = 0
         self.polls = 0
+        #: How long the last :meth:`poll` took (s): reading every KME, routing, pushing, publishing.
+        self.last_poll_s = 0.0
         self._reports: dict[str, dict[str, Any] | None] = {}
         self._nodes: list[NodeState] = []
         self._links: list[LinkState] = []
         self._content: str = ""
-        self._client: httpx.AsyncClient | None = None
+        self._routes_for: tuple[tuple[frozenset[str], ...], dict[str, dict[str, list[str]]]] | None = None
+        self._route_states: list[RouteState] = []
+        self._route_parts: dict[str, list[RouteState]] = {}  # source KME -> its installed routes
+        self._wanted_for: tuple[object, dict[str, dict[str, list[str]]]] | None = None
+        self._settled: dict[str, dict[str, list[str]]] | None = None  # the routes every KME up holds
+        self._published_routes: list[RouteState] | None = None
+        self._snapshot: NetworkState | None = None
+        self._clients: dict[str, httpx.AsyncClient] = {}  # one small pool per KME
         self._kinds: dict[str, str] = {}  # alarm ID -> the kind of condition it reports (down, aborted, ...)
         self._load()
 
@@ -154,19 +167,32 @@ class Controller:
 
     # -- life cycle -------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Open the HTTPS client towards the KMEs (operator's certificate)."""
+        """Open an HTTPS client towards each KME (operator's certificate).
+
+        One small connection pool per KME rather than one shared pool: a shared pool scans all its
+        connections on every request, which costs the square of the KMEs per poll.
+        """
         import httpx
 
         from qit4n.kms.tls_client import async_tls_transport
 
-        transport = async_tls_transport(self.plan.operator_tls(), limits=httpx.Limits(max_connections=256))
-        self._client = httpx.AsyncClient(transport=transport, timeout=self.settings.request_timeout_s)
+        source = self.plan.operator_tls()
+        self._clients = {
+            kme_id: httpx.AsyncClient(
+                transport=async_tls_transport(source, limits=httpx.Limits(max_connections=4)),
+                timeout=self.settings.request_timeout_s,
+            )
+            for kme_id in self.plan.kmes.configs
+        }
+
+    def _http(self, kme_id: str) -> httpx.AsyncClient:
+        assert self._clients, "start() first"
+        return self._clients[kme_id]
 
     async def close(self) -> None:
         """Close the connections to the KMEs."""
-        if self._client is not None:
-            client, self._client = self._client, None
-            await client.aclose()
+        clients, self._clients = self._clients, {}
+        await asyncio.gather(*(client.aclose() for client in clients.values()))
 
     async def run(self) -> None:
         """Poll until cancelled."""
@@ -177,15 +203,15 @@ class Controller:
 
     # -- one control cycle ------------------------------------------------------------------------
     async def _report(self, kme_id: str) -> dict[str, Any] | None:
-        assert self._client is not None, "start() first"
         try:
-            response = await self._client.get(self.plan.kmes.url(kme_id) + "/kme/v1/control")
+            response = await self._http(kme_id).get(self.plan.kmes.url(kme_id) + "/kme/v1/control?routes=false")
         except Exception:  # noqa: BLE001 - any transport failure means the KME does not answer
             return None
         return response.json() if response.status_code == 200 else None
 
     async def poll(self) -> None:
         """Read every KME, update nodes, links and alarms, and push the routes that changed."""
+        started = time.monotonic()
         kme_ids = list(self.plan.kmes.configs)
         answers = await asyncio.gather(*(self._report(kme_id) for kme_id in kme_ids))
         previous = self._reports
@@ -198,17 +224,31 @@ class Controller:
         self._update_alarms()
         await self._push_routes()
         self.polls += 1
+        self._publish()
+        self.last_poll_s = time.monotonic() - started
+
+    def _publish(self) -> None:
+        """Make this poll's nodes, links, routes and alarms the state served (one object, replaced at once)."""
+        alarms = sorted(self.memory.alarms.values(), key=lambda alarm: alarm.raised_at, reverse=True)
         content = json.dumps(
             [[n.model_dump(mode="json") for n in self._nodes], [lk.model_dump(mode="json") for lk in self._links]]
-            + [self.routes(), [a.model_dump(mode="json") for a in self.memory.alarms.values()]]
+            + [[a.model_dump(mode="json") for a in alarms]]
         )
-        if content != self._content:
-            self._content = content
+        if content != self._content or self._published_routes is not self._route_states:
+            self._content, self._published_routes = content, self._route_states
             self.sequence += 1
+        self._snapshot = NetworkState(
+            network=self.scenario.name,
+            generated_at=_now(),
+            sequence=self.sequence,
+            nodes=self._nodes,
+            links=self._links,
+            routes=self._route_states,
+            alarms=alarms,
+        )
 
     async def _reapply_faults(self, kme_ids: list[str]) -> None:
         """A KME that restarted has forgotten the physical condition of its links: tell it again."""
-        assert self._client is not None
         faults = read_faults(self.plan.state_dir)
         for kme_id in kme_ids:
             for link in self.plan.kmes.configs[kme_id].links:
@@ -217,15 +257,18 @@ class Controller:
                     url = f"{self.plan.kmes.url(kme_id)}/kme/v1/control/links/{link.link_id}"
                     body = {key: condition[key] for key in ("cut", "rate_factor", "qber")}
                     with contextlib.suppress(Exception):  # the next rejoin tries again
-                        await self._client.put(url, json=body)
+                        await self._http(kme_id).put(url, json=body)
             self.memory.installed.pop(kme_id, None)
+        self._installed_changed(kme_ids)
+        self._settled = None
 
     def _update_nodes(self) -> None:
         nodes = []
+        before = {item.id: item.state for item in self._nodes}
         for node in self.scenario.nodes:
             kme_id = kme_id_of(node.id)
             up = self._reports.get(kme_id) is not None
-            was = next((item.state for item in self._nodes if item.id == node.id), None)
+            was = before.get(node.id)
             state = NodeStatus.UP if up else NodeStatus.DOWN
             if was is not None and was != state:
                 self._event(f"node-{state.value}", f"node:{node.id}")
@@ -351,63 +394,90 @@ class Controller:
             self._save_alarms()
 
     # -- routes -----------------------------------------------------------------------------------
-    def compute_routes(self) -> dict[str, dict[str, list[str]]]:
-        """Node -> target node -> next nodes, for every node up (see the module docstring)."""
-        from qit4n.net import shortest_path
-
-        down_nodes = [node.id for node in self._nodes if node.state == NodeStatus.DOWN]
-        unusable = [link.id for link in self._links if link.state in (LinkStatus.DOWN, LinkStatus.ABORTED)]
-        low = [
+    def _route_inputs(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """(nodes down, links unusable, links with a low pool): all that the routes depend on."""
+        down = frozenset(node.id for node in self._nodes if node.state == NodeStatus.DOWN)
+        unusable = frozenset(link.id for link in self._links if link.state in (LinkStatus.DOWN, LinkStatus.ABORTED))
+        low = frozenset(
             link.id
             for link in self._links
             if link.pool_bits < self.settings.pool_low_share * link.pool_capacity_bits and link.id not in unusable
-        ]
+        )
+        return down, unusable, low
+
+    def compute_routes(self) -> dict[str, dict[str, list[str]]]:
+        """Node -> target node -> next nodes, for every node up (see the module docstring).
+
+        One breadth-first search per source over the links in service avoiding low pools, and one
+        more allowing them for the targets the first cannot reach. The result is kept and reused
+        while the nodes down and the links unusable or low stay the same.
+        """
+        inputs = self._route_inputs()
+        if self._routes_for is not None and self._routes_for[0] == inputs:
+            return self._routes_for[1]
+        down, unusable, low = inputs
+        preferred = link_adjacency(self.network, failed_links=unusable | low, failed_nodes=down)
+        fallback = link_adjacency(self.network, failed_links=unusable, failed_nodes=down) if low else preferred
         routes: dict[str, dict[str, list[str]]] = {}
         for source in self.network.node_ids:
-            if source in down_nodes:
+            if source in down:
                 continue
-            routes[source] = {}
-            for target in self.network.node_ids:
-                if target == source or target in down_nodes:
-                    continue
-                for failed in ([*unusable, *low], unusable):
-                    try:
-                        path = shortest_path(
-                            self.network, source, target, weight="hops", failed_links=failed, failed_nodes=down_nodes
-                        )
-                    except NoKeyRouteError:
-                        continue
-                    routes[source][target] = path[1:]
-                    break
+            paths = fewest_hop_paths(self.network, preferred, source)
+            if fallback is not preferred and len(paths) < len(preferred) - 1:
+                paths = {**fewest_hop_paths(self.network, fallback, source), **paths}
+            routes[source] = {target: paths[target][1:] for target in self.network.node_ids if target in paths}
+        self._routes_for = (inputs, routes)
         return routes
 
     def routes(self) -> list[dict[str, Any]]:
         """Routes installed, as ``RouteState`` dictionaries."""
-        return [
-            {"source_kme": source, "target_kme": target, "path": [source, *hops]}
-            for source, table in sorted(self.memory.installed.items())
-            for target, hops in sorted(table.items())
-        ]
+        return [route.model_dump() for route in self._route_states]
+
+    def _installed_changed(self, kme_ids: list[str]) -> None:
+        """Rebuild the published routes of ``kme_ids`` (the others' are kept as they are)."""
+        for source in kme_ids:
+            table = self.memory.installed.get(source)
+            if table is None:
+                self._route_parts.pop(source, None)
+                continue
+            self._route_parts[source] = [  # built from the controller's own tables: no validation needed
+                RouteState.model_construct(source_kme=source, target_kme=target, path=[source, *hops])
+                for target, hops in sorted(table.items())
+            ]
+        self._route_states = [route for source in sorted(self._route_parts) for route in self._route_parts[source]]
+
+    def _wanted(self) -> dict[str, dict[str, list[str]]]:
+        """KME -> target KME -> next KMEs: :meth:`compute_routes` in KME IDs (converted once per change)."""
+        routes = self.compute_routes()
+        if self._wanted_for is None or self._wanted_for[0] is not routes:
+            wanted = {
+                kme_id_of(source): {
+                    kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in table.items()
+                }
+                for source, table in routes.items()
+            }
+            self._wanted_for = (routes, wanted)
+        return self._wanted_for[1]
 
     async def _push_routes(self) -> None:
-        assert self._client is not None
-        wanted = {
-            kme_id_of(source): {kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in table.items()}
-            for source, table in self.compute_routes().items()
-        }
-        for kme_id in list(self.memory.installed):
-            if kme_id not in wanted:
-                del self.memory.installed[kme_id]
+        wanted = self._wanted()
+        if wanted is self._settled:  # every KME holds these routes already
+            return
+        gone = [kme_id for kme_id in self.memory.installed if kme_id not in wanted]
+        for kme_id in gone:
+            del self.memory.installed[kme_id]
         changed = {kme: table for kme, table in wanted.items() if self.memory.installed.get(kme) != table}
         if not changed:
+            if gone:
+                self._installed_changed(gone)
+            self._settled = wanted
             return
         self.route_version += 1
         version = self.route_version
 
         async def push(kme_id: str, table: dict[str, list[str]]) -> bool:
-            assert self._client is not None
             try:
-                response = await self._client.put(
+                response = await self._http(kme_id).put(
                     self.plan.kmes.url(kme_id) + "/kme/v1/control/routes", json={"routes": table, "version": version}
                 )
             except Exception:  # noqa: BLE001 - retried on the next poll
@@ -418,21 +488,18 @@ class Controller:
         done = [kme for kme, ok in zip(changed, results) if ok]
         for kme_id in done:
             self.memory.installed[kme_id] = changed[kme_id]
+        if done or gone:
+            self._installed_changed([*done, *gone])
         if done:
             self._event("routes-installed", "controller", version=version, kmes=sorted(done))
 
     # -- views ------------------------------------------------------------------------------------
     def state(self) -> NetworkState:
-        """The network as last polled (the contract of ``GET /qkdn/v1/state``)."""
-        return NetworkState(
-            network=self.scenario.name,
-            generated_at=_now(),
-            sequence=self.sequence,
-            nodes=self._nodes,
-            links=self._links,
-            routes=[RouteState.model_validate(route) for route in self.routes()],
-            alarms=sorted(self.memory.alarms.values(), key=lambda alarm: alarm.raised_at, reverse=True),
-        )
+        """The network as of the last poll (the contract of ``GET /qkdn/v1/state``), consistent as a whole."""
+        if self._snapshot is None:
+            self._publish()
+        assert self._snapshot is not None
+        return self._snapshot
 
     def history(self, link_id: str) -> list[LinkSample]:
         """The performance history of one link (oldest first)."""

@@ -4,7 +4,8 @@ A fault changes what the KMEs observe, never the controller directly: ``cut LINK
 supply of the link at both ends, ``noise LINK --classical WL:PdBm`` adds a classical DWDM channel to
 the link's fibre and sets the rate and QBER that the link layer's Raman noise model
 (:func:`qit4n.links.link_budget`, :mod:`qit4n.physics.raman`) gives with it (the link stops when
-the QBER exceeds the abort threshold or no key is left), ``restore LINK`` undoes both, ``kill NODE``
+the QBER exceeds the abort threshold or no key is left; with ``--supply emulated`` the link's
+producer distils that share of its key), ``restore LINK`` undoes both, ``kill NODE``
 stops the node's KME (the ``network up`` supervisor does it) and ``restore NODE`` starts it again.
 The desired fault state is kept in ``STATE/qkdn/faults.json`` (so a restarted KME or network is
 told again); link conditions are sent at once to both ends' control interface
@@ -105,13 +106,23 @@ def _link_index(scenario: Scenario, link_id: str) -> int:
 
 
 def _send(plan: ControllerPlan, link_id: str, condition: dict[str, Any]) -> None:
-    """Tell both ends of a link its condition (ends that do not answer learn it when they rejoin)."""
+    """Tell both ends of a link its condition (ends that do not answer learn it when they rejoin), and
+    its producer if the link's key is emulated (:func:`~qit4n.kms.emulated_supply.write_link_condition`)."""
     import httpx
 
+    from qit4n.kms.emulated_supply import write_link_condition
     from qit4n.kms.tls_client import tls_transport
 
     scenario = plan.scenario()
     body = {key: condition[key] for key in ("cut", "rate_factor", "qber")}
+    producers = {
+        link.committed_file
+        for config in plan.kmes.configs.values()
+        for link in config.links
+        if link.link_id == link_id and link.supply == "emulated" and link.committed_file is not None
+    }
+    for committed_file in producers:
+        write_link_condition(committed_file, cut=condition["cut"], rate_factor=condition["rate_factor"])
     with httpx.Client(transport=tls_transport(plan.operator_tls()), timeout=5.0) as http:
         for node in scenario.links[_link_index(scenario, link_id)].endpoints:
             kme_id = kme_id_of(node)

@@ -3,7 +3,8 @@
 :func:`write_controller_plan` runs after :func:`qit4n.kms.launcher.write_kme_plan` and adds
 ``qkdn/``: ``controller.json`` (URL and port, kept so a restart answers at the same address),
 ``scenario.json`` (the scenario the KMEs were planned from) and the controller's server certificate
-``certs/qkdn-controller.pem`` (issued with the rest by :func:`qit4n.kms.pki.ensure_certs`). The
+``certs/qkdn-controller.pem`` (issued with the rest by :func:`qit4n.kms.pki.ensure_certs`, or, for
+a state of an offline CA, by ``qit4n kms certs issue --controller``). The
 controller calls the KMEs, and clients call the controller, with the operator's certificate.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qit4n.errors import ServiceError
+from qit4n.errors import InputError, ServiceError
 from qit4n.kms.atrest import private_dir, write_private
 from qit4n.kms.config import OPERATOR_ID, https_url
 from qit4n.kms.hosts import free_port
@@ -29,6 +30,7 @@ __all__ = [
     "CONTROLLER_ID",
     "CONTROLLER_MODULE",
     "ControllerPlan",
+    "controller_entities",
     "load_controller_plan",
     "start_controller",
     "write_controller_plan",
@@ -87,6 +89,11 @@ class ControllerPlan:
         return ContextSource(files, self.groups, server=True)
 
 
+def controller_entities(entities: Entities) -> Entities:
+    """``entities`` (of :func:`~qit4n.kms.pki.entities_of`) with the controller's server certificate added."""
+    return Entities({**entities.servers, CONTROLLER_ID: (_HOST, "localhost")}, entities.clients)
+
+
 def write_controller_plan(
     scenario: Scenario, kmes: NetworkPlan, *, ca_dir: Path | None = None, port: int | None = None
 ) -> ControllerPlan:
@@ -94,15 +101,21 @@ def write_controller_plan(
     state_dir = kmes.state_dir
     folder = state_dir / "qkdn"
     private_dir(folder)
-    entities = entities_of(kmes.configs.values())
-    servers = {**entities.servers, CONTROLLER_ID: (_HOST, "localhost")}
-    ensure_certs(state_dir / "certs", Entities(servers, entities.clients), ca_dir=ca_dir)
+    try:
+        ensure_certs(state_dir / "certs", controller_entities(entities_of(kmes.configs.values())), ca_dir=ca_dir)
+    except InputError as error:  # a state of an offline CA: say how to issue the controller's certificate
+        raise InputError(
+            f"{error}; for the QKDN controller's certificate add --controller: "
+            f"`qit4n kms certs issue --ca CA_DIR --state {state_dir} --controller`"
+        ) from None
     write_private(folder / "scenario.json", scenario.model_dump_json(exclude_none=True))
     saved = folder / "controller.json"
-    if port is None and saved.exists():
-        port = int(json.loads(saved.read_text())["port"])
+    before = json.loads(saved.read_text()) if saved.exists() else {}
+    if port is None and before:
+        port = int(before["port"])
     chosen = ControllerPlan(kmes, port if port is not None else free_port(_HOST))
-    write_private(saved, json.dumps({"url": chosen.url, "port": chosen.port}, indent=1))
+    kept = {"settings": before["settings"]} if "settings" in before else {}
+    write_private(saved, json.dumps({"url": chosen.url, "port": chosen.port, **kept}, indent=1))
     return chosen
 
 
@@ -110,7 +123,10 @@ def load_controller_plan(state_dir: Path) -> ControllerPlan:
     """The controller plan of a state written by :func:`write_controller_plan`."""
     saved = state_dir / "qkdn" / "controller.json"
     if not saved.is_file():
-        raise ServiceError(f"--state {state_dir}: no QKDN controller planned (run `qit4n network up SCENARIO --state`)")
+        raise ServiceError(
+            f"--state {state_dir}: not a network state (no qkdn/controller.json: no QKDN controller planned); "
+            f"start one with `qit4n network up SCENARIO --state {state_dir}`"
+        )
     return ControllerPlan(load_plan(state_dir), int(json.loads(saved.read_text())["port"]))
 
 

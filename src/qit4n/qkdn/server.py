@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -31,14 +32,14 @@ from qit4n.qkdn.controller import Controller, ControllerSettings
 from qit4n.qkdn.dashboard import dashboard_html
 from qit4n.qkdn.etsi015 import etsi015_document
 from qit4n.qkdn.plan import ControllerPlan, load_controller_plan
-from qit4n.qkdn.state import LinkStatus, NodeStatus
+from qit4n.qkdn.state import LinkStatus, NetworkState, NodeStatus
 
 if TYPE_CHECKING:
     import uvicorn
     from prometheus_client import CollectorRegistry
     from prometheus_client.core import Metric
 
-__all__ = ["create_app", "main", "make_server", "metrics_registry"]
+__all__ = ["controller_settings", "create_app", "main", "make_server", "metrics_registry"]
 
 
 class _Refused(Exception):
@@ -87,7 +88,9 @@ class _StateCollector:
         routes.add_metric([], len(state.routes))
         versions = CounterMetricFamily("qit4n_qkdn_route_pushes", "route versions pushed to the KMEs")
         versions.add_metric([], self.controller.route_version)
-        yield from (rate, pool, qber, up, nodes, alarms, routes, versions)
+        poll = GaugeMetricFamily("qit4n_qkdn_poll_seconds", "duration of the last poll (read, route, push)")
+        poll.add_metric([], self.controller.last_poll_s)
+        yield from (rate, pool, qber, up, nodes, alarms, routes, versions, poll)
 
 
 def metrics_registry(controller: Controller) -> CollectorRegistry:
@@ -126,9 +129,14 @@ def create_app(plan: ControllerPlan, settings: ControllerSettings | None = None)
     async def refused(_request: Request, error: _Refused) -> JSONResponse:
         return JSONResponse({"message": f"{error.args[0]!r}: the controller answers the operator only"}, 401)
 
+    rendered: list[tuple[NetworkState, bytes]] = []  # the last snapshot served and its JSON
+
     @app.get("/qkdn/v1/state")
-    async def state(_caller: Operator) -> dict[str, Any]:
-        return controller.state().model_dump(mode="json")
+    async def state(_caller: Operator) -> Response:
+        snapshot = controller.state()
+        if not rendered or rendered[0][0] is not snapshot:  # one rendering per poll, however many readers
+            rendered[:] = [(snapshot, snapshot.model_dump_json().encode())]
+        return Response(rendered[0][1], media_type="application/json")
 
     @app.get("/qkdn/v1/etsi015")
     async def etsi015(_caller: Operator) -> dict[str, Any]:
@@ -174,12 +182,23 @@ def make_server(plan: ControllerPlan, settings: ControllerSettings | None = None
     return uvicorn.Server(config)
 
 
+def controller_settings(plan: ControllerPlan) -> ControllerSettings:
+    """The settings in ``qkdn/controller.json``'s optional ``settings`` (e.g. a longer
+    ``request_timeout_s`` for hundreds of KMEs sharing a few cores); the defaults otherwise."""
+    saved = json.loads((plan.state_dir / "qkdn" / "controller.json").read_text())
+    try:
+        return ControllerSettings(**saved.get("settings", {}))
+    except TypeError as error:
+        raise ServiceError(f"qkdn/controller.json: settings: {error}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the controller process: ``python -m qit4n.qkdn.server STATE_DIR``."""
     args = sys.argv[1:] if argv is None else argv
     os.umask(0o077)
     try:
-        server = make_server(load_controller_plan(Path(args[0])))
+        plan = load_controller_plan(Path(args[0]))
+        server = make_server(plan, controller_settings(plan))
     except ServiceError as error:
         print(f"qit4n qkdn: {error}", file=sys.stderr)
         raise SystemExit(2) from None

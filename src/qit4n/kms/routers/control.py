@@ -89,8 +89,8 @@ def _conditions(request: Request, kme: KME) -> dict[str, LinkCondition]:
 
 
 @router.get("")
-async def control_state(request: Request, _caller: Operator, kme: TheKME) -> dict[str, Any]:
-    """Links (pool, rate now, QBER, cut) and relay routes of this KME."""
+async def control_state(request: Request, _caller: Operator, kme: TheKME, routes: bool = True) -> dict[str, Any]:
+    """Links (pool, rate now, QBER, cut) and relay routes of this KME (``?routes=false``: without the routes)."""
     conditions = _conditions(request, kme)
     health = kme.health()["links"]
     links = {}
@@ -103,12 +103,8 @@ async def control_state(request: Request, _caller: Operator, kme: TheKME) -> dic
             "key_rate_bps": rate,
             **condition.model_dump(),
         }
-    return {
-        "kme_id": kme.config.kme_id,
-        "links": links,
-        "routes": kme.config.routes,
-        "route_version": request.app.state.route_version,
-    }
+    report = {"kme_id": kme.config.kme_id, "links": links, "route_version": request.app.state.route_version}
+    return {**report, "routes": kme.config.routes} if routes else report
 
 
 @router.put("/routes")
