@@ -393,7 +393,7 @@ class RelayEngine:
             batcher = self._confirmers.get(target)
             if batcher is None:
                 batcher = self._confirmers[target] = RelayBatcher(
-                    lambda body: self._post(target, "/kme/v1/confirm", body), max_bytes=self.config.max_request_bytes
+                    lambda body: self.post(target, "/kme/v1/confirm", body), max_bytes=self.config.max_request_bytes
                 )
             confirmation = {  # a KeyRelayConfirmation (qit4n extension)
                 "message_type": "key_relay_confirmation",
@@ -423,7 +423,8 @@ class RelayEngine:
                 503, f"{target} answered batch {batch.batch_id} with a wrong receipt: keys differ end to end"
             )
 
-    async def _post(self, kme_id: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def post(self, kme_id: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST ``body`` to ``path`` of the peer KME ``kme_id`` (mutual TLS); its JSON answer, or 503."""
         url = self.config.peers.get(kme_id)
         if url is None or self._client is None:
             raise EtsiError(503, f"KME {kme_id!r} cannot be reached from {self.config.kme_id}")
@@ -439,7 +440,7 @@ class RelayEngine:
         batcher = self._batchers.get(kme_id)
         if batcher is None:
             batcher = self._batchers[kme_id] = RelayBatcher(
-                lambda body: self._post(kme_id, "/kme/v1/relay", body), max_bytes=self.config.max_request_bytes
+                lambda body: self.post(kme_id, "/kme/v1/relay", body), max_bytes=self.config.max_request_bytes
             )
         return await batcher.submit(message)
 
@@ -458,10 +459,7 @@ class RelayEngine:
             }
 
         await asyncio.gather(
-            *(
-                self._post(kme_id, "/kme/v1/void", {"messages": [void(kme_id, e2e)]})
-                for kme_id, e2e in e2e_keys.items()
-            ),
+            *(self.post(kme_id, "/kme/v1/void", {"messages": [void(kme_id, e2e)]}) for kme_id, e2e in e2e_keys.items()),
             return_exceptions=True,
         )
 

@@ -111,6 +111,24 @@ async def void(batch: VoidBatch, sender: Annotated[str, Depends(calling_kme)], k
     return {"results": results}
 
 
+@router.post("/supply")
+async def supply(batch: SupplyBatch, sender: Annotated[str, Depends(calling_kme)], kme: TheKME) -> dict[str, Any]:
+    """Key supply notifications; each result carries the response (accepted, or refused with the reason)."""
+    results = []
+    with kme.store.group():  # one commit for the batch, before anything is answered
+        for message in batch.messages:
+            try:
+                response = kme.supply_notifier.answer(sender, message)
+            except EtsiError as error:
+                kme.audit.record("supply_refused", sender=sender, link_ID=message.link_ID, reason=error.message)
+                results.append(_result(error))
+                continue
+            if response["result"] == "refused":
+                kme.audit.record("supply_refused", sender=sender, link_ID=message.link_ID, reason=response["reason"])
+            results.append(_result({"response": response}))
+    return {"results": results}
+
+
 @router.get("/health")
 async def health(_caller: Annotated[str, Depends(calling_operator)], kme: TheKME) -> dict[str, Any]:
     """Pool levels and counters (the operator's certificate or a KME's; SAEs get 401)."""
