@@ -2,8 +2,11 @@
 
 Each end's QKD module (modelled or emulated, :mod:`qit4n.kms.supply`) releases the link's key units
 into that end's store on its own clock. Every :data:`NOTIFY_INTERVAL_S` a KME sends each peer KME, in
-one request, a key supply notification per shared link whose store holds units it has not announced
-yet: ``key_ID_start`` (the first unit not yet accepted by the peer) and ``key_count``. The peer
+one request, a key supply notification per shared link whose store holds units the peer has not
+accepted yet (:meth:`SupplyNotifier.pending`: at once while the link has announced little, else
+once an eighth of the pool capacity is new or :data:`MAX_DELAY_S` has passed, so fast links with
+large pools do not spend a request every round): ``key_ID_start`` (the first unit not yet accepted
+by the peer) and ``key_count``. The peer
 records them only if they start exactly where the last accepted notification ended, and answers with
 the response: ``accepted`` or ``refused`` with the reason, ``next_key_ID`` (its record of this end's
 supply, from which this end resumes: a lost or duplicated notification heals on the next round) and
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,10 +35,12 @@ from qit4n.kms.errors import EtsiError
 from qit4n.kms.kx import KeySupplyNotification, KeySupplyNotificationResponse, check_parties
 from qit4n.kms.storage import KeyStorage, UnitMismatchError
 
-__all__ = ["NOTIFY_INTERVAL_S", "SupplyNotifier"]
+__all__ = ["MAX_DELAY_S", "NOTIFY_INTERVAL_S", "SupplyNotifier"]
 
 #: Seconds between two rounds of key supply notifications.
 NOTIFY_INTERVAL_S = 0.1
+#: Longest time new units of a link wait before they are notified.
+MAX_DELAY_S = 1.0
 
 #: Posts a JSON body to a path of a peer KME and returns its JSON answer.
 PostPeer = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -53,14 +59,25 @@ class SupplyNotifier:
         self.audit = audit
         self._post = post
         self.counts: collections.Counter[str] = collections.Counter()
+        self._last_s: dict[str, float] = {}
 
     # -- sending ---------------------------------------------------------------------------------
     def pending(self) -> dict[str, list[dict[str, Any]]]:
-        """Peer KME ID -> the notifications due to it (links whose units it has not accepted yet)."""
+        """Peer KME ID -> the notifications due to it now.
+
+        A link's new units are due once they are at least ``min(capacity / 8, announced / 8)`` units
+        (so at once while little has been announced) or :data:`MAX_DELAY_S` after the link's last
+        notification.
+        """
         due: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+        now_s = time.monotonic()
         for link in self.config.links:
             supplied, announced, _peer = self.store.supply_agreement(link_id=link.link_id)
-            if supplied > announced:
+            new = supplied - announced
+            capacity_units = int(link.pool_capacity_bits // self.config.key_size_bits)
+            enough = max(1, min(capacity_units, announced) // 8)
+            if new > 0 and (new >= enough or now_s - self._last_s.get(link.link_id, 0.0) >= MAX_DELAY_S):
+                self._last_s[link.link_id] = now_s
                 due[link.peer_kme_id].append(
                     {
                         "message_type": "key_supply_notification",
@@ -78,11 +95,17 @@ class SupplyNotifier:
         due = self.pending()
         await asyncio.gather(*(self._notify(peer, messages) for peer, messages in due.items()))
 
-    async def run(self, interval_s: float = NOTIFY_INTERVAL_S) -> None:
-        """Notify every ``interval_s`` until cancelled."""
+    async def run(self) -> None:
+        """Notify every :data:`NOTIFY_INTERVAL_S` until cancelled."""
         while True:
-            await asyncio.sleep(interval_s)
-            await self.notify_once()
+            await asyncio.sleep(NOTIFY_INTERVAL_S)
+            try:
+                await self.notify_once()
+            except Exception as error:  # noqa: BLE001 - the pool filling beside this task must go on
+                self.counts["failed"] += 1
+                self.audit.record(
+                    "supply_mismatch", peer="", link_ID="", reason=f"{type(error).__name__}: {error}"[:300]
+                )
 
     async def _notify(self, peer: str, messages: list[dict[str, Any]]) -> None:
         self.counts["sent"] += len(messages)
