@@ -2,7 +2,8 @@
 store's supply agreement on real SQLite files, and the key relay messages on the wire.
 
 Network for the live tests: SAE-A - KME-A - KME-B - KME-C - SAE-C (two QKD links, A-B and B-C), each
-link at 1e5 bit/s. Every unit is 256 bits.
+link at 1e5 bit/s into a pool of 1e7 bits (never full during the tests, so new units keep arriving).
+Every unit is 256 bits.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def chain(tmp_path_factory, live_network):
             "name": "kx-chain",
             "nodes": [{"id": name} for name in names],
             "links": [
-                {"id": f"{a}-{b}", "endpoints": [a, b], "key_rate_bps": 1e5, "pool_capacity_bits": 4e5}
+                {"id": f"{a}-{b}", "endpoints": [a, b], "key_rate_bps": 1e5, "pool_capacity_bits": 1e7}
                 for a, b in zip(names, names[1:])
             ],
         }
