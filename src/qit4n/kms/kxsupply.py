@@ -96,16 +96,27 @@ class SupplyNotifier:
         await asyncio.gather(*(self._notify(peer, messages) for peer, messages in due.items()))
 
     async def run(self) -> None:
-        """Notify every :data:`NOTIFY_INTERVAL_S` until cancelled."""
+        """Notify every :data:`NOTIFY_INTERVAL_S` until cancelled.
+
+        A cancellation lets the round in flight finish (its requests are bounded by the peer
+        timeout), so that no connection to a peer is left half open when the KME closes its client.
+        """
         while True:
             await asyncio.sleep(NOTIFY_INTERVAL_S)
+            current = asyncio.ensure_future(self._round())
             try:
-                await self.notify_once()
-            except Exception as error:  # noqa: BLE001 - the pool filling beside this task must go on
-                self.counts["failed"] += 1
-                self.audit.record(
-                    "supply_mismatch", peer="", link_ID="", reason=f"{type(error).__name__}: {error}"[:300]
-                )
+                await asyncio.shield(current)
+            except asyncio.CancelledError:
+                await current
+                raise
+
+    async def _round(self) -> None:
+        try:
+            await self.notify_once()
+        except Exception as error:  # noqa: BLE001 - the pool filling beside this task must go on
+            self.counts["failed"] += 1
+            reason = f"{type(error).__name__}: {error}"[:300]
+            self.audit.record("supply_mismatch", peer="", link_ID="", reason=reason)
 
     async def _notify(self, peer: str, messages: list[dict[str, Any]]) -> None:
         self.counts["sent"] += len(messages)
