@@ -8,7 +8,10 @@ chain at that line (:func:`verify_log`); removing entries from the end is detect
 independent copy of the last hash (e.g. the ``audit_head`` a KME reports on its health endpoint).
 
 Events: ``enc_keys`` (master, slaves, first key_ID and count: the batch's key_IDs are that ID
-with the index in its low 16 bits), ``dec_keys`` (slave, master, key_IDs), ``expired`` (count).
+with the index in its low 16 bits), ``dec_keys`` (slave, master, key_IDs), ``expired`` (count), and
+the refused or mismatched Kx messages (:mod:`qit4n.kms.kx`): ``relay_refused``, ``confirm_refused``,
+``void_refused`` (sender, key_relay_ID, reason), ``supply_refused``, ``supply_resync`` and
+``supply_mismatch`` (peer or sender, link_ID, reason).
 """
 
 from __future__ import annotations
