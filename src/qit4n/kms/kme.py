@@ -20,6 +20,7 @@ from qit4n.kms.atrest import KeySealer, private_dir
 from qit4n.kms.audit import AuditLog
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.etsi004 import Etsi004
+from qit4n.kms.gateway import InterdomainAgent
 from qit4n.kms.kek import open_sealer
 from qit4n.kms.metrics import CountingRelayEngine, KMEMetrics
 from qit4n.kms.quotas import QuotaBook
@@ -67,6 +68,9 @@ class KME:
         self.audit = AuditLog(audit_file, config.kme_id)
         self.metrics.watch(self)
         self.etsi004 = Etsi004(config, self.store, self.relay, self.quotas, self.audit)
+        #: Link ID -> its physical condition, as the control interface last set it (none: never touched).
+        self.link_conditions: dict[str, Any] = {}
+        self.interdomain = None if config.interdomain is None else InterdomainAgent(self, config.interdomain)
 
     async def start(self) -> None:
         """Open the connections to other KMEs; load the authentication kernel (numba) before the first relay."""
@@ -74,10 +78,14 @@ class KME:
 
         MessageAuthenticator(bytes(16)).digest(b"")
         await self.relay.start()
+        if self.interdomain is not None:
+            await self.interdomain.start()
 
     async def close_peers(self) -> None:
         """Close the connections to other KMEs (no relay is possible afterwards)."""
         await self.relay.close()
+        if self.interdomain is not None:
+            await self.interdomain.close()
 
     async def close(self) -> None:
         """Close the connections and the store."""
