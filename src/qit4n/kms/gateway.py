@@ -244,13 +244,17 @@ class Gateway:
     async def admit_outgoing(self, master: str, slave: str, shape: KeyShape) -> None:
         """Check this end, the policy and the peer gateway's consent before any key is spent."""
         bits = shape.number * shape.size_bits
+        body = {"master_SAE_ID": master, "slave_SAE_ID": slave, "number": shape.number, "size": shape.size_bits}
         try:
             self._check_link(slave)
-            self._check_policy(master, slave, bits)
-            await self._call_peer(
-                "/idx/v1/admit",
-                {"master_SAE_ID": master, "slave_SAE_ID": slave, "number": shape.number, "size": shape.size_bits},
-            )
+            try:
+                self._check_policy(master, slave, bits)
+            except EtsiError as refused:
+                # The decision is bilateral: the peer gateway evaluates and logs the request too.
+                with contextlib.suppress(EtsiError):
+                    await self._call_peer("/idx/v1/admit", body)
+                raise refused from None
+            await self._call_peer("/idx/v1/admit", body)
         except EtsiError as error:
             self._decide("admit-outgoing", master, slave, bits, error)
             raise
