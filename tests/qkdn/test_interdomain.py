@@ -1,7 +1,7 @@
 """Issue 13 item 7: two domains, each with its own CA and controller, started independently with
 ``qit4n network up --interconnect``, exchange keys through their gateways under a bilateral policy.
 
-Domain alpha: SAE-A1 and SAE-A2 behind the trusted relay GA (its gateway). Domain beta: its gateway
+Domain alpha: SAE-A1 and SAE-A2 one link from its gateway GA, which hosts SAE-GA. Domain beta: its gateway
 GB, a trusted relay BR, and SAE-B1 (so beta relays over two hops with the end-to-end confirm).
 Each SAE talks ETSI GS QKD 014 to its own domain's KME with its own domain's certificate. Checked:
 the same keys under the same key_IDs on both sides, both directions; a pair the policy does not
@@ -24,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
@@ -33,6 +34,8 @@ from qit4n.kms.hosts import free_port
 from qit4n.kms.launcher import load_plan
 from qit4n.kms.ops import sae_client
 from qit4n.kms.supply import new_link_secret
+from qit4n.kms.tls import DEFAULT_TLS_GROUPS, ContextSource, TlsFiles
+from qit4n.kms.tls_client import tls_transport
 from qit4n.qkdn.faults import apply_fault
 from qit4n.qkdn.plan import load_controller_plan
 
@@ -41,7 +44,7 @@ pytestmark = pytest.mark.timeout(180)
 _LINK = {"key_rate_bps": 4e5, "pool_capacity_bits": 2e7}
 ALPHA = {
     "name": "alpha",
-    "nodes": [{"id": "A1"}, {"id": "A2"}, {"id": "GA", "role": "trusted-relay"}],
+    "nodes": [{"id": "A1"}, {"id": "A2"}, {"id": "GA"}],
     "links": [
         {"id": "A1-GA", "endpoints": ["A1", "GA"], **_LINK},
         {"id": "A2-GA", "endpoints": ["A2", "GA"], **_LINK},
@@ -65,7 +68,7 @@ def _agreement(folder: Path) -> dict[str, Any]:
                 "gateway": "GA",
                 "address": f"127.0.0.1:{free_port('127.0.0.1')}",
                 "ca": "alpha/certs/ca.pem",
-                "saes": ["SAE-A1", "SAE-A2"],
+                "saes": ["SAE-A1", "SAE-A2", "SAE-GA"],
             },
             "beta": {
                 "gateway": "GB",
@@ -77,7 +80,8 @@ def _agreement(folder: Path) -> dict[str, Any]:
         "link": {"id": "GA-GB", "secret_file": "link.secret", "key_rate_bps": 4e5, "pool_capacity_bits": 2e7},
         "policy": [
             {"master": "SAE-A1", "slave": "SAE-B1", "max_bits_per_hour": BUDGET_BITS},
-            {"master": "SAE-B1", "slave": "SAE-A*", "max_bits_per_hour": 1e6},
+            {"master": "SAE-B1", "slave": "SAE-[AG]*", "max_bits_per_hour": 1e6},
+            {"master": "SAE-GA", "slave": "SAE-B1", "max_bits_per_hour": 1e6},
         ],
     }
 
@@ -179,12 +183,14 @@ def test_keys_cross_domains_under_the_policy(domains: Any) -> None:
     alpha, beta = folder / "alpha", folder / "beta"
     assert (alpha / "certs" / "ca.pem").read_bytes() != (beta / "certs" / "ca.pem").read_bytes()
     ledger = Ledger(folder)
-    a1, a2, b1 = ("alpha", "SAE-A1"), ("alpha", "SAE-A2"), ("beta", "SAE-B1")
+    a1, a2, b1, ga = ("alpha", "SAE-A1"), ("alpha", "SAE-A2"), ("beta", "SAE-B1"), ("alpha", "SAE-GA")
 
     # Both directions: the slave in the other domain gets the same keys under the same key_IDs.
     assert ledger.request(a1, b1) is None
     assert ledger.request(b1, a2) is None
     assert ledger.request(b1, a1) is None
+    assert ledger.request(ga, b1) is None  # the master's KME is the gateway itself
+    assert ledger.request(b1, ga) is None  # and the slave's
 
     # A pair the agreement does not name: 401 from alpha, refused and logged by both gateways.
     refused = ledger.request(a2, b1)
@@ -236,8 +242,54 @@ def test_keys_cross_domains_under_the_policy(domains: Any) -> None:
     used = {(rule["master"], rule["slave"]): rule["used_bits_last_hour"] for rule in view["rules"]}
     assert used[("SAE-A1", "SAE-B1")] == BUDGET_BITS
     print(f"interdomain ledger: {dict(ledger.counts)}; both domains ready in {ready_s:.1f} s")
-    assert ledger.counts == Counter({"requested": 26, "delivered": 16, "refused 401": 2, "refused 503": 8}), (
+    assert ledger.counts == Counter({"requested": 30, "delivered": 20, "refused 401": 2, "refused 503": 8}), (
         ledger.counts
+    )
+
+
+def _client(folder: Path, domain: str, entity: str, ca_domain: str) -> httpx.Client:
+    """HTTPS client with ``entity``'s certificate of ``domain``, trusting ``ca_domain``'s CA."""
+    certs = folder / domain / "certs"
+    files = TlsFiles(certs / f"{entity}.pem", certs / f"{entity}.key", folder / ca_domain / "certs" / "ca.pem")
+    return httpx.Client(transport=tls_transport(ContextSource(files, DEFAULT_TLS_GROUPS, server=False)), timeout=5.0)
+
+
+def test_each_ca_is_trusted_for_the_peer_gateway_only(domains: Any) -> None:
+    folder, _ = domains
+    agreement = yaml.safe_load((folder / "agreement.yaml").read_text())
+    beta_gateway = "https://" + agreement["domains"]["beta"]["address"]
+    admit = {"initiator_sae_id": "SAE-GA", "target_sae_ids": ["SAE-B1"], "number": 1, "key_size": 256}
+    with _client(folder, "alpha", "KME-GA", "beta") as gateway:
+        assert gateway.get(beta_gateway + "/kmapi/versions").json() == {"versions": ["v1"]}
+        assert gateway.post(beta_gateway + "/kmapi/v1/ext_keys/admit", json=admit).status_code == 200
+        # A transfer whose tag does not verify under the inter-domain link's key is refused and logged.
+        forged = {
+            **admit,
+            "agreement": "alpha-beta-test",
+            "key_IDs": ["5f0c2a1e-8d3b-4c8e-9a41-7d2e3f100000"],
+            "link_id": "GA-GB",
+            "unit_start": 10_000,
+            "ciphertext": base64.b64encode(bytes(32 + 64)).decode(),
+            "tag": base64.b64encode(bytes(16)).decode(),
+        }
+        refused = gateway.post(beta_gateway + "/kmapi/v1/ext_keys", json=forged)
+        assert refused.status_code == 401 and "authentication tag" in refused.json()["message"]
+        # alpha's CA is not trusted on beta's own KME port.
+        beta_kme = load_plan(folder / "beta").url("KME-GB")
+        with pytest.raises(httpx.HTTPError):
+            gateway.get(beta_kme + "/kme/v1/health")
+    # Another holder of an alpha certificate is not the peer gateway.
+    with _client(folder, "alpha", "SAE-A1", "beta") as sae:
+        response = sae.post(beta_gateway + "/kmapi/v1/ext_keys/admit", json=admit)
+        assert response.status_code == 401 and "is not the alpha domain's gateway" in response.json()["message"]
+    # beta's own CA is not trusted on its inter-domain interface.
+    with _client(folder, "beta", "SAE-B1", "beta") as insider, pytest.raises(httpx.HTTPError):
+        insider.get(beta_gateway + "/kmapi/versions")
+    events = Counter(e["event"] for e in _audit(folder, "beta", "GB"))
+    assert events["interdomain_caller_refused"] >= 1
+    assert any(
+        e["event"] == "interdomain" and e["stage"] == "receive" and "authentication tag" in e.get("reason", "")
+        for e in _audit(folder, "beta", "GB")
     )
 
 
@@ -246,7 +298,7 @@ def test_keys_cross_domains_under_the_policy(domains: Any) -> None:
     [
         (
             lambda a: a["policy"].append({"master": "SAE-A1", "slave": "SAE-A2", "max_bits_per_hour": 1}),
-            "policy[2].slave",
+            "policy[3].slave",
         ),
         (lambda a: a["domains"]["beta"].update(saes=["SAE-A1"]), "domains.beta.saes"),
         (lambda a: a["domains"]["alpha"].update(gateway="XX"), "domains.alpha.gateway = 'XX' is not a node"),

@@ -34,7 +34,9 @@ import collections
 import contextlib
 import hmac
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field
 
 from qit4n.kms.errors import EtsiError
 from qit4n.kms.interconnect import BudgetLedger, GatewaySettings, InterdomainConfig, match_rule
@@ -44,6 +46,7 @@ from qit4n.kms.shape import KeyShape
 from qit4n.kms.storage import KeyBatch, KeyLookupError, PeerUnits, PoolExhaustedError, UnitMismatchError
 from qit4n.kms.store import batch_key_ids, new_batch_id
 from qit4n.kms.tls import ContextSource, TlsFiles
+from qit4n.schema import StrictModel
 
 if TYPE_CHECKING:
     import httpx
@@ -51,19 +54,49 @@ if TYPE_CHECKING:
 
     from qit4n.kms.kme import KME
 
-__all__ = ["Gateway", "InterdomainAgent", "transfer_transcript"]
+__all__ = ["ExtKeys", "ExtKeysAdmit", "Gateway", "InterdomainAgent", "transfer_transcript"]
 
-_TRANSFER_LABEL = b"qit4n interdomain transfer v1\x00"
+_TRANSFER_LABEL = b"qit4n interdomain ext_keys v1\x00"
 _PEER_CA_POLL_S = 0.5
+_KEY_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
-def transfer_transcript(message: dict[str, Any], *, sender: str, receiver: str) -> bytes:
-    """The bytes a transfer's tag covers: a label, both gateways and every field but the tag (canonical JSON).
+class ExtKeysAdmit(StrictModel):
+    """May ``initiator_sae_id`` get ``number`` keys of ``key_size`` bits shared with ``target_sae_ids[0]``?
 
-    >>> transfer_transcript({"count": 1, "tag": "x"}, sender="KME-GA", receiver="KME-GB")
-    b'qit4n interdomain transfer v1\\x00{"count":1,"receiver":"KME-GB","sender":"KME-GA"}'
+    The SAE fields are named as in ETSI GS QKD 020's ``ext_keys`` (see docs/network.md)."""
+
+    initiator_sae_id: str = Field(min_length=1, max_length=256, description="the master SAE (peer domain)")
+    target_sae_ids: list[str] = Field(min_length=1, max_length=1, description="the slave SAE (this domain)")
+    number: int = Field(ge=1, le=65535)
+    key_size: int = Field(ge=8, le=1 << 20, multiple_of=8, description="bits per key")
+
+    @property
+    def shape(self) -> KeyShape:
+        """``number`` keys of ``key_size`` bits."""
+        return KeyShape(number=self.number, size_bits=self.key_size)
+
+
+class ExtKeys(ExtKeysAdmit):
+    """Keys from the peer gateway (``POST /kmapi/v1/ext_keys``), one-time padded with inter-domain link key.
+
+    ``key_IDs`` are the keys' IDs on both sides (a batch: the first ID and its successors);
+    ``ciphertext`` is the keys and a 512-bit end-to-end key XOR the sender's units ``unit_start,
+    unit_start + 2, ...`` of ``link_id``; ``tag`` the Wegman-Carter tag of the rest
+    (:func:`transfer_transcript`) under the link's authentication key.
     """
-    fields = {key: value for key, value in message.items() if key != "tag"} | {"sender": sender, "receiver": receiver}
+
+    agreement: str = Field(min_length=1, max_length=256)
+    key_IDs: list[Annotated[str, Field(pattern=_KEY_ID)]] = Field(min_length=1, max_length=65535)
+    link_id: str = Field(min_length=1, max_length=256)
+    unit_start: int = Field(ge=0, le=1 << 62)
+    ciphertext: str = Field(max_length=1 << 22, description="base64")
+    tag: str = Field(max_length=64, description="base64")
+
+
+def transfer_transcript(message: ExtKeys, *, sender: str, receiver: str) -> bytes:
+    """The bytes a transfer's tag covers: a label, both gateways and every field but the tag (canonical JSON)."""
+    fields = message.model_dump(exclude={"tag"}) | {"sender": sender, "receiver": receiver}
     return _TRANSFER_LABEL + json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -236,7 +269,8 @@ class Gateway:
             raise EtsiError(503, f"no key route in the {self.interdomain.domain} domain to {slave}; retry later")
         return kme_id
 
-    def _check_peer(self, sender: str) -> None:
+    def check_peer(self, sender: str) -> None:
+        """401 unless ``sender`` is the peer domain's gateway KME."""
         if sender != self.settings.peer_kme_id:
             raise EtsiError(401, f"{sender!r} is not the {self.interdomain.peer_domain} domain's gateway")
 
@@ -244,7 +278,9 @@ class Gateway:
     async def admit_outgoing(self, master: str, slave: str, shape: KeyShape) -> None:
         """Check this end, the policy and the peer gateway's consent before any key is spent."""
         bits = shape.number * shape.size_bits
-        body = {"master_SAE_ID": master, "slave_SAE_ID": slave, "number": shape.number, "size": shape.size_bits}
+        body = ExtKeysAdmit(
+            initiator_sae_id=master, target_sae_ids=[slave], number=shape.number, key_size=shape.size_bits
+        ).model_dump()
         try:
             self._check_link(slave)
             try:
@@ -252,9 +288,9 @@ class Gateway:
             except EtsiError as refused:
                 # The decision is bilateral: the peer gateway evaluates and logs the request too.
                 with contextlib.suppress(EtsiError):
-                    await self._call_peer("/idx/v1/admit", body)
+                    await self._call_peer("/kmapi/v1/ext_keys/admit", body)
                 raise refused from None
-            await self._call_peer("/idx/v1/admit", body)
+            await self._call_peer("/kmapi/v1/ext_keys/admit", body)
         except EtsiError as error:
             self._decide("admit-outgoing", master, slave, bits, error)
             raise
@@ -290,22 +326,23 @@ class Gateway:
         e2e_key = kme.relay.fresh_keys(E2E_BYTES)
         e2e = EndToEnd(e2e_key)
         cipher = xor_bytes(keys + e2e_key, layout.payload_pad(pad))
-        message: dict[str, Any] = {
-            "agreement": self.interdomain.agreement,
-            "batch_ID": batch_id,
-            "number": shape.number,
-            "size": shape.size_bits,
-            "master_SAE_ID": master,
-            "slave_SAE_ID": slave,
-            "link_id": link_id,
-            "unit_start": start,
-            "ciphertext": base64.b64encode(cipher).decode("ascii"),
-        }
+        message = ExtKeys(
+            initiator_sae_id=master,
+            target_sae_ids=[slave],
+            number=shape.number,
+            key_size=shape.size_bits,
+            agreement=self.interdomain.agreement,
+            key_IDs=batch_key_ids(batch_id, shape.number),
+            link_id=link_id,
+            unit_start=start,
+            ciphertext=base64.b64encode(cipher).decode("ascii"),
+            tag="",
+        )
         transcript = transfer_transcript(message, sender=kme.config.kme_id, receiver=self.settings.peer_kme_id)
         tag = kme.relay.authenticator(link_id).tag(transcript, pad=layout.tag_pad(pad))
-        message["tag"] = base64.b64encode(tag).decode("ascii")
+        message = message.model_copy(update={"tag": base64.b64encode(tag).decode("ascii")})
         kme.relay.auth_units[link_id] += layout.overhead_units
-        answer = await self._call_peer("/idx/v1/transfer", message)
+        answer = await self._call_peer("/kmapi/v1/ext_keys", message.model_dump())
         try:
             receipt = base64.b64decode(str(answer.get("receipt", "")), validate=True)
         except (binascii.Error, ValueError):
@@ -321,7 +358,7 @@ class Gateway:
         """The peer gateway asks whether ``master`` may get keys shared with our ``slave``."""
         bits = shape.number * shape.size_bits
         try:
-            self._check_peer(sender)
+            self.check_peer(sender)
             self._check_link(slave)
             self._check_local_slave(slave)
             self._check_policy(master, slave, bits)
@@ -330,35 +367,37 @@ class Gateway:
             raise
         self._decide("admit-incoming", master, slave, bits, None)
 
-    async def receive(self, sender: str, message: dict[str, Any]) -> dict[str, str]:
+    async def receive(self, sender: str, message: ExtKeys) -> dict[str, str]:
         """A transfer from the peer gateway: check it, deliver its keys in this domain, answer the receipt."""
-        master, slave = str(message["master_SAE_ID"]), str(message["slave_SAE_ID"])
-        shape = KeyShape(number=int(message["number"]), size_bits=int(message["size"]))
+        master, slave, shape = message.initiator_sae_id, message.target_sae_ids[0], message.shape
         bits = shape.number * shape.size_bits
         try:
             answer = await self._receive(sender, message, master, slave, shape, bits)
         except EtsiError as error:
-            self._decide("receive", master, slave, bits, error, batch_ID=message.get("batch_ID"))
+            self._decide("receive", master, slave, bits, error, batch_ID=message.key_IDs[0])
             raise
-        self._decide("receive", master, slave, bits, None, batch_ID=message.get("batch_ID"))
+        self._decide("receive", master, slave, bits, None, batch_ID=message.key_IDs[0])
         return answer
 
     async def _receive(
-        self, sender: str, message: dict[str, Any], master: str, slave: str, shape: KeyShape, bits: int
+        self, sender: str, message: ExtKeys, master: str, slave: str, shape: KeyShape, bits: int
     ) -> dict[str, str]:
         kme = self.kme
-        self._check_peer(sender)
-        if message.get("agreement") != self.interdomain.agreement or message.get("link_id") != self.settings.link_id:
+        self.check_peer(sender)
+        if message.agreement != self.interdomain.agreement or message.link_id != self.settings.link_id:
             raise EtsiError(401, "transfer names another agreement or link")
+        batch_id = message.key_IDs[0]
+        if not batch_id.endswith("0000") or message.key_IDs != batch_key_ids(batch_id, shape.number):
+            raise EtsiError(400, "key_IDs must be one batch: its first key_ID and the next number - 1")
         self._check_link(slave)
         target = self._check_local_slave(slave)
         rule = self._check_policy(master, slave, bits)
         link_id = self.settings.link_id
         layout = HopLayout(shape, kme.config.key_size_bits)
-        unit_start = int(message["unit_start"])
+        unit_start = message.unit_start
         try:
-            cipher = base64.b64decode(str(message["ciphertext"]), validate=True)
-            tag = base64.b64decode(str(message["tag"]), validate=True)
+            cipher = base64.b64decode(message.ciphertext, validate=True)
+            tag = base64.b64decode(message.tag, validate=True)
         except (binascii.Error, ValueError):
             raise EtsiError(400, "ciphertext or tag is not base64") from None
         if len(cipher) != layout.payload_bytes:
@@ -391,7 +430,6 @@ class Gateway:
             ) from None
         kme.relay.auth_units[link_id] += layout.overhead_units
         keys, e2e = payload[:-E2E_BYTES], EndToEnd(payload[-E2E_BYTES:])
-        batch_id = str(message["batch_ID"])
         try:
             await kme.relay.distribute(
                 master=master,
