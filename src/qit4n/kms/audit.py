@@ -8,7 +8,9 @@ chain at that line (:func:`verify_log`); removing entries from the end is detect
 independent copy of the last hash (e.g. the ``audit_head`` a KME reports on its health endpoint).
 
 Events: ``enc_keys`` (master, slaves, first key_ID and count: the batch's key_IDs are that ID
-with the index in its low 16 bits), ``dec_keys`` (slave, master, key_IDs), ``expired`` (count).
+with the index in its low 16 bits), ``dec_keys`` (slave, master, key_IDs), ``expired`` (count);
+in a domain joined to another (:mod:`qit4n.kms.gateway`), ``enc_keys_refused`` and, at the gateway,
+``interdomain`` (one policy decision: stage, master, slave, bits, allowed or refused and why).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ keys to A's gateway like to any slave's KME (one-time pad, authenticated, confir
 
 1. *admit*: the master's KME asks A's gateway, which checks its end of the inter-domain link and
    the bilateral policy (:mod:`qit4n.kms.interconnect`), then asks B's gateway, which checks its
-   end, the policy and its route to the slave's KME. A refusal costs no key.
+   end, the policy and its route to the slave's KME (B is asked even when A's policy refuses, so
+   that both sides log the decision). A refusal costs no key.
 2. *forward*: once the keys sit at A's gateway, the master's KME asks it to forward them. A's
    gateway takes them out of its store, checks the policy again and charges the hour's budget,
    pads them (with a fresh 512-bit end-to-end key) with the inter-domain link's own key and tags
