@@ -30,6 +30,7 @@ import yaml
 
 from qit4n.cli.network import fetch
 from qit4n.kms.client import KMEError
+from qit4n.kms.client004 import StreamClient
 from qit4n.kms.hosts import free_port
 from qit4n.kms.launcher import load_plan
 from qit4n.kms.ops import sae_client
@@ -150,13 +151,16 @@ class Ledger:
         self.counts: Counter[str] = Counter()
         self.key_ids: Counter[str] = Counter()
         self.keys: list[bytes] = []
+        self.get_key_s: list[float] = []
 
     def request(self, master: tuple[str, str], slave: tuple[str, str], number: int = 2) -> KMEError | None:
         """``master`` = (domain, SAE) asks for keys shared with ``slave``; the slave fetches them from its KME."""
         self.counts["requested"] += number
         with sae_client(self.plans[master[0]], master[1]) as client:
             try:
+                started = time.perf_counter()
                 issued = client.get_key(slave[1], number=number)
+                self.get_key_s.append(time.perf_counter() - started)
             except KMEError as error:
                 self.counts[f"refused {error.status_code}"] += number
                 return error
@@ -231,6 +235,15 @@ def test_keys_cross_domains_under_the_policy(domains: Any) -> None:
     assert spent is not None and spent.status_code == 503 and "budget" in spent.body["message"]
     assert ledger.request(b1, a1) is None  # the other rule is not touched
 
+    # One peer-domain slave per request, and ETSI 004 streams stay in their domain: 400.
+    plan = ledger.plans["alpha"]
+    with sae_client(plan, "SAE-A1") as client, pytest.raises(KMEError) as extra:
+        client.get_key("SAE-B1", number=1, additional_slave_sae_ids=["SAE-A2"])
+    assert extra.value.status_code == 400 and "that one slave only" in extra.value.body["message"]
+    with StreamClient(plan.url("KME-A1"), *plan.sae_cert("SAE-A1")) as stream, pytest.raises(KMEError) as opened:
+        stream.open_connect("SAE-A1", "SAE-B1")
+    assert opened.value.status_code == 400 and "do not cross domains" in opened.value.body["message"]
+
     # Nothing lost or duplicated; no key material in either gateway's audit log.
     assert max(ledger.key_ids.values()) == 1
     for domain, gateway in (("alpha", "GA"), ("beta", "GB")):
@@ -241,7 +254,18 @@ def test_keys_cross_domains_under_the_policy(domains: Any) -> None:
     assert view["remote_sae_ids"] == ["SAE-B1"] and view["key_rate_bps"] == pytest.approx(4e5)
     used = {(rule["master"], rule["slave"]): rule["used_bits_last_hour"] for rule in view["rules"]}
     assert used[("SAE-A1", "SAE-B1")] == BUDGET_BITS
-    print(f"interdomain ledger: {dict(ledger.counts)}; both domains ready in {ready_s:.1f} s")
+    crossing = sorted(ledger.get_key_s)
+    with sae_client(ledger.plans["alpha"], "SAE-A1") as client:  # the same call inside alpha, for comparison
+        inside = []
+        for _ in range(5):
+            started = time.perf_counter()
+            client.get_key("SAE-A2", number=2)
+            inside.append(time.perf_counter() - started)
+    print(
+        f"interdomain ledger: {dict(ledger.counts)}; both domains ready in {ready_s:.1f} s; Get key median "
+        f"{1e3 * crossing[len(crossing) // 2]:.0f} ms across domains (max {1e3 * crossing[-1]:.0f} ms), "
+        f"{1e3 * sorted(inside)[2]:.0f} ms inside alpha"
+    )
     assert ledger.counts == Counter({"requested": 30, "delivered": 20, "refused 401": 2, "refused 503": 8}), (
         ledger.counts
     )
