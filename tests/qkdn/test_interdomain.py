@@ -28,6 +28,7 @@ import httpx
 import pytest
 import yaml
 
+from qit4n.cli import main
 from qit4n.cli.network import fetch
 from qit4n.kms.client import KMEError
 from qit4n.kms.client004 import StreamClient
@@ -182,7 +183,7 @@ def _audit(folder: Path, domain: str, gateway: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def test_keys_cross_domains_under_the_policy(domains: Any) -> None:
+def test_keys_cross_domains_under_the_policy(domains: Any, capsys: pytest.CaptureFixture[str]) -> None:
     folder, ready_s = domains
     alpha, beta = folder / "alpha", folder / "beta"
     assert (alpha / "certs" / "ca.pem").read_bytes() != (beta / "certs" / "ca.pem").read_bytes()
@@ -254,6 +255,12 @@ def test_keys_cross_domains_under_the_policy(domains: Any) -> None:
     assert view["remote_sae_ids"] == ["SAE-B1"] and view["key_rate_bps"] == pytest.approx(4e5)
     used = {(rule["master"], rule["slave"]): rule["used_bits_last_hour"] for rule in view["rules"]}
     assert used[("SAE-A1", "SAE-B1")] == BUDGET_BITS
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        main(["network", "status", "--state", str(alpha)])
+    assert done.value.code == 0
+    table = capsys.readouterr().out
+    assert "inter-domain: alpha <-> beta (agreement alpha-beta-test)" in table and "GA-GB" in table
     crossing = sorted(ledger.get_key_s)
     with sae_client(ledger.plans["alpha"], "SAE-A1") as client:  # the same call inside alpha, for comparison
         inside = []
@@ -332,8 +339,6 @@ def test_each_ca_is_trusted_for_the_peer_gateway_only(domains: Any) -> None:
 def test_bad_agreement_names_the_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Any, message: str
 ) -> None:
-    from qit4n.cli import main
-
     agreement = _agreement(tmp_path)
     change(agreement)
     (tmp_path / "agreement.yaml").write_text(yaml.safe_dump(agreement))

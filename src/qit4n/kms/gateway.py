@@ -35,6 +35,7 @@ import collections
 import contextlib
 import hmac
 import json
+import logging
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ExtKeys", "ExtKeysAdmit", "Gateway", "InterdomainAgent", "transfer_transcript"]
 
+_log = logging.getLogger("qit4n.kms")
 _TRANSFER_LABEL = b"qit4n interdomain ext_keys v1\x00"
 _PEER_CA_POLL_S = 0.5
 _KEY_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -157,10 +159,18 @@ class Gateway:
             timeout_graceful_shutdown=1,
         )
         server_config.load()
-        server = uvicorn.Server(server_config)
-        server.lifespan = server_config.lifespan_class(server_config)
-        await server.startup()
-        self._server = server
+        while self._server is None:
+            server = uvicorn.Server(server_config)
+            server.lifespan = server_config.lifespan_class(server_config)
+            try:
+                await server.startup()  # uvicorn exits (SystemExit) when it cannot bind
+            except (OSError, SystemExit) as error:
+                _log.warning(
+                    "inter-domain interface %s: cannot listen (%r); retrying", self.settings.listen_port, error
+                )
+                await asyncio.sleep(_PEER_CA_POLL_S)
+                continue
+            self._server = server
         self.kme.audit.record("interdomain_listening", url=f"{self.settings.listen_host}:{self.settings.listen_port}")
 
     async def close(self) -> None:
@@ -308,14 +318,28 @@ class Gateway:
         self._decide("forward", master, slave, bits, None, batch_ID=batch_id)
 
     async def _forward(self, master: str, slave: str, shape: KeyShape, batch_id: str, bits: int) -> None:
+        try:
+            self._check_link(slave)
+            rule = self._check_policy(master, slave, bits)
+        except EtsiError:
+            self.kme.store.void(batch_ids=[batch_id])  # the keys relayed here go no further
+            raise
+        self.ledger.charge(rule, bits)  # reserved at once (no await since the check), refunded on failure
+        try:
+            await self._send(master, slave, shape, batch_id)
+        except BaseException:
+            self.ledger.charge(rule, -bits)
+            raise
+        self.counters["keys_sent"] += shape.number
+        self.counters["bits_sent"] += bits
+
+    async def _send(self, master: str, slave: str, shape: KeyShape, batch_id: str) -> None:
         kme = self.kme
         try:
             taken = kme.store.take(slave=slave, master=master, key_ids=batch_key_ids(batch_id, shape.number))
         except KeyLookupError as error:
             raise EtsiError(400, f"batch {batch_id} is not waiting at the gateway for {slave}: {error}") from None
         keys = b"".join(item.material for item in taken)
-        self._check_link(slave)
-        rule = self._check_policy(master, slave, bits)
         link_id = self.settings.link_id
         layout = HopLayout(shape, kme.config.key_size_bits)
         try:
@@ -350,9 +374,6 @@ class Gateway:
             receipt = b""
         if not hmac.compare_digest(receipt, e2e.receipt_tag(batch_id, master, [slave], keys)):
             raise EtsiError(503, f"the {self.interdomain.peer_domain} domain's gateway answered a wrong receipt")
-        self.ledger.charge(rule, bits)
-        self.counters["keys_sent"] += shape.number
-        self.counters["bits_sent"] += bits
 
     # -- incoming (the peer domain's master) ---------------------------------------------------------
     def admit_incoming(self, sender: str, master: str, slave: str, shape: KeyShape) -> None:
@@ -383,7 +404,6 @@ class Gateway:
     async def _receive(
         self, sender: str, message: ExtKeys, master: str, slave: str, shape: KeyShape, bits: int
     ) -> dict[str, str]:
-        kme = self.kme
         self.check_peer(sender)
         if message.agreement != self.interdomain.agreement or message.link_id != self.settings.link_id:
             raise EtsiError(401, "transfer names another agreement or link")
@@ -393,6 +413,22 @@ class Gateway:
         self._check_link(slave)
         target = self._check_local_slave(slave)
         rule = self._check_policy(master, slave, bits)
+        self.ledger.charge(rule, bits)  # reserved at once, refunded on failure
+        try:
+            answer = await self._deliver(sender, message, master, slave, shape, target)
+        except BaseException:
+            self.ledger.charge(rule, -bits)
+            raise
+        self.counters["keys_received"] += shape.number
+        self.counters["bits_received"] += bits
+        return answer
+
+    async def _deliver(
+        self, sender: str, message: ExtKeys, master: str, slave: str, shape: KeyShape, target: str
+    ) -> dict[str, str]:
+        """Authenticate and decode the transfer, then deliver its keys in this domain; the receipt."""
+        kme = self.kme
+        batch_id = message.key_IDs[0]
         link_id = self.settings.link_id
         layout = HopLayout(shape, kme.config.key_size_bits)
         unit_start = message.unit_start
@@ -446,9 +482,6 @@ class Gateway:
                 f"keys for {slave} cannot be delivered in the {self.interdomain.domain} domain now; "
                 f"retry later ({error.message})",
             ) from None
-        self.ledger.charge(rule, bits)
-        self.counters["keys_received"] += shape.number
-        self.counters["bits_received"] += bits
         return {"receipt": base64.b64encode(e2e.receipt_tag(batch_id, master, [slave], keys)).decode("ascii")}
 
     # -- report -------------------------------------------------------------------------------------

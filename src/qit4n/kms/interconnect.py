@@ -96,13 +96,16 @@ class BudgetLedger:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._entries: dict[int, collections.deque[tuple[float, float]]] = collections.defaultdict(collections.deque)
-        if path.exists():
+        if path.exists():  # keep the last hour's entries only, here and in the file
             horizon = time.time() - BUDGET_WINDOW_S
-            for line in path.read_text().splitlines():
-                if line.strip():
-                    item = json.loads(line)
-                    if item["time_s"] > horizon:
-                        self._entries[int(item["rule"])].append((float(item["time_s"]), float(item["bits"])))
+            kept = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            kept = [item for item in kept if item["time_s"] > horizon]
+            for item in kept:
+                self._entries[int(item["rule"])].append((float(item["time_s"]), float(item["bits"])))
+            temporary = path.with_name(path.name + ".tmp")
+            temporary.write_text("".join(json.dumps(item) + "\n" for item in kept))
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, path)
 
     def used_bits(self, rule: int, *, now_s: float | None = None) -> float:
         """Bits charged to ``rule`` in the window ending ``now_s`` (default: now)."""
@@ -110,7 +113,7 @@ class BudgetLedger:
         entries = self._entries[rule]
         while entries and entries[0][0] <= now_s - BUDGET_WINDOW_S:
             entries.popleft()
-        return float(sum(bits for _, bits in entries))
+        return max(0.0, float(sum(bits for _, bits in entries)))
 
     def check(self, rule: int, budget_bits: float, bits: float, *, pair: str) -> None:
         """503 naming the pair and the budget when ``bits`` more would exceed ``budget_bits`` this hour."""
@@ -124,7 +127,7 @@ class BudgetLedger:
             )
 
     def charge(self, rule: int, bits: float, *, now_s: float | None = None) -> None:
-        """Record ``bits`` let through by ``rule`` (appended to the file, mode 0600)."""
+        """Record ``bits`` let through by ``rule`` (negative: a refund), appended to the file (mode 0600)."""
         now_s = time.time() if now_s is None else now_s
         self._entries[rule].append((now_s, float(bits)))
         descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
