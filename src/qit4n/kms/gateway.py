@@ -24,6 +24,13 @@ must chain to the *peer* domain's CA and name the peer gateway: each domain's CA
 other's gateway only, and only there. Every decision (admit, forward, receive; allowed or refused,
 with the reason) is written to each gateway's audit log, without key material. If either end of
 the inter-domain link is cut, requests for the other domain's SAEs get ETSI 503 saying so.
+
+References
+----------
+ETSI GS QKD 020, Interoperable key management system API, draft OpenAPI 0.5.1
+(forge.etsi.org/rep/qkd/gs020-interop-kms): ``/kmapi/versions`` and ``/kmapi/v1/ext_keys`` in
+blocking mode; what is followed and what departs is in docs/network.md, "Standards followed".
+M. N. Wegman and J. L. Carter, J. Comput. Syst. Sci. 22, 265 (1981): the transfer's tag.
 """
 
 from __future__ import annotations
@@ -482,7 +489,8 @@ class Gateway:
                 f"keys for {slave} cannot be delivered in the {self.interdomain.domain} domain now; "
                 f"retry later ({error.message})",
             ) from None
-        return {"receipt": base64.b64encode(e2e.receipt_tag(batch_id, master, [slave], keys)).decode("ascii")}
+        receipt = e2e.receipt_tag(batch_id, master, [slave], keys)
+        return {"status": "success", "receipt": base64.b64encode(receipt).decode("ascii")}
 
     # -- report -------------------------------------------------------------------------------------
     def report(self) -> dict[str, Any]:

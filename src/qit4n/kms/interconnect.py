@@ -11,10 +11,9 @@ a pair whose rule has spent its budget over the last hour is refused until older
 
 References
 ----------
-ITU-T Y.3810 (2022), QKDN interworking framework: gateway-based interworking under a bilateral
-agreement between the providers.
-ETSI GS QKD 020 V1.1.1 (2024): interoperable key management systems (key relay between the KMSs of
-two providers).
+ITU-T Y.3810, Quantum key distribution network interworking - Framework (text not read; see
+docs/network.md, "Standards followed").
+ETSI GS QKD 020, Interoperable key management system API (draft OpenAPI 0.5.1 on forge.etsi.org).
 """
 
 from __future__ import annotations
