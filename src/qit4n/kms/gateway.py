@@ -43,6 +43,7 @@ import contextlib
 import hmac
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
@@ -130,6 +131,8 @@ class Gateway:
         self.ledger = BudgetLedger(settings.ledger_file)
         #: Decisions by stage and outcome (``admit-outgoing allowed``, ...) and keys and bits carried.
         self.counters: collections.Counter[str] = collections.Counter()
+        #: Why the last call to the peer gateway failed in transport (None: it answered).
+        self.peer_error: str | None = None
         self._client: httpx.AsyncClient | None = None
         self._server: uvicorn.Server | None = None
         self._listener: asyncio.Task[None] | None = None
@@ -220,9 +223,11 @@ class Gateway:
         try:
             response = await self._peer().post(self.settings.peer_url + path, json=body)
         except httpx.HTTPError as error:
+            self.peer_error = f"{type(error).__name__} at {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}"
             raise EtsiError(
                 503, f"the {peer} domain's gateway does not answer ({type(error).__name__}); retry later"
             ) from None
+        self.peer_error = None
         if response.status_code != 200:
             raise _error_of(response, f"the {peer} domain's gateway")
         answer: dict[str, Any] = response.json()
@@ -502,6 +507,7 @@ class Gateway:
             "peer_kme_id": self.settings.peer_kme_id,
             "peer_ca_installed": self.settings.peer_ca.is_file(),
             "listening": self._server is not None,
+            "peer_error": self.peer_error,
             "url": f"https://{self.settings.listen_host}:{self.settings.listen_port}",
             "counters": dict(sorted(self.counters.items())),
             "rules": [

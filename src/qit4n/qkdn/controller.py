@@ -237,7 +237,7 @@ class Controller:
         content = json.dumps(
             [[n.model_dump(mode="json") for n in self._nodes], [lk.model_dump(mode="json") for lk in self._links]]
             + [[a.model_dump(mode="json") for a in alarms]]
-            + [None if self.interdomain is None else None if self.interdomain.current is None else self.interdomain.current.state]
+            + [None if self.interdomain is None else self.interdomain.dump()]
         )
         if content != self._content or self._published_routes is not self._route_states:
             self._content, self._published_routes = content, self._route_states

@@ -336,6 +336,7 @@ class InterdomainState(StrictModel):
     remote_sae_ids: list[str]
     peer_ca_installed: bool = False
     listening: bool = False
+    peer_error: str | None = Field(None, description="why the peer gateway's last call failed, if it did")
     counters: dict[str, int] = Field(default_factory=dict, description="policy decisions and keys carried")
     rules: list[dict[str, Any]] = Field(default_factory=list, description="the policy, with each rule's use this hour")
 
@@ -384,9 +385,14 @@ class InterdomainView:
             remote_sae_ids=summary["remote_sae_ids"],
             peer_ca_installed=bool(gateway.get("peer_ca_installed", False)),
             listening=bool(gateway.get("listening", False)),
+            peer_error=gateway.get("peer_error"),
             counters=gateway.get("counters", {}),
             rules=gateway.get("rules", []),
         )
+
+    def dump(self) -> dict[str, Any] | None:
+        """The current view as JSON data (None before the first update)."""
+        return None if self.current is None else self.current.model_dump(mode="json")
 
     def alarm(self) -> tuple[str, str, str] | None:
         """(source, kind, text) of a major alarm while the inter-domain link is down, else None."""
