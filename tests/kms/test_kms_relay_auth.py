@@ -158,9 +158,9 @@ def _flip_ciphertext(path: str, body: bytes) -> bytes:
     if path != "/kme/v1/relay":
         return body
     data = json.loads(body)
-    cipher = bytearray(base64.b64decode(data["messages"][0]["ciphertext"]))
+    cipher = bytearray(base64.b64decode(data["messages"][0]["encrypted_keys"]))
     cipher[0] ^= 1
-    data["messages"][0]["ciphertext"] = base64.b64encode(bytes(cipher)).decode()
+    data["messages"][0]["encrypted_keys"] = base64.b64encode(bytes(cipher)).decode()
     return json.dumps(data).encode()
 
 
@@ -201,7 +201,7 @@ def test_replayed_relay_and_confirm_messages_are_rejected(attacked):
     assert replay["results"][0]["status"] == 401 and "replay" in replay["results"][0]["message"]
     # moved to fresh units, the replay fails its tag instead
     data = json.loads(relay_body)
-    data["messages"][0]["unit_start"] += 2 * 1000
+    data["messages"][0]["link_key_ID_start"] += 2 * 1000
     moved = hop_proxy.post_upstream("/kme/v1/relay", json.dumps(data).encode())
     assert moved["results"][0]["status"] == 401 and "tag" in moved["results"][0]["message"]
     confirm = direct_proxy.post_upstream("/kme/v1/confirm", direct_proxy.recorded["/kme/v1/confirm"][-1])
@@ -218,13 +218,26 @@ def test_only_the_masters_kme_can_void_a_batch(attacked):
     with live.client("SAE-S") as master:
         key = master.get_key("SAE-T")[0]
     batch_id = key.key_id[:-4] + "0000"
-    forged = {"voids": [{"batch_ID": batch_id, "tag": base64.b64encode(bytes(16)).decode()}]}
+    forged_void = {
+        "message_type": "key_relay_void",
+        "source_KME_ID": "KME-R",
+        "destination_KME_ID": "KME-T",
+        "key_relay_ID": batch_id,
+        "authentication_tag": base64.b64encode(bytes(16)).decode(),
+    }
+    forged = {"messages": [forged_void]}
     with httpx.Client(transport=sae_transport(trusted_node.cert, trusted_node.key, trusted_node.ca)) as http:
         answer = http.post(live.url("KME-T") + "/kme/v1/void", json=forged).json()
+        claimed = http.post(
+            live.url("KME-T") + "/kme/v1/void", json={"messages": [forged_void | {"source_KME_ID": "KME-S"}]}
+        ).json()
     assert answer["results"][0]["status"] == 401 and "not the KME" in answer["results"][0]["message"]
+    # a source_KME_ID other than the certificate's is refused before anything else
+    assert claimed["results"][0]["status"] == 401 and "arrived from 'KME-R'" in claimed["results"][0]["message"]
     assert _audit_events(live.plan, "KME-T")[-1]["event"] == "void_refused"
     # the master's KME itself, with a wrong tag (a forged void on its connection): refused too
-    wrong = direct_proxy.post_upstream("/kme/v1/void", json.dumps(forged).encode())
+    own = {"messages": [forged_void | {"source_KME_ID": "KME-S"}]}
+    wrong = direct_proxy.post_upstream("/kme/v1/void", json.dumps(own).encode())
     assert wrong["results"][0]["status"] == 401 and "tag" in wrong["results"][0]["message"]
     with live.client("SAE-T") as slave:
         assert slave.get_key_with_ids("SAE-S", [key.key_id])[0].key == key.key

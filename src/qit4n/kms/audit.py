@@ -8,9 +8,12 @@ chain at that line (:func:`verify_log`); removing entries from the end is detect
 independent copy of the last hash (e.g. the ``audit_head`` a KME reports on its health endpoint).
 
 Events: ``enc_keys`` (master, slaves, first key_ID and count: the batch's key_IDs are that ID
-with the index in its low 16 bits), ``dec_keys`` (slave, master, key_IDs), ``expired`` (count);
-in a domain joined to another (:mod:`qit4n.kms.gateway`), ``enc_keys_refused`` and, at the gateway,
-``interdomain`` (one policy decision: stage, master, slave, bits, allowed or refused and why).
+with the index in its low 16 bits), ``dec_keys`` (slave, master, key_IDs), ``expired`` (count), and
+the refused or mismatched Kx messages (:mod:`qit4n.kms.kx`): ``relay_refused``, ``confirm_refused``,
+``void_refused`` (sender, key_relay_ID, reason), ``supply_refused``, ``supply_resync`` and
+``supply_mismatch`` (peer or sender, link_ID, reason); in a domain joined to another
+(:mod:`qit4n.kms.gateway`), ``enc_keys_refused`` and, at the gateway, ``interdomain`` (one policy
+decision: stage, master, slave, bits, allowed or refused and why).
 """
 
 from __future__ import annotations

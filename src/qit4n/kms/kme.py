@@ -5,7 +5,9 @@
 :data:`~qit4n.kms.supply.KEY_SUPPLIES`) and the relay engine towards other KMEs
 (:class:`~qit4n.kms.relay.RelayEngine`, counting relayed keys into the KME's Prometheus metrics,
 :class:`~qit4n.kms.metrics.KMEMetrics`) and the key streams of ETSI GS QKD 004
-(:class:`~qit4n.kms.etsi004.Etsi004`, whose state is the KME's). The interfaces the application mounts
+(:class:`~qit4n.kms.etsi004.Etsi004`, whose state is the KME's), and the key supply notifications
+to the peer KMEs (:class:`~qit4n.kms.kxsupply.SupplyNotifier`: a link unit is used only once both
+ends hold it, whichever supply fills the pools). The interfaces the application mounts
 (:data:`~qit4n.kms.interfaces.KME_INTERFACES`: ETSI GS QKD 014, the KME-to-KME API, and any
 added later) reach these parts through the KME; none of them lives here.
 """
@@ -22,6 +24,7 @@ from qit4n.kms.config import KMEConfig
 from qit4n.kms.etsi004 import Etsi004
 from qit4n.kms.gateway import InterdomainAgent
 from qit4n.kms.kek import open_sealer
+from qit4n.kms.kxsupply import SupplyNotifier
 from qit4n.kms.metrics import CountingRelayEngine, KMEMetrics
 from qit4n.kms.quotas import QuotaBook
 from qit4n.kms.relayauth import reserved_units
@@ -54,7 +57,7 @@ class KME:
             self.fillers.append(filler)
         reserved = reserved_units(config.key_size_bits)
         for link in config.links:
-            self.store.register_link(link_id=link.link_id, parity=link.parity, reserved_units=reserved)
+            self.store.register_link(link_id=link.link_id, parity=link.parity, reserved_units=reserved, agreement=True)
         self.randomness = None
         if config.randomness is not None:
             from qit4n.qrng.source import open_source
@@ -66,6 +69,7 @@ class KME:
         if not audit_file.parent.exists():
             private_dir(audit_file.parent)
         self.audit = AuditLog(audit_file, config.kme_id)
+        self.supply_notifier = SupplyNotifier(config, self.store, self.audit, self.relay.post)
         self.metrics.watch(self)
         self.etsi004 = Etsi004(config, self.store, self.relay, self.quotas, self.audit)
         #: Link ID -> its physical condition, as the control interface last set it (none: never touched).
@@ -94,7 +98,11 @@ class KME:
         self.store.close()
 
     async def run_supply(self) -> None:
-        """Fill the link pools at their key rates until cancelled (side effect: writes the store)."""
+        """Fill the link pools at their key rates and notify the peers of the new units until cancelled
+        (side effect: writes the store)."""
+        await asyncio.gather(self._fill_pools(), self.supply_notifier.run())
+
+    async def _fill_pools(self) -> None:
         loop = asyncio.get_running_loop()
         last = last_expiry = loop.time()
         while True:
@@ -118,6 +126,7 @@ class KME:
         links = {}
         for link in self.config.links:
             distilled_units = self.supplies[link.link_id].distilled_units()
+            _held, announced, peer_held = self.store.supply_agreement(link_id=link.link_id)
             links[link.link_id] = {
                 "peer": link.peer_kme_id,
                 "pool_bits": self.store.unit_count(link_id=link.link_id) * unit_bits,
@@ -126,6 +135,8 @@ class KME:
                 "spent_bits": self.store.spent_units(link_id=link.link_id) * unit_bits,
                 "distilled_bits": None if distilled_units is None else distilled_units * unit_bits,
                 "auth_bits": (reserved + self.relay.auth_units[link.link_id]) * unit_bits,
+                "announced_bits": announced * unit_bits,
+                "peer_supplied_bits": None if peer_held is None else peer_held * unit_bits,
             }
         return {
             "kme_id": self.config.kme_id,
@@ -134,6 +145,8 @@ class KME:
             "waiting_keys": self.store.waiting_keys(),
             "audit_entries": self.audit.seq,
             "audit_head": self.audit.head,
-            "refused": {kind: self.relay.refused[kind] for kind in ("relay", "confirm", "void")},
+            "refused": {kind: self.relay.refused[kind] for kind in ("relay", "confirm", "void")}
+            | {"supply": self.supply_notifier.counts["refused_here"]},
+            "supply_notifications": dict(self.supply_notifier.counts),
             **self.store.counters(),
         } | ({} if self.randomness is None else {"randomness": self.randomness.health().as_dict()})

@@ -39,7 +39,8 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from qit4n.kms.relay import RelayEngine, RelayMessage
+from qit4n.kms.kx import KeyRelayMessage
+from qit4n.kms.relay import RelayEngine
 from qit4n.kms.shape import KeyShape
 
 if TYPE_CHECKING:
@@ -162,11 +163,11 @@ class CountingRelayEngine(RelayEngine):
             self.metrics.relayed.labels(role="sent").inc(shape.number * remote)
         return answer
 
-    async def relay_batch(self, sender: str, messages: list[RelayMessage]) -> list[dict[str, Any] | BaseException]:
+    async def relay_batch(self, sender: str, messages: list[KeyRelayMessage]) -> list[dict[str, Any] | BaseException]:
         outcomes = await super().relay_batch(sender, messages)
         done = [message for message, outcome in zip(messages, outcomes) if not isinstance(outcome, BaseException)]
-        received = sum(message.count for message in done if len(message.route) == 1)
-        forwarded = sum(message.count for message in done) - received
+        received = sum(message.key_count for message in done if len(message.route) == 1)
+        forwarded = sum(message.key_count for message in done) - received
         if received:
             self.metrics.relayed.labels(role="received").inc(received)
         if forwarded:

@@ -16,9 +16,14 @@ to every slave's KME and confirms them there before the master is answered, and 
 everywhere if any transport or check fails (no half-delivered key). Messages to one peer travel in
 batches (:class:`RelayBatcher`). The routes come from the plan (:mod:`qit4n.kms.routes`).
 
+On the wire these are the Kx messages of ITU-T Q.4163 (:mod:`qit4n.kms.kx`): each hop is a key relay
+message, the slave's KME's receipt is the key relay completion notification, and the master's KME's
+end-to-end confirmation and void are qit4n extensions.
+
 References
 ----------
 ITU-T Y.3800 (2019) clause 8, ITU-T Y.3803 (2020): key relay over trusted nodes.
+ITU-T Q.4163 (12/2023): protocols for Kx interfaces (message set of clause 8).
 G. S. Vernam, J. AIEE 45, 109 (1926): one-time pad.
 """
 
@@ -34,11 +39,18 @@ import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
+from pydantic import ValidationError
 
 from qit4n.errors import RandomnessError
 from qit4n.kms.config import KMEConfig, LinkConfig
 from qit4n.kms.errors import EtsiError
+from qit4n.kms.kx import (
+    KeyRelayCompletionNotification,
+    KeyRelayConfirmation,
+    KeyRelayMessage,
+    KeyRelayVoid,
+    check_parties,
+)
 from qit4n.kms.relayauth import (
     E2E_BYTES,
     EndToEnd,
@@ -55,14 +67,13 @@ from qit4n.kms.store import new_batch_id
 from qit4n.kms.supply import KeySupply
 from qit4n.kms.tls import ContextSource, TlsFiles
 from qit4n.randomness import RandomnessSource
-from qit4n.schema import StrictModel
 
 if TYPE_CHECKING:
     import httpx
 
     from qit4n.postprocess.authentication import MessageAuthenticator
 
-__all__ = ["RelayBatcher", "RelayEngine", "RelayMessage", "client_tls_source", "xor_bytes"]
+__all__ = ["RelayBatcher", "RelayEngine", "client_tls_source", "xor_bytes"]
 
 #: Sends one batch request to a peer KME and returns its JSON answer.
 PostBatch = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -77,32 +88,6 @@ def xor_bytes(left: bytes, right: bytes) -> bytes:
     if len(left) != len(right):
         raise ValueError(f"one-time pad: lengths differ ({len(left)} != {len(right)} bytes)")
     return (int.from_bytes(left, "big") ^ int.from_bytes(right, "big")).to_bytes(len(left), "big")
-
-
-class RelayMessage(StrictModel):
-    """What one KME sends the next on a relay route (KME-to-KME API, mutual TLS).
-
-    The keys of one Get key call travel together: ``count`` keys of ``size`` bits, padded by the
-    sender's units ``unit_start, unit_start + 2, ...`` of ``link_id`` (``units_per_key`` per key).
-    """
-
-    batch_ID: str = Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{8}0000$")
-    count: int = Field(ge=1, le=65535)
-    size: int = Field(ge=8, le=1 << 20, multiple_of=8, description="key size in bits")
-    master_SAE_ID: str
-    slave_SAE_IDs: list[str] = Field(min_length=1, description="slaves attached to the last KME of the route")
-    route: list[str] = Field(min_length=1, description="KMEs still to visit; the first is the receiver")
-    link_id: str
-    unit_start: int = Field(ge=0, le=1 << 62, description="first of the sender's units of link_id that pad the keys")
-    ciphertext: str | None = Field(
-        None, description="base64 of the keys and end-to-end key XOR pads; None on the first hop (they are the pads)"
-    )
-    tag: str = Field(max_length=64, description="base64 of the Wegman-Carter tag under the link's key")
-
-    @property
-    def shape(self) -> KeyShape:
-        """``count`` keys of ``size`` bits."""
-        return KeyShape(number=self.count, size_bits=self.size)
 
 
 class RelayBatcher:
@@ -255,17 +240,20 @@ class RelayEngine:
         )
         tag = self.authenticator(link_id).tag(transcript, pad=layout.tag_pad(pad))
         self.auth_units[link_id] += layout.overhead_units
-        return {
-            "batch_ID": batch.batch_id,
-            "count": batch.shape.number,
-            "size": batch.shape.size_bits,
+        return {  # a KeyRelayMessage (Q.4163 8.1), built as a dict: the receiver validates it
+            "message_type": "key_relay",
+            "source_KME_ID": self.config.kme_id,
+            "destination_KME_ID": receiver,
+            "key_relay_ID": batch.batch_id,
+            "key_count": batch.shape.number,
+            "key_size": batch.shape.size_bits,
             "master_SAE_ID": batch.master,
             "slave_SAE_IDs": batch.slaves,
             "route": route,
-            "link_id": link_id,
-            "unit_start": start,
-            "ciphertext": None if cipher is None else base64.b64encode(cipher).decode("ascii"),
-            "tag": base64.b64encode(tag).decode("ascii"),
+            "link_ID": link_id,
+            "link_key_ID_start": start,
+            "encrypted_keys": None if cipher is None else base64.b64encode(cipher).decode("ascii"),
+            "authentication_tag": base64.b64encode(tag).decode("ascii"),
         }
 
     # -- the master's KME ----------------------------------------------------------------------
@@ -398,8 +386,9 @@ class RelayEngine:
         """Relay the batch to ``target`` and confirm it there end to end.
 
         A slave's KME one link away receives the keys under this KME's link tag and answers with
-        its receipt at once; one behind trusted nodes stores them pending until the confirm
-        message, which goes directly to it, past the trusted nodes, and is answered with the receipt.
+        its key relay completion notification at once; one behind trusted nodes stores them pending
+        until the key relay confirmation, which goes directly to it, past the trusted nodes, and is
+        answered with the completion notification.
         """
         route = self.config.routes[target]
         link_id = self.first_link(target).link_id
@@ -413,24 +402,38 @@ class RelayEngine:
             batcher = self._confirmers.get(target)
             if batcher is None:
                 batcher = self._confirmers[target] = RelayBatcher(
-                    lambda body: self._post(target, "/kme/v1/confirm", body), max_bytes=self.config.max_request_bytes
+                    lambda body: self.post(target, "/kme/v1/confirm", body), max_bytes=self.config.max_request_bytes
                 )
-            result = await batcher.submit({"batch_ID": batch.batch_id, "tag": base64.b64encode(tag).decode("ascii")})
-        self._check_receipt(target, batch, keys, e2e, result)
+            confirmation = {  # a KeyRelayConfirmation (qit4n extension)
+                "message_type": "key_relay_confirmation",
+                "source_KME_ID": self.config.kme_id,
+                "destination_KME_ID": target,
+                "key_relay_ID": batch.batch_id,
+                "authentication_tag": base64.b64encode(tag).decode("ascii"),
+            }
+            result = await batcher.submit(confirmation)
+        self._check_completion(target, batch, keys, e2e, result)
 
-    @staticmethod
-    def _check_receipt(target: str, batch: KeyBatch, keys: bytes, e2e: EndToEnd, result: dict[str, Any]) -> None:
-        """Raise 503 unless ``result`` carries the receipt tag of exactly ``keys`` under ``e2e``."""
+    def _check_completion(
+        self, target: str, batch: KeyBatch, keys: bytes, e2e: EndToEnd, result: dict[str, Any]
+    ) -> None:
+        """Raise 503 unless ``result`` carries ``target``'s key relay completion notification of the
+        batch to this KME, tagged with the receipt tag of exactly ``keys`` under ``e2e``."""
+        receipt = b""
         try:
-            receipt = base64.b64decode(str(result.get("receipt", "")), validate=True)
-        except (binascii.Error, ValueError):
-            receipt = b""
+            notification = KeyRelayCompletionNotification.model_validate(result.get("completion"))
+            check_parties(notification, sender=target, receiver=self.config.kme_id)
+            if notification.key_relay_ID == batch.batch_id:
+                receipt = base64.b64decode(notification.authentication_tag, validate=True)
+        except (ValidationError, EtsiError, binascii.Error, ValueError):
+            pass
         if not hmac.compare_digest(receipt, e2e.receipt_tag(batch.batch_id, batch.master, batch.slaves, keys)):
             raise EtsiError(
                 503, f"{target} answered batch {batch.batch_id} with a wrong receipt: keys differ end to end"
             )
 
-    async def _post(self, kme_id: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def post(self, kme_id: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST ``body`` to ``path`` of the peer KME ``kme_id`` (mutual TLS); its JSON answer, or 503."""
         url = self.config.peers.get(kme_id)
         if url is None or self._client is None:
             raise EtsiError(503, f"KME {kme_id!r} cannot be reached from {self.config.kme_id}")
@@ -446,37 +449,37 @@ class RelayEngine:
         batcher = self._batchers.get(kme_id)
         if batcher is None:
             batcher = self._batchers[kme_id] = RelayBatcher(
-                lambda body: self._post(kme_id, "/kme/v1/relay", body), max_bytes=self.config.max_request_bytes
+                lambda body: self.post(kme_id, "/kme/v1/relay", body), max_bytes=self.config.max_request_bytes
             )
         return await batcher.submit(message)
 
     async def _void_everywhere(self, batch_id: str, e2e_keys: dict[str, bytes]) -> None:
-        """Void the batch here and at every KME it was sent to (each void tagged with that KME's ``E``)."""
+        """Void the batch here and at every KME it was sent to (each :class:`~qit4n.kms.kx.KeyRelayVoid`
+        tagged with that KME's ``E``)."""
         self.store.void(batch_ids=[batch_id])
+
+        def void(kme_id: str, e2e: bytes) -> dict[str, Any]:
+            return {
+                "message_type": "key_relay_void",
+                "source_KME_ID": self.config.kme_id,
+                "destination_KME_ID": kme_id,
+                "key_relay_ID": batch_id,
+                "authentication_tag": base64.b64encode(EndToEnd(e2e).void_tag(batch_id)).decode(),
+            }
+
         await asyncio.gather(
-            *(
-                self._post(
-                    kme_id,
-                    "/kme/v1/void",
-                    {
-                        "voids": [
-                            {"batch_ID": batch_id, "tag": base64.b64encode(EndToEnd(e2e).void_tag(batch_id)).decode()}
-                        ]
-                    },
-                )
-                for kme_id, e2e in e2e_keys.items()
-            ),
+            *(self.post(kme_id, "/kme/v1/void", {"messages": [void(kme_id, e2e)]}) for kme_id, e2e in e2e_keys.items()),
             return_exceptions=True,
         )
 
     # -- trusted nodes and slaves' KMEs -----------------------------------------------------------
-    async def relay_batch(self, sender: str, messages: list[RelayMessage]) -> list[dict[str, Any] | BaseException]:
-        """Receive relay messages from ``sender``; one outcome (the answer's fields, or the error) per message.
+    async def relay_batch(self, sender: str, messages: list[KeyRelayMessage]) -> list[dict[str, Any] | BaseException]:
+        """Receive key relay messages from ``sender``; one outcome (the answer's fields, or the error) per message.
 
         The store work of all messages commits together (group commit, before anything is
         answered or forwarded); then the messages that go on are forwarded concurrently. A
-        message whose tag fails, or that names units already consumed (a replay), is refused
-        with 401 and changes nothing.
+        message not from ``sender`` to this KME, whose tag fails, or that names units already
+        consumed (a replay), is refused with 401 and changes nothing.
         """
         outcomes: list[dict[str, Any] | BaseException] = []
         forwards: list[tuple[int, str, dict[str, Any]]] = []
@@ -500,13 +503,13 @@ class RelayEngine:
             outcomes[position] = result if isinstance(result, BaseException) else {}
         return outcomes
 
-    def _check_tag(self, sender: str, link: LinkConfig, message: RelayMessage, cipher: bytes | None) -> None:
+    def _check_tag(self, sender: str, link: LinkConfig, message: KeyRelayMessage, cipher: bytes | None) -> None:
         """Refuse (401) a relay message whose tag does not verify under the link's key and its tag pad."""
         layout = HopLayout(message.shape, self.unit_bits)
         try:
-            tag = base64.b64decode(message.tag, validate=True)
+            tag = base64.b64decode(message.authentication_tag, validate=True)
             supply = self.supplies[link.link_id]
-            pad = b"".join(supply.units(layout.tag_start(message.unit_start), 2 * layout.tag_units - 1)[::2])
+            pad = b"".join(supply.units(layout.tag_start(message.link_key_ID_start), 2 * layout.tag_units - 1)[::2])
             mac = self.authenticator(link.link_id)
         except (binascii.Error, ValueError, UnitMismatchError) as error:
             self.refused["relay"] += 1
@@ -515,8 +518,8 @@ class RelayEngine:
             sender=sender,
             receiver=self.config.kme_id,
             link_id=link.link_id,
-            unit_start=message.unit_start,
-            batch_id=message.batch_ID,
+            unit_start=message.link_key_ID_start,
+            batch_id=message.key_relay_ID,
             shape=message.shape,
             master=message.master_SAE_ID,
             slaves=message.slave_SAE_IDs,
@@ -527,40 +530,41 @@ class RelayEngine:
             self.refused["relay"] += 1
             raise EtsiError(401, "relay message failed its link authentication tag", [{"link_id": link.link_id}])
 
-    def _relay_step(self, sender: str, message: RelayMessage) -> tuple[str | None, dict[str, Any]]:
+    def _relay_step(self, sender: str, message: KeyRelayMessage) -> tuple[str | None, dict[str, Any]]:
         """Store work of one relay hop: (next KME, message) when the keys go on, else (None, answer fields).
 
         At the slave's KME, keys that come straight from the master's KME (under its link tag) are
-        deliverable at once and answered with the receipt tag; keys that crossed trusted nodes
-        wait, pending, for the master's KME's confirm message (:meth:`confirm`).
+        deliverable at once and answered with the key relay completion notification; keys that
+        crossed trusted nodes wait, pending, for the master's KME's confirmation (:meth:`confirm`).
         """
         cfg = self.config
-        link = next((link for link in cfg.links if link.link_id == message.link_id), None)
+        check_parties(message, sender=sender, receiver=cfg.kme_id)
+        link = next((link for link in cfg.links if link.link_id == message.link_ID), None)
         if link is None or link.peer_kme_id != sender or message.route[0] != cfg.kme_id:
             raise EtsiError(
-                401, "relay message does not match a QKD link with the sending KME", [{"link_id": message.link_id}]
+                401, "relay message does not match a QKD link with the sending KME", [{"link_id": message.link_ID}]
             )
         shape = message.shape
         layout = HopLayout(shape, self.unit_bits)
         try:
-            cipher = None if message.ciphertext is None else base64.b64decode(message.ciphertext, validate=True)
+            cipher = None if message.encrypted_keys is None else base64.b64decode(message.encrypted_keys, validate=True)
         except (binascii.Error, ValueError):
-            raise EtsiError(400, "ciphertext is not base64") from None
+            raise EtsiError(400, "encrypted_keys is not base64") from None
         if cipher is not None and len(cipher) != layout.payload_bytes:
-            raise EtsiError(400, "ciphertext length does not match count and size")
+            raise EtsiError(400, "encrypted_keys length does not match key_count and key_size")
         self._check_tag(sender, link, message, cipher)
 
         def decode(pad: bytes) -> bytes:
             payload = layout.payload_pad(pad)
             return payload if cipher is None else xor_bytes(cipher, payload)
 
-        consumed = PeerUnits(link.link_id, message.unit_start, layout.total_units, self.supplies[link.link_id])
+        consumed = PeerUnits(link.link_id, message.link_key_ID_start, layout.total_units, self.supplies[link.link_id])
         try:
             if len(message.route) == 1:
                 for sae_id in message.slave_SAE_IDs:
                     if cfg.directory.get(sae_id) != cfg.kme_id:
                         raise EtsiError(400, f"slave {sae_id!r} is not attached to {cfg.kme_id}")
-                batch = KeyBatch(message.batch_ID, message.master_SAE_ID, message.slave_SAE_IDs, shape)
+                batch = KeyBatch(message.key_relay_ID, message.master_SAE_ID, message.slave_SAE_IDs, shape)
                 direct = cfg.directory.get(message.master_SAE_ID) == sender
                 payload = b""
 
@@ -575,7 +579,7 @@ class RelayEngine:
                     return None, {}
                 keys, e2e = payload[:-E2E_BYTES], EndToEnd(payload[-E2E_BYTES:])
                 receipt = e2e.receipt_tag(batch.batch_id, batch.master, batch.slaves, keys)
-                return None, {"receipt": base64.b64encode(receipt).decode("ascii")}
+                return None, {"completion": completion_notification(cfg.kme_id, sender, batch.batch_id, receipt)}
             out_link = cfg.link_to(message.route[1])
             if out_link is None:
                 raise EtsiError(400, f"{cfg.kme_id} has no QKD link to {message.route[1]}")
@@ -596,7 +600,7 @@ class RelayEngine:
             raise EtsiError(503, "relay hop cannot pad the key", [{"kme": cfg.kme_id, "reason": str(error)}]) from None
         self.auth_units[link.link_id] += layout.overhead_units
         cipher_out = xor_bytes(decode(pad_in), layout.payload_pad(pad_out))
-        batch = KeyBatch(message.batch_ID, message.master_SAE_ID, message.slave_SAE_IDs, shape)
+        batch = KeyBatch(message.key_relay_ID, message.master_SAE_ID, message.slave_SAE_IDs, shape)
         forward = self._hop_message(
             receiver=message.route[1],
             link_id=out_link.link_id,
@@ -608,18 +612,47 @@ class RelayEngine:
         )
         return message.route[1], forward
 
-    def confirm(self, sender: str, batch_id: str, tag: str) -> str:
-        """Slave's KME: :func:`~qit4n.kms.relayauth.confirm_batch` (refusals counted)."""
+    def confirm(self, sender: str, message: KeyRelayConfirmation) -> dict[str, str]:
+        """Slave's KME: :func:`~qit4n.kms.relayauth.confirm_batch`; returns the key relay completion
+        notification to the master's KME (refusals counted)."""
         try:
-            return confirm_batch(self.store, self.config.directory, sender=sender, batch_id=batch_id, tag=tag)
+            check_parties(message, sender=sender, receiver=self.config.kme_id)
+            receipt = confirm_batch(
+                self.store,
+                self.config.directory,
+                sender=sender,
+                batch_id=message.key_relay_ID,
+                tag=message.authentication_tag,
+            )
         except EtsiError:
             self.refused["confirm"] += 1
             raise
+        return completion_notification(self.config.kme_id, sender, message.key_relay_ID, receipt)
 
-    def void(self, sender: str, batch_id: str, tag: str) -> int:
+    def void(self, sender: str, message: KeyRelayVoid) -> int:
         """Slave's KME: :func:`~qit4n.kms.relayauth.void_batch` (refusals counted)."""
         try:
-            return void_batch(self.store, self.config.directory, sender=sender, batch_id=batch_id, tag=tag)
+            check_parties(message, sender=sender, receiver=self.config.kme_id)
+            return void_batch(
+                self.store,
+                self.config.directory,
+                sender=sender,
+                batch_id=message.key_relay_ID,
+                tag=message.authentication_tag,
+            )
         except EtsiError:
             self.refused["void"] += 1
             raise
+
+
+def completion_notification(source: str, destination: str, key_relay_id: str, receipt: bytes | str) -> dict[str, str]:
+    """A :class:`~qit4n.kms.kx.KeyRelayCompletionNotification` (Q.4163 8.2) carrying the receipt tag."""
+    tag = receipt if isinstance(receipt, str) else base64.b64encode(receipt).decode("ascii")
+    return {
+        "message_type": "key_relay_completion_notification",
+        "source_KME_ID": source,
+        "destination_KME_ID": destination,
+        "key_relay_ID": key_relay_id,
+        "result": "completed",
+        "authentication_tag": tag,
+    }

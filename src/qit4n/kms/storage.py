@@ -95,13 +95,28 @@ class KeyStorage(Protocol):
         """Group commit: the changes made inside commit together on exit (each still all-or-nothing)."""
         ...
 
-    def register_link(self, *, link_id: str, parity: int, reserved_units: int = 0) -> None:
+    def register_link(self, *, link_id: str, parity: int, reserved_units: int = 0, agreement: bool = False) -> None:
         """Declare a link; this end owns the unit indices with ``index % 2 == parity``; the first
-        ``reserved_units`` units hold its authentication key and are spent at once."""
+        ``reserved_units`` units hold its authentication key and are spent at once. With
+        ``agreement`` only units both ends hold (:meth:`record_peer_supply`) are allocated."""
         ...
 
     def supply_units(self, *, link_id: str, count: int) -> None:
         """Record that the link delivered ``count`` more units."""
+        ...
+
+    def supply_agreement(self, *, link_id: str) -> tuple[int, int, int | None]:
+        """(units held here, units announced to the peer and accepted, units the peer holds or None)."""
+        ...
+
+    def record_peer_supply(self, *, link_id: str, start: int, count: int) -> int:
+        """The peer holds units ``start .. start+count-1`` (key supply notification); returns the units
+        it holds now. :class:`UnitMismatchError` unless ``start`` continues the last accepted one."""
+        ...
+
+    def record_announced(self, *, link_id: str, units: int) -> None:
+        """The peer accepted this end's notifications of units ``0 .. units-1``; :class:`UnitMismatchError`
+        if this end holds fewer."""
         ...
 
     def unit_count(self, *, link_id: str, owned_only: bool = False) -> int:

@@ -18,6 +18,12 @@ stored *pending* with its sealed end-to-end key (:mod:`qit4n.kms.relayauth`) and
 only once :meth:`KeyStore.confirm` has checked the master's KME's confirm tag. The first units of a
 link (``reserved``) hold its authentication hash key and are never allocated.
 
+Supply agreement (ITU-T Q.4163 key supply notification, :mod:`qit4n.kms.kxsupply`). A link registered
+with ``agreement=True`` also keeps ``peer_supplied``, the units the peer KME has notified it holds
+(each notification must start exactly where the last accepted one ended), and ``announced``, the
+units this end has notified and the peer accepted. This end then allocates only units below
+``min(supplied, peer_supplied)``: both ends hold every unit it names.
+
 Every change is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``). A KME commits before it
 answers, so after ``kill -9`` a key that was acknowledged is still there, and a key that was
 delivered is gone: nothing acknowledged is lost and nothing is delivered twice. WAL with
@@ -80,8 +86,11 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS reserved (link TEXT PRIMARY KEY, units INTEGER NOT NULL);
 """
 
-#: Columns added to ``batches`` since its first release (added to older databases on open).
-_ADDED_COLUMNS = {"confirmed": "INTEGER NOT NULL DEFAULT 1", "e2e": "BLOB"}
+#: Columns added to ``batches`` and ``links`` since their first release (added to older databases on open).
+_ADDED_COLUMNS = {
+    "batches": {"confirmed": "INTEGER NOT NULL DEFAULT 1", "e2e": "BLOB"},
+    "links": {"peer_supplied": "INTEGER", "announced": "INTEGER NOT NULL DEFAULT 0"},
+}
 
 _MAX_PARAMS = 900
 
@@ -182,10 +191,11 @@ class KeyStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(_SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(batches)")}
-        for name, declaration in _ADDED_COLUMNS.items():
-            if name not in columns:
-                self._db.execute(f"ALTER TABLE batches ADD COLUMN {name} {declaration}")
+        for table, added in _ADDED_COLUMNS.items():
+            columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, declaration in added.items():
+                if name not in columns:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
         self._grouped = False
         self._issued_pending = 0
         self._reserved: dict[str, int] = {}
@@ -256,13 +266,15 @@ class KeyStore:
         )
 
     # -- link pools -------------------------------------------------------------------------
-    def register_link(self, *, link_id: str, parity: int, reserved_units: int = 0) -> None:
+    def register_link(self, *, link_id: str, parity: int, reserved_units: int = 0, agreement: bool = False) -> None:
         """Declare a link; this end owns the unit indices with ``idx % 2 == parity``.
 
         The first ``reserved_units`` units (an even number) hold the link's authentication key:
         never allocated nor accepted from the peer, they count as spent as they are supplied. A
         link registered before with another reservation is refused
-        (:class:`~qit4n.errors.ServiceError`): its ends would disagree on that key.
+        (:class:`~qit4n.errors.ServiceError`): its ends would disagree on that key. With
+        ``agreement``, units are allocated only once the peer has notified it holds them
+        (:meth:`record_peer_supply`).
         """
         if reserved_units < 0 or reserved_units % 2:
             raise ServiceError(f"reserved_units = {reserved_units}: must be an even number >= 0")
@@ -281,7 +293,13 @@ class KeyStore:
                     )
                 cursor.execute("INSERT INTO reserved (link, units) VALUES (?, ?)", (link_id, reserved_units))
                 self._reserved[link_id] = reserved_units
+                if agreement:
+                    cursor.execute("UPDATE links SET peer_supplied = 0 WHERE link = ?", (link_id,))
                 return
+            if agreement:
+                cursor.execute(
+                    "UPDATE links SET peer_supplied = 0 WHERE link = ? AND peer_supplied IS NULL", (link_id,)
+                )
             row = cursor.execute("SELECT units FROM reserved WHERE link = ?", (link_id,)).fetchone()
             if (0 if row is None else row[0]) != reserved_units:
                 raise ServiceError(
@@ -298,6 +316,62 @@ class KeyStore:
         if row is None:
             raise UnitMismatchError(f"link {link_id}: not a link of this KME")
         return row
+
+    def _peer_supplied(self, cursor: sqlite3.Cursor, link_id: str) -> int | None:
+        """Units the peer has notified it holds; None when the link does not use supply agreement."""
+        row = cursor.execute("SELECT peer_supplied FROM links WHERE link = ?", (link_id,)).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def _usable(self, cursor: sqlite3.Cursor, link_id: str, supplied: int) -> int:
+        """Units below which this end may allocate: all it holds, or those both ends hold (supply agreement)."""
+        peer = self._peer_supplied(cursor, link_id)
+        return supplied if peer is None else min(supplied, peer)
+
+    def supply_agreement(self, *, link_id: str) -> tuple[int, int, int | None]:
+        """(units this end holds, units it has announced and the peer accepted, units the peer holds
+        or None without supply agreement)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT supplied, announced, peer_supplied FROM links WHERE link = ?", (link_id,)
+            ).fetchone()
+        if row is None:
+            raise UnitMismatchError(f"link {link_id}: not a link of this KME")
+        return row[0], row[1], row[2]
+
+    def record_peer_supply(self, *, link_id: str, start: int, count: int) -> int:
+        """The peer notified that it holds units ``start .. start+count-1``; returns the units it holds now.
+
+        Raises :class:`UnitMismatchError` (nothing changes) unless the link uses supply agreement
+        and the notification starts exactly where the last accepted one ended (a gap: notifications
+        were lost; an overlap: a duplicate or a replay). The peer may hold more units than this end
+        (its module may run ahead): only units both ends hold are allocated.
+        """
+        with self._tx() as cursor:
+            self._link(cursor, link_id)
+            expected = self._peer_supplied(cursor, link_id)
+            if expected is None:
+                raise UnitMismatchError(f"link {link_id}: this end does not use supply agreement")
+            if start != expected:
+                kind = "a gap (notifications lost)" if start > expected else "an overlap (a duplicate or a replay)"
+                raise UnitMismatchError(
+                    f"link {link_id}: notified key IDs from {start}, expected from {expected}: {kind}"
+                )
+            cursor.execute("UPDATE links SET peer_supplied = ? WHERE link = ?", (start + count, link_id))
+        return start + count
+
+    def record_announced(self, *, link_id: str, units: int) -> None:
+        """The peer holds this end's notification of units ``0 .. units-1`` (its response said so).
+
+        Raises :class:`UnitMismatchError` (nothing changes) if ``units`` exceeds what this end holds:
+        the peer's record and this end's supply disagree.
+        """
+        with self._tx() as cursor:
+            _parity, supplied, _next_own, _spent = self._link(cursor, link_id)
+            if not 0 <= units <= supplied:
+                raise UnitMismatchError(
+                    f"link {link_id}: the peer records {units} units notified by this end, which holds {supplied}"
+                )
+            cursor.execute("UPDATE links SET announced = ? WHERE link = ?", (units, link_id))
 
     def _reserved_arriving(self, link_id: str, before: int, after: int) -> int:
         """Reserved units among units ``before .. after - 1`` (spent as they are supplied)."""
@@ -316,16 +390,19 @@ class KeyStore:
     def unit_count(self, *, link_id: str, owned_only: bool = False) -> int:
         """Unspent units in the link's pool (all, or only those this end may allocate)."""
         with self._lock:
-            _parity, supplied, next_own, spent = self._link(self._db.cursor(), link_id)
+            cursor = self._db.cursor()
+            _parity, supplied, next_own, spent = self._link(cursor, link_id)
+            usable = self._usable(cursor, link_id, supplied) if owned_only else supplied
         if owned_only:
-            return 0 if next_own >= supplied else (supplied - 1 - next_own) // 2 + 1
+            return 0 if next_own >= usable else (usable - 1 - next_own) // 2 + 1
         return max(supplied - spent, 0)
 
     def _allocate(self, cursor: sqlite3.Cursor, link_id: str, supply: UnitSource, count: int) -> tuple[int, bytes]:
         _parity, supplied, next_own, _spent = self._link(cursor, link_id)
+        usable = self._usable(cursor, link_id, supplied)
         last = next_own + 2 * (count - 1)
-        if count < 1 or last >= supplied:
-            available = 0 if next_own >= supplied else (supplied - 1 - next_own) // 2 + 1
+        if count < 1 or last >= usable:
+            available = 0 if next_own >= usable else (usable - 1 - next_own) // 2 + 1
             raise PoolExhaustedError(f"link {link_id}: {available} key units stored, {count} needed")
         cursor.execute("UPDATE links SET cursor = ?, spent = spent + ? WHERE link = ?", (last + 2, count, link_id))
         return next_own, b"".join(supply.units(next_own, 2 * count - 1)[::2])
@@ -337,6 +414,11 @@ class KeyStore:
         last = start + 2 * (count - 1)
         if count < 1 or start < 0 or start % 2 == parity:
             raise UnitMismatchError(f"link {link_id}: units from {start} (x{count}) are not the peer's to name")
+        if last >= supplied and self._peer_supplied(cursor, link_id) is not None:
+            raise UnitMismatchError(
+                f"link {link_id}: unit {last} is not held here (this end holds {supplied} units and has "
+                "notified no more to the peer)"
+            )
         if last >= supplied + MAX_UNITS_AHEAD:
             raise UnitMismatchError(
                 f"link {link_id}: unit {last} is more than {MAX_UNITS_AHEAD} units ahead "
