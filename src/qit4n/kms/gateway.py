@@ -233,6 +233,13 @@ class Gateway:
         answer: dict[str, Any] = response.json()
         return answer
 
+    async def post_peer(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The Kx key supply notifications of the inter-domain link (``/kme/v1/supply`` between KMEs of
+        one domain) go to the peer gateway's ``/kmapi/v1/supply``; nothing else crosses this way."""
+        if path != "/kme/v1/supply":
+            raise EtsiError(503, f"{path} does not cross to the {self.interdomain.peer_domain} domain")
+        return await self._call_peer("/kmapi/v1/supply", body)
+
     # -- checks and their audit -------------------------------------------------------------------------
     def _decide(self, stage: str, master: str, slave: str, bits: int, error: EtsiError | None, **extra: Any) -> None:
         """Write one policy decision to the audit log (no key material) and count it."""

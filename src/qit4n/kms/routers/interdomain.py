@@ -6,7 +6,8 @@ reads the interconnection's state. ``gateway_router`` is served only by the gate
 inter-domain listener, whose clients must hold a certificate of the *peer* domain's CA naming the
 peer gateway: ``GET /kmapi/versions``, ``POST /kmapi/v1/ext_keys`` (paths and SAE field names as in
 ETSI GS QKD 020's key transfer between KMSs; the keys travel one-time padded with the inter-domain
-link's key) and ``POST /kmapi/v1/ext_keys/admit`` (the policy pre-check, a qit4n extension).
+link's key), ``POST /kmapi/v1/ext_keys/admit`` (the policy pre-check, a qit4n extension) and
+``POST /kmapi/v1/supply`` (the Kx key supply notifications of the inter-domain link).
 Not part of ETSI GS QKD 014; kept out of the published ETSI OpenAPI document.
 """
 
@@ -21,6 +22,8 @@ from qit4n.kms.dependencies import caller_id, calling_kme, calling_operator, get
 from qit4n.kms.errors import EtsiError
 from qit4n.kms.gateway import ExtKeys, ExtKeysAdmit, Gateway
 from qit4n.kms.kme import KME
+from qit4n.kms.routers.peers import SupplyBatch
+from qit4n.kms.routers.peers import supply as answer_supply
 from qit4n.kms.shape import KeyShape
 from qit4n.schema import StrictModel
 
@@ -100,6 +103,12 @@ async def status(_caller: Annotated[str, Depends(calling_operator)], kme: TheKME
 async def versions(_sender: PeerGateway) -> dict[str, list[str]]:
     """Versions of the inter-domain interface this gateway speaks."""
     return {"versions": ["v1"]}
+
+
+@gateway_router.post("/v1/supply")
+async def supply(batch: SupplyBatch, sender: PeerGateway, kme: TheKME) -> dict[str, Any]:
+    """Key supply notifications (ITU-T Q.4163) for the inter-domain link, as between the KMEs of a domain."""
+    return await answer_supply(batch, sender, kme)
 
 
 @gateway_router.post("/v1/ext_keys/admit")
