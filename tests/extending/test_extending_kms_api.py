@@ -56,6 +56,7 @@ def test_the_interface_is_gone_once_unregistered(recipe: ModuleType) -> None:
         "etsi004",
         "etsi014",
         "kme-control",
+        "kme-interdomain",
         "kme-metrics",
         "kme-peers",
         "kme-streams",

@@ -73,14 +73,25 @@ def up(
     duration_s: Annotated[
         float | None, typer.Option("--duration-s", min=0.0, help="stop after this many seconds (default: Ctrl-C)")
     ] = None,
+    interconnect: Annotated[
+        Path | None,
+        typer.Option("--interconnect", help="join another domain through a gateway under this agreement (YAML)"),
+    ] = None,
+    domain: Annotated[
+        str | None,
+        typer.Option("--domain", help="--interconnect: this domain's name in the agreement (default: scenario name)"),
+    ] = None,
 ) -> None:
     """Start a KME per node of SCENARIO and the QKDN controller; Ctrl-C stops everything. A restart on
-    the same --state resumes it (pools, alarms, events, faults)."""
+    the same --state resumes it (pools, alarms, events, faults). With --interconnect the network joins
+    another domain, started on its own, through its gateway node (docs/network.md, "Inter-domain operation")."""
     from qit4n.kms.launcher import Network, StateLock, write_kme_plan
+    from qit4n.qkdn.interdomain import apply_agreement, forget_agreement, load_agreement
     from qit4n.qkdn.plan import start_controller, write_controller_plan
     from qit4n.scenario import load_scenario
 
     loaded = load_scenario(scenario)
+    agreement = None if interconnect is None else load_agreement(interconnect)
     signal.signal(signal.SIGINT, _stop_requested)
     signal.signal(signal.SIGTERM, _stop_requested)
     console = Console()
@@ -90,6 +101,10 @@ def up(
     try:
         with contextlib.ExitStack() as running:
             kmes = write_kme_plan(loaded, state, supply=supply)
+            if agreement is None:
+                forget_agreement(state)
+            else:
+                kmes = apply_agreement(loaded, kmes, agreement, domain or loaded.name)
             plan = write_controller_plan(loaded, kmes)
             network = running.enter_context(Network(kmes, lock=lock))
             start_controller(network, state)
@@ -101,6 +116,14 @@ def up(
             )
             console.print(f"controller: {plan.url}/qkdn/v1/state (mutual TLS, operator certificate)")
             console.print(f"dashboard:  {plan.url}/dashboard")
+            if agreement is not None:
+                config = next(c for c in kmes.configs.values() if c.interdomain and c.interdomain.gateway)
+                assert config.interdomain is not None and config.interdomain.gateway is not None
+                gateway = config.interdomain.gateway
+                console.print(
+                    f"gateway:    {config.kme_id}, inter-domain link {gateway.link_id} to "
+                    f"{config.interdomain.peer_domain} ({gateway.peer_url}), agreement {agreement.agreement}"
+                )
             console.print("running; Ctrl-C stops" if duration_s is None else f"running for {duration_s:g} s")
             deadline = None if duration_s is None else time.monotonic() + duration_s
             try:
@@ -218,6 +241,26 @@ def status(
     for alarm in report["alarms"]:
         alarms.add_row(alarm["severity"], alarm["source"], alarm["text"], alarm["raised_at"], alarm["cleared_at"] or "")
     console.print(alarms)
+    if report.get("interdomain"):
+        _print_interdomain(console, report["interdomain"])
+
+
+def _print_interdomain(console: Console, view: dict[str, Any]) -> None:
+    """The interconnection table of ``network status`` (issue 13 item 7)."""
+    table = RichTable(title=f"inter-domain: {view['domain']} <-> {view['peer_domain']} (agreement {view['agreement']})")
+    for column in ("gateway", "link", "state", "key rate (bit/s)", "pool (bits)", "remote SAEs", "decisions"):
+        table.add_column(column)
+    decisions = ", ".join(f"{name}: {count}" for name, count in view["counters"].items())
+    table.add_row(
+        view["gateway_kme_id"],
+        view["link_id"],
+        view["state"] + (f" ({view['reason']})" if view["reason"] else ""),
+        f"{view['key_rate_bps']:.4g}",
+        f"{view['pool_bits']:.4g}",
+        ", ".join(view["remote_sae_ids"]),
+        decisions,
+    )
+    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,9 @@ Events: ``enc_keys`` (master, slaves, first key_ID and count: the batch's key_ID
 with the index in its low 16 bits), ``dec_keys`` (slave, master, key_IDs), ``expired`` (count), and
 the refused or mismatched Kx messages (:mod:`qit4n.kms.kx`): ``relay_refused``, ``confirm_refused``,
 ``void_refused`` (sender, key_relay_ID, reason), ``supply_refused``, ``supply_resync`` and
-``supply_mismatch`` (peer or sender, link_ID, reason).
+``supply_mismatch`` (peer or sender, link_ID, reason); in a domain joined to another
+(:mod:`qit4n.kms.gateway`), ``enc_keys_refused`` and, at the gateway, ``interdomain`` (one policy
+decision: stage, master, slave, bits, allowed or refused and why).
 """
 
 from __future__ import annotations

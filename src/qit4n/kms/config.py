@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from qit4n.kms.interconnect import InterdomainConfig
 from qit4n.kms.tls import CLASSICAL_TLS_GROUPS, DEFAULT_TLS_GROUPS, PQ_TLS_GROUPS
 from qit4n.schema import StrictModel
 
@@ -209,6 +210,10 @@ class KMEConfig(StrictModel):
         min_length=1,
         max_length=8,
         description=_TLS_GROUPS_DESCRIPTION,
+    )
+
+    interdomain: InterdomainConfig | None = Field(
+        None, description="the interconnection of this KME's domain with a peer domain (network up --interconnect)"
     )
 
     _tls_groups_known = field_validator("tls_groups")(_check_tls_groups)

@@ -191,9 +191,17 @@ class Etsi004:
             )
         if source == destination:
             raise EtsiError(400, "destination must differ from source", [{"destination": destination}])
+        interdomain = self.config.interdomain
         for role, sae_id in (("source", source), ("destination", destination)):
             if sae_id not in self.config.directory:
                 raise EtsiError(400, f"{role} {sae_id!r} is not an SAE of this network", [{role: sae_id}])
+            if interdomain is not None and sae_id in interdomain.remote_sae_ids:
+                raise EtsiError(
+                    400,
+                    f"{role} {sae_id!r} is an SAE of the {interdomain.peer_domain} domain: key streams do not cross "
+                    "domains (use ETSI GS QKD 014)",
+                    [{role: sae_id}],
+                )
         try:
             if caller == source:
                 return self._open_source(request)

@@ -19,6 +19,7 @@ import uuid
 from qit4n.kms.audit import AuditLog
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.errors import EXTENSION_MANDATORY_UNSUPPORTED, KEYS_NOT_FOUND, SIZE_NOT_MULTIPLE_OF_8, EtsiError
+from qit4n.kms.gateway import InterdomainAgent
 from qit4n.kms.quotas import QuotaBook
 from qit4n.kms.relay import RelayEngine
 from qit4n.kms.relayauth import HopLayout
@@ -51,8 +52,16 @@ class Etsi014:
     """The ETSI GS QKD 014 service of one KME (see the module docstring)."""
 
     def __init__(
-        self, config: KMEConfig, store: KeyStorage, relay: RelayEngine, quotas: QuotaBook, audit: AuditLog
+        self,
+        config: KMEConfig,
+        store: KeyStorage,
+        relay: RelayEngine,
+        quotas: QuotaBook,
+        audit: AuditLog,
+        *,
+        interdomain: InterdomainAgent | None = None,
     ) -> None:
+        self.interdomain = interdomain
         self.config = config
         self.store = store
         self.relay = relay
@@ -139,6 +148,9 @@ class Etsi014:
         slaves_by_kme: dict[str, list[str]] = {}
         for sae_id in slaves:
             slaves_by_kme.setdefault(self._target_kme(sae_id, "slave_SAE_ID"), []).append(sae_id)
+        remote = self.interdomain is not None and any(self.interdomain.is_remote(sae_id) for sae_id in slaves)
+        if remote:
+            await self._admit_remote(master, slaves, shape)
         unit_bits = self.config.key_size_bits
         for target in slaves_by_kme:
             if target != self.config.kme_id:
@@ -158,10 +170,32 @@ class Etsi014:
             if error.status_code != 503:
                 raise
             raise _without_topology(error, slaves) from None
+        if remote and self.interdomain is not None:
+            try:
+                await self.interdomain.forward(master, slave, shape, batch_id)
+            except EtsiError as error:
+                self.audit.record("enc_keys_refused", master=master, slaves=slaves, status=error.status_code)
+                raise
         self.store.count_issued(number=shape.number)
         key_ids = batch_key_ids(batch_id, shape.number)
         self.audit.record("enc_keys", master=master, slaves=slaves, first_key_ID=key_ids[0], count=shape.number)
         return list(zip(key_ids, shape.split(keys)))
+
+    async def _admit_remote(self, master: str, slaves: list[str], shape: KeyShape) -> None:
+        """Keys for an SAE of the peer domain: one slave only, admitted by both gateways (policy, budget, link)."""
+        assert self.interdomain is not None
+        if len(slaves) > 1:
+            raise EtsiError(
+                400,
+                f"keys shared with an SAE of the {self.interdomain.config.peer_domain} domain go to that one slave "
+                "only: give no additional_slave_SAE_IDs",
+                [{"additional_slave_SAE_IDs": slaves[1:]}],
+            )
+        try:
+            await self.interdomain.admit(master, slaves[0], shape)
+        except EtsiError as error:
+            self.audit.record("enc_keys_refused", master=master, slaves=slaves, status=error.status_code)
+            raise
 
     async def get_key_with_ids(self, slave: str, master: str, key_ids: list[str]) -> list[IssuedKey]:
         """Get key with key IDs (clause 5.3): all or none, each key to each named slave once.

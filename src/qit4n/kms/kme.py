@@ -22,6 +22,7 @@ from qit4n.kms.atrest import KeySealer, private_dir
 from qit4n.kms.audit import AuditLog
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.etsi004 import Etsi004
+from qit4n.kms.gateway import InterdomainAgent
 from qit4n.kms.kek import open_sealer
 from qit4n.kms.kxsupply import SupplyNotifier
 from qit4n.kms.metrics import CountingRelayEngine, KMEMetrics
@@ -68,9 +69,19 @@ class KME:
         if not audit_file.parent.exists():
             private_dir(audit_file.parent)
         self.audit = AuditLog(audit_file, config.kme_id)
-        self.supply_notifier = SupplyNotifier(config, self.store, self.audit, self.relay.post)
+        self.supply_notifier = SupplyNotifier(config, self.store, self.audit, self._post_peer)
         self.metrics.watch(self)
         self.etsi004 = Etsi004(config, self.store, self.relay, self.quotas, self.audit)
+        #: Link ID -> its physical condition, as the control interface last set it (none: never touched).
+        self.link_conditions: dict[str, Any] = {}
+        self.interdomain = None if config.interdomain is None else InterdomainAgent(self, config.interdomain)
+
+    async def _post_peer(self, kme_id: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST to a peer KME: the peer domain's gateway over the inter-domain interface, any other directly."""
+        gateway = None if self.interdomain is None else self.interdomain.gateway
+        if gateway is not None and kme_id == gateway.settings.peer_kme_id:
+            return await gateway.post_peer(path, body)
+        return await self.relay.post(kme_id, path, body)
 
     async def start(self) -> None:
         """Open the connections to other KMEs; load the authentication kernel (numba) before the first relay."""
@@ -78,10 +89,14 @@ class KME:
 
         MessageAuthenticator(bytes(16)).digest(b"")
         await self.relay.start()
+        if self.interdomain is not None:
+            await self.interdomain.start()
 
     async def close_peers(self) -> None:
         """Close the connections to other KMEs (no relay is possible afterwards)."""
         await self.relay.close()
+        if self.interdomain is not None:
+            await self.interdomain.close()
 
     async def close(self) -> None:
         """Close the connections and the store."""

@@ -146,9 +146,18 @@ class CountingRelayEngine(RelayEngine):
         return self
 
     async def distribute(
-        self, *, master: str, slaves_by_kme: dict[str, list[str]], primary: str, shape: KeyShape
+        self,
+        *,
+        master: str,
+        slaves_by_kme: dict[str, list[str]],
+        primary: str,
+        shape: KeyShape,
+        batch_id: str | None = None,
+        keys: bytes | None = None,
     ) -> tuple[str, bytes]:
-        answer = await super().distribute(master=master, slaves_by_kme=slaves_by_kme, primary=primary, shape=shape)
+        answer = await super().distribute(
+            master=master, slaves_by_kme=slaves_by_kme, primary=primary, shape=shape, batch_id=batch_id, keys=keys
+        )
         remote = sum(kme_id != self.config.kme_id for kme_id in slaves_by_kme)
         if remote:
             self.metrics.relayed.labels(role="sent").inc(shape.number * remote)

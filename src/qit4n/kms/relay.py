@@ -304,7 +304,14 @@ class RelayEngine:
             raise EtsiError(503, f"no key was issued: {error}") from None
 
     async def distribute(
-        self, *, master: str, slaves_by_kme: dict[str, list[str]], primary: str, shape: KeyShape
+        self,
+        *,
+        master: str,
+        slaves_by_kme: dict[str, list[str]],
+        primary: str,
+        shape: KeyShape,
+        batch_id: str | None = None,
+        keys: bytes | None = None,
     ) -> tuple[str, bytes]:
         """New keys of ``shape`` for ``master``, committed and confirmed at every slave's KME: (batch ID, keys).
 
@@ -314,14 +321,16 @@ class RelayEngine:
         after every KME has confirmed them; if any transport or check
         fails the batch is voided everywhere and :class:`EtsiError` 503 is raised. ``slaves_by_kme``
         maps each slave's KME (this one included, when a slave is attached here) to its slaves.
+        An inter-domain gateway passes the ``keys`` and ``batch_id`` that came from the peer domain
+        (with ``primary`` this KME; :mod:`qit4n.kms.gateway`).
         """
         kme_id = self.config.kme_id
-        batch_id = new_batch_id()
+        batch_id = batch_id or new_batch_id()
         layout = HopLayout(shape, self.unit_bits)
         sends: list[tuple[str, int, bytes | None, bytes]] = []
         e2e_keys: dict[str, bytes] = {}
         if primary == kme_id:
-            keys = self.fresh_keys(shape.total_bytes)
+            keys = self.fresh_keys(shape.total_bytes) if keys is None else keys
         else:
             start, pad = self._allocate_first_hop(primary, layout)
             payload = layout.payload_pad(pad)

@@ -33,6 +33,7 @@ from qit4n.kms.atrest import write_private
 from qit4n.kms.config import kme_id_of
 from qit4n.kms.routes import fewest_hop_paths, link_adjacency
 from qit4n.qkdn.faults import read_faults
+from qit4n.qkdn.interdomain import InterdomainView
 from qit4n.qkdn.state import (
     Alarm,
     AlarmSeverity,
@@ -134,6 +135,7 @@ class Controller:
         self._snapshot: NetworkState | None = None
         self._clients: dict[str, httpx.AsyncClient] = {}  # one small pool per KME
         self._kinds: dict[str, str] = {}  # alarm ID -> the kind of condition it reports (down, aborted, ...)
+        self.interdomain = InterdomainView.load(plan.state_dir)
         self._load()
 
     # -- persistence ------------------------------------------------------------------------------
@@ -221,6 +223,8 @@ class Controller:
             await self._reapply_faults(rejoined)
         self._update_nodes()
         self._update_links()
+        if self.interdomain is not None:
+            self.interdomain.update(self._reports, self._event)
         self._update_alarms()
         await self._push_routes()
         self.polls += 1
@@ -233,6 +237,7 @@ class Controller:
         content = json.dumps(
             [[n.model_dump(mode="json") for n in self._nodes], [lk.model_dump(mode="json") for lk in self._links]]
             + [[a.model_dump(mode="json") for a in alarms]]
+            + [None if self.interdomain is None else self.interdomain.dump()]
         )
         if content != self._content or self._published_routes is not self._route_states:
             self._content, self._published_routes = content, self._route_states
@@ -245,6 +250,7 @@ class Controller:
             links=self._links,
             routes=self._route_states,
             alarms=alarms,
+            interdomain=None if self.interdomain is None else self.interdomain.current,
         )
 
     async def _reapply_faults(self, kme_ids: list[str]) -> None:
@@ -367,6 +373,9 @@ class Controller:
             if link.pool_bits < self.settings.pool_low_share * link.pool_capacity_bits:
                 text = f"link {link.id} pool low: {link.pool_bits:.0f} bits"
                 active[(source, "pool-low")] = (AlarmSeverity.WARNING, text)
+        interdomain = None if self.interdomain is None else self.interdomain.alarm()
+        if interdomain is not None:
+            active[(interdomain[0], interdomain[1])] = (AlarmSeverity.MAJOR, interdomain[2])
         return active
 
     def _update_alarms(self) -> None:

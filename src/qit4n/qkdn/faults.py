@@ -136,6 +136,11 @@ def _send(plan: ControllerPlan, link_id: str, condition: dict[str, Any]) -> None
 
 def apply_fault(plan: ControllerPlan, action: str, target: str, *, classical: str | None = None) -> dict[str, Any]:
     """Record and apply one fault (module docstring); returns what was recorded for ``target``."""
+    from qit4n.qkdn.interdomain import interdomain_fault
+
+    interdomain = interdomain_fault(plan, action, target)  # the inter-domain link (issue 13 item 7), if joined
+    if interdomain is not None:
+        return interdomain
     scenario = plan.scenario()
     node_ids = [node.id for node in scenario.nodes]
     path = _path(plan.state_dir)

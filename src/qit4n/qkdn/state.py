@@ -12,6 +12,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
+from qit4n.qkdn.interdomain import InterdomainState
 from qit4n.scenario import NodeRole
 from qit4n.schema import StrictModel
 
@@ -97,3 +98,6 @@ class NetworkState(StrictModel):
     links: list[LinkState]
     routes: list[RouteState]
     alarms: list[Alarm]
+    interdomain: InterdomainState | None = Field(
+        None, description="the interconnection with a peer domain (network up --interconnect), if any"
+    )

@@ -84,6 +84,7 @@ def _conditions(request: Request, kme: KME) -> dict[str, LinkCondition]:
             conditions[link.link_id] = LinkCondition()
             kme.fillers[index] = _GatedFiller(filler, conditions, link.link_id)
         request.app.state.link_conditions = conditions
+        kme.link_conditions = conditions
         request.app.state.route_version = 0
     return conditions
 
@@ -104,6 +105,8 @@ async def control_state(request: Request, _caller: Operator, kme: TheKME, routes
             **condition.model_dump(),
         }
     report = {"kme_id": kme.config.kme_id, "links": links, "route_version": request.app.state.route_version}
+    if kme.interdomain is not None:
+        report["interdomain"] = kme.interdomain.report()
     return {**report, "routes": kme.config.routes} if routes else report
 
 

@@ -33,7 +33,7 @@ router = APIRouter(prefix="/api/v1/keys", responses=_ERRORS)
 
 async def etsi014_service(kme: Annotated[KME, Depends(get_kme)]) -> Etsi014:
     """The ETSI GS QKD 014 semantics over the KME's store and relay engine."""
-    return Etsi014(kme.config, kme.store, kme.relay, kme.quotas, kme.audit)
+    return Etsi014(kme.config, kme.store, kme.relay, kme.quotas, kme.audit, interdomain=kme.interdomain)
 
 
 Caller = Annotated[str, Depends(calling_sae)]
