@@ -27,8 +27,9 @@ import qit4n
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
-#: Seconds one tour command may take; the whole tour ran in about 50 s on the 2-core machine.
-COMMAND_LIMIT_S = 30.0
+#: Seconds after which a tour command counts as hung (the whole tour runs in about 50 s on the 2-core
+#: machine, the demo about 20 s of it; speed itself is measured in benchmarks/, not here).
+COMMAND_LIMIT_S = 120.0
 #: Seconds a started service may take to print ``running``.
 SERVICE_START_LIMIT_S = 40.0
 
@@ -174,7 +175,6 @@ def test_readme_tour_runs_as_written(tmp_path: Path, shell_env: dict[str, str], 
     kme_base_port = _free_port_run(8)
     commands = tour_commands()
     started: list[tuple[str, subprocess.Popen[bytes]]] = []
-    timings: dict[str, float] = {}
     for index, command in enumerate(commands):
         line = command
         if "--scheduler" in line:
@@ -182,12 +182,10 @@ def test_readme_tour_runs_as_written(tmp_path: Path, shell_env: dict[str, str], 
             line = line.replace("tcp://127.0.0.1:8786", address)
             started += [("--scheduler", process) for process in processes]
         line = line.replace("8443", str(kme_base_port))
-        start = time.perf_counter()
         if re.match(r"qit4n (kms|network) up ", line):
             state_option = re.search(r"--state (\S+)", command)
             assert state_option is not None, command
             started.append((state_option.group(1), services.start(line, "running; Ctrl-C stops")))
-            timings[command] = time.perf_counter() - start
             continue
         result = subprocess.run(
             ["bash", "-c", line],
@@ -196,13 +194,11 @@ def test_readme_tour_runs_as_written(tmp_path: Path, shell_env: dict[str, str], 
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=COMMAND_LIMIT_S * 2,
+            timeout=COMMAND_LIMIT_S,
             check=False,
         )
-        timings[command] = time.perf_counter() - start
         assert result.returncode == 0, f"{command}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
         assert "Traceback" not in result.stderr, f"{command}\n{result.stderr[-2000:]}"
-        assert timings[command] < COMMAND_LIMIT_S, f"{command} took {timings[command]:.1f} s"
         later = " ".join(commands[index + 1 :])
         for needle, process in started:
             if needle not in later and not (needle.startswith("kms") and "8443" in later):
