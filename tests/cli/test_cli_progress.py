@@ -1,18 +1,134 @@
-"""Long commands show progress on stderr when it is a terminal, and nothing when it is not."""
+"""Long commands show progress on stderr when it is a terminal, and nothing when it is not or under ``--json``.
+
+Each command family runs twice in this process: once with ``sys.stderr`` on a pseudo-terminal (the
+progress description must reach it) and once with stderr captured by pytest, not a terminal (stderr
+must stay empty and stdout hold the result). ``--json`` runs on the pseudo-terminal too, where only
+the JSON may appear. ``emulate`` and ``kms up`` also run as subprocesses, as a user starts them.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
+import select
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
+
+from qit4n.cli import main
 
 EMULATE = ["emulate", "bb84-decoy", "--distance-km", "20", "--pulses", "1e6"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _colorama_sees_real_streams() -> Iterator[None]:
+    """numba starts colorama (to colour its messages) while a progress display runs, so colorama keeps
+    rich's proxy of pytest's captured stdout, closed by exit time; point it back at the real streams."""
+    yield
+    initialise = sys.modules.get("colorama.initialise")
+    if initialise is not None:
+        initialise.orig_stdout, initialise.orig_stderr = sys.__stdout__, sys.__stderr__  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _plain_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No variable that makes rich treat a pipe as a terminal (or a terminal as a pipe)."""
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "NO_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+@contextmanager
+def _terminal_stderr(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bytes]]:
+    """``sys.stderr`` on a pseudo-terminal for the block; the list fills with what the terminal received."""
+    master, slave = pty.openpty()
+    received: list[bytes] = []
+    finished = threading.Event()
+
+    def read() -> None:
+        while True:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if not ready:
+                if finished.is_set():
+                    return
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal closed
+                return
+            if not chunk:
+                return
+            received.append(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    with os.fdopen(slave, "w", encoding="utf-8", buffering=1) as terminal:
+        monkeypatch.setattr(sys, "stderr", terminal)
+        try:
+            yield received
+        finally:
+            monkeypatch.setattr(sys, "stderr", sys.__stderr__)
+    finished.set()
+    reader.join(timeout=5)
+    os.close(master)
+
+
+def _run(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 0
+    return 0
+
+
+def _on_terminal(argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
+    """Run ``qit4n argv`` with stderr on a pseudo-terminal; what the terminal received (the exit must be 0)."""
+    with _terminal_stderr(monkeypatch) as received:
+        status = _run(argv)
+    capsys.readouterr()
+    assert status == 0, argv
+    return b"".join(received).decode("utf-8", "replace")
+
+
+#: Per family: a small run, and a description its progress line must show.
+FAMILIES = {
+    "sweep": (["sweep", "bb84-decoy", "--distance-km", "0,10", "--workers", "1"], "sweep of bb84-decoy"),
+    "plan": (["plan", "secoqc-vienna-2008"], "planning secoqc-vienna-2008"),
+    "simulate": (["simulate", "secoqc-vienna-2008", "--duration", "1h"], "simulating 3600 s"),
+    "postprocess": (["postprocess", "--qber", "0.02", "--bits", "100000"], "distilling 100,000 bits"),
+    "emulate": (EMULATE, "emulating 1e+06 pulses of bb84-decoy"),
+    "qin chain": (
+        ["qin", "chain", "--segments", "2", "--length-km", "20", "--engine", "des", "--duration", "1s"],
+        "repeater chain, des engine",
+    ),
+    "qin run": (["qin", "run", "qin-metro-2qc", "--duration", "10ms"], "simulating 0.01 s of qin-metro-2qc"),
+}
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_progress_on_a_terminal_nothing_under_json_or_a_pipe(
+    family: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv, description = FAMILIES[family]
+    assert description in _on_terminal(argv, monkeypatch, capsys)
+    assert _run(argv) == 0
+    piped = capsys.readouterr()
+    assert piped.err == "" and piped.out.strip()
+    with _terminal_stderr(monkeypatch) as received:
+        assert _run([*argv, "--json"]) == 0
+    json.loads(capsys.readouterr().out)
+    assert description not in b"".join(received).decode("utf-8", "replace")
+
+
 def _stderr_on_a_terminal(argv: list[str]) -> str:
-    """Run ``qit4n argv`` with stderr on a pseudo-terminal; what the terminal received."""
+    """Run ``qit4n argv`` as a subprocess with stderr on a pseudo-terminal; what the terminal received."""
     master, slave = pty.openpty()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src"), "TERM": "xterm", "COLUMNS": "100"}
     env.pop("NO_COLOR", None)

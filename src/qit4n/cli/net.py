@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from qit4n.cli.options import check_figure_path, check_scheduler_address, parse_duration_s
-from qit4n.cli.render import rich_table
+from qit4n.cli.render import rich_table, tracked
 from qit4n.errors import ParameterError
 from qit4n.report import Provenance, write_report
 from qit4n.scenario import builtin_names, load_scenario, scenario_digest
@@ -101,9 +101,15 @@ def plan(
         from qit4n.sweep import dask_batch_mapper
 
         mapper = dask_batch_mapper(check_scheduler_address("--scheduler", scheduler))
-    plan = plan_network(
-        loaded, users_relay=users_relay, survivability=survivability, extra_failures=extra, mapper=mapper
-    )
+    with tracked(f"planning {loaded.name}: failures analysed", quiet=json_output) as shown:
+        plan = plan_network(
+            loaded,
+            users_relay=users_relay,
+            survivability=survivability,
+            extra_failures=extra,
+            mapper=mapper,
+            on_progress=shown,
+        )
     chosen = None
     if design is not None:
         from qit4n.net.design import design_network
@@ -232,8 +238,9 @@ def simulate(
             raise ParameterError(
                 f"--fail {spec!r}: at {event.time_s:g} s, not before the end ({config.duration_s:g} s)"
             )
-    network = build_network(loaded, users_relay=users_relay, pass_model=config.passes)
-    result = simulate_network(network, config)
+    with tracked(f"simulating {config.duration_s:g} s of {loaded.name}", quiet=json_output, counts=False) as shown:
+        network = build_network(loaded, users_relay=users_relay, pass_model=config.passes)
+        result = simulate_network(network, config, on_progress=shown)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_report(

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from qit4n.cli.options import parse_settings
-from qit4n.cli.render import progress, quantities_table
+from qit4n.cli.render import quantities_table, tracked
 from qit4n.postprocess import HASH_FAMILIES, RECONCILERS
 
 __all__ = ["register"]
@@ -48,15 +48,17 @@ def register(app: typer.Typer) -> None:
         from qit4n.postprocess.summary import postprocess_simulated
 
         source = open_randomness("--randomness", randomness, seed)
-        summary = postprocess_simulated(
-            bits,
-            qber,
-            reconciler=reconciler,
-            amplification=amplification,
-            frame_bits=frame_bits,
-            seed=seed,
-            randomness=source,
-        )
+        with tracked(f"distilling {bits:,} bits ({reconciler}): bits reconciled", quiet=as_json) as shown:
+            summary = postprocess_simulated(
+                bits,
+                qber,
+                reconciler=reconciler,
+                amplification=amplification,
+                frame_bits=frame_bits,
+                seed=seed,
+                randomness=source,
+                on_progress=shown,
+            )
         if as_json:
             typer.echo(json.dumps(summary.to_json()))
         else:
@@ -99,8 +101,8 @@ def register(app: typer.Typer) -> None:
         source = open_randomness("--randomness", randomness, seed)
         overrides = parse_settings("--set", settings or [])
         channels = [_classical_channel(text) for text in classical or []]
-        with progress(quiet=as_json) as bar:
-            bar.add_task(f"emulating {pulses:.3g} pulses of {protocol}, then distilling", total=None)
+        what = f"emulating {pulses:.3g} pulses of {protocol} and distilling: pulses drawn"
+        with tracked(what, quiet=as_json) as shown:
             run = run_link(
                 protocol,
                 distance_km,
@@ -111,6 +113,7 @@ def register(app: typer.Typer) -> None:
                 seed=seed,
                 classical_channels=channels,
                 randomness=source,
+                on_progress=shown,
             )
         if as_json:
             typer.echo(json.dumps(run_json(run)))

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table as RichTable
 
 from qit4n.report import Table
 
-__all__ = ["LABEL_MIN_WIDTH", "TEXT_MIN_WIDTH", "cell_text", "progress", "quantities_table", "rich_table"]
+__all__ = [
+    "LABEL_MIN_WIDTH",
+    "TEXT_MIN_WIDTH",
+    "cell_text",
+    "progress",
+    "quantities_table",
+    "rich_table",
+    "tracked",
+]
 
 
 def cell_text(value: Any, number_format: str = ".4g") -> str:
@@ -122,17 +140,41 @@ def quantities_table(title: str, rows: Iterable[tuple[str, Any]], *, number_form
     return shown
 
 
-def progress(*, quiet: bool = False) -> Progress:
-    """A progress display on stderr (spinner, task, bar, count, elapsed time); silent under ``quiet`` or when
-    stderr is not a terminal, so ``--json`` output and pipes stay clean."""
+def progress(*, quiet: bool = False, counts: bool = True) -> Progress:
+    """A progress display on stderr (spinner, task, bar, count or percentage, elapsed and remaining time);
+    silent under ``quiet`` or when stderr is not a terminal, so ``--json`` output and pipes stay clean.
+
+    ``counts=False`` shows a percentage instead of ``done/total`` (for totals that are not counts,
+    such as simulated picoseconds).
+    """
     console = Console(stderr=True)
     return Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        MofNCompleteColumn() if counts else TaskProgressColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=console,
         transient=True,
         disable=quiet or not console.is_terminal,
     )
+
+
+@contextmanager
+def tracked(
+    description: str, *, total: float | None = None, quiet: bool = False, counts: bool = True
+) -> Iterator[Callable[[float, float], None]]:
+    """Show :func:`progress` for one piece of work; yield its ``on_progress(done, total)`` callback.
+
+    Pass the callback to the layer that does the work (the ``on_progress`` parameters of
+    :func:`qit4n.net.simulate.simulate_network`, :func:`qit4n.emulate.run_link`...). Until the first
+    call, and without a ``total``, the display is a status line: spinner, ``description``, elapsed time.
+    """
+    with progress(quiet=quiet, counts=counts) as bar:
+        task = bar.add_task(description, total=total)
+
+        def on_progress(done: float, whole: float) -> None:
+            bar.update(task, completed=done, total=whole)
+
+        yield on_progress

@@ -14,9 +14,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from rich.progress import Progress
-
 from qit4n.errors import ParameterError, ServiceError
+from qit4n.workload import ProgressCallback
 
 __all__ = ["WORKER_WAIT_S", "PointResult", "dask_batch_mapper", "grid", "local_workers", "run_sweep", "usable_cores"]
 
@@ -85,13 +84,13 @@ def _evaluate(function: Callable[[Mapping[str, Any]], Any], index: int, point: M
         return PointResult(index, point, "error", error=f"{type(error).__name__}: {error}")
 
 
-def _run_local(function, points, workers, progress, task) -> list[PointResult]:
+def _run_local(function, points, workers, done: Callable[[], None]) -> list[PointResult]:
     results = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_evaluate, function, index, point) for index, point in enumerate(points)]
         for future in as_completed(futures):
             results.append(future.result())
-            progress.advance(task)
+            done()
     return results
 
 
@@ -118,7 +117,7 @@ def _client(scheduler_address: str) -> Any:
     return client
 
 
-def _run_dask(function, points, scheduler_address, progress, task) -> list[PointResult]:
+def _run_dask(function, points, scheduler_address, done: Callable[[], None]) -> list[PointResult]:
     from dask.distributed import as_completed as dask_completed
 
     client = _client(scheduler_address)
@@ -127,7 +126,7 @@ def _run_dask(function, points, scheduler_address, progress, task) -> list[Point
         futures = client.map(_evaluate, [function] * len(points), range(len(points)), points, pure=False)
         for future in dask_completed(futures):
             results.append(future.result())
-            progress.advance(task)
+            done()
     return results
 
 
@@ -157,7 +156,7 @@ def run_sweep(
     *,
     scheduler_address: str | None = None,
     workers: int | None = None,
-    show_progress: bool = True,
+    on_progress: ProgressCallback | None = None,
 ) -> list[PointResult]:
     """Evaluate ``function(point)`` for every point; results come back in the order of ``points``.
 
@@ -172,17 +171,25 @@ def run_sweep(
     workers
         Local worker processes (default: one per core; at most one per usable core and one per
         point, see :func:`local_workers`); ignored with a scheduler.
-    show_progress
-        Draw a progress bar on the terminal.
+    on_progress
+        Called as ``on_progress(points_done, points)`` at the start and after each point.
     """
     points = list(points)
     processes = local_workers(workers, len(points))
     if not points:
         return []
-    with Progress(disable=not show_progress, transient=True) as progress:
-        task = progress.add_task("sweep", total=len(points))
-        if scheduler_address is None:
-            results = _run_local(function, points, processes, progress, task)
-        else:
-            results = _run_dask(function, points, scheduler_address, progress, task)
+    finished = 0
+
+    def done() -> None:
+        nonlocal finished
+        finished += 1
+        if on_progress is not None:
+            on_progress(finished, len(points))
+
+    if on_progress is not None:
+        on_progress(0, len(points))
+    if scheduler_address is None:
+        results = _run_local(function, points, processes, done)
+    else:
+        results = _run_dask(function, points, scheduler_address, done)
     return sorted(results, key=lambda result: result.index)
