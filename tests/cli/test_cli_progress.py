@@ -3,7 +3,7 @@
 Each command family runs twice in this process: once with ``sys.stderr`` on a pseudo-terminal (the
 progress description must reach it) and once with stderr captured by pytest, not a terminal (stderr
 must stay empty and stdout hold the result). ``--json`` runs on the pseudo-terminal too, where only
-the JSON may appear. ``emulate`` and ``kms up`` also run as subprocesses, as a user starts them.
+the JSON may appear. ``kms up`` runs as a subprocess, as a user starts it, and must say when each KME is ready.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import os
 import pty
 import select
+import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qit4n.cli import main
@@ -89,11 +91,12 @@ def _run(argv: list[str]) -> int:
 
 
 def _on_terminal(argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
-    """Run ``qit4n argv`` with stderr on a pseudo-terminal; what the terminal received (the exit must be 0)."""
+    """Run ``qit4n argv`` with stderr on a pseudo-terminal; what the terminal received (the exit must be
+    0, or 1 for a scan whose target is down)."""
     with _terminal_stderr(monkeypatch) as received:
         status = _run(argv)
     capsys.readouterr()
-    assert status == 0, argv
+    assert status == _EXIT.get(argv[1], 0), argv
     return b"".join(received).decode("utf-8", "replace")
 
 
@@ -109,22 +112,95 @@ FAMILIES = {
         "repeater chain, des engine",
     ),
     "qin run": (["qin", "run", "qin-metro-2qc", "--duration", "10ms"], "simulating 0.01 s of qin-metro-2qc"),
+    "rate": (["rate", "bb84-decoy", "--distance-km", "0:100:1"], "key rates of 1 protocol(s) at 101 distances"),
+    "qrng simulate": (["qrng", "simulate", "--out", "{tmp}/raw.bin", "--samples", "2e5"], "emulating 200,000"),
+    "qrng assess": (
+        ["qrng", "assess", "{tmp}/raw.bin", "--bits-per-symbol", "8", "--max-samples", "2e4"],
+        "non-IID estimators on 20,000 samples",
+    ),
+    "qrng extract": (
+        [
+            "qrng",
+            "extract",
+            "{tmp}/raw.bin",
+            "--bits-per-symbol",
+            "8",
+            "--out",
+            "{tmp}/x.bin",
+            "--min-entropy",
+            "4",
+            "--block-bits",
+            "65536",
+        ],
+        "Toeplitz extraction",
+    ),
+    "qrng monitor": (["qrng", "monitor", "--samples", "2e5"], "health tests on emulated homodyne"),
+    "threat scan": (["threat", "scan", "127.0.0.1:{closed_port}", "--timeout", "1"], "scanning 1 tls target(s)"),
 }
+
+#: Exit status of a run that is not 0: a scan whose only target refuses the connection exits 1.
+_EXIT = {"scan": 1}
+
+#: Commands without ``--json``: only the terminal and the pipe are checked.
+WITHOUT_JSON = {
+    "scenario generate": (["scenario", "generate", "--nodes", "30"], "generating 30 nodes"),
+    "scenario show": (["scenario", "show", "secoqc-vienna-2008"], "link key rates of secoqc-vienna-2008"),
+}
+
+
+@pytest.fixture(scope="module")
+def samples_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with ``raw.bin``: 200,000 emulated homodyne samples (what ``qrng simulate`` writes)."""
+    from qit4n.qrng import HomodyneSource, emulate, write_samples
+
+    folder = tmp_path_factory.mktemp("qrng")
+    write_samples(folder / "raw.bin", emulate(HomodyneSource(), 200_000, np.random.default_rng(1)))
+    return folder
+
+
+def _closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _filled(argv: list[str], folder: Path) -> list[str]:
+    return [item.format(tmp=folder, closed_port=_closed_port()) for item in argv]
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_progress_on_a_terminal_nothing_under_json_or_a_pipe(
+    family: str, samples_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template, description = FAMILIES[family]
+    argv = _filled(template, samples_folder)
+    assert description in _on_terminal(argv, monkeypatch, capsys)
+    assert _run(argv) == _EXIT.get(argv[1], 0)
+    piped = capsys.readouterr()
+    assert _without_notes(piped.err) == "" and (piped.out.strip() or argv[1] == "scan")
+    with _terminal_stderr(monkeypatch) as received:
+        assert _run([*argv, "--json"]) == _EXIT.get(argv[1], 0)
+    json.loads(capsys.readouterr().out)
+    assert description not in b"".join(received).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("family", sorted(WITHOUT_JSON))
+def test_progress_on_a_terminal_nothing_on_a_pipe(
     family: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv, description = FAMILIES[family]
+    argv, description = WITHOUT_JSON[family]
     assert description in _on_terminal(argv, monkeypatch, capsys)
     assert _run(argv) == 0
     piped = capsys.readouterr()
     assert piped.err == "" and piped.out.strip()
-    with _terminal_stderr(monkeypatch) as received:
-        assert _run([*argv, "--json"]) == 0
-    json.loads(capsys.readouterr().out)
-    assert description not in b"".join(received).decode("utf-8", "replace")
+
+
+def _without_notes(stderr: str) -> str:
+    """stderr less what a command prints there whatever the terminal: ``threat scan``'s catalog line and its
+    per-target errors (the only result of a scan whose target is down)."""
+    lines = stderr.splitlines()
+    return "\n".join(line for line in lines if not line.startswith("threat catalog ") and "cannot connect" not in line)
 
 
 def _stderr_on_a_terminal(argv: list[str]) -> str:
@@ -150,20 +226,6 @@ def _stderr_on_a_terminal(argv: list[str]) -> str:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
-def test_emulate_shows_progress_on_a_terminal_and_is_quiet_under_json() -> None:
-    assert "emulating 1e+06 pulses of bb84-decoy" in _stderr_on_a_terminal(EMULATE)
-    assert "emulating" not in _stderr_on_a_terminal([*EMULATE, "--json"])
-
-
-def test_emulate_writes_no_progress_when_stderr_is_not_a_terminal() -> None:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
-    run = subprocess.run(
-        [sys.executable, "-m", "qit4n", *EMULATE], capture_output=True, text=True, timeout=120, env=env, check=False
-    )
-    assert run.returncode == 0, run.stderr
-    assert "emulating" not in run.stderr
-
-
 def test_kms_up_shows_planning_and_each_kme_starting_on_a_terminal(tmp_path: Path) -> None:
     scenario = tmp_path / "pair.yaml"
     scenario.write_text(
@@ -173,3 +235,4 @@ def test_kms_up_shows_planning_and_each_kme_starting_on_a_terminal(tmp_path: Pat
     shown = _stderr_on_a_terminal(["kms", "up", str(scenario), "--state", str(tmp_path / "st"), "--duration-s", "0"])
     assert "planning: configs and certificates" in shown
     assert "KME-B listening" in shown and "2/2" in shown
+    assert "KME-A ready at https://127.0.0.1:" in shown and "KME-B ready at https://127.0.0.1:" in shown

@@ -226,8 +226,12 @@ def _run_network(
             plan = write_kme_plan(scenario, state_dir, **options)
             bar.update(task, description=f"starting {len(plan.configs)} KMEs", total=len(plan.configs), completed=0)
 
+            started = time.monotonic()
+
             def ready(kme_id: str) -> None:
                 bar.update(task, advance=1, description=f"{kme_id} listening")
+                seconds = time.monotonic() - started
+                bar.console.print(f"{kme_id} ready at {plan.configs[kme_id].url} ({seconds:.1f} s)", highlight=False)
 
             network = running.enter_context(Network(plan, lock=lock, on_ready=ready))
         table = RichTable(title=f"KMEs of {scenario.name} (state: {state_dir})")

@@ -157,6 +157,7 @@ def progress(*, quiet: bool = False, counts: bool = True) -> Progress:
         TimeRemainingColumn(),
         console=console,
         transient=True,
+        redirect_stdout=False,  # rich would send what the command prints to stdout onto this stderr console
         disable=quiet or not console.is_terminal,
     )
 

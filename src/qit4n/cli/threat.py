@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from qit4n.cli.options import check_figure_path
+from qit4n.cli.render import tracked
 from qit4n.errors import ParameterError
 from qit4n.scenario import Scenario
 
@@ -245,7 +246,12 @@ def scan(
     typer.echo(f"threat catalog {catalog.version} ({catalog.released}); {len(endpoints)} target(s)", err=True)
     log = _writable(results).open("a", encoding="utf-8") if results is not None else None
 
+    finished = 0
+
     def record(outcome) -> None:
+        nonlocal finished
+        finished += 1
+        shown(finished, len(endpoints))
         if log is not None:
             log.write(json.dumps(outcome.to_dict()) + "\n")
             log.flush()
@@ -262,7 +268,8 @@ def scan(
             return scan_tls(host, port, timeout_s=timeout, server_name=servername, trust_store=store, starttls=starttls)
 
     try:
-        outcomes = scan_targets(endpoints, scanner, workers=workers, rate_per_s=rate, on_result=record)
+        with tracked(f"scanning {len(endpoints)} {protocol} target(s)", total=len(endpoints), quiet=as_json) as shown:
+            outcomes = scan_targets(endpoints, scanner, workers=workers, rate_per_s=rate, on_result=record)
     finally:
         if log is not None:
             log.close()
