@@ -147,6 +147,7 @@ def plan(
     certificates issued by the offline CA --ca. With `hosts` in --config, also one bundle per machine
     under STATE/hosts/ADDRESS/ (configs with relative paths, certificates, CRL) to copy there and run
     with `qit4n kms serve`."""
+    from qit4n.cli.render import tracked
     from qit4n.kms.launcher import StateLock, write_kme_plan
     from qit4n.scenario import load_scenario
 
@@ -155,7 +156,8 @@ def plan(
     lock = StateLock(state)
     lock.acquire()
     try:
-        written = write_kme_plan(loaded, state, **options)
+        with tracked(f"writing KME configs and certificates for {len(loaded.nodes)} nodes"):
+            written = write_kme_plan(loaded, state, **options)
     finally:
         lock.release()
     table = RichTable(title=f"KMEs of {loaded.name} (state: {state})")
