@@ -14,6 +14,7 @@ import shlex
 import shutil
 import sys
 from collections.abc import Callable
+from pathlib import PurePath
 from typing import Annotated, Any
 
 import typer
@@ -104,6 +105,21 @@ def _check_value(name: str, value: Any) -> None:
             raise typer.BadParameter(f"{item}: a seed must be >= 0")
 
 
+def _refusing_empty_paths(process_value: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``process_value`` of a parameter, refusing an empty string where the value becomes a path (it would
+    mean the current folder)."""
+
+    def process(ctx: Any, value: Any) -> Any:
+        result = process_value(ctx, value)
+        raw = value if isinstance(value, tuple | list) else [value]
+        converted = result if isinstance(result, tuple | list) else [result]
+        if any(item == "" for item in raw) and any(isinstance(item, PurePath) for item in converted):
+            raise typer.BadParameter("'': an empty path; name a file or folder")
+        return result
+
+    return process
+
+
 def _checked(callback: Callable[..., Any] | None) -> Callable[..., Any]:
     def check(ctx: Any, param: Any, value: Any) -> Any:
         _check_value(str(param.name), value)
@@ -127,6 +143,7 @@ def command() -> Any:
         pending.extend(getattr(node, "commands", {}).values())
         for param in node.params:
             param.callback = _checked(param.callback)
+            setattr(param, "process_value", _refusing_empty_paths(param.process_value))  # noqa: B010
             if getattr(param, "is_flag", False):
                 param.metavar = ""  # a flag takes no value: no <bool> tag in the help
         if narrow:  # rich's option table cuts long option names; click's plain help wraps them

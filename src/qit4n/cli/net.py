@@ -94,6 +94,12 @@ def plan(
     from qit4n.net.plan import PlanReport, plan_network
     from qit4n.net.report import demands_table, design_table, failures_table, links_table, plan_sections
 
+    for option, cost in (("--cost-per-km", cost_per_km), ("--cost-per-link", cost_per_link)):
+        if cost < 0:
+            raise ParameterError(f"{option} = {cost:g}: must be >= 0")
+    if not survivability and (failure_set or scheduler is not None):
+        option = "--failure-set" if failure_set else "--scheduler"
+        raise ParameterError(f"{option}: used by the failure analysis, which --no-survivability skips")
     loaded = _loaded(scenario, quiet=json_output)
     extra = [parse_failure_set(spec) for spec in failure_set or []]
     mapper = None

@@ -86,6 +86,8 @@ def rate(
         raise ParameterError("PROTOCOL: give a protocol, or --compare with a comma list of protocols")
     if preset is not None and not preset.strip():
         raise ParameterError("--preset '': name a preset (see `qit4n presets`) or leave the option out")
+    if compare is not None and not protocols:
+        raise ParameterError(f"--compare {compare!r}: name protocols, e.g. bb84-decoy,tf, or leave the option out")
     settings = parse_settings("--set", set_ or [])
     if pulses is not None:
         settings["pulses"] = pulses

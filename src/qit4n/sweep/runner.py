@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -17,7 +18,16 @@ from typing import Any, Literal, TypeVar
 from qit4n.errors import ParameterError, ServiceError
 from qit4n.workload import ProgressCallback
 
-__all__ = ["WORKER_WAIT_S", "PointResult", "dask_batch_mapper", "grid", "local_workers", "run_sweep", "usable_cores"]
+__all__ = [
+    "PROBE_S",
+    "WORKER_WAIT_S",
+    "PointResult",
+    "dask_batch_mapper",
+    "grid",
+    "local_workers",
+    "run_sweep",
+    "usable_cores",
+]
 
 S = TypeVar("S")
 B = TypeVar("B")
@@ -94,6 +104,31 @@ def _run_local(function, points, workers, done: Callable[[], None]) -> list[Poin
     return results
 
 
+#: Seconds a scheduler has to accept a connection and to send its handshake.
+PROBE_S = 5.0
+
+
+def _probe_scheduler(scheduler_address: str) -> None:
+    """Refuse a ``tcp://`` address where nothing answers as a Dask scheduler does: it sends its handshake
+    as soon as a connection opens. Dask's client waits without limit for a server that stays silent
+    (an HTTP server, say); ``tls://`` addresses are left to the client (the client speaks first there)."""
+    scheme, _, rest = scheduler_address.rpartition("://")
+    if scheme not in ("", "tcp"):
+        return
+    host, _, port = rest.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_S) as probe:
+            first = probe.recv(1)
+    except TimeoutError:
+        raise ServiceError(
+            f"scheduler_address = {scheduler_address!r}: no answer as a Dask scheduler within {PROBE_S:g} s"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise ServiceError(f"scheduler_address = {scheduler_address!r}: cannot connect ({error})") from None
+    if not first:
+        raise ServiceError(f"scheduler_address = {scheduler_address!r}: closed the connection; not a Dask scheduler")
+
+
 def _client(scheduler_address: str) -> Any:
     """A Dask client of the scheduler at ``scheduler_address`` with at least one worker
     (:class:`ServiceError` if dask is missing, the scheduler does not answer within 5 s, or no
@@ -102,6 +137,7 @@ def _client(scheduler_address: str) -> Any:
         from dask.distributed import Client
     except ImportError as error:
         raise ServiceError("a Dask scheduler address needs the 'dask' extra: pip install 'qit4n[dask]'") from error
+    _probe_scheduler(scheduler_address)
     try:
         client = Client(scheduler_address, timeout="5s")
     except (OSError, TimeoutError) as error:
