@@ -96,11 +96,20 @@ OPTIONAL_PACKAGE_EXTRAS = {
 _RUNTIME_MODULES = ("httpx", "httpcore", "distributed", "dask", "ssl", "socket", "asyncio", "tornado")
 
 
+#: The largest integer an option takes (64-bit signed): larger ones overflow the libraries below.
+MAX_OPTION_INT = 2**63 - 1
+
+
 def _check_value(name: str, value: Any) -> None:
-    """Refuse a NaN or infinite number on any option, and a negative ``--seed``."""
+    """Refuse a NaN, infinite or subnormal number and an integer beyond 64 bits on any option, and a
+    negative ``--seed``."""
     for item in value if isinstance(value, tuple | list) else [value]:
         if isinstance(item, float) and not math.isfinite(item):
             raise typer.BadParameter(f"{item}: must be a finite number")
+        if isinstance(item, float) and 0 < abs(item) < sys.float_info.min:
+            raise typer.BadParameter(f"{item}: too close to 0 (a subnormal number); use 0 or a normal number")
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_OPTION_INT:
+            raise typer.BadParameter(f"{item}: too large; at most {MAX_OPTION_INT} (2^63 - 1)")
         if name == "seed" and isinstance(item, int) and not isinstance(item, bool) and item < 0:
             raise typer.BadParameter(f"{item}: a seed must be >= 0")
 

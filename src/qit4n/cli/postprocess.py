@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from qit4n.cli.options import parse_settings
+from qit4n.cli.options import MAX_DISTANCE_KM, parse_settings
 from qit4n.cli.render import quantities_table, tracked
+from qit4n.errors import ParameterError
 from qit4n.postprocess import HASH_FAMILIES, RECONCILERS
 
 __all__ = ["register"]
@@ -48,7 +49,8 @@ def register(app: typer.Typer) -> None:
         from qit4n.postprocess.summary import postprocess_simulated
 
         source = open_randomness("--randomness", randomness, seed)
-        with tracked(f"distilling {bits:,} bits ({reconciler}): bits reconciled", quiet=as_json) as shown:
+        what = f"distilling {bits:,} bits ({reconciler}): bits reconciled"
+        with tracked(what, quiet=as_json, budget_option=f"--bits = {bits:g}") as shown:
             summary = postprocess_simulated(
                 bits,
                 qber,
@@ -98,11 +100,13 @@ def register(app: typer.Typer) -> None:
         from qit4n.emulate import run_link
         from qit4n.emulate.report import run_json, run_quantities, run_title
 
+        if not 0 <= distance_km <= MAX_DISTANCE_KM:
+            raise ParameterError(f"--distance-km = {distance_km:g}: must be in [0, {MAX_DISTANCE_KM:g}] km")
         source = open_randomness("--randomness", randomness, seed)
         overrides = parse_settings("--set", settings or [])
         channels = [_classical_channel(text) for text in classical or []]
         what = f"emulating {pulses:.3g} pulses of {protocol} and distilling: pulses drawn"
-        with tracked(what, quiet=as_json) as shown:
+        with tracked(what, quiet=as_json, budget_option=f"--pulses = {pulses:g}") as shown:
             run = run_link(
                 protocol,
                 distance_km,
@@ -134,7 +138,6 @@ def _randomness_rows(source: Any) -> list[tuple[str, Any]]:
 
 
 def _classical_channel(text: str) -> Any:
-    from qit4n.errors import ParameterError
     from qit4n.scenario import ClassicalChannel
     from qit4n.schema import validate_parameters
 

@@ -141,7 +141,9 @@ def simulate(
         raise ParameterError(f"--drift = {drift}: must be finite")
     source = _source(model, settings)
     faults = [parse_fault(text) for text in fault or []]
-    with tracked(f"emulating {count:,} {model} samples", quiet=as_json) as shown:
+    with tracked(
+        f"emulating {count:,} {model} samples", quiet=as_json, budget_option=f"--samples = {count:g}"
+    ) as shown:
         chunks = emulate(source, count, np.random.default_rng(seed), faults=faults, drift_per_sample=drift)
         written = write_samples(out, _counted(chunks, shown, count))
     payload = {
@@ -359,7 +361,8 @@ def monitor(
         origin = f"emulated {model}"
     health = HealthMonitor(entropy_bits=min_entropy, bits_per_sample=bits, alpha=alpha)
     total = _file_samples(file, max_samples) if file is not None else count
-    with tracked(f"health tests on {origin}: samples", quiet=as_json) as shown:
+    limit = f"--samples = {count:g}" if file is None else None
+    with tracked(f"health tests on {origin}: samples", quiet=as_json, budget_option=limit) as shown:
         for piece in _counted(chunks, shown, total):
             health.feed(piece)
     payload = {

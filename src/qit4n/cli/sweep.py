@@ -61,7 +61,8 @@ def sweep(
             f"note: --workers {workers} is more than the {usable_cores()} usable cores; using {usable_cores()}",
             err=True,
         )
-    with tracked(f"sweep of {protocol}", total=len(points), quiet=as_json) as shown:
+    budget = f"the grid of {len(points):,} points"
+    with tracked(f"sweep of {protocol}", total=len(points), quiet=as_json, budget_option=budget) as shown:
         results = run_sweep(key_rate_point, points, scheduler_address=scheduler, workers=workers, on_progress=shown)
     rows = point_rows(results)
     if as_json:

@@ -171,6 +171,10 @@ def assess(
             typer.echo(textwrap.fill(reason, width, initial_indent="  - ", subsequent_indent="    "))
 
 
+#: The longest ``--timeout`` of one connection (s): an hour.
+MAX_TIMEOUT_S = 3600.0
+
+
 @threat_app.command("scan")
 def scan(
     targets: Annotated[
@@ -213,8 +217,8 @@ def scan(
     from qit4n.threat.findings import findings_csv, findings_sarif, scan_findings
     from qit4n.threat.targets import done_targets, expand_target, format_target, read_targets_file, scan_targets
 
-    if timeout <= 0:
-        raise ParameterError(f"--timeout = {timeout:g}: must be > 0")
+    if not 0 < timeout <= MAX_TIMEOUT_S:
+        raise ParameterError(f"--timeout = {timeout:g}: must be in (0, {MAX_TIMEOUT_S:g}] seconds")
     if not 1 <= workers <= 256:
         raise ParameterError(f"--workers = {workers}: must be in [1, 256]")
     if rate is not None and rate <= 0:

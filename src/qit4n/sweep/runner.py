@@ -98,9 +98,13 @@ def _run_local(function, points, workers, done: Callable[[], None]) -> list[Poin
     results = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_evaluate, function, index, point) for index, point in enumerate(points)]
-        for future in as_completed(futures):
-            results.append(future.result())
-            done()
+        try:
+            for future in as_completed(futures):
+                results.append(future.result())
+                done()
+        except BaseException:  # a refusal from the progress callback, Ctrl-C: drop the points not started
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return results
 
 
