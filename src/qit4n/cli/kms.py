@@ -208,6 +208,8 @@ def _kms_settings(path: Path) -> KMSSettings:
     from qit4n.kms.config import KMSSettings
     from qit4n.schema import validate_document
 
+    if path.exists() and not path.is_file():  # a folder, a device such as /dev/zero, a FIFO
+        raise InputError(f"--config {path}: not a regular file")
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:

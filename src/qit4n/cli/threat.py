@@ -116,6 +116,8 @@ def assess(
     """Per asset: vulnerable, exposure probability, deadline, recommendation and reasons."""
     from qit4n.threat import DEFAULT_POLICIES, DEFAULT_TIMELINE, assess_inventory, inventory_from_file, load_catalog
 
+    if year is not None and not _FIRST_YEAR <= year <= _LAST_YEAR:
+        raise ParameterError(f"--year = {year:g}: must be a year in [{_FIRST_YEAR}, {_LAST_YEAR}]")
     catalog = load_catalog()
     loaded = inventory_from_file(inventory, catalog)
     unassessed = sorted({use.name for asset in loaded.assets for use in asset.unassessed_algorithms})
