@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from qit4n.cli.kms_certs import certs_app
+from qit4n.errors import ParameterError
 
 if TYPE_CHECKING:
     from qit4n.kms.client import DeliveredKey
@@ -39,6 +40,9 @@ CaDirOption = Annotated[
     Path | None,
     typer.Option("--ca", help="offline CA folder (`kms certs init`) that issues missing certificates"),
 ]
+#: The longest ``--cert-days`` (ten years, as ``kms certs issue --days``).
+MAX_CERT_DAYS = 3650.0
+
 CertDaysOption = Annotated[
     float | None, typer.Option("--cert-days", help="lifetime of certificates issued now, in days (default 30)")
 ]
@@ -190,6 +194,8 @@ def _plan_options(
     """Keyword arguments of :func:`~qit4n.kms.launcher.write_kme_plan` from the common options."""
     from qit4n.kms.certs import DEFAULT_CERT_DAYS
 
+    if cert_days is not None and not 0 < cert_days <= MAX_CERT_DAYS:
+        raise ParameterError(f"--cert-days = {cert_days:g}: must be in (0, {MAX_CERT_DAYS:g}] days")
     settings = None if kms_config is None else _kms_settings(kms_config)
     return {
         "base_port": base_port,
