@@ -341,6 +341,8 @@ def monitor(
     from qit4n.qrng import HealthMonitor, emulate
 
     chunk = _sample_count("--chunk-samples", chunk_samples)
+    if max_samples is not None:
+        _sample_count("--max-samples", max_samples)  # checked even where no FILE is read
     if file is not None:
         if bits_per_symbol is None:
             raise ParameterError("--bits-per-symbol: required with FILE (1-8)")
