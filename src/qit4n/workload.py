@@ -25,11 +25,16 @@ over the first 0.1 s); at most 1e+07 events, so at most about 10 s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from qit4n.errors import ParameterError
 
-__all__ = ["MAX_EVENTS", "PILOT_EVENTS", "EventKernel", "run_within_budget"]
+__all__ = ["MAX_EVENTS", "PILOT_EVENTS", "EventKernel", "ProgressCallback", "run_within_budget"]
+
+#: ``on_progress(done, total)`` of a long computation: work done so far out of the total, in the
+#: unit the computation counts (pulses, points, failures, samples, simulated picoseconds...).
+ProgressCallback = Callable[[float, float], None]
 
 #: The most events one engine run may fire: about a minute on one core of a 2-core CI machine
 #: (measured: 75,000 events/s for the key-pool simulation, 150,000 for the repeater chain).
@@ -61,13 +66,23 @@ def _refusal(field: str, until_ps: int, fired: int, elapsed_ps: int, max_events:
     )
 
 
-def run_within_budget(kernel: EventKernel, *, until_ps: int, field: str, max_events: int = MAX_EVENTS) -> None:
+def run_within_budget(
+    kernel: EventKernel,
+    *,
+    until_ps: int,
+    field: str,
+    max_events: int = MAX_EVENTS,
+    on_progress: ProgressCallback | None = None,
+) -> None:
     """Run ``kernel`` from time 0 to ``until_ps``, or raise :class:`ParameterError` naming ``field``.
 
     Raises before the run when the pilot's extrapolation exceeds ``max_events``, and when the
-    budget runs out before ``until_ps`` anyway.
+    budget runs out before ``until_ps`` anyway. ``on_progress(now_ps, until_ps)`` is called at the
+    start, after the pilot and after every further :data:`PILOT_EVENTS` events.
     """
     start_ps, start_events = kernel.now_ps, kernel.events_fired
+    if on_progress is not None:
+        on_progress(start_ps, until_ps)
     pilot = min(PILOT_EVENTS, max_events)
     fired = kernel.run(until_ps=until_ps, max_events=pilot)
     if fired < pilot:
@@ -76,5 +91,13 @@ def run_within_budget(kernel: EventKernel, *, until_ps: int, field: str, max_eve
     if fired * (until_ps - start_ps) > max_events * max(elapsed_ps, 1):
         raise _refusal(field, until_ps, fired, elapsed_ps, max_events)
     left = max_events - fired
-    if kernel.run(until_ps=until_ps, max_events=left) == left and kernel.now_ps < until_ps:
+    while left > 0:
+        if on_progress is not None:
+            on_progress(kernel.now_ps, until_ps)
+        step = min(PILOT_EVENTS, left)
+        fired_now = kernel.run(until_ps=until_ps, max_events=step)
+        left -= fired_now
+        if fired_now < step:
+            return
+    if kernel.now_ps < until_ps:
         raise _refusal(field, until_ps, kernel.events_fired - start_events, kernel.now_ps - start_ps, max_events)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import stat
 import time
 from collections.abc import Callable, Iterator
@@ -192,6 +193,14 @@ def test_no_input_ends_in_a_traceback(
         (["qin", "chain", "--engine", "des", "--length-km", "100", "--duration", "1e9s"], "at most 5e+06 events"),
         (["qin", "chain", "--engine", "des", "--segments", "1024", "--length-km", "1000"], "at most 5e+06 events"),
         (["sweep", "plob", "--workers", "0"], "workers = 0: must be >= 1"),
+        (["rate", "bb84-decoy", "--compare", ""], "--compare '': name protocols"),
+        (["plan", "secoqc-vienna-2008", "--cost-per-km", "-1"], "--cost-per-km = -1: must be >= 0"),
+        (["plan", "secoqc-vienna-2008", "--cost-per-link", "-1"], "--cost-per-link = -1: must be >= 0"),
+        (["plan", "secoqc-vienna-2008", "--no-survivability", "--failure-set", "link:@"], "--no-survivability skips"),
+        (["plan", "secoqc-vienna-2008", "--no-survivability", "--scheduler", "tcp://1.2.3.4:1"], "skips"),
+        (["plan", "secoqc-vienna-2008", "--out", ""], "an empty path"),
+        (["simulate", "secoqc-vienna-2008", "--out", ""], "an empty path"),
+        (["qrng", "simulate", "--out", ""], "an empty path"),
     ],
 )
 def test_issue_cases_are_usage_errors_with_a_clear_message(
@@ -216,6 +225,18 @@ def test_an_unreachable_dask_scheduler_is_a_runtime_error(capsys: pytest.Capture
     pytest.importorskip("distributed")
     code, output, _ = run_cli(["sweep", "plob", "--distance-km", "10", "--scheduler", "tcp://127.0.0.1:9"], capsys)
     assert code in (1, 2) and output.strip().startswith("error: ") and "Traceback" not in output, output
+
+
+def test_a_server_that_is_not_a_dask_scheduler_is_refused_in_seconds(capsys: pytest.CaptureFixture[str]) -> None:
+    """Dask's client waits without limit on a server that accepts and stays silent (an HTTP server, say)."""
+    pytest.importorskip("distributed")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        code, output, seconds = run_cli(["sweep", "plob", "--distance-km", "10", "--scheduler", address], capsys)
+    assert code == 2 and "no answer as a Dask scheduler within 5 s" in output and "Traceback" not in output, output
+    assert seconds < 15
 
 
 def test_deep_nesting_duplicate_keys_and_huge_numbers_in_a_scenario(

@@ -25,7 +25,7 @@ def test_grid_is_the_cartesian_product() -> None:
 
 def test_local_processes_keep_order_and_report_bad_points() -> None:
     points = grid(x=[3, -1, 2])
-    results = run_sweep(square_or_fail, points, workers=2, show_progress=False)
+    results = run_sweep(square_or_fail, points, workers=2)
     assert [result.status for result in results] == ["ok", "error", "ok"]
     assert [result.value for result in results] == [9, None, 4]
     assert "x = -1: must be >= 0" in results[1].error
@@ -38,7 +38,7 @@ def test_dask_cluster_of_two_workers() -> None:
         {"protocol": "plob", "distance_km": 10.0, "colour": 1}
     ]
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
-        results = run_sweep(key_rate_point, points, scheduler_address=cluster.scheduler_address, show_progress=False)
+        results = run_sweep(key_rate_point, points, scheduler_address=cluster.scheduler_address)
     assert [result.status for result in results] == ["ok", "ok", "ok", "error"]
     rates = [result.value["key_rate_per_pulse"] for result in results[:3]]
     assert rates == sorted(rates, reverse=True) and rates[-1] > 0
@@ -47,7 +47,7 @@ def test_dask_cluster_of_two_workers() -> None:
 
 def test_unreachable_scheduler_is_a_service_error() -> None:
     with pytest.raises(ServiceError, match="cannot connect"):
-        run_sweep(square_or_fail, grid(x=[1]), scheduler_address="tcp://127.0.0.1:9", show_progress=False)
+        run_sweep(square_or_fail, grid(x=[1]), scheduler_address="tcp://127.0.0.1:9")
 
 
 def test_a_scheduler_without_workers_is_a_service_error_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,7 +58,7 @@ def test_a_scheduler_without_workers_is_a_service_error_not_a_hang(monkeypatch: 
     monkeypatch.setattr(runner, "WORKER_WAIT_S", 1.0)
     cluster = distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=":0", host="127.0.0.1")
     with cluster, pytest.raises(ServiceError, match="no worker joined within 1 s; start one with `dask worker"):
-        run_sweep(square_or_fail, grid(x=[1]), scheduler_address=cluster.scheduler_address, show_progress=False)
+        run_sweep(square_or_fail, grid(x=[1]), scheduler_address=cluster.scheduler_address)
 
 
 def test_workers_must_be_positive() -> None:

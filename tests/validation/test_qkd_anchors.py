@@ -41,7 +41,7 @@ def test_an_anchor_out_of_tolerance_fails_the_command(
 ) -> None:
     """A qit4n value 2 % off a published one with a 1 % tolerance is a FAIL and exit status 1."""
     wrong = AnchorSpec("toy", "nobody", "nowhere", "none", 100.0, 0.01, lambda: 102.0)
-    monkeypatch.setattr(validate_module, "collect_anchors", lambda: evaluate_anchors([wrong]))
+    monkeypatch.setattr(validate_module, "collect_anchors", lambda on_progress=None: evaluate_anchors([wrong]))
     result = cli_runner.invoke(app, ["validate", "--out", str(tmp_path)])
     assert result.exit_code == 1
     assert "FAIL" in result.output

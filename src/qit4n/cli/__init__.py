@@ -14,6 +14,7 @@ import shlex
 import shutil
 import sys
 from collections.abc import Callable
+from pathlib import PurePath
 from typing import Annotated, Any
 
 import typer
@@ -95,13 +96,37 @@ OPTIONAL_PACKAGE_EXTRAS = {
 _RUNTIME_MODULES = ("httpx", "httpcore", "distributed", "dask", "ssl", "socket", "asyncio", "tornado")
 
 
+#: The largest integer an option takes (64-bit signed): larger ones overflow the libraries below.
+MAX_OPTION_INT = 2**63 - 1
+
+
 def _check_value(name: str, value: Any) -> None:
-    """Refuse a NaN or infinite number on any option, and a negative ``--seed``."""
+    """Refuse a NaN, infinite or subnormal number and an integer beyond 64 bits on any option, and a
+    negative ``--seed``."""
     for item in value if isinstance(value, tuple | list) else [value]:
         if isinstance(item, float) and not math.isfinite(item):
             raise typer.BadParameter(f"{item}: must be a finite number")
+        if isinstance(item, float) and 0 < abs(item) < sys.float_info.min:
+            raise typer.BadParameter(f"{item}: too close to 0 (a subnormal number); use 0 or a normal number")
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_OPTION_INT:
+            raise typer.BadParameter(f"{item}: too large; at most {MAX_OPTION_INT} (2^63 - 1)")
         if name == "seed" and isinstance(item, int) and not isinstance(item, bool) and item < 0:
             raise typer.BadParameter(f"{item}: a seed must be >= 0")
+
+
+def _refusing_empty_paths(process_value: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``process_value`` of a parameter, refusing an empty string where the value becomes a path (it would
+    mean the current folder)."""
+
+    def process(ctx: Any, value: Any) -> Any:
+        result = process_value(ctx, value)
+        raw = value if isinstance(value, tuple | list) else [value]
+        converted = result if isinstance(result, tuple | list) else [result]
+        if any(item == "" for item in raw) and any(isinstance(item, PurePath) for item in converted):
+            raise typer.BadParameter("'': an empty path; name a file or folder")
+        return result
+
+    return process
 
 
 def _checked(callback: Callable[..., Any] | None) -> Callable[..., Any]:
@@ -127,6 +152,7 @@ def command() -> Any:
         pending.extend(getattr(node, "commands", {}).values())
         for param in node.params:
             param.callback = _checked(param.callback)
+            setattr(param, "process_value", _refusing_empty_paths(param.process_value))  # noqa: B010
             if getattr(param, "is_flag", False):
                 param.metavar = ""  # a flag takes no value: no <bool> tag in the help
         if narrow:  # rich's option table cuts long option names; click's plain help wraps them

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from qit4n.cli.kms_certs import certs_app
+from qit4n.errors import ParameterError
 
 if TYPE_CHECKING:
     from qit4n.kms.client import DeliveredKey
@@ -39,6 +40,9 @@ CaDirOption = Annotated[
     Path | None,
     typer.Option("--ca", help="offline CA folder (`kms certs init`) that issues missing certificates"),
 ]
+#: The longest ``--cert-days`` (ten years, as ``kms certs issue --days``).
+MAX_CERT_DAYS = 3650.0
+
 CertDaysOption = Annotated[
     float | None, typer.Option("--cert-days", help="lifetime of certificates issued now, in days (default 30)")
 ]
@@ -147,6 +151,7 @@ def plan(
     certificates issued by the offline CA --ca. With `hosts` in --config, also one bundle per machine
     under STATE/hosts/ADDRESS/ (configs with relative paths, certificates, CRL) to copy there and run
     with `qit4n kms serve`."""
+    from qit4n.cli.render import tracked
     from qit4n.kms.launcher import StateLock, write_kme_plan
     from qit4n.scenario import load_scenario
 
@@ -155,7 +160,8 @@ def plan(
     lock = StateLock(state)
     lock.acquire()
     try:
-        written = write_kme_plan(loaded, state, **options)
+        with tracked(f"writing KME configs and certificates for {len(loaded.nodes)} nodes"):
+            written = write_kme_plan(loaded, state, **options)
     finally:
         lock.release()
     table = RichTable(title=f"KMEs of {loaded.name} (state: {state})")
@@ -188,6 +194,8 @@ def _plan_options(
     """Keyword arguments of :func:`~qit4n.kms.launcher.write_kme_plan` from the common options."""
     from qit4n.kms.certs import DEFAULT_CERT_DAYS
 
+    if cert_days is not None and not 0 < cert_days <= MAX_CERT_DAYS:
+        raise ParameterError(f"--cert-days = {cert_days:g}: must be in (0, {MAX_CERT_DAYS:g}] days")
     settings = None if kms_config is None else _kms_settings(kms_config)
     return {
         "base_port": base_port,
@@ -206,6 +214,8 @@ def _kms_settings(path: Path) -> KMSSettings:
     from qit4n.kms.config import KMSSettings
     from qit4n.schema import validate_document
 
+    if path.exists() and not path.is_file():  # a folder, a device such as /dev/zero, a FIFO
+        raise InputError(f"--config {path}: not a regular file")
     try:
         data = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
@@ -226,8 +236,12 @@ def _run_network(
             plan = write_kme_plan(scenario, state_dir, **options)
             bar.update(task, description=f"starting {len(plan.configs)} KMEs", total=len(plan.configs), completed=0)
 
+            started = time.monotonic()
+
             def ready(kme_id: str) -> None:
                 bar.update(task, advance=1, description=f"{kme_id} listening")
+                seconds = time.monotonic() - started
+                bar.console.print(f"{kme_id} ready at {plan.configs[kme_id].url} ({seconds:.1f} s)", highlight=False)
 
             network = running.enter_context(Network(plan, lock=lock, on_ready=ready))
         table = RichTable(title=f"KMEs of {scenario.name} (state: {state_dir})")

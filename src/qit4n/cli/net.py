@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from qit4n.cli.options import check_figure_path, check_scheduler_address, parse_duration_s
-from qit4n.cli.render import rich_table
+from qit4n.cli.render import rich_table, tracked
 from qit4n.errors import ParameterError
 from qit4n.report import Provenance, write_report
-from qit4n.scenario import builtin_names, load_scenario, scenario_digest
+from qit4n.scenario import Scenario, builtin_names, load_scenario, scenario_digest
 
 if TYPE_CHECKING:
     from qit4n.net.simulate import FailureEvent
@@ -94,16 +94,28 @@ def plan(
     from qit4n.net.plan import PlanReport, plan_network
     from qit4n.net.report import demands_table, design_table, failures_table, links_table, plan_sections
 
-    loaded = load_scenario(scenario)
+    for option, cost in (("--cost-per-km", cost_per_km), ("--cost-per-link", cost_per_link)):
+        if cost < 0:
+            raise ParameterError(f"{option} = {cost:g}: must be >= 0")
+    if not survivability and (failure_set or scheduler is not None):
+        option = "--failure-set" if failure_set else "--scheduler"
+        raise ParameterError(f"{option}: used by the failure analysis, which --no-survivability skips")
+    loaded = _loaded(scenario, quiet=json_output)
     extra = [parse_failure_set(spec) for spec in failure_set or []]
     mapper = None
     if scheduler is not None:
         from qit4n.sweep import dask_batch_mapper
 
         mapper = dask_batch_mapper(check_scheduler_address("--scheduler", scheduler))
-    plan = plan_network(
-        loaded, users_relay=users_relay, survivability=survivability, extra_failures=extra, mapper=mapper
-    )
+    with tracked(f"planning {loaded.name}: failures analysed", quiet=json_output) as shown:
+        plan = plan_network(
+            loaded,
+            users_relay=users_relay,
+            survivability=survivability,
+            extra_failures=extra,
+            mapper=mapper,
+            on_progress=shown,
+        )
     chosen = None
     if design is not None:
         from qit4n.net.design import design_network
@@ -205,7 +217,7 @@ def simulate(
     from qit4n.net.simulate import SimulationConfig, simulate_network
     from qit4n.schema import validate_parameters
 
-    loaded = load_scenario(scenario)
+    loaded = _loaded(scenario, quiet=json_output)
     if seed is not None and traffic in _DETERMINISTIC_TRAFFIC:
         typer.echo(f"note: --seed has no effect with --traffic {traffic}, which draws nothing at random", err=True)
     config = validate_parameters(
@@ -232,8 +244,9 @@ def simulate(
             raise ParameterError(
                 f"--fail {spec!r}: at {event.time_s:g} s, not before the end ({config.duration_s:g} s)"
             )
-    network = build_network(loaded, users_relay=users_relay, pass_model=config.passes)
-    result = simulate_network(network, config)
+    with tracked(f"simulating {config.duration_s:g} s of {loaded.name}", quiet=json_output, counts=False) as shown:
+        network = build_network(loaded, users_relay=users_relay, pass_model=config.passes)
+        result = simulate_network(network, config, on_progress=shown)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         write_report(
@@ -252,6 +265,12 @@ def simulate(
     console.print(rich_table(conservation_table(result, columns=("term", "bits")), title="Conservation (bits)"))
     if out is not None:
         console.print(f"report written to {out / 'index.html'}")
+
+
+def _loaded(scenario: str, *, quiet: bool = False) -> Scenario:
+    """The scenario, loaded under a status line (a large file takes a while)."""
+    with tracked(f"loading {scenario}", quiet=quiet):
+        return load_scenario(scenario)
 
 
 def generate(
@@ -273,8 +292,10 @@ def generate(
         raise ParameterError(f"--format = {output_format!r}: must be yaml or json")
     # generate_scenario checks the model name and says which ones exist.
     model_name = cast(Literal["waxman", "geometric"], model)
-    scenario = generate_scenario(nodes, links=links, demands=demands, model=model_name, seed=seed)
-    typer.echo(writers[output_format](scenario), nl=False)
+    with tracked(f"generating {nodes:,} nodes and writing them as {output_format}"):
+        scenario = generate_scenario(nodes, links=links, demands=demands, model=model_name, seed=seed)
+        text = writers[output_format](scenario)
+    typer.echo(text, nl=False)
 
 
 def show(
@@ -296,15 +317,18 @@ def show(
 
     if plot is not None:
         check_figure_path("--plot", plot)
-    loaded = load_scenario(scenario)
-    network = build_network(loaded, users_relay=users_relay)
-    if plot is not None:
-        from qit4n.net.figures import plot_network
+    loaded = _loaded(scenario)
+    with tracked(f"link key rates of {loaded.name}" + (f", drawing {plot}" if plot is not None else "")):
+        network = build_network(loaded, users_relay=users_relay)
+        if plot is not None:
+            from qit4n.net.figures import plot_network
 
-        plot_network(network, plot)
-    console = Console()
-    title = f"{loaded.name}: {len(loaded.nodes)} nodes, {len(loaded.links)} links, {len(loaded.demands)} demands"
-    console.print(rich_table(network_links_table(network), title=title))
+            plot_network(network, plot)
+        console = Console()
+        title = f"{loaded.name}: {len(loaded.nodes)} nodes, {len(loaded.links)} links, {len(loaded.demands)} demands"
+        with console.capture() as captured:
+            console.print(rich_table(network_links_table(network), title=title))
+    typer.echo(captured.get(), nl=False)
     if plot is not None:
         console.print(f"drawing written to {plot}")
 

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from qit4n.cli.options import parse_settings
-from qit4n.cli.render import progress, quantities_table
+from qit4n.cli.options import MAX_DISTANCE_KM, parse_settings
+from qit4n.cli.render import quantities_table, tracked
+from qit4n.errors import ParameterError
 from qit4n.postprocess import HASH_FAMILIES, RECONCILERS
 
 __all__ = ["register"]
@@ -48,15 +49,18 @@ def register(app: typer.Typer) -> None:
         from qit4n.postprocess.summary import postprocess_simulated
 
         source = open_randomness("--randomness", randomness, seed)
-        summary = postprocess_simulated(
-            bits,
-            qber,
-            reconciler=reconciler,
-            amplification=amplification,
-            frame_bits=frame_bits,
-            seed=seed,
-            randomness=source,
-        )
+        what = f"distilling {bits:,} bits ({reconciler}): bits reconciled"
+        with tracked(what, quiet=as_json, budget_option=f"--bits = {bits:g}") as shown:
+            summary = postprocess_simulated(
+                bits,
+                qber,
+                reconciler=reconciler,
+                amplification=amplification,
+                frame_bits=frame_bits,
+                seed=seed,
+                randomness=source,
+                on_progress=shown,
+            )
         if as_json:
             typer.echo(json.dumps(summary.to_json()))
         else:
@@ -96,11 +100,13 @@ def register(app: typer.Typer) -> None:
         from qit4n.emulate import run_link
         from qit4n.emulate.report import run_json, run_quantities, run_title
 
+        if not 0 <= distance_km <= MAX_DISTANCE_KM:
+            raise ParameterError(f"--distance-km = {distance_km:g}: must be in [0, {MAX_DISTANCE_KM:g}] km")
         source = open_randomness("--randomness", randomness, seed)
         overrides = parse_settings("--set", settings or [])
         channels = [_classical_channel(text) for text in classical or []]
-        with progress(quiet=as_json) as bar:
-            bar.add_task(f"emulating {pulses:.3g} pulses of {protocol}, then distilling", total=None)
+        what = f"emulating {pulses:.3g} pulses of {protocol} and distilling: pulses drawn"
+        with tracked(what, quiet=as_json, budget_option=f"--pulses = {pulses:g}") as shown:
             run = run_link(
                 protocol,
                 distance_km,
@@ -111,6 +117,7 @@ def register(app: typer.Typer) -> None:
                 seed=seed,
                 classical_channels=channels,
                 randomness=source,
+                on_progress=shown,
             )
         if as_json:
             typer.echo(json.dumps(run_json(run)))
@@ -131,7 +138,6 @@ def _randomness_rows(source: Any) -> list[tuple[str, Any]]:
 
 
 def _classical_channel(text: str) -> Any:
-    from qit4n.errors import ParameterError
     from qit4n.scenario import ClassicalChannel
     from qit4n.schema import validate_parameters
 

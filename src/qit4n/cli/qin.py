@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from qit4n.cli.options import parse_duration_s, parse_settings
-from qit4n.cli.render import quantities_table, rich_table
+from qit4n.cli.render import quantities_table, rich_table, tracked
 
 __all__ = ["register"]
 
@@ -79,7 +79,9 @@ def chain(
         bright_state_population=bright_state_population,
         source_mean_pairs=source_mean_pairs,
     )
-    report = run_chain(request)
+    what = f"repeater chain, {engine} engine" + (f", {request.duration_s:g} s simulated" if engine == "des" else "")
+    with tracked(what, quiet=as_json, counts=False) as shown:
+        report = run_chain(request, on_progress=shown)
     if as_json:
         typer.echo(json.dumps(report.to_json(), indent=2))
         return
@@ -104,12 +106,11 @@ def run(
     from qit4n.qin.report import memory_table, requests_table, write_network_report
     from qit4n.qin.run import run_network
 
-    report = run_network(
-        scenario,
-        duration_s=parse_duration_s("--duration", duration),
-        seed=seed,
-        overrides=parse_settings("--set", set_ or []),
-    )
+    duration_s = parse_duration_s("--duration", duration)
+    with tracked(f"simulating {duration_s:g} s of {scenario}", quiet=as_json, counts=False) as shown:
+        report = run_network(
+            scenario, duration_s=duration_s, seed=seed, overrides=parse_settings("--set", set_ or []), on_progress=shown
+        )
     figures = write_network_report(report, out) if out is not None else None
     if as_json:
         typer.echo(json.dumps(report.to_json(figures), indent=2))

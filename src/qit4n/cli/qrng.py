@@ -6,7 +6,7 @@ import dataclasses
 import json
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from qit4n.cli.options import parse_settings
+from qit4n.cli.render import tracked
 from qit4n.errors import InputError, ParameterError
 
 __all__ = ["open_randomness", "parse_fault", "register"]
@@ -140,9 +141,11 @@ def simulate(
         raise ParameterError(f"--drift = {drift}: must be finite")
     source = _source(model, settings)
     faults = [parse_fault(text) for text in fault or []]
-    written = write_samples(
-        out, emulate(source, count, np.random.default_rng(seed), faults=faults, drift_per_sample=drift)
-    )
+    with tracked(
+        f"emulating {count:,} {model} samples", quiet=as_json, budget_option=f"--samples = {count:g}"
+    ) as shown:
+        chunks = emulate(source, count, np.random.default_rng(seed), faults=faults, drift_per_sample=drift)
+        written = write_samples(out, _counted(chunks, shown, count))
     payload = {
         "model": model,
         "parameters": dataclasses.asdict(source),
@@ -183,6 +186,28 @@ def _stream_samples(file: Path, bits_per_symbol: int, max_samples: float | None,
     return (np.frombuffer(piece, dtype=np.uint8) & mask for piece in pieces)
 
 
+def _counted(
+    chunks: Iterable[np.ndarray], on_progress: Callable[[float, float], None], total: int | None
+) -> Iterator[np.ndarray]:
+    """``chunks`` passed on, with ``on_progress(samples so far, total)`` after each (``total`` None: unknown)."""
+    seen = 0
+    for chunk in chunks:
+        yield chunk
+        seen += chunk.size
+        on_progress(seen, total if total is not None else seen)
+
+
+def _file_samples(file: Path, max_samples: float | None) -> int | None:
+    """How many samples FILE will give, when it is a regular file (None for a pipe or a device)."""
+    try:
+        size = file.stat().st_size if file.is_file() else None
+    except OSError:
+        return None
+    if size is None:
+        return None
+    return size if max_samples is None else min(size, int(max_samples))
+
+
 @qrng_app.command("assess")
 def assess(
     file: Annotated[Path, typer.Argument(help="raw samples, one per byte (the low bits are the sample)")],
@@ -207,13 +232,17 @@ def assess(
         payload["warning"] = "fewer than 1,000,000 samples (SP 800-90B section 3.1.1)"
     started = time.perf_counter()
     if track in ("non-iid", "both"):
-        result = assess_non_iid(data, bits_per_symbol, bitstring_bits=1_000_000 if truncate else None)
+        with tracked(f"non-IID estimators on {data.size:,} samples", quiet=as_json) as shown:
+            result = assess_non_iid(
+                data, bits_per_symbol, bitstring_bits=1_000_000 if truncate else None, on_progress=shown
+            )
         payload["non_iid"] = result.as_dict()
         rows += [(f"{e.name}", e.min_entropy) for e in result.original]
         rows += [(f"bitstring {e.name}", e.min_entropy) for e in result.bitstring]
         rows += [("H_original", result.h_original), ("H_initial (non-IID)", result.h_initial)]
     if track in ("iid", "both"):
-        iid = assess_iid(data, bits_per_symbol, np.random.default_rng(seed))
+        with tracked(f"IID permutation tests on {data.size:,} samples: shuffles", quiet=as_json) as shown:
+            iid = assess_iid(data, bits_per_symbol, np.random.default_rng(seed), on_progress=shown)
         payload["iid"] = iid.as_dict()
         rows += [("IID tests passed", iid.iid), ("H (IID track)", iid.min_entropy)]
     payload["seconds"] = time.perf_counter() - started
@@ -239,7 +268,8 @@ def extract(
 
     data = _read(file, bits_per_symbol, max_samples)
     if min_entropy is None:
-        min_entropy = assess_non_iid(data, bits_per_symbol).h_initial
+        with tracked(f"assessing {data.size:,} samples (non-IID estimators)", quiet=as_json) as shown:
+            min_entropy = assess_non_iid(data, bits_per_symbol, on_progress=shown).h_initial
     if not 0.0 < min_entropy <= bits_per_symbol:
         raise ParameterError(f"--min-entropy = {min_entropy}: must be in (0, {bits_per_symbol}] bits per sample")
     block = int(block_bits)
@@ -256,7 +286,12 @@ def extract(
         )
     extractor = ToeplitzExtractor.from_generator(block, output_bits, np.random.default_rng(seed))
     started = time.perf_counter()
-    outputs = list(extractor.stream([packed]))
+    with tracked(f"Toeplitz extraction, {block:,}-bit blocks", quiet=as_json) as shown:
+        blocks = packed.size * 8 // block
+        outputs = []
+        for output in extractor.stream([packed]):
+            outputs.append(output)
+            shown(len(outputs), blocks)
     seconds = time.perf_counter() - started
     try:
         out.write_bytes(b"".join(chunk.tobytes() for chunk in outputs))
@@ -306,6 +341,8 @@ def monitor(
     from qit4n.qrng import HealthMonitor, emulate
 
     chunk = _sample_count("--chunk-samples", chunk_samples)
+    if max_samples is not None:
+        _sample_count("--max-samples", max_samples)  # checked even where no FILE is read
     if file is not None:
         if bits_per_symbol is None:
             raise ParameterError("--bits-per-symbol: required with FILE (1-8)")
@@ -325,8 +362,11 @@ def monitor(
         chunks = emulate(source, count, np.random.default_rng(seed), chunk_samples=chunk, faults=faults)
         origin = f"emulated {model}"
     health = HealthMonitor(entropy_bits=min_entropy, bits_per_sample=bits, alpha=alpha)
-    for piece in chunks:
-        health.feed(piece)
+    total = _file_samples(file, max_samples) if file is not None else count
+    limit = f"--samples = {count:g}" if file is None else None
+    with tracked(f"health tests on {origin}: samples", quiet=as_json, budget_option=limit) as shown:
+        for piece in _counted(chunks, shown, total):
+            health.feed(piece)
     payload = {
         "source": origin,
         "samples": health.samples_seen,

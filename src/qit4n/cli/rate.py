@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from qit4n.cli.options import check_figure_path, parse_distances_km, parse_settings
+from qit4n.cli.render import tracked
 from qit4n.errors import ParameterError
 from qit4n.qkd.registry import protocol_names
 
@@ -24,7 +25,9 @@ __all__ = ["register"]
 _MAX_DISTANCE_TEXT = {"no-key": "none: no key even at 0 km", "unbounded": "unbounded (the rate never reaches zero)"}
 
 
-def _print_table(result: ComparisonResult) -> None:
+def _table_text(result: ComparisonResult) -> str:
+    """The key-rate table as the terminal shows it (rendered here, printed by the caller: rendering a long
+    table takes a while, under the status line)."""
     table = RichTable(title="secret key rate")
     for column in ("protocol", "distance (km)", "loss (dB)", "key/pulse", "key rate (bit/s)", "QBER"):
         table.add_column(column, justify="right")
@@ -37,7 +40,10 @@ def _print_table(result: ComparisonResult) -> None:
             f"{point.key_rate_bps or 0.0:.4e}",
             "–" if point.qber is None else f"{point.qber:.4f}",
         )
-    Console().print(table)
+    console = Console()
+    with console.capture() as captured:
+        console.print(table)
+    return captured.get()
 
 
 def _print_max_distances(results: tuple[MaxDistance, ...], as_json: bool) -> None:
@@ -80,29 +86,35 @@ def rate(
         raise ParameterError("PROTOCOL: give a protocol, or --compare with a comma list of protocols")
     if preset is not None and not preset.strip():
         raise ParameterError("--preset '': name a preset (see `qit4n presets`) or leave the option out")
+    if compare is not None and not protocols:
+        raise ParameterError(f"--compare {compare!r}: name protocols, e.g. bb84-decoy,tf, or leave the option out")
     settings = parse_settings("--set", set_ or [])
     if pulses is not None:
         settings["pulses"] = pulses
     if max_distance_only:
-        results = (
-            compare_max_distances(protocols, preset, settings)
-            if compare
-            else (max_distance(str(protocol), preset, settings),)
-        )
+        with tracked("searching the largest distance with key", quiet=as_json):
+            results = (
+                compare_max_distances(protocols, preset, settings)
+                if compare
+                else (max_distance(str(protocol), preset, settings),)
+            )
         _print_max_distances(results, as_json)
         return
     distances = parse_distances_km("--distance-km", distance_km)
     if plot is not None:
         check_figure_path("--plot", plot)
-    result = (
-        compare_protocols(protocols, distances, preset, settings)
-        if compare
-        else rate_curve(str(protocol), distances, preset, settings)
-    )
-    if plot is not None:
-        from qit4n.qkd.report import plot_comparison
+    what = f"key rates of {len(protocols) or 1} protocol(s) at {distances.size:,} distances"
+    with tracked(what, quiet=as_json or as_csv):
+        result = (
+            compare_protocols(protocols, distances, preset, settings)
+            if compare
+            else rate_curve(str(protocol), distances, preset, settings)
+        )
+        if plot is not None:
+            from qit4n.qkd.report import plot_comparison
 
-        plot_comparison(result, plot)
+            plot_comparison(result, plot)
+        text = None if as_json or as_csv else _table_text(result)
     if as_json:
         typer.echo(json.dumps(result.to_json()))
     elif as_csv:
@@ -110,7 +122,7 @@ def rate(
     else:
         if plot is not None:
             typer.echo(f"figure written to {plot}")
-        _print_table(result)
+        typer.echo(text, nl=False)
 
 
 def presets(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:

@@ -2,16 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table as RichTable
 
+from qit4n.errors import ParameterError
 from qit4n.report import Table
 
-__all__ = ["LABEL_MIN_WIDTH", "TEXT_MIN_WIDTH", "cell_text", "progress", "quantities_table", "rich_table"]
+__all__ = [
+    "LABEL_MIN_WIDTH",
+    "MAX_RUN_S",
+    "TEXT_MIN_WIDTH",
+    "cell_text",
+    "progress",
+    "quantities_table",
+    "rich_table",
+    "tracked",
+]
 
 
 def cell_text(value: Any, number_format: str = ".4g") -> str:
@@ -122,17 +143,78 @@ def quantities_table(title: str, rows: Iterable[tuple[str, Any]], *, number_form
     return shown
 
 
-def progress(*, quiet: bool = False) -> Progress:
-    """A progress display on stderr (spinner, task, bar, count, elapsed time); silent under ``quiet`` or when
-    stderr is not a terminal, so ``--json`` output and pipes stay clean."""
+def progress(*, quiet: bool = False, counts: bool = True) -> Progress:
+    """A progress display on stderr (spinner, task, bar, count or percentage, elapsed and remaining time);
+    silent under ``quiet`` or when stderr is not a terminal, so ``--json`` output and pipes stay clean.
+
+    ``counts=False`` shows a percentage instead of ``done/total`` (for totals that are not counts,
+    such as simulated picoseconds).
+    """
     console = Console(stderr=True)
     return Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        MofNCompleteColumn() if counts else TaskProgressColumn(),
         TimeElapsedColumn(),
+        TimeRemainingColumn(),
         console=console,
         transient=True,
+        redirect_stdout=False,  # rich would send what the command prints to stdout onto this stderr console
         disable=quiet or not console.is_terminal,
     )
+
+
+#: The longest a run watched by :func:`tracked` with ``budget_option`` may be projected to take (s).
+MAX_RUN_S = 600.0
+
+#: Seconds of measured progress before a run's length is projected.
+_MEASURE_S = 2.0
+
+
+@contextmanager
+def tracked(
+    description: str,
+    *,
+    total: float | None = None,
+    quiet: bool = False,
+    counts: bool = True,
+    budget_option: str | None = None,
+) -> Iterator[Callable[[float, float], None]]:
+    """Show :func:`progress` for one piece of work; yield its ``on_progress(done, total)`` callback.
+
+    Pass the callback to the layer that does the work (the ``on_progress`` parameters of
+    :func:`qit4n.net.simulate.simulate_network`, :func:`qit4n.emulate.run_link`...). Until the first
+    call, and without a ``total``, the display is a status line: spinner, ``description``, elapsed time.
+    With ``budget_option`` the callback measures the pace for :data:`_MEASURE_S` seconds and stops a run
+    projected past :data:`MAX_RUN_S` with a :class:`~qit4n.errors.ParameterError` naming that option.
+    """
+    started = time.monotonic()
+    first: list[tuple[float, float]] = []
+    with progress(quiet=quiet, counts=counts) as bar:
+        task = bar.add_task(description, total=total)
+
+        def on_progress(done: float, whole: float) -> None:
+            bar.update(task, completed=done, total=whole)
+            if budget_option is not None:
+                _check_budget(budget_option, done, whole, started, first)
+
+        yield on_progress
+
+
+def _check_budget(option: str, done: float, whole: float, started: float, first: list[tuple[float, float]]) -> None:
+    now = time.monotonic()
+    if not first:  # pace is measured from the first unit done: start-up and compilation do not count
+        if done > 0:
+            first.append((now, done))
+        return
+    since, done_then = first[0]
+    if now - since < _MEASURE_S or done <= done_then:
+        return
+    pace = (done - done_then) / (now - since)
+    projected_s = now - started + (whole - done) / pace
+    if projected_s > MAX_RUN_S:
+        raise ParameterError(
+            f"{option}: would take about {projected_s / 60:.3g} min at the measured {pace:.3g} per second; "
+            f"runs are limited to {MAX_RUN_S / 60:g} min (about {pace * MAX_RUN_S:.2g} in all)"
+        )

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from qit4n.cli.options import MAX_VALUES, check_scheduler_address, parse_distances_km, parse_settings, parse_value_spec
-from qit4n.cli.render import cell_text
+from qit4n.cli.render import cell_text, tracked
 from qit4n.errors import ParameterError
 from qit4n.qkd.registry import protocol_names
 
@@ -61,7 +61,9 @@ def sweep(
             f"note: --workers {workers} is more than the {usable_cores()} usable cores; using {usable_cores()}",
             err=True,
         )
-    results = run_sweep(key_rate_point, points, scheduler_address=scheduler, workers=workers, show_progress=not as_json)
+    budget = f"the grid of {len(points):,} points"
+    with tracked(f"sweep of {protocol}", total=len(points), quiet=as_json, budget_option=budget) as shown:
+        results = run_sweep(key_rate_point, points, scheduler_address=scheduler, workers=workers, on_progress=shown)
     rows = point_rows(results)
     if as_json:
         typer.echo(json.dumps(rows))

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from qit4n.cli.options import check_figure_path
+from qit4n.cli.render import tracked
 from qit4n.errors import ParameterError
 from qit4n.scenario import Scenario
 
@@ -115,6 +116,8 @@ def assess(
     """Per asset: vulnerable, exposure probability, deadline, recommendation and reasons."""
     from qit4n.threat import DEFAULT_POLICIES, DEFAULT_TIMELINE, assess_inventory, inventory_from_file, load_catalog
 
+    if year is not None and not _FIRST_YEAR <= year <= _LAST_YEAR:
+        raise ParameterError(f"--year = {year:g}: must be a year in [{_FIRST_YEAR}, {_LAST_YEAR}]")
     catalog = load_catalog()
     loaded = inventory_from_file(inventory, catalog)
     unassessed = sorted({use.name for asset in loaded.assets for use in asset.unassessed_algorithms})
@@ -170,6 +173,10 @@ def assess(
             typer.echo(textwrap.fill(reason, width, initial_indent="  - ", subsequent_indent="    "))
 
 
+#: The longest ``--timeout`` of one connection (s): an hour.
+MAX_TIMEOUT_S = 3600.0
+
+
 @threat_app.command("scan")
 def scan(
     targets: Annotated[
@@ -212,8 +219,8 @@ def scan(
     from qit4n.threat.findings import findings_csv, findings_sarif, scan_findings
     from qit4n.threat.targets import done_targets, expand_target, format_target, read_targets_file, scan_targets
 
-    if timeout <= 0:
-        raise ParameterError(f"--timeout = {timeout:g}: must be > 0")
+    if not 0 < timeout <= MAX_TIMEOUT_S:
+        raise ParameterError(f"--timeout = {timeout:g}: must be in (0, {MAX_TIMEOUT_S:g}] seconds")
     if not 1 <= workers <= 256:
         raise ParameterError(f"--workers = {workers}: must be in [1, 256]")
     if rate is not None and rate <= 0:
@@ -245,7 +252,12 @@ def scan(
     typer.echo(f"threat catalog {catalog.version} ({catalog.released}); {len(endpoints)} target(s)", err=True)
     log = _writable(results).open("a", encoding="utf-8") if results is not None else None
 
+    finished = 0
+
     def record(outcome) -> None:
+        nonlocal finished
+        finished += 1
+        shown(finished, len(endpoints))
         if log is not None:
             log.write(json.dumps(outcome.to_dict()) + "\n")
             log.flush()
@@ -262,7 +274,8 @@ def scan(
             return scan_tls(host, port, timeout_s=timeout, server_name=servername, trust_store=store, starttls=starttls)
 
     try:
-        outcomes = scan_targets(endpoints, scanner, workers=workers, rate_per_s=rate, on_result=record)
+        with tracked(f"scanning {len(endpoints)} {protocol} target(s)", total=len(endpoints), quiet=as_json) as shown:
+            outcomes = scan_targets(endpoints, scanner, workers=workers, rate_per_s=rate, on_result=record)
     finally:
         if log is not None:
             log.close()

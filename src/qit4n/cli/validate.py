@@ -26,9 +26,11 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from qit4n.cli.render import tracked
 from qit4n.physics.satellite import micius_link_loss_points
 from qit4n.qkd.anchors import Anchor, AnchorSpec, evaluate_anchors, qkd_anchor_specs
 from qit4n.report import REPORT_SECTIONS, Figure, Section, Table, write_report
+from qit4n.workload import ProgressCallback
 
 __all__ = ["collect_anchors", "register", "validate", "validation_section"]
 
@@ -147,11 +149,12 @@ def _raman_anchor_specs() -> list[AnchorSpec]:
     ]
 
 
-def collect_anchors() -> list[Anchor]:
-    """Every published anchor with qit4n's value."""
+def collect_anchors(on_progress: ProgressCallback | None = None) -> list[Anchor]:
+    """Every published anchor with qit4n's value (``on_progress(anchors_done, anchors)`` as they come)."""
     from qit4n.qrng.anchors import qrng_anchor_specs  # here: qrng (numba) stays out of every command's start-up
 
-    return evaluate_anchors(qkd_anchor_specs() + qrng_anchor_specs() + _raman_anchor_specs() + _other_anchor_specs())
+    specs = qkd_anchor_specs() + qrng_anchor_specs() + _raman_anchor_specs() + _other_anchor_specs()
+    return evaluate_anchors(specs, on_progress=on_progress)
 
 
 def _micius_figure(out: Path) -> str:
@@ -213,7 +216,8 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="print the anchors as JSON")] = False,
 ) -> None:
     """Recompute every published anchor, write the validation page; exit 1 if any is out of tolerance."""
-    anchors = collect_anchors()
+    with tracked("recomputing published anchors", quiet=as_json) as shown:
+        anchors = collect_anchors(shown)
     page = _write_page(anchors, out)
     if as_json:
         typer.echo(json.dumps([anchor.as_dict() for anchor in anchors]))

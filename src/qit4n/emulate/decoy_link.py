@@ -32,6 +32,7 @@ from qit4n.emulate.statistics import IntensityStatistics, StatisticsTally
 from qit4n.errors import ParameterError
 from qit4n.physics.fibre import fibre_transmittance
 from qit4n.randomness import RandomnessSource
+from qit4n.workload import ProgressCallback
 
 __all__ = ["DECOY_LINK", "DecoyLinkEmulator", "DecoyLinkPlan", "LinkRun", "analytic_finite_rate", "optimised_settings"]
 
@@ -231,12 +232,14 @@ class DecoyLinkEmulator:
         rng: np.random.Generator,
         *,
         randomness: RandomnessSource | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> DecoyStream | list[DecoyChunk]:
         """Alice's and Bob's records of ``pulses`` pulses: a :class:`~qit4n.emulate.decoy_stream.DecoyStream`
-        seeded from ``rng``, drawn as the distillation consumes it; with ``randomness`` (the choices
-        from a QRNG, one per pulse) the per-pulse emulation as one chunk, up to 1e9 pulses."""
+        seeded from ``rng``, drawn as the distillation consumes it (``on_progress(pulses_drawn, pulses)``
+        after each chunk); with ``randomness`` (the choices from a QRNG, one per pulse) the per-pulse
+        emulation as one chunk, up to 1e9 pulses."""
         if randomness is None:
-            return DecoyStream(prepared.settings, pulses, entropy=int(rng.integers(2**63)))
+            return DecoyStream(prepared.settings, pulses, entropy=int(rng.integers(2**63)), on_progress=on_progress)
         if pulses > _MAX_PER_PULSE:
             raise ParameterError(
                 f"pulses = {pulses}: must be <= 1e9 with a randomness source (its choices are drawn pulse by pulse)"

@@ -46,6 +46,7 @@ from qit4n.emulate.settings import LinkSettings
 from qit4n.errors import ParameterError
 from qit4n.physics.raman import dark_count_with_noise_probability
 from qit4n.postprocess.bits import random_bits
+from qit4n.workload import ProgressCallback
 
 __all__ = ["BLOCK_PULSES", "DecoyChunk", "DecoyStream", "chunk_from_records"]
 
@@ -232,6 +233,7 @@ class DecoyStream:
     """The records of ``num_pulses`` decoy-BB84 pulses, drawn block by block (module docstring).
 
     ``entropy`` roots the seed tree; iterating :meth:`chunks` twice gives the same records.
+    ``on_progress(pulses_drawn, num_pulses)`` is called after each chunk is drawn.
 
     >>> stream = DecoyStream(LinkSettings(eta_channel=0.1), 1_000_000, entropy=1)
     >>> sum(chunk.pulses.size for chunk in stream.chunks())  # N sum_k p_k (1 - exp(-0.01 mu_k)) = 3700
@@ -239,7 +241,13 @@ class DecoyStream:
     """
 
     def __init__(
-        self, settings: LinkSettings, num_pulses: int, *, entropy: int, block_pulses: int = BLOCK_PULSES
+        self,
+        settings: LinkSettings,
+        num_pulses: int,
+        *,
+        entropy: int,
+        block_pulses: int = BLOCK_PULSES,
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         if num_pulses < 1:
             raise ParameterError(f"pulses = {num_pulses}: must be >= 1")
@@ -249,6 +257,7 @@ class DecoyStream:
         self.num_pulses = int(num_pulses)
         self.entropy = int(entropy)
         self.block_pulses = int(block_pulses)
+        self.on_progress = on_progress
         self._laws = _laws(settings)
 
     @property
@@ -264,6 +273,8 @@ class DecoyStream:
         for block in range(self.num_blocks):
             pending.append(self._block(block, state))
             if len(pending) == per_chunk or block == self.num_blocks - 1:
+                if self.on_progress is not None:
+                    self.on_progress(min((block + 1) * self.block_pulses, self.num_pulses), self.num_pulses)
                 yield _concatenate(pending)
                 pending = []
 

@@ -106,7 +106,9 @@ class Emulator(Protocol[PreparedT, RecordsT]):
         self, prepared: PreparedT, pulses: int, rng: np.random.Generator, *, randomness: RandomnessSource | None = None
     ) -> RecordsT:
         """Detection records of ``pulses`` pulses (slots), drawn from ``rng`` (the parties' choices
-        from ``randomness`` when given)."""
+        from ``randomness`` when given). An emulator may also take an ``on_progress`` keyword
+        (``on_progress(pulses_drawn, pulses)``, see :data:`qit4n.workload.ProgressCallback`):
+        :func:`~qit4n.emulate.run.run_link` passes it only to an emulator that does."""
         ...
 
     def distil(

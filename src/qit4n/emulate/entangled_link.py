@@ -33,6 +33,7 @@ from qit4n.emulate.entangled_stream import EntangledStream
 from qit4n.errors import InfeasibleError, ParameterError
 from qit4n.physics.fibre import fibre_transmittance
 from qit4n.randomness import RandomnessSource
+from qit4n.workload import ProgressCallback
 
 __all__ = [
     "ENTANGLED_LINK",
@@ -258,10 +259,13 @@ class EntangledLinkEmulator:
         rng: np.random.Generator,
         *,
         randomness: RandomnessSource | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> EntangledStream:
         """Both receivers' clicks over ``pulses`` slots, streamed from a seed drawn from ``rng``
-        (choices from ``randomness`` if given)."""
-        return EntangledStream(prepared.settings, pulses, entropy=int(rng.integers(2**63)), choices=randomness)
+        (choices from ``randomness`` if given; ``on_progress(slots_drawn, pulses)`` after each chunk)."""
+        return EntangledStream(
+            prepared.settings, pulses, entropy=int(rng.integers(2**63)), choices=randomness, on_progress=on_progress
+        )
 
     def distil(
         self,

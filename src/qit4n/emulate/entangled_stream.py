@@ -18,6 +18,7 @@ from qit4n.emulate.decoy_stream import BLOCK_PULSES
 from qit4n.emulate.entangled_pairs import DetectionRecords, EntangledLinkSettings, EntangledRecords, emulate_bbm92
 from qit4n.errors import ParameterError
 from qit4n.randomness import RandomnessSource
+from qit4n.workload import ProgressCallback
 
 __all__ = ["EntangledStream"]
 
@@ -26,7 +27,8 @@ class EntangledStream:
     """The records of ``num_slots`` BBM92 slots, drawn block by block (module docstring).
 
     ``choices`` (a QRNG) supplies the bases and double-click bits, block after block; the stream
-    can then be read once only (the source moves on).
+    can then be read once only (the source moves on). ``on_progress(slots_drawn, num_slots)`` is
+    called after each chunk is drawn.
 
     >>> settings = EntangledLinkSettings(eta_alice=0.1, eta_bob=0.1, mean_pair_number=0.1)
     >>> stream = EntangledStream(settings, 1_000_000, entropy=1, block_pulses=300_000)
@@ -42,6 +44,7 @@ class EntangledStream:
         entropy: int,
         block_pulses: int = BLOCK_PULSES,
         choices: RandomnessSource | None = None,
+        on_progress: ProgressCallback | None = None,
     ) -> None:
         if num_slots < 1:
             raise ParameterError(f"pulses = {num_slots}: must be >= 1")
@@ -52,6 +55,7 @@ class EntangledStream:
         self.entropy = int(entropy)
         self.block_pulses = int(block_pulses)
         self.choices = choices
+        self.on_progress = on_progress
 
     def chunks(self, chunk_slots: int | None = None) -> Iterator[EntangledRecords]:
         """Chunks of at least ``chunk_slots`` slots (whole blocks; default one block); slot indices
@@ -60,6 +64,8 @@ class EntangledStream:
         num_blocks = -(-self.num_slots // self.block_pulses)
         for first_block in range(0, num_blocks, per_chunk):
             blocks = [self._block(block) for block in range(first_block, min(first_block + per_chunk, num_blocks))]
+            if self.on_progress is not None:
+                self.on_progress(min((first_block + per_chunk) * self.block_pulses, self.num_slots), self.num_slots)
             yield _concatenate(blocks)
 
     def _block(self, block: int) -> EntangledRecords:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ import numpy as np
 from qit4n.emulate.emulator import EMULATORS, EmulatedRun, LinkRequest
 from qit4n.errors import ParameterError
 from qit4n.randomness import RandomnessSource
+from qit4n.workload import ProgressCallback
 
 __all__ = ["MAX_PULSES", "run_link"]
 
@@ -33,6 +35,7 @@ def run_link(
     classical_channels: Sequence[Any] = (),
     receiver: Any = None,
     randomness: RandomnessSource | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> EmulatedRun:
     """Emulate ``pulses`` pulses (slots) over ``distance_km`` of fibre and distil them.
 
@@ -46,7 +49,8 @@ def run_link(
     :class:`qit4n.qrng.source.QrngSource`) supplies the parties' basis, intensity and bit choices
     and the post-processing seeds instead of the generator; when its health tests fail the run
     stops with :class:`~qit4n.errors.RandomnessError`, and the distilled result's ``randomness``
-    entry shows its health.
+    entry shows its health. ``on_progress(pulses_drawn, pulses)`` follows the emulation, for an
+    emulator whose ``emulate`` takes that keyword.
 
     >>> run = run_link("bb84-decoy", 10.0, 2_000_000, seed=1)
     >>> run.distilled.result.keys_match
@@ -71,8 +75,19 @@ def run_link(
     )
     prepared = emulator.prepare(request)
     rng = np.random.default_rng(seed)
+    progress: dict[str, Any] = (
+        {} if on_progress is None or not _takes_progress(emulator) else {"on_progress": on_progress}
+    )
     if randomness is None:
-        records = emulator.emulate(prepared, pulses, rng)
+        records = emulator.emulate(prepared, pulses, rng, **progress)
         return emulator.distil(prepared, records, rng)
-    records = emulator.emulate(prepared, pulses, rng, randomness=randomness)
+    records = emulator.emulate(prepared, pulses, rng, randomness=randomness, **progress)
     return emulator.distil(prepared, records, rng, randomness=randomness)
+
+
+def _takes_progress(emulator: Any) -> bool:
+    """Whether ``emulator.emulate`` takes an ``on_progress`` keyword (the built-in emulators do)."""
+    try:
+        return "on_progress" in inspect.signature(emulator.emulate).parameters
+    except (TypeError, ValueError):
+        return False

@@ -12,6 +12,7 @@ from qit4n.net.flows import CompiledNetwork, compile_network
 from qit4n.net.graph import KeyNetwork, build_network
 from qit4n.net.survivability import Failure, FailureImpact, FailureMapper, failure_impacts, single_failures
 from qit4n.scenario.model import Scenario
+from qit4n.workload import ProgressCallback
 
 if TYPE_CHECKING:
     from qit4n.net.design import DesignResult
@@ -107,13 +108,15 @@ def plan_network(
     failures: Sequence[Failure] | None = None,
     extra_failures: Sequence[Failure] = (),
     mapper: FailureMapper | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> Plan:
     """Plan a network: each demand's maximum key rate and minimum cut, a joint allocation, and failures.
 
     ``failures`` replaces the default analysis of every single link and node failure;
     ``extra_failures`` (e.g. shared-risk groups) are analysed after them;
     ``survivability=False`` skips failure analysis; ``mapper`` spreads it (e.g. over a Dask cluster,
-    :func:`qit4n.sweep.dask_batch_mapper`) with the same result.
+    :func:`qit4n.sweep.dask_batch_mapper`) with the same result. ``on_progress(failures_done, failures)``
+    follows the failure analysis.
 
     >>> from qit4n.scenario import scenario_from_dict
     >>> plan = plan_network(scenario_from_dict({"name": "chain",
@@ -136,5 +139,7 @@ def plan_network(
     impacts = []
     if survivability:
         chosen = single_failures(compiled) if failures is None else list(failures)
-        impacts = failure_impacts(compiled, allocations, chosen + list(extra_failures), mapper=mapper)
+        impacts = failure_impacts(
+            compiled, allocations, chosen + list(extra_failures), mapper=mapper, on_progress=on_progress
+        )
     return Plan(network, tuple(demands), tuple(impacts))

@@ -36,7 +36,7 @@ from qit4n.net.pools import PairPools
 from qit4n.net.qos import DemandQoS, DemandRecord, summarise
 from qit4n.scenario.model import Scenario
 from qit4n.schema import StrictModel
-from qit4n.workload import run_within_budget
+from qit4n.workload import ProgressCallback, run_within_budget
 
 __all__ = ["DemandTraffic", "FailureEvent", "SimulationConfig", "SimulationResult", "simulate_network"]
 
@@ -425,7 +425,7 @@ class _Simulator:
         demand.retry = self.kernel.schedule_at(at_ps, self._serve, demand)
 
     # --- sampling and run -----------------------------------------------------------------------
-    def run(self) -> SimulationResult:
+    def run(self, on_progress: ProgressCallback | None = None) -> SimulationResult:
         config = self.config
         duration_ps = round(config.duration_s * PS_PER_S)
         for position, link in enumerate(self.network.links):
@@ -454,7 +454,7 @@ class _Simulator:
 
         for row, time_s in enumerate(sample_times_s):
             self.kernel.schedule_at(round(time_s * PS_PER_S), sample, row, priority=1)
-        run_within_budget(self.kernel, until_ps=duration_ps, field="duration_s")
+        run_within_budget(self.kernel, until_ps=duration_ps, field="duration_s", on_progress=on_progress)
         self.pools.close(config.duration_s)
         qos = []
         for demand in self.demands:
@@ -487,7 +487,11 @@ class _Simulator:
 
 
 def simulate_network(
-    scenario: Scenario | KeyNetwork, config: SimulationConfig, *, users_relay: bool = False
+    scenario: Scenario | KeyNetwork,
+    config: SimulationConfig,
+    *,
+    users_relay: bool = False,
+    on_progress: ProgressCallback | None = None,
 ) -> SimulationResult:
     """Simulate key generation, relay and consumption over ``config.duration_s`` seconds.
 
@@ -495,6 +499,7 @@ def simulate_network(
     requests follow ``config.traffic`` (or its entry in ``config.demand_traffic``). A scenario is
     built with ``config.passes`` as its satellite pass schedule; a ready :class:`KeyNetwork` keeps
     the schedule it was built with, so planning and simulation see the same passes.
+    ``on_progress(done_ps, total_ps)`` is called as the simulated time advances.
 
     >>> from qit4n.scenario import scenario_from_dict
     >>> scenario = scenario_from_dict({"name": "chain",
@@ -512,4 +517,4 @@ def simulate_network(
         if isinstance(scenario, KeyNetwork)
         else build_network(scenario, users_relay=users_relay, pass_model=config.passes)
     )
-    return _Simulator(network, config).run()
+    return _Simulator(network, config).run(on_progress)

@@ -27,6 +27,7 @@ from qit4n.errors import ParameterError
 from qit4n.net.allocation import DemandAllocation
 from qit4n.net.capacity import Route
 from qit4n.net.flows import CompiledNetwork, FlowSolution
+from qit4n.workload import ProgressCallback
 
 __all__ = [
     "BATCH_FAILURES",
@@ -225,17 +226,26 @@ def failure_impacts(
     failures: Sequence[Failure] | None = None,
     *,
     mapper: FailureMapper | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> list[FailureImpact]:
     """Impact of each failure in ``failures`` (default: every single link and node) on the planned demands.
 
     Each failure is independent. With ``mapper`` the failures that touch some reference flow (the
     only ones that need a max-flow) go out in batches of :data:`BATCH_FAILURES`, the others are
-    answered here; the result is the same list as without it.
+    answered here; the result is the same list as without it. ``on_progress(failures_done, failures)``
+    is called at the start and after each batch (at the end only, with ``mapper``).
     """
     failures = single_failures(compiled) if failures is None else list(failures)
     context = failure_context(compiled, allocations)
+    if on_progress is not None:
+        on_progress(0, len(failures))
     if mapper is None:
-        return impacts_of(context, failures)
+        done: list[FailureImpact] = []
+        for start in range(0, len(failures), BATCH_FAILURES):
+            done.extend(impacts_of(context, failures[start : start + BATCH_FAILURES]))
+            if on_progress is not None:
+                on_progress(len(done), len(failures))
+        return done
     work = [index for index, failure in enumerate(failures) if touches_flow(context, failure)]
     impacts: list[FailureImpact | None] = [None] * len(failures)
     for index in sorted(set(range(len(failures))) - set(work)):
@@ -245,4 +255,6 @@ def failure_impacts(
     for batch, answer in zip(batches, answers, strict=True):
         for index, impact in zip(batch, answer, strict=True):
             impacts[index] = impact
+    if on_progress is not None:
+        on_progress(len(failures), len(failures))
     return [impact for impact in impacts if impact is not None]

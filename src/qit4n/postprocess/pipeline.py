@@ -31,6 +31,7 @@ from qit4n.randomness import RandomnessSource
 from qit4n.randomness import random_bits as source_bits
 from qit4n.registry import Registry
 from qit4n.schema import StrictModel
+from qit4n.workload import ProgressCallback
 
 __all__ = [
     "MAX_SIMULATED_BITS",
@@ -169,11 +170,14 @@ def reconcile_frames(
     settings: PipelineSettings,
     session: Session,
     rng: np.random.Generator,
+    *,
+    on_progress: ProgressCallback | None = None,
 ) -> ReconciliationOutcome:
     """Reconcile batches of frames with the reconciler named in ``settings`` (a batch may share round
     trips), then verify frame by frame; frames that fail verification are dropped by both parties.
     A tail shorter than 64 bits is not used. The leak is the reconciliation stage's disclosed bits
-    less the reconciler's ``padding_credit`` (random padding, such as LDPC's punctured bits)."""
+    less the reconciler's ``padding_credit`` (random padding, such as LDPC's punctured bits).
+    ``on_progress(bits_reconciled, bits)`` is called at the start and after each batch."""
     reconciler = RECONCILERS.get(settings.reconciler)
     channel = session.channel
     qber = min(max(qber_estimate, 1e-4), 0.25)
@@ -183,6 +187,9 @@ def reconcile_frames(
     kept_alice, kept_bob = [], []
     frame_errors = errors = reconciled = 0
     padding_credit = 0
+    total_bits = sum(min(settings.frame_bits, alice_key.size - start) for start in starts)
+    if on_progress is not None:
+        on_progress(0, total_bits)
     for batch in range(0, len(starts), FRAMES_PER_BATCH):
         chosen = starts[batch : batch + FRAMES_PER_BATCH]
         alice_frames = [alice_key[start : start + settings.frame_bits] for start in chosen]
@@ -213,6 +220,8 @@ def reconcile_frames(
                 kept_bob.append(result.key)
             else:
                 frame_errors += 1
+        if on_progress is not None:
+            on_progress(reconciled, total_bits)
     return ReconciliationOutcome(
         np.concatenate(kept_alice) if kept_alice else np.zeros(0, np.uint8),
         np.concatenate(kept_bob) if kept_bob else np.zeros(0, np.uint8),
@@ -320,9 +329,11 @@ def distill_sifted(
     session: Session | None = None,
     *,
     seeds: RandomnessSource | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> DistillResult:
     """Run the stack on sifted keys: sampling estimation, reconciliation, verification,
-    privacy amplification to the Tomamichel et al. (2012) length, authentication.
+    privacy amplification to the Tomamichel et al. (2012) length, authentication
+    (``on_progress(bits_reconciled, bits)`` follows the reconciliation).
 
     The phase-error rate is taken equal to the sampled bit-error rate (a symmetric channel).
 
@@ -339,7 +350,9 @@ def distill_sifted(
     sample_size = max(1, round(settings.sample_fraction * alice_key.size))
     with session.stage("estimation"):
         estimate = estimate_qber_by_sampling(alice_key, bob_key, sample_size, session.channel, rng)
-    rec = reconcile_frames(estimate.alice_key, estimate.bob_key, estimate.qber, settings, session, rng)
+    rec = reconcile_frames(
+        estimate.alice_key, estimate.bob_key, estimate.qber, settings, session, rng, on_progress=on_progress
+    )
     leak = rec.leak_ec_bits + rec.verification_bits
     length = tomamichel_key_length(rec.alice_key.size, sample_size, estimate.qber, leak, settings.epsilon_sec)
     alice_final, bob_final, amplified, spent, passed = finish(session, rec, length, settings, rng)
@@ -364,10 +377,17 @@ MAX_SIMULATED_BITS = 100_000_000
 
 
 def distill_simulated(
-    num_bits: int, qber: float, settings: PipelineSettings, seed: int, *, seeds: RandomnessSource | None = None
+    num_bits: int,
+    qber: float,
+    settings: PipelineSettings,
+    seed: int,
+    *,
+    seeds: RandomnessSource | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> DistillResult:
     """Distil ``num_bits`` sifted bits of which exactly ``round(qber * num_bits)`` are in error;
-    ``seeds`` supplies the pre-shared key and amplification seeds (:meth:`Session.start`).
+    ``seeds`` supplies the pre-shared key and amplification seeds (:meth:`Session.start`);
+    ``on_progress(bits_reconciled, bits)`` follows the reconciliation.
 
     >>> result = distill_simulated(100_000, 0.03, PipelineSettings(), seed=1)
     >>> result.keys_match
@@ -382,4 +402,4 @@ def distill_simulated(
     rng = np.random.default_rng(seed)
     alice_key = random_bits(num_bits, rng)
     bob_key = noisy_copy(alice_key, qber, rng)
-    return distill_sifted(alice_key, bob_key, settings, rng, seeds=seeds)
+    return distill_sifted(alice_key, bob_key, settings, rng, seeds=seeds, on_progress=on_progress)

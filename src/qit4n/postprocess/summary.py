@@ -9,6 +9,7 @@ from typing import Any
 from qit4n.postprocess.pipeline import DistillResult, PipelineSettings, distill_simulated
 from qit4n.randomness import RandomnessSource
 from qit4n.schema import validate_parameters
+from qit4n.workload import ProgressCallback
 
 __all__ = ["PostprocessSummary", "postprocess_simulated"]
 
@@ -46,12 +47,14 @@ def postprocess_simulated(
     frame_bits: int | None = None,
     seed: int = 0,
     randomness: RandomnessSource | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> PostprocessSummary:
     """Distil ``num_bits`` simulated sifted bits with errors at rate ``qber`` (see :func:`distill_simulated`);
-    ``randomness`` supplies the pre-shared key and amplification seeds."""
+    ``randomness`` supplies the pre-shared key and amplification seeds; ``on_progress(bits_reconciled, bits)``
+    follows the reconciliation."""
     values: dict[str, Any] = {"reconciler": reconciler, "amplification": amplification}
     if frame_bits is not None:
         values["frame_bits"] = frame_bits
     settings = validate_parameters(PipelineSettings, values)
-    result = distill_simulated(num_bits, qber, settings, seed, seeds=randomness)
+    result = distill_simulated(num_bits, qber, settings, seed, seeds=randomness, on_progress=on_progress)
     return PostprocessSummary(qber, reconciler, amplification, settings.frame_bits, result)

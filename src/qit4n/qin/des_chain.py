@@ -31,7 +31,7 @@ from qit4n.qin.memory import decay_rates_per_s
 from qit4n.qin.montecarlo import SwapPolicy
 from qit4n.qin.purify import dejmps
 from qit4n.qin.waiting import doubling_levels
-from qit4n.workload import run_within_budget
+from qit4n.workload import ProgressCallback, run_within_budget
 
 __all__ = ["ChainRun", "ChainSimulation", "simulate_chain_des"]
 
@@ -402,8 +402,10 @@ def simulate_chain_des(
     notify_end_nodes: bool = False,
     formalism: Literal["bell-diagonal", "density-matrix"] = "bell-diagonal",
     pumping_rounds: int = 0,
+    on_progress: ProgressCallback | None = None,
 ) -> ChainRun:
-    """Run the event-driven chain for ``duration_s`` simulated seconds.
+    """Run the event-driven chain for ``duration_s`` simulated seconds (``on_progress(done_ps, total_ps)``
+    as the simulated time advances).
 
     >>> run = simulate_chain_des(ChainParameters(segments=4, length_km=100.0), duration_s=2.0, seed=1)
     >>> run.summary()["delivered_pairs"] > 0
@@ -423,5 +425,5 @@ def simulate_chain_des(
         pumping_rounds=pumping_rounds,
     )
     simulation.start()
-    run_within_budget(kernel, until_ps=round(duration_s * PS_PER_S), field="duration_s")
+    run_within_budget(kernel, until_ps=round(duration_s * PS_PER_S), field="duration_s", on_progress=on_progress)
     return simulation.result(duration_s)

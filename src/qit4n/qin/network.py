@@ -28,7 +28,7 @@ from qit4n.qin.chain import ChainParameters, simulate_chain_mc
 from qit4n.qin.des_chain import ChainSimulation
 from qit4n.scenario import Scenario
 from qit4n.schema import validate_parameters
-from qit4n.workload import run_within_budget
+from qit4n.workload import ProgressCallback, run_within_budget
 
 __all__ = [
     "NetworkRun",
@@ -303,6 +303,7 @@ def simulate_quantum_network(
     duration_s: float,
     seed: int,
     hardware: ChainParameters | None = None,
+    on_progress: ProgressCallback | None = None,
     memories_per_side: int = 1,
 ) -> NetworkRun:
     """Route the scenario's requests and run them together for ``duration_s`` simulated seconds, on
@@ -361,7 +362,7 @@ def simulate_quantum_network(
         chain_index[id(chain)] = plan.index
         waiting.append(plan.index)
     serve_waiting()
-    run_within_budget(kernel, until_ps=round(duration_s * PS_PER_S), field="duration_s")
+    run_within_budget(kernel, until_ps=round(duration_s * PS_PER_S), field="duration_s", on_progress=on_progress)
     for node in capacity:
         reservations._account(node)
     memory_use = {

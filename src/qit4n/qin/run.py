@@ -23,6 +23,7 @@ from qit4n.qin.network import NetworkRun, RequestOutcome, simulate_quantum_netwo
 from qit4n.qin.planner import plan_chain
 from qit4n.scenario import Scenario, load_scenario
 from qit4n.schema import validate_parameters
+from qit4n.workload import ProgressCallback
 
 __all__ = [
     "ChainCandidate",
@@ -163,12 +164,13 @@ def _chain_parameters(request: ChainRequest, length_km: float) -> ChainParameter
     return validate_parameters(ChainParameters, values)
 
 
-def run_chain(request: ChainRequest) -> ChainReport:
+def run_chain(request: ChainRequest, *, on_progress: ProgressCallback | None = None) -> ChainReport:
     """Rate, fidelity and waiting time of a repeater chain (physical or abstract model).
 
     Raises :class:`ParameterError` for inconsistent options (both models, an engine option
     without ``engine="des"``, an unknown engine) and :class:`~qit4n.errors.InfeasibleError` when
-    no configuration reaches ``target_fidelity``.
+    no configuration reaches ``target_fidelity``. ``on_progress(done_ps, total_ps)`` follows the
+    event-driven engine's simulated time.
     """
     if request.samples < 1:
         raise ParameterError(f"--samples = {request.samples}: must be >= 1")
@@ -212,6 +214,7 @@ def run_chain(request: ChainRequest) -> ChainReport:
             # simulate_chain_des checks the formalism name and lists the valid ones.
             formalism=cast(Literal["bell-diagonal", "density-matrix"], request.formalism),
             pumping_rounds=pumping_rounds,
+            on_progress=on_progress,
         )
         summary: Mapping[str, Any] = run.summary()
     elif engine == "mc":
@@ -276,9 +279,11 @@ def run_network(
     duration_s: float,
     seed: int,
     overrides: Mapping[str, Any] | None = None,
+    on_progress: ProgressCallback | None = None,
 ) -> NetworkRunReport:
-    """Simulate a quantum-network scenario; ``overrides`` (``--set``) change fields of its ``quantum_hardware``."""
+    """Simulate a quantum-network scenario; ``overrides`` (``--set``) change fields of its ``quantum_hardware``;
+    ``on_progress(done_ps, total_ps)`` follows the simulated time."""
     loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     hardware = validate_parameters(ChainParameters, _hardware_values(loaded.quantum_hardware, overrides or {}), "--set")
-    run = simulate_quantum_network(loaded, duration_s=duration_s, seed=seed, hardware=hardware)
+    run = simulate_quantum_network(loaded, duration_s=duration_s, seed=seed, hardware=hardware, on_progress=on_progress)
     return NetworkRunReport(loaded, duration_s, seed, run, tuple(run.request_outcomes()))

@@ -15,6 +15,7 @@ import numpy as np
 
 from qit4n.qkd.distance import max_distance_km
 from qit4n.qkd.registry import get_protocol, make_parameters
+from qit4n.workload import ProgressCallback
 
 __all__ = ["Anchor", "AnchorSpec", "evaluate_anchors", "qkd_anchor_specs"]
 
@@ -102,9 +103,14 @@ class AnchorSpec:
         )
 
 
-def evaluate_anchors(specs: list[AnchorSpec]) -> list[Anchor]:
-    """Every anchor of ``specs`` with qit4n's value."""
-    return [spec.evaluate() for spec in specs]
+def evaluate_anchors(specs: list[AnchorSpec], *, on_progress: ProgressCallback | None = None) -> list[Anchor]:
+    """Every anchor of ``specs`` with qit4n's value (``on_progress(anchors_done, anchors)`` after each)."""
+    anchors = []
+    for spec in specs:
+        anchors.append(spec.evaluate())
+        if on_progress is not None:
+            on_progress(len(anchors), len(specs))
+    return anchors
 
 
 def _distance(protocol: str, preset: str | None = None, overrides: dict[str, object] | None = None) -> float:

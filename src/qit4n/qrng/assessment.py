@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from qit4n.qrng.estimators import (
 )
 from qit4n.qrng.streams import read_prefix
 from qit4n.qrng.tuples import TupleCounts, tuple_counts
+from qit4n.workload import ProgressCallback
 
 __all__ = [
     "NonIidAssessment",
@@ -162,12 +163,14 @@ def assess_non_iid(
     bitstring_bits: int | None = None,
     bitstring: bool = True,
     threads: int = 2,
+    on_progress: ProgressCallback | None = None,
 ) -> NonIidAssessment:
     """The initial entropy estimate of section 3.1.3 with every estimator's values.
 
     ``bitstring_bits`` truncates the bitstring (the reference tool's ``-t`` uses 1,000,000);
     by default all bits are used (its ``-a``, the default). ``bitstring=False`` skips it (the
-    restart tests assess the samples only).
+    restart tests assess the samples only). ``on_progress(estimates_done, estimates)`` is called
+    at the start and as each estimator finishes.
 
     >>> rng = np.random.default_rng(1)
     >>> result = assess_non_iid(rng.integers(0, 2, 20_000, dtype=np.uint8), 1)
@@ -195,7 +198,12 @@ def assess_non_iid(
     # Longest first, so the pool's threads stay busy to the end.
     every = bit_calls[::-1] + calls[::-1]
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        results = list(pool.map(lambda call: call(), every))[::-1]
+        futures = [pool.submit(call) for call in every]
+        if on_progress is not None:
+            on_progress(0, len(futures))
+            for done, _ in enumerate(as_completed(futures), start=1):
+                on_progress(done, len(futures))
+        results = [future.result() for future in futures][::-1]
     return NonIidAssessment(bits_per_symbol, int(data.size), tuple(results[: len(calls)]), tuple(results[len(calls) :]))
 
 

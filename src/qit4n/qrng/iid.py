@@ -28,6 +28,7 @@ from qit4n.errors import ParameterError
 from qit4n.qrng.assessment import to_bitstring
 from qit4n.qrng.estimators import most_common_value_estimate
 from qit4n.qrng.tuples import tuple_counts
+from qit4n.workload import ProgressCallback
 
 __all__ = [
     "PERMUTATION_STATISTICS",
@@ -279,11 +280,17 @@ class IidAssessment:
 
 
 def assess_iid(
-    samples: np.ndarray, bits_per_symbol: int, rng: np.random.Generator, *, shuffles: int = _SHUFFLES
+    samples: np.ndarray,
+    bits_per_symbol: int,
+    rng: np.random.Generator,
+    *,
+    shuffles: int = _SHUFFLES,
+    on_progress: ProgressCallback | None = None,
 ) -> IidAssessment:
     """The IID track. A statistic fails when at most 5 shuffles rank at or above the data, or at most 5
     at or below it (with the standard's 10,000 shuffles exactly its rule ``C0 + C1 <= 5 or
-    C0 >= 9995``; fewer shuffles make a quicker, stricter test).
+    C0 >= 9995``; fewer shuffles make a quicker, stricter test). ``on_progress(shuffles_done, shuffles)``
+    is called every 100 shuffles (the test may settle, and stop, before the last).
 
     >>> result = assess_iid(np.random.default_rng(2).integers(0, 16, 5000, dtype=np.uint8), 4, np.random.default_rng(3))
     >>> result.iid, round(result.min_entropy, 2)
@@ -300,7 +307,9 @@ def assess_iid(
     original = permutation_statistics(data, binary)
     tallies = np.zeros((len(PERMUTATION_STATISTICS), 3), dtype=np.int64)
     active = np.ones(len(PERMUTATION_STATISTICS), dtype=np.bool_)
-    for _ in range(shuffles):
+    for shuffle in range(shuffles):
+        if on_progress is not None and shuffle % 100 == 0:
+            on_progress(shuffle, shuffles)
         shuffled = permutation_statistics(rng.permutation(data), binary, active)
         greater = active & (shuffled > original)
         equal = active & (shuffled == original)

@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from rich.progress import Progress
-
 from qit4n.errors import ParameterError, ServiceError
+from qit4n.workload import ProgressCallback
 
-__all__ = ["WORKER_WAIT_S", "PointResult", "dask_batch_mapper", "grid", "local_workers", "run_sweep", "usable_cores"]
+__all__ = [
+    "PROBE_S",
+    "WORKER_WAIT_S",
+    "PointResult",
+    "dask_batch_mapper",
+    "grid",
+    "local_workers",
+    "run_sweep",
+    "usable_cores",
+]
 
 S = TypeVar("S")
 B = TypeVar("B")
@@ -85,14 +94,43 @@ def _evaluate(function: Callable[[Mapping[str, Any]], Any], index: int, point: M
         return PointResult(index, point, "error", error=f"{type(error).__name__}: {error}")
 
 
-def _run_local(function, points, workers, progress, task) -> list[PointResult]:
+def _run_local(function, points, workers, done: Callable[[], None]) -> list[PointResult]:
     results = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_evaluate, function, index, point) for index, point in enumerate(points)]
-        for future in as_completed(futures):
-            results.append(future.result())
-            progress.advance(task)
+        try:
+            for future in as_completed(futures):
+                results.append(future.result())
+                done()
+        except BaseException:  # a refusal from the progress callback, Ctrl-C: drop the points not started
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return results
+
+
+#: Seconds a scheduler has to accept a connection and to send its handshake.
+PROBE_S = 5.0
+
+
+def _probe_scheduler(scheduler_address: str) -> None:
+    """Refuse a ``tcp://`` address where nothing answers as a Dask scheduler does: it sends its handshake
+    as soon as a connection opens. Dask's client waits without limit for a server that stays silent
+    (an HTTP server, say); ``tls://`` addresses are left to the client (the client speaks first there)."""
+    scheme, _, rest = scheduler_address.rpartition("://")
+    if scheme not in ("", "tcp"):
+        return
+    host, _, port = rest.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_S) as probe:
+            first = probe.recv(1)
+    except TimeoutError:
+        raise ServiceError(
+            f"scheduler_address = {scheduler_address!r}: no answer as a Dask scheduler within {PROBE_S:g} s"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise ServiceError(f"scheduler_address = {scheduler_address!r}: cannot connect ({error})") from None
+    if not first:
+        raise ServiceError(f"scheduler_address = {scheduler_address!r}: closed the connection; not a Dask scheduler")
 
 
 def _client(scheduler_address: str) -> Any:
@@ -103,6 +141,7 @@ def _client(scheduler_address: str) -> Any:
         from dask.distributed import Client
     except ImportError as error:
         raise ServiceError("a Dask scheduler address needs the 'dask' extra: pip install 'qit4n[dask]'") from error
+    _probe_scheduler(scheduler_address)
     try:
         client = Client(scheduler_address, timeout="5s")
     except (OSError, TimeoutError) as error:
@@ -118,7 +157,7 @@ def _client(scheduler_address: str) -> Any:
     return client
 
 
-def _run_dask(function, points, scheduler_address, progress, task) -> list[PointResult]:
+def _run_dask(function, points, scheduler_address, done: Callable[[], None]) -> list[PointResult]:
     from dask.distributed import as_completed as dask_completed
 
     client = _client(scheduler_address)
@@ -127,7 +166,7 @@ def _run_dask(function, points, scheduler_address, progress, task) -> list[Point
         futures = client.map(_evaluate, [function] * len(points), range(len(points)), points, pure=False)
         for future in dask_completed(futures):
             results.append(future.result())
-            progress.advance(task)
+            done()
     return results
 
 
@@ -157,7 +196,7 @@ def run_sweep(
     *,
     scheduler_address: str | None = None,
     workers: int | None = None,
-    show_progress: bool = True,
+    on_progress: ProgressCallback | None = None,
 ) -> list[PointResult]:
     """Evaluate ``function(point)`` for every point; results come back in the order of ``points``.
 
@@ -172,17 +211,25 @@ def run_sweep(
     workers
         Local worker processes (default: one per core; at most one per usable core and one per
         point, see :func:`local_workers`); ignored with a scheduler.
-    show_progress
-        Draw a progress bar on the terminal.
+    on_progress
+        Called as ``on_progress(points_done, points)`` at the start and after each point.
     """
     points = list(points)
     processes = local_workers(workers, len(points))
     if not points:
         return []
-    with Progress(disable=not show_progress, transient=True) as progress:
-        task = progress.add_task("sweep", total=len(points))
-        if scheduler_address is None:
-            results = _run_local(function, points, processes, progress, task)
-        else:
-            results = _run_dask(function, points, scheduler_address, progress, task)
+    finished = 0
+
+    def done() -> None:
+        nonlocal finished
+        finished += 1
+        if on_progress is not None:
+            on_progress(finished, len(points))
+
+    if on_progress is not None:
+        on_progress(0, len(points))
+    if scheduler_address is None:
+        results = _run_local(function, points, processes, done)
+    else:
+        results = _run_dask(function, points, scheduler_address, done)
     return sorted(results, key=lambda result: result.index)
