@@ -75,6 +75,7 @@ def test_up_kill_restore_stop_and_resume(tmp_path: Path, cli_runner: CliRunner) 
     process, banner = _start(scenario_file, state)
     try:
         assert "3 KMEs and the QKDN controller ready in" in banner and "/qkdn/v1/state" in banner
+        assert all(f"KME-{node} ready at https://127.0.0.1:" in banner for node in "ARD"), banner
         report = _until(cli_runner, state, lambda r: len(r["routes"]) == 6, "all routes are installed")
         assert {link["id"] for link in report["links"]} == {"A-R", "R-D"}
         assert {"id", "state", "key_rate_bps", "pool_bits"} <= set(report["links"][0])

@@ -22,11 +22,11 @@ from qit4n.errors import ParameterError
 if TYPE_CHECKING:
     from qit4n.kms.client import DeliveredKey
     from qit4n.kms.config import KMSSettings
-    from qit4n.kms.launcher import StateLock
+    from qit4n.kms.launcher import Network, NetworkPlan, StateLock
     from qit4n.report import Section
     from qit4n.scenario import Scenario
 
-__all__ = ["demo_section", "register"]
+__all__ = ["demo_section", "register", "start_kmes"]
 
 kms_app = typer.Typer(
     help="Key management: KMEs with the ETSI GS QKD 014 API, key relay, hybrid keys.", no_args_is_help=True
@@ -223,27 +223,36 @@ def _kms_settings(path: Path) -> KMSSettings:
     return validate_document(KMSSettings, data, f"--config {path}", "KMS settings")
 
 
+def start_kmes(plan: NetworkPlan, lock: StateLock, running: contextlib.ExitStack) -> Network:
+    """Start the KMEs of ``plan`` under ``running``: a progress bar, and a line on stderr as each KME
+    listens (whether or not stderr is a terminal)."""
+    from qit4n.cli.render import progress
+    from qit4n.kms.launcher import Network
+
+    started = time.monotonic()
+    with progress() as bar:
+        task = bar.add_task(f"starting {len(plan.configs)} KMEs", total=len(plan.configs))
+
+        def ready(kme_id: str) -> None:
+            bar.update(task, advance=1, description=f"{kme_id} listening")
+            seconds = time.monotonic() - started
+            bar.console.print(f"{kme_id} ready at {plan.configs[kme_id].url} ({seconds:.1f} s)", highlight=False)
+
+        return running.enter_context(Network(plan, lock=lock, on_ready=ready))
+
+
 def _run_network(
     scenario: Scenario, state_dir: Path, lock: StateLock, duration_s: float | None, options: dict[str, Any]
 ) -> None:
     from qit4n.cli.render import progress
-    from qit4n.kms.launcher import Network, write_kme_plan
+    from qit4n.kms.launcher import write_kme_plan
 
     console = Console()
     with contextlib.ExitStack() as running:
         with progress() as bar:
-            task = bar.add_task("planning: configs and certificates", total=None)
+            bar.add_task("planning: configs and certificates", total=None)
             plan = write_kme_plan(scenario, state_dir, **options)
-            bar.update(task, description=f"starting {len(plan.configs)} KMEs", total=len(plan.configs), completed=0)
-
-            started = time.monotonic()
-
-            def ready(kme_id: str) -> None:
-                bar.update(task, advance=1, description=f"{kme_id} listening")
-                seconds = time.monotonic() - started
-                bar.console.print(f"{kme_id} ready at {plan.configs[kme_id].url} ({seconds:.1f} s)", highlight=False)
-
-            network = running.enter_context(Network(plan, lock=lock, on_ready=ready))
+        network = start_kmes(plan, lock, running)
         table = RichTable(title=f"KMEs of {scenario.name} (state: {state_dir})")
         for column in ("KME", "URL", "SAEs", "links"):
             table.add_column(column)

@@ -85,7 +85,9 @@ def up(
     """Start a KME per node of SCENARIO and the QKDN controller; Ctrl-C stops everything. A restart on
     the same --state resumes it (pools, alarms, events, faults). With --interconnect the network joins
     another domain, started on its own, through its gateway node (docs/network.md, "Inter-domain operation")."""
-    from qit4n.kms.launcher import Network, StateLock, write_kme_plan
+    from qit4n.cli.kms import start_kmes
+    from qit4n.cli.render import progress
+    from qit4n.kms.launcher import StateLock, write_kme_plan
     from qit4n.qkdn.interdomain import apply_agreement, forget_agreement, load_agreement
     from qit4n.qkdn.plan import start_controller, write_controller_plan
     from qit4n.scenario import load_scenario
@@ -100,15 +102,19 @@ def up(
     lock.acquire()
     try:
         with contextlib.ExitStack() as running:
-            kmes = write_kme_plan(loaded, state, supply=supply)
-            if agreement is None:
-                forget_agreement(state)
-            else:
-                kmes = apply_agreement(loaded, kmes, agreement, domain or loaded.name)
-            plan = write_controller_plan(loaded, kmes)
-            network = running.enter_context(Network(kmes, lock=lock))
-            start_controller(network, state)
-            _wait_controller(plan, network)
+            with progress() as bar:
+                bar.add_task("planning: configs and certificates", total=None)
+                kmes = write_kme_plan(loaded, state, supply=supply)
+                if agreement is None:
+                    forget_agreement(state)
+                else:
+                    kmes = apply_agreement(loaded, kmes, agreement, domain or loaded.name)
+                plan = write_controller_plan(loaded, kmes)
+            network = start_kmes(kmes, lock, running)
+            with progress() as bar:
+                bar.add_task("starting the QKDN controller", total=None)
+                start_controller(network, state)
+                _wait_controller(plan, network)
             killed = _apply_kills(network, set(), console)
             console.print(
                 f"{loaded.name}: {len(kmes.configs)} KMEs and the QKDN controller ready in "
