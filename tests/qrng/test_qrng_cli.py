@@ -17,9 +17,9 @@ from qit4n.cli import app
 from qit4n.errors import Qit4nError
 
 
-def _json(cli_runner: CliRunner, args: list[str]) -> dict:
+def _json(cli_runner: CliRunner, args: list[str], exit_code: int = 0) -> dict:
     result = cli_runner.invoke(app, ["qrng", *args, "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return json.loads(result.stdout)
 
 
@@ -47,8 +47,10 @@ def test_simulate_assess_extract_monitor(cli_runner: CliRunner, tmp_path: Path) 
     assert (
         extracted["blocks"] == 3 and (tmp_path / "x.bin").stat().st_size == 3 * extracted["output_bits_per_block"] // 8
     )
-    watched = _json(
-        cli_runner, ["monitor", "--model", "beam-splitter", "--samples", "100000", "--fault", "stuck-value@50000:1"]
+    watched = _json(  # an alarm: the report, then exit status 1
+        cli_runner,
+        ["monitor", "--model", "beam-splitter", "--samples", "100000", "--fault", "stuck-value@50000:1"],
+        exit_code=1,
     )
     assert not watched["healthy"] and watched["alarm_list"][0]["sample_index"] >= 50000
     from_file = _json(cli_runner, ["monitor", str(raw), "--bits-per-symbol", "8", "--min-entropy", "5"])
@@ -168,6 +170,7 @@ def test_monitor_follows_a_named_pipe_while_it_flows(cli_runner: CliRunner, tmp_
             "--alpha",
             "1e-12",
         ],
+        exit_code=1,
     )
     writer.join(timeout=10)
     assert watched["samples"] == 150_100 and not watched["healthy"]

@@ -337,7 +337,8 @@ def monitor(
     max_samples: MaxSamplesOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Run the SP 800-90B health tests online over a file, a pipe or an emulated stream."""
+    """Run the SP 800-90B health tests online over a file, a pipe or an emulated stream; exit status 1
+    when a test raised an alarm (the report is printed first), so that scripts can stop drawing."""
     from qit4n.qrng import HealthMonitor, emulate
 
     chunk = _sample_count("--chunk-samples", chunk_samples)
@@ -381,6 +382,8 @@ def monitor(
         "alarm_list": [dataclasses.asdict(a) for a in health.alarms[:100]],
     }
     _emit(payload, as_json, f"health tests on {origin}", [(k, v) for k, v in payload.items() if k != "alarm_list"])
+    if not health.healthy:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
