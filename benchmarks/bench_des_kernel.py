@@ -1,11 +1,11 @@
 """Event-kernel throughput with 0 to 1e6 pending events: the kernel, the previous kernel and bare loops.
 
-Every workload runs, in the same process and interleaved repeat by repeat, on :class:`qit4n.des.Kernel`
-(the calendar queue), on the previous single-heap kernel (``benchmarks/_previous_kernel.py``, the
-kernel before issue 18) and on a bare ``heapq`` loop over ``(time, sequence, callback, argument)``
-tuples (no priorities, no cancellation, no method call to schedule). A last column runs the same
-callbacks through a FIFO ``deque`` that does not order events at all: the cost of calling the
-callbacks and scheduling, the floor any kernel written in Python pays.
+Every workload runs, in the same process and interleaved repeat by repeat, on :class:`qit4n.des.Kernel` (the
+ladder queue), on the calendar-queue kernel it replaced (``benchmarks/_previous_kernel_calendar.py``), on
+the single-heap kernel before issue 18 (``benchmarks/_previous_kernel.py``) and on a bare ``heapq`` loop
+over ``(time, sequence, callback, argument)`` tuples (no priorities, no cancellation, no method call to
+schedule). A last column runs the same callbacks through a FIFO ``deque`` that does not order events at all:
+the cost of calling the callbacks and scheduling, the floor any kernel written in Python pays.
 
 Workloads: a self-rescheduling chain (nothing else pending); the "hold" model with 1,000, 100,000
 and 1,000,000 events pending, where every fired event schedules one more at a uniform random delay
@@ -39,6 +39,7 @@ from qit4n.des import Kernel
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _previous_kernel import Kernel as PreviousKernel
+from _previous_kernel_calendar import Kernel as CalendarKernel
 
 _MAX_DELAY_PS = 10**9
 #: Retries wait at least this long, so the next fired event always cancels them first (none fires).
@@ -268,19 +269,19 @@ def main() -> None:
     pendings = (1_000, 100_000) if args.quick else (1_000, 100_000, 1_000_000)
     print(f"events per workload: >= {count:,}; median of {repeats} interleaved run(s); M events/s per CPU second")
     print(
-        f"{'workload':<30}{'kernel':>8}{'previous':>10}{'heapq':>8}{'fifo floor':>12}"
-        f"{'kernel/previous':>17}{'kernel/heapq':>14}{'load':>6}"
+        f"{'workload':<34}{'kernel':>8}{'calendar':>10}{'heap kernel':>13}{'heapq':>8}{'fifo floor':>12}"
+        f"{'kernel/calendar':>17}{'kernel/heapq':>14}{'load':>6}"
     )
 
     def row(label: str, events: int, calls: list[Callable[[], float] | None]) -> None:
         seconds = _interleaved(calls, repeats)
         rates = [f"{events / s / 1e6:.2f}" if s else "-" for s in seconds]
-        kernel_s, previous_s, heap_s = seconds[0], seconds[1], seconds[2]
-        assert kernel_s is not None and previous_s is not None
+        kernel_s, calendar_s, heap_s = seconds[0], seconds[1], seconds[3]
+        assert kernel_s is not None and calendar_s is not None
         versus_heap = f"{heap_s / kernel_s:.2f}" if heap_s else "-"
         print(
-            f"{label:<30}{rates[0]:>8}{rates[1]:>10}{rates[2]:>8}{rates[3]:>12}"
-            f"{previous_s / kernel_s:>17.2f}{versus_heap:>14}{os.getloadavg()[0]:>6.1f}",
+            f"{label:<34}{rates[0]:>8}{rates[1]:>10}{rates[2]:>13}{rates[3]:>8}{rates[4]:>12}"
+            f"{calendar_s / kernel_s:>17.2f}{versus_heap:>14}{os.getloadavg()[0]:>6.1f}",
             flush=True,
         )
 
@@ -289,6 +290,7 @@ def main() -> None:
         count,
         [
             lambda: chained(Kernel, count),
+            lambda: chained(CalendarKernel, count),
             lambda: chained(PreviousKernel, count),
             lambda: chained_heapq(count),
             lambda: chained(_FifoFloor, count),
@@ -301,6 +303,7 @@ def main() -> None:
             total,
             [
                 partial(steady, Kernel, total, pending),
+                partial(steady, CalendarKernel, total, pending),
                 partial(steady, PreviousKernel, total, pending),
                 partial(steady_heapq, total, pending),
                 partial(steady, _FifoFloor, total, pending),
@@ -313,6 +316,7 @@ def main() -> None:
             total,
             [
                 partial(steady_cancel, Kernel, total, pending),
+                partial(steady_cancel, CalendarKernel, total, pending),
                 partial(steady_cancel, PreviousKernel, total, pending),
                 partial(steady_cancel_heapq, total, pending),
                 None,
@@ -325,6 +329,7 @@ def main() -> None:
         scheduled,
         [
             lambda: schedule_and_fire(Kernel, times_ps),
+            lambda: schedule_and_fire(CalendarKernel, times_ps),
             lambda: schedule_and_fire(PreviousKernel, times_ps),
             lambda: schedule_and_fire_heapq(times_ps),
             lambda: schedule_and_fire(_FifoFloor, times_ps),

@@ -5,32 +5,44 @@ priority fires first among simultaneous events, and the sequence number (the ord
 breaks every remaining tie, so a run is deterministic. Cancelling marks the entry dead (a tombstone)
 instead of searching for it; rescheduling is cancel plus schedule. The kernel does no logging.
 
-Pending events are kept in a two-level calendar queue (R. Brown, Calendar queues, Commun. ACM 31,
-1220 (1988), doi:10.1145/63039.63045, here with lazily created buckets): the events before the
-*horizon* sit in a small binary heap, every later event is appended, unsorted, to the bucket of
-``time_ps // width_ps``, and the earliest bucket becomes the heap when the heap runs dry. A heap of
-a few dozen entries stays in cache, where one heap of all pending events does not; the bucket width
-is re-chosen from the pending events when buckets grow too full or too sparse (about
+Pending events are kept in a ladder-style queue (W. T. Tang, R. S. M. Goh, I. L.-J. Thng, Ladder
+queue, ACM TOMACS 15, 175 (2005), doi:10.1145/1103323.1103324, here with one rung of lazily created
+buckets): every event gets one integer sort key, ``-((time_ps << 64) + (priority << 48) + sequence)``
+(negated, so that the next event is the last of a sorted list). Events before the *horizon* sit in
+the *near* list, sorted, and fire by ``list.pop()``; each later event is appended, unsorted, to the
+bucket of ``time_ps // width_ps``. When the near list runs dry the earliest bucket is sorted once by
+``list.sort`` (in C) and becomes it; an event scheduled before the horizon is placed by
+``bisect.insort`` (in C). No comparison runs in Python and nothing is sifted per event. The bucket
+width is re-chosen from the pending events when buckets grow too full or too sparse (about
 ``_BUCKET_EVENTS`` events per bucket). The firing order is the same as a single heap's.
 """
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Callable
 from heapq import heapify, heappop, heappush
+from operator import itemgetter
 from typing import Any
 
 from qit4n.errors import ParameterError
 
 __all__ = ["Event", "Kernel"]
 
-#: An opaque handle to a scheduled event: ``[time_ps, priority, sequence, callback, args]``.
+#: An opaque handle to a scheduled event: ``[negated sort key, callback, args, time_ps]``.
 Event = list
 
-_CALLBACK = 3
-#: Target number of events per bucket; the heap holds about this many.
-_BUCKET_EVENTS = 32
-#: Heap size that, before any bucket exists, switches the kernel to buckets.
+_CALLBACK = 1
+_TIME = 3
+_SEQUENCE_BITS = 48
+_PRIORITY_BITS = 16
+#: Priorities must lie in ``[-_PRIORITY_LIMIT, _PRIORITY_LIMIT)``.
+_PRIORITY_LIMIT = 1 << (_PRIORITY_BITS - 1)
+_TIME_SHIFT = _SEQUENCE_BITS + _PRIORITY_BITS
+_SORT_KEY = itemgetter(0)
+#: Target number of events per bucket.
+_BUCKET_EVENTS = 64
+#: Near-list size that, before any bucket exists, switches the kernel to buckets.
 _FIRST_SPLIT = 1024
 _NO_HORIZON = float("inf")
 
@@ -55,9 +67,9 @@ class Kernel:
     __slots__ = (
         "_buckets",
         "_far_count",
-        "_heap",
         "_horizon_ps",
         "_indices",
+        "_near",
         "_sequence",
         "_split_at",
         "_width_ps",
@@ -67,33 +79,35 @@ class Kernel:
 
     def __init__(self, start_ps: int = 0) -> None:
         self.now_ps: int = start_ps
-        self._heap: list[Event] = []
+        #: Events before the horizon, sorted by negated key: the next event is the last.
+        self._near: list[Event] = []
         self._buckets: dict[int, list[Event]] = {}
         self._indices: list[int] = []
         self._far_count = 0
         self._horizon_ps: float = _NO_HORIZON
         self._width_ps = 0
         self._split_at = _FIRST_SPLIT
-        self._sequence = 0
+        # The priority offset sits above the sequence bits, so a key is one subtraction per part.
+        self._sequence = _PRIORITY_LIMIT << _SEQUENCE_BITS
         self.events_fired = 0
-
-    def _new_bucket(self, index: int, event: Event) -> None:
-        self._buckets[index] = [event]
-        heappush(self._indices, index)
-        if len(self._indices) > self._far_count // 2 + 64:
-            self._rebucket()
 
     def schedule_at(self, time_ps: int, callback: Callable[..., Any], *args: Any, priority: int = 0) -> Event:
         """Fire ``callback(*args)`` at absolute time ``time_ps`` (not before now)."""
         if time_ps < self.now_ps:
             raise ParameterError(f"time_ps = {time_ps}: must be >= now ({self.now_ps} ps)")
-        self._sequence += 1
-        event = [time_ps, priority, self._sequence, callback, args]
+        self._sequence = sequence = self._sequence + 1
+        if priority:
+            event = [(-time_ps << _TIME_SHIFT) - sequence - _priority_key(priority), callback, args, time_ps]
+        else:
+            event = [(-time_ps << _TIME_SHIFT) - sequence, callback, args, time_ps]
         if time_ps < self._horizon_ps:
-            heap = self._heap
-            heappush(heap, event)
-            if len(heap) > self._split_at:
-                self._rebucket()
+            near = self._near
+            if near:
+                insort(near, event, key=_SORT_KEY)
+                if len(near) > self._split_at:
+                    self._rebucket()
+            else:
+                near.append(event)
             return event
         # Inlined: the far branch is the common one with many events pending.
         self._far_count += 1
@@ -109,14 +123,20 @@ class Kernel:
         """Fire ``callback(*args)`` after ``delay_ps`` picoseconds (>= 0)."""
         if delay_ps < 0:
             raise ParameterError(f"delay_ps = {delay_ps}: must be >= 0")
-        self._sequence += 1
         time_ps = self.now_ps + delay_ps
-        event = [time_ps, priority, self._sequence, callback, args]
+        self._sequence = sequence = self._sequence + 1
+        if priority:
+            event = [(-time_ps << _TIME_SHIFT) - sequence - _priority_key(priority), callback, args, time_ps]
+        else:
+            event = [(-time_ps << _TIME_SHIFT) - sequence, callback, args, time_ps]
         if time_ps < self._horizon_ps:
-            heap = self._heap
-            heappush(heap, event)
-            if len(heap) > self._split_at:
-                self._rebucket()
+            near = self._near
+            if near:
+                insort(near, event, key=_SORT_KEY)
+                if len(near) > self._split_at:
+                    self._rebucket()
+            else:
+                near.append(event)
             return event
         # Inlined: the far branch is the common one with many events pending.
         self._far_count += 1
@@ -138,26 +158,33 @@ class Kernel:
         """Whether ``event`` is still scheduled (not cancelled and not yet fired)."""
         return event[_CALLBACK] is not None
 
+    def _new_bucket(self, index: int, event: Event) -> None:
+        self._buckets[index] = [event]
+        heappush(self._indices, index)
+        if len(self._indices) > self._far_count // (_BUCKET_EVENTS // 16) + 64:
+            self._rebucket()
+
     def _rebucket(self) -> None:
         """Re-choose the bucket width from all pending live events and redistribute them."""
-        events = [event for event in self._heap if event[_CALLBACK] is not None]
+        events = [event for event in self._near if event[_CALLBACK] is not None]
         for bucket in self._buckets.values():
             events.extend(event for event in bucket if event[_CALLBACK] is not None)
         self._buckets = {}
         self._indices = []
         self._far_count = 0
+        near = self._near
         if len(events) <= _BUCKET_EVENTS:
-            heapify(events)
-            self._heap[:] = events
+            events.sort(key=_SORT_KEY)
+            near[:] = events
             self._horizon_ps = _NO_HORIZON
             self._split_at = _FIRST_SPLIT
             return
-        first_ps = min(event[0] for event in events)
-        span_ps = max(event[0] for event in events) - first_ps + 1
+        first_ps = min(event[_TIME] for event in events)
+        span_ps = max(event[_TIME] for event in events) - first_ps + 1
         self._width_ps = width_ps = max(1, span_ps * _BUCKET_EVENTS // len(events))
         buckets = self._buckets
         for event in events:
-            index = event[0] // width_ps
+            index = event[_TIME] // width_ps
             if index in buckets:
                 buckets[index].append(event)
             else:
@@ -165,12 +192,12 @@ class Kernel:
         self._indices = list(buckets)
         heapify(self._indices)
         self._far_count = len(events)
-        self._heap.clear()
+        near.clear()
         self._horizon_ps = -1
         self._refill()
 
     def _refill(self) -> bool:
-        """Make the earliest bucket the heap (called when the heap is empty); ``False`` if none is left."""
+        """Sort the earliest bucket into the near list (called when it is empty); ``False`` if none is left."""
         indices = self._indices
         if not indices:
             self._horizon_ps = _NO_HORIZON
@@ -181,19 +208,19 @@ class Kernel:
         self._far_count -= len(bucket)
         # A bucket far fuller than the target means the width no longer fits the pending events.
         self._split_at = max(_FIRST_SPLIT, 8 * len(bucket), self._far_count // 8)
-        heapify(bucket)
-        self._heap[:] = bucket
+        bucket.sort(key=_SORT_KEY)
+        self._near[:] = bucket
         self._horizon_ps = (index + 1) * self._width_ps
         return True
 
     def peek_ps(self) -> int | None:
         """Time of the next live event, or ``None`` when nothing is scheduled."""
-        heap = self._heap
+        near = self._near
         while True:
-            while heap and heap[0][_CALLBACK] is None:
-                heappop(heap)
-            if heap:
-                return int(heap[0][0])
+            while near and near[-1][_CALLBACK] is None:
+                near.pop()
+            if near:
+                return int(near[-1][_TIME])
             if not self._refill():
                 return None
 
@@ -203,27 +230,50 @@ class Kernel:
         Events at exactly ``until_ps`` fire; afterwards ``now_ps`` is ``until_ps`` when given.
         Returns the number of events fired by this call.
         """
-        limit = float("inf") if until_ps is None else until_ps
         budget = -1 if max_events is None else max_events
         fired = 0
-        heap = self._heap
-        while fired != budget:
-            if not heap:
-                if not self._refill():
+        near = self._near
+        pop = near.pop
+        if until_ps is None:
+            # The same loop without the time check (the common call; the check costs about 7 %).
+            while fired != budget:
+                if not near:
+                    if not self._refill():
+                        break
+                    continue
+                event = pop()
+                callback = event[1]
+                if callback is None:
+                    continue
+                event[1] = None
+                self.now_ps = event[3]
+                callback(*event[2])
+                fired += 1
+        else:
+            while fired != budget:
+                if not near:
+                    if not self._refill():
+                        break
+                    continue
+                event = near[-1]
+                if event[3] > until_ps:
                     break
-                continue
-            event = heap[0]
-            if event[0] > limit:
-                break
-            heappop(heap)
-            callback = event[_CALLBACK]
-            if callback is None:
-                continue
-            event[_CALLBACK] = None
-            self.now_ps = event[0]
-            callback(*event[4])
-            fired += 1
+                pop()
+                callback = event[1]
+                if callback is None:
+                    continue
+                event[1] = None
+                self.now_ps = event[3]
+                callback(*event[2])
+                fired += 1
         if until_ps is not None and fired != budget and until_ps > self.now_ps:
             self.now_ps = until_ps
         self.events_fired += fired
         return fired
+
+
+def _priority_key(priority: int) -> int:
+    """The priority's part of the sort key (the offset that makes it non-negative is in the sequence)."""
+    if not -_PRIORITY_LIMIT <= priority < _PRIORITY_LIMIT:
+        raise ParameterError(f"priority = {priority}: must be in [{-_PRIORITY_LIMIT}, {_PRIORITY_LIMIT})")
+    return priority << _SEQUENCE_BITS
