@@ -206,3 +206,17 @@ def test_cancelling_every_pending_event_fires_nothing_at_scale() -> None:
         kernel.cancel(event)
     assert not any(kernel.is_pending(event) for event in events)
     assert kernel.peek_ps() is None and kernel.run() == 0 and fired == []
+
+
+def test_priorities_outside_the_sort_key_range_are_refused_and_its_ends_keep_order() -> None:
+    """The sort key packs the priority in 16 bits: -32768 and 32767 still order, one beyond is a clear error."""
+    kernel = Kernel()
+    fired: list[str] = []
+    kernel.schedule_at(7, fired.append, "last", priority=32767)
+    kernel.schedule_at(7, fired.append, "plain")
+    kernel.schedule_in(7, fired.append, "first", priority=-32768)
+    with pytest.raises(ParameterError, match=r"priority = 32768: must be in \[-32768, 32768\)"):
+        kernel.schedule_at(7, print, priority=32768)
+    with pytest.raises(ParameterError, match=r"priority = -32769"):
+        kernel.schedule_in(7, print, priority=-32769)
+    assert kernel.run() == 3 and fired == ["first", "plain", "last"]
