@@ -206,8 +206,9 @@ class Kernel:
         index = heappop(indices)
         bucket = self._buckets.pop(index)
         self._far_count -= len(bucket)
-        # A bucket far fuller than the target means the width no longer fits the pending events.
-        self._split_at = max(_FIRST_SPLIT, 8 * len(bucket), self._far_count // 8)
+        # A near list far fuller than the bucket means the width no longer fits the pending events; it is
+        # kept short (an insert moves the entries after it), so a rebucket is cheaper than letting it grow.
+        self._split_at = max(_FIRST_SPLIT, 8 * len(bucket))
         bucket.sort(key=_SORT_KEY)
         self._near[:] = bucket
         self._horizon_ps = (index + 1) * self._width_ps
