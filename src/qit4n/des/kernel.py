@@ -41,7 +41,7 @@ _PRIORITY_LIMIT = 1 << (_PRIORITY_BITS - 1)
 _TIME_SHIFT = _SEQUENCE_BITS + _PRIORITY_BITS
 _SORT_KEY = itemgetter(0)
 #: Target number of events per bucket.
-_BUCKET_EVENTS = 64
+_BUCKET_EVENTS = 32
 #: Near-list size that, before any bucket exists, switches the kernel to buckets.
 _FIRST_SPLIT = 1024
 _NO_HORIZON = float("inf")
