@@ -44,12 +44,13 @@ def test_a_registered_section_appears_in_the_demo_report(
 def test_the_demo_runs_the_packages_sections_in_data_flow_order() -> None:
     from qit4n.cli.demo import section_plan
 
-    assert [item for item in section_plan() if isinstance(item, str)][:7] == [
+    assert [item for item in section_plan() if isinstance(item, str)][:8] == [
         "links",
         "net",
         "postprocess",
         "qrng",
         "kms",
+        "qkdn",
         "qin",
         "threat",
     ]

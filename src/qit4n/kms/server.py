@@ -22,7 +22,7 @@ from qit4n.errors import ServiceError
 from qit4n.kms.atrest import check_private
 from qit4n.kms.config import KMEConfig
 from qit4n.kms.tls import ContextSource, TlsFiles
-from qit4n.kms.tls_server import tls_protocol_class
+from qit4n.kms.tls_server import TlsServerProtocol, tls_protocol_class
 
 if TYPE_CHECKING:
     import uvicorn
@@ -36,7 +36,7 @@ def server_tls_source(config: KMEConfig) -> ContextSource:
     return ContextSource(TlsFiles(config.cert, config.key, config.ca, config.crl), config.tls_groups, server=True)
 
 
-def peer_cert_protocol(source: ContextSource) -> type[asyncio.Protocol]:
+def peer_cert_protocol(source: ContextSource) -> type[TlsServerProtocol]:
     """TLS from ``source`` in front of uvicorn's HTTP protocol (httptools when installed, else h11),
     recording the verified client certificate's common name as ``request.state.peer_cn``."""
     base: Any
@@ -63,13 +63,16 @@ def make_server(config: KMEConfig) -> uvicorn.Server:
     """A ``uvicorn.Server`` for the KME of ``config`` (call ``.run()`` or ``await .serve()``).
 
     On shutdown the KME first closes its own connections to other KMEs, so that KMEs stopping
-    together do not wait for each other's idle connections.
+    together do not wait for each other's idle connections; last it aborts the connections still open
+    after uvicorn's graceful period and those still in their TLS handshake (which uvicorn does not
+    know), so that no socket outlives the server.
     """
     import uvicorn
 
     from qit4n.kms.app import create_app
 
     app = create_app(config)
+    protocol = peer_cert_protocol(server_tls_source(config))
 
     class KMEServer(uvicorn.Server):
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -77,12 +80,15 @@ def make_server(config: KMEConfig) -> uvicorn.Server:
             if kme is not None:
                 await kme.close_peers()
             await super().shutdown(sockets=sockets)
+            for connection in list(self.server_state.connections):  # still open after the graceful period
+                connection.transport.abort()
+            await protocol.abort_handshakes()
 
     uvicorn_config = uvicorn.Config(
         app,
         host=config.host,
         port=config.port,
-        http=peer_cert_protocol(server_tls_source(config)),
+        http=protocol,
         log_level="warning",
         access_log=False,
         lifespan="on",

@@ -196,8 +196,8 @@ class _AsyncTlsStream(httpcore.AsyncNetworkStream):
                         raise EOFError("server closed the connection during the handshake")
                     engine.receive(data)
                 await self._send(engine.outgoing())
-        except (httpcore.ConnectError, httpcore.ConnectTimeout):
-            await self._stream.aclose()
+        except BaseException:  # a failed or cancelled handshake: the socket is closed before the error goes on
+            await self._close_stream()
             raise
         self._engine = engine
         return self
@@ -230,12 +230,25 @@ class _AsyncTlsStream(httpcore.AsyncNetworkStream):
             await self._send(engine.outgoing())
 
     async def aclose(self) -> None:
+        """Send TLS close_notify where the stream still takes it, then close the socket in any case (also
+        when another task is writing, the peer is gone or the caller is cancelled)."""
         import anyio
 
-        if self._engine is not None:
-            with suppress(OSError), anyio.move_on_after(1.0):
-                await self._send(self._engine.close_notify())
-        await self._stream.aclose()
+        try:
+            if self._engine is not None:
+                with (
+                    suppress(OSError, anyio.BrokenResourceError, anyio.BusyResourceError, anyio.ClosedResourceError),
+                    anyio.move_on_after(1.0),
+                ):
+                    await self._send(self._engine.close_notify())
+        finally:
+            await self._close_stream()
+
+    async def _close_stream(self) -> None:
+        import anyio
+
+        with anyio.CancelScope(shield=True):
+            await self._stream.aclose()
 
     def get_extra_info(self, info: str) -> Any:
         import anyio

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from qit4n.kms.tls import ContextSource, TlsEngine
 
-__all__ = ["HANDSHAKE_TIMEOUT_S", "REVOCATION_CHECK_S", "TlsTransport", "tls_protocol_class"]
+__all__ = ["HANDSHAKE_TIMEOUT_S", "REVOCATION_CHECK_S", "TlsServerProtocol", "TlsTransport", "tls_protocol_class"]
 
 #: A client that has not completed its handshake within this time is disconnected.
 HANDSHAKE_TIMEOUT_S = 10.0
@@ -96,14 +96,35 @@ class TlsTransport(asyncio.Transport):
         return self._protocol
 
 
-def tls_protocol_class(source: ContextSource, http_class: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
+class TlsServerProtocol(asyncio.Protocol):
+    """What the classes of :func:`tls_protocol_class` share: the connections still in their handshake.
+
+    uvicorn learns of a connection only once its HTTP protocol starts, after the handshake, so a
+    server that stops must abort the connections still handshaking itself (:meth:`abort_handshakes`)
+    or their sockets outlive it.
+    """
+
+    handshaking: ClassVar[set[asyncio.Transport]]
+
+    @classmethod
+    async def abort_handshakes(cls) -> None:
+        """Abort every connection of this class still in its TLS handshake, and let them close."""
+        for raw in list(cls.handshaking):
+            raw.abort()
+        cls.handshaking.clear()
+        await asyncio.sleep(0)
+
+
+def tls_protocol_class(source: ContextSource, http_class: type[asyncio.Protocol]) -> type[TlsServerProtocol]:
     """A protocol class for uvicorn's ``http=``: TLS from ``source``, then ``http_class`` on the plaintext.
 
     The class takes the keyword arguments uvicorn gives its HTTP protocol and passes them on.
     """
 
-    class TlsProtocol(asyncio.Protocol):
+    class TlsProtocol(TlsServerProtocol):
         """TLS termination in front of one HTTP protocol instance."""
+
+        handshaking: ClassVar[set[asyncio.Transport]] = set()
 
         def __init__(self, **http_kwargs: Any) -> None:
             self._http_kwargs = http_kwargs
@@ -117,6 +138,7 @@ def tls_protocol_class(source: ContextSource, http_class: type[asyncio.Protocol]
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             self._raw = cast(asyncio.Transport, transport)
+            self.handshaking.add(self._raw)
             self._engine = TlsEngine(source.current(), server=True)
             self._generation = source.generation  # the files this connection's handshake checks against
             self._timer = asyncio.get_running_loop().call_later(HANDSHAKE_TIMEOUT_S, self._raw.abort)
@@ -168,6 +190,7 @@ def tls_protocol_class(source: ContextSource, http_class: type[asyncio.Protocol]
 
         def _start_http(self, engine: TlsEngine, raw: asyncio.Transport) -> None:
             self._next_check = asyncio.get_running_loop().time() + REVOCATION_CHECK_S
+            self.handshaking.discard(raw)
             if self._timer is not None:
                 self._timer.cancel()
             self._http = http_class(**self._http_kwargs)
@@ -180,6 +203,8 @@ def tls_protocol_class(source: ContextSource, http_class: type[asyncio.Protocol]
             return False
 
         def connection_lost(self, exc: Exception | None) -> None:
+            if self._raw is not None:
+                self.handshaking.discard(self._raw)
             if self._timer is not None:
                 self._timer.cancel()
             if self._http is not None:
