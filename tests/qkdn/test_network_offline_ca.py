@@ -54,8 +54,9 @@ def test_network_up_runs_a_state_of_an_offline_ca(tmp_path: Path, cli_runner: Cl
     )
     try:
         assert process.stdout is not None
-        banner = [process.stdout.readline() for _ in range(4)]
-        assert "2 KMEs and the QKDN controller ready" in banner[0], banner
+        banner = [process.stdout.readline() for _ in range(6)]  # a line per KME, then the network's
+        assert banner[0].startswith("KME-") and " ready at https://" in banner[0], banner
+        assert "2 KMEs and the QKDN controller ready" in banner[2], banner
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             report = json.loads(_invoke(cli_runner, "network", "status", "--state", str(state), "--json"))
