@@ -250,11 +250,16 @@ def test_keys_cross_domains_under_the_policy(domains: Any, capsys: pytest.Captur
     for domain, gateway in (("alpha", "GA"), ("beta", "GB")):
         text = (folder / domain / "audit" / f"KME-{gateway}.jsonl").read_text()
         assert not any(base64.b64encode(key).decode() in text for key in ledger.keys)
+
+    def used_bits() -> dict[tuple[str, str], float]:
+        rules = _state(alpha)["interdomain"]["rules"]
+        return {(rule["master"], rule["slave"]): rule["used_bits_last_hour"] for rule in rules}
+
+    # The controller's view follows the gateway one poll later.
+    _wait(lambda: used_bits()[("SAE-A1", "SAE-B1")] == BUDGET_BITS, "the controller shows the budget spent", 10.0)
     view = _state(alpha)["interdomain"]
     assert view["peer_domain"] == "beta" and view["link_id"] == "GA-GB" and view["gateway_kme_id"] == "KME-GA"
     assert view["remote_sae_ids"] == ["SAE-B1"] and view["key_rate_bps"] == pytest.approx(4e5)
-    used = {(rule["master"], rule["slave"]): rule["used_bits_last_hour"] for rule in view["rules"]}
-    assert used[("SAE-A1", "SAE-B1")] == BUDGET_BITS
     capsys.readouterr()
     with pytest.raises(SystemExit) as done:
         main(["network", "status", "--state", str(alpha)])

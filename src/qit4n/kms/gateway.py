@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     import uvicorn
 
     from qit4n.kms.kme import KME
+    from qit4n.kms.tls_server import TlsServerProtocol
 
 __all__ = ["ExtKeys", "ExtKeysAdmit", "Gateway", "InterdomainAgent", "transfer_transcript"]
 
@@ -135,6 +136,7 @@ class Gateway:
         self.peer_error: str | None = None
         self._client: httpx.AsyncClient | None = None
         self._server: uvicorn.Server | None = None
+        self._protocol: type[TlsServerProtocol] | None = None
         self._listener: asyncio.Task[None] | None = None
 
     # -- life cycle ---------------------------------------------------------------------------------
@@ -154,6 +156,7 @@ class Gateway:
             await asyncio.sleep(_PEER_CA_POLL_S)
         config = self.kme.config
         source = ContextSource(TlsFiles(config.cert, config.key, self.settings.peer_ca), config.tls_groups, server=True)
+        self._protocol = peer_cert_protocol(source)
         app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
         app.include_router(gateway_router)
         install_error_handlers(app)
@@ -162,7 +165,7 @@ class Gateway:
             app,
             host=self.settings.listen_host,
             port=self.settings.listen_port,
-            http=peer_cert_protocol(source),
+            http=self._protocol,
             lifespan="off",
             log_level="warning",
             access_log=False,
@@ -194,6 +197,10 @@ class Gateway:
             server.force_exit = True
             with contextlib.suppress(Exception):
                 await server.shutdown()
+            if self._protocol is not None:
+                from qit4n.kms.server import abort_leftovers
+
+                await abort_leftovers(server, self._protocol)
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()

@@ -27,7 +27,7 @@ from qit4n.kms.tls_server import TlsServerProtocol, tls_protocol_class
 if TYPE_CHECKING:
     import uvicorn
 
-__all__ = ["main", "make_server", "peer_cert_protocol", "server_tls_source"]
+__all__ = ["abort_leftovers", "main", "make_server", "peer_cert_protocol", "server_tls_source"]
 
 
 def server_tls_source(config: KMEConfig) -> ContextSource:
@@ -59,13 +59,20 @@ def peer_cert_protocol(source: ContextSource) -> type[TlsServerProtocol]:
     return tls_protocol_class(source, PeerCertProtocol)
 
 
+async def abort_leftovers(server: uvicorn.Server, protocol: type[TlsServerProtocol]) -> None:
+    """After ``server.shutdown()``: abort the connections still open after uvicorn's graceful period
+    and those still in their TLS handshake (which uvicorn does not know), so that no socket outlives
+    the server."""
+    for connection in list(server.server_state.connections):
+        connection.transport.abort()
+    await protocol.abort_handshakes()
+
+
 def make_server(config: KMEConfig) -> uvicorn.Server:
     """A ``uvicorn.Server`` for the KME of ``config`` (call ``.run()`` or ``await .serve()``).
 
     On shutdown the KME first closes its own connections to other KMEs, so that KMEs stopping
-    together do not wait for each other's idle connections; last it aborts the connections still open
-    after uvicorn's graceful period and those still in their TLS handshake (which uvicorn does not
-    know), so that no socket outlives the server.
+    together do not wait for each other's idle connections; last come :func:`abort_leftovers`.
     """
     import uvicorn
 
@@ -80,9 +87,7 @@ def make_server(config: KMEConfig) -> uvicorn.Server:
             if kme is not None:
                 await kme.close_peers()
             await super().shutdown(sockets=sockets)
-            for connection in list(self.server_state.connections):  # still open after the graceful period
-                connection.transport.abort()
-            await protocol.abort_handshakes()
+            await abort_leftovers(self, protocol)
 
     uvicorn_config = uvicorn.Config(
         app,

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict
@@ -164,22 +165,30 @@ def create_app(plan: ControllerPlan, settings: ControllerSettings | None = None)
 
 
 def make_server(plan: ControllerPlan, settings: ControllerSettings | None = None) -> uvicorn.Server:
-    """A ``uvicorn.Server`` for the controller (mutual TLS, see the module docstring)."""
+    """A ``uvicorn.Server`` for the controller (mutual TLS, see the module docstring); no connection
+    outlives it (:func:`qit4n.kms.server.abort_leftovers`)."""
     import uvicorn
 
-    from qit4n.kms.server import peer_cert_protocol
+    from qit4n.kms.server import abort_leftovers, peer_cert_protocol
+
+    protocol = peer_cert_protocol(plan.server_tls())
+
+    class ControllerServer(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets=sockets)
+            await abort_leftovers(self, protocol)
 
     config = uvicorn.Config(
         create_app(plan, settings),
         host=plan.host,
         port=plan.port,
-        http=peer_cert_protocol(plan.server_tls()),
+        http=protocol,
         log_level="warning",
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=1,
     )
-    return uvicorn.Server(config)
+    return ControllerServer(config)
 
 
 def controller_settings(plan: ControllerPlan) -> ControllerSettings:
