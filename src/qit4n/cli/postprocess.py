@@ -91,7 +91,8 @@ def register(app: typer.Typer) -> None:
         randomness: RandomnessOption = None,
         as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     ) -> None:
-        """Emulate a link pulse by pulse, distil the key and compare with the analytic finite-key rate.
+        """Emulate a link (its detection records, drawn in streamed blocks), distil the key and compare with
+        the analytic finite-key rate.
 
         bbm92: an entangled-pair source on the link; set it with --set mean_pair_number=MU,
         pair_statistics=thermal|poisson, source_position=S (0: at Alice, 0.5: middle).
