@@ -40,7 +40,8 @@ class KeyPairSource:
         self._bob = bob
 
     def wait_for(self, count: int, timeout_s: float = 30.0) -> None:
-        """Wait until Alice's KME holds ``count`` keys for Bob (the relay pools fill at the link rate)."""
+        """Wait until one request from Alice can carry ``count`` keys for Bob (the relay pools fill at
+        the link rate; every request also spends link key on authentication)."""
         deadline = time.monotonic() + timeout_s
         while self._alice.status("SAE-BOB")["stored_key_count"] < count:
             if time.monotonic() > deadline:
@@ -49,6 +50,7 @@ class KeyPairSource:
 
     def next_key(self) -> SharedKey:
         """A fresh 256-bit key: Alice gets it as master, Bob fetches it by its key_ID as slave."""
+        self.wait_for(1)
         alice = self._alice.get_key("SAE-BOB", size_bits=KEY_BITS)[0]
         bob = self._bob.get_key_with_ids("SAE-ALICE", [alice.key_id])[0]
         return SharedKey(alice.key_id, alice.key, bob.key)
