@@ -236,6 +236,11 @@ def test_kms_up_supply_emulated_pool_follows_the_distilled_key(tmp_path):
                 if sae_a.status("SAE-B")["stored_key_count"] >= 2:
                     taken += sae_a.get_key("SAE-B", number=2)
                 time.sleep(0.1)
+            # Units become usable once both ends have announced them (Kx supply, at most 1 s later).
+            while not taken and time.monotonic() < deadline:
+                if sae_a.status("SAE-B")["stored_key_count"] >= 2:
+                    taken += sae_a.get_key("SAE-B", number=2)
+                time.sleep(0.1)
             assert taken, "no key was served"
             assert sae_b.get_key_with_ids("SAE-A", [key.key_id for key in taken]) == taken
     finally:
