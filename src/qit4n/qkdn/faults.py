@@ -18,6 +18,8 @@ import fcntl
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +58,18 @@ def read_faults(state_dir: Path) -> Faults:
         return Faults()
     data = json.loads(path.read_text())
     return Faults(links=data.get("links", {}), killed=data.get("killed", []))
+
+
+@contextmanager
+def updating_faults(state_dir: Path) -> Iterator[Faults]:
+    """The recorded faults, locked against other ``network fault`` calls; written back (private) when
+    the block ends without an error."""
+    path = _path(state_dir)
+    with os.fdopen(os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600), "r+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        faults = read_faults(state_dir)
+        yield faults
+        write_private(path, json.dumps({"links": faults.links, "killed": faults.killed}, indent=1))
 
 
 def parse_classical(text: str) -> tuple[float, float, str]:
@@ -143,10 +157,7 @@ def apply_fault(plan: ControllerPlan, action: str, target: str, *, classical: st
         return interdomain
     scenario = plan.scenario()
     node_ids = [node.id for node in scenario.nodes]
-    path = _path(plan.state_dir)
-    with os.fdopen(os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600), "r+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        faults = read_faults(plan.state_dir)
+    with updating_faults(plan.state_dir) as faults:
         if action in ("cut", "noise") or (action == "restore" and target not in node_ids):
             _link_index(scenario, target)
             if action == "cut":
@@ -173,5 +184,4 @@ def apply_fault(plan: ControllerPlan, action: str, target: str, *, classical: st
             recorded = {"killed": target in faults.killed}
         else:
             raise InputError(f"ACTION = {action!r}: must be cut, restore, noise or kill")
-        write_private(path, json.dumps({"links": faults.links, "killed": faults.killed}, indent=1))
     return recorded

@@ -14,10 +14,8 @@ LINK`` cuts this domain's end of the inter-domain link (:func:`interdomain_fault
 
 from __future__ import annotations
 
-import fcntl
 import fnmatch
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -290,7 +288,7 @@ def interdomain_fault(plan: ControllerPlan, action: str, target: str) -> dict[st
     import httpx
 
     from qit4n.kms.tls_client import tls_transport
-    from qit4n.qkdn.faults import read_faults
+    from qit4n.qkdn.faults import updating_faults
 
     summary = _summary(plan.state_dir)
     if summary is None or target != summary["link_id"]:
@@ -298,10 +296,7 @@ def interdomain_fault(plan: ControllerPlan, action: str, target: str) -> dict[st
     if action not in ("cut", "restore"):
         raise InputError(f"{action} {target}: the inter-domain link takes cut and restore only")
     condition: dict[str, Any] = {"cut": action == "cut", "rate_factor": 1.0, "qber": None}
-    path = plan.state_dir / "qkdn" / "faults.json"
-    with os.fdopen(os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600), "r+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        faults = read_faults(plan.state_dir)
+    with updating_faults(plan.state_dir) as faults:
         if action == "cut":
             faults.links[target] = condition
         else:
@@ -314,7 +309,6 @@ def interdomain_fault(plan: ControllerPlan, action: str, target: str) -> dict[st
                 response = None
         if response is not None and response.status_code != 200:
             raise ServiceError(f"{summary['gateway_kme_id']} refused the condition of {target}: {response.text[:200]}")
-        write_private(path, json.dumps({"links": faults.links, "killed": faults.killed}, indent=1))
     return condition
 
 
