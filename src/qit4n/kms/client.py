@@ -191,11 +191,11 @@ class AsyncSAEClient:
     ) -> None:
         import httpx
 
-        from qit4n.kms.tls_client import async_tls_transport, client_tls_source
+        from qit4n.kms.tls_client import AsyncTlsClient, client_tls_source
 
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        transport = async_tls_transport(client_tls_source(cert, key, ca, groups=groups), limits=limits)
-        self._http = httpx.AsyncClient(base_url=kme_url, transport=transport, timeout=timeout_s)
+        source = client_tls_source(cert, key, ca, groups=groups)
+        self._http = AsyncTlsClient(source, timeout_s=timeout_s, limits=limits, base_url=kme_url)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -447,12 +447,9 @@ class Etsi004:
         if url is None:
             raise _Outcome(4, f"KME {kme_id} cannot be reached")
         if self._client is None:
-            import httpx
+            from qit4n.kms.tls_client import AsyncTlsClient
 
-            from qit4n.kms.tls_client import async_tls_transport
-
-            transport = async_tls_transport(client_tls_source(self.config))
-            self._client = httpx.AsyncClient(transport=transport, timeout=self.config.peer_timeout_s)
+            self._client = AsyncTlsClient(client_tls_source(self.config), timeout_s=self.config.peer_timeout_s)
         try:
             response = await self._client.post(url + path, json=body)
         except Exception as error:  # noqa: BLE001 - any transport failure means no connection

@@ -208,9 +208,7 @@ class Gateway:
     def _peer(self) -> httpx.AsyncClient:
         """HTTPS client to the peer gateway: our certificate, the peer domain's CA (opened on first use)."""
         if self._client is None:
-            import httpx
-
-            from qit4n.kms.tls_client import async_tls_transport
+            from qit4n.kms.tls_client import AsyncTlsClient
 
             if not self.settings.peer_ca.is_file():
                 raise EtsiError(
@@ -220,7 +218,7 @@ class Gateway:
             source = ContextSource(
                 TlsFiles(config.cert, config.key, self.settings.peer_ca), config.tls_groups, server=False
             )
-            self._client = httpx.AsyncClient(transport=async_tls_transport(source), timeout=config.peer_timeout_s)
+            self._client = AsyncTlsClient(source, timeout_s=config.peer_timeout_s)
         return self._client
 
     async def _call_peer(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -546,14 +544,12 @@ class InterdomainAgent:
 
     async def start(self) -> None:
         """Open the intra-domain client to the gateway (and, at the gateway, the inter-domain interface)."""
-        import httpx
-
-        from qit4n.kms.tls_client import async_tls_transport
+        from qit4n.kms.tls_client import AsyncTlsClient
 
         if self.gateway is not None:
             self.gateway.start()
-        transport = async_tls_transport(client_tls_source(self.kme.config))
-        self._client = httpx.AsyncClient(transport=transport, timeout=2 * self.kme.config.peer_timeout_s)
+        config = self.kme.config
+        self._client = AsyncTlsClient(client_tls_source(config), timeout_s=2 * config.peer_timeout_s)
 
     async def close(self) -> None:
         """Close the connections."""

@@ -192,11 +192,11 @@ class RelayEngine:
         """Open the HTTPS client used towards other KMEs."""
         import httpx
 
-        from qit4n.kms.tls_client import async_tls_transport
+        from qit4n.kms.tls_client import AsyncTlsClient
 
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-        transport = async_tls_transport(client_tls_source(self.config), limits=limits)
-        self._client = httpx.AsyncClient(transport=transport, timeout=self.config.peer_timeout_s)
+        source = client_tls_source(self.config)
+        self._client = AsyncTlsClient(source, timeout_s=self.config.peer_timeout_s, limits=limits)
 
     async def close(self) -> None:
         """Close the connections to other KMEs (no relay is possible afterwards)."""

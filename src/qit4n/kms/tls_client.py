@@ -12,6 +12,7 @@ connection's :class:`~qit4n.kms.tls.TlsSession` (negotiated group, peer certific
 
 from __future__ import annotations
 
+import asyncio
 import select
 import socket
 import ssl
@@ -28,7 +29,7 @@ from qit4n.kms.tls import DEFAULT_TLS_GROUPS, ContextSource, TlsEngine, TlsFiles
 if TYPE_CHECKING:
     import anyio.abc
 
-__all__ = ["async_tls_transport", "client_tls_source", "tls_transport"]
+__all__ = ["AsyncTlsClient", "async_tls_transport", "client_tls_source", "tls_transport"]
 
 _READ_BYTES = 1 << 16
 
@@ -329,3 +330,50 @@ def async_tls_transport(source: ContextSource, *, limits: httpx.Limits | None = 
     transport = httpx.AsyncHTTPTransport(verify=_placeholder_context(), limits=limits)
     transport._pool = httpcore.AsyncConnectionPool(**_pool_options(limits), network_backend=_AsyncBackend(source))
     return transport
+
+
+class AsyncTlsClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` over :func:`async_tls_transport` that may be closed while requests are in flight.
+
+    httpcore's pool, closed while one of its connections is still being opened, forgets that
+    connection, whose socket then outlives the client. So every request runs as a task of this
+    client, and :meth:`aclose` refuses new requests, gives those in flight ``grace_s`` to finish,
+    cancels the rest (their callers get ``httpx.ConnectError``) and only then closes the pool.
+    """
+
+    def __init__(
+        self,
+        source: ContextSource,
+        *,
+        timeout_s: float,
+        limits: httpx.Limits | None = None,
+        base_url: str = "",
+        grace_s: float = 1.0,
+    ) -> None:
+        super().__init__(base_url=base_url, transport=async_tls_transport(source, limits=limits), timeout=timeout_s)
+        self._in_flight: set[asyncio.Task[httpx.Response]] = set()
+        self._closing = False
+        self._grace_s = grace_s
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        if self._closing:
+            raise httpx.ConnectError("the client is closing", request=request)
+        task = asyncio.ensure_future(super().send(request, **kwargs))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() and current is not None and not current.cancelling():
+                raise httpx.ConnectError("the client closed before the answer came", request=request) from None
+            raise
+
+    async def aclose(self) -> None:
+        self._closing = True
+        if self._in_flight:
+            _done, pending = await asyncio.wait(set(self._in_flight), timeout=self._grace_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await super().aclose()
