@@ -72,11 +72,13 @@ def make_server(config: KMEConfig) -> uvicorn.Server:
     """A ``uvicorn.Server`` for the KME of ``config`` (call ``.run()`` or ``await .serve()``).
 
     On shutdown the KME first closes its own connections to other KMEs, so that KMEs stopping
-    together do not wait for each other's idle connections; last come :func:`abort_leftovers`.
+    together do not wait for each other's idle connections, and answers the controller's watch
+    requests; last come :func:`abort_leftovers`.
     """
     import uvicorn
 
     from qit4n.kms.app import create_app
+    from qit4n.kms.routers.control import wake_watchers
 
     app = create_app(config)
     protocol = peer_cert_protocol(server_tls_source(config))
@@ -86,6 +88,7 @@ def make_server(config: KMEConfig) -> uvicorn.Server:
             kme = getattr(app.state, "kme", None)
             if kme is not None:
                 await kme.close_peers()
+            wake_watchers(app.state)
             await super().shutdown(sockets=sockets)
             await abort_leftovers(self, protocol)
 

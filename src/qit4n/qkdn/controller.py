@@ -15,6 +15,12 @@ that poll together), so a reader never sees a node down with the routes of befor
 alarms are kept under ``STATE/qkdn/`` so a restart resumes them; link faults recorded in
 ``STATE/qkdn/faults.json`` (:mod:`qit4n.qkdn.faults`, the emulated physical layer) are re-applied
 to a KME that (re)joins.
+
+Between polls the controller also holds one watch request open at each KME (``GET
+/kme/v1/control/watch``), which the KME answers when a link's condition changes there: the
+controller then takes that KME's report and runs the same update at once, so a cut is acted on in
+the time of one update rather than of a poll of every KME (seconds in a network of hundreds).
+A poll's report older than the watch's (the same KME run, a lower condition version) is not taken.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from qit4n.kms.atrest import write_private
 from qit4n.kms.config import kme_id_of
 from qit4n.kms.routes import fewest_hop_paths, link_adjacency
-from qit4n.qkdn.faults import read_faults
+from qit4n.qkdn.faults import link_control_url, read_faults
 from qit4n.qkdn.interdomain import InterdomainView
 from qit4n.qkdn.state import (
     Alarm,
@@ -57,6 +63,8 @@ __all__ = ["Controller", "ControllerSettings", "LinkSample", "qkdl_uuid", "qkdn_
 #: Cleared alarms kept (the oldest are dropped beyond this).
 _KEPT_CLEARED_ALARMS = 1000
 _NAMESPACE = uuid.UUID("6d2c3c8e-8a51-4d0c-9d1e-2f1a4c0b7e21")
+#: A watch request waits this long for a change at its KME before it is asked again (s).
+WATCH_WAIT_S = 10.0
 
 
 def qkdn_uuid(network: str, node_id: str) -> uuid.UUID:
@@ -105,6 +113,19 @@ class _Memory:
     history: dict[str, deque[LinkSample]] = field(default_factory=dict)
 
 
+def _fresher(held: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``new``, unless it is an older report of the same KME run than ``held`` (a poll that was asked
+    before a watch answered); ``None`` (the KME does not answer) always wins."""
+    if (
+        held is not None
+        and new is not None
+        and held.get("instance") == new.get("instance")
+        and held.get("condition_version", 0) > new.get("condition_version", 0)
+    ):
+        return held
+    return new
+
+
 class Controller:
     """The controller of one state folder: ``await start()``, ``await poll()`` (or ``run()``), ``await close()``."""
 
@@ -136,6 +157,7 @@ class Controller:
         self._clients: dict[str, httpx.AsyncClient] = {}  # one small pool per KME
         self._kinds: dict[str, str] = {}  # alarm ID -> the kind of condition it reports (down, aborted, ...)
         self.interdomain = InterdomainView.load(plan.state_dir)
+        self._updating = asyncio.Lock()  # one update (reports -> nodes, links, alarms, routes) at a time
         self._load()
 
     # -- persistence ------------------------------------------------------------------------------
@@ -176,13 +198,12 @@ class Controller:
         """
         import httpx
 
-        from qit4n.kms.tls_client import async_tls_transport
+        from qit4n.kms.tls_client import AsyncTlsClient
 
         source = self.plan.operator_tls()
         self._clients = {
-            kme_id: httpx.AsyncClient(
-                transport=async_tls_transport(source, limits=httpx.Limits(max_connections=4)),
-                timeout=self.settings.request_timeout_s,
+            kme_id: AsyncTlsClient(
+                source, timeout_s=self.settings.request_timeout_s, limits=httpx.Limits(max_connections=4)
             )
             for kme_id in self.plan.kmes.configs
         }
@@ -197,11 +218,51 @@ class Controller:
         await asyncio.gather(*(client.aclose() for client in clients.values()))
 
     async def run(self) -> None:
-        """Poll until cancelled."""
+        """Poll, and watch every KME for changes of its link conditions, until cancelled."""
+        await asyncio.gather(self._poll_loop(), *(self._watch(kme_id) for kme_id in self.plan.kmes.configs))
+
+    async def _poll_loop(self) -> None:
         while True:
             started = time.monotonic()
             await self.poll()
             await asyncio.sleep(max(0.0, self.settings.poll_interval_s - (time.monotonic() - started)))
+
+    async def _watch(self, kme_id: str) -> None:
+        """Wait for each change of ``kme_id``'s link conditions and update at once (module docstring).
+
+        The first answer of a KME run is the baseline; a KME that restarted is left to the poll,
+        which re-applies its faults.
+        """
+        url = self.plan.kmes.url(kme_id) + "/kme/v1/control/watch"
+        seen: tuple[str, int] | None = None
+        while True:
+            since = -1 if seen is None else seen[1]
+            try:
+                response = await self._http(kme_id).get(
+                    url,
+                    params={"since": since, "wait_s": WATCH_WAIT_S},
+                    timeout=WATCH_WAIT_S + self.settings.request_timeout_s,
+                )
+                report = response.json() if response.status_code == 200 else None
+            except Exception:  # noqa: BLE001 - a KME not answering is the poll's to report
+                report = None
+            if report is None:
+                seen = None
+                await asyncio.sleep(max(self.settings.poll_interval_s, 0.5))
+                continue
+            now = (report["instance"], report["condition_version"])
+            if seen is not None and seen[0] == now[0] and seen[1] != now[1]:
+                await self._react(kme_id, report)
+            seen = now
+
+    async def _react(self, kme_id: str, report: dict[str, Any]) -> None:
+        """Take a watch's report of ``kme_id`` and update nodes, links, alarms and routes now."""
+        async with self._updating:
+            held = self._reports.get(kme_id)
+            if held is None:  # down or not yet polled: its rejoining is the poll's
+                return
+            self._reports[kme_id] = _fresher(held, report)
+            await self._update()
 
     # -- one control cycle ------------------------------------------------------------------------
     async def _report(self, kme_id: str) -> dict[str, Any] | None:
@@ -216,20 +277,25 @@ class Controller:
         started = time.monotonic()
         kme_ids = list(self.plan.kmes.configs)
         answers = await asyncio.gather(*(self._report(kme_id) for kme_id in kme_ids))
-        previous = self._reports
-        self._reports = dict(zip(kme_ids, answers))
-        rejoined = [kme for kme in kme_ids if self._reports[kme] is not None and previous.get(kme) is None]
-        if rejoined and self.polls > 0:
-            await self._reapply_faults(rejoined)
+        async with self._updating:
+            previous = self._reports
+            self._reports = {kme: _fresher(previous.get(kme), answer) for kme, answer in zip(kme_ids, answers)}
+            rejoined = [kme for kme in kme_ids if self._reports[kme] is not None and previous.get(kme) is None]
+            if rejoined and self.polls > 0:
+                await self._reapply_faults(rejoined)
+            self.polls += 1
+            await self._update()
+        self.last_poll_s = time.monotonic() - started
+
+    async def _update(self) -> None:
+        """From the reports held: nodes, links, alarms; push the routes that changed; publish."""
         self._update_nodes()
         self._update_links()
         if self.interdomain is not None:
             self.interdomain.update(self._reports, self._event)
         self._update_alarms()
         await self._push_routes()
-        self.polls += 1
         self._publish()
-        self.last_poll_s = time.monotonic() - started
 
     def _publish(self) -> None:
         """Make this poll's nodes, links, routes and alarms the state served (one object, replaced at once)."""
@@ -260,7 +326,7 @@ class Controller:
             for link in self.plan.kmes.configs[kme_id].links:
                 condition = faults.links.get(link.link_id)
                 if condition is not None:
-                    url = f"{self.plan.kmes.url(kme_id)}/kme/v1/control/links/{link.link_id}"
+                    url = link_control_url(self.plan, kme_id, link.link_id)
                     body = {key: condition[key] for key in ("cut", "rate_factor", "qber")}
                     with contextlib.suppress(Exception):  # the next rejoin tries again
                         await self._http(kme_id).put(url, json=body)

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from qit4n.errors import InputError, ServiceError
 from qit4n.kms.atrest import write_private
@@ -119,6 +120,11 @@ def _link_index(scenario: Scenario, link_id: str) -> int:
     return ids.index(link_id)
 
 
+def link_control_url(plan: ControllerPlan, kme_id: str, link_id: str) -> str:
+    """The URL of a link's condition at one KME (the ID percent-encoded: ``A-B#0`` has a ``#``)."""
+    return f"{plan.kmes.url(kme_id)}/kme/v1/control/links/{quote(link_id, safe='')}"
+
+
 def _send(plan: ControllerPlan, link_id: str, condition: dict[str, Any]) -> None:
     """Tell both ends of a link its condition (ends that do not answer learn it when they rejoin), and
     its producer if the link's key is emulated (:func:`~qit4n.kms.emulated_supply.write_link_condition`)."""
@@ -141,7 +147,7 @@ def _send(plan: ControllerPlan, link_id: str, condition: dict[str, Any]) -> None
         for node in scenario.links[_link_index(scenario, link_id)].endpoints:
             kme_id = kme_id_of(node)
             try:
-                response = http.put(f"{plan.kmes.url(kme_id)}/kme/v1/control/links/{link_id}", json=body)
+                response = http.put(link_control_url(plan, kme_id, link_id), json=body)
             except httpx.HTTPError:
                 continue
             if response.status_code != 200:

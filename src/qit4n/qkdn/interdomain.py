@@ -288,7 +288,7 @@ def interdomain_fault(plan: ControllerPlan, action: str, target: str) -> dict[st
     import httpx
 
     from qit4n.kms.tls_client import tls_transport
-    from qit4n.qkdn.faults import updating_faults
+    from qit4n.qkdn.faults import link_control_url, updating_faults
 
     summary = _summary(plan.state_dir)
     if summary is None or target != summary["link_id"]:
@@ -301,7 +301,7 @@ def interdomain_fault(plan: ControllerPlan, action: str, target: str) -> dict[st
             faults.links[target] = condition
         else:
             faults.links.pop(target, None)
-        url = f"{plan.kmes.url(summary['gateway_kme_id'])}/kme/v1/control/links/{target}"
+        url = link_control_url(plan, summary["gateway_kme_id"], target)
         with httpx.Client(transport=tls_transport(plan.operator_tls()), timeout=5.0) as http:
             try:
                 response = http.put(url, json=condition)
