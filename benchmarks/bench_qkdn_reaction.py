@@ -15,11 +15,11 @@ N --seed S`` instead of a named scenario.
 
 Then, ``--repeats`` times per link (every link, or ``--links M`` of them: the M links whose cut
 changes the most routes), cuts the link (``qit4n.qkdn.faults.apply_fault``, which tells both ends)
-and takes, for every KME whose routes crossed the link, the time it installed the routes that
-no longer do (the ``routes`` entry of its audit log for the route version it then reports): the
-reaction time runs from just before the cut to the last of these installs, by the KMEs' own
-records, so that the benchmark's checks (which wait for the controller's events in
-``STATE/qkdn/events.jsonl``, then ask each affected KME once) do not load the KMEs they time.
+and takes, for every KME whose routes crossed the link, the time it installed routes that no
+longer do (its audit log's ``routes`` entries; see :func:`_react`): the reaction time runs from
+just before the cut to the last of these installs, by the KMEs' own records, so that the
+benchmark's checks (the controller's events in ``STATE/qkdn/events.jsonl``, then one request per
+affected KME) do not load the KMEs they time.
 The controller's own view is reported too: the time from the cut to its
 ``routes-installed`` event that took the last affected KME. The link is restored and the routes
 allowed to settle before the next cut. Targets (issue 13): <= 1 s for SECOQC, <= 5 s for a
@@ -189,13 +189,13 @@ def _audit_file(plan: ControllerPlan, kme_id: str) -> Path:
     return config.audit_file or config.database.with_name(config.database.name + ".audit.jsonl")
 
 
-def _installed_at(plan: ControllerPlan, kme_id: str, version: int, after_unix_s: float) -> float:
-    """When ``kme_id`` installed route version ``version`` (its audit log's ``routes`` entry)."""
+def _installed_at(plan: ControllerPlan, kme_id: str, first_version: int, after_unix_s: float) -> float:
+    """When ``kme_id`` first installed a route version from ``first_version`` on (its audit log)."""
     for line in _audit_file(plan, kme_id).read_text().splitlines():
         entry = json.loads(line)
-        if entry["event"] == "routes" and entry["version"] == version and entry["time_s"] >= after_unix_s:
+        if entry["event"] == "routes" and entry["version"] >= first_version and entry["time_s"] >= after_unix_s:
             return float(entry["time_s"])
-    raise RuntimeError(f"{kme_id}: no audit entry for route version {version}")
+    raise RuntimeError(f"{kme_id}: no audit entry for a route version from {first_version} on")
 
 
 async def _react(
@@ -204,35 +204,37 @@ async def _react(
     """Cut ``link_id``; return (seconds from the cut until every affected KME had installed routes
     that avoid the link, by the KMEs' audit logs; seconds until the benchmark saw them all).
 
-    The benchmark waits for the controller's ``routes-installed`` events to cover the affected KMEs
-    (read from ``STATE/qkdn/events.jsonl``, so as not to load the KMEs), then asks each affected KME
-    once for its routes and route version, again for those still crossing the link, and takes the
-    time each KME recorded installing that version.
+    The benchmark waits, reading ``STATE/qkdn/events.jsonl`` rather than loading the KMEs, for the
+    controller's ``link-down`` event of the link and ``routes-installed`` events covering the
+    affected KMEs. Every route version from the first installed after that ``link-down`` avoids
+    the link (an update that began before it holds the controller's lock until its pushes are
+    done); each affected KME's time is its audit log's first ``routes`` entry of such a version.
+    Each affected KME is then asked once that its routes avoid the link.
     """
     events_file = plan.state_dir / "qkdn" / "events.jsonl"
     offset = events_file.stat().st_size
     cut_unix_s = time.time()
     t0 = time.monotonic()
     await asyncio.to_thread(apply_fault, plan, "cut", link_id)
-    pending = set(affected)
-    while pending:
+    pending, first_version, down = set(affected), None, False
+    while pending or first_version is None:
         with events_file.open() as events:
             events.seek(offset)
-            for line in events.read().splitlines():
-                event = json.loads(line)
-                if event["kind"] == "routes-installed":
-                    pending -= set(event["kmes"])
+            lines = events.read().splitlines()
+        pending, first_version, down = set(affected), None, False
+        for event in map(json.loads, lines):
+            down = down or (event["kind"] == "link-down" and event["source"] == f"link:{link_id}")
+            if down and event["kind"] == "routes-installed":
+                first_version = event["version"] if first_version is None else first_version
+                pending -= set(event["kmes"])
         await asyncio.sleep(0.2)
         if time.monotonic() - t0 > 120:
             raise TimeoutError(f"{link_id}: the controller did not reroute {len(pending)} KMEs within 120 s")
-    installed: dict[str, float] = {}
+    installed = {kme: _installed_at(plan, kme, first_version, cut_unix_s) for kme in affected}
     remaining = list(affected)
     while remaining:
-        reports = await _ask(http, plan, remaining, "")
-        for kme, report in reports.items():
-            if report is not None and not _crosses(kme, report["routes"], ends):
-                installed[kme] = _installed_at(plan, kme, report["route_version"], cut_unix_s)
-        remaining = [kme for kme in remaining if kme not in installed]
+        tables = await _tables(http, plan, remaining)
+        remaining = [kme for kme, table in tables.items() if table is None or _crosses(kme, table, ends)]
         if time.monotonic() - t0 > 120:
             raise TimeoutError(f"{link_id}: {len(remaining)} KMEs still route over it after 120 s")
     return max(installed.values()) - cut_unix_s, time.monotonic() - t0

@@ -4,9 +4,10 @@ Each end's QKD module (modelled or emulated, :mod:`qit4n.kms.supply`) releases t
 into that end's store on its own clock. Every :data:`NOTIFY_INTERVAL_S` a KME sends each peer KME, in
 one request, a key supply notification per shared link whose store holds units the peer has not
 accepted yet (:meth:`SupplyNotifier.pending`: at once while the link has announced little, else
-once an eighth of the pool capacity is new or :data:`MAX_DELAY_S` has passed, so fast links with
-large pools do not spend a request every round): ``key_ID_start`` (the first unit not yet accepted
-by the peer) and ``key_count``. The peer
+once an eighth of the pool capacity is new, or :data:`MAX_DELAY_S` has passed while the link holds
+less than that eighth allocatable, or :data:`COMFORTABLE_DELAY_S` has passed, so fast links with
+large pools do not spend a request every round nor every second): ``key_ID_start`` (the first unit
+not yet accepted by the peer) and ``key_count``. The peer
 records them only if they start exactly where the last accepted notification ended, and answers with
 the response: ``accepted`` or ``refused`` with the reason, ``next_key_ID`` (its record of this end's
 supply, from which this end resumes: a lost or duplicated notification heals on the next round) and
@@ -35,12 +36,15 @@ from qit4n.kms.errors import EtsiError
 from qit4n.kms.kx import KeySupplyNotification, KeySupplyNotificationResponse, check_parties
 from qit4n.kms.storage import KeyStorage, UnitMismatchError
 
-__all__ = ["MAX_DELAY_S", "NOTIFY_INTERVAL_S", "SupplyNotifier"]
+__all__ = ["COMFORTABLE_DELAY_S", "MAX_DELAY_S", "NOTIFY_INTERVAL_S", "SupplyNotifier"]
 
 #: Seconds between two rounds of key supply notifications.
 NOTIFY_INTERVAL_S = 0.1
-#: Longest time new units of a link wait before they are notified.
+#: Longest time new units of a link wait before they are notified while its allocatable pool is low.
 MAX_DELAY_S = 1.0
+#: Longest time new units wait while the link holds plenty to allocate (a 200-node network's
+#: notifications took the two cores of the machine that ran it at one a second per link and end).
+COMFORTABLE_DELAY_S = 8.0
 
 #: Posts a JSON body to a path of a peer KME and returns its JSON answer.
 PostPeer = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -65,9 +69,11 @@ class SupplyNotifier:
     def pending(self) -> dict[str, list[dict[str, Any]]]:
         """Peer KME ID -> the notifications due to it now.
 
-        A link's new units are due once they are at least ``min(capacity / 8, announced / 8)`` units
-        (so at once while little has been announced) or :data:`MAX_DELAY_S` after the link's last
-        notification.
+        A link's new units are due once they are at least ``enough = min(capacity / 8, announced / 8)``
+        units (so at once while little has been announced), or :data:`MAX_DELAY_S` after the link's
+        last notification while this end can allocate fewer than ``enough`` units, or
+        :data:`COMFORTABLE_DELAY_S` after it. This end's allocatable units stand for the peer's: both
+        are bounded by the same two supplies, and the peer's grows with this end's notifications.
         """
         due: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
         now_s = time.monotonic()
@@ -76,7 +82,13 @@ class SupplyNotifier:
             new = supplied - announced
             capacity_units = int(link.pool_capacity_bits // self.config.key_size_bits)
             enough = max(1, min(capacity_units, announced) // 8)
-            if new > 0 and (new >= enough or now_s - self._last_s.get(link.link_id, 0.0) >= MAX_DELAY_S):
+            if new <= 0:
+                continue
+            waited_s = now_s - self._last_s.get(link.link_id, 0.0)
+            if new < enough and waited_s < MAX_DELAY_S:
+                continue
+            low = self.store.unit_count(link_id=link.link_id, owned_only=True) < enough
+            if new >= enough or waited_s >= (MAX_DELAY_S if low else COMFORTABLE_DELAY_S):
                 self._last_s[link.link_id] = now_s
                 due[link.peer_kme_id].append(
                     {

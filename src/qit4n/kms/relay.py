@@ -73,7 +73,12 @@ if TYPE_CHECKING:
 
     from qit4n.postprocess.authentication import MessageAuthenticator
 
-__all__ = ["RelayBatcher", "RelayEngine", "client_tls_source", "xor_bytes"]
+__all__ = ["PEER_KEEPALIVE_S", "RelayBatcher", "RelayEngine", "client_tls_source", "xor_bytes"]
+
+#: Idle connections to peer KMEs are kept this long for reuse (s): beyond the key supply
+#: notifications' slowest cadence (:data:`qit4n.kms.kxsupply.COMFORTABLE_DELAY_S`), below the
+#: servers' keep-alive (:data:`qit4n.kms.server.KEEP_ALIVE_S`).
+PEER_KEEPALIVE_S = 15.0
 
 #: Sends one batch request to a peer KME and returns its JSON answer.
 PostBatch = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -194,7 +199,7 @@ class RelayEngine:
 
         from qit4n.kms.tls_client import AsyncTlsClient
 
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=PEER_KEEPALIVE_S)
         source = client_tls_source(self.config)
         self._client = AsyncTlsClient(source, timeout_s=self.config.peer_timeout_s, limits=limits)
 

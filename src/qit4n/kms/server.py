@@ -27,7 +27,7 @@ from qit4n.kms.tls_server import TlsServerProtocol, tls_protocol_class
 if TYPE_CHECKING:
     import uvicorn
 
-__all__ = ["abort_leftovers", "main", "make_server", "peer_cert_protocol", "server_tls_source"]
+__all__ = ["KEEP_ALIVE_S", "abort_leftovers", "main", "make_server", "peer_cert_protocol", "server_tls_source"]
 
 
 def server_tls_source(config: KMEConfig) -> ContextSource:
@@ -57,6 +57,13 @@ def peer_cert_protocol(source: ContextSource) -> type[TlsServerProtocol]:
             self.app_state = {**self.app_state, "peer_cn": name}
 
     return tls_protocol_class(source, PeerCertProtocol)
+
+
+#: An idle connection stays open this long (s): longer than a peer KME keeps one for reuse
+#: (:data:`qit4n.kms.relay.PEER_KEEPALIVE_S`), so that a peer never sends on a connection this server
+#: has just closed, and longer than the key supply notifications' slowest cadence, so that they do not
+#: open a new TLS connection each time (a handshake costs more than the notification).
+KEEP_ALIVE_S = 20
 
 
 async def abort_leftovers(server: uvicorn.Server, protocol: type[TlsServerProtocol]) -> None:
@@ -101,6 +108,7 @@ def make_server(config: KMEConfig) -> uvicorn.Server:
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=1,
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     return KMEServer(uvicorn_config)
 

@@ -197,6 +197,7 @@ class KeyStore:
                 if name not in columns:
                     self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
         self._grouped = False
+        self._erased = True  # key material erased since the last scrub (unknown at open: scrub once)
         self._issued_pending = 0
         self._reserved: dict[str, int] = {}
         self._lock = threading.RLock()  # one connection; callers may use it from a worker thread
@@ -531,6 +532,7 @@ class KeyStore:
                 cursor.execute("UPDATE batches SET confirmed = 1 WHERE batch_id = ?", (batch_id,))
                 return True
             cursor.execute("DELETE FROM batches WHERE batch_id = ?", (batch_id,))
+            self._erased = True
             return False
 
     def count_issued(self, *, number: int) -> None:
@@ -608,6 +610,7 @@ class KeyStore:
                         ),
                     )
             self._bump(cursor, "delivered", len(key_ids))
+            self._erased = True
         return keys
 
     def void(self, *, batch_ids: list[str], authorise: Callable[[str, str, bytes | None], bool] | None = None) -> int:
@@ -633,6 +636,7 @@ class KeyStore:
             for chunk in _chunks(batch_ids):
                 marks = ",".join("?" * len(chunk))
                 deleted += cursor.execute(f"DELETE FROM batches WHERE batch_id IN ({marks})", tuple(chunk)).rowcount
+            self._erased = self._erased or deleted > 0
         return deleted
 
     def expire(self, *, older_than_s: float) -> int:
@@ -648,15 +652,23 @@ class KeyStore:
             deleted: int = cursor.execute("DELETE FROM batches WHERE created_s < ?", (older_than_s,)).rowcount
             if keys:
                 self._bump(cursor, "expired", int(keys))
+            self._erased = self._erased or deleted > 0
         return deleted
 
     def scrub(self) -> bool:
         """Checkpoint the WAL into the database and truncate it, so erased keys leave no old page
-        image behind; False if a reader kept the checkpoint from completing (try again later)."""
+        image behind; False if a reader kept the checkpoint from completing (try again later).
+
+        Nothing to do (True) when no key was erased since the last scrub: the WAL then holds only
+        pages of keys still stored (sealed) and of counters, and SQLite's own checkpoints bound it.
+        """
         with self._lock:
             if self._grouped:
                 return False
+            if not self._erased:
+                return True
             busy, _frames, _done = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            self._erased = bool(busy)
         return not busy
 
     def waiting_keys(self, *, master: str | None = None, slave: str | None = None) -> int:

@@ -222,10 +222,14 @@ class Controller:
         await asyncio.gather(self._poll_loop(), *(self._watch(kme_id) for kme_id in self.plan.kmes.configs))
 
     async def _poll_loop(self) -> None:
+        """Poll every ``poll_interval_s``, but rest at least as long as the last poll took: in a network
+        of hundreds of KMEs a poll takes seconds, and back-to-back polls would leave the controller
+        (and the KMEs) little time for anything else, the watches' updates first."""
         while True:
             started = time.monotonic()
             await self.poll()
-            await asyncio.sleep(max(0.0, self.settings.poll_interval_s - (time.monotonic() - started)))
+            took_s = time.monotonic() - started
+            await asyncio.sleep(max(self.settings.poll_interval_s - took_s, took_s))
 
     async def _watch(self, kme_id: str) -> None:
         """Wait for each change of ``kme_id``'s link conditions and update at once (module docstring).
@@ -525,10 +529,9 @@ class Controller:
         """KME -> target KME -> next KMEs: :meth:`compute_routes` in KME IDs (converted once per change)."""
         routes = self.compute_routes()
         if self._wanted_for is None or self._wanted_for[0] is not routes:
+            kme = {node: kme_id_of(node) for node in self.network.node_ids}  # one lookup per hop, not a format
             wanted = {
-                kme_id_of(source): {
-                    kme_id_of(target): [kme_id_of(hop) for hop in hops] for target, hops in table.items()
-                }
+                kme[source]: {kme[target]: [kme[hop] for hop in hops] for target, hops in table.items()}
                 for source, table in routes.items()
             }
             self._wanted_for = (routes, wanted)
