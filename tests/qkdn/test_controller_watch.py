@@ -11,8 +11,11 @@ import os
 import time
 from pathlib import Path
 
+import httpx
+
 from qit4n.kms.launcher import write_kme_plan
 from qit4n.kms.ops import InProcessNetwork
+from qit4n.kms.tls_client import tls_transport
 from qit4n.qkdn.controller import Controller, ControllerSettings
 from qit4n.qkdn.faults import apply_fault
 from qit4n.qkdn.plan import write_controller_plan
@@ -63,6 +66,12 @@ def test_a_cut_reroutes_between_polls(tmp_path: Path) -> None:
 
     with InProcessNetwork(kmes):
         reaction_s, polls_between, path, _last = asyncio.run(run())
+        with httpx.Client(transport=tls_transport(plan.operator_tls()), timeout=5) as operator:
+            url = plan.kmes.url("KME-A") + "/kme/v1/control/watch"
+            refused = operator.get(url, params={"since": 0, "wait_s": 600})
+            report = operator.get(url, params={"since": -1}).json()
+    assert refused.status_code == 400 and "wait_s" in refused.text
+    assert report["condition_version"] == 1 and report["links"][cut]["cut"] is True  # the cut, at once
     assert polls_between == 0
     assert path == ["KME-A", "KME-D", "KME-C", "KME-B"]
     assert reaction_s < 5.0
