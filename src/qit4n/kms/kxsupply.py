@@ -63,7 +63,8 @@ class SupplyNotifier:
         self.audit = audit
         self._post = post
         self.counts: collections.Counter[str] = collections.Counter()
-        self._last_s: dict[str, float] = {}
+        self._last_s: dict[str, float] = {}  # link -> when it was last notified
+        self._recheck_s: dict[str, float] = {}  # link -> when to look again at new units below ``enough``
 
     # -- sending ---------------------------------------------------------------------------------
     def pending(self) -> dict[str, list[dict[str, Any]]]:
@@ -74,6 +75,8 @@ class SupplyNotifier:
         last notification while this end can allocate fewer than ``enough`` units, or
         :data:`COMFORTABLE_DELAY_S` after it. This end's allocatable units stand for the peer's: both
         are bounded by the same two supplies, and the peer's grows with this end's notifications.
+        Between notifications a link's allocatable units are counted at most once a
+        :data:`MAX_DELAY_S`, not every round.
         """
         due: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
         now_s = time.monotonic()
@@ -84,22 +87,25 @@ class SupplyNotifier:
             enough = max(1, min(capacity_units, announced) // 8)
             if new <= 0:
                 continue
-            waited_s = now_s - self._last_s.get(link.link_id, 0.0)
-            if new < enough and waited_s < MAX_DELAY_S:
-                continue
-            low = self.store.unit_count(link_id=link.link_id, owned_only=True) < enough
-            if new >= enough or waited_s >= (MAX_DELAY_S if low else COMFORTABLE_DELAY_S):
-                self._last_s[link.link_id] = now_s
-                due[link.peer_kme_id].append(
-                    {
-                        "message_type": "key_supply_notification",
-                        "source_KME_ID": self.config.kme_id,
-                        "destination_KME_ID": link.peer_kme_id,
-                        "link_ID": link.link_id,
-                        "key_ID_start": announced,
-                        "key_count": supplied - announced,
-                    }
-                )
+            if new < enough:
+                if now_s < self._recheck_s.get(link.link_id, 0.0):
+                    continue
+                plenty = self.store.unit_count(link_id=link.link_id, owned_only=True) >= enough
+                if plenty and now_s - self._last_s.get(link.link_id, 0.0) < COMFORTABLE_DELAY_S:
+                    self._recheck_s[link.link_id] = now_s + MAX_DELAY_S  # the pool is looked at once a second
+                    continue
+            self._last_s[link.link_id] = now_s
+            self._recheck_s[link.link_id] = now_s + MAX_DELAY_S
+            due[link.peer_kme_id].append(
+                {
+                    "message_type": "key_supply_notification",
+                    "source_KME_ID": self.config.kme_id,
+                    "destination_KME_ID": link.peer_kme_id,
+                    "link_ID": link.link_id,
+                    "key_ID_start": announced,
+                    "key_count": supplied - announced,
+                }
+            )
         return due
 
     async def notify_once(self) -> None:
